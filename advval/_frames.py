@@ -1,0 +1,337 @@
+"""Input checking shared by every estimator: align train and test, type columns, encode.
+
+The user's frames are never modified: every function here returns new objects.
+
+Column kinds
+------------
+numeric      int / float columns (kept as float64)
+boolean      bool / nullable boolean columns (encoded 0.0 / 1.0, NaN kept)
+categorical  category, string and object columns (pandas ``category`` with the union of
+             both sides' categories, so codes agree between train and test)
+datetime     datetime64 columns, expanded into numeric parts (epoch seconds, year, month,
+             day, day of week, hour) whose attributions are summed back to the column
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from .exceptions import DataWarning
+
+NUMERIC, BOOLEAN, CATEGORICAL, DATETIME = "numeric", "boolean", "categorical", "datetime"
+_DATETIME_PARTS = ("epoch", "year", "month", "day", "dayofweek", "hour")
+
+
+def as_frame(X: object, *, name: str) -> pd.DataFrame:
+    """Return ``X`` as a DataFrame with unique string column names, checked.
+
+    Arrays get the column names ``x0, x1, ...``. The result may share memory with
+    ``X``; callers never write into it.
+
+    Parameters
+    ----------
+    X : DataFrame or array-like of shape (n_samples, n_features)
+    name : str
+        What to call ``X`` in error messages (``"X_train"``).
+
+    Returns
+    -------
+    DataFrame
+
+    Raises
+    ------
+    TypeError
+        Non-string or duplicate column names, or not 2-D data.
+    ValueError
+        No rows or no columns.
+
+    Examples
+    --------
+    >>> as_frame([[1, 2], [3, 4]], name="X").columns.tolist()
+    ['x0', 'x1']
+    """
+    if isinstance(X, pd.Series):
+        raise TypeError(
+            f"{name} must be a 2-D DataFrame or array; got a pandas Series. Use "
+            f"{name}.to_frame() for a single column."
+        )
+    if isinstance(X, pd.DataFrame):
+        frame = X
+    else:
+        array = np.asarray(X)
+        if array.ndim != 2:
+            raise TypeError(
+                f"{name} must be a 2-D DataFrame or array; got an array with {array.ndim} "
+                f"dimension(s)."
+            )
+        frame = pd.DataFrame(array, columns=[f"x{i}" for i in range(array.shape[1])])
+    if isinstance(frame.columns, pd.MultiIndex):
+        raise TypeError(f"{name} has MultiIndex columns; flatten them to strings first.")
+    non_string = [c for c in frame.columns if not isinstance(c, str)]
+    if non_string:
+        raise TypeError(
+            f"Column names must be strings; {name} has non-string column names "
+            f"{non_string[:10]!r}. Rename them, e.g. {name}.columns = "
+            f"{name}.columns.astype(str)."
+        )
+    duplicated = sorted(set(frame.columns[frame.columns.duplicated()]))
+    if duplicated:
+        raise TypeError(f"{name} has duplicate column names: {duplicated!r}.")
+    if frame.shape[1] == 0:
+        raise ValueError(f"{name} has no columns.")
+    if frame.shape[0] == 0:
+        raise ValueError(f"{name} is empty (0 rows).")
+    return frame
+
+
+def align_columns(train: pd.DataFrame, test: pd.DataFrame) -> pd.DataFrame:
+    """Return ``test`` with the columns of ``train``, in train's order.
+
+    Raises
+    ------
+    ValueError
+        When the column sets differ, naming what each side misses.
+
+    Examples
+    --------
+    >>> a = pd.DataFrame({"x": [1], "y": [2]})
+    >>> align_columns(a, pd.DataFrame({"y": [3], "x": [4]})).columns.tolist()
+    ['x', 'y']
+    """
+    train_cols, test_cols = list(train.columns), list(test.columns)
+    if set(train_cols) == set(test_cols):
+        return test if train_cols == test_cols else test[train_cols]
+    common = set(train_cols) & set(test_cols)
+    if not common:
+        raise ValueError(
+            f"X_train and X_test have no column in common: X_train has "
+            f"{_preview(train_cols)}, X_test has {_preview(test_cols)}."
+        )
+    missing_in_test = [c for c in train_cols if c not in common]
+    missing_in_train = [c for c in test_cols if c not in common]
+    parts = []
+    if missing_in_test:
+        parts.append(f"missing in X_test: {_preview(missing_in_test)}")
+    if missing_in_train:
+        parts.append(f"missing in X_train: {_preview(missing_in_train)}")
+    raise ValueError(
+        f"X_test has {len(test_cols)} columns but X_train has {len(train_cols)}: "
+        + "; ".join(parts)
+        + ". Drop or add columns so both sides have the same ones."
+    )
+
+
+def _preview(names: Sequence[str], limit: int = 10) -> str:
+    shown = list(names[:limit])
+    more = f" and {len(names) - limit} more" if len(names) > limit else ""
+    return f"{shown!r}{more}"
+
+
+def column_kind(series: pd.Series) -> str:
+    """The kind of one column: numeric, boolean, categorical or datetime.
+
+    Examples
+    --------
+    >>> column_kind(pd.Series([1.5, 2.0])), column_kind(pd.Series(["a", "b"]))
+    ('numeric', 'categorical')
+    """
+    dtype = series.dtype
+    if pd.api.types.is_bool_dtype(dtype):
+        return BOOLEAN
+    if isinstance(dtype, pd.CategoricalDtype):
+        return CATEGORICAL
+    if pd.api.types.is_datetime64_any_dtype(dtype):
+        return DATETIME
+    if pd.api.types.is_numeric_dtype(dtype):
+        return NUMERIC
+    if pd.api.types.is_timedelta64_dtype(dtype):
+        return NUMERIC
+    return CATEGORICAL
+
+
+def _describe(kind: str) -> str:
+    return {NUMERIC: "numeric", BOOLEAN: "boolean", CATEGORICAL: "text/categorical",
+            DATETIME: "datetime"}[kind]
+
+
+@dataclass
+class FrameEncoder:
+    """Turns checked frames into the model matrix the domain classifier sees.
+
+    Fit it on the aligned train and test frames with :meth:`fit`; :meth:`transform`
+    encodes those or new rows (for ``test_likeness``) identically.
+
+    Attributes
+    ----------
+    columns : list of str
+        The user's columns that are kept (entirely missing ones are dropped).
+    kinds : dict
+        Column -> kind.
+    dropped : list of str
+        Columns dropped because every value is missing on both sides.
+    encoded_columns : list of str
+        Columns of the model matrix.
+    source : list of str
+        For each encoded column, the user's column it comes from.
+    """
+
+    columns: list[str] = field(default_factory=list)
+    kinds: dict[str, str] = field(default_factory=dict)
+    dropped: list[str] = field(default_factory=list)
+    categories: dict[str, list[str]] = field(default_factory=dict)
+    encoded_columns: list[str] = field(default_factory=list)
+    source: list[str] = field(default_factory=list)
+
+    def fit(self, train: pd.DataFrame, test: pd.DataFrame) -> FrameEncoder:
+        """Learn kinds and categories from both sides; warn about dropped columns."""
+        self.columns, self.kinds, self.dropped = [], {}, []
+        self.categories, self.encoded_columns, self.source = {}, [], []
+        for column in train.columns:
+            left, right = train[column], test[column]
+            left_missing, right_missing = left.isna().all(), right.isna().all()
+            if left_missing and right_missing:
+                self.dropped.append(column)
+                continue
+            kind = self._pair_kind(column, left, right, left_missing, right_missing)
+            self.columns.append(column)
+            self.kinds[column] = kind
+            if kind == CATEGORICAL:
+                self.categories[column] = _union_categories(left, right)
+            for part in self._parts(column, kind, left, right):
+                self.encoded_columns.append(part)
+                self.source.append(column)
+        if self.dropped:
+            warnings.warn(
+                f"Dropped {len(self.dropped)} column(s) whose values are all missing in "
+                f"both X_train and X_test: {_preview(self.dropped)}.",
+                DataWarning,
+                stacklevel=3,
+            )
+        if not self.columns:
+            raise ValueError("Every column is entirely missing; nothing left to compare.")
+        return self
+
+    @staticmethod
+    def _pair_kind(
+        column: str, left: pd.Series, right: pd.Series, left_missing: bool, right_missing: bool
+    ) -> str:
+        left_kind, right_kind = column_kind(left), column_kind(right)
+        if left_missing:
+            return right_kind
+        if right_missing or left_kind == right_kind:
+            return left_kind
+        if {left_kind, right_kind} == {NUMERIC, BOOLEAN}:
+            return NUMERIC
+        raise TypeError(
+            f"Column {column!r} is {_describe(left_kind)} in X_train but "
+            f"{_describe(right_kind)} in X_test; convert one side so both have one type."
+        )
+
+    def _parts(self, column: str, kind: str, left: pd.Series, right: pd.Series) -> list[str]:
+        if kind != DATETIME:
+            return [column]
+        hours = pd.concat([_as_utc(left), _as_utc(right)]).dt.hour
+        parts = [p for p in _DATETIME_PARTS if p != "hour" or bool((hours.fillna(0) != 0).any())]
+        return [f"{column}.{p}" for p in parts]
+
+    def check_finite(self, frame: pd.DataFrame, *, name: str) -> None:
+        """Raise when a numeric column of ``frame`` holds +/-inf."""
+        for column in self.columns:
+            if self.kinds[column] != NUMERIC:
+                continue
+            values = frame[column]
+            if pd.api.types.is_float_dtype(values.dtype) and bool(np.isinf(values.to_numpy(
+                dtype=np.float64, na_value=np.nan)).any()):
+                raise ValueError(
+                    f"Column {column!r} of {name} contains infinite values; replace them "
+                    f"with NaN or finite numbers."
+                )
+
+    def transform(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """Encode ``frame`` (already aligned to the fitted columns) into the model matrix."""
+        frame = frame.reset_index(drop=True)
+        encoded: dict[str, object] = {}
+        for column in self.columns:
+            kind = self.kinds[column]
+            values = frame[column]
+            if kind == NUMERIC:
+                encoded[column] = _to_float(values)
+            elif kind == BOOLEAN:
+                encoded[column] = values.astype("float64") if not values.hasnans else (
+                    values.map({True: 1.0, False: 0.0}).astype("float64"))
+            elif kind == CATEGORICAL:
+                encoded[column] = pd.Categorical(
+                    _as_text(values), categories=self.categories[column]
+                )
+            else:
+                encoded.update(_datetime_parts(column, values, self._datetime_columns(column)))
+        result = pd.DataFrame(encoded, index=pd.RangeIndex(len(frame)))
+        return result[self.encoded_columns]
+
+    def _datetime_columns(self, column: str) -> list[str]:
+        return [c for c, s in zip(self.encoded_columns, self.source, strict=True) if s == column]
+
+    def column_values(self, frame: pd.DataFrame, column: str) -> NDArray[np.float64] | NDArray[np.object_]:
+        """One column as used by univariate tests: floats (numeric, datetime) or labels."""
+        kind = self.kinds[column]
+        values = frame[column]
+        if kind == NUMERIC:
+            return _to_float(values).to_numpy()
+        if kind == DATETIME:
+            return _epoch_seconds(_as_utc(values)).to_numpy()
+        if kind == BOOLEAN:
+            return values.astype("object").to_numpy()
+        return _as_text(values).to_numpy(dtype=object)
+
+
+def _to_float(values: pd.Series) -> pd.Series:
+    if pd.api.types.is_timedelta64_dtype(values.dtype):
+        return values.dt.total_seconds()
+    return values.astype("float64")
+
+
+def _as_text(values: pd.Series) -> pd.Series:
+    """Category labels as strings (missing stays missing) so mixed types compare."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        values = values.astype(object)
+    mask = values.notna()
+    text = pd.Series(np.full(len(values), np.nan, dtype=object), index=values.index)
+    text[mask] = values[mask].map(str)
+    return text
+
+
+def _union_categories(left: pd.Series, right: pd.Series) -> list[str]:
+    labels = pd.concat([_as_text(left), _as_text(right)]).dropna().unique()
+    return sorted(str(v) for v in labels)
+
+
+def _as_utc(values: pd.Series) -> pd.Series:
+    converted = pd.to_datetime(values)
+    if converted.dt.tz is not None:
+        converted = converted.dt.tz_convert("UTC").dt.tz_localize(None)
+    return converted
+
+
+def _datetime_parts(column: str, values: pd.Series, names: list[str]) -> dict[str, pd.Series]:
+    stamps = _as_utc(values)
+    parts: dict[str, pd.Series] = {}
+    for name in names:
+        part = name[len(column) + 1 :]
+        if part == "epoch":
+            parts[name] = _epoch_seconds(stamps)
+        else:
+            parts[name] = getattr(stamps.dt, part).astype("float64")
+    return parts
+
+
+def _epoch_seconds(stamps: pd.Series) -> pd.Series:
+    raw = stamps.to_numpy(dtype="datetime64[ns]")
+    seconds = raw.astype("int64").astype(np.float64) / 1e9
+    seconds[np.isnat(raw)] = np.nan
+    return pd.Series(seconds, index=stamps.index)

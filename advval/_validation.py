@@ -1,0 +1,94 @@
+"""Parameter checks with one error shape for the whole package.
+
+"The 'eps' parameter of PGD must be a float in the range (0, inf). Got -0.1 instead."
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Iterable
+
+import numpy as np
+
+
+def check_number(
+    value: object,
+    *,
+    name: str,
+    owner: str,
+    kind: type = float,
+    low: float = -np.inf,
+    high: float = np.inf,
+    closed: str = "both",
+    allow_none: bool = False,
+) -> None:
+    """Raise ``ValueError`` unless ``value`` is a number of ``kind`` in the interval.
+
+    Parameters
+    ----------
+    value : object
+        What the user passed.
+    name, owner : str
+        Parameter and class / function names for the message.
+    kind : {int, float}
+        ``int`` accepts integers only; ``float`` accepts any real number.
+    low, high : float
+        Interval ends.
+    closed : {"both", "left", "right", "neither"}
+        Which ends belong to the interval.
+    allow_none : bool
+        Whether ``None`` is accepted.
+
+    Examples
+    --------
+    >>> check_number(0.5, name="alpha", owner="AdversarialValidator", low=0, high=1,
+    ...              closed="neither")
+    >>> check_number(2.0, name="alpha", owner="AdversarialValidator", low=0, high=1,
+    ...              closed="neither")
+    Traceback (most recent call last):
+    ...
+    ValueError: The 'alpha' parameter of AdversarialValidator must be a float in the range (0, 1). Got 2.0 instead.
+    """
+    if value is None and allow_none:
+        return
+    integral = isinstance(value, numbers.Integral) and not isinstance(value, bool)
+    real = isinstance(value, numbers.Real) and not isinstance(value, bool)
+    ok_type = integral if kind is int else real
+    left_ok = right_ok = False
+    if ok_type:
+        number = float(value)  # type: ignore[arg-type]
+        left_ok = number >= low if closed in ("both", "left") else number > low
+        right_ok = number <= high if closed in ("both", "right") else number < high
+    if ok_type and left_ok and right_ok:
+        return
+    left = "[" if closed in ("both", "left") else "("
+    right = "]" if closed in ("both", "right") else ")"
+    interval = f"{left}{_fmt(low)}, {_fmt(high)}{right}"
+    type_name = "an int" if kind is int else "a float"
+    none_text = " or None" if allow_none else ""
+    raise ValueError(
+        f"The {name!r} parameter of {owner} must be {type_name} in the range {interval}"
+        f"{none_text}. Got {value!r} instead."
+    )
+
+
+def check_option(value: object, *, name: str, owner: str, options: Iterable[object]) -> None:
+    """Raise ``ValueError`` unless ``value`` is one of ``options``.
+
+    Examples
+    --------
+    >>> check_option("holm", name="correction", owner="X", options=("holm", "fdr_bh"))
+    """
+    choices = tuple(options)
+    if value in choices:
+        return
+    listed = ", ".join(repr(c) for c in choices)
+    raise ValueError(
+        f"The {name!r} parameter of {owner} must be one of {listed}. Got {value!r} instead."
+    )
+
+
+def _fmt(bound: float) -> str:
+    if np.isinf(bound):
+        return "inf" if bound > 0 else "-inf"
+    return str(int(bound)) if float(bound).is_integer() else str(bound)

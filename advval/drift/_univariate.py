@@ -1,0 +1,84 @@
+"""Per-column checks: a univariate two-sample test and the leak-like column screen.
+
+Numeric and datetime columns get a Kolmogorov-Smirnov test; categorical and boolean
+columns a chi-squared test on their frequencies (missing counted as a category). Both
+report a distance in [0, 1] (KS ``D``; total-variation distance) next to the p-value, so a
+huge sample does not turn a negligible difference into a flagged one.
+
+A column is *leak-like* when on its own it separates train from test almost perfectly:
+for ordered columns its single-column AUC (either direction) reaches ``threshold``, for
+categorical ones the total-variation distance does (the two sides share almost no
+category, as with an ID).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from .._frames import BOOLEAN, CATEGORICAL, FrameEncoder
+from .._stats import Correction, adjust_p_values, category_test, ks_test, rank_test
+
+
+@dataclass(frozen=True)
+class ColumnTests:
+    """Univariate results, one entry per column, in column order."""
+
+    statistic: NDArray[np.float64]
+    p_value: NDArray[np.float64]
+    p_value_adjusted: NDArray[np.float64]
+    test: tuple[str, ...]
+    separation: NDArray[np.float64]
+
+
+def compare_columns(
+    encoder: FrameEncoder,
+    train: pd.DataFrame,
+    test: pd.DataFrame,
+    *,
+    correction: Correction,
+) -> ColumnTests:
+    """Run the univariate test and the separation screen on every kept column."""
+    statistics, p_values, names, separation = [], [], [], []
+    for column in encoder.columns:
+        left = encoder.column_values(train, column)
+        right = encoder.column_values(test, column)
+        if encoder.kinds[column] in (CATEGORICAL, BOOLEAN):
+            statistic, p_value = category_test(left, right)
+            names.append("chi2")
+            separation.append(statistic)
+        else:
+            statistic, p_value = ks_test(left, right)
+            names.append("ks")
+            separation.append(_ordered_separation(left, right))
+        statistics.append(statistic)
+        p_values.append(p_value)
+    raw = np.asarray(p_values, dtype=np.float64)
+    return ColumnTests(
+        statistic=np.asarray(statistics, dtype=np.float64),
+        p_value=raw,
+        p_value_adjusted=adjust_p_values(raw, correction),
+        test=tuple(names),
+        separation=np.asarray(separation, dtype=np.float64),
+    )
+
+
+def _ordered_separation(left: NDArray[np.float64], right: NDArray[np.float64]) -> float:
+    """Single-column AUC in the better direction; missing values rank lowest."""
+    values = np.concatenate([left, right]).astype(np.float64)
+    finite = values[~np.isnan(values)]
+    if finite.size == 0:
+        return 0.5
+    values = np.where(np.isnan(values), finite.min() - 1.0, values)
+    labels = np.r_[np.zeros(left.size, dtype=bool), np.ones(right.size, dtype=bool)]
+    auc = rank_test(labels, values).auc
+    return float(max(auc, 1.0 - auc))
+
+
+def leak_columns(columns: Sequence[str], separation: NDArray[np.float64], threshold: float) -> list[str]:
+    """Columns whose separation reaches ``threshold``, in column order."""
+    return [c for c, s in zip(columns, separation, strict=True) if s >= threshold]

@@ -1,0 +1,389 @@
+"""AdversarialValidator: is the test data like the training data?"""
+
+from __future__ import annotations
+
+import sys
+import warnings
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted
+
+from .._frames import FrameEncoder, align_columns, as_frame
+from .._models import default_domain_classifier, positive_scores
+from .._stats import Correction, auc_interval, delong_variance, rank_test
+from .._validation import check_number, check_option
+from ..exceptions import LeakWarning
+from ._attribution import attribute
+from ._crossfit import (
+    SEQUENTIAL_MAX_ROWS,
+    CrossFitter,
+    assign_folds,
+    out_of_fold,
+    sequential_test,
+)
+from ._univariate import compare_columns, leak_columns
+
+_OWNER = "AdversarialValidator"
+
+
+class AdversarialValidator(BaseEstimator):  # type: ignore[misc]
+    """Two-sample test of train vs test data with a domain classifier.
+
+    A classifier (LightGBM by default) learns to tell rows of ``X_train`` from rows of
+    ``X_test``. Every row is scored out-of-fold; the ROC AUC of those scores says how
+    different the two sets are (0.5: indistinguishable, 1.0: disjoint). The verdict is
+    honest: its p-value holds its size under no shift, and ``drift_`` also requires the
+    AUC's lower confidence bound to exceed ``0.5 + min_effect``, so a huge sample does not
+    flag a negligible difference.
+
+    Parameters
+    ----------
+    estimator : classifier or None, default=None
+        Domain classifier; ``None`` uses a regularised LightGBM with early stopping and
+        native categorical and missing-value handling. Any scikit-learn classifier works;
+        it receives categorical columns as float codes (NaN when missing).
+    n_splits : int, default=5
+        Folds of the stratified cross-fitting (at least 3).
+    alpha : float, default=0.05
+        Significance level of the verdict and of the per-column tests.
+    min_effect : float, default=0.02
+        Effect floor: drift needs the AUC's lower bound above ``0.5 + min_effect``.
+    confidence : float, default=0.95
+        Coverage of ``auc_ci_``.
+    correction : {"holm", "fdr_bh", "bonferroni", "none"}, default="holm"
+        Multiple-testing correction of the per-column tests.
+    max_rows : int or None, default=None
+        Row budget; above it both sides are subsampled in proportion (stratified) and
+        ``n_rows_used_`` says how many rows were used.
+    leak_threshold : float, default=0.99
+        A column whose single-column AUC (or, for categories, total-variation distance)
+        reaches this is reported as leak-like, with a :class:`~advval.exceptions.LeakWarning`.
+    n_jobs : int or None, default=None
+        Threads for LightGBM (``None``: all cores).
+    random_state : int, RandomState instance or None, default=None
+        Seeds folds, subsampling and the classifier. Fix it for reproducible results.
+    verbose : bool, default=False
+        Show a progress bar on stderr.
+
+    Attributes
+    ----------
+    auc_ : float
+        Out-of-fold ROC AUC of the domain classifier (test rows are the positives).
+    auc_ci_ : tuple of float
+        DeLong confidence interval of ``auc_`` on the logit scale.
+    p_value_ : float
+        p-value of "same distribution" from the sequential (forward-chained) test: folds
+        ``2..K`` are each scored by a model trained only on the folds before them, which
+        makes their p-values independent under no shift; they are combined by weighted
+        Stouffer. Valid at any sample size (see ``advval.drift._crossfit``).
+    drift_ : bool
+        ``p_value_ < alpha`` and ``auc_ci_[0] > 0.5 + min_effect``.
+    fold_aucs_ : ndarray of shape (n_splits,)
+        AUC of each fold's model on its held-out rows.
+    fold_p_values_ : ndarray of shape (n_splits - 1,)
+        Per-fold p-values of the sequential test.
+    oof_proba_ : ndarray of shape (n_train + n_test,)
+        Out-of-fold probability that each row is a test row; train rows first, then test
+        rows, in the order given. NaN for rows left out by ``max_rows``.
+    feature_importances_ : ndarray of shape (n_features_in_,)
+        Mean |SHAP| (log-odds of "test") of each column over out-of-fold rows, averaged
+        over folds; 0 for dropped columns. Permutation AUC drop for non-tree estimators.
+    feature_importances_std_ : ndarray of shape (n_features_in_,)
+        Spread of that importance across folds.
+    importance_method_ : {"tree_shap", "permutation"}
+    feature_report_ : DataFrame
+        One row per kept column, highest importance first: ``kind``, ``importance``,
+        ``importance_std``, ``statistic`` (KS D or total-variation distance), ``p_value``
+        (raw), ``p_value_adjusted``, ``test``, ``drift``, ``leak``.
+    leak_features_ : list of str
+        Leak-like columns.
+    dropped_features_ : list of str
+        Columns dropped because every value was missing.
+    estimators_ : list of classifiers
+        ``estimators_[k]`` was trained without fold ``k``; :meth:`test_likeness` averages
+        them.
+    n_train_, n_test_ : int
+        Rows given on each side.
+    n_rows_used_ : int
+        Rows used after the ``max_rows`` budget.
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+
+    See Also
+    --------
+    advval.report.build_drift_report : turn a fitted validator into a report.
+
+    References
+    ----------
+    DeLong, DeLong and Clarke-Pearson (1988), Biometrics 44(3), for the interval.
+    Stouffer et al. (1949) for the combination of independent z-statistics.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(0)
+    >>> train = pd.DataFrame({"a": rng.normal(size=400), "b": rng.normal(size=400)})
+    >>> test = pd.DataFrame({"a": rng.normal(1.0, 1, size=400), "b": rng.normal(size=400)})
+    >>> validator = AdversarialValidator(random_state=0, n_jobs=1).fit(train, test)
+    >>> bool(validator.drift_), validator.auc_ > 0.65
+    (True, True)
+    >>> validator.feature_report_.index[0]
+    'a'
+    """
+
+    def __init__(
+        self,
+        *,
+        estimator: ClassifierMixin | None = None,
+        n_splits: int = 5,
+        alpha: float = 0.05,
+        min_effect: float = 0.02,
+        confidence: float = 0.95,
+        correction: Correction = "holm",
+        max_rows: int | None = None,
+        leak_threshold: float = 0.99,
+        n_jobs: int | None = None,
+        random_state: int | np.random.RandomState | None = None,
+        verbose: bool = False,
+    ) -> None:
+        self.estimator = estimator
+        self.n_splits = n_splits
+        self.alpha = alpha
+        self.min_effect = min_effect
+        self.confidence = confidence
+        self.correction = correction
+        self.max_rows = max_rows
+        self.leak_threshold = leak_threshold
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def _validate_params(self) -> None:
+        check_number(self.n_splits, name="n_splits", owner=_OWNER, kind=int, low=3)
+        check_number(self.alpha, name="alpha", owner=_OWNER, low=0, high=1, closed="neither")
+        check_number(self.min_effect, name="min_effect", owner=_OWNER, low=0, high=0.5,
+                     closed="left")
+        check_number(self.confidence, name="confidence", owner=_OWNER, low=0, high=1,
+                     closed="neither")
+        check_option(self.correction, name="correction", owner=_OWNER,
+                     options=("holm", "fdr_bh", "bonferroni", "none"))
+        check_number(self.max_rows, name="max_rows", owner=_OWNER, kind=int,
+                     low=2 * self.n_splits, allow_none=True)
+        check_number(self.leak_threshold, name="leak_threshold", owner=_OWNER, low=0.5,
+                     high=1)
+        check_number(self.n_jobs, name="n_jobs", owner=_OWNER, kind=int, allow_none=True)
+        if self.estimator is not None and not (
+            hasattr(self.estimator, "fit")
+            and (hasattr(self.estimator, "predict_proba")
+                 or hasattr(self.estimator, "decision_function"))
+        ):
+            raise TypeError(
+                f"The 'estimator' parameter of {_OWNER} must be a classifier with fit and "
+                f"predict_proba or decision_function. Got {type(self.estimator).__name__} "
+                f"instead."
+            )
+
+    def fit(self, X_train: Any, X_test: Any) -> AdversarialValidator:
+        """Test whether ``X_train`` and ``X_test`` come from the same distribution.
+
+        Parameters
+        ----------
+        X_train, X_test : DataFrame or array-like of shape (n_rows, n_features)
+            The two samples, with the same columns (order may differ). Categorical,
+            string, boolean, datetime and missing values are handled; neither frame is
+            modified.
+
+        Returns
+        -------
+        self : AdversarialValidator
+        """
+        self._validate_params()
+        rng = check_random_state(self.random_state)
+        seeds = rng.randint(0, 2**31 - 1, size=4)
+        train = as_frame(X_train, name="X_train")
+        test = align_columns(train, as_frame(X_test, name="X_test"))
+        for frame, name in ((train, "X_train"), (test, "X_test")):
+            if len(frame) < self.n_splits:
+                raise ValueError(
+                    f"{name} has {len(frame)} row(s) but adversarial validation with "
+                    f"n_splits={self.n_splits} needs at least {self.n_splits} rows on each side."
+                )
+        encoder = FrameEncoder().fit(train, test)
+        encoder.check_finite(train, name="X_train")
+        encoder.check_finite(test, name="X_test")
+
+        self.n_train_, self.n_test_ = len(train), len(test)
+        self.feature_names_in_ = np.asarray(train.columns, dtype=object)
+        self.n_features_in_ = train.shape[1]
+        self.dropped_features_ = list(encoder.dropped)
+        self._encoder = encoder
+
+        train_rows, test_rows = self._budget_rows(np.random.default_rng(seeds[0]))
+        train_used, test_used = train.iloc[train_rows], test.iloc[test_rows]
+        self.n_rows_used_ = len(train_rows) + len(test_rows)
+        X = pd.concat(
+            [encoder.transform(train_used), encoder.transform(test_used)], ignore_index=True
+        )
+        y = np.r_[np.zeros(len(train_rows), dtype=np.int_), np.ones(len(test_rows), dtype=np.int_)]
+
+        self._fit_domain_classifier(X, y, seeds)
+        self._store_scores(train_rows, test_rows)
+        self._attribute_and_test(encoder, train_used, test_used, int(seeds[3]))
+        return self
+
+    def _budget_rows(self, rng: np.random.Generator) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+        n_train, n_test = self.n_train_, self.n_test_
+        total = n_train + n_test
+        if self.max_rows is None or total <= self.max_rows:
+            return np.arange(n_train), np.arange(n_test)
+        keep_train = max(self.n_splits, round(self.max_rows * n_train / total))
+        keep_test = max(self.n_splits, self.max_rows - keep_train)
+        return (
+            np.sort(rng.choice(n_train, size=keep_train, replace=False)),
+            np.sort(rng.choice(n_test, size=keep_test, replace=False)),
+        )
+
+    def _fit_domain_classifier(
+        self, X: pd.DataFrame, y: NDArray[np.int_], seeds: NDArray[np.int_]
+    ) -> None:
+        folds = assign_folds(y, n_splits=self.n_splits, random_state=int(seeds[1]))
+        estimator = self.estimator
+        if estimator is None:
+            n_fit = int(len(y) * (self.n_splits - 1) / self.n_splits)
+            estimator = default_domain_classifier(
+                n_rows=n_fit, random_state=int(seeds[2]), n_jobs=self.n_jobs
+            )
+        n_fits = 2 * self.n_splits - (2 if len(y) <= SEQUENTIAL_MAX_ROWS else 1)
+        progress = _progress(total=n_fits, enabled=self.verbose)
+        fitter = CrossFitter(estimator, X, y, folds, seed=int(seeds[2]), on_fit=progress.update)
+        try:
+            oof = out_of_fold(fitter)
+            sequential = sequential_test(fitter, random_state=int(seeds[3]))
+        finally:
+            progress.close()
+        self._X, self._y, self._folds = X, y, folds
+        self.estimators_ = list(oof.models)
+        self.fold_aucs_ = np.asarray(oof.fold_aucs)
+        self.fold_p_values_ = np.asarray(sequential.fold_p_values)
+        self.p_value_ = sequential.p_value
+        self.n_rows_sequential_ = sequential.n_rows
+        self._oof_scores = oof.scores
+        self.auc_ = rank_test(y, oof.scores).auc
+        self.auc_ci_ = auc_interval(self.auc_, delong_variance(y, oof.scores), self.confidence)
+        self.drift_ = bool(self.p_value_ < self.alpha and self.auc_ci_[0] > 0.5 + self.min_effect)
+
+    def _store_scores(self, train_rows: NDArray[np.intp], test_rows: NDArray[np.intp]) -> None:
+        proba = np.full(self.n_train_ + self.n_test_, np.nan)
+        proba[train_rows] = self._oof_scores[: len(train_rows)]
+        proba[self.n_train_ + test_rows] = self._oof_scores[len(train_rows) :]
+        self.oof_proba_ = proba
+
+    def _attribute_and_test(
+        self, encoder: FrameEncoder, train: pd.DataFrame, test: pd.DataFrame, seed: int
+    ) -> None:
+        attribution = attribute(
+            self.estimators_, self._X, self._y, self._folds,
+            source=encoder.source, columns=encoder.columns, random_state=seed,
+        )
+        tests = compare_columns(encoder, train, test, correction=self.correction)
+        self.leak_features_ = leak_columns(encoder.columns, tests.separation, self.leak_threshold)
+        if self.leak_features_:
+            warnings.warn(
+                f"Column(s) {self.leak_features_!r} alone separate train from test almost "
+                f"perfectly (single-column AUC or distance >= {self.leak_threshold}): likely "
+                f"an ID, a timestamp or a row counter. Exclude them if they are not features.",
+                LeakWarning,
+                stacklevel=3,
+            )
+        report = pd.DataFrame(
+            {
+                "kind": [encoder.kinds[c] for c in encoder.columns],
+                "importance": attribution.mean,
+                "importance_std": attribution.std,
+                "statistic": tests.statistic,
+                "p_value": tests.p_value,
+                "p_value_adjusted": tests.p_value_adjusted,
+                "test": list(tests.test),
+                "drift": (tests.p_value_adjusted < self.alpha) & (tests.statistic > self.min_effect),
+                "leak": [c in self.leak_features_ for c in encoder.columns],
+            },
+            index=pd.Index(encoder.columns, name="feature"),
+        )
+        self.feature_report_ = report.sort_values(
+            ["importance", "statistic"], ascending=False, kind="stable"
+        )
+        self.importance_method_ = attribution.method
+        position = {c: j for j, c in enumerate(encoder.columns)}
+        self.feature_importances_ = np.array(
+            [attribution.mean[position[c]] if c in position else 0.0 for c in self.feature_names_in_]
+        )
+        self.feature_importances_std_ = np.array(
+            [attribution.std[position[c]] if c in position else 0.0 for c in self.feature_names_in_]
+        )
+        del self._X, self._y, self._folds, self._oof_scores
+
+    def test_likeness(self, X: Any) -> NDArray[np.float64]:
+        """Probability that each row of ``X`` comes from the test distribution.
+
+        The average of the fold models' predictions (a row of the fitted data is better
+        served by ``oof_proba_``, which is out-of-fold).
+
+        Parameters
+        ----------
+        X : DataFrame or array-like
+            Rows with the columns seen in :meth:`fit`.
+
+        Returns
+        -------
+        ndarray of shape (n_rows,)
+        """
+        check_is_fitted(self, "estimators_")
+        frame = as_frame(X, name="X")
+        reference = pd.DataFrame(columns=list(self.feature_names_in_))
+        try:
+            frame = align_columns(reference, frame)
+        except ValueError as error:
+            raise ValueError(str(error).replace("X_train", "the data seen in fit").replace(
+                "X_test", "X")) from None
+        self._encoder.check_finite(frame, name="X")
+        encoded = self._encoder.transform(frame)
+        return np.mean([positive_scores(m, encoded) for m in self.estimators_], axis=0)
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.non_deterministic = self.random_state is None
+        return tags
+
+
+class _NoProgress:
+    def update(self) -> None:
+        return None
+
+    def close(self) -> None:
+        return None
+
+
+def _progress(*, total: int, enabled: bool) -> Any:
+    if not enabled:
+        return _NoProgress()
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=total, desc="advval: fitting domain classifier", file=sys.stderr,
+               unit="model", leave=False)
+    return _BarAdapter(bar)
+
+
+class _BarAdapter:
+    def __init__(self, bar: Any) -> None:
+        self._bar = bar
+
+    def update(self) -> None:
+        self._bar.update(1)
+
+    def close(self) -> None:
+        self._bar.close()

@@ -1,0 +1,258 @@
+"""Markdown rendering (a pull-request comment) and the number formats shared by renderers.
+
+Renderers never compute statistics: the helpers here only format numbers already in a
+:class:`~advval.report.DriftReport`.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from ._result import DriftReport, FeatureDrift
+
+#: features listed in the Markdown table (the rest are counted, not shown)
+MARKDOWN_TOP_FEATURES = 10
+#: names listed in one Markdown line (leaks, dropped columns) before "and N more"
+MARKDOWN_MAX_NAMES = 20
+
+_MD_PUNCTUATION = re.compile(r"([\\`*_\[\]|~])")
+_WHITESPACE = re.compile(r"\s+")
+
+
+def _is_number(x: Any) -> bool:
+    try:
+        return math.isfinite(float(x))
+    except (TypeError, ValueError):
+        return False
+
+
+def format_number(x: Any, digits: int = 3) -> str:
+    """Format a float with ``digits`` significant digits; ``"n/a"`` when not finite.
+
+    Examples
+    --------
+    >>> format_number(0.123456), format_number(1234.5), format_number(float("nan"))
+    ('0.123', '1.23e+03', 'n/a')
+    """
+    if not _is_number(x):
+        return "n/a"
+    return f"{float(x):.{digits}g}"
+
+
+def format_fixed(x: Any, decimals: int = 3) -> str:
+    """Format a float with a fixed number of decimals; ``"n/a"`` when not finite.
+
+    Examples
+    --------
+    >>> format_fixed(0.73449), format_fixed(None)
+    ('0.734', 'n/a')
+    """
+    if not _is_number(x):
+        return "n/a"
+    return f"{float(x):.{decimals}f}"
+
+
+def format_p(p: Any) -> str:
+    """Format a p-value: 3 significant digits, scientific notation below 0.001.
+
+    Examples
+    --------
+    >>> format_p(0.04567), format_p(1.234e-20), format_p(0.0), format_p(1.0)
+    ('0.0457', '1.2e-20', '0', '1')
+    """
+    if not _is_number(p):
+        return "n/a"
+    p = float(p)
+    if p == 0.0:
+        return "0"
+    if p < 1e-3:
+        return f"{p:.1e}"
+    return f"{p:.3g}"
+
+
+def format_count(n: Any) -> str:
+    """Format a count with thousands separators.
+
+    Examples
+    --------
+    >>> format_count(1234567)
+    '1,234,567'
+    """
+    try:
+        return f"{int(n):,}"
+    except (TypeError, ValueError):
+        return str(n)
+
+
+def ci_label(report: DriftReport) -> str:
+    """``"95% CI"`` when the report's settings give the confidence level, else ``"CI"``."""
+    level = report.settings.get("confidence")
+    if _is_number(level) and 0.0 < float(level) < 1.0:
+        return f"{100 * float(level):g}% CI"
+    return "CI"
+
+
+def format_auc(report: DriftReport) -> str:
+    """``"0.734 [0.710, 0.760]"``: the AUC and its confidence interval."""
+    low, high = report.auc_ci
+    return f"{format_fixed(report.auc)} [{format_fixed(low)}, {format_fixed(high)}]"
+
+
+def verdict_line(report: DriftReport) -> str:
+    """One line: verdict, AUC with its interval and the p-value.
+
+    Used by the command line (``advval: drift detected: AUC 0.734 [0.710, 0.760],
+    p=1.2e-20``) and by the Markdown and HTML headings.
+    """
+    verdict = "drift detected" if report.drift else "no drift"
+    return f"{verdict}: AUC {format_auc(report)}, p={format_p(report.p_value)}"
+
+
+def importance_text(feature: FeatureDrift) -> str:
+    """``"0.512 ± 0.0213"``: mean |SHAP| and its spread across folds."""
+    return f"{format_number(feature.importance)} ± {format_number(feature.importance_std)}"
+
+
+def statistic_text(feature: FeatureDrift) -> str:
+    """``"0.413 (KS)"``: the univariate distance and the test that produced it."""
+    test = {"ks": "KS", "chi2": "TV"}.get(feature.test, feature.test)
+    return f"{format_fixed(feature.statistic)} ({test})"
+
+
+def md_escape(text: Any) -> str:
+    r"""Escape a data-derived string for Markdown (tables included) and its raw HTML.
+
+    Examples
+    --------
+    >>> md_escape("<b>a|b</b>")
+    '&lt;b&gt;a\\|b&lt;/b&gt;'
+    """
+    text = _WHITESPACE.sub(" ", str(text))
+    return _MD_PUNCTUATION.sub(r"\\\1", html.escape(text, quote=False))
+
+
+def _name_list(names: Iterable[str], limit: int = MARKDOWN_MAX_NAMES) -> str:
+    names = list(names)
+    shown = ", ".join(md_escape(n) for n in names[:limit])
+    if len(names) > limit:
+        shown += f" and {len(names) - limit} more"
+    return shown
+
+
+def _setting_text(value: Any) -> str:
+    if isinstance(value, float):
+        return format_number(value, 6)
+    if isinstance(value, (list, tuple)):
+        return ", ".join(_setting_text(v) for v in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={_setting_text(v)}" for k, v in value.items())
+    return str(value)
+
+
+def settings_items(report: DriftReport) -> list[tuple[str, str]]:
+    """The settings as ``(name, text)`` pairs, with alpha, min_effect and the version."""
+    items = {str(k): _setting_text(v) for k, v in report.settings.items()}
+    items.setdefault("alpha", format_number(report.alpha, 6))
+    items.setdefault("min_effect", format_number(report.min_effect, 6))
+    items["advval version"] = str(report.advval_version)
+    return list(items.items())
+
+
+def render_markdown(report: DriftReport) -> str:
+    """Render a drift report as Markdown, short enough for a pull-request comment.
+
+    Parameters
+    ----------
+    report : DriftReport
+        The result to render.
+
+    Returns
+    -------
+    str
+        A heading with the verdict, the AUC with its confidence interval and the p-value,
+        the verdict rule, a table of the top features (importance ± spread, univariate
+        statistic, adjusted p-value, drift and leak flags), leak warnings, dropped columns
+        and the settings. Every column name is escaped.
+
+    See Also
+    --------
+    render_json, render_html, write_report
+    """
+    lines: list[str] = []
+    verdict = "DRIFT" if report.drift else "no drift"
+    lines.append(f"## advval drift check: {verdict}")
+    lines.append("")
+    auc = f"AUC **{format_fixed(report.auc)}** ({ci_label(report)} " + (
+        f"{format_fixed(report.auc_ci[0])}–{format_fixed(report.auc_ci[1])}), "
+        f"p-value {format_p(report.p_value)}"
+    )
+    if report.drift:
+        lines.append(f"**Drift detected.** A classifier tells train rows from test rows: {auc}.")
+    else:
+        lines.append(
+            f"**No drift detected.** A classifier cannot reliably tell train rows from test "
+            f"rows: {auc}."
+        )
+    lines.append(
+        f"Drift is flagged when p < {format_number(report.alpha)} (alpha) and the interval's "
+        f"lower bound exceeds {format_number(0.5 + report.min_effect)} "
+        f"(0.5 + min_effect {format_number(report.min_effect)})."
+    )
+    lines.append("")
+    lines.append(
+        f"{format_count(report.n_train)} train rows · {format_count(report.n_test)} test rows · "
+        f"{format_count(report.n_features)} features"
+    )
+    lines.append("")
+
+    if report.leaks:
+        lines.append(
+            "> **Possible leak:** these columns alone separate train from test almost "
+            f"perfectly (an ID or a timestamp?): {_name_list(report.leaks)}. "
+            "Exclude them with `--id` or `--ignore` if they are not real features."
+        )
+        lines.append("")
+
+    top = report.features[:MARKDOWN_TOP_FEATURES]
+    if top:
+        shown = (
+            f" ({len(top)} of {len(report.features)})"
+            if len(report.features) > len(top)
+            else ""
+        )
+        lines.append(f"### Top features{shown}")
+        lines.append("")
+        lines.append("| # | feature | importance (± std) | statistic | adjusted p | drift | leak |")
+        lines.append("| ---: | --- | ---: | ---: | ---: | :---: | :---: |")
+        for rank, f in enumerate(top, start=1):
+            lines.append(
+                f"| {rank} | {md_escape(f.name)} | {importance_text(f)} | {statistic_text(f)} "
+                f"| {format_p(f.p_value)} | {'yes' if f.drift else ''} "
+                f"| {'yes' if f.leak else ''} |"
+            )
+        lines.append("")
+        lines.append(
+            "importance: mean |SHAP| of the domain classifier (log-odds of *test*) ± its "
+            "spread across folds; statistic: Kolmogorov-Smirnov D (KS) or total-variation "
+            "distance (TV); adjusted p: univariate test after multiple-testing correction."
+        )
+        lines.append("")
+
+    if report.dropped_columns:
+        lines.append(f"Dropped before the check: {_name_list(report.dropped_columns)}.")
+        lines.append("")
+
+    lines.append("<details><summary>Settings</summary>")
+    lines.append("")
+    lines.append("| setting | value |")
+    lines.append("| --- | --- |")
+    for key, value in settings_items(report):
+        lines.append(f"| {md_escape(key)} | {md_escape(value)} |")
+    lines.append("")
+    lines.append("</details>")
+    lines.append("")
+    return "\n".join(lines)

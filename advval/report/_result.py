@@ -1,0 +1,188 @@
+"""Result objects: plain frozen data that every renderer reads and none computes.
+
+A :class:`DriftReport` holds everything a drift report shows, already summarised and of
+bounded size (no per-row payloads): 10 rows and 1M rows give reports of similar size.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True)
+class FeatureDrift:
+    """How much one input column drives the train/test difference.
+
+    Attributes
+    ----------
+    name : str
+        Column name as the user passed it.
+    kind : {"numeric", "categorical", "boolean", "datetime"}
+        How the column was treated.
+    importance : float
+        Mean absolute SHAP value (log-odds of "test") over out-of-fold rows, averaged
+        over folds.
+    importance_std : float
+        Standard deviation of that mean across folds.
+    statistic : float
+        Univariate distance between train and test: Kolmogorov-Smirnov ``D`` for numeric
+        columns, total-variation distance for categorical ones (both in [0, 1]).
+    p_value : float
+        Univariate test p-value (KS or chi-squared) after multiple-testing correction.
+    test : {"ks", "chi2"}
+        Which univariate test produced ``p_value``.
+    drift : bool
+        Significant after correction and ``statistic`` above the effect floor.
+    leak : bool
+        The column alone separates train from test almost perfectly (ID, timestamp...).
+    """
+
+    name: str
+    kind: str
+    importance: float
+    importance_std: float
+    statistic: float
+    p_value: float
+    test: str
+    drift: bool
+    leak: bool
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """Train and test proportions over shared bins or categories.
+
+    Attributes
+    ----------
+    name : str
+        What is binned (a column name, or ``"test-likeness"``).
+    kind : {"numeric", "categorical"}
+    labels : tuple of str
+        One label per bin (a formatted range or a category name, possibly ``"(other)"``
+        or ``"(missing)"``).
+    edges : tuple of float
+        Bin edges for numeric distributions (``len(labels) + 1`` values), empty otherwise.
+    train, test : tuple of float
+        Proportion of each side's rows in each bin (each sums to at most 1).
+    """
+
+    name: str
+    kind: str
+    labels: tuple[str, ...]
+    edges: tuple[float, ...]
+    train: tuple[float, ...]
+    test: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class RocCurve:
+    """ROC curve of the domain classifier's out-of-fold scores, at most a few hundred points."""
+
+    fpr: tuple[float, ...]
+    tpr: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class DriftReport:
+    """Everything a drift report shows, as data.
+
+    Build one from a fitted :class:`~advval.AdversarialValidator` with
+    :func:`advval.report.build_drift_report`; render it with ``render_json``,
+    ``render_markdown`` or ``render_html``.
+
+    Attributes
+    ----------
+    n_train, n_test, n_features : int
+        Rows of each side and columns, as given (before any subsampling).
+    auc : float
+        Out-of-fold ROC AUC of the domain classifier (0.5: indistinguishable).
+    auc_ci : tuple of float
+        Confidence interval of ``auc``.
+    p_value : float
+        p-value of "train and test come from the same distribution".
+    alpha, min_effect : float
+        Significance level and effect floor of the verdict.
+    drift : bool
+        ``p_value < alpha`` and ``auc_ci[0] > 0.5 + min_effect``.
+    features : tuple of FeatureDrift
+        Sorted by importance, highest first.
+    leaks : tuple of str
+        Columns that alone separate train from test almost perfectly.
+    dropped_columns : tuple of str
+        Columns dropped before the check (entirely missing).
+    settings : dict
+        How the check ran (estimator, n_splits, random_state, rows used...).
+    roc : RocCurve
+    test_likeness : Distribution
+        Histogram of out-of-fold P(test) for train rows and for test rows.
+    overlays : tuple of Distribution
+        Train vs test distributions of the top features.
+    fold_aucs : tuple of float
+        AUC of each fold's model on its held-out rows.
+    advval_version : str
+    """
+
+    n_train: int
+    n_test: int
+    n_features: int
+    auc: float
+    auc_ci: tuple[float, float]
+    p_value: float
+    alpha: float
+    min_effect: float
+    drift: bool
+    features: tuple[FeatureDrift, ...]
+    leaks: tuple[str, ...]
+    dropped_columns: tuple[str, ...]
+    settings: dict[str, Any]
+    roc: RocCurve
+    test_likeness: Distribution
+    overlays: tuple[Distribution, ...]
+    fold_aucs: tuple[float, ...]
+    advval_version: str
+    kind: str = field(default="drift")
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON document of DESIGN.md section 6 (plots excluded), unrounded.
+
+        Returns
+        -------
+        dict
+            ``schema_version``, ``kind``, the verdict, ``features`` (importance order),
+            ``leaks``, ``dropped_columns``, ``fold_aucs`` and ``settings``.
+        """
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "kind": self.kind,
+            "advval_version": self.advval_version,
+            "n_train": self.n_train,
+            "n_test": self.n_test,
+            "n_features": self.n_features,
+            "auc": self.auc,
+            "auc_ci": list(self.auc_ci),
+            "p_value": self.p_value,
+            "alpha": self.alpha,
+            "min_effect": self.min_effect,
+            "drift": self.drift,
+            "features": [
+                {
+                    "name": f.name,
+                    "kind": f.kind,
+                    "importance": f.importance,
+                    "importance_std": f.importance_std,
+                    "statistic": f.statistic,
+                    "p_value": f.p_value,
+                    "test": f.test,
+                    "drift": f.drift,
+                    "leak": f.leak,
+                }
+                for f in self.features
+            ],
+            "leaks": list(self.leaks),
+            "dropped_columns": list(self.dropped_columns),
+            "fold_aucs": list(self.fold_aucs),
+            "settings": dict(self.settings),
+        }
