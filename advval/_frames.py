@@ -25,7 +25,7 @@ from numpy.typing import NDArray
 from .exceptions import DataWarning
 
 NUMERIC, BOOLEAN, CATEGORICAL, DATETIME = "numeric", "boolean", "categorical", "datetime"
-_DATETIME_PARTS = ("epoch", "year", "month", "day", "dayofweek", "hour")
+_DATETIME_PARTS = ("epoch", "year", "month", "day", "day_of_week", "hour")
 
 
 def as_frame(X: object, *, name: str) -> pd.DataFrame:

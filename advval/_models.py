@@ -9,6 +9,7 @@ with permutation importance.
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 from typing import Any
 
@@ -19,8 +20,11 @@ from numpy.typing import NDArray
 from sklearn.base import ClassifierMixin, clone
 from sklearn.model_selection import train_test_split
 
-#: rounds without improvement of the inner validation AUC before training stops
+#: rounds without improvement of the inner validation loss before training stops
 EARLY_STOPPING_ROUNDS = 30
+#: rounds always trained before early stopping may pick a best iteration: on small samples
+#: the inner validation loss is noisy and would otherwise stop after a handful of trees
+MIN_ROUNDS = 50
 #: share of a model's training rows held out for early stopping
 EARLY_STOPPING_FRACTION = 0.1
 #: below this many training rows a fixed number of rounds is used instead
@@ -108,10 +112,34 @@ def fit_classifier(
     return model.fit(
         X_fit,
         y_fit,
-        eval_metric="auc",
-        callbacks=[lgb.early_stopping(EARLY_STOPPING_ROUNDS, first_metric_only=True, verbose=False)],
+        eval_metric="binary_logloss",
+        callbacks=[_EarlyStoppingAfterWarmup(MIN_ROUNDS, EARLY_STOPPING_ROUNDS)],
         **eval_args,
     )
+
+
+class _EarlyStoppingAfterWarmup:
+    """LightGBM early stopping that only starts watching after ``warmup`` rounds.
+
+    The best iteration is then at least ``warmup`` (or the last round if training ends
+    first), so noisy validation losses on small samples cannot cut a model to two trees.
+    """
+
+    order = 30
+    before_iteration = False
+
+    def __init__(self, warmup: int, patience: int) -> None:
+        self._warmup = warmup
+        self._stopping = lgb.early_stopping(patience, first_metric_only=True, verbose=False)
+
+    def __call__(self, env: Any) -> None:
+        if env.iteration < self._warmup:
+            return
+        if dataclasses.is_dataclass(env):  # LightGBM >= 4.6
+            shifted = dataclasses.replace(env, begin_iteration=self._warmup)
+        else:
+            shifted = env._replace(begin_iteration=self._warmup)
+        self._stopping(shifted)
 
 
 def positive_scores(model: ClassifierMixin, X: pd.DataFrame) -> NDArray[np.float64]:

@@ -61,8 +61,8 @@ def check_number(
         right_ok = number <= high if closed in ("both", "right") else number < high
     if ok_type and left_ok and right_ok:
         return
-    left = "[" if closed in ("both", "left") else "("
-    right = "]" if closed in ("both", "right") else ")"
+    left = "[" if closed in ("both", "left") and np.isfinite(low) else "("
+    right = "]" if closed in ("both", "right") and np.isfinite(high) else ")"
     interval = f"{left}{_fmt(low)}, {_fmt(high)}{right}"
     type_name = "an int" if kind is int else "a float"
     none_text = " or None" if allow_none else ""

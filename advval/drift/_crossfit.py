@@ -34,7 +34,6 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 from sklearn.base import ClassifierMixin
-from sklearn.model_selection import StratifiedKFold
 
 from .._models import fit_classifier, positive_scores
 from .._stats import rank_test, stouffer
@@ -43,20 +42,43 @@ from .._stats import rank_test, stouffer
 SEQUENTIAL_MAX_ROWS = 200_000
 
 
-def assign_folds(y: NDArray[np.int_], *, n_splits: int, random_state: int) -> NDArray[np.intp]:
-    """Fold number (0..n_splits-1) of every row, stratified by ``y``.
+def assign_folds(
+    y: NDArray[np.int_], *, n_splits: int, random_state: int, X: pd.DataFrame | None = None
+) -> NDArray[np.intp]:
+    """Fold number (0..n_splits-1) of every row, stratified by ``y``; duplicates kept together.
+
+    Rows with identical content (in ``X``) go to the same fold. Otherwise a row copied
+    into both train and test would be scored by a model that saw its twin with the other
+    label, and identical data sets would score an AUC far below 0.5.
 
     Examples
     --------
     >>> folds = assign_folds(np.array([0] * 6 + [1] * 6), n_splits=3, random_state=0)
     >>> np.bincount(folds).tolist()
     [4, 4, 4]
+    >>> X = pd.DataFrame({"a": [1, 2, 3, 1, 2, 3]})
+    >>> folds = assign_folds(np.array([0, 0, 0, 1, 1, 1]), n_splits=3, random_state=0, X=X)
+    >>> bool((folds[:3] == folds[3:]).all())
+    True
     """
-    folds = np.empty(len(y), dtype=np.intp)
-    splitter = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=random_state)
-    for k, (_, held_out) in enumerate(splitter.split(np.zeros(len(y)), y)):
-        folds[held_out] = k
-    return folds
+    if X is None:
+        groups = np.arange(len(y))
+    else:
+        hashes = pd.util.hash_pandas_object(X, index=False).to_numpy()
+        _, groups = np.unique(hashes, return_inverse=True)
+    n_groups = int(groups.max()) + 1
+    # a group's stratum: its label when all its rows share one, else "mixed"
+    positives = np.bincount(groups, weights=y, minlength=n_groups)
+    sizes = np.bincount(groups, minlength=n_groups)
+    stratum = np.where(positives == 0, 0, np.where(positives == sizes, 1, 2))
+    rng = np.random.default_rng(random_state)
+    group_fold = np.empty(n_groups, dtype=np.intp)
+    for value in (0, 1, 2):
+        members = rng.permutation(np.flatnonzero(stratum == value))
+        # round-robin over a random order, starting at a random fold, balances fold sizes
+        start = int(rng.integers(n_splits))
+        group_fold[members] = (np.arange(members.size) + start) % n_splits
+    return group_fold[groups]
 
 
 @dataclass

@@ -113,6 +113,8 @@ class AdversarialValidator(BaseEstimator):  # type: ignore[misc]
         Rows used after the ``max_rows`` budget.
     n_features_in_ : int
     feature_names_in_ : ndarray of str
+    encoder_ : FrameEncoder
+        Column kinds and categories learnt from both sides; encodes new rows identically.
 
     See Also
     --------
@@ -221,7 +223,7 @@ class AdversarialValidator(BaseEstimator):  # type: ignore[misc]
         self.feature_names_in_ = np.asarray(train.columns, dtype=object)
         self.n_features_in_ = train.shape[1]
         self.dropped_features_ = list(encoder.dropped)
-        self._encoder = encoder
+        self.encoder_ = encoder
 
         train_rows, test_rows = self._budget_rows(np.random.default_rng(seeds[0]))
         train_used, test_used = train.iloc[train_rows], test.iloc[test_rows]
@@ -251,7 +253,7 @@ class AdversarialValidator(BaseEstimator):  # type: ignore[misc]
     def _fit_domain_classifier(
         self, X: pd.DataFrame, y: NDArray[np.int_], seeds: NDArray[np.int_]
     ) -> None:
-        folds = assign_folds(y, n_splits=self.n_splits, random_state=int(seeds[1]))
+        folds = assign_folds(y, n_splits=self.n_splits, random_state=int(seeds[1]), X=X)
         estimator = self.estimator
         if estimator is None:
             n_fit = int(len(y) * (self.n_splits - 1) / self.n_splits)
@@ -350,8 +352,8 @@ class AdversarialValidator(BaseEstimator):  # type: ignore[misc]
         except ValueError as error:
             raise ValueError(str(error).replace("X_train", "the data seen in fit").replace(
                 "X_test", "X")) from None
-        self._encoder.check_finite(frame, name="X")
-        encoded = self._encoder.transform(frame)
+        self.encoder_.check_finite(frame, name="X")
+        encoded = self.encoder_.transform(frame)
         return np.mean([positive_scores(m, encoded) for m in self.estimators_], axis=0)
 
     def __sklearn_tags__(self) -> Any:

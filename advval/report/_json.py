@@ -13,6 +13,8 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
+
 from ._result import DriftReport
 
 #: significant digits kept for every float in the JSON document
@@ -46,7 +48,7 @@ def round_floats(value: Any, digits: int = SIGNIFICANT_DIGITS) -> Any:
     """
     if value is None or isinstance(value, str):
         return value
-    if isinstance(value, bool) or type(value).__name__ == "bool_":
+    if isinstance(value, (bool, np.bool_)):
         return bool(value)
     if isinstance(value, numbers.Integral):
         return int(value)

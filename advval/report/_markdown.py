@@ -91,7 +91,7 @@ def format_count(n: Any) -> str:
 def ci_label(report: DriftReport) -> str:
     """``"95% CI"`` when the report's settings give the confidence level, else ``"CI"``."""
     level = report.settings.get("confidence")
-    if _is_number(level) and 0.0 < float(level) < 1.0:
+    if level is not None and _is_number(level) and 0.0 < float(level) < 1.0:
         return f"{100 * float(level):g}% CI"
     return "CI"
 

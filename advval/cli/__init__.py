@@ -1,0 +1,41 @@
+"""The ``advval`` command line: a thin click group, one module per command.
+
+Each command loads its inputs, calls the library, writes the report and returns an
+:class:`~advval.cli._exit.ExitCode`. click is imported only here, never by ``import advval``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import click
+
+from .._version import __version__
+from ._drift import drift
+from ._exit import ExitCode, exit_codes_help
+
+__all__ = ["ExitCode", "cli", "main"]
+
+
+@click.group(
+    help="advval: adversarial validation from the command line. Is the test data like the "
+    "training data?\n\n" + exit_codes_help(),
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
+@click.version_option(__version__, prog_name="advval")
+def cli() -> None:
+    """The ``advval`` group; the commands are registered below."""
+
+
+cli.add_command(drift)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Run the ``advval`` command line (the ``advval`` console script).
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        Arguments after the program name; default ``sys.argv[1:]``.
+    """
+    cli.main(args=list(argv) if argv is not None else None, prog_name="advval")

@@ -1,0 +1,134 @@
+"""Reading the input tables and choosing their columns, with errors that name the file."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .._compat import has_module, require
+from ._exit import MissingDependency, UsageFailure
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+CSV_SUFFIXES = (".csv", ".csv.gz", ".csv.bz2", ".csv.xz", ".csv.zip", ".csv.zst")
+PARQUET_SUFFIXES = (".parquet", ".pq")
+
+
+def table_format(path: Path) -> str:
+    """``"csv"`` or ``"parquet"`` from the file name's suffix.
+
+    Raises
+    ------
+    UsageFailure
+        For any other suffix, naming the file and the accepted suffixes.
+
+    Examples
+    --------
+    >>> table_format(Path("train.CSV")), table_format(Path("ref.pq"))
+    ('csv', 'parquet')
+    """
+    name = path.name.lower()
+    if name.endswith(CSV_SUFFIXES):
+        return "csv"
+    if name.endswith(PARQUET_SUFFIXES):
+        return "parquet"
+    raise UsageFailure(
+        f"cannot read '{path}': unknown file type; expected a CSV ({', '.join(CSV_SUFFIXES)}) "
+        f"or Parquet ({', '.join(PARQUET_SUFFIXES)}) file"
+    )
+
+
+def read_table(path: Path, role: str) -> pd.DataFrame:
+    """Read a CSV or Parquet file (chosen by suffix) into a DataFrame.
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+    role : str
+        What the file is (``"TRAIN"``, ``"TEST"``), for messages.
+
+    Returns
+    -------
+    DataFrame
+        With at least one row and one column.
+
+    Raises
+    ------
+    UsageFailure
+        Unknown suffix, or a file that cannot be read, is empty or is garbled:
+        ``cannot read TRAIN file 'x.csv': ...``.
+    MissingDependency
+        A Parquet file without pyarrow installed.
+    """
+    kind = table_format(path)
+    import pandas as pd
+
+    if kind == "parquet" and not has_module("pyarrow"):
+        try:
+            require("pyarrow", feature=f"Reading the Parquet {role} file '{path}'")
+        except ImportError as exc:
+            raise MissingDependency(str(exc)) from exc
+    try:
+        if kind == "parquet":
+            frame = pd.read_parquet(path, engine="pyarrow")
+        else:
+            frame = pd.read_csv(path, low_memory=False)
+    except (OSError, ValueError, NotImplementedError) as exc:  # pandas, pyarrow errors
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise UsageFailure(f"cannot read {role} file '{path}': {reason}") from exc
+    if frame.shape[1] == 0 or frame.shape[0] == 0:
+        raise UsageFailure(
+            f"cannot read {role} file '{path}': it has {frame.shape[0]} rows and "
+            f"{frame.shape[1]} columns"
+        )
+    return frame
+
+
+def _drop(frame: pd.DataFrame, columns: Iterable[str]) -> pd.DataFrame:
+    present = [c for c in columns if c in frame.columns]
+    return frame.drop(columns=present) if present else frame
+
+
+def select_columns(
+    train: pd.DataFrame,
+    test: pd.DataFrame,
+    *,
+    target: str | None,
+    ignore: Sequence[str],
+    ids: Sequence[str],
+    train_name: str,
+    test_name: str,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Drop the target, ignored and id columns from whichever side has them.
+
+    The target is usually in TRAIN only; it is dropped from each side that has it. Every
+    named column must exist in at least one of the two files.
+
+    Raises
+    ------
+    UsageFailure
+        Naming the option, the column and both files, when a column is in neither.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> tr = pd.DataFrame({"a": [1], "y": [0], "id": [7]})
+    >>> te = pd.DataFrame({"a": [2], "id": [8]})
+    >>> a, b = select_columns(tr, te, target="y", ignore=[], ids=["id"],
+    ...                       train_name="tr.csv", test_name="te.csv")
+    >>> list(a.columns), list(b.columns)
+    (['a'], ['a'])
+    """
+    named = [("--target", target)] if target is not None else []
+    named += [("--ignore", c) for c in ignore] + [("--id", c) for c in ids]
+    for option, column in named:
+        if column not in train.columns and column not in test.columns:
+            raise UsageFailure(
+                f"{option} column '{column}' is not in TRAIN file '{train_name}' "
+                f"nor in TEST file '{test_name}'"
+            )
+    columns = list(dict.fromkeys(column for _, column in named))
+    return _drop(train, columns), _drop(test, columns)

@@ -1,0 +1,15 @@
+"""Example data for drift checks: a bundled real table and synthetic shifts.
+
+- :func:`load_flights`: NYC flights 2013, winter (train) vs summer (test), a real table
+  with mixed types, missing values and a natural shift (:data:`FLIGHTS_DESCRIPTION`).
+- :func:`make_shift`: synthetic pairs with a known shift (mean, variance, correlation,
+  category, leak or none), returned as a :class:`ShiftDataset` whose ``shifted`` field is
+  the ground truth.
+"""
+
+from __future__ import annotations
+
+from ._flights import FLIGHTS_DESCRIPTION, load_flights
+from ._synthetic import ShiftDataset, make_shift
+
+__all__ = ["FLIGHTS_DESCRIPTION", "ShiftDataset", "load_flights", "make_shift"]

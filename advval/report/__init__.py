@@ -1,0 +1,24 @@
+"""Drift results as data, and their renderers: JSON, Markdown and self-contained HTML.
+
+Results are frozen dataclasses; each renderer is a pure function of one result and
+computes nothing. :func:`write_report` sends a rendered report to a path or a text file.
+"""
+
+from ._build import build_drift_report
+from ._html import render_html
+from ._json import render_json
+from ._markdown import render_markdown
+from ._result import Distribution, DriftReport, FeatureDrift, RocCurve
+from ._sink import write_report
+
+__all__ = [
+    "Distribution",
+    "DriftReport",
+    "FeatureDrift",
+    "RocCurve",
+    "build_drift_report",
+    "render_html",
+    "render_json",
+    "render_markdown",
+    "write_report",
+]

@@ -1,0 +1,163 @@
+"""HTML rendering: one self-contained file, no network access, every data string escaped.
+
+The page is a Jinja2 template (package data ``templates/drift.html.j2``) rendered with
+``autoescape=True``; charts are inline SVG drawn by :mod:`advval.report._svg`, which escapes
+every label before the fragment is marked safe. A Content-Security-Policy forbids fetching
+anything. The size is bounded: at most ``HTML_TOP_FEATURES`` rows in the table,
+``HTML_CHART_FEATURES`` bars and ``HTML_MAX_OVERLAYS`` distribution plots, whatever the
+number of rows or columns.
+
+jinja2 is imported inside :func:`render_html` only, so ``import advval`` stays light.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import _svg
+from ._markdown import (
+    ci_label,
+    format_count,
+    format_fixed,
+    format_number,
+    format_p,
+    settings_items,
+)
+from ._result import DriftReport
+
+#: features listed in the HTML table
+HTML_TOP_FEATURES = 25
+#: features in the importance chart
+HTML_CHART_FEATURES = 15
+#: distribution overlays drawn
+HTML_MAX_OVERLAYS = 12
+#: names listed (leaks, dropped columns) before "and N more"
+HTML_MAX_NAMES = 50
+#: characters of a column name shown in the table
+HTML_MAX_NAME_CHARS = 120
+
+#: the page may use its own inline CSS and data: images, and nothing else
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+    "base-uri 'none'; form-action 'none'"
+)
+
+
+def _clip(name: str, limit: int = HTML_MAX_NAME_CHARS) -> str:
+    name = str(name)
+    return name if len(name) <= limit else name[: limit - 1] + "…"
+
+
+def _names(names: tuple[str, ...]) -> dict[str, Any]:
+    return {
+        "shown": [_clip(n) for n in names[:HTML_MAX_NAMES]],
+        "more": max(len(names) - HTML_MAX_NAMES, 0),
+    }
+
+
+def _context(report: DriftReport) -> dict[str, Any]:
+    """Everything the template shows, as formatted strings and escaped SVG strings."""
+    features = report.features[:HTML_TOP_FEATURES]
+    significant_but_small = (
+        not report.drift and report.p_value < report.alpha  # the effect floor decided
+    )
+    return {
+        "drift": bool(report.drift),
+        "significant_but_small": bool(significant_but_small),
+        "auc": format_fixed(report.auc),
+        "ci_label": ci_label(report),
+        "ci_low": format_fixed(report.auc_ci[0]),
+        "ci_high": format_fixed(report.auc_ci[1]),
+        "p_value": format_p(report.p_value),
+        "alpha": format_number(report.alpha),
+        "min_effect": format_number(report.min_effect),
+        "threshold": format_number(0.5 + report.min_effect),
+        "n_train": format_count(report.n_train),
+        "n_test": format_count(report.n_test),
+        "n_features": format_count(report.n_features),
+        "n_drifting": sum(f.drift for f in report.features),
+        "roc_svg": _svg.roc_chart(report.roc, report.auc),
+        "likeness_svg": _svg.distribution_chart(
+            report.test_likeness,
+            title="Out-of-fold P(test) for train rows and test rows",
+        ),
+        "importance_svg": (
+            _svg.importance_chart(report.features[:HTML_CHART_FEATURES])
+            if report.features
+            else None
+        ),
+        "n_chart": min(len(report.features), HTML_CHART_FEATURES),
+        "features": [
+            {
+                "rank": rank,
+                "name": _clip(f.name),
+                "kind": f.kind,
+                "importance": format_number(f.importance),
+                "importance_std": format_number(f.importance_std),
+                "statistic": format_fixed(f.statistic),
+                "test": {"ks": "KS D", "chi2": "TV"}.get(f.test, f.test),
+                "p_value": format_p(f.p_value),
+                "drift": bool(f.drift),
+                "leak": bool(f.leak),
+            }
+            for rank, f in enumerate(features, start=1)
+        ],
+        "n_features_listed": len(report.features),
+        "overlays": [
+            {
+                "name": _clip(d.name),
+                "kind": d.kind,
+                "svg": _svg.distribution_chart(d, width=340, height=200),
+            }
+            for d in report.overlays[:HTML_MAX_OVERLAYS]
+        ],
+        "leaks": _names(report.leaks),
+        "dropped": _names(report.dropped_columns),
+        "fold_aucs": ", ".join(format_fixed(a) for a in report.fold_aucs),
+        "settings": settings_items(report),
+        "version": str(report.advval_version),
+        "csp": CONTENT_SECURITY_POLICY,
+    }
+
+
+def render_html(report: DriftReport) -> str:
+    """Render a drift report as one self-contained HTML page.
+
+    Parameters
+    ----------
+    report : DriftReport
+        The result to render.
+
+    Returns
+    -------
+    str
+        A complete HTML document: verdict banner (AUC with confidence interval, p-value,
+        alpha, min_effect), ROC curve, histograms of test-likeness, importance chart with
+        fold spread, feature table, distribution overlays, leak warnings, dropped columns
+        and settings. Inline CSS and SVG only; a Content-Security-Policy forbids any fetch;
+        every data-derived string is escaped; the size does not grow with the number of
+        rows and is capped in the number of features.
+
+    See Also
+    --------
+    render_json, render_markdown, write_report
+    """
+    from jinja2 import Environment, PackageLoader, StrictUndefined
+    from markupsafe import Markup
+
+    env = Environment(
+        loader=PackageLoader("advval.report", "templates"),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    context = _context(report)
+    # The SVG fragments escape every label themselves (see _svg); mark them safe only now.
+    for key in ("roc_svg", "likeness_svg", "importance_svg"):
+        if context[key] is not None:
+            context[key] = Markup(context[key])
+    for overlay in context["overlays"]:
+        overlay["svg"] = Markup(overlay["svg"])
+    return env.get_template("drift.html.j2").render(context)

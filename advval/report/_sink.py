@@ -1,0 +1,71 @@
+"""Writing a rendered report to a path or to an open text file."""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Callable
+from typing import Any
+
+from ._html import render_html
+from ._json import render_json
+from ._markdown import render_markdown
+from ._result import DriftReport
+
+#: format name -> renderer
+RENDERERS: dict[str, Callable[[DriftReport], str]] = {
+    "html": render_html,
+    "json": render_json,
+    "markdown": render_markdown,
+}
+
+
+def write_report(report: DriftReport, sink: Any, *, format: str) -> None:
+    """Render ``report`` in ``format`` and write it to ``sink``.
+
+    Parameters
+    ----------
+    report : DriftReport
+        The result to write.
+    sink : str, os.PathLike or text file object
+        A path (written as UTF-8 with ``\\n`` line endings, replacing any existing file)
+        or an object with a ``write(str)`` method, such as ``sys.stdout`` or
+        :class:`io.StringIO` (written to, not closed).
+    format : {"html", "json", "markdown"}
+        Output format. The text always ends with a newline.
+
+    Raises
+    ------
+    ValueError
+        If ``format`` is not one of the three.
+    TypeError
+        If ``sink`` is neither a path nor a text file object.
+
+    See Also
+    --------
+    render_json, render_markdown, render_html
+    """
+    if format not in RENDERERS:
+        raise ValueError(
+            f"The 'format' parameter of write_report must be one of {sorted(RENDERERS)}. "
+            f"Got {format!r} instead."
+        )
+    if isinstance(sink, (io.RawIOBase, io.BufferedIOBase)):
+        raise TypeError(
+            "write_report needs a path or a text file object for 'sink'; got a binary file "
+            f"({type(sink).__name__}). Open the file in text mode ('w') instead."
+        )
+    is_path = isinstance(sink, (str, os.PathLike))
+    if not is_path and not callable(getattr(sink, "write", None)):
+        raise TypeError(
+            "write_report needs a path (str or os.PathLike) or a text file object with a "
+            f"write() method for 'sink'; got {type(sink).__name__}."
+        )
+    text = RENDERERS[format](report)
+    if not text.endswith("\n"):
+        text += "\n"
+    if is_path:
+        with open(sink, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+    else:
+        sink.write(text)

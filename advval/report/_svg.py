@@ -1,0 +1,389 @@
+"""Inline SVG charts for the HTML report, drawn from already-summarised report data.
+
+Each function returns an SVG fragment as a ``str`` in which every data-derived string (a
+column name, a category) has been escaped with :func:`html.escape`; the HTML renderer
+marks the fragment safe only after that. No external references: no ``xmlns`` URL (inline
+SVG in HTML does not need one), no fonts, no images. Sizes are bounded by the number of
+bins and features drawn, never by the number of rows.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Sequence
+
+from ._result import Distribution, FeatureDrift, RocCurve
+
+TRAIN_COLOR = "#2563eb"
+TEST_COLOR = "#ea580c"
+DRIFT_COLOR = "#dc2626"
+STABLE_COLOR = "#64748b"
+LEAK_COLOR = "#d97706"
+AXIS_COLOR = "#94a3b8"
+GRID_COLOR = "#e2e8f0"
+TEXT_COLOR = "#334155"
+
+#: categories drawn in one categorical chart
+MAX_CATEGORIES = 24
+#: characters of a label drawn before it is cut with an ellipsis (the rest is in a tooltip)
+MAX_LABEL_CHARS = 26
+#: characters of a label kept in tooltips and accessible names
+MAX_TOOLTIP_CHARS = 200
+
+
+def _esc(text: object) -> str:
+    """Escape for SVG text and attributes, cut to ``MAX_TOOLTIP_CHARS`` (size stays bounded)."""
+    return html.escape(_clip(str(text), MAX_TOOLTIP_CHARS), quote=True)
+
+
+def _clip(text: str, limit: int = MAX_LABEL_CHARS) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _finite(x: float, default: float = 0.0) -> float:
+    try:
+        x = float(x)
+    except (TypeError, ValueError):
+        return default
+    return x if math.isfinite(x) else default
+
+
+def _c(x: float) -> str:
+    """A coordinate, two decimals, no trailing zeros."""
+    return f"{x:.2f}".rstrip("0").rstrip(".")
+
+
+def _tick_text(x: float) -> str:
+    return f"{x:.3g}"
+
+
+def _percent(x: float) -> str:
+    return f"{100 * x:.0f}%" if x >= 0.1 else f"{100 * x:.1g}%"
+
+
+def nice_ticks(upper: float, n: int = 4) -> list[float]:
+    """Round tick values from 0 to at least ``upper``.
+
+    Examples
+    --------
+    >>> nice_ticks(0.37)
+    [0.0, 0.1, 0.2, 0.3, 0.4]
+    >>> nice_ticks(0.0)
+    [0.0, 1.0]
+    """
+    upper = _finite(upper)
+    if upper <= 0:
+        return [0.0, 1.0]
+    raw = upper / n
+    magnitude = 10 ** math.floor(math.log10(raw))
+    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
+    count = math.ceil(upper / step - 1e-9)
+    return [float(f"{i * step:.10g}") for i in range(count + 1)]
+
+
+def _open(width: int, height: int, label: str) -> list[str]:
+    return [
+        f'<svg class="chart" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
+        f'role="img" aria-label="{_esc(label)}" font-family="inherit" font-size="11" '
+        f'fill="{TEXT_COLOR}">',
+        f"<title>{_esc(label)}</title>",
+    ]
+
+
+def _legend(x: float, y: float) -> list[str]:
+    out = []
+    for i, (name, color) in enumerate((("train", TRAIN_COLOR), ("test", TEST_COLOR))):
+        dx = x + i * 60
+        out.append(
+            f'<rect x="{_c(dx)}" y="{_c(y - 8)}" width="10" height="10" rx="2" '
+            f'fill="{color}" fill-opacity="0.7"/>'
+        )
+        out.append(f'<text x="{_c(dx + 14)}" y="{_c(y + 1)}">{name}</text>')
+    return out
+
+
+def roc_chart(roc: RocCurve, auc: float, *, width: int = 360, height: int = 320) -> str:
+    """ROC curve of the domain classifier against the chance diagonal.
+
+    Parameters
+    ----------
+    roc : RocCurve
+        False and true positive rates ("test" is the positive class).
+    auc : float
+        Area under the curve, written on the chart.
+    width, height : int
+        Size in CSS pixels.
+
+    Returns
+    -------
+    str
+        An ``<svg>`` element.
+
+    Examples
+    --------
+    >>> svg = roc_chart(RocCurve(fpr=(0.0, 0.2, 1.0), tpr=(0.0, 0.7, 1.0)), 0.75)
+    >>> svg.startswith("<svg") and "AUC 0.750" in svg
+    True
+    """
+    left, right, top, bottom = 46, 14, 12, 40
+    pw, ph = width - left - right, height - top - bottom
+
+    def sx(v: float) -> float:
+        return left + pw * min(max(_finite(v), 0.0), 1.0)
+
+    def sy(v: float) -> float:
+        return top + ph * (1.0 - min(max(_finite(v), 0.0), 1.0))
+
+    out = _open(width, height, f"ROC curve of the domain classifier, AUC {_finite(auc):.3f}")
+    for t in (0.0, 0.25, 0.5, 0.75, 1.0):
+        out.append(
+            f'<line x1="{_c(sx(t))}" y1="{_c(sy(0))}" x2="{_c(sx(t))}" y2="{_c(sy(1))}" '
+            f'stroke="{GRID_COLOR}"/>'
+        )
+        out.append(
+            f'<line x1="{_c(sx(0))}" y1="{_c(sy(t))}" x2="{_c(sx(1))}" y2="{_c(sy(t))}" '
+            f'stroke="{GRID_COLOR}"/>'
+        )
+        out.append(f'<text x="{_c(sx(t))}" y="{_c(sy(0) + 15)}" text-anchor="middle">{t:g}</text>')
+        out.append(f'<text x="{_c(sx(0) - 6)}" y="{_c(sy(t) + 4)}" text-anchor="end">{t:g}</text>')
+    out.append(
+        f'<line x1="{_c(sx(0))}" y1="{_c(sy(0))}" x2="{_c(sx(1))}" y2="{_c(sy(1))}" '
+        f'stroke="{AXIS_COLOR}" stroke-dasharray="4 4"/>'
+    )
+    points = [(sx(f), sy(t)) for f, t in zip(roc.fpr, roc.tpr, strict=True)]
+    if points:
+        line = " ".join(f"{_c(x)},{_c(y)}" for x, y in points)
+        area = f"{_c(points[0][0])},{_c(sy(0))} {line} {_c(points[-1][0])},{_c(sy(0))}"
+        out.append(f'<polygon points="{area}" fill="{TEST_COLOR}" fill-opacity="0.08"/>')
+        out.append(
+            f'<polyline points="{line}" fill="none" stroke="{TEST_COLOR}" stroke-width="2" '
+            f'stroke-linejoin="round"/>'
+        )
+    out.append(
+        f'<text x="{_c(sx(0.96))}" y="{_c(sy(0.06))}" text-anchor="end" font-size="13" '
+        f'font-weight="600">AUC {_finite(auc):.3f}</text>'
+    )
+    out.append(
+        f'<text x="{_c(left + pw / 2)}" y="{height - 6}" text-anchor="middle">'
+        "False positive rate (train rows scored as test)</text>"
+    )
+    out.append(
+        f'<text transform="translate(12 {_c(top + ph / 2)}) rotate(-90)" '
+        'text-anchor="middle">True positive rate</text>'
+    )
+    out.append("</svg>")
+    return "\n".join(out)
+
+
+def _numeric_positions(dist: Distribution) -> list[tuple[float, float]]:
+    """Bin extents in [0, 1] plot units: by the edges when usable, else evenly spaced."""
+    n = len(dist.labels)
+    edges = [float(e) for e in dist.edges]
+    if len(edges) == n + 1 and all(math.isfinite(e) for e in edges) and edges[-1] > edges[0]:
+        lo, span = edges[0], edges[-1] - edges[0]
+        return [((edges[i] - lo) / span, (edges[i + 1] - lo) / span) for i in range(n)]
+    return [(i / n, (i + 1) / n) for i in range(n)]
+
+
+def distribution_chart(
+    dist: Distribution, *, width: int = 360, height: int = 220, title: str | None = None
+) -> str:
+    """Train and test proportions per bin: overlaid histograms or grouped bars.
+
+    Parameters
+    ----------
+    dist : Distribution
+        Numeric distributions are drawn as overlaid histograms on their bin edges,
+        categorical ones as grouped bars (at most ``MAX_CATEGORIES`` categories).
+    width, height : int
+        Size in CSS pixels.
+    title : str, optional
+        Accessible label; defaults to the distribution's name.
+
+    Returns
+    -------
+    str
+        An ``<svg>`` element; every label is escaped.
+
+    Examples
+    --------
+    >>> d = Distribution("<b>", "categorical", ("a", "b"), (), (0.5, 0.5), (0.2, 0.8))
+    >>> "&lt;b&gt;" in distribution_chart(d) and "<b>" not in distribution_chart(d)
+    True
+    """
+    label = title if title is not None else f"Distribution of {dist.name}: train vs test"
+    categorical = dist.kind != "numeric"
+    n_labels = min(len(dist.labels), MAX_CATEGORIES) if categorical else len(dist.labels)
+    labels = list(dist.labels[:n_labels])
+    train = [max(_finite(v), 0.0) for v in dist.train[:n_labels]]
+    test = [max(_finite(v), 0.0) for v in dist.test[:n_labels]]
+    rotate = categorical and n_labels > 6
+    left, right, top = 44, 10, 22
+    bottom = 62 if rotate else 30
+    pw, ph = width - left - right, height - top - bottom
+    ticks = nice_ticks(max(train + test + [0.0]), 3)
+    ymax = ticks[-1]
+
+    def sy(v: float) -> float:
+        return top + ph * (1.0 - v / ymax)
+
+    out = _open(width, height, label)
+    for t in ticks:
+        out.append(
+            f'<line x1="{left}" y1="{_c(sy(t))}" x2="{left + pw}" y2="{_c(sy(t))}" '
+            f'stroke="{GRID_COLOR}"/>'
+        )
+        out.append(
+            f'<text x="{left - 5}" y="{_c(sy(t) + 4)}" text-anchor="end">{_percent(t)}</text>'
+        )
+    out.extend(_legend(left + pw - 110, 12))
+    if not labels:
+        out.append(f'<text x="{_c(left + pw / 2)}" y="{_c(top + ph / 2)}" text-anchor="middle">'
+                   "no data</text>")
+    elif categorical:
+        slot = pw / n_labels
+        bar = max(min(slot * 0.38, 28.0), 1.0)
+        for i, name in enumerate(labels):
+            x0 = left + i * slot + slot / 2
+            for side, (values, color) in enumerate(((train, TRAIN_COLOR), (test, TEST_COLOR))):
+                v = values[i] if i < len(values) else 0.0
+                x = x0 - bar + side * bar
+                out.append(
+                    f'<rect x="{_c(x)}" y="{_c(sy(v))}" width="{_c(bar)}" '
+                    f'height="{_c(sy(0) - sy(v))}" fill="{color}" fill-opacity="0.8">'
+                    f"<title>{_esc(name)} ({'train' if side == 0 else 'test'}): "
+                    f"{100 * v:.1f}%</title></rect>"
+                )
+            text = _esc(_clip(name, 14 if rotate else MAX_LABEL_CHARS))
+            if rotate:
+                out.append(
+                    f'<text transform="translate({_c(x0 + 3)} {_c(sy(0) + 10)}) rotate(-40)" '
+                    f'text-anchor="end"><title>{_esc(name)}</title>{text}</text>'
+                )
+            else:
+                out.append(
+                    f'<text x="{_c(x0)}" y="{_c(sy(0) + 15)}" text-anchor="middle">'
+                    f"<title>{_esc(name)}</title>{text}</text>"
+                )
+    else:
+        spans = _numeric_positions(dist)
+        for shares, color, which in ((train, TRAIN_COLOR, "train"), (test, TEST_COLOR, "test")):
+            for i, (a, b) in enumerate(spans):
+                v = shares[i] if i < len(shares) else 0.0
+                if v <= 0:
+                    continue
+                out.append(
+                    f'<rect x="{_c(left + a * pw)}" y="{_c(sy(v))}" '
+                    f'width="{_c(max((b - a) * pw - 0.5, 0.5))}" height="{_c(sy(0) - sy(v))}" '
+                    f'fill="{color}" fill-opacity="0.45"><title>{_esc(labels[i])} ({which}): '
+                    f"{100 * v:.1f}%</title></rect>"
+                )
+        edges = [e for e in dist.edges if math.isfinite(_finite(e, math.nan))]
+        if len(edges) == len(labels) + 1:
+            lo, hi = edges[0], edges[-1]
+            for frac in (0.0, 0.5, 1.0):
+                value = lo + frac * (hi - lo)
+                anchor = {0.0: "start", 0.5: "middle", 1.0: "end"}[frac]
+                out.append(
+                    f'<text x="{_c(left + frac * pw)}" y="{_c(sy(0) + 15)}" '
+                    f'text-anchor="{anchor}">{_esc(_tick_text(value))}</text>'
+                )
+        else:
+            out.append(
+                f'<text x="{left}" y="{_c(sy(0) + 15)}">{_esc(_clip(labels[0], 18))}</text>'
+            )
+            out.append(
+                f'<text x="{left + pw}" y="{_c(sy(0) + 15)}" text-anchor="end">'
+                f"{_esc(_clip(labels[-1], 18))}</text>"
+            )
+    out.append(
+        f'<line x1="{left}" y1="{_c(sy(0))}" x2="{left + pw}" y2="{_c(sy(0))}" '
+        f'stroke="{AXIS_COLOR}"/>'
+    )
+    out.append("</svg>")
+    return "\n".join(out)
+
+
+def importance_chart(features: Sequence[FeatureDrift], *, width: int = 720) -> str:
+    """Horizontal bars of feature importance with error bars of ± one fold spread.
+
+    Parameters
+    ----------
+    features : sequence of FeatureDrift
+        Drawn in the given order (the caller passes the top features).
+    width : int
+        Width in CSS pixels; the height follows the number of features.
+
+    Returns
+    -------
+    str
+        An ``<svg>`` element. Bars are red for drifting features, amber for leaks, grey
+        otherwise.
+
+    Examples
+    --------
+    >>> f = FeatureDrift("age", "numeric", 0.3, 0.05, 0.2, 1e-4, "ks", True, False)
+    >>> "age" in importance_chart([f])
+    True
+    """
+    row, left, right, top, bottom = 24, 190, 24, 8, 36
+    height = top + bottom + row * max(len(features), 1)
+    pw = width - left - right
+    upper = max(
+        [_finite(f.importance) + max(_finite(f.importance_std), 0.0) for f in features] + [0.0]
+    )
+    ticks = nice_ticks(upper, 5)
+    xmax = ticks[-1]
+
+    def sx(v: float) -> float:
+        return left + pw * min(max(_finite(v), 0.0), xmax) / xmax
+
+    out = _open(width, height, "Feature importance (mean |SHAP|) with spread across folds")
+    y_axis = top + row * max(len(features), 1)
+    for t in ticks:
+        out.append(
+            f'<line x1="{_c(sx(t))}" y1="{top}" x2="{_c(sx(t))}" y2="{y_axis}" '
+            f'stroke="{GRID_COLOR}"/>'
+        )
+        out.append(
+            f'<text x="{_c(sx(t))}" y="{y_axis + 15}" text-anchor="middle">'
+            f"{_esc(_tick_text(t))}</text>"
+        )
+    for i, f in enumerate(features):
+        y = top + i * row
+        color = LEAK_COLOR if f.leak else DRIFT_COLOR if f.drift else STABLE_COLOR
+        imp, std = _finite(f.importance), max(_finite(f.importance_std), 0.0)
+        status = "leak" if f.leak else "drift" if f.drift else "no drift"
+        tip = (
+            f"{_esc(f.name)}: importance {imp:.3g} ± {std:.3g}, "
+            f"statistic {_finite(f.statistic):.3f}, adjusted p {_finite(f.p_value, 1.0):.3g} "
+            f"({status})"
+        )
+        out.append(f"<g><title>{tip}</title>")
+        out.append(
+            f'<text x="{left - 8}" y="{_c(y + row / 2 + 4)}" text-anchor="end">'
+            f"{_esc(_clip(f.name))}</text>"
+        )
+        out.append(
+            f'<rect x="{left}" y="{_c(y + 5)}" width="{_c(max(sx(imp) - left, 0.0))}" '
+            f'height="{row - 10}" rx="2" fill="{color}" fill-opacity="0.8"/>'
+        )
+        if std > 0:
+            x1, x2, ym = sx(imp - std), sx(imp + std), y + row / 2
+            out.append(
+                f'<path d="M{_c(x1)} {_c(ym)}H{_c(x2)}M{_c(x1)} {_c(ym - 4)}V{_c(ym + 4)}'
+                f'M{_c(x2)} {_c(ym - 4)}V{_c(ym + 4)}" stroke="#0f172a" stroke-width="1.2" '
+                'fill="none"/>'
+            )
+        out.append("</g>")
+    out.append(
+        f'<line x1="{left}" y1="{top}" x2="{left}" y2="{y_axis}" stroke="{AXIS_COLOR}"/>'
+    )
+    out.append(
+        f'<text x="{_c(left + pw / 2)}" y="{height - 4}" text-anchor="middle">'
+        "mean |SHAP| (log-odds of test), error bar: ± std across folds</text>"
+    )
+    out.append("</svg>")
+    return "\n".join(out)
