@@ -109,6 +109,12 @@ def _write(report: Any, fmt: str, output: Path | None) -> str:
     help="Subsample to at most this many rows in total (default: use all rows).",
 )
 @click.option(
+    "--n-jobs",
+    type=int,
+    default=None,
+    help="Threads for the domain classifier (default: all cores).",
+)
+@click.option(
     "--fail-on-drift",
     is_flag=True,
     help=f"Exit with status {int(ExitCode.DRIFT)} if drift is flagged.",
@@ -132,6 +138,7 @@ def drift(
     min_effect: float,
     n_splits: int,
     max_rows: int | None,
+    n_jobs: int | None,
     fail_on_drift: bool,
     demo: bool,
     quiet: bool,
@@ -164,6 +171,7 @@ def drift(
         alpha=alpha,
         min_effect=min_effect,
         max_rows=max_rows,
+        n_jobs=n_jobs,
         random_state=seed,
         verbose=not quiet,
     )

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .._compat import has_module, require
+from .. import _compat
 from ._exit import MissingDependency, UsageFailure
 
 if TYPE_CHECKING:
@@ -66,9 +66,9 @@ def read_table(path: Path, role: str) -> pd.DataFrame:
     kind = table_format(path)
     import pandas as pd
 
-    if kind == "parquet" and not has_module("pyarrow"):
+    if kind == "parquet" and not _compat.has_module("pyarrow"):
         try:
-            require("pyarrow", feature=f"Reading the Parquet {role} file '{path}'")
+            _compat.require("pyarrow", feature=f"Reading the Parquet {role} file '{path}'")
         except ImportError as exc:
             raise MissingDependency(str(exc)) from exc
     try:

@@ -114,7 +114,7 @@ def _settings(validator: Any) -> dict[str, Any]:
         "importance_method": str(validator.importance_method_),
         "leak_threshold": float(validator.leak_threshold),
         "p_value_method": "sequential cross-fitting, weighted Stouffer",
-        "ci_method": "DeLong, logit scale",
+        "ci_method": "DeLong x cross-fitting design effect, logit scale",
     }
 
 
