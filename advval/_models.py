@@ -54,12 +54,12 @@ def default_domain_classifier(
     --------
     >>> model = default_domain_classifier(n_rows=1000, random_state=0, n_jobs=1)
     >>> model.get_params()["num_leaves"]
-    15
+    7
     """
     return lgb.LGBMClassifier(
         n_estimators=1000,
         learning_rate=0.05,
-        num_leaves=15,
+        num_leaves=7,
         min_child_samples=int(np.clip(n_rows // 50, 5, 50)),
         colsample_bytree=0.5,
         subsample=0.8,

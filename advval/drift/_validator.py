@@ -52,8 +52,11 @@ class AdversarialValidator(BaseEstimator):  # type: ignore[misc]
         Folds of the stratified cross-fitting (at least 3).
     alpha : float, default=0.05
         Significance level of the verdict and of the per-column tests.
-    min_effect : float, default=0.02
-        Effect floor: drift needs the AUC's lower bound above ``0.5 + min_effect``.
+    min_effect : float, default=0.01
+        Effect floor: drift needs the AUC's lower bound above ``0.5 + min_effect``. The
+        interval is honest (widened for cross-fitting), so the floor is kept small enough
+        that a 0.2-std shift in 2 of 20 features at 2,000 rows a side (classifier AUC
+        about 0.56) is still flagged.
     confidence : float, default=0.95
         Coverage of ``auc_ci_``.
     correction : {"holm", "fdr_bh", "bonferroni", "none"}, default="holm"
@@ -147,7 +150,7 @@ class AdversarialValidator(BaseEstimator):  # type: ignore[misc]
         estimator: ClassifierMixin | None = None,
         n_splits: int = 5,
         alpha: float = 0.05,
-        min_effect: float = 0.02,
+        min_effect: float = 0.01,
         confidence: float = 0.95,
         correction: Correction = "holm",
         max_rows: int | None = None,
