@@ -156,8 +156,12 @@ def column_kind(series: pd.Series) -> str:
 
 
 def _describe(kind: str) -> str:
-    return {NUMERIC: "numeric", BOOLEAN: "boolean", CATEGORICAL: "text/categorical",
-            DATETIME: "datetime"}[kind]
+    return {
+        NUMERIC: "numeric",
+        BOOLEAN: "boolean",
+        CATEGORICAL: "text/categorical",
+        DATETIME: "datetime",
+    }[kind]
 
 
 @dataclass
@@ -194,7 +198,7 @@ class FrameEncoder:
         self.categories, self.encoded_columns, self.source = {}, [], []
         for column in train.columns:
             left, right = train[column], test[column]
-            left_missing, right_missing = left.isna().all(), right.isna().all()
+            left_missing, right_missing = bool(left.isna().all()), bool(right.isna().all())
             if left_missing and right_missing:
                 self.dropped.append(column)
                 continue
@@ -246,8 +250,9 @@ class FrameEncoder:
             if self.kinds[column] != NUMERIC:
                 continue
             values = frame[column]
-            if pd.api.types.is_float_dtype(values.dtype) and bool(np.isinf(values.to_numpy(
-                dtype=np.float64, na_value=np.nan)).any()):
+            if pd.api.types.is_float_dtype(values.dtype) and bool(
+                np.isinf(values.to_numpy(dtype=np.float64, na_value=np.nan)).any()
+            ):
                 raise ValueError(
                     f"Column {column!r} of {name} contains infinite values; replace them "
                     f"with NaN or finite numbers."
@@ -263,8 +268,11 @@ class FrameEncoder:
             if kind == NUMERIC:
                 encoded[column] = _to_float(values)
             elif kind == BOOLEAN:
-                encoded[column] = values.astype("float64") if not values.hasnans else (
-                    values.map({True: 1.0, False: 0.0}).astype("float64"))
+                encoded[column] = (
+                    values.astype("float64")
+                    if not values.hasnans
+                    else (values.map({True: 1.0, False: 0.0}).astype("float64"))
+                )
             elif kind == CATEGORICAL:
                 encoded[column] = pd.Categorical(
                     _as_text(values), categories=self.categories[column]
@@ -277,7 +285,9 @@ class FrameEncoder:
     def _datetime_columns(self, column: str) -> list[str]:
         return [c for c, s in zip(self.encoded_columns, self.source, strict=True) if s == column]
 
-    def column_values(self, frame: pd.DataFrame, column: str) -> NDArray[np.float64] | NDArray[np.object_]:
+    def column_values(
+        self, frame: pd.DataFrame, column: str
+    ) -> NDArray[np.float64] | NDArray[np.object_]:
         """One column as used by univariate tests: floats (numeric, datetime) or labels."""
         kind = self.kinds[column]
         values = frame[column]

@@ -135,7 +135,8 @@ class _EarlyStoppingAfterWarmup:
     def __call__(self, env: Any) -> None:
         if env.iteration < self._warmup:
             return
-        if dataclasses.is_dataclass(env):  # LightGBM >= 4.6
+        shifted: Any
+        if dataclasses.is_dataclass(env) and not isinstance(env, type):  # LightGBM >= 4.6
             shifted = dataclasses.replace(env, begin_iteration=self._warmup)
         else:
             shifted = env._replace(begin_iteration=self._warmup)

@@ -38,7 +38,9 @@ class RankTest:
     p_value: float
 
 
-def _split_by_label(y: ArrayLike, scores: ArrayLike) -> tuple[NDArray[np.bool_], NDArray[np.float64]]:
+def _split_by_label(
+    y: ArrayLike, scores: ArrayLike
+) -> tuple[NDArray[np.bool_], NDArray[np.float64]]:
     labels = np.asarray(y).astype(bool)
     values = np.asarray(scores, dtype=np.float64)
     if labels.shape != values.shape or labels.ndim != 1:
@@ -297,7 +299,9 @@ def category_test(a: ArrayLike, b: ArrayLike) -> tuple[float, float]:
     counts_right = np.bincount(codes[left.size :], minlength=k).astype(np.float64)
     if counts_left.sum() == 0 or counts_right.sum() == 0:
         return 0.0, 1.0
-    tv = 0.5 * float(np.abs(counts_left / counts_left.sum() - counts_right / counts_right.sum()).sum())
+    tv = 0.5 * float(
+        np.abs(counts_left / counts_left.sum() - counts_right / counts_right.sum()).sum()
+    )
     if k < 2:
         return tv, 1.0
     table = np.vstack([counts_left, counts_right])

@@ -47,8 +47,8 @@ def make_data(rows: int, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def run_floor(train: pd.DataFrame, test: pd.DataFrame) -> dict[str, float]:
-    from sklearn.model_selection import StratifiedKFold
     from sklearn.metrics import roc_auc_score
+    from sklearn.model_selection import StratifiedKFold
 
     from advval._models import default_domain_classifier, fit_classifier, positive_scores
 
@@ -83,30 +83,37 @@ def child(kind: str, rows: int) -> None:
 def measure(kind: str, rows: int) -> dict[str, float]:
     output = subprocess.run(
         [sys.executable, __file__, "--child", kind, "--rows", str(rows)],
-        check=True, capture_output=True, text=True,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout
     return json.loads(output.strip().splitlines()[-1])
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, action="append",
-                        help="total rows (train + test); repeatable")
+    parser.add_argument(
+        "--rows", type=int, action="append", help="total rows (train + test); repeatable"
+    )
     parser.add_argument("--child", choices=["floor", "advval"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     sizes = args.rows or [10_000, 100_000, 1_000_000]
     if args.child:
         child(args.child, sizes[0])
         return
-    print(f"{'rows':>9} {'floor s':>8} {'advval s':>9} {'ratio':>6} {'floor MB':>9} "
-          f"{'advval MB':>10} {'auc':>6} {'p':>9}")
+    print(
+        f"{'rows':>9} {'floor s':>8} {'advval s':>9} {'ratio':>6} {'floor MB':>9} "
+        f"{'advval MB':>10} {'auc':>6} {'p':>9}"
+    )
     for rows in sizes:
         floor = measure("floor", rows)
         ours = measure("advval", rows)
-        print(f"{rows:>9} {floor['seconds']:>8.1f} {ours['seconds']:>9.1f} "
-              f"{ours['seconds'] / floor['seconds']:>6.2f} {floor['peak_mb']:>9.0f} "
-              f"{ours['peak_mb']:>10.0f} {ours['auc']:>6.3f} {ours['p_value']:>9.2g}",
-              flush=True)
+        print(
+            f"{rows:>9} {floor['seconds']:>8.1f} {ours['seconds']:>9.1f} "
+            f"{ours['seconds'] / floor['seconds']:>6.2f} {floor['peak_mb']:>9.0f} "
+            f"{ours['peak_mb']:>10.0f} {ours['auc']:>6.3f} {ours['p_value']:>9.2g}",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -35,7 +35,8 @@ def test_size_holds_under_no_shift():
         pooled_rejections += rank_test(labels, validator.oof_proba_).p_value < 0.05
     # 99% one-sided binomial bound for a true size of 0.05
     assert rejections <= stats.binom.ppf(0.99, replicates, 0.05), rejections
-    print(f"size: sequential {rejections / replicates:.3f}, pooled {pooled_rejections / replicates:.3f}")
+    rates = rejections / replicates, pooled_rejections / replicates
+    print(f"size: sequential {rates[0]:.3f}, pooled {rates[1]:.3f}")
 
 
 def test_power_on_small_mean_shift():
@@ -43,23 +44,45 @@ def test_power_on_small_mean_shift():
     seeds = 20
     detected = 0
     for seed in range(seeds):
-        data = make_shift("mean", n_train=2000, n_test=2000, n_features=20, n_shifted=2,
-                          delta=0.2, random_state=seed)
+        data = make_shift(
+            "mean",
+            n_train=2000,
+            n_test=2000,
+            n_features=20,
+            n_shifted=2,
+            delta=0.2,
+            random_state=seed,
+        )
         detected += _fit(data.X_train, data.X_test, seed).drift_
+    print(f"power: {detected}/{seeds} flagged")
     assert detected >= 0.95 * seeds, detected
 
 
 def test_planted_features_rank_on_top():
     for seed in range(5):
-        data = make_shift("mean", n_train=2000, n_test=2000, n_features=20, n_shifted=3,
-                          delta=0.3, random_state=seed)
+        data = make_shift(
+            "mean",
+            n_train=2000,
+            n_test=2000,
+            n_features=20,
+            n_shifted=3,
+            delta=0.3,
+            random_state=seed,
+        )
         validator = _fit(data.X_train, data.X_test, seed)
         assert set(validator.feature_report_.index[:3]) == set(data.shifted)
 
 
 def test_correlation_only_shift_is_found_by_the_classifier_not_by_marginal_tests():
-    data = make_shift("correlation", n_train=2000, n_test=2000, n_features=6, n_shifted=2,
-                      delta=0.8, random_state=0)
+    data = make_shift(
+        "correlation",
+        n_train=2000,
+        n_test=2000,
+        n_features=6,
+        n_shifted=2,
+        delta=0.8,
+        random_state=0,
+    )
     validator = _fit(data.X_train, data.X_test, 0)
     assert validator.drift_
     assert not validator.feature_report_["drift"].any()
@@ -69,8 +92,10 @@ def test_correlation_only_shift_is_found_by_the_classifier_not_by_marginal_tests
 def _true_auc(validator, data_factory, rng):
     """AUC of the fold models on fresh data, each fresh row scored by a random fold model."""
     fresh = data_factory(rng)
-    X = pd.concat([validator.encoder_.transform(fresh.X_train),
-                   validator.encoder_.transform(fresh.X_test)], ignore_index=True)
+    X = pd.concat(
+        [validator.encoder_.transform(fresh.X_train), validator.encoder_.transform(fresh.X_test)],
+        ignore_index=True,
+    )
     labels = np.r_[np.zeros(len(fresh.X_train)), np.ones(len(fresh.X_test))]
     fold = rng.integers(0, len(validator.estimators_), size=len(labels))
     scores = np.empty(len(labels))
@@ -82,14 +107,26 @@ def _true_auc(validator, data_factory, rng):
 def test_auc_interval_covers_the_true_auc():
     replicates, covered = 60, 0
     for seed in range(replicates):
-        data = make_shift("mean", n_train=500, n_test=500, n_features=5, n_shifted=2,
-                          delta=0.3, random_state=seed)
+        data = make_shift(
+            "mean", n_train=500, n_test=500, n_features=5, n_shifted=2, delta=0.3, random_state=seed
+        )
         validator = _fit(data.X_train, data.X_test, seed)
         rng = np.random.default_rng(10_000 + seed)
-        truth = _true_auc(validator, lambda r: make_shift(
-            "mean", n_train=20_000, n_test=20_000, n_features=5, n_shifted=2, delta=0.3,
-            random_state=r), rng)
+        truth = _true_auc(
+            validator,
+            lambda r: make_shift(
+                "mean",
+                n_train=20_000,
+                n_test=20_000,
+                n_features=5,
+                n_shifted=2,
+                delta=0.3,
+                random_state=r,
+            ),
+            rng,
+        )
         covered += validator.auc_ci_[0] <= truth <= validator.auc_ci_[1]
+    print(f"coverage: {covered}/{replicates}")
     # nominal 0.95; 0.88 is the 1% binomial lower bound for 60 replicates
     assert covered / replicates >= 0.88, covered
 

@@ -11,6 +11,7 @@ def test_import_advval_does_not_import_heavy_modules():
         "import sys, advval, advval.datasets, advval.report; "
         f"print(','.join(m for m in {HEAVY!r} if m in sys.modules))"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
     assert result.stdout.strip() == ""

@@ -84,8 +84,12 @@ def _holm_bruteforce(p):
 
 def _bh_bruteforce(p):
     m = len(p)
-    return np.array([min(1.0, min(m * p[j] / (np.sum(p <= p[j])) for j in range(m) if p[j] >= p[i]))
-                     for i in range(m)])
+    return np.array(
+        [
+            min(1.0, min(m * p[j] / (np.sum(p <= p[j])) for j in range(m) if p[j] >= p[i]))
+            for i in range(m)
+        ]
+    )
 
 
 def test_holm_and_bh_match_definitions():

@@ -67,20 +67,29 @@ def test_mixed_types_are_handled_without_preprocessing():
     n = 400
 
     def side(offset):
-        return pd.DataFrame({
-            "num": rng.normal(offset, 1, n),
-            "text": rng.choice(["red", "green", "blue"], n, p=[0.5, 0.3, 0.2] if offset else None),
-            "flag": rng.integers(0, 2, n).astype(bool),
-            "nullable": pd.array(rng.choice([1, 2, None], n), dtype="Int64"),
-            "when": pd.Timestamp("2021-01-01") + pd.to_timedelta(rng.integers(0, 1000, n), "D"),
-            "gaps": np.where(rng.uniform(size=n) < 0.3, np.nan, rng.normal(size=n)),
-        })
+        return pd.DataFrame(
+            {
+                "num": rng.normal(offset, 1, n),
+                "text": rng.choice(
+                    ["red", "green", "blue"], n, p=[0.5, 0.3, 0.2] if offset else None
+                ),
+                "flag": rng.integers(0, 2, n).astype(bool),
+                "nullable": pd.array(rng.choice([1, 2, None], n), dtype="Int64"),
+                "when": pd.Timestamp("2021-01-01") + pd.to_timedelta(rng.integers(0, 1000, n), "D"),
+                "gaps": np.where(rng.uniform(size=n) < 0.3, np.nan, rng.normal(size=n)),
+            }
+        )
 
     v = _validator().fit(side(0.0), side(0.8))
     kinds = v.feature_report_["kind"].to_dict()
-    assert kinds == {"num": "numeric", "text": "categorical", "flag": "boolean",
-                     "nullable": "numeric", "when": "datetime", "gaps": "numeric"} | {
-        k: kinds[k] for k in kinds if k not in ("num", "text", "flag", "nullable", "when", "gaps")}
+    assert kinds == {
+        "num": "numeric",
+        "text": "categorical",
+        "flag": "boolean",
+        "nullable": "numeric",
+        "when": "datetime",
+        "gaps": "numeric",
+    } | {k: kinds[k] for k in kinds if k not in ("num", "text", "flag", "nullable", "when", "gaps")}
     assert v.drift_ and v.feature_report_.index[0] == "num"
 
 
@@ -128,7 +137,8 @@ def test_max_rows_subsamples_both_sides_in_proportion():
 def test_other_sklearn_estimators_work():
     train, test = _frames(shift=1.0)
     forest = _validator(estimator=RandomForestClassifier(n_estimators=30, random_state=0)).fit(
-        train, test)
+        train, test
+    )
     assert forest.importance_method_ == "tree_shap" and forest.drift_
     assert forest.feature_report_.index[0] == "x0"
     linear = _validator(estimator=LogisticRegression()).fit(train, test)
@@ -153,16 +163,31 @@ def test_test_likeness_rejects_other_columns():
 @pytest.mark.parametrize(
     ("params", "message"),
     [
-        ({"n_splits": 2}, "The 'n_splits' parameter of AdversarialValidator must be an int in the "
-                          "range [3, inf). Got 2 instead."),
-        ({"alpha": 1.5}, "The 'alpha' parameter of AdversarialValidator must be a float in the "
-                         "range (0, 1). Got 1.5 instead."),
-        ({"correction": "sidak"}, "The 'correction' parameter of AdversarialValidator must be one "
-                                  "of 'holm', 'fdr_bh', 'bonferroni', 'none'. Got 'sidak' instead."),
-        ({"max_rows": 3}, "The 'max_rows' parameter of AdversarialValidator must be an int in the "
-                          "range [10, inf) or None. Got 3 instead."),
-        ({"min_effect": -0.1}, "The 'min_effect' parameter of AdversarialValidator must be a "
-                               "float in the range [0, 0.5). Got -0.1 instead."),
+        (
+            {"n_splits": 2},
+            "The 'n_splits' parameter of AdversarialValidator must be an int in the "
+            "range [3, inf). Got 2 instead.",
+        ),
+        (
+            {"alpha": 1.5},
+            "The 'alpha' parameter of AdversarialValidator must be a float in the "
+            "range (0, 1). Got 1.5 instead.",
+        ),
+        (
+            {"correction": "sidak"},
+            "The 'correction' parameter of AdversarialValidator must be one "
+            "of 'holm', 'fdr_bh', 'bonferroni', 'none'. Got 'sidak' instead.",
+        ),
+        (
+            {"max_rows": 3},
+            "The 'max_rows' parameter of AdversarialValidator must be an int in the "
+            "range [10, inf) or None. Got 3 instead.",
+        ),
+        (
+            {"min_effect": -0.1},
+            "The 'min_effect' parameter of AdversarialValidator must be a "
+            "float in the range [0, 0.5). Got -0.1 instead.",
+        ),
     ],
 )
 def test_bad_parameters(params, message):
@@ -173,8 +198,9 @@ def test_bad_parameters(params, message):
 
 def test_estimator_must_be_a_classifier():
     train, test = _frames(n=20)
-    with pytest.raises(TypeError, match="The 'estimator' parameter of AdversarialValidator must "
-                                        "be a classifier"):
+    with pytest.raises(
+        TypeError, match="The 'estimator' parameter of AdversarialValidator must be a classifier"
+    ):
         AdversarialValidator(estimator="lightgbm").fit(train, test)
 
 
@@ -206,8 +232,10 @@ def test_no_common_columns():
 
 def test_column_sets_differ_names_both_sides():
     train, test = _frames()
-    message = ("X_test has 4 columns but X_train has 4: missing in X_test: ['x3']; "
-               "missing in X_train: ['extra']")
+    message = (
+        "X_test has 4 columns but X_train has 4: missing in X_test: ['x3']; "
+        "missing in X_train: ['extra']"
+    )
     with pytest.raises(ValueError, match=re.escape(message)):
         _fit(train, test.rename(columns={"x3": "extra"}))
 
@@ -230,8 +258,12 @@ def test_duplicate_column_names():
 def test_non_string_column_names():
     train, test = _frames()
     train.columns = [0, 1, 2, 3]
-    with pytest.raises(TypeError, match=re.escape(
-            "Column names must be strings; X_train has non-string column names [0, 1, 2, 3].")):
+    with pytest.raises(
+        TypeError,
+        match=re.escape(
+            "Column names must be strings; X_train has non-string column names [0, 1, 2, 3]."
+        ),
+    ):
         _fit(train, test)
 
 
@@ -244,9 +276,13 @@ def test_arrays_get_generated_names():
 def test_all_nan_column_is_dropped_with_a_warning():
     train, test = _frames()
     train, test = train.assign(empty=np.nan), test.assign(empty=np.nan)
-    with pytest.warns(DataWarning, match=re.escape(
+    with pytest.warns(
+        DataWarning,
+        match=re.escape(
             "Dropped 1 column(s) whose values are all missing in both X_train and X_test: "
-            "['empty'].")):
+            "['empty']."
+        ),
+    ):
         v = _fit(train, test)
     assert v.dropped_features_ == ["empty"]
     assert "empty" not in v.feature_report_.index
@@ -256,24 +292,33 @@ def test_all_nan_column_is_dropped_with_a_warning():
 def test_infinite_values():
     train, test = _frames()
     test.loc[5, "x2"] = np.inf
-    with pytest.raises(ValueError, match=re.escape(
+    with pytest.raises(
+        ValueError,
+        match=re.escape(
             "Column 'x2' of X_test contains infinite values; replace them with NaN or "
-            "finite numbers.")):
+            "finite numbers."
+        ),
+    ):
         _fit(train, test)
 
 
 def test_one_row():
     train, test = _frames()
-    with pytest.raises(ValueError, match=re.escape(
+    with pytest.raises(
+        ValueError,
+        match=re.escape(
             "X_test has 1 row(s) but adversarial validation with n_splits=5 needs at least 5 "
-            "rows on each side.")):
+            "rows on each side."
+        ),
+    ):
         _fit(train, test.iloc[:1])
 
 
 def test_series_is_rejected():
     train, test = _frames()
-    with pytest.raises(TypeError, match="X_train must be a 2-D DataFrame or array; got a pandas "
-                                        "Series"):
+    with pytest.raises(
+        TypeError, match="X_train must be a 2-D DataFrame or array; got a pandas Series"
+    ):
         _fit(train["x0"], test)
 
 

@@ -132,8 +132,13 @@ class CrossFitter:
     def n_splits(self) -> int:
         return int(self.folds.max()) + 1
 
-    def model(self, training_folds: tuple[int, ...], rows: NDArray[np.bool_] | None = None,
-              *, subsampled: bool = False) -> ClassifierMixin:
+    def model(
+        self,
+        training_folds: tuple[int, ...],
+        rows: NDArray[np.bool_] | None = None,
+        *,
+        subsampled: bool = False,
+    ) -> ClassifierMixin:
         """The model trained on ``training_folds`` (restricted to ``rows`` when given)."""
         key = (training_folds, subsampled)
         if key not in self._models:
@@ -142,7 +147,9 @@ class CrossFitter:
                 mask &= rows
             index = np.flatnonzero(mask)
             self._models[key] = fit_classifier(
-                self.estimator, self.X.iloc[index], self.y[index],
+                self.estimator,
+                self.X.iloc[index],
+                self.y[index],
                 random_state=self.seed + len(training_folds),
             )
             self.on_fit()

@@ -54,7 +54,9 @@ def compare_columns(
         else:
             statistic, p_value = ks_test(left, right)
             names.append("ks")
-            separation.append(_ordered_separation(left, right))
+            separation.append(
+                _ordered_separation(left.astype(np.float64), right.astype(np.float64))
+            )
         statistics.append(statistic)
         p_values.append(p_value)
     raw = np.asarray(p_values, dtype=np.float64)
@@ -79,6 +81,8 @@ def _ordered_separation(left: NDArray[np.float64], right: NDArray[np.float64]) -
     return float(max(auc, 1.0 - auc))
 
 
-def leak_columns(columns: Sequence[str], separation: NDArray[np.float64], threshold: float) -> list[str]:
+def leak_columns(
+    columns: Sequence[str], separation: NDArray[np.float64], threshold: float
+) -> list[str]:
     """Columns whose separation reaches ``threshold``, in column order."""
     return [c for c, s in zip(columns, separation, strict=True) if s >= threshold]

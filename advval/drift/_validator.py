@@ -32,7 +32,7 @@ from ._univariate import compare_columns, leak_columns
 _OWNER = "AdversarialValidator"
 
 
-class AdversarialValidator(BaseEstimator):  # type: ignore[misc]
+class AdversarialValidator(BaseEstimator):
     """Two-sample test of train vs test data with a domain classifier.
 
     A classifier (LightGBM by default) learns to tell rows of ``X_train`` from rows of
@@ -174,21 +174,34 @@ class AdversarialValidator(BaseEstimator):  # type: ignore[misc]
     def _validate_params(self) -> None:
         check_number(self.n_splits, name="n_splits", owner=_OWNER, kind=int, low=3)
         check_number(self.alpha, name="alpha", owner=_OWNER, low=0, high=1, closed="neither")
-        check_number(self.min_effect, name="min_effect", owner=_OWNER, low=0, high=0.5,
-                     closed="left")
-        check_number(self.confidence, name="confidence", owner=_OWNER, low=0, high=1,
-                     closed="neither")
-        check_option(self.correction, name="correction", owner=_OWNER,
-                     options=("holm", "fdr_bh", "bonferroni", "none"))
-        check_number(self.max_rows, name="max_rows", owner=_OWNER, kind=int,
-                     low=2 * self.n_splits, allow_none=True)
-        check_number(self.leak_threshold, name="leak_threshold", owner=_OWNER, low=0.5,
-                     high=1)
+        check_number(
+            self.min_effect, name="min_effect", owner=_OWNER, low=0, high=0.5, closed="left"
+        )
+        check_number(
+            self.confidence, name="confidence", owner=_OWNER, low=0, high=1, closed="neither"
+        )
+        check_option(
+            self.correction,
+            name="correction",
+            owner=_OWNER,
+            options=("holm", "fdr_bh", "bonferroni", "none"),
+        )
+        check_number(
+            self.max_rows,
+            name="max_rows",
+            owner=_OWNER,
+            kind=int,
+            low=2 * self.n_splits,
+            allow_none=True,
+        )
+        check_number(self.leak_threshold, name="leak_threshold", owner=_OWNER, low=0.5, high=1)
         check_number(self.n_jobs, name="n_jobs", owner=_OWNER, kind=int, allow_none=True)
         if self.estimator is not None and not (
             hasattr(self.estimator, "fit")
-            and (hasattr(self.estimator, "predict_proba")
-                 or hasattr(self.estimator, "decision_function"))
+            and (
+                hasattr(self.estimator, "predict_proba")
+                or hasattr(self.estimator, "decision_function")
+            )
         ):
             raise TypeError(
                 f"The 'estimator' parameter of {_OWNER} must be a classifier with fit and "
@@ -296,8 +309,13 @@ class AdversarialValidator(BaseEstimator):  # type: ignore[misc]
         self, encoder: FrameEncoder, train: pd.DataFrame, test: pd.DataFrame, seed: int
     ) -> None:
         attribution = attribute(
-            self.estimators_, self._X, self._y, self._folds,
-            source=encoder.source, columns=encoder.columns, random_state=seed,
+            self.estimators_,
+            self._X,
+            self._y,
+            self._folds,
+            source=encoder.source,
+            columns=encoder.columns,
+            random_state=seed,
         )
         tests = compare_columns(encoder, train, test, correction=self.correction)
         self.leak_features_ = leak_columns(encoder.columns, tests.separation, self.leak_threshold)
@@ -318,7 +336,8 @@ class AdversarialValidator(BaseEstimator):  # type: ignore[misc]
                 "p_value": tests.p_value,
                 "p_value_adjusted": tests.p_value_adjusted,
                 "test": list(tests.test),
-                "drift": (tests.p_value_adjusted < self.alpha) & (tests.statistic > self.min_effect),
+                "drift": (tests.p_value_adjusted < self.alpha)
+                & (tests.statistic > self.min_effect),
                 "leak": [c in self.leak_features_ for c in encoder.columns],
             },
             index=pd.Index(encoder.columns, name="feature"),
@@ -329,7 +348,10 @@ class AdversarialValidator(BaseEstimator):  # type: ignore[misc]
         self.importance_method_ = attribution.method
         position = {c: j for j, c in enumerate(encoder.columns)}
         self.feature_importances_ = np.array(
-            [attribution.mean[position[c]] if c in position else 0.0 for c in self.feature_names_in_]
+            [
+                attribution.mean[position[c]] if c in position else 0.0
+                for c in self.feature_names_in_
+            ]
         )
         self.feature_importances_std_ = np.array(
             [attribution.std[position[c]] if c in position else 0.0 for c in self.feature_names_in_]
@@ -357,8 +379,9 @@ class AdversarialValidator(BaseEstimator):  # type: ignore[misc]
         try:
             frame = align_columns(reference, frame)
         except ValueError as error:
-            raise ValueError(str(error).replace("X_train", "the data seen in fit").replace(
-                "X_test", "X")) from None
+            raise ValueError(
+                str(error).replace("X_train", "the data seen in fit").replace("X_test", "X")
+            ) from None
         self.encoder_.check_finite(frame, name="X")
         encoded = self.encoder_.transform(frame)
         return np.mean([positive_scores(m, encoded) for m in self.estimators_], axis=0)
@@ -382,8 +405,13 @@ def _progress(*, total: int, enabled: bool) -> Any:
         return _NoProgress()
     from tqdm.auto import tqdm
 
-    bar = tqdm(total=total, desc="advval: fitting domain classifier", file=sys.stderr,
-               unit="model", leave=False)
+    bar = tqdm(
+        total=total,
+        desc="advval: fitting domain classifier",
+        file=sys.stderr,
+        unit="model",
+        leave=False,
+    )
     return _BarAdapter(bar)
 
 

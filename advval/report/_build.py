@@ -91,8 +91,12 @@ def build_drift_report(validator: Any, X_train: Any = None, X_test: Any = None) 
         dropped_columns=tuple(validator.dropped_features_),
         settings=_settings(validator),
         roc=_roc(labels, scores),
-        test_likeness=_histogram("test-likeness", scores[~labels], scores[labels],
-                                 np.linspace(0.0, 1.0, LIKENESS_BINS + 1)),
+        test_likeness=_histogram(
+            "test-likeness",
+            scores[~labels],
+            scores[labels],
+            np.linspace(0.0, 1.0, LIKENESS_BINS + 1),
+        ),
         overlays=overlays,
         fold_aucs=tuple(float(a) for a in validator.fold_aucs_),
         advval_version=__version__,
@@ -137,8 +141,12 @@ def _histogram(
 
     labels = tuple(f"{lo:.3g} to {hi:.3g}" for lo, hi in zip(edges[:-1], edges[1:], strict=True))
     return Distribution(
-        name=name, kind="numeric", labels=labels, edges=tuple(float(e) for e in edges),
-        train=shares(train), test=shares(test),
+        name=name,
+        kind="numeric",
+        labels=labels,
+        edges=tuple(float(e) for e in edges),
+        train=shares(train),
+        test=shares(test),
     )
 
 
@@ -154,11 +162,15 @@ def _overlays(
         if encoder.kinds[column] in (CATEGORICAL, BOOLEAN):
             result.append(_category_shares(column, left, right))
         else:
-            result.append(_numeric_shares(column, left.astype(np.float64), right.astype(np.float64)))
+            result.append(
+                _numeric_shares(column, left.astype(np.float64), right.astype(np.float64))
+            )
     return tuple(result)
 
 
-def _numeric_shares(name: str, left: NDArray[np.float64], right: NDArray[np.float64]) -> Distribution:
+def _numeric_shares(
+    name: str, left: NDArray[np.float64], right: NDArray[np.float64]
+) -> Distribution:
     pooled = np.concatenate([left, right])
     pooled = pooled[~np.isnan(pooled)]
     if pooled.size == 0:
@@ -190,5 +202,6 @@ def _category_shares(name: str, left: NDArray[Any], right: NDArray[Any]) -> Dist
         return tuple(parts)
 
     labels = tuple(top) + (("(other)",) if has_other else ())
-    return Distribution(name=name, kind="categorical", labels=labels, edges=(),
-                        train=shares(a), test=shares(b))
+    return Distribution(
+        name=name, kind="categorical", labels=labels, edges=(), train=shares(a), test=shares(b)
+    )

@@ -56,6 +56,9 @@ def _c(x: float) -> str:
 
 
 def _tick_text(x: float) -> str:
+    """Axis label: ``1,343`` for large values, 3 significant digits otherwise."""
+    if 1e3 <= abs(x) < 1e9:
+        return f"{x:,.0f}"
     return f"{x:.3g}"
 
 

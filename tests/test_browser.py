@@ -1,0 +1,123 @@
+"""The HTML report in a real browser: it renders, and it fetches nothing from the network.
+
+Headless Chromium loads the report from a file:// URL with a net log on and every host name
+resolving to nothing. Requests the page itself makes carry the page's origin as initiator
+(``"null"`` for file://); Chromium's own background traffic (updates, time, sign-in) has
+``"not an origin"``. A control page with external references proves the log sees page
+requests; a report with an injected external image proves the CSP blocks them.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from advval import AdversarialValidator
+from advval.report import build_drift_report, render_html
+from advval.report._markdown import format_fixed
+
+pytestmark = pytest.mark.browser
+
+XSS = "<script>alert(1)</script>"
+EVIL_CATEGORY = "<img src=x onerror=alert(1)>"
+PROBE = "http://advval-probe.invalid/x.png"
+BACKGROUND = "not an origin"  # initiator of Chromium's own requests
+
+
+def _chromium() -> str:
+    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    if path is None:
+        pytest.fail(
+            "headless Chromium is required for the browser tests but was not found on PATH; "
+            "install it with `apt-get install chromium` (Debian/Ubuntu: package 'chromium')"
+        )
+    return path
+
+
+def _load(page: Path, workdir: Path) -> tuple[str, list[str]]:
+    """Load ``page`` in headless Chromium; return the DOM and the URLs the page requested."""
+    netlog = workdir / f"{page.stem}.netlog.json"
+    done = subprocess.run(
+        [
+            _chromium(), "--headless", "--no-sandbox", "--disable-gpu",
+            f"--user-data-dir={workdir / 'profile'}", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update",
+            "--disable-sync", "--disable-extensions", "--disable-default-apps",
+            "--host-resolver-rules=MAP * ~NOTFOUND",
+            f"--log-net-log={netlog}", "--dump-dom", page.resolve().as_uri(),
+        ],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    text = netlog.read_text(encoding="utf-8")
+    try:
+        log = json.loads(text)
+    except json.JSONDecodeError:  # a log cut short at exit lacks its closing brackets
+        log = json.loads(text.rstrip().rstrip(",") + "]}")
+    names = {v: k for k, v in log["constants"]["logEventTypes"].items()}
+    requested = [
+        event["params"]["url"]
+        for event in log["events"]
+        if names.get(event["type"]) == "URL_REQUEST_START_JOB"
+        and "url" in (event.get("params") or {})
+        and event["params"].get("initiator") != BACKGROUND
+    ]
+    return done.stdout, requested
+
+
+@pytest.fixture(scope="module")
+def real_report():
+    """A report from the real validator on a planted shift, with hostile names."""
+    rng = np.random.default_rng(0)
+
+    def frame(shift: float, n: int = 300) -> pd.DataFrame:
+        return pd.DataFrame({
+            XSS: rng.normal(shift, 1.0, n),
+            "b": rng.normal(0.0, 1.0, n),
+            "city": rng.choice([EVIL_CATEGORY, "paris", "rome"], n,
+                               p=[0.2 + shift / 5, 0.4, 0.4 - shift / 5]),
+        })
+
+    train, test = frame(0.0), frame(1.0)
+    validator = AdversarialValidator(random_state=0, n_jobs=1).fit(train, test)
+    return build_drift_report(validator, train, test)
+
+
+def test_report_renders_in_chromium(real_report, tmp_path):
+    page = tmp_path / "report.html"
+    page.write_text(render_html(real_report), encoding="utf-8")
+    dom, requested = _load(page, tmp_path)
+    assert real_report.drift
+    assert "Drift detected" in dom
+    assert format_fixed(real_report.auc) in dom
+    for feature in real_report.features[:3]:
+        assert html.escape(feature.name, quote=False) in dom
+    assert html.escape(XSS, quote=False) in dom  # shown as text...
+    assert "<script" not in dom  # ...never as an element
+    assert "<img" not in dom
+    assert dom.count("<svg") >= 3
+    assert requested == []
+
+
+def test_control_page_requests_are_seen(tmp_path):
+    page = tmp_path / "control.html"
+    page.write_text(f'<!DOCTYPE html><html><body><img src="{PROBE}"><p>control</p></body></html>')
+    dom, requested = _load(page, tmp_path)
+    assert "control" in dom
+    assert PROBE in requested
+
+
+def test_content_security_policy_blocks_fetches(real_report, tmp_path):
+    page = tmp_path / "injected.html"
+    text = render_html(real_report).replace("<main>", f'<main><img src="{PROBE}">', 1)
+    page.write_text(text, encoding="utf-8")
+    dom, requested = _load(page, tmp_path)
+    assert PROBE in dom  # the element is there...
+    assert requested == []  # ...but the CSP kept it from loading
