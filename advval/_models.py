@@ -48,7 +48,9 @@ def default_domain_classifier(
         Rows the model will be trained on.
     random_state : int
     n_jobs : int or None
-        Threads; ``None`` lets LightGBM use every core.
+        Threads; ``None`` uses one thread below ``SINGLE_THREAD_ROWS`` rows (thread start-up
+        and, on a busy machine, spinning threads cost more than they gain there) and
+        every core above.
 
     Examples
     --------
@@ -65,11 +67,22 @@ def default_domain_classifier(
         subsample=0.8,
         subsample_freq=1,
         random_state=random_state,
-        n_jobs=-1 if n_jobs is None else n_jobs,
+        n_jobs=_threads(n_jobs, n_rows),
         deterministic=True,
         force_col_wise=True,
         verbose=-1,
     )
+
+
+#: below this many rows LightGBM is faster on one thread than on several
+SINGLE_THREAD_ROWS = 50_000
+
+
+def _threads(n_jobs: int | None, n_rows: int) -> int:
+    """``n_jobs`` as given, else one thread for small data and every core for large data."""
+    if n_jobs is not None:
+        return n_jobs
+    return 1 if n_rows < SINGLE_THREAD_ROWS else -1
 
 
 def is_lightgbm(estimator: object) -> bool:

@@ -6,9 +6,13 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
+
+from advval import AdversarialValidator
+from advval.report import DriftReport, build_drift_report, write_report
+from advval.report._markdown import verdict_line
 
 from ._exit import ExitCode, UsageFailure, exit_codes_help
 from ._io import read_table, select_columns
@@ -25,6 +29,8 @@ if TYPE_CHECKING:
     import pandas as pd
 
 DEFAULT_HTML_OUTPUT = Path("advval_drift_report.html")
+#: the library's defaults are the command's defaults (one source of truth)
+_DEFAULTS = AdversarialValidator().get_params()
 
 
 @contextmanager
@@ -37,15 +43,15 @@ def _warnings_to_stderr() -> Iterator[None]:
     """
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        yield
-    seen: set[str] = set()
-    for w in caught:
-        if not issubclass(w.category, (UserWarning, RuntimeWarning)):
-            continue
-        message = " ".join(str(w.message).split())
-        if message not in seen:
-            seen.add(message)
-            click.echo(f"advval: warning: {message}", err=True)
+        try:
+            yield
+        finally:
+            seen: set[str] = set()
+            for w in caught:
+                message = " ".join(str(w.message).split())
+                if issubclass(w.category, (UserWarning, RuntimeWarning)) and message not in seen:
+                    seen.add(message)
+                    click.echo(f"advval: warning: {message}", err=True)
 
 
 def _load(
@@ -64,9 +70,7 @@ def _load(
     return read_table(train, "TRAIN"), read_table(test, "TEST"), str(train), str(test)
 
 
-def _write(report: Any, fmt: str, output: Path | None) -> str:
-    from advval.report import write_report
-
+def _write(report: DriftReport, fmt: str, output: Path | None) -> str:
     if output is None and fmt == "html":
         output = DEFAULT_HTML_OUTPUT
     if output is None or str(output) == "-":
@@ -88,19 +92,23 @@ def _write(report: Any, fmt: str, output: Path | None) -> str:
 @click.option(
     "--alpha",
     type=click.FloatRange(0.0, 1.0, min_open=True, max_open=True),
-    default=0.05,
+    default=_DEFAULTS["alpha"],
     show_default=True,
     help="Significance level of the drift test.",
 )
 @click.option(
     "--min-effect",
     type=click.FloatRange(0.0, 0.5, max_open=True),
-    default=0.02,
+    default=_DEFAULTS["min_effect"],
     show_default=True,
     help="Effect floor: drift needs the AUC's lower confidence bound above 0.5 + this.",
 )
 @click.option(
-    "--n-splits", type=int, default=5, show_default=True, help="Cross-validation folds."
+    "--n-splits",
+    type=int,
+    default=_DEFAULTS["n_splits"],
+    show_default=True,
+    help="Cross-validation folds.",
 )
 @click.option(
     "--max-rows",
@@ -161,10 +169,6 @@ def drift(
         train_name=train_name, test_name=test_name,
     )
     fmt = resolve_format(fmt, output)
-
-    from advval import AdversarialValidator
-    from advval.report import build_drift_report
-    from advval.report._markdown import verdict_line
 
     validator = AdversarialValidator(
         n_splits=n_splits,

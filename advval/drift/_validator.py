@@ -68,7 +68,7 @@ class AdversarialValidator(BaseEstimator):
         A column whose single-column AUC (or, for categories, total-variation distance)
         reaches this is reported as leak-like, with a :class:`~advval.exceptions.LeakWarning`.
     n_jobs : int or None, default=None
-        Threads for LightGBM (``None``: all cores).
+        Threads for LightGBM (``None``: one thread below 50,000 rows, all cores above).
     random_state : int, RandomState instance or None, default=None
         Seeds folds, subsampling and the classifier. Fix it for reproducible results.
     verbose : bool, default=False
