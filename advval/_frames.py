@@ -307,13 +307,13 @@ def _to_float(values: pd.Series) -> pd.Series:
 
 
 def _as_text(values: pd.Series) -> pd.Series:
-    """Category labels as strings (missing stays missing) so mixed types compare."""
-    if isinstance(values.dtype, pd.CategoricalDtype):
-        values = values.astype(object)
-    mask = values.notna()
-    text = pd.Series(np.full(len(values), np.nan, dtype=object), index=values.index)
-    text[mask] = values[mask].map(str)
-    return text
+    """Category labels as strings (missing stays missing) so mixed types compare.
+
+    Vectorised: ``str`` is applied to the distinct values only, not to every row.
+    """
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    labels = np.array([str(u) for u in np.asarray(uniques, dtype=object)] + [np.nan], dtype=object)
+    return pd.Series(labels[codes], index=values.index)
 
 
 def _union_categories(left: pd.Series, right: pd.Series) -> list[str]:

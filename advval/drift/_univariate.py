@@ -41,8 +41,15 @@ def compare_columns(
     test: pd.DataFrame,
     *,
     correction: Correction,
+    leak_threshold: float,
 ) -> ColumnTests:
-    """Run the univariate test and the separation screen on every kept column."""
+    """Run the univariate test and the separation screen on every kept column.
+
+    The single-column AUC is only computed where it could reach ``leak_threshold``:
+    ``|AUC - 1/2| <= D`` (the KS statistic), so columns with ``D < leak_threshold - 1/2``
+    cannot be leak-like and get ``1/2 + D`` as an upper bound instead (``D`` ignores missing
+    values, so a large gap in the missing share also triggers the exact computation).
+    """
     statistics, p_values, names, separation = [], [], [], []
     for column in encoder.columns:
         left = encoder.column_values(train, column)
@@ -54,9 +61,13 @@ def compare_columns(
         else:
             statistic, p_value = ks_test(left, right)
             names.append("ks")
-            separation.append(
-                _ordered_separation(left.astype(np.float64), right.astype(np.float64))
-            )
+            gap = abs(float(np.isnan(left).mean()) - float(np.isnan(right).mean()))
+            if max(statistic, gap) >= leak_threshold - 0.5:
+                separation.append(
+                    _ordered_separation(left.astype(np.float64), right.astype(np.float64))
+                )
+            else:
+                separation.append(0.5 + max(statistic, gap))
         statistics.append(statistic)
         p_values.append(p_value)
     raw = np.asarray(p_values, dtype=np.float64)

@@ -317,7 +317,13 @@ class AdversarialValidator(BaseEstimator):
             columns=encoder.columns,
             random_state=seed,
         )
-        tests = compare_columns(encoder, train, test, correction=self.correction)
+        tests = compare_columns(
+            encoder,
+            train,
+            test,
+            correction=self.correction,
+            leak_threshold=self.leak_threshold,
+        )
         self.leak_features_ = leak_columns(encoder.columns, tests.separation, self.leak_threshold)
         if self.leak_features_:
             warnings.warn(
