@@ -20,7 +20,7 @@ from .._models import positive_scores, tree_contributions
 from .._stats import auc_score
 
 #: held-out rows per fold explained by SHAP (the mean |SHAP| converges long before)
-ROWS_PER_FOLD = 4000
+ROWS_PER_FOLD = 2000
 
 
 @dataclass(frozen=True)
