@@ -62,13 +62,19 @@ def design_effect(n_splits: int) -> float:
 
 
 def assign_folds(
-    y: NDArray[np.int_], *, n_splits: int, random_state: int, X: pd.DataFrame | None = None
+    y: NDArray[np.int_],
+    *,
+    n_splits: int,
+    random_state: int,
+    X: pd.DataFrame | None = None,
+    groups: NDArray[np.int_] | None = None,
 ) -> NDArray[np.intp]:
-    """Fold number (0..n_splits-1) of every row, stratified by ``y``; duplicates kept together.
+    """Fold number (0..n_splits-1) of every row, stratified by ``y``; groups kept together.
 
-    Rows with identical content (in ``X``) go to the same fold. Otherwise a row copied
-    into both train and test would be scored by a model that saw its twin with the other
-    label, and identical data sets would score an AUC far below 0.5.
+    Rows of one group share a fold. Without ``groups``, rows with identical content (in
+    ``X``) form the groups: otherwise a row copied into both train and test would be scored
+    by a model that saw its twin with the other label, and identical data sets would score
+    an AUC far below 0.5.
 
     Examples
     --------
@@ -80,7 +86,9 @@ def assign_folds(
     >>> bool((folds[:3] == folds[3:]).all())
     True
     """
-    if X is None:
+    if groups is not None:
+        groups = pd.factorize(pd.Series(groups))[0]
+    elif X is None:
         groups = np.arange(len(y))
     else:
         hashes = pd.util.hash_pandas_object(X, index=False).to_numpy()

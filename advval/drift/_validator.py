@@ -27,6 +27,7 @@ from ._crossfit import (
     out_of_fold,
     sequential_test,
 )
+from ._grouping import split_off_groups
 from ._univariate import compare_columns, leak_columns
 
 _OWNER = "AdversarialValidator"
@@ -67,6 +68,11 @@ class AdversarialValidator(BaseEstimator):
     leak_threshold : float, default=0.99
         A column whose single-column AUC (or, for categories, total-variation distance)
         reaches this is reported as leak-like, with a :class:`~advval.exceptions.LeakWarning`.
+    time_col : str or None, default=None
+        A datetime or numeric column present in both frames. Each side is cut into
+        contiguous time blocks, and each block stays in one fold, so near-identical
+        neighbouring records cannot leak across folds. The column is not used as a feature
+        (a time-based split would make it a perfect separator).
     n_jobs : int or None, default=None
         Threads for LightGBM (``None``: one thread below 50,000 rows, all cores above).
     random_state : int, RandomState instance or None, default=None
@@ -155,6 +161,7 @@ class AdversarialValidator(BaseEstimator):
         correction: Correction = "holm",
         max_rows: int | None = None,
         leak_threshold: float = 0.99,
+        time_col: str | None = None,
         n_jobs: int | None = None,
         random_state: int | np.random.RandomState | None = None,
         verbose: bool = False,
@@ -167,6 +174,7 @@ class AdversarialValidator(BaseEstimator):
         self.correction = correction
         self.max_rows = max_rows
         self.leak_threshold = leak_threshold
+        self.time_col = time_col
         self.n_jobs = n_jobs
         self.random_state = random_state
         self.verbose = verbose
@@ -209,7 +217,7 @@ class AdversarialValidator(BaseEstimator):
                 f"instead."
             )
 
-    def fit(self, X_train: Any, X_test: Any) -> AdversarialValidator:
+    def fit(self, X_train: Any, X_test: Any, *, groups: Any = None) -> AdversarialValidator:
         """Test whether ``X_train`` and ``X_test`` come from the same distribution.
 
         Parameters
@@ -218,6 +226,11 @@ class AdversarialValidator(BaseEstimator):
             The two samples, with the same columns (order may differ). Categorical,
             string, boolean, datetime and missing values are handled; neither frame is
             modified.
+        groups : str, array-like of length n_train + n_test, or None
+            Rows of one group (a customer, a session) stay in one fold of the domain
+            cross-fitting, so the classifier cannot score a row by recognising its group.
+            A column name (present in both frames, then not used as a feature) or one label
+            per row, train rows first.
 
         Returns
         -------
@@ -228,6 +241,9 @@ class AdversarialValidator(BaseEstimator):
         seeds = rng.randint(0, 2**31 - 1, size=4)
         train = as_frame(X_train, name="X_train")
         test = align_columns(train, as_frame(X_test, name="X_test"))
+        train, test, group_ids = split_off_groups(
+            train, test, groups=groups, time_col=self.time_col, n_splits=self.n_splits
+        )
         for frame, name in ((train, "X_train"), (test, "X_test")):
             if len(frame) < self.n_splits:
                 raise ValueError(
@@ -252,7 +268,9 @@ class AdversarialValidator(BaseEstimator):
         )
         y = np.r_[np.zeros(len(train_rows), dtype=np.int_), np.ones(len(test_rows), dtype=np.int_)]
 
-        self._fit_domain_classifier(X, y, seeds)
+        if group_ids is not None:
+            group_ids = np.r_[group_ids[train_rows], group_ids[self.n_train_ + test_rows]]
+        self._fit_domain_classifier(X, y, seeds, group_ids)
         self._store_scores(train_rows, test_rows)
         self._attribute_and_test(encoder, train_used, test_used, int(seeds[3]))
         return self
@@ -270,9 +288,15 @@ class AdversarialValidator(BaseEstimator):
         )
 
     def _fit_domain_classifier(
-        self, X: pd.DataFrame, y: NDArray[np.int_], seeds: NDArray[np.int_]
+        self,
+        X: pd.DataFrame,
+        y: NDArray[np.int_],
+        seeds: NDArray[np.int_],
+        groups: NDArray[np.int_] | None,
     ) -> None:
-        folds = assign_folds(y, n_splits=self.n_splits, random_state=int(seeds[1]), X=X)
+        folds = assign_folds(
+            y, n_splits=self.n_splits, random_state=int(seeds[1]), X=X, groups=groups
+        )
         estimator = self.estimator
         if estimator is None:
             n_fit = int(len(y) * (self.n_splits - 1) / self.n_splits)
