@@ -8,13 +8,14 @@ from ._build import build_drift_report
 from ._html import render_html
 from ._json import render_json
 from ._markdown import render_markdown
-from ._result import Distribution, DriftReport, FeatureDrift, RocCurve
+from ._result import Distribution, DriftReport, FeatureDrift, RemedyStep, RocCurve
 from ._sink import write_report
 
 __all__ = [
     "Distribution",
     "DriftReport",
     "FeatureDrift",
+    "RemedyStep",
     "RocCurve",
     "build_drift_report",
     "render_html",

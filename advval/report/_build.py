@@ -17,7 +17,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._frames import BOOLEAN, CATEGORICAL, FrameEncoder, align_columns, as_frame
 from .._version import __version__
-from ._result import Distribution, DriftReport, FeatureDrift, RocCurve
+from ._result import Distribution, DriftReport, FeatureDrift, RemedyStep, RocCurve
 
 ROC_POINTS = 201
 LIKENESS_BINS = 20
@@ -26,7 +26,9 @@ TOP_CATEGORIES = 10
 TOP_OVERLAYS = 6
 
 
-def build_drift_report(validator: Any, X_train: Any = None, X_test: Any = None) -> DriftReport:
+def build_drift_report(
+    validator: Any, X_train: Any = None, X_test: Any = None, *, dropper: Any = None
+) -> DriftReport:
     """Summarise a fitted :class:`~advval.AdversarialValidator` as a :class:`DriftReport`.
 
     Parameters
@@ -36,6 +38,8 @@ def build_drift_report(validator: Any, X_train: Any = None, X_test: Any = None) 
     X_train, X_test : DataFrame, optional
         The frames the validator was fitted on; when given, the report overlays the train
         and test distributions of the top features.
+    dropper : DriftFeatureDropper, optional
+        Fitted on the same data; its path becomes the report's remedy section.
 
     Returns
     -------
@@ -100,7 +104,27 @@ def build_drift_report(validator: Any, X_train: Any = None, X_test: Any = None) 
         overlays=overlays,
         fold_aucs=tuple(float(a) for a in validator.fold_aucs_),
         advval_version=__version__,
+        remedy=() if dropper is None else _remedy(dropper),
     )
+
+
+def _remedy(dropper: Any) -> tuple[RemedyStep, ...]:
+    check_is_fitted(dropper, "path_")
+    steps = []
+    for row in dropper.path_.itertuples(index=False):
+        signal = getattr(row, "target_signal", None)
+        dropped = row.dropped if isinstance(row.dropped, str) else None
+        steps.append(
+            RemedyStep(
+                n_features=int(row.n_features),
+                auc=float(row.auc),
+                auc_ci=(float(row.auc_low), float(row.auc_high)),
+                drift=bool(row.drift),
+                dropped=dropped,
+                target_signal=None if signal is None or pd.isna(signal) else float(signal),
+            )
+        )
+    return tuple(steps)
 
 
 def _settings(validator: Any) -> dict[str, Any]:

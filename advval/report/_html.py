@@ -21,6 +21,7 @@ from ._markdown import (
     format_fixed,
     format_number,
     format_p,
+    remedy_summary,
     settings_items,
 )
 from ._result import DriftReport
@@ -112,6 +113,18 @@ def _context(report: DriftReport) -> dict[str, Any]:
             for d in report.overlays[:HTML_MAX_OVERLAYS]
         ],
         "leaks": _names(report.leaks),
+        "remedy_summary": remedy_summary(report) if report.remedy else None,
+        "remedy": [
+            {
+                "n_features": step.n_features,
+                "auc": format_fixed(step.auc),
+                "ci": f"[{format_fixed(step.auc_ci[0])}, {format_fixed(step.auc_ci[1])}]",
+                "drift": step.drift,
+                "dropped": _clip(step.dropped or ""),
+                "signal": "" if step.target_signal is None else format_fixed(step.target_signal),
+            }
+            for step in report.remedy
+        ],
         "dropped": _names(report.dropped_columns),
         "fold_aucs": ", ".join(format_fixed(a) for a in report.fold_aucs),
         "settings": settings_items(report),

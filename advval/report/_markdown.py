@@ -162,6 +162,46 @@ def settings_items(report: DriftReport) -> list[tuple[str, str]]:
     return list(items.items())
 
 
+def remedy_summary(report: DriftReport) -> str:
+    """One sentence: which columns the dropper would remove and what the AUC becomes.
+
+    Examples
+    --------
+    >>> from advval.report._result import RemedyStep
+    >>> class R:
+    ...     remedy = (RemedyStep(3, 0.8, (0.78, 0.82), True, "a", None),
+    ...               RemedyStep(2, 0.51, (0.49, 0.53), False, None, None))
+    >>> remedy_summary(R())
+    'Dropping 1 column (a) brings the AUC from 0.800 to 0.510; no drift remains.'
+    """
+    steps = report.remedy
+    names = [s.dropped for s in steps if s.dropped is not None]
+    if not names:
+        return "No column needs dropping."
+    last = steps[-1]
+    ending = "drift remains" if last.drift else "no drift remains"
+    plural = "s" if len(names) != 1 else ""
+    return (
+        f"Dropping {len(names)} column{plural} ({', '.join(names)}) brings the AUC from "
+        f"{format_fixed(steps[0].auc)} to {format_fixed(last.auc)}; {ending}."
+    )
+
+
+def _remedy_lines(report: DriftReport) -> list[str]:
+    lines = ["### Remedy: drop drifting features", "", md_escape(remedy_summary(report)), ""]
+    lines.append("| features left | AUC | interval | drift | then drop | its signal for y |")
+    lines.append("| ---: | ---: | --- | :---: | --- | ---: |")
+    for step in report.remedy:
+        signal = "" if step.target_signal is None else format_fixed(step.target_signal)
+        lines.append(
+            f"| {step.n_features} | {format_fixed(step.auc)} | "
+            f"[{format_fixed(step.auc_ci[0])}, {format_fixed(step.auc_ci[1])}] | "
+            f"{'yes' if step.drift else ''} | {md_escape(step.dropped or '')} | {signal} |"
+        )
+    lines.append("")
+    return lines
+
+
 def render_markdown(report: DriftReport) -> str:
     """Render a drift report as Markdown, short enough for a pull-request comment.
 
@@ -241,6 +281,9 @@ def render_markdown(report: DriftReport) -> str:
             "distance (TV); adjusted p: univariate test after multiple-testing correction."
         )
         lines.append("")
+
+    if report.remedy:
+        lines.extend(_remedy_lines(report))
 
     if report.dropped_columns:
         lines.append(f"Dropped before the check: {_name_list(report.dropped_columns)}.")

@@ -86,6 +86,34 @@ class RocCurve:
 
 
 @dataclass(frozen=True)
+class RemedyStep:
+    """One step of the feature dropper's path.
+
+    Attributes
+    ----------
+    n_features : int
+        Columns left at this step.
+    auc : float
+        Domain AUC on those columns.
+    auc_ci : tuple of float
+    drift : bool
+        The validator's verdict at this step.
+    dropped : str or None
+        The column dropped after this step (None at the last step).
+    target_signal : float or None
+        Share of the target model's mean |SHAP| carried by ``dropped`` (when a target was
+        given): what dropping it costs.
+    """
+
+    n_features: int
+    auc: float
+    auc_ci: tuple[float, float]
+    drift: bool
+    dropped: str | None
+    target_signal: float | None
+
+
+@dataclass(frozen=True)
 class DriftReport:
     """Everything a drift report shows, as data.
 
@@ -123,6 +151,8 @@ class DriftReport:
     fold_aucs : tuple of float
         AUC of each fold's model on its held-out rows.
     advval_version : str
+    remedy : tuple of RemedyStep
+        The feature dropper's path (empty when it was not run).
     """
 
     n_train: int
@@ -143,6 +173,7 @@ class DriftReport:
     overlays: tuple[Distribution, ...]
     fold_aucs: tuple[float, ...]
     advval_version: str
+    remedy: tuple[RemedyStep, ...] = ()
     kind: str = field(default="drift")
 
     def to_dict(self) -> dict[str, Any]:
@@ -184,5 +215,19 @@ class DriftReport:
             "leaks": list(self.leaks),
             "dropped_columns": list(self.dropped_columns),
             "fold_aucs": list(self.fold_aucs),
+            "remedy": {
+                "would_drop": [step.dropped for step in self.remedy if step.dropped is not None],
+                "path": [
+                    {
+                        "n_features": step.n_features,
+                        "auc": step.auc,
+                        "auc_ci": list(step.auc_ci),
+                        "drift": step.drift,
+                        "dropped": step.dropped,
+                        "target_signal": step.target_signal,
+                    }
+                    for step in self.remedy
+                ],
+            },
             "settings": dict(self.settings),
         }
