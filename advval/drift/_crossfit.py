@@ -86,6 +86,7 @@ def assign_folds(
     >>> bool((folds[:3] == folds[3:]).all())
     True
     """
+    user_groups = groups is not None
     if groups is not None:
         groups = pd.factorize(pd.Series(groups))[0]
     elif X is None:
@@ -93,19 +94,45 @@ def assign_folds(
     else:
         hashes = pd.util.hash_pandas_object(X, index=False).to_numpy()
         _, groups = np.unique(hashes, return_inverse=True)
+    folds = _folds_of_groups(y, groups, n_splits, np.random.default_rng(random_state))
+    if _every_fold_has_both_sides(folds, y, n_splits):
+        return folds
+    if user_groups:
+        raise ValueError(
+            f"The groups are too few or too large to give each of the n_splits={n_splits} "
+            f"folds both train and test rows; use fewer folds or finer groups."
+        )
+    # so many duplicates that grouping them starves a fold: fall back to single rows
+    return _folds_of_groups(y, np.arange(len(y)), n_splits, np.random.default_rng(random_state))
+
+
+def _folds_of_groups(
+    y: NDArray[np.int_], groups: NDArray[np.intp], n_splits: int, rng: np.random.Generator
+) -> NDArray[np.intp]:
+    """Shuffle the groups of each stratum and cut them into folds of equal row counts."""
     n_groups = int(groups.max()) + 1
     # a group's stratum: its label when all its rows share one, else "mixed"
     positives = np.bincount(groups, weights=y, minlength=n_groups)
     sizes = np.bincount(groups, minlength=n_groups)
     stratum = np.where(positives == 0, 0, np.where(positives == sizes, 1, 2))
-    rng = np.random.default_rng(random_state)
-    group_fold = np.empty(n_groups, dtype=np.intp)
+    group_fold = np.zeros(n_groups, dtype=np.intp)
     for value in (0, 1, 2):
         members = rng.permutation(np.flatnonzero(stratum == value))
-        # round-robin over a random order, starting at a random fold, balances fold sizes
-        start = int(rng.integers(n_splits))
-        group_fold[members] = (np.arange(members.size) + start) % n_splits
+        if members.size == 0:
+            continue
+        counts = sizes[members].astype(np.float64)
+        middle = (np.cumsum(counts) - counts / 2.0) / counts.sum()
+        group_fold[members] = (
+            np.floor((middle + rng.uniform()) * n_splits).astype(np.intp) % n_splits
+        )
     return group_fold[groups]
+
+
+def _every_fold_has_both_sides(folds: NDArray[np.intp], y: NDArray[np.int_], n_splits: int) -> bool:
+    return bool(
+        np.bincount(folds[y == 0], minlength=n_splits).min() > 0
+        and np.bincount(folds[y == 1], minlength=n_splits).min() > 0
+    )
 
 
 @dataclass

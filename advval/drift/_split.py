@@ -1,0 +1,443 @@
+"""TestLikeSplit: cross-validation whose validation rows look like the test data."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import numbers
+from collections import defaultdict
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+from scipy import sparse
+from sklearn.base import clone
+from sklearn.model_selection import BaseCrossValidator
+from sklearn.utils import check_random_state
+from sklearn.utils.multiclass import type_of_target
+from sklearn.utils.validation import check_array
+
+from .._frames import align_columns, as_frame
+from .._validation import check_number
+from ._validator import AdversarialValidator
+
+_OWNER = "TestLikeSplit"
+_PARAMS = ("X_test", "n_splits", "val_size", "stratify", "pool_factor", "validator", "random_state")
+
+
+class TestLikeSplit(BaseCrossValidator):
+    """Cross-validation splitter that holds out the training rows most like the test data.
+
+    An :class:`~advval.AdversarialValidator` is fitted once on ``(X, X_test)``; each row
+    of ``X`` gets its out-of-fold probability of being a test row (its *test-likeness*).
+    Every split holds out ``val_size`` rows drawn at random from the most test-like
+    ``pool_factor * val_size`` share of ``X``, so a validation score estimates the score
+    on the test distribution rather than on the training one, while repeated splits
+    still vary which test-like rows are held out. With ``pool_factor=1`` every split
+    holds out exactly the most test-like rows.
+
+    Use it as ``cv=`` in :func:`~sklearn.model_selection.cross_val_score`,
+    :func:`~sklearn.model_selection.cross_validate` or
+    :class:`~sklearn.model_selection.GridSearchCV`. The splits are as good as the
+    drift check behind them: without drift (``validator_.drift_`` false) the
+    test-likeness is mostly noise and the splits are close to random ones.
+
+    Parameters
+    ----------
+    X_test : DataFrame or array-like of shape (n_test, n_features)
+        The test data (features only), with the same columns as the ``X`` to be split.
+        Never modified.
+    n_splits : int, default=5
+        Number of (train, validation) splits to generate (at least 1).
+    val_size : float or int, default=0.2
+        Validation rows per split: a fraction of ``X``'s rows in (0, 1) (rounded), or a
+        number of rows.
+    stratify : bool, default=False
+        Draw the validation rows per class of ``y`` (the most test-like rows of each
+        class), so the class proportions in every validation part match those of ``X``.
+        Needs ``y`` in :meth:`split`.
+    pool_factor : float, default=2.0
+        Size of the pool the validation rows are drawn from, as a multiple of
+        ``val_size`` (at least 1, capped at all rows): a larger pool gives more varied
+        but less test-like validation parts.
+    validator : AdversarialValidator or None, default=None
+        The drift check to score rows with; a clone is fitted. ``None`` uses
+        ``AdversarialValidator()``. Its ``random_state``, when ``None``, is set from
+        this splitter's ``random_state``.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the validator and the draws. With an int every call to :meth:`split`
+        gives the same splits.
+
+    Attributes
+    ----------
+    test_likeness_ : ndarray of shape (n_samples,)
+        Out-of-fold probability that each row of the last ``X`` split is a test row
+        (rows left out by the validator's ``max_rows`` are scored by its fold models).
+        Set by :meth:`split`.
+    validator_ : AdversarialValidator
+        The fitted validator behind ``test_likeness_``.
+
+    See Also
+    --------
+    advval.AdversarialValidator : the drift check that scores the rows.
+    advval.AdversarialWeighter : reweight training rows toward the test data instead.
+
+    Notes
+    -----
+    The validator is fitted once per distinct ``X`` (recognised by a hash of its
+    values) and reused by later calls to :meth:`split` with the same data, ``X_test``,
+    ``validator`` and ``random_state``.
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LinearRegression
+    >>> from sklearn.model_selection import cross_val_score
+    >>> from advval import AdversarialValidator, TestLikeSplit
+    >>> from advval.datasets import make_shift
+    >>> data = make_shift("mean", n_train=300, n_test=300, n_features=4, delta=1.0,
+    ...                   random_state=0)
+    >>> X, y = data.X_train, data.X_train["x0"] + data.X_train["x2"]
+    >>> cv = TestLikeSplit(X_test=data.X_test, n_splits=3, random_state=0,
+    ...                    validator=AdversarialValidator(n_jobs=1))
+    >>> scores = cross_val_score(LinearRegression(), X, y, cv=cv)
+    >>> len(scores), cv.test_likeness_.shape
+    (3, (300,))
+    >>> train, val = next(cv.split(X))
+    >>> len(train), len(val)
+    (240, 60)
+    >>> bool(X["x0"].iloc[val].mean() > X["x0"].mean())  # x0 is shifted up in X_test
+    True
+    """
+
+    __test__ = False  # not a pytest test class, despite the name
+
+    def __init__(
+        self,
+        *,
+        X_test: Any,
+        n_splits: int = 5,
+        val_size: float | int = 0.2,
+        stratify: bool = False,
+        pool_factor: float = 2.0,
+        validator: AdversarialValidator | None = None,
+        random_state: int | np.random.RandomState | None = None,
+    ) -> None:
+        self.X_test = X_test
+        self.n_splits = n_splits
+        self.val_size = val_size
+        self.stratify = stratify
+        self.pool_factor = pool_factor
+        self.validator = validator
+        self.random_state = random_state
+
+    # -- parameters (the splitter is cloned like an estimator) ------------------------
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """Get the parameters of this splitter.
+
+        Parameters
+        ----------
+        deep : bool, default=True
+            Also return the validator's parameters as ``validator__<name>``.
+
+        Returns
+        -------
+        params : dict
+        """
+        params = {name: getattr(self, name) for name in _PARAMS}
+        validator = self.validator
+        if deep and validator is not None and hasattr(validator, "get_params"):
+            for key, value in validator.get_params().items():
+                params[f"validator__{key}"] = value
+        return params
+
+    def set_params(self, **params: Any) -> TestLikeSplit:
+        """Set the parameters of this splitter (``validator__<name>`` sets the validator's).
+
+        Returns
+        -------
+        self : TestLikeSplit
+        """
+        nested: dict[str, dict[str, Any]] = defaultdict(dict)
+        for key, value in params.items():
+            name, delim, sub_key = key.partition("__")
+            if name not in _PARAMS:
+                raise ValueError(
+                    f"Invalid parameter {name!r} for {_OWNER}. Valid parameters are: "
+                    f"{sorted(_PARAMS)!r}."
+                )
+            if delim:
+                nested[name][sub_key] = value
+            else:
+                setattr(self, name, value)
+        for name, sub_params in nested.items():
+            getattr(self, name).set_params(**sub_params)
+        return self
+
+    def __repr__(self) -> str:
+        shown = {name: getattr(self, name) for name in sorted(_PARAMS)}
+        shown["X_test"] = DataSummary(self.X_test)
+        return f"{_OWNER}({', '.join(f'{k}={v!r}' for k, v in shown.items())})"
+
+    # -- the splitter -----------------------------------------------------------------
+
+    def get_n_splits(self, X: Any = None, y: Any = None, groups: Any = None) -> int:
+        """Number of splits, ``n_splits``.
+
+        Parameters
+        ----------
+        X, y, groups : object
+            Ignored; present for API compatibility.
+
+        Returns
+        -------
+        n_splits : int
+        """
+        check_number(self.n_splits, name="n_splits", owner=_OWNER, kind=int, low=1)
+        return int(self.n_splits)
+
+    def split(
+        self, X: Any, y: Any = None, groups: Any = None
+    ) -> Iterator[tuple[NDArray[np.intp], NDArray[np.intp]]]:
+        """Generate (train, validation) row positions, validation rows being test-like.
+
+        The first call with a given ``X`` fits the validator (errors are raised here, not
+        when the splits are iterated); ``test_likeness_`` and ``validator_`` are set.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            The training data, with the columns of ``X_test``. Never modified.
+        y : array-like of shape (n_samples,), default=None
+            Class labels; used only with ``stratify=True``.
+        groups : object
+            Ignored; present for API compatibility.
+
+        Yields
+        ------
+        train : ndarray of int
+            Positions of the training rows of that split, sorted.
+        val : ndarray of int
+            Positions of the validation rows, sorted.
+        """
+        self._validate_params()
+        rng = check_random_state(self.random_state)
+        validator_seed = int(rng.randint(0, 2**31 - 1))
+        draw_seed = int(rng.randint(0, 2**31 - 1))
+        frame = checked_frame(X, owner=_OWNER)
+        n = len(frame)
+        n_val = self._validation_rows(n)
+        labels = self._labels(y, n)
+        self._score_rows(frame, validator_seed)
+        return self._splits(self.test_likeness_, n_val, labels, np.random.default_rng(draw_seed))
+
+    def _validate_params(self) -> None:
+        check_number(self.n_splits, name="n_splits", owner=_OWNER, kind=int, low=1)
+        size = self.val_size
+        is_int = isinstance(size, numbers.Integral) and not isinstance(size, bool)
+        is_real = isinstance(size, numbers.Real) and not isinstance(size, bool)
+        if not (is_int and size >= 1) and not (not is_int and is_real and 0 < size < 1):
+            raise ValueError(
+                f"The 'val_size' parameter of {_OWNER} must be a float in the range (0, 1) "
+                f"or an int in the range [1, inf). Got {size!r} instead."
+            )
+        check_bool(self.stratify, name="stratify", owner=_OWNER)
+        check_number(self.pool_factor, name="pool_factor", owner=_OWNER, low=1)
+        check_validator(self.validator, owner=_OWNER)
+
+    def _validation_rows(self, n: int) -> int:
+        size = self.val_size
+        if isinstance(size, numbers.Integral):
+            if size >= n:
+                raise ValueError(
+                    f"The 'val_size' parameter of {_OWNER} must be smaller than the number "
+                    f"of rows ({n}). Got {size!r} instead."
+                )
+            return int(size)
+        n_val = round(float(size) * n)
+        if not 1 <= n_val < n:
+            raise ValueError(
+                f"The 'val_size' parameter of {_OWNER} gives round({size!r} * {n}) = {n_val} "
+                f"validation rows out of {n}; it must give between 1 and {n - 1}. Pass a "
+                f"different fraction or a number of rows."
+            )
+        return n_val
+
+    def _labels(self, y: Any, n: int) -> NDArray[np.intp] | None:
+        if not self.stratify:
+            return None
+        if y is None:
+            raise ValueError(
+                f"{_OWNER}(stratify=True) needs the class labels: pass y to split(X, y)."
+            )
+        target = np.asarray(y)
+        if target.ndim != 1 or len(target) != n:
+            raise ValueError(
+                f"y must be 1-D with one label per row of X ({n}); got shape {target.shape}."
+            )
+        kind = type_of_target(target, input_name="y")
+        if kind not in ("binary", "multiclass"):
+            raise ValueError(
+                f"{_OWNER}(stratify=True) needs class labels, but y is {kind!r}. Use "
+                f"stratify=False for a continuous target."
+            )
+        return np.unique(target, return_inverse=True)[1].reshape(-1)
+
+    def _score_rows(self, frame: pd.DataFrame, seed: int) -> None:
+        key = _fingerprint(frame)
+        cache = getattr(self, "_cache", None)
+        if (
+            key is not None
+            and cache is not None
+            and cache["key"] == key
+            and cache["X_test"] is self.X_test
+            and cache["validator"] is self.validator
+            and cache["random_state"] is self.random_state
+        ):
+            return
+        self.validator_, self.test_likeness_ = fit_likeness(
+            frame, self.X_test, self.validator, seed=seed
+        )
+        self._cache = {
+            "key": key,
+            "X_test": self.X_test,
+            "validator": self.validator,
+            "random_state": self.random_state,
+        }
+
+    def _splits(
+        self,
+        likeness: NDArray[np.float64],
+        n_val: int,
+        labels: NDArray[np.intp] | None,
+        rng: np.random.Generator,
+    ) -> Iterator[tuple[NDArray[np.intp], NDArray[np.intp]]]:
+        n = len(likeness)
+        # most test-like first; ties broken at random (but once, so pool_factor=1 is fixed)
+        order = np.lexsort((rng.permutation(n), -likeness))
+        if labels is None:
+            strata = [(order, n_val)]
+        else:
+            counts = np.bincount(labels)
+            quotas = _allocate(n_val, counts)
+            ranked = labels[order]
+            strata = [(order[ranked == k], int(quotas[k])) for k in range(len(counts))]
+        pools = [
+            (rows[: min(len(rows), math.ceil(self.pool_factor * quota - 1e-9))], quota)
+            for rows, quota in strata
+        ]
+        for _ in range(self.get_n_splits()):
+            val = np.concatenate(
+                [rng.choice(pool, size=quota, replace=False) for pool, quota in pools]
+            ).astype(np.intp)
+            mask = np.zeros(n, dtype=bool)
+            mask[val] = True
+            yield np.flatnonzero(~mask).astype(np.intp), np.flatnonzero(mask).astype(np.intp)
+
+
+def checked_frame(X: Any, *, owner: str) -> pd.DataFrame:
+    """``X`` as a DataFrame (see ``as_frame``), rejecting sparse, 1-D and complex data.
+
+    Arrays are checked with scikit-learn's ``check_array`` (no copy for a numeric array),
+    so their errors read as scikit-learn's; DataFrames are used as given.
+    """
+    if sparse.issparse(X):
+        raise TypeError(
+            f"{owner} does not support sparse input: X is a {type(X).__name__}. Pass a "
+            f"dense array (X.toarray()) or a DataFrame."
+        )
+    if not isinstance(X, pd.DataFrame):
+        X = check_array(X, dtype=None, ensure_all_finite=False, input_name="X")
+    return as_frame(X, name="X")
+
+
+def fit_likeness(
+    X: pd.DataFrame, X_test: Any, validator: AdversarialValidator | None, *, seed: int
+) -> tuple[AdversarialValidator, NDArray[np.float64]]:
+    """Fit a clone of ``validator`` on ``(X, X_test)``; return it and X's test-likeness.
+
+    The test-likeness of a row of ``X`` is its out-of-fold probability of being a test
+    row; rows the validator left out (``max_rows``) are scored by its fold models, which
+    never saw them either.
+    """
+    if validator is None:
+        fitted = AdversarialValidator(random_state=seed)
+    else:
+        fitted = clone(validator)
+        if fitted.get_params().get("random_state", 0) is None:
+            fitted.set_params(random_state=seed)
+    n_splits = fitted.get_params().get("n_splits")
+    if isinstance(n_splits, numbers.Integral) and len(X) < int(n_splits):
+        raise ValueError(
+            f"X has {len(X)} sample(s) but the validator (n_splits={n_splits}) needs at "
+            f"least {n_splits} rows on each side."
+        )
+    test = as_frame(X_test, name="X_test")
+    try:
+        align_columns(X, test)
+    except ValueError as error:
+        raise ValueError(str(error).replace("X_train", "X")) from None
+    fitted.fit(X, test)
+    likeness = np.array(fitted.oof_proba_[: fitted.n_train_], dtype=np.float64)
+    missing = np.isnan(likeness)
+    if missing.any():
+        likeness[missing] = fitted.test_likeness(X.iloc[np.flatnonzero(missing)])
+    return fitted, likeness
+
+
+def check_validator(validator: object, *, owner: str) -> None:
+    """Raise ``TypeError`` unless ``validator`` is None or an AdversarialValidator-like."""
+    if validator is None or (
+        hasattr(validator, "fit")
+        and hasattr(validator, "test_likeness")
+        and hasattr(validator, "get_params")
+    ):
+        return
+    raise TypeError(
+        f"The 'validator' parameter of {owner} must be an AdversarialValidator or None. "
+        f"Got {type(validator).__name__} instead."
+    )
+
+
+def check_bool(value: object, *, name: str, owner: str) -> None:
+    """Raise ``ValueError`` unless ``value`` is a bool."""
+    if isinstance(value, (bool, np.bool_)):
+        return
+    raise ValueError(
+        f"The {name!r} parameter of {owner} must be an instance of 'bool'. Got {value!r} instead."
+    )
+
+
+class DataSummary:
+    """Short repr of a data parameter, so an estimator's repr does not print the data."""
+
+    def __init__(self, data: object) -> None:
+        self._data = data
+
+    def __repr__(self) -> str:
+        shape = getattr(self._data, "shape", None)
+        if shape is None:
+            return repr(self._data)
+        return f"<{type(self._data).__name__} of shape {tuple(shape)}>"
+
+
+def _allocate(total: int, counts: NDArray[np.intp]) -> NDArray[np.intp]:
+    """Split ``total`` in proportion to ``counts`` (largest remainder)."""
+    exact = total * counts / counts.sum()
+    quotas = np.floor(exact).astype(np.intp)
+    remainder = total - int(quotas.sum())
+    if remainder:
+        quotas[np.argsort(-(exact - quotas), kind="stable")[:remainder]] += 1
+    return quotas
+
+
+def _fingerprint(frame: pd.DataFrame) -> tuple[Any, ...] | None:
+    """A hash of the values, dtypes and column names of ``frame``; None if unhashable."""
+    try:
+        hashed = pd.util.hash_pandas_object(frame, index=False).to_numpy()
+    except TypeError:
+        return None
+    digest = hashlib.sha256(hashed.tobytes()).hexdigest()
+    return (frame.shape, tuple(frame.columns), tuple(map(str, frame.dtypes)), digest)

@@ -1,0 +1,384 @@
+"""AdversarialWeighter: known-truth weights, sample_weight routing, bad input, sklearn checks."""
+
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+import sklearn
+from scipy import sparse
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+from sklearn.linear_model import LinearRegression, LogisticRegression
+from sklearn.metrics import accuracy_score, make_scorer
+from sklearn.model_selection import cross_validate
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from advval import AdversarialValidator, AdversarialWeighter, TestLikeSplit
+from advval.datasets import make_shift
+from advval.exceptions import DataWarning
+
+# parametrize_with_checks needs one X_test, but its checks fit on data of 1, 2, 3, 4, 5
+# and 10 columns. With a 3-column X_test every check below fails only because X has another
+# number of columns than X_test (align_columns raises); each passes when X_test is given
+# the width of that check's X. check_dtype_object also has object columns, which advval
+# types as categorical against a numeric X_test.
+_WIDTH = "X_test has 3 columns; this check fits on X with {} columns (align_columns refuses)"
+EXPECTED_FAILED_CHECKS = {
+    "check_estimators_overwrite_params": _WIDTH.format(2),
+    "check_estimators_fit_returns_self": _WIDTH.format(2),
+    "check_readonly_memmap_input": _WIDTH.format(2),
+    "check_n_features_in_after_fitting": _WIDTH.format(4),
+    "check_positive_only_tag_during_fit": _WIDTH.format(4) + " (iris)",
+    "check_estimators_dtypes": _WIDTH.format(5),
+    "check_dtype_object": _WIDTH.format(10) + "; object columns are categorical in advval",
+    "check_fit2d_1feature": _WIDTH.format(1),
+    "check_fit_idempotent": _WIDTH.format(2),
+    "check_fit_check_is_fitted": _WIDTH.format(2),
+    "check_n_features_in": _WIDTH.format(2),
+}
+
+
+def _validator(**params):
+    return AdversarialValidator(n_jobs=1, **params)
+
+
+def _weighter(X_test, **params):
+    params.setdefault("random_state", 0)
+    params.setdefault("validator", _validator())
+    return AdversarialWeighter(X_test=X_test, **params)
+
+
+@pytest.fixture(scope="module")
+def shifted():
+    """x0 has mean 0 in train and 1 in test; x1..x3 are unshifted."""
+    return make_shift(
+        "mean", n_train=400, n_test=400, n_features=4, n_shifted=1, delta=1.0, random_state=0
+    )
+
+
+@pytest.fixture(scope="module")
+def fitted(shifted):
+    return _weighter(shifted.X_test).fit(shifted.X_train)
+
+
+@pytest.fixture
+def routing():
+    with sklearn.config_context(enable_metadata_routing=True):
+        yield
+
+
+# -- known truth ------------------------------------------------------------------------
+
+
+def test_weights_follow_the_shifted_feature(shifted, fitted):
+    x0 = shifted.X_train["x0"].to_numpy()
+    w = fitted.weights_
+    assert w.shape == (400,) and np.all(w > 0)
+    assert w.mean() == pytest.approx(1.0)
+    assert np.corrcoef(w, x0)[0, 1] > 0.5
+    # the weighted train mean of x0 moves most of the way toward the test mean (about 1)
+    before = abs(x0.mean() - shifted.X_test["x0"].mean())
+    after = abs(np.average(x0, weights=w) - shifted.X_test["x0"].mean())
+    assert after < 0.5 * before
+    # unshifted columns stay put
+    for column in ("x1", "x2", "x3"):
+        assert abs(np.average(shifted.X_train[column], weights=w)) < 0.25
+    # true density ratio exp(x0 - 1/2): the estimate ranks rows like it
+    assert np.corrcoef(np.log(w), x0)[0, 1] > 0.7
+
+
+def test_no_shift_gives_near_uniform_weights():
+    data = make_shift("none", n_train=400, n_test=400, n_features=4, random_state=1)
+    weighter = _weighter(data.X_test).fit(data.X_train)
+    assert weighter.ess_fraction_ > 0.95
+    assert np.abs(weighter.weights_ - 1).max() < 0.5
+    assert weighter.n_clipped_ == 0 and weighter.n_test_unsupported_ == 0
+
+
+def test_calibration_shrinks_noise_scores_toward_uniform():
+    data = make_shift("none", n_train=400, n_test=400, n_features=4, random_state=0)
+    raw = _weighter(data.X_test, calibrate=False).fit(data.X_train)
+    calibrated = _weighter(data.X_test).fit(data.X_train)
+    assert raw.calibration_ == (0.0, 1.0)
+    assert calibrated.calibration_[1] < 0.5
+    assert calibrated.weights_.std() < raw.weights_.std()
+    assert calibrated.ess_fraction_ > raw.ess_fraction_
+    # calibration is monotone: the same ranking of rows
+    kept = np.argsort(raw.test_likeness_, kind="stable")
+    assert np.all(np.diff(calibrated.test_likeness_[kept]) >= -1e-12)
+
+
+def test_weighted_fit_predicts_the_test_region_better(shifted, fitted):
+    # a misspecified (linear) model of y = x0^2: the weighted fit targets the test region
+    rng = np.random.default_rng(0)
+    X, X_test = shifted.X_train[["x0"]], shifted.X_test[["x0"]]
+    y = X["x0"] ** 2 + rng.normal(0, 0.1, len(X))
+    y_test = X_test["x0"] ** 2
+    plain = LinearRegression().fit(X, y)
+    weighted = LinearRegression().fit(X, y, sample_weight=fitted.weights_)
+    plain_mse = np.mean((plain.predict(X_test) - y_test) ** 2)
+    weighted_mse = np.mean((weighted.predict(X_test) - y_test) ** 2)
+    assert weighted_mse < 0.7 * plain_mse
+
+
+def test_effective_sample_size_is_kish(fitted):
+    w = fitted.weights_
+    assert fitted.effective_sample_size_ == pytest.approx(w.sum() ** 2 / (w**2).sum())
+    assert fitted.ess_fraction_ == pytest.approx(fitted.effective_sample_size_ / len(w))
+    assert 0 < fitted.ess_fraction_ < 1
+
+
+def test_temper_interpolates_between_uniform_and_full(shifted, fitted):
+    uniform = _weighter(shifted.X_test, temper=0.0).fit(shifted.X_train)
+    half = _weighter(shifted.X_test, temper=0.5).fit(shifted.X_train)
+    np.testing.assert_array_equal(uniform.weights_, np.ones(400))
+    assert uniform.ess_fraction_ == pytest.approx(1.0)
+    assert fitted.ess_fraction_ < half.ess_fraction_ < 1
+    # w(temper) is proportional to w(1) ** temper
+    ratio = np.log(half.weights_) - 0.5 * np.log(fitted.weights_)
+    np.testing.assert_allclose(ratio, ratio[0], atol=1e-9)
+
+
+def test_ratio_formula_on_raw_scores(shifted):
+    weighter = _weighter(shifted.X_test, calibrate=False, clip=(0.05, 0.95))
+    with pytest.warns(DataWarning, match="clipped"):
+        weighter.fit(shifted.X_train)
+    p = np.clip(weighter.validator_.oof_proba_[:400], 0.05, 0.95)
+    expected = p / (1 - p)
+    np.testing.assert_allclose(weighter.weights_, expected / expected.mean())
+    np.testing.assert_array_equal(weighter.test_likeness_, weighter.validator_.oof_proba_[:400])
+
+
+def test_unequal_sample_sizes():
+    data = make_shift(
+        "mean", n_train=500, n_test=200, n_features=3, n_shifted=1, delta=1.0, random_state=2
+    )
+    weighter = _weighter(data.X_test).fit(data.X_train)
+    assert weighter.weights_.mean() == pytest.approx(1.0)
+    x0 = data.X_train["x0"]
+    assert np.average(x0, weights=weighter.weights_) > x0.mean() + 0.4
+
+
+def test_separated_samples_warn_about_unsupported_test_rows():
+    data = make_shift(
+        "mean", n_train=300, n_test=300, n_features=3, n_shifted=2, delta=3.0, random_state=0
+    )
+    with pytest.warns(DataWarning) as record:
+        weighter = _weighter(data.X_test).fit(data.X_train)
+    messages = [str(r.message) for r in record]
+    clip_message = next(m for m in messages if "X_test have a test-likeness above 0.99" in m)
+    assert re.search(rf"^{weighter.n_test_unsupported_} of 300 rows of X_test", clip_message)
+    assert "were clipped" not in clip_message and "clipped to 0.99" in clip_message
+    assert weighter.n_test_unsupported_ > 0 and weighter.n_clipped_ > 0
+    assert any(
+        re.search(r"collapse the sample: .* \(\d+\.\d%\), below min_ess", m) for m in messages
+    )
+    assert weighter.ess_fraction_ < 0.1
+
+
+def test_min_ess_fraction_zero_silences_the_ess_warning():
+    data = make_shift(
+        "mean", n_train=300, n_test=300, n_features=3, n_shifted=2, delta=3.0, random_state=0
+    )
+    with pytest.warns(DataWarning) as record:
+        _weighter(data.X_test, min_ess_fraction=0.0).fit(data.X_train)
+    assert not any("collapse" in str(r.message) for r in record)
+
+
+def test_max_rows_left_out_rows_are_scored_by_the_fold_models(shifted):
+    validator = _validator(max_rows=300)
+    weighter = _weighter(shifted.X_test, validator=validator).fit(shifted.X_train)
+    assert np.isnan(weighter.validator_.oof_proba_[:400]).sum() > 0
+    assert np.isfinite(weighter.weights_).all() and np.isfinite(weighter.test_likeness_).all()
+    assert np.corrcoef(weighter.weights_, shifted.X_train["x0"])[0, 1] > 0.4
+
+
+# -- new rows ---------------------------------------------------------------------------
+
+
+def test_compute_weights_for_new_rows(shifted, fitted):
+    fresh = make_shift(
+        "mean", n_train=400, n_test=10, n_features=4, n_shifted=1, delta=1.0, random_state=5
+    ).X_train
+    w = fitted.compute_weights(fresh)
+    assert w.shape == (400,) and np.all(w > 0)
+    assert np.corrcoef(w, fresh["x0"])[0, 1] > 0.5
+    assert 0.6 < w.mean() < 1.6  # same scale as weights_ (mean 1 on train-like rows)
+    in_sample = fitted.compute_weights(shifted.X_train)
+    assert np.corrcoef(in_sample, fitted.weights_)[0, 1] > 0.8
+    # column order does not matter
+    np.testing.assert_allclose(fitted.compute_weights(fresh[fresh.columns[::-1]]), w)
+
+
+def test_compute_weights_needs_fit_and_the_same_columns(shifted, fitted):
+    with pytest.raises(NotFittedError):
+        _weighter(shifted.X_test).compute_weights(shifted.X_train)
+    with pytest.raises(ValueError, match="seen at fit time, yet now missing:\n- x3"):
+        fitted.compute_weights(shifted.X_train[["x0", "x1", "x2"]])
+    renamed = shifted.X_train.rename(columns={"x3": "z"})
+    with pytest.raises(ValueError, match="Feature names unseen at fit time:\n- z"):
+        fitted.compute_weights(renamed)
+    array_fitted = _weighter(shifted.X_test.to_numpy()).fit(shifted.X_train.to_numpy())
+    with pytest.raises(
+        ValueError, match="X has 3 features, but AdversarialWeighter is expecting 4"
+    ):
+        array_fitted.compute_weights(shifted.X_train.to_numpy()[:, :3])
+
+
+# -- scikit-learn integration -----------------------------------------------------------
+
+
+def _labels(frame):
+    return (frame["x0"] + frame["x1"] > 0.5).astype(int).to_numpy()
+
+
+def test_pipeline_routes_sample_weight_to_the_final_step(routing, shifted, fitted):
+    X, y, w = shifted.X_train, _labels(shifted.X_train), fitted.weights_
+    pipe = Pipeline(
+        [
+            ("scale", StandardScaler().set_fit_request(sample_weight=False)),
+            ("model", LogisticRegression().set_fit_request(sample_weight=True)),
+        ]
+    )
+    pipe.fit(X, y, sample_weight=w)
+    direct = LogisticRegression().fit(StandardScaler().fit_transform(X), y, sample_weight=w)
+    np.testing.assert_allclose(pipe[-1].coef_, direct.coef_, rtol=1e-6)
+    unweighted = LogisticRegression().fit(StandardScaler().fit_transform(X), y)
+    assert not np.allclose(pipe[-1].coef_, unweighted.coef_, rtol=1e-3)
+
+
+def test_cross_validate_gives_a_weighted_validation_score(routing, shifted, fitted):
+    X, y, w = shifted.X_train, _labels(shifted.X_train), fitted.weights_
+    model = LogisticRegression().set_fit_request(sample_weight=True)
+    scorer = make_scorer(accuracy_score).set_score_request(sample_weight=True)
+    cv = TestLikeSplit(X_test=shifted.X_test, n_splits=3, random_state=0, validator=_validator())
+    result = cross_validate(model, X, y, cv=cv, scoring=scorer, params={"sample_weight": w})
+    expected = []
+    for train, val in cv.split(X, y):
+        fold_model = LogisticRegression().fit(X.iloc[train], y[train], sample_weight=w[train])
+        expected.append(
+            accuracy_score(y[val], fold_model.predict(X.iloc[val]), sample_weight=w[val])
+        )
+    np.testing.assert_allclose(result["test_score"], expected)
+
+
+def test_plain_sample_weight_without_routing(shifted, fitted):
+    X, y = shifted.X_train, _labels(shifted.X_train)
+    model = LogisticRegression().fit(X, y, sample_weight=fitted.weights_)
+    assert model.coef_.shape == (1, 4)
+
+
+def test_clone_and_params_round_trip(shifted):
+    weighter = _weighter(shifted.X_test, temper=0.5, clip=(0.05, 0.95), calibrate=False)
+    params = weighter.get_params(deep=False)
+    assert params["X_test"] is shifted.X_test and params["clip"] == (0.05, 0.95)
+    cloned = clone(weighter)
+    assert cloned.get_params(deep=False).keys() == params.keys()
+    assert cloned.temper == 0.5 and cloned.validator is not weighter.validator
+    pd.testing.assert_frame_equal(cloned.X_test, shifted.X_test)
+    rebuilt = AdversarialWeighter(**params)
+    assert rebuilt.get_params(deep=False) == params
+    weighter.set_params(validator__n_splits=3, temper=0.25)
+    assert weighter.validator.n_splits == 3 and weighter.temper == 0.25
+    assert "validator__n_splits" in weighter.get_params(deep=True)
+
+
+def test_repr_summarises_x_test(shifted):
+    text = repr(_weighter(shifted.X_test, temper=0.5))
+    assert "X_test=<DataFrame of shape (400, 4)>" in text and "temper=0.5" in text
+
+
+def test_same_seed_same_weights(shifted, fitted):
+    again = _weighter(shifted.X_test).fit(shifted.X_train)
+    np.testing.assert_array_equal(again.weights_, fitted.weights_)
+    other = _weighter(shifted.X_test, random_state=1).fit(shifted.X_train)
+    assert not np.array_equal(other.weights_, fitted.weights_)
+
+
+def test_user_data_and_validator_are_not_modified(shifted):
+    X, X_test = shifted.X_train.copy(), shifted.X_test.copy()
+    X["city"] = pd.Series(list("abcd") * 100)
+    X_test["city"] = pd.Series(list("abce") * 100, dtype="category")
+    before, before_test = X.copy(deep=True), X_test.copy(deep=True)
+    validator = _validator()
+    weighter = _weighter(X_test, validator=validator).fit(X)
+    pd.testing.assert_frame_equal(X, before)
+    pd.testing.assert_frame_equal(X_test, before_test)
+    assert not hasattr(validator, "oof_proba_") and validator.random_state is None
+    assert weighter.validator_ is not validator
+    np.testing.assert_array_equal(weighter.feature_names_in_, X.columns)
+
+
+def test_arrays_and_missing_values_are_accepted(shifted):
+    X = shifted.X_train.to_numpy().copy()
+    X_test = shifted.X_test.to_numpy()
+    X[::7, 2] = np.nan
+    weighter = _weighter(X_test).fit(X)
+    assert weighter.n_features_in_ == 4 and not hasattr(weighter, "feature_names_in_")
+    assert np.isfinite(weighter.weights_).all()
+
+
+# -- bad input --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"clip": (0.9, 0.1)}, "The 'clip' parameter of AdversarialWeighter must be a pair"),
+        ({"clip": (0.0, 0.9)}, r"0 < low < high < 1. Got \(0.0, 0.9\) instead"),
+        ({"clip": 0.1}, r"must be a pair \(low, high\) of floats .* Got 0.1 instead"),
+        ({"clip": (0.1, 0.5, 0.9)}, "must be a pair"),
+        ({"temper": -0.5}, r"The 'temper' parameter .* range \[0, 1\]. Got -0.5 instead"),
+        ({"temper": 2}, r"'temper' .* Got 2 instead"),
+        ({"min_ess_fraction": 1.5}, r"The 'min_ess_fraction' parameter .* Got 1.5 instead"),
+        ({"calibrate": "yes"}, r"The 'calibrate' parameter .* 'bool'. Got 'yes' instead"),
+    ],
+)
+def test_bad_parameters(shifted, params, message):
+    with pytest.raises(ValueError, match=message):
+        _weighter(shifted.X_test, **params).fit(shifted.X_train)
+
+
+def test_validator_must_be_a_validator(shifted):
+    weighter = _weighter(shifted.X_test, validator=LogisticRegression())
+    with pytest.raises(TypeError, match="'validator' parameter of AdversarialWeighter must be an"):
+        weighter.fit(shifted.X_train)
+
+
+def test_x_test_with_other_columns_names_them(shifted):
+    X_test = shifted.X_test.drop(columns="x3").assign(extra=0.0)
+    with pytest.raises(ValueError, match=r"missing in X_test: \['x3'\]; missing in X: \['extra'\]"):
+        _weighter(X_test).fit(shifted.X_train)
+
+
+def test_too_few_rows(shifted):
+    with pytest.raises(ValueError, match=r"X has 3 sample\(s\) .* needs at least 5 rows"):
+        _weighter(shifted.X_test).fit(shifted.X_train.head(3))
+
+
+def test_sparse_and_one_dimensional_input_are_rejected(shifted):
+    with pytest.raises(TypeError, match="does not support sparse input"):
+        _weighter(shifted.X_test).fit(sparse.csr_matrix(shifted.X_train.to_numpy()))
+    with pytest.raises(ValueError, match="Expected 2D array, got 1D array instead"):
+        _weighter(shifted.X_test).fit(shifted.X_train["x0"].to_numpy())
+
+
+# -- scikit-learn's estimator checks ----------------------------------------------------
+
+_CHECK_X_TEST = np.random.default_rng(0).normal(size=(30, 3))
+
+
+@pytest.mark.filterwarnings("ignore::advval.exceptions.AdvvalWarning")
+@parametrize_with_checks(
+    [
+        AdversarialWeighter(
+            X_test=_CHECK_X_TEST, random_state=0, validator=AdversarialValidator(n_jobs=1)
+        )
+    ],
+    expected_failed_checks=lambda est: EXPECTED_FAILED_CHECKS,
+)
+def test_sklearn_estimator_checks(estimator, check):
+    check(estimator)
