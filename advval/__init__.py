@@ -12,6 +12,17 @@ AdversarialValidator(random_state=0)
 """
 
 from ._version import __version__
-from .drift import AdversarialValidator
+from .drift import (
+    AdversarialValidator,
+    AdversarialWeighter,
+    DriftFeatureDropper,
+    TestLikeSplit,
+)
 
-__all__ = ["AdversarialValidator", "__version__"]
+__all__ = [
+    "AdversarialValidator",
+    "AdversarialWeighter",
+    "DriftFeatureDropper",
+    "TestLikeSplit",
+    "__version__",
+]

@@ -10,11 +10,12 @@ from typing import TYPE_CHECKING
 
 import click
 
-from advval import AdversarialValidator
+from advval import AdversarialValidator, AdversarialWeighter, DriftFeatureDropper
 from advval.report import DriftReport, build_drift_report, write_report
 from advval.report._markdown import verdict_line
 
 from ._exit import ExitCode, UsageFailure, exit_codes_help
+from ._exports import row_keys, test_likeness_table, weights_table, write_csv
 from ._io import read_table, select_columns
 from ._options import (
     column_options,
@@ -120,7 +121,48 @@ def _write(report: DriftReport, fmt: str, output: Path | None) -> str:
     "--n-jobs",
     type=int,
     default=None,
-    help="Threads for the domain classifier (default: all cores).",
+    help="Threads for the domain classifier (default: 1 below 50,000 rows, else all cores).",
+)
+@click.option(
+    "--group-col",
+    metavar="COL",
+    default=None,
+    help="Rows sharing this column's value (a customer, a session) stay in one fold of the "
+    "domain classifier's cross-fitting; not used as a feature.",
+)
+@click.option(
+    "--time-col",
+    metavar="COL",
+    default=None,
+    help="Datetime or numeric column: contiguous time blocks stay in one fold; not used as "
+    "a feature.",
+)
+@click.option(
+    "--remedy/--no-remedy",
+    default=True,
+    show_default=True,
+    help="When drift is flagged, find the drifting features to drop and the AUC without them.",
+)
+@click.option(
+    "--max-drop",
+    type=click.IntRange(min=1),
+    default=5,
+    show_default=True,
+    help="Most features the remedy may drop.",
+)
+@click.option(
+    "--export-test-likeness",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    default=None,
+    metavar="FILE",
+    help="Write a CSV of every row's out-of-fold test-likeness (side, row, --id columns).",
+)
+@click.option(
+    "--export-weights",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    default=None,
+    metavar="FILE",
+    help="Write a CSV of importance weights for the TRAIN rows (density ratio test/train).",
 )
 @click.option(
     "--fail-on-drift",
@@ -147,6 +189,12 @@ def drift(
     n_splits: int,
     max_rows: int | None,
     n_jobs: int | None,
+    group_col: str | None,
+    time_col: str | None,
+    remedy: bool,
+    max_drop: int,
+    export_test_likeness: Path | None,
+    export_weights: Path | None,
     fail_on_drift: bool,
     demo: bool,
     quiet: bool,
@@ -164,9 +212,16 @@ def drift(
       advval drift --demo
     """
     X_train, X_test, train_name, test_name = _load(train, test, demo)
+    target_values = X_train[target] if target is not None and target in X_train.columns else None
+    train_keys, test_keys = row_keys(X_train, ids, "train"), row_keys(X_test, ids, "test")
     X_train, X_test = select_columns(
-        X_train, X_test, target=target, ignore=ignore, ids=ids,
-        train_name=train_name, test_name=test_name,
+        X_train,
+        X_test,
+        target=target,
+        ignore=ignore,
+        ids=ids,
+        train_name=train_name,
+        test_name=test_name,
     )
     fmt = resolve_format(fmt, output)
 
@@ -178,13 +233,34 @@ def drift(
         n_jobs=n_jobs,
         random_state=seed,
         verbose=not quiet,
+        time_col=time_col,
     )
     with _warnings_to_stderr():
         try:
-            validator.fit(X_train, X_test)
+            validator.fit(X_train, X_test, groups=group_col)
+            dropper = (
+                DriftFeatureDropper(
+                    X_test=X_test, validator=validator, max_drop=max_drop, random_state=seed
+                ).fit(X_train, target_values)
+                if remedy and validator.drift_ and group_col is None and time_col is None
+                else None
+            )
+            weights = (
+                AdversarialWeighter(X_test=X_test, validator=validator, random_state=seed)
+                .fit(X_train)
+                .weights_
+                if export_weights is not None
+                else None
+            )
         except (ValueError, TypeError) as exc:
             raise UsageFailure(str(exc)) from exc
-        report = build_drift_report(validator, X_train, X_test)
+        report = build_drift_report(validator, X_train, X_test, dropper=dropper)
+
+    if export_test_likeness is not None:
+        table = test_likeness_table(validator.oof_proba_, train_keys, test_keys)
+        write_csv(table, export_test_likeness, "test-likeness")
+    if weights is not None and export_weights is not None:
+        write_csv(weights_table(weights, train_keys), export_weights, "weights")
 
     destination = _write(report, fmt, output)
     click.echo(f"advval: {verdict_line(report)}", err=True)

@@ -1,0 +1,534 @@
+"""DriftFeatureDropper: drop the features that make the test data look different."""
+
+from __future__ import annotations
+
+import copy
+import warnings
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+from sklearn.base import BaseEstimator, clone
+from sklearn.feature_selection import SelectorMixin
+from sklearn.utils import check_random_state
+from sklearn.utils.multiclass import type_of_target
+from sklearn.utils.validation import (
+    check_array,
+    check_consistent_length,
+    check_is_fitted,
+    column_or_1d,
+    validate_data,
+)
+
+from .._frames import FrameEncoder, align_columns, as_frame
+from .._models import SINGLE_THREAD_ROWS, numeric_codes
+from .._validation import check_number
+from ..exceptions import AdvvalWarning, DataWarning
+from ._validator import AdversarialValidator
+
+_OWNER = "DriftFeatureDropper"
+
+#: why the search stopped (``stop_reason_``)
+STOP_REASONS = ("no_drift", "target_auc", "max_drop", "exhausted", "protected_drift")
+
+
+class DriftFeatureDropper(SelectorMixin, BaseEstimator):
+    """Drop, one at a time, the features that tell the training data from the test data.
+
+    A feature selector for scikit-learn pipelines. :meth:`fit` runs an
+    :class:`AdversarialValidator` on the training rows ``X`` against the fixed test rows
+    ``X_test``; while the validator flags drift, it removes the column with the highest
+    attribution (mean |SHAP| of the domain classifier) and tests again. The whole search is
+    recorded in ``path_``, so you can see how far the AUC fell with each column dropped.
+
+    Dropping a drifting column can cost accuracy when that column also predicts the
+    target. When ``y`` is given, one model predicting ``y`` from every column of ``X``
+    reports each column's share of the predictive signal in ``target_signal_`` and in the
+    path, so that trade-off is visible.
+
+    Parameters
+    ----------
+    X_test : DataFrame or array-like of shape (n_test, n_features)
+        The data the training data should resemble (required; it is a parameter so the
+        dropper fits inside a :class:`~sklearn.pipeline.Pipeline` and cross-validation,
+        where each fold's training rows are compared with the same ``X_test``). When both
+        ``X`` and ``X_test`` are DataFrames, columns are matched by name (order may
+        differ); when either is an array, by position, and the number of columns must
+        agree. Never modified.
+    validator : AdversarialValidator or None, default=None
+        The drift test run at every step (cloned). ``None`` uses
+        ``AdversarialValidator()``. When its ``random_state`` is ``None`` it gets a seed
+        drawn from ``random_state``; every step uses the same seed, so steps differ only by
+        the columns dropped.
+    max_drop : int or None, default=None
+        Most columns to drop; ``None`` for no limit.
+    target_auc : float or None, default=None
+        Also stop once the validator's AUC is at most this, in (0.5, 1], even when it still
+        flags drift; ``None`` stops only on the validator's verdict.
+    keep : iterable of str, default=()
+        Columns never dropped (names; an array's columns are called ``x0, x1, ...``).
+    signal_estimator : estimator or None, default=None
+        Model of ``y`` used for ``target_signal_`` when ``y`` is given (cloned). ``None``
+        uses a small LightGBM: a classifier for class labels (integer, boolean, string or
+        categorical ``y``, or a float ``y`` with two values), else a regressor. Attributions
+        are exact TreeSHAP for LightGBM, ``shap.TreeExplainer`` for other tree models and
+        permutation importance otherwise.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the validator (see ``validator``) and the signal model.
+
+    Attributes
+    ----------
+    support_ : ndarray of bool of shape (n_features_in_,)
+        Kept columns; also given by :meth:`get_support`.
+    dropped_features_ : list of str
+        Dropped columns, in the order they were dropped.
+    path_ : DataFrame
+        One row per validator fit: ``step`` (0 uses every column), ``dropped`` (the column
+        dropped after this step; ``None`` in the last row), ``n_features``, ``auc``,
+        ``auc_low``, ``auc_high``, ``p_value``, ``drift``, and, when ``y`` was given,
+        ``target_signal`` (the dropped column's share of the signal; NaN in the last row).
+    stop_reason_ : str
+        Why the search stopped: ``"no_drift"`` (the validator found none),
+        ``"target_auc"``, ``"max_drop"``, ``"exhausted"`` (only protected columns, or a
+        single column, remain) or ``"protected_drift"`` (the remaining drift sits in
+        ``keep`` columns: one of them fails its own per-column test while the best
+        droppable column passes it, so dropping more would only remove healthy columns).
+    validator_ : AdversarialValidator
+        The validator of the last step, fitted on the kept columns.
+    target_signal_ : Series or None
+        Each column's share of the mean |SHAP| of the model of ``y`` (sums to 1), indexed
+        by column name; ``None`` when ``fit`` got no ``y``.
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+        Only when ``X`` is a DataFrame with string column names.
+
+    See Also
+    --------
+    AdversarialValidator : the drift test run at each step.
+
+    Examples
+    --------
+    >>> from advval import AdversarialValidator, DriftFeatureDropper
+    >>> from advval.datasets import make_shift
+    >>> data = make_shift("mean", n_train=300, n_test=300, n_features=4, n_shifted=1,
+    ...                   delta=1.5, random_state=0)
+    >>> dropper = DriftFeatureDropper(
+    ...     X_test=data.X_test, validator=AdversarialValidator(n_jobs=1), random_state=0
+    ... ).fit(data.X_train)
+    >>> dropper.dropped_features_, dropper.stop_reason_
+    (['x0'], 'no_drift')
+    >>> dropper.get_feature_names_out().tolist()
+    ['x1', 'x2', 'x3']
+    >>> dropper.path_[["step", "dropped", "n_features", "drift"]]
+       step dropped  n_features  drift
+    0     0      x0           4   True
+    1     1    None           3  False
+    """
+
+    def __init__(
+        self,
+        *,
+        X_test: Any = None,
+        validator: AdversarialValidator | None = None,
+        max_drop: int | None = None,
+        target_auc: float | None = None,
+        keep: Iterable[str] = (),
+        signal_estimator: BaseEstimator | None = None,
+        random_state: int | np.random.RandomState | None = None,
+    ) -> None:
+        self.X_test = X_test
+        self.validator = validator
+        self.max_drop = max_drop
+        self.target_auc = target_auc
+        self.keep = keep
+        self.signal_estimator = signal_estimator
+        self.random_state = random_state
+
+    def _validate_params(self) -> None:
+        if self.X_test is None:
+            raise ValueError(
+                f"{_OWNER} needs the test data: pass X_test=... (the rows the training data "
+                f"should resemble) when constructing it, e.g. {_OWNER}(X_test=X_test)."
+            )
+        if self.validator is not None and not isinstance(self.validator, AdversarialValidator):
+            raise TypeError(
+                f"The 'validator' parameter of {_OWNER} must be an AdversarialValidator or "
+                f"None. Got {type(self.validator).__name__} instead."
+            )
+        check_number(self.max_drop, name="max_drop", owner=_OWNER, kind=int, low=0, allow_none=True)
+        check_number(
+            self.target_auc,
+            name="target_auc",
+            owner=_OWNER,
+            low=0.5,
+            high=1,
+            closed="right",
+            allow_none=True,
+        )
+        if self.signal_estimator is not None and not hasattr(self.signal_estimator, "fit"):
+            raise TypeError(
+                f"The 'signal_estimator' parameter of {_OWNER} must be an estimator with a "
+                f"fit method or None. Got {type(self.signal_estimator).__name__} instead."
+            )
+
+    def fit(self, X: Any, y: Any = None) -> DriftFeatureDropper:
+        """Drop drifting columns of ``X`` until it is no longer distinguishable from ``X_test``.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            Training rows. Categorical, string, boolean, datetime and missing values are
+            handled as by :class:`AdversarialValidator`. Never modified.
+        y : array-like of shape (n_samples,) or None, default=None
+            Target; when given, ``target_signal_`` reports how much each column predicts
+            it.
+
+        Returns
+        -------
+        self : DriftFeatureDropper
+        """
+        self._validate_params()
+        train = self._training_frame(X)
+        test = self._test_frame(train, positional=not isinstance(X, pd.DataFrame))
+        keep = self._keep_columns(train)
+        rng = check_random_state(self.random_state)
+        validator_seed, signal_seed = (int(s) for s in rng.randint(0, 2**31 - 1, size=2))
+
+        signal = None
+        if y is not None:
+            signal = _target_signal(
+                train, _check_target(y, train), self.signal_estimator, random_state=signal_seed
+            )
+
+        validator = clone(self.validator) if self.validator is not None else AdversarialValidator()
+        if validator.random_state is None:
+            validator.set_params(random_state=validator_seed)
+        remaining = list(train.columns)
+        steps: list[_Step] = []
+        while True:
+            _fit_validator(validator, train[remaining], test[remaining], first=not steps)
+            reason, column = self._next_drop(validator, remaining, keep, len(steps))
+            steps.append(_Step.of(validator, len(steps), column, len(remaining)))
+            if column is None:
+                break
+            remaining.remove(column)
+
+        self.validator_ = validator
+        self.stop_reason_ = reason
+        self.target_signal_ = signal
+        self.dropped_features_ = [s.dropped for s in steps if s.dropped is not None]
+        self.support_ = np.isin(np.asarray(train.columns, dtype=object), remaining)
+        self.path_ = _path_frame(steps, signal)
+        return self
+
+    def _training_frame(self, X: Any) -> pd.DataFrame:
+        if isinstance(X, pd.DataFrame):
+            validate_data(self, X, reset=True, skip_check_array=True)
+            return as_frame(X, name="X")
+        array = validate_data(
+            self, X, reset=True, dtype=None, ensure_all_finite="allow-nan", ensure_min_samples=2
+        )
+        return _array_frame(array, name="X")
+
+    def _test_frame(self, train: pd.DataFrame, *, positional: bool) -> pd.DataFrame:
+        X_test = self.X_test
+        positional = positional or not isinstance(X_test, pd.DataFrame)
+        if isinstance(X_test, pd.DataFrame):
+            test = as_frame(X_test, name="X_test")
+        else:
+            array = check_array(
+                X_test, dtype=None, ensure_all_finite="allow-nan", input_name="X_test"
+            )
+            test = _array_frame(array, name="X_test")
+        if not positional:
+            try:
+                return align_columns(train, test)
+            except ValueError as error:
+                raise ValueError(_rename(str(error))) from None
+        if test.shape[1] != train.shape[1]:
+            raise ValueError(
+                f"X_test has {test.shape[1]} columns but X has {train.shape[1]}. When X or "
+                f"X_test is an array their columns are matched by position, so both need the "
+                f"same number (pass DataFrames on both sides to match columns by name)."
+            )
+        return test.set_axis(train.columns, axis=1)
+
+    def _keep_columns(self, train: pd.DataFrame) -> set[str]:
+        keep = [self.keep] if isinstance(self.keep, str) else list(self.keep)
+        unknown = [c for c in keep if c not in set(train.columns)]
+        if unknown:
+            raise ValueError(
+                f"The 'keep' parameter of {_OWNER} names column(s) that are not in X: "
+                f"{unknown!r}. X has columns {_preview(list(train.columns))}."
+            )
+        return set(keep)
+
+    def _next_drop(
+        self, validator: AdversarialValidator, remaining: list[str], keep: set[str], step: int
+    ) -> tuple[str, str | None]:
+        """Why to stop (or ``""``), and the column to drop next (``None`` when stopping)."""
+        if not validator.drift_:
+            return "no_drift", None
+        if self.target_auc is not None and validator.auc_ <= self.target_auc:
+            return "target_auc", None
+        if self.max_drop is not None and step >= self.max_drop:
+            return "max_drop", None
+        report = validator.feature_report_
+        candidates = [c for c in report.index if c not in keep]
+        if len(remaining) <= 1 or not candidates:
+            return "exhausted", None
+        best = candidates[0]
+        flagged_kept = any(bool(report.at[c, "drift"]) for c in report.index if c in keep)
+        if flagged_kept and not bool(report.at[best, "drift"]):
+            return "protected_drift", None
+        return "", best
+
+    def _get_support_mask(self) -> NDArray[np.bool_]:
+        check_is_fitted(self, "support_")
+        return np.asarray(self.support_, dtype=bool)
+
+    def transform(self, X: Any) -> Any:
+        """Keep the selected columns of ``X``.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features_in_)
+            Rows with the columns seen in :meth:`fit`, in the same order.
+
+        Returns
+        -------
+        DataFrame or ndarray of shape (n_samples, n_selected_features)
+            A DataFrame (dtypes kept) when the output is configured as pandas with
+            ``set_output(transform="pandas")`` and ``X`` is one.
+        """
+        check_is_fitted(self, "support_")
+        return super().transform(X)
+
+    def __repr__(self, N_CHAR_MAX: int = 700) -> str:
+        """The usual repr, with ``X_test`` shown by its type and shape, not its values."""
+        if self.X_test is None:
+            return super().__repr__(N_CHAR_MAX)
+        shown = copy.copy(self)
+        shown.X_test = _Abbreviated(self.X_test)
+        return BaseEstimator.__repr__(shown, N_CHAR_MAX)
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        tags.input_tags.sparse = False
+        tags.input_tags.string = True
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        tags.non_deterministic = self.random_state is None
+        return tags
+
+
+class _Abbreviated:
+    """Stands in for data in a repr: ``<DataFrame of shape (800, 8)>``."""
+
+    def __init__(self, data: Any) -> None:
+        name = type(data).__name__
+        try:
+            shape = tuple(getattr(data, "shape", None) or np.shape(data))
+        except ValueError:  # ragged nested lists
+            self._text = f"<{name}>"
+        else:
+            self._text = f"<{name} of shape {shape}>"
+
+    def __repr__(self) -> str:
+        return self._text
+
+
+@dataclass(frozen=True)
+class _Step:
+    step: int
+    dropped: str | None
+    n_features: int
+    auc: float
+    auc_low: float
+    auc_high: float
+    p_value: float
+    drift: bool
+
+    @classmethod
+    def of(
+        cls, validator: AdversarialValidator, step: int, dropped: str | None, n_features: int
+    ) -> _Step:
+        low, high = validator.auc_ci_
+        return cls(
+            step=step,
+            dropped=dropped,
+            n_features=n_features,
+            auc=float(validator.auc_),
+            auc_low=float(low),
+            auc_high=float(high),
+            p_value=float(validator.p_value_),
+            drift=bool(validator.drift_),
+        )
+
+
+def _path_frame(steps: list[_Step], signal: pd.Series | None) -> pd.DataFrame:
+    path = pd.DataFrame(
+        {
+            "step": np.array([s.step for s in steps], dtype=np.int64),
+            "dropped": pd.Series([s.dropped for s in steps], dtype=object),
+            "n_features": np.array([s.n_features for s in steps], dtype=np.int64),
+            "auc": [s.auc for s in steps],
+            "auc_low": [s.auc_low for s in steps],
+            "auc_high": [s.auc_high for s in steps],
+            "p_value": [s.p_value for s in steps],
+            "drift": np.array([s.drift for s in steps], dtype=bool),
+        }
+    )
+    if signal is not None:
+        path["target_signal"] = [
+            np.nan if s.dropped is None else float(signal[s.dropped]) for s in steps
+        ]
+    return path
+
+
+def _fit_validator(
+    validator: AdversarialValidator, train: pd.DataFrame, test: pd.DataFrame, *, first: bool
+) -> None:
+    """Fit ``validator``; the first step's data errors say ``X`` rather than ``X_train``.
+
+    Later steps see subsets of the same columns, so their warnings (leak-like or empty
+    columns) repeat the first step's and are silenced.
+    """
+    if not first:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", AdvvalWarning)
+            validator.fit(train, test)
+        return
+    try:
+        validator.fit(train, test)
+    except (ValueError, TypeError) as error:
+        if type(error) not in (ValueError, TypeError):
+            raise
+        raise type(error)(_rename(str(error))) from error
+
+
+def _array_frame(array: NDArray[Any], *, name: str) -> pd.DataFrame:
+    """An array as a frame; an object array's numeric columns become numeric."""
+    frame = as_frame(array, name=name)
+    return frame.infer_objects() if array.dtype == object else frame
+
+
+def _rename(message: str) -> str:
+    return message.replace("X_train", "X")
+
+
+def _preview(names: list[str], limit: int = 10) -> str:
+    more = f" and {len(names) - limit} more" if len(names) > limit else ""
+    return f"{names[:limit]!r}{more}"
+
+
+def _check_target(y: Any, train: pd.DataFrame) -> NDArray[Any]:
+    array = check_array(y, ensure_2d=False, dtype=None, input_name="y")
+    array = column_or_1d(array)
+    check_consistent_length(train, array)
+    return array
+
+
+def _is_class_target(y: NDArray[Any]) -> bool:
+    """Class labels: integers, booleans, strings, categories, or floats with two values."""
+    kind = type_of_target(y)
+    if kind not in ("binary", "multiclass"):
+        return False
+    return y.dtype.kind != "f" or kind == "binary"
+
+
+def default_signal_model(
+    *, classes: bool, n_rows: int, random_state: int
+) -> lgb.LGBMClassifier | lgb.LGBMRegressor:
+    """The small LightGBM that measures how much each column predicts ``y``.
+
+    Examples
+    --------
+    >>> default_signal_model(classes=True, n_rows=500, random_state=0).get_params()["num_leaves"]
+    15
+    """
+    factory = lgb.LGBMClassifier if classes else lgb.LGBMRegressor
+    return factory(
+        n_estimators=100,
+        learning_rate=0.1,
+        num_leaves=15,
+        min_child_samples=int(np.clip(n_rows // 50, 5, 20)),
+        subsample=0.8,
+        subsample_freq=1,
+        colsample_bytree=0.8,
+        random_state=random_state,
+        n_jobs=1 if n_rows < SINGLE_THREAD_ROWS else -1,
+        deterministic=True,
+        force_col_wise=True,
+        verbose=-1,
+    )
+
+
+def _target_signal(
+    frame: pd.DataFrame, y: NDArray[Any], estimator: Any, *, random_state: int
+) -> pd.Series:
+    """Each column's share of the mean |SHAP| of one model of ``y`` fitted on ``frame``."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataWarning)  # the validator warns about it already
+        encoder = FrameEncoder().fit(frame, frame)
+    encoded = encoder.transform(frame)
+    if estimator is None:
+        model = default_signal_model(
+            classes=_is_class_target(y), n_rows=len(frame), random_state=random_state
+        )
+    else:
+        model = clone(estimator)
+    data = encoded if isinstance(model, lgb.LGBMModel) else numeric_codes(encoded)
+    model.fit(data, y)
+    importance = pd.Series(
+        _mean_abs_attribution(model, data, y, random_state=random_state),
+        index=pd.Index(encoder.source),
+    )
+    by_column = importance.groupby(level=0, sort=False).sum()
+    shares = by_column.reindex(frame.columns, fill_value=0.0).astype(np.float64)
+    total = float(shares.sum())
+    if total > 0:
+        shares = shares / total
+    shares.name = "target_signal"
+    shares.index.name = "feature"
+    return shares
+
+
+def _mean_abs_attribution(
+    model: Any, data: pd.DataFrame, y: NDArray[Any], *, random_state: int
+) -> NDArray[np.float64]:
+    """Mean |SHAP| per model column, summed over classes; permutation importance fallback."""
+    n_rows, n_columns = data.shape
+    if isinstance(model, lgb.LGBMModel):
+        contributions = np.asarray(model.predict(data, pred_contrib=True), dtype=np.float64)
+        per_output = contributions.reshape(n_rows, -1, n_columns + 1)[:, :, :-1]
+        return np.asarray(np.abs(per_output).sum(axis=1).mean(axis=0), dtype=np.float64)
+    values = _shap_values(model, data)
+    if values is not None:
+        array = np.abs(values)
+        if array.ndim == 3:  # (rows, columns, outputs)
+            array = array.sum(axis=2)
+        return np.asarray(array.mean(axis=0), dtype=np.float64)
+    from sklearn.inspection import permutation_importance
+
+    result = permutation_importance(model, data, y, n_repeats=5, random_state=random_state)
+    return np.asarray(np.clip(result.importances_mean, 0.0, None), dtype=np.float64)
+
+
+def _shap_values(model: Any, data: pd.DataFrame) -> NDArray[np.float64] | None:
+    try:
+        import shap
+    except ImportError:  # pragma: no cover - shap is a core dependency
+        return None
+    try:
+        explainer = shap.TreeExplainer(model)
+    except Exception:  # noqa: BLE001 - shap raises many types for "not a tree model"
+        return None
+    values = explainer.shap_values(data, check_additivity=False)
+    if isinstance(values, list):
+        return np.stack([np.asarray(v, dtype=np.float64) for v in values], axis=2)
+    return np.asarray(values, dtype=np.float64)
