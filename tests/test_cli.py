@@ -156,7 +156,8 @@ def test_bad_option_value_names_the_option(runner, csvs):
 
 
 def test_validator_errors_become_usage_errors(runner, csvs):
-    result = _run(runner, "drift", csvs["train"], csvs["test"], "--n-splits", "1", *FAST)
+    result = _run(runner, "drift", csvs["train"], csvs["test"], "--target", "y", "--n-splits", "1",
+                  *FAST)
     assert result.exit_code == ExitCode.USAGE
     assert result.stderr.startswith("Error: ")
     assert "n_splits" in result.stderr
@@ -320,3 +321,86 @@ def test_python_dash_m_advval_subprocess(tmp_path):
     assert doc["kind"] == "drift" and doc["drift"] is True
     assert "advval: drift detected: AUC" in done.stderr
     assert "fitting" not in done.stderr  # --quiet: no progress
+
+
+# ------------------------------------------------------------------ remedies and exports
+
+
+def test_remedy_section_names_the_drifting_feature_in_every_format(runner, csvs):
+    base = ["drift", csvs["train"], csvs["test"], "--target", "y", *FAST]
+    doc = json.loads(_run(runner, *base, "--format", "json").stdout)
+    assert doc["remedy"]["would_drop"] == ["a"]
+    path = doc["remedy"]["path"]
+    assert path[0]["drift"] is True and path[-1]["drift"] is False
+    assert path[-1]["auc"] < path[0]["auc"] - 0.2
+    assert path[0]["target_signal"] is not None  # --target gives the trade-off
+    markdown = _run(runner, *base, "--format", "markdown").stdout
+    assert "### Remedy: drop drifting features" in markdown
+    assert "Dropping 1 column (a)" in markdown
+    _run(runner, *base, "--output", "report.html")
+    assert 'id="remedy"' in Path("report.html").read_text(encoding="utf-8")
+
+
+def test_no_remedy_and_no_drift_give_an_empty_remedy(runner, csvs):
+    off = _run(runner, "drift", csvs["train"], csvs["test"], "--target", "y", "--no-remedy",
+               "--format", "json", *FAST)
+    assert json.loads(off.stdout)["remedy"] == {"would_drop": [], "path": []}
+    same = _run(runner, "drift", csvs["train"], csvs["same"], "--format", "json", *FAST)
+    assert json.loads(same.stdout)["remedy"]["path"] == []
+
+
+def test_exports_of_test_likeness_and_weights(runner, csvs):
+    result = _run(runner, "drift", csvs["train"], csvs["test"], "--target", "y",
+                  "--export-test-likeness", "likeness.csv", "--export-weights", "weights.csv",
+                  "--no-remedy", "--format", "json", *FAST)
+    assert result.exit_code == ExitCode.OK, result.output
+    likeness = pd.read_csv("likeness.csv")
+    assert list(likeness.columns) == ["side", "row", "test_likeness"]
+    assert len(likeness) == 600 and likeness["test_likeness"].between(0, 1).all()
+    by_side = likeness.groupby("side")["test_likeness"].mean()
+    assert by_side["test"] > by_side["train"]
+    weights = pd.read_csv("weights.csv")
+    assert list(weights.columns) == ["side", "row", "weight"] and len(weights) == 300
+    assert weights["weight"].mean() == pytest.approx(1.0, rel=1e-3)
+    # train rows that look like the test set (large 'a') get the larger weights
+    train = pd.read_csv(csvs["train"])
+    assert np.corrcoef(train["a"], weights["weight"])[0, 1] > 0.3
+
+
+def test_export_keeps_id_columns(runner, tmp_path):
+    rng = np.random.default_rng(1)
+    train, test = _frame(rng, 200, 0.0), _frame(rng, 200, 1.0)
+    train["key"], test["key"] = np.arange(200), np.arange(1000, 1200)
+    train.to_csv("tr.csv", index=False)
+    test.to_csv("te.csv", index=False)
+    result = _run(runner, "drift", "tr.csv", "te.csv", "--id", "key", "--no-remedy",
+                  "--export-test-likeness", "out.csv", "--format", "json", *FAST)
+    assert result.exit_code == ExitCode.OK, result.output
+    exported = pd.read_csv("out.csv")
+    assert list(exported.columns) == ["side", "row", "key", "test_likeness"]
+    assert exported["key"].iloc[-1] == 1199
+
+
+def test_unwritable_export_is_a_usage_error(runner, csvs):
+    result = _run(runner, "drift", csvs["train"], csvs["test"], "--target", "y", "--no-remedy",
+                  "--export-test-likeness", "missing_dir/out.csv", "--format", "json", *FAST)
+    assert result.exit_code == ExitCode.USAGE
+    assert "cannot write the test-likeness to 'missing_dir/out.csv'" in result.stderr
+
+
+def test_group_col_is_used_for_folds_not_as_a_feature(runner, csvs, tmp_path):
+    train, test = pd.read_csv(csvs["train"]), pd.read_csv(csvs["test"])
+    train["user"], test["user"] = np.arange(300) // 3, np.arange(300) // 3 + 100
+    train.to_csv("tr.csv", index=False)
+    test.to_csv("te.csv", index=False)
+    result = _run(runner, "drift", "tr.csv", "te.csv", "--target", "y", "--group-col", "user",
+                  "--format", "json", *FAST)
+    assert result.exit_code == ExitCode.OK, result.output
+    assert "user" not in {f["name"] for f in json.loads(result.stdout)["features"]}
+
+
+def test_label_only_in_train_gets_a_hint(runner, csvs):
+    result = _run(runner, "drift", csvs["train"], csvs["test"], "--format", "json", *FAST)
+    assert result.exit_code == ExitCode.USAGE
+    assert ("column(s) ['y'] are in TRAIN file" in result.stderr
+            and "pass --target y" in result.stderr)

@@ -131,4 +131,13 @@ def select_columns(
                 f"nor in TEST file '{test_name}'"
             )
     columns = list(dict.fromkeys(column for _, column in named))
-    return _drop(train, columns), _drop(test, columns)
+    train, test = _drop(train, columns), _drop(test, columns)
+    only_train = [c for c in train.columns if c not in set(test.columns)]
+    if only_train and len(only_train) <= 3 and set(test.columns) <= set(train.columns):
+        first = only_train[0]
+        raise UsageFailure(
+            f"column(s) {only_train!r} are in TRAIN file '{train_name}' but not in TEST file "
+            f"'{test_name}'; if {first!r} is the label pass --target {first}, otherwise "
+            f"--ignore {first}"
+        )
+    return train, test
