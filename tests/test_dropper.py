@@ -7,14 +7,12 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
-import sklearn.utils.estimator_checks as estimator_checks
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.pipeline import Pipeline
 from sklearn.tree import DecisionTreeRegressor
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import advval
 from advval import AdversarialValidator, DriftFeatureDropper
@@ -396,77 +394,3 @@ def test_validator_data_errors_name_x(small):
         TypeError, match="Column 'x1' is numeric in X but text/categorical in X_test"
     ):
         dropper(text).fit(small.X_train)
-
-
-# ------------------------------------------------------------------ scikit-learn checks
-
-#: X_test for the common checks: most checks fit on 3 features (make_blobs), so a 3-column
-#: array X_test (matched to X by position) makes them meaningful. Checks that use another
-#: number of features fail for want of a matching X_test; each is rerun below with one.
-CHECK_X_TEST = np.random.default_rng(0).normal(size=(40, 3))
-CHECK_VALIDATOR = AdversarialValidator(n_splits=3, n_jobs=1)
-
-_WIDTH = (
-    "fits X with {} feature(s) while X_test has 3 (rerun with a matching X_test in "
-    "test_checks_with_matching_x_test)"
-)
-
-#: check -> reason it fails on the 3-column instance
-EXPECTED_FAILED_CHECKS = {
-    "check_estimators_overwrite_params": _WIDTH.format(2),
-    "check_estimators_fit_returns_self": _WIDTH.format(2),
-    "check_readonly_memmap_input": _WIDTH.format(2),
-    "check_fit_idempotent": _WIDTH.format(2),
-    "check_fit_check_is_fitted": _WIDTH.format(2),
-    "check_n_features_in": _WIDTH.format(2),
-    "check_n_features_in_after_fitting": _WIDTH.format(4),
-    "check_positive_only_tag_during_fit": _WIDTH.format(4),
-    "check_estimators_dtypes": _WIDTH.format(5),
-    "check_dtype_object": _WIDTH.format(10),
-    "check_fit2d_1feature": _WIDTH.format(1),
-}
-
-#: the features each of those checks fits on, plus public checks that sklearn does not run
-#: by default (set_output, DataFrame column names) with the width they use
-MATCHING_WIDTH = {
-    "check_estimators_overwrite_params": 2,
-    "check_estimators_fit_returns_self": 2,
-    "check_readonly_memmap_input": 2,
-    "check_fit_idempotent": 2,
-    "check_fit_check_is_fitted": 2,
-    "check_n_features_in": 2,
-    "check_n_features_in_after_fitting": 4,
-    "check_positive_only_tag_during_fit": 4,
-    "check_estimators_dtypes": 5,
-    "check_dtype_object": 10,
-    "check_fit2d_1feature": 1,
-    "check_set_output_transform": 5,
-    "check_set_output_transform_pandas": 5,
-    "check_global_output_transform_pandas": 5,
-    "check_dataframe_column_names_consistency": 8,
-    "check_get_feature_names_out_error": 3,
-}
-
-
-# sklearn's check data (blobs) are far from any fixed X_test: leak-like columns are expected
-@pytest.mark.filterwarnings("ignore::advval.exceptions.LeakWarning")
-@parametrize_with_checks(
-    [DriftFeatureDropper(X_test=CHECK_X_TEST, validator=CHECK_VALIDATOR, random_state=0)],
-    expected_failed_checks=lambda est: EXPECTED_FAILED_CHECKS,
-)
-def test_sklearn_compatible(estimator, check):
-    check(estimator)
-
-
-@pytest.mark.filterwarnings("ignore::advval.exceptions.LeakWarning")
-# the set_output checks fit on a frame and transform an array (and back), by design
-@pytest.mark.filterwarnings("ignore:X (has|does not have valid) feature names:UserWarning")
-@pytest.mark.parametrize("name", sorted(MATCHING_WIDTH))
-def test_checks_with_matching_x_test(name):
-    X_test = np.random.default_rng(0).normal(size=(40, MATCHING_WIDTH[name]))
-    estimator = DriftFeatureDropper(X_test=X_test, validator=CHECK_VALIDATOR, random_state=0)
-    getattr(estimator_checks, name)("DriftFeatureDropper", estimator)
-
-
-def test_expected_failures_are_rerun():
-    assert set(EXPECTED_FAILED_CHECKS) <= set(MATCHING_WIDTH)

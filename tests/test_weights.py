@@ -14,31 +14,10 @@ from sklearn.metrics import accuracy_score, make_scorer
 from sklearn.model_selection import cross_validate
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from advval import AdversarialValidator, AdversarialWeighter, TestLikeSplit
 from advval.datasets import make_shift
 from advval.exceptions import DataWarning
-
-# parametrize_with_checks needs one X_test, but its checks fit on data of 1, 2, 3, 4, 5
-# and 10 columns. With a 3-column X_test every check below fails only because X has another
-# number of columns than X_test (align_columns raises); each passes when X_test is given
-# the width of that check's X. check_dtype_object also has object columns, which advval
-# types as categorical against a numeric X_test.
-_WIDTH = "X_test has 3 columns; this check fits on X with {} columns (align_columns refuses)"
-EXPECTED_FAILED_CHECKS = {
-    "check_estimators_overwrite_params": _WIDTH.format(2),
-    "check_estimators_fit_returns_self": _WIDTH.format(2),
-    "check_readonly_memmap_input": _WIDTH.format(2),
-    "check_n_features_in_after_fitting": _WIDTH.format(4),
-    "check_positive_only_tag_during_fit": _WIDTH.format(4) + " (iris)",
-    "check_estimators_dtypes": _WIDTH.format(5),
-    "check_dtype_object": _WIDTH.format(10) + "; object columns are categorical in advval",
-    "check_fit2d_1feature": _WIDTH.format(1),
-    "check_fit_idempotent": _WIDTH.format(2),
-    "check_fit_check_is_fitted": _WIDTH.format(2),
-    "check_n_features_in": _WIDTH.format(2),
-}
 
 
 def _validator(**params):
@@ -367,18 +346,3 @@ def test_sparse_and_one_dimensional_input_are_rejected(shifted):
 
 
 # -- scikit-learn's estimator checks ----------------------------------------------------
-
-_CHECK_X_TEST = np.random.default_rng(0).normal(size=(30, 3))
-
-
-@pytest.mark.filterwarnings("ignore::advval.exceptions.AdvvalWarning")
-@parametrize_with_checks(
-    [
-        AdversarialWeighter(
-            X_test=_CHECK_X_TEST, random_state=0, validator=AdversarialValidator(n_jobs=1)
-        )
-    ],
-    expected_failed_checks=lambda est: EXPECTED_FAILED_CHECKS,
-)
-def test_sklearn_estimator_checks(estimator, check):
-    check(estimator)
