@@ -404,3 +404,12 @@ def test_label_only_in_train_gets_a_hint(runner, csvs):
     assert result.exit_code == ExitCode.USAGE
     assert ("column(s) ['y'] are in TRAIN file" in result.stderr
             and "pass --target y" in result.stderr)
+
+
+def test_nothing_left_after_target_removal(runner):
+    pd.DataFrame({"y": [0, 1] * 50}).to_csv("tr.csv", index=False)
+    pd.DataFrame({"y": [1, 0] * 50}).to_csv("te.csv", index=False)
+    result = _run(runner, "drift", "tr.csv", "te.csv", "--target", "y", *FAST)
+    assert result.exit_code == ExitCode.USAGE
+    assert "no feature column is left in TRAIN file 'tr.csv' after removing the --target" in (
+        result.stderr)

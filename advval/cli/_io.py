@@ -132,6 +132,12 @@ def select_columns(
             )
     columns = list(dict.fromkeys(column for _, column in named))
     train, test = _drop(train, columns), _drop(test, columns)
+    for frame, role, name in ((train, "TRAIN", train_name), (test, "TEST", test_name)):
+        if frame.shape[1] == 0:
+            raise UsageFailure(
+                f"no feature column is left in {role} file '{name}' after removing the "
+                f"--target, --ignore and --id columns; there is nothing to compare"
+            )
     only_train = [c for c in train.columns if c not in set(test.columns)]
     if only_train and len(only_train) <= 3 and set(test.columns) <= set(train.columns):
         first = only_train[0]
