@@ -12,6 +12,7 @@ AdversarialValidator(random_state=0)
 """
 
 from ._version import __version__
+from .dependency import FeatureDependencyChecker, RedundantFeatureDropper, SubstitutionImputer
 from .drift import (
     AdversarialValidator,
     AdversarialWeighter,
@@ -23,6 +24,9 @@ __all__ = [
     "AdversarialValidator",
     "AdversarialWeighter",
     "DriftFeatureDropper",
+    "FeatureDependencyChecker",
+    "RedundantFeatureDropper",
+    "SubstitutionImputer",
     "TestLikeSplit",
     "__version__",
 ]

@@ -343,6 +343,3 @@ def test_sparse_and_one_dimensional_input_are_rejected(shifted):
         _weighter(shifted.X_test).fit(sparse.csr_matrix(shifted.X_train.to_numpy()))
     with pytest.raises(ValueError, match="Expected 2D array, got 1D array instead"):
         _weighter(shifted.X_test).fit(shifted.X_train["x0"].to_numpy())
-
-
-# -- scikit-learn's estimator checks ----------------------------------------------------

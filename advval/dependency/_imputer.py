@@ -1,0 +1,705 @@
+"""SubstitutionImputer: fill each column's missing values from the other columns, iterated.
+
+Every column gets a LightGBM model that predicts it from all the others (a regressor for
+numeric and datetime columns, a classifier for categorical, text and boolean ones).
+Missing cells start from a simple fill and are re-predicted round after round, like
+missForest [1]_ and scikit-learn's ``IterativeImputer``, but with gradient-boosted trees that
+take categorical predictors natively and impute categorical columns with valid categories.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Hashable
+from dataclasses import dataclass, field
+from typing import Any
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.dummy import DummyClassifier, DummyRegressor
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from .._frames import BOOLEAN, CATEGORICAL, DATETIME, column_kind
+from .._models import SINGLE_THREAD_ROWS
+from .._validation import check_number, check_option
+from ..exceptions import DataWarning
+
+_OWNER = "SubstitutionImputer"
+_NUMERIC, _LABELS = "numeric", "categorical"
+#: initial fills a numeric column may start from (categorical columns: most frequent)
+INITIAL_STRATEGIES = ("mean", "median", "most_frequent")
+#: LightGBM parameters that belong to one task and are not copied across
+_TASK_PARAMS = ("objective", "class_weight")
+
+
+class SubstitutionImputer(TransformerMixin, BaseEstimator):
+    """Impute each column from the other columns with LightGBM, round after round.
+
+    Missing cells first get a simple fill (``initial_strategy`` for numeric columns, the
+    most frequent value for categorical ones). Then, in each round, the columns with
+    missing values are visited in order of increasing missingness; for each, a model is
+    fitted on the rows where the column is observed, predicting it from every other
+    column, and re-predicts the column's originally missing cells. Rounds stop when the
+    imputed values change by less than ``tol`` or after ``max_iter`` rounds.
+
+    Design choices:
+
+    - **Predictors see the current fill, not NaN.** LightGBM could take NaN predictors
+      natively, but then every round would fit the same models on the same inputs and
+      iterating would change nothing; a model could only send a missing predictor down
+      one side of each split. Feeding the current fill lets each round's better
+      imputations sharpen the next round's models (missForest's argument), and a row
+      with several missing predictors still uses what its other columns say about them.
+      Each predictor that had missing values in fit also comes with an indicator of its
+      filled cells, so the trees can learn how far to trust a fill (and use the pattern
+      of missingness itself when it is informative). On 20% MCAR data (see
+      ``benchmarks/bench_imputer.py``) this beat both NaN predictors and fills without
+      indicators on the nonlinear table (normalised RMSE 0.31 vs 0.40 and 0.36).
+    - **Every column gets a model**, also the ones without missing values in ``fit``
+      (fitted once, on the completed data, after the rounds), so :meth:`transform` can
+      impute a column that only has gaps in new data.
+    - **A column entirely missing in fit is dropped** with a
+      :class:`~advval.exceptions.DataWarning`: there is no value to start from or to
+      learn, and inventing a constant would pass off a guess as data. It is absent from
+      the output and from :meth:`get_feature_names_out` (like ``SimpleImputer``).
+    - **One usable column** leaves nothing to predict from: the imputer warns with a
+      :class:`~advval.exceptions.DataWarning` and uses the simple fill (``n_iter_`` is 0).
+    - Observed cells are returned unchanged; columns keep their dtype (a categorical
+      column stays categorical with its categories, integers are rounded, datetimes stay
+      datetimes). An unseen category in new data is kept as it is and, as a predictor, is
+      treated as missing.
+
+    Parameters
+    ----------
+    estimator : LightGBM estimator or None, default=None
+        Template for the per-column models: its parameters (except ``objective`` and
+        ``class_weight``) configure an ``LGBMRegressor`` for numeric columns and an
+        ``LGBMClassifier`` for categorical ones. It is never fitted itself. ``None`` uses
+        100 trees of at most 15 leaves, learning rate 0.1, with 80% row and column
+        subsampling.
+    max_iter : int, default=5
+        Most rounds, at least 1.
+    tol : float, default=1e-3
+        Stop once a round changes the imputed values by less than this. The change of a
+        round is the largest, over the imputed columns, of: the root mean squared change
+        of the column's imputed cells divided by the standard deviation of its observed
+        values (numeric), or the share of its imputed cells whose category changed.
+    initial_strategy : {"mean", "median", "most_frequent"}, default="mean"
+        First fill of numeric columns; categorical and boolean columns always start from
+        their most frequent value.
+    n_jobs : int or None, default=None
+        Threads of each LightGBM model. ``None``: one thread below 50,000 rows and every
+        core above (a given ``estimator`` keeps its own setting).
+    random_state : int, RandomState instance or None, default=None
+        Seeds the models (when ``estimator`` has no ``random_state`` of its own).
+
+    Attributes
+    ----------
+    n_iter_ : int
+        Rounds run in :meth:`fit` (at least 1; a round with nothing to impute converges at
+        once; 0 only when a single column is left). :meth:`transform` runs as many.
+    changes_ : list of float
+        The change (see ``tol``) of each round.
+    models_ : dict
+        Column name -> fitted model of that column (from the last round for columns with
+        missing values in fit). A ``DummyRegressor`` or ``DummyClassifier`` stands in for
+        a column whose observed values are all equal, or when there is a single column.
+    round_models_ : list of dict
+        For each round, column name -> the model fitted in that round (columns with
+        missing values in fit only). :meth:`transform` replays these rounds, so
+        ``fit(X).transform(X)`` equals ``fit_transform(X)``.
+    imputation_order_ : list
+        Every kept column, by increasing number of missing values in fit (ties in column
+        order): the order in which columns are visited in each round.
+    statistics_ : dict
+        Column name -> the initial fill (in the column's own values).
+    empty_features_ : list
+        Columns dropped because all their values are missing in fit.
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+        Only when ``X`` is a DataFrame with string column names.
+
+    See Also
+    --------
+    sklearn.impute.IterativeImputer : the same round-robin scheme with one regressor
+        (numeric columns only).
+    sklearn.impute.SimpleImputer : the initial fill on its own.
+
+    References
+    ----------
+    .. [1] D. J. Stekhoven and P. Buehlmann, "MissForest - non-parametric missing value
+       imputation for mixed-type data", Bioinformatics 28(1), 2012.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from advval.dependency._imputer import SubstitutionImputer
+    >>> rng = np.random.default_rng(0)
+    >>> x = rng.uniform(-2, 2, 300)
+    >>> X = pd.DataFrame({"x": x, "x_squared": x**2,
+    ...                   "sign": pd.Categorical(np.where(x > 0, "pos", "neg"))})
+    >>> X_missing = X.mask(rng.random(X.shape) < 0.1)
+    >>> imputer = SubstitutionImputer(random_state=0, n_jobs=1)
+    >>> X_filled = imputer.fit_transform(X_missing)
+    >>> X_filled.dtypes.astype(str).tolist(), int(X_filled.isna().sum().sum())
+    (['float64', 'float64', 'category'], 0)
+    >>> missing = X_missing["sign"].isna()
+    >>> bool((X_filled["sign"][missing] == X["sign"][missing]).mean() > 0.9)
+    True
+    """
+
+    def __init__(
+        self,
+        *,
+        estimator: lgb.LGBMModel | None = None,
+        max_iter: int = 5,
+        tol: float = 1e-3,
+        initial_strategy: str = "mean",
+        n_jobs: int | None = None,
+        random_state: int | np.random.RandomState | None = None,
+    ) -> None:
+        self.estimator = estimator
+        self.max_iter = max_iter
+        self.tol = tol
+        self.initial_strategy = initial_strategy
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+
+    def _validate_params(self) -> None:
+        if self.estimator is not None and not isinstance(self.estimator, lgb.LGBMModel):
+            raise TypeError(
+                f"The 'estimator' parameter of {_OWNER} must be a LightGBM estimator "
+                f"(LGBMRegressor, LGBMClassifier or LGBMModel) or None. Got "
+                f"{type(self.estimator).__name__} instead."
+            )
+        check_number(self.max_iter, name="max_iter", owner=_OWNER, kind=int, low=1)
+        check_number(self.tol, name="tol", owner=_OWNER, low=0)
+        check_option(
+            self.initial_strategy,
+            name="initial_strategy",
+            owner=_OWNER,
+            options=INITIAL_STRATEGIES,
+        )
+        check_number(self.n_jobs, name="n_jobs", owner=_OWNER, kind=int, allow_none=True)
+
+    # ------------------------------------------------------------------ fit
+
+    def fit(self, X: Any, y: Any = None) -> SubstitutionImputer:
+        """Learn the initial fills and one model per column.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            Data with missing values (NaN, None, NaT, pd.NA). Numeric, boolean,
+            categorical, text and datetime columns; infinite values are an error. Never
+            modified.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : SubstitutionImputer
+        """
+        self._fit(X)
+        return self
+
+    def fit_transform(self, X: Any, y: Any = None, **fit_params: Any) -> Any:
+        """Fit on ``X`` and return it imputed (the same as ``fit(X).transform(X)``).
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        DataFrame or ndarray of shape (n_samples, n_features_out)
+            A DataFrame with ``X``'s index and dtypes when ``X`` is one, else an array.
+        """
+        frame, state = self._fit(X)
+        return self._output(frame, state, as_frame=isinstance(X, pd.DataFrame))
+
+    def _fit(self, X: Any) -> tuple[pd.DataFrame, _State]:
+        self._validate_params()
+        frame = self._input_frame(X, reset=True)
+        seed = int(check_random_state(self.random_state).randint(0, 2**31 - 1))
+
+        columns: list[_Column] = []
+        empty: list[Hashable] = []
+        for position, name in enumerate(frame.columns):
+            values = frame[name]
+            if bool(values.isna().all()):
+                empty.append(name)
+                continue
+            columns.append(_Column.learn(name, position, values, self.initial_strategy))
+        if empty:
+            warnings.warn(
+                f"Dropped {len(empty)} column(s) of X whose values are all missing: "
+                f"{_preview(empty)}. {_OWNER} has nothing to learn them from; they are left "
+                f"out of the output of fit_transform and transform.",
+                DataWarning,
+                stacklevel=3,
+            )
+        if not columns:
+            raise ValueError(f"Every column of X is entirely missing; {_OWNER} has nothing to fit.")
+        self._columns = columns
+        self.empty_features_ = empty
+        self.statistics_ = {c.name: c.fill_value() for c in columns}
+        order = sorted(columns, key=lambda c: (c.n_missing, c.position))
+        self.imputation_order_ = [c.name for c in order]
+        self._factory = _ModelFactory.build(self, n_rows=len(frame), seed=seed)
+
+        state = _State.initial(frame, columns)
+        self.changes_: list[float] = []
+        self.round_models_: list[dict[Hashable, Any]] = []
+        if len(columns) == 1:
+            warnings.warn(
+                f"X has a single usable column ({columns[0].name!r}): there is nothing to "
+                f"predict it from, so {_OWNER} fills it with its "
+                f"{self._strategy_text(columns[0])} (the initial fill) instead.",
+                DataWarning,
+                stacklevel=3,
+            )
+            column = columns[0]
+            self.models_ = {column.name: _dummy(column, state)}
+            self.n_iter_ = 0
+            return frame, state
+
+        for _ in range(self.max_iter):
+            models: dict[Hashable, Any] = {}
+            change = 0.0
+            for column in order:
+                if column.n_missing == 0:
+                    continue
+                model = self._fit_model(column, state)
+                models[column.name] = model
+                change = max(change, state.update(column, model, columns))
+            self.round_models_.append(models)
+            self.changes_.append(change)
+            if change < self.tol:
+                break
+        self.n_iter_ = len(self.changes_)
+        final = self.round_models_[-1] if self.round_models_ else {}
+        self.models_ = {
+            c.name: final[c.name] if c.name in final else self._fit_model(c, state) for c in columns
+        }
+        return frame, state
+
+    def _strategy_text(self, column: _Column) -> str:
+        if column.kind == _LABELS or self.initial_strategy == "most_frequent":
+            return "most frequent value"
+        return f"{self.initial_strategy}"
+
+    def _fit_model(self, column: _Column, state: _State) -> Any:
+        observed = ~state.missing[column.name]
+        target = state.values[column.name][observed]
+        if column.kind == _LABELS:
+            if len(np.unique(target)) < 2:
+                return _dummy(column, state)
+        elif float(np.ptp(target)) == 0.0:
+            return _dummy(column, state)
+        model = self._factory.make(column.kind)
+        model.fit(state.predictors(column, self._columns, observed), target)
+        return model
+
+    # ------------------------------------------------------------ transform
+
+    def transform(self, X: Any) -> Any:
+        """Impute the missing values of ``X`` with the fitted models.
+
+        The initial fill uses the statistics learned in :meth:`fit`; then ``n_iter_``
+        rounds replay the models of each round of :meth:`fit`. Each row is imputed from
+        its own values only.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features_in_)
+            The columns seen in fit, in the same order. Never modified.
+
+        Returns
+        -------
+        DataFrame or ndarray of shape (n_samples, n_features_out)
+            A DataFrame with ``X``'s columns (less ``empty_features_``), index and dtypes
+            when ``X`` is one, else an array.
+        """
+        check_is_fitted(self, "models_")
+        frame = self._input_frame(X, reset=False)
+        state = _State.initial(frame, self._columns)
+        if any(state.n_missing.values()):
+            by_name = {c.name: c for c in self._columns}
+            order = [by_name[name] for name in self.imputation_order_]
+            if self.n_iter_ == 0:
+                for column in order:
+                    state.update(column, self.models_[column.name], self._columns)
+            for models in self.round_models_:
+                for column in order:
+                    model = models.get(column.name, self.models_[column.name])
+                    state.update(column, model, self._columns)
+        return self._output(frame, state, as_frame=isinstance(X, pd.DataFrame))
+
+    def get_feature_names_out(self, input_features: Any = None) -> NDArray[np.object_]:
+        """Names of the output columns: the input columns less ``empty_features_``.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+            Must equal ``feature_names_in_`` when that exists; ``None`` uses it (or
+            ``x0, x1, ...`` for arrays).
+
+        Returns
+        -------
+        ndarray of str
+        """
+        check_is_fitted(self, "models_")
+        fitted = getattr(self, "feature_names_in_", None)
+        default = (
+            np.asarray(fitted, dtype=object)
+            if fitted is not None
+            else np.asarray([f"x{i}" for i in range(self.n_features_in_)], dtype=object)
+        )
+        if input_features is not None:
+            given = np.asarray(input_features, dtype=object)
+            if len(given) != self.n_features_in_:
+                raise ValueError(
+                    f"input_features has {len(given)} names but {_OWNER} was fitted on "
+                    f"{self.n_features_in_} features."
+                )
+            if fitted is not None and not np.array_equal(given, default):
+                raise ValueError("input_features is not equal to feature_names_in_.")
+            default = given
+        kept = [c.position for c in self._columns]
+        return np.asarray(default[kept], dtype=object)
+
+    # -------------------------------------------------------------- helpers
+
+    def _input_frame(self, X: Any, *, reset: bool) -> pd.DataFrame:
+        name = "X"
+        if isinstance(X, pd.DataFrame):
+            validate_data(self, X, reset=reset, skip_check_array=True)
+            frame = X
+            duplicated = list(dict.fromkeys(frame.columns[frame.columns.duplicated()]))
+            if duplicated:
+                raise ValueError(f"X has duplicate column names: {duplicated!r}.")
+        else:
+            if isinstance(X, pd.Series):
+                raise ValueError(
+                    "X must be 2-D; got a pandas Series. Use X.to_frame() for one column."
+                )
+            array = validate_data(self, X, reset=reset, dtype=None, ensure_all_finite="allow-nan")
+            frame = pd.DataFrame(array, columns=[f"x{i}" for i in range(array.shape[1])])
+            if array.dtype == object:
+                frame = frame.infer_objects()
+        if frame.shape[1] == 0:
+            raise ValueError(f"{name} has no columns (0 feature(s)); {_OWNER} needs at least 1.")
+        if reset and frame.shape[0] < 2:
+            raise ValueError(
+                f"{name} has {frame.shape[0]} sample(s); {_OWNER} needs at least 2 to fit."
+            )
+        if frame.shape[0] == 0:
+            raise ValueError(f"{name} is empty (0 samples).")
+        _check_finite(frame, name=name)
+        if not reset:
+            _check_kinds(frame, self._columns)
+        return frame
+
+    def _output(self, frame: pd.DataFrame, state: _State, *, as_frame: bool) -> Any:
+        kept = [c.name for c in self._columns]
+        result = frame[kept] if len(kept) < frame.shape[1] else frame.copy()
+        for column in self._columns:
+            mask = state.missing[column.name]
+            if not mask.any():
+                continue
+            original = frame[column.name]
+            filled = original.copy()
+            filled.iloc[np.flatnonzero(mask)] = column.decode(
+                state.values[column.name][mask], original
+            )
+            result[column.name] = filled
+        if as_frame:
+            return result
+        return result.to_numpy()
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        tags.input_tags.sparse = False
+        tags.input_tags.categorical = True
+        tags.input_tags.string = True
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        tags.non_deterministic = self.random_state is None
+        return tags
+
+
+# ---------------------------------------------------------------------- columns
+
+
+@dataclass
+class _Column:
+    """One kept column: its kind, labels, scale and initial fill, in encoded space.
+
+    Numeric columns are encoded as float64 (datetimes and timedeltas as nanoseconds),
+    categorical ones as integer codes into ``labels`` (-1 for missing or unseen).
+    """
+
+    name: Hashable
+    position: int
+    kind: str
+    source_kind: str
+    labels: list[Any] = field(default_factory=list)
+    fill: float = 0.0
+    scale: float = 1.0
+    n_missing: int = 0
+
+    @classmethod
+    def learn(cls, name: Hashable, position: int, values: pd.Series, strategy: str) -> _Column:
+        source_kind = column_kind(values)
+        kind = _LABELS if source_kind in (CATEGORICAL, BOOLEAN) else _NUMERIC
+        column = cls(name, position, kind, source_kind, n_missing=int(values.isna().sum()))
+        if kind == _LABELS:
+            column.labels = _labels(values)
+            codes = column.encode(values)
+            counts = np.bincount(codes[codes >= 0], minlength=len(column.labels))
+            column.fill = float(np.argmax(counts))
+        else:
+            encoded = column.encode(values)
+            observed = encoded[~np.isnan(encoded)]
+            if strategy == "mean":
+                column.fill = float(np.mean(observed))
+            elif strategy == "median":
+                column.fill = float(np.median(observed))
+            else:
+                uniques, counts = np.unique(observed, return_counts=True)
+                column.fill = float(uniques[np.argmax(counts)])
+            std = float(np.std(observed))
+            column.scale = std if std > 0 else 1.0
+        return column
+
+    def encode(self, values: pd.Series) -> NDArray[Any]:
+        if self.kind == _LABELS:
+            cells = pd.Index(_objects(list(values)))
+            codes = pd.Index(_objects(self.labels)).get_indexer(cells)
+            return np.asarray(codes, dtype=np.int64)
+        if self.source_kind == DATETIME:
+            stamps = pd.to_datetime(values)
+            if stamps.dt.tz is not None:
+                stamps = stamps.dt.tz_convert("UTC").dt.tz_localize(None)
+            raw = stamps.to_numpy(dtype="datetime64[ns]")
+            return _nanoseconds(raw)
+        if pd.api.types.is_timedelta64_dtype(values.dtype):
+            return _nanoseconds(values.to_numpy(dtype="timedelta64[ns]"))
+        return np.asarray(values.to_numpy(dtype=np.float64, na_value=np.nan))
+
+    def decode(self, encoded: NDArray[Any], original: pd.Series) -> Any:
+        """Encoded imputations as values of ``original``'s dtype."""
+        dtype = original.dtype
+        if self.kind == _LABELS:
+            labels: Any = _objects(self.labels)[encoded.astype(np.int64)]
+            return pd.array(labels, dtype=dtype)
+        if self.source_kind == DATETIME:
+            stamps = pd.to_datetime(np.round(encoded).astype(np.int64), unit="ns")
+            tz = getattr(dtype, "tz", None)
+            if tz is not None:
+                stamps = stamps.tz_localize("UTC").tz_convert(tz)
+            return pd.array(stamps).astype(dtype)
+        if pd.api.types.is_timedelta64_dtype(dtype):
+            deltas: Any = pd.to_timedelta(np.round(encoded).astype(np.int64), unit="ns")
+            return pd.array(deltas).astype(dtype)
+        if pd.api.types.is_integer_dtype(dtype):
+            return pd.array(np.round(encoded).astype(np.int64)).astype(dtype)
+        return pd.array(encoded).astype(dtype)
+
+    def fill_value(self) -> Any:
+        if self.kind == _LABELS:
+            return self.labels[int(self.fill)]
+        if self.source_kind == DATETIME:
+            return pd.Timestamp(int(round(self.fill)), unit="ns")
+        return self.fill
+
+
+def _labels(values: pd.Series) -> list[Any]:
+    """The categories of a column: declared ones for ``category``, else observed, sorted."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return list(values.dtype.categories)
+    observed = list(pd.unique(values.dropna()))
+    try:
+        return sorted(observed)
+    except TypeError:  # mixed types: order of first appearance
+        return observed
+
+
+def _objects(labels: list[Any]) -> NDArray[np.object_]:
+    """``labels`` as a 1-D object array (tuples stay elements)."""
+    array = np.empty(len(labels), dtype=object)
+    array[:] = labels
+    return array
+
+
+def _nanoseconds(raw: NDArray[Any]) -> NDArray[np.float64]:
+    result = raw.astype(np.int64).astype(np.float64)
+    result[np.isnat(raw)] = np.nan
+    return np.asarray(result, dtype=np.float64)
+
+
+def _check_finite(frame: pd.DataFrame, *, name: str) -> None:
+    infinite = [
+        column
+        for column in frame.columns
+        if pd.api.types.is_float_dtype(frame[column].dtype)
+        and bool(np.isinf(frame[column].to_numpy(dtype=np.float64, na_value=np.nan)).any())
+    ]
+    if infinite:
+        raise ValueError(
+            f"{name} contains infinite values in column(s) {_preview(infinite)}; replace them "
+            f"with NaN (to impute them) or with finite numbers."
+        )
+
+
+def _check_kinds(frame: pd.DataFrame, columns: list[_Column]) -> None:
+    for column in columns:
+        values = frame[column.name]
+        if bool(values.isna().all()):
+            continue
+        kind = column_kind(values)
+        kind = _LABELS if kind in (CATEGORICAL, BOOLEAN) else _NUMERIC
+        if kind != column.kind:
+            raise TypeError(
+                f"Column {column.name!r} of X is {kind} but was {column.kind} in fit; "
+                f"convert it back to the type it had in fit."
+            )
+
+
+def _preview(names: list[Any], limit: int = 10) -> str:
+    more = f" and {len(names) - limit} more" if len(names) > limit else ""
+    return f"{names[:limit]!r}{more}"
+
+
+# ------------------------------------------------------------------------ state
+
+
+@dataclass
+class _State:
+    """The encoded, currently completed data: one array per column, plus the missing masks."""
+
+    values: dict[Hashable, NDArray[Any]]
+    missing: dict[Hashable, NDArray[np.bool_]]
+    n_missing: dict[Hashable, int]
+
+    @classmethod
+    def initial(cls, frame: pd.DataFrame, columns: list[_Column]) -> _State:
+        values, missing, counts = {}, {}, {}
+        for column in columns:
+            encoded = column.encode(frame[column.name])
+            mask = np.asarray(frame[column.name].isna().to_numpy(), dtype=bool)
+            filled = encoded.copy()
+            filled[mask] = column.fill
+            values[column.name], missing[column.name] = filled, mask
+            counts[column.name] = int(mask.sum())
+        return cls(values, missing, counts)
+
+    def predictors(
+        self, target: _Column, columns: list[_Column], rows: NDArray[np.bool_]
+    ) -> pd.DataFrame:
+        """Every column but ``target`` on ``rows``, as LightGBM sees them (positional names).
+
+        Each column that had missing values in fit also gets an indicator of its missing
+        cells (from the data being imputed), so a model can tell filled values from observed
+        ones.
+        """
+        data: dict[str, Any] = {}
+        for column in columns:
+            if column.name == target.name:
+                continue
+            values = self.values[column.name][rows]
+            if column.kind == _LABELS:
+                data[f"c{column.position}"] = pd.Categorical.from_codes(
+                    values.astype(np.int64), categories=pd.RangeIndex(len(column.labels))
+                )
+            else:
+                data[f"c{column.position}"] = values
+        for column in columns:  # which values are fills: lets the trees discount them
+            if column.name != target.name and column.n_missing > 0:
+                data[f"m{column.position}"] = self.missing[column.name][rows].astype(np.float64)
+        return pd.DataFrame(data, index=pd.RangeIndex(int(rows.sum())))
+
+    def update(self, column: _Column, model: Any, columns: list[_Column]) -> float:
+        """Re-predict ``column``'s missing cells with ``model``; return the change."""
+        mask = self.missing[column.name]
+        if not mask.any():
+            return 0.0
+        predictors = self.predictors(column, columns, mask)
+        predicted = np.asarray(_predict(model, predictors))
+        old = self.values[column.name][mask]
+        if column.kind == _LABELS:
+            new = predicted.astype(np.int64)
+            change = float(np.mean(new != old))
+        else:
+            new = predicted.astype(np.float64)
+            change = float(np.sqrt(np.mean((new - old) ** 2)) / column.scale)
+        self.values[column.name][mask] = new
+        return change
+
+
+def _dummy(column: _Column, state: _State) -> DummyRegressor | DummyClassifier:
+    """A constant model of ``column``: its most frequent value or its initial fill."""
+    observed = ~state.missing[column.name]
+    target = state.values[column.name][observed]
+    if column.kind == _LABELS:
+        model: DummyRegressor | DummyClassifier = DummyClassifier(strategy="most_frequent")
+    else:
+        model = DummyRegressor(strategy="constant", constant=column.fill)
+    return model.fit(np.zeros((len(target), 1)), target)
+
+
+def _predict(model: Any, predictors: pd.DataFrame) -> NDArray[Any]:
+    if isinstance(model, DummyRegressor | DummyClassifier):
+        return np.asarray(model.predict(np.zeros((len(predictors), 1))))
+    return np.asarray(model.predict(predictors))
+
+
+# ----------------------------------------------------------------------- models
+
+
+@dataclass
+class _ModelFactory:
+    """Makes the unfitted per-column models: LightGBM regressor or classifier."""
+
+    params: dict[str, Any]
+
+    @classmethod
+    def build(cls, imputer: SubstitutionImputer, *, n_rows: int, seed: int) -> _ModelFactory:
+        threads = imputer.n_jobs
+        if threads is None:
+            threads = 1 if n_rows < SINGLE_THREAD_ROWS else -1
+        if imputer.estimator is None:
+            return cls(
+                {
+                    "n_estimators": 100,
+                    "learning_rate": 0.1,
+                    "num_leaves": 15,
+                    "min_child_samples": int(np.clip(n_rows // 50, 5, 20)),
+                    "subsample": 0.8,
+                    "subsample_freq": 1,
+                    "colsample_bytree": 0.8,
+                    "random_state": seed,
+                    "n_jobs": threads,
+                    "deterministic": True,
+                    "force_col_wise": True,
+                    "verbose": -1,
+                }
+            )
+        params = {k: v for k, v in imputer.estimator.get_params().items() if k not in _TASK_PARAMS}
+        if params.get("random_state") is None:
+            params["random_state"] = seed
+        if imputer.n_jobs is not None or params.get("n_jobs") is None:
+            params["n_jobs"] = threads
+        params.setdefault("verbose", -1)
+        return cls(params)
+
+    def make(self, kind: str) -> lgb.LGBMRegressor | lgb.LGBMClassifier:
+        factory = lgb.LGBMClassifier if kind == _LABELS else lgb.LGBMRegressor
+        return factory(**self.params)

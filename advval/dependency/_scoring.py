@@ -1,0 +1,249 @@
+"""Targets, scores and chance tests for "how well do the other columns predict this one".
+
+Arrays in, numbers out; nothing here fits a model.
+
+A target is either *numeric* (numeric and datetime columns; scored by R^2) or *classes*
+(boolean and categorical columns; scored by ROC AUC, one-vs-rest macro for more than two
+classes). Both are turned into a 0..1 dependency score against a naive baseline::
+
+    score = max(0, (metric - baseline) / (perfect - baseline))
+
+with ``perfect = 1``; the baseline is what predicting the training folds' mean (numeric)
+or class shares (classes) scores out-of-fold: an R^2 slightly below 0, and an AUC of
+exactly 0.5.
+
+The chance test (:func:`association_z`) is a permutation test of one held-out fold:
+under "X_j is independent of the other columns" a model trained on other rows gives
+predictions that are independent of the held-out rows' X_j, so every permutation of X_j
+within the fold is equally likely. The statistic is linear in the permutation, so its
+exact permutation mean and variance are known (Hoeffding's combinatorial central limit
+theorem) and no Monte-Carlo permutations are needed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from numpy.typing import ArrayLike, NDArray
+from scipy import stats
+
+TargetKind = Literal["numeric", "classes"]
+
+#: a categorical target keeps its most frequent classes; the rest become one "other" class
+#: (one LightGBM tree per class and round: a 1,000-level column would cost 1,000 trees)
+MAX_CLASSES = 20
+
+#: probabilities are clipped here for per-row log losses
+_EPS = 1e-12
+
+
+@dataclass(frozen=True)
+class Target:
+    """One column prepared as a prediction target.
+
+    Attributes
+    ----------
+    kind : {"numeric", "classes"}
+    values : ndarray of shape (n_rows,)
+        Floats (numeric) or class codes ``0..n_classes-1`` (classes); only the ``rows``
+        entries are meaningful.
+    rows : ndarray of int
+        Rows where the column is not missing.
+    n_classes : int
+        Number of classes (0 for numeric targets).
+    """
+
+    kind: TargetKind
+    values: NDArray[np.float64] | NDArray[np.intp]
+    rows: NDArray[np.intp]
+    n_classes: int = 0
+
+    @property
+    def observed(self) -> NDArray[np.float64] | NDArray[np.intp]:
+        """The values of the non-missing rows."""
+        return self.values[self.rows]
+
+    @property
+    def is_constant(self) -> bool:
+        """Whether fewer than two distinct values are observed."""
+        observed = self.observed
+        return observed.size == 0 or bool(np.all(observed == observed[0]))
+
+
+def numeric_target(values: NDArray[np.float64]) -> Target:
+    """A numeric target; NaN marks missing rows.
+
+    Examples
+    --------
+    >>> numeric_target(np.array([1.0, np.nan, 3.0])).rows.tolist()
+    [0, 2]
+    """
+    values = np.asarray(values, dtype=np.float64)
+    return Target("numeric", values, np.flatnonzero(~np.isnan(values)))
+
+
+def class_mapping(labels: ArrayLike) -> dict[object, int]:
+    """Label -> class code, most frequent first (ties by label); rare classes merged.
+
+    Beyond :data:`MAX_CLASSES` the rarest labels share the last code.
+
+    Examples
+    --------
+    >>> class_mapping(pd.Series(["b", "a", None, "b"]))
+    {'b': 0, 'a': 1}
+    """
+    counts = pd.Series(np.asarray(labels, dtype=object)).value_counts(dropna=True)
+    order = sorted(counts.index, key=lambda label: (-int(counts[label]), str(label)))
+    return {label: min(i, MAX_CLASSES - 1) for i, label in enumerate(order)}
+
+
+def class_target(labels: ArrayLike, mapping: dict[object, int] | None = None) -> Target:
+    """A class target from labels (missing stays missing).
+
+    Parameters
+    ----------
+    labels : Series or ndarray
+    mapping : dict or None
+        Label -> code from :func:`class_mapping` (of another sample); ``None`` learns it
+        from ``labels``. Labels the mapping does not know get one extra code.
+
+    Examples
+    --------
+    >>> target = class_target(pd.Series(["b", "a", None, "b"]))
+    >>> target.observed.tolist(), target.n_classes
+    ([0, 1, 0], 2)
+    >>> class_target(pd.Series(["a", "c"]), {"a": 0, "b": 1}).observed.tolist()
+    [0, 2]
+    """
+    series = pd.Series(np.asarray(labels, dtype=object))
+    if mapping is None:
+        mapping = class_mapping(series)
+    known = max(mapping.values()) + 1 if mapping else 0
+    missing = series.isna().to_numpy()
+    codes = np.array(series.map(mapping).to_numpy(dtype=np.float64, na_value=np.nan))
+    unseen = ~missing & np.isnan(codes)
+    codes[unseen] = known
+    values = np.where(missing, -1, codes).astype(np.intp)
+    n_classes = known + int(unseen.any())
+    return Target("classes", values, np.flatnonzero(~missing), n_classes)
+
+
+def metric(target: Target, y: NDArray[np.generic], prediction: NDArray[np.float64]) -> float:
+    """R^2 (numeric) or ROC AUC (classes, one-vs-rest macro); NaN when undefined.
+
+    Parameters
+    ----------
+    target : Target
+        Says the kind and the number of classes.
+    y : ndarray of shape (n,)
+        True values (floats or class codes).
+    prediction : ndarray of shape (n,) or (n, n_classes)
+        Predicted values, or class probabilities.
+
+    Examples
+    --------
+    >>> t = numeric_target(np.array([0.0, 1.0, 2.0]))
+    >>> metric(t, np.array([0.0, 1.0, 2.0]), np.array([0.0, 1.0, 2.0]))
+    1.0
+    """
+    if target.kind == "numeric":
+        values = np.asarray(y, dtype=np.float64)
+        total = float(((values - values.mean()) ** 2).sum())
+        if total <= 0.0:
+            return float("nan")
+        return 1.0 - float(((values - prediction) ** 2).sum()) / total
+    labels = np.asarray(y, dtype=np.intp)
+    aucs = []
+    for c in range(target.n_classes):
+        positive = labels == c
+        if positive.all() or not positive.any():
+            continue
+        aucs.append(_auc(positive, prediction[:, c]))
+        if target.n_classes == 2:  # both one-vs-rest AUCs are the same number
+            break
+    return float(np.mean(aucs)) if aucs else float("nan")
+
+
+def _auc(positive: NDArray[np.bool_], scores: NDArray[np.float64]) -> float:
+    ranks = stats.rankdata(scores)
+    n_pos = int(positive.sum())
+    n_neg = positive.size - n_pos
+    return float((ranks[positive].sum() - n_pos * (n_pos + 1) / 2.0) / (n_pos * n_neg))
+
+
+def normalized_score(value: float, baseline: float) -> float:
+    """``max(0, (value - baseline) / (1 - baseline))``; 0 when undefined.
+
+    Examples
+    --------
+    >>> normalized_score(0.75, 0.5)
+    0.5
+    >>> normalized_score(float("nan"), 0.5)
+    0.0
+    """
+    if not np.isfinite(value) or not np.isfinite(baseline) or baseline >= 1.0:
+        return 0.0
+    return float(max(0.0, (value - baseline) / (1.0 - baseline)))
+
+
+def association_z(target: Target, y: NDArray[np.generic], prediction: NDArray[np.float64]) -> float:
+    """Standardised association of held-out predictions with the truth, under permutation.
+
+    Numeric targets: the Spearman correlation of prediction and truth times
+    ``sqrt(n - 1)``. Classes: ``T = sum_i P[i, y_i]`` (probability given to the true
+    class) standardised by its exact permutation mean and variance. Large values mean the
+    predictions carry information about ``y``; under independence the statistic is
+    approximately standard normal. 0 when the predictions or ``y`` are constant.
+
+    Examples
+    --------
+    >>> t = numeric_target(np.arange(50.0))
+    >>> association_z(t, np.arange(50.0), np.arange(50.0)) > 6
+    True
+    """
+    n = len(y)
+    if n < 3:
+        return 0.0
+    if target.kind == "numeric":
+        a = stats.rankdata(prediction)
+        b = stats.rankdata(y)
+        a = a - a.mean()
+        b = b - b.mean()
+        scale = float(np.sqrt((a**2).sum() * (b**2).sum()))
+        if scale <= 0.0:
+            return 0.0
+        return float((a * b).sum() / scale * np.sqrt(n - 1))
+    labels = np.asarray(y, dtype=np.intp)
+    counts = np.bincount(labels, minlength=target.n_classes).astype(np.float64)
+    weights = counts / n
+    A = np.asarray(prediction, dtype=np.float64)
+    row_mean = A @ weights  # mean over permutations of A[i, y_pi(i)]
+    class_mean = A.mean(axis=0)  # mean over rows of A[:, c]
+    grand = float(weights @ class_mean)
+    observed = float(A[np.arange(n), labels].sum())
+    expected = float(row_mean.sum())
+    D = A - row_mean[:, None] - class_mean[None, :] + grand
+    variance = float(((D**2) @ counts).sum()) / (n - 1)
+    if variance <= 1e-18:
+        return 0.0
+    return (observed - expected) / float(np.sqrt(variance))
+
+
+def row_losses(
+    target: Target, y: NDArray[np.generic], prediction: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    """Per-row loss: squared error (numeric) or log loss of the true class (classes).
+
+    Examples
+    --------
+    >>> t = numeric_target(np.zeros(2))
+    >>> row_losses(t, np.array([0.0, 2.0]), np.array([1.0, 1.0])).tolist()
+    [1.0, 1.0]
+    """
+    if target.kind == "numeric":
+        return (np.asarray(y, dtype=np.float64) - prediction) ** 2
+    labels = np.asarray(y, dtype=np.intp)
+    return -np.log(np.clip(prediction[np.arange(len(labels)), labels], _EPS, 1.0))

@@ -1,0 +1,213 @@
+"""dependency_shift: did the relationships between columns change from train to test?"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+from sklearn.utils import check_random_state
+
+from .._frames import BOOLEAN, CATEGORICAL, FrameEncoder, align_columns, as_frame
+from .._stats import Correction, adjust_p_values, category_test, ks_test, rank_test
+from ._fitting import Design, default_params, estimator_params, fit_target
+from ._scoring import (
+    Target,
+    class_mapping,
+    class_target,
+    metric,
+    normalized_score,
+    numeric_target,
+    row_losses,
+)
+
+#: share of the training rows the models are fitted on; the rest are the held-out
+#: reference the test rows are compared with
+FIT_SHARE = 2 / 3
+#: a relationship is flagged only when its score drops at least this much
+MIN_DROP = 0.05
+
+
+def dependency_shift(
+    X_train: Any,
+    X_test: Any,
+    *,
+    estimator: lgb.LGBMModel | None = None,
+    alpha: float = 0.05,
+    correction: Correction = "holm",
+    n_jobs: int | None = None,
+    random_state: int | np.random.RandomState | None = None,
+) -> pd.DataFrame:
+    """Which columns are predicted worse from the others in ``X_test`` than in ``X_train``?
+
+    For every column ``X_j`` a model of ``X_j`` given all other columns is fitted on two
+    thirds of the training rows. It then scores the held-out third of the training rows
+    and the test rows. If the relationship ``X_j | others`` is the same in both sets (and
+    the test rows come from the training distribution), the per-row losses (squared
+    error, or log loss of the true class) of held-out and test rows are exchangeable, so
+    a one-sided Mann-Whitney test of "test losses are larger" is exact. A significant
+    drop names a relationship that changed, even when every column's own distribution did
+    not; the per-column two-sample tests (KS for numbers and datetimes, chi-squared for
+    categories) are reported beside it, so the two kinds of shift can be told apart. A
+    change of the other columns' distribution alone (covariate shift into a region where
+    the model is worse) can also raise test losses: read ``shifted`` together with the
+    marginal tests.
+
+    Parameters
+    ----------
+    X_train, X_test : DataFrame or array-like
+        The two samples, with the same columns. Never modified.
+    estimator : LightGBM model or None, default=None
+        As in :class:`FeatureDependencyChecker`.
+    alpha : float, default=0.05
+        Level of ``shifted`` (after the correction over columns).
+    correction : {"holm", "fdr_bh", "bonferroni", "none"}, default="holm"
+    n_jobs : int or None, default=None
+    random_state : int, RandomState instance or None, default=None
+
+    Returns
+    -------
+    DataFrame
+        One row per column (index ``feature``): ``train_score`` (held-out training rows),
+        ``test_score``, ``drop`` (``train_score - test_score``), ``p_value``,
+        ``p_value_adjusted``, ``shifted`` (adjusted p below ``alpha`` and a drop of at
+        least 0.05), ``marginal_test`` (``"ks"`` or ``"chi2"``), ``marginal_statistic``
+        (KS D or total-variation distance) and ``marginal_p_value``.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(0)
+    >>> def sample(sign, n=600):
+    ...     a, b = rng.normal(size=n), rng.normal(size=n)
+    ...     return pd.DataFrame({"a": a, "b": b, "c": sign * a * b + 0.1 * rng.normal(size=n)})
+    >>> shift = dependency_shift(sample(1), sample(-1), n_jobs=1, random_state=0)
+    >>> shift["shifted"].tolist()
+    [True, True, True]
+    >>> bool((shift["marginal_p_value"] > 0.05).all())
+    True
+    """
+    train = as_frame(X_train, name="X_train")
+    test = align_columns(train, as_frame(X_test, name="X_test"))
+    if train.shape[1] < 2:
+        raise ValueError(
+            f"X_train has {train.shape[1]} column(s); dependency_shift predicts each column "
+            f"from the others, so it needs at least 2."
+        )
+    for frame, name in ((train, "X_train"), (test, "X_test")):
+        if len(frame) < 6:
+            raise ValueError(f"{name} has {len(frame)} row(s); dependency_shift needs 6.")
+    encoder = FrameEncoder().fit(train, test)
+    encoder.check_finite(train, name="X_train")
+    encoder.check_finite(test, name="X_test")
+    rng = check_random_state(random_state)
+    seed = int(rng.randint(0, 2**31 - 10**8))
+    order = np.random.default_rng(seed).permutation(len(train))
+    n_fit = int(round(FIT_SHARE * len(train)))
+    fit_rows, held_rows = np.sort(order[:n_fit]), np.sort(order[n_fit:])
+    encoded_train, encoded_test = encoder.transform(train), encoder.transform(test)
+    if estimator is None:
+        params = default_params(n_rows=n_fit, single=False)
+    else:
+        params = estimator_params(estimator)
+
+    design = Design(encoded_train, params)
+    source = np.asarray(encoder.source, dtype=object)
+    rows = []
+    for j, column in enumerate(encoder.columns):
+        train_target, test_target = _targets(encoder, train, test, column)
+        fit = _observed(train_target, fit_rows)
+        held = _observed(train_target, held_rows)
+        tested = test_target.rows
+        model = fit_target(
+            train_target,
+            design,
+            fit,
+            params,
+            exclude=np.flatnonzero(source == column),
+            random_state=seed + j,
+            n_jobs=n_jobs,
+        )
+        scores, losses = [], []
+        for target, X, index in (
+            (train_target, encoded_train, held),
+            (test_target, encoded_test, tested),
+        ):
+            y = target.values[index]
+            prediction = _pad(model.predict(X.iloc[index]), test_target)
+            baseline = _pad(_constant(model, len(index)), test_target)
+            scores.append(
+                normalized_score(
+                    metric(test_target, y, prediction), metric(test_target, y, baseline)
+                )
+            )
+            losses.append(row_losses(test_target, y, prediction))
+        p_value = 1.0
+        if losses[0].size and losses[1].size:
+            labels = np.r_[np.zeros(losses[0].size), np.ones(losses[1].size)]
+            p_value = rank_test(labels, np.r_[losses[0], losses[1]]).p_value
+        a = encoder.column_values(train, column)
+        b = encoder.column_values(test, column)
+        if encoder.kinds[column] in (CATEGORICAL, BOOLEAN):
+            test_name, (statistic, marginal_p) = "chi2", category_test(a, b)
+        else:
+            test_name, (statistic, marginal_p) = "ks", ks_test(a, b)
+        rows.append(
+            {
+                "feature": column,
+                "train_score": scores[0],
+                "test_score": scores[1],
+                "drop": scores[0] - scores[1],
+                "p_value": p_value,
+                "marginal_test": test_name,
+                "marginal_statistic": statistic,
+                "marginal_p_value": marginal_p,
+            }
+        )
+    result = pd.DataFrame(rows).set_index("feature")
+    adjusted = adjust_p_values(result["p_value"].to_numpy(), correction)
+    result.insert(4, "p_value_adjusted", adjusted)
+    result.insert(5, "shifted", (adjusted < alpha) & (result["drop"].to_numpy() >= MIN_DROP))
+    return result
+
+
+def _targets(
+    encoder: FrameEncoder, train: pd.DataFrame, test: pd.DataFrame, column: str
+) -> tuple[Target, Target]:
+    a = encoder.column_values(train, column)
+    b = encoder.column_values(test, column)
+    if encoder.kinds[column] in (CATEGORICAL, BOOLEAN):
+        mapping = class_mapping(a)
+        left = class_target(a, mapping)
+        right = class_target(b, mapping)
+        n_classes = max(left.n_classes, right.n_classes)
+        return (
+            Target("classes", left.values, left.rows, n_classes),
+            Target("classes", right.values, right.rows, n_classes),
+        )
+    return (
+        numeric_target(np.asarray(a, dtype=np.float64)),
+        numeric_target(np.asarray(b, dtype=np.float64)),
+    )
+
+
+def _observed(target: Target, rows: np.ndarray) -> np.ndarray:
+    mask = np.zeros(len(target.values), dtype=bool)
+    mask[target.rows] = True
+    return rows[mask[rows]]
+
+
+def _constant(model: Any, n: int) -> np.ndarray:
+    if model.target.kind == "numeric":
+        return np.full(n, float(model.constant[0]))
+    return np.tile(model.constant, (n, 1))
+
+
+def _pad(prediction: np.ndarray, target: Target) -> np.ndarray:
+    """Class probabilities widened with zero columns for classes only the test has."""
+    if target.kind == "numeric" or prediction.shape[1] == target.n_classes:
+        return prediction
+    wider = np.zeros((prediction.shape[0], target.n_classes))
+    wider[:, : prediction.shape[1]] = prediction
+    return wider

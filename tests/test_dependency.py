@@ -1,0 +1,393 @@
+"""FeatureDependencyChecker and dependency_shift: planted structure, chance, bad input."""
+
+from __future__ import annotations
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+
+from advval._stats import adjust_p_values
+from advval.dependency import FeatureDependencyChecker, dependency_shift
+from advval.exceptions import DataWarning
+
+SEEDS = (0, 1, 2)
+
+
+def _checker(**params):
+    return FeatureDependencyChecker(**{"n_jobs": 1, "random_state": 0, **params})
+
+
+def planted(seed: int, n: int = 800) -> tuple[pd.DataFrame, pd.Series]:
+    """Three parents, a nonlinear function of them, a noisy copy of y, an ID, noise."""
+    rng = np.random.default_rng(seed)
+    X = pd.DataFrame(rng.normal(size=(n, 3)), columns=["p0", "p1", "p2"])
+    X["f"] = X[["p0", "p1", "p2"]].max(axis=1) + rng.normal(scale=0.03, size=n)
+    y = pd.Series(rng.normal(size=n), name="y")
+    X["leak"] = y + rng.normal(scale=0.05, size=n)
+    X["id"] = rng.permutation(n) + 10_000
+    for k in range(4):
+        X[f"noise{k}"] = rng.normal(size=n)
+    X["noise_cat"] = rng.choice(["a", "b", "c"], size=n)
+    return X, y
+
+
+NOISE = ["noise0", "noise1", "noise2", "noise3", "noise_cat"]
+
+
+@pytest.fixture(scope="module")
+def planted_fits():
+    fits = []
+    for seed in SEEDS:
+        X, y = planted(seed)
+        fits.append((X, _checker(random_state=seed).fit(X, y)))
+    return fits
+
+
+# ---------------------------------------------------------------- planted structure
+
+
+def test_planted_structure_is_found_with_few_false_flags(planted_fits):
+    found = {"redundant": 0, "leak": 0, "id": 0}
+    false_flags = 0
+    for _, checker in planted_fits:
+        found["redundant"] += "f" in checker.redundant_features_
+        found["leak"] += "leak" in checker.leaking_features_
+        found["id"] += "id" in checker.id_like_features_
+        flagged = (
+            set(checker.redundant_features_)
+            | set(checker.leaking_features_)
+            | set(checker.id_like_features_)
+            | set(checker.row_order_features_)
+            | set(checker.scores_.index[checker.scores_["significant"]])
+            | {c for pair in checker.near_duplicates_ for c in pair}
+        )
+        false_flags += len(flagged & set(NOISE))
+    assert found == {"redundant": 3, "leak": 3, "id": 3}  # recall 100% over 3 seeds
+    assert false_flags / (len(NOISE) * len(SEEDS)) <= 0.05
+
+
+def test_the_function_is_explained_by_its_parents(planted_fits):
+    for _, checker in planted_fits:
+        row = checker.dependency_matrix_.loc["f"]
+        assert set(checker.scores_.loc["f", "top_features"]) == {"p0", "p1", "p2"}
+        assert row[["p0", "p1", "p2"]].sum() > 0.9 * row.sum()
+
+
+def test_single_predictor_scores_miss_the_multivariate_redundancy():
+    X, _ = planted(0)
+    X = X[["p0", "p1", "p2", "f", "noise0"]]
+    checker = _checker(pairwise=True).fit(X)
+    pairwise = checker.pairwise_matrix_
+    assert checker.scores_.loc["f", "score"] >= 0.9
+    # a ppscore-style check (best single predictor) sees a weak relation only
+    assert pairwise.loc["f"].drop("f").max() < 0.5
+    assert list(pairwise.index) == list(pairwise.columns) == list(X.columns)
+    assert np.all(np.diag(pairwise.to_numpy()) == 0)
+
+
+def test_dependency_matrix_rows_sum_to_the_score(planted_fits):
+    _, checker = planted_fits[0]
+    matrix = checker.dependency_matrix_
+    assert np.all(np.diag(matrix.to_numpy()) == 0)
+    np.testing.assert_allclose(matrix.sum(axis=1), checker.scores_["score"], atol=1e-9)
+
+
+def test_scores_frame_schema(planted_fits):
+    X, checker = planted_fits[0]
+    scores = checker.scores_
+    assert list(scores.index) == list(X.columns)
+    for column in ("score", "metric", "baseline", "p_value", "significant", "top_features"):
+        assert column in scores
+    assert scores["score"].between(0, 1).all()
+    assert scores.loc["noise_cat", "metric_name"] == "auc"
+    assert scores.loc["noise0", "metric_name"] == "r2"
+    assert checker.n_features_in_ == X.shape[1]
+    assert list(checker.feature_names_in_) == list(X.columns)
+    assert checker.target_scores_["leak"] >= 0.95
+
+
+# ---------------------------------------------------------------- chance
+
+
+@pytest.mark.slow
+def test_pure_noise_reports_no_dependency():
+    # raw (uncorrected) p-values under independence: about alpha of them below alpha
+    p_values = []
+    for rep in range(6):
+        rng = np.random.default_rng(100 + rep)
+        X = pd.DataFrame(rng.normal(size=(150, 5)), columns=[f"x{i}" for i in range(5)])
+        X["c"] = rng.choice(["a", "b", "c"], size=150)
+        checker = _checker(random_state=rep).fit(X)
+        p_values.extend(checker.scores_["p_value"])
+        assert not checker.redundant_features_
+    assert np.mean(np.asarray(p_values) < 0.05) <= 0.1
+
+
+def test_refit_permutation_p_values():
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.normal(size=(120, 3)), columns=["a", "b", "c"])
+    X["d"] = X["a"] + rng.normal(scale=0.1, size=120)
+    scores = _checker(n_permutations=9).fit(X).scores_
+    assert scores.loc["d", "p_value"] == pytest.approx(0.1)  # the smallest possible: 1 / 10
+    assert scores.loc["b", "p_value"] > 0.1
+
+
+# ---------------------------------------------------------------- other flags
+
+
+def test_near_duplicates_include_monotone_transforms_and_relabelled_categories():
+    rng = np.random.default_rng(0)
+    x = rng.lognormal(size=300)
+    city = rng.choice(["paris", "rome", "oslo"], size=300)
+    X = pd.DataFrame(
+        {
+            "x": x,
+            "log_x": np.log(x),
+            "minus_x": -x,
+            "city": city,
+            "city_code": pd.Series(city).map({"paris": 1, "rome": 2, "oslo": 3}),
+            "other": rng.normal(size=300),
+        }
+    )
+    X.loc[:4, "log_x"] = np.nan
+    checker = _checker().fit(X)
+    assert checker.near_duplicates_ == [
+        ("x", "log_x"),
+        ("x", "minus_x"),
+        ("log_x", "minus_x"),
+        ("city", "city_code"),
+    ]
+    assert checker.scores_.loc["city", "score"] > 0.95
+
+
+def test_row_order_and_monotone_ids():
+    rng = np.random.default_rng(0)
+    n = 400
+    X = pd.DataFrame(
+        {
+            "row_id": np.arange(n),
+            "trend": np.linspace(0, 5, n) + rng.normal(scale=0.3, size=n),
+            "x": rng.normal(size=n),
+            "stamp": pd.date_range("2024-01-01", periods=n, freq="h"),
+        }
+    )
+    checker = _checker().fit(X)
+    assert checker.id_like_features_ == ["row_id", "stamp"]
+    assert checker.row_order_features_ == ["row_id", "trend", "stamp"]
+    assert checker.row_order_score_ > 0.95
+    assert checker.scores_.loc["x", "row_order_score"] < 0.2
+
+
+def test_mixed_kinds_and_missing_targets():
+    rng = np.random.default_rng(0)
+    n = 300
+    a = rng.normal(size=n)
+    X = pd.DataFrame(
+        {
+            "a": a,
+            "grade": pd.Categorical(np.select([a < -0.5, a < 0.5], ["low", "mid"], "high")),
+            "flag": a > 0,
+            "when": pd.Timestamp("2024-01-01") + pd.to_timedelta(a * 100, unit="D"),
+            "noise": rng.normal(size=n),
+        }
+    )
+    X.loc[::10, "a"] = np.nan
+    scores = _checker().fit(X).scores_
+    assert scores.loc["a", "n_rows"] == n - 30
+    assert scores.loc["grade", "metric_name"] == "auc"
+    assert scores.loc[["grade", "flag", "when"], "score"].min() > 0.9
+    assert scores.loc["when", "kind"] == "datetime"
+
+
+def test_high_cardinality_target_is_capped():
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"code": rng.integers(0, 60, size=400).astype(str), "x": rng.normal(size=400)})
+    scores = _checker().fit(X).scores_
+    assert scores.loc["code", "score"] < 0.3
+
+
+def test_constant_column_scores_zero():
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"a": rng.normal(size=60), "b": rng.normal(size=60), "const": 1.0})
+    scores = _checker().fit(X).scores_
+    assert scores.loc["const", "score"] == 0.0
+    assert np.isnan(scores.loc["const", "metric"])
+    assert scores.loc["const", "p_value"] == 1.0
+
+
+def test_class_target_y_and_lightgbm_estimator():
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.normal(size=(300, 3)), columns=["a", "b", "c"])
+    y = np.where(X["a"] > 0, "yes", "no")
+    checker = _checker(estimator=lgb.LGBMRegressor(n_estimators=30, num_leaves=7)).fit(X, y)
+    assert checker.leaking_features_ == ["a"]
+    assert checker.scores_["leak"].tolist() == [True, False, False]
+
+
+# ---------------------------------------------------------------- contract
+
+
+def test_deterministic_under_a_seed_and_input_untouched():
+    X, y = planted(5, n=200)
+    X = X[["p0", "p1", "p2", "f", "leak", "noise_cat"]]
+    X.loc[::7, "p1"] = np.nan
+    before, y_before = X.copy(), y.copy()
+    first = _checker(random_state=3).fit(X, y)
+    second = clone(first).fit(X, y)
+    pd.testing.assert_frame_equal(first.scores_, second.scores_)
+    pd.testing.assert_frame_equal(first.dependency_matrix_, second.dependency_matrix_)
+    pd.testing.assert_frame_equal(X, before)
+    pd.testing.assert_series_equal(y, y_before)
+
+
+def test_arrays_get_positional_names():
+    rng = np.random.default_rng(0)
+    A = rng.normal(size=(100, 3))
+    checker = _checker().fit(A)
+    assert list(checker.scores_.index) == ["x0", "x1", "x2"]
+    assert checker.n_features_in_ == 3
+    assert not hasattr(checker, "feature_names_in_")
+
+
+def test_repr_and_params():
+    checker = FeatureDependencyChecker(n_splits=4, random_state=0)
+    assert repr(checker) == "FeatureDependencyChecker(n_splits=4, random_state=0)"
+    assert clone(checker).get_params() == checker.get_params()
+
+
+# ---------------------------------------------------------------- bad input
+
+
+@pytest.mark.parametrize(
+    ("params", "match"),
+    [
+        ({"n_splits": 1}, r"The 'n_splits' parameter of FeatureDependencyChecker must be an int"),
+        ({"n_permutations": -1}, "'n_permutations' parameter"),
+        ({"alpha": 1.0}, r"'alpha' parameter .* range \(0, 1\)"),
+        ({"correction": "sidak"}, "'correction' parameter .* one of"),
+        ({"pairwise": "yes"}, "'pairwise' parameter"),
+        ({"leak_threshold": 0}, r"'leak_threshold' parameter .* range \(0, 1\]"),
+        ({"redundancy_threshold": 1.5}, "'redundancy_threshold' parameter"),
+        ({"max_features": 1}, "'max_features' parameter"),
+        ({"n_jobs": 1.5}, "'n_jobs' parameter"),
+    ],
+)
+def test_bad_parameters(params, match):
+    X = pd.DataFrame({"a": range(10), "b": range(10)})
+    with pytest.raises(ValueError, match=match):
+        FeatureDependencyChecker(**params).fit(X)
+
+
+def test_bad_estimator():
+    from sklearn.linear_model import LinearRegression
+
+    with pytest.raises(TypeError, match="'estimator' parameter .* LightGBM model"):
+        FeatureDependencyChecker(estimator=LinearRegression()).fit(np.zeros((10, 2)))
+
+
+def test_one_column_has_nothing_to_predict_from():
+    with pytest.raises(ValueError, match=r"X has 1 feature\(s\) .* at least 2 columns"):
+        _checker().fit(pd.DataFrame({"a": np.arange(20.0)}))
+
+
+def test_all_missing_column_is_dropped_with_a_warning():
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"a": rng.normal(size=30), "b": rng.normal(size=30), "empty": np.nan})
+    with pytest.warns(DataWarning, match=r"Dropped 1 column\(s\) of X .* \['empty'\]"):
+        checker = _checker().fit(X)
+    assert checker.dropped_features_ == ["empty"]
+    assert list(checker.scores_.index) == ["a", "b"]
+    with (
+        pytest.warns(DataWarning),
+        pytest.raises(ValueError, match="1 column\\(s\\) left after dropping 1"),
+    ):
+        _checker().fit(X[["a", "empty"]])
+
+
+def test_y_with_one_class():
+    X = pd.DataFrame({"a": np.arange(20.0), "b": np.arange(20.0) % 3})
+    with pytest.raises(ValueError, match=r"y has 1 distinct value\(s\) \(one class\)"):
+        _checker().fit(X, np.ones(20))
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        _checker().fit(X, np.arange(19))
+
+
+def test_column_budget():
+    X = pd.DataFrame(np.zeros((10, 6)), columns=list("abcdef"))
+    with pytest.raises(ValueError, match="X has 6 columns but max_features=5: the checker fits"):
+        _checker(max_features=5).fit(X)
+
+
+def test_too_few_rows_and_infinite_values():
+    with pytest.raises(ValueError, match=r"X has 5 sample\(s\) .* needs at least 6 rows"):
+        _checker().fit(np.zeros((5, 2)))
+    X = pd.DataFrame({"a": [1.0, np.inf] * 5, "b": np.arange(10.0)})
+    with pytest.raises(ValueError, match="Column 'a' of X contains infinite values"):
+        _checker().fit(X)
+
+
+# ---------------------------------------------------------------- dependency shift
+
+
+def _interaction_sample(rng, sign, n):
+    a, b = rng.normal(size=n), rng.normal(size=n)
+    return pd.DataFrame(
+        {"x0": a, "x1": b, "x2": sign * a * b + 0.1 * rng.normal(size=n), "x3": rng.normal(size=n)}
+    )
+
+
+def test_changed_relationship_is_found_while_marginals_are_unchanged():
+    detected, marginal_flags = 0, 0
+    for seed in SEEDS:
+        rng = np.random.default_rng(seed)
+        train, test = _interaction_sample(rng, 1, 800), _interaction_sample(rng, -1, 800)
+        shift = _checker(random_state=seed).dependency_shift(train, test)
+        assert list(shift.columns) == [
+            "train_score",
+            "test_score",
+            "drop",
+            "p_value",
+            "p_value_adjusted",
+            "shifted",
+            "marginal_test",
+            "marginal_statistic",
+            "marginal_p_value",
+        ]
+        detected += bool(shift.loc["x2", "shifted"])
+        assert not shift.loc["x3", "shifted"]
+        # the same per-column KS tests, corrected over columns like the dependency p-values
+        marginal_flags += int((adjust_p_values(shift["marginal_p_value"]) < 0.05).sum())
+    assert detected == len(SEEDS)
+    assert marginal_flags == 0
+
+
+def test_no_shift_is_not_flagged():
+    flagged = 0
+    for seed in SEEDS:
+        rng = np.random.default_rng(10 + seed)
+        train, test = _interaction_sample(rng, 1, 600), _interaction_sample(rng, 1, 600)
+        shift = dependency_shift(train, test, n_jobs=1, random_state=seed)
+        flagged += int(shift["shifted"].sum())
+    assert flagged == 0
+
+
+def test_shift_with_categories_and_unseen_labels():
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=400)
+    train = pd.DataFrame({"a": a[:200], "g": np.where(a[:200] > 0, "hi", "lo")})
+    test = pd.DataFrame({"a": a[200:], "g": np.where(a[200:] > 0, "lo", "new")})
+    shift = dependency_shift(train, test, n_jobs=1, random_state=0)
+    assert shift.loc["g", "shifted"]
+    assert shift.loc["g", "marginal_test"] == "chi2"
+
+
+def test_shift_bad_input():
+    X = pd.DataFrame({"a": np.arange(10.0), "b": np.arange(10.0)})
+    with pytest.raises(ValueError, match=r"missing in X_test: \['b'\]"):
+        dependency_shift(X, X[["a"]].assign(c=1.0))
+    with pytest.raises(ValueError, match="needs at least 2"):
+        dependency_shift(X[["a"]], X[["a"]])
+    with pytest.raises(ValueError, match="'alpha' parameter of FeatureDependencyChecker"):
+        FeatureDependencyChecker(alpha=2).dependency_shift(X, X)

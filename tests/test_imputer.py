@@ -1,0 +1,391 @@
+"""SubstitutionImputer: dtypes, known-truth accuracy, bad input, scikit-learn contract."""
+
+import copy
+import warnings
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+from sklearn.datasets import load_diabetes
+from sklearn.dummy import DummyClassifier, DummyRegressor
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.experimental import enable_iterative_imputer  # noqa: F401
+from sklearn.impute import IterativeImputer, SimpleImputer
+from sklearn.linear_model import Ridge
+from sklearn.model_selection import cross_val_score
+from sklearn.pipeline import make_pipeline
+
+from advval.dependency._imputer import SubstitutionImputer
+from advval.exceptions import DataWarning
+
+#: scikit-learn common checks that cannot pass, with the reason (none)
+
+
+def _imputer(**params):
+    return SubstitutionImputer(random_state=0, n_jobs=1, **params)
+
+
+def _nonlinear(n=400, seed=0):
+    """Two latent uniforms seen through nonlinear columns, plus the categorical quadrant."""
+    rng = np.random.default_rng(seed)
+    a, b = rng.uniform(-2, 2, n), rng.uniform(-2, 2, n)
+    quadrant = np.where(a > 0, "east", "west").astype(object) + np.where(b > 0, "-n", "-s")
+    return pd.DataFrame(
+        {
+            "a": a,
+            "sin_a": np.sin(2 * a) + rng.normal(scale=0.1, size=n),
+            "b": b,
+            "b_squared": b**2 + rng.normal(scale=0.1, size=n),
+            "product": a * b + rng.normal(scale=0.1, size=n),
+            "quadrant": pd.Categorical(quadrant),
+        }
+    )
+
+
+def _mcar(frame, fraction=0.2, seed=1):
+    mask = np.random.default_rng(seed).random(frame.shape) < fraction
+    return frame.mask(mask)
+
+
+def _nrmse(truth, X, filled, columns):
+    errors = []
+    for column in columns:
+        removed = X[column].isna().to_numpy()
+        diff = np.asarray(filled[column], dtype=float)[removed] - truth[column].to_numpy()[removed]
+        errors.append(np.sqrt(np.mean(diff**2)) / truth[column].std(ddof=0))
+    return float(np.mean(errors))
+
+
+def _mixed(n=120, seed=0):
+    """Every supported dtype, with a non-default index and a few missing cells each."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=n)
+    frame = pd.DataFrame(
+        {
+            "float": x,
+            "float32": (2 * x + rng.normal(scale=0.1, size=n)).astype(np.float32),
+            "count": pd.array(np.round(3 * np.abs(x)).astype(int), dtype="Int64"),
+            "flag": pd.array(x > 0, dtype="boolean"),
+            "colour": pd.Categorical(
+                np.where(x > 0.5, "red", np.where(x < -0.5, "blue", "green")),
+                categories=["blue", "green", "red", "unused"],
+            ),
+            "text": np.where(x > 0, "up", "down").astype(object),
+            "when": pd.Timestamp("2024-01-01") + pd.to_timedelta(np.round(x * 10), unit="D"),
+            "when_paris": pd.Timestamp("2024-03-01", tz="Europe/Paris")
+            + pd.to_timedelta(np.round(x * 48), unit="h"),
+            "duration": pd.to_timedelta(np.round(np.abs(x) * 60), unit="min"),
+            "name": pd.Series(np.where(x > 0, "hi", "lo"), dtype="str").to_numpy(),
+            "complete": rng.normal(size=n),
+        },
+        index=pd.Index(np.arange(1000, 1000 + n), name="row"),
+    )
+    frame["text"] = frame["text"].astype(object)  # pandas 3 infers str for strings
+    holes = rng.random((n, frame.shape[1] - 1)) < 0.15
+    for j, column in enumerate(frame.columns[:-1]):
+        frame.loc[frame.index[holes[:, j]], column] = None
+    return frame
+
+
+# ----------------------------------------------------------------- outputs and dtypes
+
+
+def test_every_dtype_is_kept_and_observed_cells_are_untouched():
+    X = _mixed()
+    filled = _imputer(max_iter=2).fit_transform(X)
+    assert isinstance(filled, pd.DataFrame)
+    assert filled.columns.equals(X.columns)
+    assert filled.index.equals(X.index)
+    pd.testing.assert_series_equal(filled.dtypes, X.dtypes)
+    assert not filled.isna().any().any()
+    observed = X.notna()
+    for column in X.columns:
+        pd.testing.assert_series_equal(
+            filled[column][observed[column]], X[column][observed[column]]
+        )
+    assert set(filled["colour"]) <= {"blue", "green", "red"}
+    assert set(filled["text"]) <= {"up", "down"}
+    assert list(filled["colour"].cat.categories) == ["blue", "green", "red", "unused"]
+
+
+def test_array_in_array_out_with_its_dtype():
+    X = _mcar(_nonlinear(150).drop(columns="quadrant")).to_numpy(dtype=np.float32)
+    filled = _imputer(max_iter=2).fit_transform(X)
+    assert isinstance(filled, np.ndarray)
+    assert filled.dtype == np.float32
+    assert filled.shape == X.shape
+    assert not np.isnan(filled).any()
+
+
+def test_nothing_the_user_passed_is_modified():
+    X = _mixed()
+    before = X.copy(deep=True)
+    template = lgb.LGBMRegressor(n_estimators=10, verbose=-1)
+    template_params = copy.deepcopy(template.get_params())
+    imputer = _imputer(estimator=template, max_iter=2)
+    imputer.fit(X)
+    imputer.transform(X)
+    pd.testing.assert_frame_equal(X, before)
+    assert template.get_params() == template_params
+    assert not hasattr(template, "booster_")
+    array = _mcar(_nonlinear(100).drop(columns="quadrant")).to_numpy()
+    array_before = array.copy()
+    _imputer(max_iter=1).fit_transform(array)
+    np.testing.assert_array_equal(array, array_before)
+
+
+def test_deterministic_under_a_seed():
+    X = _mcar(_nonlinear(200))
+    first = _imputer(max_iter=2).fit_transform(X)
+    second = _imputer(max_iter=2).fit_transform(X)
+    pd.testing.assert_frame_equal(first, second)
+
+
+def test_transform_replays_fit_and_is_row_wise():
+    X = _mcar(_nonlinear(200))
+    imputer = _imputer(max_iter=3)
+    fitted = imputer.fit_transform(X)
+    pd.testing.assert_frame_equal(imputer.transform(X), fitted)
+    part = X.iloc[50:80]
+    pd.testing.assert_frame_equal(imputer.transform(part), fitted.iloc[50:80])
+
+
+def test_column_complete_at_fit_is_imputed_at_transform():
+    truth = _nonlinear(400)
+    X = _mcar(truth).assign(a=truth["a"])  # "a" has no missing values in fit
+    imputer = _imputer(max_iter=2).fit(X)
+    assert "a" in imputer.models_
+    assert imputer.imputation_order_[0] == "a"
+    new = _nonlinear(100, seed=5)
+    holes = new.assign(a=new["a"].mask(np.arange(100) % 4 == 0))
+    filled = imputer.transform(holes)
+    removed = holes["a"].isna()
+    error = np.sqrt(np.mean((filled["a"][removed] - new["a"][removed]) ** 2))
+    assert error < 0.5 * new["a"].std()
+
+
+def test_unseen_category_in_new_data_is_kept():
+    X = _mcar(_nonlinear(200))
+    imputer = _imputer(max_iter=1).fit(X)
+    new = X.iloc[:5].copy()
+    new["quadrant"] = new["quadrant"].cat.add_categories(["centre"])
+    new.loc[new.index[0], "quadrant"] = "centre"
+    filled = imputer.transform(new)
+    assert filled["quadrant"].iloc[0] == "centre"
+    assert not filled.isna().any().any()
+
+
+def test_rounds_attributes_and_early_stop():
+    X = _mcar(_nonlinear(200))
+    imputer = _imputer(max_iter=3, tol=0.0).fit(X)
+    assert imputer.n_iter_ == 3 == len(imputer.changes_) == len(imputer.round_models_)
+    assert imputer.changes_[0] > imputer.changes_[-1]
+    assert imputer.n_features_in_ == 6
+    assert list(imputer.feature_names_in_) == list(X.columns)
+    assert isinstance(imputer.models_["a"], lgb.LGBMRegressor)
+    assert isinstance(imputer.models_["quadrant"], lgb.LGBMClassifier)
+    counts = X.isna().sum()
+    assert list(counts[imputer.imputation_order_]) == sorted(counts)
+    assert _imputer(max_iter=5, tol=10.0).fit(X).n_iter_ == 1
+
+
+def test_complete_data_runs_one_round_and_changes_nothing():
+    X = _nonlinear(100)
+    imputer = _imputer()
+    pd.testing.assert_frame_equal(imputer.fit_transform(X), X)
+    assert imputer.n_iter_ == 1
+    assert imputer.changes_ == [0.0]
+
+
+@pytest.mark.parametrize(
+    ("strategy", "expected"), [("mean", 24 / 9), ("median", 2.0), ("most_frequent", 1.0)]
+)
+def test_initial_strategy(strategy, expected):
+    X = pd.DataFrame(
+        {
+            "x": [1.0, 1.0, 2.0, 6.0, np.nan, 3.0, 2.0, 5.0, 0.0, 4.0],
+            "label": ["b", "a", "b", None, "a", "b", "c", "c", "b", "a"],
+        }
+    )
+    imputer = _imputer(initial_strategy=strategy, max_iter=1).fit(X)
+    assert imputer.statistics_ == {"x": pytest.approx(expected), "label": "b"}
+
+
+def test_constant_column_gets_a_dummy_model():
+    X = pd.DataFrame(
+        {"x": np.arange(20.0), "same": [1.0] * 19 + [np.nan], "one": ["a"] * 18 + [None] * 2}
+    )
+    imputer = _imputer(max_iter=1).fit(X)
+    assert isinstance(imputer.models_["same"], DummyRegressor)
+    assert isinstance(imputer.models_["one"], DummyClassifier)
+    filled = imputer.transform(X)
+    assert filled["same"].iloc[-1] == 1.0
+    assert list(filled["one"].iloc[-2:]) == ["a", "a"]
+
+
+def test_estimator_template_configures_both_kinds():
+    template = lgb.LGBMRegressor(n_estimators=7, num_leaves=4, objective="huber", verbose=-1)
+    imputer = _imputer(estimator=template, max_iter=1).fit(_mcar(_nonlinear(150)))
+    regressor, classifier = imputer.models_["a"], imputer.models_["quadrant"]
+    assert isinstance(classifier, lgb.LGBMClassifier)
+    assert regressor.get_params()["n_estimators"] == classifier.get_params()["n_estimators"] == 7
+    assert classifier.get_params()["objective"] is None
+    assert regressor.get_params()["random_state"] is not None
+
+
+# ------------------------------------------------------------------------ known truth
+
+
+def test_beats_simple_and_iterative_on_nonlinear_data():
+    truth = _nonlinear(500)
+    X = _mcar(truth)
+    numeric = [c for c in truth.columns if c != "quadrant"]
+    ours = _imputer(max_iter=3).fit_transform(X)
+    simple = SimpleImputer().fit_transform(X[numeric])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        iterative = IterativeImputer(random_state=0).fit_transform(X[numeric])
+    ours_error = _nrmse(truth, X, ours, numeric)
+    simple_error = _nrmse(truth, X, pd.DataFrame(simple, columns=numeric), numeric)
+    iterative_error = _nrmse(truth, X, pd.DataFrame(iterative, columns=numeric), numeric)
+    assert simple_error > 0.95
+    assert ours_error < 0.5 * simple_error
+    assert ours_error < 0.75 * iterative_error
+    removed = X["quadrant"].isna()
+    accuracy = (ours["quadrant"][removed] == truth["quadrant"][removed]).mean()
+    most_frequent = (truth["quadrant"][removed] == X["quadrant"].mode().iloc[0]).mean()
+    assert accuracy > 0.85
+    assert accuracy > most_frequent + 0.5
+
+
+def test_competitive_on_real_data():
+    truth = load_diabetes(as_frame=True).data
+    X = _mcar(truth)
+    ours = _imputer(max_iter=3).fit_transform(X)
+    simple = pd.DataFrame(SimpleImputer().fit_transform(X), columns=X.columns)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        iterative = pd.DataFrame(
+            IterativeImputer(random_state=0).fit_transform(X), columns=X.columns
+        )
+    columns = list(X.columns)
+    ours_error = _nrmse(truth, X, ours, columns)
+    assert ours_error < 0.85 * _nrmse(truth, X, simple, columns)
+    # diabetes is close to linear, BayesianRidge's home ground: within 20% of it
+    assert ours_error < 1.2 * _nrmse(truth, X, iterative, columns)
+
+
+# -------------------------------------------------------------------------- bad input
+
+
+def test_entirely_missing_column_warns_and_is_dropped():
+    X = _mcar(_nonlinear(100)).assign(empty=np.nan)
+    imputer = _imputer(max_iter=1)
+    with pytest.warns(DataWarning, match=r"all missing: \['empty'\]"):
+        filled = imputer.fit_transform(X)
+    assert "empty" not in filled.columns
+    assert imputer.empty_features_ == ["empty"]
+    assert list(imputer.get_feature_names_out()) == list(X.columns[:-1])
+    assert list(imputer.transform(X).columns) == list(X.columns[:-1])
+
+
+def test_every_column_missing_is_an_error():
+    X = pd.DataFrame({"a": [np.nan] * 3, "b": [np.nan] * 3})
+    with (
+        pytest.warns(DataWarning, match="all missing"),
+        pytest.raises(ValueError, match="Every column of X is entirely missing"),
+    ):
+        _imputer().fit(X)
+
+
+def test_transform_on_other_columns_names_them():
+    X = _mcar(_nonlinear(100))
+    imputer = _imputer(max_iter=1).fit(X)
+    with pytest.raises(ValueError, match=r"(?s)unseen at fit time:.*- extra.*missing:.*- a"):
+        imputer.transform(X.drop(columns="a").assign(extra=1.0))
+    with (
+        pytest.warns(UserWarning, match="X does not have valid feature names"),
+        pytest.raises(ValueError, match="X has 5 features, but SubstitutionImputer is expecting"),
+    ):
+        imputer.transform(X.drop(columns="a").to_numpy())
+
+
+def test_transform_with_a_changed_column_type():
+    X = _mcar(_nonlinear(100))
+    imputer = _imputer(max_iter=1).fit(X)
+    with pytest.raises(TypeError, match="Column 'quadrant' of X is numeric but was categorical"):
+        imputer.transform(X.assign(quadrant=1.0))
+
+
+def test_single_column_falls_back_to_the_simple_fill():
+    X = pd.DataFrame({"x": [1.0, 2.0, np.nan, 5.0]})
+    imputer = _imputer()
+    with pytest.warns(DataWarning, match="single usable column \\('x'\\).*with its mean"):
+        filled = imputer.fit_transform(X)
+    assert filled["x"].tolist() == [1.0, 2.0, pytest.approx(8 / 3), 5.0]
+    assert imputer.n_iter_ == 0
+    assert imputer.transform(X)["x"].iloc[2] == pytest.approx(8 / 3)
+
+
+def test_infinite_values_are_an_error():
+    X = _mcar(_nonlinear(50))
+    with pytest.raises(ValueError, match=r"infinite values in column\(s\) \['b'\]"):
+        _imputer().fit(X.assign(b=np.where(np.arange(50) == 3, np.inf, X["b"])))
+    imputer = _imputer(max_iter=1).fit(X)
+    with pytest.raises(ValueError, match="infinite"):
+        imputer.transform(X.assign(a=-np.inf))
+    numeric = X.drop(columns="quadrant")
+    array_imputer = _imputer(max_iter=1).fit(numeric.to_numpy())
+    with pytest.raises(ValueError, match="[Ii]nf"):
+        array_imputer.transform(numeric.fillna(np.inf).to_numpy())
+
+
+def test_one_row_is_an_error():
+    with pytest.raises(ValueError, match="X has 1 sample"):
+        _imputer().fit(pd.DataFrame({"a": [1.0], "b": [np.nan]}))
+
+
+@pytest.mark.parametrize(
+    ("params", "error", "match"),
+    [
+        ({"max_iter": 0}, ValueError, r"'max_iter' parameter of SubstitutionImputer must be an "),
+        ({"tol": -1.0}, ValueError, r"'tol' parameter .* range \[0, inf\)\. Got -1.0"),
+        ({"initial_strategy": "mode"}, ValueError, "must be one of 'mean', 'median'"),
+        ({"n_jobs": 1.5}, ValueError, "'n_jobs' parameter .* an int"),
+        ({"estimator": Ridge()}, TypeError, "must be a LightGBM estimator .* Got Ridge"),
+    ],
+)
+def test_bad_parameters(params, error, match):
+    with pytest.raises(error, match=match):
+        SubstitutionImputer(**params).fit(_nonlinear(20))
+
+
+# ------------------------------------------------------------------ sklearn contract
+
+
+def test_pipeline_clone_and_cross_val_score():
+    data = load_diabetes(as_frame=True)
+    X = _mcar(data.data.iloc[:200], fraction=0.1)
+    pipeline = make_pipeline(_imputer(max_iter=1), Ridge())
+    scores = cross_val_score(pipeline, X, data.target.iloc[:200], cv=3)
+    assert scores.shape == (3,)
+    assert np.all(np.isfinite(scores))
+    assert scores.mean() > 0.2
+    assert clone(_imputer(max_iter=2)).get_params() == _imputer(max_iter=2).get_params()
+
+
+def test_set_output_pandas_keeps_names_and_dtypes():
+    X = _mixed(60)
+    imputer = _imputer(max_iter=1).set_output(transform="pandas")
+    filled = imputer.fit_transform(X)
+    pd.testing.assert_series_equal(filled.dtypes, X.dtypes)
+    assert list(imputer.get_feature_names_out()) == list(X.columns)
+    arrays = (
+        _imputer(max_iter=1)
+        .set_output(transform="pandas")
+        .fit_transform(X[["float", "complete"]].to_numpy())
+    )
+    assert list(arrays.columns) == ["x0", "x1"]
+
