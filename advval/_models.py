@@ -41,7 +41,8 @@ def default_domain_classifier(
     Tuned for weak, spread-out differences (the hard case of drift detection): shallow
     trees (4 leaves still capture the pairwise interactions of a correlation-only shift;
     on a 0.2-std shift in 2 of 20 features at 2,000 rows a side they reach AUC 0.561 against
-    0.557 for 7 leaves, and the verdict's power goes from 95% to 100%), column and row subsampling, a small learning rate, and a minimum leaf size that
+    0.557 for 7 leaves, and the verdict's power goes from 95% to 100%), column and row
+    subsampling, a small learning rate, and a minimum leaf size that
     grows with the data so small samples can still split.
 
     Parameters
