@@ -63,7 +63,8 @@ def test_no_shift_gives_validation_rows_like_random_ones():
     data = make_shift("none", n_train=400, n_test=400, n_features=4, random_state=0)
     cv = _split(data.X_test)
     for _, val in cv.split(data.X_train):
-        assert data.X_train.iloc[val].mean().abs().max() < 0.35
+        # 80 rows: a mean's standard error is 0.11; 0.45 is about 4 of them
+        assert data.X_train.iloc[val].mean().abs().max() < 0.45
 
 
 def test_splits_partition_the_rows(shifted):

@@ -8,13 +8,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from numpy.typing import NDArray
 from sklearn.base import BaseEstimator, clone
-from sklearn.feature_selection import SelectorMixin
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import validate_data
 
 from .._frames import as_frame
+from .._selection import SupportSelectorMixin
 from .._validation import check_number
 from ..exceptions import AdvvalWarning
 from ._checker import FeatureDependencyChecker
@@ -26,7 +25,7 @@ _OWNER = "RedundantFeatureDropper"
 SCORE_TIE = 0.02
 
 
-class RedundantFeatureDropper(SelectorMixin, BaseEstimator):
+class RedundantFeatureDropper(SupportSelectorMixin, BaseEstimator):
     """Drop columns that the other columns predict, one at a time, re-checking after each.
 
     A feature selector for scikit-learn pipelines. :meth:`fit` runs a
@@ -189,27 +188,6 @@ class RedundantFeatureDropper(SelectorMixin, BaseEstimator):
                 f"{unknown!r}. X has columns {list(frame.columns)[:10]!r}."
             )
         return set(keep)
-
-    def _get_support_mask(self) -> NDArray[np.bool_]:
-        check_is_fitted(self, "support_")
-        return np.asarray(self.support_, dtype=bool)
-
-    def transform(self, X: Any) -> Any:
-        """Keep the selected columns of ``X``.
-
-        Parameters
-        ----------
-        X : DataFrame or array-like of shape (n_samples, n_features_in_)
-            Rows with the columns seen in :meth:`fit`, in the same order.
-
-        Returns
-        -------
-        DataFrame or ndarray of shape (n_samples, n_selected_features)
-            A DataFrame (dtypes kept) when the output is configured as pandas with
-            ``set_output(transform="pandas")`` and ``X`` is one.
-        """
-        check_is_fitted(self, "support_")
-        return super().transform(X)
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()

@@ -13,19 +13,18 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 from sklearn.base import BaseEstimator, clone
-from sklearn.feature_selection import SelectorMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import (
     check_array,
     check_consistent_length,
-    check_is_fitted,
     column_or_1d,
     validate_data,
 )
 
 from .._frames import FrameEncoder, align_columns, as_frame
 from .._models import SINGLE_THREAD_ROWS, numeric_codes
+from .._selection import SupportSelectorMixin
 from .._validation import check_number
 from ..exceptions import AdvvalWarning, DataWarning
 from ._validator import AdversarialValidator
@@ -36,7 +35,7 @@ _OWNER = "DriftFeatureDropper"
 STOP_REASONS = ("no_drift", "target_auc", "max_drop", "exhausted", "protected_drift")
 
 
-class DriftFeatureDropper(SelectorMixin, BaseEstimator):
+class DriftFeatureDropper(SupportSelectorMixin, BaseEstimator):
     """Drop, one at a time, the features that tell the training data from the test data.
 
     A feature selector for scikit-learn pipelines. :meth:`fit` runs an
@@ -286,27 +285,6 @@ class DriftFeatureDropper(SelectorMixin, BaseEstimator):
         if flagged_kept and not bool(report.at[best, "drift"]):
             return "protected_drift", None
         return "", best
-
-    def _get_support_mask(self) -> NDArray[np.bool_]:
-        check_is_fitted(self, "support_")
-        return np.asarray(self.support_, dtype=bool)
-
-    def transform(self, X: Any) -> Any:
-        """Keep the selected columns of ``X``.
-
-        Parameters
-        ----------
-        X : DataFrame or array-like of shape (n_samples, n_features_in_)
-            Rows with the columns seen in :meth:`fit`, in the same order.
-
-        Returns
-        -------
-        DataFrame or ndarray of shape (n_samples, n_selected_features)
-            A DataFrame (dtypes kept) when the output is configured as pandas with
-            ``set_output(transform="pandas")`` and ``X`` is one.
-        """
-        check_is_fitted(self, "support_")
-        return super().transform(X)
 
     def __repr__(self, N_CHAR_MAX: int = 700) -> str:
         """The usual repr, with ``X_test`` shown by its type and shape, not its values."""
