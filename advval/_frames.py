@@ -274,9 +274,7 @@ class FrameEncoder:
                     else (values.map({True: 1.0, False: 0.0}).astype("float64"))
                 )
             elif kind == CATEGORICAL:
-                encoded[column] = pd.Categorical(
-                    _as_text(values), categories=self.categories[column]
-                )
+                encoded[column] = _recode(values, self.categories[column])
             else:
                 encoded.update(_datetime_parts(column, values, self._datetime_columns(column)))
         result = pd.DataFrame(encoded, index=pd.RangeIndex(len(frame)))
@@ -314,6 +312,19 @@ def _as_text(values: pd.Series) -> pd.Series:
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
     labels = np.array([str(u) for u in np.asarray(uniques, dtype=object)] + [np.nan], dtype=object)
     return pd.Series(labels[codes], index=values.index)
+
+
+def _recode(values: pd.Series, categories: list[str]) -> pd.Categorical[str]:
+    """``values`` as a Categorical over ``categories`` (labels compared as strings).
+
+    Works on the distinct values only: factorize once, map each distinct label to its
+    position in ``categories`` (unknown labels become missing), then index.
+    """
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    labels = pd.Index([str(u) for u in np.asarray(uniques, dtype=object)])
+    position = pd.Index(categories).get_indexer(labels)
+    new_codes = np.append(position, -1)[codes]
+    return pd.Categorical.from_codes(new_codes, categories=pd.Index(categories))
 
 
 def _union_categories(left: pd.Series, right: pd.Series) -> list[str]:

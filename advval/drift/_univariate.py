@@ -35,6 +35,13 @@ class ColumnTests:
     separation: NDArray[np.float64]
 
 
+#: rows per side the univariate tests use. With 200,000 a side the KS critical value at a
+#: Holm-corrected level for 50 columns is about 0.006, below the default effect floor
+#: (0.01) that a column's distance must also pass, so the cap costs no detection that the
+#: verdict would report, and keeps the tests linear-time-cheap at millions of rows.
+UNIVARIATE_MAX_ROWS = 200_000
+
+
 def compare_columns(
     encoder: FrameEncoder,
     train: pd.DataFrame,
@@ -42,6 +49,7 @@ def compare_columns(
     *,
     correction: Correction,
     leak_threshold: float,
+    random_state: int = 0,
 ) -> ColumnTests:
     """Run the univariate test and the separation screen on every kept column.
 
@@ -50,6 +58,8 @@ def compare_columns(
     cannot be leak-like and get ``1/2 + D`` as an upper bound instead (``D`` ignores missing
     values, so a large gap in the missing share also triggers the exact computation).
     """
+    rng = np.random.default_rng(random_state)
+    train, test = _at_most(train, rng), _at_most(test, rng)
     statistics, p_values, names, separation = [], [], [], []
     for column in encoder.columns:
         left = encoder.column_values(train, column)
@@ -78,6 +88,12 @@ def compare_columns(
         test=tuple(names),
         separation=np.asarray(separation, dtype=np.float64),
     )
+
+
+def _at_most(frame: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    if len(frame) <= UNIVARIATE_MAX_ROWS:
+        return frame
+    return frame.iloc[np.sort(rng.choice(len(frame), size=UNIVARIATE_MAX_ROWS, replace=False))]
 
 
 def _ordered_separation(left: NDArray[np.float64], right: NDArray[np.float64]) -> float:

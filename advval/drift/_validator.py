@@ -347,6 +347,7 @@ class AdversarialValidator(BaseEstimator):
             test,
             correction=self.correction,
             leak_threshold=self.leak_threshold,
+            random_state=seed,
         )
         self.leak_features_ = leak_columns(encoder.columns, tests.separation, self.leak_threshold)
         if self.leak_features_:
