@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -75,7 +76,7 @@ def _write(report: DriftReport, fmt: str, output: Path | None) -> str:
     if output is None and fmt == "html":
         output = DEFAULT_HTML_OUTPUT
     if output is None or str(output) == "-":
-        write_report(report, click.get_text_stream("stdout"), format=fmt)
+        write_report(report, sys.stdout, format=fmt)
         return "stdout"
     try:
         write_report(report, output, format=fmt)
