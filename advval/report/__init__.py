@@ -1,10 +1,17 @@
-"""Drift results as data, and their renderers: JSON, Markdown and self-contained HTML.
+"""Drift and dependency results as data, and their renderers: JSON, Markdown and self-contained HTML.
 
 Results are frozen dataclasses; each renderer is a pure function of one result and
 computes nothing. :func:`write_report` sends a rendered report to a path or a text file.
 """
 
 from ._build import build_drift_report
+from ._dependency import (
+    DependencyReport,
+    DependencyShift,
+    FeatureDependency,
+    build_dependency_report,
+    render_dependency_markdown,
+)
 from ._html import render_html
 from ._json import render_json
 from ._markdown import render_markdown
@@ -12,12 +19,17 @@ from ._result import Distribution, DriftReport, FeatureDrift, RemedyStep, RocCur
 from ._sink import write_report
 
 __all__ = [
+    "DependencyReport",
+    "DependencyShift",
     "Distribution",
     "DriftReport",
+    "FeatureDependency",
     "FeatureDrift",
     "RemedyStep",
     "RocCurve",
+    "build_dependency_report",
     "build_drift_report",
+    "render_dependency_markdown",
     "render_html",
     "render_json",
     "render_markdown",

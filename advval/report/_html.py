@@ -114,6 +114,7 @@ def _context(report: DriftReport) -> dict[str, Any]:
         ],
         "leaks": _names(report.leaks),
         "remedy_summary": remedy_summary(report) if report.remedy else None,
+        "remedy_has_signal": any(step.target_signal is not None for step in report.remedy),
         "remedy": [
             {
                 "n_features": step.n_features,

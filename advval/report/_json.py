@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from ._dependency import DependencyReport
 from ._result import DriftReport
 
 #: significant digits kept for every float in the JSON document
@@ -67,12 +68,12 @@ def round_floats(value: Any, digits: int = SIGNIFICANT_DIGITS) -> Any:
     return str(value)
 
 
-def render_json(report: DriftReport) -> str:
-    """Render a drift report as a deterministic JSON document.
+def render_json(report: DriftReport | DependencyReport) -> str:
+    """Render a drift (or dependency) report as a deterministic JSON document.
 
     Parameters
     ----------
-    report : DriftReport
+    report : DriftReport or DependencyReport
         The result to render.
 
     Returns

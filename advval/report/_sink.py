@@ -7,6 +7,7 @@ import os
 from collections.abc import Callable
 from typing import Any
 
+from ._dependency import DependencyReport, render_dependency_markdown
 from ._html import render_html
 from ._json import render_json
 from ._markdown import render_markdown
@@ -18,15 +19,21 @@ RENDERERS: dict[str, Callable[[DriftReport], str]] = {
     "json": render_json,
     "markdown": render_markdown,
 }
+#: format name -> renderer of a DependencyReport (no HTML page yet)
+DEPENDENCY_RENDERERS: dict[str, Callable[[DependencyReport], str]] = {
+    "json": render_json,
+    "markdown": render_dependency_markdown,
+}
 
 
-def write_report(report: DriftReport, sink: Any, *, format: str) -> None:
+def write_report(report: DriftReport | DependencyReport, sink: Any, *, format: str) -> None:
     """Render ``report`` in ``format`` and write it to ``sink``.
 
     Parameters
     ----------
-    report : DriftReport
-        The result to write.
+    report : DriftReport or DependencyReport
+        The result to write. A DependencyReport has no HTML rendering (json or
+        markdown only).
     sink : str, os.PathLike or text file object
         A path (written as UTF-8 with ``\\n`` line endings, replacing any existing file)
         or an object with a ``write(str)`` method, such as ``sys.stdout`` or
@@ -37,7 +44,7 @@ def write_report(report: DriftReport, sink: Any, *, format: str) -> None:
     Raises
     ------
     ValueError
-        If ``format`` is not one of the three.
+        If ``format`` is not one of the three (or is ``"html"`` for a DependencyReport).
     TypeError
         If ``sink`` is neither a path nor a text file object.
 
@@ -61,7 +68,15 @@ def write_report(report: DriftReport, sink: Any, *, format: str) -> None:
             "write_report needs a path (str or os.PathLike) or a text file object with a "
             f"write() method for 'sink'; got {type(sink).__name__}."
         )
-    text = RENDERERS[format](report)
+    if isinstance(report, DependencyReport):
+        if format not in DEPENDENCY_RENDERERS:
+            raise ValueError(
+                f"A dependency report can be written as {sorted(DEPENDENCY_RENDERERS)}, "
+                f"not {format!r}."
+            )
+        text = DEPENDENCY_RENDERERS[format](report)
+    else:
+        text = RENDERERS[format](report)
     if not text.endswith("\n"):
         text += "\n"
     if is_path:

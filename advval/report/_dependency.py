@@ -1,0 +1,406 @@
+"""Dependency results as data (``advval deps``), their builder and Markdown renderer.
+
+A :class:`DependencyReport` holds what a fitted
+:class:`~advval.FeatureDependencyChecker` found (and optionally its
+:meth:`~advval.FeatureDependencyChecker.dependency_shift` table), already summarised:
+one row per column, no per-row payloads.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from .._version import __version__
+from ._markdown import format_count, format_fixed, format_number, format_p, md_escape
+from ._result import SCHEMA_VERSION
+
+#: columns listed in the Markdown table (the rest are counted, not shown)
+MARKDOWN_TOP_DEPENDENCIES = 15
+#: names listed in one Markdown line before "and N more"
+_MAX_NAMES = 20
+
+
+@dataclass(frozen=True)
+class FeatureDependency:
+    """How well one column is predicted by the others.
+
+    Attributes
+    ----------
+    name : str
+    kind : {"numeric", "categorical", "boolean", "datetime"}
+    score : float
+        Normalised out-of-fold score in [0, 1] (0: no better than guessing).
+    p_value : float
+        Chance-test p-value after the multiple-testing correction.
+    significant, redundant, id_like : bool
+    leak : bool or None
+        The column alone predicts the target almost perfectly; ``None`` without a target.
+    top_features : tuple of str
+        Up to three columns that explain it, largest share first.
+    """
+
+    name: str
+    kind: str
+    score: float
+    p_value: float
+    significant: bool
+    redundant: bool
+    leak: bool | None
+    id_like: bool
+    top_features: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DependencyShift:
+    """Whether a column's relationship to the others changed from DATA to the comparison.
+
+    Attributes
+    ----------
+    name : str
+    train_score, test_score : float
+        Scores of the model of this column on held-out DATA rows and on comparison rows.
+    drop : float
+        ``train_score - test_score``.
+    p_value : float
+        Adjusted p-value of "comparison losses are larger".
+    shifted : bool
+    marginal_p_value : float
+        The column's own two-sample test (KS or chi-squared).
+    """
+
+    name: str
+    train_score: float
+    test_score: float
+    drop: float
+    p_value: float
+    shifted: bool
+    marginal_p_value: float
+
+
+@dataclass(frozen=True)
+class DependencyReport:
+    """Everything an ``advval deps`` report shows, as data.
+
+    Build one with :func:`build_dependency_report`; render it with ``render_json`` or
+    :func:`render_dependency_markdown`.
+
+    Attributes
+    ----------
+    n_rows, n_features : int
+    features : tuple of FeatureDependency
+        Sorted by score, highest first.
+    redundant, id_like : tuple of str
+    leaking : tuple of str or None
+        ``None`` when no target was given (no leak check ran).
+    near_duplicates : tuple of (str, str)
+    shift : tuple of DependencyShift
+        Empty when no comparison file was given.
+    compared : bool
+        Whether the dependency-shift check ran.
+    settings : dict
+    advval_version : str
+    """
+
+    n_rows: int
+    n_features: int
+    features: tuple[FeatureDependency, ...]
+    redundant: tuple[str, ...]
+    leaking: tuple[str, ...] | None
+    id_like: tuple[str, ...]
+    near_duplicates: tuple[tuple[str, str], ...]
+    shift: tuple[DependencyShift, ...]
+    settings: dict[str, Any]
+    advval_version: str
+    compared: bool = False
+    kind: str = field(default="deps")
+
+    @property
+    def shifted(self) -> tuple[str, ...]:
+        """Names of the columns whose relationship changed significantly."""
+        return tuple(s.name for s in self.shift if s.shifted)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON document of a dependency report, unrounded.
+
+        Returns
+        -------
+        dict
+            ``schema_version``, ``kind`` (``"deps"``), ``features`` (score order),
+            ``redundant``, ``leaking`` (``null`` without a target), ``id_like``,
+            ``near_duplicates``, ``shift`` (``[]`` without a comparison) and ``settings``.
+        """
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "kind": self.kind,
+            "advval_version": self.advval_version,
+            "n_rows": self.n_rows,
+            "n_features": self.n_features,
+            "features": [
+                {
+                    "name": f.name,
+                    "kind": f.kind,
+                    "score": f.score,
+                    "p_value": f.p_value,
+                    "significant": f.significant,
+                    "redundant": f.redundant,
+                    "leak": f.leak,
+                    "id_like": f.id_like,
+                    "top_features": list(f.top_features),
+                }
+                for f in self.features
+            ],
+            "redundant": list(self.redundant),
+            "leaking": None if self.leaking is None else list(self.leaking),
+            "id_like": list(self.id_like),
+            "near_duplicates": [list(pair) for pair in self.near_duplicates],
+            "shift": [
+                {
+                    "name": s.name,
+                    "train_score": s.train_score,
+                    "test_score": s.test_score,
+                    "drop": s.drop,
+                    "p_value": s.p_value,
+                    "shifted": s.shifted,
+                    "marginal_p_value": s.marginal_p_value,
+                }
+                for s in self.shift
+            ],
+            "settings": dict(self.settings),
+        }
+
+
+def _float(x: Any) -> float:
+    try:
+        return float(x)
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def _settings(checker: Any) -> dict[str, Any]:
+    seed = checker.random_state
+    estimator = checker.estimator
+    return {
+        "estimator": "default" if estimator is None else type(estimator).__name__,
+        "n_splits": checker.n_splits,
+        "n_permutations": checker.n_permutations,
+        "alpha": checker.alpha,
+        "correction": checker.correction,
+        "leak_threshold": checker.leak_threshold,
+        "redundancy_threshold": checker.redundancy_threshold,
+        "random_state": seed if seed is None or isinstance(seed, int) else str(seed),
+    }
+
+
+def build_dependency_report(
+    checker: Any,
+    shift: Any = None,
+    *,
+    n_rows: int | None = None,
+    settings: dict[str, Any] | None = None,
+) -> DependencyReport:
+    """Summarise a fitted :class:`~advval.FeatureDependencyChecker` as a report.
+
+    Parameters
+    ----------
+    checker : FeatureDependencyChecker
+        Fitted (``fit`` was called, with or without ``y``).
+    shift : DataFrame or None, default=None
+        The result of ``checker.dependency_shift(X_train, X_test)`` (index: column).
+    n_rows : int, optional
+        Rows of the data; default: the most rows any column was observed on.
+    settings : dict, optional
+        Extra settings to record (merged over the checker's).
+
+    Returns
+    -------
+    DependencyReport
+    """
+    scores = checker.scores_
+    has_target = "leak" in scores.columns
+    rows = []
+    for position, (name, row) in enumerate(scores.iterrows()):
+        score = _float(row["score"])
+        feature = FeatureDependency(
+            name=str(name),
+            kind=str(row["kind"]),
+            score=score,
+            p_value=_float(row["p_value_adjusted"]),
+            significant=bool(row["significant"]),
+            redundant=bool(row["redundant"]),
+            leak=bool(row["leak"]) if has_target else None,
+            id_like=bool(row["id_like"]),
+            top_features=tuple(str(c) for c in row["top_features"]),
+        )
+        rows.append((-(score if math.isfinite(score) else -1.0), position, feature))
+    features = tuple(f for _, _, f in sorted(rows, key=lambda r: (r[0], r[1])))
+
+    shift_rows: tuple[DependencyShift, ...] = ()
+    if shift is not None:
+        shift_rows = tuple(
+            DependencyShift(
+                name=str(name),
+                train_score=_float(row["train_score"]),
+                test_score=_float(row["test_score"]),
+                drop=_float(row["drop"]),
+                p_value=_float(row["p_value_adjusted"]),
+                shifted=bool(row["shifted"]),
+                marginal_p_value=_float(row["marginal_p_value"]),
+            )
+            for name, row in shift.iterrows()
+        )
+    if n_rows is None:
+        n_rows = int(scores["n_rows"].max()) if len(scores) else 0
+    return DependencyReport(
+        n_rows=int(n_rows),
+        n_features=len(scores),
+        features=features,
+        redundant=tuple(str(c) for c in checker.redundant_features_),
+        leaking=tuple(str(c) for c in checker.leaking_features_) if has_target else None,
+        id_like=tuple(str(c) for c in checker.id_like_features_),
+        near_duplicates=tuple((str(a), str(b)) for a, b in checker.near_duplicates_),
+        shift=shift_rows,
+        settings={**_settings(checker), **(settings or {})},
+        advval_version=__version__,
+        compared=shift is not None,
+    )
+
+
+def _names(names: Any, limit: int = _MAX_NAMES) -> str:
+    names = list(names)
+    shown = ", ".join(md_escape(n) for n in names[:limit])
+    if len(names) > limit:
+        shown += f" and {len(names) - limit} more"
+    return shown
+
+
+def summary_line(report: DependencyReport) -> str:
+    """One line for stderr: the counts of each finding.
+
+    Examples
+    --------
+    >>> r = DependencyReport(10, 2, (), ("a",), None, (), (), (), {}, "0")
+    >>> summary_line(r)
+    'dependency check: 2 features, 1 redundant, 0 id-like, 0 near-duplicate pairs'
+    """
+    parts = [
+        f"{report.n_features} features",
+        f"{len(report.redundant)} redundant",
+        f"{len(report.id_like)} id-like",
+        f"{len(report.near_duplicates)} near-duplicate pairs",
+    ]
+    if report.leaking is not None:
+        parts.append(f"{len(report.leaking)} leaking")
+    if report.compared:
+        parts.append(f"{len(report.shifted)} shifted")
+    return "dependency check: " + ", ".join(parts)
+
+
+def render_dependency_markdown(report: DependencyReport) -> str:
+    """Render a dependency report as Markdown (a pull-request comment).
+
+    Parameters
+    ----------
+    report : DependencyReport
+
+    Returns
+    -------
+    str
+        A heading, the findings (leaks, redundant, ID-like, near-duplicate columns), a
+        table of the most predictable columns, the shift table when a comparison ran,
+        and the settings. Every column name is escaped.
+    """
+    findings = []
+    if report.leaking:
+        findings.append("leak")
+    if report.redundant:
+        findings.append("redundancy")
+    if report.shifted:
+        findings.append("shift")
+    headline = ", ".join(findings) if findings else "no findings"
+    lines = [f"## advval dependency check: {headline}", ""]
+    lines.append(
+        f"{format_count(report.n_rows)} rows · {format_count(report.n_features)} features"
+    )
+    lines.append("")
+    if report.leaking is not None:
+        if report.leaking:
+            lines.append(
+                "> **Possible target leak:** these columns alone predict the target almost "
+                f"perfectly: {_names(report.leaking)}."
+            )
+        else:
+            lines.append("No column alone predicts the target almost perfectly (no leak).")
+        lines.append("")
+    for label, names in (
+        ("Redundant (predicted by the other columns)", report.redundant),
+        ("ID-like", report.id_like),
+    ):
+        if names:
+            lines.append(f"**{label}:** {_names(names)}.")
+            lines.append("")
+    if report.near_duplicates:
+        pairs = [f"{md_escape(a)} ≈ {md_escape(b)}" for a, b in report.near_duplicates]
+        shown = ", ".join(pairs[:_MAX_NAMES])
+        if len(pairs) > _MAX_NAMES:
+            shown += f" and {len(pairs) - _MAX_NAMES} more"
+        lines.append(f"**Near-duplicate pairs:** {shown}.")
+        lines.append("")
+
+    top = report.features[:MARKDOWN_TOP_DEPENDENCIES]
+    if top:
+        shown_count = (
+            f" ({len(top)} of {len(report.features)})" if len(report.features) > len(top) else ""
+        )
+        lines.append(f"### Most predictable columns{shown_count}")
+        lines.append("")
+        lines.append("| # | feature | kind | score | adjusted p | explained by | flags |")
+        lines.append("| ---: | --- | --- | ---: | ---: | --- | --- |")
+        for rank, f in enumerate(top, start=1):
+            flags = [
+                flag
+                for flag, on in (
+                    ("redundant", f.redundant),
+                    ("leak", bool(f.leak)),
+                    ("id-like", f.id_like),
+                )
+                if on
+            ]
+            lines.append(
+                f"| {rank} | {md_escape(f.name)} | {f.kind} | {format_fixed(f.score)} "
+                f"| {format_p(f.p_value)} | {_names(f.top_features)} | {', '.join(flags)} |"
+            )
+        lines.append("")
+        lines.append(
+            "score: out-of-fold prediction of the column from all others, 0 = no better "
+            "than guessing, 1 = determined; adjusted p: chance test after correction."
+        )
+        lines.append("")
+
+    if report.compared:
+        lines.append("### Dependency shift")
+        lines.append("")
+        if report.shift:
+            lines.append(
+                "| feature | train score | test score | drop | adjusted p | shifted "
+                "| marginal p |"
+            )
+            lines.append("| --- | ---: | ---: | ---: | ---: | :---: | ---: |")
+            for s in report.shift:
+                lines.append(
+                    f"| {md_escape(s.name)} | {format_fixed(s.train_score)} "
+                    f"| {format_fixed(s.test_score)} | {format_fixed(s.drop)} "
+                    f"| {format_p(s.p_value)} | {'yes' if s.shifted else ''} "
+                    f"| {format_p(s.marginal_p_value)} |"
+                )
+        else:
+            lines.append("No column could be compared.")
+        lines.append("")
+
+    settings = ", ".join(
+        f"{md_escape(k)}={md_escape(format_number(v, 6) if isinstance(v, float) else v)}"
+        for k, v in report.settings.items()
+    )
+    lines.append(f"<sub>settings: {settings}; advval {md_escape(report.advval_version)}</sub>")
+    return "\n".join(lines) + "\n"
