@@ -11,6 +11,7 @@ from collections.abc import Sequence
 import click
 
 from .._version import __version__
+from ._deps import deps
 from ._drift import drift
 from ._exit import ExitCode, exit_codes_help
 
@@ -28,6 +29,7 @@ def cli() -> None:
 
 
 cli.add_command(drift)
+cli.add_command(deps)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -1,4 +1,4 @@
-"""Drift and dependency results as data, and their renderers: JSON, Markdown and self-contained HTML.
+"""Drift and dependency results as data, and their renderers: JSON, Markdown, HTML.
 
 Results are frozen dataclasses; each renderer is a pure function of one result and
 computes nothing. :func:`write_report` sends a rendered report to a path or a text file.

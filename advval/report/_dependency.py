@@ -320,9 +320,7 @@ def render_dependency_markdown(report: DependencyReport) -> str:
         findings.append("shift")
     headline = ", ".join(findings) if findings else "no findings"
     lines = [f"## advval dependency check: {headline}", ""]
-    lines.append(
-        f"{format_count(report.n_rows)} rows · {format_count(report.n_features)} features"
-    )
+    lines.append(f"{format_count(report.n_rows)} rows · {format_count(report.n_features)} features")
     lines.append("")
     if report.leaking is not None:
         if report.leaking:
@@ -383,8 +381,7 @@ def render_dependency_markdown(report: DependencyReport) -> str:
         lines.append("")
         if report.shift:
             lines.append(
-                "| feature | train score | test score | drop | adjusted p | shifted "
-                "| marginal p |"
+                "| feature | train score | test score | drop | adjusted p | shifted | marginal p |"
             )
             lines.append("| --- | ---: | ---: | ---: | ---: | :---: | ---: |")
             for s in report.shift:

@@ -1,0 +1,180 @@
+"""``advval deps``: how do DATA's columns depend on each other? Load -> checker -> report."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from advval import FeatureDependencyChecker
+from advval.report import DependencyReport, build_dependency_report, write_report
+from advval.report._dependency import summary_line
+
+from ._drift import _warnings_to_stderr
+from ._exit import ExitCode, UsageFailure, exit_codes_help
+from ._io import read_table
+from ._options import output_options, quiet_option, resolve_format, seed_option
+
+#: findings --fail-on can name
+FINDINGS = ("leak", "redundant", "shift")
+_DEFAULTS = FeatureDependencyChecker().get_params()
+
+
+def _check_columns(
+    columns: list[str], target: str | None, ignore: tuple[str, ...], ids: tuple[str, ...], name: str
+) -> list[str]:
+    named = [("--target", target)] if target is not None else []
+    named += [("--ignore", c) for c in ignore] + [("--id", c) for c in ids]
+    for option, column in named:
+        if column not in columns:
+            raise UsageFailure(f"{option} column '{column}' is not in DATA file '{name}'")
+    return list(dict.fromkeys(c for _, c in named if c is not None))
+
+
+def _write(report: DependencyReport, fmt: str, output: Path | None) -> str:
+    if output is None or str(output) == "-":
+        write_report(report, sys.stdout, format=fmt)
+        return "stdout"
+    try:
+        write_report(report, output, format=fmt)
+    except OSError as exc:
+        raise UsageFailure(f"cannot write the report to '{output}': {exc.strerror or exc}") from exc
+    return str(output)
+
+
+@click.command(epilog=exit_codes_help())
+@click.argument("data", type=click.Path(exists=True, dir_okay=False, readable=True, path_type=Path))
+@click.option(
+    "--target", metavar="COL", help="Label column: enables the leak check; not a feature."
+)
+@click.option("--ignore", metavar="COL", multiple=True, help="Column to leave out (repeatable).")
+@click.option(
+    "--id",
+    "ids",
+    metavar="COL",
+    multiple=True,
+    help="Row identifier column, excluded (repeatable).",
+)
+@click.option(
+    "--compare",
+    type=click.Path(exists=True, dir_okay=False, readable=True, path_type=Path),
+    default=None,
+    metavar="TEST",
+    help="A second CSV / Parquet file with the same columns: report which relationships "
+    "between columns changed from DATA to TEST (dependency shift).",
+)
+@output_options
+@seed_option
+@click.option(
+    "--alpha",
+    type=click.FloatRange(0.0, 1.0, min_open=True, max_open=True),
+    default=_DEFAULTS["alpha"],
+    show_default=True,
+    help="Significance level (after the correction over columns).",
+)
+@click.option(
+    "--n-splits", type=int, default=_DEFAULTS["n_splits"], show_default=True, help="Folds."
+)
+@click.option(
+    "--n-jobs",
+    type=int,
+    default=None,
+    help="LightGBM threads (default: 1 below 50,000 rows, else all cores).",
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(FINDINGS),
+    multiple=True,
+    help=f"Exit with status {int(ExitCode.DRIFT)} when this finding is present (repeatable): "
+    "leak (a column alone predicts --target), redundant (a column is predicted by the "
+    "others), shift (a relationship changed in --compare).",
+)
+@quiet_option
+def deps(
+    data: Path,
+    target: str | None,
+    ignore: tuple[str, ...],
+    ids: tuple[str, ...],
+    compare: Path | None,
+    fmt: str | None,
+    output: Path | None,
+    seed: int,
+    alpha: float,
+    n_splits: int,
+    n_jobs: int | None,
+    fail_on: tuple[str, ...],
+    quiet: bool,
+) -> None:
+    """Check how DATA's columns depend on each other: redundancy, leaks, IDs, shift.
+
+    Every column is predicted from all the others out-of-fold; the report gives each
+    column's score (0: unpredictable, 1: determined) and which columns explain it, the
+    redundant, ID-like and near-duplicate columns, with --target the columns that alone
+    predict the label (leaks), and with --compare the relationships that changed. DATA and
+    TEST are CSV or Parquet files (by suffix). Formats: json or markdown (stdout unless
+    --output is given).
+
+    \b
+    Examples:
+      advval deps train.csv --target label
+      advval deps train.csv --compare test.csv --format markdown
+      advval deps train.parquet --target y --fail-on leak --format json -o deps.json
+    """
+    fmt = resolve_format(fmt, output) if (fmt is not None or output is not None) else "json"
+    if fmt == "html":
+        raise UsageFailure(
+            "advval deps has no HTML report yet; use --format json or --format markdown"
+        )
+    if "shift" in fail_on and compare is None:
+        raise UsageFailure("--fail-on shift needs a second file: pass --compare TEST")
+    frame = read_table(data, "DATA")
+    excluded = _check_columns(list(frame.columns), target, ignore, ids, str(data))
+    y = frame[target] if target is not None else None
+    X = frame.drop(columns=excluded)
+    if X.shape[1] == 0:
+        raise UsageFailure(
+            f"no feature column is left in DATA file '{data}' after removing the --target, "
+            "--ignore and --id columns"
+        )
+    X_test = None
+    if compare is not None:
+        other = read_table(compare, "TEST")
+        other = other.drop(columns=[c for c in excluded if c in other.columns])
+        missing = [c for c in X.columns if c not in other.columns]
+        extra = [c for c in other.columns if c not in X.columns]
+        if missing or extra:
+            detail = f"missing {missing!r}" if missing else f"extra {extra!r}"
+            raise UsageFailure(
+                f"TEST file '{compare}' must have the same feature columns as DATA file "
+                f"'{data}'; it has {detail} column(s)"
+            )
+        X_test = other[list(X.columns)]
+
+    checker = FeatureDependencyChecker(
+        n_splits=n_splits, alpha=alpha, n_jobs=n_jobs, random_state=seed
+    )
+    if not quiet:
+        click.echo(
+            f"advval: checking {X.shape[1]} columns of {len(X)} rows from '{data}'...", err=True
+        )
+    with _warnings_to_stderr():
+        try:
+            checker.fit(X, y)
+            shift = checker.dependency_shift(X, X_test) if X_test is not None else None
+        except (ValueError, TypeError) as exc:
+            raise UsageFailure(str(exc)) from exc
+    settings = {"target": target, "compare": None if compare is None else str(compare)}
+    report = build_dependency_report(checker, shift, n_rows=len(X), settings=settings)
+
+    destination = _write(report, fmt, output)
+    click.echo(f"advval: {summary_line(report)}", err=True)
+    if destination != "stdout" and not quiet:
+        click.echo(f"advval: {fmt} report written to {destination}", err=True)
+    present = {
+        "leak": bool(report.leaking),
+        "redundant": bool(report.redundant),
+        "shift": bool(report.shifted),
+    }
+    if any(present[name] for name in fail_on):
+        click.get_current_context().exit(ExitCode.DRIFT)
