@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
 
 from advval import FeatureDependencyChecker
-from advval.report import DependencyReport, build_dependency_report, write_report
+from advval.report import build_dependency_report
 from advval.report._dependency import summary_line
 
 from ._drift import _warnings_to_stderr
 from ._exit import ExitCode, UsageFailure, exit_codes_help
-from ._io import read_table
+from ._io import read_table, write_output
 from ._options import output_options, quiet_option, resolve_format, seed_option
 
 #: findings --fail-on can name
@@ -30,17 +29,6 @@ def _check_columns(
         if column not in columns:
             raise UsageFailure(f"{option} column '{column}' is not in DATA file '{name}'")
     return list(dict.fromkeys(c for _, c in named if c is not None))
-
-
-def _write(report: DependencyReport, fmt: str, output: Path | None) -> str:
-    if output is None or str(output) == "-":
-        write_report(report, sys.stdout, format=fmt)
-        return "stdout"
-    try:
-        write_report(report, output, format=fmt)
-    except OSError as exc:
-        raise UsageFailure(f"cannot write the report to '{output}': {exc.strerror or exc}") from exc
-    return str(output)
 
 
 @click.command(epilog=exit_codes_help())
@@ -167,7 +155,7 @@ def deps(
     settings = {"target": target, "compare": None if compare is None else str(compare)}
     report = build_dependency_report(checker, shift, n_rows=len(X), settings=settings)
 
-    destination = _write(report, fmt, output)
+    destination = write_output(report, fmt, output)
     click.echo(f"advval: {summary_line(report)}", err=True)
     if destination != "stdout" and not quiet:
         click.echo(f"advval: {fmt} report written to {destination}", err=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,12 +11,12 @@ from typing import TYPE_CHECKING
 import click
 
 from advval import AdversarialValidator, AdversarialWeighter, DriftFeatureDropper
-from advval.report import DriftReport, build_drift_report, write_report
+from advval.report import DriftReport, build_drift_report
 from advval.report._markdown import verdict_line
 
 from ._exit import ExitCode, UsageFailure, exit_codes_help
 from ._exports import row_keys, test_likeness_table, weights_table, write_csv
-from ._io import read_table, select_columns
+from ._io import read_table, select_columns, write_output
 from ._options import (
     column_options,
     input_file,
@@ -75,14 +74,7 @@ def _load(
 def _write(report: DriftReport, fmt: str, output: Path | None) -> str:
     if output is None and fmt == "html":
         output = DEFAULT_HTML_OUTPUT
-    if output is None or str(output) == "-":
-        write_report(report, sys.stdout, format=fmt)
-        return "stdout"
-    try:
-        write_report(report, output, format=fmt)
-    except OSError as exc:
-        raise UsageFailure(f"cannot write the report to '{output}': {exc.strerror or exc}") from exc
-    return str(output)
+    return write_output(report, fmt, output)
 
 
 @click.command(epilog=exit_codes_help())

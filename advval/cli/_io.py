@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .. import _compat
 from ._exit import MissingDependency, UsageFailure
@@ -147,3 +148,23 @@ def select_columns(
             f"--ignore {first}"
         )
     return train, test
+
+
+def write_output(report: Any, fmt: str, output: Path | None) -> str:
+    """Write a rendered report to ``output`` (stdout when None or ``-``); return where.
+
+    Raises
+    ------
+    UsageFailure
+        When the file cannot be written, naming the path.
+    """
+    from advval.report import write_report
+
+    if output is None or str(output) == "-":
+        write_report(report, sys.stdout, format=fmt)
+        return "stdout"
+    try:
+        write_report(report, output, format=fmt)
+    except OSError as exc:
+        raise UsageFailure(f"cannot write the report to '{output}': {exc.strerror or exc}") from exc
+    return str(output)
