@@ -1,0 +1,236 @@
+"""The model as a black box: every row it is asked about is counted against a budget.
+
+A :class:`QueryOracle` turns any model into two functions on the attack's internal float
+matrix (see :class:`~advval.attacks._space.Domain`): ``scores`` (class probabilities) and
+``labels`` (class indices). It decodes rows back into what the model expects (a DataFrame
+with the original dtypes, so scikit-learn Pipelines with encoders work), records how many
+rows were sent for each sample, and refuses to exceed ``max_queries`` per sample.
+
+Supported models: anything with ``predict_proba`` and ``classes_`` (scikit-learn,
+``LGBMClassifier``, Pipelines), anything with only ``predict`` (labels only), a LightGBM
+``Booster`` (binary and multi-class), and a ``torch.nn.Module`` returning logits (one
+logit means a binary model).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+
+class QueryBudgetError(RuntimeError):
+    """An attack asked for more model queries than ``max_queries`` allows (a bug)."""
+
+
+class QueryOracle:
+    """Counted access to a model's outputs.
+
+    Parameters
+    ----------
+    model : estimator, Booster, nn.Module or callable
+    domain : Domain or BoxDomain
+        Decodes internal rows into the model's input.
+    like : DataFrame, ndarray or tensor
+        The attacked input, giving the model's input type and dtypes.
+    n_samples : int
+        Number of samples being attacked (one query counter each).
+    max_queries : int, optional
+        Hard per-sample budget.
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from advval.attacks._space import Box
+    >>> X = np.array([[0.0], [1.0], [2.0], [3.0]]); y = np.array([0, 0, 1, 1])
+    >>> model = LogisticRegression().fit(X, y)
+    >>> oracle = QueryOracle(model, Box().bind(X), X, n_samples=4, max_queries=2)
+    >>> oracle.labels(X, np.arange(4)).tolist()
+    [0, 0, 1, 1]
+    >>> oracle.queries.tolist()
+    [1, 1, 1, 1]
+    """
+
+    def __init__(
+        self,
+        model: Any,
+        domain: Any,
+        like: Any,
+        *,
+        n_samples: int,
+        max_queries: int | None = None,
+    ) -> None:
+        self.model = model
+        self.domain = domain
+        self.like = like
+        self.max_queries = max_queries
+        self.queries = np.zeros(n_samples, dtype=np.int64)
+        self.kind = model_kind(model)
+        self.classes_ = model_classes(model, self.kind)
+
+    @property
+    def n_classes(self) -> int:
+        """Number of classes the model predicts."""
+        return len(self.classes_)
+
+    @property
+    def has_scores(self) -> bool:
+        """Whether the model exposes class probabilities."""
+        return self.kind != "labels"
+
+    def remaining(self, rows: np.ndarray) -> np.ndarray:
+        """Queries left for each sample in ``rows`` (a large number when unbounded)."""
+        if self.max_queries is None:
+            return np.full(len(rows), np.iinfo(np.int64).max // 4)
+        return self.max_queries - self.queries[rows]
+
+    def _count(self, rows: np.ndarray) -> None:
+        rows = np.asarray(rows, dtype=np.int64)
+        counts = np.bincount(rows, minlength=len(self.queries))
+        if self.max_queries is not None and np.any(self.queries + counts > self.max_queries):
+            worst = int(np.argmax(self.queries + counts))
+            raise QueryBudgetError(
+                f"Sample {worst} would be queried {int(self.queries[worst] + counts[worst])} "
+                f"times, over max_queries={self.max_queries}."
+            )
+        self.queries += counts
+
+    def scores(self, Z: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """Class probabilities of shape (len(Z), n_classes); counts one query per row."""
+        if not self.has_scores:
+            raise TypeError(
+                f"{type(self.model).__name__} has no predict_proba: this attack needs class "
+                "scores. Use HopSkipJump (labels only) or TreeAttack."
+            )
+        self._count(rows)
+        if len(Z) == 0:
+            return np.empty((0, self.n_classes))
+        return model_scores(self.model, self.kind, self._model_input(Z))
+
+    def labels(self, Z: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """Predicted class indices; counts one query per row."""
+        if self.has_scores:
+            return self.scores(Z, rows).argmax(1)
+        self._count(rows)
+        if len(Z) == 0:
+            return np.empty(0, dtype=np.int64)
+        predicted = np.asarray(self.model.predict(self._model_input(Z)))
+        return label_indices(predicted, self.classes_, name="model.predict output")
+
+    def _model_input(self, Z: np.ndarray) -> Any:
+        decoded = self.domain.decode(Z, self.like) if hasattr(self.domain, "decode") else Z
+        if self.kind == "torch":
+            import torch
+
+            param = next(iter(self.model.parameters()), None)
+            device = param.device if param is not None else "cpu"
+            dtype = param.dtype if param is not None and param.is_floating_point() else None
+            return torch.as_tensor(np.asarray(decoded, dtype=np.float64), device=device).to(
+                dtype or torch.get_default_dtype()
+            )
+        if isinstance(self.like, np.ndarray) and np.issubdtype(self.like.dtype, np.floating):
+            return np.asarray(decoded).astype(self.like.dtype)
+        return decoded
+
+
+def model_kind(model: Any) -> str:
+    """``"proba"``, ``"labels"``, ``"booster"``, ``"torch"`` or ``"callable"``.
+
+    Examples
+    --------
+    >>> from sklearn.svm import LinearSVC
+    >>> model_kind(LinearSVC())
+    'labels'
+    """
+    module = type(model).__module__
+    if module.startswith("lightgbm") and type(model).__name__ == "Booster":
+        return "booster"
+    if _is_torch_module(model):
+        return "torch"
+    if hasattr(model, "predict_proba"):
+        return "proba"
+    if hasattr(model, "predict"):
+        return "labels"
+    if callable(model):
+        return "callable"
+    raise TypeError(
+        f"Cannot attack a {type(model).__name__}: expected a classifier with predict_proba or "
+        "predict, a LightGBM Booster, a torch.nn.Module or a callable returning probabilities."
+    )
+
+
+def _is_torch_module(model: Any) -> bool:
+    for klass in type(model).__mro__:
+        if klass.__module__.startswith("torch.nn") and klass.__name__ == "Module":
+            return True
+    return False
+
+
+def model_classes(model: Any, kind: str) -> np.ndarray:
+    """The class labels, in the order of the model's probability columns."""
+    if kind in ("proba", "labels"):
+        classes = getattr(model, "classes_", None)
+        if classes is None:
+            raise ValueError(
+                f"{type(model).__name__} has no 'classes_': fit the model before attacking it."
+            )
+        return np.asarray(classes)
+    if kind == "booster":
+        n_class = int(model.params.get("num_class", 1)) if hasattr(model, "params") else 1
+        dump = model.dump_model(num_iteration=1)
+        n_class = int(dump.get("num_class", n_class))
+        return np.arange(max(n_class, 2))
+    if kind == "torch":
+        return np.arange(0)  # set from the first forward pass
+    return np.arange(0)
+
+
+def model_scores(model: Any, kind: str, data: Any) -> np.ndarray:
+    """Class probabilities of ``model`` on ``data`` as a float64 array (n, n_classes)."""
+    if kind == "proba":
+        proba = np.asarray(model.predict_proba(data), dtype=np.float64)
+    elif kind == "booster":
+        proba = np.asarray(model.predict(data), dtype=np.float64)
+    elif kind == "torch":
+        import torch
+
+        with torch.no_grad():
+            logits = model(data)
+        proba = logits_to_proba(logits).double().cpu().numpy()
+    else:
+        proba = np.asarray(model(data), dtype=np.float64)
+    if proba.ndim == 1:
+        proba = np.column_stack([1.0 - proba, proba])
+    return proba
+
+
+def logits_to_proba(logits: Any) -> Any:
+    """Softmax over classes; a single logit (shape (n,) or (n, 1)) is a binary sigmoid."""
+    if logits.ndim == 1 or logits.shape[-1] == 1:
+        p = logits.reshape(-1).sigmoid()
+        return p.unsqueeze(1) * p.new_tensor([-1.0, 1.0]) + p.new_tensor([1.0, 0.0])
+    return logits.softmax(-1)
+
+
+def label_indices(y: Any, classes: np.ndarray, *, name: str = "y") -> np.ndarray:
+    """Map labels to positions in ``classes``, with a clear error for unknown labels.
+
+    Examples
+    --------
+    >>> label_indices(["b", "a"], np.array(["a", "b"])).tolist()
+    [1, 0]
+    """
+    values = np.asarray(y.detach().cpu().numpy() if hasattr(y, "detach") else y)
+    if values.ndim != 1:
+        raise ValueError(f"{name} must be 1-D, got shape {values.shape}.")
+    lookup = {(c.item() if isinstance(c, np.generic) else c): i for i, c in enumerate(classes)}
+    out = np.empty(len(values), dtype=np.int64)
+    for i, value in enumerate(values):
+        key = value.item() if isinstance(value, np.generic) else value
+        if key not in lookup:
+            raise ValueError(
+                f"{name} contains the label {key!r}, which the model does not predict; its "
+                f"classes are {list(lookup)[:10]!r}."
+            )
+        out[i] = lookup[key]
+    return out

@@ -1,0 +1,825 @@
+"""The input domain of an attack: what a valid adversarial row (or image) may look like.
+
+:class:`FeatureSpace` describes a table: a scale per feature so that ``eps`` is measured in
+standard units, bounds, immutable columns, integer columns, categorical columns (label
+coded, or one-hot groups where a row always has exactly one category) and monotone
+directions. :class:`Box` describes images: one pixel range for every value.
+
+Attacks never use these classes directly; they use the :class:`Domain` that
+``space.bind(X)`` returns for the data being attacked. A domain
+
+- encodes the user's rows into a float matrix (categories become codes) and back;
+- projects a candidate back onto the valid set: ``project`` is the continuous relaxation
+  used inside iterative attacks, ``finalize`` the exact projection every output passes
+  through (integers rounded toward the original, categories snapped, budget enforced);
+- measures per-sample perturbation sizes in standard units.
+
+Projections work on NumPy arrays and torch tensors alike, so the gradient attacks run
+them on the model's device.
+
+Distances
+---------
+For numeric columns the change is ``(x' - x) / scale``. Changing the category of a
+label-coded column or of a one-hot group costs ``categorical_distance`` standard units
+(default 1: as far as one standard deviation). Under L0 every changed feature counts 1.
+Missing values (NaN) are never changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .._frames import BOOLEAN, CATEGORICAL, DATETIME, column_kind
+from ._norms import flat, namespace, norm_of, per_sample, project_ball
+
+_TOLERANCE = 1e-7
+
+
+class FeatureSpace:
+    """The valid rows of a table, and the units its perturbations are measured in.
+
+    Parameters
+    ----------
+    feature_names : sequence of str, optional
+        Column names, when the space is given explicitly. Column references in the other
+        parameters may be names or positions.
+    bounds : tuple (lower, upper) or mapping, optional
+        ``(lower, upper)`` with scalars or one value per feature, or a mapping
+        ``{column: (lower, upper)}``. Unbounded by default.
+    scale : float, array-like or mapping, optional
+        One standard unit per feature (``eps`` is measured in these units). Default 1.
+    immutable : sequence of column references
+        Columns an attack may never change (age, account id...).
+    integer : sequence of column references
+        Columns that must stay whole numbers. Rounding always moves toward the original
+        value, so it never leaves the eps-ball.
+    categorical : mapping or sequence, optional
+        Label-coded categorical columns: ``{column: allowed values}``, or a sequence of
+        columns whose allowed values are those seen in the attacked data.
+    one_hot : sequence of sequences
+        Groups of 0/1 columns that encode one category: a valid row has exactly one 1.
+    monotone : mapping, optional
+        ``{column: "increase" | "decrease"}`` (or ``+1`` / ``-1``): the direction a
+        feature may move in (a debt that can only grow).
+    categorical_distance : float, default=1.0
+        Cost of one category change, in standard units. ``np.inf`` freezes categories
+        except under L0.
+
+    See Also
+    --------
+    FeatureSpace.from_frame : build the space from training data.
+
+    Examples
+    --------
+    >>> space = FeatureSpace(feature_names=["age", "income"], bounds=(0, 200),
+    ...                      scale=[10.0, 1000.0], immutable=["age"], integer=["age"])
+    >>> domain = space.bind(np.array([[30.0, 5000.0]]))
+    >>> domain.finalize(np.array([[35.0, 9000.0]]), np.array([[30.0, 5000.0]]), 0.5, "inf")
+    array([[ 30., 200.]])
+    """
+
+    def __init__(
+        self,
+        *,
+        feature_names: Sequence[str] | None = None,
+        bounds: Any = None,
+        scale: Any = None,
+        immutable: Sequence[Hashable] = (),
+        integer: Sequence[Hashable] = (),
+        categorical: Mapping[Hashable, Sequence[Any]] | Sequence[Hashable] | None = None,
+        one_hot: Sequence[Sequence[Hashable]] = (),
+        monotone: Mapping[Hashable, Any] | None = None,
+        categorical_distance: float = 1.0,
+    ) -> None:
+        self.feature_names = feature_names
+        self.bounds = bounds
+        self.scale = scale
+        self.immutable = immutable
+        self.integer = integer
+        self.categorical = categorical
+        self.one_hot = one_hot
+        self.monotone = monotone
+        self.categorical_distance = categorical_distance
+
+    def __repr__(self) -> str:
+        shown = {
+            key: value
+            for key, value in vars(self).items()
+            if value is not None and not (isinstance(value, (tuple, list)) and not value)
+            and not (key == "categorical_distance" and value == 1.0)
+        }
+        body = ", ".join(f"{key}={_short(value)}" for key, value in shown.items())
+        return f"FeatureSpace({body})"
+
+    @classmethod
+    def from_frame(
+        cls,
+        X: Any,
+        *,
+        immutable: Sequence[Hashable] = (),
+        integer: Sequence[Hashable] | None = None,
+        categorical: Sequence[Hashable] | Mapping[Hashable, Sequence[Any]] | None = None,
+        one_hot: Sequence[Sequence[Hashable]] = (),
+        monotone: Mapping[Hashable, Any] | None = None,
+        bounds: Any = "data",
+        scale: str | Any = "std",
+        categorical_distance: float = 1.0,
+    ) -> FeatureSpace:
+        """Build the space from (training) data.
+
+        Parameters
+        ----------
+        X : DataFrame or array of shape (n_samples, n_features)
+            Typically the training data: its spread sets the units and its range the
+            bounds.
+        immutable, one_hot, monotone, categorical_distance
+            As in the constructor.
+        integer : sequence, optional
+            Default: the columns with an integer dtype.
+        categorical : sequence or mapping, optional
+            Default: boolean, category, string and object columns, with the values seen
+            in ``X`` as allowed values.
+        bounds : "data", None, tuple or mapping, default="data"
+            ``"data"`` uses each numeric column's observed range; ``None`` is unbounded.
+        scale : {"std", "iqr"} or array-like, default="std"
+            ``"iqr"`` divides the interquartile range by 1.349 (the IQR of a standard
+            normal), which resists outliers. Zero or undefined spreads become 1.
+
+        Returns
+        -------
+        FeatureSpace
+
+        Examples
+        --------
+        >>> X = pd.DataFrame({"age": [20, 30, 40], "city": ["a", "b", "a"],
+        ...                   "debt": [1.0, 2.0, 4.5]})
+        >>> space = FeatureSpace.from_frame(X, immutable=["age"], monotone={"debt": "increase"})
+        >>> space.categorical, space.integer
+        ({'city': ['a', 'b']}, ['age'])
+        """
+        frame = _as_frame(X)
+        names = [str(c) for c in frame.columns]
+        kinds = {
+            name: column_kind(frame[col]) for name, col in zip(names, frame.columns, strict=True)
+        }
+        for name, kind in kinds.items():
+            if kind == DATETIME:
+                raise TypeError(
+                    f"Column {name!r} is a datetime; attacks need numeric, boolean or "
+                    "categorical columns. Convert it (e.g. to epoch seconds) first."
+                )
+        one_hot_cols = {str(_name(c, names)) for group in one_hot for c in group}
+        if categorical is None:
+            categorical = [
+                n for n, k in kinds.items() if k in (CATEGORICAL, BOOLEAN) and n not in one_hot_cols
+            ]
+        if not isinstance(categorical, Mapping):
+            categorical = {
+                _name(c, names): _allowed_values(frame.iloc[:, names.index(_name(c, names))])
+                for c in categorical
+            }
+        else:
+            categorical = {_name(c, names): list(v) for c, v in categorical.items()}
+        if integer is None:
+            integer = [
+                n
+                for n, col in zip(names, frame.columns, strict=True)
+                if kinds[n] == "numeric" and pd.api.types.is_integer_dtype(frame[col].dtype)
+                and n not in categorical and n not in one_hot_cols
+            ]
+        numeric = [n for n in names if n not in categorical]
+        values = frame[[frame.columns[names.index(n)] for n in numeric]].astype("float64")
+        if isinstance(scale, str):
+            scale = dict(zip(numeric, _spread(values.to_numpy(), scale).tolist(), strict=True))
+        if isinstance(bounds, str):
+            if bounds != "data":
+                raise ValueError(
+                    "The 'bounds' parameter of FeatureSpace.from_frame must be 'data', None, "
+                    f"a (lower, upper) pair or a mapping. Got {bounds!r} instead."
+                )
+            lower = np.nanmin(values.to_numpy(), axis=0) if len(values) else []
+            upper = np.nanmax(values.to_numpy(), axis=0) if len(values) else []
+            bounds = {
+                n: (float(lo), float(hi)) for n, lo, hi in zip(numeric, lower, upper, strict=True)
+            }
+        return cls(
+            feature_names=names,
+            bounds=bounds,
+            scale=scale,
+            immutable=list(immutable),
+            integer=list(integer),
+            categorical=categorical,
+            one_hot=[list(g) for g in one_hot],
+            monotone=monotone,
+            categorical_distance=categorical_distance,
+        )
+
+    def bind(self, X: Any, *, raw: bool = False) -> Domain:
+        """Resolve the space against the data to attack.
+
+        Parameters
+        ----------
+        X : DataFrame, array or tensor of shape (n_samples, n_features)
+            The rows to attack (only their columns and, for categorical columns given
+            without values, their values are used).
+        raw : bool, default=False
+            ``True`` when the attack works on the model's raw numeric input (the gradient
+            attacks): label-coded categorical columns are then frozen, since a gradient
+            says nothing about moving between codes.
+
+        Returns
+        -------
+        Domain
+        """
+        frame = _as_frame(X) if not _is_tensor(X) else None
+        n_features = int(X.shape[1]) if _is_tensor(X) else frame.shape[1]  # type: ignore[union-attr]
+        data_names = (
+            [str(c) for c in frame.columns]
+            if isinstance(X, pd.DataFrame) and frame is not None
+            else None
+        )
+        names = self._check_names(data_names, n_features)
+        owner = "FeatureSpace"
+
+        def index(ref: Hashable, what: str) -> int:
+            return _index(ref, names, what=what, owner=owner)
+
+        lower = np.full(n_features, -np.inf)
+        upper = np.full(n_features, np.inf)
+        bounds = self.bounds
+        if isinstance(bounds, Mapping):
+            for ref, pair in bounds.items():
+                j = index(ref, "bounds")
+                lower[j], upper[j] = _pair(pair, ref)
+        elif bounds is not None:
+            lo, hi = _pair(bounds, "bounds")
+            lower[:] = _per_feature(lo, n_features, "lower bound")
+            upper[:] = _per_feature(hi, n_features, "upper bound")
+        bad = np.flatnonzero(lower > upper)
+        if bad.size:
+            raise ValueError(
+                f"FeatureSpace bounds for {names[bad[0]]!r}: lower {lower[bad[0]]} is above "
+                f"upper {upper[bad[0]]}."
+            )
+        scale = np.ones(n_features)
+        if isinstance(self.scale, Mapping):
+            for ref, value in self.scale.items():
+                scale[index(ref, "scale")] = value
+        elif self.scale is not None:
+            scale[:] = _per_feature(self.scale, n_features, "scale")
+        scale = np.where(np.isfinite(scale) & (scale > 0), scale, 1.0)
+        mutable = np.ones(n_features, dtype=bool)
+        for ref in self.immutable:
+            mutable[index(ref, "immutable")] = False
+        integer = np.zeros(n_features, dtype=bool)
+        for ref in self.integer:
+            integer[index(ref, "integer")] = True
+        monotone = np.zeros(n_features)
+        for ref, direction in (self.monotone or {}).items():
+            monotone[index(ref, "monotone")] = _direction(direction, ref)
+        categories: dict[int, list[Any]] = {}
+        cats = self.categorical or {}
+        refs = cats.keys() if isinstance(cats, Mapping) else cats
+        for ref in refs:
+            j = index(ref, "categorical")
+            if isinstance(cats, Mapping):
+                categories[j] = list(cats[ref])
+            elif frame is not None:
+                categories[j] = _allowed_values(frame.iloc[:, j])
+            else:
+                raise ValueError(
+                    f"FeatureSpace: give the allowed values of categorical column {names[j]!r} "
+                    "as a mapping {column: values} when attacking tensors."
+                )
+        groups = [np.array([index(ref, "one_hot") for ref in group]) for group in self.one_hot]
+        in_groups = np.concatenate(groups) if groups else np.array([], dtype=int)
+        listed = set(in_groups.tolist())
+        if len(listed) != in_groups.size or listed & set(categories):
+            raise ValueError(
+                "FeatureSpace: a column may belong to only one one-hot group and cannot also "
+                "be a label-coded categorical."
+            )
+        if len(in_groups) and not np.isfinite(self.categorical_distance):
+            mutable[in_groups] = False
+        for group in groups:
+            lower[group], upper[group] = 0.0, 1.0
+            finite = np.isfinite(self.categorical_distance)
+            scale[group] = self.categorical_distance if finite else 1.0
+        if raw:
+            mutable[list(categories)] = False
+        return Domain(
+            feature_names=names,
+            lower=lower,
+            upper=upper,
+            scale=scale,
+            mutable=mutable,
+            integer=integer,
+            monotone=monotone,
+            categories=categories,
+            groups=groups,
+            categorical_distance=float(self.categorical_distance),
+            raw=raw,
+        )
+
+    def _check_names(self, data_names: list[str] | None, n_features: int) -> list[str]:
+        own = list(self.feature_names) if self.feature_names is not None else None
+        if own is not None and len(own) != n_features:
+            raise ValueError(
+                f"X has {n_features} features but the FeatureSpace was built for {len(own)}: "
+                f"{_preview(own)}."
+            )
+        if own is not None and data_names is not None and own != data_names:
+            missing = [n for n in own if n not in data_names]
+            extra = [n for n in data_names if n not in own]
+            detail = (
+                f"missing {missing!r}, unexpected {extra!r}" if missing or extra
+                else "same columns in another order"
+            )
+            raise ValueError(
+                f"X does not have the columns the FeatureSpace was built for: {detail}."
+            )
+        if own is not None:
+            return [str(n) for n in own]
+        if data_names is not None:
+            return data_names
+        return [str(j) for j in range(n_features)]
+
+
+class Box:
+    """A domain where every value lies in one range, such as images in ``[0, 1]``.
+
+    Parameters
+    ----------
+    lower, upper : float
+        The range of every input value; use explicit bounds (DESIGN.md section 5).
+
+    Examples
+    --------
+    >>> Box(0.0, 1.0).bind(np.zeros((1, 3))).project(
+    ...     np.array([[0.5, -1.0, 2.0]]), np.zeros((1, 3)), 0.25, "inf")
+    array([[0.25, 0.  , 0.25]])
+    """
+
+    def __init__(self, lower: float = -np.inf, upper: float = np.inf) -> None:
+        if not lower <= upper:
+            raise ValueError(f"Box: lower {lower} is above upper {upper}.")
+        self.lower = lower
+        self.upper = upper
+
+    def __repr__(self) -> str:
+        return f"Box({self.lower}, {self.upper})"
+
+    def bind(self, X: Any, *, raw: bool = False) -> BoxDomain:
+        """Return the domain for ``X`` (any shape; the first axis is the sample)."""
+        return BoxDomain(float(self.lower), float(self.upper))
+
+
+@dataclass
+class BoxDomain:
+    """A bound :class:`Box`: projections for inputs of any shape."""
+
+    lower: float
+    upper: float
+    scale: float = 1.0
+    raw: bool = True
+
+    def project(self, x: Any, x0: Any, eps: Any, norm: str) -> Any:
+        """Project onto the eps-ball around ``x0`` intersected with the box."""
+        xp = namespace(x)
+        if eps is not None:
+            x = x0 + project_ball(x - x0, eps, norm)
+        if np.isfinite(self.lower) or np.isfinite(self.upper):
+            x = xp.clamp(x, self.lower, self.upper) if xp is not np else np.clip(
+                x, self.lower, self.upper
+            )
+        return x
+
+    finalize = project
+
+    def distance(self, x: Any, x0: Any, norm: str) -> Any:
+        """Per-sample perturbation size."""
+        return norm_of(x - x0, norm)
+
+    def encode(self, X: Any) -> Any:
+        """Inputs are already numeric."""
+        return X
+
+    def step_mask(self, like: Any) -> Any:
+        """Every value may move."""
+        return 1.0
+
+
+@dataclass
+class Domain:
+    """A :class:`FeatureSpace` resolved against the columns of the data being attacked."""
+
+    feature_names: list[str]
+    lower: np.ndarray
+    upper: np.ndarray
+    scale: np.ndarray
+    mutable: np.ndarray
+    integer: np.ndarray
+    monotone: np.ndarray
+    categories: dict[int, list[Any]]
+    groups: list[np.ndarray]
+    categorical_distance: float
+    raw: bool = False
+    _cache: dict[Any, dict[str, Any]] = field(default_factory=dict, repr=False)
+
+    @property
+    def n_features(self) -> int:
+        """Number of columns."""
+        return len(self.feature_names)
+
+    @property
+    def label_coded(self) -> np.ndarray:
+        """Boolean mask of the label-coded categorical columns."""
+        mask = np.zeros(self.n_features, dtype=bool)
+        mask[list(self.categories)] = True
+        return mask
+
+    @property
+    def continuous(self) -> np.ndarray:
+        """Mask of the columns measured as ``(x' - x) / scale`` (numeric and one-hot)."""
+        return ~self.label_coded
+
+    def step_mask(self, like: Any) -> Any:
+        """1 where an iterative attack may move (mutable numeric / one-hot), else 0."""
+        return self._consts(like)["step"]
+
+    def _consts(self, like: Any) -> dict[str, Any]:
+        xp = namespace(like)
+        key = "numpy" if xp is np else (str(like.device), str(like.dtype))
+        if key not in self._cache:
+            grouped = np.zeros(self.n_features, dtype=bool)
+            for group in self.groups:
+                grouped[group] = True
+            coded = self.label_coded
+            movable = self.mutable & ~coded if self.raw else self.mutable
+            arrays = {
+                "lower": self.lower,
+                "upper": self.upper,
+                "scale": self.scale,
+                "mutable": self.mutable,
+                "up": self.monotone > 0,
+                "down": self.monotone < 0,
+                "coded": coded,
+                "grouped": grouped,
+                "plain": ~coded & ~grouped,
+                "integer": self.integer,
+                "n_codes": np.array(
+                    [len(self.categories.get(j, [0])) - 1 for j in range(self.n_features)], float
+                ),
+                "step": (movable & ~coded).astype(float),
+            }
+            if xp is np:
+                self._cache[key] = arrays
+            else:
+                self._cache[key] = {
+                    name: xp.as_tensor(
+                        value,
+                        device=like.device,
+                        dtype=xp.bool if value.dtype == bool else like.dtype,
+                    )
+                    for name, value in arrays.items()
+                }
+        return self._cache[key]
+
+    def _category_changes(self, x: Any, x0: Any) -> Any:
+        """Per-sample number of changed label-coded columns and one-hot groups."""
+        c = self._consts(x)
+        changed = ((x != x0) & c["coded"]).sum(1)
+        for group in self.groups:
+            changed = changed + ((x[:, group] != x0[:, group]).sum(1) > 0)
+        return changed * 1.0
+
+    def distance(self, x: Any, x0: Any, norm: str) -> Any:
+        """Per-sample perturbation size in standard units (see the module notes)."""
+        xp = namespace(x)
+        c = self._consts(x)
+        use = c["plain"] & ~xp.isnan(x0)
+        delta = xp.where(use, (x - x0) / c["scale"], x0 * 0)
+        changes = self._category_changes(x, x0)
+        cost = self.categorical_distance
+        if norm == "inf":
+            jumps = xp.where(changes > 0, changes * 0 + cost, changes * 0)
+            return xp.maximum(norm_of(delta, "inf"), jumps)
+        if norm == "2":
+            plain = norm_of(delta, "2")
+            return xp.sqrt(plain * plain + changes * cost * cost)
+        return norm_of(delta, "0") + changes
+
+    def project(self, x: Any, x0: Any, eps: Any, norm: str) -> Any:
+        """Continuous projection used inside iterative attacks.
+
+        Keeps immutable columns and missing values, enforces monotone directions, snaps
+        label-coded categories to valid codes, and projects the numeric and (relaxed)
+        one-hot columns onto the eps-ball that is left after the category changes, then
+        onto the bounds (widened to include the original row).
+        """
+        xp = namespace(x)
+        c = self._consts(x)
+        frozen = ~c["mutable"] | xp.isnan(x0)
+        if self.raw:
+            frozen = frozen | c["coded"]
+        x = xp.where(frozen, x0, x)
+        x = xp.where(c["up"], xp.maximum(x, x0), x)
+        x = xp.where(c["down"], xp.minimum(x, x0), x)
+        x = xp.where(c["coded"], xp.minimum(xp.maximum(xp.round(x), x * 0), c["n_codes"]), x)
+        if eps is not None:
+            x = self._project_budget(x, x0, eps, norm)
+        lower = xp.minimum(c["lower"], x0)
+        upper = xp.maximum(c["upper"], x0)
+        return xp.where(xp.isnan(x0), x0, xp.minimum(xp.maximum(x, lower), upper))
+
+    def _project_budget(self, x: Any, x0: Any, eps: Any, norm: str) -> Any:
+        """Undo label-coded changes the budget cannot pay for; project the rest."""
+        xp = namespace(x)
+        c = self._consts(x)
+        cost = self.categorical_distance
+        changes = ((x != x0) & c["coded"]).sum(1) * 1.0
+        radius = per_sample(eps, changes) if np.ndim(eps) else changes * 0 + eps
+        if norm == "inf":
+            used = changes * 0
+            over = (changes > 0) & (radius < cost)
+        elif norm == "2":
+            used = changes * cost * cost
+            over = used > radius * radius + _TOLERANCE
+        else:
+            used = changes
+            over = used > radius + _TOLERANCE
+        x = xp.where(c["coded"] & over[:, None], x0, x)
+        used = xp.where(over, used * 0, used)
+        if norm == "inf":
+            left = radius
+        elif norm == "2":
+            left = xp.sqrt(xp.maximum(radius * radius - used, used * 0))
+        else:
+            left = xp.maximum(radius - used, used * 0)
+        delta = xp.where(c["coded"] | xp.isnan(x0), x0 * 0, (x - x0) / c["scale"])
+        if norm == "0" and self.groups:
+            projected = self._ungroup_l0(project_ball(self._group_l0(delta), left, norm), delta)
+        else:
+            projected = project_ball(delta, left, norm)
+        return xp.where(c["coded"], x, x0 + projected * c["scale"])
+
+    def _group_l0(self, delta: np.ndarray) -> np.ndarray:
+        """Under L0 a one-hot group counts once: keep its columns together."""
+        merged = delta.copy()
+        for group in self.groups:
+            merged[:, group] = 0.0
+            merged[:, group[0]] = np.abs(delta[:, group]).max(1)
+        return merged
+
+    def _ungroup_l0(self, projected: np.ndarray, delta: np.ndarray) -> np.ndarray:
+        out = projected.copy()
+        for group in self.groups:
+            kept = projected[:, group[0]] != 0
+            out[:, group] = np.where(kept[:, None], delta[:, group], 0.0)
+        return out
+
+    def finalize(self, x: Any, x0: Any, eps: Any, norm: str) -> Any:
+        """The exact projection every attack output passes through.
+
+        After :meth:`project`, integer columns are rounded toward the original value and
+        one-hot groups snapped to their largest entry. A row whose category changes then
+        exceed the budget gets those changes undone; a row that is still invalid is
+        returned unchanged. The result is always a valid row within the eps-ball.
+        """
+        xp = namespace(x)
+        c = self._consts(x)
+        x = self.project(x, x0, eps, norm)
+        rounded = xp.where(x > x0, xp.maximum(xp.floor(x), x0), xp.minimum(xp.ceil(x), x0))
+        x = xp.where(c["integer"], rounded, x)
+        for group in self.groups:
+            block = x[:, group]
+            if xp is np:
+                snapped = (block == block.max(1, keepdims=True)).astype(x.dtype)
+                first = np.cumsum(snapped, axis=1) == 1
+                snapped = snapped * first
+            else:
+                snapped = xp.nn.functional.one_hot(block.argmax(1), len(group)).to(x.dtype)
+            x[:, group] = xp.where(xp.isnan(x0[:, group]), x0[:, group], snapped)
+        if eps is None:
+            return x
+        limit = per_sample(eps, x[:, 0]) if np.ndim(eps) else eps
+        over = self.distance(x, x0, norm) > limit * (1 + _TOLERANCE) + _TOLERANCE
+        if bool(over.any()):
+            x = xp.where(over[:, None] & (c["coded"] | c["grouped"]), x0, x)
+            over = self.distance(x, x0, norm) > limit * (1 + _TOLERANCE) + _TOLERANCE
+            x = xp.where(over[:, None], x0, x)
+        return x
+
+    # -- encoding user rows --------------------------------------------------------------
+
+    def encode(self, X: Any) -> np.ndarray:
+        """Rows as a float64 matrix; label-coded categories become their codes."""
+        frame = _as_frame(X)
+        out = np.empty(frame.shape, dtype=np.float64)
+        for j in range(frame.shape[1]):
+            column = frame.iloc[:, j]
+            if j in self.categories:
+                out[:, j] = _codes(column, self.categories[j], self.feature_names[j])
+            else:
+                out[:, j] = _numeric(column, self.feature_names[j])
+        return out
+
+    def decode(self, Z: np.ndarray, like: Any) -> Any:
+        """Inverse of :meth:`encode`, in the type and dtypes of ``like``.
+
+        ``Z`` may have any number of rows; a DataFrame result has a fresh RangeIndex.
+        """
+        if isinstance(like, pd.DataFrame):
+            columns = {}
+            for j, name in enumerate(like.columns):
+                dtype = like.dtypes.iloc[j]
+                if j in self.categories:
+                    table = np.asarray(self.categories[j] + [None], dtype=object)
+                    codes = np.where(np.isnan(Z[:, j]), -1, Z[:, j]).astype(int)
+                    values = pd.Series(table[codes])
+                    columns[name] = values if dtype == np.dtype(object) else values.astype(dtype)
+                else:
+                    columns[name] = _restore_numeric(Z[:, j], dtype)
+            return pd.DataFrame(columns)
+        if self.categories:
+            Z = Z.copy()
+            for j, values in self.categories.items():
+                table = np.asarray(list(values) + [np.nan], dtype=float)
+                Z[:, j] = table[np.where(np.isnan(Z[:, j]), -1, Z[:, j]).astype(int)]
+        return Z
+
+
+def _restore_numeric(values: np.ndarray, dtype: Any) -> pd.Series:
+    if pd.api.types.is_integer_dtype(dtype) and not np.isnan(values).any():
+        return pd.Series(np.round(values)).astype(dtype)
+    if pd.api.types.is_bool_dtype(dtype):
+        return pd.Series(values > 0.5).astype(dtype)
+    return pd.Series(values).astype(dtype if pd.api.types.is_float_dtype(dtype) else "float64")
+
+
+def _codes(column: pd.Series, allowed: list[Any], name: str) -> np.ndarray:
+    lookup = {value: code for code, value in enumerate(allowed)}
+    values = column.to_numpy(dtype=object)
+    codes = np.empty(len(values))
+    for i, value in enumerate(values):
+        if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
+            codes[i] = np.nan
+            continue
+        code = lookup.get(value)
+        if code is None and isinstance(value, (np.generic,)):
+            code = lookup.get(value.item())
+        if code is None:
+            raise ValueError(
+                f"Column {name!r} has the value {value!r}, which is not among its allowed "
+                f"categories {_preview(allowed)}."
+            )
+        codes[i] = code
+    return codes
+
+
+def _numeric(column: pd.Series, name: str) -> np.ndarray:
+    if column_kind(column) == CATEGORICAL:
+        raise TypeError(
+            f"Column {name!r} holds text or categories but is not declared categorical in the "
+            "FeatureSpace; list it in 'categorical' or build the space with "
+            "FeatureSpace.from_frame."
+        )
+    return column.to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def _allowed_values(column: pd.Series) -> list[Any]:
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        return list(column.cat.categories)
+    seen = [v.item() if isinstance(v, np.generic) else v for v in pd.unique(column.dropna())]
+    try:
+        return sorted(seen)
+    except TypeError:
+        return sorted(seen, key=str)
+
+
+def _spread(values: np.ndarray, how: str) -> np.ndarray:
+    if how not in ("std", "iqr"):
+        raise ValueError(
+            "The 'scale' parameter of FeatureSpace.from_frame must be 'std', 'iqr' or one "
+            f"value per feature. Got {how!r} instead."
+        )
+    if values.shape[0] < 2:
+        return np.ones(values.shape[1])
+    with np.errstate(all="ignore"):
+        if how == "std":
+            spread = np.nanstd(values, axis=0, ddof=1)
+        else:
+            q1, q3 = np.nanpercentile(values, [25, 75], axis=0)
+            spread = (q3 - q1) / 1.349
+    return np.where(np.isfinite(spread) & (spread > 0), spread, 1.0)
+
+
+def _as_frame(X: Any) -> pd.DataFrame:
+    if isinstance(X, pd.DataFrame):
+        return X
+    if _is_tensor(X):
+        X = X.detach().cpu().numpy()
+    arr = np.asarray(X)
+    if arr.ndim != 2:
+        raise ValueError(f"Expected 2-D data (n_samples, n_features), got shape {arr.shape}.")
+    return pd.DataFrame(arr, columns=[str(j) for j in range(arr.shape[1])])
+
+
+def _is_tensor(X: Any) -> bool:
+    return type(X).__module__.startswith("torch") and hasattr(X, "detach")
+
+
+def _name(ref: Hashable, names: list[str]) -> str:
+    return names[_index(ref, names, what="column", owner="FeatureSpace.from_frame")]
+
+
+def _index(ref: Hashable, names: list[str], *, what: str, owner: str) -> int:
+    if isinstance(ref, str):
+        if ref in names:
+            return names.index(ref)
+        raise ValueError(
+            f"{owner}: unknown column {ref!r} in {what!r}; known columns: {_preview(names)}."
+        )
+    if isinstance(ref, (int, np.integer)) and not isinstance(ref, bool) and 0 <= ref < len(names):
+        return int(ref)
+    raise ValueError(
+        f"{owner}: {what!r} refers to {ref!r}, which is neither a column name nor a position "
+        f"in 0..{len(names) - 1}."
+    )
+
+
+def _pair(pair: Any, ref: Hashable) -> tuple[Any, Any]:
+    if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+        raise ValueError(f"FeatureSpace bounds for {ref!r} must be a (lower, upper) pair.")
+    lo, hi = pair
+    return (-np.inf if lo is None else lo), (np.inf if hi is None else hi)
+
+
+def _per_feature(value: Any, n_features: int, what: str) -> np.ndarray:
+    arr = np.asarray(value, dtype=float)
+    if arr.ndim == 0:
+        return np.full(n_features, float(arr))
+    if arr.shape != (n_features,):
+        raise ValueError(
+            f"FeatureSpace {what}: expected a scalar or {n_features} values, got shape "
+            f"{arr.shape}."
+        )
+    return arr
+
+
+def _direction(value: Any, ref: Hashable) -> int:
+    table = {"increase": 1, "decrease": -1, 1: 1, -1: -1, "+": 1, "-": -1}
+    try:
+        return table[value]
+    except (KeyError, TypeError):
+        raise ValueError(
+            f"FeatureSpace monotone direction for {ref!r} must be 'increase' or 'decrease'. "
+            f"Got {value!r} instead."
+        ) from None
+
+
+def _preview(names: Iterable[Any], limit: int = 8) -> str:
+    names = list(names)
+    more = f" and {len(names) - limit} more" if len(names) > limit else ""
+    return f"{names[:limit]!r}{more}"
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def domain_for(X: Any, *, feature_space: Any, bounds: Any, raw: bool) -> Domain | BoxDomain:
+    """Resolve the domain of an attack from its ``feature_space`` and ``bounds`` parameters.
+
+    Tables (2-D) without a space get ``FeatureSpace.from_frame`` of the attacked rows:
+    ``eps`` is then in standard deviations of those rows. Images and other N-D inputs get
+    a :class:`Box` of ``bounds`` (unbounded when ``None``).
+    """
+    if feature_space is not None:
+        if bounds is not None:
+            raise ValueError("Give either 'feature_space' or 'bounds', not both.")
+        return feature_space.bind(X, raw=raw)
+    ndim = X.ndim if hasattr(X, "ndim") else np.ndim(X)
+    if ndim > 2:
+        lo, hi = _pair(bounds, "bounds") if bounds is not None else (-np.inf, np.inf)
+        return Box(float(lo), float(hi)).bind(X, raw=raw)
+    data = _as_frame(X)
+    space = FeatureSpace.from_frame(data, bounds=bounds if bounds is not None else "data")
+    if bounds is not None:
+        lo, hi = _pair(bounds, "bounds")
+        space.bounds = (lo, hi)
+    return space.bind(X, raw=raw)
+
+
+def is_tensor(X: Any) -> bool:
+    """Whether ``X`` is a torch tensor (without importing torch)."""
+    return _is_tensor(X)
+
+
+__all__ = ["Box", "BoxDomain", "Domain", "FeatureSpace", "domain_for", "flat", "is_tensor"]
