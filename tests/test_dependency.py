@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+import warnings
+
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
@@ -208,15 +211,6 @@ def test_high_cardinality_target_is_capped():
     assert scores.loc["code", "score"] < 0.3
 
 
-def test_constant_column_scores_zero():
-    rng = np.random.default_rng(0)
-    X = pd.DataFrame({"a": rng.normal(size=60), "b": rng.normal(size=60), "const": 1.0})
-    scores = _checker().fit(X).scores_
-    assert scores.loc["const", "score"] == 0.0
-    assert np.isnan(scores.loc["const", "metric"])
-    assert scores.loc["const", "p_value"] == 1.0
-
-
 def test_class_target_y_and_lightgbm_estimator():
     rng = np.random.default_rng(0)
     X = pd.DataFrame(rng.normal(size=(300, 3)), columns=["a", "b", "c"])
@@ -287,37 +281,108 @@ def test_bad_estimator():
         FeatureDependencyChecker(estimator=LinearRegression()).fit(np.zeros((10, 2)))
 
 
+def _exact(message: str) -> str:
+    """A ``match`` pattern for the whole message, character for character."""
+    return "^" + re.escape(message) + "$"
+
+
 def test_one_column_has_nothing_to_predict_from():
-    with pytest.raises(ValueError, match=r"X has 1 feature\(s\) .* at least 2 columns"):
-        _checker().fit(pd.DataFrame({"a": np.arange(20.0)}))
+    message = (
+        "X has 1 feature(s) {} but FeatureDependencyChecker predicts each column from the "
+        "others, so it needs at least 2 columns."
+    )
+    with pytest.raises(ValueError, match=_exact(message.format("['only']"))):
+        _checker().fit(pd.DataFrame({"only": np.arange(20.0)}))
+    with pytest.raises(ValueError, match=_exact(message.format("['x0']"))):
+        _checker().fit(np.arange(20.0).reshape(-1, 1))
 
 
 def test_all_missing_column_is_dropped_with_a_warning():
     rng = np.random.default_rng(0)
     X = pd.DataFrame({"a": rng.normal(size=30), "b": rng.normal(size=30), "empty": np.nan})
-    with pytest.warns(DataWarning, match=r"Dropped 1 column\(s\) of X .* \['empty'\]"):
+    dropped = "Dropped 1 column(s) of X whose values are all missing: ['empty']."
+    with pytest.warns(DataWarning, match=_exact(dropped)):
         checker = _checker().fit(X)
     assert checker.dropped_features_ == ["empty"]
     assert list(checker.scores_.index) == ["a", "b"]
     with (
-        pytest.warns(DataWarning),
-        pytest.raises(ValueError, match="1 column\\(s\\) left after dropping 1"),
+        pytest.warns(DataWarning, match=_exact(dropped)),
+        pytest.raises(
+            ValueError,
+            match=_exact(
+                "X has 1 column(s) ['a'] left after dropping 1 entirely missing one(s) "
+                "['empty']; FeatureDependencyChecker needs at least 2 columns with values."
+            ),
+        ),
     ):
         _checker().fit(X[["a", "empty"]])
+    everything = pd.DataFrame({"u": [np.nan] * 30, "v": pd.Series([None] * 30, dtype=object)})
+    with (
+        pytest.warns(DataWarning, match=r"Dropped 2 column\(s\) .* \['u', 'v'\]\.$"),
+        pytest.raises(ValueError, match=re.escape("X has 0 column(s) [] left after dropping 2")),
+    ):
+        _checker().fit(everything)
+
+
+@pytest.mark.parametrize(
+    "constant",
+    [
+        pytest.param(1.0, id="numeric"),
+        pytest.param("x", id="categorical"),
+        pytest.param(True, id="boolean"),
+        pytest.param(pd.Timestamp("2020-01-01"), id="datetime"),
+        pytest.param([1.0, np.nan] * 30, id="numeric-with-missing"),
+    ],
+)
+def test_constant_column_scores_zero_without_warnings(constant):
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=60)
+    X = pd.DataFrame({"a": a, "b": a + rng.normal(scale=0.1, size=60), "const": constant})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no division by zero, no constant-input warning
+        checker = _checker().fit(X, a > 0)
+    scores = checker.scores_
+    assert scores.loc["const", "score"] == 0.0
+    assert np.isnan(scores.loc["const", "metric"])
+    assert scores.loc["const", "p_value"] == 1.0
+    assert scores.loc["const", "top_features"] == ()
+    if not isinstance(constant, list):  # where it is missing says something about y
+        assert scores.loc["const", "target_score"] == 0.0
+    assert checker.dependency_matrix_.loc["const"].sum() == 0.0
+    assert scores.loc["b", "score"] > 0.5  # the others are scored as usual
+    assert np.isfinite(scores["score"]).all() and np.isfinite(scores["p_value"]).all()
 
 
 def test_y_with_one_class():
     X = pd.DataFrame({"a": np.arange(20.0), "b": np.arange(20.0) % 3})
-    with pytest.raises(ValueError, match=r"y has 1 distinct value\(s\) \(one class\)"):
+    tail = "; the leak check needs a target with at least two classes or values."
+    with pytest.raises(ValueError, match=_exact("y has a single distinct value (1.0)" + tail)):
         _checker().fit(X, np.ones(20))
+    with pytest.raises(ValueError, match=_exact("y has a single distinct value ('yes')" + tail)):
+        _checker().fit(X, ["yes"] * 19 + [None])
+    with pytest.raises(
+        ValueError, match=_exact("y has no observed value (all 20 are missing)" + tail)
+    ):
+        _checker().fit(X, np.full(20, np.nan))
     with pytest.raises(ValueError, match="inconsistent numbers of samples"):
         _checker().fit(X, np.arange(19))
 
 
 def test_column_budget():
-    X = pd.DataFrame(np.zeros((10, 6)), columns=list("abcdef"))
+    wide = pd.DataFrame(np.zeros((10, 1001)), columns=[f"c{i}" for i in range(1001)])
+    with pytest.raises(
+        ValueError,
+        match=_exact(
+            "X has 1001 columns but max_features=1000: the checker fits one model per column "
+            "(1001 x 4 fits). Select fewer columns, or pass max_features=1001 (or more) if "
+            "you can afford it."
+        ),
+    ):
+        _checker().fit(wide)
+    X = pd.DataFrame(np.random.default_rng(0).normal(size=(30, 6)), columns=list("abcdef"))
     with pytest.raises(ValueError, match="X has 6 columns but max_features=5: the checker fits"):
         _checker(max_features=5).fit(X)
+    assert len(_checker(max_features=6).fit(X).scores_) == 6  # raising the budget is enough
 
 
 def test_too_few_rows_and_infinite_values():

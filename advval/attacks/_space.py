@@ -648,8 +648,8 @@ class Domain:
             return pd.DataFrame(columns)
         if self.categories:
             Z = Z.copy()
-            for j, values in self.categories.items():
-                table = np.asarray(list(values) + [np.nan], dtype=float)
+            for j, allowed in self.categories.items():
+                table = np.asarray(list(allowed) + [np.nan], dtype=float)
                 Z[:, j] = table[np.where(np.isnan(Z[:, j]), -1, Z[:, j]).astype(int)]
         return Z
 

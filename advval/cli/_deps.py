@@ -52,7 +52,7 @@ def _check_columns(
     help="A second CSV / Parquet file with the same columns: report which relationships "
     "between columns changed from DATA to TEST (dependency shift).",
 )
-@output_options
+@output_options("json")
 @seed_option
 @click.option(
     "--alpha",
@@ -69,6 +69,13 @@ def _check_columns(
     type=int,
     default=None,
     help="LightGBM threads (default: 1 below 50,000 rows, else all cores).",
+)
+@click.option(
+    "--max-features",
+    type=click.IntRange(min=2),
+    default=_DEFAULTS["max_features"],
+    show_default=True,
+    help="Column budget: one model is fitted per column, so wider data is refused.",
 )
 @click.option(
     "--fail-on",
@@ -91,6 +98,7 @@ def deps(
     alpha: float,
     n_splits: int,
     n_jobs: int | None,
+    max_features: int,
     fail_on: tuple[str, ...],
     quiet: bool,
 ) -> None:
@@ -100,20 +108,19 @@ def deps(
     column's score (0: unpredictable, 1: determined) and which columns explain it, the
     redundant, ID-like and near-duplicate columns, with --target the columns that alone
     predict the label (leaks), and with --compare the relationships that changed. DATA and
-    TEST are CSV or Parquet files (by suffix). Formats: json or markdown (stdout unless
-    --output is given).
+    TEST are CSV or Parquet files (by suffix). Formats: json (the default) and markdown go
+    to stdout unless --output is given; html is one self-contained page (a heatmap of
+    which columns explain which, the column table, the flagged columns, the shift table)
+    written to --output, or to advval_deps_report.html without it.
 
     \b
     Examples:
       advval deps train.csv --target label
       advval deps train.csv --compare test.csv --format markdown
+      advval deps train.csv --target label --compare test.csv -o deps.html
       advval deps train.parquet --target y --fail-on leak --format json -o deps.json
     """
-    fmt = resolve_format(fmt, output) if (fmt is not None or output is not None) else "json"
-    if fmt == "html":
-        raise UsageFailure(
-            "advval deps has no HTML report yet; use --format json or --format markdown"
-        )
+    fmt = resolve_format(fmt, output, default="json")
     if "shift" in fail_on and compare is None:
         raise UsageFailure("--fail-on shift needs a second file: pass --compare TEST")
     frame = read_table(data, "DATA")
@@ -140,7 +147,11 @@ def deps(
         X_test = other[list(X.columns)]
 
     checker = FeatureDependencyChecker(
-        n_splits=n_splits, alpha=alpha, n_jobs=n_jobs, random_state=seed
+        n_splits=n_splits,
+        alpha=alpha,
+        max_features=max_features,
+        n_jobs=n_jobs,
+        random_state=seed,
     )
     if not quiet:
         click.echo(

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import click
 
 from advval import AdversarialValidator, AdversarialWeighter, DriftFeatureDropper
-from advval.report import DriftReport, build_drift_report
+from advval.report import build_drift_report
 from advval.report._markdown import verdict_line
 
 from ._exit import ExitCode, UsageFailure, exit_codes_help
@@ -29,7 +29,6 @@ from ._options import (
 if TYPE_CHECKING:
     import pandas as pd
 
-DEFAULT_HTML_OUTPUT = Path("advval_drift_report.html")
 #: the library's defaults are the command's defaults (one source of truth)
 _DEFAULTS = AdversarialValidator().get_params()
 
@@ -71,17 +70,11 @@ def _load(
     return read_table(train, "TRAIN"), read_table(test, "TEST"), str(train), str(test)
 
 
-def _write(report: DriftReport, fmt: str, output: Path | None) -> str:
-    if output is None and fmt == "html":
-        output = DEFAULT_HTML_OUTPUT
-    return write_output(report, fmt, output)
-
-
 @click.command(epilog=exit_codes_help())
 @input_file("train")
 @input_file("test")
 @column_options
-@output_options
+@output_options("html")
 @seed_option
 @click.option(
     "--alpha",
@@ -255,7 +248,7 @@ def drift(
     if weights is not None and export_weights is not None:
         write_csv(weights_table(weights, train_keys), export_weights, "weights")
 
-    destination = _write(report, fmt, output)
+    destination = write_output(report, fmt, output)
     click.echo(f"advval: {verdict_line(report)}", err=True)
     click.echo(f"advval: {fmt} report written to {destination}", err=True)
     if report.drift and fail_on_drift:

@@ -150,8 +150,22 @@ def select_columns(
     return train, test
 
 
+def default_output(kind: str) -> Path:
+    """Where an HTML report goes without ``--output``: ``advval_<kind>_report.html``.
+
+    Examples
+    --------
+    >>> default_output("deps")
+    PosixPath('advval_deps_report.html')
+    """
+    return Path(f"advval_{kind}_report.html")
+
+
 def write_output(report: Any, fmt: str, output: Path | None) -> str:
-    """Write a rendered report to ``output`` (stdout when None or ``-``); return where.
+    """Write a rendered report to ``output`` and return where it went.
+
+    Without ``output``, an HTML page goes to :func:`default_output` (``report.kind``
+    names it) and JSON or Markdown to stdout; ``-`` is stdout for every format.
 
     Raises
     ------
@@ -160,6 +174,8 @@ def write_output(report: Any, fmt: str, output: Path | None) -> str:
     """
     from advval.report import write_report
 
+    if output is None and fmt == "html":
+        output = default_output(report.kind)
     if output is None or str(output) == "-":
         write_report(report, sys.stdout, format=fmt)
         return "stdout"

@@ -56,24 +56,26 @@ column_options = _compose(
     ),
 )
 
-#: --format, --output: where the report goes
-output_options = _compose(
-    click.option(
-        "--format",
-        "fmt",
-        type=click.Choice(FORMATS),
-        default=None,
-        help="Report format. Default: from the --output suffix (.html, .json, .md), else html.",
-    ),
-    click.option(
-        "--output",
-        "-o",
-        type=click.Path(dir_okay=False, writable=True, allow_dash=True, path_type=Path),
-        default=None,
-        help="Report file ('-' for stdout). Default: advval_<command>_report.html for html, "
-        "stdout for json and markdown.",
-    ),
-)
+def output_options(default_format: str) -> Callable[[F], F]:
+    """--format, --output: where the report goes (``default_format`` without either)."""
+    return _compose(
+        click.option(
+            "--format",
+            "fmt",
+            type=click.Choice(FORMATS),
+            default=None,
+            help="Report format. Default: from the --output suffix (.html, .json, .md), "
+            f"else {default_format}.",
+        ),
+        click.option(
+            "--output",
+            "-o",
+            type=click.Path(dir_okay=False, writable=True, allow_dash=True, path_type=Path),
+            default=None,
+            help="Report file ('-' for stdout). Default: advval_<command>_report.html for "
+            "html, stdout for json and markdown.",
+        ),
+    )
 
 seed_option = click.option(
     "--seed",
@@ -88,18 +90,18 @@ quiet_option = click.option(
 )
 
 
-def resolve_format(fmt: str | None, output: Path | None) -> str:
-    """The report format: given, else implied by the output suffix, else ``"html"``.
+def resolve_format(fmt: str | None, output: Path | None, default: str = "html") -> str:
+    """The report format: given, else implied by the output suffix, else ``default``.
 
     Examples
     --------
     >>> resolve_format(None, Path("r.md")), resolve_format("json", Path("r.html"))
     ('markdown', 'json')
-    >>> resolve_format(None, None)
-    'html'
+    >>> resolve_format(None, None), resolve_format(None, None, "json")
+    ('html', 'json')
     """
     if fmt is not None:
         return fmt
     if output is not None:
-        return SUFFIX_FORMATS.get(output.suffix.lower(), "html")
-    return "html"
+        return SUFFIX_FORMATS.get(output.suffix.lower(), default)
+    return default

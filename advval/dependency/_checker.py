@@ -244,14 +244,15 @@ class FeatureDependencyChecker(BaseEstimator):
         n_rows, n_columns = frame.shape
         if n_columns < 2:
             raise ValueError(
-                f"X has {n_columns} feature(s) but {_OWNER} predicts each column from the "
-                f"others, so it needs at least 2 columns."
+                f"X has {n_columns} feature(s) {list(frame.columns)!r} but {_OWNER} predicts "
+                f"each column from the others, so it needs at least 2 columns."
             )
         if n_columns > self.max_features:
             raise ValueError(
                 f"X has {n_columns} columns but max_features={self.max_features}: the "
                 f"checker fits one model per column ({n_columns} x {2 * self.n_splits - 2} "
-                f"fits). Select fewer columns, or raise max_features if you can afford it."
+                f"fits). Select fewer columns, or pass max_features={n_columns} (or more) "
+                f"if you can afford it."
             )
         if n_rows < 2 * self.n_splits:
             raise ValueError(
@@ -272,8 +273,9 @@ class FeatureDependencyChecker(BaseEstimator):
             frame = frame.drop(columns=empty)
         if frame.shape[1] < 2:
             raise ValueError(
-                f"X has {frame.shape[1]} column(s) left after dropping {len(empty)} entirely "
-                f"missing one(s); {_OWNER} needs at least 2 columns with values."
+                f"X has {frame.shape[1]} column(s) {list(frame.columns)!r} left after "
+                f"dropping {len(empty)} entirely missing one(s) {empty[:10]!r}; {_OWNER} "
+                f"needs at least 2 columns with values."
             )
         return frame, empty
 
@@ -491,10 +493,16 @@ def _check_y(y: Any, frame: pd.DataFrame) -> Target:
     check_consistent_length(frame, array)
     series = pd.Series(array)
     observed = series.dropna()
-    if observed.nunique() < 2:
+    if observed.empty:
         raise ValueError(
-            f"y has {observed.nunique()} distinct value(s) (one class); the leak check "
-            f"needs a target with at least two classes or values."
+            f"y has no observed value (all {len(series)} are missing); the leak check needs "
+            f"a target with at least two classes or values."
+        )
+    if observed.nunique() < 2:
+        value = observed.iloc[:1].tolist()[0]
+        raise ValueError(
+            f"y has a single distinct value ({value!r}); the leak check needs a target with "
+            f"at least two classes or values."
         )
     if _is_class_target(observed.to_numpy()):
         return class_target(series.to_numpy(dtype=object))

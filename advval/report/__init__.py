@@ -12,6 +12,7 @@ from ._dependency import (
     build_dependency_report,
     render_dependency_markdown,
 )
+from ._dependency_html import render_dependency_html
 from ._html import render_html
 from ._json import render_json
 from ._markdown import render_markdown
@@ -29,6 +30,7 @@ __all__ = [
     "RocCurve",
     "build_dependency_report",
     "build_drift_report",
+    "render_dependency_html",
     "render_dependency_markdown",
     "render_html",
     "render_json",

@@ -3,7 +3,8 @@
 A :class:`DependencyReport` holds what a fitted
 :class:`~advval.FeatureDependencyChecker` found (and optionally its
 :meth:`~advval.FeatureDependencyChecker.dependency_shift` table), already summarised:
-one row per column, no per-row payloads.
+one row per column, no per-row payloads, and at most ``MATRIX_MAX_FEATURES`` rows and
+columns of the dependency matrix.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from ._result import SCHEMA_VERSION
 MARKDOWN_TOP_DEPENDENCIES = 15
 #: names listed in one Markdown line before "and N more"
 _MAX_NAMES = 20
+#: rows (and columns) of the dependency matrix kept in a report (the heatmap's size)
+MATRIX_MAX_FEATURES = 40
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,15 @@ class FeatureDependency:
         The column alone predicts the target almost perfectly; ``None`` without a target.
     top_features : tuple of str
         Up to three columns that explain it, largest share first.
+    metric_name : {"r2", "auc", ""}
+        The out-of-fold metric behind ``score`` (``""`` when unknown).
+    metric, baseline : float
+        The model's out-of-fold metric and the naive predictor's (NaN when undefined,
+        e.g. for a constant column).
+    row_order : bool
+        The column is predicted by the row position alone (the file is sorted by it).
+    target_score : float or None
+        The column alone predicting the target; ``None`` without a target.
     """
 
     name: str
@@ -50,6 +62,11 @@ class FeatureDependency:
     leak: bool | None
     id_like: bool
     top_features: tuple[str, ...]
+    metric_name: str = ""
+    metric: float = math.nan
+    baseline: float = math.nan
+    row_order: bool = False
+    target_score: float | None = None
 
 
 @dataclass(frozen=True)
@@ -101,6 +118,20 @@ class DependencyReport:
         Whether the dependency-shift check ran.
     settings : dict
     advval_version : str
+    row_order_score : float
+        Out-of-fold score of the row position predicted from all columns.
+    row_order : tuple of str
+        Columns predicted by the row position alone.
+    dropped : tuple of str
+        Columns dropped before the check because every value was missing.
+    matrix_rows, matrix_columns : tuple of str
+        The part of the dependency matrix kept for the heatmap: rows are the (at most
+        ``MATRIX_MAX_FEATURES``) most predictable columns, highest score first; columns
+        are the (at most as many) columns that explain them most, largest total first.
+    matrix : tuple of tuple of float
+        ``matrix[i][k]``: the share of ``matrix_rows[i]``'s score attributed to
+        ``matrix_columns[k]`` (mean |TreeSHAP| share times the score; a full row sums to
+        the score).
     """
 
     n_rows: int
@@ -114,7 +145,21 @@ class DependencyReport:
     settings: dict[str, Any]
     advval_version: str
     compared: bool = False
+    row_order_score: float = math.nan
+    row_order: tuple[str, ...] = ()
+    dropped: tuple[str, ...] = ()
+    matrix_rows: tuple[str, ...] = ()
+    matrix_columns: tuple[str, ...] = ()
+    matrix: tuple[tuple[float, ...], ...] = ()
     kind: str = field(default="deps")
+
+    @property
+    def matrix_capped(self) -> bool:
+        """Whether the heatmap shows fewer rows or columns than the report has features."""
+        return (
+            0 < len(self.matrix_rows) < self.n_features
+            or 0 < len(self.matrix_columns) < self.n_features
+        )
 
     @property
     def shifted(self) -> tuple[str, ...]:
@@ -129,7 +174,9 @@ class DependencyReport:
         dict
             ``schema_version``, ``kind`` (``"deps"``), ``features`` (score order),
             ``redundant``, ``leaking`` (``null`` without a target), ``id_like``,
-            ``near_duplicates``, ``shift`` (``[]`` without a comparison) and ``settings``.
+            ``near_duplicates``, ``row_order``, ``row_order_score``, ``dropped``,
+            ``shift`` (``[]`` without a comparison) and ``settings``. The heatmap's matrix
+            is a plot and is left out (``dependency_matrix_`` has all of it).
         """
         return {
             "schema_version": SCHEMA_VERSION,
@@ -148,6 +195,11 @@ class DependencyReport:
                     "leak": f.leak,
                     "id_like": f.id_like,
                     "top_features": list(f.top_features),
+                    "metric_name": f.metric_name,
+                    "metric": f.metric,
+                    "baseline": f.baseline,
+                    "row_order": f.row_order,
+                    "target_score": f.target_score,
                 }
                 for f in self.features
             ],
@@ -155,6 +207,9 @@ class DependencyReport:
             "leaking": None if self.leaking is None else list(self.leaking),
             "id_like": list(self.id_like),
             "near_duplicates": [list(pair) for pair in self.near_duplicates],
+            "row_order": list(self.row_order),
+            "row_order_score": self.row_order_score,
+            "dropped": list(self.dropped),
             "shift": [
                 {
                     "name": s.name,
@@ -193,12 +248,28 @@ def _settings(checker: Any) -> dict[str, Any]:
     }
 
 
+def _heatmap(
+    matrix: Any, rows_by_score: list[str], limit: int
+) -> tuple[tuple[str, ...], tuple[str, ...], tuple[tuple[float, ...], ...]]:
+    """The heatmap's part of the dependency matrix: top rows by score, top explainers."""
+    if matrix is None or not rows_by_score or limit < 1:
+        return (), (), ()
+    rows = rows_by_score[:limit]
+    values = matrix.loc[rows].to_numpy(dtype=float)
+    totals = values.sum(axis=0)
+    order = sorted(range(len(matrix.columns)), key=lambda k: (-totals[k], k))[:limit]
+    columns = tuple(str(matrix.columns[k]) for k in order)
+    cells = tuple(tuple(float(values[i, k]) for k in order) for i in range(len(rows)))
+    return tuple(rows), columns, cells
+
+
 def build_dependency_report(
     checker: Any,
     shift: Any = None,
     *,
     n_rows: int | None = None,
     settings: dict[str, Any] | None = None,
+    matrix_features: int = MATRIX_MAX_FEATURES,
 ) -> DependencyReport:
     """Summarise a fitted :class:`~advval.FeatureDependencyChecker` as a report.
 
@@ -212,6 +283,9 @@ def build_dependency_report(
         Rows of the data; default: the most rows any column was observed on.
     settings : dict, optional
         Extra settings to record (merged over the checker's).
+    matrix_features : int, default=40
+        Rows and columns of the dependency matrix kept for the heatmap: the most
+        predictable columns, and the columns that explain them most.
 
     Returns
     -------
@@ -219,6 +293,7 @@ def build_dependency_report(
     """
     scores = checker.scores_
     has_target = "leak" in scores.columns
+    row_order = {str(c) for c in getattr(checker, "row_order_features_", ())}
     rows = []
     for position, (name, row) in enumerate(scores.iterrows()):
         score = _float(row["score"])
@@ -232,6 +307,11 @@ def build_dependency_report(
             leak=bool(row["leak"]) if has_target else None,
             id_like=bool(row["id_like"]),
             top_features=tuple(str(c) for c in row["top_features"]),
+            metric_name=str(row.get("metric_name", "")),
+            metric=_float(row.get("metric")),
+            baseline=_float(row.get("baseline")),
+            row_order=str(name) in row_order,
+            target_score=_float(row["target_score"]) if has_target else None,
         )
         rows.append((-(score if math.isfinite(score) else -1.0), position, feature))
     features = tuple(f for _, _, f in sorted(rows, key=lambda r: (r[0], r[1])))
@@ -252,6 +332,11 @@ def build_dependency_report(
         )
     if n_rows is None:
         n_rows = int(scores["n_rows"].max()) if len(scores) else 0
+    matrix_rows, matrix_columns, matrix = _heatmap(
+        getattr(checker, "dependency_matrix_", None),
+        [f.name for f in features],
+        matrix_features,
+    )
     return DependencyReport(
         n_rows=int(n_rows),
         n_features=len(scores),
@@ -264,6 +349,12 @@ def build_dependency_report(
         settings={**_settings(checker), **(settings or {})},
         advval_version=__version__,
         compared=shift is not None,
+        row_order_score=_float(getattr(checker, "row_order_score_", math.nan)),
+        row_order=tuple(str(c) for c in getattr(checker, "row_order_features_", ())),
+        dropped=tuple(str(c) for c in getattr(checker, "dropped_features_", ())),
+        matrix_rows=matrix_rows,
+        matrix_columns=matrix_columns,
+        matrix=matrix,
     )
 
 
@@ -273,6 +364,33 @@ def _names(names: Any, limit: int = _MAX_NAMES) -> str:
     if len(names) > limit:
         shown += f" and {len(names) - limit} more"
     return shown
+
+
+def feature_flags(feature: FeatureDependency) -> list[str]:
+    """The findings about one column, as short words.
+
+    Examples
+    --------
+    >>> f = FeatureDependency("a", "numeric", 0.97, 1e-9, True, True, False, False, ("b",))
+    >>> feature_flags(f)
+    ['redundant']
+    """
+    return [
+        flag
+        for flag, on in (
+            ("leak", bool(feature.leak)),
+            ("redundant", feature.redundant),
+            ("id-like", feature.id_like),
+            ("row-order", feature.row_order),
+        )
+        if on
+    ]
+
+
+def report_findings(report: DependencyReport) -> list[str]:
+    """The headline findings, most serious first: ``leak``, ``redundancy``, ``shift``."""
+    found = (("leak", report.leaking), ("redundancy", report.redundant), ("shift", report.shifted))
+    return [word for word, names in found if names]
 
 
 def summary_line(report: DependencyReport) -> str:
@@ -311,13 +429,7 @@ def render_dependency_markdown(report: DependencyReport) -> str:
         table of the most predictable columns, the shift table when a comparison ran,
         and the settings. Every column name is escaped.
     """
-    findings = []
-    if report.leaking:
-        findings.append("leak")
-    if report.redundant:
-        findings.append("redundancy")
-    if report.shifted:
-        findings.append("shift")
+    findings = report_findings(report)
     headline = ", ".join(findings) if findings else "no findings"
     lines = [f"## advval dependency check: {headline}", ""]
     lines.append(f"{format_count(report.n_rows)} rows · {format_count(report.n_features)} features")
@@ -334,6 +446,8 @@ def render_dependency_markdown(report: DependencyReport) -> str:
     for label, names in (
         ("Redundant (predicted by the other columns)", report.redundant),
         ("ID-like", report.id_like),
+        ("Row order (predicted by the row position alone)", report.row_order),
+        ("Dropped (all values missing)", report.dropped),
     ):
         if names:
             lines.append(f"**{label}:** {_names(names)}.")
@@ -356,18 +470,10 @@ def render_dependency_markdown(report: DependencyReport) -> str:
         lines.append("| # | feature | kind | score | adjusted p | explained by | flags |")
         lines.append("| ---: | --- | --- | ---: | ---: | --- | --- |")
         for rank, f in enumerate(top, start=1):
-            flags = [
-                flag
-                for flag, on in (
-                    ("redundant", f.redundant),
-                    ("leak", bool(f.leak)),
-                    ("id-like", f.id_like),
-                )
-                if on
-            ]
             lines.append(
                 f"| {rank} | {md_escape(f.name)} | {f.kind} | {format_fixed(f.score)} "
-                f"| {format_p(f.p_value)} | {_names(f.top_features)} | {', '.join(flags)} |"
+                f"| {format_p(f.p_value)} | {_names(f.top_features)} "
+                f"| {', '.join(feature_flags(f))} |"
             )
         lines.append("")
         lines.append(

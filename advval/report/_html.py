@@ -1,17 +1,19 @@
 """HTML rendering: one self-contained file, no network access, every data string escaped.
 
-The page is a Jinja2 template (package data ``templates/drift.html.j2``) rendered with
-``autoescape=True``; charts are inline SVG drawn by :mod:`advval.report._svg`, which escapes
-every label before the fragment is marked safe. A Content-Security-Policy forbids fetching
-anything. The size is bounded: at most ``HTML_TOP_FEATURES`` rows in the table,
-``HTML_CHART_FEATURES`` bars and ``HTML_MAX_OVERLAYS`` distribution plots, whatever the
-number of rows or columns.
+The page is a Jinja2 template (package data ``templates/drift.html.j2``, which extends the
+shared ``templates/_base.html.j2``: head, Content-Security-Policy, inline CSS) rendered with
+``autoescape=True`` by :func:`render_page`, which the dependency report uses too. Charts are
+inline SVG drawn by :mod:`advval.report._svg`, which escapes every label before the
+fragment is marked safe. The CSP forbids fetching anything. The size is bounded: at most
+``HTML_TOP_FEATURES`` rows in the table, ``HTML_CHART_FEATURES`` bars and
+``HTML_MAX_OVERLAYS`` distribution plots, whatever the number of rows or columns.
 
-jinja2 is imported inside :func:`render_html` only, so ``import advval`` stays light.
+jinja2 is imported inside :func:`render_page` only, so ``import advval`` stays light.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from . import _svg
@@ -44,14 +46,16 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
-def _clip(name: str, limit: int = HTML_MAX_NAME_CHARS) -> str:
+def clip(name: object, limit: int = HTML_MAX_NAME_CHARS) -> str:
+    """A column name cut to ``limit`` characters with an ellipsis (the page's size bound)."""
     name = str(name)
     return name if len(name) <= limit else name[: limit - 1] + "…"
 
 
-def _names(names: tuple[str, ...]) -> dict[str, Any]:
+def name_list(names: Sequence[str]) -> dict[str, Any]:
+    """``{"shown": [...], "more": n}`` for the template's ``name_list`` macro."""
     return {
-        "shown": [_clip(n) for n in names[:HTML_MAX_NAMES]],
+        "shown": [clip(n) for n in names[:HTML_MAX_NAMES]],
         "more": max(len(names) - HTML_MAX_NAMES, 0),
     }
 
@@ -91,7 +95,7 @@ def _context(report: DriftReport) -> dict[str, Any]:
         "features": [
             {
                 "rank": rank,
-                "name": _clip(f.name),
+                "name": clip(f.name),
                 "kind": f.kind,
                 "importance": format_number(f.importance),
                 "importance_std": format_number(f.importance_std),
@@ -106,13 +110,13 @@ def _context(report: DriftReport) -> dict[str, Any]:
         "n_features_listed": len(report.features),
         "overlays": [
             {
-                "name": _clip(d.name),
+                "name": clip(d.name),
                 "kind": d.kind,
                 "svg": _svg.distribution_chart(d, width=340, height=200),
             }
             for d in report.overlays[:HTML_MAX_OVERLAYS]
         ],
-        "leaks": _names(report.leaks),
+        "leaks": name_list(report.leaks),
         "remedy_summary": remedy_summary(report) if report.remedy else None,
         "remedy_has_signal": any(step.target_signal is not None for step in report.remedy),
         "remedy": [
@@ -121,12 +125,12 @@ def _context(report: DriftReport) -> dict[str, Any]:
                 "auc": format_fixed(step.auc),
                 "ci": f"[{format_fixed(step.auc_ci[0])}, {format_fixed(step.auc_ci[1])}]",
                 "drift": step.drift,
-                "dropped": _clip(step.dropped or ""),
+                "dropped": clip(step.dropped or ""),
                 "signal": "" if step.target_signal is None else format_fixed(step.target_signal),
             }
             for step in report.remedy
         ],
-        "dropped": _names(report.dropped_columns),
+        "dropped": name_list(report.dropped_columns),
         "fold_aucs": ", ".join(format_fixed(a) for a in report.fold_aucs),
         "settings": settings_items(report),
         "version": str(report.advval_version),
@@ -156,6 +160,35 @@ def render_html(report: DriftReport) -> str:
     --------
     render_json, render_markdown, write_report
     """
+    from markupsafe import Markup
+
+    context = _context(report)
+    for overlay in context["overlays"]:  # escaped by _svg, like the other charts
+        overlay["svg"] = Markup(overlay["svg"])
+    return render_page(
+        "drift.html.j2", context, svg_keys=("roc_svg", "likeness_svg", "importance_svg")
+    )
+
+
+def render_page(template: str, context: dict[str, Any], *, svg_keys: Sequence[str] = ()) -> str:
+    """Render one of the package's HTML templates with autoescaping.
+
+    Parameters
+    ----------
+    template : str
+        File name under ``advval/report/templates`` (extending ``_base.html.j2``).
+    context : dict
+        The template's variables; ``csp`` and ``version`` are required by the base page.
+        Every string is escaped on output except the ``svg_keys`` entries.
+    svg_keys : sequence of str
+        Context entries holding SVG fragments from :mod:`advval.report._svg` (or None).
+        Those escape every label themselves, so they are marked safe here, and only here.
+
+    Returns
+    -------
+    str
+        The page.
+    """
     from jinja2 import Environment, PackageLoader, StrictUndefined
     from markupsafe import Markup
 
@@ -167,11 +200,8 @@ def render_html(report: DriftReport) -> str:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    context = _context(report)
-    # The SVG fragments escape every label themselves (see _svg); mark them safe only now.
-    for key in ("roc_svg", "likeness_svg", "importance_svg"):
+    context = dict(context)
+    for key in svg_keys:
         if context[key] is not None:
             context[key] = Markup(context[key])
-    for overlay in context["overlays"]:
-        overlay["svg"] = Markup(overlay["svg"])
-    return env.get_template("drift.html.j2").render(context)
+    return env.get_template(template).render(context)

@@ -153,11 +153,17 @@ def _setting_text(value: Any) -> str:
     return str(value)
 
 
-def settings_items(report: DriftReport) -> list[tuple[str, str]]:
-    """The settings as ``(name, text)`` pairs, with alpha, min_effect and the version."""
+def settings_items(report: Any) -> list[tuple[str, str]]:
+    """The settings as ``(name, text)`` pairs, with alpha, min_effect and the version.
+
+    ``report`` is a DriftReport or a DependencyReport (anything with ``settings`` and
+    ``advval_version``); ``alpha`` and ``min_effect`` are added when it has them.
+    """
     items = {str(k): _setting_text(v) for k, v in report.settings.items()}
-    items.setdefault("alpha", format_number(report.alpha, 6))
-    items.setdefault("min_effect", format_number(report.min_effect, 6))
+    for name in ("alpha", "min_effect"):
+        value = getattr(report, name, None)
+        if value is not None:
+            items.setdefault(name, format_number(value, 6))
     items["advval version"] = str(report.advval_version)
     return list(items.items())
 

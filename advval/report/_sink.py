@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ._dependency import DependencyReport, render_dependency_markdown
+from ._dependency_html import render_dependency_html
 from ._html import render_html
 from ._json import render_json
 from ._markdown import render_markdown
@@ -19,8 +20,9 @@ RENDERERS: dict[str, Callable[[DriftReport], str]] = {
     "json": render_json,
     "markdown": render_markdown,
 }
-#: format name -> renderer of a DependencyReport (no HTML page yet)
+#: format name -> renderer of a DependencyReport
 DEPENDENCY_RENDERERS: dict[str, Callable[[DependencyReport], str]] = {
+    "html": render_dependency_html,
     "json": render_json,
     "markdown": render_dependency_markdown,
 }
@@ -32,8 +34,7 @@ def write_report(report: DriftReport | DependencyReport, sink: Any, *, format: s
     Parameters
     ----------
     report : DriftReport or DependencyReport
-        The result to write. A DependencyReport has no HTML rendering (json or
-        markdown only).
+        The result to write.
     sink : str, os.PathLike or text file object
         A path (written as UTF-8 with ``\\n`` line endings, replacing any existing file)
         or an object with a ``write(str)`` method, such as ``sys.stdout`` or
@@ -44,13 +45,13 @@ def write_report(report: DriftReport | DependencyReport, sink: Any, *, format: s
     Raises
     ------
     ValueError
-        If ``format`` is not one of the three (or is ``"html"`` for a DependencyReport).
+        If ``format`` is not one of the three.
     TypeError
         If ``sink`` is neither a path nor a text file object.
 
     See Also
     --------
-    render_json, render_markdown, render_html
+    render_json, render_markdown, render_html, render_dependency_html
     """
     if format not in RENDERERS:
         raise ValueError(
@@ -69,11 +70,6 @@ def write_report(report: DriftReport | DependencyReport, sink: Any, *, format: s
             f"write() method for 'sink'; got {type(sink).__name__}."
         )
     if isinstance(report, DependencyReport):
-        if format not in DEPENDENCY_RENDERERS:
-            raise ValueError(
-                f"A dependency report can be written as {sorted(DEPENDENCY_RENDERERS)}, "
-                f"not {format!r}."
-            )
         text = DEPENDENCY_RENDERERS[format](report)
     else:
         text = RENDERERS[format](report)

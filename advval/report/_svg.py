@@ -23,6 +23,7 @@ LEAK_COLOR = "#d97706"
 AXIS_COLOR = "#94a3b8"
 GRID_COLOR = "#e2e8f0"
 TEXT_COLOR = "#334155"
+HEAT_COLOR = "#1d4ed8"
 
 #: categories drawn in one categorical chart
 MAX_CATEGORIES = 24
@@ -388,5 +389,103 @@ def importance_chart(features: Sequence[FeatureDrift], *, width: int = 720) -> s
         f'<text x="{_c(left + pw / 2)}" y="{height - 4}" text-anchor="middle">'
         "mean |SHAP| (log-odds of test), error bar: ± std across folds</text>"
     )
+    out.append("</svg>")
+    return "\n".join(out)
+
+
+def dependency_heatmap(
+    rows: Sequence[str],
+    columns: Sequence[str],
+    values: Sequence[Sequence[float]],
+    *,
+    row_scores: Sequence[float] = (),
+) -> str:
+    """Heatmap of the dependency matrix: which columns explain which.
+
+    Parameters
+    ----------
+    rows : sequence of str
+        The predicted columns (one row each), drawn top to bottom.
+    columns : sequence of str
+        The explaining columns, drawn left to right.
+    values : sequence of sequence of float
+        ``values[i][k]`` in [0, 1]: the share of row ``i``'s dependency score attributed
+        to column ``k`` (the cell's colour intensity, on a fixed 0..1 scale). Cells below
+        0.005 are not drawn, so the size stays bounded by ``len(rows) * len(columns)``.
+    row_scores : sequence of float, optional
+        Each row's dependency score, written at the right end of the row.
+
+    Returns
+    -------
+    str
+        An ``<svg>`` element; every label is clipped and escaped, full names (up to
+        ``MAX_TOOLTIP_CHARS``) are in tooltips. The cell of a column with itself is grey.
+
+    Examples
+    --------
+    >>> svg = dependency_heatmap(["<b>", "y"], ["y", "<b>"], [[0.9, 0.0], [0.0, 0.8]])
+    >>> svg.startswith("<svg") and "&lt;b&gt;" in svg and "<b>" not in svg
+    True
+    """
+    n_rows, n_cols = len(rows), len(columns)
+    cell = max(12, min(28, 560 // max(n_cols, 1)))
+    col_chars, left, right, top = 20, 180, 52, 128
+    legend = 48
+    width = left + cell * max(n_cols, 1) + right
+    height = top + cell * max(n_rows, 1) + legend
+    bottom = top + cell * n_rows
+    out = _open(width, height, "Dependency matrix: which columns explain each column")
+    out.append(
+        f'<rect x="{left}" y="{top}" width="{cell * n_cols}" height="{cell * n_rows}" '
+        f'fill="{GRID_COLOR}" fill-opacity="0.45"/>'
+    )
+    for k, name in enumerate(columns):
+        x = left + k * cell + cell / 2 + 4
+        out.append(
+            f'<text transform="translate({_c(x)} {top - 6}) rotate(-60)">'
+            f"<title>{_esc(name)}</title>{_esc(_clip(name, col_chars))}</text>"
+        )
+    out.append(f'<text x="{left + cell * n_cols + 8}" y="{top - 6}">score</text>')
+    out.append(f'<g fill="{HEAT_COLOR}">')
+    for i, name in enumerate(rows):
+        y = top + i * cell
+        line = values[i] if i < len(values) else ()
+        for k, other in enumerate(columns):
+            x = left + k * cell
+            if other == name:
+                out.append(
+                    f'<rect x="{x}" y="{y}" width="{cell - 1}" height="{cell - 1}" '
+                    f'fill="{AXIS_COLOR}" fill-opacity="0.35"><title>itself</title></rect>'
+                )
+                continue
+            v = min(max(_finite(line[k]) if k < len(line) else 0.0, 0.0), 1.0)
+            if v < 0.005:
+                continue
+            out.append(
+                f'<rect x="{x}" y="{y}" width="{cell - 1}" height="{cell - 1}" '
+                f'fill-opacity="{max(v, 0.06):.2f}"><title>{_esc(_clip(name, 40))} from '
+                f"{_esc(_clip(other, 40))}: {v:.2f}</title></rect>"
+            )
+    out.append("</g>")
+    for i, name in enumerate(rows):
+        y = top + i * cell + cell / 2 + 4
+        out.append(
+            f'<text x="{left - 6}" y="{_c(y)}" text-anchor="end"><title>{_esc(name)}</title>'
+            f"{_esc(_clip(name))}</text>"
+        )
+        if i < len(row_scores):
+            out.append(
+                f'<text x="{left + cell * n_cols + 8}" y="{_c(y)}">'
+                f"{_finite(row_scores[i]):.2f}</text>"
+            )
+    y = bottom + 22
+    out.append(f'<text x="{left}" y="{y + 9}" text-anchor="end" dx="-6">share of score</text>')
+    for s, level in enumerate((0.0, 0.25, 0.5, 0.75, 1.0)):
+        x = left + s * 52
+        out.append(
+            f'<rect x="{x}" y="{y}" width="14" height="12" fill="{HEAT_COLOR}" '
+            f'fill-opacity="{level:.2f}" stroke="{AXIS_COLOR}" stroke-width="0.5"/>'
+        )
+        out.append(f'<text x="{x + 18}" y="{y + 10}">{level:g}</text>')
     out.append("</svg>")
     return "\n".join(out)
