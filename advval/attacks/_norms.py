@@ -78,13 +78,13 @@ def namespace(x: Any) -> ModuleType:
 
 def flat(x: Any) -> Any:
     """View ``x`` as (n_samples, n_values)."""
-    return x.reshape(x.shape[0], -1)
+    return x.reshape(x.shape[0], int(np.prod(x.shape[1:])))
 
 
 def per_sample(value: Any, like: Any) -> Any:
     """Broadcast a scalar or one value per sample against ``like`` (n, ...)."""
     xp = namespace(like)
-    if np.ndim(value) == 0 and not hasattr(value, "shape"):
+    if xp is np and np.ndim(value) == 0 and not hasattr(value, "shape"):
         return value
     if xp is np:
         arr = np.asarray(value, dtype=like.dtype)

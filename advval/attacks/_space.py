@@ -38,6 +38,7 @@ from .._frames import BOOLEAN, CATEGORICAL, DATETIME, column_kind
 from ._norms import flat, namespace, norm_of, per_sample, project_ball
 
 _TOLERANCE = 1e-7
+_HUGE = 1e150  # stands for an infinite category cost without 0 * inf = nan
 
 
 class FeatureSpace:
@@ -76,11 +77,11 @@ class FeatureSpace:
 
     Examples
     --------
-    >>> space = FeatureSpace(feature_names=["age", "income"], bounds=(0, 200),
+    >>> space = FeatureSpace(feature_names=["age", "income"], bounds={"income": (0, 5200)},
     ...                      scale=[10.0, 1000.0], immutable=["age"], integer=["age"])
     >>> domain = space.bind(np.array([[30.0, 5000.0]]))
     >>> domain.finalize(np.array([[35.0, 9000.0]]), np.array([[30.0, 5000.0]]), 0.5, "inf")
-    array([[ 30., 200.]])
+    array([[  30., 5200.]])
     """
 
     def __init__(
@@ -503,9 +504,9 @@ class Domain:
         xp = namespace(x)
         c = self._consts(x)
         use = c["plain"] & ~xp.isnan(x0)
-        delta = xp.where(use, (x - x0) / c["scale"], x0 * 0)
+        delta = xp.where(use, (x - x0) / c["scale"], xp.zeros_like(x0))
         changes = self._category_changes(x, x0)
-        cost = self.categorical_distance
+        cost = min(self.categorical_distance, _HUGE)
         if norm == "inf":
             jumps = xp.where(changes > 0, changes * 0 + cost, changes * 0)
             return xp.maximum(norm_of(delta, "inf"), jumps)
@@ -541,7 +542,7 @@ class Domain:
         """Undo label-coded changes the budget cannot pay for; project the rest."""
         xp = namespace(x)
         c = self._consts(x)
-        cost = self.categorical_distance
+        cost = min(self.categorical_distance, _HUGE)
         changes = ((x != x0) & c["coded"]).sum(1) * 1.0
         radius = per_sample(eps, changes) if np.ndim(eps) else changes * 0 + eps
         if norm == "inf":
@@ -561,7 +562,7 @@ class Domain:
             left = xp.sqrt(xp.maximum(radius * radius - used, used * 0))
         else:
             left = xp.maximum(radius - used, used * 0)
-        delta = xp.where(c["coded"] | xp.isnan(x0), x0 * 0, (x - x0) / c["scale"])
+        delta = xp.where(c["coded"] | xp.isnan(x0), xp.zeros_like(x0), (x - x0) / c["scale"])
         if norm == "0" and self.groups:
             projected = self._ungroup_l0(project_ball(self._group_l0(delta), left, norm), delta)
         else:
@@ -636,8 +637,9 @@ class Domain:
         """
         if isinstance(like, pd.DataFrame):
             columns = {}
+            dtypes = list(like.dtypes)
             for j, name in enumerate(like.columns):
-                dtype = like.dtypes.iloc[j]
+                dtype = dtypes[j]
                 if j in self.categories:
                     table = np.asarray(self.categories[j] + [None], dtype=object)
                     codes = np.where(np.isnan(Z[:, j]), -1, Z[:, j]).astype(int)
