@@ -6,12 +6,15 @@ import importlib
 
 from sklearn.base import BaseEstimator
 
+#: packages whose public estimators are listed (none of them imports torch)
+_PACKAGES = ("advval", "advval.attacks.evaluate")
+
 
 def all_estimators() -> list[tuple[str, type[BaseEstimator]]]:
     """Public scikit-learn estimators exported by ``advval``, sorted by name.
 
-    Only the core namespace is searched (optional subpackages such as ``advval.attacks``
-    import torch and are listed when they exist and their extra is installed).
+    The core namespace and the NumPy-only estimators of ``advval.attacks`` are searched
+    (subpackages that need torch are listed when they exist and their extra is installed).
 
     Returns
     -------
@@ -23,10 +26,12 @@ def all_estimators() -> list[tuple[str, type[BaseEstimator]]]:
     >>> "AdversarialValidator" in names
     True
     """
-    package = importlib.import_module("advval")
     found = []
-    for name in sorted(package.__all__):
-        obj = getattr(package, name)
-        if isinstance(obj, type) and issubclass(obj, BaseEstimator):
-            found.append((name, obj))
-    return found
+    for module_name in _PACKAGES:
+        package = importlib.import_module(module_name)
+        for name in sorted(package.__all__):
+            obj = getattr(package, name)
+            # attacks are estimators only in form: their verb is generate, not fit
+            if isinstance(obj, type) and issubclass(obj, BaseEstimator) and hasattr(obj, "fit"):
+                found.append((name, obj))
+    return sorted(found)

@@ -12,15 +12,25 @@ import inspect
 
 import numpy as np
 import pytest
+from sklearn.linear_model import LogisticRegression
 from sklearn.utils import estimator_checks
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from advval import AdversarialValidator
 from advval._discovery import all_estimators
+from advval.attacks import SquareAttack
 
 CHECK_VALIDATOR = AdversarialValidator(n_splits=3, n_jobs=1)
 #: settings that keep the checks fast without changing what they test
 FAST_PARAMS = {"SubstitutionImputer": {"max_iter": 2}}
+
+
+#: meta-estimators: their required constructor arguments
+CONSTRUCTOR_ARGS = {
+    "AdversarialTrainingClassifier": lambda: (
+        LogisticRegression(), SquareAttack(None, eps=0.1, steps=5)
+    ),
+}
 
 
 def _x_test(width):
@@ -38,7 +48,8 @@ def _instance(cls, width=3):
     params = {"random_state": 0, **FAST_PARAMS.get(cls.__name__, {})}
     if "n_jobs" in inspect.signature(cls).parameters:
         params["n_jobs"] = 1
-    return cls(**params)
+    args = CONSTRUCTOR_ARGS.get(cls.__name__, tuple)()
+    return cls(*args, **params)
 
 
 def _expected_failures(estimator):
@@ -98,6 +109,7 @@ def test_discovery_finds_every_public_estimator():
         "FeatureDependencyChecker",
         "RedundantFeatureDropper",
         "SubstitutionImputer",
+        "AdversarialTrainingClassifier",
     } <= names
 
 

@@ -1,0 +1,327 @@
+"""Shared pieces of the evaluation tools: running one attack honestly and checking it.
+
+Every evaluation (:func:`~advval.attacks.robustness_report`, the robust scorer, adversarial
+training) runs attacks the same way: the attack is cloned (the user's object is never
+fitted or changed), given the evaluation's feature space and a seed, run on the correctly
+classified rows only, and each claimed success is re-checked by predicting the returned
+rows with the model itself.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import clone
+
+from .._base import Attack, _numpy
+from .._norms import canonical_norm
+from .._oracle import QueryOracle, label_indices
+from .._space import Box, FeatureSpace, is_tensor
+
+#: largest seed handed to an attack (NumPy's RandomState accepts [0, 2**32))
+_MAX_SEED = 2**31 - 1
+#: norms below this are "no perturbation at all" (the zero-gradient flag)
+ZERO_NORM = 1e-12
+
+
+class ModelView:
+    """Uncounted predictions of any attackable model on user inputs, as class indices.
+
+    It uses the attacks' own model access (:class:`~advval.attacks._oracle.QueryOracle`),
+    so every kind of model an attack accepts (scikit-learn estimators and Pipelines,
+    LightGBM Boosters, torch modules, callables) is evaluated the same way.
+    """
+
+    def __init__(self, model: Any, like: Any) -> None:
+        self.oracle = QueryOracle(model, Box().bind(like), like, n_samples=1)
+        self.classes_ = self.oracle.classes_
+
+    def _input(self, X: Any) -> Any:
+        if self.oracle.kind == "torch" or is_tensor(X):
+            return np.asarray(_numpy(X), dtype=np.float64)
+        return X
+
+    def outputs(self, X: Any) -> np.ndarray:
+        """Class scores (or the predicted indices, for label-only models) of ``X``."""
+        data = self._input(X)
+        rows = np.zeros(n_samples(X), dtype=np.int64)
+        if not self.oracle.has_scores:
+            return self.oracle.labels(data, rows).astype(np.float64)
+        scores = self.oracle.scores(data, rows)
+        if len(self.classes_) == 0:  # a torch module: the classes are its outputs
+            self.classes_ = self.oracle.classes_ = np.arange(scores.shape[1])
+        return scores
+
+    def labels(self, X: Any) -> np.ndarray:
+        """Predicted class indices of ``X``."""
+        return labels_of(self.outputs(X))
+
+    def indices(self, y: Any) -> np.ndarray:
+        """True labels as positions in the model's classes."""
+        return label_indices(_numpy(y) if is_tensor(y) else np.asarray(y), self.classes_)
+
+
+def labels_of(outputs: np.ndarray) -> np.ndarray:
+    """Class indices from :meth:`ModelView.outputs` (scores or indices)."""
+    return outputs.astype(np.int64) if outputs.ndim == 1 else outputs.argmax(1)
+
+
+@dataclass
+class Run:
+    """One attack run on the correctly classified rows (internal, per-sample arrays).
+
+    ``rows`` index the evaluated data; ``success`` is what the attack claims, ``fooled``
+    what the model says on the returned rows (the number the evaluation reports).
+    """
+
+    attack: Attack
+    rows: np.ndarray
+    success: np.ndarray
+    fooled: np.ndarray
+    norms: np.ndarray
+    queries: np.ndarray
+    seconds: float
+    changed: np.ndarray | None
+
+
+def n_samples(X: Any) -> int:
+    """Number of rows (first axis) of a DataFrame, array, tensor or sequence."""
+    if hasattr(X, "shape") and len(X.shape):
+        return int(X.shape[0])
+    return len(X)
+
+
+def take(X: Any, rows: np.ndarray) -> Any:
+    """The rows ``rows`` of a DataFrame, Series, array or tensor (a copy)."""
+    if isinstance(X, (pd.DataFrame, pd.Series)):
+        return X.iloc[rows]
+    if is_tensor(X):
+        import torch
+
+        return X[torch.as_tensor(rows, dtype=torch.long, device=X.device)]
+    return np.asarray(X)[rows]
+
+
+def check_attacks(attacks: Any, *, owner: str) -> list[Attack]:
+    """A non-empty list of untargeted :class:`Attack` instances, or a clear error."""
+    if isinstance(attacks, Attack):
+        attacks = [attacks]
+    if (
+        not isinstance(attacks, Sequence)
+        or isinstance(attacks, str)
+        or not attacks
+        or not all(isinstance(a, Attack) for a in attacks)
+    ):
+        raise ValueError(
+            f"The 'attacks' parameter of {owner} must be a non-empty list of Attack "
+            f"instances. Got {attacks!r} instead."
+        )
+    for attack in attacks:
+        if attack.targeted:
+            raise ValueError(
+                f"{owner} measures untargeted robustness, but {type(attack).__name__} has "
+                "targeted=True. Use targeted=False."
+            )
+    return list(attacks)
+
+
+def default_space(X: Any, feature_space: Any) -> Any:
+    """The evaluation's feature space: the given one, else one built from all of ``X``.
+
+    Building it from all rows (not only the correctly classified ones each attack sees)
+    keeps ``eps`` in the same units for every attack and every ``eps`` of a sweep. Inputs
+    that are not tables (images) keep ``None``: their attacks use ``bounds``.
+    """
+    if feature_space is not None:
+        return feature_space
+    ndim = X.ndim if hasattr(X, "ndim") else np.ndim(X)
+    if ndim != 2:
+        return None
+    return FeatureSpace.from_frame(_numpy(X) if is_tensor(X) else X)
+
+
+def prepare(
+    attack: Attack,
+    *,
+    model: Any = None,
+    feature_space: Any = None,
+    seed: int | None = None,
+    eps: Any = "keep",
+) -> Attack:
+    """A clone of ``attack`` set up for an evaluation; ``attack`` itself is unchanged.
+
+    The clone gets ``model`` (when given), ``feature_space`` when it has neither a space
+    nor ``bounds`` of its own, ``seed`` when it has no ``random_state`` of its own, and
+    ``eps`` when one is given.
+    """
+    attack = clone(attack)
+    params: dict[str, Any] = {}
+    if model is not None:
+        params["model"] = model
+    if feature_space is not None and attack.feature_space is None and attack.bounds is None:
+        params["feature_space"] = feature_space
+    if seed is not None and attack.random_state is None:
+        params["random_state"] = seed
+    if eps != "keep":
+        params["eps"] = eps
+    return attack.set_params(**params)
+
+
+def draw_seed(rng: np.random.RandomState | None) -> int | None:
+    """A seed for one attack from the evaluation's generator (``None`` without one)."""
+    return None if rng is None else int(rng.randint(_MAX_SEED))
+
+
+def run_attack(
+    attack: Attack, view: ModelView, X: Any, y: Any, correct: np.ndarray, *, changes: bool
+) -> Run:
+    """Attack the correctly classified rows of ``X`` and re-check every result.
+
+    Parameters
+    ----------
+    attack : Attack
+        A prepared clone (it is fitted: ``success_`` and friends are set on it).
+    view : ModelView
+        The attacked model.
+    X, y : the evaluated data and its true labels (the model's label space).
+    correct : bool array
+        Which rows the model classifies correctly; only those are attacked.
+    changes : bool
+        Also compute which columns each row changed (tables only).
+    """
+    rows = np.flatnonzero(correct)
+    if rows.size == 0:
+        empty = np.zeros(0)
+        return Run(attack, rows, empty.astype(bool), empty.astype(bool), empty,
+                   empty.astype(np.int64), 0.0, None)
+    X_rows = take(X, rows)
+    y_rows = take(_numpy(y) if is_tensor(y) else np.asarray(y), rows)
+    start = time.perf_counter()
+    X_adv = attack.generate(X_rows, y_rows)
+    seconds = time.perf_counter() - start
+    fooled = view.labels(X_adv) != view.indices(y_rows)
+    changed = changed_columns(X_rows, X_adv) if changes else None
+    return Run(
+        attack=attack,
+        rows=rows,
+        success=np.asarray(attack.success_, dtype=bool),
+        fooled=fooled,
+        norms=np.asarray(attack.norms_, dtype=np.float64),
+        queries=np.asarray(attack.queries_, dtype=np.int64),
+        seconds=seconds,
+        changed=changed,
+    )
+
+
+def changed_columns(X: Any, X_adv: Any) -> np.ndarray | None:
+    """Bool matrix (n, n_features): which cells differ (NaN equals NaN); None if not 2-D."""
+    if isinstance(X, pd.DataFrame):
+        columns = [
+            _differs(X.iloc[:, j].to_numpy(), X_adv.iloc[:, j].to_numpy())
+            for j in range(X.shape[1])
+        ]
+        return np.column_stack(columns) if columns else np.zeros((len(X), 0), dtype=bool)
+    a, b = _numpy(X), _numpy(X_adv)
+    if a.ndim != 2:
+        return None
+    return _differs(a, b)
+
+
+def _differs(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    same = np.asarray(a == b, dtype=bool) | (np.asarray(pd.isna(a)) & np.asarray(pd.isna(b)))
+    return ~same
+
+
+def feature_names(X: Any) -> tuple[str, ...]:
+    """Column names of a table (positions as strings for arrays); empty for images."""
+    if isinstance(X, pd.DataFrame):
+        return tuple(str(c) for c in X.columns)
+    ndim = X.ndim if hasattr(X, "ndim") else np.ndim(X)
+    return tuple(str(j) for j in range(int(X.shape[1]))) if ndim == 2 else ()
+
+
+def norm_name(attack: Attack) -> str:
+    """The attack's norm as ``"inf"``, ``"2"`` or ``"0"``."""
+    return canonical_norm(attack.norm, owner=type(attack).__name__)
+
+
+def white_box(attack: Attack) -> bool | None:
+    """Whether the attack reads the model's internals (gradients, tree structure).
+
+    A class attribute ``white_box`` decides when present; otherwise the package the
+    attack lives in (``gradient`` and ``trees`` are white-box, ``blackbox`` and
+    ``transfer`` are not). ``None``: unknown.
+    """
+    own = getattr(type(attack), "white_box", None)
+    if isinstance(own, bool):
+        return own
+    module = type(attack).__module__
+    if ".attacks.gradient" in module or ".attacks.trees" in module:
+        return True
+    if ".attacks.blackbox" in module or ".attacks.transfer" in module:
+        return False
+    return None
+
+
+def json_safe(value: Any) -> Any:
+    """A JSON-ready, deterministic version of a parameter value.
+
+    Examples
+    --------
+    >>> json_safe({"eps": np.float64(0.5), "norm": np.inf, "steps": (1, 2), "space": None})
+    {'eps': 0.5, 'norm': 'inf', 'steps': [1, 2], 'space': None}
+    """
+    if value is None or isinstance(value, (str, bool)):
+        return value
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        number = float(value)
+        return number if math.isfinite(number) else str(number)
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    if isinstance(value, (np.random.RandomState, np.random.Generator)):
+        return type(value).__name__
+    text = repr(value)
+    return type(value).__name__ if " at 0x" in text else text
+
+
+def attack_settings(attack: Attack) -> dict[str, Any]:
+    """The attack's parameters without the model, JSON-safe."""
+    params = attack.get_params(deep=False)
+    params.pop("model", None)
+    return {key: json_safe(value) for key, value in sorted(params.items())}
+
+
+def numbered(names: Sequence[str]) -> list[str]:
+    """Names made unique by numbering repeats (two PGD attacks: ``PGD``, ``PGD#2``).
+
+    Examples
+    --------
+    >>> numbered(["PGD", "FGSM", "PGD"])
+    ['PGD', 'FGSM', 'PGD#2']
+    """
+    seen: dict[str, int] = {}
+    out = []
+    for name in names:
+        seen[name] = seen.get(name, 0) + 1
+        out.append(name if seen[name] == 1 else f"{name}#{seen[name]}")
+    return out
+
+
+def robust_mask(run: Run, correct: np.ndarray) -> np.ndarray:
+    """Per evaluated sample: classified correctly and not fooled by ``run``."""
+    robust = np.asarray(correct, dtype=bool).copy()
+    robust[run.rows[run.fooled]] = False
+    return robust
