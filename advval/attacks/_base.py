@@ -38,7 +38,9 @@ class Attack(BaseEstimator):
 
     ``norms``         the norms the algorithm supports;
     ``minimum_norm``  ``eps=None`` means "find the smallest perturbation";
-    ``needs_scores``  the model must expose class probabilities.
+    ``needs_scores``  the model must expose class probabilities;
+    ``white_box``     the attack reads the model's internals (gradients, tree structure),
+                      as opposed to querying it; robustness reports compare the two kinds.
 
     and implement ``_generate(z0, labels, domain, oracle, rng) -> z``: ``z0`` is the
     encoded input (float64 array, or a tensor for the gradient attacks), ``labels`` the
@@ -49,6 +51,7 @@ class Attack(BaseEstimator):
     norms: ClassVar[tuple[str, ...]] = ("inf", "2")
     minimum_norm: ClassVar[bool] = False
     needs_scores: ClassVar[bool] = True
+    white_box: ClassVar[bool] = False
 
     # parameters every subclass has (set by its __init__)
     model: Any
@@ -89,9 +92,7 @@ class Attack(BaseEstimator):
         n_samples = _n_samples(X)
         if n_samples == 0:
             raise ValueError(f"{name}.generate got 0 samples; at least 1 is required.")
-        domain = domain_for(
-            X, feature_space=self.feature_space, bounds=self.bounds, raw=self._raw_domain()
-        )
+        domain = self._domain(X)
         z0 = self._to_internal(X, domain)
         oracle = self._make_oracle(domain, X, n_samples)
         if self.needs_scores and not oracle.has_scores:
@@ -118,6 +119,11 @@ class Attack(BaseEstimator):
 
     def _raw_domain(self) -> bool:
         return False
+
+    def _domain(self, X: Any) -> Any:
+        return domain_for(
+            X, feature_space=self.feature_space, bounds=self.bounds, raw=self._raw_domain()
+        )
 
     def _to_internal(self, X: Any, domain: Any) -> Any:
         return np.array(_numpy(domain.encode(X)), dtype=np.float64)

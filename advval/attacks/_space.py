@@ -380,6 +380,39 @@ class Box:
         return BoxDomain(float(self.lower), float(self.upper))
 
 
+class Projector:
+    """Projection onto a fixed eps-ball intersected with a fixed per-value box.
+
+    Built by ``domain.projector(x0, eps, norm)`` for the inner loops of iterative attacks:
+    under L-inf the ball is folded into the box, so a call is one clamp; under L2 it is a
+    ball projection followed by the clamp (the box contains ``x0``, so clamping only
+    shortens the step and the result stays in the ball).
+    """
+
+    def __init__(
+        self, x0: Any, low: Any, high: Any, *, scale: Any, eps: Any, norm: str,
+        first: tuple[Any, Any] | None = None,
+    ) -> None:
+        xp = namespace(x0)
+        self.x0, self.scale, self.eps, self.norm, self.first = x0, scale, eps, norm, first
+        if eps is not None and norm == "inf":
+            radius = per_sample(eps, x0) * scale
+            low = xp.maximum(low, x0 - radius)
+            high = xp.minimum(high, x0 + radius)
+        nan = xp.isnan(x0)
+        self.low = xp.where(nan, x0, low)
+        self.high = xp.where(nan, x0, high)
+
+    def __call__(self, x: Any) -> Any:
+        xp = namespace(x)
+        if self.eps is not None and self.norm == "2":
+            if self.first is not None:
+                x = xp.minimum(xp.maximum(x, self.first[0]), self.first[1])
+            delta = xp.where(xp.isnan(self.x0), xp.zeros_like(x), (x - self.x0) / self.scale)
+            x = self.x0 + project_ball(delta, self.eps, "2") * self.scale
+        return xp.minimum(xp.maximum(x, self.low), self.high)
+
+
 @dataclass
 class BoxDomain:
     """A bound :class:`Box`: projections for inputs of any shape."""
@@ -401,6 +434,13 @@ class BoxDomain:
         return x
 
     finalize = project
+
+    def projector(self, x0: Any, eps: Any, norm: str) -> Projector:
+        """:meth:`project` for a fixed ``x0``, ``eps`` and ``norm``, precomputed."""
+        xp = namespace(x0)
+        low = xp.zeros_like(x0) + self.lower
+        high = xp.zeros_like(x0) + self.upper
+        return Projector(x0, low, high, scale=1.0, eps=eps, norm=norm)
 
     def distance(self, x: Any, x0: Any, norm: str) -> Any:
         """Per-sample perturbation size."""
@@ -537,6 +577,29 @@ class Domain:
         lower = xp.minimum(c["lower"], x0)
         upper = xp.maximum(c["upper"], x0)
         return xp.where(xp.isnan(x0), x0, xp.minimum(xp.maximum(x, lower), upper))
+
+    def projector(self, x0: Any, eps: Any, norm: str) -> Projector | Any:
+        """:meth:`project` for a fixed ``x0``, ``eps`` and ``norm``, precomputed.
+
+        Immutable columns, missing values, monotone directions and the bounds are folded
+        into one box per value, so a step of an iterative attack costs one clamp (plus a
+        ball projection under L2). Where label-coded categories may change (not a raw
+        domain) or under L0, the full :meth:`project` is used.
+        """
+        if norm == "0" or (self.categories and not self.raw):
+            return lambda x: self.project(x, x0, eps, norm)
+        xp = namespace(x0)
+        c = self._consts(x0)
+        nan = xp.isnan(x0)
+        frozen = ~c["mutable"] | nan | c["coded"]
+        # what project() applies before the ball: frozen values, monotone directions
+        first_low = xp.where(frozen | c["up"], x0, xp.zeros_like(x0) - np.inf)
+        first_high = xp.where(frozen | c["down"], x0, xp.zeros_like(x0) + np.inf)
+        low = xp.maximum(xp.minimum(c["lower"], x0), first_low)
+        high = xp.minimum(xp.maximum(c["upper"], x0), first_high)
+        return Projector(
+            x0, low, high, scale=c["scale"], eps=eps, norm=norm, first=(first_low, first_high)
+        )
 
     def _project_budget(self, x: Any, x0: Any, eps: Any, norm: str) -> Any:
         """Undo label-coded changes the budget cannot pay for; project the rest."""

@@ -278,3 +278,30 @@ def test_repr_is_short():
     space = FeatureSpace.from_frame(mixed_frame())
     assert repr(space).startswith("FeatureSpace(feature_names=")
     assert len(repr(space)) < 600
+
+
+@pytest.mark.parametrize("norm", ["inf", "2"])
+@pytest.mark.parametrize("kind", ["numpy", "torch"])
+def test_projector_equals_project(norm, kind):
+    frame = mixed_frame(15, 3).drop(columns=["city", "member", "job"])
+    frame.loc[frame.index[2], "debt"] = np.nan
+    domain = mixed_space(frame).bind(frame, raw=True)
+    z0 = domain.encode(frame)
+    rng = np.random.default_rng(1)
+    candidate = z0 + rng.normal(0, 2.0, z0.shape) * domain.scale
+    eps = np.linspace(0.1, 2.0, len(z0))
+    if kind == "torch":
+        z0, candidate = torch.tensor(z0), torch.tensor(candidate)
+    expected = np.asarray(domain.project(candidate, z0, eps, norm))
+    got = np.asarray(domain.projector(z0, eps, norm)(candidate))
+    np.testing.assert_allclose(got, expected, atol=1e-12)
+    box = Box(0.0, 1.0).bind(z0)
+    middle = np.full(tuple(candidate.shape), 0.5)
+    candidate = np.tile(np.linspace(-1, 2, candidate.shape[1]), (candidate.shape[0], 1))
+    if kind == "torch":
+        middle, candidate = torch.tensor(middle), torch.tensor(candidate)
+    np.testing.assert_allclose(
+        np.asarray(box.projector(middle, 0.2, norm)(candidate)),
+        np.asarray(box.project(candidate, middle, 0.2, norm)),
+        atol=1e-12,
+    )

@@ -1,0 +1,349 @@
+"""advval's tabular attacks against torchattacks and ART, same models, same points, one run.
+
+Part 1, gradient attacks on an MLP (breast_cancer scaled to [0, 1], because torchattacks
+clips to [0, 1]): robust accuracy of FGSM and PGD at equal eps, steps and step size, and
+the time of each attack against the bare cost of the same number of forward+backward
+passes of the same batch, measured in the same run.
+
+Part 2, LightGBM (100 trees) and a random forest (100 trees) on breast_cancer, attacked in
+raw feature space: success rate within eps (L-inf, in training standard deviations),
+median perturbation of the successes and model rows queried per point, for advval's
+TreeAttack, HopSkipJump, NES, Square and Genetic attacks and ART's HopSkipJump, Boundary
+and ZOO attacks through its generic black-box wrapper (ART's LightGBM wrapper rejects
+``LGBMClassifier``). Every model call of every method is counted by the same wrapper.
+
+The peers are not dependencies. Their environment::
+
+    python -m venv .bench --system-site-packages      # or a fresh venv with advval[torch]
+    .bench/bin/pip install --no-deps torchattacks adversarial-robustness-toolbox
+    .bench/bin/python benchmarks/bench_tabular_attacks.py [--quick]
+
+(``--no-deps`` because torchattacks declares torchvision, which would pull a CUDA build of
+torch; neither peer needs it for tabular data.) Without the peers, only advval's rows
+are printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import time
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+warnings.filterwarnings("ignore")
+
+
+def have(name: str) -> bool:
+    return importlib.util.find_spec(name) is not None
+
+
+def best_time(function: Callable[[], Any], repeats: int) -> tuple[float, Any]:
+    """Minimum wall time over ``repeats`` runs (noisy machines) and the last result."""
+    times, result = [], None
+    for _ in range(repeats):
+        start = time.perf_counter()
+        result = function()
+        times.append(time.perf_counter() - start)
+    return min(times), result
+
+
+# -- part 1: gradient attacks on an MLP ---------------------------------------------------
+
+
+def mlp_setup(seed: int = 0) -> tuple[Any, Any, Any]:
+    import torch
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.model_selection import train_test_split
+    from sklearn.preprocessing import MinMaxScaler
+
+    X, y = load_breast_cancer(return_X_y=True)
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, test_size=0.3, random_state=seed, stratify=y
+    )
+    scaler = MinMaxScaler().fit(X_train)
+    X_train = scaler.transform(X_train)
+    X_test = np.clip(scaler.transform(X_test), 0.0, 1.0)
+    torch.manual_seed(seed)  # model initialisation of this script only
+    model = torch.nn.Sequential(
+        torch.nn.Linear(30, 64), torch.nn.ReLU(), torch.nn.Linear(64, 64), torch.nn.ReLU(),
+        torch.nn.Linear(64, 2),
+    )
+    xt = torch.tensor(X_train, dtype=torch.float32)
+    yt = torch.tensor(y_train)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
+    for _ in range(300):
+        optimizer.zero_grad()
+        torch.nn.functional.cross_entropy(model(xt), yt).backward()
+        optimizer.step()
+    model.eval()
+    for p in model.parameters():
+        p.requires_grad_(False)
+    x = torch.tensor(X_test, dtype=torch.float32)
+    labels = torch.tensor(y_test)
+    with torch.no_grad():
+        correct = model(x).argmax(1) == labels
+    return model, x[correct], labels[correct]
+
+
+def bare_cost(model: Any, x: Any, y: Any, passes: int) -> Callable[[], None]:
+    """``passes`` forward + cross-entropy + input-gradient passes: the floor of PGD."""
+    import torch
+
+    def run() -> None:
+        z = x.clone()
+        for _ in range(passes):
+            z.requires_grad_(True)
+            loss = torch.nn.functional.cross_entropy(model(z), y)
+            (grad,) = torch.autograd.grad(loss, z)
+            z = z.detach() + 0.0 * grad
+
+    return run
+
+
+def robust_accuracy(model: Any, adv: Any, y: Any) -> float:
+    import torch
+
+    with torch.no_grad():
+        return float((model(adv).argmax(1) == y).float().mean())
+
+
+def part_gradient(quick: bool) -> None:
+    import torch
+
+    from advval.attacks import FGSM, PGD
+
+    torch.set_num_threads(1)
+    model, x, y = mlp_setup()
+    eps = 0.05
+    repeats = 3
+    print(f"\n## Gradient attacks: MLP on breast_cancer in [0, 1], {len(x)} correctly "
+          f"classified test points, L-inf eps={eps}")
+    rows = []
+    for steps in (10,) if quick else (10, 50):
+        alpha = 2.5 * eps / steps
+        ours = PGD(model, eps=eps, steps=steps, step_size=2.5 / steps, bounds=(0.0, 1.0),
+                   random_state=0)
+        t, adv = best_time(lambda a=ours: a.generate(x, y), repeats)
+        rows.append((f"advval PGD-{steps}", robust_accuracy(model, adv, y), t))
+        if have("torchattacks"):
+            import torchattacks
+
+            peer = torchattacks.PGD(model, eps=eps, alpha=alpha, steps=steps, random_start=True)
+            t, adv = best_time(lambda p=peer: p(x, y), repeats)
+            rows.append((f"torchattacks PGD-{steps}", robust_accuracy(model, adv, y), t))
+        if have("art"):
+            from art.attacks.evasion import ProjectedGradientDescent
+            from art.estimators.classification import PyTorchClassifier
+
+            clf = PyTorchClassifier(model, loss=torch.nn.CrossEntropyLoss(), input_shape=(30,),
+                                    nb_classes=2, clip_values=(0.0, 1.0))
+            peer = ProjectedGradientDescent(clf, norm=np.inf, eps=eps, eps_step=alpha,
+                                            max_iter=steps, num_random_init=1,
+                                            batch_size=len(x), verbose=False)
+            t, adv = best_time(lambda p=peer: p.generate(x.numpy(), y=y.numpy()), repeats)
+            rows.append((f"ART PGD-{steps}", robust_accuracy(model, torch.tensor(adv), y), t))
+    ours = FGSM(model, eps=eps, bounds=(0.0, 1.0))
+    t, adv = best_time(lambda: ours.generate(x, y), repeats)
+    rows.append(("advval FGSM", robust_accuracy(model, adv, y), t))
+    if have("torchattacks"):
+        import torchattacks
+
+        peer = torchattacks.FGSM(model, eps=eps)
+        t, adv = best_time(lambda: peer(x, y), repeats)
+        rows.append(("torchattacks FGSM", robust_accuracy(model, adv, y), t))
+    print(f"{'method':<22} {'robust acc':>10} {'seconds':>9}")
+    for name, acc, seconds in rows:
+        print(f"{name:<22} {acc:>10.3f} {seconds:>9.4f}")
+
+    print("\n## PGD cost per step vs the bare forward+backward cost (same batch, same run)")
+    print(f"{'batch':>6} {'steps':>5} {'advval s':>9} {'bare s':>8} {'ratio':>6}"
+          + ("  torchattacks ratio" if have("torchattacks") else ""))
+    generator = torch.Generator().manual_seed(0)
+    for batch in (len(x), 4096) if quick else (len(x), 4096, 32768):
+        idx = torch.randint(0, len(x), (batch,), generator=generator)
+        xb = (x[idx] + 0.01 * torch.randn(batch, 30, generator=generator)).clamp(0, 1)
+        yb = y[idx]
+        steps = 20
+        ours = PGD(model, eps=eps, steps=steps, bounds=(0.0, 1.0), random_state=0)
+        t_ours, _ = best_time(lambda a=ours, xb=xb, yb=yb: a.generate(xb, yb), repeats)
+        # advval's PGD makes steps + 1 forward passes (the last iterate is scored) and
+        # the base class one more to verify success: count them in the floor
+        t_bare, _ = best_time(bare_cost(model, xb, yb, steps + 1), repeats)
+        line = f"{batch:>6} {steps:>5} {t_ours:>9.4f} {t_bare:>8.4f} {t_ours / t_bare:>6.2f}"
+        if have("torchattacks"):
+            import torchattacks
+
+            peer = torchattacks.PGD(model, eps=eps, alpha=2.5 * eps / steps, steps=steps)
+            t_peer, _ = best_time(lambda p=peer, xb=xb, yb=yb: p(xb, yb), repeats)
+            line += f"  {t_peer / t_bare:>6.2f}"
+        print(line)
+
+
+# -- part 2: trees --------------------------------------------------------------------
+
+
+class Counted:
+    """A predict_proba that counts the rows it is asked about."""
+
+    def __init__(self, model: Any) -> None:
+        self.model = model
+        self.rows = 0
+
+    def __call__(self, X: np.ndarray) -> np.ndarray:
+        X = np.asarray(X, dtype=np.float64)
+        self.rows += len(X)
+        return self.model.predict_proba(X)
+
+
+class CountedModel:
+    """The model with a counting predict_proba, for advval's attacks (classes_ kept)."""
+
+    def __init__(self, model: Any) -> None:
+        self.counter = Counted(model)
+        self.classes_ = model.classes_
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        return self.counter(X)
+
+    def predict(self, X: Any) -> np.ndarray:
+        return self.classes_[self.counter(X).argmax(1)]
+
+
+def tree_models(seed: int = 0) -> tuple[dict[str, Any], np.ndarray, np.ndarray, np.ndarray]:
+    import lightgbm as lgb
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.model_selection import train_test_split
+
+    X, y = load_breast_cancer(return_X_y=True)
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, test_size=0.3, random_state=seed, stratify=y
+    )
+    models = {
+        "LightGBM-100": lgb.LGBMClassifier(n_estimators=100, verbose=-1, n_jobs=1,
+                                           random_state=seed).fit(X_train, y_train),
+        "RandomForest-100": RandomForestClassifier(n_estimators=100, n_jobs=1,
+                                                   random_state=seed).fit(X_train, y_train),
+    }
+    return models, X_train, X_test, y_test
+
+
+def part_trees(quick: bool, n_points: int) -> None:
+    from advval.attacks import (
+        FeatureSpace,
+        GeneticAttack,
+        HopSkipJump,
+        NESAttack,
+        SquareAttack,
+        TreeAttack,
+    )
+
+    models, X_train, X_test, y_test = tree_models()
+    space = FeatureSpace.from_frame(X_train)
+    domain = space.bind(X_train)
+    eps = 0.5
+    print(f"\n## Tree ensembles on breast_cancer: L-inf eps={eps} training std, "
+          f"{n_points} correctly classified test points")
+    for model_name, model in models.items():
+        correct = model.predict(X_test) == y_test
+        X, y = X_test[correct][:n_points], y_test[correct][:n_points]
+        rows = []
+
+        def ours(name: str, make: Callable[[Any], Any], X: np.ndarray = X,
+                 y: np.ndarray = y, model: Any = model, rows: list = rows) -> None:
+            counted = CountedModel(model)
+            attack = make(counted)
+            start = time.perf_counter()
+            adv = attack.generate(X, y)
+            seconds = time.perf_counter() - start
+            if name.startswith("TreeAttack"):
+                # white-box: the structure is read from the real model; only verification
+                # goes through the counter
+                attack = make(model)
+                start = time.perf_counter()
+                adv = attack.generate(X, y)
+                seconds = time.perf_counter() - start
+                queries = float(np.mean(attack.queries_))
+            else:
+                queries = counted.counter.rows / len(X)
+            rows.append(summary(name, model, adv, X, y, domain, eps, queries, seconds))
+
+        ours("TreeAttack (min)", lambda m: TreeAttack(m, feature_space=space, random_state=0))
+        ours("HopSkipJump (min)", lambda m: HopSkipJump(m, feature_space=space, steps=20 if quick
+                                                        else 40, random_state=0))
+        ours("NES", lambda m: NESAttack(m, eps=eps, feature_space=space, random_state=0))
+        ours("Square", lambda m: SquareAttack(m, eps=eps, feature_space=space, random_state=0,
+                                              steps=300 if quick else 1000))
+        ours("Genetic", lambda m: GeneticAttack(m, eps=eps, feature_space=space, random_state=0))
+        if have("art"):
+            rows.extend(art_rows(model, X, y, X_train, domain, eps, quick))
+        print(f"\n### {model_name}")
+        print(f"{'method':<22} {'success@eps':>11} {'median Linf':>11} {'median L2':>9} "
+              f"{'queries/pt':>10} {'seconds':>8}")
+        for row in rows:
+            print(f"{row[0]:<22} {row[1]:>11.3f} {row[2]:>11.3f} {row[3]:>9.3f} {row[4]:>10.0f} "
+                  f"{row[5]:>8.1f}")
+
+
+def summary(name: str, model: Any, adv: np.ndarray, X: np.ndarray, y: np.ndarray,
+            domain: Any, eps: float, queries: float, seconds: float) -> tuple:
+    """Success within eps (L-inf), median norms of the successes, queries, time."""
+    adv = np.asarray(adv, dtype=np.float64)
+    fooled = model.predict(adv) != y
+    linf = np.asarray(domain.distance(adv, X, "inf"))
+    l2 = np.asarray(domain.distance(adv, X, "2"))
+    within = fooled & (linf <= eps + 1e-9)
+    median_inf = float(np.median(linf[fooled])) if fooled.any() else float("nan")
+    median_2 = float(np.median(l2[fooled])) if fooled.any() else float("nan")
+    return (name, float(within.mean()), median_inf, median_2, queries, seconds)
+
+
+def art_rows(model: Any, X: np.ndarray, y: np.ndarray, X_train: np.ndarray, domain: Any,
+             eps: float, quick: bool) -> list[tuple]:
+    from art.attacks.evasion import BoundaryAttack, HopSkipJump, ZooAttack
+    from art.estimators.classification import BlackBoxClassifier
+
+    clip = (X_train.min(0), X_train.max(0))
+    rows = []
+    attacks = {
+        "ART HopSkipJump": lambda c: HopSkipJump(c, norm=np.inf, max_iter=20 if quick else 50,
+                                                 max_eval=1000 if quick else 10000,
+                                                 init_eval=100, verbose=False),
+        "ART Boundary": lambda c: BoundaryAttack(c, targeted=False, max_iter=200 if quick
+                                                 else 1000, verbose=False),
+        "ART ZOO": lambda c: ZooAttack(c, max_iter=20 if quick else 100, nb_parallel=5,
+                                       batch_size=1, use_resize=False, use_importance=False,
+                                       verbose=False),
+    }
+    for name, make in attacks.items():
+        counted = Counted(model)
+        classifier = BlackBoxClassifier(counted, input_shape=(X.shape[1],), nb_classes=2,
+                                        clip_values=clip)
+        start = time.perf_counter()
+        adv = make(classifier).generate(X.astype(np.float32))
+        seconds = time.perf_counter() - start
+        rows.append(summary(name, model, adv, X, y, domain, eps, counted.rows / len(X),
+                            seconds))
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer steps, fewer points")
+    parser.add_argument("--part", choices=("gradient", "trees", "all"), default="all")
+    args = parser.parse_args()
+    missing = [name for name in ("torchattacks", "art") if not have(name)]
+    if missing:
+        print(f"(peers not installed: {', '.join(missing)}; see the module docstring)")
+    if args.part in ("gradient", "all"):
+        part_gradient(args.quick)
+    if args.part in ("trees", "all"):
+        part_trees(args.quick, n_points=20 if args.quick else 50)
+
+
+if __name__ == "__main__":
+    main()
