@@ -188,6 +188,12 @@ class Attack(BaseEstimator):
         if y is None:
             if self.targeted:
                 raise ValueError(f"{name} with targeted=True needs the target labels as y.")
+            if self.max_queries is not None and self.max_queries < 2:
+                raise ValueError(
+                    f"{name} with y=None spends one query per sample on the model's labels "
+                    f"and one on the final check, so max_queries must be at least 2. Got "
+                    f"{self.max_queries} instead; pass y or raise max_queries."
+                )
             return np.asarray(oracle.labels(z0, np.arange(n_samples)))
         if _n_samples(y) != n_samples:
             raise ValueError(

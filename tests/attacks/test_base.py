@@ -187,3 +187,9 @@ def test_label_indices_and_model_kind_errors():
         model_kind("model")
     with pytest.raises(ValueError, match="LogisticRegression has no 'classes_': fit the model"):
         PushAttack(LogisticRegression()).generate(np.zeros((2, 2)))
+
+
+def test_budget_must_cover_labels_and_check_without_y(fitted):
+    X, y, model = fitted
+    with pytest.raises(ValueError, match="max_queries must be at least 2. Got 1 instead"):
+        PushAttack(model, max_queries=1).generate(X)

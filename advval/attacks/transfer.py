@@ -1,0 +1,194 @@
+"""Transfer attack: learn a differentiable copy of a black-box model, attack the copy.
+
+Requires PyTorch (the default surrogate is a :class:`TorchTabularClassifier` and the
+default white-box attack :class:`PGD`).
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any, ClassVar
+
+import numpy as np
+from sklearn.base import clone
+
+from ..exceptions import AdvvalWarning
+from ._base import Attack, check_positive_int
+from ._norms import canonical_norm
+from ._space import FeatureSpace
+from .gradient import PGD, TorchTabularClassifier
+
+
+class TransferAttack(Attack):
+    """Train a surrogate on the target's answers, attack it white-box, replay on the target.
+
+    1. Around every attacked row, ``n_synthetic`` valid rows are drawn (a Gaussian step of
+       ``spread * eps`` standard units, projected onto the feature space) and labelled by
+       the target model; these queries count against the row's ``max_queries`` budget.
+    2. The surrogate (by default a :class:`TorchTabularClassifier`) is fitted on the
+       attacked and synthetic rows with the target's labels.
+    3. The white-box ``attack`` (by default :class:`PGD` with the margin loss and 50
+       steps) runs against the surrogate with this attack's ``eps``, ``norm`` and feature
+       space.
+    4. The base class replays the result on the target: ``success_`` is the transfer
+       success, checked with the target's own predictions.
+
+    Parameters
+    ----------
+    model : classifier, Booster, torch module or callable
+        The target; only its predicted labels are used.
+    eps : float, default=0.3
+        Budget in standard units.
+    norm : {"inf", 2}, default="inf"
+    targeted : bool, default=False
+    feature_space, bounds, max_queries, random_state
+        As for every attack. ``max_queries`` caps the target's answers per row (the
+        synthetic rows, the row itself and the final check).
+    surrogate : classifier, optional
+        An unfitted differentiable classifier the white-box attack can target. Default:
+        ``TorchTabularClassifier(hidden=(64, 64), epochs=200, lr=3e-3)``.
+    attack : Attack, optional
+        The white-box attack on the surrogate (cloned; its ``model``, ``eps``, ``norm``,
+        ``targeted``, ``feature_space``, ``bounds`` and ``random_state`` are replaced).
+        Default: ``PGD(steps=50, loss="margin")``.
+    n_synthetic : int, default=20
+        Synthetic rows per attacked row, fewer when the query budget does not allow them.
+    spread : float, default=2.0
+        Size of the synthetic steps, in multiples of ``eps``.
+
+    Attributes
+    ----------
+    success_, queries_, norms_ : ndarray of shape (n_samples,)
+        ``success_`` is the transfer success on the target.
+    surrogate_ : classifier
+        The fitted surrogate.
+    surrogate_agreement_ : float
+        Share of the surrogate's training rows on which it agrees with the target.
+
+    References
+    ----------
+    Papernot, McDaniel, Goodfellow, Jha, Celik and Swami, "Practical Black-Box Attacks
+    against Machine Learning", AsiaCCS 2017.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_classification
+    >>> from sklearn.ensemble import RandomForestClassifier
+    >>> X, y = make_classification(n_samples=60, n_features=4, random_state=0)
+    >>> forest = RandomForestClassifier(n_estimators=10, random_state=0).fit(X, y)
+    >>> attack = TransferAttack(forest, eps=1.0, n_synthetic=5, random_state=0,
+    ...                         surrogate=TorchTabularClassifier(epochs=20, random_state=0))
+    >>> X_adv = attack.generate(X[:10], y[:10])
+    >>> X_adv.shape, bool(attack.queries_.max() <= 7)
+    ((10, 4), True)
+    """
+
+    norms: ClassVar[tuple[str, ...]] = ("inf", "2")
+    needs_scores: ClassVar[bool] = False
+    white_box: ClassVar[bool] = False
+
+    def __init__(
+        self,
+        model: Any,
+        *,
+        eps: float = 0.3,
+        norm: Any = "inf",
+        targeted: bool = False,
+        feature_space: Any = None,
+        bounds: Any = None,
+        max_queries: int | None = None,
+        random_state: Any = None,
+        surrogate: Any = None,
+        attack: Attack | None = None,
+        n_synthetic: int = 20,
+        spread: float = 2.0,
+    ) -> None:
+        self.model = model
+        self.eps = eps
+        self.norm = norm
+        self.targeted = targeted
+        self.feature_space = feature_space
+        self.bounds = bounds
+        self.max_queries = max_queries
+        self.random_state = random_state
+        self.surrogate = surrogate
+        self.attack = attack
+        self.n_synthetic = n_synthetic
+        self.spread = spread
+
+    def _generate(
+        self, z0: np.ndarray, labels: np.ndarray, domain: Any, oracle: Any,
+        rng: np.random.RandomState,
+    ) -> np.ndarray:
+        name = type(self).__name__
+        check_positive_int(self.n_synthetic, name="n_synthetic", owner=name, low=0)
+        if not np.isfinite(self.spread) or self.spread <= 0:
+            raise ValueError(
+                f"The 'spread' parameter of {name} must be a float in the range (0, inf). "
+                f"Got {self.spread!r} instead."
+            )
+        if self.attack is not None and not isinstance(self.attack, Attack):
+            raise TypeError(
+                f"The 'attack' parameter of {name} must be an advval attack such as PGD(...). "
+                f"Got {type(self.attack).__name__} instead."
+            )
+        rows, Z = self._training_rows(z0, domain, oracle, rng)
+        answers = oracle.labels(Z, rows)
+        seed = int(rng.randint(np.iinfo(np.int32).max))
+        surrogate = clone(self.surrogate) if self.surrogate is not None else (
+            TorchTabularClassifier(hidden=(64, 64), epochs=200, lr=3e-3)
+        )
+        if "random_state" in surrogate.get_params():
+            surrogate.set_params(random_state=seed)
+        if len(np.unique(answers)) < 2:
+            warnings.warn(
+                f"{name}: the target gave one answer to all {len(Z)} training rows, so no "
+                "surrogate can be learned; the rows are returned unchanged.",
+                AdvvalWarning,
+                stacklevel=3,
+            )
+            self.surrogate_, self.surrogate_agreement_ = None, float("nan")
+            return z0
+        training = domain.decode(Z, oracle.like) if hasattr(domain, "decode") else Z
+        surrogate.fit(training, answers)
+        self.surrogate_ = surrogate
+        self.surrogate_agreement_ = float(np.mean(surrogate.predict(training) == answers))
+        white = clone(self.attack) if self.attack is not None else PGD(
+            None, steps=50, loss="margin"
+        )
+        start = domain.decode(z0, oracle.like) if hasattr(domain, "decode") else z0
+        space = self.feature_space
+        if space is None and self.bounds is None:
+            space = FeatureSpace.from_frame(start)  # the units of this attack's domain
+        white.set_params(
+            model=surrogate, eps=self.eps, norm=self.norm, targeted=self.targeted,
+            feature_space=space, bounds=self.bounds, random_state=seed,
+        )
+        known = set(np.asarray(surrogate.classes_).tolist())
+        goals = labels if all(int(g) in known for g in labels) else None
+        if goals is None and self.targeted:
+            raise ValueError(
+                f"{name}: the target never predicted some of the target classes on the "
+                "training rows, so the surrogate cannot be steered toward them."
+            )
+        adversarial = white.generate(start, goals if goals is not None else None)
+        out = np.asarray(domain.encode(adversarial), dtype=np.float64)
+        return out.reshape(z0.shape) if out.shape != z0.shape else out
+
+    def _training_rows(
+        self, z0: np.ndarray, domain: Any, oracle: Any, rng: np.random.RandomState
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The attacked rows and their synthetic neighbours, within the query budget."""
+        n = len(z0)
+        # one answer for the row itself and one for the final check stay reserved
+        room = np.minimum(oracle.remaining(np.arange(n)) - 2, self.n_synthetic)
+        room = np.maximum(room, 0)
+        owners = np.repeat(np.arange(n), room)
+        base = z0[owners]
+        step = rng.normal(size=base.shape) * self.spread * self.eps
+        candidates = base + step * np.asarray(domain.scale)
+        norm = canonical_norm(self.norm, owner=type(self).__name__, allowed=self.norms)
+        synthetic = domain.finalize(candidates, base, self.spread * self.eps, norm)
+        rows = np.concatenate([np.arange(n), owners])
+        return rows, np.concatenate([z0, synthetic])
+
