@@ -45,6 +45,7 @@ _EAGER = {
     "robustness_report": ".evaluate",
     "make_robust_scorer": ".evaluate",
     "AdversarialTrainingClassifier": ".evaluate",
+    "load_model": "._loading",
 }
 
 

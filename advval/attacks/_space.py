@@ -699,18 +699,14 @@ class Domain:
         ``Z`` may have any number of rows; a DataFrame result has a fresh RangeIndex.
         """
         if isinstance(like, pd.DataFrame):
-            columns = {}
+            columns: dict[Any, Any] = {}
             dtypes = list(like.dtypes)
             for j, name in enumerate(like.columns):
-                dtype = dtypes[j]
                 if j in self.categories:
-                    table = np.asarray(self.categories[j] + [None], dtype=object)
-                    codes = np.where(np.isnan(Z[:, j]), -1, Z[:, j]).astype(int)
-                    values = pd.Series(table[codes])
-                    columns[name] = values if dtype == np.dtype(object) else values.astype(dtype)
+                    columns[name] = _restore_category(Z[:, j], self.categories[j], dtypes[j])
                 else:
-                    columns[name] = _restore_numeric(Z[:, j], dtype)
-            return pd.DataFrame(columns)
+                    columns[name] = _restore_numeric(Z[:, j], dtypes[j])
+            return pd.DataFrame(columns, copy=False)
         if self.categories:
             Z = Z.copy()
             for j, allowed in self.categories.items():
@@ -719,12 +715,35 @@ class Domain:
         return Z
 
 
-def _restore_numeric(values: np.ndarray, dtype: Any) -> pd.Series:
+def _restore_numeric(values: np.ndarray, dtype: Any) -> Any:
+    """A decoded numeric column in ``dtype`` (NumPy arrays where possible: fast)."""
+    if isinstance(dtype, np.dtype):
+        if dtype.kind == "f":
+            return values.astype(dtype, copy=False)
+        if dtype.kind in "iu" and not np.isnan(values).any():
+            return np.round(values).astype(dtype)
+        if dtype.kind == "b":
+            return values > 0.5
+        return values
     if pd.api.types.is_integer_dtype(dtype) and not np.isnan(values).any():
-        return pd.Series(np.round(values)).astype(dtype)
+        return pd.array(np.round(values).astype(np.int64)).astype(dtype)
     if pd.api.types.is_bool_dtype(dtype):
-        return pd.Series(values > 0.5).astype(dtype)
-    return pd.Series(values).astype(dtype if pd.api.types.is_float_dtype(dtype) else "float64")
+        return pd.array(values > 0.5).astype(dtype)
+    return pd.array(values).astype(dtype if pd.api.types.is_float_dtype(dtype) else "float64")
+
+
+def _restore_category(codes: np.ndarray, allowed: list[Any], dtype: Any) -> Any:
+    """A decoded label-coded column (code NaN -> missing) in ``dtype``."""
+    positions = np.where(np.isnan(codes), -1, codes).astype(np.int64)
+    if isinstance(dtype, pd.CategoricalDtype) and list(dtype.categories) == list(allowed):
+        return pd.Categorical.from_codes(positions, dtype=dtype)
+    table = np.asarray(list(allowed) + [None], dtype=object)
+    values = table[positions]
+    if dtype == np.dtype(object):
+        return values
+    return pd.array(values).astype(dtype) if not isinstance(dtype, np.dtype) else pd.Series(
+        values
+    ).astype(dtype).to_numpy()
 
 
 def _codes(column: pd.Series, allowed: list[Any], name: str) -> np.ndarray:

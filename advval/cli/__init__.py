@@ -11,6 +11,7 @@ from collections.abc import Sequence
 import click
 
 from .._version import __version__
+from ._attack import attack
 from ._deps import deps
 from ._drift import drift
 from ._exit import ExitCode, exit_codes_help
@@ -19,8 +20,9 @@ __all__ = ["ExitCode", "cli", "main"]
 
 
 @click.group(
-    help="advval: adversarial validation from the command line. Is the test data like the "
-    "training data?\n\n" + exit_codes_help(),
+    help="advval: adversarial validation and attacks from the command line. Is the test data "
+    "like the training data (drift)? How do the columns depend on each other (deps)? How "
+    "easily can a model be pushed into a wrong answer (attack)?\n\n" + exit_codes_help(),
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
 @click.version_option(__version__, prog_name="advval")
@@ -30,6 +32,7 @@ def cli() -> None:
 
 cli.add_command(drift)
 cli.add_command(deps)
+cli.add_command(attack)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

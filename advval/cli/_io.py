@@ -150,15 +150,19 @@ def select_columns(
     return train, test
 
 
+#: report kind -> the command that writes it, where the two names differ
+COMMANDS = {"robustness": "attack"}
+
+
 def default_output(kind: str) -> Path:
-    """Where an HTML report goes without ``--output``: ``advval_<kind>_report.html``.
+    """Where an HTML report goes without ``--output``: ``advval_<command>_report.html``.
 
     Examples
     --------
-    >>> default_output("deps")
-    PosixPath('advval_deps_report.html')
+    >>> default_output("deps"), default_output("robustness")
+    (PosixPath('advval_deps_report.html'), PosixPath('advval_attack_report.html'))
     """
-    return Path(f"advval_{kind}_report.html")
+    return Path(f"advval_{COMMANDS.get(kind, kind)}_report.html")
 
 
 def write_output(report: Any, fmt: str, output: Path | None) -> str:

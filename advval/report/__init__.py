@@ -1,4 +1,4 @@
-"""Drift and dependency results as data, and their renderers: JSON, Markdown, HTML.
+"""Drift, dependency and robustness results as data, and their renderers: JSON, Markdown, HTML.
 
 Results are frozen dataclasses; each renderer is a pure function of one result and
 computes nothing. :func:`write_report` sends a rendered report to a path or a text file.
@@ -17,6 +17,8 @@ from ._html import render_html
 from ._json import render_json
 from ._markdown import render_markdown
 from ._result import Distribution, DriftReport, FeatureDrift, RemedyStep, RocCurve
+from ._robustness import render_robustness_json, render_robustness_markdown
+from ._robustness_html import render_robustness_html
 from ._sink import write_report
 
 __all__ = [
@@ -35,5 +37,8 @@ __all__ = [
     "render_html",
     "render_json",
     "render_markdown",
+    "render_robustness_html",
+    "render_robustness_json",
+    "render_robustness_markdown",
     "write_report",
 ]

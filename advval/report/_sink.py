@@ -7,12 +7,15 @@ import os
 from collections.abc import Callable
 from typing import Any
 
+from ..attacks.evaluate import RobustnessReport
 from ._dependency import DependencyReport, render_dependency_markdown
 from ._dependency_html import render_dependency_html
 from ._html import render_html
 from ._json import render_json
 from ._markdown import render_markdown
 from ._result import DriftReport
+from ._robustness import render_robustness_json, render_robustness_markdown
+from ._robustness_html import render_robustness_html
 
 #: format name -> renderer
 RENDERERS: dict[str, Callable[[DriftReport], str]] = {
@@ -26,14 +29,22 @@ DEPENDENCY_RENDERERS: dict[str, Callable[[DependencyReport], str]] = {
     "json": render_json,
     "markdown": render_dependency_markdown,
 }
+#: format name -> renderer of a RobustnessReport
+ROBUSTNESS_RENDERERS: dict[str, Callable[[RobustnessReport], str]] = {
+    "html": render_robustness_html,
+    "json": render_robustness_json,
+    "markdown": render_robustness_markdown,
+}
 
 
-def write_report(report: DriftReport | DependencyReport, sink: Any, *, format: str) -> None:
+def write_report(
+    report: DriftReport | DependencyReport | RobustnessReport, sink: Any, *, format: str
+) -> None:
     """Render ``report`` in ``format`` and write it to ``sink``.
 
     Parameters
     ----------
-    report : DriftReport or DependencyReport
+    report : DriftReport, DependencyReport or RobustnessReport
         The result to write.
     sink : str, os.PathLike or text file object
         A path (written as UTF-8 with ``\\n`` line endings, replacing any existing file)
@@ -51,7 +62,7 @@ def write_report(report: DriftReport | DependencyReport, sink: Any, *, format: s
 
     See Also
     --------
-    render_json, render_markdown, render_html, render_dependency_html
+    render_json, render_markdown, render_html, render_dependency_html, render_robustness_html
     """
     if format not in RENDERERS:
         raise ValueError(
@@ -71,6 +82,8 @@ def write_report(report: DriftReport | DependencyReport, sink: Any, *, format: s
         )
     if isinstance(report, DependencyReport):
         text = DEPENDENCY_RENDERERS[format](report)
+    elif isinstance(report, RobustnessReport):
+        text = ROBUSTNESS_RENDERERS[format](report)
     else:
         text = RENDERERS[format](report)
     if not text.endswith("\n"):

@@ -1,0 +1,334 @@
+"""Loading a saved classifier to attack, and shaping a table the way that model reads it.
+
+Three file formats are loaded because loading them runs no code from the file:
+
+- LightGBM's native text model (``Booster.save_model``; any suffix, recognised by its
+  first line ``tree``), loaded as a ``lightgbm.Booster``;
+- TorchScript (``torch.jit.save``: ``.pt``, ``.pth``, ``.ts``, ``.jit``, ``.torchscript``),
+  loaded on the CPU;
+- a torch.export program (``torch.export.save``: ``.pt2``), loaded as its module.
+
+Pickle and joblib files (``.pkl``, ``.pickle``, ``.joblib``) can hold any scikit-learn
+model, but unpickling runs whatever code the file names: they are refused unless the
+caller says the file is trusted (``trust=True``, the CLI's ``--trust-model``).
+
+:func:`model_frame` then selects and types the columns of a DataFrame as the model expects
+them (LightGBM: its feature order and its stored pandas categories).
+"""
+
+from __future__ import annotations
+
+import pickle
+import warnings
+import zipfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .. import _compat
+from ..exceptions import DataWarning
+
+#: suffixes of files that run code when loaded
+PICKLE_SUFFIXES = (".pkl", ".pickle", ".joblib")
+#: suffixes of TorchScript archives (any zip archive holding TorchScript code is accepted)
+TORCHSCRIPT_SUFFIXES = (".pt", ".pth", ".ts", ".jit", ".torchscript")
+#: suffixes of torch.export programs
+EXPORT_SUFFIXES = (".pt2",)
+#: LightGBM objectives that make a classifier (canonical names, as a loaded Booster gives them)
+CLASSIFIER_OBJECTIVES = ("binary", "multiclass", "multiclassova")
+
+SUPPORTED = (
+    "a LightGBM text model (Booster.save_model, any suffix), a TorchScript module "
+    f"(torch.jit.save: {', '.join(TORCHSCRIPT_SUFFIXES)}), a torch.export program "
+    f"(torch.export.save: {', '.join(EXPORT_SUFFIXES)}), or with trust a pickle / joblib "
+    f"file ({', '.join(PICKLE_SUFFIXES)})"
+)
+#: message fragment: why pickles are refused
+PICKLE_RISK = (
+    "unpickling runs any code the file contains, so a model file from someone else can "
+    "take over this machine"
+)
+
+#: the DeprecationWarning torch >= 2.9 gives for torch.jit.load (the user chose the format)
+_JIT_LOAD_DEPRECATED = r"`torch\.jit\.load` is deprecated"
+
+
+def model_format(path: str | Path) -> str:
+    """The format of a saved model: ``"lightgbm"``, ``"torchscript"``, ``"torch.export"``
+    or ``"pickle"``, from the file's suffix and first bytes.
+
+    Raises
+    ------
+    ValueError
+        For any other file, naming it and the supported formats.
+
+    Examples
+    --------
+    >>> model_format("model.joblib"), model_format("net.pt2")
+    ('pickle', 'torch.export')
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix in PICKLE_SUFFIXES:
+        return "pickle"
+    if suffix in EXPORT_SUFFIXES:
+        return "torch.export"
+    if suffix in TORCHSCRIPT_SUFFIXES:
+        return "torchscript"
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(16)
+    except OSError as exc:
+        raise ValueError(f"cannot read the model file '{path}': {exc.strerror or exc}") from exc
+    if head.startswith((b"tree\n", b"tree\r\n")):
+        return "lightgbm"
+    if zipfile.is_zipfile(path) and _holds_torchscript(path):
+        return "torchscript"
+    raise ValueError(f"cannot load the model file '{path}': unknown format; expected {SUPPORTED}")
+
+
+def _holds_torchscript(path: Path) -> bool:
+    with zipfile.ZipFile(path) as archive:
+        return any("/code/" in name for name in archive.namelist())
+
+
+def load_model(path: str | Path, *, trust: bool = False) -> Any:
+    """Load a saved classifier to attack.
+
+    Parameters
+    ----------
+    path : str or Path
+        A LightGBM text model (``Booster.save_model``), a TorchScript module
+        (``torch.jit.save``), a torch.export program (``torch.export.save``, ``.pt2``) or,
+        with ``trust=True``, a pickle / joblib file holding a fitted classifier.
+    trust : bool, default=False
+        Load pickle and joblib files. Unpickling runs any code the file contains: only
+        set this for files you made yourself or otherwise trust.
+
+    Returns
+    -------
+    model : lightgbm.Booster, torch.nn.Module or the unpickled object
+        Torch models are loaded on the CPU. An exported program's module has its
+        ``training`` flags cleared: its graph was fixed at export, so the flag means
+        nothing, and attacks would otherwise warn about a model in training mode.
+
+    Raises
+    ------
+    ValueError
+        Unknown format, unreadable or corrupt file, a LightGBM model that is not a
+        classifier, or a pickle without ``trust`` (the message says why it is refused).
+    ImportError
+        A torch model without PyTorch installed; the message gives the
+        ``pip install "advval[torch]"`` fix.
+
+    Examples
+    --------
+    >>> import lightgbm as lgb, numpy as np, tempfile, os
+    >>> X = np.random.RandomState(0).normal(size=(60, 2)); y = (X[:, 0] > 0).astype(int)
+    >>> booster = lgb.train({"objective": "binary", "verbose": -1, "num_threads": 1},
+    ...                     lgb.Dataset(X, y), num_boost_round=2)
+    >>> path = os.path.join(tempfile.mkdtemp(), "model.txt")
+    >>> _ = booster.save_model(path)
+    >>> type(load_model(path)).__name__
+    'Booster'
+    """
+    path = Path(path)
+    kind = model_format(path)
+    if kind == "lightgbm":
+        return _load_lightgbm(path)
+    if kind == "pickle":
+        return _load_pickle(path, trust)
+    torch = _compat.require("torch", feature=f"Loading the {kind} model '{path}'")
+    try:
+        if kind == "torchscript":
+            with warnings.catch_warnings():
+                warnings.filterwarnings(
+                    "ignore", message=_JIT_LOAD_DEPRECATED, category=DeprecationWarning
+                )
+                return torch.jit.load(str(path), map_location="cpu")
+        module = torch.export.load(str(path)).module()
+    except (RuntimeError, ValueError, OSError, zipfile.BadZipFile) as exc:
+        hint = (
+            " (a torch.save pickle is not TorchScript: save the model with "
+            "torch.jit.script(model).save(path) or torch.export)"
+            if kind == "torchscript"
+            else ""
+        )
+        raise ValueError(
+            f"cannot load the {kind} model '{path}': {_first_line(exc)}{hint}"
+        ) from exc
+    for child in module.modules():
+        child.training = False
+    return module
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _load_lightgbm(path: Path) -> Any:
+    import lightgbm as lgb
+
+    try:
+        booster = lgb.Booster(model_file=str(path))
+    except lgb.basic.LightGBMError as exc:
+        raise ValueError(
+            f"cannot load the LightGBM model '{path}': {_first_line(exc)}"
+        ) from exc
+    objective = str(booster.params.get("objective", "")).split(" ")[0]
+    if objective not in CLASSIFIER_OBJECTIVES:
+        raise ValueError(
+            f"the LightGBM model '{path}' has objective {objective!r}; attacks need a "
+            f"classifier (objective {', '.join(CLASSIFIER_OBJECTIVES)})"
+        )
+    return booster
+
+
+def _load_pickle(path: Path, trust: bool) -> Any:
+    if not trust:
+        raise ValueError(
+            f"refusing to load '{path}': {PICKLE_RISK}. Load it only if you trust the file "
+            "(--trust-model, or trust=True), or save the model as a LightGBM text model, "
+            "TorchScript or torch.export file instead"
+        )
+    try:
+        if path.suffix.lower() == ".joblib":
+            import joblib
+
+            return joblib.load(path)
+        with open(path, "rb") as handle:
+            return pickle.load(handle)  # noqa: S301 - the caller trusts the file
+    except ModuleNotFoundError as exc:
+        raise ValueError(
+            f"cannot load the pickled model '{path}': it needs the module '{exc.name}', "
+            "which is not installed"
+        ) from exc
+    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ValueError) as exc:
+        raise ValueError(f"cannot load the pickled model '{path}': {_first_line(exc)}") from exc
+
+
+# -- the model's columns ----------------------------------------------------------------
+
+
+def model_frame(model: Any, X: pd.DataFrame) -> pd.DataFrame:
+    """The columns of ``X`` the model reads, in its order and with the types it expects.
+
+    Parameters
+    ----------
+    model : lightgbm.Booster, estimator or torch module
+        A LightGBM Booster (or LGBMClassifier) takes its ``feature_name()`` columns (by
+        position when it was trained without names and ``X`` has exactly as many columns);
+        its categorical columns become pandas categories with the categories stored in the
+        model (values it never saw become missing, as LightGBM treats them). An estimator with
+        ``feature_names_in_`` takes those columns. Anything else takes all of ``X``.
+    X : DataFrame
+        The features (the label already removed); not modified.
+
+    Returns
+    -------
+    DataFrame
+
+    Raises
+    ------
+    ValueError
+        Naming the columns the model needs that ``X`` lacks, or a text column a LightGBM
+        model reads as a number.
+
+    Examples
+    --------
+    >>> class Model:
+    ...     feature_names_in_ = np.array(["b", "a"])
+    >>> list(model_frame(Model(), pd.DataFrame({"a": [1], "b": [2], "c": [3]})).columns)
+    ['b', 'a']
+    """
+    booster = _booster(model)
+    if booster is not None:
+        names = list(booster.feature_name())
+        if _unnamed(names) and X.shape[1] == len(names) and not set(names) & set(X.columns):
+            frame = X.set_axis(names, axis=1)
+        else:
+            frame = _select(X, names)
+        return _lightgbm_types(booster, frame)
+    names_in = getattr(model, "feature_names_in_", None)
+    if names_in is not None:
+        return _select(X, [str(n) for n in names_in])
+    return X
+
+
+def _booster(model: Any) -> Any:
+    """The LightGBM Booster of a Booster or a fitted LGBMClassifier, else None."""
+    if not type(model).__module__.startswith("lightgbm"):
+        return None
+    if type(model).__name__ == "Booster":
+        return model
+    return getattr(model, "_Booster", None)
+
+
+def _unnamed(names: Sequence[str]) -> bool:
+    return all(name == f"Column_{i}" for i, name in enumerate(names))
+
+
+def _select(X: pd.DataFrame, names: list[str]) -> pd.DataFrame:
+    columns = {str(c): c for c in X.columns}
+    missing = [name for name in names if name not in columns]
+    if missing:
+        raise ValueError(
+            f"the model needs {len(names)} columns and {len(missing)} are missing from the "
+            f"data: {missing[:20]!r}{' ...' if len(missing) > 20 else ''}"
+        )
+    return X[[columns[name] for name in names]]
+
+
+def _lightgbm_types(booster: Any, frame: pd.DataFrame) -> pd.DataFrame:
+    """Categorical columns as pandas categories in the model's category order."""
+    indices = [int(i) for i in booster.params.get("categorical_feature", []) or []]
+    stored = booster.pandas_categorical or []
+    names = list(frame.columns)
+    coded = [names[i] for i in indices if i < len(names)]
+    if stored and len(stored) != len(coded):
+        coded = [c for c in coded if not pd.api.types.is_numeric_dtype(frame[c])]
+    if stored and len(stored) != len(coded):
+        raise ValueError(
+            f"the LightGBM model stores categories for {len(stored)} columns but marks "
+            f"{len(coded)} columns as categorical; cannot tell which is which"
+        )
+    frame = frame.copy()
+    for name, categories in zip(coded if stored else (), stored, strict=False):
+        frame[name] = _as_categories(frame[name], list(categories))
+    text = [
+        c for c in names
+        if c not in coded and not pd.api.types.is_numeric_dtype(frame[c])
+        and not pd.api.types.is_bool_dtype(frame[c])
+    ]
+    if text:
+        raise ValueError(
+            f"column(s) {text[:20]!r} hold text, but the LightGBM model reads them as numbers "
+            "(it was not trained on them as pandas categories); encode them as the model's "
+            "training data was"
+        )
+    return frame
+
+
+def _as_categories(column: pd.Series, categories: list[Any]) -> pd.Series:
+    """``column`` as a categorical with exactly ``categories`` (matched as is, or as text)."""
+    direct = pd.Categorical(column, categories=categories)
+    if not (direct.isna() & column.notna().to_numpy()).any():
+        return pd.Series(direct, index=column.index, name=column.name)
+    as_text = {str(c): c for c in categories}
+    mapped = column.map(lambda v: as_text.get(str(v), np.nan) if pd.notna(v) else v)
+    by_text = pd.Categorical(mapped, categories=categories)
+    best = min((direct, by_text), key=lambda c: int(c.isna().sum()))
+    unseen = column[np.asarray(best.isna()) & column.notna().to_numpy()]
+    if len(unseen):
+        shown = sorted({str(v) for v in unseen})[:5]
+        warnings.warn(
+            f"column {str(column.name)!r} has {len(unseen)} values the model never saw as "
+            f"categories (e.g. {shown}); they are treated as missing, as LightGBM does",
+            DataWarning,
+            stacklevel=3,
+        )
+    return pd.Series(best, index=column.index, name=column.name)

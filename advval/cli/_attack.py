@@ -1,0 +1,685 @@
+"""``advval attack``: how robust is MODEL on DATA? Load -> robustness_report -> report -> exit.
+
+The model file is loaded by :func:`advval.attacks.load_model` (LightGBM text models,
+TorchScript, torch.export; pickles only with ``--trust-model``), DATA's columns are shaped
+the way the model reads them, a constraints file (JSON or YAML) becomes the
+:class:`~advval.attacks.FeatureSpace`, and the attacks run on a seeded sample of at most
+``--max-rows`` rows, worst case per sample.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from collections.abc import Hashable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+import numpy as np
+
+from advval.attacks._loading import PICKLE_RISK, load_model, model_format, model_frame
+from advval.report._robustness_html import NORM_LABELS, summary_line
+
+from ._drift import _warnings_to_stderr
+from ._exit import ExitCode, MissingDependency, UsageFailure, exit_codes_help
+from ._io import read_table, write_output
+from ._options import output_options, quiet_option, resolve_format, seed_option
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from advval.attacks import Attack, FeatureSpace
+    from advval.attacks.evaluate import RobustnessReport
+
+#: --attack name -> (class in advval.attacks, what it needs: "torch", "trees" or "any")
+ATTACKS: dict[str, tuple[str, str]] = {
+    "fgsm": ("FGSM", "torch"),
+    "pgd": ("PGD", "torch"),
+    "cw": ("CarliniWagnerL2", "torch"),
+    "deepfool": ("DeepFool", "torch"),
+    "nes": ("NESAttack", "any"),
+    "square": ("SquareAttack", "any"),
+    "hopskipjump": ("HopSkipJump", "any"),
+    "genetic": ("GeneticAttack", "any"),
+    "tree": ("TreeAttack", "trees"),
+}
+#: attacks run without --attack, by model family: a white-box attack that reads the model
+#: and black-box ones that only query it (a black-box attack beating the white-box one is
+#: a sanity flag); those that do not support --norm are left out
+DEFAULT_ATTACKS = {
+    "torch": ("pgd", "deepfool", "square"),
+    "trees": ("tree", "square", "hopskipjump"),
+    "any": ("square", "hopskipjump"),
+}
+#: the fallback when no default attack supports --norm (GeneticAttack supports all three)
+FALLBACK_ATTACK = "genetic"
+#: --eps default by norm: standard units for inf and 2, changed features for 0
+DEFAULT_EPS = {"inf": 0.3, "2": 0.5, "0": 1.0}
+
+#: keys of a constraints file -> what their value must be (for messages)
+CONSTRAINT_KEYS = {
+    "immutable": "a list of column names",
+    "integer": "a list of column names",
+    "categorical": "a list of column names or a mapping {column: [allowed values]}",
+    "one_hot": "a list of lists of column names",
+    "monotone": 'a mapping {column: "increase" or "decrease"}',
+    "bounds": "a mapping {column: [lower, upper]} (null for no bound)",
+    "scale": '"std" or "iqr"',
+    "categorical_distance": "a number >= 0",
+}
+CONSTRAINT_SUFFIXES = {".json": "json", ".yaml": "yaml", ".yml": "yaml"}
+
+
+# -- the model and the data ----------------------------------------------------------------
+
+
+def _load(model_path: Path, trust: bool) -> tuple[Any, str]:
+    """The model and its format, with usage (2) and missing-dependency (3) errors."""
+    try:
+        fmt = model_format(model_path)
+        return load_model(model_path, trust=trust), fmt
+    except ImportError as exc:
+        raise MissingDependency(str(exc)) from exc
+    except ValueError as exc:
+        raise UsageFailure(str(exc)) from exc
+
+
+def _family(model: Any) -> str:
+    """``"torch"``, ``"trees"`` (TreeAttack reads it) or ``"any"`` (black-box only)."""
+    from advval.attacks._oracle import model_kind
+
+    try:
+        kind = model_kind(model)
+    except TypeError as exc:
+        raise UsageFailure(f"MODEL cannot be attacked: {exc}") from exc
+    if kind == "torch":
+        return "torch"
+    from advval.attacks.trees._ensemble import read_ensemble
+
+    try:
+        read_ensemble(model)
+    except (TypeError, ValueError):
+        return "any"
+    return "trees"
+
+
+def _split(
+    frame: pd.DataFrame, target: str, ignore: Sequence[str], data: Path
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """Features and labels of DATA, with errors naming the option, column and file."""
+    for option, column in [("--target", target), *(("--ignore", c) for c in ignore)]:
+        if column not in frame.columns:
+            raise UsageFailure(f"{option} column '{column}' is not in DATA file '{data}'")
+    labels = frame[target]
+    if labels.isna().any():
+        raise UsageFailure(
+            f"--target column '{target}' of DATA file '{data}' has {int(labels.isna().sum())} "
+            "missing labels; every attacked row needs its true label"
+        )
+    features = frame.drop(columns=list(dict.fromkeys([target, *ignore])))
+    if features.shape[1] == 0:
+        raise UsageFailure(
+            f"no feature column is left in DATA file '{data}' after removing the --target "
+            "and --ignore columns"
+        )
+    return features, labels.to_numpy()
+
+
+def _model_columns(
+    model: Any, features: pd.DataFrame, family: str, names: tuple[Path, Path], quiet: bool
+) -> pd.DataFrame:
+    """DATA's columns as the model reads them (a LightGBM model's order and categories)."""
+    model_path, data = names
+    try:
+        X = model_frame(model, features)
+    except ValueError as exc:
+        raise UsageFailure(f"MODEL '{model_path}' does not fit DATA file '{data}': {exc}") from exc
+    if family == "torch":
+        import pandas as pd
+
+        text = [
+            str(c) for c in X.columns
+            if not (pd.api.types.is_numeric_dtype(X[c]) or pd.api.types.is_bool_dtype(X[c]))
+        ]
+        if text:
+            raise UsageFailure(
+                f"the torch MODEL '{model_path}' reads numbers, but column(s) {text[:20]!r} "
+                f"of DATA file '{data}' hold text; encode them as the model's training data "
+                "was, or leave them out with --ignore"
+            )
+        if any(pd.api.types.is_bool_dtype(X[c]) for c in X.columns):
+            X = X.astype("float64")
+    unused = [str(c) for c in features.columns if c not in set(X.columns)]
+    if unused and not quiet:
+        click.echo(
+            f"advval: {len(unused)} column(s) of DATA the model does not read are left out: "
+            f"{unused[:10]!r}{' ...' if len(unused) > 10 else ''}",
+            err=True,
+        )
+    return X
+
+
+def _labels(view: Any, y: np.ndarray, target: str, model_path: Path) -> np.ndarray:
+    """``y`` in the model's label space (class indices 0..K-1 for boosters and torch)."""
+    classes = np.asarray(view.classes_)
+    if classes.dtype.kind in "iu":
+        numeric = np.asarray(y, dtype=object)
+        try:
+            values = numeric.astype(np.float64)
+        except (TypeError, ValueError):
+            values = None
+        if values is not None and np.all(values == np.round(values)):
+            y = values.astype(np.int64)
+    known = set(classes.tolist())
+    unknown = sorted({str(v) for v in np.asarray(y, dtype=object).tolist() if v not in known})
+    if unknown:
+        kind = (
+            f"the class indices {classes.min()}..{classes.max()}"
+            if classes.dtype.kind in "iu"
+            else f"its classes {classes.tolist()[:10]!r}"
+        )
+        raise UsageFailure(
+            f"--target column '{target}' has label(s) {unknown[:10]!r} that MODEL "
+            f"'{model_path}' does not predict: the labels must be {kind}"
+        )
+    return y
+
+
+def _sample(n: int, max_rows: int, seed: int) -> np.ndarray:
+    """Positions of a seeded sample of at most ``max_rows`` rows, in file order."""
+    if n <= max_rows:
+        return np.arange(n)
+    return np.sort(np.random.RandomState(seed).choice(n, max_rows, replace=False))
+
+
+def _as_input(X: pd.DataFrame, family: str) -> Any:
+    """What the attacks get: the frame, or a float32 tensor of it for a torch model."""
+    if family != "torch":
+        return X
+    import torch
+
+    return torch.as_tensor(np.array(X, dtype=np.float32))
+
+
+@contextmanager
+def _threads(n_jobs: int, family: str) -> Iterator[None]:
+    """Run the model with ``n_jobs`` threads (OpenMP, BLAS, torch), restored afterwards.
+
+    Attacks call the model many times on small batches, where starting a thread pool per
+    call (LightGBM's default is every core) costs far more than the prediction itself.
+    """
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=n_jobs):
+        if family != "torch":
+            yield
+            return
+        import torch
+
+        before = torch.get_num_threads()
+        torch.set_num_threads(n_jobs)
+        try:
+            yield
+        finally:
+            torch.set_num_threads(before)
+
+
+# -- the constraints file ----------------------------------------------------------------------
+
+
+def read_constraints(path: Path) -> dict[str, Any]:
+    """The constraints file (JSON or YAML by suffix) as a mapping with known keys only.
+
+    Raises
+    ------
+    UsageFailure
+        Unknown suffix, unreadable file, not a mapping, or unknown keys (named).
+    """
+    kind = CONSTRAINT_SUFFIXES.get(path.suffix.lower())
+    if kind is None:
+        raise UsageFailure(
+            f"cannot read the constraints file '{path}': expected a JSON (.json) or YAML "
+            "(.yaml, .yml) file"
+        )
+    try:
+        text = path.read_text(encoding="utf-8")
+        if kind == "json":
+            content = json.loads(text) if text.strip() else {}
+        else:
+            import yaml
+
+            content = yaml.safe_load(text) or {}
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise UsageFailure(f"cannot read the constraints file '{path}': {exc}") from exc
+    except Exception as exc:  # yaml.YAMLError, without importing yaml for JSON files
+        if type(exc).__module__.startswith("yaml"):
+            reason = " ".join(str(exc).split())
+            raise UsageFailure(f"cannot read the constraints file '{path}': {reason}") from exc
+        raise
+    if not isinstance(content, Mapping):
+        raise UsageFailure(
+            f"the constraints file '{path}' must hold a mapping with the keys "
+            f"{', '.join(CONSTRAINT_KEYS)}; it holds a {type(content).__name__}"
+        )
+    unknown = [str(k) for k in content if k not in CONSTRAINT_KEYS]
+    if unknown:
+        raise UsageFailure(
+            f"the constraints file '{path}' has unknown key(s) {unknown!r}; the keys are "
+            f"{', '.join(CONSTRAINT_KEYS)}"
+        )
+    return dict(content)
+
+
+def _names(value: Any) -> list[str] | None:
+    if isinstance(value, list) and all(isinstance(v, (str, int)) for v in value):
+        return [str(v) for v in value]
+    return None
+
+
+def _referenced(constraints: Mapping[str, Any], path: Path) -> dict[str, list[str]]:
+    """Every column each key names, after checking the shape of its value."""
+
+    def bad(key: str) -> UsageFailure:
+        return UsageFailure(
+            f"'{key}' in the constraints file '{path}' must be {CONSTRAINT_KEYS[key]}; got "
+            f"{constraints[key]!r}"
+        )
+
+    columns: dict[str, list[str]] = {}
+    for key in ("immutable", "integer"):
+        if key in constraints:
+            names = _names(constraints[key])
+            if names is None:
+                raise bad(key)
+            columns[key] = names
+    if "categorical" in constraints:
+        value = constraints["categorical"]
+        if isinstance(value, Mapping) and all(isinstance(v, list) for v in value.values()):
+            columns["categorical"] = [str(k) for k in value]
+        elif _names(value) is not None:
+            columns["categorical"] = _names(value) or []
+        else:
+            raise bad("categorical")
+    if "one_hot" in constraints:
+        groups = constraints["one_hot"]
+        if not isinstance(groups, list) or any(_names(g) is None for g in groups):
+            raise bad("one_hot")
+        columns["one_hot"] = [name for group in groups for name in _names(group) or []]
+    for key in ("monotone", "bounds"):
+        if key in constraints:
+            value = constraints[key]
+            if not isinstance(value, Mapping):
+                raise bad(key)
+            columns[key] = [str(k) for k in value]
+    if "bounds" in constraints:
+        for pair in constraints["bounds"].values():
+            if not (
+                isinstance(pair, list) and len(pair) == 2
+                and all(v is None or (isinstance(v, (int, float)) and not isinstance(v, bool))
+                        for v in pair)
+            ):
+                raise bad("bounds")
+    if "scale" in constraints and constraints["scale"] not in ("std", "iqr"):
+        raise bad("scale")
+    distance = constraints.get("categorical_distance", 1.0)
+    if isinstance(distance, bool) or not isinstance(distance, (int, float)) or not distance >= 0:
+        raise bad("categorical_distance")
+    return columns
+
+
+def _categories(space: FeatureSpace) -> dict[Hashable, Sequence[Any]]:
+    """The label-coded columns of a space built by ``from_frame`` and their values."""
+    found = space.categorical
+    return {str(k): list(v) for k, v in found.items()} if isinstance(found, Mapping) else {}
+
+
+def build_space(
+    X: pd.DataFrame, constraints: Mapping[str, Any], path: Path | None, target: str
+) -> FeatureSpace:
+    """``FeatureSpace.from_frame(X)`` with the constraints file's declarations added.
+
+    Integer and categorical columns add to those recognised from the dtypes; ``bounds``
+    replace the data range of the columns they name (``null``: no bound on that side).
+    """
+    from advval.attacks import FeatureSpace
+
+    where = f"the constraints file '{path}'" if path is not None else "the feature space"
+    columns = [str(c) for c in X.columns]
+    for key, names in _referenced(constraints, path or Path("-")).items():
+        unknown = [n for n in names if n not in columns]
+        if unknown:
+            hint = (
+                f" ('{target}' is the --target label, not a feature)" if target in unknown else ""
+            )
+            raise UsageFailure(
+                f"'{key}' in {where} names column(s) {unknown!r} that the model does not "
+                f"read{hint}; its columns are {columns[:20]!r}"
+                f"{' ...' if len(columns) > 20 else ''}"
+            )
+    one_hot = [[str(c) for c in g] for g in constraints.get("one_hot", [])]
+    scale = constraints.get("scale", "std")
+    distance = float(constraints.get("categorical_distance", 1.0))
+    try:
+        detected = FeatureSpace.from_frame(X, one_hot=one_hot, scale=scale)
+        declared = constraints.get("categorical") or {}
+        if not isinstance(declared, Mapping):  # columns whose allowed values are those seen
+            columns_only = X[[str(c) for c in declared]]
+            declared = _categories(FeatureSpace.from_frame(columns_only, categorical=declared))
+        categorical = _categories(detected)
+        categorical.update((str(k), list(v)) for k, v in declared.items())
+        integer = [
+            c for c in dict.fromkeys([*detected.integer, *constraints.get("integer", [])])
+            if c not in categorical
+        ]
+        space = FeatureSpace.from_frame(
+            X,
+            immutable=[str(c) for c in constraints.get("immutable", [])],
+            integer=integer,
+            categorical=categorical,
+            one_hot=one_hot,
+            monotone={str(k): v for k, v in constraints.get("monotone", {}).items()} or None,
+            scale=scale,
+            categorical_distance=distance,
+        )
+        bounds = dict(space.bounds or {})
+        for name, (low, high) in constraints.get("bounds", {}).items():
+            if str(name) in categorical or any(str(name) in g for g in one_hot):
+                raise ValueError(f"bounds apply to numeric columns; '{name}' is categorical")
+            bounds[str(name)] = (
+                -math.inf if low is None else float(low),
+                math.inf if high is None else float(high),
+            )
+        space.bounds = bounds
+        space.bind(X).encode(X)  # every declaration checked against DATA now, naming the file
+    except (ValueError, TypeError) as exc:
+        raise UsageFailure(f"invalid constraints in {where}: {exc}") from exc
+    return space
+
+
+# -- the attacks ---------------------------------------------------------------------------------
+
+
+def _attack_names(chosen: Sequence[str], family: str, norm: str, model_path: Path) -> list[str]:
+    """The attacks to run: the chosen ones (checked against the model), else the defaults."""
+    import advval.attacks as attacks
+
+    if not chosen:
+        names = [
+            n for n in DEFAULT_ATTACKS[family] if norm in _attack_class(attacks, n).norms
+        ]
+        return names or [FALLBACK_ATTACK]
+    for name in dict.fromkeys(chosen):
+        needs = ATTACKS[name][1]
+        if needs == "torch" and family != "torch":
+            raise UsageFailure(
+                f"--attack {name} is a gradient attack and needs a torch model; MODEL "
+                f"'{model_path}' is not one. Use tree, square, hopskipjump, nes or genetic"
+            )
+        if needs == "trees" and family != "trees":
+            raise UsageFailure(
+                f"--attack tree reads the trees of a LightGBM or scikit-learn tree ensemble; "
+                f"MODEL '{model_path}' is not one. Use square, hopskipjump, nes or genetic"
+            )
+        norms = _attack_class(attacks, name).norms
+        if norm not in norms:
+            raise UsageFailure(
+                f"--attack {name} does not support --norm {norm}; it supports "
+                f"{', '.join(norms)}"
+            )
+    return list(dict.fromkeys(chosen))
+
+
+def _attack_class(attacks: Any, name: str) -> Any:
+    try:
+        return getattr(attacks, ATTACKS[name][0])
+    except ImportError as exc:
+        raise MissingDependency(str(exc)) from exc
+
+
+def _make_attacks(names: Sequence[str], *, eps: float, norm: str, max_queries: int) -> list[Attack]:
+    import advval.attacks as attacks
+
+    return [
+        _attack_class(attacks, name)(None, eps=eps, norm=norm, max_queries=max_queries)
+        for name in names
+    ]
+
+
+def _parse_curve(value: str | None) -> list[float]:
+    if not value:
+        return []
+    try:
+        budgets = [float(v) for v in value.split(",") if v.strip()]
+    except ValueError as exc:
+        raise click.BadParameter(
+            f"expected comma-separated numbers like 0.1,0.2,0.5; got {value!r}",
+            param_hint="'--curve'",
+        ) from exc
+    if not budgets or not all(math.isfinite(b) and b >= 0 for b in budgets):
+        raise click.BadParameter(
+            f"expected numbers >= 0 like 0.1,0.2,0.5; got {value!r}", param_hint="'--curve'"
+        )
+    return budgets
+
+
+def _named_features(report: RobustnessReport, columns: Sequence[str]) -> RobustnessReport:
+    """The report with positional feature names (a tensor's) replaced by DATA's columns."""
+    lookup = {str(j): str(name) for j, name in enumerate(columns)}
+    features = tuple(
+        dataclasses.replace(f, name=lookup.get(f.name, f.name)) for f in report.features
+    )
+    attacks = tuple(
+        dataclasses.replace(
+            a, feature_frequency=tuple((lookup.get(n, n), s) for n, s in a.feature_frequency)
+        )
+        for a in report.attacks
+    )
+    return dataclasses.replace(report, features=features, attacks=attacks)
+
+
+# -- the command ----------------------------------------------------------------------------
+
+
+@click.command(epilog=exit_codes_help())
+@click.argument(
+    "model", type=click.Path(exists=True, dir_okay=False, readable=True, path_type=Path)
+)
+@click.argument("data", type=click.Path(exists=True, dir_okay=False, readable=True, path_type=Path))
+@click.option(
+    "--target", metavar="COL", required=True, help="Label column (true classes); not a feature."
+)
+@click.option("--ignore", metavar="COL", multiple=True, help="Column to leave out (repeatable).")
+@click.option(
+    "--constraints",
+    type=click.Path(exists=True, dir_okay=False, readable=True, path_type=Path),
+    default=None,
+    metavar="FILE",
+    help="JSON or YAML file of what a valid row may look like: immutable, integer, "
+    "categorical (list, or {column: allowed values}), one_hot (list of column groups), "
+    "monotone ({column: increase|decrease}), bounds ({column: [lower, upper]}; default: the "
+    "data range), scale (std|iqr), categorical_distance.",
+)
+@click.option(
+    "--attack",
+    "attack_names",
+    type=click.Choice(sorted(ATTACKS)),
+    multiple=True,
+    help="Attack to run (repeatable). Default: LightGBM and scikit-learn trees: tree, "
+    "square, hopskipjump; torch: pgd, deepfool, square; other models: square, hopskipjump "
+    "(those that support --norm). fgsm, pgd, cw and deepfool need a torch model; tree a "
+    "tree ensemble.",
+)
+@click.option(
+    "--eps",
+    type=click.FloatRange(0.0, min_open=True),
+    default=None,
+    help="Perturbation budget, in standard deviations of each column over DATA (--norm 0: "
+    "number of changed columns). Default: 0.3 for inf, 0.5 for 2, 1 for 0.",
+)
+@click.option(
+    "--norm",
+    type=click.Choice(["inf", "2", "0"]),
+    default="inf",
+    show_default=True,
+    help="Norm of the budget: largest change (inf), Euclidean size (2), changed columns (0).",
+)
+@click.option(
+    "--curve",
+    metavar="EPS,EPS,...",
+    default=None,
+    help="Also run every attack at these budgets for the accuracy-vs-eps curve "
+    "(e.g. 0.1,0.2,0.5; --eps is added). Each value costs one more run of every attack.",
+)
+@click.option(
+    "--max-queries",
+    type=click.IntRange(min=1),
+    default=1000,
+    show_default=True,
+    help="Model rows each attack may query per attacked row (a hard budget).",
+)
+@click.option(
+    "--max-rows",
+    type=click.IntRange(min=1),
+    default=1000,
+    show_default=True,
+    help="Attack a seeded random sample of at most this many rows of DATA (the report "
+    "says so); the units and bounds still come from all rows.",
+)
+@click.option(
+    "--n-jobs",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Threads for the model's predictions. Attacks make many small model calls, where "
+    "one thread is usually fastest.",
+)
+@output_options("html")
+@seed_option
+@click.option(
+    "--fail-under",
+    type=click.FloatRange(0.0, 1.0),
+    default=None,
+    metavar="FLOAT",
+    help=f"Exit with status {int(ExitCode.DRIFT)} when the robust accuracy is below this "
+    "(a CI gate).",
+)
+@click.option(
+    "--trust-model",
+    is_flag=True,
+    help="Load pickle / joblib model files (.pkl, .pickle, .joblib). They are refused by "
+    f"default because {PICKLE_RISK}; give this only for files you made or trust.",
+)
+@quiet_option
+def attack(
+    model: Path,
+    data: Path,
+    target: str,
+    ignore: tuple[str, ...],
+    constraints: Path | None,
+    attack_names: tuple[str, ...],
+    eps: float | None,
+    norm: str,
+    curve: str | None,
+    max_queries: int,
+    max_rows: int,
+    n_jobs: int,
+    fmt: str | None,
+    output: Path | None,
+    seed: int,
+    fail_under: float | None,
+    trust_model: bool,
+    quiet: bool,
+) -> None:
+    """Attack MODEL on the rows of DATA and report how robust it is.
+
+    MODEL is a LightGBM text model (Booster.save_model), a TorchScript module
+    (torch.jit.save) or a torch.export program (.pt2); pickle / joblib files only with
+    --trust-model. DATA is a CSV or Parquet file with the model's feature columns and
+    the --target label. Each attack tries to flip the model's answer on the correctly
+    classified rows within the budget, respecting the constraints file; the report gives
+    clean accuracy, robust accuracy (worst case per row over all attacks), each attack's
+    success, perturbation size and queries, the columns attackers change, the
+    accuracy-vs-eps curve and sanity flags. Formats: html (the default, written to
+    --output or advval_attack_report.html), json and markdown (stdout unless --output).
+
+    \b
+    Examples:
+      advval attack model.txt test.csv --target y
+      advval attack net.pt2 test.parquet --target label --constraints rules.yaml --curve 0.1,0.5
+      advval attack model.txt test.csv --target y --format json --fail-under 0.6
+    """
+    fmt = resolve_format(fmt, output)
+    eps = DEFAULT_EPS[norm] if eps is None else eps
+    budgets = sorted({*_parse_curve(curve), eps}) if curve else None
+    rules = read_constraints(constraints) if constraints is not None else {}
+    frame = read_table(data, "DATA")
+    features, y_all = _split(frame, target, ignore, data)
+    loaded, model_fmt = _load(model, trust_model)
+    family = _family(loaded)
+    with _warnings_to_stderr():
+        X_all = _model_columns(loaded, features, family, (model, data), quiet)
+    space = build_space(X_all, rules, constraints, target)
+    names = _attack_names(attack_names, family, norm, model)
+    rows = _sample(len(X_all), max_rows, seed)
+    X = _as_input(X_all.iloc[rows], family)
+
+    from advval.attacks import robustness_report
+    from advval.attacks.evaluate._run import ModelView
+
+    with _threads(n_jobs, family):
+        try:
+            view = ModelView(loaded, X)
+            view.outputs(X[:2])
+        except Exception as exc:  # any failure of the user's model on the user's rows
+            reason = " ".join(str(exc).split())[:500] or type(exc).__name__
+            raise UsageFailure(
+                f"MODEL '{model}' failed on the {X_all.shape[1]} columns of DATA file "
+                f"'{data}': {reason}"
+            ) from exc
+        y = _labels(view, y_all[rows], target, model)
+        attacks = _make_attacks(names, eps=eps, norm=norm, max_queries=max_queries)
+        if not quiet:
+            click.echo(
+                f"advval: attacking {len(rows):,} of {len(X_all):,} rows of '{data}' with "
+                f"{', '.join(type(a).__name__ for a in attacks)} ({NORM_LABELS[norm]}, eps "
+                f"{eps:g}, at most {max_queries:,} queries per row)...",
+                err=True,
+            )
+        with _warnings_to_stderr():
+            try:
+                report = robustness_report(
+                    loaded, X, y, attacks, eps=budgets, feature_space=space, random_state=seed
+                )
+            except (ValueError, TypeError) as exc:
+                raise UsageFailure(str(exc)) from exc
+    if family == "torch":
+        report = _named_features(report, [str(c) for c in X_all.columns])
+    settings = {
+        "model": str(model),
+        "model_format": model_fmt,
+        "data": str(data),
+        "target": target,
+        "rows": f"{len(rows)} of {len(X_all)}"
+        + (f" (seeded sample, --max-rows {max_rows})" if len(rows) < len(X_all) else ""),
+        "attacks": names,
+        "norm": norm,
+        "eps": eps,
+        "curve": budgets,
+        "max_queries": max_queries,
+        "constraints": None if constraints is None else str(constraints),
+        "feature_space": "FeatureSpace.from_frame(DATA, all rows)"
+        + (" + constraints" if rules else ""),
+        "seed": seed,
+    }
+    report = dataclasses.replace(report, settings=settings)
+
+    destination = write_output(report, fmt, output)
+    click.echo(f"advval: {summary_line(report)}", err=True)
+    if destination != "stdout" and not quiet:
+        click.echo(f"advval: {fmt} report written to {destination}", err=True)
+    if fail_under is not None and report.robust_accuracy < fail_under:
+        click.get_current_context().exit(ExitCode.DRIFT)
+
