@@ -185,10 +185,11 @@ class TransferAttack(Attack):
         room = np.maximum(room, 0)
         owners = np.repeat(np.arange(n), room)
         base = z0[owners]
-        step = rng.normal(size=base.shape) * self.spread * self.eps
+        reach = self.spread * float(self.eps or 0.0)
+        step = rng.normal(size=base.shape) * reach
         candidates = base + step * np.asarray(domain.scale)
         norm = canonical_norm(self.norm, owner=type(self).__name__, allowed=self.norms)
-        synthetic = domain.finalize(candidates, base, self.spread * self.eps, norm)
+        synthetic = domain.finalize(candidates, base, reach, norm)
         rows = np.concatenate([np.arange(n), owners])
         return rows, np.concatenate([z0, synthetic])
 
