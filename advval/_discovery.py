@@ -6,8 +6,12 @@ import importlib
 
 from sklearn.base import BaseEstimator
 
+from ._compat import has_module
+
 #: packages whose public estimators are listed (none of them imports torch)
 _PACKAGES = ("advval", "advval.attacks.evaluate")
+#: packages that need an optional dependency, listed when it is installed
+_OPTIONAL_PACKAGES = {"advval.attacks.gradient": "torch"}
 
 
 def all_estimators() -> list[tuple[str, type[BaseEstimator]]]:
@@ -27,7 +31,8 @@ def all_estimators() -> list[tuple[str, type[BaseEstimator]]]:
     True
     """
     found = []
-    for module_name in _PACKAGES:
+    optional = [name for name, needs in _OPTIONAL_PACKAGES.items() if has_module(needs)]
+    for module_name in (*_PACKAGES, *optional):
         package = importlib.import_module(module_name)
         for name in sorted(package.__all__):
             obj = getattr(package, name)

@@ -22,7 +22,7 @@ from advval.attacks import SquareAttack
 
 CHECK_VALIDATOR = AdversarialValidator(n_splits=3, n_jobs=1)
 #: settings that keep the checks fast without changing what they test
-FAST_PARAMS = {"SubstitutionImputer": {"max_iter": 2}}
+FAST_PARAMS = {"SubstitutionImputer": {"max_iter": 2}, "TorchTabularClassifier": {"epochs": 10}}
 
 
 #: meta-estimators: their required constructor arguments

@@ -1,0 +1,486 @@
+"""What every white-box gradient attack shares: the model as a differentiable target.
+
+:class:`GradientAttack` plugs torch into the :class:`~advval.attacks.Attack` template:
+
+- the domain is *raw* (label-coded categorical columns are frozen, since a gradient says
+  nothing about moving between codes; one-hot groups are relaxed to [0, 1] during the
+  search and snapped by ``finalize``);
+- the internal representation is a torch tensor on the model's device. A tensor input
+  keeps its dtype (its device is restored at the end); a DataFrame or array is encoded by
+  the domain (float64, or float32 for a float32 array) and converted back at the end. The
+  model sees the rows cast to its own dtype;
+- the model is any ``torch.nn.Module`` returning logits (a single logit, shape (n,) or
+  (n, 1), is a binary model with logits ``[0, z]``) or a fitted
+  :class:`~advval.attacks.TorchTabularClassifier`. It is never moved; its train / eval
+  mode, parameter ``requires_grad`` flags and ``.grad`` are left as found (gradients are
+  taken with :func:`torch.autograd.grad` with respect to the input only), and a model in
+  training mode gets a warning (its outputs are random) and its buffers (batch-norm
+  statistics) restored afterwards;
+- ``queries_`` counts the forward rows per sample (informational for a white-box attack;
+  ``max_queries`` still caps them).
+
+Steps are taken in standard units: a step of size ``a`` moves a feature by ``a * scale``
+(``domain.scale``), only where ``domain.step_mask`` allows, and every iterate goes through
+``domain.project``.
+"""
+
+from __future__ import annotations
+
+import copy
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from sklearn.utils.validation import check_is_fitted
+
+from ...exceptions import AdvvalWarning
+from .._base import Attack
+from .._norms import canonical_norm, flat, project_ball
+from .._oracle import QueryBudgetError
+from .._space import BoxDomain, Domain, is_tensor
+from ._tabular_model import TorchTabularClassifier
+
+LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+Snap = Callable[[torch.Tensor], torch.Tensor]
+Project = Callable[[torch.Tensor], torch.Tensor]
+
+
+class TorchTarget:
+    """Counted, differentiable access to a torch module (the white-box oracle).
+
+    ``logits(z, rows)`` runs the module on internal rows ``z``; ``rows`` (NumPy indices)
+    says which attacked sample each row belongs to, ``None`` meaning ``z`` stacks
+    ``len(z) // n_samples`` copies of the whole batch (batched restarts). Label-coded
+    columns of a plain module are fed their original raw values (they are frozen).
+    """
+
+    has_scores = True
+
+    def __init__(
+        self,
+        module: torch.nn.Module,
+        *,
+        n_samples: int,
+        max_queries: int | None,
+        dtype: torch.dtype,
+        fixed: torch.Tensor | None = None,
+        coded: torch.Tensor | None = None,
+    ) -> None:
+        self.module = module
+        self.max_queries = max_queries
+        self.dtype = dtype
+        self.fixed = fixed
+        self.coded = coded
+        self.queries = np.zeros(n_samples, dtype=np.int64)
+        self.classes_: np.ndarray = np.arange(0)
+        self._tiled: dict[int, torch.Tensor] = {}
+
+    @property
+    def n_samples(self) -> int:
+        """Number of attacked samples."""
+        return len(self.queries)
+
+    def remaining(self) -> int:
+        """Forward rows every sample may still use (a large number when unbounded)."""
+        if self.max_queries is None:
+            return np.iinfo(np.int64).max // 4
+        return int(self.max_queries - self.queries.max())
+
+    def budget(self, cost: int = 1) -> int:
+        """Iterations of ``cost`` forward rows per sample that leave one for the final check."""
+        return max(self.remaining() - 1, 0) // cost
+
+    def _count(self, rows: np.ndarray | None, n_rows: int) -> None:
+        if rows is None:
+            counts: Any = n_rows // self.n_samples
+        else:
+            counts = np.bincount(rows, minlength=self.n_samples)
+        if self.max_queries is not None and np.any(self.queries + counts > self.max_queries):
+            raise QueryBudgetError(
+                f"A sample would be queried more than max_queries={self.max_queries} times."
+            )
+        self.queries += counts
+
+    def forward(self, z: torch.Tensor, rows: np.ndarray | None = None) -> torch.Tensor:
+        """Logits of shape (len(z), n_classes), uncounted."""
+        x = z
+        if self.fixed is not None and self.coded is not None:
+            if rows is None:  # stacked copies of the batch: tile once per batch size
+                copies = len(z) // self.n_samples
+                if copies not in self._tiled:
+                    self._tiled[copies] = self.fixed.repeat(copies, 1)
+                fixed = self._tiled[copies]
+            else:
+                fixed = self.fixed[torch.as_tensor(rows, device=z.device)]
+            x = torch.where(self.coded, fixed, z)
+        if x.dtype != self.dtype:
+            x = x.to(self.dtype)
+        out = self.module(x)
+        if out.ndim == 1 or out.shape[-1] == 1:
+            out = out.reshape(-1, 1)
+            out = torch.cat([torch.zeros_like(out), out], 1)
+        return out
+
+    def logits(self, z: torch.Tensor, rows: np.ndarray | None = None) -> torch.Tensor:
+        """Logits of the rows ``z``, counted against each sample's budget."""
+        self._count(rows, len(z))
+        return self.forward(z, rows)
+
+    def labels(self, Z: torch.Tensor, rows: np.ndarray) -> np.ndarray:
+        """Predicted class indices (the oracle interface used by ``Attack.generate``)."""
+        with torch.no_grad():
+            logits = self.logits(Z, np.asarray(rows))
+        return logits.argmax(1).cpu().numpy()
+
+    def gradient(
+        self,
+        z: torch.Tensor,
+        labels: torch.Tensor,
+        fn: LossFn,
+        snap: Snap | None = None,
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Gradient of ``fn(logits, labels).sum()`` w.r.t. ``z`` only.
+
+        With ``snap`` (see :func:`finalizer`) the model sees the valid row ``snap(z)`` and
+        the gradient passes straight through to ``z``. Returns the gradient, the logits,
+        the ``fn`` values and the row the model saw (all detached).
+        """
+        with torch.enable_grad():
+            z = z.detach().requires_grad_(True)
+            x = z if snap is None else z + (snap(z.detach()) - z).detach()
+            logits = self.logits(x)
+            values = fn(logits, labels)
+            (grad,) = torch.autograd.grad(values.sum(), z)
+        return grad, logits.detach(), values.detach(), x.detach()
+
+
+class GradientAttack(Attack):
+    """Base class of the white-box attacks on torch models (see the module notes)."""
+
+    def generate(self, X: Any, y: Any = None) -> Any:
+        """Return adversarial versions of the rows (or images) in ``X``.
+
+        Parameters
+        ----------
+        X : DataFrame, ndarray or torch tensor
+            The inputs to perturb; never modified. A tensor keeps its dtype and device.
+        y : array-like or tensor, optional
+            True labels (untargeted) or target labels (``targeted=True``). Default: the
+            model's own predictions (untargeted only).
+
+        Returns
+        -------
+        X_adv : same type as ``X``
+        """
+        module = self._module()
+        saved = None
+        if any(m.training for m in module.modules()):
+            warnings.warn(
+                f"{type(self).__name__}: the model is in training mode, so dropout and "
+                "batch-norm make its outputs random and the attack unreliable. Call "
+                "model.eval() first (its buffers are restored after the attack).",
+                AdvvalWarning,
+                stacklevel=2,
+            )
+            saved = [b.detach().clone() for b in module.buffers()]
+        try:
+            return super().generate(X, y)
+        finally:
+            if saved is not None:
+                with torch.no_grad():
+                    for buffer, value in zip(module.buffers(), saved, strict=True):
+                        buffer.copy_(value)
+
+    # -- hooks of the Attack template ------------------------------------------------------
+
+    def _module(self) -> torch.nn.Module:
+        model = self.model
+        if isinstance(model, TorchTabularClassifier):
+            check_is_fitted(model, "module_")
+            return model.module_
+        if isinstance(model, torch.nn.Module):
+            return model
+        raise TypeError(
+            f"{type(self).__name__} is a white-box attack on torch models: expected a "
+            "torch.nn.Module returning logits or a fitted TorchTabularClassifier, got "
+            f"{type(model).__name__}. Use NESAttack, SquareAttack or HopSkipJump for other "
+            "models."
+        )
+
+    def _raw_domain(self) -> bool:
+        return True
+
+    def _domain(self, X: Any) -> Any:
+        model = self.model
+        if not isinstance(model, TorchTabularClassifier):
+            return super()._domain(X)
+        check_is_fitted(model, "module_")
+        own = model.feature_space_
+        if self.feature_space is None:
+            space = own
+            if self.bounds is not None:
+                space = copy.copy(own)
+                space.bounds = self.bounds
+            return space.bind(X, raw=True)
+        domain = super()._domain(X)
+        reference = own.bind(X, raw=True)
+        for j in sorted(set(domain.categories) | set(reference.categories)):
+            theirs, ours = domain.categories.get(j), reference.categories.get(j)
+            if theirs != ours:
+                raise ValueError(
+                    f"The 'feature_space' of {type(self).__name__} does not match the model's "
+                    f"on column {domain.feature_names[j]!r}: categories {theirs!r} there but "
+                    f"{ours!r} in model.feature_space_ (the codes the model was trained on). "
+                    "Leave feature_space=None or build it with FeatureSpace.from_frame on the "
+                    "training data."
+                )
+        return domain
+
+    def _device(self) -> tuple[torch.device, torch.dtype]:
+        module = self._module()
+        for tensor in (*module.parameters(), *module.buffers()):
+            if tensor.is_floating_point():
+                return tensor.device, tensor.dtype
+        first = next(iter((*module.parameters(), *module.buffers())), None)
+        device = first.device if first is not None else torch.device("cpu")
+        return device, torch.get_default_dtype()
+
+    def _to_internal(self, X: Any, domain: Any) -> torch.Tensor:
+        device, model_dtype = self._device()
+        if is_tensor(X):
+            dtype = X.dtype if X.is_floating_point() else model_dtype
+            if isinstance(domain, Domain) and domain.categories:
+                return torch.as_tensor(domain.encode(X), dtype=dtype, device=device)
+            return X.detach().to(device=device, dtype=dtype, copy=True)
+        values = np.asarray(domain.encode(X))
+        dtype = torch.float32 if values.dtype in (np.float32, np.float16) else torch.float64
+        return torch.as_tensor(values.astype(np.float64), dtype=dtype, device=device)
+
+    def _from_internal(self, z: Any, X: Any, domain: Any) -> Any:
+        if not is_tensor(X):
+            return super()._from_internal(z.detach().cpu().double().numpy(), X, domain)
+        out = z.detach()
+        if isinstance(domain, Domain) and domain.categories:
+            coded = torch.as_tensor(domain.label_coded, device=out.device)
+            out = torch.where(coded, X.detach().to(device=out.device, dtype=out.dtype), out)
+        if not X.is_floating_point():
+            out = out.round()
+        return out.to(device=X.device, dtype=X.dtype)
+
+    def _make_oracle(self, domain: Any, X: Any, n_samples: int) -> TorchTarget:
+        module = self._module()
+        device, dtype = self._device()
+        fixed = coded = None
+        tabular = isinstance(self.model, TorchTabularClassifier)
+        if isinstance(domain, Domain) and domain.categories and not tabular:
+            fixed, coded = _raw_codes(X, domain, device, type(self).__name__)
+        target = TorchTarget(
+            module,
+            n_samples=n_samples,
+            max_queries=self.max_queries,
+            dtype=dtype,
+            fixed=fixed,
+            coded=coded,
+        )
+        if tabular:
+            target.classes_ = np.asarray(self.model.classes_)
+        else:
+            # the number of classes, from one uncounted forward pass of the first samples
+            # (two: a batch-norm layer in training mode refuses a single row)
+            head = X.iloc[:2] if isinstance(X, pd.DataFrame) else X[:2]
+            first = self._to_internal(head, domain)
+            with torch.no_grad():
+                n_classes = target.forward(first, np.arange(len(first))).shape[1]
+            target.classes_ = np.arange(n_classes)
+        return target
+
+    def _labels(self, X: Any, y: Any, z0: Any, oracle: Any, n_samples: int) -> np.ndarray:
+        # vectorized for the common case (the base class maps label by label, with the
+        # error messages, which it still gives for anything unusual)
+        if y is not None and len(y) == n_samples:
+            values = np.asarray(y.detach().cpu().numpy() if is_tensor(y) else y)
+            classes = np.asarray(oracle.classes_)
+            try:
+                if values.ndim == 1 and len(classes) and np.all(classes[:-1] < classes[1:]):
+                    found = np.searchsorted(classes, values).clip(0, len(classes) - 1)
+                    if np.array_equal(classes[found], values):
+                        return found.astype(np.int64)
+            except TypeError:
+                pass
+        return super()._labels(X, y, z0, oracle, n_samples)
+
+    # -- helpers for the attacks -----------------------------------------------------------
+
+    def _norm(self) -> str:
+        return canonical_norm(self.norm, owner=type(self).__name__, allowed=self.norms)
+
+
+def finalizer(domain: Any, eps: Any, norm: str) -> Callable[..., torch.Tensor] | None:
+    """``f(z, x0)``: the exact projection an output will get, where it is not ``project``.
+
+    Tables with mutable integer columns or one-hot groups are searched in a continuous
+    relaxation, but their outputs are rounded and snapped by ``domain.finalize``, which
+    can undo a success found in the relaxation. The attacks score (and linearize at) the
+    finalized row instead, so what they report is what they return. ``None`` for domains
+    where the two projections agree (images, continuous tables): no extra work there.
+    """
+    if not isinstance(domain, Domain):
+        return None
+    discrete = domain.integer & domain.mutable
+    if not discrete.any() and not any(domain.mutable[group].any() for group in domain.groups):
+        return None
+
+    def snap(z: torch.Tensor, x0: torch.Tensor) -> torch.Tensor:
+        return domain.finalize(z, x0, eps, norm)
+
+    return snap
+
+
+@dataclass(frozen=True)
+class Units:
+    """Standard units of a domain, as tensors on the attack's device (``None``: all 1).
+
+    ``scale`` is one standard unit per feature, ``mask`` 1 where an iterate may move and
+    ``weight`` their product (a masked step of one standard unit, in raw units).
+    """
+
+    scale: Any
+    mask: Any
+    weight: Any
+
+    def raw(self, step: torch.Tensor) -> torch.Tensor:
+        """A step in standard units, in raw units."""
+        return step if self.scale is None else step * self.scale
+
+    def standard(self, delta: torch.Tensor) -> torch.Tensor:
+        """A raw difference, in standard units."""
+        return delta if self.scale is None else delta / self.scale
+
+
+def units(domain: Any, like: torch.Tensor) -> Units:
+    """The :class:`Units` of ``domain`` for tensors like ``like``."""
+
+    def tensor(value: Any) -> Any:
+        if torch.is_tensor(value) or np.ndim(value):
+            return torch.as_tensor(value, dtype=like.dtype, device=like.device)
+        return None if float(value) == 1.0 else float(value)
+
+    scale, mask = tensor(domain.scale), tensor(domain.step_mask(like))
+    weight = mask if scale is None else scale if mask is None else scale * mask
+    return Units(scale, mask, weight)
+
+
+def ascend(
+    z: torch.Tensor, grad: torch.Tensor, norm: str, units: Units, size: float
+) -> torch.Tensor:
+    """``z`` moved by ``size`` standard units along the steepest ascent of the loss.
+
+    L-inf: ``sign(g)``; L2: ``g / ||g||`` with ``g`` the masked gradient in standard
+    units. Masked features do not move. (Two kernels under L-inf.)
+    """
+    if norm == "inf":
+        if units.weight is None:
+            return torch.add(z, grad.sign(), alpha=size)
+        return torch.addcmul(z, grad.sign(), units.weight, value=size)
+    g = grad if units.weight is None else grad * units.weight
+    length = flat(g).norm(dim=1).clamp_min(1e-12)
+    return z + units.raw(g * per_row(size / length, g))
+
+
+def projector(domain: Any, x0: torch.Tensor, eps: Any, norm: str) -> Project:
+    """``domain.project(., x0, eps, norm)`` for the iterates of one attack, precomputed.
+
+    Every constraint of a raw table (frozen, monotone and bounded columns) and the L-inf
+    ball are intervals around ``x0``, so under L-inf the whole projection is one
+    ``clamp`` against bounds computed once; under L2 it is a clamp, the ball, a clamp.
+    Same result as ``domain.project``, which serves the other cases (NaN in ``x0``).
+    """
+    if isinstance(domain, BoxDomain):
+        if norm != "inf" or eps is None:
+            return partial(domain.project, x0=x0, eps=eps, norm=norm)
+        lower = (x0 - eps).clamp(domain.lower, domain.upper)
+        upper = (x0 + eps).clamp(domain.lower, domain.upper)
+        return partial(torch.clamp, min=lower, max=upper)
+    if not (isinstance(domain, Domain) and domain.raw) or bool(x0.isnan().any()):
+        return partial(domain.project, x0=x0, eps=eps, norm=norm)
+
+    def like(values: np.ndarray) -> torch.Tensor:
+        return torch.as_tensor(values, dtype=x0.dtype, device=x0.device)
+
+    frozen = like(~domain.mutable | domain.label_coded).bool()
+    up, down = like(domain.monotone > 0).bool() | frozen, like(domain.monotone < 0).bool() | frozen
+    free_lower = torch.where(up, x0, -torch.inf)
+    free_upper = torch.where(down, x0, torch.inf)
+    lower = torch.minimum(like(domain.lower), x0)
+    upper = torch.maximum(like(domain.upper), x0)
+    scale = like(domain.scale)
+    if eps is None or norm == "inf":
+        if eps is not None:
+            lower = torch.maximum(lower, x0 - eps * scale)
+            upper = torch.minimum(upper, x0 + eps * scale)
+        return partial(
+            torch.clamp, min=torch.maximum(free_lower, lower), max=torch.minimum(free_upper, upper)
+        )
+
+    def project(x: torch.Tensor) -> torch.Tensor:
+        x = x.clamp(free_lower, free_upper)
+        x = x0 + project_ball((x - x0) / scale, eps, norm) * scale
+        return x.clamp(lower, upper)
+
+    return project
+
+
+def torch_generator(rng: np.random.RandomState, device: torch.device) -> torch.Generator:
+    """A local generator seeded from the attack's ``random_state`` (never global seeding)."""
+    generator = torch.Generator(device=device)
+    generator.manual_seed(int(rng.randint(np.iinfo(np.int32).max)))
+    return generator
+
+
+def per_row(values: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+    """Reshape one value per sample to broadcast against ``like`` (n, ...)."""
+    return values.reshape((-1,) + (1,) * (like.ndim - 1))
+
+
+def _raw_codes(
+    X: Any, domain: Domain, device: torch.device, owner: str
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The original raw values of the label-coded columns, fed to a plain torch module."""
+    columns = sorted(domain.categories)
+    n = int(X.shape[0])
+    fixed = np.zeros((n, domain.n_features))
+    for j in columns:
+        if isinstance(X, pd.DataFrame):
+            column = X.iloc[:, j]
+            try:
+                fixed[:, j] = column.to_numpy(dtype=np.float64)
+            except (TypeError, ValueError):
+                raise TypeError(
+                    f"{owner} feeds the rows to the torch module as numbers, but column "
+                    f"{domain.feature_names[j]!r} holds {column.dtype} values. Use a "
+                    "TorchTabularClassifier (it encodes categories inside the model) or "
+                    "encode the column first."
+                ) from None
+        else:
+            values = X[:, j].detach().cpu().numpy() if is_tensor(X) else np.asarray(X)[:, j]
+            fixed[:, j] = values
+    coded = torch.as_tensor(domain.label_coded, device=device)
+    return torch.as_tensor(fixed, device=device), coded
+
+
+__all__ = [
+    "GradientAttack",
+    "Units",
+    "ascend",
+    "finalizer",
+    "projector",
+    "TorchTarget",
+    "per_row",
+    "torch_generator",
+    "units",
+]
