@@ -43,8 +43,8 @@ FAST = {
     "DeepFool": {"steps": 20},
     "NESAttack": {"steps": 10, "n_samples": 10},
     "SquareAttack": {"steps": 60},
-    "HopSkipJump": {"steps": 5},
-    "GeneticAttack": {"generations": 8, "population": 12},
+    "HopSkipJump": {"steps": 5, "max_evals": 100, "init_evals": 20},
+    "GeneticAttack": {"generations": 8, "population_size": 12},
 }
 #: attacks that are not run on the constrained table, with the reason
 NOT_TABLE_ATTACKS = {
@@ -117,7 +117,7 @@ def torch_case():
     module.eval()
     for p in module.parameters():
         p.grad = None
-    return Case(module, frame.astype(float), y, space_for(frame.astype(float)), module)
+    return Case(module, frame.astype(float), y, space_for(frame), module)
 
 
 @pytest.fixture(scope="module")

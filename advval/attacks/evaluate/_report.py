@@ -61,8 +61,8 @@ class AttackResult:
     norm : {"inf", "2", "0"}
     eps : float or None
         The budget it ran with (``None``: a minimum-norm attack without a budget).
-    white_box : bool or None
-        Whether it reads the model's internals (``None``: unknown).
+    white_box : bool
+        Whether it reads the model's internals (gradients, tree structure).
     n_attacked : int
         Samples attacked (the correctly classified ones).
     n_success : int
@@ -92,7 +92,7 @@ class AttackResult:
     attack: str
     norm: str
     eps: float | None
-    white_box: bool | None
+    white_box: bool
     n_attacked: int
     n_success: int
     n_fooled: int
@@ -578,12 +578,12 @@ def _run_flags(runs: list[Run], names: list[str]) -> list[SanityFlag]:
 def _blackbox_flags(runs: list[Run], names: list[str]) -> list[SanityFlag]:
     flags = []
     for name, run in zip(names, runs, strict=True):
-        if white_box(run.attack) is not False or run.attack.eps is None:
+        if white_box(run.attack) or run.attack.eps is None:
             continue
         norm, eps = norm_name(run.attack), float(run.attack.eps)
         whites = [
             i for i, other in enumerate(runs)
-            if white_box(other.attack) is True and norm_name(other.attack) == norm
+            if white_box(other.attack) and norm_name(other.attack) == norm
             and (other.attack.eps is None or float(other.attack.eps) >= eps)
         ]
         if not whites:

@@ -252,22 +252,9 @@ def norm_name(attack: Attack) -> str:
     return canonical_norm(attack.norm, owner=type(attack).__name__)
 
 
-def white_box(attack: Attack) -> bool | None:
-    """Whether the attack reads the model's internals (gradients, tree structure).
-
-    A class attribute ``white_box`` decides when present; otherwise the package the
-    attack lives in (``gradient`` and ``trees`` are white-box, ``blackbox`` and
-    ``transfer`` are not). ``None``: unknown.
-    """
-    own = getattr(type(attack), "white_box", None)
-    if isinstance(own, bool):
-        return own
-    module = type(attack).__module__
-    if ".attacks.gradient" in module or ".attacks.trees" in module:
-        return True
-    if ".attacks.blackbox" in module or ".attacks.transfer" in module:
-        return False
-    return None
+def white_box(attack: Attack) -> bool:
+    """Whether the attack reads the model's internals (gradients, tree structure)."""
+    return bool(getattr(type(attack), "white_box", False))
 
 
 def json_safe(value: Any) -> Any:

@@ -31,7 +31,7 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -161,6 +161,8 @@ class TorchTarget:
 
 class GradientAttack(Attack):
     """Base class of the white-box attacks on torch models (see the module notes)."""
+
+    white_box: ClassVar[bool] = True
 
     def generate(self, X: Any, y: Any = None) -> Any:
         """Return adversarial versions of the rows (or images) in ``X``.

@@ -115,6 +115,7 @@ class TreeAttack(Attack):
     norms: ClassVar[tuple[str, ...]] = ("inf", "2", "0")
     minimum_norm: ClassVar[bool] = True
     needs_scores: ClassVar[bool] = False
+    white_box: ClassVar[bool] = True
 
     def __init__(
         self,
