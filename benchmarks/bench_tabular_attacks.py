@@ -114,9 +114,11 @@ def robust_accuracy(model: Any, adv: Any, y: Any) -> float:
 def part_gradient(quick: bool) -> None:
     import torch
 
-    from advval.attacks import FGSM, PGD
+    from advval.attacks import FGSM, PGD, FeatureSpace
 
     torch.set_num_threads(1)
+    # the peers work in raw [0, 1] units: a space with scale 1 and the same box
+    unit = FeatureSpace(bounds=(0.0, 1.0))
     model, x, y = mlp_setup()
     eps = 0.05
     repeats = 3
@@ -125,7 +127,7 @@ def part_gradient(quick: bool) -> None:
     rows = []
     for steps in (10,) if quick else (10, 50):
         alpha = 2.5 * eps / steps
-        ours = PGD(model, eps=eps, steps=steps, step_size=2.5 / steps, bounds=(0.0, 1.0),
+        ours = PGD(model, eps=eps, steps=steps, step_size=2.5 / steps, feature_space=unit,
                    random_state=0)
         t, adv = best_time(lambda a=ours: a.generate(x, y), repeats)
         rows.append((f"advval PGD-{steps}", robust_accuracy(model, adv, y), t))
@@ -146,7 +148,7 @@ def part_gradient(quick: bool) -> None:
                                             batch_size=len(x), verbose=False)
             t, adv = best_time(lambda p=peer: p.generate(x.numpy(), y=y.numpy()), repeats)
             rows.append((f"ART PGD-{steps}", robust_accuracy(model, torch.tensor(adv), y), t))
-    ours = FGSM(model, eps=eps, bounds=(0.0, 1.0))
+    ours = FGSM(model, eps=eps, feature_space=unit)
     t, adv = best_time(lambda: ours.generate(x, y), repeats)
     rows.append(("advval FGSM", robust_accuracy(model, adv, y), t))
     if have("torchattacks"):
@@ -168,7 +170,7 @@ def part_gradient(quick: bool) -> None:
         xb = (x[idx] + 0.01 * torch.randn(batch, 30, generator=generator)).clamp(0, 1)
         yb = y[idx]
         steps = 20
-        ours = PGD(model, eps=eps, steps=steps, bounds=(0.0, 1.0), random_state=0)
+        ours = PGD(model, eps=eps, steps=steps, feature_space=unit, random_state=0)
         t_ours, _ = best_time(lambda a=ours, xb=xb, yb=yb: a.generate(xb, yb), repeats)
         # advval's PGD makes steps + 1 forward passes (the last iterate is scored) and
         # the base class one more to verify success: count them in the floor
@@ -255,21 +257,17 @@ def part_trees(quick: bool, n_points: int) -> None:
 
         def ours(name: str, make: Callable[[Any], Any], X: np.ndarray = X,
                  y: np.ndarray = y, model: Any = model, rows: list = rows) -> None:
-            counted = CountedModel(model)
-            attack = make(counted)
+            white_box = name.startswith("TreeAttack")
+            # white-box: the structure is read from the real model and queries_ counts
+            # its verification rows; black-box: every call goes through the counter
+            counted = None if white_box else CountedModel(model)
+            attack = make(model if white_box else counted)
             start = time.perf_counter()
             adv = attack.generate(X, y)
             seconds = time.perf_counter() - start
-            if name.startswith("TreeAttack"):
-                # white-box: the structure is read from the real model; only verification
-                # goes through the counter
-                attack = make(model)
-                start = time.perf_counter()
-                adv = attack.generate(X, y)
-                seconds = time.perf_counter() - start
-                queries = float(np.mean(attack.queries_))
-            else:
-                queries = counted.counter.rows / len(X)
+            queries = float(np.mean(attack.queries_)) if counted is None else (
+                counted.counter.rows / len(X)
+            )
             rows.append(summary(name, model, adv, X, y, domain, eps, queries, seconds))
 
         ours("TreeAttack (min)", lambda m: TreeAttack(m, feature_space=space, random_state=0))

@@ -33,13 +33,6 @@ ATTACKS = list(FAST)
 EPS = {"inf": 0.5, "2": 1.0}
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """The test machine's cores are shared: one torch thread is much faster here."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def seeded(module, seed=0):

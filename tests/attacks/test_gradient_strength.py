@@ -26,16 +26,6 @@ from advval.attacks.gradient import (  # noqa: E402
     TorchTabularClassifier,
 )
 
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """The test machine's cores are shared: one torch thread is much faster here."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 # -- linear models: the minimal perturbation is analytic --------------------------------
 
 

@@ -22,15 +22,6 @@ from advval.attacks.gradient import (  # noqa: E402
 )
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """The test machine's cores are shared: one torch thread is much faster here."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def mixed_frame(n=160, seed=0):
     """Numeric, integer, text, category and boolean columns; the label depends on all."""
     rng = np.random.default_rng(seed)

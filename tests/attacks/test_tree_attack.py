@@ -15,18 +15,12 @@ from sklearn.ensemble import (
 )
 from sklearn.model_selection import train_test_split
 from sklearn.tree import DecisionTreeClassifier
-from threadpoolctl import threadpool_limits
 
 from advval.attacks import FeatureSpace, TreeAttack
 
 # -- shared fixtures -----------------------------------------------------------------------
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """OpenMP / BLAS pools spin on a busy machine; these models are tiny."""
-    with threadpool_limits(limits=1):
-        yield
 
 
 

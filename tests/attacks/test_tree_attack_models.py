@@ -17,7 +17,6 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 from sklearn.tree import DecisionTreeClassifier, ExtraTreeClassifier
-from threadpoolctl import threadpool_limits
 
 from advval.attacks import TreeAttack
 from advval.attacks.trees._ensemble import read_ensemble
@@ -25,11 +24,6 @@ from advval.attacks.trees._ensemble import read_ensemble
 RTOL = 1e-9
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """OpenMP / BLAS pools spin on a busy machine; these models are tiny."""
-    with threadpool_limits(limits=1):
-        yield
 
 
 
