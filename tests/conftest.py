@@ -6,7 +6,15 @@ from collections.abc import Callable, Sequence
 
 import pytest
 
-from advval.report import Distribution, DriftReport, FeatureDrift, RocCurve
+from advval.report import (
+    DependencyReport,
+    DependencyShift,
+    Distribution,
+    DriftReport,
+    FeatureDependency,
+    FeatureDrift,
+    RocCurve,
+)
 
 
 def _drift_report(
@@ -75,3 +83,75 @@ def _drift_report(
 def make_drift_report() -> Callable[..., DriftReport]:
     """Factory: ``make_drift_report(names=("age", ...), drift=True)`` -> a DriftReport."""
     return _drift_report
+
+
+def _dependency_report(
+    names: Sequence[str] = ("age", "income", "city", "id"),
+    *,
+    compared: bool = False,
+    target: bool = True,
+    matrix_features: int = 40,
+) -> DependencyReport:
+    """A hand-built dependency report: scores falling with the position of the name."""
+    n = len(names)
+    features = tuple(
+        FeatureDependency(
+            name=name,
+            kind="categorical" if i % 3 == 2 else "numeric",
+            score=0.98 / (i + 1),
+            p_value=1e-9 * 10**i if i < 8 else 1.0,
+            significant=i < 8,
+            redundant=i == 0,
+            leak=(i == 1) if target else None,
+            id_like=i == n - 1,
+            top_features=tuple(names[(i + k) % n] for k in (1, 2) if n > k),
+            metric_name="auc" if i % 3 == 2 else "r2",
+            metric=0.97 / (i + 1),
+            baseline=0.5 if i % 3 == 2 else -0.01,
+            row_order=i == n - 1,
+            target_score=(0.99 if i == 1 else 0.1) if target else None,
+        )
+        for i, name in enumerate(names)
+    )
+    shown = list(names[:matrix_features])
+    matrix = tuple(
+        tuple(0.0 if a == b else features[i].score / max(len(shown) - 1, 1) for b in shown)
+        for i, a in enumerate(shown)
+    )
+    shift = tuple(
+        DependencyShift(
+            name=name,
+            train_score=0.9 / (i + 1),
+            test_score=0.9 / (i + 1) - (0.6 if i == 0 else 0.0),
+            drop=0.6 if i == 0 else 0.0,
+            p_value=1e-10 if i == 0 else 0.8,
+            shifted=i == 0,
+            marginal_p_value=0.5,
+        )
+        for i, name in enumerate(names)
+    )
+    return DependencyReport(
+        n_rows=1200,
+        n_features=n,
+        features=features,
+        redundant=(names[0],),
+        leaking=(names[1],) if target else None,
+        id_like=(names[-1],),
+        near_duplicates=((names[0], names[1]),),
+        shift=shift if compared else (),
+        settings={"estimator": "default", "n_splits": 3, "alpha": 0.05, "random_state": 0},
+        advval_version="0.1.0",
+        compared=compared,
+        row_order_score=0.25,
+        row_order=(names[-1],),
+        dropped=("empty_col",),
+        matrix_rows=tuple(shown),
+        matrix_columns=tuple(shown),
+        matrix=matrix,
+    )
+
+
+@pytest.fixture
+def make_dependency_report() -> Callable[..., DependencyReport]:
+    """Factory: ``make_dependency_report(names, compared=False, target=True)``."""
+    return _dependency_report

@@ -19,8 +19,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from advval import AdversarialValidator
-from advval.report import build_drift_report, render_html
+from advval import AdversarialValidator, FeatureDependencyChecker
+from advval.report import (
+    build_dependency_report,
+    build_drift_report,
+    render_dependency_html,
+    render_html,
+    render_robustness_html,
+)
 from advval.report._markdown import format_fixed
 
 pytestmark = pytest.mark.browser
@@ -106,6 +112,33 @@ def test_report_renders_in_chromium(real_report, tmp_path):
     assert requested == []
 
 
+@pytest.fixture(scope="module")
+def dependency_report():
+    """A dependency report from the real checker, with a hostile column name and a shift."""
+    rng = np.random.default_rng(0)
+
+    def frame(sign: float, n: int = 200) -> pd.DataFrame:
+        a, b = rng.normal(size=(2, n))
+        return pd.DataFrame({"a": a, "b": b, XSS: sign * a + rng.normal(scale=0.05, size=n)})
+
+    train, test = frame(1.0), frame(-1.0)
+    checker = FeatureDependencyChecker(n_jobs=1, random_state=0).fit(train, train["b"] > 0)
+    return build_dependency_report(checker, checker.dependency_shift(train, test))
+
+
+def test_dependency_report_renders_in_chromium(dependency_report, tmp_path):
+    page = tmp_path / "deps.html"
+    page.write_text(render_dependency_html(dependency_report), encoding="utf-8")
+    dom, requested = _load(page, tmp_path)
+    assert XSS in dependency_report.shifted
+    assert "Possible target leak" in dom and "Relationships changed" in dom
+    assert "Which columns explain which" in dom and "Dependency shift" in dom
+    assert html.escape(XSS, quote=False) in dom  # shown as text...
+    assert "<script" not in dom  # ...never as an element
+    assert dom.count("<svg") == 1  # the heatmap
+    assert requested == []
+
+
 def test_control_page_requests_are_seen(tmp_path):
     page = tmp_path / "control.html"
     page.write_text(f'<!DOCTYPE html><html><body><img src="{PROBE}"><p>control</p></body></html>')
@@ -121,3 +154,26 @@ def test_content_security_policy_blocks_fetches(real_report, tmp_path):
     dom, requested = _load(page, tmp_path)
     assert PROBE in dom  # the element is there...
     assert requested == []  # ...but the CSP kept it from loading
+
+
+def test_robustness_report_renders_in_chromium(tmp_path):
+    from sklearn.linear_model import LogisticRegression
+
+    from advval.attacks import SquareAttack, robustness_report
+
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.normal(size=(60, 3)), columns=[XSS, "b", "c"])
+    y = (X[XSS] + X["b"] > 0).astype(int).to_numpy()
+    model = LogisticRegression().fit(X, y)
+    report = robustness_report(model, X, y, [SquareAttack(None, eps=0.5, steps=20)],
+                               eps=[0.1, 0.5], random_state=0)
+    page = tmp_path / "robustness.html"
+    page.write_text(render_robustness_html(report), encoding="utf-8")
+    dom, requested = _load(page, tmp_path)
+    assert report.robust_accuracy < report.clean_accuracy
+    assert f"Robust accuracy {format_fixed(report.robust_accuracy)}" in dom
+    assert "Accuracy versus eps" in dom and "Columns attackers change" in dom
+    assert html.escape(XSS, quote=False) in dom  # shown as text...
+    assert "<script" not in dom  # ...never as an element
+    assert dom.count("<svg") == 2  # the curve and the feature bars
+    assert requested == []

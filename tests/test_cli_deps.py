@@ -104,7 +104,7 @@ def test_compare_adds_shift(runner, files):
     [
         (["--target", "nope"], "nope"),
         (["--ignore", "zzz"], "zzz"),
-        (["--format", "html"], "markdown"),
+        (["--max-features", "4"], "max_features=4"),
         (["--fail-on", "shift"], "--compare"),
     ],
 )
@@ -141,3 +141,22 @@ def test_json_deterministic_and_markdown(runner, files):
     text = Path("deps.md").read_text(encoding="utf-8")
     assert text.startswith("## advval dependency check: leak, redundancy")
     assert "Possible target leak" in text and "| dup |" in text
+
+
+def test_html_report(runner, files):
+    code, out, err = _run(
+        runner, files["train"], "--target", "y", "--compare", files["test"], "-o", "deps.html",
+        *FAST,
+    )
+    assert code == ExitCode.OK, err
+    assert out == ""
+    page = Path("deps.html").read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>") and "Content-Security-Policy" in page
+    assert "Possible target leak" in page
+    for section in ("heatmap", "features", "flagged", "shift", "settings"):
+        assert f'id="{section}"' in page
+    assert "<script" not in page
+    code, _, err = _run(runner, files["train"], "--ignore", "y", "--format", "html", *FAST)
+    assert code == ExitCode.OK, err
+    page = Path("advval_deps_report.html").read_text(encoding="utf-8")  # drift's default
+    assert 'id="heatmap"' in page and 'id="shift"' not in page and 'id="leaks"' not in page

@@ -204,6 +204,21 @@ def test_mixed_kinds_and_missing_targets():
     assert scores.loc["when", "kind"] == "datetime"
 
 
+def test_large_data_is_scored_on_a_subset_of_rows(monkeypatch):
+    from advval.dependency import _crossfit
+
+    X, y = planted(0, n=400)
+    full = _checker().fit(X, y).scores_
+    monkeypatch.setattr(_crossfit, "MAX_SCORED_ROWS", 150)
+    checker = _checker().fit(X, y)
+    sub = checker.scores_
+    assert checker.redundant_features_ == ["f"] and checker.leaking_features_ == ["leak"]
+    assert sub.loc["f", "score"] == pytest.approx(full.loc["f", "score"], abs=0.05)
+    assert sub.loc["f", "score"] != full.loc["f", "score"]  # it did score fewer rows
+    assert sorted(sub.loc["f", "top_features"]) == ["p0", "p1", "p2"]
+    assert not sub.loc[NOISE, "significant"].any()
+
+
 def test_high_cardinality_target_is_capped():
     rng = np.random.default_rng(0)
     X = pd.DataFrame({"code": rng.integers(0, 60, size=400).astype(str), "x": rng.normal(size=400)})

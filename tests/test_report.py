@@ -1,4 +1,4 @@
-"""Renderers of a DriftReport: deterministic JSON, Markdown, self-contained HTML, sinks."""
+"""Renderers of a DriftReport and a DependencyReport: JSON, Markdown, self-contained HTML, sinks."""
 
 from __future__ import annotations
 
@@ -10,10 +10,14 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
+from advval import FeatureDependencyChecker
 from advval.report import (
     Distribution,
+    build_dependency_report,
+    render_dependency_html,
     render_html,
     render_json,
     render_markdown,
@@ -27,6 +31,13 @@ SCHEMA_KEYS = {
     "auc_ci", "p_value", "alpha", "min_effect", "drift", "features", "settings",
 }
 FEATURE_KEYS = {"name", "importance", "importance_std", "statistic", "p_value", "drift"}
+#: every element an HTML report may contain
+PAGE_TAGS = {
+    "html", "head", "meta", "title", "style", "body", "main", "header", "h1", "h2", "h3",
+    "span", "section", "p", "dl", "div", "dt", "dd", "small", "strong", "ul", "li", "code",
+    "table", "thead", "tr", "th", "tbody", "td", "svg", "line", "text", "polygon",
+    "polyline", "g", "rect", "path", "footer",
+}
 
 
 class _Tags(HTMLParser):
@@ -177,8 +188,21 @@ def test_html_no_drift_banner(make_drift_report):
     assert "Drift detected" not in page
 
 
-def test_html_has_content_security_policy(make_drift_report):
-    metas = [a for t, a in _tags(render_html(make_drift_report())) if t == "meta"]
+@pytest.fixture
+def render_page(make_drift_report, make_dependency_report):
+    """``render_page(kind, names)``: the drift or the dependency page, hand-built report."""
+
+    def render(kind: str, names: tuple[str, ...] = ("a", "b", "c", "d", "e", "f", "g")) -> str:
+        if kind == "drift":
+            return render_html(make_drift_report(names))
+        return render_dependency_html(make_dependency_report(names, compared=True))
+
+    return render
+
+
+@pytest.mark.parametrize("kind", ["drift", "deps"])
+def test_html_has_content_security_policy(render_page, kind):
+    metas = [a for t, a in _tags(render_page(kind)) if t == "meta"]
     csp = [a["content"] for a in metas if a.get("http-equiv") == "Content-Security-Policy"]
     assert len(csp) == 1
     assert "default-src 'none'" in csp[0]
@@ -186,8 +210,9 @@ def test_html_has_content_security_policy(make_drift_report):
     assert "script-src" not in csp[0]  # falls back to 'none'
 
 
-def test_html_references_nothing_outside_the_file(make_drift_report):
-    page = render_html(make_drift_report(("a", "b", "c", "d", "e", "f", "g")))
+@pytest.mark.parametrize("kind", ["drift", "deps"])
+def test_html_references_nothing_outside_the_file(render_page, kind):
+    page = render_page(kind)
     assert "http://" not in page and "https://" not in page
     assert "url(" not in page and "@import" not in page
     assert "<script" not in page and "<link" not in page and "<iframe" not in page
@@ -213,11 +238,7 @@ def test_html_escapes_every_data_string(make_drift_report):
     assert "<img" not in page
     escaped = "&lt;script&gt;alert(1)&lt;/script&gt;"
     assert page.count(escaped) >= 4  # leak list, table, importance chart (SVG), overlay
-    assert all(tag in {"html", "head", "meta", "title", "style", "body", "main", "header",
-                       "h1", "h2", "h3", "span", "section", "p", "dl", "div", "dt", "dd",
-                       "small", "ul", "li", "code", "table", "thead", "tr", "th", "tbody",
-                       "td", "svg", "line", "text", "polygon", "polyline", "g", "rect",
-                       "path", "footer"} for tag, _ in _tags(page))
+    assert all(tag in PAGE_TAGS for tag, _ in _tags(page))
 
 
 def test_html_size_is_bounded(make_drift_report):
@@ -291,3 +312,146 @@ def test_render_html_is_pure(make_drift_report):
     assert render_html(report) == render_html(report)
     assert re.search(r"<title>advval drift report: drift detected \(AUC 0\.735\)</title>",
                      render_html(report))
+
+
+# --------------------------------------------------------------------------- dependency HTML
+
+
+@pytest.fixture(scope="module")
+def fitted_dependencies():
+    """A real checker on 160 rows with a hostile column name, and a dependency shift."""
+    rng = np.random.default_rng(0)
+
+    def frame(sign: float) -> pd.DataFrame:
+        a, b, c = rng.normal(size=(3, 160))
+        return pd.DataFrame(
+            {"a": a, "b": b, "c": c, XSS: sign * 2 * a + rng.normal(scale=0.05, size=160)}
+        )
+
+    X, X_test = frame(1.0), frame(-1.0)  # XSS's relation to "a" flips
+    y = X["b"] + rng.normal(scale=0.01, size=160)
+    checker = FeatureDependencyChecker(n_jobs=1, random_state=0).fit(X, y)
+    return checker, checker.dependency_shift(X, X_test)
+
+
+def test_dependency_html_from_a_real_checker_escapes_names(fitted_dependencies):
+    checker, shift = fitted_dependencies
+    report = build_dependency_report(checker, shift)
+    assert report.leaking == ("b",)
+    assert XSS in report.redundant and XSS in report.shifted
+    page = render_dependency_html(report)
+    assert page.startswith("<!DOCTYPE html>")
+    assert "<script" not in page
+    assert all(tag in PAGE_TAGS for tag, _ in _tags(page))
+    escaped = "&lt;script&gt;alert(1)&lt;/script&gt;"
+    # heatmap row + column labels and tooltips, table, flag lists, near-duplicate, shift
+    assert page.count(escaped) >= 8
+    assert page.count("<svg") == 1 and 'id="heatmap"' in page
+    assert "Capped" not in page
+    assert 'id="shift"' in page and "Dependency shift" in page
+    assert "Possible target leak" in page
+
+
+def test_dependency_html_caps_the_heatmap(fitted_dependencies):
+    checker, _ = fitted_dependencies
+    full = build_dependency_report(checker)
+    report = build_dependency_report(checker, matrix_features=2)
+    assert report.matrix_rows == tuple(f.name for f in full.features[:2])
+    assert len(report.matrix_columns) == 2 and report.matrix_capped
+    assert not full.matrix_capped and len(full.matrix_rows) == 4
+    page = render_dependency_html(report)
+    assert "<strong>Capped:</strong> the 2 most predictable of 4 columns" in page
+    matrix = checker.dependency_matrix_
+    for name, row in zip(full.matrix_rows, full.matrix, strict=True):  # a full row sums to
+        assert sum(row) == pytest.approx(matrix.loc[name].sum())  # the score
+
+
+def test_dependency_html_shift_section_only_with_compare(make_dependency_report):
+    plain = render_dependency_html(make_dependency_report(compared=False))
+    assert 'id="shift"' not in plain and "Dependency shift" not in plain
+    compared = render_dependency_html(make_dependency_report(compared=True))
+    assert 'id="shift"' in compared
+    assert '<span class="badge drift">shifted</span>' in compared
+    assert 'id="n-shifted"' in compared and 'id="n-shifted"' not in plain
+
+
+def test_dependency_html_shows_findings_table_and_settings(make_dependency_report):
+    page = render_dependency_html(make_dependency_report(("age", "income", "city", "id")))
+    assert re.search(r"<title>advval dependency report: possible target leak; redundant "
+                     r"columns \(4 columns\)</title>", page)
+    assert "Possible target leak" in page
+    for section in ("verdict", "leaks", "heatmap", "features", "flagged", "settings"):
+        assert f'id="{section}"' in page
+    assert "0.980" in page and "0.970 <small>R²</small>" in page and "-0.010" in page
+    assert "0.323 <small>AUC</small>" in page  # city: a class target
+    for flag in ("redundant", "leak", "id-like", "row-order"):
+        assert f">{flag}</span>" in page
+    assert "age ≈ income" in page and "empty_col" in page
+    assert "<dt>n_splits</dt><dd>3</dd>" in page and "advval 0.1.0" in page
+
+
+def test_dependency_html_without_target(make_dependency_report):
+    page = render_dependency_html(make_dependency_report(target=False))
+    assert 'id="leaks"' not in page and "alone predicts target" not in page
+    assert "Give the label column (--target)" in page
+
+
+def test_dependency_html_escapes_every_data_string(make_dependency_report):
+    evil = '"><img src=x onerror=alert(1)>'
+    report = make_dependency_report((XSS, evil, "c", "d"), compared=True)
+    report = dataclasses.replace(
+        report, settings={evil: XSS}, advval_version=XSS, dropped=(evil,)
+    )
+    page = render_dependency_html(report)
+    assert "<script" not in page and "<img" not in page
+    assert all(tag in PAGE_TAGS for tag, _ in _tags(page))
+
+
+def test_dependency_html_size_is_bounded(make_dependency_report):
+    small = render_dependency_html(make_dependency_report([f"f{i}" for i in range(10)]))
+    names = [f"feature_{i}_" + "x" * 300 for i in range(1000)]
+    worst = make_dependency_report(names, compared=True)
+    worst = dataclasses.replace(  # every heatmap cell drawn, every column flagged
+        worst,
+        matrix=tuple(tuple(0.5 for _ in worst.matrix_columns) for _ in worst.matrix_rows),
+        redundant=tuple(names),
+        id_like=tuple(names),
+        near_duplicates=tuple(zip(names, names[1:], strict=False)),
+    )
+    big = render_dependency_html(worst)
+    assert len(big.encode()) < 600_000
+    assert len(small.encode()) < 60_000
+    assert "The 50 most predictable of 1,000 columns" in big
+    assert "<strong>Capped:</strong> the 40 most predictable of 1,000 columns" in big
+    assert "50 of 1,000 columns, shifted ones first" in big
+    assert big.count("<tr>") == 2 + 50 + 50  # two table heads, two capped tables
+
+
+def test_dependency_html_handles_missing_numbers(make_dependency_report):
+    report = make_dependency_report()
+    broken = dataclasses.replace(
+        report.features[0], metric=float("nan"), baseline=float("nan"), p_value=float("nan")
+    )
+    report = dataclasses.replace(
+        report, features=(broken, *report.features[1:]), row_order_score=float("nan")
+    )
+    page = render_dependency_html(report)
+    assert "n/a" in page
+    assert "nan" not in page.lower()
+
+
+def test_drift_and_dependency_pages_share_the_head(make_drift_report, make_dependency_report):
+    def head(page: str) -> str:
+        return page[: page.index("<title>")] + page[page.index("</title>") : page.index("<main>")]
+
+    drift = render_html(make_drift_report())
+    deps = render_dependency_html(make_dependency_report())
+    assert head(drift) == head(deps)
+    assert "<style>" in head(deps)
+
+
+def test_write_report_writes_a_dependency_page(make_dependency_report, tmp_path):
+    report = make_dependency_report()
+    target = tmp_path / "deps.html"
+    write_report(report, target, format="html")
+    assert target.read_text(encoding="utf-8") == render_dependency_html(report)

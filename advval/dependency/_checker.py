@@ -154,11 +154,16 @@ class FeatureDependencyChecker(BaseEstimator):
     corrected over columns (Holm by default).
 
     *Cost.* ``n_features * (2 n_splits - 2)`` model fits (each on at most 10,000 rows;
-    the columns are binned once for all of them), plus ``n_features * n_splits``
+    the columns are binned once for all of them; above 20,000 rows a column's score,
+    chance test and attributions use a uniform subset of 20,000 held-out rows, so the
+    prediction cost stops growing with the rows), plus ``n_features * n_splits``
     single-column fits for the row-order check (and as many again for the leak check
-    with ``y``). Measured on one thread of a shared 2-core machine, 50,000 rows x 100
-    numeric columns: about 2.5 s per column (1.3 s training, 0.4 s TreeSHAP, 0.4 s
-    prediction), so about 4-5 minutes for the whole frame.
+    with ``y``). Wide data and many-level columns have budgets (at most 32 columns per
+    tree, 160 trees per model; see :mod:`advval.dependency._fitting`). Measured on one
+    thread of a shared 2-core machine (load average 2-3), 50,000 rows x 100 columns (90
+    numeric, 10 categorical with 12 levels) with a target: 214 s (229 s CPU), about 1.2 s
+    per numeric column and 3.5 s per categorical one (``benchmarks/bench_deps.py
+    --scale``).
 
     Examples
     --------

@@ -15,7 +15,15 @@ min_data_in_leaf       n / 100, clipped to 5-50  n / 100, clipped to 5-50
 bagging_fraction       0.8 (every round)         1.0
 max_bin                63                        63
 training rows          at most 10,000 (uniform subsample of the training folds)
+scored rows            at most 20,000 (``_crossfit.MAX_SCORED_ROWS``)
+columns per tree       at most 32 (a random share of the predictors above 32)
+trees per model        at most 160 (multiclass: fewer rounds, at least 20)
 =====================  ========================  ===========================
+
+The last two budgets keep wide data affordable: a tree's cost grows with the columns it
+scans, and a multiclass model grows one tree per class and round, so without them a
+model of a 12-level column on 100 predictors costs about 30 times one of a numeric
+column on 32. They apply to the default settings only (not to a given ``estimator``).
 
 Speed: the predictors are binned **once** (one LightGBM ``Dataset`` of every column);
 each model trains on a row subset of it, and the target's own column is switched off with
@@ -36,10 +44,18 @@ from numpy.typing import NDArray
 from .._models import SINGLE_THREAD_ROWS
 from ._scoring import Target
 
-#: rows explained with TreeSHAP per fold model (a uniform subsample above this)
+#: rows explained with TreeSHAP per fold model (a uniform subsample above this); a
+#: multiclass model with C > 2 classes explains ``max(SHAP_MIN_ROWS, 2 * SHAP_ROWS // C)``
 SHAP_ROWS = 500
+SHAP_MIN_ROWS = 100
 #: most rows a model is trained on (a uniform subsample of its training rows above this)
 MAX_TRAIN_ROWS = 10_000
+#: default settings only (advval's keys, removed before training): most predictors one
+#: tree scans (``feature_fraction`` above), and most trees one model grows (multiclass
+#: models get fewer rounds, at least ``MIN_ROUNDS``)
+COLUMNS_PER_TREE = "advval_columns_per_tree"
+TREES_PER_MODEL = "advval_trees_per_model"
+MIN_ROUNDS = 20
 #: Dataset parameters (binning); they must agree between the binned data and training
 _DATASET_KEYS = ("max_bin", "min_data_in_bin", "bin_construct_sample_cnt", "subsample_for_bin")
 #: scikit-learn wrapper parameters with no meaning for ``lightgbm.train``
@@ -80,6 +96,8 @@ def default_params(*, n_rows: int, single: bool) -> dict[str, Any]:
         "num_leaves": 15,
         "bagging_fraction": 0.8,
         "bagging_freq": 1,
+        COLUMNS_PER_TREE: 32,
+        TREES_PER_MODEL: 160,
     }
 
 
@@ -219,12 +237,18 @@ def fit_target(
         return FittedTarget(target, None, constant)
     settings = dict(params)
     rounds = int(settings.pop("num_iterations", 100))
+    columns_per_tree = settings.pop(COLUMNS_PER_TREE, None)
+    trees_per_model = settings.pop(TREES_PER_MODEL, None)
+    if columns_per_tree is not None and design.n_columns > columns_per_tree:
+        settings["feature_fraction"] = columns_per_tree / design.n_columns
     if target.kind == "numeric":
         settings["objective"] = "regression"
     elif target.n_classes == 2:
         settings["objective"] = "binary"
     else:
         settings.update(objective="multiclass", num_class=target.n_classes)
+        if trees_per_model is not None:
+            rounds = min(rounds, max(MIN_ROUNDS, trees_per_model // target.n_classes))
     settings.update(seed=random_state, num_threads=threads(n_jobs, rows.size))
     if exclude is not None and exclude.size:
         contri = np.ones(design.n_columns)

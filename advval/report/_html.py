@@ -60,6 +60,15 @@ def name_list(names: Sequence[str]) -> dict[str, Any]:
     }
 
 
+def page_context(report: Any) -> dict[str, Any]:
+    """What the base page and the settings list need from any report."""
+    return {
+        "settings": settings_items(report),
+        "version": str(report.advval_version),
+        "csp": CONTENT_SECURITY_POLICY,
+    }
+
+
 def _context(report: DriftReport) -> dict[str, Any]:
     """Everything the template shows, as formatted strings and escaped SVG strings."""
     features = report.features[:HTML_TOP_FEATURES]
@@ -132,9 +141,7 @@ def _context(report: DriftReport) -> dict[str, Any]:
         ],
         "dropped": name_list(report.dropped_columns),
         "fold_aucs": ", ".join(format_fixed(a) for a in report.fold_aucs),
-        "settings": settings_items(report),
-        "version": str(report.advval_version),
-        "csp": CONTENT_SECURITY_POLICY,
+        **page_context(report),
     }
 
 

@@ -468,14 +468,14 @@ def dependency_heatmap(
             )
     out.append("</g>")
     for i, name in enumerate(rows):
-        y = top + i * cell + cell / 2 + 4
+        baseline = top + i * cell + cell / 2 + 4
         out.append(
-            f'<text x="{left - 6}" y="{_c(y)}" text-anchor="end"><title>{_esc(name)}</title>'
-            f"{_esc(_clip(name))}</text>"
+            f'<text x="{left - 6}" y="{_c(baseline)}" text-anchor="end">'
+            f"<title>{_esc(name)}</title>{_esc(_clip(name))}</text>"
         )
         if i < len(row_scores):
             out.append(
-                f'<text x="{left + cell * n_cols + 8}" y="{_c(y)}">'
+                f'<text x="{left + cell * n_cols + 8}" y="{_c(baseline)}">'
                 f"{_finite(row_scores[i]):.2f}</text>"
             )
     y = bottom + 22
@@ -487,5 +487,203 @@ def dependency_heatmap(
             f'fill-opacity="{level:.2f}" stroke="{AXIS_COLOR}" stroke-width="0.5"/>'
         )
         out.append(f'<text x="{x + 18}" y="{y + 10}">{level:g}</text>')
+    out.append("</svg>")
+    return "\n".join(out)
+
+
+#: colours of the attacks' lines in the accuracy-vs-eps chart (the worst case is dark)
+SERIES_COLORS = ("#2563eb", "#ea580c", "#16a34a", "#9333ea", "#0891b2", "#ca8a04", "#db2777",
+                 "#64748b")
+WORST_COLOR = "#0f172a"
+#: attack lines drawn in one accuracy-vs-eps chart (the worst case is always drawn)
+MAX_SERIES = len(SERIES_COLORS)
+
+
+def accuracy_curve_chart(
+    worst: Sequence[tuple[float, float]],
+    attacks: Sequence[tuple[str, Sequence[tuple[float, float]]]] = (),
+    *,
+    clean: float | None = None,
+    norm: str = "L∞",
+    width: int = 600,
+    height: int = 300,
+) -> str:
+    """Accuracy versus perturbation budget: the worst case and each attack's own line.
+
+    Parameters
+    ----------
+    worst : sequence of (eps, accuracy)
+        Robust accuracy (worst case per sample over the attacks) at each budget, drawn as
+        a thick dark line.
+    attacks : sequence of (name, sequence of (eps, accuracy))
+        Each attack's own robust accuracy, one coloured line each (the first
+        ``MAX_SERIES``), named in the legend.
+    clean : float, optional
+        Clean accuracy, drawn as a dashed reference line.
+    norm : str
+        The norm's label for the x axis (``"L∞"``, ``"L2"``, ``"L0"``).
+    width, height : int
+        Size in CSS pixels.
+
+    Returns
+    -------
+    str
+        An ``<svg>`` element; names are clipped and escaped, every point has a tooltip.
+        Accuracy is drawn on a fixed 0..1 scale, eps from 0 to a round number above the
+        largest budget.
+
+    Examples
+    --------
+    >>> svg = accuracy_curve_chart([(0.1, 0.8), (0.3, 0.4)], [("<b>", [(0.1, 0.9), (0.3, 0.5)])],
+    ...                            clean=0.95)
+    >>> svg.startswith("<svg") and "&lt;b&gt;" in svg and "<b>" not in svg
+    True
+    """
+    left, right, top, bottom = 46, 170, 14, 42
+    pw, ph = width - left - right, height - top - bottom
+    shown = list(attacks[:MAX_SERIES])
+    budgets = [_finite(e) for e, _ in worst] + [_finite(e) for _, pts in shown for e, _ in pts]
+    ticks = nice_ticks(max(budgets + [0.0]), 5)
+    xmax = ticks[-1]
+
+    def sx(v: float) -> float:
+        return left + pw * min(max(_finite(v), 0.0), xmax) / xmax
+
+    def sy(v: float) -> float:
+        return top + ph * (1.0 - min(max(_finite(v), 0.0), 1.0))
+
+    out = _open(width, height, f"Robust accuracy versus {norm} budget eps")
+    for t in ticks:
+        out.append(
+            f'<line x1="{_c(sx(t))}" y1="{top}" x2="{_c(sx(t))}" y2="{_c(sy(0))}" '
+            f'stroke="{GRID_COLOR}"/>'
+        )
+        out.append(
+            f'<text x="{_c(sx(t))}" y="{_c(sy(0) + 15)}" text-anchor="middle">'
+            f"{_esc(_tick_text(t))}</text>"
+        )
+    for a in (0.0, 0.25, 0.5, 0.75, 1.0):
+        out.append(
+            f'<line x1="{left}" y1="{_c(sy(a))}" x2="{left + pw}" y2="{_c(sy(a))}" '
+            f'stroke="{GRID_COLOR}"/>'
+        )
+        out.append(f'<text x="{left - 6}" y="{_c(sy(a) + 4)}" text-anchor="end">{a:g}</text>')
+    if clean is not None and math.isfinite(_finite(clean, math.nan)):
+        out.append(
+            f'<line x1="{left}" y1="{_c(sy(clean))}" x2="{left + pw}" y2="{_c(sy(clean))}" '
+            f'stroke="{AXIS_COLOR}" stroke-width="1.5" stroke-dasharray="5 4">'
+            f"<title>clean accuracy {_finite(clean):.3f}</title></line>"
+        )
+    series = [(str(name), pts, SERIES_COLORS[i], 1.5) for i, (name, pts) in enumerate(shown)]
+    series.append(("worst case", worst, WORST_COLOR, 3.0))
+    for name, points, color, stroke in series:
+        xy = [(sx(e), sy(a), e, a) for e, a in sorted(points, key=lambda p: _finite(p[0]))]
+        if len(xy) > 1:
+            line = " ".join(f"{_c(x)},{_c(y)}" for x, y, _, _ in xy)
+            out.append(
+                f'<polyline points="{line}" fill="none" stroke="{color}" '
+                f'stroke-width="{stroke:g}" stroke-linejoin="round"/>'
+            )
+        for x, y, e, a in xy:
+            out.append(
+                f'<circle cx="{_c(x)}" cy="{_c(y)}" r="{stroke + 1.5:g}" fill="{color}">'
+                f"<title>{_esc(name)}: accuracy {_finite(a):.3f} at eps "
+                f"{_esc(_tick_text(_finite(e)))}</title></circle>"
+            )
+    legend = [("worst case", WORST_COLOR, 3.0, "")]
+    legend += [(name, color, stroke, "") for name, _, color, stroke in series[:-1]]
+    if clean is not None:
+        legend.append((f"clean {_finite(clean):.3f}", AXIS_COLOR, 1.5, ' stroke-dasharray="5 4"'))
+    for i, (name, color, stroke, dash) in enumerate(legend):
+        y = top + 8 + i * 18
+        x = left + pw + 14
+        out.append(
+            f'<line x1="{x}" y1="{y}" x2="{x + 18}" y2="{y}" stroke="{color}" '
+            f'stroke-width="{stroke:g}"{dash}/>'
+        )
+        out.append(
+            f'<text x="{x + 24}" y="{y + 4}"><title>{_esc(name)}</title>'
+            f"{_esc(_clip(name, 20))}</text>"
+        )
+    out.append(
+        f'<line x1="{left}" y1="{_c(sy(0))}" x2="{left + pw}" y2="{_c(sy(0))}" '
+        f'stroke="{AXIS_COLOR}"/>'
+    )
+    out.append(
+        f'<text x="{_c(left + pw / 2)}" y="{height - 6}" text-anchor="middle">'
+        f"eps ({_esc(norm)}, standard units)</text>"
+    )
+    out.append(
+        f'<text transform="translate(12 {_c(top + ph / 2)}) rotate(-90)" '
+        'text-anchor="middle">accuracy</text>'
+    )
+    out.append("</svg>")
+    return "\n".join(out)
+
+
+def share_bars(
+    rows: Sequence[tuple[str, float, str]], *, title: str, axis: str, width: int = 720
+) -> str:
+    """Horizontal bars of shares in [0, 1], one per named row, with a tooltip each.
+
+    Parameters
+    ----------
+    rows : sequence of (name, share, tooltip detail)
+        Drawn top to bottom in the given order.
+    title : str
+        Accessible label of the chart.
+    axis : str
+        Caption of the x axis.
+    width : int
+        Width in CSS pixels; the height follows the number of rows.
+
+    Returns
+    -------
+    str
+        An ``<svg>`` element; names are clipped and escaped.
+
+    Examples
+    --------
+    >>> svg = share_bars([("<b>", 0.5, "3 rows")], title="t", axis="share")
+    >>> "&lt;b&gt;" in svg and "<b>" not in svg and "50%" in svg
+    True
+    """
+    row, left, right, top, bottom = 24, 190, 56, 8, 36
+    height = top + bottom + row * max(len(rows), 1)
+    pw = width - left - right
+    y_axis = top + row * max(len(rows), 1)
+
+    def sx(v: float) -> float:
+        return left + pw * min(max(_finite(v), 0.0), 1.0)
+
+    out = _open(width, height, title)
+    for t in (0.0, 0.25, 0.5, 0.75, 1.0):
+        out.append(
+            f'<line x1="{_c(sx(t))}" y1="{top}" x2="{_c(sx(t))}" y2="{y_axis}" '
+            f'stroke="{GRID_COLOR}"/>'
+        )
+        out.append(
+            f'<text x="{_c(sx(t))}" y="{y_axis + 15}" text-anchor="middle">{t:g}</text>'
+        )
+    for i, (name, share, detail) in enumerate(rows):
+        y = top + i * row
+        value = min(max(_finite(share), 0.0), 1.0)
+        out.append(f"<g><title>{_esc(name)}: {100 * value:.1f}% ({_esc(detail)})</title>")
+        out.append(
+            f'<text x="{left - 8}" y="{_c(y + row / 2 + 4)}" text-anchor="end">'
+            f"{_esc(_clip(name))}</text>"
+        )
+        out.append(
+            f'<rect x="{left}" y="{_c(y + 5)}" width="{_c(max(sx(value) - left, 0.0))}" '
+            f'height="{row - 10}" rx="2" fill="{TRAIN_COLOR}" fill-opacity="0.8"/>'
+        )
+        out.append(
+            f'<text x="{_c(sx(value) + 6)}" y="{_c(y + row / 2 + 4)}">{_percent(value)}</text>'
+        )
+        out.append("</g>")
+    out.append(f'<line x1="{left}" y1="{top}" x2="{left}" y2="{y_axis}" stroke="{AXIS_COLOR}"/>')
+    out.append(
+        f'<text x="{_c(left + pw / 2)}" y="{height - 4}" text-anchor="middle">{_esc(axis)}</text>'
+    )
     out.append("</svg>")
     return "\n".join(out)
