@@ -117,6 +117,10 @@ class QueryOracle:
         predicted = np.asarray(self.model.predict(self._model_input(Z)))
         return label_indices(predicted, self.classes_, name="model.predict output")
 
+    def subset(self, rows: np.ndarray) -> OracleView:
+        """The same counters seen through local row numbers ``0..len(rows)-1``."""
+        return OracleView(self, np.asarray(rows, dtype=np.int64))
+
     def _model_input(self, Z: np.ndarray) -> Any:
         decoded = self.domain.decode(Z, self.like) if hasattr(self.domain, "decode") else Z
         if self.kind == "torch":
@@ -131,6 +135,31 @@ class QueryOracle:
         if isinstance(self.like, np.ndarray) and np.issubdtype(self.like.dtype, np.floating):
             return np.asarray(decoded).astype(self.like.dtype)
         return decoded
+
+
+class OracleView:
+    """A :class:`QueryOracle` restricted to some samples, numbered from 0.
+
+    Queries are counted (and budgeted) on the parent's samples ``rows[local]``.
+    """
+
+    def __init__(self, parent: QueryOracle, rows: np.ndarray) -> None:
+        self.parent, self.rows = parent, rows
+
+    def __getattr__(self, name: str) -> Any:  # n_classes, has_scores, classes_, like...
+        return getattr(self.parent, name)
+
+    def remaining(self, rows: np.ndarray) -> np.ndarray:
+        """Queries left for the local samples ``rows``."""
+        return self.parent.remaining(self.rows[rows])
+
+    def scores(self, Z: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """Class probabilities, counted on the parent's samples."""
+        return self.parent.scores(Z, self.rows[rows])
+
+    def labels(self, Z: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """Predicted class indices, counted on the parent's samples."""
+        return self.parent.labels(Z, self.rows[rows])
 
 
 def model_kind(model: Any) -> str:

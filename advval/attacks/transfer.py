@@ -55,6 +55,11 @@ class TransferAttack(Attack):
         Synthetic rows per attacked row, fewer when the query budget does not allow them.
     spread : float, default=2.0
         Size of the synthetic steps, in multiples of ``eps``.
+    refine : SquareAttack, optional
+        Black-box refinement: rows the transfer did not flip on the target (one counted
+        query each to find out) are searched further by this attack, starting from the
+        transferred row, within the same eps-ball and the rows' remaining budget. Its
+        ``eps``, ``norm`` and ``targeted`` are replaced by this attack's.
 
     Attributes
     ----------
@@ -102,6 +107,7 @@ class TransferAttack(Attack):
         attack: Attack | None = None,
         n_synthetic: int = 20,
         spread: float = 2.0,
+        refine: Attack | None = None,
     ) -> None:
         self.model = model
         self.eps = eps
@@ -115,6 +121,7 @@ class TransferAttack(Attack):
         self.attack = attack
         self.n_synthetic = n_synthetic
         self.spread = spread
+        self.refine = refine
 
     def _generate(
         self, z0: np.ndarray, labels: np.ndarray, domain: Any, oracle: Any,
@@ -131,6 +138,11 @@ class TransferAttack(Attack):
             raise TypeError(
                 f"The 'attack' parameter of {name} must be an advval attack such as PGD(...). "
                 f"Got {type(self.attack).__name__} instead."
+            )
+        if self.refine is not None and not hasattr(self.refine, "_search"):
+            raise TypeError(
+                f"The 'refine' parameter of {name} must be a SquareAttack (it can start from "
+                f"the transferred rows). Got {type(self.refine).__name__} instead."
             )
         rows, Z = self._training_rows(z0, domain, oracle, rng)
         answers = oracle.labels(Z, rows)
@@ -172,8 +184,33 @@ class TransferAttack(Attack):
                 "training rows, so the surrogate cannot be steered toward them."
             )
         adversarial = white.generate(start, goals if goals is not None else None)
-        out = np.asarray(domain.encode(adversarial), dtype=np.float64)
-        return out.reshape(z0.shape) if out.shape != z0.shape else out
+        out = np.asarray(domain.encode(adversarial), dtype=np.float64).reshape(z0.shape)
+        if self.refine is not None:
+            out = self._refined(out, z0, labels, domain, oracle, rng)
+        return out
+
+    def _refined(
+        self, z: np.ndarray, z0: np.ndarray, labels: np.ndarray, domain: Any, oracle: Any,
+        rng: np.random.RandomState,
+    ) -> np.ndarray:
+        """Search on from the transferred rows the target did not flip."""
+        norm = canonical_norm(self.norm, owner=type(self).__name__, allowed=self.norms)
+        z = domain.finalize(z, z0, self.eps, norm)
+        asked = np.flatnonzero(oracle.remaining(np.arange(len(z))) >= 2)
+        answers = oracle.labels(z[asked], asked)
+        flipped = answers == labels[asked] if self.targeted else answers != labels[asked]
+        failed = asked[~flipped]
+        if not failed.size:
+            return z
+        refiner = clone(self.refine).set_params(
+            eps=self.eps, norm=self.norm, targeted=self.targeted
+        )
+        refiner._check_params()
+        z = z.copy()
+        z[failed] = refiner._search(
+            z0[failed], z[failed], labels[failed], domain, oracle.subset(failed), rng
+        )
+        return z
 
     def _training_rows(
         self, z0: np.ndarray, domain: Any, oracle: Any, rng: np.random.RandomState

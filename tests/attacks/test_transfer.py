@@ -91,3 +91,23 @@ def test_bad_parameters(task, params, error, message):
     model, X, y, space = task
     with pytest.raises(error, match=message):
         fast(model, space, **params).generate(X, y)
+
+
+def test_black_box_refinement_starts_from_the_transferred_rows():
+    from advval.attacks import SquareAttack
+
+    X, y = make_classification(n_samples=300, n_features=5, n_informative=4, n_redundant=0,
+                               class_sep=1.0, random_state=3)
+    space = FeatureSpace.from_frame(X[:200])
+    forest = RandomForestClassifier(n_estimators=20, random_state=0).fit(X[:200], y[:200])
+    X, y = X[200:240], y[200:240]
+    plain = fast(forest, space, eps=0.6)
+    plain.generate(X, y)
+    refined = fast(forest, space, eps=0.6, refine=SquareAttack(None, steps=40), max_queries=60)
+    adv = refined.generate(X, y)
+    assert refined.success_.sum() > plain.success_.sum()
+    assert refined.queries_.max() <= 60
+    assert np.all(space.bind(X).distance(adv, X, "inf") <= 0.6 + 1e-9)
+    np.testing.assert_array_equal(refined.success_, forest.predict(adv) != y)
+    with pytest.raises(TypeError, match="The 'refine' parameter of TransferAttack must be a"):
+        fast(forest, space, refine=PGD(None)).generate(X, y)

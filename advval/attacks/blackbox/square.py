@@ -123,6 +123,14 @@ class SquareAttack(Attack):
     def _generate(
         self, z0: Any, labels: np.ndarray, domain: Any, oracle: Any, rng: np.random.RandomState
     ) -> Any:
+        return self._search(z0, None, labels, domain, oracle, rng)
+
+    def _search(
+        self, z0: Any, start: Any, labels: np.ndarray, domain: Any, oracle: Any,
+        rng: np.random.RandomState,
+    ) -> Any:
+        """The random search around ``z0``; its first candidate is ``start`` when given
+        (:class:`~advval.attacks.TransferAttack` refines transferred rows this way)."""
         norm = canonical_norm(self.norm, owner=type(self).__name__, allowed=self.norms)
         eps = float(self.eps)  # type: ignore[arg-type]
         coded = categorical_mask(domain, z0)
@@ -137,7 +145,7 @@ class SquareAttack(Attack):
             if not active.size:
                 break
             if i == 0:
-                candidate = search.start(active)
+                candidate = search.start(active) if start is None else start[active]
             else:
                 p = self.p_init / 2.0 ** np.searchsorted(_HALVINGS, int(i / self.steps * 10_000))
                 candidate = search.propose(z[active], active, p)
