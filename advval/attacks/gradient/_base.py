@@ -30,8 +30,7 @@ import copy
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import numpy as np
 import pandas as pd
@@ -40,9 +39,9 @@ from sklearn.utils.validation import check_is_fitted
 
 from ...exceptions import AdvvalWarning
 from .._base import Attack
-from .._norms import canonical_norm, flat, project_ball
+from .._norms import canonical_norm, flat
 from .._oracle import QueryBudgetError
-from .._space import BoxDomain, Domain, is_tensor
+from .._space import Domain, is_tensor
 from ._tabular_model import TorchTabularClassifier
 
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
@@ -397,44 +396,11 @@ def ascend(
 def projector(domain: Any, x0: torch.Tensor, eps: Any, norm: str) -> Project:
     """``domain.project(., x0, eps, norm)`` for the iterates of one attack, precomputed.
 
-    Every constraint of a raw table (frozen, monotone and bounded columns) and the L-inf
-    ball are intervals around ``x0``, so under L-inf the whole projection is one
-    ``clamp`` against bounds computed once; under L2 it is a clamp, the ball, a clamp.
-    Same result as ``domain.project``, which serves the other cases (NaN in ``x0``).
+    Under L-inf every constraint of a raw table or a box, and the ball, are intervals
+    around ``x0``: the projection is one ``clamp`` against bounds computed once (see
+    :meth:`advval.attacks._space.Domain.projector`).
     """
-    if isinstance(domain, BoxDomain):
-        if norm != "inf" or eps is None:
-            return partial(domain.project, x0=x0, eps=eps, norm=norm)
-        lower = (x0 - eps).clamp(domain.lower, domain.upper)
-        upper = (x0 + eps).clamp(domain.lower, domain.upper)
-        return partial(torch.clamp, min=lower, max=upper)
-    if not (isinstance(domain, Domain) and domain.raw) or bool(x0.isnan().any()):
-        return partial(domain.project, x0=x0, eps=eps, norm=norm)
-
-    def like(values: np.ndarray) -> torch.Tensor:
-        return torch.as_tensor(values, dtype=x0.dtype, device=x0.device)
-
-    frozen = like(~domain.mutable | domain.label_coded).bool()
-    up, down = like(domain.monotone > 0).bool() | frozen, like(domain.monotone < 0).bool() | frozen
-    free_lower = torch.where(up, x0, -torch.inf)
-    free_upper = torch.where(down, x0, torch.inf)
-    lower = torch.minimum(like(domain.lower), x0)
-    upper = torch.maximum(like(domain.upper), x0)
-    scale = like(domain.scale)
-    if eps is None or norm == "inf":
-        if eps is not None:
-            lower = torch.maximum(lower, x0 - eps * scale)
-            upper = torch.minimum(upper, x0 + eps * scale)
-        return partial(
-            torch.clamp, min=torch.maximum(free_lower, lower), max=torch.minimum(free_upper, upper)
-        )
-
-    def project(x: torch.Tensor) -> torch.Tensor:
-        x = x.clamp(free_lower, free_upper)
-        x = x0 + project_ball((x - x0) / scale, eps, norm) * scale
-        return x.clamp(lower, upper)
-
-    return project
+    return cast(Project, domain.projector(x0, eps, norm))
 
 
 def torch_generator(rng: np.random.RandomState, device: torch.device) -> torch.Generator:
