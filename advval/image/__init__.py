@@ -1,0 +1,30 @@
+"""Image classifiers: normalization inside the model, preprocessing defenses, ensembles.
+
+Attacks on images work in raw pixel space with explicit bounds (for example
+``PGD(model, bounds=(0, 1))``); the model owns its normalization through :class:`Normalize`,
+so the eps-ball is measured in pixels, not in standardized units. This subpackage needs
+PyTorch (``pip install "advval[torch]"``); ``import advval`` does not import it.
+
+Examples
+--------
+>>> import torch
+>>> from advval.image import Normalize
+>>> Normalize([0.5], [0.25])(torch.ones(1, 1, 2, 2))
+tensor([[[[2., 2.],
+          [2., 2.]]]])
+"""
+
+from __future__ import annotations
+
+from ._ensemble import EnsembleClassifier
+from ._normalize import Normalize
+from .defenses import BitDepthReduction, JPEGCompression, MedianSmoothing, RandomResizePad
+
+__all__ = [
+    "BitDepthReduction",
+    "EnsembleClassifier",
+    "JPEGCompression",
+    "MedianSmoothing",
+    "Normalize",
+    "RandomResizePad",
+]

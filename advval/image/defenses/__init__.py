@@ -1,0 +1,14 @@
+"""Input-preprocessing defenses as ``nn.Module`` layers, each with a BPDA path.
+
+Put a defense in front of a classifier (``nn.Sequential(defense, model)``) and attack the
+whole. ``bpda=True`` keeps the defense's forward pass and replaces its gradient by the
+identity (Athalye et al. 2018), the adaptive attack for non-differentiable transforms;
+:class:`RandomResizePad` takes a ``torch.Generator`` so expectation-over-transformation
+attacks can average over reproducible draws.
+"""
+
+from __future__ import annotations
+
+from ._preprocess import BitDepthReduction, JPEGCompression, MedianSmoothing, RandomResizePad
+
+__all__ = ["BitDepthReduction", "JPEGCompression", "MedianSmoothing", "RandomResizePad"]
