@@ -29,6 +29,7 @@ from ._space import Box, FeatureSpace
 _LAZY = {
     "FGSM": ".gradient",
     "PGD": ".gradient",
+    "APGD": ".gradient",
     "CarliniWagnerL2": ".gradient",
     "DeepFool": ".gradient",
     "TorchTabularClassifier": ".gradient",

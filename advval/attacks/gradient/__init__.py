@@ -7,12 +7,14 @@ Importing this package imports torch.
 
 from ._base import GradientAttack
 from ._tabular_model import TorchTabularClassifier
+from .apgd import APGD
 from .cw import CarliniWagnerL2
 from .deepfool import DeepFool
 from .fgsm import FGSM
 from .pgd import PGD
 
 __all__ = [
+    "APGD",
     "FGSM",
     "PGD",
     "CarliniWagnerL2",

@@ -42,6 +42,7 @@ from .._base import Attack
 from .._norms import canonical_norm, flat
 from .._oracle import QueryBudgetError
 from .._space import Domain, is_tensor
+from ._losses import is_adversarial
 from ._tabular_model import TorchTabularClassifier
 
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
@@ -156,6 +157,15 @@ class TorchTarget:
             values = fn(logits, labels)
             (grad,) = torch.autograd.grad(values.sum(), z)
         return grad, logits.detach(), values.detach(), x.detach()
+
+    def evaluate(
+        self, z: torch.Tensor, labels: torch.Tensor, fn: LossFn, snap: Snap | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Logits, ``fn`` values and the row the model saw, as :meth:`gradient` (no backward)."""
+        x = z if snap is None else snap(z)
+        with torch.no_grad():
+            logits = self.logits(x)
+            return logits, fn(logits, labels), x
 
 
 class GradientAttack(Attack):
@@ -415,6 +425,56 @@ def per_row(values: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
     return values.reshape((-1,) + (1,) * (like.ndim - 1))
 
 
+def fit_runs(affordable: int, runs: int, steps: int) -> tuple[int, int]:
+    """``(runs, steps)`` within ``affordable`` forward rows, a run costing ``steps + 1``.
+
+    Fewer steps first, then fewer runs; ``steps < 1`` when nothing fits.
+
+    Examples
+    --------
+    >>> fit_runs(100, 3, 20), fit_runs(30, 3, 20), fit_runs(1, 1, 20)
+    ((3, 20), (3, 9), (1, 0))
+    """
+    if affordable >= runs * (steps + 1):
+        return runs, steps
+    runs = max(1, min(runs, affordable // 2))
+    return runs, affordable // runs - 1
+
+
+class BestPoints:
+    """Each row's latest adversarial point (score ``inf``), else its highest-loss one.
+
+    The rows of ``z`` stack ``runs`` copies of the ``n`` attacked samples (batched
+    restarts); :meth:`pick` returns, per sample, the best point over its runs. Scored from
+    the logits of the step itself: no extra model call, no device synchronization.
+    """
+
+    def __init__(self, z: torch.Tensor, *, targeted: bool) -> None:
+        self.targeted = targeted
+        self.point = z
+        self.score = torch.full(z.shape[:1], -torch.inf, dtype=z.dtype, device=z.device)
+
+    def update(
+        self, logits: torch.Tensor, value: torch.Tensor, seen: torch.Tensor, labels: torch.Tensor
+    ) -> None:
+        """Keep ``seen`` where it is adversarial or scores at least as high.
+
+        The arguments are the tail of :meth:`TorchTarget.gradient` (all of
+        :meth:`TorchTarget.evaluate`) and the labels the step was scored against.
+        """
+        hit = is_adversarial(logits, labels, targeted=self.targeted)
+        score = torch.where(hit, torch.inf, value.to(seen.dtype))
+        self.point = torch.where(per_row(score >= self.score, seen), seen, self.point)
+        self.score = torch.maximum(self.score, score)
+
+    def pick(self, n: int) -> torch.Tensor:
+        """Per sample, the best point over its runs: shape (n, ...)."""
+        runs = len(self.point) // n
+        choice = self.score.reshape(runs, n).argmax(0)
+        stacked = self.point.reshape((runs, n) + self.point.shape[1:])
+        return stacked[choice, torch.arange(n, device=stacked.device)]
+
+
 def _raw_codes(
     X: Any, domain: Domain, device: torch.device, owner: str
 ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -442,10 +502,12 @@ def _raw_codes(
 
 
 __all__ = [
+    "BestPoints",
     "GradientAttack",
     "Units",
     "ascend",
     "finalizer",
+    "fit_runs",
     "projector",
     "TorchTarget",
     "per_row",

@@ -16,6 +16,8 @@ import torch.nn.functional as F
 
 #: the losses PGD accepts
 LOSSES = ("ce", "margin")
+#: the losses APGD accepts
+APGD_LOSSES = ("ce", "dlr", "dlr-targeted")
 
 
 def other_max(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
@@ -39,6 +41,9 @@ def objective(
     ``"margin"``: the Carlini-Wagner margin, ``max_{j != y} z_j - z_y`` untargeted and
     ``z_t - max_{j != t} z_j`` targeted. It does not saturate like the cross-entropy of a
     confident model, which makes it the better loss for robustness evaluation.
+    ``"dlr"``: the margin divided by the spread of the logits (:func:`dlr_scale`, the
+    Difference of Logits Ratio of Croce and Hein 2020), invariant to shifting and
+    scaling the logits.
 
     Examples
     --------
@@ -46,11 +51,48 @@ def objective(
     >>> objective(logits, y, loss="margin", targeted=False)
     tensor([-1.])
     """
-    if loss == "margin":
+    if loss in ("margin", "dlr"):
         value = margin(logits, labels)
+        if loss == "dlr":
+            value = value / dlr_scale(logits, targeted=targeted)
         return value if targeted else -value
     value = F.cross_entropy(logits, labels, reduction="none")
     return -value if targeted else value
+
+
+def dlr_scale(logits: torch.Tensor, *, targeted: bool) -> torch.Tensor:
+    """Denominator of the DLR loss: a logit spread, so the loss ignores the logits' scale.
+
+    ``z_pi1 - z_pi3`` (untargeted) or ``z_pi1 - (z_pi3 + z_pi4) / 2`` (targeted), ``pi``
+    the classes sorted by decreasing logit (Croce and Hein 2020). With too few classes
+    (fewer than 3, resp. 4) the ratio is undefined or constant while the ranking holds
+    (e.g. two classes: ``|margin| / |margin|``), so the scale is 1 and the DLR loss falls
+    back to its numerator, the Carlini-Wagner margin: the same steepest-ascent
+    direction per sample up to a positive factor, and the same sign (success criterion).
+    """
+    n_classes = logits.shape[1]
+    if n_classes < (4 if targeted else 3):
+        return torch.ones_like(logits[:, 0])
+    top = logits.topk(4 if targeted else 3, dim=1).values
+    spread = top[:, 0] - (top[:, 2:].mean(1) if targeted else top[:, 2])
+    return spread + 1e-12
+
+
+def dlr_toward(logits: torch.Tensor, pairs: torch.Tensor) -> torch.Tensor:
+    """Targeted DLR of AutoAttack's APGD-T, to maximize: ``-(z_y - z_t) / spread``.
+
+    ``pairs`` holds (true class, target class) per row, shape (n, 2); see
+    :func:`dlr_scale` for the spread and the fallback with fewer than 4 classes.
+
+    Examples
+    --------
+    >>> logits = torch.tensor([[3.0, 1.0, 0.0, -1.0]])
+    >>> dlr_toward(logits, torch.tensor([[0, 1]]))
+    tensor([-0.5714])
+    """
+    own = logits.gather(1, pairs[:, :1])[:, 0]
+    target = logits.gather(1, pairs[:, 1:])[:, 0]
+    return (target - own) / dlr_scale(logits, targeted=True)
 
 
 def is_adversarial(

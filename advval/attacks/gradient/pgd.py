@@ -13,16 +13,18 @@ from ..._validation import check_number, check_option
 from .._base import check_positive_int
 from .._norms import flat
 from ._base import (
+    BestPoints,
     GradientAttack,
     TorchTarget,
     ascend,
     finalizer,
+    fit_runs,
     per_row,
     projector,
     torch_generator,
     units,
 )
-from ._losses import LOSSES, is_adversarial, objective
+from ._losses import LOSSES, objective
 
 #: step-size schedules PGD accepts
 SCHEDULES = ("constant", "halving", "cosine")
@@ -158,13 +160,9 @@ class PGD(GradientAttack):
         rng: np.random.RandomState,
     ) -> torch.Tensor:
         norm, eps = self._norm(), float(cast(float, self.eps))
-        steps, restarts = self.steps, self.restarts
-        affordable = oracle.budget()
-        if affordable < restarts * (steps + 1):  # max_queries: fewer steps, then restarts
-            restarts = max(1, min(restarts, affordable // 2))
-            steps = affordable // restarts - 1
-            if steps < 1:
-                return z0
+        restarts, steps = fit_runs(oracle.budget(), self.restarts, self.steps)  # max_queries
+        if steps < 1:
+            return z0
         n = len(z0)
         x0 = z0.repeat((restarts,) + (1,) * (z0.ndim - 1))
         y = torch.as_tensor(labels, device=z0.device).repeat(restarts)
@@ -179,26 +177,13 @@ class PGD(GradientAttack):
         loss = partial(objective, loss=self.loss, targeted=self.targeted)
         final = finalizer(domain, eps, norm)
         snap = None if final is None else partial(final, x0=x0)
-        # each sample keeps its latest adversarial point (score inf), else its highest loss;
-        # scored from the logits of the step itself: no extra model call
-        best, best_score = z, torch.full_like(y, -torch.inf, dtype=z.dtype)
-        for t in range(steps + 1):
-            if t < steps:
-                grad, logits, value, seen = oracle.gradient(z, y, loss, snap)
-            else:  # score the last iterate
-                seen = z if snap is None else snap(z)
-                with torch.no_grad():
-                    logits = oracle.logits(seen)
-                    value = loss(logits, y)
-            hit = is_adversarial(logits, y, targeted=self.targeted)
-            score = torch.where(hit, torch.inf, value.to(z.dtype))
-            best = torch.where(per_row(score >= best_score, z), seen, best)
-            best_score = torch.maximum(best_score, score)
-            if t < steps:
-                z = project(ascend(z, grad, norm, unit, sizes[t]))
-        # per sample, the best restart
-        choice = best_score.reshape(restarts, n).argmax(0)
-        return best.reshape((restarts, n) + z0.shape[1:])[choice, torch.arange(n, device=z.device)]
+        best = BestPoints(z, targeted=self.targeted)
+        for t in range(steps):
+            grad, logits, value, seen = oracle.gradient(z, y, loss, snap)
+            best.update(logits, value, seen, y)
+            z = project(ascend(z, grad, norm, unit, sizes[t]))
+        best.update(*oracle.evaluate(z, y, loss, snap), y)  # the last iterate
+        return best.pick(n)
 
 
 def _random_step(
