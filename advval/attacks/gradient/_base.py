@@ -17,7 +17,12 @@
   training mode gets a warning (its outputs are random) and its buffers (batch-norm
   statistics) restored afterwards;
 - ``queries_`` counts the forward rows per sample (informational for a white-box attack;
-  ``max_queries`` still caps them).
+  ``max_queries`` still caps them);
+- ``autocast="bfloat16"`` runs the model's forward passes of the search under
+  :func:`torch.autocast` on the input's device (the logits, and so every loss, are cast
+  back to float32); the labels and the final success check run in the model's own
+  precision, so ``success_`` holds for the model as it is. A channels-last image batch
+  stays channels-last: the iterates, stacked restarts included, and the output.
 
 Steps are taken in standard units: a step of size ``a`` moves a feature by ``a * scale``
 (``domain.scale``), only where ``domain.step_mask`` allows, and every iterate goes through
@@ -37,6 +42,7 @@ import pandas as pd
 import torch
 from sklearn.utils.validation import check_is_fitted
 
+from ..._validation import check_option
 from ...exceptions import AdvvalWarning
 from .._base import Attack
 from .._norms import canonical_norm, flat
@@ -44,6 +50,10 @@ from .._oracle import QueryBudgetError
 from .._space import Domain, is_tensor
 from ._losses import is_adversarial
 from ._tabular_model import TorchTabularClassifier
+
+#: the reduced precisions of the ``autocast`` option (float16 is not offered: its input
+#: gradients underflow without loss scaling)
+AUTOCAST = {"bfloat16": torch.bfloat16}
 
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 Snap = Callable[[torch.Tensor], torch.Tensor]
@@ -56,7 +66,9 @@ class TorchTarget:
     ``logits(z, rows)`` runs the module on internal rows ``z``; ``rows`` (NumPy indices)
     says which attacked sample each row belongs to, ``None`` meaning ``z`` stacks
     ``len(z) // n_samples`` copies of the whole batch (batched restarts). Label-coded
-    columns of a plain module are fed their original raw values (they are frozen).
+    columns of a plain module are fed their original raw values (they are frozen). With
+    ``autocast`` (a reduced dtype) the forward passes run under :func:`torch.autocast`
+    and return float32 logits, except those of :meth:`labels` (full precision).
     """
 
     has_scores = True
@@ -70,8 +82,10 @@ class TorchTarget:
         dtype: torch.dtype,
         fixed: torch.Tensor | None = None,
         coded: torch.Tensor | None = None,
+        autocast: torch.dtype | None = None,
     ) -> None:
         self.module = module
+        self.autocast = autocast
         self.max_queries = max_queries
         self.dtype = dtype
         self.fixed = fixed
@@ -106,8 +120,10 @@ class TorchTarget:
             )
         self.queries += counts
 
-    def forward(self, z: torch.Tensor, rows: np.ndarray | None = None) -> torch.Tensor:
-        """Logits of shape (len(z), n_classes), uncounted."""
+    def forward(
+        self, z: torch.Tensor, rows: np.ndarray | None = None, *, exact: bool = False
+    ) -> torch.Tensor:
+        """Logits of shape (len(z), n_classes), uncounted (``exact``: never autocast)."""
         x = z
         if self.fixed is not None and self.coded is not None:
             if rows is None:  # stacked copies of the batch: tile once per batch size
@@ -120,7 +136,13 @@ class TorchTarget:
             x = torch.where(self.coded, fixed, z)
         if x.dtype != self.dtype:
             x = x.to(self.dtype)
-        out = self.module(x)
+        if self.autocast is None or exact:
+            out = self.module(x)
+        else:
+            with torch.autocast(x.device.type, dtype=self.autocast):
+                out = self.module(x)
+            if out.dtype == self.autocast:
+                out = out.float()  # the losses in float32
         if out.ndim == 1 or out.shape[-1] == 1:
             out = out.reshape(-1, 1)
             out = torch.cat([torch.zeros_like(out), out], 1)
@@ -132,9 +154,11 @@ class TorchTarget:
         return self.forward(z, rows)
 
     def labels(self, Z: torch.Tensor, rows: np.ndarray) -> np.ndarray:
-        """Predicted class indices (the oracle interface used by ``Attack.generate``)."""
+        """Predicted class indices in full precision (the labels and the final check)."""
+        rows = np.asarray(rows)
+        self._count(rows, len(Z))
         with torch.no_grad():
-            logits = self.logits(Z, np.asarray(rows))
+            logits = self.forward(Z, rows, exact=True)
         return logits.argmax(1).cpu().numpy()
 
     def gradient(
@@ -172,6 +196,9 @@ class GradientAttack(Attack):
     """Base class of the white-box attacks on torch models (see the module notes)."""
 
     white_box: ClassVar[bool] = True
+    #: reduced precision of the search, a key of ``AUTOCAST`` (set by the subclasses'
+    #: ``__init__``; ``None``, full precision, for those without the option)
+    autocast: str | None = None
 
     def generate(self, X: Any, y: Any = None) -> Any:
         """Return adversarial versions of the rows (or images) in ``X``.
@@ -208,6 +235,14 @@ class GradientAttack(Attack):
                         buffer.copy_(value)
 
     # -- hooks of the Attack template ------------------------------------------------------
+
+    def _check_params(self) -> str:
+        norm = super()._check_params()
+        check_option(
+            self.autocast, name="autocast", owner=type(self).__name__,
+            options=(None, *AUTOCAST),
+        )
+        return norm
 
     def _module(self) -> torch.nn.Module:
         model = self.model
@@ -297,6 +332,7 @@ class GradientAttack(Attack):
             dtype=dtype,
             fixed=fixed,
             coded=coded,
+            autocast=None if self.autocast is None else AUTOCAST[self.autocast],
         )
         if tabular:
             target.classes_ = np.asarray(self.model.classes_)
@@ -420,6 +456,27 @@ def torch_generator(rng: np.random.RandomState, device: torch.device) -> torch.G
     return generator
 
 
+def stack_runs(z0: torch.Tensor, runs: int) -> torch.Tensor:
+    """``runs`` copies of the batch ``z0`` stacked along the first axis (batched restarts).
+
+    A channels-last image batch gives a channels-last stack, so the model sees the memory
+    format it was given.
+
+    Examples
+    --------
+    >>> x = torch.zeros(2, 3, 4, 4).contiguous(memory_format=torch.channels_last)
+    >>> stacked = stack_runs(x, 3)
+    >>> stacked.shape, stacked.is_contiguous(memory_format=torch.channels_last)
+    (torch.Size([6, 3, 4, 4]), True)
+    """
+    stacked = z0.repeat((runs,) + (1,) * (z0.ndim - 1))
+    if z0.ndim == 4 and not z0.is_contiguous() and z0.is_contiguous(
+        memory_format=torch.channels_last
+    ):
+        stacked = stacked.contiguous(memory_format=torch.channels_last)
+    return stacked
+
+
 def per_row(values: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
     """Reshape one value per sample to broadcast against ``like`` (n, ...)."""
     return values.reshape((-1,) + (1,) * (like.ndim - 1))
@@ -509,6 +566,7 @@ __all__ = [
     "finalizer",
     "fit_runs",
     "projector",
+    "stack_runs",
     "TorchTarget",
     "per_row",
     "torch_generator",

@@ -58,6 +58,10 @@ class CarliniWagnerL2(GradientAttack):
         pixels: tabular perturbations of several standard units must be reachable).
     abort_early : bool, default=True
         Stop a round when the loss stalls.
+    autocast : {"bfloat16"}, optional
+        Run the model's forward passes of the search under bf16 :func:`torch.autocast` on
+        the input's device (faster on recent GPUs; the losses stay in float32). The labels
+        and the final success check run in full precision. Default: full precision.
 
     Attributes
     ----------
@@ -107,6 +111,7 @@ class CarliniWagnerL2(GradientAttack):
         steps: int = 100,
         lr: float = 0.05,
         abort_early: bool = True,
+        autocast: str | None = None,
     ) -> None:
         self.model = model
         self.eps = eps
@@ -122,6 +127,7 @@ class CarliniWagnerL2(GradientAttack):
         self.steps = steps
         self.lr = lr
         self.abort_early = abort_early
+        self.autocast = autocast
 
     def _check_params(self) -> str:
         norm = super()._check_params()

@@ -47,6 +47,10 @@ class DeepFool(GradientAttack):
         Relative overshoot past the linearized boundary.
     n_candidates : int, default=10
         Number of top-ranked classes (the label included) considered.
+    autocast : {"bfloat16"}, optional
+        Run the model's forward passes of the search under bf16 :func:`torch.autocast` on
+        the input's device (faster on recent GPUs; the losses stay in float32). The labels
+        and the final success check run in full precision. Default: full precision.
 
     Attributes
     ----------
@@ -92,6 +96,7 @@ class DeepFool(GradientAttack):
         steps: int = 50,
         overshoot: float = 0.02,
         n_candidates: int = 10,
+        autocast: str | None = None,
     ) -> None:
         self.model = model
         self.eps = eps
@@ -104,6 +109,7 @@ class DeepFool(GradientAttack):
         self.steps = steps
         self.overshoot = overshoot
         self.n_candidates = n_candidates
+        self.autocast = autocast
 
     def _check_params(self) -> str:
         norm = super()._check_params()

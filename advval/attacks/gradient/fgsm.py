@@ -38,6 +38,10 @@ class FGSM(GradientAttack):
         Cap on forward rows per sample (one for the gradient, one for the final check).
     random_state : int, RandomState or None
         Unused (FGSM is deterministic); kept for the common calling convention.
+    autocast : {"bfloat16"}, optional
+        Run the model's forward passes of the search under bf16 :func:`torch.autocast` on
+        the input's device (faster on recent GPUs; the losses stay in float32). The labels
+        and the final success check run in full precision. Default: full precision.
 
     Attributes
     ----------
@@ -76,6 +80,7 @@ class FGSM(GradientAttack):
         bounds: Any = None,
         max_queries: int | None = None,
         random_state: Any = None,
+        autocast: str | None = None,
     ) -> None:
         self.model = model
         self.eps = eps
@@ -85,6 +90,7 @@ class FGSM(GradientAttack):
         self.bounds = bounds
         self.max_queries = max_queries
         self.random_state = random_state
+        self.autocast = autocast
 
     def _generate(
         self,
