@@ -18,13 +18,24 @@ from __future__ import annotations
 
 from ._ensemble import EnsembleClassifier
 from ._normalize import Normalize
-from .defenses import BitDepthReduction, JPEGCompression, MedianSmoothing, RandomResizePad
+from .defenses import (
+    BitDepthReduction,
+    DefensiveDistillation,
+    JPEGCompression,
+    MedianSmoothing,
+    RandomResizePad,
+    TrainingHistory,
+    adversarial_training,
+)
 
 __all__ = [
     "BitDepthReduction",
+    "DefensiveDistillation",
     "EnsembleClassifier",
     "JPEGCompression",
     "MedianSmoothing",
     "Normalize",
     "RandomResizePad",
+    "TrainingHistory",
+    "adversarial_training",
 ]

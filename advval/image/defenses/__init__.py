@@ -9,6 +9,16 @@ attacks can average over reproducible draws.
 
 from __future__ import annotations
 
+from ._adversarial_training import TrainingHistory, adversarial_training
+from ._distillation import DefensiveDistillation
 from ._preprocess import BitDepthReduction, JPEGCompression, MedianSmoothing, RandomResizePad
 
-__all__ = ["BitDepthReduction", "JPEGCompression", "MedianSmoothing", "RandomResizePad"]
+__all__ = [
+    "BitDepthReduction",
+    "DefensiveDistillation",
+    "JPEGCompression",
+    "MedianSmoothing",
+    "RandomResizePad",
+    "TrainingHistory",
+    "adversarial_training",
+]
