@@ -134,7 +134,7 @@ class Batches:
         x = x.to(device=self.device, dtype=self.dtype, non_blocking=True)
         if self.channels_last and x.dim() == 4:
             x = x.contiguous(memory_format=torch.channels_last)
-        return x, y.to(device=self.device, non_blocking=True)
+        return x, y.to(device=self.device, dtype=torch.long, non_blocking=True)
 
 
 def check_amp(amp: Any, device: torch.device, *, owner: str) -> None:
