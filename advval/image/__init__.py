@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from ._ensemble import EnsembleClassifier
 from ._normalize import Normalize
+from ._patch import AdversarialPatch, apply_patch
 from .defenses import (
     BitDepthReduction,
     DefensiveDistillation,
@@ -29,6 +30,7 @@ from .defenses import (
 )
 
 __all__ = [
+    "AdversarialPatch",
     "BitDepthReduction",
     "DefensiveDistillation",
     "EnsembleClassifier",
@@ -38,4 +40,5 @@ __all__ = [
     "RandomResizePad",
     "TrainingHistory",
     "adversarial_training",
+    "apply_patch",
 ]
