@@ -208,3 +208,15 @@ def test_patch_png_decodes_to_the_patch_pixels():
     assert mode == "L" and decoded.shape == (63, 63) and np.all(decoded == 64)
     with pytest.raises(ValueError, match=r"'patch' parameter of patch_png must be an image"):
         patch_png(np.zeros((2, 3, 3)))
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_pictures_of_cuda_tensors_match_the_cpu_ones():
+    generator = torch.Generator().manual_seed(0)
+    x = torch.rand(3, 6, 6, generator=generator)
+    x_adv = (x + 0.02).clamp(0, 1)
+    gpu_x, gpu_adv = x.cuda().half(), x_adv.cuda().half()
+    np.testing.assert_array_equal(
+        triplet_row(gpu_x, gpu_adv), triplet_row(gpu_x.cpu(), gpu_adv.cpu()))
+    assert patch_png(gpu_x) == patch_png(gpu_x.cpu())
+    assert gpu_x.device.type == "cuda" and gpu_x.dtype == torch.float16
