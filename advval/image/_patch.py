@@ -1,11 +1,11 @@
 """Adversarial patch: one universal patch, trained by expectation over transformation.
 
 A patch is a small image pasted onto any input (Brown et al. 2017): unlike an eps-ball
-perturbation it is unbounded in its area and unchanged from input to input, so a single
-patch is a physical-world threat model. It is trained by expectation over transformation
-(EOT, Athalye et al. 2018): every step pastes it onto a random batch of images at random
-positions, scales, rotations and lighting, and moves it along the gradient of the average
-loss.
+perturbation its pixels may take any value in the bounds, but only on a small area, and it
+is the same for every input, which makes it a physical-world threat model. It is trained
+by expectation over transformation (EOT, Athalye et al. 2018): every step pastes it onto
+a random batch of images at random positions, scales, rotations and lighting, and moves
+it along the gradient of the average loss.
 
 Placement is one batched ``affine_grid`` / ``grid_sample`` call: every pixel whose centre
 falls inside the placed patch takes the patch's value at that point (bilinear, a convex
