@@ -30,6 +30,7 @@ _LAZY = {
     "FGSM": ".gradient",
     "PGD": ".gradient",
     "APGD": ".gradient",
+    "AutoAttack": ".gradient",
     "CarliniWagnerL2": ".gradient",
     "DeepFool": ".gradient",
     "TorchTabularClassifier": ".gradient",

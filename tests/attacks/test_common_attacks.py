@@ -33,13 +33,14 @@ torch = pytest.importorskip("torch")
 
 EPS = {"inf": 0.6, "2": 1.2, "0": 2.0}
 #: attacks, by family; the family picks the model the attack is run against
-GRADIENT = ("FGSM", "PGD", "APGD", "CarliniWagnerL2", "DeepFool")
+GRADIENT = ("FGSM", "PGD", "APGD", "AutoAttack", "CarliniWagnerL2", "DeepFool")
 BLACK_BOX = ("NESAttack", "SquareAttack", "HopSkipJump", "GeneticAttack")
 TREES = ("TreeAttack",)
 #: small settings so the checks stay fast
 FAST = {
     "PGD": {"steps": 10},
     "APGD": {"steps": 10},
+    "AutoAttack": {"steps": 10, "square_steps": 30},
     "CarliniWagnerL2": {"steps": 30, "binary_search_steps": 3},
     "DeepFool": {"steps": 20},
     "NESAttack": {"steps": 10, "n_samples": 10},

@@ -8,6 +8,7 @@ Importing this package imports torch.
 from ._base import GradientAttack
 from ._tabular_model import TorchTabularClassifier
 from .apgd import APGD
+from .autoattack import AutoAttack
 from .cw import CarliniWagnerL2
 from .deepfool import DeepFool
 from .fgsm import FGSM
@@ -15,6 +16,7 @@ from .pgd import PGD
 
 __all__ = [
     "APGD",
+    "AutoAttack",
     "FGSM",
     "PGD",
     "CarliniWagnerL2",
