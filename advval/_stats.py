@@ -100,14 +100,74 @@ def rank_test(y: ArrayLike, scores: ArrayLike) -> RankTest:
     (1.0, True)
     """
     labels, values = _split_by_label(y, scores)
-    n_pos = int(labels.sum())
-    n_neg = labels.size - n_pos
-    ranks = stats.rankdata(values)
-    u = float(ranks[labels].sum() - n_pos * (n_pos + 1) / 2.0)
+    _, positives, negatives = score_counts(labels, values)
+    return rank_test_counts(positives, negatives)
+
+
+def score_counts(
+    y: ArrayLike, scores: ArrayLike
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """Distinct scores in increasing order with the positives and negatives at each.
+
+    The sufficient statistic of every rank-based quantity here (AUC, Mann-Whitney test,
+    DeLong variance): tables from disjoint parts of the data add up, so the same numbers
+    can be reduced across machines (``advval.distributed``).
+
+    Examples
+    --------
+    >>> values, pos, neg = score_counts([0, 1, 1, 0], [0.2, 0.2, 0.9, 0.1])
+    >>> values.tolist(), pos.tolist(), neg.tolist()
+    ([0.1, 0.2, 0.9], [0.0, 1.0, 1.0], [1.0, 1.0, 0.0])
+    """
+    labels, values = _split_by_label(y, scores)
+    distinct, inverse = np.unique(values, return_inverse=True)
+    positives = np.bincount(inverse, weights=labels.astype(np.float64), minlength=distinct.size)
+    totals = np.bincount(inverse, minlength=distinct.size).astype(np.float64)
+    return distinct.astype(np.float64), positives, totals - positives
+
+
+def _check_counts(
+    positives: ArrayLike, negatives: ArrayLike
+) -> tuple[NDArray[np.float64], NDArray[np.float64], float, float]:
+    pos = np.asarray(positives, dtype=np.float64)
+    neg = np.asarray(negatives, dtype=np.float64)
+    if pos.shape != neg.shape or pos.ndim != 1:
+        raise ValueError(
+            f"positives and negatives must be 1-d arrays of one length; got shapes "
+            f"{pos.shape} and {neg.shape}"
+        )
+    n_pos, n_neg = float(pos.sum()), float(neg.sum())
+    if n_pos <= 0 or n_neg <= 0:
+        raise ValueError("y must contain both classes (positives and negatives)")
+    return pos, neg, n_pos, n_neg
+
+
+def rank_test_counts(positives: ArrayLike, negatives: ArrayLike) -> RankTest:
+    """:func:`rank_test` from the counts of positives and negatives at each distinct score.
+
+    Parameters
+    ----------
+    positives, negatives : array-like of shape (n_distinct,)
+        Counts at each distinct score, in increasing score order (see
+        :func:`score_counts`).
+
+    Returns
+    -------
+    RankTest
+
+    Examples
+    --------
+    >>> rank_test_counts([0, 1, 1], [1, 1, 0]).auc
+    0.875
+    """
+    pos, neg, n_pos, n_neg = _check_counts(positives, negatives)
+    below = np.cumsum(neg) - neg
+    # Mann-Whitney U: each positive beats the negatives below it and ties half of its own
+    u = float((pos * (below + 0.5 * neg)).sum())
     auc = u / (n_pos * n_neg)
     n = n_pos + n_neg
-    _, tie_counts = np.unique(values, return_counts=True)
-    tie_term = float(((tie_counts.astype(np.float64) ** 3) - tie_counts).sum())
+    ties = pos + neg
+    tie_term = float(((ties**3) - ties).sum())
     variance = n_pos * n_neg / 12.0 * ((n + 1) - tie_term / (n * (n - 1)))
     if variance <= 0.0:
         return RankTest(auc=auc, z=0.0, p_value=0.5)
@@ -133,18 +193,40 @@ def delong_variance(y: ArrayLike, scores: ArrayLike) -> float:
     >>> round(v, 6)
     0.125
     """
-    labels, values = _split_by_label(y, scores)
-    n_pos = int(labels.sum())
-    n_neg = labels.size - n_pos
-    ranks_all = stats.rankdata(values)
-    ranks_pos = stats.rankdata(values[labels])
-    ranks_neg = stats.rankdata(values[~labels])
-    # placement of each positive among negatives, and of each negative among positives
-    v10 = (ranks_all[labels] - ranks_pos) / n_neg
-    v01 = 1.0 - (ranks_all[~labels] - ranks_neg) / n_pos
-    var_pos = float(np.var(v10, ddof=1)) if n_pos > 1 else 0.0
-    var_neg = float(np.var(v01, ddof=1)) if n_neg > 1 else 0.0
+    _, positives, negatives = score_counts(y, scores)
+    return delong_variance_counts(positives, negatives)
+
+
+def delong_variance_counts(positives: ArrayLike, negatives: ArrayLike) -> float:
+    """:func:`delong_variance` from the counts at each distinct score (increasing order).
+
+    Every positive at one score has the same placement among the negatives (those below
+    plus half those tied), and likewise for negatives, so the placement variances are
+    weighted variances over the distinct scores.
+
+    Examples
+    --------
+    >>> round(delong_variance_counts([0, 0, 1, 1], [1, 1, 0, 0]), 6)
+    0.0
+    """
+    pos, neg, n_pos, n_neg = _check_counts(positives, negatives)
+    below = np.cumsum(neg) - neg
+    above = pos[::-1].cumsum()[::-1] - pos
+    v10 = (below + 0.5 * neg) / n_neg  # placement of each positive among negatives
+    v01 = (above + 0.5 * pos) / n_pos  # placement of each negative among positives
+    var_pos = _weighted_variance(v10, pos, n_pos)
+    var_neg = _weighted_variance(v01, neg, n_neg)
     return var_pos / n_pos + var_neg / n_neg
+
+
+def _weighted_variance(
+    values: NDArray[np.float64], weights: NDArray[np.float64], total: float
+) -> float:
+    """Sample variance (ddof=1) of ``values`` repeated ``weights`` times."""
+    if total <= 1:
+        return 0.0
+    mean = float((weights * values).sum() / total)
+    return float((weights * (values - mean) ** 2).sum() / (total - 1))
 
 
 def auc_interval(auc: float, variance: float, confidence: float = 0.95) -> tuple[float, float]:

@@ -27,7 +27,7 @@ bottleneck, and the verdict's effect floor (``min_effect``) decides.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -36,7 +36,7 @@ from numpy.typing import NDArray
 from sklearn.base import ClassifierMixin
 
 from .._models import fit_classifier, positive_scores
-from .._stats import rank_test, stouffer
+from .._stats import RankTest, rank_test, stouffer
 
 #: rows above which the sequential test uses a stratified subsample of each fold
 SEQUENTIAL_MAX_ROWS = 200_000
@@ -237,17 +237,34 @@ class SequentialTest:
 def sequential_test(fitter: CrossFitter, *, random_state: int) -> SequentialTest:
     """Forward-chained test of "train and test come from one distribution"."""
     rows, subsampled = _sequential_rows(fitter, random_state=random_state)
-    z_values, p_values, weights = [], [], []
+    results = []
     for k in range(1, fitter.n_splits):
         model = fitter.model(tuple(range(k)), rows, subsampled=subsampled)
         held_out = np.flatnonzero((fitter.folds == k) & rows)
-        result = rank_test(fitter.y[held_out], positive_scores(model, fitter.X.iloc[held_out]))
-        z_values.append(result.z)
-        p_values.append(result.p_value)
-        weights.append(np.sqrt(k))
-    z, p_value = stouffer(z_values, weights)
+        results.append(
+            rank_test(fitter.y[held_out], positive_scores(model, fitter.X.iloc[held_out]))
+        )
+    return combine_sequential(results, n_rows=int(rows.sum()))
+
+
+def combine_sequential(results: Sequence[RankTest], *, n_rows: int) -> SequentialTest:
+    """Weighted Stouffer combination of the forward-chained folds' rank tests.
+
+    ``results[i]`` is the test of fold ``i + 1`` scored by a model trained on folds
+    ``0..i``; its weight ``sqrt(i + 1)`` (the number of training folds) is fixed in
+    advance. Shared by the single-machine and the Dask paths.
+
+    Examples
+    --------
+    >>> from advval._stats import RankTest
+    >>> test = combine_sequential([RankTest(0.5, 0.0, 0.5)] * 4, n_rows=100)
+    >>> test.z, test.p_value
+    (0.0, 0.5)
+    """
+    weights = np.sqrt(np.arange(1, len(results) + 1, dtype=np.float64))
+    z, p_value = stouffer([r.z for r in results], weights)
     return SequentialTest(
-        p_value=p_value, z=z, fold_p_values=tuple(p_values), n_rows=int(rows.sum())
+        p_value=p_value, z=z, fold_p_values=tuple(r.p_value for r in results), n_rows=n_rows
     )
 
 

@@ -18,7 +18,7 @@ from .._models import default_domain_classifier, positive_scores
 from .._stats import Correction, auc_interval, delong_variance, rank_test
 from .._validation import check_number, check_option
 from ..exceptions import LeakWarning
-from ._attribution import attribute
+from ._attribution import Attribution, attribute
 from ._crossfit import (
     SEQUENTIAL_MAX_ROWS,
     CrossFitter,
@@ -28,7 +28,7 @@ from ._crossfit import (
     sequential_test,
 )
 from ._grouping import split_off_groups
-from ._univariate import compare_columns, leak_columns
+from ._univariate import ColumnTests, compare_columns, leak_columns
 
 _OWNER = "AdversarialValidator"
 
@@ -79,6 +79,12 @@ class AdversarialValidator(BaseEstimator):
         Seeds folds, subsampling and the classifier. Fix it for reproducible results.
     verbose : bool, default=False
         Show a progress bar on stderr.
+    client : distributed.Client or None, default=None
+        Dask client for :mod:`advval.distributed`. With Dask DataFrames (or a client), the
+        domain classifier is trained by ``lightgbm.dask`` on that cluster (the current
+        default client when ``None``) and the statistics are reduced there; the fitted
+        attributes are the same. ``time_col`` is not available there, and ``groups`` must
+        be a column name. With pandas inputs and ``client=None`` nothing changes.
 
     Attributes
     ----------
@@ -165,6 +171,7 @@ class AdversarialValidator(BaseEstimator):
         n_jobs: int | None = None,
         random_state: int | np.random.RandomState | None = None,
         verbose: bool = False,
+        client: Any = None,
     ) -> None:
         self.estimator = estimator
         self.n_splits = n_splits
@@ -178,6 +185,7 @@ class AdversarialValidator(BaseEstimator):
         self.n_jobs = n_jobs
         self.random_state = random_state
         self.verbose = verbose
+        self.client = client
 
     def _validate_params(self) -> None:
         check_number(self.n_splits, name="n_splits", owner=_OWNER, kind=int, low=3)
@@ -237,6 +245,10 @@ class AdversarialValidator(BaseEstimator):
         self : AdversarialValidator
         """
         self._validate_params()
+        if self.client is not None or _is_dask(X_train) or _is_dask(X_test):
+            from ..distributed._drift import fit_validator
+
+            return fit_validator(self, X_train, X_test, groups=groups)
         rng = check_random_state(self.random_state)
         seeds = rng.randint(0, 2**31 - 1, size=4)
         train = as_frame(X_train, name="X_train")
@@ -318,9 +330,12 @@ class AdversarialValidator(BaseEstimator):
         self.p_value_ = sequential.p_value
         self.n_rows_sequential_ = sequential.n_rows
         self._oof_scores = oof.scores
-        self.auc_ = rank_test(y, oof.scores).auc
-        variance = delong_variance(y, oof.scores) * design_effect(self.n_splits)
-        self.auc_ci_ = auc_interval(self.auc_, variance, self.confidence)
+        self._set_verdict(rank_test(y, oof.scores).auc, delong_variance(y, oof.scores))
+
+    def _set_verdict(self, auc: float, variance: float) -> None:
+        """AUC, its interval (DeLong x design effect) and ``drift_`` (p-value set before)."""
+        self.auc_ = auc
+        self.auc_ci_ = auc_interval(auc, variance * design_effect(self.n_splits), self.confidence)
         self.drift_ = bool(self.p_value_ < self.alpha and self.auc_ci_[0] > 0.5 + self.min_effect)
 
     def _store_scores(self, train_rows: NDArray[np.intp], test_rows: NDArray[np.intp]) -> None:
@@ -349,6 +364,13 @@ class AdversarialValidator(BaseEstimator):
             leak_threshold=self.leak_threshold,
             random_state=seed,
         )
+        del self._X, self._y, self._folds, self._oof_scores
+        self._store_features(encoder, attribution, tests)
+
+    def _store_features(
+        self, encoder: FrameEncoder, attribution: Attribution, tests: ColumnTests
+    ) -> None:
+        """Leak screen, ``feature_report_`` and importances from attribution and tests."""
         self.leak_features_ = leak_columns(encoder.columns, tests.separation, self.leak_threshold)
         if self.leak_features_:
             warnings.warn(
@@ -356,7 +378,7 @@ class AdversarialValidator(BaseEstimator):
                 f"perfectly (single-column AUC or distance >= {self.leak_threshold}): likely "
                 f"an ID, a timestamp or a row counter. Exclude them if they are not features.",
                 LeakWarning,
-                stacklevel=3,
+                stacklevel=4,
             )
         report = pd.DataFrame(
             {
@@ -387,7 +409,6 @@ class AdversarialValidator(BaseEstimator):
         self.feature_importances_std_ = np.array(
             [attribution.std[position[c]] if c in position else 0.0 for c in self.feature_names_in_]
         )
-        del self._X, self._y, self._folds, self._oof_scores
 
     def test_likeness(self, X: Any) -> NDArray[np.float64]:
         """Probability that each row of ``X`` comes from the test distribution.
@@ -403,8 +424,13 @@ class AdversarialValidator(BaseEstimator):
         Returns
         -------
         ndarray of shape (n_rows,)
+            A lazy Dask array when ``X`` is a Dask DataFrame.
         """
         check_is_fitted(self, "estimators_")
+        if _is_dask(X):
+            from ..distributed._drift import test_likeness
+
+            return test_likeness(self, X)
         frame = as_frame(X, name="X")
         reference = pd.DataFrame(columns=list(self.feature_names_in_))
         try:
@@ -421,6 +447,11 @@ class AdversarialValidator(BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.non_deterministic = self.random_state is None
         return tags
+
+
+def _is_dask(X: object) -> bool:
+    """Whether ``X`` is a Dask collection, without importing Dask."""
+    return type(X).__module__.split(".")[0] in ("dask", "dask_expr")
 
 
 class _NoProgress:

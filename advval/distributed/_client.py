@@ -1,0 +1,50 @@
+"""Which Dask client runs the work, and Dask versions of the user's inputs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dask.dataframe as dd
+import pandas as pd
+from distributed import Client, default_client
+
+from .._frames import as_frame
+
+#: rows per partition when a pandas frame is handed to the cluster
+ROWS_PER_PARTITION = 250_000
+
+
+def resolve_client(client: Any, *, owner: str) -> Client:
+    """``client`` when given, else the current default client; a clear error when none.
+
+    lightgbm.dask trains on a ``distributed`` cluster, so a local threaded scheduler is
+    not enough.
+    """
+    if client is not None:
+        if not isinstance(client, Client):
+            raise TypeError(
+                f"The 'client' parameter of {owner} must be a distributed.Client or None. "
+                f"Got {type(client).__name__} instead."
+            )
+        return client
+    try:
+        return default_client()
+    except ValueError:
+        raise RuntimeError(
+            f"{owner} got Dask data but no Dask cluster is running: lightgbm.dask trains on a "
+            f"distributed cluster. Start one, e.g. `with advval.distributed.connect(workers=2) "
+            f"as client:`, and pass client=client (or fit inside that block)."
+        ) from None
+
+
+def as_dask(X: Any, *, name: str, client: Client) -> dd.DataFrame:
+    """``X`` as a Dask DataFrame with checked column names (pandas input is split up)."""
+    if isinstance(X, dd.DataFrame):
+        as_frame(X._meta_nonempty, name=name)
+        return X
+    if type(X).__module__.split(".")[0] == "dask":
+        raise TypeError(f"{name} must be a Dask DataFrame; got a {type(X).__name__}.")
+    frame = as_frame(X, name=name)
+    workers = max(len(client.scheduler_info().get("workers", {})), 1)
+    partitions = max(workers, -(-len(frame) // ROWS_PER_PARTITION))
+    return dd.from_pandas(pd.DataFrame(frame), npartitions=partitions, sort=False)

@@ -1,0 +1,385 @@
+"""The Dask fit of :class:`~advval.AdversarialValidator` (same attributes, same reports).
+
+Flow (one seed, as on one machine):
+
+1. Encoder: learnt from per-partition digests (:mod:`._encode`); row counts.
+2. Rows: each partition is encoded; every row gets a seeded key from its content, its fold
+   from that key (:mod:`._folds`), and the ``max_rows`` budget is a key-based sample.
+   The prepared rows are persisted on the cluster (spilled to disk by Dask if needed).
+3. Models: K out-of-fold models (fold ``k`` held out) and the forward-chained models of
+   folds ``1..K-2`` (folds ``0..k-1``; fold ``K-1``'s is the last out-of-fold model), each
+   trained by lightgbm.dask on a canonical layout (:mod:`._train`).
+4. Scores: every kept row is scored on its worker; AUC, fold AUCs, DeLong's variance and
+   the forward-chained rank tests are reduced from count tables (:mod:`._reduce`); the
+   p-value is the same weighted Stouffer combination as on one machine
+   (:func:`advval.drift._crossfit.combine_sequential`), so its size argument carries over.
+5. Attribution: mean |TreeSHAP| per fold on a key-based sample of about
+   ``ROWS_PER_FOLD`` held-out rows per fold, summed on the cluster; the univariate tests
+   run on a key-based sample of at most ``UNIVARIATE_MAX_ROWS`` rows a side collected to
+   the driver (the single-machine path caps there too).
+
+``oof_proba_`` is collected as a NumPy array (8 bytes per row on the driver) because the
+reports read it; every statistic is computed before, from the reductions.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dask
+import dask.dataframe as dd
+import numpy as np
+import pandas as pd
+from distributed import Client
+from lightgbm import LGBMClassifier
+from sklearn.base import clone
+from sklearn.utils import check_random_state
+
+from .._frames import FrameEncoder, align_columns
+from .._models import default_domain_classifier, positive_scores, tree_contributions
+from ..drift._attribution import ROWS_PER_FOLD, Attribution, _aggregation_matrix
+from ..drift._crossfit import combine_sequential
+from ..drift._univariate import UNIVARIATE_MAX_ROWS, compare_columns
+from . import _reduce
+from ._client import as_dask, resolve_client
+from ._encode import fit_encoder
+from ._folds import BUDGET, SHAP, STOPPING, UNIVARIATE, folds_of, row_keys, uniforms
+from ._train import STOPPING_SAMPLE_ROWS, Layout, fit_distributed, rounds_on_sample
+
+_OWNER = "AdversarialValidator"
+KEY, Y, FOLD, KEEP = "__advval_key", "__advval_y", "__advval_fold", "__advval_keep"
+OOF, SEQ = "__advval_oof", "__advval_seq"
+
+
+def fit_validator(validator: Any, X_train: Any, X_test: Any, *, groups: Any) -> Any:
+    """Fit ``validator`` (an AdversarialValidator) on Dask data through its client."""
+    client = resolve_client(validator.client, owner=_OWNER)
+    with client.as_current():
+        return _fit_validator(validator, X_train, X_test, groups, client)
+
+
+def _fit_validator(validator: Any, X_train: Any, X_test: Any, groups: Any, client: Client) -> Any:
+    rng = check_random_state(validator.random_state)
+    seeds = rng.randint(0, 2**31 - 1, size=4)
+    train = as_dask(X_train, name="X_train", client=client)
+    test = as_dask(X_test, name="X_test", client=client)
+    test = test[list(align_columns(train._meta, test._meta).columns)]
+    group_column = _group_column(validator, groups, train)
+    features_train = train.drop(columns=group_column) if group_column else train
+    features_test = test.drop(columns=group_column) if group_column else test
+    encoder, n_train, n_test = fit_encoder(features_train, features_test, client)
+    for n, name in ((n_train, "X_train"), (n_test, "X_test")):
+        if n < validator.n_splits:
+            raise ValueError(
+                f"{name} has {n} row(s) but adversarial validation with "
+                f"n_splits={validator.n_splits} needs at least {validator.n_splits} rows on "
+                f"each side."
+            )
+    validator.n_train_, validator.n_test_ = n_train, n_test
+    validator.feature_names_in_ = np.asarray(features_train.columns, dtype=object)
+    validator.n_features_in_ = len(validator.feature_names_in_)
+    validator.dropped_features_ = list(encoder.dropped)
+    validator.encoder_ = encoder
+    total = n_train + n_test
+    budget = 1.0 if validator.max_rows is None else min(1.0, validator.max_rows / total)
+
+    settings = _Settings(encoder, int(seeds[1]), validator.n_splits, group_column, budget)
+    data = dd.concat(
+        [
+            train.map_partitions(settings.prepare, 0, meta=settings.prepare(train._meta, 0)),
+            test.map_partitions(settings.prepare, 1, meta=settings.prepare(test._meta, 1)),
+        ]
+    )
+    data = client.persist(data)
+    try:
+        _fit_on(validator, data, client, encoder, settings, seeds)
+        _attribute_and_test(validator, data, train, test, client, settings, int(seeds[3]))
+    finally:
+        del data
+    return validator
+
+
+def _group_column(validator: Any, groups: Any, train: dd.DataFrame) -> str | None:
+    if validator.time_col is not None:
+        raise ValueError(
+            f"The 'time_col' parameter of {_OWNER} is not available with Dask inputs (time "
+            f"blocks need a global sort). Got {validator.time_col!r}; pass a block column "
+            f"(e.g. the month) as groups=<column name> instead."
+        )
+    if groups is None:
+        return None
+    if not isinstance(groups, str):
+        raise TypeError(
+            f"With Dask inputs, groups must be the name of a column present in both frames. "
+            f"Got {type(groups).__name__} instead."
+        )
+    if groups not in train.columns:
+        raise ValueError(
+            f"The 'groups' column {groups!r} is not in X_train / X_test; columns are "
+            f"{list(train.columns)[:10]!r}."
+        )
+    return groups
+
+
+class _Settings:
+    """What every partition needs to prepare its rows (picklable, sent once per task)."""
+
+    def __init__(
+        self,
+        encoder: FrameEncoder,
+        seed: int,
+        n_splits: int,
+        group_column: str | None,
+        budget: float,
+    ) -> None:
+        self.encoder = encoder
+        self.seed = seed
+        self.n_splits = n_splits
+        self.group_column = group_column
+        self.budget = budget
+        self.features = list(encoder.encoded_columns)
+
+    def encode(self, part: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+        features = part.drop(columns=self.group_column) if self.group_column else part
+        encoded = self.encoder.transform(features)
+        return encoded, row_keys(encoded, self.seed)
+
+    def prepare(self, part: pd.DataFrame, label: int) -> pd.DataFrame:
+        encoded, keys = self.encode(part)
+        fold_keys = keys
+        if self.group_column:
+            fold_keys = row_keys(part[[self.group_column]].reset_index(drop=True), self.seed)
+        return encoded.assign(
+            **{
+                KEY: keys,
+                Y: np.full(len(encoded), label, dtype=np.int64),
+                FOLD: folds_of(fold_keys, self.n_splits),
+                KEEP: uniforms(keys, BUDGET) < self.budget,
+            }
+        )
+
+    def raw_sample(self, part: pd.DataFrame, rate: float) -> pd.DataFrame:
+        """Kept rows of the user's frame in the univariate sample (group column dropped)."""
+        _, keys = self.encode(part)
+        mask = (uniforms(keys, BUDGET) < self.budget) & (uniforms(keys, UNIVARIATE) < rate)
+        features = part.drop(columns=self.group_column) if self.group_column else part
+        rows = np.flatnonzero(mask)
+        return features.iloc[rows].assign(**{KEY: keys[rows]})
+
+
+def _sample(data: dd.DataFrame, salt: int, rate: float) -> dd.DataFrame:
+    def take(part: pd.DataFrame) -> pd.DataFrame:
+        keys = part[KEY].to_numpy(dtype=np.uint64)
+        return part.iloc[np.flatnonzero(part[KEEP].to_numpy() & (uniforms(keys, salt) < rate))]
+
+    return data.map_partitions(take, meta=data._meta)
+
+
+def _templates(validator: Any, n_fit: int, seed: int) -> LGBMClassifier:
+    estimator = validator.estimator
+    if estimator is None:
+        return default_domain_classifier(n_rows=n_fit, random_state=seed, n_jobs=None)
+    if not isinstance(estimator, LGBMClassifier):
+        raise TypeError(
+            f"The 'estimator' parameter of {_OWNER} must be None or a LightGBM "
+            f"LGBMClassifier with Dask inputs (the models are trained by lightgbm.dask). Got "
+            f"{type(estimator).__name__} instead."
+        )
+    return clone(estimator)
+
+
+def _fit_on(
+    validator: Any,
+    data: dd.DataFrame,
+    client: Client,
+    encoder: FrameEncoder,
+    settings: _Settings,
+    seeds: np.ndarray,
+) -> None:
+    n_splits = validator.n_splits
+    kept = data[data[KEEP]]
+    counts = client.compute(kept.groupby([FOLD, Y]).size(), sync=True)
+    table = counts.unstack(fill_value=0).reindex(index=range(n_splits), columns=[0, 1])
+    if table.isna().to_numpy().any() or int(table.min().min()) == 0:
+        raise ValueError(
+            f"Some of the n_splits={n_splits} folds have no train or no test row "
+            f"(rows per fold and side: {table.fillna(0).astype(int).to_numpy().tolist()}); "
+            f"with Dask inputs folds are drawn per row, so use fewer folds or more rows."
+        )
+    n_used = int(table.to_numpy().sum())
+    validator.n_rows_used_ = n_used
+    n_fit = int(n_used * (n_splits - 1) / n_splits)
+    template = _templates(validator, n_fit, int(seeds[2]))
+    stop_rate = min(1.0, STOPPING_SAMPLE_ROWS / n_used)
+    stopping = client.compute(_sample(data, STOPPING, stop_rate), sync=True)
+    # canonical order: the inner early-stopping split must not depend on the partitioning
+    stopping = stopping.sort_values([KEY, Y], kind="mergesort").reset_index(drop=True)
+    features = settings.features
+
+    layout = Layout(kept, client, n_rows=n_used)
+    try:
+
+        def fit(folds: tuple[int, ...]) -> LGBMClassifier:
+            seed = int(seeds[2]) + len(folds)
+            rounds = rounds_on_sample(template, stopping, features, folds, random_state=seed)
+            return fit_distributed(layout, template, features, folds, rounds=rounds)
+
+        models = [fit(tuple(j for j in range(n_splits) if j != k)) for k in range(n_splits)]
+        forward = {k: fit(tuple(range(k))) for k in range(1, n_splits - 1)}
+    finally:
+        layout.release()
+
+    models_task = dask.delayed(models)
+    forward_task = dask.delayed(forward)
+    meta = pd.DataFrame(
+        {FOLD: pd.Series(dtype=np.int64), Y: pd.Series(dtype=np.int64), OOF: [], SEQ: []}
+    )
+    scores = data.map_partitions(_score, models_task, forward_task, features, meta=meta)
+    scores = client.persist(scores)
+    oof_table = _reduce.count_table(scores, OOF, client)
+    seq_table = _reduce.count_table(scores, SEQ, client)
+    validator.estimators_ = models
+    validator.fold_aucs_ = np.array([_reduce.fold_test(oof_table, k).auc for k in range(n_splits)])
+    sequential = combine_sequential(
+        [_reduce.fold_test(seq_table, k) for k in range(1, n_splits)], n_rows=n_used
+    )
+    validator.fold_p_values_ = np.asarray(sequential.fold_p_values)
+    validator.p_value_ = sequential.p_value
+    validator.n_rows_sequential_ = sequential.n_rows
+    validator._set_verdict(*_reduce.pooled_auc(oof_table))
+    validator.oof_proba_ = np.asarray(client.compute(scores[OOF], sync=True), dtype=np.float64)
+    validator._dask_fold_sizes = table.sum(axis=1).to_numpy()
+    validator._dask_models = models
+
+
+def _score(
+    part: pd.DataFrame,
+    models: list[LGBMClassifier],
+    forward: dict[int, LGBMClassifier],
+    features: list[str],
+) -> pd.DataFrame:
+    """Out-of-fold and forward-chained scores of one partition's kept rows (NaN otherwise)."""
+    fold = part[FOLD].to_numpy()
+    keep = part[KEEP].to_numpy()
+    X = part[features]
+    oof = np.full(len(part), np.nan)
+    seq = np.full(len(part), np.nan)
+    for k, model in enumerate(models):
+        rows = np.flatnonzero(keep & (fold == k))
+        if rows.size:
+            oof[rows] = positive_scores(model, X.iloc[rows])
+    last = len(models) - 1
+    seq[fold == last] = oof[fold == last]
+    for k, model in forward.items():
+        rows = np.flatnonzero(keep & (fold == k))
+        if rows.size:
+            seq[rows] = positive_scores(model, X.iloc[rows])
+    return pd.DataFrame(
+        {FOLD: fold.astype(np.int64), Y: part[Y].to_numpy(dtype=np.int64), OOF: oof, SEQ: seq}
+    )
+
+
+def _shap_sums(
+    part: pd.DataFrame,
+    models: list[LGBMClassifier],
+    features: list[str],
+    to_column: np.ndarray,
+) -> pd.DataFrame:
+    """Per fold: sum of |SHAP| of each user column over the partition's sampled rows, rows."""
+    fold = part[FOLD].to_numpy()
+    sums = np.zeros((len(models), to_column.shape[1] + 2))
+    sums[:, 0] = np.arange(len(models))
+    for k, model in enumerate(models):
+        rows = np.flatnonzero(fold == k)
+        if rows.size == 0:
+            continue
+        contributions = tree_contributions(model, part[features].iloc[rows])
+        if contributions is None:  # lightgbm always explains itself
+            continue
+        sums[k, 1:-1] = np.abs(contributions @ to_column).sum(axis=0)
+        sums[k, -1] = rows.size
+    return pd.DataFrame(sums, columns=_shap_columns(to_column.shape[1]))
+
+
+def _shap_columns(n_columns: int) -> list[str]:
+    return [FOLD] + [f"c{j}" for j in range(n_columns)] + ["rows"]
+
+
+def _attribute_and_test(
+    validator: Any,
+    data: dd.DataFrame,
+    train: dd.DataFrame,
+    test: dd.DataFrame,
+    client: Client,
+    settings: _Settings,
+    seed: int,
+) -> None:
+    encoder = validator.encoder_
+    models = validator._dask_models
+    to_column = _aggregation_matrix(encoder.source, encoder.columns)
+    smallest = max(int(validator._dask_fold_sizes.min()), 1)
+    shap_rate = min(1.0, ROWS_PER_FOLD / smallest)
+    sampled = _sample(data, SHAP, shap_rate)
+    names = _shap_columns(len(encoder.columns))
+    meta = pd.DataFrame({name: pd.Series(dtype=np.float64) for name in names})
+    per_part = sampled.map_partitions(
+        _shap_sums, dask.delayed(models), settings.features, to_column, meta=meta
+    )
+    totals = client.compute(per_part.groupby(FOLD).sum(), sync=True).sort_index()
+    sums = totals.reindex(np.arange(len(models), dtype=np.float64), fill_value=0.0).to_numpy()
+    attribution = Attribution(
+        per_fold=sums[:, :-1] / np.maximum(sums[:, -1:], 1.0), method="tree_shap"
+    )
+
+    rate_train = min(1.0, UNIVARIATE_MAX_ROWS / max(validator.n_train_ * settings.budget, 1.0))
+    rate_test = min(1.0, UNIVARIATE_MAX_ROWS / max(validator.n_test_ * settings.budget, 1.0))
+    train_meta = settings.raw_sample(train._meta, 1.0)
+    train_rows = train.map_partitions(settings.raw_sample, rate_train, meta=train_meta)
+    test_rows = test.map_partitions(settings.raw_sample, rate_test, meta=train_meta)
+    train_sample, test_sample = (
+        # canonical order, so the tests' own subsampling does not depend on partitioning
+        sample.sort_values(KEY, kind="mergesort").drop(columns=KEY).reset_index(drop=True)
+        for sample in client.compute([train_rows, test_rows], sync=True)
+    )
+    tests = compare_columns(
+        encoder,
+        train_sample,
+        test_sample,
+        correction=validator.correction,
+        leak_threshold=validator.leak_threshold,
+        random_state=seed,
+    )
+    del validator._dask_models, validator._dask_fold_sizes
+    validator._store_features(encoder, attribution, tests)
+
+
+def test_likeness(validator: Any, X: Any) -> Any:
+    """Lazy test-likeness of the rows of a Dask frame: a Dask array, one value per row."""
+    frame: dd.DataFrame = X
+    reference = pd.DataFrame(columns=list(validator.feature_names_in_))
+    try:
+        align_columns(reference, frame._meta)
+    except ValueError as error:
+        raise ValueError(
+            str(error).replace("X_train", "the data seen in fit").replace("X_test", "X")
+        ) from None
+    frame = frame[list(validator.feature_names_in_)]
+
+    series = frame.map_partitions(
+        _likeness,
+        dask.delayed(validator.encoder_),
+        dask.delayed(validator.estimators_),
+        meta=pd.Series(dtype=np.float64),
+    )
+    return series.to_dask_array()
+
+
+def _likeness(
+    part: pd.DataFrame, encoder: FrameEncoder, models: list[LGBMClassifier]
+) -> pd.Series:
+    encoder.check_finite(part, name="X")
+    encoded = encoder.transform(part)
+    if len(encoded) == 0:
+        return pd.Series([], dtype=np.float64)
+    values = np.mean([positive_scores(m, encoded) for m in models], axis=0)
+    return pd.Series(values, dtype=np.float64)
