@@ -121,7 +121,10 @@ def score_counts(
     """
     labels, values = _split_by_label(y, scores)
     distinct, inverse = np.unique(values, return_inverse=True)
-    positives = np.bincount(inverse, weights=labels.astype(np.float64), minlength=distinct.size)
+    positives = np.asarray(
+        np.bincount(inverse, weights=labels.astype(np.float64), minlength=distinct.size),
+        dtype=np.float64,
+    )
     totals = np.bincount(inverse, minlength=distinct.size).astype(np.float64)
     return distinct.astype(np.float64), positives, totals - positives
 
