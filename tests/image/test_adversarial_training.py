@@ -317,3 +317,21 @@ def test_bad_model_and_data(digits):
         adversarial_training(small_cnn(0), (X, y[:9]))
     with pytest.raises(ValueError, match=r"class indices as y: an integer tensor"):
         adversarial_training(small_cnn(0), (X, y.float()), epochs=1)
+
+
+def test_iterable_loader_without_length_and_empty_loader(digits):
+    X, y = digits[0][:100], digits[1][:100]
+
+    class Stream(torch.utils.data.IterableDataset):
+        def __init__(self, n):
+            self.n = n
+
+        def __iter__(self):
+            return iter(zip(X[: self.n], y[: self.n], strict=True))
+
+    loader = torch.utils.data.DataLoader(Stream(100), batch_size=50)
+    history = adversarial_training(small_cnn(0), loader, eps=EPS, epochs=1, steps=1,
+                                   random_state=0, verbose=True)
+    assert history.epochs == 1
+    with pytest.raises(ValueError, match=r"'loader' parameter of adversarial_training gave no"):
+        adversarial_training(small_cnn(0), torch.utils.data.DataLoader(Stream(0)), epochs=1)

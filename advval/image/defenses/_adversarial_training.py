@@ -190,7 +190,8 @@ def adversarial_training(
         ``PGD`` with 20 steps at the training ``eps`` and ``norm``.
     amp : {None, "bf16", "fp16"}, default=None
         Mixed precision for training and crafting: ``torch.autocast`` on the model's device
-        type; float16 on CUDA also uses a ``GradScaler``.
+        type; float16 on CUDA also uses a ``GradScaler`` for the update. Prefer bfloat16:
+        the attacks' input gradients are not scaled, and tiny ones can underflow in float16.
     channels_last : bool, default=False
         Convert the model (in place) and 4-D batches to the channels-last memory format,
         faster for convolutions on recent GPUs.
@@ -278,45 +279,56 @@ def adversarial_training(
         key: [] for key in ("loss", "train_accuracy", "clean_accuracy", "robust_accuracy",
                             "seconds")
     }
-    bar = progress(total=epochs * len(batches), desc=f"{OWNER} ({name})", enabled=verbose)
+    total = None if batches.size() is None else epochs * cast(int, batches.size())
+    bar = progress(total=total, desc=f"{OWNER} ({name})", enabled=verbose)
     with modes_restored(model), bar:
         for _ in range(epochs):
             start = time.perf_counter()
-            loss_sum = torch.zeros((), device=device)
-            correct = torch.zeros((), device=device)
-            count = 0
-            for x, y in batches:
-                model.eval()
-                x_adv = crafter(x, y) if trades is None else trades.craft(x)
-                model.train()
-                with autocast(amp, device):
-                    logits = crafter.forward(x_adv)
-                    if trades is not None:
-                        loss = trades.loss(crafter.forward(x), logits, y)
-                    else:
-                        loss = F.cross_entropy(logits.float(), y)
-                step(loss)
-                loss_sum += loss.detach().float() * len(y)
-                correct += (logits.detach().argmax(1) == y).sum()
-                count += len(y)
-                bar.update(1)
-            totals = torch.stack([loss_sum, correct]).tolist()  # the epoch's one sync
+            loss, accuracy = _train_epoch(model, batches, crafter, trades, step, amp, bar)
             record["seconds"].append(time.perf_counter() - start)
-            record["loss"].append(totals[0] / count)
-            record["train_accuracy"].append(totals[1] / count)
+            record["loss"].append(loss)
+            record["train_accuracy"].append(accuracy)
             if scheduler is not None:
                 scheduler.step()
             if eval_batches is not None and evaluator is not None:
                 model.eval()
-                accuracy, robust = _evaluate(evaluator, eval_batches)
-                record["clean_accuracy"].append(accuracy)
+                clean, robust = _evaluate(evaluator, eval_batches)
+                record["clean_accuracy"].append(clean)
                 record["robust_accuracy"].append(robust)
-            bar.set_postfix(
-                loss=f"{record['loss'][-1]:.3f}", acc=f"{record['train_accuracy'][-1]:.3f}"
-            )
+            bar.set_postfix(loss=f"{loss:.3f}", acc=f"{accuracy:.3f}")
     return TrainingHistory(
         attack=name, eps=budget, **{key: tuple(values) for key, values in record.items()}
     )
+
+
+def _train_epoch(
+    model: nn.Module, batches: Batches, crafter: _Crafter, trades: _Trades | None,
+    step: Stepper, amp: str | None, bar: Any,
+) -> tuple[float, float]:
+    """One pass: craft in eval mode, update in train mode; mean loss and accuracy."""
+    device = batches.device
+    loss_sum = torch.zeros((), device=device)
+    correct = torch.zeros((), device=device)
+    count = 0
+    for x, y in batches:
+        model.eval()
+        x_adv = crafter(x, y) if trades is None else trades.craft(x)
+        model.train()
+        with autocast(amp, device):
+            logits = crafter.forward(x_adv)
+            if trades is None:
+                loss = F.cross_entropy(logits.float(), y)
+            else:
+                loss = trades.loss(crafter.forward(x), logits, y)
+        step(loss)
+        loss_sum += loss.detach().float() * len(y)
+        correct += (logits.detach().argmax(1) == y).sum()
+        count += len(y)
+        bar.update(1)
+    if count == 0:
+        raise ValueError(f"The 'loader' parameter of {OWNER} gave no batches.")
+    totals = torch.stack([loss_sum, correct]).tolist()  # the epoch's one sync
+    return totals[0] / count, totals[1] / count
 
 
 class _Crafter:

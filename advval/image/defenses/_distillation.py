@@ -205,8 +205,9 @@ class DefensiveDistillation(BaseEstimator):
         step = Stepper(torch.optim.Adam(model.parameters(), lr=self.lr), amp=self.amp,
                        device=device)
         losses = []
-        bar = progress(total=self.epochs * len(batches), desc=f"{OWNER} ({stage})",
-                       enabled=self.verbose)
+        size = batches.size()
+        total_batches = None if size is None else self.epochs * size
+        bar = progress(total=total_batches, desc=f"{OWNER} ({stage})", enabled=self.verbose)
         with bar:
             for _ in range(self.epochs):
                 model.train()
@@ -219,6 +220,8 @@ class DefensiveDistillation(BaseEstimator):
                     total += loss.detach().float() * len(y)
                     count += len(y)
                     bar.update(1)
+                if count == 0:
+                    raise ValueError(f"The 'X' parameter of {OWNER}.fit gave no batches.")
                 losses.append(total.item() / count)  # the epoch's one sync
         return losses
 

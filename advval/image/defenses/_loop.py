@@ -102,10 +102,14 @@ class Batches:
             )
         self.owner, self.name = owner, name
 
-    def __len__(self) -> int:
+    def size(self) -> int | None:
+        """Batches per pass (``None`` for a loader of unknown length)."""
         if self.pair is not None:
             return -(-len(self.pair[0]) // self.batch_size)
-        return len(self.loader)
+        try:
+            return len(self.loader)
+        except TypeError:  # an IterableDataset without __len__
+            return None
 
     def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         if self.pair is not None:
@@ -204,7 +208,7 @@ def modes_restored(*models: nn.Module) -> Iterator[None]:
                 module.training = training
 
 
-def progress(*, total: int, desc: str, enabled: bool) -> Any:
+def progress(*, total: int | None, desc: str, enabled: bool) -> Any:
     """A tqdm bar on stderr (disabled, and silent, unless ``enabled``)."""
     from tqdm.auto import tqdm
 
