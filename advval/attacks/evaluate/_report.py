@@ -578,6 +578,16 @@ def _run_flags(runs: list[Run], names: list[str]) -> list[SanityFlag]:
 def _blackbox_flags(runs: list[Run], names: list[str]) -> list[SanityFlag]:
     flags = []
     for name, run in zip(names, runs, strict=True):
+        # an ensemble (AutoAttack) whose black-box stage fooled what its white-box ones missed
+        wins = int(getattr(run.attack, "blackbox_wins_", 0))
+        if wins:
+            flags.append(SanityFlag(
+                "blackbox_stronger",
+                f"{name}: its black-box stage fooled {wins} samples that its white-box "
+                "stages did not: the gradients are weak here (gradient masking, too few "
+                "steps).",
+                name,
+            ))
         if white_box(run.attack) or run.attack.eps is None:
             continue
         norm, eps = norm_name(run.attack), float(run.attack.eps)

@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 
-from ..._validation import check_option
+from ..._validation import check_number, check_option
 from .._base import check_positive_int
 from ..blackbox.square import SquareAttack
 from ._base import GradientAttack, TorchTarget
@@ -78,6 +78,10 @@ class AutoAttack(GradientAttack):
         Target classes of APGD-T (at most ``n_classes - 1`` are used).
     square_steps : int, default=5000
         Iterations (queries per sample) of the Square stage.
+    batch_size : int, optional
+        Samples attacked together in each stage (their APGD-T runs stack ``restarts *
+        n_target_classes`` copies of them): bounds the memory on a GPU. Default: all
+        survivors of a stage at once.
     autocast : {"bfloat16"}, optional
         Reduced-precision forward passes of the APGD searches (see :class:`APGD`).
 
@@ -92,6 +96,10 @@ class AutoAttack(GradientAttack):
     stage_counts_ : dict of str to int
         Samples won by each of ``"initial"``, ``"apgd-ce"``, ``"apgd-t"`` and
         ``"square"``; the counts add up to ``success_.sum()``.
+    blackbox_wins_ : int
+        Samples only the black-box stage fooled (``stage_counts_["square"]``). AutoAttack
+        reads them as a sign of gradient masking; :func:`~advval.attacks.robustness_report`
+        raises its ``blackbox_stronger`` flag for them.
 
     See Also
     --------
@@ -138,6 +146,7 @@ class AutoAttack(GradientAttack):
         restarts: int = 1,
         n_target_classes: int = 9,
         square_steps: int = 5000,
+        batch_size: int | None = None,
         autocast: str | None = None,
     ) -> None:
         self.model = model
@@ -153,6 +162,7 @@ class AutoAttack(GradientAttack):
         self.restarts = restarts
         self.n_target_classes = n_target_classes
         self.square_steps = square_steps
+        self.batch_size = batch_size
         self.autocast = autocast
 
     def generate(self, X: Any, y: Any = None) -> Any:
@@ -183,6 +193,7 @@ class AutoAttack(GradientAttack):
         stage = np.where(self.success_, np.where(stage == NONE, INITIAL, stage), NONE)
         self.stage_ = stage.astype(str)
         self.stage_counts_ = {name: int((self.stage_ == name).sum()) for name in STAGES}
+        self.blackbox_wins_ = self.stage_counts_["square"]
         return out
 
     def _check_params(self) -> str:
@@ -193,6 +204,9 @@ class AutoAttack(GradientAttack):
         check_positive_int(self.restarts, name="restarts", owner=name)
         check_positive_int(self.n_target_classes, name="n_target_classes", owner=name)
         check_positive_int(self.square_steps, name="square_steps", owner=name)
+        check_number(
+            self.batch_size, name="batch_size", owner=name, kind=int, low=1, allow_none=True
+        )
         return norm
 
     def _generate(
@@ -209,22 +223,31 @@ class AutoAttack(GradientAttack):
         z = z0.clone()
         # samples with room for the first check and the final one
         alive = np.flatnonzero(_fits(oracle, np.arange(n), 2))
-        fooled = self._fooled(z0[torch.as_tensor(alive, device=z0.device)], alive, labels, oracle)
+        fooled = np.zeros(len(alive), dtype=bool)
+        for part in self._batches(len(alive)):
+            rows = alive[part]
+            fooled[part] = self._fooled(z0[_index(rows, z0)], rows, labels, oracle)
         stage[alive[fooled]] = INITIAL
         alive = alive[~fooled]
         for name in VERSIONS[self.version]:
             alive = alive[_fits(oracle, alive, _STAGE_MINIMUM)]
-            if not alive.size:
-                break
-            sub = _subset(oracle, alive)
-            picked = torch.as_tensor(alive, device=z0.device)
-            found = self._stage_points(name, z0[picked], labels[alive], domain, sub, rng)
-            oracle.queries[alive] = sub.queries
-            z[picked] = found
-            won = self._fooled(found, alive, labels, oracle)
+            won = np.zeros(len(alive), dtype=bool)
+            for part in self._batches(len(alive)):
+                rows = alive[part]
+                sub = _subset(oracle, rows)
+                found = self._stage_points(name, z0[_index(rows, z0)], labels[rows], domain,
+                                           sub, rng)
+                oracle.queries[rows] = sub.queries
+                z[_index(rows, z0)] = found
+                won[part] = self._fooled(found, rows, labels, oracle)
             stage[alive[won]] = name
             alive = alive[~won]
         return z
+
+    def _batches(self, n: int) -> list[slice]:
+        """Consecutive slices of at most ``batch_size`` of ``n`` samples."""
+        size = n if self.batch_size is None else self.batch_size
+        return [slice(start, start + size) for start in range(0, n, max(size, 1))]
 
     def _stage_points(
         self,
@@ -271,6 +294,11 @@ class AutoAttack(GradientAttack):
         predicted = oracle.labels(z, rows)
         target = labels[rows]
         return np.asarray(predicted == target if self.targeted else predicted != target)
+
+
+def _index(rows: np.ndarray, like: torch.Tensor) -> torch.Tensor:
+    """NumPy row indices as a tensor on ``like``'s device."""
+    return torch.as_tensor(rows, dtype=torch.long, device=like.device)
 
 
 def _fits(oracle: TorchTarget, rows: np.ndarray, cost: int) -> np.ndarray:
