@@ -17,6 +17,7 @@ tensor([[[[2., 2.],
 from __future__ import annotations
 
 from ._ensemble import EnsembleClassifier
+from ._evaluate import AdversarialExamples, ImageRobustnessReport, evaluate_robustness
 from ._normalize import Normalize
 from ._patch import AdversarialPatch, apply_patch
 from .defenses import (
@@ -30,10 +31,12 @@ from .defenses import (
 )
 
 __all__ = [
+    "AdversarialExamples",
     "AdversarialPatch",
     "BitDepthReduction",
     "DefensiveDistillation",
     "EnsembleClassifier",
+    "ImageRobustnessReport",
     "JPEGCompression",
     "MedianSmoothing",
     "Normalize",
@@ -41,4 +44,5 @@ __all__ = [
     "TrainingHistory",
     "adversarial_training",
     "apply_patch",
+    "evaluate_robustness",
 ]
