@@ -273,6 +273,10 @@ def test_gpu_follows_the_model_device(digits, amp):
         ({"attack": CarliniWagnerL2(None)}, ValueError, r"'eps' parameter of CarliniWagnerL2"),
         ({"attack": PGD(None), "eps": 0.1}, ValueError,
          r"'eps' parameter of adversarial_training must be None when 'attack' is an attack"),
+        ({"attack": PGD(None, eps=0.1, targeted=True)}, ValueError,
+         r"'attack' parameter of adversarial_training must be an untargeted attack"),
+        ({"eval_attack": PGD(None, eps=0.1, targeted=True), "eval_loader": ([1], [2])},
+         ValueError, r"'eval_attack' parameter .* must be an untargeted attack"),
         ({"eps": -0.1}, ValueError,
          r"'eps' parameter of adversarial_training must be a float in the range \(0, inf\)\. "
          r"Got -0.1 instead"),

@@ -43,7 +43,7 @@ def test_student_learns_the_teachers_soft_labels(distilled, digits):
     p_teacher = torch.softmax(z_teacher / T, 1)
     p_student = torch.softmax(z_student / T, 1)
     total_variation = 0.5 * (p_teacher - p_student).abs().sum(1).mean().item()
-    assert total_variation < 0.15
+    assert total_variation < 0.15  # measured: 0.074
     history = distilled.history_
     assert len(history["teacher_loss"]) == len(history["student_loss"]) == 20
     assert history["teacher_loss"][-1] < history["teacher_loss"][0]
@@ -55,7 +55,7 @@ def test_distillation_masks_gradients_rather_than_adding_robustness(distilled, c
 
     Measured (eps 0.1, 20-step PGD): the normally trained model keeps 0.425 (CE) and
     0.435 (margin); the distilled student 0.78 (CE) but 0.47 (margin). Its logits are
-    about T times larger, so its softmax saturates at temperature 1.
+    about 30 times as spread (measured), so its softmax saturates at temperature 1.
     """
     X_test, y_test = digits[2], digits[3]
     student, plain = distilled.student_.eval(), cnns[0]
@@ -68,7 +68,7 @@ def test_distillation_masks_gradients_rather_than_adding_robustness(distilled, c
     assert student_margin < plain_margin + 0.1  # about as vulnerable as the plain model
     with torch.no_grad():
         scale = student(X_test).std().item() / plain(X_test).std().item()
-    assert scale > 5
+    assert scale > 15  # measured: 33
 
 
 def test_fit_leaves_modes_and_inputs_and_uses_a_given_teacher(distilled, digits):
