@@ -4,20 +4,30 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from advval import AdversarialValidator, AdversarialWeighter, DriftFeatureDropper
 from advval.report import build_drift_report
+from advval.report._build import TOP_OVERLAYS
 from advval.report._markdown import verdict_line
 
 from ._exit import ExitCode, UsageFailure, exit_codes_help
 from ._exports import row_keys, test_likeness_table, weights_table, write_csv
-from ._io import read_table, select_columns, write_output
+from ._io import (
+    dask_client,
+    is_distributed,
+    read_files,
+    read_table,
+    sample_rows,
+    select_columns,
+    write_output,
+)
 from ._options import (
+    cluster_options,
     column_options,
     input_file,
     output_options,
@@ -31,6 +41,8 @@ if TYPE_CHECKING:
 
 #: the library's defaults are the command's defaults (one source of truth)
 _DEFAULTS = AdversarialValidator().get_params()
+#: rows a side brought to the driver for the report's histograms on distributed inputs
+OVERLAY_SAMPLE_ROWS = 50_000
 
 
 @contextmanager
@@ -160,6 +172,7 @@ def _load(
     is_flag=True,
     help="Run on the bundled NYC flights data (Jan-Mar vs Jul-Sep 2013) instead of files.",
 )
+@cluster_options
 @quiet_option
 def drift(
     train: Path | None,
@@ -183,6 +196,9 @@ def drift(
     export_weights: Path | None,
     fail_on_drift: bool,
     demo: bool,
+    scheduler: str | None,
+    workers: int | None,
+    scheduler_timeout: float,
     quiet: bool,
 ) -> None:
     """Check whether TEST rows look like TRAIN rows (adversarial validation).
@@ -191,15 +207,125 @@ def drift(
     with a confidence interval and p-value, the verdict, and the features that drive the
     difference. TRAIN and TEST are CSV or Parquet files (by suffix).
 
+    TRAIN and TEST may also be directories or quoted glob patterns of many files: they
+    are then read lazily and the check runs on a Dask cluster (--workers N local worker
+    processes, or --scheduler ADDRESS for a running cluster); the report is the same.
+
     \b
     Examples:
       advval drift train.csv test.csv --target label
       advval drift ref.parquet new.parquet --format json --fail-on-drift
+      advval drift 'train/*.parquet' 'test/*.parquet' --workers 4
+      advval drift train/ test/ --scheduler tcp://10.0.0.5:8786
       advval drift --demo
     """
-    X_train, X_test, train_name, test_name = _load(train, test, demo)
-    target_values = X_train[target] if target is not None and target in X_train.columns else None
-    train_keys, test_keys = row_keys(X_train, ids, "train"), row_keys(X_test, ids, "test")
+    with ExitStack() as stack:
+        if not demo and is_distributed(train, test, scheduler=scheduler, workers=workers):
+            train_path, test_path = _distributed_inputs(
+                train, test, export_test_likeness, export_weights
+            )
+            X_train, X_test = read_files(train_path, "TRAIN"), read_files(test_path, "TEST")
+            train_name, test_name = str(train_path), str(test_path)
+            client = stack.enter_context(
+                dask_client(
+                    scheduler=scheduler, workers=workers, timeout=scheduler_timeout, quiet=quiet
+                )
+            )
+        else:
+            X_train, X_test, train_name, test_name = _load(train, test, demo)
+            client = None
+        _run(
+            X_train,
+            X_test,
+            train_name=train_name,
+            test_name=test_name,
+            client=client,
+            target=target,
+            ignore=ignore,
+            ids=ids,
+            fmt=fmt,
+            output=output,
+            seed=seed,
+            alpha=alpha,
+            min_effect=min_effect,
+            n_splits=n_splits,
+            max_rows=max_rows,
+            n_jobs=n_jobs,
+            group_col=group_col,
+            time_col=time_col,
+            remedy=remedy,
+            max_drop=max_drop,
+            export_test_likeness=export_test_likeness,
+            export_weights=export_weights,
+            fail_on_drift=fail_on_drift,
+            quiet=quiet,
+        )
+
+
+def _distributed_inputs(
+    train: Path | None,
+    test: Path | None,
+    export_test_likeness: Path | None,
+    export_weights: Path | None,
+) -> tuple[Path, Path]:
+    """TRAIN and TEST for a Dask run, refusing the per-row exports."""
+    if train is None or test is None:
+        missing = "TRAIN and TEST" if train is None else "TEST"
+        raise click.UsageError(
+            f"missing {missing}; --scheduler and --workers need TRAIN and TEST files, "
+            "directories or glob patterns"
+        )
+    for option, value in (
+        ("--export-test-likeness", export_test_likeness),
+        ("--export-weights", export_weights),
+    ):
+        if value is not None:
+            raise UsageFailure(
+                f"{option} writes one line per row and is not available on distributed "
+                "inputs (glob patterns, directories, --scheduler, --workers); run it on "
+                "single files"
+            )
+    return train, test
+
+
+def _run(
+    X_train: Any,
+    X_test: Any,
+    *,
+    train_name: str,
+    test_name: str,
+    client: Any,
+    target: str | None,
+    ignore: tuple[str, ...],
+    ids: tuple[str, ...],
+    fmt: str | None,
+    output: Path | None,
+    seed: int,
+    alpha: float,
+    min_effect: float,
+    n_splits: int,
+    max_rows: int | None,
+    n_jobs: int | None,
+    group_col: str | None,
+    time_col: str | None,
+    remedy: bool,
+    max_drop: int,
+    export_test_likeness: Path | None,
+    export_weights: Path | None,
+    fail_on_drift: bool,
+    quiet: bool,
+) -> None:
+    """Fit, report, export, exit code: the same for pandas and (with ``client``) Dask frames."""
+    distributed = client is not None
+    target_values = (
+        X_train[target]
+        if target is not None and target in X_train.columns and not distributed
+        else None
+    )
+    if distributed:
+        train_keys = test_keys = None
+    else:
+        train_keys, test_keys = row_keys(X_train, ids, "train"), row_keys(X_test, ids, "test")
     X_train, X_test = select_columns(
         X_train,
         X_test,
@@ -220,6 +346,7 @@ def drift(
         random_state=seed,
         verbose=not quiet,
         time_col=time_col,
+        client=client,
     )
     with _warnings_to_stderr():
         try:
@@ -228,7 +355,11 @@ def drift(
                 DriftFeatureDropper(
                     X_test=X_test, validator=validator, max_drop=max_drop, random_state=seed
                 ).fit(X_train, target_values)
-                if remedy and validator.drift_ and group_col is None and time_col is None
+                if remedy
+                and validator.drift_
+                and group_col is None
+                and time_col is None
+                and not distributed
                 else None
             )
             weights = (
@@ -240,12 +371,26 @@ def drift(
             )
         except (ValueError, TypeError) as exc:
             raise UsageFailure(str(exc)) from exc
+        if distributed:
+            top = [str(c) for c in validator.feature_report_.index[:TOP_OVERLAYS]]
+            X_train = sample_rows(
+                X_train, top, validator.n_train_, rows=OVERLAY_SAMPLE_ROWS, seed=seed
+            )
+            X_test = sample_rows(
+                X_test, top, validator.n_test_, rows=OVERLAY_SAMPLE_ROWS, seed=seed
+            )
+            if remedy and validator.drift_ and not quiet:
+                click.echo(
+                    "advval: the remedy (features to drop) is not searched on distributed "
+                    "inputs",
+                    err=True,
+                )
         report = build_drift_report(validator, X_train, X_test, dropper=dropper)
 
-    if export_test_likeness is not None:
+    if export_test_likeness is not None and train_keys is not None and test_keys is not None:
         table = test_likeness_table(validator.oof_proba_, train_keys, test_keys)
         write_csv(table, export_test_likeness, "test-likeness")
-    if weights is not None and export_weights is not None:
+    if weights is not None and export_weights is not None and train_keys is not None:
         write_csv(weights_table(weights, train_keys), export_weights, "weights")
 
     destination = write_output(report, fmt, output)

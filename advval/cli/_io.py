@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import click
 
 from .. import _compat
 from ._exit import MissingDependency, UsageFailure
@@ -188,3 +191,106 @@ def write_output(report: Any, fmt: str, output: Path | None) -> str:
     except OSError as exc:
         raise UsageFailure(f"cannot write the report to '{output}': {exc.strerror or exc}") from exc
     return str(output)
+
+
+# --------------------------------------------------------------------------- many files, Dask
+
+
+def is_distributed(
+    *paths: Path | None, scheduler: str | None = None, workers: int | None = None
+) -> bool:
+    """Whether the inputs go through Dask: a glob pattern, a directory, or a cluster option.
+
+    Examples
+    --------
+    >>> is_distributed(Path("train.csv"), Path("test.csv"))
+    False
+    >>> is_distributed(Path("train/*.parquet"), Path("test.csv"))
+    True
+    >>> is_distributed(Path("train.csv"), Path("test.csv"), workers=2)
+    True
+    """
+    from advval.distributed._io import is_pattern
+
+    if scheduler is not None or workers is not None:
+        return True
+    return any(p is not None and (is_pattern(p) or p.is_dir()) for p in paths)
+
+
+def _require_dask(what: str) -> None:
+    for module in ("dask", "distributed"):
+        if not _compat.has_module(module):
+            try:
+                _compat.require(module, feature=what)
+            except ImportError as exc:
+                raise MissingDependency(str(exc)) from exc
+
+
+def read_files(path: Path, role: str) -> Any:
+    """Files named by a glob pattern, a directory or one path as a lazy Dask DataFrame.
+
+    Raises
+    ------
+    UsageFailure
+        No file matches, unknown format, unreadable file or disagreeing schemas, naming
+        the pattern, file and column: ``cannot read TRAIN files 'train/*.parquet': ...``.
+    MissingDependency
+        Without dask / distributed (or pyarrow for Parquet) installed.
+    """
+    _require_dask(f"Reading the {role} files '{path}' with Dask")
+    from advval.distributed._io import _kind_of, list_files, read_frames
+
+    try:
+        files = list_files(path)
+        if any(_kind_of(f) == "parquet" for f in files) and not _compat.has_module("pyarrow"):
+            _compat.require("pyarrow", feature=f"Reading the Parquet {role} files '{path}'")
+        return read_frames(files)
+    except ImportError as exc:
+        raise MissingDependency(str(exc)) from exc
+    except (ValueError, TypeError) as exc:
+        raise UsageFailure(f"cannot read {role} files '{path}': {exc}") from exc
+
+
+@contextmanager
+def dask_client(
+    *, scheduler: str | None, workers: int | None, quiet: bool, timeout: float = 10.0
+) -> Iterator[Any]:
+    """A Dask client for the command: ``--scheduler``'s cluster, or ``--workers`` local ones.
+
+    Without either, a local cluster of Dask's default size is started. A started cluster
+    is closed when the block ends.
+
+    Raises
+    ------
+    UsageFailure
+        An unreachable scheduler (within ``timeout`` seconds) or a bad address, naming it.
+    MissingDependency
+        Without dask / distributed installed.
+    """
+    _require_dask("--scheduler / --workers and many-file inputs")
+    from advval.distributed._cluster import connect
+
+    try:
+        handle = connect(scheduler=scheduler, workers=workers, timeout=timeout)
+    except (ConnectionError, ValueError, TypeError) as exc:
+        option = "--scheduler" if scheduler is not None else "--workers"
+        raise UsageFailure(f"{option}: {exc}") from exc
+    if not quiet:
+        n = len(handle.client.scheduler_info().get("workers", {}))
+        kind = "local cluster" if handle.cluster is not None else "Dask scheduler"
+        click.echo(f"advval: using the {kind} at {handle.address} ({n} workers)", err=True)
+    with handle as client:
+        yield client
+
+
+def sample_rows(frame: Any, columns: Sequence[str], n_rows: int, *, rows: int, seed: int) -> Any:
+    """A seeded sample of about ``rows`` rows of ``columns`` of a Dask frame, as pandas.
+
+    The reports draw their per-feature histograms from it, so a billion-row input does
+    not come back to the driver.
+    """
+    fraction = min(1.0, rows / max(n_rows, 1))
+    part = frame[list(columns)]
+    if fraction < 1.0:
+        part = part.sample(frac=fraction, random_state=seed)
+    return part.compute()

@@ -25,13 +25,52 @@ def _compose(*decorators: Callable[[F], F]) -> Callable[[F], F]:
     return apply
 
 
-def input_file(name: str) -> Callable[[F], F]:
-    """An optional positional CSV / Parquet file argument that must exist."""
+class InputPath(click.Path):
+    """An existing CSV / Parquet file or directory, or a glob pattern (expanded when read)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        from advval.distributed._io import is_pattern
+
+        if isinstance(value, str) and is_pattern(value):
+            return Path(value)
+        return super().convert(value, param, ctx)
+
+
+def input_file(name: str, *, required: bool = False) -> Callable[[F], F]:
+    """A positional input: a CSV / Parquet file, a directory of them, or a quoted glob."""
     return click.argument(
         name,
-        required=False,
-        type=click.Path(exists=True, dir_okay=False, readable=True, path_type=Path),
+        required=required,
+        type=InputPath(exists=True, dir_okay=True, readable=True, path_type=Path),
     )
+
+
+#: --scheduler, --workers: run on a Dask cluster (shared by drift and deps)
+cluster_options = _compose(
+    click.option(
+        "--scheduler",
+        metavar="ADDRESS",
+        default=None,
+        help="Address of a running Dask scheduler (tcp://host:8786): read the inputs "
+        "lazily and fit on that cluster. Needs advval[dask].",
+    ),
+    click.option(
+        "--workers",
+        type=click.IntRange(min=1),
+        default=None,
+        metavar="N",
+        help="Start a local Dask cluster of N worker processes (127.0.0.1 only) for "
+        "inputs larger than memory. Globs and directories use a local cluster too.",
+    ),
+    click.option(
+        "--scheduler-timeout",
+        type=click.FloatRange(0.0, min_open=True),
+        default=10.0,
+        show_default=True,
+        metavar="SECONDS",
+        help="Give up (exit 2) when the --scheduler does not answer within this time.",
+    ),
+)
 
 
 #: --target, --ignore, --id: columns excluded from the check

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import logging
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -206,6 +207,7 @@ def connect(
         host=LOOPBACK,
         memory_limit=memory_limit,
         dashboard_address=None,
+        silence_logs=logging.ERROR,  # Dask's progress warnings are not the user's business
         # the scheduler's HTTP endpoint (health checks) on a free loopback port, no dashboard
         scheduler_kwargs={"dashboard": False, "dashboard_address": f"{LOOPBACK}:0"},
     )
