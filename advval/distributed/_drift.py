@@ -59,6 +59,7 @@ def fit_validator(validator: Any, X_train: Any, X_test: Any, *, groups: Any) -> 
 
 
 def _fit_validator(validator: Any, X_train: Any, X_test: Any, groups: Any, client: Client) -> Any:
+    _templates(validator, 1, 0)  # refuse an estimator lightgbm cannot train before any work
     rng = check_random_state(validator.random_state)
     seeds = rng.randint(0, 2**31 - 1, size=4)
     train = as_dask(X_train, name="X_train", client=client)
@@ -236,8 +237,7 @@ def _fit_on(
     )
     scores = data.map_partitions(_score, models_task, forward_task, features, meta=meta)
     scores = client.persist(scores)
-    oof_table = _reduce.count_table(scores, OOF, client)
-    seq_table = _reduce.count_table(scores, SEQ, client)
+    oof_table, seq_table = _reduce.count_tables(scores, [OOF, SEQ], client)
     validator.estimators_ = models
     validator.fold_aucs_ = np.array([_reduce.fold_test(oof_table, k).auc for k in range(n_splits)])
     sequential = combine_sequential(

@@ -29,16 +29,21 @@ from .._stats import RankTest, delong_variance_counts, rank_test_counts
 Y, FOLD, SCORE = "__advval_y", "__advval_fold", "__advval_score"
 
 
-def count_table(scores: dd.DataFrame, column: str, client: Client) -> pd.DataFrame:
-    """Positives and negatives per fold and float32 score of ``column`` (NaN skipped).
+def count_tables(
+    scores: dd.DataFrame, columns: list[str], client: Client
+) -> list[pd.DataFrame]:
+    """Positives and negatives per fold and float32 score of each of ``columns``.
 
-    Returns a pandas frame indexed by (fold, score), sorted, with columns ``pos`` and
-    ``neg``.
+    NaN scores are skipped. One pass: the tables of all columns are reduced together.
+    Each result is a pandas frame indexed by (fold, score), sorted, with columns ``pos``
+    and ``neg``.
     """
-    frame = scores[[FOLD, Y, column]].dropna(subset=[column])
-    frame = frame.assign(**{SCORE: frame[column].astype("float32")})
-    grouped = client.compute(frame.groupby([FOLD, SCORE])[Y].agg(["sum", "count"]), sync=True)
-    return table_from_sums(grouped)
+    reductions = []
+    for column in columns:
+        frame = scores[[FOLD, Y, column]].dropna(subset=[column])
+        frame = frame.assign(**{SCORE: frame[column].astype("float32")})
+        reductions.append(frame.groupby([FOLD, SCORE])[Y].agg(["sum", "count"]))
+    return [table_from_sums(grouped) for grouped in client.compute(reductions, sync=True)]
 
 
 def table_from_sums(grouped: pd.DataFrame) -> pd.DataFrame:

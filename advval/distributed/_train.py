@@ -47,6 +47,9 @@ ROWS_PER_TRAINING_PART = 2_000_000
 #: minutes a machine waits for the others to join the training network
 TRAINING_TIMEOUT_MINUTES = 10
 
+#: Dask's shuffle for the layout: "p2p" streams large data with bounded memory
+SHUFFLE_METHOD = "p2p"
+
 KEY, Y, FOLD = "__advval_key", "__advval_y", "__advval_fold"
 _BUCKET = "__advval_bucket"
 
@@ -81,7 +84,9 @@ class Layout:
         n_parts = n_workers * max(1, math.ceil(n_rows / (n_workers * ROWS_PER_TRAINING_PART)))
         self.meta = data._meta
         bucketed = data.assign(**{_BUCKET: (data[KEY] % np.uint64(n_parts)).astype("int64")})
-        indexed = bucketed.set_index(_BUCKET, divisions=[*range(n_parts), n_parts - 1])
+        indexed = bucketed.set_index(
+            _BUCKET, divisions=[*range(n_parts), n_parts - 1], shuffle_method=SHUFFLE_METHOD
+        )
         shuffled = client.compute(indexed.to_delayed())
         self.parts: list[tuple[Future, str]] = []
         for i, future in enumerate(shuffled):

@@ -125,12 +125,16 @@ def test_test_likeness_on_dask_input_matches_pandas(fitted, shifted):
     np.testing.assert_allclose(lazy.compute(), fitted.test_likeness(test), rtol=1e-12)
 
 
-def test_null_split_is_not_flagged(client):
+def test_null_split_is_not_flagged_with_groups_and_a_row_budget(client):
     data = make_shift("none", n_train=800, n_test=800, n_features=4, random_state=11)
+    rng = np.random.default_rng(5)
+    train = data.X_train.assign(user=rng.integers(0, 300, 800))
+    test = data.X_test.assign(user=rng.integers(0, 300, 800))
     validator = AdversarialValidator(random_state=1, client=client, max_rows=1200)
-    validator.fit(_dask(data.X_train, 2), _dask(data.X_test, 2))
+    validator.fit(_dask(train, 2), _dask(test, 2), groups="user")
     assert not validator.drift_ and validator.p_value_ > 0.05
     assert abs(validator.auc_ - 0.5) < 0.06
+    assert list(validator.feature_names_in_) == list(data.X_train.columns)  # user: not a feature
     # the max_rows budget is a hash-based Bernoulli sample: about 1,200 rows, NaN elsewhere
     assert abs(validator.n_rows_used_ - 1200) < 120
     assert int(np.isfinite(validator.oof_proba_).sum()) == validator.n_rows_used_
@@ -169,16 +173,6 @@ def test_hash_folds_keep_twins_together_and_are_balanced():
     chi2 = float(((counts - 1000) ** 2 / 1000).sum())
     assert chi2 < 18.5  # 99.9% quantile of chi2(4): binomial balance
     assert not np.array_equal(folds, folds_of(row_keys(twins, 8), 5))  # seeded
-
-
-def test_groups_column_keeps_a_group_in_one_fold(client):
-    rng = np.random.default_rng(5)
-    train = pd.DataFrame({"x": rng.normal(size=600), "user": rng.integers(0, 40, 600)})
-    test = pd.DataFrame({"x": rng.normal(size=600), "user": rng.integers(20, 60, 600)})
-    validator = AdversarialValidator(random_state=0, client=client, n_splits=3)
-    validator.fit(_dask(train, 2), _dask(test, 2), groups="user")
-    assert list(validator.feature_names_in_) == ["x"]
-    assert not validator.drift_
 
 
 def test_no_client_gives_a_clear_error(shifted):
@@ -231,3 +225,16 @@ def test_too_few_rows_for_the_folds(client):
     train = pd.DataFrame({"x": [1.0, 2.0, 3.0]})
     with pytest.raises(ValueError, match="X_train has 3 row\\(s\\) but .* n_splits=5"):
         AdversarialValidator(client=client).fit(_dask(train, 1), _dask(train * 2, 1))
+
+
+def test_rows_of_a_group_share_a_fold_whatever_their_content():
+    from advval._frames import FrameEncoder
+    from advval.distributed._drift import FOLD, _Settings
+
+    rng = np.random.default_rng(2)
+    frame = pd.DataFrame({"x": rng.normal(size=400), "user": rng.integers(0, 30, 400)})
+    encoder = FrameEncoder().fit(frame[["x"]], frame[["x"]])
+    prepared = _Settings(encoder, 3, 5, "user", 1.0).prepare(frame, 0)
+    assert "user" not in prepared.columns
+    assert (prepared.groupby(frame["user"].to_numpy())[FOLD].nunique() == 1).all()
+    assert prepared[FOLD].nunique() == 5
