@@ -177,3 +177,42 @@ def test_robustness_report_renders_in_chromium(tmp_path):
     assert "<script" not in dom  # ...never as an element
     assert dom.count("<svg") == 2  # the curve and the feature bars
     assert requested == []
+
+
+def test_image_report_renders_in_chromium(tmp_path):
+    import dataclasses
+
+    from sklearn.datasets import load_digits
+
+    from advval.attacks import PGD
+    from advval.attacks.evaluate import SanityFlag
+    from advval.report import render_image_html
+
+    torch = pytest.importorskip("torch")
+    from advval.image import evaluate_robustness
+
+    digits = load_digits()
+    X = torch.tensor(digits.images[:300] / 16.0, dtype=torch.float32).unsqueeze(1)
+    y = torch.tensor(digits.target[:300])
+    model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(64, 10))
+    with torch.no_grad():  # ridge regression on one-hot targets: a seed-free classifier
+        A = torch.cat([X.flatten(1), torch.ones(300, 1)], dim=1).double()
+        B = torch.nn.functional.one_hot(y, 10).double()
+        W = torch.linalg.solve(A.T @ A + 1e-2 * torch.eye(65, dtype=A.dtype), A.T @ B)
+        model[1].weight.copy_(W[:-1].T.float())
+        model[1].bias.copy_(W[-1].float())
+    report = evaluate_robustness(model.eval(), (X[:30], y[:30]),
+                                 attacks=[PGD(None, eps=0.2, steps=5)], eps=[0.05, 0.2],
+                                 n_examples=3, random_state=0)
+    report = dataclasses.replace(report, robustness=dataclasses.replace(
+        report.robustness, flags=(SanityFlag("zero_gradients", XSS, "PGD"),)))
+    page = tmp_path / "image.html"
+    page.write_text(render_image_html(report), encoding="utf-8")
+    dom, requested = _load(page, tmp_path)
+    assert report.examples is not None and len(report.examples.labels) == 3
+    assert "Worst-case examples" in dom and "Accuracy versus eps" in dom
+    assert dom.count('src="data:image/png;base64,') == 3  # the pictures are in the page...
+    assert html.escape(XSS, quote=False) in dom  # flag text shown as text...
+    assert "<script" not in dom  # ...never as an element
+    assert dom.count("<svg") == 1  # the curve
+    assert requested == []  # ...and nothing is fetched

@@ -15,6 +15,7 @@ from ._attack import attack
 from ._deps import deps
 from ._drift import drift
 from ._exit import ExitCode, exit_codes_help
+from ._image import image
 
 __all__ = ["ExitCode", "cli", "main"]
 
@@ -22,7 +23,8 @@ __all__ = ["ExitCode", "cli", "main"]
 @click.group(
     help="advval: adversarial validation and attacks from the command line. Is the test data "
     "like the training data (drift)? How do the columns depend on each other (deps)? How "
-    "easily can a model be pushed into a wrong answer (attack)?\n\n" + exit_codes_help(),
+    "easily can a model be pushed into a wrong answer (attack)? How robust is an image "
+    "classifier (image evaluate)?\n\n" + exit_codes_help(),
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
 @click.version_option(__version__, prog_name="advval")
@@ -33,6 +35,7 @@ def cli() -> None:
 cli.add_command(drift)
 cli.add_command(deps)
 cli.add_command(attack)
+cli.add_command(image)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -2,6 +2,8 @@
 
 Results are frozen dataclasses; each renderer is a pure function of one result and
 computes nothing. :func:`write_report` sends a rendered report to a path or a text file.
+Image robustness reports (``advval.image.evaluate_robustness``) render with the
+``render_image_*`` functions, which import nothing from torch.
 """
 
 from ._build import build_drift_report
@@ -14,6 +16,12 @@ from ._dependency import (
 )
 from ._dependency_html import render_dependency_html
 from ._html import render_html
+from ._image import (
+    render_image_curve_svg,
+    render_image_html,
+    render_image_json,
+    render_image_markdown,
+)
 from ._json import render_json
 from ._markdown import render_markdown
 from ._result import Distribution, DriftReport, FeatureDrift, RemedyStep, RocCurve
@@ -35,6 +43,10 @@ __all__ = [
     "render_dependency_html",
     "render_dependency_markdown",
     "render_html",
+    "render_image_curve_svg",
+    "render_image_html",
+    "render_image_json",
+    "render_image_markdown",
     "render_json",
     "render_markdown",
     "render_robustness_html",

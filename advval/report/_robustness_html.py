@@ -102,8 +102,8 @@ def _access(result: AttackResult) -> str:
     return "white-box" if result.white_box else "black-box"
 
 
-def _curves(report: RobustnessReport) -> list[dict[str, Any]]:
-    """One chart (and table) per norm of the accuracy-vs-eps curve."""
+def _curves(report: RobustnessReport, *, units: str = "standard units") -> list[dict[str, Any]]:
+    """One chart (and table) per norm of the accuracy-vs-eps curve (eps in ``units``)."""
     charts = []
     for norm in dict.fromkeys(p.norm for p in report.curve):
         points = [p for p in report.curve if p.norm == norm]
@@ -120,6 +120,7 @@ def _curves(report: RobustnessReport) -> list[dict[str, Any]]:
                 series,
                 clean=report.clean_accuracy,
                 norm=label,
+                units=units,
             ),
             "names": [clip(n) for n in names],
             "more_series": max(len(names) - _svg.MAX_SERIES, 0),

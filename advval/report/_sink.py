@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -11,11 +12,27 @@ from ..attacks.evaluate import RobustnessReport
 from ._dependency import DependencyReport, render_dependency_markdown
 from ._dependency_html import render_dependency_html
 from ._html import render_html
+from ._image import render_image_html, render_image_json, render_image_markdown
 from ._json import render_json
 from ._markdown import render_markdown
 from ._result import DriftReport
 from ._robustness import render_robustness_json, render_robustness_markdown
 from ._robustness_html import render_robustness_html
+
+#: format name -> renderer of an ImageRobustnessReport (advval.image.evaluate_robustness)
+IMAGE_RENDERERS: dict[str, Callable[[Any], str]] = {
+    "html": render_image_html,
+    "json": render_image_json,
+    "markdown": render_image_markdown,
+}
+
+
+def _is_image_report(report: Any) -> bool:
+    """Whether ``report`` is an ImageRobustnessReport, without importing torch: the class
+    exists only once ``advval.image`` (which needs torch) has been imported."""
+    module = sys.modules.get("advval.image._evaluate")
+    return module is not None and isinstance(report, module.ImageRobustnessReport)
+
 
 #: format name -> renderer
 RENDERERS: dict[str, Callable[[DriftReport], str]] = {
@@ -44,7 +61,7 @@ def write_report(
 
     Parameters
     ----------
-    report : DriftReport, DependencyReport or RobustnessReport
+    report : DriftReport, DependencyReport, RobustnessReport or ImageRobustnessReport
         The result to write.
     sink : str, os.PathLike or text file object
         A path (written as UTF-8 with ``\\n`` line endings, replacing any existing file)
@@ -80,7 +97,9 @@ def write_report(
             "write_report needs a path (str or os.PathLike) or a text file object with a "
             f"write() method for 'sink'; got {type(sink).__name__}."
         )
-    if isinstance(report, DependencyReport):
+    if _is_image_report(report):
+        text = IMAGE_RENDERERS[format](report)
+    elif isinstance(report, DependencyReport):
         text = DEPENDENCY_RENDERERS[format](report)
     elif isinstance(report, RobustnessReport):
         text = ROBUSTNESS_RENDERERS[format](report)

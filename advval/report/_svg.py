@@ -505,6 +505,7 @@ def accuracy_curve_chart(
     *,
     clean: float | None = None,
     norm: str = "L∞",
+    units: str = "standard units",
     width: int = 600,
     height: int = 300,
 ) -> str:
@@ -522,6 +523,8 @@ def accuracy_curve_chart(
         Clean accuracy, drawn as a dashed reference line.
     norm : str
         The norm's label for the x axis (``"L∞"``, ``"L2"``, ``"L0"``).
+    units : str
+        What eps is measured in, for the x axis (``"pixel units"`` for images).
     width, height : int
         Size in CSS pixels.
 
@@ -611,7 +614,7 @@ def accuracy_curve_chart(
     )
     out.append(
         f'<text x="{_c(left + pw / 2)}" y="{height - 6}" text-anchor="middle">'
-        f"eps ({_esc(norm)}, standard units)</text>"
+        f"eps ({_esc(norm)}, {_esc(units)})</text>"
     )
     out.append(
         f'<text transform="translate(12 {_c(top + ph / 2)}) rotate(-90)" '
