@@ -92,6 +92,12 @@ class FeatureDependencyChecker(BaseEstimator):
         LightGBM threads (``None``: one below 50,000 rows, all cores above).
     random_state : int, RandomState instance or None, default=None
         Seeds folds, models and subsampling; fix it for reproducible results.
+    client : distributed.Client or None, default=None
+        Dask client for :mod:`advval.distributed`. With a Dask DataFrame (or a client), the
+        checker's row budget is drawn on the cluster as a hash-based sample of at most
+        ``advval.distributed._dependency.SAMPLE_ROWS`` rows (every row when fewer) and
+        checked as above; see that module. With pandas input and ``client=None`` nothing
+        changes.
 
     Attributes
     ----------
@@ -194,6 +200,7 @@ class FeatureDependencyChecker(BaseEstimator):
         max_features: int = 1000,
         n_jobs: int | None = None,
         random_state: int | np.random.RandomState | None = None,
+        client: Any = None,
     ) -> None:
         self.estimator = estimator
         self.n_splits = n_splits
@@ -206,6 +213,7 @@ class FeatureDependencyChecker(BaseEstimator):
         self.max_features = max_features
         self.n_jobs = n_jobs
         self.random_state = random_state
+        self.client = client
 
     # ------------------------------------------------------------------ validation
     def _validate_params(self) -> None:
@@ -305,6 +313,14 @@ class FeatureDependencyChecker(BaseEstimator):
         self : FeatureDependencyChecker
         """
         self._validate_params()
+        if self.client is not None or _is_dask(X) or _is_dask(y):
+            from ..distributed._dependency import fit_checker
+
+            return fit_checker(self, X, y)
+        return self._fit_frame(X, y)
+
+    def _fit_frame(self, X: Any, y: Any) -> FeatureDependencyChecker:
+        """The fit on in-memory data (also what the Dask path runs on its sample)."""
         frame = self._check_frame(X, reset=True)
         target_y = None if y is None else _check_y(y, frame)
         frame, self.dropped_features_ = self._drop_empty(frame)
@@ -480,6 +496,11 @@ class FeatureDependencyChecker(BaseEstimator):
         tags.target_tags.required = False
         tags.non_deterministic = self.random_state is None
         return tags
+
+
+def _is_dask(X: object) -> bool:
+    """Whether ``X`` is a Dask collection, without importing Dask."""
+    return type(X).__module__.split(".")[0] in ("dask", "dask_expr")
 
 
 def column_target(encoder: FrameEncoder, frame: pd.DataFrame, column: str) -> Target:
