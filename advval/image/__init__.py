@@ -23,11 +23,14 @@ from ._patch import AdversarialPatch, apply_patch
 from .defenses import (
     BitDepthReduction,
     DefensiveDistillation,
+    DetectionReport,
+    FeatureSqueezingDetector,
     JPEGCompression,
     MedianSmoothing,
     RandomResizePad,
     TrainingHistory,
     adversarial_training,
+    detection_report,
 )
 
 __all__ = [
@@ -35,8 +38,10 @@ __all__ = [
     "AdversarialPatch",
     "BitDepthReduction",
     "DefensiveDistillation",
+    "DetectionReport",
     "EnsembleClassifier",
     "ImageRobustnessReport",
+    "FeatureSqueezingDetector",
     "JPEGCompression",
     "MedianSmoothing",
     "Normalize",
@@ -45,4 +50,5 @@ __all__ = [
     "adversarial_training",
     "apply_patch",
     "evaluate_robustness",
+    "detection_report",
 ]

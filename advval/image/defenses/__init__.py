@@ -10,15 +10,27 @@ attacks can average over reproducible draws.
 from __future__ import annotations
 
 from ._adversarial_training import TrainingHistory, adversarial_training
+from ._detector import (
+    AttackDetection,
+    DetectionReport,
+    FeatureSqueezingDetector,
+    SqueezingAwareModel,
+    detection_report,
+)
 from ._distillation import DefensiveDistillation
 from ._preprocess import BitDepthReduction, JPEGCompression, MedianSmoothing, RandomResizePad
 
 __all__ = [
+    "AttackDetection",
     "BitDepthReduction",
     "DefensiveDistillation",
+    "DetectionReport",
+    "FeatureSqueezingDetector",
     "JPEGCompression",
     "MedianSmoothing",
     "RandomResizePad",
+    "SqueezingAwareModel",
     "TrainingHistory",
     "adversarial_training",
+    "detection_report",
 ]
