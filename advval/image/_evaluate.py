@@ -185,7 +185,8 @@ def evaluate_robustness(
     eps : sequence of float, optional
         Budgets of the curve, in pixels; every attack runs at each, and the report's
         per-attack numbers and robust accuracy are those at the largest. Default: 1, 2, 4 and
-        8 / 255 under L-inf; 0.25, 0.5 and 1 under L2.
+        8 / 255 under L-inf, 0.25, 0.5 and 1 under L2, times the width of ``bounds`` (so
+        1, 2, 4 and 8 for pixels in [0, 255]).
     norm : {"inf", "2"}, default="inf"
     bounds : (float, float), default=(0.0, 1.0)
         The valid pixel range.
@@ -240,7 +241,7 @@ def evaluate_robustness(
     low, high = _check_bounds(bounds, owner)
     check_number(n_examples, name="n_examples", owner=owner, kind=int, low=0)
     check_number(batch_size, name="batch_size", owner=owner, kind=int, low=1, allow_none=True)
-    budgets = _check_eps(eps, norm, owner)
+    budgets = _check_eps(eps, norm, high - low, owner)
     X, y = _images(data, owner)
     if not isinstance(model, torch.nn.Module):
         raise TypeError(
@@ -283,7 +284,7 @@ def evaluate_robustness(
     return ImageRobustnessReport(robustness=robustness, examples=examples, settings=settings)
 
 
-#: default budgets of the curve, per norm (pixels in [0, 1])
+#: default budgets of the curve, per norm, for pixels in [0, 1] (scaled to other bounds)
 DEFAULT_EPS = {"inf": [1 / 255, 2 / 255, 4 / 255, 8 / 255], "2": [0.25, 0.5, 1.0]}
 
 
@@ -301,9 +302,9 @@ def _check_bounds(bounds: Any, owner: str) -> tuple[float, float]:
     return low, high
 
 
-def _check_eps(eps: Any, norm: str, owner: str) -> list[float]:
+def _check_eps(eps: Any, norm: str, width: float, owner: str) -> list[float]:
     if eps is None:
-        return list(DEFAULT_EPS[norm])
+        return [e * width for e in DEFAULT_EPS[norm]]
     values = eps.ravel().tolist() if isinstance(eps, np.ndarray) else eps
     good = (
         isinstance(values, Sequence)

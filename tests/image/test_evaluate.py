@@ -20,7 +20,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from advval.attacks import PGD, AutoAttack, SquareAttack  # noqa: E402
-from advval.image import BitDepthReduction, evaluate_robustness  # noqa: E402
+from advval.image import BitDepthReduction, Normalize, evaluate_robustness  # noqa: E402
 from advval.image._evaluate import DEFAULT_EPS  # noqa: E402
 
 EPS = [0.02, 0.05, 0.1]
@@ -169,8 +169,14 @@ def test_gradient_masking_raises_a_flag(setup):
     assert "zero_gradients" in {f.code for f in alone.robustness.flags}
 
 
-def test_default_eps():
+def test_default_eps_follow_the_bounds(setup):
+    model, X, y = setup
     assert DEFAULT_EPS["inf"][-1] == 8 / 255 and DEFAULT_EPS["2"] == [0.25, 0.5, 1.0]
+    scaled = torch.nn.Sequential(Normalize([0.0], [255.0]), model).eval()
+    report = evaluate_robustness(scaled, (X[:6] * 255, y[:6]), attacks=[quick(steps=2)],
+                                 norm="inf", bounds=(0, 255), n_examples=0, random_state=0)
+    assert [p.eps for p in report.robustness.curve] == [1.0, 2.0, 4.0, 8.0]
+    assert report.robustness.attacks[0].settings["bounds"] == [0.0, 255.0]
 
 
 @pytest.mark.parametrize(
