@@ -361,3 +361,20 @@ def test_python_dash_m_advval_image_evaluate_subprocess(files, tmp_path):
     doc = json.load(io.StringIO(done.stdout))
     assert doc["kind"] == "image_robustness" and doc["robust_accuracy"] < 1.0
     assert "advval: image robustness: clean accuracy" in done.stderr
+
+
+def test_default_budgets_follow_the_bounds_and_autoattack_runs(runner, files, tmp_path):
+    common = ["--quiet", "--attack", "autoattack", "--steps", "3", "--max-images", "12",
+              "--examples", "2"]
+    unit = _json(runner, files["model"], files["nchw"], *NORMALIZE, *common)
+    assert [a["name"] for a in unit["attacks"]] == ["AutoAttack"]
+    settings = unit["attacks"][0]["settings"]
+    assert settings["steps"] == 3 and settings["square_steps"] == 3
+    assert [p["eps"] for p in unit["curve"]] == [float(f"{k / 255:.6g}") for k in (1, 2, 4, 8)]
+    with np.load(files["nchw"]) as data:  # the same images as pixels in [0, 255]
+        wide = _npz(tmp_path / "wide.npz", x=data["x"] * 255, y=data["y"])
+    scaled = _json(runner, files["model"], wide, "--bounds", "0", "255",
+                   "--mean", MEAN * 255, "--std", STD * 255, *common)
+    assert [p["eps"] for p in scaled["curve"]] == [1.0, 2.0, 4.0, 8.0]
+    assert scaled["clean_accuracy"] == unit["clean_accuracy"]
+    assert scaled["settings"]["bounds"] == [0.0, 255.0]

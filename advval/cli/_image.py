@@ -40,8 +40,8 @@ ATTACKS: dict[str, str] = {
     "deepfool": "DeepFool",
     "cw": "CarliniWagnerL2",
 }
-#: --eps default: this share of the pixel range (8/255 of [0, 1] for inf, 0.5 for 2)
-DEFAULT_EPS_SHARE = {"inf": 8 / 255, "2": 0.5}
+#: parameters --steps sets, where an attack has them (AutoAttack: APGD runs and Square)
+STEP_PARAMETERS = ("steps", "square_steps")
 #: keys tried for the images and the labels when --x-key / --y-key are not given
 X_KEYS = ("x", "images")
 Y_KEYS = ("y", "labels")
@@ -253,6 +253,13 @@ def _n_classes(model: Any, images: Any, names: tuple[Path, Path]) -> int:
     return int(out.shape[1])
 
 
+def _default_eps(norm: str, bounds: tuple[float, float]) -> list[float]:
+    """evaluate_robustness's default budgets (for pixels in [0, 1]) scaled to ``bounds``."""
+    from advval.image._evaluate import DEFAULT_EPS
+
+    return [float(e) * (bounds[1] - bounds[0]) for e in DEFAULT_EPS[norm]]
+
+
 # -- the attacks ----------------------------------------------------------------------------
 
 
@@ -276,8 +283,9 @@ def _attacks(names: tuple[str, ...], *, eps: float, norm: str, bounds: tuple[flo
                 f"{', '.join(cls.norms)}"
             )
         options: dict[str, Any] = {"eps": eps, "norm": norm, "bounds": bounds}
-        if steps is not None and "steps" in inspect.signature(cls).parameters:
-            options["steps"] = steps
+        parameters = inspect.signature(cls).parameters
+        if steps is not None:
+            options.update({k: steps for k in STEP_PARAMETERS if k in parameters})
         made.append(cls(None, **options))
     return made
 
@@ -346,12 +354,14 @@ def image() -> None:
               "Square Attack on the survivors).")
 @click.option("--eps", type=click.FloatRange(0.0, min_open=True), multiple=True,
               help="Perturbation budget in pixel units (repeatable: one point of the "
-              "accuracy-vs-eps curve each). Default: 8/255 of the pixel range for inf, half "
-              "of it for 2.")
+              "accuracy-vs-eps curve each; the attacks table is at the largest). Default, "
+              "as shares of the pixel range: 1/255, 2/255, 4/255 and 8/255 for inf; 0.25, "
+              "0.5 and 1 for 2.")
 @click.option("--norm", type=click.Choice(["inf", "2"]), default="inf", show_default=True,
               help="Norm of the budget: largest pixel change (inf) or Euclidean size (2).")
 @click.option("--steps", type=click.IntRange(min=1), default=None,
-              help="Iterations of each chosen attack (autoattack: of each APGD run). "
+              help="Iterations of each chosen attack (autoattack: of each APGD run and of "
+              "the Square stage). "
               "Default: each attack's own. Fewer steps are faster and weaker.")
 @click.option("--max-images", type=click.IntRange(min=1), default=1000, show_default=True,
               help="Attack a seeded random sample of at most this many images.")
@@ -431,7 +441,7 @@ def evaluate(
             f"MODEL '{model}' is not a torch model; advval image evaluate needs a TorchScript "
             "module or a torch.export program"
         )
-    budgets = sorted(set(eps)) or [DEFAULT_EPS_SHARE[norm] * (bounds[1] - bounds[0])]
+    budgets = sorted(set(eps)) or _default_eps(norm, bounds)
     attacks = _attacks(attack_names, eps=budgets[-1], norm=norm, bounds=bounds, steps=steps)
     rows = _sample(len(images), max_images, seed)
 
