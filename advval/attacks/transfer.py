@@ -1,7 +1,9 @@
-"""Transfer attack: learn a differentiable copy of a black-box model, attack the copy.
+"""Transfer attack: attack a differentiable surrogate white-box, replay on the target.
 
-Requires PyTorch (the default surrogate is a :class:`TorchTabularClassifier` and the
-default white-box attack :class:`PGD`).
+The surrogate is either learned from the target's answers (tables) or a torch model the
+user trained on the same task (images: craft on model A, replay on model B). Requires
+PyTorch (the default surrogate is a :class:`TorchTabularClassifier` and the default
+white-box attack :class:`PGD`).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import warnings
 from typing import Any, ClassVar
 
 import numpy as np
+import torch
 from sklearn.base import clone
 
 from ..exceptions import AdvvalWarning
@@ -33,6 +36,11 @@ class TransferAttack(Attack):
     4. The base class replays the result on the target: ``success_`` is the transfer
        success, checked with the target's own predictions.
 
+    A ``surrogate`` that is a ``torch.nn.Module`` is taken as already trained on the same
+    task and used as given (steps 1 and 2 are skipped, no target query but the final
+    check): the usual transfer setting for images, such as an (N, C, H, W) batch with
+    ``bounds=(0, 1)``. Its logits must use the target's class indices.
+
     Parameters
     ----------
     model : classifier, Booster, torch module or callable
@@ -44,9 +52,12 @@ class TransferAttack(Attack):
     feature_space, bounds, max_queries, random_state
         As for every attack. ``max_queries`` caps the target's answers per row (the
         synthetic rows, the row itself and the final check).
-    surrogate : classifier, optional
-        An unfitted differentiable classifier the white-box attack can target. Default:
-        ``TorchTabularClassifier(hidden=(64, 64), epochs=200, lr=3e-3)``.
+    surrogate : classifier or torch.nn.Module, optional
+        An unfitted differentiable classifier, trained here on the target's answers, or
+        a trained ``torch.nn.Module`` returning logits, used as given (never moved,
+        trained or switched between train and eval mode). Default (tables only):
+        ``TorchTabularClassifier(hidden=(64, 64), epochs=200, lr=3e-3)``. Images need a
+        trained module.
     attack : Attack, optional
         The white-box attack on the surrogate (cloned; its ``model``, ``eps``, ``norm``,
         ``targeted``, ``feature_space``, ``bounds`` and ``random_state`` are replaced).
@@ -65,10 +76,11 @@ class TransferAttack(Attack):
     ----------
     success_, queries_, norms_ : ndarray of shape (n_samples,)
         ``success_`` is the transfer success on the target.
-    surrogate_ : classifier
-        The fitted surrogate.
+    surrogate_ : classifier or torch.nn.Module
+        The fitted surrogate (the given module when it is one).
     surrogate_agreement_ : float
-        Share of the surrogate's training rows on which it agrees with the target.
+        Share of the surrogate's training rows on which it agrees with the target (NaN
+        for a given module: it was not trained here).
 
     References
     ----------
@@ -144,6 +156,15 @@ class TransferAttack(Attack):
                 f"The 'refine' parameter of {name} must be a SquareAttack (it can start from "
                 f"the transferred rows). Got {type(self.refine).__name__} instead."
             )
+        images = np.ndim(z0) > 2
+        if isinstance(self.surrogate, torch.nn.Module):
+            return self._transfer(self.surrogate, z0, labels, labels, domain, oracle, rng)
+        if images and self.surrogate is None:
+            raise ValueError(
+                f"The 'surrogate' parameter of {name} must be a trained torch.nn.Module "
+                f"for image inputs of shape {tuple(np.shape(z0))}: the default surrogate "
+                "is a tabular model. Pass a model trained on the same task."
+            )
         rows, Z = self._training_rows(z0, domain, oracle, rng)
         answers = oracle.labels(Z, rows)
         seed = int(rng.randint(np.iinfo(np.int32).max))
@@ -163,19 +184,6 @@ class TransferAttack(Attack):
             return z0
         training = domain.decode(Z, oracle.like) if hasattr(domain, "decode") else Z
         surrogate.fit(training, answers)
-        self.surrogate_ = surrogate
-        self.surrogate_agreement_ = float(np.mean(surrogate.predict(training) == answers))
-        white = clone(self.attack) if self.attack is not None else PGD(
-            None, steps=50, loss="margin"
-        )
-        start = domain.decode(z0, oracle.like) if hasattr(domain, "decode") else z0
-        space = self.feature_space
-        if space is None and self.bounds is None:
-            space = FeatureSpace.from_frame(start)  # the units of this attack's domain
-        white.set_params(
-            model=surrogate, eps=self.eps, norm=self.norm, targeted=self.targeted,
-            feature_space=space, bounds=self.bounds, random_state=seed,
-        )
         known = set(np.asarray(surrogate.classes_).tolist())
         goals = labels if all(int(g) in known for g in labels) else None
         if goals is None and self.targeted:
@@ -183,7 +191,31 @@ class TransferAttack(Attack):
                 f"{name}: the target never predicted some of the target classes on the "
                 "training rows, so the surrogate cannot be steered toward them."
             )
-        adversarial = white.generate(start, goals if goals is not None else None)
+        out = self._transfer(surrogate, z0, labels, goals, domain, oracle, rng, seed=seed)
+        self.surrogate_agreement_ = float(np.mean(surrogate.predict(training) == answers))
+        return out
+
+    def _transfer(
+        self, surrogate: Any, z0: np.ndarray, labels: np.ndarray, goals: np.ndarray | None,
+        domain: Any, oracle: Any, rng: np.random.RandomState, *, seed: int | None = None,
+    ) -> np.ndarray:
+        """The white-box attack on ``surrogate`` away from (toward) ``goals``, then the
+        optional refinement; ``goals=None``: from the surrogate's own predictions."""
+        if seed is None:
+            seed = int(rng.randint(np.iinfo(np.int32).max))
+        self.surrogate_, self.surrogate_agreement_ = surrogate, float("nan")
+        white = clone(self.attack) if self.attack is not None else PGD(
+            None, steps=50, loss="margin"
+        )
+        start = domain.decode(z0, oracle.like) if hasattr(domain, "decode") else z0
+        space = self.feature_space
+        if space is None and self.bounds is None and np.ndim(z0) <= 2:
+            space = FeatureSpace.from_frame(start)  # the units of this attack's domain
+        white.set_params(
+            model=surrogate, eps=self.eps, norm=self.norm, targeted=self.targeted,
+            feature_space=space, bounds=self.bounds, random_state=seed,
+        )
+        adversarial = white.generate(start, goals)
         out = np.asarray(domain.encode(adversarial), dtype=np.float64).reshape(z0.shape)
         if self.refine is not None:
             out = self._refined(out, z0, labels, domain, oracle, rng)
