@@ -253,20 +253,14 @@ def _n_classes(model: Any, images: Any, names: tuple[Path, Path]) -> int:
     return int(out.shape[1])
 
 
-def _default_eps(norm: str, bounds: tuple[float, float]) -> list[float]:
-    """evaluate_robustness's default budgets (for pixels in [0, 1]) scaled to ``bounds``."""
-    from advval.image._evaluate import DEFAULT_EPS
-
-    return [float(e) * (bounds[1] - bounds[0]) for e in DEFAULT_EPS[norm]]
-
-
 # -- the attacks ----------------------------------------------------------------------------
 
 
-def _attacks(names: tuple[str, ...], *, eps: float, norm: str, bounds: tuple[float, float],
+def _attacks(names: tuple[str, ...], *, norm: str, bounds: tuple[float, float],
              steps: int | None) -> list[Any] | None:
     """The attack objects; ``None`` (no --attack, no --steps): evaluate_robustness's
-    standard ensemble with its own settings."""
+    standard ensemble with its own settings. evaluate_robustness gives each attack the
+    largest eps of the curve."""
     import advval.attacks as attacks
 
     if not names and steps is None:
@@ -282,7 +276,7 @@ def _attacks(names: tuple[str, ...], *, eps: float, norm: str, bounds: tuple[flo
                 f"--attack {name} does not support --norm {norm}; it supports "
                 f"{', '.join(cls.norms)}"
             )
-        options: dict[str, Any] = {"eps": eps, "norm": norm, "bounds": bounds}
+        options: dict[str, Any] = {"norm": norm, "bounds": bounds}
         parameters = inspect.signature(cls).parameters
         if steps is not None:
             options.update({k: steps for k in STEP_PARAMETERS if k in parameters})
@@ -441,8 +435,8 @@ def evaluate(
             f"MODEL '{model}' is not a torch model; advval image evaluate needs a TorchScript "
             "module or a torch.export program"
         )
-    budgets = sorted(set(eps)) or _default_eps(norm, bounds)
-    attacks = _attacks(attack_names, eps=budgets[-1], norm=norm, bounds=bounds, steps=steps)
+    budgets = sorted(set(eps)) or None  # None: evaluate_robustness's default curve
+    attacks = _attacks(attack_names, norm=norm, bounds=bounds, steps=steps)
     rows = _sample(len(images), max_images, seed)
 
     import torch
@@ -466,7 +460,7 @@ def evaluate(
             click.echo(
                 f"advval: attacking {len(rows):,} of {len(images):,} images of '{data}' with "
                 f"{which} ({'L∞' if norm == 'inf' else 'L2'}, eps "
-                f"{', '.join(f'{e:g}' for e in budgets)})...",
+                f"{', '.join(f'{e:g}' for e in budgets) if budgets else 'default curve'})...",
                 err=True,
             )
         with _warnings_to_stderr():
