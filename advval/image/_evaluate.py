@@ -243,6 +243,13 @@ def evaluate_robustness(
     check_number(batch_size, name="batch_size", owner=owner, kind=int, low=1, allow_none=True)
     budgets = _check_eps(eps, norm, high - low, owner)
     X, y = _images(data, owner)
+    lowest, highest = float(X.min()), float(X.max())
+    if lowest < low or highest > high:
+        raise ValueError(
+            f"{owner}: the images hold values in [{lowest:g}, {highest:g}], outside "
+            f"bounds=({low:g}, {high:g}). Pass the pixel range of X as 'bounds' (and put "
+            "any normalization inside the model)."
+        )
     if not isinstance(model, torch.nn.Module):
         raise TypeError(
             f"The 'model' parameter of {owner} must be a torch.nn.Module returning logits. "

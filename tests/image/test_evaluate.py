@@ -216,6 +216,9 @@ def test_bad_data_and_model(setup):
     with pytest.raises(ValueError, match="The 'data' parameter of evaluate_robustness must "
                                          r"be an \(X, y\) pair"):
         evaluate_robustness(model, X[:4])
+    with pytest.raises(ValueError, match=r"the images hold values in \[0, 255\], outside "
+                                         r"bounds=\(0, 1\)"):
+        evaluate_robustness(model, (X[:4] * 255, y[:4]))
     with pytest.raises(TypeError, match="The 'model' parameter of evaluate_robustness must "
                                         "be a torch.nn.Module"):
         evaluate_robustness(lambda x: x, (X[:4], y[:4]))
