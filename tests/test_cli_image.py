@@ -378,3 +378,43 @@ def test_default_budgets_follow_the_bounds_and_autoattack_runs(runner, files, tm
     assert [p["eps"] for p in scaled["curve"]] == [1.0, 2.0, 4.0, 8.0]
     assert scaled["clean_accuracy"] == unit["clean_accuracy"]
     assert scaled["settings"]["bounds"] == [0.0, 255.0]
+
+
+class BrightestChannel(torch.nn.Module):
+    """Class c when channel c is the brightest on average: a planted RGB classifier."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.mean(dim=(2, 3)) * 10.0
+
+
+def test_rgb_nhwc_uint8_with_per_channel_normalization(runner, tmp_path):
+    rng = np.random.default_rng(0)
+    labels = np.arange(12) % 3
+    pixels = rng.uniform(0.3, 0.5, size=(12, 8, 8, 3))
+    pixels[np.arange(12), :, :, labels] += 0.1  # the true channel is brighter by 0.1
+    data = _npz(tmp_path / "rgb.npz", x=np.round(pixels * 255).astype(np.uint8), y=labels)
+    model = tmp_path / "brightest.pt"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch.jit's deprecation notices
+        torch.jit.script(BrightestChannel()).save(str(model))
+    result = _run(runner, model, data, "--quiet", "--attack", "pgd", "--steps", "5",
+                  "--eps", "0.02", "--eps", "0.2", "--examples", "2", "--format", "json",
+                  "--mean", "0.4", "--mean", "0.4", "--mean", "0.4",
+                  "--std", "0.5", "--std", "0.5", "--std", "0.5", "--png-dir", "pictures")
+    assert result.exit_code == ExitCode.OK, result.output
+    doc = json.loads(result.stdout)
+    assert doc["settings"]["layout"] == "nhwc" and doc["clean_accuracy"] == 1.0
+    curve = {p["eps"]: p["robust_accuracy"] for p in doc["curve"]}
+    assert curve[0.02] == 1.0 and curve[0.2] == 0.0  # a mean margin of 0.1 falls at 0.2
+    assert doc["examples"]["n"] == 2 and doc["examples"]["shape"] == [3, 8, 8]
+    Image = pytest.importorskip("PIL.Image")
+    with Image.open("pictures/triplets.png") as picture:
+        assert picture.mode == "RGB" and picture.size == (200, 2 * 64 + 4)
+
+
+def test_no_examples_asked(runner, files):
+    result = _run(runner, files["model"], files["nchw"], *NORMALIZE, *CHEAP[:-2],
+                  "--examples", "0", "--png-dir", "pictures", "--output", "r.html")
+    assert result.exit_code == ExitCode.OK, result.output
+    assert sorted(p.name for p in Path("pictures").iterdir()) == ["curve.svg"]
+    assert "No adversarial example was kept" in Path("r.html").read_text(encoding="utf-8")
