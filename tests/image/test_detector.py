@@ -138,6 +138,13 @@ def test_deterministic_and_batch_size_invariant(setting):
     torch.testing.assert_close(again.score(X[:30]), detector.score(X[:30]))
 
 
+def test_float64_images_are_scored_in_the_model_dtype(setting):
+    _, detector, X, _, _ = setting
+    scores = detector.score(X[:30].double())
+    assert scores.device == X.device
+    torch.testing.assert_close(scores.float(), detector.score(X[:30]))
+
+
 def test_inputs_model_and_attacks_untouched(setting):
     model, detector, X, y, _ = setting
     X_copy, params = X[:20].clone(), [p.detach().clone() for p in model.parameters()]

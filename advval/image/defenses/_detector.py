@@ -84,8 +84,11 @@ def conservative_threshold(scores: np.ndarray, fpr: float) -> float:
     calibration images, a false-positive probability of at most ``fpr`` (over the draw of
     the calibration set and the image; split-conformal calibration, [4]_), exactly
     ``(n + 1 - k) / (n + 1)`` with ``k`` that rank when scores have no ties. The plain
-    ``(1 - fpr)`` sample quantile instead exceeds ``fpr`` on fresh data about half the
-    time. It needs ``k <= n``, that is ``n >= ceil((1 - fpr) / fpr)``.
+    ``(1 - fpr)`` sample quantile flags more: in 4,000 simulated draws with ``n = 30``
+    and ``fpr = 0.1`` its mean false-positive rate is 0.126, this rule's 0.098 (the
+    formula: 3/31 = 0.097). The guarantee is on average over calibration sets; a given
+    set's rate scatters around it with binomial noise. It needs ``k <= n``, that is
+    ``n >= ceil((1 - fpr) / fpr)``.
 
     Examples
     --------
@@ -136,8 +139,10 @@ class FeatureSqueezingDetector(BaseEstimator):
     The score of an image ``x`` is ``max_s ||softmax(f(x)) - softmax(f(s(x)))||_1`` over
     the squeezers ``s``, between 0 and 2. :meth:`fit` sets ``threshold_`` from clean
     images so that a fresh clean image is flagged (score above the threshold) with
-    probability at most ``fpr`` (:func:`conservative_threshold`); calibrate on images the
-    model was not trained on, since training images get lower scores.
+    probability at most ``fpr`` (:func:`conservative_threshold`). Calibrate on images the
+    model was not trained on: training images get lower scores (digits, a small CNN:
+    calibrated on its training images the threshold is 0.20 and 7.9% of held-out clean
+    images are flagged; calibrated on held-out images, 0.39 and 5.5%).
 
     Parameters
     ----------
@@ -309,10 +314,18 @@ class FeatureSqueezingDetector(BaseEstimator):
         size = self.batch_size or len(X)
         with torch.no_grad():
             parts = [
-                squeezing_score(self.model, self.squeezers_, X[i : i + size])
-                for i in range(0, len(X), size)
+                squeezing_score(self.model, self.squeezers_, _as_model_input(self.model, batch))
+                for batch in X.split(size)
             ]
         return torch.cat(parts).to(device=X.device)
+
+
+def _as_model_input(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """``x`` on the model's device, in its floating dtype (the model is never moved)."""
+    for tensor in (*model.parameters(), *model.buffers()):
+        if tensor.is_floating_point():
+            return x.to(device=tensor.device, dtype=tensor.dtype)
+    return x
 
 
 def squeezing_score(
@@ -628,6 +641,7 @@ def _outputs(detector: FeatureSqueezingDetector, X: torch.Tensor) -> torch.Tenso
     size = detector.batch_size or len(X)
     with torch.no_grad():
         parts = [
-            _probabilities(detector.model(X[i : i + size])) for i in range(0, len(X), size)
+            _probabilities(detector.model(_as_model_input(detector.model, batch)))
+            for batch in X.split(size)
         ]
     return torch.cat(parts).to(X.device)
