@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -12,8 +14,15 @@ from advval.report._dependency import summary_line
 
 from ._drift import _warnings_to_stderr
 from ._exit import ExitCode, UsageFailure, exit_codes_help
-from ._io import read_table, write_output
-from ._options import output_options, quiet_option, resolve_format, seed_option
+from ._io import dask_client, is_distributed, read_files, read_table, write_output
+from ._options import (
+    cluster_options,
+    input_file,
+    output_options,
+    quiet_option,
+    resolve_format,
+    seed_option,
+)
 
 #: findings --fail-on can name
 FINDINGS = ("leak", "redundant", "shift")
@@ -32,7 +41,7 @@ def _check_columns(
 
 
 @click.command(epilog=exit_codes_help())
-@click.argument("data", type=click.Path(exists=True, dir_okay=False, readable=True, path_type=Path))
+@input_file("data", required=True)
 @click.option(
     "--target", metavar="COL", help="Label column: enables the leak check; not a feature."
 )
@@ -85,6 +94,7 @@ def _check_columns(
     "leak (a column alone predicts --target), redundant (a column is predicted by the "
     "others), shift (a relationship changed in --compare).",
 )
+@cluster_options
 @quiet_option
 def deps(
     data: Path,
@@ -100,6 +110,9 @@ def deps(
     n_jobs: int | None,
     max_features: int,
     fail_on: tuple[str, ...],
+    scheduler: str | None,
+    workers: int | None,
+    scheduler_timeout: float,
     quiet: bool,
 ) -> None:
     """Check how DATA's columns depend on each other: redundancy, leaks, IDs, shift.
@@ -113,17 +126,78 @@ def deps(
     which columns explain which, the column table, the flagged columns, the shift table)
     written to --output, or to advval_deps_report.html without it.
 
+    DATA may also be a directory or a quoted glob pattern of many files: it is read lazily
+    on a Dask cluster (--workers N local processes, or --scheduler ADDRESS), and the
+    checks run on a seeded sample of its rows drawn there (--compare needs single files).
+
     \b
     Examples:
       advval deps train.csv --target label
       advval deps train.csv --compare test.csv --format markdown
       advval deps train.csv --target label --compare test.csv -o deps.html
       advval deps train.parquet --target y --fail-on leak --format json -o deps.json
+      advval deps 'logs/*.parquet' --target y --workers 4
     """
     fmt = resolve_format(fmt, output, default="json")
     if "shift" in fail_on and compare is None:
         raise UsageFailure("--fail-on shift needs a second file: pass --compare TEST")
-    frame = read_table(data, "DATA")
+    distributed = is_distributed(data, scheduler=scheduler, workers=workers)
+    if distributed and compare is not None:
+        raise UsageFailure(
+            "--compare is not available on distributed inputs (glob patterns, directories, "
+            "--scheduler, --workers); compare single files"
+        )
+    with ExitStack() as stack:
+        client: Any = None
+        if distributed:
+            frame = read_files(data, "DATA")
+            client = stack.enter_context(
+                dask_client(
+                    scheduler=scheduler, workers=workers, timeout=scheduler_timeout, quiet=quiet
+                )
+            )
+        else:
+            frame = read_table(data, "DATA")
+        _run(
+            frame,
+            data=data,
+            client=client,
+            target=target,
+            ignore=ignore,
+            ids=ids,
+            compare=compare,
+            fmt=fmt,
+            output=output,
+            seed=seed,
+            alpha=alpha,
+            n_splits=n_splits,
+            n_jobs=n_jobs,
+            max_features=max_features,
+            fail_on=fail_on,
+            quiet=quiet,
+        )
+
+
+def _run(
+    frame: Any,
+    *,
+    data: Path,
+    client: Any,
+    target: str | None,
+    ignore: tuple[str, ...],
+    ids: tuple[str, ...],
+    compare: Path | None,
+    fmt: str,
+    output: Path | None,
+    seed: int,
+    alpha: float,
+    n_splits: int,
+    n_jobs: int | None,
+    max_features: int,
+    fail_on: tuple[str, ...],
+    quiet: bool,
+) -> None:
+    """Check, report, exit code: the same for a pandas and (with ``client``) a Dask frame."""
     excluded = _check_columns(list(frame.columns), target, ignore, ids, str(data))
     y = frame[target] if target is not None else None
     X = frame.drop(columns=excluded)
@@ -152,10 +226,12 @@ def deps(
         max_features=max_features,
         n_jobs=n_jobs,
         random_state=seed,
+        client=client,
     )
     if not quiet:
+        rows = "the rows" if client is not None else f"{len(X)} rows"
         click.echo(
-            f"advval: checking {X.shape[1]} columns of {len(X)} rows from '{data}'...", err=True
+            f"advval: checking {X.shape[1]} columns of {rows} from '{data}'...", err=True
         )
     with _warnings_to_stderr():
         try:
@@ -164,7 +240,8 @@ def deps(
         except (ValueError, TypeError) as exc:
             raise UsageFailure(str(exc)) from exc
     settings = {"target": target, "compare": None if compare is None else str(compare)}
-    report = build_dependency_report(checker, shift, n_rows=len(X), settings=settings)
+    n_rows = int(checker.n_rows_in_) if client is not None else len(X)
+    report = build_dependency_report(checker, shift, n_rows=n_rows, settings=settings)
 
     destination = write_output(report, fmt, output)
     click.echo(f"advval: {summary_line(report)}", err=True)

@@ -239,3 +239,61 @@ def test_help_lists_the_cluster_options(runner):
     result = _run(runner, "drift", "--help")
     for text in ("--scheduler", "--workers", "--scheduler-timeout", "'train/*.parquet'"):
         assert text in result.output
+
+
+# --------------------------------------------------------------------------- advval deps
+
+
+@pytest.fixture(scope="module")
+def deps_data(tmp_path_factory) -> dict[str, Path]:
+    """One file and the same rows as 3 Parquet parts: 'b' is 'a' doubled plus noise, 'y'
+    leaks through 'a' (y = a > 0)."""
+    root = tmp_path_factory.mktemp("deps")
+    rng = np.random.default_rng(1)
+    n = 600
+    a = rng.normal(size=n)
+    frame = pd.DataFrame(
+        {
+            "a": a,
+            "b": 2.0 * a + rng.normal(scale=0.05, size=n),
+            "c": rng.choice(["x", "y", "z"], n),
+            "e": rng.normal(size=n),
+            "y": (a > 0).astype(float),
+        }
+    )
+    frame.to_parquet(root / "data.parquet")
+    (root / "parts").mkdir()
+    for i in range(3):
+        frame.iloc[i * 200 : (i + 1) * 200].to_parquet(root / "parts" / f"part-{i}.parquet")
+    return {"file": root / "data.parquet", "parts": root / "parts"}
+
+
+def test_deps_on_a_glob_equals_the_single_file_run(runner, deps_data, cluster):
+    args = ["--target", "y", "--format", "json", *FAST]
+    single = _run(runner, "deps", deps_data["file"], *args)
+    assert single.exit_code == ExitCode.OK, single.output
+    many = _run(runner, "deps", f"{deps_data['parts']}/*.parquet", "--scheduler",
+                cluster.scheduler_address, *args)
+    assert many.exit_code == ExitCode.OK, many.output
+    one, dist = json.loads(single.stdout), json.loads(many.stdout)
+    # below the checker's 50k-row sample every row is used: the same report
+    assert dist == one
+    assert one["n_rows"] == 600
+    assert "a" in str(one["leaking"]) and "b" in str(one["redundant"])
+
+
+def test_deps_compare_is_refused_on_distributed_inputs(runner, deps_data):
+    result = _run(runner, "deps", deps_data["parts"], "--compare", deps_data["file"], *FAST)
+    assert result.exit_code == ExitCode.USAGE
+    assert "--compare is not available on distributed inputs" in result.stderr
+
+
+def test_deps_schema_and_scheduler_errors_exit_2(runner, deps_data, tmp_path):
+    result = _run(runner, "deps", "no/such/*.parquet", *FAST)
+    assert result.exit_code == ExitCode.USAGE
+    assert "cannot read DATA files 'no/such/*.parquet': The pattern" in result.stderr
+    address = f"tcp://127.0.0.1:{_free_port()}"
+    result = _run(runner, "deps", deps_data["file"], "--scheduler", address,
+                  "--scheduler-timeout", "0.5", *FAST)
+    assert result.exit_code == ExitCode.USAGE
+    assert f"Cannot reach the Dask scheduler at '{address}'" in result.stderr
