@@ -97,14 +97,15 @@ def check_accounting(attack, model, X_adv, y):
     assert attack.blackbox_wins_ == attack.stage_counts_["square"]
 
 
-def test_no_weaker_than_pgd_and_apgd_ce_on_digits(ten):
+@pytest.mark.parametrize("eps", [0.05, 0.1, EPS])
+def test_no_weaker_than_pgd_and_apgd_ce_on_digits(ten, eps):
     model, X, y = ten
     before = X.clone()
-    auto = quick(model)
+    auto = quick(model, eps=eps)
     X_auto = auto.generate(X, y)
-    apgd = APGD(model, eps=EPS, bounds=(0, 1), steps=STEPS, loss="ce", random_state=0)
+    apgd = APGD(model, eps=eps, bounds=(0, 1), steps=STEPS, loss="ce", random_state=0)
     X_apgd = apgd.generate(X, y)
-    pgd = PGD(model, eps=EPS, bounds=(0, 1), steps=STEPS, random_state=0)
+    pgd = PGD(model, eps=eps, bounds=(0, 1), steps=STEPS, random_state=0)
     X_pgd = pgd.generate(X, y)
     assert torch.equal(X, before)
     robust = {name: float((predict(model, Z) == y).float().mean())
@@ -115,7 +116,7 @@ def test_no_weaker_than_pgd_and_apgd_ce_on_digits(ten):
     np.testing.assert_array_equal(auto.stage_ == "apgd-ce", apgd.success_)
     assert 0 < apgd.success_.mean() < 1  # a real contest: some images are left to stage 2
     check_accounting(auto, model, X_auto, y)
-    assert (X_auto - X).abs().amax() <= EPS + 1e-6
+    assert (X_auto - X).abs().amax() <= eps + 1e-6
     assert X_auto.min() >= 0 and X_auto.max() <= 1
 
 
@@ -145,6 +146,19 @@ def test_two_and_three_classes(fixture, request):
     check_accounting(attack, model, X_adv, y)
     assert attack.success_.mean() > 0.5
     assert (X_adv - X).abs().amax() <= 0.3 + 1e-6
+
+
+def test_l2(ten):
+    model, X, y = ten
+    attack = quick(model, norm=2, eps=0.5)
+    X_adv = attack.generate(X, y)
+    check_accounting(attack, model, X_adv, y)
+    sizes = (X_adv - X).flatten(1).norm(dim=1).numpy()
+    assert np.all(sizes <= 0.5 + 1e-5)
+    np.testing.assert_allclose(attack.norms_, sizes, rtol=1e-5, atol=1e-6)
+    apgd = APGD(model, norm=2, eps=0.5, bounds=(0, 1), steps=STEPS, random_state=0)
+    apgd.generate(X, y)
+    assert np.all(attack.success_[apgd.success_]) and 0 < apgd.success_.mean() < 1
 
 
 def test_gradient_masking_is_won_by_the_square_stage(ten):
