@@ -29,7 +29,7 @@ class ExitCode(IntEnum):
 _DESCRIPTIONS = {
     ExitCode.OK: "ran, no drift flagged",
     ExitCode.DRIFT: "drift flagged and --fail-on-drift given (deps: a finding named by "
-    "--fail-on; attack: robust accuracy below --fail-under)",
+    "--fail-on; attack and image evaluate: robust accuracy below --fail-under)",
     ExitCode.USAGE: "bad input or usage (the message names the file, column or option)",
     ExitCode.MISSING_DEPENDENCY: 'missing optional dependency (the message gives the '
     '"pip install advval[...]" fix)',

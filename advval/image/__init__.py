@@ -20,6 +20,7 @@ from ._ensemble import EnsembleClassifier
 from ._evaluate import AdversarialExamples, ImageRobustnessReport, evaluate_robustness
 from ._normalize import Normalize
 from ._patch import AdversarialPatch, apply_patch
+from ._pictures import patch_png, triplet_grid
 from .defenses import (
     BitDepthReduction,
     DefensiveDistillation,
@@ -40,8 +41,8 @@ __all__ = [
     "DefensiveDistillation",
     "DetectionReport",
     "EnsembleClassifier",
-    "ImageRobustnessReport",
     "FeatureSqueezingDetector",
+    "ImageRobustnessReport",
     "JPEGCompression",
     "MedianSmoothing",
     "Normalize",
@@ -49,6 +50,8 @@ __all__ = [
     "TrainingHistory",
     "adversarial_training",
     "apply_patch",
-    "evaluate_robustness",
     "detection_report",
+    "evaluate_robustness",
+    "patch_png",
+    "triplet_grid",
 ]
