@@ -11,6 +11,7 @@ from __future__ import annotations
 import glob
 import os
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from .._validation import check_option
@@ -29,6 +30,8 @@ _SUFFIXES: dict[str, tuple[str, ...]] = {
 }
 #: rows of each CSV file read to learn its column types
 CSV_SAMPLE_ROWS = 1000
+#: Parquet footers read at once
+FOOTER_THREADS = 8
 _OWNER = "read_frames"
 #: the type of a column without a value in a file (Parquet, CSV): compatible with any type
 _NO_VALUES = frozenset({"null", "empty"})
@@ -349,7 +352,9 @@ def read_frames(
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        footers = [_parquet_schema(path) for path in files]
+        # footers in parallel: on a network file system each read is a round trip
+        with ThreadPoolExecutor(FOOTER_THREADS, thread_name_prefix="advval-footer") as pool:
+            footers = list(pool.map(_parquet_schema, files))
         first = footers[0].types
         for path, footer in zip(files[1:], footers[1:], strict=True):
             _mismatch(files[0], path, footer.types, first)

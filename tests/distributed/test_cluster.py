@@ -100,3 +100,11 @@ def test_local_cluster_on_loopback_is_closed_on_exit():
     assert handle.cluster.status.name == "closed"
     with pytest.raises(ConnectionError):
         connect(scheduler=handle.address, timeout=0.5)
+
+
+def test_neither_option_starts_a_default_local_cluster():
+    with connect(timeout=30) as client:
+        workers = client.scheduler_info()["workers"]
+        assert len(workers) >= 1
+        assert all(w.startswith("tcp://127.0.0.1:") for w in workers)
+    assert client.status == "closed"
