@@ -301,3 +301,12 @@ def test_deps_schema_and_scheduler_errors_exit_2(runner, deps_data, tmp_path):
                   "--scheduler-timeout", "0.5", *FAST)
     assert result.exit_code == ExitCode.USAGE
     assert f"Cannot reach the Dask scheduler at '{address}'" in result.stderr
+
+
+def test_deps_without_dask_exits_3_with_the_fix(runner, deps_data, monkeypatch):
+    real = _compat.has_module
+    monkeypatch.setattr(_compat, "has_module", lambda name: name != "distributed" and real(name))
+    result = _run(runner, "deps", deps_data["parts"], *FAST)
+    assert result.exit_code == ExitCode.MISSING_DEPENDENCY
+    assert "needs the optional package 'distributed'" in result.stderr
+    assert 'pip install "advval[dask]"' in result.stderr
