@@ -2,8 +2,10 @@
 
 :class:`~advval.AdversarialValidator` and :class:`~advval.FeatureDependencyChecker`
 dispatch here when given Dask DataFrames (or a ``client=``); the fitted attributes, and
-so every report, are the same as on one machine. The models are trained with
-``lightgbm.dask`` on a ``distributed`` cluster; folds and samples come from a seeded hash
+so every report, are the same as on one machine. The domain classifier is trained with
+LightGBM's distributed training on the workers of a ``distributed`` cluster (the
+mechanism of ``lightgbm.dask``, with ranks fixed so results are reproducible; see
+``_train``); folds and samples come from a seeded hash
 of each row, so nothing is collected on the driver and the result does not depend on
 the partitioning.
 

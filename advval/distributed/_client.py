@@ -17,8 +17,8 @@ ROWS_PER_PARTITION = 250_000
 def resolve_client(client: Any, *, owner: str) -> Client:
     """``client`` when given, else the current default client; a clear error when none.
 
-    lightgbm.dask trains on a ``distributed`` cluster, so a local threaded scheduler is
-    not enough.
+    LightGBM's distributed training runs on the workers of a ``distributed`` cluster,
+    so a local threaded scheduler is not enough.
     """
     if client is not None:
         if not isinstance(client, Client):
@@ -31,9 +31,10 @@ def resolve_client(client: Any, *, owner: str) -> Client:
         return default_client()
     except ValueError:
         raise RuntimeError(
-            f"{owner} got Dask data but no Dask cluster is running: lightgbm.dask trains on a "
-            f"distributed cluster. Start one, e.g. `with advval.distributed.connect(workers=2) "
-            f"as client:`, and pass client=client (or fit inside that block)."
+            f"{owner} got Dask data but no Dask cluster is running: the models train on the "
+            f"workers of a distributed cluster. Start one, e.g. `with "
+            f"advval.distributed.connect(workers=2) as client:`, and pass client=client (or "
+            f"fit inside that block)."
         ) from None
 
 
@@ -45,6 +46,6 @@ def as_dask(X: Any, *, name: str, client: Client) -> dd.DataFrame:
     if type(X).__module__.split(".")[0] == "dask":
         raise TypeError(f"{name} must be a Dask DataFrame; got a {type(X).__name__}.")
     frame = as_frame(X, name=name)
-    workers = max(len(client.scheduler_info().get("workers", {})), 1)
+    workers = max(len(client.ncores()), 1)
     partitions = max(workers, -(-len(frame) // ROWS_PER_PARTITION))
     return dd.from_pandas(pd.DataFrame(frame), npartitions=partitions, sort=False)

@@ -8,7 +8,7 @@ Flow (one seed, as on one machine):
    The prepared rows are persisted on the cluster (spilled to disk by Dask if needed).
 3. Models: K out-of-fold models (fold ``k`` held out) and the forward-chained models of
    folds ``1..K-2`` (folds ``0..k-1``; fold ``K-1``'s is the last out-of-fold model), each
-   trained by lightgbm.dask on a canonical layout (:mod:`._train`).
+   trained by LightGBM's distributed training on a canonical layout (:mod:`._train`).
 4. Scores: every kept row is scored on its worker; AUC, fold AUCs, DeLong's variance and
    the forward-chained rank tests are reduced from count tables (:mod:`._reduce`); the
    p-value is the same weighted Stouffer combination as on one machine
@@ -183,8 +183,8 @@ def _templates(validator: Any, n_fit: int, seed: int) -> LGBMClassifier:
     if not isinstance(estimator, LGBMClassifier):
         raise TypeError(
             f"The 'estimator' parameter of {_OWNER} must be None or a LightGBM "
-            f"LGBMClassifier with Dask inputs (the models are trained by lightgbm.dask). Got "
-            f"{type(estimator).__name__} instead."
+            f"LGBMClassifier with Dask inputs (the models are trained by LightGBM's distributed "
+            f"training). Got {type(estimator).__name__} instead."
         )
     return clone(estimator)
 
@@ -353,7 +353,7 @@ def _attribute_and_test(
     validator._store_features(encoder, attribution, tests)
 
 
-def test_likeness(validator: Any, X: Any) -> Any:
+def likeness(validator: Any, X: Any) -> Any:
     """Lazy test-likeness of the rows of a Dask frame: a Dask array, one value per row."""
     frame: dd.DataFrame = X
     reference = pd.DataFrame(columns=list(validator.feature_names_in_))

@@ -77,7 +77,7 @@ class Layout:
 
     def __init__(self, data: dd.DataFrame, client: Client, *, n_rows: int) -> None:
         self.client = client
-        self.workers = sorted(client.scheduler_info()["workers"])
+        self.workers = sorted(client.ncores())
         if not self.workers:
             raise RuntimeError("The Dask cluster has no worker; start at least one.")
         n_workers = len(self.workers)

@@ -81,10 +81,12 @@ class AdversarialValidator(BaseEstimator):
         Show a progress bar on stderr.
     client : distributed.Client or None, default=None
         Dask client for :mod:`advval.distributed`. With Dask DataFrames (or a client), the
-        domain classifier is trained by ``lightgbm.dask`` on that cluster (the current
-        default client when ``None``) and the statistics are reduced there; the fitted
-        attributes are the same. ``time_col`` is not available there, and ``groups`` must
-        be a column name. With pandas inputs and ``client=None`` nothing changes.
+        domain classifier is trained by LightGBM's distributed training on that cluster
+        (the current default client when ``None``) and the statistics are reduced there;
+        the fitted attributes are the same (``oof_proba_`` is collected as a NumPy array;
+        :meth:`test_likeness` of a Dask frame is a lazy Dask array). ``time_col`` is not
+        available there, ``groups`` must be a column name, and ``estimator`` None or an
+        ``LGBMClassifier``. With pandas inputs and ``client=None`` nothing changes.
 
     Attributes
     ----------
@@ -428,9 +430,9 @@ class AdversarialValidator(BaseEstimator):
         """
         check_is_fitted(self, "estimators_")
         if _is_dask(X):
-            from ..distributed._drift import test_likeness
+            from ..distributed._drift import likeness
 
-            return test_likeness(self, X)
+            return likeness(self, X)
         frame = as_frame(X, name="X")
         reference = pd.DataFrame(columns=list(self.feature_names_in_))
         try:

@@ -238,3 +238,9 @@ def test_rows_of_a_group_share_a_fold_whatever_their_content():
     assert "user" not in prepared.columns
     assert (prepared.groupby(frame["user"].to_numpy())[FOLD].nunique() == 1).all()
     assert prepared[FOLD].nunique() == 5
+
+
+def test_infinite_values_are_refused_naming_the_column(client):
+    train = pd.DataFrame({"x": [1.0, 2.0, np.inf, 4.0] * 5, "z": np.arange(20.0)})
+    with pytest.raises(ValueError, match="Column 'x' of X_train contains infinite values"):
+        AdversarialValidator(client=client).fit(_dask(train, 2), _dask(train.assign(x=1.0), 2))
