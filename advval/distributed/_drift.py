@@ -41,6 +41,7 @@ from ..drift._attribution import ROWS_PER_FOLD, Attribution, _aggregation_matrix
 from ..drift._crossfit import combine_sequential
 from ..drift._univariate import UNIVARIATE_MAX_ROWS, compare_columns
 from . import _reduce
+from ._blocks import block_edges, block_folds, blocks_of
 from ._client import as_dask, resolve_client
 from ._encode import fit_encoder
 from ._folds import BUDGET, SHAP, STOPPING, UNIVARIATE, folds_of, row_keys, uniforms
@@ -66,8 +67,11 @@ def _fit_validator(validator: Any, X_train: Any, X_test: Any, groups: Any, clien
     test = as_dask(X_test, name="X_test", client=client)
     test = test[list(align_columns(train._meta, test._meta).columns)]
     group_column = _group_column(validator, groups, train)
-    features_train = train.drop(columns=group_column) if group_column else train
-    features_test = test.drop(columns=group_column) if group_column else test
+    drop = [c for c in (group_column, validator.time_col) if c is not None]
+    features_train = train.drop(columns=drop) if drop else train
+    features_test = test.drop(columns=drop) if drop else test
+    if features_train.shape[1] == 0:
+        raise ValueError("No feature column is left after removing the groups / time_col columns.")
     encoder, n_train, n_test = fit_encoder(features_train, features_test, client)
     for n, name in ((n_train, "X_train"), (n_test, "X_test")):
         if n < validator.n_splits:
@@ -85,6 +89,8 @@ def _fit_validator(validator: Any, X_train: Any, X_test: Any, groups: Any, clien
     budget = 1.0 if validator.max_rows is None else min(1.0, validator.max_rows / total)
 
     settings = _Settings(encoder, int(seeds[1]), validator.n_splits, group_column, budget)
+    if validator.time_col is not None:
+        settings.time_blocks(validator.time_col, train, test, (n_train, n_test), client)
     data = dd.concat(
         [
             train.map_partitions(settings.prepare, 0, meta=settings.prepare(train._meta, 0)),
@@ -101,11 +107,11 @@ def _fit_validator(validator: Any, X_train: Any, X_test: Any, groups: Any, clien
 
 
 def _group_column(validator: Any, groups: Any, train: dd.DataFrame) -> str | None:
-    if validator.time_col is not None:
+    time_col = validator.time_col
+    if time_col is not None and time_col not in train.columns:
         raise ValueError(
-            f"The 'time_col' parameter of {_OWNER} is not available with Dask inputs (time "
-            f"blocks need a global sort). Got {validator.time_col!r}; pass a block column "
-            f"(e.g. the month) as groups=<column name> instead."
+            f"The 'time_col' column {time_col!r} is not in X_train / X_test; columns are "
+            f"{list(train.columns)[:10]!r}."
         )
     if groups is None:
         return None
@@ -139,22 +145,65 @@ class _Settings:
         self.group_column = group_column
         self.budget = budget
         self.features = list(encoder.encoded_columns)
+        self.time_col: str | None = None
+        self.edges: list[np.ndarray] = []
+        self.block_folds: list[np.ndarray] = []
+
+    def time_blocks(
+        self,
+        column: str,
+        train: dd.DataFrame,
+        test: dd.DataFrame,
+        rows: tuple[int, int],
+        client: Client,
+    ) -> None:
+        """Learn each side's time-block edges and the fold of every block."""
+        self.time_col = column
+        rng = np.random.default_rng(self.seed)
+        for frame, n_rows, name in ((train, rows[0], "X_train"), (test, rows[1], "X_test")):
+            self.edges.append(
+                block_edges(
+                    frame,
+                    column,
+                    name=name,
+                    n_rows=n_rows,
+                    n_splits=self.n_splits,
+                    client=client,
+                    seed=self.seed,
+                )
+            )
+            self.block_folds.append(block_folds(self.n_splits, rng))
+
+    def _features(self, part: pd.DataFrame) -> pd.DataFrame:
+        drop = [c for c in (self.group_column, self.time_col) if c is not None]
+        return part.drop(columns=drop) if drop else part
 
     def encode(self, part: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
-        features = part.drop(columns=self.group_column) if self.group_column else part
-        encoded = self.encoder.transform(features)
+        encoded = self.encoder.transform(self._features(part))
         return encoded, row_keys(encoded, self.seed)
+
+    def folds(self, part: pd.DataFrame, label: int, keys: np.ndarray) -> np.ndarray:
+        """Fold of each row: by time block, group, or row content (in that order)."""
+        if self.time_col is None:
+            if self.group_column is None:
+                return folds_of(keys, self.n_splits)
+            group = part[[self.group_column]].reset_index(drop=True)
+            return folds_of(row_keys(group, self.seed), self.n_splits)
+        blocks = blocks_of(part[self.time_col], self.edges[label], self.time_col)
+        if self.group_column is None:
+            return self.block_folds[label][blocks]
+        pairs = pd.DataFrame(
+            {"group": part[self.group_column].to_numpy(), "block": blocks, "side": label}
+        )
+        return folds_of(row_keys(pairs, self.seed), self.n_splits)
 
     def prepare(self, part: pd.DataFrame, label: int) -> pd.DataFrame:
         encoded, keys = self.encode(part)
-        fold_keys = keys
-        if self.group_column:
-            fold_keys = row_keys(part[[self.group_column]].reset_index(drop=True), self.seed)
         return encoded.assign(
             **{
                 KEY: keys,
                 Y: np.full(len(encoded), label, dtype=np.int64),
-                FOLD: folds_of(fold_keys, self.n_splits),
+                FOLD: self.folds(part, label, keys),
                 KEEP: uniforms(keys, BUDGET) < self.budget,
             }
         )
@@ -163,7 +212,7 @@ class _Settings:
         """Kept rows of the user's frame in the univariate sample (group column dropped)."""
         _, keys = self.encode(part)
         mask = (uniforms(keys, BUDGET) < self.budget) & (uniforms(keys, UNIVARIATE) < rate)
-        features = part.drop(columns=self.group_column) if self.group_column else part
+        features = self._features(part)
         rows = np.flatnonzero(mask)
         return features.iloc[rows].assign(**{KEY: keys[rows]})
 

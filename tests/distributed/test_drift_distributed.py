@@ -198,7 +198,8 @@ def test_mismatched_columns_name_the_missing_one(shifted, client):
 @pytest.mark.parametrize(
     ("params", "groups", "error", "match"),
     [
-        ({"time_col": "x0"}, None, ValueError, "'time_col' parameter .* not available with Dask"),
+        ({"time_col": "when"}, None, ValueError, "'time_col' column 'when' is not in X_train"),
+        ({"time_col": "city"}, None, TypeError, "'time_col' column 'city' must be datetime or"),
         ({}, np.zeros(2 * N), TypeError, "groups must be the name of a column"),
         ({}, "nope", ValueError, "'groups' column 'nope' is not in X_train"),
     ],
@@ -244,3 +245,34 @@ def test_infinite_values_are_refused_naming_the_column(client):
     train = pd.DataFrame({"x": [1.0, 2.0, np.inf, 4.0] * 5, "z": np.arange(20.0)})
     with pytest.raises(ValueError, match="Column 'x' of X_train contains infinite values"):
         AdversarialValidator(client=client).fit(_dask(train, 2), _dask(train.assign(x=1.0), 2))
+
+
+def test_time_blocks_stay_in_one_fold_and_time_is_not_a_feature(client):
+    rng = np.random.default_rng(8)
+    n = 600
+    train = pd.DataFrame(
+        {"x": rng.normal(size=n), "when": pd.date_range("2024-01-01", periods=n, freq="h")}
+    )
+    test = pd.DataFrame(
+        {"x": rng.normal(size=n), "when": pd.date_range("2024-03-01", periods=n, freq="h")}
+    )
+    validator = AdversarialValidator(random_state=0, client=client, n_splits=3, time_col="when")
+    validator.fit(_dask(train, 3), _dask(test, 2))
+    assert list(validator.feature_names_in_) == ["x"] and not validator.drift_
+
+    from advval._frames import FrameEncoder
+    from advval.distributed._drift import FOLD, _Settings
+
+    encoder = FrameEncoder().fit(train[["x"]], test[["x"]])
+    settings = _Settings(encoder, 3, 3, None, 1.0)
+    settings.time_blocks("when", _dask(train, 3), _dask(test, 2), (n, n), client)
+    folds = settings.prepare(train, 0)[FOLD].to_numpy()
+    blocks = np.arange(n) * 15 // n  # 15 equal blocks of consecutive hours
+    assert all(len(set(folds[blocks == b])) == 1 for b in range(15))
+    assert np.bincount(folds).tolist() == [200, 200, 200]  # 5 blocks per fold
+
+
+def test_missing_time_values_are_refused(client):
+    train = pd.DataFrame({"x": np.arange(30.0), "t": [1.0, np.nan] + [2.0] * 28})
+    with pytest.raises(ValueError, match="'time_col' column 't' has missing values in X_train"):
+        AdversarialValidator(client=client, time_col="t").fit(_dask(train, 2), _dask(train, 2))
