@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import dask
 import dask.dataframe as dd
+import numpy as np
 import pandas as pd
 from distributed import Client, default_client
 
@@ -45,7 +47,19 @@ def as_dask(X: Any, *, name: str, client: Client) -> dd.DataFrame:
         return X
     if type(X).__module__.split(".")[0] == "dask":
         raise TypeError(f"{name} must be a Dask DataFrame; got a {type(X).__name__}.")
-    frame = as_frame(X, name=name)
+    frame = pd.DataFrame(as_frame(X, name=name))
     workers = max(len(client.ncores()), 1)
-    partitions = max(workers, -(-len(frame) // ROWS_PER_PARTITION))
-    return dd.from_pandas(pd.DataFrame(frame), npartitions=partitions, sort=False)
+    partitions = min(len(frame), max(workers, -(-len(frame) // ROWS_PER_PARTITION)))
+    edges = np.linspace(0, len(frame), partitions + 1).astype(int)
+    # scattered, not embedded in the task graph (which would be sent as one huge message)
+    futures = client.scatter([frame.iloc[a:b] for a, b in zip(edges[:-1], edges[1:], strict=True)])
+    return dd.from_delayed(futures, meta=frame.iloc[:0], verify_meta=False)
+
+
+def shared(client: Client, value: Any) -> Any:
+    """``value`` copied once to every worker, as an argument for ``map_partitions``.
+
+    Fitted models would otherwise be embedded in the task graph of every computation.
+    """
+    [future] = client.scatter([value], broadcast=True, hash=False)
+    return dask.delayed(future)

@@ -42,7 +42,7 @@ from ..drift._crossfit import combine_sequential
 from ..drift._univariate import UNIVARIATE_MAX_ROWS, compare_columns
 from . import _reduce
 from ._blocks import block_edges, block_folds, blocks_of
-from ._client import as_dask, resolve_client
+from ._client import as_dask, resolve_client, shared
 from ._encode import fit_encoder
 from ._folds import BUDGET, SHAP, STOPPING, UNIVARIATE, folds_of, row_keys, uniforms
 from ._train import STOPPING_SAMPLE_ROWS, Layout, fit_distributed, rounds_on_sample
@@ -279,8 +279,8 @@ def _fit_on(
     finally:
         layout.release()
 
-    models_task = dask.delayed(models)
-    forward_task = dask.delayed(forward)
+    models_task = shared(client, models)
+    forward_task = shared(client, forward)
     meta = pd.DataFrame(
         {FOLD: pd.Series(dtype=np.int64), Y: pd.Series(dtype=np.int64), OOF: [], SEQ: []}
     )
@@ -372,7 +372,7 @@ def _attribute_and_test(
     names = _shap_columns(len(encoder.columns))
     meta = pd.DataFrame({name: pd.Series(dtype=np.float64) for name in names})
     per_part = sampled.map_partitions(
-        _shap_sums, dask.delayed(models), settings.features, to_column, meta=meta
+        _shap_sums, shared(client, models), settings.features, to_column, meta=meta
     )
     totals = client.compute(per_part.groupby(FOLD).sum(), sync=True).sort_index()
     sums = totals.reindex(np.arange(len(models), dtype=np.float64), fill_value=0.0).to_numpy()
