@@ -9,12 +9,14 @@ Two models, both trained by this script (no downloads):
 
 Part 1, cost. PGD's time per step against the bare cost of one forward + cross-entropy +
 input-gradient pass of the same batch, measured in the same run (best of ``--repeats``,
-interleaved). The per-step time is the difference between a ``2s``-step and an ``s``-step
-attack, divided by ``s``, so the fixed costs (labels, final check) are left out; the
-whole-attack ratio (total time over ``2s`` bare passes) is printed as well. With
-``--bf16`` (always on with ``--device cuda``) it is measured again with bf16 autocast
-(``autocast="bfloat16"``; the bare pass under the same autocast). torchattacks' PGD (float32)
-is timed the same way, and the robust accuracy of each timed attack is printed.
+interleaved; on a CPU the process's CPU time, so that other jobs on a shared machine do
+not count, on a GPU wall time). The per-step time is the difference between a
+``2s``-step and an ``s``-step attack, divided by ``s``, so the fixed costs (labels, final
+check) are left out; the whole-attack ratio (total time over ``2s`` bare passes) is
+printed as well. With ``--bf16`` (always on with ``--device cuda``) it is measured again
+with bf16 autocast (``autocast="bfloat16"``; the bare pass under the same autocast).
+torchattacks' PGD (float32) is timed the same way, and the robust accuracy of each timed
+attack is printed.
 
 Part 2, strength at equal budget, same model, same correctly classified test points:
 
@@ -70,15 +72,21 @@ def synchronize(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
+def clock(device: torch.device) -> Callable[[], float]:
+    """The process's CPU time on a CPU (other jobs on a shared machine do not count; the
+    attacks run on ``--threads`` torch threads), wall time on an accelerator."""
+    return time.process_time if device.type == "cpu" else time.perf_counter
+
+
 def best_time(function: Callable[[], Any], repeats: int, device: torch.device) -> tuple[float, Any]:
-    """Minimum wall time over ``repeats`` runs (noisy machines) and the last result."""
-    times, result = [], None
+    """Minimum time (see :func:`clock`) over ``repeats`` runs and the last result."""
+    times, result, now = [], None, clock(device)
     for _ in range(repeats):
         synchronize(device)
-        start = time.perf_counter()
+        start = now()
         result = function()
         synchronize(device)
-        times.append(time.perf_counter() - start)
+        times.append(now() - start)
     return min(times), result
 
 
@@ -295,7 +303,9 @@ def part_cost(setups: dict[str, dict[str, Any]], device: torch.device, quick: bo
     print(f"\n## Part 1: PGD cost per step vs one bare forward+backward pass ({device})")
     print("per step = (time of a 2s-step attack - time of an s-step attack) / s, s = "
           f"{steps}; bare = one forward + cross-entropy + input-gradient pass of the same "
-          f"batch in the same precision; best of {repeats}, interleaved; ratio = per step / "
+          f"batch in the same precision; best of {repeats}, interleaved, "
+          f"{'CPU time of this process' if device.type == 'cpu' else 'wall time'}; "
+          "ratio = per step / "
           "bare; whole = 2s-step attack / (2s bare passes); acc = robust accuracy of the "
           "2s-step attack; ta = torchattacks PGD (float32, same eps, steps and step size); "
           "ta/this = torchattacks' time per step over this row's")
@@ -387,8 +397,9 @@ class Table:
                 attacks: list[Callable[[torch.Tensor, torch.Tensor], torch.Tensor]],
                 peer: str = "") -> None:
         """Each attack on the points the previous ones left unbroken (as AutoAttack)."""
+        now = clock(self.device)
         synchronize(self.device)
-        start = time.perf_counter()
+        start = now()
         hit = torch.zeros_like(self.y, dtype=torch.bool)
         for attack in attacks:
             left = (~hit).nonzero()[:, 0]
@@ -397,7 +408,7 @@ class Table:
             x, y = self.x[left], self.y[left]
             hit[left] = broken(self.model, attack(x, y), x, y, self.norm, self.eps)
         synchronize(self.device)
-        self.record(name, hit, time.perf_counter() - start, peer)
+        self.record(name, hit, now() - start, peer)
 
     def worst(self, name: str, names: list[str], peer: str = "") -> None:
         hit = torch.zeros_like(self.y, dtype=torch.bool)
