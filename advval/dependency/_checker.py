@@ -9,7 +9,7 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, clone
 from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import (
@@ -487,6 +487,16 @@ class FeatureDependencyChecker(BaseEstimator):
             n_jobs=self.n_jobs,
             random_state=self.random_state,
         )
+
+    def __sklearn_clone__(self) -> Any:
+        # a Dask client is a live connection: the clone shares it (a deep copy fails)
+        if self.client is None:
+            return super().__sklearn_clone__()
+        params = self.get_params(deep=False)
+        client = params.pop("client")
+        twin = clone(type(self)(**params))
+        twin.client = client
+        return twin
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()

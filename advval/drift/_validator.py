@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
@@ -444,6 +444,16 @@ class AdversarialValidator(BaseEstimator):
         self.encoder_.check_finite(frame, name="X")
         encoded = self.encoder_.transform(frame)
         return np.mean([positive_scores(m, encoded) for m in self.estimators_], axis=0)
+
+    def __sklearn_clone__(self) -> Any:
+        # a Dask client is a live connection: the clone shares it (a deep copy fails)
+        if self.client is None:
+            return super().__sklearn_clone__()
+        params = self.get_params(deep=False)
+        client = params.pop("client")
+        twin = clone(type(self)(**params))
+        twin.client = client
+        return twin
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()

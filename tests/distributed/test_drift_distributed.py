@@ -275,3 +275,17 @@ def test_missing_time_values_are_refused(client):
     train = pd.DataFrame({"x": np.arange(30.0), "t": [1.0, np.nan] + [2.0] * 28})
     with pytest.raises(ValueError, match="'time_col' column 't' has missing values in X_train"):
         AdversarialValidator(client=client, time_col="t").fit(_dask(train, 2), _dask(train, 2))
+
+
+def test_clone_shares_the_client_instead_of_copying_it(client):
+    from sklearn.base import clone
+
+    from advval import FeatureDependencyChecker
+
+    for estimator in (
+        AdversarialValidator(client=client, n_splits=4),
+        FeatureDependencyChecker(client=client, n_splits=4),
+    ):
+        twin = clone(estimator)
+        assert twin is not estimator and twin.client is client and twin.n_splits == 4
+    assert clone(AdversarialValidator()).client is None
