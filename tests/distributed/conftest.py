@@ -18,6 +18,9 @@ def cluster() -> Iterator[distributed.LocalCluster]:
         processes=True,
         host="127.0.0.1",
         dashboard_address=None,
+        # the scheduler's HTTP server binds 8787 unless told otherwise: a free loopback port
+        # instead, so a cluster someone else runs on this machine cannot break the fixture
+        scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
     ) as local:
         yield local
 
