@@ -118,10 +118,14 @@ def rounds_on_sample(
     return best if best > 0 else int(local.n_estimators_)
 
 
-def _free_port() -> int:
-    """A TCP port free on this worker's loopback/host interface right now."""
+def _free_port(dask_worker: Any) -> int:
+    """A TCP port free right now on the interface this worker listens on (no other).
+
+    Run with ``Client.run``, which passes the worker as ``dask_worker``.
+    """
+    host = urlparse(dask_worker.address).hostname or "127.0.0.1"
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("", 0))
+        probe.bind((host, 0))
         return int(probe.getsockname()[1])
 
 
