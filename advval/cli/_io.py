@@ -201,6 +201,8 @@ def is_distributed(
 ) -> bool:
     """Whether the inputs go through Dask: a glob pattern, a directory, or a cluster option.
 
+    A path with glob characters that names an existing file is that file.
+
     Examples
     --------
     >>> is_distributed(Path("train.csv"), Path("test.csv"))
@@ -214,7 +216,9 @@ def is_distributed(
 
     if scheduler is not None or workers is not None:
         return True
-    return any(p is not None and (is_pattern(p) or p.is_dir()) for p in paths)
+    return any(
+        p is not None and (p.is_dir() or (is_pattern(p) and not p.exists())) for p in paths
+    )
 
 
 def _require_dask(what: str) -> None:

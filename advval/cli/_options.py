@@ -31,7 +31,7 @@ class InputPath(click.Path):
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         from advval.distributed._io import is_pattern
 
-        if isinstance(value, str) and is_pattern(value):
+        if isinstance(value, str) and is_pattern(value) and not Path(value).exists():
             return Path(value)
         return super().convert(value, param, ctx)
 

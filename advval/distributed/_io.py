@@ -104,13 +104,8 @@ def list_files(pattern: str | os.PathLike[str] | Sequence[str | os.PathLike[str]
                 f"them. Got {type(item).__name__} instead."
             )
         text = os.fspath(item)
-        if is_pattern(text):
-            matches = sorted(
-                path for path in glob.glob(text, recursive=True) if os.path.isfile(path)
-            )
-            if not matches:
-                raise ValueError(f"The pattern {text!r} matches no file.")
-            files += matches
+        if os.path.isfile(text):  # a file named with glob characters is still that file
+            files.append(text)
         elif os.path.isdir(text):
             matches = _data_files(text)
             if not matches:
@@ -119,8 +114,13 @@ def list_files(pattern: str | os.PathLike[str] | Sequence[str | os.PathLike[str]
                     f"(expected names ending in {_KNOWN})."
                 )
             files += matches
-        elif os.path.isfile(text):
-            files.append(text)
+        elif is_pattern(text):
+            matches = sorted(
+                path for path in glob.glob(text, recursive=True) if os.path.isfile(path)
+            )
+            if not matches:
+                raise ValueError(f"The pattern {text!r} matches no file.")
+            files += matches
         else:
             raise ValueError(f"The file {text!r} does not exist.")
     return list(dict.fromkeys(files))

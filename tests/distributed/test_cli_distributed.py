@@ -22,7 +22,7 @@ pytest.importorskip("lightgbm.dask")
 import advval  # noqa: E402
 from advval import _compat  # noqa: E402
 from advval.cli import ExitCode, cli  # noqa: E402
-from advval.cli._io import dask_client  # noqa: E402
+from advval.cli._io import dask_client, is_distributed  # noqa: E402
 
 ROOT = Path(advval.__file__).resolve().parent.parent
 FAST = ["--quiet", "--n-jobs", "1", "--seed", "3"]
@@ -310,3 +310,12 @@ def test_deps_without_dask_exits_3_with_the_fix(runner, deps_data, monkeypatch):
     assert result.exit_code == ExitCode.MISSING_DEPENDENCY
     assert "needs the optional package 'distributed'" in result.stderr
     assert 'pip install "advval[dask]"' in result.stderr
+
+
+def test_which_inputs_go_through_dask(tmp_path):
+    literal = tmp_path / "train[1].csv"
+    literal.write_text("a\n1\n")
+    assert not is_distributed(literal, tmp_path / "test.csv")
+    assert is_distributed(tmp_path / "train[12].csv", literal)
+    assert is_distributed(literal, tmp_path)
+    assert is_distributed(literal, literal, scheduler="tcp://127.0.0.1:8786")

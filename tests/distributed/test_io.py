@@ -234,3 +234,10 @@ def test_garbled_csv_names_the_file(tmp_path):
 def test_is_pattern():
     assert is_pattern("a/*.csv") and is_pattern("part-[0-3].pq") and is_pattern("x?.csv")
     assert not is_pattern(os.path.join("a", "b.csv"))
+
+
+def test_a_file_named_with_glob_characters_is_that_file(tmp_path):
+    _part(0).to_parquet(tmp_path / "data[1].parquet")
+    _part(1).to_parquet(tmp_path / "data1.parquet")
+    assert len(_compute(read_frames(tmp_path / "data[1].parquet"))) == 50
+    assert list_files(str(tmp_path / "data[1]*.parquet")) == [str(tmp_path / "data1.parquet")]
