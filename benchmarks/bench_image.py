@@ -330,9 +330,11 @@ def part_cost(setups: dict[str, dict[str, Any]], device: torch.device, quick: bo
                     "long": lambda a=long, x=x, y=y: a.generate(x, y),
                 }
                 if peer and precision is None:
-                    alpha = 2.5 * eps / steps
-                    ta_short = torchattacks.PGD(model, eps=eps, alpha=alpha, steps=steps)
-                    ta_long = torchattacks.PGD(model, eps=eps, alpha=alpha, steps=2 * steps)
+                    # advval's default step: 2.5 eps / steps (Madry et al.)
+                    ta_short = torchattacks.PGD(model, eps=eps, alpha=2.5 * eps / steps,
+                                                steps=steps)
+                    ta_long = torchattacks.PGD(model, eps=eps, alpha=2.5 * eps / (2 * steps),
+                                               steps=2 * steps)
                     functions["ta_short"] = lambda a=ta_short, x=x, y=y: a(x, y)
                     functions["ta_long"] = lambda a=ta_long, x=x, y=y: a(x, y)
                 for function in functions.values():  # warm-up (allocator, autocast caches)
