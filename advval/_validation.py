@@ -92,3 +92,41 @@ def _fmt(bound: float) -> str:
     if np.isinf(bound):
         return "inf" if bound > 0 else "-inf"
     return str(int(bound)) if float(bound).is_integer() else str(bound)
+
+
+def check_bounds(value: object, *, owner: str, name: str = "bounds") -> tuple[float, float]:
+    """Return ``value`` as ``(lower, upper)`` floats, or raise the package's ``ValueError``.
+
+    Parameters
+    ----------
+    value : object
+        What the user passed: a pair of finite real numbers with ``lower < upper``.
+    owner, name : str
+        Class / function and parameter names for the message.
+
+    Returns
+    -------
+    (float, float)
+
+    Examples
+    --------
+    >>> check_bounds((0, 255), owner="PGD")
+    (0.0, 255.0)
+    >>> check_bounds((1, 0), owner="PGD")
+    Traceback (most recent call last):
+    ...
+    ValueError: The 'bounds' parameter of PGD must be a pair (lower, upper) of finite floats with lower < upper. Got (1, 0) instead.
+    """  # noqa: E501
+    message = (
+        f"The {name!r} parameter of {owner} must be a pair (lower, upper) of finite floats "
+        f"with lower < upper. Got {value!r} instead."
+    )
+    if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
+        raise ValueError(message)
+    try:
+        pair = [float(v) for v in value]
+    except (TypeError, ValueError):
+        raise ValueError(message) from None
+    if len(pair) != 2 or not (np.isfinite(pair).all() and pair[0] < pair[1]):
+        raise ValueError(message)
+    return pair[0], pair[1]

@@ -19,7 +19,7 @@ import torch
 from sklearn.base import clone
 from sklearn.utils import check_random_state
 
-from .._validation import check_number, check_option
+from .._validation import check_bounds, check_number, check_option
 from ..attacks._base import Attack
 from ..attacks.evaluate._report import RobustnessReport, robustness_report
 from ..attacks.evaluate._run import (
@@ -238,7 +238,7 @@ def evaluate_robustness(
     """
     owner = "evaluate_robustness"
     check_option(norm, name="norm", owner=owner, options=("inf", "2"))
-    low, high = _check_bounds(bounds, owner)
+    low, high = check_bounds(bounds, owner=owner)
     check_number(n_examples, name="n_examples", owner=owner, kind=int, low=0)
     check_number(batch_size, name="batch_size", owner=owner, kind=int, low=1, allow_none=True)
     budgets = _check_eps(eps, norm, high - low, owner)
@@ -293,20 +293,6 @@ def evaluate_robustness(
 
 #: default budgets of the curve, per norm, for pixels in [0, 1] (scaled to other bounds)
 DEFAULT_EPS = {"inf": [1 / 255, 2 / 255, 4 / 255, 8 / 255], "2": [0.25, 0.5, 1.0]}
-
-
-def _check_bounds(bounds: Any, owner: str) -> tuple[float, float]:
-    message = (
-        f"The 'bounds' parameter of {owner} must be a pair (lower, upper) of finite floats "
-        f"with lower < upper. Got {bounds!r} instead."
-    )
-    try:
-        low, high = (float(b) for b in bounds)
-    except (TypeError, ValueError):
-        raise ValueError(message) from None
-    if not (math.isfinite(low) and math.isfinite(high) and low < high):
-        raise ValueError(message)
-    return low, high
 
 
 def _check_eps(eps: Any, norm: str, width: float, owner: str) -> list[float]:

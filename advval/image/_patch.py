@@ -37,11 +37,10 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 from torch.nn import functional as F
 
-from .._validation import check_number, check_option
+from .._validation import check_bounds, check_number, check_option
 from ..attacks.gradient._losses import LOSSES, is_adversarial, objective
 from ..attacks.gradient._optim import adam_step
 from ..exceptions import AdvvalWarning
-from .defenses._preprocess import _check_bounds
 
 _OWNER = "AdversarialPatch"
 
@@ -279,7 +278,7 @@ def apply_patch(
     """
     owner = "apply_patch"
     images = _check_images(images, "images", owner)
-    lo, hi = _check_bounds(_pair(bounds, "bounds", owner, "a (lower, upper) pair"), owner)
+    lo, hi = check_bounds(bounds, owner=owner)
     n = len(images)
     scales = _per_image(scale, n, images, "scale", positive=True)
     angles = _per_image(angle, n, images, "angle", positive=False)
@@ -467,10 +466,10 @@ class AdversarialPatch(BaseEstimator):
         check_number(self.rotation, name="rotation", owner=_OWNER, low=0, high=180)
         check_number(self.jitter, name="jitter", owner=_OWNER, low=0, high=1, closed="left")
         check_option(self.loss, name="loss", owner=_OWNER, options=LOSSES)
-        _check_bounds(_pair(self.bounds, "bounds", _OWNER, "a (lower, upper) pair"), _OWNER)
+        check_bounds(self.bounds, owner=_OWNER)
 
     def _bounds(self) -> tuple[float, float]:
-        return _check_bounds(_pair(self.bounds, "bounds", _OWNER, "a (lower, upper) pair"), _OWNER)
+        return check_bounds(self.bounds, owner=_OWNER)
 
     def _patch_hw(self, image_hw: tuple[int, int]) -> tuple[int, int]:
         """The patch's (height, width) in pixels for images of ``image_hw``."""

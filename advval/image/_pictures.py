@@ -22,6 +22,8 @@ from typing import Any
 
 import numpy as np
 
+from .._validation import check_bounds
+
 #: the eight bytes every PNG file starts with
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 #: PNG colour types by channel count (0: grayscale, 2: RGB)
@@ -115,20 +117,6 @@ def png_data_uri(png: bytes) -> str:
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
-def _check_bounds(bounds: Any, owner: str) -> tuple[float, float]:
-    message = (
-        f"The 'bounds' parameter of {owner} must be a pair (low, high) of finite floats "
-        f"with low < high. Got {bounds!r} instead."
-    )
-    try:
-        low, high = (float(b) for b in bounds)
-    except (TypeError, ValueError):
-        raise ValueError(message) from None
-    if not (math.isfinite(low) and math.isfinite(high) and low < high):
-        raise ValueError(message)
-    return low, high
-
-
 def _check_scale(scale: Any, owner: str) -> None:
     if scale is None:
         return
@@ -203,7 +191,7 @@ def to_uint8(image: Any, *, bounds: Sequence[float] = (0.0, 1.0)) -> np.ndarray:
     array([[  0, 128, 255]], dtype=uint8)
     """
     owner = "to_uint8"
-    low, high = _check_bounds(bounds, owner)
+    low, high = check_bounds(bounds, owner=owner)
     pixels = _image_array(_as_numpy(image), "image", owner)
     return _quantize((pixels - low) / (high - low))
 
@@ -230,7 +218,7 @@ def noise_factor(original: Any, adversarial: Any, *, bounds: Sequence[float]) ->
     >>> noise_factor(np.zeros((1, 2, 2)), np.full((1, 2, 2), 0.05), bounds=(0, 1))
     10.0
     """
-    low, high = _check_bounds(bounds, "noise_factor")
+    low, high = check_bounds(bounds, owner="noise_factor")
     largest = float(np.max(np.abs(_as_numpy(adversarial) - _as_numpy(original))))
     return 0.5 * (high - low) / largest if largest > 0 else 1.0
 
@@ -275,7 +263,7 @@ def triplet_row(
     ((2, 8), [0, 0, 255, 26, 0, 255, 255, 128])
     """
     owner = "triplet_row"
-    low, high = _check_bounds(bounds, owner)
+    low, high = check_bounds(bounds, owner=owner)
     _check_scale(scale, owner)
     _check_gap(gap, owner)
     if amplify is not None and not (
@@ -405,7 +393,7 @@ def patch_png(
     (True, 8)
     """
     owner = "patch_png"
-    low, high = _check_bounds(bounds, owner)
+    low, high = check_bounds(bounds, owner=owner)
     _check_scale(scale, owner)
     pixels = _image_array(_as_numpy(patch), "patch", owner)
     size = auto_scale(*pixels.shape[1:]) if scale is None else int(scale)

@@ -288,7 +288,7 @@ def test_gpu_follows_the_model_device(digits, amp):
         ({"lr": 0}, ValueError, r"'lr' parameter"),
         ({"trades_beta": -1}, ValueError, r"'trades_beta' parameter"),
         ({"bounds": (1, 0)}, ValueError, r"'bounds' parameter of adversarial_training must be "
-         r"a \(lower, upper\) pair"),
+         r"a pair \(lower, upper\) of finite floats"),
         ({"bounds": "01"}, ValueError, r"'bounds' parameter"),
         ({"amp": "fp8"}, ValueError, r"'amp' parameter of adversarial_training must be one of "
          r"None, 'bf16', 'fp16'. Got 'fp8'"),

@@ -147,11 +147,11 @@ def test_apply_patch_errors():
     with pytest.raises(ValueError, match=r"'images' parameter of apply_patch must be a "
                        r"floating-point torch tensor of shape \(N, C, H, W\). Got ndarray"):
         apply_patch(np.zeros((2, 1, 8, 8)), patch)
-    with pytest.raises(ValueError, match="'bounds' parameter of apply_patch must be "
-                       r"\(lower, upper\) with lower < upper. Got \(1.0, 0.0\)"):
+    with pytest.raises(ValueError, match="'bounds' parameter of apply_patch must be a pair "
+                       r"\(lower, upper\) of finite floats with lower < upper. Got \(1, 0\)"):
         apply_patch(images, patch, bounds=(1, 0))
     with pytest.raises(ValueError, match="'bounds' parameter of apply_patch must be a "
-                       r"\(lower, upper\) pair. Got 1"):
+                       r"pair \(lower, upper\) of finite floats with lower < upper. Got 1 "):
         apply_patch(images, patch, bounds=1)
     with pytest.raises(ValueError, match="'scale' parameter of apply_patch must be a float "
                        r"in the range \(0, inf\). Got -1.0"):
@@ -331,8 +331,8 @@ def test_adversarial_patch_errors(cnns, digits):
          r"range \[0, 1\). Got 1.0"),
         ({"loss": "dlr"}, "'loss' parameter of AdversarialPatch must be one of 'ce', 'margin'. "
          "Got 'dlr'"),
-        ({"bounds": (0, 0)}, r"'bounds' parameter of AdversarialPatch must be \(lower, upper\) "
-         r"with lower < upper. Got \(0.0, 0.0\)"),
+        ({"bounds": (0, 0)}, r"'bounds' parameter of AdversarialPatch must be a pair \(lower, upper\) "
+         r"of finite floats with lower < upper. Got \(0, 0\)"),
     ]
     for params, message in cases:
         with pytest.raises(ValueError, match=message):

@@ -163,8 +163,8 @@ def test_triplet_grid_stacks_rows_with_gaps():
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        ({"bounds": (1, 0)}, r"'bounds' parameter of triplet_row must be a pair \(low, high\) "
-                             r"of finite floats with low < high\. Got \(1, 0\)"),
+        ({"bounds": (1, 0)}, r"'bounds' parameter of triplet_row must be a pair \(lower, upper\) "
+                             r"of finite floats with lower < upper\. Got \(1, 0\)"),
         ({"bounds": "ab"}, r"'bounds' parameter of triplet_row"),
         ({"amplify": 0}, r"'amplify' parameter of triplet_row must be a float in the range "
                          r"\(0, inf\) or None\. Got 0 instead"),

@@ -23,7 +23,7 @@ from sklearn.utils import check_random_state
 from torch import nn
 from torch.nn import functional as F
 
-from ..._validation import check_number, check_option
+from ..._validation import check_bounds, check_number, check_option
 from ...attacks._space import Box, BoxDomain
 from ...attacks.gradient import PGD
 from ...attacks.gradient._base import (
@@ -253,7 +253,7 @@ def adversarial_training(
             f"The 'scheduler' parameter of {OWNER} must be a learning-rate scheduler (with a "
             f"step() method) or None. Got {type(scheduler).__name__} instead."
         )
-    box = _check_bounds(bounds)
+    box = check_bounds(bounds, owner=OWNER)
     rng = check_random_state(random_state)
     train_attack, name = _training_attack(attack, eps=eps, norm=norm, steps=steps, box=box)
     budget = float(cast(float, train_attack.eps))
@@ -446,23 +446,6 @@ def _evaluate(crafter: _Crafter, batches: Batches) -> tuple[float, float]:
         count += len(y)
     totals = torch.stack([correct, robust]).tolist()
     return totals[0] / count, totals[1] / count
-
-
-def _check_bounds(bounds: Any) -> tuple[float, float]:
-    ok = isinstance(bounds, (tuple, list)) and len(bounds) == 2
-    if ok:
-        try:
-            lo, hi = float(bounds[0]), float(bounds[1])
-        except (TypeError, ValueError):
-            ok = False
-        else:
-            ok = bool(lo < hi)
-    if not ok:
-        raise ValueError(
-            f"The 'bounds' parameter of {OWNER} must be a (lower, upper) pair of floats with "
-            f"lower < upper. Got {bounds!r} instead."
-        )
-    return lo, hi
 
 
 def _check_attack(attack: Any, name: str) -> GradientAttack:

@@ -22,22 +22,12 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ..._validation import check_number, check_option
+from ..._validation import check_bounds, check_number, check_option
 
 
 def straight_through(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """``y`` in the forward pass, the identity's gradient (w.r.t. ``x``) in the backward pass."""
     return x + (y - x).detach()
-
-
-def _check_bounds(bounds: tuple[float, float], owner: str) -> tuple[float, float]:
-    lo, hi = (float(b) for b in bounds)
-    if not lo < hi:
-        raise ValueError(
-            f"The 'bounds' parameter of {owner} must be (lower, upper) with lower < upper. "
-            f"Got {tuple(bounds)!r} instead."
-        )
-    return lo, hi
 
 
 def _check_images(x: torch.Tensor, owner: str) -> None:
@@ -88,7 +78,7 @@ class BitDepthReduction(_Preprocess):
         super().__init__()
         check_number(bits, name="bits", owner="BitDepthReduction", kind=int, low=1, high=16)
         self.bits = int(bits)
-        self.bounds = _check_bounds(bounds, "BitDepthReduction")
+        self.bounds = check_bounds(bounds, owner="BitDepthReduction")
         self.bpda = bool(bpda)
 
     def transform(self, x: torch.Tensor) -> torch.Tensor:
@@ -251,7 +241,7 @@ class JPEGCompression(_Preprocess):
         check_number(quality, name="quality", owner="JPEGCompression", kind=int, low=1, high=100)
         check_option(rounding, name="rounding", owner="JPEGCompression", options=ROUNDINGS)
         self.quality = int(quality)
-        self.bounds = _check_bounds(bounds, "JPEGCompression")
+        self.bounds = check_bounds(bounds, owner="JPEGCompression")
         self.rounding = rounding
         self.bpda = bool(bpda)
         self.register_buffer("luma", quantization_table(self.quality, _LUMA), persistent=False)
