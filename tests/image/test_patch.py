@@ -331,8 +331,8 @@ def test_adversarial_patch_errors(cnns, digits):
          r"range \[0, 1\). Got 1.0"),
         ({"loss": "dlr"}, "'loss' parameter of AdversarialPatch must be one of 'ce', 'margin'. "
          "Got 'dlr'"),
-        ({"bounds": (0, 0)}, r"'bounds' parameter of AdversarialPatch must be a pair \(lower, upper\) "
-         r"of finite floats with lower < upper. Got \(0, 0\)"),
+        ({"bounds": (0, 0)}, r"'bounds' parameter of AdversarialPatch must be a pair "
+         r"\(lower, upper\) of finite floats with lower < upper. Got \(0, 0\)"),
     ]
     for params, message in cases:
         with pytest.raises(ValueError, match=message):
