@@ -9,7 +9,7 @@ invocation (so their ratio is meaningful on a noisy machine):
 - ``single``: ``pandas.read_parquet`` of every file, then ``AdversarialValidator().fit``
   (the one-machine path; it must hold all rows in memory).
 - ``dask``: ``read_frames`` (lazy) + ``connect(workers=N)`` (a LocalCluster of N worker
-  processes on 127.0.0.1) + ``AdversarialValidator(client=...).fit`` (lightgbm.dask).
+  processes on 127.0.0.1) + ``AdversarialValidator(client=...).fit`` (LightGBM's distributed training).
 
 Peak memory is each process's maximum resident set size (``ru_maxrss``): the driver, and
 for the Dask run every worker process (asked through ``client.run``); the table shows the
@@ -22,6 +22,8 @@ Usage::
     python benchmarks/bench_distributed.py                  # 1M, 2M, 5M, 10M rows x 50
     python benchmarks/bench_distributed.py --rows 1000000 --rows 2000000 --workers 2
     python benchmarks/bench_distributed.py --rows 10000000 --skip-single --memory-limit 4GiB
+    python benchmarks/bench_distributed.py --rows 10000000 --max-rows 2000000 \
+        --memory-limit 1.5GiB   # 10M rows through workers that cannot hold them: bounded
 """
 
 from __future__ import annotations
@@ -71,7 +73,7 @@ def write_data(folder: Path, rows: int, *, numeric: int, rows_per_file: int, see
             part += 1
 
 
-def run_single(folder: Path) -> dict[str, float]:
+def run_single(folder: Path, max_rows: int | None) -> dict[str, float]:
     import pandas as pd
 
     from advval import AdversarialValidator
@@ -81,18 +83,21 @@ def run_single(folder: Path) -> dict[str, float]:
         return pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
 
     train, test = load("train"), load("test")
-    validator = AdversarialValidator(random_state=0).fit(train, test)
+    validator = AdversarialValidator(random_state=0, max_rows=max_rows).fit(train, test)
     return {"auc": float(validator.auc_), "p_value": float(validator.p_value_)}
 
 
-def run_dask(folder: Path, workers: int, memory_limit: str) -> dict[str, float]:
+def run_dask(
+    folder: Path, workers: int, memory_limit: str, max_rows: int | None
+) -> dict[str, float]:
     from advval import AdversarialValidator
     from advval.distributed import connect, read_frames
 
     train = read_frames(str(folder / "train" / "*.parquet"))
     test = read_frames(str(folder / "test" / "*.parquet"))
     with connect(workers=workers, threads_per_worker=1, memory_limit=memory_limit) as client:
-        validator = AdversarialValidator(random_state=0, client=client).fit(train, test)
+        validator = AdversarialValidator(random_state=0, client=client, max_rows=max_rows)
+        validator.fit(train, test)
         peaks = list(client.run(_peak_mb).values())
     return {
         "auc": float(validator.auc_),
@@ -103,9 +108,12 @@ def run_dask(folder: Path, workers: int, memory_limit: str) -> dict[str, float]:
     }
 
 
-def child(kind: str, folder: Path, workers: int, memory_limit: str) -> None:
+def child(kind: str, folder: Path, args: argparse.Namespace) -> None:
     start = time.perf_counter()
-    result = run_single(folder) if kind == "single" else run_dask(folder, workers, memory_limit)
+    if kind == "single":
+        result = run_single(folder, args.max_rows)
+    else:
+        result = run_dask(folder, args.workers, args.memory_limit, args.max_rows)
     elapsed = time.perf_counter() - start
     print(json.dumps({"seconds": elapsed, "driver_peak_mb": _peak_mb(), **result}))
 
@@ -113,6 +121,8 @@ def child(kind: str, folder: Path, workers: int, memory_limit: str) -> None:
 def measure(kind: str, folder: Path, args: argparse.Namespace) -> dict[str, float]:
     command = [sys.executable, __file__, "--child", kind, "--data", str(folder),
                "--workers", str(args.workers), "--memory-limit", args.memory_limit]
+    if args.max_rows is not None:
+        command += ["--max-rows", str(args.max_rows)]
     output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
     return json.loads(output.strip().splitlines()[-1])
 
@@ -128,11 +138,14 @@ def main() -> None:
     parser.add_argument("--memory-limit", default="auto", help="per worker, e.g. 4GiB")
     parser.add_argument("--skip-single", action="store_true",
                         help="only the Dask run (sizes that do not fit one process)")
+    parser.add_argument("--max-rows", type=int,
+                        help="AdversarialValidator(max_rows=...): a row sample drawn before "
+                             "fitting (on the workers for Dask), so memory is bounded by it")
     parser.add_argument("--data", type=Path, help="keep the generated files here")
     parser.add_argument("--child", choices=["single", "dask"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(args.child, args.data, args.workers, args.memory_limit)
+        child(args.child, args.data, args)
         return
     sizes = args.rows or ([200_000] if args.quick else [1_000_000, 2_000_000, 5_000_000,
                                                          10_000_000])
@@ -146,13 +159,18 @@ def main() -> None:
             write_data(folder, rows, numeric=args.cols, rows_per_file=args.rows_per_file)
             files = len(list((folder / "train").glob("*.parquet"))) * 2
             kinds = ["dask"] if args.skip_single else ["single", "dask"]
+            seconds = {}
             for kind in kinds:
                 r = measure(kind, folder, args)
+                seconds[kind] = r["seconds"]
                 worker = f"{r['worker_peak_mb']:>10.0f}" if kind == "dask" else f"{'-':>10}"
                 total = f"{r['workers_total_mb']:>11.0f}" if kind == "dask" else f"{'-':>11}"
                 print(f"{rows:>10} {files:>5} {kind:>6} {r['seconds']:>7.1f} "
                       f"{r['driver_peak_mb']:>10.0f} {worker} {total} {r['auc']:>6.3f} "
                       f"{r['p_value']:>9.2g}", flush=True)
+            if len(seconds) == 2:
+                ratio = seconds["dask"] / seconds["single"]
+                print(f"{'':>10} wall time dask / single: {ratio:.2f}", flush=True)
         finally:
             if args.data is None:
                 shutil.rmtree(folder, ignore_errors=True)

@@ -99,15 +99,21 @@ def _fit_validator(validator: Any, X_train: Any, X_test: Any, groups: Any, clien
     settings = _Settings(encoder, int(seeds[1]), validator.n_splits, group_column, budget)
     if validator.time_col is not None:
         settings.time_blocks(validator.time_col, train, test, (n_train, n_test), client)
-    data = dd.concat(
+    prepared = dd.concat(
         [
             train.map_partitions(settings.prepare, 0, meta=settings.prepare(train._meta, 0)),
             test.map_partitions(settings.prepare, 1, meta=settings.prepare(test._meta, 1)),
         ]
     )
-    data = client.persist(data)
+    # only the rows of the max_rows budget are held on the cluster: memory is bounded by it
+    data = client.persist(prepared if budget >= 1.0 else prepared[prepared[KEEP]])
     try:
         _fit_on(validator, data, client, encoder, settings, seeds)
+        if budget < 1.0:  # one flag per input row (a third read): NaN outside the budget
+            kept_rows = np.asarray(client.compute(prepared[KEEP], sync=True), dtype=bool)
+            proba = np.full(len(kept_rows), np.nan)
+            proba[kept_rows] = validator.oof_proba_
+            validator.oof_proba_ = proba
         _attribute_and_test(validator, data, train, test, client, settings, int(seeds[3]))
     finally:
         del data

@@ -139,6 +139,26 @@ def test_null_split_is_not_flagged_with_groups_and_a_row_budget(client):
     assert int(np.isfinite(validator.oof_proba_).sum()) == validator.n_rows_used_
 
 
+def test_a_row_budget_bounds_what_the_cluster_holds(client, monkeypatch):
+    data = make_shift("mean", n_train=N, n_test=N, n_features=4, delta=0.5, random_state=4)
+    held = []
+    persist = client.persist
+
+    def recording_persist(collection, *args, **kwargs):
+        result = persist(collection, *args, **kwargs)
+        if "__advval_keep" in getattr(result, "columns", ()):
+            held.append(len(result))  # rows of the prepared data kept on the workers
+        return result
+
+    monkeypatch.setattr(client, "persist", recording_persist)
+    validator = AdversarialValidator(random_state=2, client=client, max_rows=700)
+    validator.fit(_dask(data.X_train, 3), _dask(data.X_test, 3))
+    assert held == [validator.n_rows_used_] and abs(validator.n_rows_used_ - 700) < 100
+    assert validator.oof_proba_.shape == (2 * N,)
+    assert int(np.isfinite(validator.oof_proba_).sum()) == validator.n_rows_used_
+    assert validator.drift_
+
+
 def test_score_tables_of_parts_add_up_to_the_pooled_test():
     rng = np.random.default_rng(0)
     y = rng.integers(0, 2, 3000)
