@@ -9,7 +9,7 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
-from sklearn.base import BaseEstimator, clone
+from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import (
@@ -19,6 +19,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from .._client import SharesClientMixin
 from .._frames import BOOLEAN, CATEGORICAL, FrameEncoder, as_frame
 from .._stats import Correction, adjust_p_values
 from .._validation import check_number, check_option
@@ -36,7 +37,7 @@ TOP_SHARE = 0.05
 TOP_COUNT = 3
 
 
-class FeatureDependencyChecker(BaseEstimator):
+class FeatureDependencyChecker(SharesClientMixin, BaseEstimator):
     """Predict every column from the others: redundancy, leaks, IDs and changed relations.
 
     For each column ``X_j`` in turn, a small LightGBM model predicts it from all other
@@ -487,16 +488,6 @@ class FeatureDependencyChecker(BaseEstimator):
             n_jobs=self.n_jobs,
             random_state=self.random_state,
         )
-
-    def __sklearn_clone__(self) -> Any:
-        # a Dask client is a live connection: the clone shares it (a deep copy fails)
-        if self.client is None:
-            return super().__sklearn_clone__()
-        params = self.get_params(deep=False)
-        client = params.pop("client")
-        twin = clone(type(self)(**params))
-        twin.client = client
-        return twin
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()

@@ -9,10 +9,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
-from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
+from .._client import SharesClientMixin
 from .._frames import FrameEncoder, align_columns, as_frame
 from .._models import default_domain_classifier, positive_scores
 from .._stats import Correction, auc_interval, delong_variance, rank_test
@@ -33,7 +34,7 @@ from ._univariate import ColumnTests, compare_columns, leak_columns
 _OWNER = "AdversarialValidator"
 
 
-class AdversarialValidator(BaseEstimator):
+class AdversarialValidator(SharesClientMixin, BaseEstimator):
     """Two-sample test of train vs test data with a domain classifier.
 
     A classifier (LightGBM by default) learns to tell rows of ``X_train`` from rows of
@@ -444,16 +445,6 @@ class AdversarialValidator(BaseEstimator):
         self.encoder_.check_finite(frame, name="X")
         encoded = self.encoder_.transform(frame)
         return np.mean([positive_scores(m, encoded) for m in self.estimators_], axis=0)
-
-    def __sklearn_clone__(self) -> Any:
-        # a Dask client is a live connection: the clone shares it (a deep copy fails)
-        if self.client is None:
-            return super().__sklearn_clone__()
-        params = self.get_params(deep=False)
-        client = params.pop("client")
-        twin = clone(type(self)(**params))
-        twin.client = client
-        return twin
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
