@@ -28,7 +28,7 @@ class ClusterHandle:
     """A :class:`distributed.Client`, and the local cluster it owns, closed together on exit.
 
     Use it as a context manager: ``with connect(workers=2) as client: ...``. The client is
-    Dask's default while it is open, so ``.compute()`` and ``lightgbm.dask`` run on it.
+    Dask's default while it is open, so ``.compute()`` and the training run on it.
 
     Parameters
     ----------
