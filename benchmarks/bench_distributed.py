@@ -9,7 +9,8 @@ invocation (so their ratio is meaningful on a noisy machine):
 - ``single``: ``pandas.read_parquet`` of every file, then ``AdversarialValidator().fit``
   (the one-machine path; it must hold all rows in memory).
 - ``dask``: ``read_frames`` (lazy) + ``connect(workers=N)`` (a LocalCluster of N worker
-  processes on 127.0.0.1) + ``AdversarialValidator(client=...).fit`` (LightGBM's distributed training).
+  processes on 127.0.0.1) + ``AdversarialValidator(client=...).fit`` (LightGBM's
+  distributed training).
 
 Peak memory is each process's maximum resident set size (``ru_maxrss``): the driver, and
 for the Dask run every worker process (asked through ``client.run``); the table shows the
