@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._json import round_floats
 from ._markdown import format_count, format_fixed, format_number, md_escape
-from ._robustness import _attack_lines, _curve_lines, _setting_text
+from ._robustness import _attack_lines, _curve_lines, _setting_text, flag_lines
 from ._robustness_html import NORM_LABELS, _context, _curves, summary_line
 
 if TYPE_CHECKING:
@@ -140,13 +140,7 @@ def render_image_markdown(report: ImageRobustnessReport, *, timings: bool = True
         f"attack{'s' if n != 1 else ''} · budgets in {UNITS}",
         "",
     ]
-    if robustness.flags:
-        for flag in robustness.flags:
-            lines.append(f"> **Sanity flag ({flag.code}):** {md_escape(flag.message)}")
-            lines.append(">")
-        lines[-1] = ""
-    else:
-        lines.extend(["No sanity flag raised.", ""])
+    lines.extend(flag_lines(robustness.flags))
     lines.extend(_pixel_units(_attack_lines(robustness, timings)))
     lines.extend(_curve_lines(robustness))
     lines.extend(_example_lines(report))

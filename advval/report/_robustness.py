@@ -70,18 +70,23 @@ def render_robustness_markdown(report: RobustnessReport, *, timings: bool = True
         f"{len(report.attacks)} attack{'s' if len(report.attacks) != 1 else ''}",
         "",
     ]
-    if report.flags:
-        for flag in report.flags:
-            lines.append(f"> **Sanity flag ({flag.code}):** {md_escape(flag.message)}")
-            lines.append(">")
-        lines[-1] = ""
-    else:
-        lines.extend(["No sanity flag raised.", ""])
+    lines.extend(flag_lines(report.flags))
     lines.extend(_attack_lines(report, timings))
     lines.extend(_curve_lines(report))
     lines.extend(_feature_lines(report))
     lines.extend(_settings_lines(report))
     return "\n".join(lines) + "\n"
+
+
+def flag_lines(flags: Any) -> list[str]:
+    """The sanity flags as Markdown block quotes (or a line saying there is none)."""
+    if not flags:
+        return ["No sanity flag raised.", ""]
+    lines = []
+    for flag in flags:
+        lines.extend([f"> **Sanity flag ({flag.code}):** {md_escape(flag.message)}", ">"])
+    lines[-1] = ""
+    return lines
 
 
 def _access(result: AttackResult) -> str:
