@@ -237,7 +237,7 @@ def _run(
         try:
             checker.fit(X, y)
             shift = checker.dependency_shift(X, X_test) if X_test is not None else None
-        except (ValueError, TypeError) as exc:
+        except (ValueError, TypeError, MemoryError) as exc:  # memory: stalled Dask workers
             raise UsageFailure(str(exc)) from exc
     settings = {"target": target, "compare": None if compare is None else str(compare)}
     n_rows = int(checker.n_rows_in_) if client is not None else len(X)

@@ -369,7 +369,7 @@ def _run(
                 if export_weights is not None
                 else None
             )
-        except (ValueError, TypeError) as exc:
+        except (ValueError, TypeError, MemoryError) as exc:  # memory: stalled Dask workers
             raise UsageFailure(str(exc)) from exc
         if distributed:
             top = [str(c) for c in validator.feature_report_.index[:TOP_OVERLAYS]]

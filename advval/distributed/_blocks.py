@@ -18,6 +18,7 @@ from numpy.typing import NDArray
 
 from ..drift._grouping import BLOCKS_PER_FOLD
 from ._folds import row_keys, uniforms
+from ._progress import compute
 
 #: time values a side whose quantiles give the block edges
 SAMPLE_ROWS = 100_000
@@ -40,9 +41,7 @@ def order_key(values: pd.Series, *, column: str, name: str) -> NDArray[np.float6
         key = raw.astype(np.int64).astype(np.float64)
         key[np.isnat(raw)] = np.nan
         return key
-    if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(
-        values.dtype
-    ):
+    if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
         return np.asarray(values.to_numpy(dtype=np.float64, na_value=np.nan))
     raise TypeError(
         f"The 'time_col' column {column!r} must be datetime or numeric; in {name} it is "
@@ -71,7 +70,9 @@ def block_edges(
     rate = min(1.0, SAMPLE_ROWS / max(n_rows, 1))
     meta = pd.DataFrame({"key": pd.Series(dtype=np.float64)})
     sampled = frame.map_partitions(_sampled_keys, column, rate, seed, meta=meta)
-    sample, missing = client.compute([sampled, frame[column].isna().sum()], sync=True)
+    sample, missing = compute(
+        client, [sampled, frame[column].isna().sum()], step="cutting the time blocks"
+    )
     keys = sample["key"].to_numpy(dtype=np.float64)
     if int(missing) > 0 or keys.size == 0:
         raise ValueError(f"The 'time_col' column {column!r} has missing values in {name}.")

@@ -32,6 +32,7 @@ from distributed import Client
 
 from ._client import as_dask, resolve_client
 from ._folds import row_keys, uniforms
+from ._progress import compute
 
 #: most rows the checker is run on (a hash-based sample above this)
 SAMPLE_ROWS = 50_000
@@ -89,7 +90,8 @@ def fit_checker(checker: Any, X: Any, y: Any) -> Any:
         frame = as_dask(X, name="X", client=client)
         if _Y in frame.columns:
             raise ValueError(f"X has a column named {_Y!r}, a name advval reserves; rename it.")
-        lengths = [int(n) for n in client.compute(frame.map_partitions(len), sync=True)]
+        [counted] = compute(client, [frame.map_partitions(len)], step="counting the rows")
+        lengths = [int(n) for n in counted]
         n_rows = sum(lengths)
         rate = 1.0 if n_rows <= SAMPLE_ROWS else SAMPLE_ROWS / n_rows
         seed = checker.random_state if isinstance(checker.random_state, int) else 0
@@ -99,7 +101,7 @@ def fit_checker(checker: Any, X: Any, y: Any) -> Any:
             dask.delayed(_take)(part, target, rate, seed)
             for part, target in zip(parts, targets, strict=True)
         ]
-        pieces = client.compute(tasks, sync=True)
+        pieces = compute(client, tasks, step="sampling the rows")
     sample = pd.concat(pieces, ignore_index=True)
     target = None
     if y is not None:

@@ -53,6 +53,7 @@ from ._blocks import block_edges, block_folds, blocks_of
 from ._client import as_dask, resolve_client, shared
 from ._encode import fit_encoder
 from ._folds import BUDGET, SHAP, STOPPING, UNIVARIATE, folds_of, row_keys, uniforms
+from ._progress import compute, persist
 from ._train import STOPPING_SAMPLE_ROWS, Layout, fit_distributed, rounds_on_sample
 
 _OWNER = "AdversarialValidator"
@@ -105,18 +106,11 @@ def _fit_validator(validator: Any, X_train: Any, X_test: Any, groups: Any, clien
             test.map_partitions(settings.prepare, 1, meta=settings.prepare(test._meta, 1)),
         ]
     )
-    # only the rows of the max_rows budget are held on the cluster: memory is bounded by it
-    data = client.persist(prepared if budget >= 1.0 else prepared[prepared[KEEP]])
-    try:
-        _fit_on(validator, data, client, encoder, settings, seeds)
-        if budget < 1.0:  # one flag per input row (a third read): NaN outside the budget
-            kept_rows = np.asarray(client.compute(prepared[KEEP], sync=True), dtype=bool)
-            proba = np.full(len(kept_rows), np.nan)
-            proba[kept_rows] = validator.oof_proba_
-            validator.oof_proba_ = proba
-        _attribute_and_test(validator, data, train, test, client, settings, int(seeds[3]))
-    finally:
-        del data
+    # nothing is persisted but the training layout (budgeted rows only) and the scores:
+    # each later pass reads and prepares the partitions again, so the workers' memory
+    # holds one copy of the rows the models train on, not of the input
+    _fit_on(validator, prepared, client, encoder, settings, seeds)
+    _attribute_and_test(validator, prepared, train, test, client, settings, int(seeds[3]))
     return validator
 
 
@@ -262,7 +256,14 @@ def _fit_on(
 ) -> None:
     n_splits = validator.n_splits
     kept = data[data[KEEP]]
-    counts = client.compute(kept.groupby([FOLD, Y]).size(), sync=True)
+    counts_per_fold = kept.groupby([FOLD, Y]).size()
+    # the early-stopping sample is drawn in the same pass, a little larger than needed
+    # (the kept rows are not counted yet), and thinned on the driver once they are
+    expected = max((validator.n_train_ + validator.n_test_) * settings.budget, 1.0)
+    drawn = min(1.0, 1.25 * STOPPING_SAMPLE_ROWS / expected)
+    counts, stopping = compute(
+        client, [counts_per_fold, _sample(data, STOPPING, drawn)], step="counting the folds"
+    )
     table = counts.unstack(fill_value=0).reindex(index=range(n_splits), columns=[0, 1])
     if table.isna().to_numpy().any() or int(table.min().min()) == 0:
         raise ValueError(
@@ -274,8 +275,11 @@ def _fit_on(
     validator.n_rows_used_ = n_used
     n_fit = int(n_used * (n_splits - 1) / n_splits)
     template = _templates(validator, n_fit, int(seeds[2]))
-    stop_rate = min(1.0, STOPPING_SAMPLE_ROWS / n_used)
-    stopping = client.compute(_sample(data, STOPPING, stop_rate), sync=True)
+    rate = min(1.0, STOPPING_SAMPLE_ROWS / n_used)
+    if rate > drawn:  # far fewer rows kept than the budget's rate predicts
+        [stopping] = compute(client, [_sample(data, STOPPING, rate)], step="sampling rows")
+    keys = stopping[KEY].to_numpy(dtype=np.uint64)
+    stopping = stopping[uniforms(keys, STOPPING) < rate]  # the rows of a draw at `rate`
     # canonical order: the inner early-stopping split must not depend on the partitioning
     stopping = stopping.sort_values([KEY, Y], kind="mergesort").reset_index(drop=True)
     features = settings.features
@@ -299,7 +303,7 @@ def _fit_on(
         {FOLD: pd.Series(dtype=np.int64), Y: pd.Series(dtype=np.int64), OOF: [], SEQ: []}
     )
     scores = data.map_partitions(_score, models_task, forward_task, features, meta=meta)
-    scores = client.persist(scores)
+    scores = persist(client, scores, step="scoring the held-out folds")
     oof_table, seq_table = _reduce.count_tables(scores, [OOF, SEQ], client)
     validator.estimators_ = models
     validator.fold_aucs_ = np.array([_reduce.fold_test(oof_table, k).auc for k in range(n_splits)])
@@ -310,7 +314,9 @@ def _fit_on(
     validator.p_value_ = sequential.p_value
     validator.n_rows_sequential_ = sequential.n_rows
     validator._set_verdict(*_reduce.pooled_auc(oof_table))
-    validator.oof_proba_ = np.asarray(client.compute(scores[OOF], sync=True), dtype=np.float64)
+    # NaN outside the max_rows budget
+    [oof] = compute(client, [scores[OOF]], step="collecting the out-of-fold scores")
+    validator.oof_proba_ = np.asarray(oof, dtype=np.float64)
     validator._dask_fold_sizes = table.sum(axis=1).to_numpy()
     validator._dask_models = models
 
@@ -388,21 +394,26 @@ def _attribute_and_test(
     per_part = sampled.map_partitions(
         _shap_sums, shared(client, models), settings.features, to_column, meta=meta
     )
-    totals = client.compute(per_part.groupby(FOLD).sum(), sync=True).sort_index()
-    sums = totals.reindex(np.arange(len(models), dtype=np.float64), fill_value=0.0).to_numpy()
-    attribution = Attribution(
-        per_fold=sums[:, :-1] / np.maximum(sums[:, -1:], 1.0), method="tree_shap"
-    )
-
     rate_train = min(1.0, UNIVARIATE_MAX_ROWS / max(validator.n_train_ * settings.budget, 1.0))
     rate_test = min(1.0, UNIVARIATE_MAX_ROWS / max(validator.n_test_ * settings.budget, 1.0))
     train_meta = settings.raw_sample(train._meta, 1.0)
     train_rows = train.map_partitions(settings.raw_sample, rate_train, meta=train_meta)
     test_rows = test.map_partitions(settings.raw_sample, rate_test, meta=train_meta)
+    totals, train_sample, test_sample = compute(
+        client,
+        [per_part.groupby(FOLD).sum(), train_rows, test_rows],
+        step="explaining the models and sampling rows for the univariate tests",
+    )
+    totals = totals.sort_index()
+    sums = totals.reindex(np.arange(len(models), dtype=np.float64), fill_value=0.0).to_numpy()
+    attribution = Attribution(
+        per_fold=sums[:, :-1] / np.maximum(sums[:, -1:], 1.0), method="tree_shap"
+    )
+
     train_sample, test_sample = (
         # canonical order, so the tests' own subsampling does not depend on partitioning
         sample.sort_values(KEY, kind="mergesort").drop(columns=KEY).reset_index(drop=True)
-        for sample in client.compute([train_rows, test_rows], sync=True)
+        for sample in (train_sample, test_sample)
     )
     tests = compare_columns(
         encoder,
@@ -437,9 +448,7 @@ def likeness(validator: Any, X: Any) -> Any:
     return series.to_dask_array()
 
 
-def _likeness(
-    part: pd.DataFrame, encoder: FrameEncoder, models: list[LGBMClassifier]
-) -> pd.Series:
+def _likeness(part: pd.DataFrame, encoder: FrameEncoder, models: list[LGBMClassifier]) -> pd.Series:
     encoder.check_finite(part, name="X")
     encoded = encoder.transform(part)
     if len(encoded) == 0:

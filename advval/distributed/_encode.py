@@ -20,6 +20,7 @@ import pandas as pd
 from distributed import Client
 
 from .._frames import BOOLEAN, CATEGORICAL, DATETIME, NUMERIC, FrameEncoder, column_kind
+from ._progress import compute
 
 Digest = tuple[dict[str, pd.Series], int]
 
@@ -89,7 +90,7 @@ def merge_digests(digests: list[Digest], meta: pd.DataFrame) -> tuple[pd.DataFra
 def summarize(frame: dd.DataFrame, client: Client) -> tuple[pd.DataFrame, int]:
     """The merged digest of a Dask frame (one pass over its partitions) and its rows."""
     tasks = [dask.delayed(digest)(part) for part in frame.to_delayed()]
-    digests: list[Any] = client.gather(client.compute(tasks))
+    digests: list[Any] = compute(client, tasks, step="reading the column types")
     return merge_digests(digests, frame._meta)
 
 

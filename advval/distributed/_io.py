@@ -370,7 +370,11 @@ def read_frames(
         columns = list(first)
         meta = _to_pandas(pq.read_schema(files[0]).empty_table().select(columns), pa)
         return dd.from_map(
-            _read_piece, pieces, columns=columns, meta=meta, enforce_metadata=False,
+            _read_piece,
+            pieces,
+            columns=columns,
+            meta=meta,
+            enforce_metadata=False,
             label="read-parquet",
         )
 
@@ -381,6 +385,4 @@ def read_frames(
         first = {name: schema[name] if t == "empty" else t for name, t in first.items()}
     dtypes = {name: "float64" for name, family in first.items() if family in ("number", "empty")}
     dtypes.update({name: "object" for name, family in first.items() if family == "string"})
-    return dd.read_csv(
-        files, blocksize=limit, dtype=dtypes, usecols=list(first), low_memory=False
-    )
+    return dd.read_csv(files, blocksize=limit, dtype=dtypes, usecols=list(first), low_memory=False)

@@ -25,13 +25,12 @@ from distributed import Client
 from numpy.typing import NDArray
 
 from .._stats import RankTest, delong_variance_counts, rank_test_counts
+from ._progress import compute
 
 Y, FOLD, SCORE = "__advval_y", "__advval_fold", "__advval_score"
 
 
-def count_tables(
-    scores: dd.DataFrame, columns: list[str], client: Client
-) -> list[pd.DataFrame]:
+def count_tables(scores: dd.DataFrame, columns: list[str], client: Client) -> list[pd.DataFrame]:
     """Positives and negatives per fold and float32 score of each of ``columns``.
 
     NaN scores are skipped. One pass: the tables of all columns are reduced together.
@@ -43,7 +42,8 @@ def count_tables(
         frame = scores[[FOLD, Y, column]].dropna(subset=[column])
         frame = frame.assign(**{SCORE: frame[column].astype("float32")})
         reductions.append(frame.groupby([FOLD, SCORE])[Y].agg(["sum", "count"]))
-    return [table_from_sums(grouped) for grouped in client.compute(reductions, sync=True)]
+    tables = compute(client, reductions, step="counting the scores")
+    return [table_from_sums(grouped) for grouped in tables]
 
 
 def table_from_sums(grouped: pd.DataFrame) -> pd.DataFrame:

@@ -26,19 +26,25 @@ valid for any model that did not see the fold it scores).
 
 from __future__ import annotations
 
+import ctypes
 import math
+import os
 import socket
-from collections.abc import Sequence
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlparse
 
 import dask.dataframe as dd
+import lightgbm
 import numpy as np
 import pandas as pd
-from distributed import Client, Future, wait
+from distributed import Client, Future
 from sklearn.base import ClassifierMixin, clone
 
 from .._models import fit_classifier
+from ._progress import wait_for
 
 #: rows of the per-model sample on which the number of boosting rounds is chosen
 STOPPING_SAMPLE_ROWS = 100_000
@@ -59,8 +65,8 @@ def _canonical(part: pd.DataFrame) -> pd.DataFrame:
     return part.sort_values([KEY, Y], kind="mergesort").reset_index(drop=True)
 
 
-def _rows_of_folds(part: pd.DataFrame, folds: Sequence[int]) -> pd.DataFrame:
-    return part[part[FOLD].isin(list(folds))].reset_index(drop=True)
+def _same(part: pd.DataFrame) -> pd.DataFrame:
+    return part
 
 
 class Layout:
@@ -87,16 +93,19 @@ class Layout:
         indexed = bucketed.set_index(
             _BUCKET, divisions=[*range(n_parts), n_parts - 1], shuffle_method=SHUFFLE_METHOD
         )
-        shuffled = client.compute(indexed.to_delayed())
+        # sorted as each bucket arrives, so no unsorted copy outlives its task
+        buckets = client.compute(indexed.map_partitions(_canonical, meta=self.meta).to_delayed())
+        wait_for(client, buckets, step="moving the rows into the training layout")
         self.parts: list[tuple[Future, str]] = []
-        for i, future in enumerate(shuffled):
+        for i, bucket in enumerate(buckets):
             worker = self.workers[i % n_workers]
+            # the same object when the bucket is already there, else one transfer
             pinned = client.submit(
-                _canonical, future, workers=[worker], allow_other_workers=False, pure=False
+                _same, bucket, workers=[worker], allow_other_workers=False, pure=False
             )
             self.parts.append((pinned, worker))
-        wait([p for p, _ in self.parts])
-        del shuffled
+        wait_for(client, [p for p, _ in self.parts], step="placing the training layout")
+        del buckets
 
     def release(self) -> None:
         self.parts = []
@@ -129,34 +138,99 @@ def _free_port(dask_worker: Any) -> int:
         return int(probe.getsockname()[1])
 
 
+def _silence_this_thread() -> None:
+    """Set LightGBM's log level of the calling thread to fatal-only.
+
+    LightGBM keeps its log level per thread and sets it when it reads parameters; the
+    network is started before the booster's ``verbose=-1`` is read, so without this the
+    worker prints "Trying to bind port ...", "Connected to rank ..." and retry warnings.
+    Building a tiny dataset with ``verbose=-1`` on this thread sets the level first.
+    """
+    tiny = lightgbm.Dataset(np.zeros((2, 1)), label=np.array([0, 1]), params={"verbose": -1})
+    tiny.construct()
+
+
+@contextmanager
+def _c_stdout_discarded() -> Iterator[None]:
+    """Discard what C code writes to file descriptor 1 inside the block (flushed first)."""
+    libc = ctypes.CDLL(None)
+    sys.stdout.flush()
+    libc.fflush(None)
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "wb") as devnull:
+            os.dup2(devnull.fileno(), 1)
+        yield
+    finally:
+        libc.fflush(None)
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+@contextmanager
+def _lightgbm_network(machines: str, port: int, minutes: int, n_machines: int) -> Iterator[None]:
+    """LightGBM's network started on this thread (where it lives), quietly; freed after.
+
+    The network's listening thread has no log level of its own and prints
+    "[LightGBM] [Info] Listening..."; that line is written while the network starts, so
+    the worker's standard output is discarded for that second only. (What ``Booster``
+    does with a ``machines`` parameter, done here so it can be quiet.)
+    """
+    _silence_this_thread()
+    library = lightgbm.basic._LIB
+    with _c_stdout_discarded():
+        status = library.LGBM_NetworkInit(
+            machines.encode(), ctypes.c_int(port), ctypes.c_int(minutes), ctypes.c_int(n_machines)
+        )
+    if status != 0:
+        raise lightgbm.basic.LightGBMError(library.LGBM_GetLastError().decode("utf-8"))
+    try:
+        yield
+    finally:
+        library.LGBM_NetworkFree()
+
+
+def _fold_rows(
+    parts: list[pd.DataFrame], features: list[str], folds: Sequence[int]
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """Features and labels of this machine's rows in ``folds``: one copy, canonical order."""
+    masks = [part[FOLD].isin(list(folds)).to_numpy() for part in parts]
+    labels = np.concatenate(
+        [part[Y].to_numpy(dtype=np.int_)[mask] for part, mask in zip(parts, masks, strict=True)]
+    )
+    chosen = [part.loc[mask, features] for part, mask in zip(parts, masks, strict=True)]
+    if len(chosen) == 1:
+        return chosen[0].reset_index(drop=True), labels
+    return pd.concat(chosen, ignore_index=True), labels
+
+
 def _train_rank(
     parts: list[pd.DataFrame],
     template: ClassifierMixin,
     features: list[str],
+    folds: tuple[int, ...],
     network: dict[str, Any],
     threads: int,
     rank: int,
 ) -> ClassifierMixin | None:
     """One machine of the distributed training: its rows, the shared network settings."""
-    data = pd.concat(parts, ignore_index=True)
+    X, y = _fold_rows(parts, features, folds)
     model = clone(template).set_params(
-        n_jobs=threads, tree_learner="data", pre_partition=True, **network
+        n_jobs=threads,
+        tree_learner="data",
+        pre_partition=True,
+        num_machines=network["n_machines"],
     )
-    try:
-        model.fit(data[features], data[Y].to_numpy(dtype=np.int_))
-    finally:
-        if getattr(model, "fitted_", False):
-            model.booster_.free_network()
+    with _lightgbm_network(**network):
+        model.fit(X, y)
+    del X
     if rank != 0:
         return None
     # the network settings describe this training, not the fitted model
     return model.set_params(
         tree_learner="serial",
         pre_partition=False,
-        machines=None,
-        local_listen_port=None,
         num_machines=None,
-        time_out=None,
         n_jobs=None,
     )
 
@@ -178,16 +252,7 @@ def fit_distributed(
     workers = layout.workers
     by_worker: dict[str, list[Future]] = {w: [] for w in workers}
     for part, worker in layout.parts:
-        by_worker[worker].append(
-            client.submit(
-                _rows_of_folds,
-                part,
-                tuple(folds),
-                workers=[worker],
-                allow_other_workers=False,
-                pure=False,
-            )
-        )
+        by_worker[worker].append(part)
     ports = client.run(_free_port, workers=workers)
     machines = ",".join(f"{urlparse(w).hostname}:{ports[w]}" for w in workers)
     threads = client.ncores(workers)
@@ -198,11 +263,12 @@ def fit_distributed(
             by_worker[worker],
             model,
             features,
+            tuple(folds),
             {
                 "machines": machines,
-                "local_listen_port": ports[worker],
-                "num_machines": len(workers),
-                "time_out": TRAINING_TIMEOUT_MINUTES,
+                "port": ports[worker],
+                "minutes": TRAINING_TIMEOUT_MINUTES,
+                "n_machines": len(workers),
             },
             threads[worker],
             rank,
@@ -212,6 +278,7 @@ def fit_distributed(
         )
         for rank, worker in enumerate(workers)
     ]
+    wait_for(client, tasks, step="training the domain classifier")
     fitted = client.gather(tasks)[0]
     if fitted is None:  # pragma: no cover - rank 0 always returns its model
         raise RuntimeError("Distributed LightGBM training returned no model.")

@@ -14,7 +14,7 @@ distributed = pytest.importorskip("distributed")
 from advval import AdversarialValidator  # noqa: E402
 from advval._stats import delong_variance, rank_test  # noqa: E402
 from advval.datasets import make_shift  # noqa: E402
-from advval.distributed import _reduce  # noqa: E402
+from advval.distributed import _reduce, _train  # noqa: E402
 from advval.distributed._folds import folds_of, row_keys  # noqa: E402
 from advval.report import (  # noqa: E402
     build_drift_report,
@@ -141,19 +141,29 @@ def test_null_split_is_not_flagged_with_groups_and_a_row_budget(client):
 
 def test_a_row_budget_bounds_what_the_cluster_holds(client, monkeypatch):
     data = make_shift("mean", n_train=N, n_test=N, n_features=4, delta=0.5, random_state=4)
-    held = []
+    persisted, laid_out = [], []
     persist = client.persist
 
     def recording_persist(collection, *args, **kwargs):
         result = persist(collection, *args, **kwargs)
-        if "__advval_keep" in getattr(result, "columns", ()):
-            held.append(len(result))  # rows of the prepared data kept on the workers
+        persisted.append(set(getattr(result, "columns", ())))
         return result
 
+    release = _train.Layout.release
+
+    def recording_release(layout):
+        parts = [part for part, _ in layout.parts]
+        laid_out.append(sum(client.gather(client.map(len, parts, pure=False))))
+        release(layout)
+
     monkeypatch.setattr(client, "persist", recording_persist)
+    monkeypatch.setattr(_train.Layout, "release", recording_release)
     validator = AdversarialValidator(random_state=2, client=client, max_rows=700)
     validator.fit(_dask(data.X_train, 3), _dask(data.X_test, 3))
-    assert held == [validator.n_rows_used_] and abs(validator.n_rows_used_ - 700) < 100
+    # the rows the models train on are the only rows held: the budgeted ones
+    assert laid_out == [validator.n_rows_used_] and abs(validator.n_rows_used_ - 700) < 100
+    # everything else kept on the workers is scores, not feature columns
+    assert persisted and all(not (columns & set(data.X_train.columns)) for columns in persisted)
     assert validator.oof_proba_.shape == (2 * N,)
     assert int(np.isfinite(validator.oof_proba_).sum()) == validator.n_rows_used_
     assert validator.drift_
