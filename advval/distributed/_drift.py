@@ -5,10 +5,13 @@ Flow (one seed, as on one machine):
 1. Encoder: learnt from per-partition digests (:mod:`._encode`); row counts.
 2. Rows: each partition is encoded; every row gets a seeded key from its content, its fold
    from that key (:mod:`._folds`), and the ``max_rows`` budget is a key-based sample.
-   The prepared rows are persisted on the cluster (spilled to disk by Dask if needed).
+   Nothing is persisted: each pass reads and prepares the partitions again (four
+   passes: counts and the early-stopping sample, the layout, the scores, SHAP and the
+   univariate samples), so the workers hold the input only as it streams through.
 3. Models: K out-of-fold models (fold ``k`` held out) and the forward-chained models of
    folds ``1..K-2`` (folds ``0..k-1``; fold ``K-1``'s is the last out-of-fold model), each
-   trained by LightGBM's distributed training on a canonical layout (:mod:`._train`).
+   trained by LightGBM's distributed training on a canonical layout (:mod:`._train`),
+   the one copy of the kept rows the cluster holds.
 4. Scores: every kept row is scored on its worker; AUC, fold AUCs, DeLong's variance and
    the forward-chained rank tests are reduced from count tables (:mod:`._reduce`); the
    p-value is the same weighted Stouffer combination as on one machine

@@ -49,7 +49,7 @@ from ._progress import wait_for
 #: rows of the per-model sample on which the number of boosting rounds is chosen
 STOPPING_SAMPLE_ROWS = 100_000
 #: most rows of one canonical training partition
-ROWS_PER_TRAINING_PART = 2_000_000
+ROWS_PER_TRAINING_PART = 500_000
 #: minutes a machine waits for the others to join the training network
 TRAINING_TIMEOUT_MINUTES = 10
 
