@@ -152,9 +152,17 @@ def _silence_this_thread() -> None:
 
 @contextmanager
 def _c_stdout_discarded() -> Iterator[None]:
-    """Discard what C code writes to file descriptor 1 inside the block (flushed first)."""
-    libc = ctypes.CDLL(None)
-    sys.stdout.flush()
+    """Discard what C code writes to file descriptor 1 inside the block (flushed first).
+
+    Where the C library cannot be loaded (not a POSIX system) nothing is discarded.
+    """
+    try:
+        libc = ctypes.CDLL(None)
+    except (OSError, TypeError):
+        yield
+        return
+    if sys.stdout is not None:
+        sys.stdout.flush()
     libc.fflush(None)
     saved = os.dup(1)
     try:

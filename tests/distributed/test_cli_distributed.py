@@ -187,6 +187,20 @@ def test_unreachable_scheduler_in_a_real_process_does_not_hang(data, tmp_path):
     assert f"Cannot reach the Dask scheduler at '{address}' within 1 s" in done.stderr
 
 
+def test_a_cluster_run_prints_no_lightgbm_network_lines(data, tmp_path):
+    """LightGBM's network setup ("Trying to bind port", "Listening...") stays quiet."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-m", "advval", "drift", str(data["train_parquet"]),
+         str(data["test_parquet"]), "--workers", "2", "--n-splits", "3", "--format", "json",
+         "--output", str(tmp_path / "report.json"), "--quiet", "--seed", "3"],
+        capture_output=True, text=True, timeout=300, cwd=tmp_path, env=env,
+    )
+    assert done.returncode == ExitCode.OK, done.stderr
+    assert json.loads((tmp_path / "report.json").read_text())["auc"] > 0.6
+    assert "[LightGBM]" not in done.stdout + done.stderr
+
+
 def test_pattern_matching_no_file_exits_2_naming_it(runner, data):
     result = _run(runner, "drift", "nothing/*.parquet", data["test"], *FAST)
     assert result.exit_code == ExitCode.USAGE
