@@ -144,8 +144,9 @@ def connect(
         the workers).
     memory_limit : str, float or None, default "auto"
         Local cluster only: memory per worker (``"4GiB"``; ``"auto"`` divides the
-        machine's memory among the workers). Above it, workers spill to disk and are
-        restarted near the limit.
+        machine's memory among the workers). Near it, workers spill what they can to
+        disk and pause; a fit whose workers stay paused with nothing running fails with
+        a ``MemoryError`` after a minute instead of waiting.
 
     Returns
     -------
