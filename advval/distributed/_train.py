@@ -185,17 +185,20 @@ def _lightgbm_network(machines: str, port: int, minutes: int, n_machines: int) -
     does with a ``machines`` parameter, done here so it can be quiet.)
     """
     _silence_this_thread()
-    library = lightgbm.basic._LIB
+    basic = lightgbm.basic  # the calls Booster.set_network / free_network make
     with _c_stdout_discarded():
-        status = library.LGBM_NetworkInit(
-            machines.encode(), ctypes.c_int(port), ctypes.c_int(minutes), ctypes.c_int(n_machines)
+        basic._safe_call(
+            basic._LIB.LGBM_NetworkInit(
+                basic._c_str(machines),
+                ctypes.c_int(port),
+                ctypes.c_int(minutes),
+                ctypes.c_int(n_machines),
+            )
         )
-    if status != 0:
-        raise lightgbm.basic.LightGBMError(library.LGBM_GetLastError().decode("utf-8"))
     try:
         yield
     finally:
-        library.LGBM_NetworkFree()
+        basic._safe_call(basic._LIB.LGBM_NetworkFree())
 
 
 def _fold_rows(
