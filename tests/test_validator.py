@@ -180,8 +180,8 @@ def test_test_likeness_rejects_other_columns():
         ),
         (
             {"max_rows": 3},
-            "The 'max_rows' parameter of AdversarialValidator must be an int in the "
-            "range [10, inf) or None. Got 3 instead.",
+            "The 'max_rows' parameter of AdversarialValidator must be 'auto', None or an int "
+            "in the range [10, inf). Got 3 instead.",
         ),
         (
             {"min_effect": -0.1},

@@ -98,7 +98,8 @@ def _fit_validator(validator: Any, X_train: Any, X_test: Any, groups: Any, clien
     validator.dropped_features_ = list(encoder.dropped)
     validator.encoder_ = encoder
     total = n_train + n_test
-    budget = 1.0 if validator.max_rows is None else min(1.0, validator.max_rows / total)
+    validator.max_rows_ = validator.resolve_max_rows(n_train, n_test)
+    budget = 1.0 if validator.max_rows_ is None else min(1.0, validator.max_rows_ / total)
 
     settings = _Settings(encoder, int(seeds[1]), validator.n_splits, group_column, budget)
     if validator.time_col is not None:
@@ -427,6 +428,7 @@ def _attribute_and_test(
         random_state=seed,
     )
     del validator._dask_models, validator._dask_fold_sizes
+    validator._screen_leaks(encoder, tests)
     validator._store_features(encoder, attribution, tests)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 import warnings
 from typing import Any
 
@@ -16,10 +15,12 @@ from sklearn.utils.validation import check_is_fitted
 from .._client import SharesClientMixin
 from .._frames import FrameEncoder, align_columns, as_frame
 from .._models import default_domain_classifier, positive_scores
+from .._progress import note, progress_display, stage
 from .._stats import Correction, auc_interval, delong_variance, rank_test
 from .._validation import check_number, check_option
 from ..exceptions import LeakWarning
 from ._attribution import Attribution, attribute
+from ._budget import default_row_budget
 from ._crossfit import (
     SEQUENTIAL_MAX_ROWS,
     CrossFitter,
@@ -63,9 +64,14 @@ class AdversarialValidator(SharesClientMixin, BaseEstimator):
         Coverage of ``auc_ci_``.
     correction : {"holm", "fdr_bh", "bonferroni", "none"}, default="holm"
         Multiple-testing correction of the per-column tests.
-    max_rows : int or None, default=None
-        Row budget; above it both sides are subsampled in proportion (stratified) and
-        ``n_rows_used_`` says how many rows were used.
+    max_rows : int, "auto" or None, default="auto"
+        Row budget of the domain classifier; above it both sides are subsampled in
+        proportion and ``n_rows_used_`` says how many rows were used. ``"auto"`` derives
+        it from the verdict's rule (:func:`~advval.drift._budget.default_row_budget`:
+        past it more rows cannot change whether a shift of twice ``min_effect`` is
+        flagged, about 70,000 to 95,000 rows at the defaults); ``None`` uses every row.
+        The univariate tests and the leak screen always read every row (up to 200,000 a
+        side).
     leak_threshold : float, default=0.99
         A column whose single-column AUC (or, for categories, total-variation distance)
         reaches this is reported as leak-like, with a :class:`~advval.exceptions.LeakWarning`.
@@ -131,7 +137,9 @@ class AdversarialValidator(SharesClientMixin, BaseEstimator):
     n_train_, n_test_ : int
         Rows given on each side.
     n_rows_used_ : int
-        Rows used after the ``max_rows`` budget.
+        Rows the domain classifier used after the row budget.
+    max_rows_ : int or None
+        The budget applied (``max_rows`` resolved; ``None``: every row).
     n_features_in_ : int
     feature_names_in_ : ndarray of str
     encoder_ : FrameEncoder
@@ -168,7 +176,7 @@ class AdversarialValidator(SharesClientMixin, BaseEstimator):
         min_effect: float = 0.01,
         confidence: float = 0.95,
         correction: Correction = "holm",
-        max_rows: int | None = None,
+        max_rows: int | str | None = "auto",
         leak_threshold: float = 0.99,
         time_col: str | None = None,
         n_jobs: int | None = None,
@@ -205,14 +213,21 @@ class AdversarialValidator(SharesClientMixin, BaseEstimator):
             owner=_OWNER,
             options=("holm", "fdr_bh", "bonferroni", "none"),
         )
-        check_number(
-            self.max_rows,
-            name="max_rows",
-            owner=_OWNER,
-            kind=int,
-            low=2 * self.n_splits,
-            allow_none=True,
-        )
+        if not (isinstance(self.max_rows, str) and self.max_rows == "auto"):
+            try:
+                check_number(
+                    self.max_rows,
+                    name="max_rows",
+                    owner=_OWNER,
+                    kind=int,
+                    low=2 * self.n_splits,
+                    allow_none=True,
+                )
+            except ValueError:
+                raise ValueError(
+                    f"The 'max_rows' parameter of {_OWNER} must be 'auto', None or an int "
+                    f"in the range [{2 * self.n_splits}, inf). Got {self.max_rows!r} instead."
+                ) from None
         check_number(self.leak_threshold, name="leak_threshold", owner=_OWNER, low=0.5, high=1)
         check_number(self.n_jobs, name="n_jobs", owner=_OWNER, kind=int, allow_none=True)
         if self.estimator is not None and not (
@@ -252,6 +267,10 @@ class AdversarialValidator(SharesClientMixin, BaseEstimator):
             from ..distributed._drift import fit_validator
 
             return fit_validator(self, X_train, X_test, groups=groups)
+        with progress_display(enabled=bool(self.verbose)):
+            return self._fit_frames(X_train, X_test, groups)
+
+    def _fit_frames(self, X_train: Any, X_test: Any, groups: Any) -> AdversarialValidator:
         rng = check_random_state(self.random_state)
         seeds = rng.randint(0, 2**31 - 1, size=4)
         train = as_frame(X_train, name="X_train")
@@ -265,19 +284,39 @@ class AdversarialValidator(SharesClientMixin, BaseEstimator):
                     f"{name} has {len(frame)} row(s) but adversarial validation with "
                     f"n_splits={self.n_splits} needs at least {self.n_splits} rows on each side."
                 )
-        encoder = FrameEncoder().fit(train, test)
-        encoder.check_finite(train, name="X_train")
-        encoder.check_finite(test, name="X_test")
+        with stage("screening columns"):
+            encoder = FrameEncoder().fit(train, test)
+            encoder.check_finite(train, name="X_train")
+            encoder.check_finite(test, name="X_test")
+            self.n_train_, self.n_test_ = len(train), len(test)
+            self.feature_names_in_ = np.asarray(train.columns, dtype=object)
+            self.n_features_in_ = train.shape[1]
+            self.dropped_features_ = list(encoder.dropped)
+            self.encoder_ = encoder
+            # every row (up to the univariate cap) for the cheap per-column checks, and the
+            # leak screen's warning before any model is trained
+            tests = compare_columns(
+                encoder,
+                train,
+                test,
+                correction=self.correction,
+                leak_threshold=self.leak_threshold,
+                random_state=int(seeds[3]),
+            )
+            self._screen_leaks(encoder, tests)
 
-        self.n_train_, self.n_test_ = len(train), len(test)
-        self.feature_names_in_ = np.asarray(train.columns, dtype=object)
-        self.n_features_in_ = train.shape[1]
-        self.dropped_features_ = list(encoder.dropped)
-        self.encoder_ = encoder
-
+        self.max_rows_ = self.resolve_max_rows(self.n_train_, self.n_test_)
         train_rows, test_rows = self._budget_rows(np.random.default_rng(seeds[0]))
-        train_used, test_used = train.iloc[train_rows], test.iloc[test_rows]
         self.n_rows_used_ = len(train_rows) + len(test_rows)
+        if self.n_rows_used_ < self.n_train_ + self.n_test_:
+            note(
+                f"advval: {self.n_train_ + self.n_test_:,} rows given; the domain classifier "
+                f"uses {self.n_rows_used_:,} of them, drawn in proportion from both sides "
+                f"(the row budget: more rows would not change the verdict on a shift of "
+                f"twice the effect floor; set max_rows / --max-rows to change it). The "
+                f"per-column tests use every row."
+            )
+        train_used, test_used = train.iloc[train_rows], test.iloc[test_rows]
         X = pd.concat(
             [encoder.transform(train_used), encoder.transform(test_used)], ignore_index=True
         )
@@ -287,16 +326,53 @@ class AdversarialValidator(SharesClientMixin, BaseEstimator):
             group_ids = np.r_[group_ids[train_rows], group_ids[self.n_train_ + test_rows]]
         self._fit_domain_classifier(X, y, seeds, group_ids)
         self._store_scores(train_rows, test_rows)
-        self._attribute_and_test(encoder, train_used, test_used, int(seeds[3]))
+        with stage("explaining (SHAP)"):
+            attribution = attribute(
+                self.estimators_,
+                self._X,
+                self._y,
+                self._folds,
+                source=encoder.source,
+                columns=encoder.columns,
+                random_state=int(seeds[3]),
+            )
+        del self._X, self._y, self._folds, self._oof_scores
+        self._store_features(encoder, attribution, tests)
         return self
+
+    def resolve_max_rows(self, n_train: int, n_test: int) -> int | None:
+        """The row budget for ``n_train`` and ``n_test`` rows: ``max_rows`` resolved.
+
+        ``"auto"`` gives :func:`~advval.drift._budget.default_row_budget` (``None`` when
+        it covers every row); an int or ``None`` is returned as given.
+
+        Examples
+        --------
+        >>> AdversarialValidator().resolve_max_rows(300_000, 100_000)
+        93399
+        >>> AdversarialValidator().resolve_max_rows(1_000, 1_000) is None
+        True
+        >>> AdversarialValidator(max_rows=None).resolve_max_rows(300_000, 100_000) is None
+        True
+        """
+        if not (isinstance(self.max_rows, str) and self.max_rows == "auto"):
+            return None if self.max_rows is None else int(self.max_rows)
+        budget = default_row_budget(
+            n_train=n_train,
+            n_test=n_test,
+            min_effect=float(self.min_effect),
+            confidence=float(self.confidence),
+            n_splits=int(self.n_splits),
+        )
+        return None if budget is None or budget >= n_train + n_test else budget
 
     def _budget_rows(self, rng: np.random.Generator) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
         n_train, n_test = self.n_train_, self.n_test_
         total = n_train + n_test
-        if self.max_rows is None or total <= self.max_rows:
+        if self.max_rows_ is None or total <= self.max_rows_:
             return np.arange(n_train), np.arange(n_test)
-        keep_train = max(self.n_splits, round(self.max_rows * n_train / total))
-        keep_test = max(self.n_splits, self.max_rows - keep_train)
+        keep_train = max(self.n_splits, round(self.max_rows_ * n_train / total))
+        keep_test = max(self.n_splits, self.max_rows_ - keep_train)
         return (
             np.sort(rng.choice(n_train, size=keep_train, replace=False)),
             np.sort(rng.choice(n_test, size=keep_test, replace=False)),
@@ -319,13 +395,12 @@ class AdversarialValidator(SharesClientMixin, BaseEstimator):
                 n_rows=n_fit, random_state=int(seeds[2]), n_jobs=self.n_jobs
             )
         n_fits = 2 * self.n_splits - (2 if len(y) <= SEQUENTIAL_MAX_ROWS else 1)
-        progress = _progress(total=n_fits, enabled=self.verbose)
-        fitter = CrossFitter(estimator, X, y, folds, seed=int(seeds[2]), on_fit=progress.update)
-        try:
+        with stage("fitting domain classifier", total=n_fits) as progress:
+            fitter = CrossFitter(
+                estimator, X, y, folds, seed=int(seeds[2]), on_fit=progress.advance
+            )
             oof = out_of_fold(fitter)
             sequential = sequential_test(fitter, random_state=int(seeds[3]))
-        finally:
-            progress.close()
         self._X, self._y, self._folds = X, y, folds
         self.estimators_ = list(oof.models)
         self.fold_aucs_ = np.asarray(oof.fold_aucs)
@@ -347,33 +422,8 @@ class AdversarialValidator(SharesClientMixin, BaseEstimator):
         proba[self.n_train_ + test_rows] = self._oof_scores[len(train_rows) :]
         self.oof_proba_ = proba
 
-    def _attribute_and_test(
-        self, encoder: FrameEncoder, train: pd.DataFrame, test: pd.DataFrame, seed: int
-    ) -> None:
-        attribution = attribute(
-            self.estimators_,
-            self._X,
-            self._y,
-            self._folds,
-            source=encoder.source,
-            columns=encoder.columns,
-            random_state=seed,
-        )
-        tests = compare_columns(
-            encoder,
-            train,
-            test,
-            correction=self.correction,
-            leak_threshold=self.leak_threshold,
-            random_state=seed,
-        )
-        del self._X, self._y, self._folds, self._oof_scores
-        self._store_features(encoder, attribution, tests)
-
-    def _store_features(
-        self, encoder: FrameEncoder, attribution: Attribution, tests: ColumnTests
-    ) -> None:
-        """Leak screen, ``feature_report_`` and importances from attribution and tests."""
+    def _screen_leaks(self, encoder: FrameEncoder, tests: ColumnTests) -> None:
+        """Set ``leak_features_`` from the per-column separation and warn about them now."""
         self.leak_features_ = leak_columns(encoder.columns, tests.separation, self.leak_threshold)
         if self.leak_features_:
             warnings.warn(
@@ -381,8 +431,13 @@ class AdversarialValidator(SharesClientMixin, BaseEstimator):
                 f"perfectly (single-column AUC or distance >= {self.leak_threshold}): likely "
                 f"an ID, a timestamp or a row counter. Exclude them if they are not features.",
                 LeakWarning,
-                stacklevel=4,
+                stacklevel=5,
             )
+
+    def _store_features(
+        self, encoder: FrameEncoder, attribution: Attribution, tests: ColumnTests
+    ) -> None:
+        """``feature_report_`` and importances from attribution and tests (leaks screened)."""
         report = pd.DataFrame(
             {
                 "kind": [encoder.kinds[c] for c in encoder.columns],
@@ -455,37 +510,3 @@ class AdversarialValidator(SharesClientMixin, BaseEstimator):
 def _is_dask(X: object) -> bool:
     """Whether ``X`` is a Dask collection, without importing Dask."""
     return type(X).__module__.split(".")[0] in ("dask", "dask_expr")
-
-
-class _NoProgress:
-    def update(self) -> None:
-        return None
-
-    def close(self) -> None:
-        return None
-
-
-def _progress(*, total: int, enabled: bool) -> Any:
-    if not enabled:
-        return _NoProgress()
-    from tqdm.auto import tqdm
-
-    bar = tqdm(
-        total=total,
-        desc="advval: fitting domain classifier",
-        file=sys.stderr,
-        unit="model",
-        leave=False,
-    )
-    return _BarAdapter(bar)
-
-
-class _BarAdapter:
-    def __init__(self, bar: Any) -> None:
-        self._bar = bar
-
-    def update(self) -> None:
-        self._bar.update(1)
-
-    def close(self) -> None:
-        self._bar.close()

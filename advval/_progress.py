@@ -1,0 +1,183 @@
+"""One progress display for a whole run, with named stages.
+
+Library code marks its long stages with :func:`stage` and its one-off notices with
+:func:`note`; both do nothing unless a display is active. A display is opened by the
+command line for a whole run (reading, screening, fitting, explaining, remedy steps all
+show on one line of stderr, replaced stage by stage) or by an estimator for its own
+``fit`` when it is given ``verbose=True`` and no display is open yet::
+
+    with progress_display(enabled=True):
+        with stage("fitting domain classifier", total=8) as bar:
+            for _ in range(8):
+                ...
+                bar.advance()
+
+The active display lives in a :class:`contextvars.ContextVar`, so estimators need no
+extra parameter and nested calls (the remedy's validator fits inside one command) share
+the run's display. tqdm is imported only when a display opens.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any, TextIO
+
+#: the display of the current run, if one is open
+_ACTIVE: ContextVar[_Display | None] = ContextVar("advval_progress", default=None)
+
+
+class _Stage:
+    """Handle of one running stage: :meth:`advance` moves its counter."""
+
+    def __init__(self, display: _Display | None) -> None:
+        self._display = display
+
+    def advance(self, n: int = 1) -> None:
+        """Count ``n`` more units of this stage as done."""
+        if self._display is not None:
+            self._display.advance(n)
+
+    def describe(self, text: str) -> None:
+        """Replace the detail shown after the stage's name (e.g. the column dropped)."""
+        if self._display is not None:
+            self._display.describe(text)
+
+
+class _Frame:
+    """One open stage: its name, detail, counter and total."""
+
+    def __init__(self, name: str, total: int | None) -> None:
+        self.name, self.total, self.done, self.detail = name, total, 0, ""
+        self.started = time.monotonic()
+
+    def label(self) -> str:
+        text = f"{self.name} ({self.detail})" if self.detail else self.name
+        if self.total:
+            text += f" {self.done}/{self.total}"
+        return text
+
+
+class _Display:
+    """One tqdm line on ``stream``: the open stages, outermost first, and the time."""
+
+    def __init__(self, stream: TextIO) -> None:
+        from tqdm.auto import tqdm
+
+        self._tqdm = tqdm
+        self._stream = stream
+        self._bar: Any = None
+        self._frames: list[_Frame] = []
+
+    def push(self, name: str, total: int | None) -> None:
+        self._frames.append(_Frame(name, total))
+        self._refresh()
+
+    def pop(self) -> None:
+        self._frames.pop()
+        if self._frames:
+            self._refresh()
+        else:
+            self.close()
+
+    def advance(self, n: int) -> None:
+        if self._frames:
+            self._frames[-1].done += n
+            self._refresh()
+
+    def describe(self, text: str) -> None:
+        if self._frames:
+            self._frames[-1].detail = text
+            self._refresh()
+
+    def _refresh(self) -> None:
+        if self._bar is None:
+            self._bar = self._tqdm(
+                file=self._stream, leave=False, dynamic_ncols=True, bar_format="{desc}"
+            )
+        top = self._frames[-1]
+        elapsed = time.monotonic() - top.started
+        timing = self._tqdm.format_interval(elapsed)
+        if top.total and top.done and top.done < top.total:
+            left = elapsed / top.done * (top.total - top.done)
+            timing += f", about {self._tqdm.format_interval(left)} left"
+        labels = " > ".join(frame.label() for frame in self._frames)
+        self._bar.set_description_str(f"advval: {labels} [{timing}]")
+
+    def write(self, text: str) -> None:
+        """Print a whole line above the bar (the bar is redrawn below it)."""
+        self._tqdm.write(text, file=self._stream)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+
+
+@contextmanager
+def progress_display(*, enabled: bool, stream: TextIO | None = None) -> Iterator[None]:
+    """Open the run's display (unless one is open already, or ``enabled`` is false).
+
+    Parameters
+    ----------
+    enabled : bool
+        Whether to show progress; ``False`` leaves every :func:`stage` silent.
+    stream : text file, optional
+        Where the display goes; default ``sys.stderr``.
+
+    Examples
+    --------
+    >>> with progress_display(enabled=False):
+    ...     with stage("fitting", total=2) as bar:
+    ...         bar.advance()
+    """
+    if not enabled or _ACTIVE.get() is not None:
+        yield
+        return
+    display = _Display(stream if stream is not None else sys.stderr)
+    token = _ACTIVE.set(display)
+    try:
+        yield
+    finally:
+        display.close()
+        _ACTIVE.reset(token)
+
+
+@contextmanager
+def stage(name: str, total: int | None = None) -> Iterator[_Stage]:
+    """Show ``name`` (with a counter out of ``total``) while the block runs.
+
+    Silent when no display is open. The stage's line is removed when the block ends.
+    """
+    display = _ACTIVE.get()
+    if display is None:
+        yield _Stage(None)
+        return
+    display.push(name, total)
+    try:
+        yield _Stage(display)
+    finally:
+        display.pop()
+
+
+def note(text: str) -> bool:
+    """Print ``text`` as its own line now, above any running stage; False when silent.
+
+    Examples
+    --------
+    >>> note("nobody listens")
+    False
+    """
+    display = _ACTIVE.get()
+    if display is None:
+        return False
+    display.write(text)
+    return True
+
+
+def is_active() -> bool:
+    """Whether a display is open (a caller may then print its own notices through it)."""
+    return _ACTIVE.get() is not None
