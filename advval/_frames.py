@@ -10,10 +10,21 @@ categorical  category, string and object columns (pandas ``category`` with the u
              both sides' categories, so codes agree between train and test)
 datetime     datetime64 columns, expanded into numeric parts (epoch seconds, year, month,
              day, day of week, hour) whose attributions are summed back to the column
+
+Model column names
+-----------------
+The model matrix has its own column names (:attr:`FrameEncoder.encoded_columns`), chosen
+so that any estimator accepts them: LightGBM refuses names with JSON characters
+(``" , : [ ] { }``), turns whitespace into ``_`` (so ``"a b"`` and ``"a_b"`` collide) and
+cannot store an empty name or a newline; XGBoost refuses ``[ ] <``. See
+:func:`model_column_name` for the rule and why it is unique by construction. Everything a
+user reads (reports, importances, warnings, errors) uses the user's own column names;
+``FrameEncoder.source`` maps each model column back to its user column.
 """
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -26,6 +37,60 @@ from .exceptions import DataWarning
 
 NUMERIC, BOOLEAN, CATEGORICAL, DATETIME = "numeric", "boolean", "categorical", "datetime"
 _DATETIME_PARTS = ("epoch", "year", "month", "day", "day_of_week", "hour")
+
+#: longest model column name kept as it is, and longest readable stem of a generated one
+MAX_MODEL_NAME = 64
+_PLAIN_NAME = re.compile(rf"[A-Za-z][A-Za-z0-9_]{{0,{MAX_MODEL_NAME - 1}}}")
+_GENERATED_NAME = re.compile(r".*__[0-9]+")
+_UNSAFE_RUN = re.compile(r"[^A-Za-z0-9]+")
+
+
+def model_column_name(column: str, part: str, position: int) -> str:
+    """The model matrix's name for part ``part`` of user column ``column``.
+
+    A *plain* name (an ASCII letter, then at most 63 ASCII letters, digits or ``_``, not
+    ending in ``__<digits>``) of a column encoded as one model column is kept unchanged:
+    that is nearly every real column, so ``validator.estimators_[k].feature_name_``,
+    LightGBM's importances and tree dumps read in the user's terms. Any other name (and
+    every datetime part) becomes a readable stem (runs of other characters replaced by
+    ``_``, cut to ``MAX_MODEL_NAME`` characters, ``column`` when nothing is left), then
+    the datetime part, then the suffix ``__<position>`` (the model column's position):
+    ``"Unnamed: 0"`` -> ``"Unnamed_0__0"``, part ``year`` of ``t`` -> ``"t_year__3"``.
+
+    Unique by construction, whatever the user's names: kept names are distinct user
+    names that never end in ``__<digits>``; every generated name does, and the digits
+    after its last ``__`` are its own position. So ``"a b"`` next to ``"a_b"``, ``"t.year"``
+    next to datetime ``t``, or a user column named like a generated one (``"x__0"``, which
+    is not plain) cannot collide. Kept names start with a letter, so they never clash with
+    the ``__advval_*`` helper columns of :mod:`advval.distributed`. Positional names
+    (``f0, f1, ...``) would be as safe but would make every fitted model unreadable.
+
+    Parameters
+    ----------
+    column : str
+        The user's column name.
+    part : str
+        ``""`` for a column encoded as one model column, else the datetime part.
+    position : int
+        The model column's position in the model matrix.
+
+    Returns
+    -------
+    str
+        ASCII letters, digits and ``_`` only, never empty; at most ``MAX_MODEL_NAME``
+        characters, plus the datetime part and the suffix.
+
+    Examples
+    --------
+    >>> model_column_name("age", "", 0), model_column_name("Unnamed: 0", "", 1)
+    ('age', 'Unnamed_0__1')
+    >>> model_column_name("t", "year", 2), model_column_name("t.year", "", 3)
+    ('t_year__2', 't_year__3')
+    """
+    if not part and _PLAIN_NAME.fullmatch(column) and not _GENERATED_NAME.fullmatch(column):
+        return column
+    stem = _UNSAFE_RUN.sub("_", column).strip("_")[:MAX_MODEL_NAME].rstrip("_") or "column"
+    return f"{stem}_{part}__{position}" if part else f"{stem}__{position}"
 
 
 def as_frame(X: object, *, name: str) -> pd.DataFrame:
@@ -180,9 +245,19 @@ class FrameEncoder:
     dropped : list of str
         Columns dropped because every value is missing on both sides.
     encoded_columns : list of str
-        Columns of the model matrix.
+        Columns of the model matrix: safe for LightGBM and any scikit-learn estimator and
+        unique (see :func:`model_column_name`); the names fitted models know.
     source : list of str
         For each encoded column, the user's column it comes from.
+    parts : list of str
+        For each encoded column, the datetime part it holds (``""`` for other kinds).
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"a b": [1.0, 2.0], "a_b": [3.0, 4.0]})
+    >>> encoder = FrameEncoder().fit(frame, frame)
+    >>> encoder.encoded_columns, encoder.source
+    (['a_b__0', 'a_b'], ['a b', 'a_b'])
     """
 
     columns: list[str] = field(default_factory=list)
@@ -191,11 +266,12 @@ class FrameEncoder:
     categories: dict[str, list[str]] = field(default_factory=dict)
     encoded_columns: list[str] = field(default_factory=list)
     source: list[str] = field(default_factory=list)
+    parts: list[str] = field(default_factory=list)
 
     def fit(self, train: pd.DataFrame, test: pd.DataFrame) -> FrameEncoder:
         """Learn kinds and categories from both sides; warn about dropped columns."""
         self.columns, self.kinds, self.dropped = [], {}, []
-        self.categories, self.encoded_columns, self.source = {}, [], []
+        self.categories, self.encoded_columns, self.source, self.parts = {}, [], [], []
         for column in train.columns:
             left, right = train[column], test[column]
             left_missing, right_missing = bool(left.isna().all()), bool(right.isna().all())
@@ -207,9 +283,12 @@ class FrameEncoder:
             self.kinds[column] = kind
             if kind == CATEGORICAL:
                 self.categories[column] = _union_categories(left, right)
-            for part in self._parts(column, kind, left, right):
-                self.encoded_columns.append(part)
+            for part in self._parts(kind, left, right):
+                self.encoded_columns.append(
+                    model_column_name(column, part, len(self.encoded_columns))
+                )
                 self.source.append(column)
+                self.parts.append(part)
         if self.dropped:
             warnings.warn(
                 f"Dropped {len(self.dropped)} column(s) whose values are all missing in "
@@ -237,12 +316,12 @@ class FrameEncoder:
             f"{_describe(right_kind)} in X_test; convert one side so both have one type."
         )
 
-    def _parts(self, column: str, kind: str, left: pd.Series, right: pd.Series) -> list[str]:
+    @staticmethod
+    def _parts(kind: str, left: pd.Series, right: pd.Series) -> list[str]:
         if kind != DATETIME:
-            return [column]
+            return [""]
         hours = pd.concat([_as_utc(left), _as_utc(right)]).dt.hour
-        parts = [p for p in _DATETIME_PARTS if p != "hour" or bool((hours.fillna(0) != 0).any())]
-        return [f"{column}.{p}" for p in parts]
+        return [p for p in _DATETIME_PARTS if p != "hour" or bool((hours.fillna(0) != 0).any())]
 
     def check_finite(self, frame: pd.DataFrame, *, name: str) -> None:
         """Raise when a numeric column of ``frame`` holds +/-inf."""
@@ -262,26 +341,25 @@ class FrameEncoder:
         """Encode ``frame`` (already aligned to the fitted columns) into the model matrix."""
         frame = frame.reset_index(drop=True)
         encoded: dict[str, object] = {}
-        for column in self.columns:
+        stamps: dict[str, pd.Series] = {}
+        for name, column, part in zip(self.encoded_columns, self.source, self.parts, strict=True):
             kind = self.kinds[column]
             values = frame[column]
             if kind == NUMERIC:
-                encoded[column] = _to_float(values)
+                encoded[name] = _to_float(values)
             elif kind == BOOLEAN:
-                encoded[column] = (
+                encoded[name] = (
                     values.astype("float64")
                     if not values.hasnans
                     else (values.map({True: 1.0, False: 0.0}).astype("float64"))
                 )
             elif kind == CATEGORICAL:
-                encoded[column] = _recode(values, self.categories[column])
+                encoded[name] = _recode(values, self.categories[column])
             else:
-                encoded.update(_datetime_parts(column, values, self._datetime_columns(column)))
-        result = pd.DataFrame(encoded, index=pd.RangeIndex(len(frame)))
-        return result[self.encoded_columns]
-
-    def _datetime_columns(self, column: str) -> list[str]:
-        return [c for c, s in zip(self.encoded_columns, self.source, strict=True) if s == column]
+                if column not in stamps:
+                    stamps[column] = _as_utc(values)
+                encoded[name] = _datetime_part(stamps[column], part)
+        return pd.DataFrame(encoded, index=pd.RangeIndex(len(frame)), columns=self.encoded_columns)
 
     def column_values(
         self, frame: pd.DataFrame, column: str
@@ -339,16 +417,10 @@ def _as_utc(values: pd.Series) -> pd.Series:
     return converted
 
 
-def _datetime_parts(column: str, values: pd.Series, names: list[str]) -> dict[str, pd.Series]:
-    stamps = _as_utc(values)
-    parts: dict[str, pd.Series] = {}
-    for name in names:
-        part = name[len(column) + 1 :]
-        if part == "epoch":
-            parts[name] = _epoch_seconds(stamps)
-        else:
-            parts[name] = getattr(stamps.dt, part).astype("float64")
-    return parts
+def _datetime_part(stamps: pd.Series, part: str) -> pd.Series:
+    if part == "epoch":
+        return _epoch_seconds(stamps)
+    return getattr(stamps.dt, part).astype("float64")
 
 
 def _epoch_seconds(stamps: pd.Series) -> pd.Series:

@@ -27,6 +27,7 @@ from .._frames import BOOLEAN, CATEGORICAL, DATETIME, column_kind
 from .._models import SINGLE_THREAD_ROWS
 from .._validation import check_number, check_option
 from ..exceptions import DataWarning
+from ._scoring import magnitude_unit
 
 _OWNER = "SubstitutionImputer"
 _NUMERIC, _LABELS = "numeric", "categorical"
@@ -34,6 +35,7 @@ _NUMERIC, _LABELS = "numeric", "categorical"
 INITIAL_STRATEGIES = ("mean", "median", "most_frequent")
 #: LightGBM parameters that belong to one task and are not copied across
 _TASK_PARAMS = ("objective", "class_weight")
+_FLOAT_MAX = float(np.finfo(np.float64).max)
 
 
 class SubstitutionImputer(TransformerMixin, BaseEstimator):
@@ -442,8 +444,11 @@ class SubstitutionImputer(TransformerMixin, BaseEstimator):
 class _Column:
     """One kept column: its kind, labels, scale and initial fill, in encoded space.
 
-    Numeric columns are encoded as float64 (datetimes and timedeltas as nanoseconds),
-    categorical ones as integer codes into ``labels`` (-1 for missing or unseen).
+    Numeric columns are encoded as float64 (datetimes and timedeltas as nanoseconds)
+    divided by ``unit``, a power of two that is 1 unless the values are near the float
+    limits (:func:`~advval.dependency._scoring.magnitude_unit`: then means, spreads and the
+    regressors' sums would overflow), categorical ones as integer codes into ``labels``
+    (-1 for missing or unseen).
     """
 
     name: Hashable
@@ -454,6 +459,7 @@ class _Column:
     fill: float = 0.0
     scale: float = 1.0
     n_missing: int = 0
+    unit: float = 1.0
 
     @classmethod
     def learn(cls, name: Hashable, position: int, values: pd.Series, strategy: str) -> _Column:
@@ -466,6 +472,7 @@ class _Column:
             counts = np.bincount(codes[codes >= 0], minlength=len(column.labels))
             column.fill = float(np.argmax(counts))
         else:
+            column.unit = magnitude_unit(column.encode(values))
             encoded = column.encode(values)
             observed = encoded[~np.isnan(encoded)]
             if strategy == "mean":
@@ -484,6 +491,10 @@ class _Column:
             cells = pd.Index(_objects(list(values)))
             codes = pd.Index(_objects(self.labels)).get_indexer(cells)
             return np.asarray(codes, dtype=np.int64)
+        raw = self._numbers(values)
+        return raw / self.unit if self.unit != 1.0 else raw
+
+    def _numbers(self, values: pd.Series) -> NDArray[np.float64]:
         if self.source_kind == DATETIME:
             stamps = pd.to_datetime(values)
             if stamps.dt.tz is not None:
@@ -500,6 +511,9 @@ class _Column:
         if self.kind == _LABELS:
             labels: Any = _objects(self.labels)[encoded.astype(np.int64)]
             return pd.array(labels, dtype=dtype)
+        if self.unit != 1.0:  # boosted predictions may overshoot the largest value a bit
+            limit = _FLOAT_MAX / self.unit
+            encoded = np.clip(encoded, -limit, limit) * self.unit
         if self.source_kind == DATETIME:
             stamps = pd.to_datetime(np.round(encoded).astype(np.int64), unit="ns")
             tz = getattr(dtype, "tz", None)
@@ -517,8 +531,8 @@ class _Column:
         if self.kind == _LABELS:
             return self.labels[int(self.fill)]
         if self.source_kind == DATETIME:
-            return pd.Timestamp(int(round(self.fill)), unit="ns")
-        return self.fill
+            return pd.Timestamp(int(round(self.fill * self.unit)), unit="ns")
+        return self.fill * self.unit
 
 
 def _labels(values: pd.Series) -> list[Any]:

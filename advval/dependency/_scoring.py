@@ -22,6 +22,7 @@ theorem) and no Monte-Carlo permutations are needed.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Literal
 
@@ -39,6 +40,9 @@ MAX_CLASSES = 20
 #: probabilities are clipped here for per-row log losses
 _EPS = 1e-12
 
+#: numeric targets whose largest magnitude is outside [2**-E, 2**E] are rescaled (E = 256)
+SAFE_EXPONENT = 256
+
 
 @dataclass(frozen=True)
 class Target:
@@ -54,12 +58,16 @@ class Target:
         Rows where the column is not missing.
     n_classes : int
         Number of classes (0 for numeric targets).
+    unit : float
+        Numeric targets hold the column's values divided by this power of two (see
+        :func:`magnitude_unit`); 1.0 for ordinary data and for classes.
     """
 
     kind: TargetKind
     values: NDArray[np.float64] | NDArray[np.intp]
     rows: NDArray[np.intp]
     n_classes: int = 0
+    unit: float = 1.0
 
     @property
     def observed(self) -> NDArray[np.float64] | NDArray[np.intp]:
@@ -73,16 +81,57 @@ class Target:
         return observed.size == 0 or bool(np.all(observed == observed[0]))
 
 
-def numeric_target(values: NDArray[np.float64]) -> Target:
+def magnitude_unit(values: ArrayLike) -> float:
+    """The power of two to divide ``values`` by so their sums and squares stay finite.
+
+    Values near the float limits (``1e308``: their sum, squared error or mean overflows;
+    ``1e-300``: their squares underflow to 0 and R^2 is undefined) are brought to
+    magnitudes below 2. Dividing by a power of two is exact (only values more than
+    ~1e308 times smaller than the largest one underflow to 0), and it changes no R^2,
+    no AUC and no LightGBM L2 tree (the same splits, the leaves scaled). ``1.0`` when the
+    largest finite magnitude already lies in ``[2**-SAFE_EXPONENT, 2**SAFE_EXPONENT]``
+    (ordinary data is left exactly as it is), or when every value is 0 or missing.
+
+    Examples
+    --------
+    >>> magnitude_unit([1.0, -3e5, np.nan]), magnitude_unit([1e308, -1e308]) == 2.0**1023
+    (1.0, True)
+    >>> magnitude_unit([3e-300]) == 2.0**-995
+    True
+    """
+    magnitudes = np.abs(np.asarray(values, dtype=np.float64))
+    magnitudes = magnitudes[np.isfinite(magnitudes) & (magnitudes > 0)]
+    if magnitudes.size == 0:
+        return 1.0
+    largest = float(magnitudes.max())
+    if 2.0**-SAFE_EXPONENT <= largest <= 2.0**SAFE_EXPONENT:
+        return 1.0
+    return math.ldexp(1.0, math.frexp(largest)[1] - 1)
+
+
+def numeric_target(values: NDArray[np.float64], *, unit: float | None = None) -> Target:
     """A numeric target; NaN marks missing rows.
+
+    Parameters
+    ----------
+    values : ndarray of float
+    unit : float or None
+        Divide the values by this power of two; ``None`` uses :func:`magnitude_unit` of
+        ``values``. Pass one unit to targets that are compared (train and test).
 
     Examples
     --------
     >>> numeric_target(np.array([1.0, np.nan, 3.0])).rows.tolist()
     [0, 2]
+    >>> numeric_target(np.array([1e308, -1e308])).observed.tolist()
+    [1.1125369292536007, -1.1125369292536007]
     """
     values = np.asarray(values, dtype=np.float64)
-    return Target("numeric", values, np.flatnonzero(~np.isnan(values)))
+    if unit is None:
+        unit = magnitude_unit(values)
+    if unit != 1.0:
+        values = values / unit
+    return Target("numeric", values, np.flatnonzero(~np.isnan(values)), unit=unit)
 
 
 def class_mapping(labels: ArrayLike) -> dict[object, int]:

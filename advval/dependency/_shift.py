@@ -16,6 +16,7 @@ from ._scoring import (
     Target,
     class_mapping,
     class_target,
+    magnitude_unit,
     metric,
     normalized_score,
     numeric_target,
@@ -186,10 +187,9 @@ def _targets(
             Target("classes", left.values, left.rows, n_classes),
             Target("classes", right.values, right.rows, n_classes),
         )
-    return (
-        numeric_target(np.asarray(a, dtype=np.float64)),
-        numeric_target(np.asarray(b, dtype=np.float64)),
-    )
+    left_values, right_values = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    unit = magnitude_unit(np.concatenate([left_values, right_values]))
+    return numeric_target(left_values, unit=unit), numeric_target(right_values, unit=unit)
 
 
 def _observed(target: Target, rows: np.ndarray) -> np.ndarray:

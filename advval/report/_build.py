@@ -24,6 +24,7 @@ LIKENESS_BINS = 20
 NUMERIC_BINS = 30
 TOP_CATEGORIES = 10
 TOP_OVERLAYS = 6
+_FLOAT_MAX = float(np.finfo(np.float64).max)
 
 
 def build_drift_report(
@@ -200,10 +201,13 @@ def _numeric_shares(
     if pooled.size == 0:
         low, high = 0.0, 1.0
     else:
-        low, high = (float(v) for v in np.quantile(pooled, [0.005, 0.995]))
+        # on halved values: the interpolation's differences (up to 2 * float max for data
+        # near +/-1e308) stay finite, and for other data halving is exact, so same edges
+        low, high = (2.0 * float(v) for v in np.quantile(pooled / 2.0, [0.005, 0.995]))
     if high <= low:
-        low, high = low - 0.5, high + 0.5
-    edges = np.linspace(low, high, NUMERIC_BINS + 1)
+        pad = max(0.5, abs(low) * 1e-3)
+        low, high = max(low - pad, -_FLOAT_MAX), min(high + pad, _FLOAT_MAX)
+    edges = 2.0 * np.linspace(low / 2.0, high / 2.0, NUMERIC_BINS + 1)
     return _histogram(name, left[~np.isnan(left)], right[~np.isnan(right)], edges)
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .._version import __version__
-from ._markdown import format_count, format_fixed, format_number, format_p, md_escape
+from ._markdown import format_count, format_fixed, format_number, format_p, md_escape, md_name
 from ._result import SCHEMA_VERSION
 
 #: columns listed in the Markdown table (the rest are counted, not shown)
@@ -360,7 +360,7 @@ def build_dependency_report(
 
 def _names(names: Any, limit: int = _MAX_NAMES) -> str:
     names = list(names)
-    shown = ", ".join(md_escape(n) for n in names[:limit])
+    shown = ", ".join(md_name(n) for n in names[:limit])
     if len(names) > limit:
         shown += f" and {len(names) - limit} more"
     return shown
@@ -453,7 +453,7 @@ def render_dependency_markdown(report: DependencyReport) -> str:
             lines.append(f"**{label}:** {_names(names)}.")
             lines.append("")
     if report.near_duplicates:
-        pairs = [f"{md_escape(a)} ≈ {md_escape(b)}" for a, b in report.near_duplicates]
+        pairs = [f"{md_name(a)} ≈ {md_name(b)}" for a, b in report.near_duplicates]
         shown = ", ".join(pairs[:_MAX_NAMES])
         if len(pairs) > _MAX_NAMES:
             shown += f" and {len(pairs) - _MAX_NAMES} more"
@@ -471,7 +471,7 @@ def render_dependency_markdown(report: DependencyReport) -> str:
         lines.append("| ---: | --- | --- | ---: | ---: | --- | --- |")
         for rank, f in enumerate(top, start=1):
             lines.append(
-                f"| {rank} | {md_escape(f.name)} | {f.kind} | {format_fixed(f.score)} "
+                f"| {rank} | {md_name(f.name)} | {f.kind} | {format_fixed(f.score)} "
                 f"| {format_p(f.p_value)} | {_names(f.top_features)} "
                 f"| {', '.join(feature_flags(f))} |"
             )
@@ -492,7 +492,7 @@ def render_dependency_markdown(report: DependencyReport) -> str:
             lines.append("| --- | ---: | ---: | ---: | ---: | :---: | ---: |")
             for s in report.shift:
                 lines.append(
-                    f"| {md_escape(s.name)} | {format_fixed(s.train_score)} "
+                    f"| {md_name(s.name)} | {format_fixed(s.train_score)} "
                     f"| {format_fixed(s.test_score)} | {format_fixed(s.drop)} "
                     f"| {format_p(s.p_value)} | {'yes' if s.shifted else ''} "
                     f"| {format_p(s.marginal_p_value)} |"

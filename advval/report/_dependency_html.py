@@ -16,7 +16,7 @@ from typing import Any
 
 from . import _svg
 from ._dependency import DependencyReport, feature_flags, report_findings, summary_line
-from ._html import clip, name_list, page_context, render_page
+from ._html import name_list, name_text, page_context, render_page
 from ._markdown import format_count, format_fixed, format_p
 
 #: columns listed in the per-feature table and the shift table
@@ -48,7 +48,7 @@ def _context(report: DependencyReport) -> dict[str, Any]:
     shift = sorted(
         report.shift, key=lambda s: (not s.shifted, -s.drop if math.isfinite(s.drop) else 0.0)
     )[:HTML_TOP_DEPENDENCIES]
-    pairs = tuple(f"{clip(a)} ≈ {clip(b)}" for a, b in report.near_duplicates)
+    pairs = tuple(f"{name_text(a)} ≈ {name_text(b)}" for a, b in report.near_duplicates)
     return {
         "label": label,
         "verdict_class": verdict_class,
@@ -81,7 +81,7 @@ def _context(report: DependencyReport) -> dict[str, Any]:
         "features": [
             {
                 "rank": rank,
-                "name": clip(f.name),
+                "name": name_text(f.name),
                 "kind": f.kind,
                 "score": format_fixed(f.score),
                 "metric_name": _METRICS.get(f.metric_name, f.metric_name),
@@ -89,7 +89,7 @@ def _context(report: DependencyReport) -> dict[str, Any]:
                 "baseline": format_fixed(f.baseline),
                 "p_value": format_p(f.p_value),
                 "significant": f.significant,
-                "explained_by": ", ".join(clip(c) for c in f.top_features),
+                "explained_by": ", ".join(name_text(c) for c in f.top_features),
                 "target_score": None if f.target_score is None else format_fixed(f.target_score),
                 "flags": feature_flags(f),
             }
@@ -130,7 +130,7 @@ def _context(report: DependencyReport) -> dict[str, Any]:
         "leaks": name_list(report.leaking or ()),
         "shift": [
             {
-                "name": clip(s.name),
+                "name": name_text(s.name),
                 "train_score": format_fixed(s.train_score),
                 "test_score": format_fixed(s.test_score),
                 "drop": format_fixed(s.drop),

@@ -19,6 +19,7 @@ from typing import Any
 from . import _svg
 from ._markdown import (
     ci_label,
+    display_name,
     format_count,
     format_fixed,
     format_number,
@@ -52,10 +53,21 @@ def clip(name: object, limit: int = HTML_MAX_NAME_CHARS) -> str:
     return name if len(name) <= limit else name[: limit - 1] + "…"
 
 
+def name_text(name: object) -> str:
+    r"""A column name as the page shows it: :func:`display_name`, clipped.
+
+    Examples
+    --------
+    >>> name_text("age"), name_text("a\nb"), name_text("")
+    ('age', "'a\\nb'", "''")
+    """
+    return clip(display_name(name))
+
+
 def name_list(names: Sequence[str]) -> dict[str, Any]:
     """``{"shown": [...], "more": n}`` for the template's ``name_list`` macro."""
     return {
-        "shown": [clip(n) for n in names[:HTML_MAX_NAMES]],
+        "shown": [name_text(n) for n in names[:HTML_MAX_NAMES]],
         "more": max(len(names) - HTML_MAX_NAMES, 0),
     }
 
@@ -104,7 +116,7 @@ def _context(report: DriftReport) -> dict[str, Any]:
         "features": [
             {
                 "rank": rank,
-                "name": clip(f.name),
+                "name": name_text(f.name),
                 "kind": f.kind,
                 "importance": format_number(f.importance),
                 "importance_std": format_number(f.importance_std),
@@ -119,7 +131,7 @@ def _context(report: DriftReport) -> dict[str, Any]:
         "n_features_listed": len(report.features),
         "overlays": [
             {
-                "name": clip(d.name),
+                "name": name_text(d.name),
                 "kind": d.kind,
                 "svg": _svg.distribution_chart(d, width=340, height=200),
             }
@@ -134,7 +146,7 @@ def _context(report: DriftReport) -> dict[str, Any]:
                 "auc": format_fixed(step.auc),
                 "ci": f"[{format_fixed(step.auc_ci[0])}, {format_fixed(step.auc_ci[1])}]",
                 "drift": step.drift,
-                "dropped": clip(step.dropped or ""),
+                "dropped": "" if step.dropped is None else name_text(step.dropped),
                 "signal": "" if step.target_signal is None else format_fixed(step.target_signal),
             }
             for step in report.remedy

@@ -135,9 +135,42 @@ def md_escape(text: Any) -> str:
     return _MD_PUNCTUATION.sub(r"\\\1", html.escape(text, quote=False))
 
 
+def display_name(name: Any) -> str:
+    r"""A column name (or category) as reports show it: as it is, or its Python ``repr``.
+
+    Names that read unambiguously on one line (not empty, printable, single spaces, no
+    leading or trailing space, not starting with a quote) are shown as they are. The
+    others (``""``, ``"  "``, ``"a\nb"``, ``"a\tb"``, ``"'x'"``) are shown as their
+    ``repr``, which always starts with a quote: so two different names never look the
+    same, and a newline cannot break a Markdown table row.
+
+    Examples
+    --------
+    >>> display_name("Unnamed: 0"), display_name("a|b"), display_name("a\nb")
+    ('Unnamed: 0', 'a|b', "'a\\nb'")
+    >>> display_name(""), display_name("  ")
+    ("''", "'  '")
+    """
+    text = str(name)
+    if text and text.isprintable() and text == " ".join(text.split()) and text[0] not in "'\"":
+        return text
+    return repr(text)
+
+
+def md_name(name: Any) -> str:
+    r"""A column name for Markdown: :func:`display_name`, then :func:`md_escape`.
+
+    Examples
+    --------
+    >>> md_name("a|b\nc")
+    "'a\\|b\\\\nc'"
+    """
+    return md_escape(display_name(name))
+
+
 def _name_list(names: Iterable[str], limit: int = MARKDOWN_MAX_NAMES) -> str:
     names = list(names)
-    shown = ", ".join(md_escape(n) for n in names[:limit])
+    shown = ", ".join(md_name(n) for n in names[:limit])
     if len(names) > limit:
         shown += f" and {len(names) - limit} more"
     return shown
@@ -188,7 +221,8 @@ def remedy_summary(report: DriftReport) -> str:
     ending = "drift remains" if last.drift else "no drift remains"
     plural = "s" if len(names) != 1 else ""
     return (
-        f"Dropping {len(names)} column{plural} ({', '.join(names)}) brings the AUC from "
+        f"Dropping {len(names)} column{plural} ({', '.join(map(display_name, names))}) "
+        f"brings the AUC from "
         f"{format_fixed(steps[0].auc)} to {format_fixed(last.auc)}; {ending}."
     )
 
@@ -202,10 +236,14 @@ def _remedy_lines(report: DriftReport) -> list[str]:
         lines.append(
             f"| {step.n_features} | {format_fixed(step.auc)} | "
             f"[{format_fixed(step.auc_ci[0])}, {format_fixed(step.auc_ci[1])}] | "
-            f"{'yes' if step.drift else ''} | {md_escape(step.dropped or '')} | {signal} |"
+            f"{'yes' if step.drift else ''} | {_dropped_text(step.dropped)} | {signal} |"
         )
     lines.append("")
     return lines
+
+
+def _dropped_text(dropped: str | None) -> str:
+    return "" if dropped is None else md_name(dropped)
 
 
 def render_markdown(report: DriftReport) -> str:
@@ -276,7 +314,7 @@ def render_markdown(report: DriftReport) -> str:
         lines.append("| ---: | --- | ---: | ---: | ---: | :---: | :---: |")
         for rank, f in enumerate(top, start=1):
             lines.append(
-                f"| {rank} | {md_escape(f.name)} | {importance_text(f)} | {statistic_text(f)} "
+                f"| {rank} | {md_name(f.name)} | {importance_text(f)} | {statistic_text(f)} "
                 f"| {format_p(f.p_value)} | {'yes' if f.drift else ''} "
                 f"| {'yes' if f.leak else ''} |"
             )

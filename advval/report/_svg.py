@@ -1,7 +1,9 @@
 """Inline SVG charts for the HTML report, drawn from already-summarised report data.
 
 Each function returns an SVG fragment as a ``str`` in which every data-derived string (a
-column name, a category) has been escaped with :func:`html.escape`; the HTML renderer
+column name, a category) has been escaped with :func:`html.escape` (names and categories
+first pass through :func:`~advval.report._markdown.display_name`, so ``""`` or a name with
+a newline stays visible and distinct); the HTML renderer
 marks the fragment safe only after that. No external references: no ``xmlns`` URL (inline
 SVG in HTML does not need one), no fonts, no images. Sizes are bounded by the number of
 bins and features drawn, never by the number of rows.
@@ -13,6 +15,7 @@ import html
 import math
 from collections.abc import Sequence
 
+from ._markdown import display_name
 from ._result import Distribution, FeatureDrift, RocCurve
 
 TRAIN_COLOR = "#2563eb"
@@ -186,9 +189,38 @@ def _numeric_positions(dist: Distribution) -> list[tuple[float, float]]:
     n = len(dist.labels)
     edges = [float(e) for e in dist.edges]
     if len(edges) == n + 1 and all(math.isfinite(e) for e in edges) and edges[-1] > edges[0]:
-        lo, span = edges[0], edges[-1] - edges[0]
-        return [((edges[i] - lo) / span, (edges[i + 1] - lo) / span) for i in range(n)]
+        lo, hi = edges[0], edges[-1]
+        return [(_fraction(edges[i], lo, hi), _fraction(edges[i + 1], lo, hi)) for i in range(n)]
     return [(i / n, (i + 1) / n) for i in range(n)]
+
+
+def _fraction(value: float, lo: float, hi: float) -> float:
+    """Where ``value`` lies between ``lo < hi``, in [0, 1], without overflow.
+
+    The differences are taken on halved values: ``hi - lo`` overflows to infinity for
+    edges near +/-1e308, their halves' difference never does (and halving is exact
+    for every other float, so ordinary charts are unchanged).
+
+    Examples
+    --------
+    >>> _fraction(0.0, -1.7e308, 1.7e308), _fraction(3.0, 2.0, 6.0)
+    (0.5, 0.25)
+    """
+    span = hi / 2.0 - lo / 2.0
+    if not span > 0.0:
+        return 0.0
+    return min(max((value / 2.0 - lo / 2.0) / span, 0.0), 1.0)
+
+
+def _between(lo: float, hi: float, frac: float) -> float:
+    """The value at ``frac`` of the way from ``lo`` to ``hi``, without overflow.
+
+    Examples
+    --------
+    >>> _between(-1.7e308, 1.7e308, 0.5), _between(2.0, 6.0, 0.25)
+    (0.0, 3.0)
+    """
+    return 2.0 * (lo / 2.0 + frac * (hi / 2.0 - lo / 2.0))
 
 
 def distribution_chart(
@@ -217,10 +249,11 @@ def distribution_chart(
     >>> "&lt;b&gt;" in distribution_chart(d) and "<b>" not in distribution_chart(d)
     True
     """
-    label = title if title is not None else f"Distribution of {dist.name}: train vs test"
+    name = display_name(dist.name)
+    label = title if title is not None else f"Distribution of {name}: train vs test"
     categorical = dist.kind != "numeric"
     n_labels = min(len(dist.labels), MAX_CATEGORIES) if categorical else len(dist.labels)
-    labels = list(dist.labels[:n_labels])
+    labels = [display_name(v) for v in dist.labels[:n_labels]]
     train = [max(_finite(v), 0.0) for v in dist.train[:n_labels]]
     test = [max(_finite(v), 0.0) for v in dist.test[:n_labels]]
     rotate = categorical and n_labels > 6
@@ -288,7 +321,7 @@ def distribution_chart(
         if len(edges) == len(labels) + 1:
             lo, hi = edges[0], edges[-1]
             for frac in (0.0, 0.5, 1.0):
-                value = lo + frac * (hi - lo)
+                value = _between(lo, hi, frac)
                 anchor = {0.0: "start", 0.5: "middle", 1.0: "end"}[frac]
                 out.append(
                     f'<text x="{_c(left + frac * pw)}" y="{_c(sy(0) + 15)}" '
@@ -360,15 +393,16 @@ def importance_chart(features: Sequence[FeatureDrift], *, width: int = 720) -> s
         color = LEAK_COLOR if f.leak else DRIFT_COLOR if f.drift else STABLE_COLOR
         imp, std = _finite(f.importance), max(_finite(f.importance_std), 0.0)
         status = "leak" if f.leak else "drift" if f.drift else "no drift"
+        name = display_name(f.name)
         tip = (
-            f"{_esc(f.name)}: importance {imp:.3g} ± {std:.3g}, "
+            f"{_esc(name)}: importance {imp:.3g} ± {std:.3g}, "
             f"statistic {_finite(f.statistic):.3f}, adjusted p {_finite(f.p_value, 1.0):.3g} "
             f"({status})"
         )
         out.append(f"<g><title>{tip}</title>")
         out.append(
             f'<text x="{left - 8}" y="{_c(y + row / 2 + 4)}" text-anchor="end">'
-            f"{_esc(_clip(f.name))}</text>"
+            f"{_esc(_clip(name))}</text>"
         )
         out.append(
             f'<rect x="{left}" y="{_c(y + 5)}" width="{_c(max(sx(imp) - left, 0.0))}" '
@@ -439,11 +473,12 @@ def dependency_heatmap(
         f'<rect x="{left}" y="{top}" width="{cell * n_cols}" height="{cell * n_rows}" '
         f'fill="{GRID_COLOR}" fill-opacity="0.45"/>'
     )
+    shown = {str(n): display_name(n) for n in (*rows, *columns)}
     for k, name in enumerate(columns):
         x = left + k * cell + cell / 2 + 4
         out.append(
             f'<text transform="translate({_c(x)} {top - 6}) rotate(-60)">'
-            f"<title>{_esc(name)}</title>{_esc(_clip(name, col_chars))}</text>"
+            f"<title>{_esc(shown[name])}</title>{_esc(_clip(shown[name], col_chars))}</text>"
         )
     out.append(f'<text x="{left + cell * n_cols + 8}" y="{top - 6}">score</text>')
     out.append(f'<g fill="{HEAT_COLOR}">')
@@ -463,15 +498,15 @@ def dependency_heatmap(
                 continue
             out.append(
                 f'<rect x="{x}" y="{y}" width="{cell - 1}" height="{cell - 1}" '
-                f'fill-opacity="{max(v, 0.06):.2f}"><title>{_esc(_clip(name, 40))} from '
-                f"{_esc(_clip(other, 40))}: {v:.2f}</title></rect>"
+                f'fill-opacity="{max(v, 0.06):.2f}"><title>{_esc(_clip(shown[name], 40))} from '
+                f"{_esc(_clip(shown[other], 40))}: {v:.2f}</title></rect>"
             )
     out.append("</g>")
     for i, name in enumerate(rows):
         baseline = top + i * cell + cell / 2 + 4
         out.append(
             f'<text x="{left - 6}" y="{_c(baseline)}" text-anchor="end">'
-            f"<title>{_esc(name)}</title>{_esc(_clip(name))}</text>"
+            f"<title>{_esc(shown[name])}</title>{_esc(_clip(shown[name]))}</text>"
         )
         if i < len(row_scores):
             out.append(
