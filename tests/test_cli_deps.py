@@ -53,7 +53,8 @@ def _run(runner: CliRunner, *args: object) -> tuple[int, str, str]:
 
 
 def test_target_leak_and_fail_on(runner, files):
-    code, out, err = _run(runner, files["train"], "--target", "y", "--fail-on", "leak", *FAST)
+    code, out, err = _run(runner, files["train"], "--target", "y", "--fail-on", "leak",
+                          "--format", "json", *FAST)
     assert code == ExitCode.DRIFT, err
     doc = json.loads(out)
     assert doc["kind"] == "deps" and doc["schema_version"] == 1
@@ -69,7 +70,8 @@ def test_target_leak_and_fail_on(runner, files):
 
 
 def test_no_target_no_leak_section(runner, files):
-    code, out, err = _run(runner, files["train"], "--ignore", "y", "--fail-on", "leak", *FAST)
+    code, out, err = _run(runner, files["train"], "--ignore", "y", "--fail-on", "leak",
+                          "--format", "json", *FAST)
     assert code == ExitCode.OK, err
     doc = json.loads(out)
     assert doc["leaking"] is None
@@ -87,6 +89,8 @@ def test_compare_adds_shift(runner, files):
         files["test"],
         "--fail-on",
         "shift",
+        "--format",
+        "json",
         *FAST,
     )
     assert code == ExitCode.DRIFT, err
@@ -104,7 +108,7 @@ def test_compare_adds_shift(runner, files):
     [
         (["--target", "nope"], "nope"),
         (["--ignore", "zzz"], "zzz"),
-        (["--max-features", "4"], "max_features=4"),
+        (["--max-features", "4"], "but --max-features 4: "),
         (["--fail-on", "shift"], "--compare"),
     ],
 )
@@ -132,10 +136,10 @@ def test_checker_value_error_is_usage(runner, tmp_path):
 
 def test_json_deterministic_and_markdown(runner, files):
     args = [files["train"], "--target", "y", "--seed", "3", *FAST]
-    first = _run(runner, *args)
-    second = _run(runner, *args)
+    first = _run(runner, *args, "--format", "json")
+    second = _run(runner, *args, "--format", "json")
     assert first[0] == second[0] == ExitCode.OK
-    assert first[1] == second[1]
+    assert json.loads(first[1])["kind"] == "deps" and first[1] == second[1]
     code, _, err = _run(runner, *args, "--output", "deps.md")
     assert code == ExitCode.OK, err
     text = Path("deps.md").read_text(encoding="utf-8")

@@ -259,7 +259,7 @@ def _npz(path: Path, **arrays: np.ndarray) -> Path:
         ({"x": np.zeros((2, 1, 8, 8)), "y": np.zeros(2, int)},
          ["--mean", "0.3", "--mean", "0.3", "--std", "0.4"], ["--mean has 2 values", "1 channel"]),
         ({"x": np.zeros((2, 1, 8, 8)), "y": np.zeros(2, int)}, ["--mean", "0", "--std", "0"],
-         ["--std values must be positive"]),
+         ["Invalid value for '--std': 0.0 is not in the range x>0.0."]),
         ({"x": np.zeros((2, 1, 6, 6)), "y": np.zeros(2, int)}, [],
          ["failed on images of shape (1, 6, 6)", "bad.npz"]),
         ({"x": np.zeros((2, 1, 8, 8)), "y": np.zeros(2, int)}, ["--attack", "cw"],
@@ -299,7 +299,8 @@ def test_object_arrays_are_refused_without_unpickling(runner, files, tmp_path):
     np.savez(data, x=np.array([object(), None], dtype=object), y=np.zeros(2, int))
     result = _run(runner, files["model"], data)
     assert result.exit_code == ExitCode.USAGE
-    assert "cannot read DATA file" in result.stderr and "pickle" in result.stderr
+    assert "Error: cannot read array 'x' of DATA file" in result.stderr
+    assert "it holds Python objects (dtype object), which need pickle" in result.stderr
 
 
 def test_pickles_are_refused_without_trust_model(runner, files):

@@ -6,7 +6,9 @@ Each command loads its inputs, calls the library, writes the report and returns 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
+from typing import Any
 
 import click
 
@@ -20,7 +22,55 @@ from ._image import image
 __all__ = ["ExitCode", "cli", "main"]
 
 
+#: set to 1 to see the traceback of an internal error instead of its one-line summary
+DEBUG_VARIABLE = "ADVVAL_DEBUG"
+
+
+class _Guarded(click.Group):
+    """The ``advval`` group: no traceback reaches the user.
+
+    Ctrl-C ends the command with exit status 130 and one line; any other unexpected
+    exception with one line naming it and status 4 (``ADVVAL_DEBUG=1`` lets it propagate,
+    traceback and all). The outputs' temporary files are removed on the way out by the
+    writer itself (:func:`advval.report._sink.write_files`).
+    """
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except KeyboardInterrupt:
+            click.echo("advval: interrupted (Ctrl-C)", err=True)
+            raise click.exceptions.Exit(ExitCode.INTERRUPTED) from None
+        except Exception as exc:
+            if os.environ.get(DEBUG_VARIABLE) == "1":
+                raise
+            click.echo(internal_error_line(exc), err=True)
+            raise click.exceptions.Exit(ExitCode.INTERNAL_ERROR) from None
+
+
+def internal_error_line(exc: BaseException) -> str:
+    """The one line an unexpected error prints.
+
+    Examples
+    --------
+    >>> print(internal_error_line(RuntimeError("boom,  at line 2")))
+    advval: internal error: RuntimeError: boom, at line 2 (please report it; ADVVAL_DEBUG=1
+    shows the traceback)
+    """
+    message = " ".join(str(exc).split())
+    if len(message) > 300:
+        message = message[:297] + "..."
+    name = type(exc).__name__ + (f": {message}" if message else "")
+    return (
+        f"advval: internal error: {name} (please report it; {DEBUG_VARIABLE}=1 shows the "
+        "traceback)"
+    )
+
+
 @click.group(
+    cls=_Guarded,
     help="advval: adversarial validation and attacks from the command line. Is the test data "
     "like the training data (drift)? How do the columns depend on each other (deps)? How "
     "easily can a model be pushed into a wrong answer (attack)? How robust is an image "

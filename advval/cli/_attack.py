@@ -24,9 +24,18 @@ from advval.attacks._loading import PICKLE_RISK, load_model, model_format, model
 from advval.report._robustness_html import NORM_LABELS, summary_line
 
 from ._drift import _warnings_to_stderr
-from ._exit import ExitCode, MissingDependency, UsageFailure, exit_codes_help
-from ._io import read_table, write_output
-from ._options import output_options, quiet_option, resolve_format, seed_option
+from ._exit import ExitCode, MissingDependency, UsageFailure, exit_codes_help, library_error
+from ._io import read_table
+from ._options import (
+    FiniteFloatList,
+    finite_float,
+    n_jobs_option,
+    output_options,
+    quiet_option,
+    resolve_threads,
+    seed_option,
+)
+from ._outputs import OutputPlan, report_messages, report_targets
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -68,16 +77,34 @@ CONSTRAINT_KEYS = {
     "monotone": 'a mapping {column: "increase" or "decrease"}',
     "bounds": "a mapping {column: [lower, upper]} (null for no bound)",
     "scale": '"std" or "iqr"',
-    "categorical_distance": "a number >= 0",
+    "categorical_distance": "a finite number >= 0",
 }
 CONSTRAINT_SUFFIXES = {".json": "json", ".yaml": "yaml", ".yml": "yaml"}
+#: the largest constraints file read (a column list is a few kilobytes)
+MAX_CONSTRAINTS_BYTES = 16 * 2**20
+#: the most values (lists, mappings, scalars, aliases counted each time) a constraints
+#: file may hold: a YAML file of nested aliases ("billion laughs") names billions
+MAX_CONSTRAINTS_VALUES = 1_000_000
+#: the largest --max-queries (numpy's integer counters hold it on every platform)
+MAX_QUERIES = 2**31 - 1
+#: the library's parameters -> the options that set them, for its error messages
+OPTIONS = {
+    "eps": "--eps",
+    "norm": "--norm",
+    "max_queries": "--max-queries",
+    "random_state": "--seed",
+}
 
 
 # -- the model and the data ----------------------------------------------------------------
 
 
 def _load(model_path: Path, trust: bool) -> tuple[Any, str]:
-    """The model and its format, with usage (2) and missing-dependency (3) errors."""
+    """The model and its format, with usage (2) and missing-dependency (3) errors.
+
+    A model file is input: whatever makes it fail to load (a garbled file, a library's own
+    error type) is a usage error naming the file.
+    """
     try:
         fmt = model_format(model_path)
         return load_model(model_path, trust=trust), fmt
@@ -85,6 +112,11 @@ def _load(model_path: Path, trust: bool) -> tuple[Any, str]:
         raise MissingDependency(str(exc)) from exc
     except ValueError as exc:
         raise UsageFailure(str(exc)) from exc
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except Exception as exc:  # torch's, LightGBM's and pickle's own errors on a bad file
+        reason = " ".join(str(exc).split())[:500] or type(exc).__name__
+        raise UsageFailure(f"cannot load MODEL '{model_path}': {reason}") from exc
 
 
 def _family(model: Any) -> str:
@@ -213,6 +245,7 @@ def _threads(n_jobs: int, family: str) -> Iterator[None]:
     """
     from threadpoolctl import threadpool_limits
 
+    n_jobs = resolve_threads(n_jobs)
     with threadpool_limits(limits=n_jobs):
         if family != "torch":
             yield
@@ -236,7 +269,9 @@ def read_constraints(path: Path) -> dict[str, Any]:
     Raises
     ------
     UsageFailure
-        Unknown suffix, unreadable file, not a mapping, or unknown keys (named).
+        Unknown suffix, unreadable file, not a mapping, or unknown keys (named); a file
+        over :data:`MAX_CONSTRAINTS_BYTES`, nested deeper than Python's parsers go, or
+        holding more than :data:`MAX_CONSTRAINTS_VALUES` values.
     """
     kind = CONSTRAINT_SUFFIXES.get(path.suffix.lower())
     if kind is None:
@@ -245,7 +280,14 @@ def read_constraints(path: Path) -> dict[str, Any]:
             "(.yaml, .yml) file"
         )
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_CONSTRAINTS_BYTES + 1)
+        if len(raw) > MAX_CONSTRAINTS_BYTES:
+            raise UsageFailure(
+                f"cannot read the constraints file '{path}': it is larger than "
+                f"{MAX_CONSTRAINTS_BYTES // 2**20} MiB; a constraints file lists columns"
+            )
+        text = raw.decode("utf-8")
         if kind == "json":
             content = json.loads(text) if text.strip() else {}
         else:
@@ -253,12 +295,22 @@ def read_constraints(path: Path) -> dict[str, Any]:
 
             content = yaml.safe_load(text) or {}
     except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise UsageFailure(f"cannot read the constraints file '{path}': {exc}") from exc
+        reason = " ".join(str(exc).split())
+        raise UsageFailure(f"cannot read the constraints file '{path}': {reason}") from exc
+    except RecursionError as exc:
+        raise UsageFailure(
+            f"cannot read the constraints file '{path}': it is nested too deeply to read"
+        ) from exc
     except Exception as exc:  # yaml.YAMLError, without importing yaml for JSON files
         if type(exc).__module__.startswith("yaml"):
             reason = " ".join(str(exc).split())
             raise UsageFailure(f"cannot read the constraints file '{path}': {reason}") from exc
         raise
+    if _count_values(content, MAX_CONSTRAINTS_VALUES) > MAX_CONSTRAINTS_VALUES:
+        raise UsageFailure(
+            f"cannot read the constraints file '{path}': it holds more than "
+            f"{MAX_CONSTRAINTS_VALUES:,} values (YAML aliases counted each time they are used)"
+        )
     if not isinstance(content, Mapping):
         raise UsageFailure(
             f"the constraints file '{path}' must hold a mapping with the keys "
@@ -271,6 +323,29 @@ def read_constraints(path: Path) -> dict[str, Any]:
             f"{', '.join(CONSTRAINT_KEYS)}"
         )
     return dict(content)
+
+
+def _count_values(content: Any, limit: int) -> int:
+    """The values in ``content``, counted without recursion and only up to ``limit + 1``.
+
+    Examples
+    --------
+    >>> shared = [1, 2, 3]
+    >>> _count_values({"a": shared, "b": [shared, shared]}, 100)  # keys count too
+    16
+    >>> _count_values([[0] * 10] * 10, 50)
+    51
+    """
+    count, stack = 0, [content]
+    while stack and count <= limit:
+        value = stack.pop()
+        count += 1
+        if isinstance(value, Mapping):
+            stack.extend(value.keys())
+            stack.extend(value.values())
+        elif isinstance(value, (list, tuple)):
+            stack.extend(value)
+    return count
 
 
 def _names(value: Any) -> list[str] | None:
@@ -318,16 +393,25 @@ def _referenced(constraints: Mapping[str, Any], path: Path) -> dict[str, list[st
         for pair in constraints["bounds"].values():
             if not (
                 isinstance(pair, list) and len(pair) == 2
-                and all(v is None or (isinstance(v, (int, float)) and not isinstance(v, bool))
-                        for v in pair)
+                and all(v is None or _is_number(v) for v in pair)
             ):
                 raise bad("bounds")
     if "scale" in constraints and constraints["scale"] not in ("std", "iqr"):
         raise bad("scale")
     distance = constraints.get("categorical_distance", 1.0)
-    if isinstance(distance, bool) or not isinstance(distance, (int, float)) or not distance >= 0:
+    if not (_is_number(distance) and math.isfinite(float(distance)) and distance >= 0):
         raise bad("categorical_distance")
     return columns
+
+
+def _is_number(value: Any) -> bool:
+    """An int or float that converts to a float other than NaN (infinity allowed)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    try:
+        return not math.isnan(float(value))
+    except OverflowError:  # an integer literal with hundreds of digits
+        return False
 
 
 def _categories(space: FeatureSpace) -> dict[Hashable, Sequence[Any]]:
@@ -448,23 +532,6 @@ def _make_attacks(names: Sequence[str], *, eps: float, norm: str, max_queries: i
     ]
 
 
-def _parse_curve(value: str | None) -> list[float]:
-    if not value:
-        return []
-    try:
-        budgets = [float(v) for v in value.split(",") if v.strip()]
-    except ValueError as exc:
-        raise click.BadParameter(
-            f"expected comma-separated numbers like 0.1,0.2,0.5; got {value!r}",
-            param_hint="'--curve'",
-        ) from exc
-    if not budgets or not all(math.isfinite(b) and b >= 0 for b in budgets):
-        raise click.BadParameter(
-            f"expected numbers >= 0 like 0.1,0.2,0.5; got {value!r}", param_hint="'--curve'"
-        )
-    return budgets
-
-
 def _named_features(report: RobustnessReport, columns: Sequence[str]) -> RobustnessReport:
     """The report with positional feature names (a tensor's) replaced by DATA's columns."""
     lookup = {str(j): str(name) for j, name in enumerate(columns)}
@@ -514,7 +581,7 @@ def _named_features(report: RobustnessReport, columns: Sequence[str]) -> Robustn
 )
 @click.option(
     "--eps",
-    type=click.FloatRange(0.0, min_open=True),
+    type=finite_float(0.0, min_open=True),
     default=None,
     help="Perturbation budget, in standard deviations of each column over DATA (--norm 0: "
     "number of changed columns). Default: 0.3 for inf, 0.5 for 2, 1 for 0.",
@@ -528,6 +595,7 @@ def _named_features(report: RobustnessReport, columns: Sequence[str]) -> Robustn
 )
 @click.option(
     "--curve",
+    type=FiniteFloatList(),
     metavar="EPS,EPS,...",
     default=None,
     help="Also run every attack at these budgets for the accuracy-vs-eps curve "
@@ -535,7 +603,7 @@ def _named_features(report: RobustnessReport, columns: Sequence[str]) -> Robustn
 )
 @click.option(
     "--max-queries",
-    type=click.IntRange(min=1),
+    type=click.IntRange(1, MAX_QUERIES),
     default=1000,
     show_default=True,
     help="Model rows each attack may query per attacked row (a hard budget).",
@@ -548,19 +616,16 @@ def _named_features(report: RobustnessReport, columns: Sequence[str]) -> Robustn
     help="Attack a seeded random sample of at most this many rows of DATA (the report "
     "says so); the units and bounds still come from all rows.",
 )
-@click.option(
-    "--n-jobs",
-    type=click.IntRange(min=1),
-    default=1,
-    show_default=True,
-    help="Threads for the model's predictions. Attacks make many small model calls, where "
-    "one thread is usually fastest.",
+@n_jobs_option(
+    1,
+    "Threads for the model's predictions. Attacks make many small model calls, where one "
+    "thread is usually fastest.",
 )
-@output_options("html")
+@output_options
 @seed_option
 @click.option(
     "--fail-under",
-    type=click.FloatRange(0.0, 1.0),
+    type=finite_float(0.0, 1.0),
     default=None,
     metavar="FLOAT",
     help=f"Exit with status {int(ExitCode.DRIFT)} when the robust accuracy is below this "
@@ -582,12 +647,15 @@ def attack(
     attack_names: tuple[str, ...],
     eps: float | None,
     norm: str,
-    curve: str | None,
+    curve: list[float] | None,
     max_queries: int,
     max_rows: int,
     n_jobs: int,
     fmt: str | None,
     output: Path | None,
+    html_path: Path | None,
+    json_path: Path | None,
+    markdown_path: Path | None,
     seed: int,
     fail_under: float | None,
     trust_model: bool,
@@ -603,17 +671,25 @@ def attack(
     clean accuracy, robust accuracy (worst case per row over all attacks), each attack's
     success, perturbation size and queries, the columns attackers change, the
     accuracy-vs-eps curve and sanity flags. Formats: html (the default, written to
-    --output or advval_attack_report.html), json and markdown (stdout unless --output).
+    --output or advval_attack_report.html), json and markdown (stdout unless --output);
+    --html, --json and --markdown write several in one run.
 
     \b
     Examples:
       advval attack model.txt test.csv --target y
       advval attack net.pt2 test.parquet --target label --constraints rules.yaml --curve 0.1,0.5
       advval attack model.txt test.csv --target y --format json --fail-under 0.6
+      advval attack model.txt test.csv --target y --json gate.json --html robustness.html
     """
-    fmt = resolve_format(fmt, output)
+    plan = OutputPlan(
+        report_targets(
+            "robustness", fmt=fmt, output=output, html_path=html_path, json_path=json_path,
+            markdown_path=markdown_path,
+        ),
+        inputs={"MODEL": model, "DATA": data, "--constraints": constraints},
+    )
     eps = DEFAULT_EPS[norm] if eps is None else eps
-    budgets = sorted({*_parse_curve(curve), eps}) if curve else None
+    budgets = sorted({*curve, eps}) if curve else None
     rules = read_constraints(constraints) if constraints is not None else {}
     frame = read_table(data, "DATA")
     features, y_all = _split(frame, target, ignore, data)
@@ -654,7 +730,7 @@ def attack(
                     loaded, X, y, attacks, eps=budgets, feature_space=space, random_state=seed
                 )
             except (ValueError, TypeError) as exc:
-                raise UsageFailure(str(exc)) from exc
+                raise library_error(exc, OPTIONS) from exc
     if family == "torch":
         report = _named_features(report, [str(c) for c in X_all.columns])
     settings = {
@@ -676,10 +752,9 @@ def attack(
     }
     report = dataclasses.replace(report, settings=settings)
 
-    destination = write_output(report, fmt, output)
+    written = plan.write(report)
     click.echo(f"advval: {summary_line(report)}", err=True)
-    if destination != "stdout" and not quiet:
-        click.echo(f"advval: {fmt} report written to {destination}", err=True)
+    report_messages(written)
     if fail_under is not None and report.robust_accuracy < fail_under:
         click.get_current_context().exit(ExitCode.DRIFT)
 

@@ -13,20 +13,30 @@ from advval.report import build_dependency_report
 from advval.report._dependency import summary_line
 
 from ._drift import _warnings_to_stderr
-from ._exit import ExitCode, UsageFailure, exit_codes_help
-from ._io import dask_client, is_distributed, read_files, read_table, write_output
+from ._exit import ExitCode, UsageFailure, exit_codes_help, library_error
+from ._io import dask_client, is_distributed, read_files, read_table
 from ._options import (
     cluster_options,
+    finite_float,
     input_file,
+    n_jobs_option,
     output_options,
     quiet_option,
-    resolve_format,
     seed_option,
 )
+from ._outputs import OutputPlan, report_messages, report_targets
 
 #: findings --fail-on can name
 FINDINGS = ("leak", "redundant", "shift")
 _DEFAULTS = FeatureDependencyChecker().get_params()
+#: the library's parameters -> the options that set them, for its error messages
+OPTIONS = {
+    "n_splits": "--n-splits",
+    "alpha": "--alpha",
+    "max_features": "--max-features",
+    "n_jobs": "--n-jobs",
+    "random_state": "--seed",
+}
 
 
 def _check_columns(
@@ -61,24 +71,23 @@ def _check_columns(
     help="A second CSV / Parquet file with the same columns: report which relationships "
     "between columns changed from DATA to TEST (dependency shift).",
 )
-@output_options("json")
+@output_options
 @seed_option
 @click.option(
     "--alpha",
-    type=click.FloatRange(0.0, 1.0, min_open=True, max_open=True),
+    type=finite_float(0.0, 1.0, min_open=True, max_open=True),
     default=_DEFAULTS["alpha"],
     show_default=True,
     help="Significance level (after the correction over columns).",
 )
 @click.option(
-    "--n-splits", type=int, default=_DEFAULTS["n_splits"], show_default=True, help="Folds."
+    "--n-splits",
+    type=click.IntRange(min=2),
+    default=_DEFAULTS["n_splits"],
+    show_default=True,
+    help="Folds.",
 )
-@click.option(
-    "--n-jobs",
-    type=int,
-    default=None,
-    help="LightGBM threads (default: 1 below 50,000 rows, else all cores).",
-)
+@n_jobs_option(None, "LightGBM threads (default: 1 below 50,000 rows, else all cores).")
 @click.option(
     "--max-features",
     type=click.IntRange(min=2),
@@ -104,6 +113,9 @@ def deps(
     compare: Path | None,
     fmt: str | None,
     output: Path | None,
+    html_path: Path | None,
+    json_path: Path | None,
+    markdown_path: Path | None,
     seed: int,
     alpha: float,
     n_splits: int,
@@ -121,10 +133,11 @@ def deps(
     column's score (0: unpredictable, 1: determined) and which columns explain it, the
     redundant, ID-like and near-duplicate columns, with --target the columns that alone
     predict the label (leaks), and with --compare the relationships that changed. DATA and
-    TEST are CSV or Parquet files (by suffix). Formats: json (the default) and markdown go
-    to stdout unless --output is given; html is one self-contained page (a heatmap of
-    which columns explain which, the column table, the flagged columns, the shift table)
-    written to --output, or to advval_deps_report.html without it.
+    TEST are CSV or Parquet files (by suffix). The report is one self-contained HTML page
+    by default (a heatmap of which columns explain which, the column table, the flagged
+    columns, the shift table), written to --output or advval_deps_report.html; json and
+    markdown go to stdout unless --output is given. --html, --json and --markdown write
+    several formats in one run.
 
     DATA may also be a directory or a quoted glob pattern of many files: it is read lazily
     on a Dask cluster (--workers N local processes, or --scheduler ADDRESS), and the
@@ -136,9 +149,16 @@ def deps(
       advval deps train.csv --compare test.csv --format markdown
       advval deps train.csv --target label --compare test.csv -o deps.html
       advval deps train.parquet --target y --fail-on leak --format json -o deps.json
+      advval deps train.csv --target y --json deps.json --html deps.html
       advval deps 'logs/*.parquet' --target y --workers 4
     """
-    fmt = resolve_format(fmt, output, default="json")
+    plan = OutputPlan(
+        report_targets(
+            "deps", fmt=fmt, output=output, html_path=html_path, json_path=json_path,
+            markdown_path=markdown_path,
+        ),
+        inputs={"DATA": data, "--compare": compare},
+    )
     if "shift" in fail_on and compare is None:
         raise UsageFailure("--fail-on shift needs a second file: pass --compare TEST")
     distributed = is_distributed(data, scheduler=scheduler, workers=workers)
@@ -166,8 +186,7 @@ def deps(
             ignore=ignore,
             ids=ids,
             compare=compare,
-            fmt=fmt,
-            output=output,
+            plan=plan,
             seed=seed,
             alpha=alpha,
             n_splits=n_splits,
@@ -187,8 +206,7 @@ def _run(
     ignore: tuple[str, ...],
     ids: tuple[str, ...],
     compare: Path | None,
-    fmt: str,
-    output: Path | None,
+    plan: OutputPlan,
     seed: int,
     alpha: float,
     n_splits: int,
@@ -238,15 +256,14 @@ def _run(
             checker.fit(X, y)
             shift = checker.dependency_shift(X, X_test) if X_test is not None else None
         except (ValueError, TypeError, MemoryError) as exc:  # memory: stalled Dask workers
-            raise UsageFailure(str(exc)) from exc
+            raise library_error(exc, OPTIONS) from exc
     settings = {"target": target, "compare": None if compare is None else str(compare)}
     n_rows = int(checker.n_rows_in_) if client is not None else len(X)
     report = build_dependency_report(checker, shift, n_rows=n_rows, settings=settings)
 
-    destination = write_output(report, fmt, output)
+    written = plan.write(report)
     click.echo(f"advval: {summary_line(report)}", err=True)
-    if destination != "stdout" and not quiet:
-        click.echo(f"advval: {fmt} report written to {destination}", err=True)
+    report_messages(written)
     present = {
         "leak": bool(report.leaking),
         "redundant": bool(report.redundant),

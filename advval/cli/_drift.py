@@ -15,8 +15,8 @@ from advval.report import build_drift_report
 from advval.report._build import TOP_OVERLAYS
 from advval.report._markdown import verdict_line
 
-from ._exit import ExitCode, UsageFailure, exit_codes_help
-from ._exports import row_keys, test_likeness_table, weights_table, write_csv
+from ._exit import ExitCode, UsageFailure, exit_codes_help, library_error
+from ._exports import csv_bytes, row_keys, test_likeness_table, weights_table
 from ._io import (
     dask_client,
     is_distributed,
@@ -24,17 +24,18 @@ from ._io import (
     read_table,
     sample_rows,
     select_columns,
-    write_output,
 )
 from ._options import (
     cluster_options,
     column_options,
+    finite_float,
     input_file,
+    n_jobs_option,
     output_options,
     quiet_option,
-    resolve_format,
     seed_option,
 )
+from ._outputs import OutputPlan, Target, report_messages, report_targets
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -43,6 +44,26 @@ if TYPE_CHECKING:
 _DEFAULTS = AdversarialValidator().get_params()
 #: rows a side brought to the driver for the report's histograms on distributed inputs
 OVERLAY_SAMPLE_ROWS = 50_000
+#: the library's parameters -> the options that set them, for its error messages
+OPTIONS = {
+    "n_splits": "--n-splits",
+    "alpha": "--alpha",
+    "min_effect": "--min-effect",
+    "max_rows": "--max-rows",
+    "n_jobs": "--n-jobs",
+    "random_state": "--seed",
+    "max_drop": "--max-drop",
+    "time_col": "--time-col",
+    "groups": "--group-col",
+}
+#: the per-row exports: option -> what they hold, for messages
+EXPORTS = {"--export-test-likeness": "test-likeness CSV", "--export-weights": "weights CSV"}
+#: the CSV exports' help: what a spreadsheet does not do with them
+SPREADSHEET_SAFE = (
+    " Text cells and column names starting with =, +, -, @, a tab or a carriage return get "
+    "a leading ' so that a spreadsheet shows them instead of running them as formulas; "
+    "numbers stay numbers."
+)
 
 
 @contextmanager
@@ -86,40 +107,37 @@ def _load(
 @input_file("train")
 @input_file("test")
 @column_options
-@output_options("html")
+@output_options
 @seed_option
 @click.option(
     "--alpha",
-    type=click.FloatRange(0.0, 1.0, min_open=True, max_open=True),
+    type=finite_float(0.0, 1.0, min_open=True, max_open=True),
     default=_DEFAULTS["alpha"],
     show_default=True,
     help="Significance level of the drift test.",
 )
 @click.option(
     "--min-effect",
-    type=click.FloatRange(0.0, 0.5, max_open=True),
+    type=finite_float(0.0, 0.5, max_open=True),
     default=_DEFAULTS["min_effect"],
     show_default=True,
     help="Effect floor: drift needs the AUC's lower confidence bound above 0.5 + this.",
 )
 @click.option(
     "--n-splits",
-    type=int,
+    type=click.IntRange(min=3),
     default=_DEFAULTS["n_splits"],
     show_default=True,
     help="Cross-validation folds.",
 )
 @click.option(
     "--max-rows",
-    type=int,
+    type=click.IntRange(min=1),
     default=None,
     help="Subsample to at most this many rows in total (default: use all rows).",
 )
-@click.option(
-    "--n-jobs",
-    type=int,
-    default=None,
-    help="Threads for the domain classifier (default: 1 below 50,000 rows, else all cores).",
+@n_jobs_option(
+    None, "Threads for the domain classifier (default: 1 below 50,000 rows, else all cores)."
 )
 @click.option(
     "--group-col",
@@ -153,14 +171,16 @@ def _load(
     type=click.Path(dir_okay=False, writable=True, path_type=Path),
     default=None,
     metavar="FILE",
-    help="Write a CSV of every row's out-of-fold test-likeness (side, row, --id columns).",
+    help="Write a CSV of every row's out-of-fold test-likeness (side, row, --id columns)."
+    + SPREADSHEET_SAFE,
 )
 @click.option(
     "--export-weights",
     type=click.Path(dir_okay=False, writable=True, path_type=Path),
     default=None,
     metavar="FILE",
-    help="Write a CSV of importance weights for the TRAIN rows (density ratio test/train).",
+    help="Write a CSV of importance weights for the TRAIN rows (density ratio test/train)."
+    + SPREADSHEET_SAFE,
 )
 @click.option(
     "--fail-on-drift",
@@ -182,6 +202,9 @@ def drift(
     ids: tuple[str, ...],
     fmt: str | None,
     output: Path | None,
+    html_path: Path | None,
+    json_path: Path | None,
+    markdown_path: Path | None,
     seed: int,
     alpha: float,
     min_effect: float,
@@ -211,14 +234,30 @@ def drift(
     are then read lazily and the check runs on a Dask cluster (--workers N local worker
     processes, or --scheduler ADDRESS for a running cluster); the report is the same.
 
+    The report is one self-contained HTML page by default; --format, --output, --html,
+    --json and --markdown choose others, several in one run (the JSON for a CI gate and
+    the HTML page as its artifact).
+
     \b
     Examples:
       advval drift train.csv test.csv --target label
       advval drift ref.parquet new.parquet --format json --fail-on-drift
+      advval drift ref.csv new.csv --json gate.json --html report.html --fail-on-drift
       advval drift 'train/*.parquet' 'test/*.parquet' --workers 4
       advval drift train/ test/ --scheduler tcp://10.0.0.5:8786
       advval drift --demo
     """
+    exports = {"--export-test-likeness": export_test_likeness, "--export-weights": export_weights}
+    plan = OutputPlan(
+        [
+            *report_targets(
+                "drift", fmt=fmt, output=output, html_path=html_path, json_path=json_path,
+                markdown_path=markdown_path,
+            ),
+            *(Target(option, path, EXPORTS[option]) for option, path in exports.items() if path),
+        ],
+        inputs={"TRAIN": train, "TEST": test},
+    )
     with ExitStack() as stack:
         if not demo and is_distributed(train, test, scheduler=scheduler, workers=workers):
             train_path, test_path = _distributed_inputs(
@@ -243,8 +282,7 @@ def drift(
             target=target,
             ignore=ignore,
             ids=ids,
-            fmt=fmt,
-            output=output,
+            plan=plan,
             seed=seed,
             alpha=alpha,
             min_effect=min_effect,
@@ -298,8 +336,7 @@ def _run(
     target: str | None,
     ignore: tuple[str, ...],
     ids: tuple[str, ...],
-    fmt: str | None,
-    output: Path | None,
+    plan: OutputPlan,
     seed: int,
     alpha: float,
     min_effect: float,
@@ -335,7 +372,6 @@ def _run(
         train_name=train_name,
         test_name=test_name,
     )
-    fmt = resolve_format(fmt, output)
 
     validator = AdversarialValidator(
         n_splits=n_splits,
@@ -370,7 +406,7 @@ def _run(
                 else None
             )
         except (ValueError, TypeError, MemoryError) as exc:  # memory: stalled Dask workers
-            raise UsageFailure(str(exc)) from exc
+            raise library_error(exc, OPTIONS) from exc
         if distributed:
             top = [str(c) for c in validator.feature_report_.index[:TOP_OVERLAYS]]
             X_train = sample_rows(
@@ -387,14 +423,15 @@ def _run(
                 )
         report = build_drift_report(validator, X_train, X_test, dropper=dropper)
 
+    files = {}
     if export_test_likeness is not None and train_keys is not None and test_keys is not None:
         table = test_likeness_table(validator.oof_proba_, train_keys, test_keys)
-        write_csv(table, export_test_likeness, "test-likeness")
+        files[plan.target("--export-test-likeness")] = csv_bytes(table)
     if weights is not None and export_weights is not None and train_keys is not None:
-        write_csv(weights_table(weights, train_keys), export_weights, "weights")
+        files[plan.target("--export-weights")] = csv_bytes(weights_table(weights, train_keys))
 
-    destination = write_output(report, fmt, output)
+    written = plan.write(report, files)
     click.echo(f"advval: {verdict_line(report)}", err=True)
-    click.echo(f"advval: {fmt} report written to {destination}", err=True)
+    report_messages(written)
     if report.drift and fail_on_drift:
         click.get_current_context().exit(ExitCode.DRIFT)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from enum import IntEnum
 
 import click
@@ -24,6 +26,11 @@ class ExitCode(IntEnum):
     USAGE = 2
     #: an optional dependency is missing; the message gives the ``pip install`` fix
     MISSING_DEPENDENCY = 3
+    #: an unexpected error inside advval (a bug): one line on stderr, ``ADVVAL_DEBUG=1``
+    #: shows the traceback
+    INTERNAL_ERROR = 4
+    #: interrupted by Ctrl-C (SIGINT); no output is left half-written
+    INTERRUPTED = 130
 
 
 _DESCRIPTIONS = {
@@ -33,6 +40,9 @@ _DESCRIPTIONS = {
     ExitCode.USAGE: "bad input or usage (the message names the file, column or option)",
     ExitCode.MISSING_DEPENDENCY: 'missing optional dependency (the message gives the '
     '"pip install advval[...]" fix)',
+    ExitCode.INTERNAL_ERROR: "internal error: please report it (ADVVAL_DEBUG=1 shows the "
+    "traceback)",
+    ExitCode.INTERRUPTED: "interrupted (Ctrl-C); no output is left half-written",
 }
 
 
@@ -42,9 +52,9 @@ def exit_codes_help() -> str:
     Examples
     --------
     >>> print(exit_codes_help().splitlines()[2])
-      0  ran, no drift flagged
+      0    ran, no drift flagged
     """
-    rows = "\n".join(f"  {int(code)}  {_DESCRIPTIONS[code]}" for code in ExitCode)
+    rows = "\n".join(f"  {int(code):<3}  {_DESCRIPTIONS[code]}" for code in ExitCode)
     return f"\b\nExit codes:\n{rows}"
 
 
@@ -58,3 +68,34 @@ class MissingDependency(click.ClickException):
     """An optional dependency is missing: ``Error: <message with pip fix>``, exit status 3."""
 
     exit_code = ExitCode.MISSING_DEPENDENCY
+
+
+#: how the library names a parameter in its errors (scikit-learn's shape)
+_PARAMETER = re.compile(r"The '(\w+)' parameter of \w+")
+
+
+def library_error(exc: BaseException, options: Mapping[str, str]) -> UsageFailure:
+    """A library error as a usage error that names the option instead of the parameter.
+
+    The library's messages name its parameters (``The 'max_rows' parameter of
+    AdversarialValidator must be ...``, ``n_splits=5 needs ...``); a command line user
+    typed options. ``options`` maps parameter names to the options that set them.
+
+    Examples
+    --------
+    >>> error = ValueError("The 'max_rows' parameter of AdversarialValidator must be an "
+    ...                    "int in the range [10, inf). Got 4 instead.")
+    >>> library_error(error, {"max_rows": "--max-rows"}).message
+    '--max-rows must be an int in the range [10, inf). Got 4 instead.'
+    >>> library_error(ValueError("n_splits=5 needs 5 rows"), {"n_splits": "--n-splits"}).message
+    '--n-splits 5 needs 5 rows'
+    """
+    message = " ".join(str(exc).split()) or type(exc).__name__
+
+    def option(match: re.Match[str]) -> str:
+        return options.get(match.group(1), match.group(0))
+
+    message = _PARAMETER.sub(option, message)
+    for parameter, name in options.items():
+        message = re.sub(rf"\b{re.escape(parameter)}=(?=\S)", f"{name} ", message)
+    return UsageFailure(message)

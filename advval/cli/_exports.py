@@ -1,17 +1,26 @@
-"""Per-row exports of ``advval drift``: test-likeness of every row, weights of train rows."""
+"""Per-row exports of ``advval drift``: test-likeness of every row, weights of train rows.
+
+Every CSV the command line writes goes through :func:`csv_bytes`, which keeps a
+spreadsheet from evaluating a cell: text cells and column names that start with ``=``,
+``+``, ``-``, ``@``, a tab or a carriage return get a leading single quote (OWASP's advice
+against CSV injection). Numbers, negative ones included, stay numbers.
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
-from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._exit import UsageFailure
-
 if TYPE_CHECKING:
     import pandas as pd
+
+#: first characters that make a spreadsheet read a text cell as a formula
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+#: text that a spreadsheet reads as a plain number, not a formula ("-3", "-1.5e3")
+_PLAIN_NUMBER = re.compile(r"-?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 
 
 def row_keys(frame: pd.DataFrame, ids: Sequence[str], side: str) -> pd.DataFrame:
@@ -32,12 +41,57 @@ def row_keys(frame: pd.DataFrame, ids: Sequence[str], side: str) -> pd.DataFrame
     return keys
 
 
-def write_csv(table: pd.DataFrame, path: Path, what: str) -> None:
-    """Write ``table`` as CSV, turning file errors into usage errors that name the path."""
-    try:
-        table.to_csv(path, index=False, float_format="%.6g")
-    except OSError as exc:
-        raise UsageFailure(f"cannot write the {what} to '{path}': {exc.strerror or exc}") from exc
+def spreadsheet_text(value: Any) -> Any:
+    """``value`` with a leading ``'`` if it is text a spreadsheet would run as a formula.
+
+    Examples
+    --------
+    >>> spreadsheet_text("=HYPERLINK('http://x')"), spreadsheet_text("@SUM(A1)")
+    ("'=HYPERLINK('http://x')", "'@SUM(A1)")
+    >>> [spreadsheet_text(v) for v in ("-3.5", "-2+3", -2, "ab", "+1")]
+    ['-3.5', "'-2+3", -2, 'ab', "'+1"]
+    """
+    if (
+        isinstance(value, str)
+        and value.startswith(FORMULA_STARTS)
+        and not _PLAIN_NUMBER.fullmatch(value)
+    ):
+        return "'" + value
+    return value
+
+
+def csv_bytes(table: pd.DataFrame) -> bytes:
+    """``table`` as UTF-8 CSV without its index, safe to open in a spreadsheet.
+
+    Column names and the text cells of non-numeric columns go through
+    :func:`spreadsheet_text`; numeric, boolean and datetime columns are written as they
+    are (floats with 6 significant digits).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> table = pd.DataFrame({"=cmd": ["=1+1", "-5", "ok"], "w": [-1.5, 0.25, 2.0]})
+    >>> print(csv_bytes(table).decode())
+    '=cmd,w
+    '=1+1,-1.5
+    -5,0.25
+    ok,2
+    <BLANKLINE>
+    """
+    import pandas as pd
+
+    safe = table.copy()
+    for position in range(safe.shape[1]):
+        column = safe.iloc[:, position]
+        if not (
+            pd.api.types.is_numeric_dtype(column)
+            or pd.api.types.is_bool_dtype(column)
+            or pd.api.types.is_datetime64_any_dtype(column)
+        ):
+            safe.isetitem(position, column.astype(object).map(spreadsheet_text))
+    safe.columns = [spreadsheet_text(str(name)) for name in safe.columns]
+    text = safe.to_csv(index=False, float_format="%.6g", lineterminator="\n")
+    return text.encode("utf-8")
 
 
 def test_likeness_table(

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import math
+import os
 import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,9 +25,9 @@ from advval.attacks._loading import PICKLE_RISK
 
 from ._attack import _family, _load, _sample, _threads
 from ._drift import _warnings_to_stderr
-from ._exit import ExitCode, MissingDependency, UsageFailure, exit_codes_help
-from ._io import write_output
-from ._options import output_options, quiet_option, resolve_format, seed_option
+from ._exit import ExitCode, MissingDependency, UsageFailure, exit_codes_help, library_error
+from ._options import finite_float, n_jobs_option, output_options, quiet_option, seed_option
+from ._outputs import OutputPlan, Target, report_messages, report_targets
 
 if TYPE_CHECKING:
     from advval.image._evaluate import ImageRobustnessReport
@@ -47,8 +49,18 @@ X_KEYS = ("x", "images")
 Y_KEYS = ("y", "labels")
 #: channel counts an image may have
 CHANNELS = (1, 3)
-#: the HTML report's file name without --output
-DEFAULT_HTML = Path("advval_image_report.html")
+#: the pictures --png-dir holds (when the run has them)
+PICTURES = ("triplets.png", "curve.svg")
+#: the library's parameters -> the options that set them, for its error messages
+OPTIONS = {
+    "eps": "--eps",
+    "norm": "--norm",
+    "bounds": "--bounds",
+    "steps": "--steps",
+    "batch_size": "--batch-size",
+    "n_examples": "--examples",
+    "random_state": "--seed",
+}
 
 
 # -- DATA ---------------------------------------------------------------------------------
@@ -119,7 +131,7 @@ def read_images(
         )
     try:
         archive = np.load(data, allow_pickle=False)
-    except (OSError, ValueError, zipfile.BadZipFile) as exc:
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
         raise UsageFailure(f"cannot read DATA file '{data}': {exc}") from exc
     if not hasattr(archive, "files"):  # np.load gave one array: a .npy file named .npz
         raise UsageFailure(
@@ -129,9 +141,12 @@ def read_images(
     with archive:
         xk = _pick_key(archive, x_key, X_KEYS, "--x-key", data)
         yk = _pick_key(archive, y_key, Y_KEYS, "--y-key", data)
+        for key in dict.fromkeys((xk, yk)):
+            _check_declared_size(archive.zip, key, data)
         try:
             images, labels = archive[xk], archive[yk]
-        except ValueError as exc:  # object arrays need pickle, which is refused
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+            # object arrays (they need pickle, which is refused), damaged members
             raise UsageFailure(f"cannot read DATA file '{data}': {exc}") from exc
     where = f"array '{xk}' of DATA file '{data}'"
     stored = str(images.dtype)
@@ -165,6 +180,80 @@ def read_images(
     description = {"x_key": xk, "y_key": yk, "layout": chosen, "dtype": stored,
                    "scaling": scaling}
     return pixels, y, description
+
+
+def _check_declared_size(archive: zipfile.ZipFile, key: str, data: Path) -> None:
+    """Refuse an array whose header declares more than its member holds or memory takes.
+
+    An ``.npy`` header states the shape and dtype; numpy allocates that much before it
+    reads a byte of data. A crafted header can declare terabytes in a file of a few
+    bytes, so the declared size is checked against the member's size (and the images,
+    as float32, against the machine's memory) before numpy reads it.
+    """
+    from numpy.lib import format as npy
+
+    member = f"{key}.npy" if f"{key}.npy" in archive.namelist() else key
+    where = f"array '{key}' of DATA file '{data}'"
+    info = archive.getinfo(member)
+    try:
+        with archive.open(info) as handle:
+            version = npy.read_magic(handle)
+            if version == (1, 0):
+                shape, _, dtype = npy.read_array_header_1_0(handle)
+            elif version == (2, 0):
+                shape, _, dtype = npy.read_array_header_2_0(handle)
+            else:
+                raise ValueError(f"unsupported .npy format version {version[0]}.{version[1]}")
+            header = handle.tell()
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+        raise UsageFailure(f"cannot read {where}: {exc}") from exc
+    if dtype.hasobject:
+        raise UsageFailure(
+            f"cannot read {where}: it holds Python objects (dtype {dtype}), which need pickle; "
+            "store numbers"
+        )
+    elements = math.prod(shape)
+    declared = elements * dtype.itemsize
+    if declared > info.file_size - header:
+        raise UsageFailure(
+            f"cannot read {where}: its header declares shape {tuple(shape)} of {dtype} "
+            f"({_size(declared)}) but the archive member holds {_size(info.file_size - header)}"
+            "; the file is damaged"
+        )
+    memory = _physical_memory()
+    needed = elements * (dtype.itemsize + np.dtype(np.float32).itemsize)  # stored + float32
+    if memory is not None and needed > memory:
+        raise UsageFailure(
+            f"cannot read {where}: its shape {tuple(shape)} of {dtype} needs {_size(needed)} "
+            f"of memory (stored and as float32), more than this machine has "
+            f"({_size(memory)}); pass a sample of the images"
+        )
+
+
+def _physical_memory() -> int | None:
+    """This machine's memory in bytes, where the OS says (POSIX)."""
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE")) * int(os.sysconf("SC_PHYS_PAGES"))
+    except (AttributeError, ValueError, OSError):  # pragma: no cover - not POSIX
+        return None
+
+
+def _size(n_bytes: int) -> str:
+    """Bytes in the largest unit that keeps the number >= 1.
+
+    Examples
+    --------
+    >>> _size(512), _size(3 * 2**30), _size(5 * 2**50)
+    ('512 bytes', '3.0 GiB', '5120.0 TiB')
+    """
+    if n_bytes < 1024:
+        return f"{n_bytes} bytes"
+    value = float(n_bytes)
+    for unit in ("KiB", "MiB", "GiB", "TiB"):
+        value /= 1024
+        if value < 1024 or unit == "TiB":
+            break
+    return f"{value:.1f} {unit}"
 
 
 def _labels(labels: np.ndarray, n: int, where: str) -> np.ndarray:
@@ -221,8 +310,6 @@ def _normalized(model: Any, mean: tuple[float, ...], std: tuple[float, ...],
                 f"{option} has {len(values)} values; the images have {channels} channel(s): "
                 f"give 1 or {channels}"
             )
-    if any(s <= 0 for s in std):
-        raise UsageFailure(f"--std values must be positive; got {list(std)}")
     import torch
 
     from advval.image import Normalize
@@ -287,28 +374,18 @@ def _attacks(names: tuple[str, ...], *, norm: str, bounds: tuple[float, float],
 # -- the pictures ---------------------------------------------------------------------------
 
 
-def write_pictures(report: ImageRobustnessReport, folder: Path) -> list[Path]:
+def pictures(report: ImageRobustnessReport) -> dict[str, bytes]:
     """``triplets.png`` (when examples were kept) and ``curve.svg`` (when there is a curve)."""
     from advval.image._pictures import encode_png, triplet_grid
     from advval.report._image import curve_charts, render_image_curve_svg
 
-    written = []
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        examples = report.examples
-        if examples is not None and len(examples.labels) > 0:
-            path = folder / "triplets.png"
-            path.write_bytes(encode_png(triplet_grid(examples)))
-            written.append(path)
-        if curve_charts(report.robustness):
-            path = folder / "curve.svg"
-            path.write_text(render_image_curve_svg(report), encoding="utf-8", newline="\n")
-            written.append(path)
-    except OSError as exc:
-        raise UsageFailure(
-            f"cannot write the pictures to --png-dir '{folder}': {exc.strerror or exc}"
-        ) from exc
-    return written
+    made = {}
+    examples = report.examples
+    if examples is not None and len(examples.labels) > 0:
+        made["triplets.png"] = encode_png(triplet_grid(examples))
+    if curve_charts(report.robustness):
+        made["curve.svg"] = render_image_curve_svg(report).encode("utf-8")
+    return made
 
 
 # -- the command ----------------------------------------------------------------------------
@@ -332,21 +409,22 @@ def image() -> None:
 @click.option("--layout", type=click.Choice(["auto", "nchw", "nhwc"]), default="auto",
               show_default=True,
               help="Axis order of 4-D images; auto finds the channel axis (1 or 3 entries).")
-@click.option("--bounds", type=(float, float), default=(0.0, 1.0), show_default=True,
+@click.option("--bounds", type=(finite_float(), finite_float()), default=(0.0, 1.0),
+              show_default=True,
               metavar="LOW HIGH",
               help="Pixel range of the model's input (uint8 images are scaled to [0, 1] "
               "first); adversarial images stay inside it.")
-@click.option("--mean", type=float, multiple=True, metavar="FLOAT",
+@click.option("--mean", type=finite_float(), multiple=True, metavar="FLOAT",
               help="Per-channel mean (repeat per channel, or once for all): the model is "
               "wrapped as Normalize(mean, std) -> MODEL, for models that expect normalized "
               "input. Needs --std.")
-@click.option("--std", type=float, multiple=True, metavar="FLOAT",
-              help="Per-channel standard deviation, with --mean.")
+@click.option("--std", type=finite_float(0.0, min_open=True), multiple=True, metavar="FLOAT",
+              help="Per-channel standard deviation (> 0), with --mean.")
 @click.option("--attack", "attack_names", type=click.Choice(list(ATTACKS)), multiple=True,
               help="Attack to run (repeatable); the report takes the worst case per image. "
               "Default: autoattack (AutoAttack: APGD-CE, then targeted APGD-DLR, then the "
               "Square Attack on the survivors).")
-@click.option("--eps", type=click.FloatRange(0.0, min_open=True), multiple=True,
+@click.option("--eps", type=finite_float(0.0, min_open=True), multiple=True,
               help="Perturbation budget in pixel units (repeatable: one point of the "
               "accuracy-vs-eps curve each; the attacks table is at the largest). Default, "
               "as shares of the pixel range: 1/255, 2/255, 4/255 and 8/255 for inf; 0.25, "
@@ -364,16 +442,16 @@ def image() -> None:
               help="Worst-case adversarial examples kept for the pictures.")
 @click.option("--batch-size", type=click.IntRange(min=1), default=None,
               help="Images per model call. Default: all at once.")
-@click.option("--n-jobs", type=click.IntRange(min=1), default=1, show_default=True,
-              help="torch threads for the model.")
+@n_jobs_option(1, "torch threads for the model.")
 @click.option("--png-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               metavar="DIR",
-              help="Also write the pictures there: triplets.png (original | adversarial | "
-              "amplified noise, one example per row) and curve.svg (accuracy versus eps).")
-@output_options("html")
+              help="Also write the pictures there (the folder is made if needed): "
+              "triplets.png (original | adversarial | amplified noise, one example per row) "
+              "and curve.svg (accuracy versus eps).")
+@output_options
 @seed_option
 @click.option(
-    "--fail-under", type=click.FloatRange(0.0, 1.0), default=None, metavar="FLOAT",
+    "--fail-under", type=finite_float(0.0, 1.0), default=None, metavar="FLOAT",
     help=f"Exit with status {int(ExitCode.DRIFT)} when the robust accuracy is below this "
     "(a CI gate).",
 )
@@ -403,6 +481,9 @@ def evaluate(
     png_dir: Path | None,
     fmt: str | None,
     output: Path | None,
+    html_path: Path | None,
+    json_path: Path | None,
+    markdown_path: Path | None,
     seed: int,
     fail_under: float | None,
     trust_model: bool,
@@ -418,7 +499,7 @@ def evaluate(
     image over the attacks), each attack's success and perturbation size, accuracy versus
     eps, AutoAttack's sanity flags and worst-case examples as pictures. Formats: html (the
     default, written to --output or advval_image_report.html), json and markdown (stdout
-    unless --output).
+    unless --output); --html, --json and --markdown write several in one run.
 
     \b
     Examples:
@@ -426,7 +507,19 @@ def evaluate(
       advval image evaluate net.pt2 cifar.npz --mean 0.49 --mean 0.48 --mean 0.45
           --std 0.25 --std 0.24 --std 0.26 --format json --fail-under 0.4
     """
-    fmt = resolve_format(fmt, output)
+    plan = OutputPlan(
+        [
+            *report_targets(
+                "image", fmt=fmt, output=output, html_path=html_path, json_path=json_path,
+                markdown_path=markdown_path,
+            ),
+            *(
+                Target("--png-dir", png_dir / name, "picture", make_folder=True)
+                for name in (PICTURES if png_dir is not None else ())
+            ),
+        ],
+        inputs={"MODEL": model, "DATA": data},
+    )
     images, labels, description = read_images(data, x_key=x_key, y_key=y_key, layout=layout)
     _check_bounds(images, bounds, data, description["scaling"])
     loaded, model_format = _load(model, trust_model)
@@ -470,7 +563,7 @@ def evaluate(
                     n_examples=n_examples, batch_size=batch_size, random_state=seed,
                 )
             except (ValueError, TypeError) as exc:
-                raise UsageFailure(str(exc)) from exc
+                raise library_error(exc, OPTIONS) from exc
     settings = {
         "model": str(model),
         "model_format": model_format,
@@ -488,15 +581,12 @@ def evaluate(
 
     from advval.report._image import image_summary_line
 
-    if output is None and fmt == "html":
-        output = DEFAULT_HTML
-    destination = write_output(report, fmt, output)
-    pictures = write_pictures(report, png_dir) if png_dir is not None else []
+    files = {}
+    if png_dir is not None:
+        for name, content in pictures(report).items():
+            files[plan.target("--png-dir", png_dir / name)] = content
+    written = plan.write(report, files)
     click.echo(f"advval: {image_summary_line(report)}", err=True)
-    if not quiet:
-        if destination != "stdout":
-            click.echo(f"advval: {fmt} report written to {destination}", err=True)
-        for path in pictures:
-            click.echo(f"advval: picture written to {path}", err=True)
+    report_messages(written)
     if fail_under is not None and report.robustness.robust_accuracy < fail_under:
         click.get_current_context().exit(ExitCode.DRIFT)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import sys
+import re
+import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -68,27 +69,97 @@ def read_table(path: Path, role: str) -> pd.DataFrame:
         A Parquet file without pyarrow installed.
     """
     kind = table_format(path)
-    import pandas as pd
-
     if kind == "parquet" and not _compat.has_module("pyarrow"):
         try:
             _compat.require("pyarrow", feature=f"Reading the Parquet {role} file '{path}'")
         except ImportError as exc:
             raise MissingDependency(str(exc)) from exc
     try:
-        if kind == "parquet":
-            frame = pd.read_parquet(path, engine="pyarrow")
-        else:
-            frame = pd.read_csv(path, low_memory=False)
-    except (OSError, ValueError, NotImplementedError) as exc:  # pandas, pyarrow errors
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise UsageFailure(f"cannot read {role} file '{path}': {reason}") from exc
+        frame = _read_parquet(path, role) if kind == "parquet" else _read_csv(path, role)
+    except UsageFailure:
+        raise
+    except (OSError, ValueError, TypeError, NotImplementedError, MemoryError) as exc:
+        raise UsageFailure(f"cannot read {role} file '{path}': {_reason(exc)}") from exc
+    except Exception as exc:  # pyarrow's own errors (ArrowException and its kin)
+        if not type(exc).__module__.startswith("pyarrow"):
+            raise
+        raise UsageFailure(f"cannot read {role} file '{path}': {_reason(exc)}") from exc
     if frame.shape[1] == 0 or frame.shape[0] == 0:
         raise UsageFailure(
             f"cannot read {role} file '{path}': it has {frame.shape[0]} rows and "
             f"{frame.shape[1]} columns"
         )
     return frame
+
+
+def _reason(exc: BaseException) -> str:
+    """The first line of an error's message (its type when it has none)."""
+    if isinstance(exc, MemoryError):
+        return "out of memory while reading it"
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+#: pandas' message for a row with more fields than the header
+_TOO_MANY_FIELDS = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
+
+
+def _read_csv(path: Path, role: str) -> pd.DataFrame:
+    """A CSV file; a row with more fields than the header is an error naming its line.
+
+    pandas would otherwise take the first column as the row index when the first data
+    row has one field more than the header, shifting every column's name by one.
+    """
+    import pandas as pd
+    from pandas.errors import ParserWarning
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message="Length of header", category=ParserWarning)
+        try:
+            return pd.read_csv(path, low_memory=False, index_col=False)
+        except ParserWarning:  # the first data row is longer than the header
+            pass
+        except pd.errors.ParserError as exc:
+            raise UsageFailure(_ragged(path, role, exc)) from exc
+    try:  # the header alone sets the width here, so pandas names the long line
+        pd.read_csv(path, header=None, nrows=_RAGGED_PROBE_ROWS, index_col=False, dtype=str)
+    except pd.errors.ParserError as exc:
+        raise UsageFailure(_ragged(path, role, exc)) from exc
+    raise UsageFailure(
+        f"cannot read {role} file '{path}': its first data row has more fields than the header"
+    )
+
+
+#: rows read again to find a row longer than the header
+_RAGGED_PROBE_ROWS = 16
+
+
+def _ragged(path: Path, role: str, exc: Exception) -> str:
+    found = _TOO_MANY_FIELDS.search(str(exc))
+    if found is None:
+        return f"cannot read {role} file '{path}': {_reason(exc)}"
+    header, line, seen = found.groups()
+    return (
+        f"cannot read {role} file '{path}': line {line} has {seen} fields but the header has "
+        f"{header}"
+    )
+
+
+def _read_parquet(path: Path, role: str) -> pd.DataFrame:
+    """A Parquet file of flat columns; nested ones (struct, list, map) are refused by name."""
+    import pandas as pd
+    import pyarrow.parquet as pq
+
+    schema = pq.read_schema(path)
+    nested = [f"'{field.name}' ({field.type})" for field in schema if field.type.num_fields > 0]
+    if nested:
+        shown = ", ".join(nested[:10]) + (" ..." if len(nested) > 10 else "")
+        raise UsageFailure(
+            f"cannot read {role} file '{path}': column(s) {shown} are nested (struct, list or "
+            "map); advval reads flat columns of numbers, strings, booleans, dates and "
+            "categories. Flatten them or leave them out of the file"
+        )
+    return pd.read_parquet(path, engine="pyarrow")
 
 
 def _drop(frame: pd.DataFrame, columns: Iterable[str]) -> pd.DataFrame:
@@ -151,46 +222,6 @@ def select_columns(
             f"--ignore {first}"
         )
     return train, test
-
-
-#: report kind -> the command that writes it, where the two names differ
-COMMANDS = {"robustness": "attack"}
-
-
-def default_output(kind: str) -> Path:
-    """Where an HTML report goes without ``--output``: ``advval_<command>_report.html``.
-
-    Examples
-    --------
-    >>> default_output("deps"), default_output("robustness")
-    (PosixPath('advval_deps_report.html'), PosixPath('advval_attack_report.html'))
-    """
-    return Path(f"advval_{COMMANDS.get(kind, kind)}_report.html")
-
-
-def write_output(report: Any, fmt: str, output: Path | None) -> str:
-    """Write a rendered report to ``output`` and return where it went.
-
-    Without ``output``, an HTML page goes to :func:`default_output` (``report.kind``
-    names it) and JSON or Markdown to stdout; ``-`` is stdout for every format.
-
-    Raises
-    ------
-    UsageFailure
-        When the file cannot be written, naming the path.
-    """
-    from advval.report import write_report
-
-    if output is None and fmt == "html":
-        output = default_output(report.kind)
-    if output is None or str(output) == "-":
-        write_report(report, sys.stdout, format=fmt)
-        return "stdout"
-    try:
-        write_report(report, output, format=fmt)
-    except OSError as exc:
-        raise UsageFailure(f"cannot write the report to '{output}': {exc.strerror or exc}") from exc
-    return str(output)
 
 
 # --------------------------------------------------------------------------- many files, Dask

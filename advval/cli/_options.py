@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -12,6 +14,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 #: report formats, and the file suffixes that imply them
 FORMATS = ("html", "json", "markdown")
+#: the report format of every command without --format, --output or a --<format> option
+DEFAULT_FORMAT = "html"
 SUFFIX_FORMATS = {".html": "html", ".htm": "html", ".json": "json", ".md": "markdown",
                   ".markdown": "markdown"}
 
@@ -23,6 +27,130 @@ def _compose(*decorators: Callable[[F], F]) -> Callable[[F], F]:
         return function
 
     return apply
+
+
+class _FiniteMixin:
+    """Refuse NaN and infinity: ``float()`` accepts ``nan`` and ``inf``, a gate must not."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = click.FLOAT.convert(value, param, ctx)
+        if not math.isfinite(number):
+            raise click.BadParameter(f"{value!r} is not a finite number.", ctx, param)
+        return super().convert(number, param, ctx)  # type: ignore[misc]
+
+
+class _Finite(_FiniteMixin, click.types.FloatParamType):
+    name = "float"
+
+
+class _FiniteRange(_FiniteMixin, click.FloatRange):
+    name = "float range"
+
+
+def finite_float(
+    min: float | None = None,
+    max: float | None = None,
+    *,
+    min_open: bool = False,
+    max_open: bool = False,
+) -> click.ParamType:
+    """The click type of every float option: a finite number, optionally in a range.
+
+    ``nan``, ``inf`` and ``-inf`` are refused with a message naming the option as typed
+    (``Invalid value for '--alpha': 'nan' is not a finite number.``), as are values
+    outside the range (shown in ``--help``).
+
+    Examples
+    --------
+    >>> finite_float(0, 1, min_open=True).convert("0.5", None, None)
+    0.5
+    >>> finite_float().convert("inf", None, None)
+    Traceback (most recent call last):
+    click.exceptions.BadParameter: 'inf' is not a finite number.
+    """
+    if min is None and max is None:
+        return _Finite()
+    return _FiniteRange(min, max, min_open=min_open, max_open=max_open)
+
+
+class FiniteFloatList(click.ParamType):
+    """Comma-separated finite numbers >= 0 (``0.1,0.2,0.5``), as a list of floats."""
+
+    name = "floats"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, list):
+            return value
+        parts = [part.strip() for part in str(value).split(",") if part.strip()]
+        if not parts:
+            self.fail(f"expected comma-separated numbers like 0.1,0.2,0.5; got {value!r}",
+                      param, ctx)
+        element = finite_float(0)
+        numbers = []
+        for part in parts:
+            try:
+                numbers.append(element.convert(part, param, ctx))
+            except click.BadParameter as exc:
+                self.fail(f"{part!r} in {value!r}: {exc.message}", param, ctx)
+        return numbers
+
+
+def cpu_cores() -> int:
+    """The CPU cores this process may run on (its affinity where the OS says, else all).
+
+    Examples
+    --------
+    >>> cpu_cores() >= 1
+    True
+    """
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)
+
+
+class Threads(click.ParamType):
+    """A thread or process count: 1 to the number of CPU cores, or -1 for all of them.
+
+    More threads than cores only slow the work down, and a count in the thousands can
+    stall the machine; such counts are refused naming the option and the core count.
+    """
+
+    name = "integer"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = click.INT.convert(value, param, ctx)
+        cores = cpu_cores()
+        if number == -1 or 1 <= number <= cores:
+            return number
+        self.fail(
+            f"{number} is not a count from 1 to {cores} (the CPU cores here) nor -1 (all "
+            "cores).",
+            param,
+            ctx,
+        )
+
+
+def resolve_threads(n_jobs: int) -> int:
+    """``n_jobs`` with ``-1`` replaced by the number of cores.
+
+    Examples
+    --------
+    >>> resolve_threads(2), resolve_threads(-1) == cpu_cores()
+    (2, True)
+    """
+    return cpu_cores() if n_jobs == -1 else n_jobs
+
+
+def n_jobs_option(default: int | None, what: str) -> Callable[[F], F]:
+    """``--n-jobs``: ``what`` (a sentence) and the shared rule for thread counts."""
+    return click.option(
+        "--n-jobs",
+        type=Threads(),
+        default=default,
+        show_default=default is not None,
+        metavar="N",
+        help=f"{what} N is 1 to the number of CPU cores, or -1 for all cores.",
+    )
 
 
 class InputPath(click.Path):
@@ -56,15 +184,16 @@ cluster_options = _compose(
     ),
     click.option(
         "--workers",
-        type=click.IntRange(min=1),
+        type=Threads(),
         default=None,
         metavar="N",
         help="Start a local Dask cluster of N worker processes (127.0.0.1 only) for "
-        "inputs larger than memory. Globs and directories use a local cluster too.",
+        "inputs larger than memory; N is 1 to the number of CPU cores, or -1 for one per "
+        "core. Globs and directories use a local cluster too.",
     ),
     click.option(
         "--scheduler-timeout",
-        type=click.FloatRange(0.0, min_open=True),
+        type=finite_float(0.0, min_open=True),
         default=10.0,
         show_default=True,
         metavar="SECONDS",
@@ -95,30 +224,50 @@ column_options = _compose(
     ),
 )
 
-def output_options(default_format: str) -> Callable[[F], F]:
-    """--format, --output: where the report goes (``default_format`` without either)."""
-    return _compose(
-        click.option(
-            "--format",
-            "fmt",
-            type=click.Choice(FORMATS),
-            default=None,
-            help="Report format. Default: from the --output suffix (.html, .json, .md), "
-            f"else {default_format}.",
-        ),
-        click.option(
-            "--output",
-            "-o",
-            type=click.Path(dir_okay=False, writable=True, allow_dash=True, path_type=Path),
-            default=None,
-            help="Report file ('-' for stdout). Default: advval_<command>_report.html for "
-            "html, stdout for json and markdown.",
-        ),
+#: --html, --json, --markdown: the option that writes the report in each format
+FORMAT_OPTIONS = {"html": "--html", "json": "--json", "markdown": "--markdown"}
+
+
+def _format_option(fmt: str, label: str) -> Callable[[F], F]:
+    return click.option(
+        FORMAT_OPTIONS[fmt],
+        f"{fmt}_path",
+        type=click.Path(dir_okay=False, writable=True, allow_dash=True, path_type=Path),
+        default=None,
+        metavar="FILE",
+        help=f"Also write the report as {label} to FILE ('-' for stdout), in the same run "
+        "as --output and the other formats.",
     )
+
+
+#: --format, --output, --html, --json, --markdown: where the report goes
+output_options = _compose(
+    click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(FORMATS),
+        default=None,
+        help="Format of the --output report. Default: from the --output suffix (.html, "
+        f".json, .md), else {DEFAULT_FORMAT}.",
+    ),
+    click.option(
+        "--output",
+        "-o",
+        type=click.Path(dir_okay=False, writable=True, allow_dash=True, path_type=Path),
+        default=None,
+        help="Report file ('-' for stdout). Default: advval_<command>_report.html for "
+        "html, stdout for json and markdown; none when only --html, --json or --markdown "
+        "are given. Every output is written whole or not at all (a temporary file "
+        "renamed into place once all are complete), never over an input file.",
+    ),
+    _format_option("html", "one self-contained HTML page"),
+    _format_option("json", "JSON"),
+    _format_option("markdown", "Markdown"),
+)
 
 seed_option = click.option(
     "--seed",
-    type=int,
+    type=click.IntRange(0, 2**32 - 1),
     default=0,
     show_default=True,
     help="Random seed (random_state): same inputs and seed give the same report.",
@@ -129,7 +278,7 @@ quiet_option = click.option(
 )
 
 
-def resolve_format(fmt: str | None, output: Path | None, default: str = "html") -> str:
+def resolve_format(fmt: str | None, output: Path | None, default: str = DEFAULT_FORMAT) -> str:
     """The report format: given, else implied by the output suffix, else ``default``.
 
     Examples
