@@ -225,8 +225,10 @@ class _Groups:
     """
 
     def __init__(self, keys: pd.DataFrame, time: NDArray[Any]) -> None:
-        codes = keys.groupby(list(keys.columns), sort=False, dropna=True).ngroup().to_numpy()
-        self._missing = codes < 0
+        numbered = keys.groupby(list(keys.columns), sort=False, dropna=True).ngroup()
+        # a row with a missing key is in no group: -1 or NaN, depending on the key's dtype
+        self._missing = numbered.isna().to_numpy() | (numbered < 0).to_numpy()
+        codes = np.where(self._missing, -1, numbered.fillna(-1)).astype(np.int64)
         self._order = np.lexsort((np.arange(len(codes)), time, codes))
         sorted_codes = codes[self._order]
         position = np.arange(len(codes))
