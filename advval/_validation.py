@@ -24,6 +24,9 @@ def check_number(
 ) -> None:
     """Raise ``ValueError`` unless ``value`` is a number of ``kind`` in the interval.
 
+    NaN is never in an interval, and an infinite end is always open (the message writes
+    it ``inf)``): ``value`` must be a finite number.
+
     Parameters
     ----------
     value : object
@@ -48,6 +51,10 @@ def check_number(
     Traceback (most recent call last):
     ...
     ValueError: The 'alpha' parameter of AdversarialValidator must be a float in the ...
+    >>> check_number(float("inf"), name="eps", owner="PGD", low=0)
+    Traceback (most recent call last):
+    ...
+    ValueError: The 'eps' parameter of PGD must be a float in the range [0, inf). Got inf instead.
     """
     if value is None and allow_none:
         return
@@ -55,8 +62,8 @@ def check_number(
     real = isinstance(value, numbers.Real) and not isinstance(value, bool)
     ok_type = integral if kind is int else real
     left_ok = right_ok = False
-    if ok_type:
-        number = float(value)  # type: ignore[arg-type]
+    number = _finite_float(value) if ok_type else None
+    if number is not None:
         left_ok = number >= low if closed in ("both", "left") else number > low
         right_ok = number <= high if closed in ("both", "right") else number < high
     if ok_type and left_ok and right_ok:
@@ -70,6 +77,15 @@ def check_number(
         f"The {name!r} parameter of {owner} must be {type_name} in the range {interval}"
         f"{none_text}. Got {value!r} instead."
     )
+
+
+def _finite_float(value: object) -> float | None:
+    """``value`` as a finite float, or ``None`` (NaN, infinite, or too large for a float)."""
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except OverflowError:
+        return None
+    return number if np.isfinite(number) else None
 
 
 def check_option(value: object, *, name: str, owner: str, options: Iterable[object]) -> None:

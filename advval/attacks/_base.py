@@ -26,9 +26,10 @@ from sklearn.base import BaseEstimator, clone
 from sklearn.utils import check_random_state
 
 from .._validation import check_number
+from ._inference import inference_state
 from ._norms import canonical_norm
 from ._oracle import QueryOracle, label_indices, model_scores
-from ._space import domain_for, is_tensor
+from ._space import check_input_data, domain_for, is_tensor
 
 
 class Attack(BaseEstimator):
@@ -86,12 +87,32 @@ class Attack(BaseEstimator):
         -------
         X_adv : same type as ``X``
             Same columns, dtypes, index (DataFrame) or dtype and device (tensor).
+
+        Raises
+        ------
+        ValueError
+            Among others: a table with +-inf (NaN is a missing value, never changed), an
+            image with NaN or inf, or a model that returns NaN or infinite scores.
+
+        Notes
+        -----
+        A torch model is left exactly as found (train / eval modes, buffers,
+        ``requires_grad`` flags, ``.grad``), also when ``generate`` raises. A model in
+        training mode is attacked in eval mode, as it runs at inference, with a warning
+        where a layer reads its mode (see :mod:`advval.attacks._inference`).
         """
         name = type(self).__name__
         norm = self._check_params()
         n_samples = _n_samples(X)
         if n_samples == 0:
             raise ValueError(f"{name}.generate got 0 samples; at least 1 is required.")
+        with inference_state(self.model, owner=name, stacklevel=5):
+            return self._run(X, y, norm, n_samples)
+
+    def _run(self, X: Any, y: Any, norm: str, n_samples: int) -> Any:
+        """The body of :meth:`generate`, with the model in its inference state."""
+        name = type(self).__name__
+        check_input_data(X, owner=f"{name}.generate")
         domain = self._domain(X)
         z0 = self._to_internal(X, domain)
         oracle = self._make_oracle(domain, X, n_samples)
@@ -122,7 +143,8 @@ class Attack(BaseEstimator):
 
     def _domain(self, X: Any) -> Any:
         return domain_for(
-            X, feature_space=self.feature_space, bounds=self.bounds, raw=self._raw_domain()
+            X, feature_space=self.feature_space, bounds=self.bounds, raw=self._raw_domain(),
+            owner=type(self).__name__,
         )
 
     def _to_internal(self, X: Any, domain: Any) -> Any:

@@ -225,12 +225,46 @@ def model_scores(model: Any, kind: str, data: Any) -> np.ndarray:
 
         with torch.no_grad():
             logits = model(data)
+        if not bool(torch.isfinite(logits).all()):  # a logit of -inf too: no gradient there
+            check_finite_outputs(logits.detach().double().cpu().numpy(), model, "logits")
         proba = logits_to_proba(logits).double().cpu().numpy()
     else:
         proba = np.asarray(model(data), dtype=np.float64)
+    check_finite_outputs(proba, model, "probabilities")
     if proba.ndim == 1:
         proba = np.column_stack([1.0 - proba, proba])
     return proba
+
+
+def check_finite_outputs(values: np.ndarray, model: Any, what: str) -> None:
+    """Raise ``ValueError`` when some row of a model's outputs is NaN or infinite.
+
+    Attacks and robustness figures need a probability or a logit per class: a NaN score
+    makes every comparison false, so an attack would "fail" and the sample would count
+    as robust. The check is one vectorized ``isfinite`` over outputs already computed.
+
+    Examples
+    --------
+    >>> check_finite_outputs(np.array([[0.5, 0.5], [np.nan, 0.2]]), "model", "probabilities")
+    Traceback (most recent call last):
+    ...
+    ValueError: The model (str) returned NaN or infinite probabilities for 1 of 2 rows; ...
+    """
+    values = np.asarray(values)
+    if values.ndim == 0 or len(values) == 0 or np.isfinite(values).all():
+        return
+    bad = int((~np.isfinite(values.reshape(len(values), -1))).any(1).sum())
+    raise non_finite_outputs(model, what, bad, len(values))
+
+
+def non_finite_outputs(model: Any, what: str, bad: int, n_rows: int) -> ValueError:
+    """The error for a model that returned NaN or infinite scores on ``bad`` rows."""
+    return ValueError(
+        f"The model ({type(model).__name__}) returned NaN or infinite {what} for {bad} of "
+        f"{n_rows} rows; attacks and robustness figures need finite scores. Check the "
+        "model on these inputs (missing values it cannot read, a division by zero, the log "
+        "of 0)."
+    )
 
 
 def logits_to_proba(logits: Any) -> Any:

@@ -27,6 +27,7 @@ Missing values (NaN) are never changed.
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -195,18 +196,23 @@ class FeatureSpace:
             ]
         numeric = [n for n in names if n not in categorical]
         values = frame[[frame.columns[names.index(n)] for n in numeric]].astype("float64")
+        matrix = values.to_numpy()
+        _check_no_infinity(matrix, numeric, owner="FeatureSpace.from_frame")
         if isinstance(scale, str):
-            scale = dict(zip(numeric, _spread(values.to_numpy(), scale).tolist(), strict=True))
+            scale = dict(zip(numeric, _spread(matrix, scale).tolist(), strict=True))
         if isinstance(bounds, str):
             if bounds != "data":
                 raise ValueError(
                     "The 'bounds' parameter of FeatureSpace.from_frame must be 'data', None, "
                     f"a (lower, upper) pair or a mapping. Got {bounds!r} instead."
                 )
-            lower = np.nanmin(values.to_numpy(), axis=0) if len(values) else []
-            upper = np.nanmax(values.to_numpy(), axis=0) if len(values) else []
+            seen = ~np.isnan(matrix).all(axis=0)  # a column with no value has no range
+            lower = np.nanmin(matrix[:, seen], axis=0) if len(values) else []
+            upper = np.nanmax(matrix[:, seen], axis=0) if len(values) else []
+            observed = [n for n, s in zip(numeric, seen, strict=True) if s]
             bounds = {
-                n: (float(lo), float(hi)) for n, lo, hi in zip(numeric, lower, upper, strict=True)
+                n: (float(lo), float(hi))
+                for n, lo, hi in zip(observed, lower, upper, strict=True)
             }
         return cls(
             feature_names=names,
@@ -256,24 +262,27 @@ class FeatureSpace:
         if isinstance(bounds, Mapping):
             for ref, pair in bounds.items():
                 j = index(ref, "bounds")
-                lower[j], upper[j] = _pair(pair, ref)
+                lo, hi = _pair(pair, ref)
+                lower[j] = _real(lo, f"bounds for {ref!r}: the lower bound")
+                upper[j] = _real(hi, f"bounds for {ref!r}: the upper bound")
         elif bounds is not None:
             lo, hi = _pair(bounds, "bounds")
             lower[:] = _per_feature(lo, n_features, "lower bound")
             upper[:] = _per_feature(hi, n_features, "upper bound")
-        bad = np.flatnonzero(lower > upper)
-        if bad.size:
-            raise ValueError(
-                f"FeatureSpace bounds for {names[bad[0]]!r}: lower {lower[bad[0]]} is above "
-                f"upper {upper[bad[0]]}."
-            )
+        _check_bounds(lower, upper, names)
         scale = np.ones(n_features)
         if isinstance(self.scale, Mapping):
             for ref, value in self.scale.items():
-                scale[index(ref, "scale")] = value
+                scale[index(ref, "scale")] = _real(value, f"scale of {ref!r}")
         elif self.scale is not None:
             scale[:] = _per_feature(self.scale, n_features, "scale")
-        scale = np.where(np.isfinite(scale) & (scale > 0), scale, 1.0)
+        _check_scale(scale, names)
+        distance = self.categorical_distance
+        if not (_is_real(distance) and float(distance) >= 0):  # NaN fails too
+            raise ValueError(
+                "The 'categorical_distance' parameter of FeatureSpace must be a float in the "
+                f"range [0, inf] (inf freezes categories). Got {distance!r} instead."
+            )
         mutable = np.ones(n_features, dtype=bool)
         for ref in self.immutable:
             mutable[index(ref, "immutable")] = False
@@ -367,8 +376,18 @@ class Box:
     """
 
     def __init__(self, lower: float = -np.inf, upper: float = np.inf) -> None:
+        if not (_is_real(lower) and _is_real(upper)) or np.isnan([lower, upper]).any():
+            raise ValueError(
+                f"Box: lower and upper must be numbers (-inf and inf for no bound). Got "
+                f"{lower!r} and {upper!r} instead."
+            )
         if not lower <= upper:
             raise ValueError(f"Box: lower {lower} is above upper {upper}.")
+        if lower == np.inf or upper == -np.inf:
+            raise ValueError(
+                f"Box: lower {lower} and upper {upper} leave no valid value (the lower bound "
+                "must be below inf, the upper above -inf)."
+            )
         self.lower = lower
         self.upper = upper
 
@@ -534,9 +553,10 @@ class Domain:
     def _category_changes(self, x: Any, x0: Any) -> Any:
         """Per-sample number of changed label-coded columns and one-hot groups."""
         c = self._consts(x)
-        changed = ((x != x0) & c["coded"]).sum(1)
+        differs = _differs(x, x0)
+        changed = (differs & c["coded"]).sum(1)
         for group in self.groups:
-            changed = changed + ((x[:, group] != x0[:, group]).sum(1) > 0)
+            changed = changed + (differs[:, group].sum(1) > 0)
         return changed * 1.0
 
     def distance(self, x: Any, x0: Any, norm: str) -> Any:
@@ -606,7 +626,7 @@ class Domain:
         xp = namespace(x)
         c = self._consts(x)
         cost = min(self.categorical_distance, _HUGE)
-        changes = ((x != x0) & c["coded"]).sum(1) * 1.0
+        changes = (_differs(x, x0) & c["coded"]).sum(1) * 1.0
         radius = per_sample(eps, changes) if np.ndim(eps) else changes * 0 + eps
         if norm == "inf":
             used = changes * 0
@@ -715,6 +735,16 @@ class Domain:
         return Z
 
 
+def _differs(x: Any, x0: Any) -> Any:
+    """Where ``x`` differs from ``x0``; a missing value (NaN in ``x0``) is never a change.
+
+    Projections keep missing values as they are, so ``x`` is NaN there too, and ``NaN !=
+    NaN`` would count every row with a missing category as a category change (one
+    ``categorical_distance`` of perturbation that was never made).
+    """
+    return (x != x0) & ~namespace(x0).isnan(x0)
+
+
 def _restore_numeric(values: np.ndarray, dtype: Any) -> Any:
     """A decoded numeric column in ``dtype`` (NumPy arrays where possible: fast)."""
     if isinstance(dtype, np.dtype):
@@ -792,15 +822,20 @@ def _spread(values: np.ndarray, how: str) -> np.ndarray:
             "The 'scale' parameter of FeatureSpace.from_frame must be 'std', 'iqr' or one "
             f"value per feature. Got {how!r} instead."
         )
+    spread = np.ones(values.shape[1])
     if values.shape[0] < 2:
-        return np.ones(values.shape[1])
+        return spread
+    enough = (~np.isnan(values)).sum(axis=0) >= 2  # fewer values have no spread
+    if not enough.any():
+        return spread
     with np.errstate(all="ignore"):
         if how == "std":
-            spread = np.nanstd(values, axis=0, ddof=1)
+            found = np.nanstd(values[:, enough], axis=0, ddof=1)
         else:
-            q1, q3 = np.nanpercentile(values, [25, 75], axis=0)
-            spread = (q3 - q1) / 1.349
-    return np.where(np.isfinite(spread) & (spread > 0), spread, 1.0)
+            q1, q3 = np.nanpercentile(values[:, enough], [25, 75], axis=0)
+            found = (q3 - q1) / 1.349
+    spread[enough] = np.where(np.isfinite(found) & (found > 0), found, 1.0)
+    return spread
 
 
 def _as_frame(X: Any) -> pd.DataFrame:
@@ -838,14 +873,32 @@ def _index(ref: Hashable, names: list[str], *, what: str, owner: str) -> int:
 
 
 def _pair(pair: Any, ref: Hashable) -> tuple[Any, Any]:
+    """``(lower, upper)`` with ``None`` as no bound; values are checked by ``_check_bounds``."""
     if not isinstance(pair, (tuple, list)) or len(pair) != 2:
         raise ValueError(f"FeatureSpace bounds for {ref!r} must be a (lower, upper) pair.")
     lo, hi = pair
     return (-np.inf if lo is None else lo), (np.inf if hi is None else hi)
 
 
+def _is_real(value: Any) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+
+
+def _real(value: Any, what: str) -> float:
+    """One number of a FeatureSpace parameter (a clear error for text, None...)."""
+    if not _is_real(value):
+        raise ValueError(f"FeatureSpace {what} must be a number. Got {value!r} instead.")
+    return float(value)
+
+
 def _per_feature(value: Any, n_features: int, what: str) -> np.ndarray:
-    arr = np.asarray(value, dtype=float)
+    try:
+        arr = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"FeatureSpace {what} must be numbers: a scalar or {n_features} values. Got "
+            f"{_short(value)} instead."
+        ) from None
     if arr.ndim == 0:
         return np.full(n_features, float(arr))
     if arr.shape != (n_features,):
@@ -854,6 +907,153 @@ def _per_feature(value: Any, n_features: int, what: str) -> np.ndarray:
             f"{arr.shape}."
         )
     return arr
+
+
+def _check_bounds(lower: np.ndarray, upper: np.ndarray, names: list[str]) -> None:
+    """Bounds name a range: no NaN, no lower of +inf or upper of -inf, lower <= upper.
+
+    ``-inf`` / ``+inf`` (or ``None``) on their own side mean "no bound".
+    """
+    problems = (
+        (np.isnan(lower), lower, "lower bound is NaN"),
+        (np.isnan(upper), upper, "upper bound is NaN"),
+        (lower == np.inf, lower, "lower bound is inf"),
+        (upper == -np.inf, upper, "upper bound is -inf"),
+    )
+    for bad, _, what in problems:
+        if bad.any():
+            j = int(np.flatnonzero(bad)[0])
+            raise ValueError(
+                f"FeatureSpace bounds for {names[j]!r}: the {what}; a bound must be a number "
+                "(None, -inf or inf on its own side for no bound) with lower <= upper."
+            )
+    bad = np.flatnonzero(lower > upper)
+    if bad.size:
+        j = int(bad[0])
+        raise ValueError(
+            f"FeatureSpace bounds for {names[j]!r}: lower {lower[j]} is above upper "
+            f"{upper[j]}."
+        )
+
+
+def _check_scale(scale: np.ndarray, names: list[str]) -> None:
+    """A standard unit is a positive, finite number of the column's units."""
+    bad = np.flatnonzero(~(np.isfinite(scale) & (scale > 0)))
+    if bad.size:
+        j = int(bad[0])
+        raise ValueError(
+            f"FeatureSpace scale for {names[j]!r} must be a positive, finite number (one "
+            f"standard unit of the column). Got {scale[j]} instead."
+        )
+
+
+def _check_no_infinity(values: np.ndarray, names: Sequence[str], *, owner: str) -> None:
+    """Raise ``ValueError`` naming the columns of ``values`` (2-D floats) with +-inf."""
+    infinite = np.isinf(values)
+    if infinite.any():
+        raise _infinite_columns(infinite, names, owner)
+
+
+def _infinite_columns(infinite: np.ndarray, names: Sequence[str], owner: str) -> ValueError:
+    columns = [names[int(j)] for j in np.flatnonzero(infinite.any(axis=0))]
+    rows = int(infinite.any(axis=1).sum())
+    return ValueError(
+        f"{owner}: X has infinite values in column(s) {_preview(columns)} ({rows} of "
+        f"{len(infinite)} rows). Replace them with finite numbers (or NaN, for a model that "
+        "reads missing values)."
+    )
+
+
+def _check_finite(z: Any, names: Sequence[str] | None, *, owner: str) -> None:
+    """Tables (``names`` given): no +-inf; other inputs: no NaN and no +-inf."""
+    xp = namespace(z)
+    if names is not None:
+        infinite = xp.isinf(z)
+        if bool(infinite.any()):
+            found = infinite.cpu().numpy() if xp is not np else infinite
+            raise _infinite_columns(found, names, owner)
+        return
+    finite = xp.isfinite(z)
+    if bool(finite.all()):
+        return
+    bad = ~finite.reshape(len(z), -1)
+    values, samples = int(bad.sum()), int(bad.any(1).sum())
+    raise ValueError(
+        f"{owner}: X holds {values} NaN or infinite value(s) in {samples} of {len(z)} "
+        "samples; images (and other N-D inputs) need finite values."
+    )
+
+
+def check_input_data(X: Any, *, owner: str) -> None:
+    """Refuse data an attack cannot measure: +-inf in a table, NaN or inf in images.
+
+    One vectorized check on the user's data, before it is encoded. DataFrames and 2-D
+    arrays or tensors are tables (their numeric columns must not hold +-inf; NaN is a
+    missing value); inputs with more dimensions are images (no NaN, no inf).
+    Non-numeric columns are not looked at.
+
+    Examples
+    --------
+    >>> check_input_data(pd.DataFrame({"a": [1.0, np.nan], "b": [np.inf, 0.0]}), owner="f")
+    Traceback (most recent call last):
+    ...
+    ValueError: f: X has infinite values in column(s) ['b'] (1 of 2 rows). Replace them ...
+    """
+    if isinstance(X, pd.DataFrame):
+        numeric = X.select_dtypes(include="number")
+        if numeric.shape[1]:
+            values = numeric.to_numpy(dtype=np.float64, na_value=np.nan)
+            _check_no_infinity(values, [str(c) for c in numeric.columns], owner=owner)
+        return
+    if _is_tensor(X):
+        values = X.detach()
+        floating = bool(values.is_floating_point())
+    else:
+        values = np.asarray(X)
+        floating = np.issubdtype(values.dtype, np.floating)
+    if not floating or values.ndim < 2 or len(values) == 0:
+        return
+    names = [str(j) for j in range(values.shape[1])] if values.ndim == 2 else None
+    _check_finite(values, names, owner=owner)
+
+
+def check_attack_bounds(bounds: Any, *, owner: str, ndim: int) -> None:
+    """The ``bounds`` parameter of an attack: a valid ``(lower, upper)`` pair, or ``None``.
+
+    Scalars (images and tables) or one value per feature (tables); ``None``, ``-inf``
+    and ``inf`` mean no bound on their side. NaN, a lower bound of ``inf``, an upper
+    bound of ``-inf`` and ``lower > upper`` are refused.
+    """
+    if bounds is None:
+        return
+    message = (
+        f"The 'bounds' parameter of {owner} must be a pair (lower, upper) of numbers"
+        f"{'' if ndim > 2 else ' (or one per feature)'} with lower <= upper; None, -inf or "
+        f"inf mean no bound on that side. Got {_short(bounds)} instead."
+    )
+    if not isinstance(bounds, (tuple, list)) or len(bounds) != 2:
+        raise ValueError(message)
+    sides = []
+    for value, missing in zip(bounds, (-np.inf, np.inf), strict=True):
+        if value is None:
+            sides.append(np.array(missing))
+            continue
+        if isinstance(value, (str, bytes)) or (ndim > 2 and not _is_real(value)):
+            raise ValueError(message)
+        try:
+            sides.append(np.asarray(value, dtype=np.float64))
+        except (TypeError, ValueError):
+            raise ValueError(message) from None
+    lower, upper = sides
+    try:
+        broken = (
+            np.isnan(lower).any() or np.isnan(upper).any() or (lower == np.inf).any()
+            or (upper == -np.inf).any() or (lower > upper).any()
+        )
+    except ValueError:  # shapes that do not broadcast
+        raise ValueError(message) from None
+    if broken:
+        raise ValueError(message)
 
 
 def _direction(value: Any, ref: Hashable) -> int:
@@ -878,18 +1078,22 @@ def _short(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def domain_for(X: Any, *, feature_space: Any, bounds: Any, raw: bool) -> Domain | BoxDomain:
+def domain_for(
+    X: Any, *, feature_space: Any, bounds: Any, raw: bool, owner: str = "the attack"
+) -> Domain | BoxDomain:
     """Resolve the domain of an attack from its ``feature_space`` and ``bounds`` parameters.
 
     Tables (2-D) without a space get ``FeatureSpace.from_frame`` of the attacked rows:
     ``eps`` is then in standard deviations of those rows. Images and other N-D inputs get
-    a :class:`Box` of ``bounds`` (unbounded when ``None``).
+    a :class:`Box` of ``bounds`` (unbounded when ``None``). ``owner`` names the attack in
+    the errors about ``bounds``.
     """
     if feature_space is not None:
         if bounds is not None:
             raise ValueError("Give either 'feature_space' or 'bounds', not both.")
         return feature_space.bind(X, raw=raw)
     ndim = X.ndim if hasattr(X, "ndim") else np.ndim(X)
+    check_attack_bounds(bounds, owner=owner, ndim=ndim)
     if ndim > 2:
         lo, hi = _pair(bounds, "bounds") if bounds is not None else (-np.inf, np.inf)
         return Box(float(lo), float(hi)).bind(X, raw=raw)
@@ -906,4 +1110,14 @@ def is_tensor(X: Any) -> bool:
     return _is_tensor(X)
 
 
-__all__ = ["Box", "BoxDomain", "Domain", "FeatureSpace", "domain_for", "flat", "is_tensor"]
+__all__ = [
+    "Box",
+    "BoxDomain",
+    "Domain",
+    "FeatureSpace",
+    "check_attack_bounds",
+    "check_input_data",
+    "domain_for",
+    "flat",
+    "is_tensor",
+]

@@ -54,10 +54,10 @@ class TransferAttack(Attack):
         synthetic rows, the row itself and the final check).
     surrogate : classifier or torch.nn.Module, optional
         An unfitted differentiable classifier, trained here on the target's answers, or
-        a trained ``torch.nn.Module`` returning logits, used as given (never moved,
-        trained or switched between train and eval mode). Default (tables only):
-        ``TorchTabularClassifier(hidden=(64, 64), epochs=200, lr=3e-3)``. Images need a
-        trained module.
+        a trained ``torch.nn.Module`` returning logits, used as given (never moved or
+        trained, and left as found: attacked in eval mode, as every model is). Default
+        (tables only): ``TorchTabularClassifier(hidden=(64, 64), epochs=200, lr=3e-3)``.
+        Images need a trained module.
     attack : Attack, optional
         The white-box attack on the surrogate (cloned; its ``model``, ``eps``, ``norm``,
         ``targeted``, ``feature_space``, ``bounds`` and ``random_state`` are replaced).

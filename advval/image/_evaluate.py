@@ -21,6 +21,9 @@ from sklearn.utils import check_random_state
 
 from .._validation import check_bounds, check_number, check_option
 from ..attacks._base import Attack
+from ..attacks._inference import inference_state
+from ..attacks._oracle import non_finite_outputs
+from ..attacks._space import check_input_data
 from ..attacks.evaluate._report import RobustnessReport, robustness_report
 from ..attacks.evaluate._run import (
     check_attacks,
@@ -171,11 +174,14 @@ def evaluate_robustness(
     ----------
     model : torch.nn.Module
         Returns logits of shape (n, n_classes) for images in raw pixel space (put any
-        normalization inside it, :class:`Normalize`). Never moved; its train / eval mode
-        and gradients are left as found.
+        normalization inside it, :class:`Normalize`). Never moved; its train / eval mode,
+        buffers and gradients are left as found, also when the evaluation fails. A model
+        in training mode is evaluated in eval mode, with a warning: the figure describes
+        the model as it runs at inference (dropout off, batch-norm running statistics).
     data : (X, y) pair or iterable of (X, y) batches (a DataLoader)
         ``X``: float images of shape (n, C, H, W) (tensor or array; a tensor keeps its
-        device and dtype), ``y``: their true class indices, shape (n,).
+        device and dtype; NaN and infinite pixels are refused), ``y``: their true class
+        indices, shape (n,).
     attacks : list of Attack, optional
         Untargeted attacks under ``norm``; each is cloned (the objects passed are not
         changed) and given ``model``, the largest ``eps`` (its own is not used), and
@@ -243,6 +249,7 @@ def evaluate_robustness(
     check_number(batch_size, name="batch_size", owner=owner, kind=int, low=1, allow_none=True)
     budgets = _check_eps(eps, norm, high - low, owner)
     X, y = _images(data, owner)
+    check_input_data(X, owner=owner)
     lowest, highest = float(X.min()), float(X.max())
     if lowest < low or highest > high:
         raise ValueError(
@@ -271,11 +278,12 @@ def evaluate_robustness(
     # one seed per attack, fixed here, so the example run repeats the report's settings
     rng = None if random_state is None else check_random_state(random_state)
     chosen = [prepare(a, model=model, seed=draw_seed(rng), eps=budgets[-1]) for a in chosen]
-    robustness = robustness_report(model, X, y, chosen, eps=budgets, random_state=None)
-    examples = None
-    if n_examples:
-        examples = _examples(model, X, y, chosen, budgets[-1], norm, (low, high),
-                             n_examples, batch_size)
+    with inference_state(model, owner=owner):
+        robustness = robustness_report(model, X, y, chosen, eps=budgets, random_state=None)
+        examples = None
+        if n_examples:
+            examples = _examples(model, X, y, chosen, budgets[-1], norm, (low, high),
+                                 n_examples, batch_size)
     settings = {
         "eps": budgets,
         "norm": norm,
@@ -367,10 +375,16 @@ def _predict(model: torch.nn.Module, X: torch.Tensor, batch_size: int | None) ->
         for start in range(0, len(X), size):
             logits = model(X[start:start + size].to(device=device, dtype=dtype))
             if logits.dim() == 1 or logits.shape[-1] == 1:  # one logit: a binary model
-                out.append((logits.reshape(-1) > 0).long().cpu())
+                predicted = (logits.reshape(-1) > 0).long()
             else:
-                out.append(logits.argmax(1).cpu())
-    return torch.cat(out).numpy()
+                predicted = logits.argmax(1)
+            finite = torch.isfinite(logits.reshape(len(predicted), -1)).all(1)
+            out.append(torch.where(finite, predicted, -1).cpu())  # -1: a non-finite logit
+    labels = torch.cat(out).numpy()
+    bad = int((labels < 0).sum())
+    if bad:
+        raise non_finite_outputs(model, "logits", bad, len(labels))
+    return labels
 
 
 def _examples(

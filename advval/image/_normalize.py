@@ -21,7 +21,7 @@ class Normalize(nn.Module):
     ----------
     mean, std : sequence of float
         One value per channel (channel axis 1 of an ``(N, C, ...)`` input); a single value
-        applies to every channel. ``std`` must be positive.
+        applies to every channel. Both must be finite and ``std`` positive.
 
     Examples
     --------
@@ -44,6 +44,11 @@ class Normalize(nn.Module):
             raise ValueError(
                 f"Normalize: mean has {mean_t.numel()} values but std has {std_t.numel()}."
             )
+        for name, values in (("mean", mean_t), ("std", std_t)):
+            if not bool(torch.isfinite(values).all()):
+                raise ValueError(
+                    f"Normalize: {name} must be finite. Got {values.tolist()} instead."
+                )
         if not bool(torch.all(std_t > 0)):
             raise ValueError(f"Normalize: std must be positive. Got {std_t.tolist()} instead.")
         mean_t, std_t = torch.broadcast_tensors(mean_t, std_t)

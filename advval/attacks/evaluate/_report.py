@@ -21,6 +21,8 @@ from sklearn.utils import check_random_state
 
 from ..._version import __version__
 from .._base import Attack
+from .._inference import inference_state
+from .._space import check_input_data
 from ._run import (
     ZERO_NORM,
     ModelView,
@@ -317,6 +319,18 @@ def robustness_report(
     counts as fooled when the model misclassifies the row the attack returned (a claimed
     success the model does not confirm is flagged, not counted).
 
+    A torch model is never moved and is left exactly as found (modes, buffers,
+    ``requires_grad`` flags, ``.grad``), also when the report fails. A model in training
+    mode is evaluated in eval mode, with a warning: the figure describes the model as it
+    runs at inference (in training mode dropout makes every prediction random and
+    batch-norm would use, and update, the statistics of each batch).
+
+    Raises
+    ------
+    ValueError
+        Among others: ``X`` holds +-inf (tables: NaN is a missing value and is kept as
+        it is; images: NaN too), or the model returns a NaN or infinite score.
+
     See Also
     --------
     make_robust_scorer : robust accuracy as a scikit-learn scorer.
@@ -349,6 +363,23 @@ def robustness_report(
         raise ValueError(f"{owner} got 0 samples; at least 1 is required.")
     if n_samples(y) != n:
         raise ValueError(f"y has {n_samples(y)} labels but X has {n} samples.")
+    check_input_data(X, owner=owner)
+    with inference_state(model, owner=owner):
+        return _report(model, X, y, attacks, sweep, eps, feature_space, random_state)
+
+
+def _report(
+    model: Any,
+    X: Any,
+    y: Any,
+    attacks: list[Attack],
+    sweep: dict[str, list[float]] | None,
+    eps: Any,
+    feature_space: Any,
+    random_state: Any,
+) -> RobustnessReport:
+    """The body of :func:`robustness_report`, its arguments checked."""
+    n = n_samples(X)
     view = ModelView(model, X)
     first = view.outputs(X)
     second = view.outputs(X)

@@ -8,6 +8,8 @@ import numpy as np
 
 from ..._validation import check_option
 from .._base import Attack
+from .._inference import inference_state
+from .._space import check_input_data
 from ._run import ModelView, check_attacks, default_space, prepare, robust_mask, run_attack
 
 METRICS = ("accuracy", "balanced_accuracy")
@@ -31,12 +33,17 @@ class RobustScorer:
 
         ``sample_weight`` is accepted for scikit-learn's scorer protocol and ignored.
         """
-        view = ModelView(estimator, X)
-        predicted = view.labels(X)
-        y_idx = view.indices(y)
-        correct = predicted == y_idx
-        attack = prepare(self.attack, model=estimator, feature_space=default_space(X, None))
-        robust = robust_mask(run_attack(attack, view, X, y, correct, changes=False), correct)
+        owner = "make_robust_scorer"
+        check_input_data(X, owner=owner)
+        with inference_state(estimator, owner=owner):
+            view = ModelView(estimator, X)
+            predicted = view.labels(X)
+            y_idx = view.indices(y)
+            correct = predicted == y_idx
+            attack = prepare(self.attack, model=estimator, feature_space=default_space(X, None))
+            robust = robust_mask(
+                run_attack(attack, view, X, y, correct, changes=False), correct
+            )
         if self.metric == "accuracy":
             return float(robust.mean())
         return float(np.mean([robust[y_idx == k].mean() for k in np.unique(y_idx)]))

@@ -25,6 +25,7 @@ from sklearn.utils.validation import (
 
 from ..._validation import check_number
 from .._base import Attack
+from .._space import check_input_data
 from ._run import (
     ModelView,
     check_attacks,
@@ -166,6 +167,7 @@ class AdversarialTrainingClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEst
         self._check_params()
         if not isinstance(X, pd.DataFrame):
             X = check_array(X, dtype="numeric", ensure_all_finite=False)
+        check_input_data(X, owner=f"{type(self).__name__}.fit")
         y = column_or_1d(y, warn=True)
         assert_all_finite(y, input_name="y")
         check_consistent_length(X, y)

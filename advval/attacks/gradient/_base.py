@@ -12,10 +12,11 @@
 - the model is any ``torch.nn.Module`` returning logits (a single logit, shape (n,) or
   (n, 1), is a binary model with logits ``[0, z]``) or a fitted
   :class:`~advval.attacks.TorchTabularClassifier`. It is never moved; its train / eval
-  mode, parameter ``requires_grad`` flags and ``.grad`` are left as found (gradients are
-  taken with :func:`torch.autograd.grad` with respect to the input only), and a model in
-  training mode gets a warning (its outputs are random) and its buffers (batch-norm
-  statistics) restored afterwards;
+  mode, buffers, parameter ``requires_grad`` flags and ``.grad`` are left as found
+  (gradients are taken with :func:`torch.autograd.grad` with respect to the input only).
+  A model in training mode is attacked in eval mode, as it runs at inference, with a
+  warning (see :mod:`advval.attacks._inference`); a NaN or infinite logit in the labels
+  or the final check is a ``ValueError``;
 - ``queries_`` counts the forward rows per sample (informational for a white-box attack;
   ``max_queries`` still caps them);
 - ``autocast="bfloat16"`` runs the model's forward passes of the search under
@@ -32,7 +33,6 @@ Steps are taken in standard units: a step of size ``a`` moves a feature by ``a *
 from __future__ import annotations
 
 import copy
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar, cast
@@ -43,11 +43,10 @@ import torch
 from sklearn.utils.validation import check_is_fitted
 
 from ..._validation import check_option
-from ...exceptions import AdvvalWarning
 from .._base import Attack
 from .._norms import canonical_norm, flat
-from .._oracle import QueryBudgetError
-from .._space import Domain, is_tensor
+from .._oracle import QueryBudgetError, non_finite_outputs
+from .._space import Domain, check_attack_bounds, is_tensor
 from ._losses import is_adversarial
 from ._tabular_model import TorchTabularClassifier
 
@@ -159,7 +158,13 @@ class TorchTarget:
         self._count(rows, len(Z))
         with torch.no_grad():
             logits = self.forward(Z, rows, exact=True)
-        return logits.argmax(1).cpu().numpy()
+            finite = torch.isfinite(logits).all(1)
+            # -1 marks a row with a NaN or infinite logit: still one read back per call
+            predicted = torch.where(finite, logits.argmax(1), -1).cpu().numpy()
+        bad = int((predicted < 0).sum())
+        if bad:
+            raise non_finite_outputs(self.module, "logits", bad, len(predicted))
+        return predicted
 
     def gradient(
         self,
@@ -215,24 +220,8 @@ class GradientAttack(Attack):
         -------
         X_adv : same type as ``X``
         """
-        module = self._module()
-        saved = None
-        if any(m.training for m in module.modules()):
-            warnings.warn(
-                f"{type(self).__name__}: the model is in training mode, so dropout and "
-                "batch-norm make its outputs random and the attack unreliable. Call "
-                "model.eval() first (its buffers are restored after the attack).",
-                AdvvalWarning,
-                stacklevel=2,
-            )
-            saved = [b.detach().clone() for b in module.buffers()]
-        try:
-            return super().generate(X, y)
-        finally:
-            if saved is not None:
-                with torch.no_grad():
-                    for buffer, value in zip(module.buffers(), saved, strict=True):
-                        buffer.copy_(value)
+        self._module()  # a clear TypeError for a model that is not a torch module
+        return super().generate(X, y)
 
     # -- hooks of the Attack template ------------------------------------------------------
 
@@ -270,6 +259,7 @@ class GradientAttack(Attack):
         if self.feature_space is None:
             space = own
             if self.bounds is not None:
+                check_attack_bounds(self.bounds, owner=type(self).__name__, ndim=2)
                 space = copy.copy(own)
                 space.bounds = self.bounds
             return space.bind(X, raw=True)
@@ -338,7 +328,6 @@ class GradientAttack(Attack):
             target.classes_ = np.asarray(self.model.classes_)
         else:
             # the number of classes, from one uncounted forward pass of the first samples
-            # (two: a batch-norm layer in training mode refuses a single row)
             head = X.iloc[:2] if isinstance(X, pd.DataFrame) else X[:2]
             first = self._to_internal(head, domain)
             with torch.no_grad():

@@ -25,6 +25,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from ..._validation import check_number
+from .._inference import inference_state
 from .._space import FeatureSpace
 from ._optim import adam_step
 
@@ -135,7 +136,7 @@ class TorchTabularClassifier(ClassifierMixin, BaseEstimator):
         codes) and the default domain of the attacks on this model.
     module_ : torch.nn.Module
         The trained network (float64, in eval mode): encoded rows -> logits
-        (n, n_classes).
+        (n, n_classes). Predictions always run it in eval mode and leave it as found.
     loss_curve_ : list of float
         Mean training loss per epoch.
 
@@ -235,7 +236,7 @@ class TorchTabularClassifier(ClassifierMixin, BaseEstimator):
         frame, _ = self._check_data(X, None, reset=False)
         Z = _finite(self.feature_space_.bind(frame).encode(frame))
         device = next(self.module_.parameters()).device
-        with torch.no_grad():
+        with torch.no_grad(), inference_state(self, owner=f"{_OWNER}.predict_proba"):
             logits = self.module_(torch.as_tensor(Z, dtype=torch.float64, device=device))
         return logits.softmax(1).double().cpu().numpy()
 

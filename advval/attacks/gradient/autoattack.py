@@ -9,6 +9,7 @@ import torch
 
 from ..._validation import check_number, check_option
 from .._base import check_positive_int
+from .._oracle import check_finite_outputs
 from ..blackbox.square import SquareAttack
 from ._base import GradientAttack, TorchTarget
 from .apgd import APGD
@@ -364,7 +365,9 @@ class _Scores:
         z = torch.as_tensor(Z, device=self.device).to(self.dtype)
         with torch.no_grad():
             logits = self.target.logits(z, np.asarray(rows))
-        return torch.softmax(logits.double(), dim=1).cpu().numpy()
+        proba = torch.softmax(logits.double(), dim=1).cpu().numpy()
+        check_finite_outputs(proba, self.target.module, "logits")
+        return proba
 
     def labels(self, Z: np.ndarray, rows: np.ndarray) -> np.ndarray:
         return self.scores(Z, rows).argmax(1)

@@ -426,18 +426,37 @@ def read_ensemble(model: Any) -> Ensemble:
     TypeError
         For models whose structure TreeAttack cannot read, and Pipelines that transform
         the features before the trees.
+    ValueError
+        For a model with a NaN or infinite leaf value (or base score).
     """
     model = final_estimator(model)
     module = type(model).__module__
     if module.startswith("lightgbm"):
         from ._lightgbm import read_lightgbm
 
-        return read_lightgbm(model)
+        return _finite_leaves(read_lightgbm(model), model)
     if module.startswith("sklearn"):
         from ._sklearn import read_sklearn
 
-        return read_sklearn(model)
+        return _finite_leaves(read_sklearn(model), model)
     raise unsupported(model)
+
+
+def _finite_leaves(ensemble: Ensemble, model: Any) -> Ensemble:
+    """``ensemble``, or a ``ValueError`` when a leaf or the base score is NaN or infinite.
+
+    Such a model predicts NaN scores; the search would compare NaN margins and report
+    every sample as robust.
+    """
+    leaves = ensemble.value[ensemble.leaf]
+    bad = int((~np.isfinite(leaves)).any(axis=1).sum()) if leaves.size else 0
+    if bad or not np.isfinite(ensemble.base).all():
+        raise ValueError(
+            f"The tree model ({type(model).__name__}) has {bad} of {len(leaves)} leaves "
+            f"{'and a base score ' if not np.isfinite(ensemble.base).all() else ''}with NaN "
+            "or infinite values: its scores are not numbers. Refit or repair the model."
+        )
+    return ensemble
 
 
 def unsupported(model: Any, why: str = "") -> TypeError:
