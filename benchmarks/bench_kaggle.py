@@ -30,6 +30,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import re
@@ -79,23 +80,24 @@ def write_table(args: argparse.Namespace) -> tuple[Path, Path, dict[str, object]
         folder / "test.csv",
         folder / "table.json",
     )
+    facts: dict[str, object]
     if facts_json.exists() and train_csv.exists() and test_csv.exists():
         facts = json.loads(facts_json.read_text())
-        facts["build_s"] = "cached"
+        facts["built"] = "cached, built earlier"
         return train_csv, test_csv, facts
     from advval.datasets import make_kaggle_table
 
     folder.mkdir(parents=True, exist_ok=True)
     n_rows = None if args.scale >= 1 else max(200, round(args.scale * SOURCE_ROWS[args.source]))
-    start = time.perf_counter()
+    began = time.perf_counter()
     table = make_kaggle_table(args.source, split=args.split, n_rows=n_rows, random_state=args.seed)
-    build_s = time.perf_counter() - start
-    start = time.perf_counter()
+    build_s = time.perf_counter() - began
+    began = time.perf_counter()
     for frame, path in ((table.train, train_csv), (table.test, test_csv)):
         partial = path.with_suffix(".part")
         frame.to_csv(partial, index=False, float_format="%.10g", lineterminator="\n")
         partial.replace(path)
-    facts: dict[str, object] = {
+    facts = {
         "n_train": len(table.train),
         "n_test": len(table.test),
         "columns": table.train.shape[1],
@@ -103,8 +105,7 @@ def write_table(args: argparse.Namespace) -> tuple[Path, Path, dict[str, object]
         "mb": round((train_csv.stat().st_size + test_csv.stat().st_size) / 2**20),
     }
     facts_json.write_text(json.dumps(facts))
-    facts["build_s"] = f"{build_s:.1f}"
-    facts["write_s"] = f"{time.perf_counter() - start:.1f}"
+    facts["built"] = f"built in {build_s:.1f} s, written in {time.perf_counter() - began:.1f} s"
     return train_csv, test_csv, facts
 
 
@@ -132,58 +133,100 @@ def floor(train_csv: str, test_csv: str) -> None:
     for fit_rows, held_out in StratifiedKFold(5, shuffle=True, random_state=0).split(X, y):
         model = lgb.LGBMClassifier(n_jobs=1, random_state=0, verbose=-1)
         model.fit(X.iloc[fit_rows], y[fit_rows])
-        oof[held_out] = model.predict_proba(X.iloc[held_out])[:, 1]
+        oof[held_out] = np.asarray(model.predict_proba(X.iloc[held_out]))[:, 1]
     print(json.dumps({"auc": float(roc_auc_score(y, oof))}))
 
 
 # ------------------------------------------------------------------ running children
 
 
-def start(command: list[str], log: Path) -> tuple[subprocess.Popen[bytes], float]:
+@dataclass
+class Job:
+    """A started child process; ``report`` is set for CLI runs."""
+
+    label: str
+    process: subprocess.Popen[bytes]
+    began: float
+    log: Path
+    report: Path | None = None
+
+
+def start(label: str, command: list[str], log: Path, report: Path | None = None) -> Job:
     with log.open("wb") as sink:
         process = subprocess.Popen(
             command, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True
         )
-    return process, time.perf_counter()
+    return Job(label, process, time.perf_counter(), log, report)
 
 
-def finish(
-    jobs: list[tuple[str, subprocess.Popen[bytes], float, Path]], timeout: float
-) -> list[Run]:
+def finish(jobs: list[Job], timeout: float) -> list[Run]:
     """Wait for every child (``wait4`` gives each one's own CPU and peak memory)."""
     runs: dict[int, Run] = {}
     deadline = time.perf_counter() + timeout
     while len(runs) < len(jobs):
-        for label, process, began, log in jobs:
-            if process.pid in runs:
+        for job in jobs:
+            if job.process.pid in runs:
                 continue
             timed_out = time.perf_counter() > deadline
             if timed_out:
-                os.killpg(process.pid, signal.SIGKILL)
-                pid, status, usage = os.wait4(process.pid, 0)
-            else:
-                pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+                os.killpg(job.process.pid, signal.SIGKILL)
+            pid, status, usage = os.wait4(job.process.pid, 0 if timed_out else os.WNOHANG)
             if pid == 0:
                 continue
-            process.returncode = os.waitstatus_to_exitcode(status)
+            job.process.returncode = os.waitstatus_to_exitcode(status)
             runs[pid] = Run(
-                label=label,
-                wall_s=time.perf_counter() - began,
+                label=job.label,
+                wall_s=time.perf_counter() - job.began,
                 cpu_s=usage.ru_utime + usage.ru_stime,
                 peak_mb=usage.ru_maxrss / 1024,
-                returncode=process.returncode,
-                log=log,
+                returncode=job.process.returncode,
+                log=job.log,
                 timed_out=timed_out,
+                result={} if job.report is None else parse_cli(job.log, job.report),
             )
         time.sleep(0.05)
-    return [runs[process.pid] for _, process, _, _ in jobs]
+    return [runs[job.process.pid] for job in jobs]
 
 
 def cli_command(train: Path, test: Path, report: Path, extra: list[str]) -> list[str]:
-    return [
+    """The README's command; plus ``--json`` (same run, read for the results) if offered."""
+    command = [
         sys.executable, "-m", "advval", "drift", str(train), str(test),
         "--target", "y", "--id", "id", "--output", str(report), *extra,
     ]  # fmt: skip
+    if report.name != "report.html" and has_json_option():
+        command += ["--json", str(report.with_suffix(".json"))]
+    return command
+
+
+@functools.cache
+def has_json_option() -> bool:
+    """Whether this advval writes a JSON beside the HTML in the same run (``--json FILE``)."""
+    usage = subprocess.run(
+        [sys.executable, "-m", "advval", "drift", "--help"], capture_output=True, text=True
+    ).stdout
+    return "--json FILE" in usage
+
+
+def parse_cli(log: Path, report: Path) -> dict[str, object]:
+    """Verdict, AUC, leaks and rows used: from the JSON report, else from stderr."""
+    if report.with_suffix(".json").exists():
+        data = json.loads(report.with_suffix(".json").read_text())
+        return {
+            "verdict": "drift detected" if data["drift"] else "no drift",
+            "auc": float(data["auc"]),
+            "leaks": sorted(data.get("leaks", [])),
+            "rows_used": data.get("settings", {}).get("n_rows_used"),
+        }
+    text = log.read_text(errors="replace")
+    verdict = re.findall(r"advval: (drift detected|no drift): AUC ([0-9.]+)", text)
+    leaks = re.findall(r"Column\(s\) (\[.*?\]) alone separate", text)
+    parsed: dict[str, object] = {}
+    if verdict:
+        parsed["verdict"], parsed["auc"] = verdict[-1][0], float(verdict[-1][1])
+    if leaks:
+        parsed["leaks"] = sorted(json.loads(leaks[-1].replace("'", '"')))
+    return parsed
 
 
 STAGE = re.compile(r"^advval: (?P<name>[^\[\]]+?) (?:\d+/(?P<n>\d+) )?\[(?P<t>[\d:]+)\]\s*$")
@@ -207,42 +250,22 @@ def stages(log: Path) -> list[tuple[str, float]]:
     return found
 
 
-def print_stages(run: Run) -> None:
-    found = stages(run.log)
-    if found:
-        total = sum(seconds for _, seconds in found)
-        print(f"where the {run.label} wall time went (its progress lines; {total:.0f} s shown):")
-        for name, seconds in found:
-            print(f"  {name:<48} {seconds:>7.0f} s")
-
-
-def parse_cli(log: Path) -> dict[str, object]:
-    """The verdict line and the leak warning of the CLI's stderr."""
-    text = log.read_text(errors="replace")
-    verdict = re.findall(r"advval: (drift detected|no drift): AUC ([0-9.]+)", text)
-    leaks = re.findall(r"Column\(s\) (\[.*?\]) alone separate", text)
-    parsed: dict[str, object] = {}
-    if verdict:
-        parsed["verdict"], parsed["auc"] = verdict[-1][0], float(verdict[-1][1])
-    if leaks:
-        parsed["leaks"] = sorted(json.loads(leaks[-1].replace("'", '"')))
-    return parsed
+def start_cli(args: argparse.Namespace, train: Path, test: Path, tag: str, extra: list[str]) -> Job:
+    out = table_dir(args)
+    report = out / f"report_{tag}.html"
+    report.with_suffix(".json").unlink(missing_ok=True)
+    command = cli_command(train, test, report, extra)
+    return start(f"CLI {tag}", command, out / f"cli_{tag}.log", report)
 
 
 def run_cli(args: argparse.Namespace, train: Path, test: Path, tag: str, extra: list[str]) -> Run:
-    out = table_dir(args)
-    log = out / f"cli_{tag}.log"
-    process, began = start(cli_command(train, test, out / f"report_{tag}.html", extra), log)
-    run = finish([(f"CLI {tag}", process, began, log)], args.timeout)[0]
-    run.result = parse_cli(log)
-    return run
+    return finish([start_cli(args, train, test, tag, extra)], args.timeout)[0]
 
 
 def run_floor(args: argparse.Namespace, train: Path, test: Path, tag: str) -> Run:
     log = table_dir(args) / f"floor_{tag}.log"
     command = [sys.executable, __file__, "--child-floor", str(train), str(test)]
-    process, began = start(command, log)
-    run = finish([(f"floor {tag}", process, began, log)], args.timeout)[0]
+    run = finish([start(f"floor {tag}", command, log)], args.timeout)[0]
     lines = log.read_text().strip().splitlines()
     if run.returncode == 0 and lines:
         run.result = json.loads(lines[-1])
@@ -257,18 +280,37 @@ def describe(run: Run) -> str:
     auc = run.result.get("auc")
     auc_text = f"{auc:.3f}" if isinstance(auc, float) else "-"
     verdict = str(run.result.get("verdict", "-"))
+    used = run.result.get("rows_used")
     return (
         f"{run.label:<22} {run.wall_s:>8.1f} {run.cpu_s:>8.1f} {run.peak_mb:>8.0f} "
-        f"{auc_text:>6}  {verdict:<15} {state}"
+        f"{auc_text:>6}  {verdict:<15} {used if used is not None else '-':>9}  {state}"
     )
 
 
 def header() -> str:
-    return f"{'run':<22} {'wall s':>8} {'CPU s':>8} {'peak MB':>8} {'AUC':>6}  {'verdict':<15} exit"
+    return (
+        f"{'run':<22} {'wall s':>8} {'CPU s':>8} {'peak MB':>8} {'AUC':>6}  {'verdict':<15} "
+        f"{'rows used':>9}  exit"
+    )
 
 
 def median(runs: list[Run], attribute: str) -> float:
     return statistics.median(getattr(run, attribute) for run in runs)
+
+
+def print_stages(run: Run) -> None:
+    """Wall time per named stage of the CLI's progress display, repeats added up."""
+    found = stages(run.log)
+    if not found:
+        return
+    totals: dict[str, list[float]] = {}
+    for name, seconds in found:
+        totals.setdefault(name, []).append(seconds)
+    shown = sum(seconds for _, seconds in found)
+    print(f"{run.label} by stage (its progress lines: {shown:.0f} of {run.wall_s:.0f} s wall)")
+    print(f"  {'stage':<48} {'times':>5} {'total s':>8}")
+    for name, times in totals.items():
+        print(f"  {name:<48} {len(times):>5} {sum(times):>8.0f}")
 
 
 def print_environment(facts: dict[str, object], args: argparse.Namespace) -> None:
@@ -277,7 +319,7 @@ def print_environment(facts: dict[str, object], args: argparse.Namespace) -> Non
     print(
         f"table: {args.source} ({args.split} split), scale {args.scale:g}, "
         f"{facts['n_train']:,} train + {facts['n_test']:,} test rows x {facts['columns']} "
-        f"columns, {facts['mb']} MB of CSV; built in {facts['build_s']} s"
+        f"columns, {facts['mb']} MB of CSV ({facts['built']})"
     )
     print(f"planted leaks: {', '.join(map(str, facts['leaks'])) or '(none)'}")  # type: ignore[call-overload]
     print(
@@ -292,9 +334,10 @@ def main_runs(args: argparse.Namespace, train: Path, test: Path) -> list[Run]:
     floor_runs: list[Run] = []
     print(header())
     for i in range(args.repeat):
-        for run in (run_floor(args, train, test, str(i)), run_cli(args, train, test, str(i), [])):
-            (floor_runs if run.label.startswith("floor") else cli_runs).append(run)
-            print(describe(run), flush=True)
+        floor_runs.append(run_floor(args, train, test, str(i)))
+        print(describe(floor_runs[-1]), flush=True)
+        cli_runs.append(run_cli(args, train, test, str(i), []))
+        print(describe(cli_runs[-1]), flush=True)
     wall = median(cli_runs, "wall_s") / median(floor_runs, "wall_s")
     cpu = median(cli_runs, "cpu_s") / median(floor_runs, "cpu_s")
     print(
@@ -327,17 +370,9 @@ def concurrent(args: argparse.Namespace, train: Path, test: Path, alone: Run) ->
     print(f"{k} concurrent CLI runs vs one alone (per run: mean wall, mean CPU)")
     rows = [("1 alone, default threads", [alone])]
     for name, extra in (("default threads", []), ("--n-jobs 1", ["--n-jobs", "1"])):
-        out = table_dir(args)
-        jobs = []
-        for i in range(k):
-            tag = f"concurrent{i}{'-1job' if extra else ''}"
-            log = out / f"cli_{tag}.log"
-            process, began = start(cli_command(train, test, out / f"report_{tag}.html", extra), log)
-            jobs.append((f"CLI {tag}", process, began, log))
-        runs = finish(jobs, args.timeout)
-        for run in runs:
-            run.result = parse_cli(run.log)
-        rows.append((f"{k} at once, {name}", runs))
+        suffix = "-1job" if extra else ""
+        jobs = [start_cli(args, train, test, f"concurrent{i}{suffix}", extra) for i in range(k)]
+        rows.append((f"{k} at once, {name}", finish(jobs, args.timeout)))
     print(f"{'setting':<28} {'wall s/run':>10} {'CPU s/run':>10} {'vs alone':>9}  outputs")
     for name, runs in rows:
         wall = statistics.fmean(r.wall_s for r in runs)
@@ -359,9 +394,7 @@ def profile(args: argparse.Namespace, train: Path, test: Path) -> None:
     stats_path = out / "cli.prof"
     command = [sys.executable, "-m", "cProfile", "-o", str(stats_path), "-m", "advval", "drift"]
     command += cli_command(train, test, out / "report_profile.html", [])[4:]
-    log = out / "cli_profile.log"
-    process, began = start(command, log)
-    run = finish([("CLI under cProfile", process, began, log)], args.timeout)[0]
+    run = finish([start("CLI under cProfile", command, out / "cli_profile.log")], args.timeout)[0]
     print(f"cProfile run: {run.wall_s:.1f} s wall, {run.cpu_s:.1f} s CPU, rc {run.returncode}")
     if stats_path.exists():
         stats = pstats.Stats(str(stats_path))
