@@ -4,7 +4,8 @@ The user's frames are never modified: every function here returns new objects.
 
 Column kinds
 ------------
-numeric      int / float columns (kept as float64)
+numeric      int / float columns (float64; divided by a power of two when their magnitude
+             is near the float limits, see :func:`magnitude_unit`)
 boolean      bool / nullable boolean columns (encoded 0.0 / 1.0, NaN kept)
 categorical  category, string and object columns (pandas ``category`` with the union of
              both sides' categories, so codes agree between train and test)
@@ -24,6 +25,7 @@ user reads (reports, importances, warnings, errors) uses the user's own column n
 
 from __future__ import annotations
 
+import math
 import re
 import warnings
 from collections.abc import Sequence
@@ -31,7 +33,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
 from .exceptions import DataWarning
 
@@ -43,6 +45,39 @@ MAX_MODEL_NAME = 64
 _PLAIN_NAME = re.compile(rf"[A-Za-z][A-Za-z0-9_]{{0,{MAX_MODEL_NAME - 1}}}")
 _GENERATED_NAME = re.compile(r".*__[0-9]+")
 _UNSAFE_RUN = re.compile(r"[^A-Za-z0-9]+")
+
+#: numeric columns whose largest magnitude lies outside [2**-E, 2**E] are rescaled
+SAFE_EXPONENT = 64
+
+
+def magnitude_unit(values: ArrayLike) -> float:
+    """The power of two to divide ``values`` by so that models can use them.
+
+    Near the float limits numbers break the arithmetic done on them: LightGBM cannot put
+    a bin boundary between ``1e308`` and ``1.7e308`` (their midpoint overflows) and treats
+    every ``|x| < 1e-35`` as 0; means, squared errors and sums of ``1e308`` overflow; squares
+    of ``1e-300`` underflow. Divided by this unit the largest magnitude lies in [1, 2).
+    Dividing by a power of two is exact (only values over ~1e308 times smaller than the
+    largest one underflow to 0) and keeps the order of the values, so it changes no tree's
+    partition, no rank statistic, no R^2 and no AUC. ``1.0`` when the largest finite
+    magnitude already lies in ``[2**-SAFE_EXPONENT, 2**SAFE_EXPONENT]`` (ordinary data is
+    left exactly as it is), or when every value is 0, missing or infinite.
+
+    Examples
+    --------
+    >>> magnitude_unit([1.0, -3e5, np.nan]), magnitude_unit([1e308, -1e308]) == 2.0**1023
+    (1.0, True)
+    >>> magnitude_unit([3e-300]) == 2.0**-995, magnitude_unit([2.0**64, 1.0])
+    (True, 1.0)
+    """
+    magnitudes = np.abs(np.asarray(values, dtype=np.float64))
+    magnitudes = magnitudes[np.isfinite(magnitudes) & (magnitudes > 0)]
+    if magnitudes.size == 0:
+        return 1.0
+    largest = float(magnitudes.max())
+    if 2.0**-SAFE_EXPONENT <= largest <= 2.0**SAFE_EXPONENT:
+        return 1.0
+    return math.ldexp(1.0, math.frexp(largest)[1] - 1)
 
 
 def model_column_name(column: str, part: str, position: int) -> str:
@@ -251,6 +286,10 @@ class FrameEncoder:
         For each encoded column, the user's column it comes from.
     parts : list of str
         For each encoded column, the datetime part it holds (``""`` for other kinds).
+    units : dict
+        Numeric column -> the power of two its model column is divided by, for the
+        columns where it is not 1 (values near the float limits, see
+        :func:`magnitude_unit`). :meth:`column_values` gives the values unscaled.
 
     Examples
     --------
@@ -267,11 +306,13 @@ class FrameEncoder:
     encoded_columns: list[str] = field(default_factory=list)
     source: list[str] = field(default_factory=list)
     parts: list[str] = field(default_factory=list)
+    units: dict[str, float] = field(default_factory=dict)
 
     def fit(self, train: pd.DataFrame, test: pd.DataFrame) -> FrameEncoder:
         """Learn kinds and categories from both sides; warn about dropped columns."""
         self.columns, self.kinds, self.dropped = [], {}, []
         self.categories, self.encoded_columns, self.source, self.parts = {}, [], [], []
+        self.units = {}
         for column in train.columns:
             left, right = train[column], test[column]
             left_missing, right_missing = bool(left.isna().all()), bool(right.isna().all())
@@ -283,6 +324,10 @@ class FrameEncoder:
             self.kinds[column] = kind
             if kind == CATEGORICAL:
                 self.categories[column] = _union_categories(left, right)
+            if kind == NUMERIC:
+                unit = magnitude_unit(np.r_[_finite_floats(left), _finite_floats(right)])
+                if unit != 1.0:
+                    self.units[column] = unit
             for part in self._parts(kind, left, right):
                 self.encoded_columns.append(
                     model_column_name(column, part, len(self.encoded_columns))
@@ -346,7 +391,8 @@ class FrameEncoder:
             kind = self.kinds[column]
             values = frame[column]
             if kind == NUMERIC:
-                encoded[name] = _to_float(values)
+                numbers = _to_float(values)
+                encoded[name] = numbers / self.units[column] if column in self.units else numbers
             elif kind == BOOLEAN:
                 encoded[name] = (
                     values.astype("float64")
@@ -380,6 +426,12 @@ def _to_float(values: pd.Series) -> pd.Series:
     if pd.api.types.is_timedelta64_dtype(values.dtype):
         return values.dt.total_seconds()
     return values.astype("float64")
+
+
+def _finite_floats(values: pd.Series) -> NDArray[np.float64]:
+    """The column's values as floats, missing and infinite ones left out."""
+    floats = _to_float(values).to_numpy(dtype=np.float64, na_value=np.nan)
+    return floats[np.isfinite(floats)]
 
 
 def _as_text(values: pd.Series) -> pd.Series:

@@ -23,11 +23,10 @@ from sklearn.dummy import DummyClassifier, DummyRegressor
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._frames import BOOLEAN, CATEGORICAL, DATETIME, column_kind
+from .._frames import BOOLEAN, CATEGORICAL, DATETIME, column_kind, magnitude_unit
 from .._models import SINGLE_THREAD_ROWS
 from .._validation import check_number, check_option
 from ..exceptions import DataWarning
-from ._scoring import magnitude_unit
 
 _OWNER = "SubstitutionImputer"
 _NUMERIC, _LABELS = "numeric", "categorical"
@@ -446,7 +445,7 @@ class _Column:
 
     Numeric columns are encoded as float64 (datetimes and timedeltas as nanoseconds)
     divided by ``unit``, a power of two that is 1 unless the values are near the float
-    limits (:func:`~advval.dependency._scoring.magnitude_unit`: then means, spreads and the
+    limits (:func:`~advval._frames.magnitude_unit`: then means, spreads and the
     regressors' sums would overflow), categorical ones as integer codes into ``labels``
     (-1 for missing or unseen).
     """

@@ -22,7 +22,6 @@ theorem) and no Monte-Carlo permutations are needed.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Literal
 
@@ -30,6 +29,8 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 from scipy import stats
+
+from .._frames import magnitude_unit
 
 TargetKind = Literal["numeric", "classes"]
 
@@ -39,9 +40,6 @@ MAX_CLASSES = 20
 
 #: probabilities are clipped here for per-row log losses
 _EPS = 1e-12
-
-#: numeric targets whose largest magnitude is outside [2**-E, 2**E] are rescaled (E = 256)
-SAFE_EXPONENT = 256
 
 
 @dataclass(frozen=True)
@@ -60,7 +58,7 @@ class Target:
         Number of classes (0 for numeric targets).
     unit : float
         Numeric targets hold the column's values divided by this power of two (see
-        :func:`magnitude_unit`); 1.0 for ordinary data and for classes.
+        :func:`~advval._frames.magnitude_unit`); 1.0 for ordinary data and for classes.
     """
 
     kind: TargetKind
@@ -81,34 +79,6 @@ class Target:
         return observed.size == 0 or bool(np.all(observed == observed[0]))
 
 
-def magnitude_unit(values: ArrayLike) -> float:
-    """The power of two to divide ``values`` by so their sums and squares stay finite.
-
-    Values near the float limits (``1e308``: their sum, squared error or mean overflows;
-    ``1e-300``: their squares underflow to 0 and R^2 is undefined) are brought to
-    magnitudes below 2. Dividing by a power of two is exact (only values more than
-    ~1e308 times smaller than the largest one underflow to 0), and it changes no R^2,
-    no AUC and no LightGBM L2 tree (the same splits, the leaves scaled). ``1.0`` when the
-    largest finite magnitude already lies in ``[2**-SAFE_EXPONENT, 2**SAFE_EXPONENT]``
-    (ordinary data is left exactly as it is), or when every value is 0 or missing.
-
-    Examples
-    --------
-    >>> magnitude_unit([1.0, -3e5, np.nan]), magnitude_unit([1e308, -1e308]) == 2.0**1023
-    (1.0, True)
-    >>> magnitude_unit([3e-300]) == 2.0**-995
-    True
-    """
-    magnitudes = np.abs(np.asarray(values, dtype=np.float64))
-    magnitudes = magnitudes[np.isfinite(magnitudes) & (magnitudes > 0)]
-    if magnitudes.size == 0:
-        return 1.0
-    largest = float(magnitudes.max())
-    if 2.0**-SAFE_EXPONENT <= largest <= 2.0**SAFE_EXPONENT:
-        return 1.0
-    return math.ldexp(1.0, math.frexp(largest)[1] - 1)
-
-
 def numeric_target(values: NDArray[np.float64], *, unit: float | None = None) -> Target:
     """A numeric target; NaN marks missing rows.
 
@@ -116,8 +86,10 @@ def numeric_target(values: NDArray[np.float64], *, unit: float | None = None) ->
     ----------
     values : ndarray of float
     unit : float or None
-        Divide the values by this power of two; ``None`` uses :func:`magnitude_unit` of
-        ``values``. Pass one unit to targets that are compared (train and test).
+        Divide the values by this power of two; ``None`` uses
+        :func:`~advval._frames.magnitude_unit` of ``values`` (1 unless they are near the
+        float limits, where means, R^2 and LightGBM's sums would overflow). Pass one unit
+        to targets that are compared (train and test).
 
     Examples
     --------

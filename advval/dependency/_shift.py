@@ -9,14 +9,20 @@ import numpy as np
 import pandas as pd
 from sklearn.utils import check_random_state
 
-from .._frames import BOOLEAN, CATEGORICAL, FrameEncoder, align_columns, as_frame
+from .._frames import (
+    BOOLEAN,
+    CATEGORICAL,
+    FrameEncoder,
+    align_columns,
+    as_frame,
+    magnitude_unit,
+)
 from .._stats import Correction, adjust_p_values, category_test, ks_test, rank_test
 from ._fitting import Design, default_params, estimator_params, fit_target
 from ._scoring import (
     Target,
     class_mapping,
     class_target,
-    magnitude_unit,
     metric,
     normalized_score,
     numeric_target,

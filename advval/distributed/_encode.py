@@ -1,7 +1,8 @@
 """Learn the :class:`~advval._frames.FrameEncoder` of Dask frames without collecting them.
 
 Each partition is reduced to a *digest*: per column the distinct values of categorical
-and boolean columns, one finite value (and one infinite value, if any) of numeric
+and boolean columns, the finite value of largest magnitude (which sets the column's
+:func:`~advval._frames.magnitude_unit`) and one infinite value, if any, of numeric
 columns, one timestamp (and one with a non-zero UTC hour, if any) of datetime columns.
 The digests of all partitions are merged and expanded into a small pandas frame with the
 original dtypes that the single-machine :meth:`FrameEncoder.fit` sees exactly as it
@@ -32,7 +33,7 @@ def digest(frame: pd.DataFrame) -> Digest:
     --------
     >>> values, n = digest(pd.DataFrame({"a": ["x", "y", "x"], "b": [1.0, np.inf, 2.0]}))
     >>> values["a"].tolist(), values["b"].tolist(), n
-    (['x', 'y'], [1.0, inf], 3)
+    (['x', 'y'], [2.0, inf], 3)
     """
     values = {column: _representatives(frame[column]) for column in frame.columns}
     return values, len(frame)
@@ -45,9 +46,12 @@ def _representatives(series: pd.Series) -> pd.Series:
         return observed.drop_duplicates()
     if kind == NUMERIC and pd.api.types.is_float_dtype(observed.dtype):
         values = observed.to_numpy(dtype=np.float64)
-        finite = np.isfinite(values)
-        picks = [np.flatnonzero(finite)[:1], np.flatnonzero(~finite)[:1]]
+        finite = np.flatnonzero(np.isfinite(values))
+        largest = finite[np.argmax(np.abs(values[finite]))] if finite.size else finite
+        picks = [np.atleast_1d(largest), np.flatnonzero(~np.isfinite(values))[:1]]
         return observed.iloc[np.concatenate(picks)]
+    if kind == NUMERIC and pd.api.types.is_integer_dtype(observed.dtype) and len(observed):
+        return observed.iloc[[int(np.argmax(np.abs(observed.to_numpy(dtype=np.float64))))]]
     if kind == DATETIME:
         stamps = pd.to_datetime(observed)
         if stamps.dt.tz is not None:

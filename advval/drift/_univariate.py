@@ -99,10 +99,10 @@ def _at_most(frame: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
 def _ordered_separation(left: NDArray[np.float64], right: NDArray[np.float64]) -> float:
     """Single-column AUC in the better direction; missing values rank lowest."""
     values = np.concatenate([left, right]).astype(np.float64)
-    finite = values[~np.isnan(values)]
-    if finite.size == 0:
+    if bool(np.isnan(values).all()):
         return 0.5
-    values = np.where(np.isnan(values), finite.min() - 1.0, values)
+    # -inf, not "minimum - 1": that equals the minimum for values near -1e308
+    values = np.where(np.isnan(values), -np.inf, values)
     labels = np.r_[np.zeros(left.size, dtype=bool), np.ones(right.size, dtype=bool)]
     auc = rank_test(labels, values).auc
     return float(max(auc, 1.0 - auc))

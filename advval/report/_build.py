@@ -201,13 +201,14 @@ def _numeric_shares(
     if pooled.size == 0:
         low, high = 0.0, 1.0
     else:
-        # on halved values: the interpolation's differences (up to 2 * float max for data
-        # near +/-1e308) stay finite, and for other data halving is exact, so same edges
-        low, high = (2.0 * float(v) for v in np.quantile(pooled / 2.0, [0.005, 0.995]))
+        # on quartered values: the differences the interpolation takes (up to 2 * float
+        # max for data near +/-1e308) and its rounding stay finite, and for other data
+        # quartering is exact, so the edges are the same bits as without it
+        low, high = (4.0 * float(v) for v in np.quantile(pooled / 4.0, [0.005, 0.995]))
     if high <= low:
         pad = max(0.5, abs(low) * 1e-3)
         low, high = max(low - pad, -_FLOAT_MAX), min(high + pad, _FLOAT_MAX)
-    edges = 2.0 * np.linspace(low / 2.0, high / 2.0, NUMERIC_BINS + 1)
+    edges = np.clip(4.0 * np.linspace(low / 4.0, high / 4.0, NUMERIC_BINS + 1), low, high)
     return _histogram(name, left[~np.isnan(left)], right[~np.isnan(right)], edges)
 
 
