@@ -1,16 +1,23 @@
 """Loading a saved classifier to attack, and shaping a table the way that model reads it.
 
-Three file formats are loaded because loading them runs no code from the file:
+Three file formats are loaded without trust, each after a check that loading it runs no
+code from the file (:mod:`advval.attacks._model_files` says what each check knows):
 
 - LightGBM's native text model (``Booster.save_model``; any suffix, recognised by its
-  first line ``tree``), loaded as a ``lightgbm.Booster``;
-- TorchScript (``torch.jit.save``: ``.pt``, ``.pth``, ``.ts``, ``.jit``, ``.torchscript``),
-  loaded on the CPU;
-- a torch.export program (``torch.export.save``: ``.pt2``), loaded as its module.
+  first line ``tree``), loaded as a ``lightgbm.Booster`` once a strict check of the text
+  format has passed (LightGBM's own parser aborts the process on a malformed file);
+- TorchScript (``torch.jit.save``: ``.pt``, ``.pth``, ``.ts``, ``.jit``, ``.torchscript``, or
+  any zip archive holding TorchScript ``code/``), loaded on the CPU; its code may call
+  PyTorch's core operators only, none that read or write files;
+- a torch.export program (``torch.export.save``: ``.pt2``), loaded as its module; every
+  member must be one torch reads without unpickling (no pickled weight or constant, no
+  TorchBind object, no compiled native code), and the program's strings must be what torch
+  writes (its symbolic sizes are parsed by ``eval``, its names become generated Python).
 
 Pickle and joblib files (``.pkl``, ``.pickle``, ``.joblib``) can hold any scikit-learn
 model, but unpickling runs whatever code the file names: they are refused unless the
-caller says the file is trusted (``trust=True``, the CLI's ``--trust-model``).
+caller says the file is trusted (``trust=True``, the CLI's ``--trust-model``). With trust,
+TorchScript and torch.export files are loaded as torch loads them, unchecked.
 
 :func:`model_frame` then selects and types the columns of a DataFrame as the model expects
 them (LightGBM: its feature order and its stored pandas categories).
@@ -18,10 +25,13 @@ them (LightGBM: its feature order and its stored pandas categories).
 
 from __future__ import annotations
 
+import io
+import logging
 import pickle
 import warnings
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +40,15 @@ import pandas as pd
 
 from .. import _compat
 from ..exceptions import DataWarning
+from ._model_files import (
+    NOT_TORCHSCRIPT,
+    PICKLE_RISK,
+    TRUST_HINT,
+    check_export_archive,
+    check_lightgbm_text,
+    check_torchscript_archive,
+    read_archive,
+)
 
 #: suffixes of files that run code when loaded
 PICKLE_SUFFIXES = (".pkl", ".pickle", ".joblib")
@@ -46,11 +65,8 @@ SUPPORTED = (
     f"(torch.export.save: {', '.join(EXPORT_SUFFIXES)}), or with trust a pickle / joblib "
     f"file ({', '.join(PICKLE_SUFFIXES)})"
 )
-#: message fragment: why pickles are refused
-PICKLE_RISK = (
-    "unpickling runs any code the file contains, so a model file from someone else can "
-    "take over this machine"
-)
+
+__all__ = ["PICKLE_RISK", "SUPPORTED", "load_model", "model_format", "model_frame"]
 
 #: the DeprecationWarning torch >= 2.9 gives for torch.jit.load (the user chose the format)
 _JIT_LOAD_DEPRECATED = r"`torch\.jit\.load` is deprecated"
@@ -91,8 +107,11 @@ def model_format(path: str | Path) -> str:
 
 
 def _holds_torchscript(path: Path) -> bool:
-    with zipfile.ZipFile(path) as archive:
-        return any("/code/" in name for name in archive.namelist())
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return any("/code/" in name for name in archive.namelist())
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        return False
 
 
 def load_model(path: str | Path, *, trust: bool = False) -> Any:
@@ -105,8 +124,9 @@ def load_model(path: str | Path, *, trust: bool = False) -> Any:
         (``torch.jit.save``), a torch.export program (``torch.export.save``, ``.pt2``) or,
         with ``trust=True``, a pickle / joblib file holding a fitted classifier.
     trust : bool, default=False
-        Load pickle and joblib files. Unpickling runs any code the file contains: only
-        set this for files you made yourself or otherwise trust.
+        Load pickle and joblib files, and TorchScript and torch.export files without
+        checking them. Unpickling runs any code the file contains: only set this for files
+        you made yourself or otherwise trust.
 
     Returns
     -------
@@ -119,7 +139,8 @@ def load_model(path: str | Path, *, trust: bool = False) -> Any:
     ------
     ValueError
         Unknown format, unreadable or corrupt file, a LightGBM model that is not a
-        classifier, or a pickle without ``trust`` (the message says why it is refused).
+        classifier, or, without ``trust``, a pickle or a member of an archive that loading
+        would unpickle or run (the message names the file and the member and says why).
     ImportError
         A torch model without PyTorch installed; the message gives the
         ``pip install "advval[torch]"`` fix.
@@ -137,32 +158,22 @@ def load_model(path: str | Path, *, trust: bool = False) -> Any:
     """
     path = Path(path)
     kind = model_format(path)
-    if kind == "lightgbm":
-        return _load_lightgbm(path)
     if kind == "pickle":
         return _load_pickle(path, trust)
+    if kind == "lightgbm":
+        return _load_lightgbm(path, _read(path))
     torch = _compat.require("torch", feature=f"Loading the {kind} model '{path}'")
+    if kind == "torchscript":
+        return _load_torchscript(torch, path, _read(path), trust)
+    return _load_export(torch, path, _read(path), trust)
+
+
+def _read(path: Path) -> bytes:
+    """The file's bytes, read once: what is checked is what is loaded."""
     try:
-        if kind == "torchscript":
-            with warnings.catch_warnings():
-                warnings.filterwarnings(
-                    "ignore", message=_JIT_LOAD_DEPRECATED, category=DeprecationWarning
-                )
-                return torch.jit.load(str(path), map_location="cpu")
-        module = torch.export.load(str(path)).module()
-    except (RuntimeError, ValueError, OSError, zipfile.BadZipFile) as exc:
-        hint = (
-            " (a torch.save pickle is not TorchScript: save the model with "
-            "torch.jit.script(model).save(path) or torch.export)"
-            if kind == "torchscript"
-            else ""
-        )
-        raise ValueError(
-            f"cannot load the {kind} model '{path}': {_first_line(exc)}{hint}"
-        ) from exc
-    for child in module.modules():
-        child.training = False
-    return module
+        return path.read_bytes()
+    except OSError as exc:
+        raise ValueError(f"cannot read the model file '{path}': {exc.strerror or exc}") from exc
 
 
 def _first_line(exc: BaseException) -> str:
@@ -170,12 +181,13 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
-def _load_lightgbm(path: Path) -> Any:
+def _load_lightgbm(path: Path, data: bytes) -> Any:
     import lightgbm as lgb
 
+    text = check_lightgbm_text(data, path)
     try:
-        booster = lgb.Booster(model_file=str(path))
-    except lgb.basic.LightGBMError as exc:
+        booster = lgb.Booster(model_str=text)
+    except Exception as exc:  # the text passed the check: any failure is still bad input
         raise ValueError(
             f"cannot load the LightGBM model '{path}': {_first_line(exc)}"
         ) from exc
@@ -188,12 +200,56 @@ def _load_lightgbm(path: Path) -> Any:
     return booster
 
 
+def _load_torchscript(torch: Any, path: Path, data: bytes, trust: bool) -> Any:
+    if not trust:
+        data = check_torchscript_archive(read_archive(path, data, what="TorchScript"))
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings(
+                "ignore", message=_JIT_LOAD_DEPRECATED, category=DeprecationWarning
+            )
+            return torch.jit.load(io.BytesIO(data), map_location="cpu")
+    except Exception as exc:  # a file torch cannot read, whatever torch raises for it
+        raise ValueError(
+            f"cannot load the TorchScript model '{path}': {_first_line(exc)} "
+            f"({NOT_TORCHSCRIPT})"
+        ) from exc
+
+
+def _load_export(torch: Any, path: Path, data: bytes, trust: bool) -> Any:
+    if not trust:
+        data = check_export_archive(read_archive(path, data, what="torch.export"))
+    try:
+        with _quiet_torch_export():
+            program = torch.export.load(io.BytesIO(data))
+            # without trust no guard code from the file is compiled (it is Python source)
+            module = program.module() if trust else program.module(check_guards=False)
+    except Exception as exc:  # a file torch cannot read, whatever torch raises for it
+        raise ValueError(
+            f"cannot load the torch.export model '{path}': {_first_line(exc)}"
+        ) from exc
+    for child in module.modules():
+        child.training = False
+    return module
+
+
+@contextmanager
+def _quiet_torch_export() -> Iterator[None]:
+    """Keep torch.export's logged tracebacks of a failed load off the user's terminal."""
+    logger = logging.getLogger("torch.export")
+    level = logger.level
+    logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
 def _load_pickle(path: Path, trust: bool) -> Any:
     if not trust:
         raise ValueError(
-            f"refusing to load '{path}': {PICKLE_RISK}. Load it only if you trust the file "
-            "(--trust-model, or trust=True), or save the model as a LightGBM text model, "
-            "TorchScript or torch.export file instead"
+            f"refusing to load '{path}': {PICKLE_RISK}. {TRUST_HINT}, or save the model as "
+            "a LightGBM text model, TorchScript or torch.export file instead"
         )
     try:
         if path.suffix.lower() == ".joblib":
