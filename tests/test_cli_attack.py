@@ -329,6 +329,9 @@ def test_json_constraints_with_categorical_values(runner, files):
         ("bounds:\n  a: [0]\n", ["'bounds'", "[lower, upper]"]),
         ("- a\n- b\n", ["must hold a mapping"]),
         ("immutable: [a\n", ["cannot read the constraints file"]),
+        ("bounds:\n  a: [.nan, 1]\n", ["'bounds'", "[lower, upper]"]),
+        ("bounds:\n  a: [" + "9" * 400 + ", null]\n", ["'bounds'", "[lower, upper]"]),
+        ("categorical_distance: .inf\n", ["'categorical_distance'", "a finite number >= 0"]),
     ],
 )
 def test_bad_constraints_exit_2_naming_what_is_wrong(runner, files, content, words):
@@ -339,6 +342,49 @@ def test_bad_constraints_exit_2_naming_what_is_wrong(runner, files, content, wor
     assert "rules.yml" in result.stderr
     for word in words:
         assert word in result.stderr
+
+
+def test_outputs_never_replace_the_model_the_data_or_the_constraints(runner, files):
+    Path("rules.yaml").write_text("immutable: [a]\n", encoding="utf-8")
+    before = {k: p.read_bytes() for k, p in files.items()}
+    cases = [("--output", files["lightgbm"], "MODEL"), ("--json", files["data"], "DATA"),
+             ("--markdown", Path("rules.yaml"), "--constraints")]
+    for option, path, role in cases:
+        result = _run(runner, files["lightgbm"], files["data"], "--target", "y",
+                      "--constraints", "rules.yaml", option, path, *CHEAP)
+        assert result.exit_code == ExitCode.USAGE, result.output
+        assert result.stderr == (
+            f"Error: {option} '{path}' is the {role} file '{path}': an output never replaces "
+            "an input; choose another path\n"
+        )
+    assert {k: p.read_bytes() for k, p in files.items()} == before
+    assert Path("rules.yaml").read_text(encoding="utf-8") == "immutable: [a]\n"
+
+
+def test_every_format_in_one_run(runner, files):
+    result = _run(runner, files["lightgbm"], files["data"], "--target", "y", "--attack", "tree",
+                  "--html", "r.html", "--json", "r.json", "--markdown", "r.md",
+                  "--fail-under", "1.0", *CHEAP)
+    assert result.exit_code == ExitCode.DRIFT, result.output
+    assert result.stdout == "" and not Path("advval_attack_report.html").exists()
+    doc = json.loads(Path("r.json").read_bytes())
+    assert doc["kind"] == "robustness" and doc["robust_accuracy"] < 1.0
+    assert Path("r.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    assert Path("r.md").read_text(encoding="utf-8").startswith("## advval robustness")
+    assert result.stderr.splitlines()[1:] == [
+        "advval: html report written to r.html",
+        "advval: json report written to r.json",
+        "advval: markdown report written to r.md",
+    ]
+    alone = _run(runner, files["lightgbm"], files["data"], "--target", "y", "--attack", "tree",
+                 "--format", "json", *CHEAP)
+    assert alone.stdout_bytes == Path("r.json").read_bytes()
+
+
+def test_n_jobs_minus_one_uses_every_core(runner, files):
+    doc = _json(runner, files["lightgbm"], files["data"], "--target", "y", "--attack", "tree",
+                "--n-jobs", "-1")
+    assert doc["kind"] == "robustness"
 
 
 def test_constraints_file_suffix_must_be_json_or_yaml(runner, files):

@@ -340,6 +340,54 @@ def test_unwritable_png_dir_is_named(runner, files, tmp_path):
     assert "--png-dir" in result.stderr
 
 
+def test_outputs_never_replace_the_model_or_the_data(runner, files):
+    before = {k: p.read_bytes() for k, p in files.items()}
+    for option, path, role in (("--output", files["model"], "MODEL"),
+                               ("--json", files["nchw"], "DATA")):
+        result = _run(runner, files["model"], files["nchw"], *CHEAP, option, path)
+        assert result.exit_code == ExitCode.USAGE
+        assert result.stderr == (
+            f"Error: {option} '{path}' is the {role} file '{path}': an output never replaces "
+            "an input; choose another path\n"
+        )
+    assert {k: p.read_bytes() for k, p in files.items()} == before
+
+
+def test_reports_and_pictures_in_one_run(runner, files):
+    result = _run(runner, files["model"], files["nchw"], *NORMALIZE, *CHEAP, "--eps", "0.1",
+                  "--eps", "0.2", "--json", "-", "--markdown", "r.md", "--html", "r.html",
+                  "--png-dir", "new/pictures")
+    assert result.exit_code == ExitCode.OK, result.output
+    assert json.loads(result.stdout)["kind"] == "image_robustness"
+    assert Path("r.md").read_text(encoding="utf-8").startswith("## advval image robustness")
+    assert Path("r.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    assert sorted(p.name for p in Path("new/pictures").iterdir()) == ["curve.svg", "triplets.png"]
+    assert result.stderr.splitlines()[1:] == [
+        "advval: html report written to r.html",
+        "advval: markdown report written to r.md",
+        "advval: picture written to new/pictures/triplets.png",
+        "advval: picture written to new/pictures/curve.svg",
+        "advval: json report written to stdout",
+    ]
+
+
+def test_a_failed_write_leaves_no_picture_folder(runner, files, monkeypatch):
+    from advval.report import _sink
+
+    def full(fd, chunk):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(_sink, "_write_chunk", full)
+    result = _run(runner, files["model"], files["nchw"], *CHEAP, "--eps", "0.1",
+                  "--png-dir", "new/pictures", "--format", "json", "-o", "r.json")
+    assert result.exit_code == ExitCode.USAGE
+    assert result.stderr == (
+        "Error: cannot write the json report (--output) to 'r.json': No space left on device; "
+        "no output of this run was written\n"
+    )
+    assert list(Path.cwd().iterdir()) == []  # neither the report nor the folders made for it
+
+
 def test_the_users_files_are_left_as_found(runner, files):
     before = {k: p.read_bytes() for k, p in files.items()}
     _run(runner, files["model"], files["nhwc_uint8"], *CHEAP)

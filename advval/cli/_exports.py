@@ -65,18 +65,15 @@ def csv_bytes(table: pd.DataFrame) -> bytes:
 
     Column names and the text cells of non-numeric columns go through
     :func:`spreadsheet_text`; numeric, boolean and datetime columns are written as they
-    are (floats with 6 significant digits).
+    are (floats with 6 significant digits). Lines end in CRLF (RFC 4180), so that a cell
+    holding a carriage return is quoted and cannot split its row.
 
     Examples
     --------
     >>> import pandas as pd
     >>> table = pd.DataFrame({"=cmd": ["=1+1", "-5", "ok"], "w": [-1.5, 0.25, 2.0]})
-    >>> print(csv_bytes(table).decode())
-    '=cmd,w
-    '=1+1,-1.5
-    -5,0.25
-    ok,2
-    <BLANKLINE>
+    >>> csv_bytes(table).decode().splitlines()
+    ["'=cmd,w", "'=1+1,-1.5", '-5,0.25', 'ok,2']
     """
     import pandas as pd
 
@@ -88,9 +85,9 @@ def csv_bytes(table: pd.DataFrame) -> bytes:
             or pd.api.types.is_bool_dtype(column)
             or pd.api.types.is_datetime64_any_dtype(column)
         ):
-            safe.isetitem(position, column.astype(object).map(spreadsheet_text))
+            safe.isetitem(position, column.astype(object).map(spreadsheet_text).to_numpy())
     safe.columns = [spreadsheet_text(str(name)) for name in safe.columns]
-    text = safe.to_csv(index=False, float_format="%.6g", lineterminator="\n")
+    text = safe.to_csv(index=False, float_format="%.6g", lineterminator="\r\n")
     return text.encode("utf-8")
 
 

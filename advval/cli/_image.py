@@ -507,16 +507,17 @@ def evaluate(
       advval image evaluate net.pt2 cifar.npz --mean 0.49 --mean 0.48 --mean 0.45
           --std 0.25 --std 0.24 --std 0.26 --format json --fail-under 0.4
     """
+    pictures_planned = [
+        Target("--png-dir", png_dir / name, "picture", make_folder=True)
+        for name in PICTURES
+    ] if png_dir is not None else []
     plan = OutputPlan(
         [
             *report_targets(
                 "image", fmt=fmt, output=output, html_path=html_path, json_path=json_path,
                 markdown_path=markdown_path,
             ),
-            *(
-                Target("--png-dir", png_dir / name, "picture", make_folder=True)
-                for name in (PICTURES if png_dir is not None else ())
-            ),
+            *pictures_planned,
         ],
         inputs={"MODEL": model, "DATA": data},
     )

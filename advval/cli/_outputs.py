@@ -177,7 +177,8 @@ class OutputPlan:
         Returns
         -------
         list of Target
-            What was written, in order, for the command's messages.
+            What was written, in the order written (files, then stdout), for the
+            command's messages.
 
         Raises
         ------
@@ -208,10 +209,10 @@ class OutputPlan:
         finally:
             for folder in reversed(created):
                 _remove_empty(folder)
-        for target, data in contents.items():
-            if target.path is None:
-                _write_stdout(data, target)
-        return list(contents)
+        on_stdout = [t for t in contents if t.path is None]
+        for target in on_stdout:
+            _write_stdout(contents[target], target)
+        return [*on_disk, *on_stdout]
 
     @staticmethod
     def _make_folders(targets: Sequence[Target]) -> list[Path]:
@@ -250,7 +251,8 @@ def _check_stdout(targets: Sequence[Target]) -> None:
     on_stdout = [t.option for t in targets if t.path is None]
     if len(on_stdout) > 1:
         raise UsageFailure(
-            f"{' and '.join(on_stdout)} all write to stdout; give all but one of them a file"
+            f"{', '.join(on_stdout[:-1])} and {on_stdout[-1]} all write to stdout; only one "
+            "output can, give the others a file"
         )
 
 
@@ -264,9 +266,8 @@ def _check_folder(target: Target) -> None:
         while not folder.exists() and folder != folder.parent:
             folder = folder.parent
     if not folder.is_dir():
-        raise UsageFailure(
-            f"{target.option} {target.where}: the folder '{folder}' does not exist"
-        )
+        problem = "is not a folder" if folder.exists() else "does not exist"
+        raise UsageFailure(f"{target.option} {target.where}: the folder '{folder}' {problem}")
     if not os.access(folder, os.W_OK | os.X_OK):
         raise UsageFailure(
             f"{target.option} {target.where}: the folder '{folder}' cannot be written to"
