@@ -300,6 +300,10 @@ def median(runs: list[Run], attribute: str) -> float:
 
 def print_stages(run: Run) -> None:
     """Wall time per named stage of the CLI's progress display, repeats added up."""
+    if run.timed_out:
+        lines = [x for x in re.split(r"[\r\n]", run.log.read_text(errors="replace")) if x.strip()]
+        print(f"{run.label} was stopped after {run.wall_s:.0f} s; its last progress line:")
+        print(f"  {lines[-1].strip() if lines else '(none)'}")
     found = stages(run.log)
     if not found:
         return
