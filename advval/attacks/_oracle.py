@@ -258,9 +258,15 @@ def check_finite_outputs(values: np.ndarray, model: Any, what: str) -> None:
 
 
 def non_finite_outputs(model: Any, what: str, bad: int, n_rows: int) -> ValueError:
-    """The error for a model that returned NaN or infinite scores on ``bad`` rows."""
+    """The error for a model that returned NaN or infinite scores on ``bad`` rows.
+
+    The model is named by its class (a TorchScript module by the class it was scripted
+    from).
+    """
+    name = getattr(model, "original_name", None)
+    name = name if isinstance(name, str) and name else type(model).__name__
     return ValueError(
-        f"The model ({type(model).__name__}) returned NaN or infinite {what} for {bad} of "
+        f"The model ({name}) returned NaN or infinite {what} for {bad} of "
         f"{n_rows} rows; attacks and robustness figures need finite scores. Check the "
         "model on these inputs (missing values it cannot read, a division by zero, the log "
         "of 0)."

@@ -947,31 +947,35 @@ def _check_scale(scale: np.ndarray, names: list[str]) -> None:
         )
 
 
-def _check_no_infinity(values: np.ndarray, names: Sequence[str], *, owner: str) -> None:
+def _check_no_infinity(
+    values: np.ndarray, names: Sequence[str], *, owner: str, name: str = "X"
+) -> None:
     """Raise ``ValueError`` naming the columns of ``values`` (2-D floats) with +-inf."""
     infinite = np.isinf(values)
     if infinite.any():
-        raise _infinite_columns(infinite, names, owner)
+        raise _infinite_columns(infinite, names, owner, name)
 
 
-def _infinite_columns(infinite: np.ndarray, names: Sequence[str], owner: str) -> ValueError:
+def _infinite_columns(
+    infinite: np.ndarray, names: Sequence[str], owner: str, name: str
+) -> ValueError:
     columns = [names[int(j)] for j in np.flatnonzero(infinite.any(axis=0))]
     rows = int(infinite.any(axis=1).sum())
     return ValueError(
-        f"{owner}: X has infinite values in column(s) {_preview(columns)} ({rows} of "
+        f"{owner}: {name} has infinite values in column(s) {_preview(columns)} ({rows} of "
         f"{len(infinite)} rows). Replace them with finite numbers (or NaN, for a model that "
         "reads missing values)."
     )
 
 
-def _check_finite(z: Any, names: Sequence[str] | None, *, owner: str) -> None:
+def _check_finite(z: Any, names: Sequence[str] | None, *, owner: str, name: str) -> None:
     """Tables (``names`` given): no +-inf; other inputs: no NaN and no +-inf."""
     xp = namespace(z)
     if names is not None:
         infinite = xp.isinf(z)
         if bool(infinite.any()):
             found = infinite.cpu().numpy() if xp is not np else infinite
-            raise _infinite_columns(found, names, owner)
+            raise _infinite_columns(found, names, owner, name)
         return
     finite = xp.isfinite(z)
     if bool(finite.all()):
@@ -979,18 +983,19 @@ def _check_finite(z: Any, names: Sequence[str] | None, *, owner: str) -> None:
     bad = ~finite.reshape(len(z), -1)
     values, samples = int(bad.sum()), int(bad.any(1).sum())
     raise ValueError(
-        f"{owner}: X holds {values} NaN or infinite value(s) in {samples} of {len(z)} "
+        f"{owner}: {name} holds {values} NaN or infinite value(s) in {samples} of {len(z)} "
         "samples; images (and other N-D inputs) need finite values."
     )
 
 
-def check_input_data(X: Any, *, owner: str) -> None:
+def check_input_data(X: Any, *, owner: str, name: str = "X") -> None:
     """Refuse data an attack cannot measure: +-inf in a table, NaN or inf in images.
 
     One vectorized check on the user's data, before it is encoded. DataFrames and 2-D
     arrays or tensors are tables (their numeric columns must not hold +-inf; NaN is a
     missing value); inputs with more dimensions are images (no NaN, no inf).
-    Non-numeric columns are not looked at.
+    Non-numeric columns are not looked at. ``owner`` and ``name`` (the data, as the user
+    knows it) start the message.
 
     Examples
     --------
@@ -1003,7 +1008,9 @@ def check_input_data(X: Any, *, owner: str) -> None:
         numeric = X.select_dtypes(include="number")
         if numeric.shape[1]:
             values = numeric.to_numpy(dtype=np.float64, na_value=np.nan)
-            _check_no_infinity(values, [str(c) for c in numeric.columns], owner=owner)
+            _check_no_infinity(
+                values, [str(c) for c in numeric.columns], owner=owner, name=name
+            )
         return
     if _is_tensor(X):
         values = X.detach()
@@ -1014,7 +1021,7 @@ def check_input_data(X: Any, *, owner: str) -> None:
     if not floating or values.ndim < 2 or len(values) == 0:
         return
     names = [str(j) for j in range(values.shape[1])] if values.ndim == 2 else None
-    _check_finite(values, names, owner=owner)
+    _check_finite(values, names, owner=owner, name=name)
 
 
 def check_attack_bounds(bounds: Any, *, owner: str, ndim: int) -> None:

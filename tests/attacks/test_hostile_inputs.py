@@ -47,6 +47,7 @@ from advval.attacks import (  # noqa: E402
     robustness_report,
 )
 from advval.attacks._inference import inference_state, reads_mode  # noqa: E402
+from advval.attacks._space import check_input_data  # noqa: E402
 from advval.exceptions import AdvvalWarning  # noqa: E402
 
 TRAINING = "the model is in training mode; it is evaluated in eval mode"
@@ -383,6 +384,16 @@ def test_torch_models_with_non_finite_logits_are_refused(name, value):
         make(name, net, bounds=(-3, 3)).generate(torch.as_tensor(X), torch.as_tensor(y))
 
 
+def test_a_torchscript_model_is_named_by_the_class_it_was_scripted_from():
+    X, y = two_columns()
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "`torch.jit.script` is deprecated", DeprecationWarning)
+        scripted = torch.jit.script(NaNNet())
+    with pytest.raises(ValueError, match=r"The model \(NaNNet\) returned NaN or infinite "
+                                         r"logits for 2 of 20 rows"):
+        SquareAttack(scripted, eps=0.3, steps=5, bounds=(-3, 3)).generate(torch.as_tensor(X))
+
+
 def test_evaluations_refuse_nan_scores():
     X, y = two_columns()
     attack = SquareAttack(None, eps=0.3, steps=10)
@@ -650,3 +661,15 @@ def test_missing_categories_do_not_count_as_category_changes():
         report = robustness_report(model, X, y, attacks_, feature_space=given,
                                    random_state=0)
         assert [f.code for f in report.flags] == []
+
+
+def test_check_input_data_names_the_data_as_the_caller_knows_it():
+    frame, _ = table_with(np.inf)
+    with pytest.raises(ValueError, match=re.escape(
+        "advval attack: DATA file 'd.csv' has infinite values in column(s) ['y'] (2 of 30 "
+        "rows). Replace them with finite numbers (or NaN, for a model that reads missing "
+        "values)."
+    )):
+        check_input_data(frame, owner="advval attack", name="DATA file 'd.csv'")
+    check_input_data(frame.replace(np.inf, np.nan), owner="advval attack")  # NaN: missing
+    check_input_data(frame.replace(np.inf, 0.0).assign(t="text"), owner="x")  # text ignored
