@@ -9,8 +9,9 @@ with permutation importance.
 
 from __future__ import annotations
 
-import dataclasses
 import inspect
+import math
+import os
 from typing import Any
 
 import lightgbm as lgb
@@ -19,6 +20,8 @@ import pandas as pd
 from numpy.typing import NDArray
 from sklearn.base import ClassifierMixin, clone
 from sklearn.model_selection import train_test_split
+
+from ._lightgbm import BoosterClassifier
 
 #: rounds without improvement of the inner validation loss before training stops
 EARLY_STOPPING_ROUNDS = 30
@@ -51,9 +54,8 @@ def default_domain_classifier(
         Rows the model will be trained on.
     random_state : int
     n_jobs : int or None
-        Threads; ``None`` uses one thread below ``SINGLE_THREAD_ROWS`` rows (thread start-up
-        and, on a busy machine, spinning threads cost more than they gain there) and
-        every core above.
+        Threads; ``None``: :func:`lightgbm_threads` (one thread below
+        ``SINGLE_THREAD_ROWS`` rows, the cores no other work is using above).
 
     Examples
     --------
@@ -70,7 +72,7 @@ def default_domain_classifier(
         subsample=0.8,
         subsample_freq=1,
         random_state=random_state,
-        n_jobs=_threads(n_jobs, n_rows),
+        n_jobs=lightgbm_threads(n_jobs, n_rows),
         deterministic=True,
         force_col_wise=True,
         verbose=-1,
@@ -81,16 +83,52 @@ def default_domain_classifier(
 SINGLE_THREAD_ROWS = 50_000
 
 
-def _threads(n_jobs: int | None, n_rows: int) -> int:
-    """``n_jobs`` as given, else one thread for small data and every core for large data."""
+def available_cores() -> int:
+    """Cores this process may run on that other work is not already using.
+
+    The cores the process may use (its CPU affinity) minus the one-minute load average of
+    the machine, at least 1. LightGBM's OpenMP threads spin while they wait for each
+    other, so more threads than free cores make every process on the machine slower
+    (measured: four concurrent 120k-row checks took 9x longer with a thread per core
+    each than with one thread each).
+
+    Examples
+    --------
+    >>> 1 <= available_cores() <= (os.cpu_count() or 1)
+    True
+    """
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    try:
+        busy = os.getloadavg()[0]
+    except OSError:  # pragma: no cover - no load average on this platform
+        busy = 0.0
+    return int(max(1, min(cores, math.floor(cores - busy + 0.5))))
+
+
+def lightgbm_threads(n_jobs: int | None, n_rows: int) -> int:
+    """Threads for a LightGBM model of ``n_rows`` rows: ``n_jobs`` as given, else a default.
+
+    The default is one thread below ``SINGLE_THREAD_ROWS`` rows (thread start-up costs
+    more than it gains there) and :func:`available_cores` above, so that a check never
+    runs slower on a shared machine than on one thread. ``-1`` means every core the
+    process may use.
+
+    Examples
+    --------
+    >>> lightgbm_threads(None, 1_000), lightgbm_threads(3, 1_000)
+    (1, 3)
+    """
     if n_jobs is not None:
         return n_jobs
-    return 1 if n_rows < SINGLE_THREAD_ROWS else -1
+    return 1 if n_rows < SINGLE_THREAD_ROWS else available_cores()
 
 
 def is_lightgbm(estimator: object) -> bool:
-    """Whether ``estimator`` is a LightGBM scikit-learn classifier."""
-    return isinstance(estimator, lgb.LGBMClassifier)
+    """Whether ``estimator`` is a LightGBM classifier (scikit-learn's or a BoosterClassifier)."""
+    return isinstance(estimator, (lgb.LGBMClassifier, BoosterClassifier))
 
 
 def numeric_codes(X: pd.DataFrame) -> pd.DataFrame:
@@ -103,60 +141,144 @@ def numeric_codes(X: pd.DataFrame) -> pd.DataFrame:
 
 
 def fit_classifier(
-    estimator: ClassifierMixin, X: pd.DataFrame, y: NDArray[np.int_], *, random_state: int
+    estimator: ClassifierMixin,
+    X: pd.DataFrame,
+    y: NDArray[np.int_],
+    *,
+    random_state: int,
+    settle_auc: float | None = None,
 ) -> ClassifierMixin:
     """Fit a clone of ``estimator`` on ``(X, y)`` and return it.
 
     LightGBM models stop early on a stratified inner split of ``X`` (so the rows a model is
     later scored on never influence it); other estimators are fitted as they are, on
     :func:`numeric_codes` of ``X``.
+
+    Parameters
+    ----------
+    estimator : classifier
+        Unfitted template (cloned).
+    X, y
+        Training rows and labels.
+    random_state : int
+        Seeds the inner early-stopping split.
+    settle_auc : float or None, default=None
+        LightGBM only: also stop once the model's inner validation AUC is certainly above
+        this level (its lower ``SETTLED_Z``-sigma bound) and the last ``PLATEAU_ROUNDS``
+        rounds raised it by less than ``PLATEAU_GAIN``. On a strong shift the validation
+        loss keeps falling for a thousand rounds while the AUC, and the verdict, stopped
+        moving long before. ``None`` stops on the loss only.
+
+    See Also
+    --------
+    advval._lightgbm.fit_on_subset : the same training on rows of one binned dataset.
     """
     model = clone(estimator)
     if not is_lightgbm(model):
         return model.fit(numeric_codes(X), y)
-    if len(y) < MIN_ROWS_FOR_EARLY_STOPPING or np.bincount(y).min() < 10:
+    split = stopping_split(y, random_state=random_state)
+    if split is None:
         model.set_params(n_estimators=min(model.get_params()["n_estimators"], 100))
         return model.fit(X, y)
-    X_fit, X_stop, y_fit, y_stop = train_test_split(
-        X, y, test_size=EARLY_STOPPING_FRACTION, stratify=y, random_state=random_state
-    )
+    fit, stop = split
+    X_stop, y_stop = X.iloc[stop], y[stop]
     eval_args: dict[str, Any]
     if "eval_X" in _LGBM_FIT_PARAMS:
         eval_args = {"eval_X": (X_stop,), "eval_y": (y_stop,)}
     else:  # LightGBM < 4.7
         eval_args = {"eval_set": [(X_stop, y_stop)]}
+    metrics, callback = stopping_rule(y_stop, settle_auc)
     return model.fit(
-        X_fit,
-        y_fit,
-        eval_metric="binary_logloss",
-        callbacks=[_EarlyStoppingAfterWarmup(MIN_ROUNDS, EARLY_STOPPING_ROUNDS)],
-        **eval_args,
+        X.iloc[fit], y[fit], eval_metric=metrics, callbacks=[callback], **eval_args
     )
 
 
-class _EarlyStoppingAfterWarmup:
-    """LightGBM early stopping that only starts watching after ``warmup`` rounds.
+def stopping_split(
+    y: NDArray[np.int_], *, random_state: int
+) -> tuple[NDArray[np.intp], NDArray[np.intp]] | None:
+    """Positions of the rows a LightGBM model trains on and of those it stops early on.
 
-    The best iteration is then at least ``warmup`` (or the last round if training ends
-    first), so noisy validation losses on small samples cannot cut a model to two trees.
+    ``None`` when there are too few rows (or too few of a class) to hold some out: the
+    model then trains a fixed number of rounds on every row.
+    """
+    if len(y) < MIN_ROWS_FOR_EARLY_STOPPING or np.bincount(y).min() < 10:
+        return None
+    fit, stop = train_test_split(
+        np.arange(len(y)), test_size=EARLY_STOPPING_FRACTION, stratify=y,
+        random_state=random_state,
+    )
+    return np.asarray(fit, dtype=np.intp), np.asarray(stop, dtype=np.intp)
+
+
+def stopping_rule(
+    y_stop: NDArray[np.int_], settle_auc: float | None
+) -> tuple[list[str], _StoppingRule]:
+    """The validation metrics to compute and the callback that stops training on them."""
+    if settle_auc is None:
+        return ["binary_logloss"], _StoppingRule(MIN_ROUNDS, EARLY_STOPPING_ROUNDS, None)
+    n_pos = int(np.sum(y_stop))
+    settled = _Settled(settle_auc, n_pos=n_pos, n_neg=len(y_stop) - n_pos)
+    return ["binary_logloss", "auc"], _StoppingRule(MIN_ROUNDS, EARLY_STOPPING_ROUNDS, settled)
+
+
+#: a model's AUC is settled when its inner validation AUC minus this many standard errors
+#: clears the level asked for...
+SETTLED_Z = 3.0
+#: ...and the last PLATEAU_ROUNDS rounds raised it by less than PLATEAU_GAIN
+PLATEAU_ROUNDS = 50
+PLATEAU_GAIN = 0.0025
+
+
+class _Settled:
+    """Whether the inner validation AUC has settled above ``level`` (see fit_classifier)."""
+
+    def __init__(self, level: float, *, n_pos: int, n_neg: int) -> None:
+        self.level = level
+        # the AUC's standard error under no difference (Mann-Whitney); at higher AUCs the
+        # true error is smaller, so the bound is conservative
+        self.error = float(np.sqrt((n_pos + n_neg + 1) / (12.0 * n_pos * n_neg)))
+        self.history: list[float] = []
+
+    def update(self, auc: float) -> bool:
+        self.history.append(auc)
+        if len(self.history) <= PLATEAU_ROUNDS or auc - SETTLED_Z * self.error <= self.level:
+            return False
+        return auc - max(self.history[:-PLATEAU_ROUNDS]) < PLATEAU_GAIN
+
+
+class _StoppingRule:
+    """LightGBM early stopping on the inner validation loss, after a warm-up.
+
+    The loss is watched only after ``warmup`` rounds, so the best iteration is at least
+    ``warmup`` (or the last round if training ends first) and noisy validation losses on
+    small samples cannot cut a model to two trees; training stops ``patience`` rounds
+    after the loss last improved and keeps the best round. With ``settled``, training
+    also stops (keeping every round) once the validation AUC has settled.
     """
 
     order = 30
     before_iteration = False
 
-    def __init__(self, warmup: int, patience: int) -> None:
-        self._warmup = warmup
-        self._stopping = lgb.early_stopping(patience, first_metric_only=True, verbose=False)
+    def __init__(self, warmup: int, patience: int, settled: _Settled | None) -> None:
+        self._warmup, self._patience, self._settled = warmup, patience, settled
+        self._best_loss, self._best_round = np.inf, 0
+        self._best_results: Any = None
 
     def __call__(self, env: Any) -> None:
-        if env.iteration < self._warmup:
+        results = {entry[1]: entry[2] for entry in env.evaluation_result_list}
+        round_ = env.iteration - env.begin_iteration
+        settled = self._settled is not None and self._settled.update(float(results["auc"]))
+        if round_ < self._warmup:
             return
-        shifted: Any
-        if dataclasses.is_dataclass(env) and not isinstance(env, type):  # LightGBM >= 4.6
-            shifted = dataclasses.replace(env, begin_iteration=self._warmup)
-        else:
-            shifted = env._replace(begin_iteration=self._warmup)
-        self._stopping(shifted)
+        loss = float(results["binary_logloss"])
+        if loss < self._best_loss or self._best_results is None:
+            self._best_loss, self._best_round = loss, env.iteration
+            self._best_results = env.evaluation_result_list
+        if settled:
+            raise lgb.callback.EarlyStopException(env.iteration, env.evaluation_result_list)
+        last = env.iteration == env.end_iteration - 1
+        if last or env.iteration - self._best_round >= self._patience:
+            raise lgb.callback.EarlyStopException(self._best_round, self._best_results)
 
 
 def positive_scores(model: ClassifierMixin, X: pd.DataFrame) -> NDArray[np.float64]:

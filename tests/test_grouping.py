@@ -89,6 +89,7 @@ def test_heavily_duplicated_data_falls_back_to_row_folds():
     assert validator.auc_ > 0.9
 
 
+@pytest.mark.filterwarnings("ignore::advval.exceptions.LeakWarning")
 def test_too_coarse_user_groups_are_refused():
     train, test = _customers(n_customers=6)
     with pytest.raises(ValueError, match="The groups are too few or too large"):

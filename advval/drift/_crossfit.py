@@ -35,7 +35,8 @@ import pandas as pd
 from numpy.typing import NDArray
 from sklearn.base import ClassifierMixin
 
-from .._models import fit_classifier, positive_scores
+from .._lightgbm import BinnedRows, can_train_on_subsets, fit_on_subset, train_params
+from .._models import fit_classifier, positive_scores, stopping_rule, stopping_split
 from .._stats import RankTest, rank_test, stouffer
 
 #: rows above which the sequential test uses a stratified subsample of each fold
@@ -153,6 +154,9 @@ class CrossFitter:
         One seed per fold union size for the inner early-stopping split.
     on_fit : callable
         Called after every fit (progress bars).
+    settle_auc : float or None
+        Passed to :func:`~advval._models.fit_classifier`: LightGBM fits stop once their
+        validation AUC is certainly above this level and no longer rising.
     """
 
     estimator: ClassifierMixin
@@ -161,7 +165,9 @@ class CrossFitter:
     folds: NDArray[np.intp]
     seed: int
     on_fit: Callable[[], None] = lambda: None
+    settle_auc: float | None = None
     _models: dict[tuple[tuple[int, ...], bool], ClassifierMixin] = field(default_factory=dict)
+    _binned: BinnedRows | None = None
 
     @property
     def n_splits(self) -> int:
@@ -181,14 +187,45 @@ class CrossFitter:
             if rows is not None:
                 mask &= rows
             index = np.flatnonzero(mask)
-            self._models[key] = fit_classifier(
-                self.estimator,
-                self.X.iloc[index],
-                self.y[index],
-                random_state=self.seed + len(training_folds),
-            )
+            seed = self.seed + len(training_folds)
+            if can_train_on_subsets(self.estimator):
+                self._models[key] = self._fit_subset(index, seed)
+            else:
+                self._models[key] = fit_classifier(
+                    self.estimator,
+                    self.X.iloc[index],
+                    self.y[index],
+                    random_state=seed,
+                    settle_auc=self.settle_auc,
+                )
             self.on_fit()
         return self._models[key]
+
+    def _fit_subset(self, index: NDArray[np.intp], seed: int) -> ClassifierMixin:
+        """The LightGBM template trained on ``index`` through one binned dataset.
+
+        The same model :func:`~advval._models.fit_classifier` trains (same inner
+        early-stopping split and rule), without binning the rows again for every fit.
+        """
+        params, rounds = train_params(self.estimator)
+        if self._binned is None:
+            self._binned = BinnedRows(self.X, self.y, params)
+        y = self.y[index]
+        split = stopping_split(y, random_state=seed)
+        if split is None:
+            return fit_on_subset(
+                self._binned, index, None, params=params, rounds=min(rounds, 100), callbacks=[]
+            )
+        fit, stop = split
+        metrics, callback = stopping_rule(y[stop], self.settle_auc)
+        return fit_on_subset(
+            self._binned,
+            index[fit],
+            index[stop],
+            params={**params, "metric": metrics},
+            rounds=rounds,
+            callbacks=[callback],
+        )
 
 
 @dataclass(frozen=True)

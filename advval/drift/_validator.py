@@ -397,7 +397,13 @@ class AdversarialValidator(SharesClientMixin, BaseEstimator):
         n_fits = 2 * self.n_splits - (2 if len(y) <= SEQUENTIAL_MAX_ROWS else 1)
         with stage("fitting domain classifier", total=n_fits) as progress:
             fitter = CrossFitter(
-                estimator, X, y, folds, seed=int(seeds[2]), on_fit=progress.advance
+                estimator,
+                X,
+                y,
+                folds,
+                seed=int(seeds[2]),
+                on_fit=progress.advance,
+                settle_auc=self._settle_auc(),
             )
             oof = out_of_fold(fitter)
             sequential = sequential_test(fitter, random_state=int(seeds[3]))
@@ -409,6 +415,14 @@ class AdversarialValidator(SharesClientMixin, BaseEstimator):
         self.n_rows_sequential_ = sequential.n_rows
         self._oof_scores = oof.scores
         self._set_verdict(rank_test(y, oof.scores).auc, delong_variance(y, oof.scores))
+
+    def _settle_auc(self) -> float:
+        """The AUC past which the verdict cannot change: twice the effect floor above 1/2.
+
+        A fold model whose inner validation AUC is certainly above it, and no longer
+        rising, has done all the verdict needs (``advval._models.fit_classifier``).
+        """
+        return 0.5 + 2.0 * float(self.min_effect)
 
     def _set_verdict(self, auc: float, variance: float) -> None:
         """AUC, its interval (DeLong x design effect) and ``drift_`` (p-value set before)."""
