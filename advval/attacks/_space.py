@@ -299,6 +299,12 @@ class FeatureSpace:
             j = index(ref, "categorical")
             if isinstance(cats, Mapping):
                 categories[j] = list(cats[ref])
+                if any(_missing(value) for value in categories[j]):
+                    raise ValueError(
+                        f"FeatureSpace categorical values for {names[j]!r} include a missing "
+                        f"value: {_preview(categories[j])}. List the categories only; missing "
+                        "values in the data are kept as they are, never attacked into."
+                    )
             elif frame is not None:
                 categories[j] = _allowed_values(frame.iloc[:, j])
             else:
@@ -743,6 +749,14 @@ def _differs(x: Any, x0: Any) -> Any:
     ``categorical_distance`` of perturbation that was never made).
     """
     return (x != x0) & ~namespace(x0).isnan(x0)
+
+
+def _missing(value: Any) -> bool:
+    """Whether one category value is a missing value (None, NaN, NA, NaT)."""
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):  # not a scalar
+        return False
 
 
 def _restore_numeric(values: np.ndarray, dtype: Any) -> Any:

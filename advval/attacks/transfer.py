@@ -15,6 +15,7 @@ import numpy as np
 import torch
 from sklearn.base import clone
 
+from .._validation import check_number
 from ..exceptions import AdvvalWarning
 from ._base import Attack, check_positive_int
 from ._norms import canonical_norm
@@ -141,11 +142,7 @@ class TransferAttack(Attack):
     ) -> np.ndarray:
         name = type(self).__name__
         check_positive_int(self.n_synthetic, name="n_synthetic", owner=name, low=0)
-        if not np.isfinite(self.spread) or self.spread <= 0:
-            raise ValueError(
-                f"The 'spread' parameter of {name} must be a float in the range (0, inf). "
-                f"Got {self.spread!r} instead."
-            )
+        check_number(self.spread, name="spread", owner=name, low=0, closed="right")
         if self.attack is not None and not isinstance(self.attack, Attack):
             raise TypeError(
                 f"The 'attack' parameter of {name} must be an advval attack such as PGD(...). "

@@ -37,7 +37,9 @@ class EnsembleClassifier(nn.Module):
     -----
     The members are used as given: the ensemble never moves them or changes their
     train / eval mode. Its own ``training`` flag starts as "any member is training";
-    ``ensemble.eval()`` puts every member in eval mode, as for any ``nn.Module``.
+    ``ensemble.eval()`` puts every member in eval mode, as for any ``nn.Module``. The
+    attacks and :func:`evaluate_robustness` run every member in eval mode (its inference
+    behaviour) and leave each member's mode and buffers as found.
 
     Examples
     --------

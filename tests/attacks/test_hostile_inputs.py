@@ -483,6 +483,27 @@ def test_categorical_distance_must_be_a_number_at_least_zero(distance):
     FeatureSpace(categorical_distance=np.inf).bind(FRAME)  # documented: freezes categories
 
 
+@pytest.mark.parametrize("missing", [np.nan, None, pd.NA])
+def test_allowed_categories_cannot_include_a_missing_value(missing):
+    frame = FRAME.assign(c=["x", "y", None])
+    space = FeatureSpace(categorical={"c": ["x", missing, "y"]})
+    with pytest.raises(ValueError, match=re.escape(
+        "FeatureSpace categorical values for 'c' include a missing value: "
+    )):
+        space.bind(frame)
+    domain = FeatureSpace(categorical={"c": ["x", "y"]}).bind(frame)
+    assert np.isnan(domain.encode(frame)[2, 2])  # a missing value in the data: fine
+
+
+@pytest.mark.parametrize("spread", [np.nan, np.inf, "2"])
+def test_transfer_spread_refuses_nan_inf_and_text(spread):
+    X, y = two_columns()
+    with pytest.raises(ValueError, match=re.escape(
+        "The 'spread' parameter of TransferAttack must be a float in the range (0, inf). Got"
+    )):
+        TransferAttack(NaNProba(cut=10), spread=spread, bounds=(-3, 3)).generate(X, y)
+
+
 def test_from_frame_refuses_infinity_and_leaves_empty_columns_unbounded():
     frame = FRAME.assign(c=[np.inf, 1.0, -np.inf], d=np.nan)
     with pytest.raises(ValueError, match=re.escape(
