@@ -13,6 +13,8 @@ from hypothesis import strategies as st
 
 from advval._frames import MAX_MODEL_NAME, FrameEncoder, model_column_name
 
+FLOAT_MAX = float(np.finfo(np.float64).max)
+
 #: what a model column name may contain (LightGBM, XGBoost and scikit-learn accept it)
 SAFE = re.compile(r"[A-Za-z0-9_]+")
 
@@ -148,15 +150,35 @@ def test_any_unique_names_give_unique_safe_model_names(names):
     assert len(set(encoder.encoded_columns)) == len(names)
     assert all(SAFE.fullmatch(n) for n in encoder.encoded_columns)
     assert encoder.source == names
-    plain = [n for n in names if re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", n) and not
-             re.fullmatch(r".*__[0-9]+", n)]
+    plain = [
+        n
+        for n in names
+        if re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", n) and not re.fullmatch(r".*__[0-9]+", n)
+    ]
     assert [n for n in encoder.encoded_columns if n in plain] == plain
 
 
-@pytest.mark.parametrize("value", [1e308, -1e308, np.finfo(np.float64).max, 5e-324])
-def test_extreme_values_are_encoded_unchanged(value):
-    frame = pd.DataFrame({"x": [value, 0.0, -value]})
+@pytest.mark.parametrize(
+    ("value", "unit"),
+    [(1e308, 2.0**1023), (-FLOAT_MAX, 2.0**1023), (1e-300, 2.0**-997), (5e-324, 2.0**-1074),
+     (2.0**64, 1.0), (2.0**-64, 1.0), (123.0, 1.0)],
+)  # fmt: skip
+def test_values_near_the_float_limits_are_rescaled_by_a_power_of_two(value, unit):
+    frame = pd.DataFrame({"x": [value, 0.0, -value / 3, np.nan]})
     encoder = FrameEncoder().fit(frame, frame)
     encoder.check_finite(frame, name="X")
-    np.testing.assert_array_equal(encoder.transform(frame)["x"], frame["x"])
-    np.testing.assert_array_equal(encoder.column_values(frame, "x"), frame["x"])
+    assert encoder.units == ({} if unit == 1.0 else {"x": unit})
+    encoded = encoder.transform(frame)["x"].to_numpy()
+    assert 1.0 <= abs(encoded[0]) < 2.0 or unit == 1.0
+    np.testing.assert_array_equal(encoded * unit, frame["x"])  # exact: a power of two
+    np.testing.assert_array_equal(encoder.column_values(frame, "x"), frame["x"])  # raw
+
+
+def test_the_unit_comes_from_both_sides_and_new_rows_use_it():
+    train = pd.DataFrame({"x": [1.0, 2.0, 3.0]})
+    test = pd.DataFrame({"x": [1e300, 2.0, np.inf]})
+    encoder = FrameEncoder().fit(train, test)
+    assert encoder.units == {"x": 2.0**996}
+    np.testing.assert_array_equal(encoder.transform(train)["x"], train["x"] / 2.0**996)
+    with pytest.raises(ValueError, match="Column 'x' of X_test contains infinite values"):
+        encoder.check_finite(test, name="X_test")
