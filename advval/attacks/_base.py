@@ -106,7 +106,7 @@ class Attack(BaseEstimator):
         n_samples = _n_samples(X)
         if n_samples == 0:
             raise ValueError(f"{name}.generate got 0 samples; at least 1 is required.")
-        with inference_state(self.model, owner=name, stacklevel=5):
+        with inference_state(self.model, owner=name):
             return self._run(X, y, norm, n_samples)
 
     def _run(self, X: Any, y: Any, norm: str, n_samples: int) -> Any:

@@ -30,6 +30,7 @@ This module does not import torch: a model that is not a torch module passes thr
 from __future__ import annotations
 
 import functools
+import sys
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -91,6 +92,19 @@ def mode_layers() -> tuple[type, ...]:
     return tuple(found)
 
 
+def _outside_advval() -> int:
+    """The ``stacklevel`` (for a warning issued by our caller) of the first frame outside
+    advval and :mod:`contextlib`: the user's call, however deep the entry point nests."""
+    frame = sys._getframe(1)
+    level = 1
+    while frame.f_back is not None and str(frame.f_globals.get("__name__", "")).startswith(
+        ("advval.", "contextlib")
+    ):
+        frame = frame.f_back
+        level += 1
+    return level
+
+
 #: PyTorch's layers that behave differently in training mode (their subclasses too):
 #: dropout of every kind, batch / instance norm (running statistics), RReLU (random
 #: slopes), and the layers with a dropout option of their own
@@ -104,7 +118,7 @@ MODE_LAYERS = (
 
 
 @contextmanager
-def inference_state(model: Any, *, owner: str, stacklevel: int = 4) -> Iterator[None]:
+def inference_state(model: Any, *, owner: str) -> Iterator[None]:
     """Run ``model`` in eval mode for the duration; restore its modes and buffers after.
 
     Parameters
@@ -112,10 +126,8 @@ def inference_state(model: Any, *, owner: str, stacklevel: int = 4) -> Iterator[
     model : object
         Any model; only torch modules (and wrappers with a ``module_``) are affected.
     owner : str
-        The entry point, for the warning (``"PGD"``, ``"robustness_report"``...).
-    stacklevel : int, default=4
-        Passed to :func:`warnings.warn` (4: the caller of the function that entered the
-        context).
+        The entry point, for the warning (``"PGD"``, ``"robustness_report"``...). The
+        warning points at the first caller outside advval.
 
     Warns
     -----
@@ -149,7 +161,7 @@ def inference_state(model: Any, *, owner: str, stacklevel: int = 4) -> Iterator[
             "runs at inference (dropout off, batch-norm running statistics), and put back "
             "in training mode afterwards. Call model.eval() first to silence this warning.",
             AdvvalWarning,
-            stacklevel=stacklevel,
+            stacklevel=_outside_advval(),
         )
     try:
         for m in modules:
