@@ -620,6 +620,17 @@ def test_extra_files_of_torchscript_are_never_parsed(nets, tmp_path, marker):
      "core ones"),
     (b"def forward(self, x):\n  return x.\xef\xbd\x93ave()\n",
      "uses the non-ASCII name 'x.\uff53ave'"),
+    (b"def forward(self, x):\n  return (ops.\n    image.read_file(x))\n",
+     "calls ops.image.read_file, which is not in PyTorch's core operator namespaces"),
+    (b"def forward(self, x):\n  t = torch\n  return t.save(x, 'f')\n",
+     "uses torch, which holds a whole module of operators, not one operator"),
+    (b"def forward(self, x):\n  return getattr(getattr(torch.ops, 'image'), 'read')(x)\n",
+     "uses torch.ops, which holds a whole module of operators, not one operator"),
+    (b"def forward(self, x):\n  return getattr(self.m, 'save')(x, 'f')\n",
+     "names the operator 'save', which writes or reads files or reaches other machines"),
+    (b"def forward(self, x):\n  return self.classes[self.ops.index(x)]\n", None),
+    (b"def forward(self, x):\n  # \r  torch.save(x, 'f')\n  return x\n",
+     "has the control character '\\r', which TorchScript never writes"),
     (b"\xff", "is not readable TorchScript code ('utf-8' codec can't decode byte 0xff in "
                "position 0: invalid start byte)"),
     (b'def forward(self, x):\n  return """\n', "is not readable TorchScript code ("

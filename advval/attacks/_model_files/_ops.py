@@ -25,6 +25,9 @@ IO_OPERATORS = frozenset({
     "save", "from_file", "load_tensor", "rpc_async", "rpc_sync", "rpc_remote", "remote",
 })
 
+#: why an operator of IO_OPERATORS is refused
+IO_PROBLEM = "writes or reads files or reaches other machines"
+
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
@@ -42,8 +45,17 @@ def operator_problem(namespace: str, name: str) -> str | None:
     """
     if not (_NAME.fullmatch(namespace) and _NAME.fullmatch(name)) or name.startswith("__"):
         return "is not an operator name"
-    if namespace not in CORE_NAMESPACES:
-        return "is not in PyTorch's core operator namespaces"
     if name in IO_OPERATORS:
-        return "writes or reads files or reaches other machines"
-    return None
+        return IO_PROBLEM
+    return namespace_problem(namespace)
+
+
+def namespace_problem(namespace: str) -> str | None:
+    """Why the operators of ``torch.ops.<namespace>`` are refused, or None.
+
+    Examples
+    --------
+    >>> namespace_problem("aten") is None, namespace_problem("torchvision")
+    (True, "is not in PyTorch's core operator namespaces")
+    """
+    return None if namespace in CORE_NAMESPACES else "is not in PyTorch's core operator namespaces"

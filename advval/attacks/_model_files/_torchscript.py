@@ -23,11 +23,12 @@ any TorchBind class outside PyTorch's core ones, in the code or named in a pickl
 
 from __future__ import annotations
 
+import ast
 import io
 import re
 import tokenize
 
-from ._ops import CORE_CLASS_NAMESPACES, IO_OPERATORS, operator_problem
+from ._ops import CORE_CLASS_NAMESPACES, IO_OPERATORS, IO_PROBLEM, namespace_problem
 from ._refusal import refusal
 from ._zip import Archive, rebuilt
 
@@ -37,6 +38,7 @@ NOT_TORCHSCRIPT = (
     "torch.jit.script(model).save(path) or torch.export"
 )
 _CLASSES = re.compile(rb"torch\.classes\.([A-Za-z0-9_]*)")
+_CONTROL = re.compile(rb"[\x00-\x09\x0b-\x1f\x7f]")
 
 
 def check_torchscript_archive(archive: Archive) -> bytes:
@@ -93,6 +95,10 @@ def check_torchscript_archive(archive: Archive) -> bytes:
 def code_problem(source: bytes) -> str | None:
     """Why TorchScript ``source`` may reach outside the model, or None.
 
+    TorchScript source is Python syntax, so Python's tokenizer reads it. Control characters
+    other than ``\\n`` (which TorchScript's lexer and Python's treat differently: ``\\r``
+    ends a line for one only) are refused, so both see the same tokens.
+
     Examples
     --------
     >>> code_problem(b"def forward(self, x):\\n  return torch.relu(x)\\n") is None
@@ -100,26 +106,43 @@ def code_problem(source: bytes) -> str | None:
     >>> code_problem(b"def forward(self, x):\\n  return ops.image.read_file(x)\\n")
     "calls ops.image.read_file, which is not in PyTorch's core operator namespaces"
     """
+    control = _CONTROL.search(source)
+    if control is not None:
+        character = control.group().decode()
+        return f"has the control character {character!r}, which TorchScript never writes"
     try:
         text = source.decode("utf-8")
         tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
     except (UnicodeDecodeError, tokenize.TokenError, SyntaxError) as exc:
         return f"is not readable TorchScript code ({exc})"
+    for token in tokens:
+        if token.type == tokenize.STRING and _string(token.string) in IO_OPERATORS:
+            return f"names the operator {_string(token.string)!r}, which {IO_PROBLEM}"
     for dotted in _dotted_names(tokens):
         if not all(part.isascii() for part in dotted):
             return f"uses the non-ASCII name {'.'.join(dotted)[:60]!r}"
         problem = _name_problem(dotted)
         if problem is not None:
-            return f"calls {'.'.join(dotted)[:80]}, which {problem}"
+            return f"{problem[0]} {'.'.join(dotted)[:80]}, which {problem[1]}"
     return None
 
 
+def _string(literal: str) -> object:
+    try:
+        return ast.literal_eval(literal)
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        return None
+
+
 def _dotted_names(tokens: list[tokenize.TokenInfo]) -> list[list[str]]:
-    """The dotted names (``torch.ops.aten.add``) in a token stream."""
+    """The dotted names (``torch.ops.aten.add``) in a token stream; line breaks and comments
+    inside brackets do not end a name, as they do not for TorchScript's parser."""
     names: list[list[str]] = []
     current: list[str] = []
     after_dot = False
     for token in tokens:
+        if token.type in (tokenize.NL, tokenize.COMMENT):
+            continue
         if token.type == tokenize.NAME and (after_dot or not current):
             current.append(token.string)
             after_dot = False
@@ -135,16 +158,19 @@ def _dotted_names(tokens: list[tokenize.TokenInfo]) -> list[list[str]]:
     return names
 
 
-def _name_problem(parts: list[str]) -> str | None:
+def _name_problem(parts: list[str]) -> tuple[str, str] | None:
+    """(verb, reason) when the dotted name reaches outside PyTorch's core operators."""
     if IO_OPERATORS.intersection(parts):
-        return "writes or reads files or reaches other machines"
-    start = 1 if parts[0] == "torch" else 0
-    if parts[start:start + 1] == ["ops"] and len(parts) > start + 2:
-        return operator_problem(parts[start + 1], parts[start + 2])
-    if "classes" in parts:
-        index = parts.index("classes")
-        namespace = parts[index + 1] if index + 1 < len(parts) else ""
-        if parts[index - 1:index] == ["torch"] and namespace not in CORE_CLASS_NAMESPACES:
-            return "is a TorchBind class outside PyTorch's core ones"
+        return "calls", IO_PROBLEM
+    modules = ("torch", "ops", "classes")
+    if parts[-1] in modules and (len(parts) == 1 or parts[-2] in ("torch", "__torch__")):
+        return "uses", "holds a whole module of operators, not one operator"
+    for index, part in enumerate(parts[:-1]):
+        if part not in ("ops", "classes") or (index and parts[index - 1] != "torch"):
+            continue  # an attribute of the model that happens to be called so
+        namespace = parts[index + 1]
+        if part == "ops" and namespace_problem(namespace) is not None:
+            return "calls", str(namespace_problem(namespace))
+        if part == "classes" and namespace not in CORE_CLASS_NAMESPACES:
+            return "calls", "is a TorchBind class outside PyTorch's core ones"
     return None
-
