@@ -137,6 +137,7 @@ def run_once_warned(call):
     messages = [str(w.message) for w in caught]
     assert len(messages) == 1 and TRAINING in messages[0], messages
     assert caught[0].category is AdvvalWarning
+    assert caught[0].filename == __file__  # the user's call, not advval's internals
     return out
 
 
