@@ -59,16 +59,19 @@ def test_drops_exactly_the_shifted_columns(fitted, shift):
     assert fitted.get_feature_names_out().tolist() == [f"x{j}" for j in range(2, 8)]
     np.testing.assert_array_equal(fitted.get_support(), [False, False] + [True] * 6)
     np.testing.assert_array_equal(fitted.get_support(indices=True), np.arange(2, 8))
-    assert not fitted.validator_.drift_
-    assert fitted.validator_.feature_names_in_.tolist() == [f"x{j}" for j in range(2, 8)]
+    # validator_ is the check of every column; the path's last step is the drift-free one
+    assert fitted.validator_.drift_
+    assert fitted.validator_.feature_names_in_.tolist() == [f"x{j}" for j in range(8)]
+    assert not fitted.path_["drift"].iloc[-1]
 
 
 def test_path_records_each_step(fitted):
     path = fitted.path_
     assert path.columns.tolist() == PATH_COLUMNS
     assert path["step"].tolist() == [0, 1, 2]
-    assert path["dropped"].tolist()[:2] == fitted.dropped_features_
-    assert path["dropped"].iloc[-1] is None
+    assert [c for step in path["dropped"] for c in step] == fitted.dropped_features_
+    assert path["dropped"].tolist()[:2] == [(c,) for c in fitted.dropped_features_]
+    assert path["dropped"].iloc[-1] == ()
     assert path["n_features"].tolist() == [8, 7, 6]
     assert path["drift"].tolist() == [True, True, False]
     assert (np.diff(path["auc"]) < 0).all()
@@ -148,7 +151,7 @@ def test_target_signal_regression(shift):
     assert signal["x0"] > 0.8 and signal.idxmax() == "x0"
     assert model.path_.columns.tolist() == [*PATH_COLUMNS, "target_signal"]
     first = model.path_.iloc[0]
-    assert first["target_signal"] == pytest.approx(signal[first["dropped"]])
+    assert first["target_signal"] == pytest.approx(signal[list(first["dropped"])].sum())
     assert np.isnan(model.path_["target_signal"].iloc[-1])
 
 

@@ -40,6 +40,8 @@ def test_dropping_moves_auc_toward_half_and_keeps_the_predictive_columns():
     task = bench.covariate_shift_task(0)
     path = bench.dropping_summary(task, 0)
     assert path["auc"].iloc[-1] < path["auc"].iloc[0] - 0.1
-    assert abs(path["auc"].iloc[-1] - 0.5) < 0.05
-    dropped = [d for d in path["dropped"] if isinstance(d, str)]
+    # the last step's held-out check (a fifth of the rows) no longer finds drift
+    assert not path["drift"].iloc[-1]
+    assert path["auc_low"].iloc[-1] < 0.52
+    dropped = [c for step in path["dropped"] for c in step]
     assert dropped == ["x0"]  # the shifted column; x1 (predictive, not shifted) stays

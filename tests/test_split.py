@@ -253,6 +253,7 @@ def test_clone_and_params_round_trip(shifted):
         "stratify",
         "pool_factor",
         "validator",
+        "prefit",
         "random_state",
     }
     assert params["X_test"] is shifted.X_test

@@ -229,6 +229,34 @@ class CrossFitter:
 
 
 @dataclass(frozen=True)
+class CrossFitState:
+    """What a fitted validator keeps to train more models like its own fold models.
+
+    Attributes
+    ----------
+    estimator : classifier
+        The template every fold model was cloned from.
+    folds : ndarray of int
+        Fold of every budgeted row (train rows first).
+    seed : int
+        The :class:`CrossFitter` seed.
+    settle_auc : float or None
+        The :class:`CrossFitter` early-stopping level.
+    """
+
+    estimator: ClassifierMixin
+    folds: NDArray[np.intp]
+    seed: int
+    settle_auc: float | None
+
+    def fitter(self, X: pd.DataFrame, y: NDArray[np.int_]) -> CrossFitter:
+        """A :class:`CrossFitter` of ``X`` (the budgeted rows, any columns) with these folds."""
+        return CrossFitter(
+            self.estimator, X, y, self.folds, seed=self.seed, settle_auc=self.settle_auc
+        )
+
+
+@dataclass(frozen=True)
 class OutOfFold:
     """Out-of-fold scores and the fold models."""
 

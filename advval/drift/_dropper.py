@@ -23,10 +23,13 @@ from sklearn.utils.validation import (
 )
 
 from .._frames import FrameEncoder, align_columns, as_frame
-from .._models import SINGLE_THREAD_ROWS, numeric_codes
+from .._models import lightgbm_threads, numeric_codes
+from .._progress import stage
 from .._selection import SupportSelectorMixin
 from .._validation import check_number
-from ..exceptions import AdvvalWarning, DataWarning
+from ..exceptions import DataWarning
+from ._holdout import HeldOutCheck, HeldOutStep
+from ._split import check_bool, check_prefit
 from ._validator import AdversarialValidator
 
 _OWNER = "DriftFeatureDropper"
@@ -40,9 +43,18 @@ class DriftFeatureDropper(SupportSelectorMixin, BaseEstimator):
 
     A feature selector for scikit-learn pipelines. :meth:`fit` runs an
     :class:`AdversarialValidator` on the training rows ``X`` against the fixed test rows
-    ``X_test``; while the validator flags drift, it removes the column with the highest
-    attribution (mean |SHAP| of the domain classifier) and tests again. The whole search is
-    recorded in ``path_``, so you can see how far the AUC fell with each column dropped.
+    ``X_test`` (or takes one already fitted on them, ``prefit=True``). Columns the
+    validator names as leak-like (IDs, timestamps, row counters) are dropped first, all at
+    once; then, while drift remains, the column with the highest attribution (mean |SHAP|
+    of the domain classifier) goes, one at a time. The whole search is recorded in
+    ``path_``, so you can see how far the AUC fell with each step.
+
+    A step refits only what it changes: one model, trained like the validator's last fold
+    model (the same budgeted rows, folds, seed and stopping rule) on the remaining
+    columns, and scored on that held-out fold. Every row of ``path_``, the first
+    included, is that held-out check, so the steps compare on the same rows; its test is
+    exact (the model never saw the fold), but it uses a fifth of the rows (at five
+    folds), so near the effect floor it is less powerful than the validator's verdict.
 
     Dropping a drifting column can cost accuracy when that column also predicts the
     target. When ``y`` is given, one model predicting ``y`` from every column of ``X``
@@ -59,12 +71,17 @@ class DriftFeatureDropper(SupportSelectorMixin, BaseEstimator):
         differ); when either is an array, by position, and the number of columns must
         agree. Never modified.
     validator : AdversarialValidator or None, default=None
-        The drift test run at every step (cloned). ``None`` uses
-        ``AdversarialValidator()``. When its ``random_state`` is ``None`` it gets a seed
-        drawn from ``random_state``; every step uses the same seed, so steps differ only by
-        the columns dropped.
+        The drift test (cloned and fitted on ``X`` and ``X_test``, unless ``prefit``).
+        ``None`` uses ``AdversarialValidator()``. When its ``random_state`` is ``None`` it
+        gets a seed drawn from ``random_state``.
+    prefit : bool, default=False
+        ``validator`` is already fitted on exactly ``X`` and ``X_test`` (as the command
+        line does): it is used as it is, not refitted. Like scikit-learn's
+        ``SelectFromModel(prefit=True)``, a clone of the dropper holds an unfitted
+        validator, so use it outside cross-validation.
     max_drop : int or None, default=None
-        Most columns to drop; ``None`` for no limit.
+        Most columns to drop after the leak-like ones (which are always dropped);
+        ``None`` for no limit.
     target_auc : float or None, default=None
         Also stop once the validator's AUC is at most this, in (0.5, 1], even when it still
         flags drift; ``None`` stops only on the validator's verdict.
@@ -86,10 +103,12 @@ class DriftFeatureDropper(SupportSelectorMixin, BaseEstimator):
     dropped_features_ : list of str
         Dropped columns, in the order they were dropped.
     path_ : DataFrame
-        One row per validator fit: ``step`` (0 uses every column), ``dropped`` (the column
-        dropped after this step; ``None`` in the last row), ``n_features``, ``auc``,
-        ``auc_low``, ``auc_high``, ``p_value``, ``drift``, and, when ``y`` was given,
-        ``target_signal`` (the dropped column's share of the signal; NaN in the last row).
+        One row per step: ``step`` (0 uses every column), ``dropped`` (the tuple of columns
+        dropped after this step: the leak-like ones together, then one at a time; ``()``
+        in the last row), ``n_features``, ``auc``, ``auc_low``, ``auc_high``,
+        ``p_value`` and ``drift`` (the held-out check of the step's columns), and, when
+        ``y`` was given, ``target_signal`` (the dropped columns' share of the signal; NaN
+        in the last row).
     stop_reason_ : str
         Why the search stopped: ``"no_drift"`` (the validator found none),
         ``"target_auc"``, ``"max_drop"``, ``"exhausted"`` (only protected columns, or a
@@ -97,7 +116,7 @@ class DriftFeatureDropper(SupportSelectorMixin, BaseEstimator):
         ``keep`` columns: one of them fails its own per-column test while the best
         droppable column passes it, so dropping more would only remove healthy columns).
     validator_ : AdversarialValidator
-        The validator of the last step, fitted on the kept columns.
+        The validator fitted on every column (``validator`` itself with ``prefit``).
     target_signal_ : Series or None
         Each column's share of the mean |SHAP| of the model of ``y`` (sums to 1), indexed
         by column name; ``None`` when ``fit`` got no ``y``.
@@ -124,8 +143,8 @@ class DriftFeatureDropper(SupportSelectorMixin, BaseEstimator):
     ['x1', 'x2', 'x3']
     >>> dropper.path_[["step", "dropped", "n_features", "drift"]]
        step dropped  n_features  drift
-    0     0      x0           4   True
-    1     1    None           3  False
+    0     0   (x0,)           4   True
+    1     1      ()           3  False
     """
 
     def __init__(
@@ -133,6 +152,7 @@ class DriftFeatureDropper(SupportSelectorMixin, BaseEstimator):
         *,
         X_test: Any = None,
         validator: AdversarialValidator | None = None,
+        prefit: bool = False,
         max_drop: int | None = None,
         target_auc: float | None = None,
         keep: Iterable[str] = (),
@@ -141,6 +161,7 @@ class DriftFeatureDropper(SupportSelectorMixin, BaseEstimator):
     ) -> None:
         self.X_test = X_test
         self.validator = validator
+        self.prefit = prefit
         self.max_drop = max_drop
         self.target_auc = target_auc
         self.keep = keep
@@ -157,6 +178,12 @@ class DriftFeatureDropper(SupportSelectorMixin, BaseEstimator):
             raise TypeError(
                 f"The 'validator' parameter of {_OWNER} must be an AdversarialValidator or "
                 f"None. Got {type(self.validator).__name__} instead."
+            )
+        check_bool(self.prefit, name="prefit", owner=_OWNER)
+        if self.prefit and self.validator is None:
+            raise ValueError(
+                f"{_OWNER}(prefit=True) needs the fitted validator: pass validator=... (an "
+                f"AdversarialValidator fitted on X and X_test)."
             )
         check_number(self.max_drop, name="max_drop", owner=_OWNER, kind=int, low=0, allow_none=True)
         check_number(
@@ -202,27 +229,50 @@ class DriftFeatureDropper(SupportSelectorMixin, BaseEstimator):
             signal = _target_signal(
                 train, _check_target(y, train), self.signal_estimator, random_state=signal_seed
             )
-
-        validator = clone(self.validator) if self.validator is not None else AdversarialValidator()
-        if validator.random_state is None:
-            validator.set_params(random_state=validator_seed)
-        remaining = list(train.columns)
+        validator = self._first_validator(train, test, validator_seed)
+        check = HeldOutCheck(validator, train, test)
+        step = check.first()
+        remaining, removed = list(train.columns), []
         steps: list[_Step] = []
-        while True:
-            _fit_validator(validator, train[remaining], test[remaining], first=not steps)
-            reason, column = self._next_drop(validator, remaining, keep, len(steps))
-            steps.append(_Step.of(validator, len(steps), column, len(remaining)))
-            if column is None:
-                break
-            remaining.remove(column)
+        with stage("remedy: dropping drifting columns", total=self.max_drop) as progress:
+            while True:
+                reason, columns = self._next_drop(validator, step, remaining, keep, steps)
+                leaks = bool(columns) and set(columns) <= set(validator.leak_features_)
+                steps.append(
+                    _Step.of(step, len(steps), columns, len(remaining), leaks=leaks)
+                )
+                if not columns:
+                    break
+                progress.describe(f"without {', '.join(map(str, columns))}")
+                removed.extend(columns)
+                remaining = [c for c in remaining if c not in set(columns)]
+                step = check.without(removed, random_state=validator_seed)
+                progress.advance(len(columns))
 
         self.validator_ = validator
         self.stop_reason_ = reason
         self.target_signal_ = signal
-        self.dropped_features_ = [s.dropped for s in steps if s.dropped is not None]
+        self.dropped_features_ = removed
         self.support_ = np.isin(np.asarray(train.columns, dtype=object), remaining)
         self.path_ = _path_frame(steps, signal)
         return self
+
+    def _first_validator(
+        self, train: pd.DataFrame, test: pd.DataFrame, seed: int
+    ) -> AdversarialValidator:
+        """The validator of every column: ``validator`` itself (``prefit``), or fitted now."""
+        if self.prefit:
+            return check_prefit(self.validator, train, test, owner=_OWNER)
+        validator = clone(self.validator) if self.validator is not None else AdversarialValidator()
+        if validator.random_state is None:
+            validator.set_params(random_state=seed)
+        try:
+            validator.fit(train, test)
+        except (ValueError, TypeError) as error:
+            if type(error) not in (ValueError, TypeError):
+                raise
+            raise type(error)(_rename(str(error))) from error
+        return validator
 
     def _training_frame(self, X: Any) -> pd.DataFrame:
         if isinstance(X, pd.DataFrame):
@@ -267,24 +317,38 @@ class DriftFeatureDropper(SupportSelectorMixin, BaseEstimator):
         return set(keep)
 
     def _next_drop(
-        self, validator: AdversarialValidator, remaining: list[str], keep: set[str], step: int
-    ) -> tuple[str, str | None]:
-        """Why to stop (or ``""``), and the column to drop next (``None`` when stopping)."""
-        if not validator.drift_:
-            return "no_drift", None
-        if self.target_auc is not None and validator.auc_ <= self.target_auc:
-            return "target_auc", None
-        if self.max_drop is not None and step >= self.max_drop:
-            return "max_drop", None
-        report = validator.feature_report_
-        candidates = [c for c in report.index if c not in keep]
+        self,
+        validator: AdversarialValidator,
+        step: HeldOutStep,
+        remaining: list[str],
+        keep: set[str],
+        steps: list[_Step],
+    ) -> tuple[str, tuple[str, ...]]:
+        """Why to stop (or ``""``), and the columns to drop next (none when stopping).
+
+        Leak-like columns go first, together, and do not count toward ``max_drop``.
+        """
+        if not step.drift:
+            return "no_drift", ()
+        if self.target_auc is not None and step.auc <= self.target_auc:
+            return "target_auc", ()
+        leaks = tuple(
+            c for c in validator.leak_features_ if c in set(remaining) and c not in keep
+        )
+        if leaks and len(leaks) < len(remaining):
+            return "", leaks
+        n_dropped = sum(len(s.dropped) for s in steps if not s.leaks)
+        if self.max_drop is not None and n_dropped >= self.max_drop:
+            return "max_drop", ()
+        candidates = [c for c in step.importance.index if c in set(remaining) and c not in keep]
         if len(remaining) <= 1 or not candidates:
-            return "exhausted", None
+            return "exhausted", ()
         best = candidates[0]
-        flagged_kept = any(bool(report.at[c, "drift"]) for c in report.index if c in keep)
+        report = validator.feature_report_
+        flagged_kept = any(bool(report.at[c, "drift"]) for c in remaining if c in keep)
         if flagged_kept and not bool(report.at[best, "drift"]):
-            return "protected_drift", None
-        return "", best
+            return "protected_drift", ()
+        return "", (best,)
 
     def __repr__(self, N_CHAR_MAX: int = 700) -> str:
         """The usual repr, with ``X_test`` shown by its type and shape, not its values."""
@@ -323,7 +387,8 @@ class _Abbreviated:
 @dataclass(frozen=True)
 class _Step:
     step: int
-    dropped: str | None
+    dropped: tuple[str, ...]
+    leaks: bool
     n_features: int
     auc: float
     auc_low: float
@@ -333,26 +398,35 @@ class _Step:
 
     @classmethod
     def of(
-        cls, validator: AdversarialValidator, step: int, dropped: str | None, n_features: int
+        cls,
+        check: HeldOutStep,
+        step: int,
+        dropped: tuple[str, ...],
+        n_features: int,
+        *,
+        leaks: bool,
     ) -> _Step:
-        low, high = validator.auc_ci_
         return cls(
             step=step,
             dropped=dropped,
+            leaks=leaks,
             n_features=n_features,
-            auc=float(validator.auc_),
-            auc_low=float(low),
-            auc_high=float(high),
-            p_value=float(validator.p_value_),
-            drift=bool(validator.drift_),
+            auc=check.auc,
+            auc_low=check.auc_low,
+            auc_high=check.auc_high,
+            p_value=check.p_value,
+            drift=check.drift,
         )
 
 
 def _path_frame(steps: list[_Step], signal: pd.Series | None) -> pd.DataFrame:
+    dropped = pd.Series([None] * len(steps), dtype=object)
+    for i, s in enumerate(steps):
+        dropped.iat[i] = s.dropped
     path = pd.DataFrame(
         {
             "step": np.array([s.step for s in steps], dtype=np.int64),
-            "dropped": pd.Series([s.dropped for s in steps], dtype=object),
+            "dropped": dropped,
             "n_features": np.array([s.n_features for s in steps], dtype=np.int64),
             "auc": [s.auc for s in steps],
             "auc_low": [s.auc_low for s in steps],
@@ -363,30 +437,9 @@ def _path_frame(steps: list[_Step], signal: pd.Series | None) -> pd.DataFrame:
     )
     if signal is not None:
         path["target_signal"] = [
-            np.nan if s.dropped is None else float(signal[s.dropped]) for s in steps
+            float(signal[list(s.dropped)].sum()) if s.dropped else np.nan for s in steps
         ]
     return path
-
-
-def _fit_validator(
-    validator: AdversarialValidator, train: pd.DataFrame, test: pd.DataFrame, *, first: bool
-) -> None:
-    """Fit ``validator``; the first step's data errors say ``X`` rather than ``X_train``.
-
-    Later steps see subsets of the same columns, so their warnings (leak-like or empty
-    columns) repeat the first step's and are silenced.
-    """
-    if not first:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", AdvvalWarning)
-            validator.fit(train, test)
-        return
-    try:
-        validator.fit(train, test)
-    except (ValueError, TypeError) as error:
-        if type(error) not in (ValueError, TypeError):
-            raise
-        raise type(error)(_rename(str(error))) from error
 
 
 def _array_frame(array: NDArray[Any], *, name: str) -> pd.DataFrame:
@@ -439,17 +492,32 @@ def default_signal_model(
         subsample_freq=1,
         colsample_bytree=0.8,
         random_state=random_state,
-        n_jobs=1 if n_rows < SINGLE_THREAD_ROWS else -1,
+        n_jobs=lightgbm_threads(None, n_rows),
         deterministic=True,
         force_col_wise=True,
         verbose=-1,
     )
 
 
+#: rows the model of ``y`` is fitted on (a seeded sample above it): the shares of its
+#: attribution settle long before, and a full-size fit cost as much as the drift check
+SIGNAL_MAX_ROWS = 50_000
+
+
 def _target_signal(
     frame: pd.DataFrame, y: NDArray[Any], estimator: Any, *, random_state: int
 ) -> pd.Series:
-    """Each column's share of the mean |SHAP| of one model of ``y`` fitted on ``frame``."""
+    """Each column's share of the mean |SHAP| of one model of ``y`` fitted on ``frame``.
+
+    Fitted on at most ``SIGNAL_MAX_ROWS`` rows drawn at random.
+    """
+    if len(frame) > SIGNAL_MAX_ROWS:
+        rows = np.sort(
+            np.random.default_rng(random_state).choice(
+                len(frame), size=SIGNAL_MAX_ROWS, replace=False
+            )
+        )
+        frame, y = frame.iloc[rows], y[rows]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataWarning)  # the validator warns about it already
         encoder = FrameEncoder().fit(frame, frame)

@@ -17,14 +17,23 @@ from sklearn.base import clone
 from sklearn.model_selection import BaseCrossValidator
 from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import type_of_target
-from sklearn.utils.validation import check_array
+from sklearn.utils.validation import check_array, check_is_fitted
 
 from .._frames import align_columns, as_frame
 from .._validation import check_number
 from ._validator import AdversarialValidator
 
 _OWNER = "TestLikeSplit"
-_PARAMS = ("X_test", "n_splits", "val_size", "stratify", "pool_factor", "validator", "random_state")
+_PARAMS = (
+    "X_test",
+    "n_splits",
+    "val_size",
+    "stratify",
+    "pool_factor",
+    "validator",
+    "prefit",
+    "random_state",
+)
 
 
 class TestLikeSplit(BaseCrossValidator):
@@ -66,6 +75,10 @@ class TestLikeSplit(BaseCrossValidator):
         The drift check to score rows with; a clone is fitted. ``None`` uses
         ``AdversarialValidator()``. Its ``random_state``, when ``None``, is set from
         this splitter's ``random_state``.
+    prefit : bool, default=False
+        ``validator`` is already fitted on exactly ``X`` and ``X_test``: its out-of-fold
+        scores are used, nothing is refitted (a clone of the splitter holds an unfitted
+        validator, as with scikit-learn's ``SelectFromModel(prefit=True)``).
     random_state : int, RandomState instance or None, default=None
         Seeds the validator and the draws. With an int every call to :meth:`split`
         gives the same splits.
@@ -122,6 +135,7 @@ class TestLikeSplit(BaseCrossValidator):
         stratify: bool = False,
         pool_factor: float = 2.0,
         validator: AdversarialValidator | None = None,
+        prefit: bool = False,
         random_state: int | np.random.RandomState | None = None,
     ) -> None:
         self.X_test = X_test
@@ -130,6 +144,7 @@ class TestLikeSplit(BaseCrossValidator):
         self.stratify = stratify
         self.pool_factor = pool_factor
         self.validator = validator
+        self.prefit = prefit
         self.random_state = random_state
 
     # -- parameters (the splitter is cloned like an estimator) ------------------------
@@ -246,6 +261,7 @@ class TestLikeSplit(BaseCrossValidator):
         check_bool(self.stratify, name="stratify", owner=_OWNER)
         check_number(self.pool_factor, name="pool_factor", owner=_OWNER, low=1)
         check_validator(self.validator, owner=_OWNER)
+        check_bool(self.prefit, name="prefit", owner=_OWNER)
 
     def _validation_rows(self, n: int) -> int:
         size = self.val_size
@@ -298,7 +314,7 @@ class TestLikeSplit(BaseCrossValidator):
         ):
             return
         self.validator_, self.test_likeness_ = fit_likeness(
-            frame, self.X_test, self.validator, seed=seed
+            frame, self.X_test, self.validator, seed=seed, prefit=self.prefit, owner=_OWNER
         )
         self._cache = {
             "key": key,
@@ -354,14 +370,29 @@ def checked_frame(X: Any, *, owner: str) -> pd.DataFrame:
 
 
 def fit_likeness(
-    X: pd.DataFrame, X_test: Any, validator: AdversarialValidator | None, *, seed: int
+    X: pd.DataFrame,
+    X_test: Any,
+    validator: AdversarialValidator | None,
+    *,
+    seed: int,
+    prefit: bool = False,
+    owner: str = "",
 ) -> tuple[AdversarialValidator, NDArray[np.float64]]:
     """Fit a clone of ``validator`` on ``(X, X_test)``; return it and X's test-likeness.
 
     The test-likeness of a row of ``X`` is its out-of-fold probability of being a test
     row; rows the validator left out (``max_rows``) are scored by its fold models, which
-    never saw them either.
+    never saw them either. With ``prefit`` the validator, already fitted on exactly
+    ``(X, X_test)``, is used as it is (``owner`` names the estimator in its errors).
     """
+    if prefit:
+        test = as_frame(X_test, name="X_test")
+        try:
+            test = align_columns(X, test)
+        except ValueError as error:
+            raise ValueError(str(error).replace("X_train", "X")) from None
+        fitted = check_prefit(validator, X, test, owner=owner)
+        return fitted, _likeness(fitted, X)
     if validator is None:
         fitted = AdversarialValidator(random_state=seed)
     else:
@@ -380,11 +411,51 @@ def fit_likeness(
     except ValueError as error:
         raise ValueError(str(error).replace("X_train", "X")) from None
     fitted.fit(X, test)
-    likeness = np.array(fitted.oof_proba_[: fitted.n_train_], dtype=np.float64)
+    return fitted, _likeness(fitted, X)
+
+
+def _likeness(validator: AdversarialValidator, X: pd.DataFrame) -> NDArray[np.float64]:
+    """Out-of-fold test-likeness of X's rows; fold-model scores outside the row budget."""
+    likeness = np.array(validator.oof_proba_[: validator.n_train_], dtype=np.float64)
     missing = np.isnan(likeness)
     if missing.any():
-        likeness[missing] = fitted.test_likeness(X.iloc[np.flatnonzero(missing)])
-    return fitted, likeness
+        likeness[missing] = validator.test_likeness(X.iloc[np.flatnonzero(missing)])
+    return likeness
+
+
+def check_prefit(
+    validator: Any, train: pd.DataFrame, test: pd.DataFrame, *, owner: str
+) -> AdversarialValidator:
+    """``validator`` when it was fitted on exactly ``train`` and ``test``, else an error.
+
+    Rows and columns are compared (counts, names and order); the values are trusted.
+    """
+    if not isinstance(validator, AdversarialValidator):
+        raise TypeError(
+            f"{owner}(prefit=True) needs a fitted AdversarialValidator as 'validator'. Got "
+            f"{type(validator).__name__} instead."
+        )
+    check_is_fitted(validator, "estimators_")
+    if getattr(validator, "_crossfit", None) is None:
+        raise ValueError(
+            f"{owner}(prefit=True) cannot reuse a validator fitted on Dask data; fit it on "
+            f"pandas frames."
+        )
+    fitted = (validator.n_train_, validator.n_test_, list(validator.feature_names_in_))
+    given = (len(train), len(test), list(train.columns))
+    if fitted != given:
+        raise ValueError(
+            f"{owner}(prefit=True) needs the validator fitted on X and X_test: it was fitted "
+            f"on {fitted[0]} + {fitted[1]} rows of the columns {_names(fitted[2])}, but X "
+            f"and X_test have {given[0]} + {given[1]} rows of the columns "
+            f"{_names(given[2])}."
+        )
+    return validator
+
+
+def _names(columns: list[str], limit: int = 10) -> str:
+    more = f" and {len(columns) - limit} more" if len(columns) > limit else ""
+    return f"{columns[:limit]!r}{more}"
 
 
 def check_validator(validator: object, *, owner: str) -> None:

@@ -23,6 +23,7 @@ from ._attribution import Attribution, attribute
 from ._budget import default_row_budget
 from ._crossfit import (
     SEQUENTIAL_MAX_ROWS,
+    CrossFitState,
     CrossFitter,
     assign_folds,
     design_effect,
@@ -325,6 +326,7 @@ class AdversarialValidator(SharesClientMixin, BaseEstimator):
         if group_ids is not None:
             group_ids = np.r_[group_ids[train_rows], group_ids[self.n_train_ + test_rows]]
         self._fit_domain_classifier(X, y, seeds, group_ids)
+        self._budget = (train_rows, test_rows)
         self._store_scores(train_rows, test_rows)
         with stage("explaining (SHAP)"):
             attribution = attribute(
@@ -408,6 +410,7 @@ class AdversarialValidator(SharesClientMixin, BaseEstimator):
             oof = out_of_fold(fitter)
             sequential = sequential_test(fitter, random_state=int(seeds[3]))
         self._X, self._y, self._folds = X, y, folds
+        self._crossfit = CrossFitState(estimator, folds, int(seeds[2]), self._settle_auc())
         self.estimators_ = list(oof.models)
         self.fold_aucs_ = np.asarray(oof.fold_aucs)
         self.fold_p_values_ = np.asarray(sequential.fold_p_values)

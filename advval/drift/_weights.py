@@ -69,6 +69,11 @@ class AdversarialWeighter(BaseEstimator):
         The drift check that scores the rows; a clone is fitted. ``None`` uses
         ``AdversarialValidator()``. Its ``random_state``, when ``None``, is set from this
         estimator's ``random_state``.
+    prefit : bool, default=False
+        ``validator`` is already fitted on exactly ``X`` and ``X_test`` (as the command
+        line does): its out-of-fold scores are used, nothing is refitted (a clone of the
+        weighter holds an unfitted validator, as with scikit-learn's
+        ``SelectFromModel(prefit=True)``).
     random_state : int, RandomState instance or None, default=None
         Seeds the validator. Fix it for reproducible weights.
 
@@ -140,6 +145,7 @@ class AdversarialWeighter(BaseEstimator):
         calibrate: bool = True,
         min_ess_fraction: float = 0.1,
         validator: AdversarialValidator | None = None,
+        prefit: bool = False,
         random_state: int | np.random.RandomState | None = None,
     ) -> None:
         self.X_test = X_test
@@ -148,6 +154,7 @@ class AdversarialWeighter(BaseEstimator):
         self.calibrate = calibrate
         self.min_ess_fraction = min_ess_fraction
         self.validator = validator
+        self.prefit = prefit
         self.random_state = random_state
 
     def _validate_params(self) -> None:
@@ -156,6 +163,7 @@ class AdversarialWeighter(BaseEstimator):
         check_bool(self.calibrate, name="calibrate", owner=_OWNER)
         check_number(self.min_ess_fraction, name="min_ess_fraction", owner=_OWNER, low=0, high=1)
         check_validator(self.validator, owner=_OWNER)
+        check_bool(self.prefit, name="prefit", owner=_OWNER)
 
     def fit(self, X: Any, y: Any = None) -> AdversarialWeighter:
         """Fit the validator on ``(X, X_test)`` and compute the weights of ``X``'s rows.
@@ -176,7 +184,9 @@ class AdversarialWeighter(BaseEstimator):
         frame = checked_frame(X, owner=_OWNER)
         validate_data(self, X, skip_check_array=True, reset=True)
         seed = int(check_random_state(self.random_state).randint(0, 2**31 - 1))
-        self.validator_, raw = fit_likeness(frame, self.X_test, self.validator, seed=seed)
+        self.validator_, raw = fit_likeness(
+            frame, self.X_test, self.validator, seed=seed, prefit=self.prefit, owner=_OWNER
+        )
         self.calibration_ = _platt(self.validator_) if self.calibrate else (0.0, 1.0)
         likeness = self._calibrated(raw)
         self.test_likeness_ = likeness

@@ -1,0 +1,150 @@
+"""One fit per run: the remedies reuse a fitted validator (prefit) and refit only what changes."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.exceptions import NotFittedError
+
+from advval import AdversarialValidator, AdversarialWeighter, DriftFeatureDropper, TestLikeSplit
+from advval._stats import auc_interval, delong_variance, rank_test
+from advval.datasets import make_shift
+from advval.drift import _crossfit
+from advval.exceptions import LeakWarning
+
+
+@pytest.fixture(scope="module")
+def shift():
+    return make_shift(
+        "mean", n_train=800, n_test=800, n_features=6, n_shifted=2, delta=1.0, random_state=3
+    )
+
+
+@pytest.fixture(scope="module")
+def fitted(shift):
+    return AdversarialValidator(n_jobs=1, random_state=0).fit(shift.X_train, shift.X_test)
+
+
+def _count_fits(monkeypatch):
+    """Count the models the cross-fitting trains (every path goes through CrossFitter)."""
+    calls = []
+    original = _crossfit.CrossFitter.model
+
+    def counted(self, training_folds, rows=None, *, subsampled=False):
+        key = (training_folds, subsampled)
+        if key not in self._models:
+            calls.append(training_folds)
+        return original(self, training_folds, rows, subsampled=subsampled)
+
+    monkeypatch.setattr(_crossfit.CrossFitter, "model", counted)
+    return calls
+
+
+def test_prefit_dropper_reuses_the_validator_and_fits_one_model_a_step(
+    shift, fitted, monkeypatch
+):
+    calls = _count_fits(monkeypatch)
+    model = DriftFeatureDropper(
+        X_test=shift.X_test, validator=fitted, prefit=True, random_state=0
+    ).fit(shift.X_train)
+    assert model.validator_ is fitted
+    assert sorted(model.dropped_features_) == ["x0", "x1"]
+    # one model per step after the first, each trained on the folds before the last
+    assert calls == [(0, 1, 2, 3)] * len(model.dropped_features_)
+
+
+def test_path_is_the_held_out_check_of_the_last_fold(shift, fitted):
+    """Step 0 is recomputed independently from the validator's last fold."""
+    model = DriftFeatureDropper(
+        X_test=shift.X_test, validator=fitted, prefit=True, random_state=0
+    ).fit(shift.X_train)
+    folds = fitted._crossfit.folds
+    last = np.flatnonzero(folds == folds.max())
+    y = np.r_[np.zeros(fitted.n_train_), np.ones(fitted.n_test_)][last]
+    scores = fitted.oof_proba_[last]
+    first = model.path_.iloc[0]
+    assert first["auc"] == pytest.approx(fitted.fold_aucs_[-1])
+    assert first["p_value"] == pytest.approx(rank_test(y, scores).p_value)
+    low, high = auc_interval(first["auc"], delong_variance(y, scores), 0.95)
+    assert (first["auc_low"], first["auc_high"]) == pytest.approx((low, high))
+    assert model.path_["drift"].tolist() == [True, True, False]
+
+
+def test_prefit_and_refit_paths_agree(shift):
+    validator = AdversarialValidator(n_jobs=1, random_state=5)
+    prefit = DriftFeatureDropper(
+        X_test=shift.X_test,
+        validator=validator.fit(shift.X_train, shift.X_test),
+        prefit=True,
+        random_state=0,
+    ).fit(shift.X_train)
+    refit = DriftFeatureDropper(
+        X_test=shift.X_test, validator=AdversarialValidator(n_jobs=1, random_state=5),
+        random_state=0,
+    ).fit(shift.X_train)
+    pd.testing.assert_frame_equal(prefit.path_, refit.path_)
+
+
+def test_leaks_are_dropped_together_first_and_do_not_count_toward_max_drop():
+    data = make_shift("mean", n_train=600, n_test=600, n_features=4, n_shifted=1, delta=1.0,
+                      random_state=1)
+    train, test = data.X_train.copy(), data.X_test.copy()
+    train["row_id"], test["row_id"] = np.arange(600), np.arange(600, 1200)
+    train["day"], test["day"] = np.repeat(np.arange(60), 10), np.repeat(np.arange(60, 120), 10)
+    with pytest.warns(LeakWarning, match=re.escape("['row_id', 'day']")):
+        validator = AdversarialValidator(n_jobs=1, random_state=0).fit(train, test)
+    model = DriftFeatureDropper(
+        X_test=test, validator=validator, prefit=True, max_drop=1, random_state=0
+    ).fit(train)
+    assert model.path_["dropped"].tolist()[:2] == [("row_id", "day"), ("x0",)]
+    assert model.dropped_features_ == ["row_id", "day", "x0"]
+    assert model.stop_reason_ == "no_drift"
+
+
+def test_prefit_weighter_and_splitter_fit_nothing(shift, fitted, monkeypatch):
+    calls = _count_fits(monkeypatch)
+    weighter = AdversarialWeighter(
+        X_test=shift.X_test, validator=fitted, prefit=True, random_state=0
+    ).fit(shift.X_train)
+    assert weighter.validator_ is fitted
+    splitter = TestLikeSplit(X_test=shift.X_test, validator=fitted, prefit=True, random_state=0)
+    assert len(list(splitter.split(shift.X_train))) == 5
+    assert calls == []
+    refit = AdversarialWeighter(
+        X_test=shift.X_test, validator=AdversarialValidator(n_jobs=1, random_state=0),
+        random_state=0,
+    ).fit(shift.X_train)
+    np.testing.assert_allclose(weighter.weights_, refit.weights_)
+
+
+def test_prefit_errors(shift, fitted):
+    other = shift.X_train.iloc[:700]
+    with pytest.raises(
+        ValueError,
+        match=re.escape(
+            "DriftFeatureDropper(prefit=True) needs the validator fitted on X and X_test: it "
+            "was fitted on 800 + 800 rows of the columns ['x0', 'x1', 'x2', 'x3', 'x4', "
+            "'x5'], but X and X_test have 700 + 800 rows"
+        ),
+    ):
+        DriftFeatureDropper(X_test=shift.X_test, validator=fitted, prefit=True).fit(other)
+    with pytest.raises(ValueError, match=re.escape("AdversarialWeighter(prefit=True) needs")):
+        AdversarialWeighter(X_test=shift.X_test, validator=fitted, prefit=True).fit(
+            shift.X_train[["x1", "x0", "x2", "x3", "x4", "x5"]]
+        )
+    with pytest.raises(NotFittedError):
+        DriftFeatureDropper(
+            X_test=shift.X_test, validator=AdversarialValidator(), prefit=True
+        ).fit(shift.X_train)
+    with pytest.raises(
+        ValueError, match=re.escape("DriftFeatureDropper(prefit=True) needs the fitted validator")
+    ):
+        DriftFeatureDropper(X_test=shift.X_test, prefit=True).fit(shift.X_train)
+    with pytest.raises(
+        ValueError,
+        match=re.escape("The 'prefit' parameter of TestLikeSplit must be an instance of 'bool'"),
+    ):
+        list(TestLikeSplit(X_test=shift.X_test, prefit="yes").split(shift.X_train))
