@@ -237,8 +237,9 @@ def _objective(
     numbers = {p.split(":")[0]: float(p.split(":")[1]) for p in params if ":" in p}
     if not all(math.isfinite(v) for v in numbers.values()):
         raise fail("objective: parameters must be finite numbers")
-    if "sigmoid" in numbers and numbers["sigmoid"] <= 0:
-        raise fail("objective: sigmoid must be > 0")
+    needs_sigmoid = name in ("binary", "multiclassova")
+    if ("sigmoid" in numbers or needs_sigmoid) and not numbers.get("sigmoid", 0) > 0:
+        raise fail(f"objective: {name} needs sigmoid:<number > 0>")
     if name in ("multiclass", "multiclassova"):
         if numbers.get("num_class") != num_class or per_iteration != num_class:
             raise fail(
