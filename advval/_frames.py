@@ -50,8 +50,8 @@ _UNSAFE_RUN = re.compile(r"[^A-Za-z0-9]+")
 SAFE_EXPONENT = 64
 
 
-def magnitude_unit(values: ArrayLike) -> float:
-    """The power of two to divide ``values`` by so that models can use them.
+def magnitude_unit(*arrays: ArrayLike) -> float:
+    """The power of two to divide the values of ``arrays`` by so that models can use them.
 
     Near the float limits numbers break the arithmetic done on them: LightGBM cannot put
     a bin boundary between ``1e308`` and ``1.7e308`` (their midpoint overflows) and treats
@@ -61,23 +61,32 @@ def magnitude_unit(values: ArrayLike) -> float:
     largest one underflow to 0) and keeps the order of the values, so it changes no tree's
     partition, no rank statistic, no R^2 and no AUC. ``1.0`` when the largest finite
     magnitude already lies in ``[2**-SAFE_EXPONENT, 2**SAFE_EXPONENT]`` (ordinary data is
-    left exactly as it is), or when every value is 0, missing or infinite.
+    left exactly as it is), or when every value is 0, missing or infinite. Linear time,
+    no copy of float64 input: one pass for the minimum and one for the maximum.
 
     Examples
     --------
     >>> magnitude_unit([1.0, -3e5, np.nan]), magnitude_unit([1e308, -1e308]) == 2.0**1023
     (1.0, True)
-    >>> magnitude_unit([3e-300]) == 2.0**-995, magnitude_unit([2.0**64, 1.0])
+    >>> magnitude_unit([3e-300], [np.inf]) == 2.0**-995, magnitude_unit([2.0**64, 1.0])
     (True, 1.0)
     """
-    magnitudes = np.abs(np.asarray(values, dtype=np.float64))
-    magnitudes = magnitudes[np.isfinite(magnitudes) & (magnitudes > 0)]
-    if magnitudes.size == 0:
-        return 1.0
-    largest = float(magnitudes.max())
-    if 2.0**-SAFE_EXPONENT <= largest <= 2.0**SAFE_EXPONENT:
+    largest = max([_largest_magnitude(np.asarray(a, dtype=np.float64)) for a in arrays] + [0.0])
+    if largest == 0.0 or 2.0**-SAFE_EXPONENT <= largest <= 2.0**SAFE_EXPONENT:
         return 1.0
     return math.ldexp(1.0, math.frexp(largest)[1] - 1)
+
+
+def _largest_magnitude(array: NDArray[np.float64]) -> float:
+    """Largest finite ``|x|`` (0.0 when there is none); NaN and infinities ignored."""
+    if array.size == 0:
+        return 0.0
+    # fmin / fmax skip NaN without a warning; an infinity (or all NaN) takes the slow path
+    largest = max(-float(np.fmin.reduce(array, axis=None)), float(np.fmax.reduce(array, axis=None)))
+    if math.isfinite(largest):
+        return largest
+    finite = array[np.isfinite(array)]
+    return float(np.abs(finite).max()) if finite.size else 0.0
 
 
 def model_column_name(column: str, part: str, position: int) -> str:
@@ -325,7 +334,7 @@ class FrameEncoder:
             if kind == CATEGORICAL:
                 self.categories[column] = _union_categories(left, right)
             if kind == NUMERIC:
-                unit = magnitude_unit(np.r_[_finite_floats(left), _finite_floats(right)])
+                unit = magnitude_unit(_float_array(left), _float_array(right))
                 if unit != 1.0:
                     self.units[column] = unit
             for part in self._parts(kind, left, right):
@@ -428,10 +437,11 @@ def _to_float(values: pd.Series) -> pd.Series:
     return values.astype("float64")
 
 
-def _finite_floats(values: pd.Series) -> NDArray[np.float64]:
-    """The column's values as floats, missing and infinite ones left out."""
-    floats = _to_float(values).to_numpy(dtype=np.float64, na_value=np.nan)
-    return floats[np.isfinite(floats)]
+def _float_array(values: pd.Series) -> NDArray[np.float64]:
+    """A numeric column as a float64 array, missing as NaN (no copy of a float64 column)."""
+    if values.dtype == np.float64:
+        return np.asarray(values.to_numpy())
+    return np.asarray(_to_float(values).to_numpy(dtype=np.float64, na_value=np.nan))
 
 
 def _as_text(values: pd.Series) -> pd.Series:

@@ -194,7 +194,7 @@ def _targets(
             Target("classes", right.values, right.rows, n_classes),
         )
     left_values, right_values = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
-    unit = magnitude_unit(np.concatenate([left_values, right_values]))
+    unit = magnitude_unit(left_values, right_values)
     return numeric_target(left_values, unit=unit), numeric_target(right_values, unit=unit)
 
 
