@@ -30,6 +30,7 @@ import advval
 from advval.attacks._loading import load_model, model_format
 from advval.attacks._model_files import check_lightgbm_text
 from advval.attacks._model_files._export_program import sympy_problem
+from advval.attacks._model_files._tensor_pickle import tensor_pickle_problem
 from advval.attacks._model_files._torchscript import code_problem
 from advval.attacks._model_files._zip import read_archive
 from advval.cli._exit import ExitCode
@@ -276,18 +277,66 @@ def test_a_torchbind_constant_is_refused(nets, tmp_path, marker):
         load_model(path)
 
 
-@pytest.mark.parametrize("kind", ["pickle", "torch.save"])
-def test_hostile_example_inputs_are_never_read(nets, tmp_path, marker, kind):
+@pytest.mark.parametrize("kind, problem", [
+    ("pickle", "is not a torch.save archive"),
+    ("torch.save", "names the global '__builtin__ exec'"),
+])
+def test_hostile_example_inputs_are_refused(nets, tmp_path, marker, kind, problem):
     data = _hostile_pickle(marker) if kind == "pickle" else _hostile_torch_save(marker)
     path = _rewrite(nets["net.pt2"], tmp_path / "inputs.pt2", {"data/sample_inputs/model.pt": data})
-    x = torch.ones(2, 3)
-    loaded = load_model(path)
-    assert torch.equal(_output(loaded, x), _output(load_model(nets["net.pt2"]), x))
+    message = (
+        f"refusing to load '{path}': its member 'data/sample_inputs/model.pt' is a pickle (the "
+        f"example inputs; it {problem}), "
+    )
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}{PICKLE}. {TRUST}$"):
+        load_model(path)
     assert not marker.exists()
     # torch itself unpickles them (weights_only=True fails, it retries with weights_only=False)
     with pytest.raises(ValueError, match="cannot load the torch.export model"):
         load_model(path, trust=True)
     assert marker.exists()
+
+
+def _torch_save_with(pickled: bytes) -> bytes:
+    """A torch.save archive whose data.pkl is ``pickled``."""
+    buffer = io.BytesIO()
+    torch.save((), buffer)
+    root, members = _members_of(buffer.getvalue())
+    members["data.pkl"] = pickled
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(f"{root}/{name}", data)
+    return out.getvalue()
+
+
+def _members_of(data: bytes) -> tuple[str, dict[str, bytes]]:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        root = archive.namelist()[0].split("/")[0]
+        return root, {n[len(root) + 1:]: archive.read(n) for n in archive.namelist()}
+
+
+def test_example_inputs_that_pass_the_check_are_still_never_read(nets, tmp_path):
+    broken = _torch_save_with(b"\x80\x02ccollections\nOrderedDict\nK\x01\x85R.")  # raises
+    assert tensor_pickle_problem(broken) is None  # only plain opcodes and allowed globals
+    path = _rewrite(nets["net.pt2"], tmp_path / "inputs.pt2",
+                    {"data/sample_inputs/model.pt": broken})
+    x = torch.ones(2, 3)
+    assert torch.equal(_output(load_model(path), x), _output(load_model(nets["net.pt2"]), x))
+    with pytest.raises(ValueError, match="cannot load the torch.export model"):
+        load_model(path, trust=True)  # torch reads them, and fails
+
+
+@pytest.mark.parametrize("pickled, problem", [
+    (b"\x80\x04\x95\x0b\x00\x00\x00\x00\x00\x00\x00\x8c\x02os\x8c\x06system\x93.",
+     "uses the pickle opcode STACK_GLOBAL"),
+    (b"\x80\x02ctorch._utils\n_rebuild_tensor_v2\n}b.", "uses the pickle opcode BUILD"),
+    (b"\x80\x02cposix\nsystem\n.", "names the global 'posix system'"),
+    (b"\x80\x02ctorch\nFloatStorage\n", "is not a readable pickle (pickle exhausted before "
+                                           "seeing STOP)"),
+])
+def test_example_inputs_are_read_as_opcodes_only(pickled, problem):
+    assert tensor_pickle_problem(_torch_save_with(pickled)) == problem
 
 
 @pytest.mark.parametrize("member, reason", [

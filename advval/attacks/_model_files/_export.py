@@ -30,7 +30,9 @@ member                                     how ``torch.export.load`` reads it
 Without trust, :func:`check_export_archive` accepts an archive only if every member is in
 the first rows of this table (bookkeeping, program JSON, configs, raw tensors, extra text)
 or is the example inputs, and no config entry sets ``use_pickle`` or names a custom or opaque
-object; anything else is refused, naming the member. The example inputs are never read:
+object; anything else is refused, naming the member. The example inputs are a pickle in
+every archive; they are accepted when their opcodes (parsed, not run:
+:mod:`._tensor_pickle`) rebuild only tensors in plain containers, and even then never read:
 the archive that is loaded is a copy in which that member is empty (torch then leaves
 ``example_inputs`` unset; the module does not use them). A raw tensor that is empty must
 have no elements, because torch allocates zeros of the declared shape for it.
@@ -47,6 +49,7 @@ from typing import Any
 
 from ._export_program import check_program
 from ._refusal import pickle_refusal, refusal
+from ._tensor_pickle import tensor_pickle_problem
 from ._zip import Archive, rebuilt
 
 BOOKKEEPING = frozenset({
@@ -107,6 +110,9 @@ def check_export_archive(archive: Archive) -> bytes:
         if name in BOOKKEEPING or _CONFIG.fullmatch(name) or _MODEL.fullmatch(name):
             continue
         if _SAMPLE_INPUTS.fullmatch(name):
+            problem = tensor_pickle_problem(data) if data else None
+            if problem is not None:
+                raise pickle_refusal(path, name, f"the example inputs; it {problem}")
             blank[name] = b""
         elif name.startswith("extra/"):
             _text(data, name, fail)
