@@ -11,6 +11,8 @@ from __future__ import annotations
 import copy
 import functools
 import math
+import os
+import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -172,6 +174,7 @@ API_FRAMES: dict[str, Callable[[], hostile.Pair]] = {
     "multiindex-columns": _odd(lambda f: f.set_axis(pd.MultiIndex.from_tuples(
         [("x", "a"), ("x", "b"), ("y", "c")]), axis=1)),
     "none-column-name": _odd(lambda f: f.set_axis([None, "b", "c"], axis=1)),
+    "carriage-return-name": _odd(lambda f: f.set_axis(["cr\rname", "b", "c"], axis=1)),
     "nested-dicts": _odd(_add("nested", lambda n: [{"k": i} for i in range(n)])),
     "nested-lists": _odd(_add("nested", lambda n: [[i, i + 1] for i in range(n)])),
     "complex-numbers": _odd(_add("z", lambda n: np.arange(n) * (1 + 2j))),
@@ -394,8 +397,28 @@ def naive_load(path: str, kind: str) -> Prepared:
     return Prepared(lambda: models.naive_load(Path(path), kind))
 
 
+def probe(kind: str) -> Prepared:
+    """What the harness must notice: a native crash, a hang, an exit, a changed input."""
+    frame = hostile.base_pair()[0]
+
+    def call() -> None:
+        if kind == "abort":
+            os.abort()
+        elif kind == "hang":
+            time.sleep(3600)
+        elif kind == "exit":
+            os._exit(3)
+        elif kind == "mutate":
+            frame.iloc[0, 0] = -1.0
+        elif kind == "raise":
+            raise KeyError("a crash, not a documented error")
+
+    return Prepared(call, {"X": frame})
+
+
 #: API cases by name
 CASES: dict[str, Callable[..., Prepared]] = {
+    "probe": probe,
     "validator_fit": validator_fit,
     "checker_fit": checker_fit,
     "validator_inputs": validator_inputs,

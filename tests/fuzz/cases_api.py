@@ -65,6 +65,7 @@ API_FRAMES: dict[str, tuple[str | tuple[str, ...], str | None]] = {
     "tuple-column-names": (EITHER, "column"),
     "multiindex-columns": (EITHER, "column"),
     "none-column-name": (EITHER, "column|None"),
+    "carriage-return-name": ("ok", None),
     "nested-dicts": (EITHER, "nested"),
     "nested-lists": (EITHER, "nested"),
     "complex-numbers": (EITHER, "'z'|complex"),

@@ -17,8 +17,11 @@ ATTACK = ["--target", "y", "--ignore", "c", "--quiet", "--format", "json", "--ma
           "--max-queries", "10"]
 IMAGE = ["--quiet", "--format", "json", "--attack", "pgd", "--steps", "2", "--max-images", "4",
          "--eps", "0.03"]
-#: what a refusal must say: that the file could run code, or what to do about it
-REFUSAL = r"trust-model|pickle|code"
+
+
+#: the documented outcome without trust, by ``Crafted.either``
+WHY = {False: "a file that could run code is refused without --trust-model",
+       True: "the payload is never read: the model loads without it, or the file is refused"}
 
 
 def _content(file: model_files.Crafted, case_id: str) -> Content:
@@ -37,15 +40,14 @@ def cases() -> list[Case]:
             marker_expected=True))
         refused = f"marker-{name}-attack"
         found.append(cli_case(
-            refused, "attack", [file.filename, shared("data.csv"), *ATTACK], expect=2,
-            why="a file that could run code is refused without --trust-model",
-            names=REFUSAL, files={file.filename: _content(file, refused)},
-            shared=("mlp.pt2",), marker=True))
+            refused, "attack", [file.filename, shared("data.csv"), *ATTACK],
+            expect=(0, 2) if file.either else 2, why=WHY[file.either], names=file.refused,
+            files={file.filename: _content(file, refused)}, shared=("mlp.pt2",), marker=True))
         loaded = f"marker-{name}-load-model"
         found.append(api_case(
-            loaded, "load_model", {"path": file.filename}, expect="ValueError",
-            why="load_model refuses a file that could run code unless trust=True",
-            names=REFUSAL, files={file.filename: _content(file, loaded)},
+            loaded, "load_model", {"path": file.filename},
+            expect=("ok", "ValueError") if file.either else "ValueError", why=WHY[file.either],
+            names=file.refused, files={file.filename: _content(file, loaded)},
             shared=("mlp.pt2",), marker=True))
         if file.trust:
             trusted = f"marker-{name}-attack-trusted"
@@ -61,8 +63,8 @@ def cases() -> list[Case]:
             continue
         image = f"marker-{name}-image"
         found.append(cli_case(
-            image, "image", [file.filename, shared("images.npz"), *IMAGE], expect=2,
-            why="a file that could run code is refused without --trust-model",
-            names=REFUSAL, files={file.filename: _content(file, image)},
+            image, "image", [file.filename, shared("images.npz"), *IMAGE],
+            expect=(0, 2) if file.either else 2, why=WHY[file.either], names=file.refused,
+            files={file.filename: _content(file, image)},
             shared=("cnn.pt2",), marker=True))
     return found

@@ -165,7 +165,7 @@ FRAMES: dict[str, Callable[[], Pair]] = {
     "col-brackets": _renamed(["x[0]", "y]", "[z"]),
     "col-braces": _renamed(["{a}", "}", "{"]),
     "col-colon": _renamed(["a:b", ":", "c::d"]),
-    "col-newline": _renamed(["line\nbreak", "cr\rname", "c"]),
+    "col-newline": _renamed(["line\nbreak", "two\nline\nbreaks", "c"]),
     "col-pipe": _renamed(["a|b", "|", "c"]),
     "col-formula": _renamed(["=cmd|' /C calc'!A0", "+1", "-2", "@SUM(A1)"]),
     "col-unicode": _renamed(["naïve", "日本語", "😀", "\u202eRTL"]),

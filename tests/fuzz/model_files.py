@@ -129,7 +129,10 @@ class Crafted:
 
     ``naive`` is how a careless loader opens it (``models.naive_load``), the control that
     the payload is live; ``trust`` marks pickles, which ``--trust-model`` does load;
-    ``image`` marks torch formats also fed to ``advval image evaluate``.
+    ``image`` marks torch formats also fed to ``advval image evaluate``. ``refused`` is
+    what the refusal must say (that the file could run code, or for a file that is not
+    its format at all, its name); ``either``: the payload sits where a loader need not
+    read it, so loading without it is documented as well as refusing.
     """
 
     filename: str
@@ -137,6 +140,8 @@ class Crafted:
     naive: str
     trust: bool = False
     image: bool = False
+    refused: str = r"trust-model|pickle|code"
+    either: bool = False
 
 
 def _pt2(craft: Callable[[bytes, Path], bytes], base: str) -> Build:
@@ -154,7 +159,7 @@ def crafted(base: str) -> dict[str, Crafted]:
             marker), "joblib", trust=True),
         "lightgbm-tree-then-pickle": Crafted(
             "model.txt", lambda layout, marker: b"tree\n" + models.pickled(
-                models.MarkerPayload(marker)), "pickle-after-tree"),
+                models.MarkerPayload(marker)), "pickle-after-tree", refused=r"model\.txt"),
         "torch-save-payload-pt": Crafted("model.pt", lambda layout, marker: (
             models.torch_saved_payload(marker)), "torch.save", image=True),
         "torch-save-payload-pth": Crafted("model.pth", lambda layout, marker: (
@@ -172,5 +177,5 @@ def crafted(base: str) -> dict[str, Crafted]:
         "pt2-legacy-weights": Crafted("model.pt2", _pt2(models.pt2_legacy_weights, base),
                                       "torch.export"),
         "pt2-sample-inputs": Crafted("model.pt2", _pt2(models.pt2_sample_inputs, base),
-                                     "torch.export"),
+                                     "torch.export", either=True),
     }
