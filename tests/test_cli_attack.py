@@ -175,6 +175,41 @@ def test_torch_model_with_a_text_column_is_a_usage_error(runner, files):
     assert "['c']" in result.stderr and "--ignore" in result.stderr
 
 
+class _Grid(torch.nn.Module):
+    """Returns a (N, 2, 2) grid per row: not class scores."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x[:, :1].unsqueeze(1).repeat(1, 2, 2)
+
+
+def test_a_model_without_class_scores_is_refused_naming_it(runner, files):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch.jit's deprecation notices
+        torch.jit.trace(_Grid(), torch.zeros(2, 3)).save("grid.pt")
+    result = _run(runner, "grid.pt", files["data"], "--target", "y", "--ignore", "c", *CHEAP)
+    assert result.exit_code == ExitCode.USAGE
+    assert result.stderr == (
+        "Error: MODEL 'grid.pt' must return class scores of shape (N, K) with K >= 2, or one "
+        f"class label per row; on 2 rows of DATA file '{files['data']}' it returned shape "
+        "(2, 2, 2)\n"
+    )
+
+
+def test_a_library_error_about_the_inputs_names_them(runner, files, monkeypatch):
+    import advval.attacks
+
+    def refuse(*args, **kwargs):
+        raise ValueError("min() arg is an empty sequence")
+
+    monkeypatch.setattr(advval.attacks, "robustness_report", refuse)
+    result = _run(runner, files["lightgbm"], files["data"], "--target", "y", *CHEAP)
+    assert result.exit_code == ExitCode.USAGE
+    assert result.stderr == (
+        f"Error: attacking MODEL '{files['lightgbm']}' on DATA file '{files['data']}': min() "
+        "arg is an empty sequence\n"
+    )
+
+
 def test_torch_missing_exits_3_with_the_fix(runner, files, monkeypatch):
     real = _compat.has_module
     monkeypatch.setattr(_compat, "has_module", lambda name: name != "torch" and real(name))
@@ -332,6 +367,8 @@ def test_json_constraints_with_categorical_values(runner, files):
         ("bounds:\n  a: [.nan, 1]\n", ["'bounds'", "[lower, upper]"]),
         ("bounds:\n  a: [" + "9" * 400 + ", null]\n", ["'bounds'", "[lower, upper]"]),
         ("categorical_distance: .inf\n", ["'categorical_distance'", "a finite number >= 0"]),
+        ("monotone:\n  c: increase\n",
+         ["'monotone' names categorical column(s) ['c']; a category has no direction"]),
     ],
 )
 def test_bad_constraints_exit_2_naming_what_is_wrong(runner, files, content, words):

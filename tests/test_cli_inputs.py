@@ -154,6 +154,26 @@ def test_a_row_longer_than_the_header_is_named(runner, paths, content, line):
     )
 
 
+def test_a_damaged_compressed_csv_is_named(runner, paths):
+    import gzip
+
+    packed = bytearray(gzip.compress(b"a,b\n" + b"1,2\n" * 500))
+    packed[30] ^= 0xFF  # a flipped byte in the deflate stream: zlib.error, not OSError
+    Path("damaged.csv.gz").write_bytes(bytes(packed))
+    result = _run(runner, "drift", paths["train"], "damaged.csv.gz")
+    assert result.exit_code == ExitCode.USAGE
+    assert result.stderr.startswith(
+        "Error: cannot read TEST file 'damaged.csv.gz': the compressed data is damaged (Error -3 "
+        "while decompressing data"
+    )
+    Path("short.csv.gz").write_bytes(gzip.compress(b"a,b\n" + b"1,2\n" * 500)[:20])
+    result = _run(runner, "deps", "short.csv.gz")
+    assert result.stderr == (
+        "Error: cannot read DATA file 'short.csv.gz': the compressed data is damaged "
+        "(Compressed file ended before the end-of-stream marker was reached)\n"
+    )
+
+
 def test_nested_parquet_columns_are_named(runner):
     pa = pytest.importorskip("pyarrow")
     pq = pytest.importorskip("pyarrow.parquet")
@@ -240,6 +260,24 @@ def test_an_npz_header_declaring_terabytes_is_refused_before_reading(runner, pat
         "Error: cannot read array 'x' of DATA file 'huge.npz': its header declares shape "
         "(1000000000000, 1, 8, 8) of uint8 (58.2 TiB) but the archive member holds 16 "
         "bytes; the file is damaged\n"
+    )
+
+
+def test_a_damaged_npz_member_is_named(runner, paths):
+    buffer = io.BytesIO()
+    np.save(buffer, np.zeros((4, 1, 8, 8), np.float32))
+    with zipfile.ZipFile("damaged.npz", "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("x.npy", buffer.getvalue())
+        archive.writestr("y.npy", _npy((4,), "i8", b"\0" * 32))
+    packed = bytearray(Path("damaged.npz").read_bytes())
+    start = packed.index(b"x.npy") + len("x.npy") + 20  # inside x's compressed data
+    packed[start:start + 8] = b"\xff" * 8
+    Path("damaged.npz").write_bytes(bytes(packed))
+    result = _run(runner, "image", "evaluate", paths["model"], "damaged.npz")
+    assert result.exit_code == ExitCode.USAGE
+    assert result.stderr == (
+        "Error: cannot read array 'x' of DATA file 'damaged.npz': the compressed data is damaged "
+        "(Bad CRC-32 for file 'x.npy')\n"
     )
 
 

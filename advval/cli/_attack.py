@@ -220,6 +220,19 @@ def _labels(view: Any, y: np.ndarray, target: str, model_path: Path) -> np.ndarr
     return y
 
 
+def _check_outputs(outputs: np.ndarray, n: int, model: Path, data: Path) -> None:
+    """Class scores (n, K >= 2) or one class label per row, else a usage error."""
+    shape = tuple(outputs.shape)
+    if outputs.ndim == 1 and shape == (n,):
+        return
+    if outputs.ndim == 2 and shape[0] == n and shape[1] >= 2:
+        return
+    raise UsageFailure(
+        f"MODEL '{model}' must return class scores of shape (N, K) with K >= 2, or one class "
+        f"label per row; on {n} rows of DATA file '{data}' it returned shape {shape}"
+    )
+
+
 def _sample(n: int, max_rows: int, seed: int) -> np.ndarray:
     """Positions of a seeded sample of at most ``max_rows`` rows, in file order."""
     if n <= max_rows:
@@ -468,6 +481,13 @@ def build_space(
             scale=scale,
             categorical_distance=distance,
         )
+        directed = [str(c) for c in constraints.get("monotone", {})]
+        unordered = [c for c in directed if c in categorical or any(c in g for g in one_hot)]
+        if unordered:
+            raise ValueError(
+                f"'monotone' names categorical column(s) {unordered!r}; a category has no "
+                "direction to increase or decrease in"
+            )
         bounds = dict(space.bounds or {})
         for name, (low, high) in constraints.get("bounds", {}).items():
             if str(name) in categorical or any(str(name) in g for g in one_hot):
@@ -708,13 +728,14 @@ def attack(
     with _threads(n_jobs, family):
         try:
             view = ModelView(loaded, X)
-            view.outputs(X[:2])
+            probe = view.outputs(X[:2])
         except Exception as exc:  # any failure of the user's model on the user's rows
             reason = " ".join(str(exc).split())[:500] or type(exc).__name__
             raise UsageFailure(
                 f"MODEL '{model}' failed on the {X_all.shape[1]} columns of DATA file "
                 f"'{data}': {reason}"
             ) from exc
+        _check_outputs(probe, min(2, len(rows)), model, data)
         y = _labels(view, y_all[rows], target, model)
         attacks = _make_attacks(names, eps=eps, norm=norm, max_queries=max_queries)
         if not quiet:
@@ -730,7 +751,9 @@ def attack(
                     loaded, X, y, attacks, eps=budgets, feature_space=space, random_state=seed
                 )
             except (ValueError, TypeError) as exc:
-                raise library_error(exc, OPTIONS) from exc
+                raise library_error(
+                    exc, OPTIONS, f"attacking MODEL '{model}' on DATA file '{data}'"
+                ) from exc
     if family == "torch":
         report = _named_features(report, [str(c) for c in X_all.columns])
     settings = {

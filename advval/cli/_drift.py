@@ -389,7 +389,11 @@ def _run(
             validator.fit(X_train, X_test, groups=group_col)
             dropper = (
                 DriftFeatureDropper(
-                    X_test=X_test, validator=validator, max_drop=max_drop, random_state=seed
+                    X_test=X_test,
+                    validator=validator,
+                    prefit=True,
+                    max_drop=max_drop,
+                    random_state=seed,
                 ).fit(X_train, target_values)
                 if remedy
                 and validator.drift_
@@ -399,7 +403,9 @@ def _run(
                 else None
             )
             weights = (
-                AdversarialWeighter(X_test=X_test, validator=validator, random_state=seed)
+                AdversarialWeighter(
+                    X_test=X_test, validator=validator, prefit=True, random_state=seed
+                )
                 .fit(X_train)
                 .weights_
                 if export_weights is not None

@@ -74,12 +74,16 @@ class MissingDependency(click.ClickException):
 _PARAMETER = re.compile(r"The '(\w+)' parameter of \w+")
 
 
-def library_error(exc: BaseException, options: Mapping[str, str]) -> UsageFailure:
+def library_error(
+    exc: BaseException, options: Mapping[str, str], context: str | None = None
+) -> UsageFailure:
     """A library error as a usage error that names the option instead of the parameter.
 
     The library's messages name its parameters (``The 'max_rows' parameter of
     AdversarialValidator must be ...``, ``n_splits=5 needs ...``); a command line user
-    typed options. ``options`` maps parameter names to the options that set them.
+    typed options. ``options`` maps parameter names to the options that set them. A
+    message that names no option is about the inputs: ``context`` (which names them) is
+    put in front of it.
 
     Examples
     --------
@@ -89,13 +93,17 @@ def library_error(exc: BaseException, options: Mapping[str, str]) -> UsageFailur
     '--max-rows must be an int in the range [10, inf). Got 4 instead.'
     >>> library_error(ValueError("n_splits=5 needs 5 rows"), {"n_splits": "--n-splits"}).message
     '--n-splits 5 needs 5 rows'
+    >>> library_error(ValueError("no tree"), {}, "MODEL 'm.txt' on DATA file 'd.csv'").message
+    "MODEL 'm.txt' on DATA file 'd.csv': no tree"
     """
-    message = " ".join(str(exc).split()) or type(exc).__name__
+    original = " ".join(str(exc).split()) or type(exc).__name__
 
     def option(match: re.Match[str]) -> str:
         return options.get(match.group(1), match.group(0))
 
-    message = _PARAMETER.sub(option, message)
+    message = _PARAMETER.sub(option, original)
     for parameter, name in options.items():
         message = re.sub(rf"\b{re.escape(parameter)}=(?=\S)", f"{name} ", message)
+    if message == original and context is not None:
+        message = f"{context}: {message}"
     return UsageFailure(message)

@@ -26,6 +26,7 @@ from advval.attacks._loading import PICKLE_RISK
 from ._attack import _family, _load, _sample, _threads
 from ._drift import _warnings_to_stderr
 from ._exit import ExitCode, MissingDependency, UsageFailure, exit_codes_help, library_error
+from ._io import error_reason
 from ._options import finite_float, n_jobs_option, output_options, quiet_option, seed_option
 from ._outputs import OutputPlan, Target, report_messages, report_targets
 
@@ -131,8 +132,8 @@ def read_images(
         )
     try:
         archive = np.load(data, allow_pickle=False)
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
-        raise UsageFailure(f"cannot read DATA file '{data}': {exc}") from exc
+    except Exception as exc:  # the user's file: any reader error means it cannot be read
+        raise UsageFailure(f"cannot read DATA file '{data}': {error_reason(exc)}") from exc
     if not hasattr(archive, "files"):  # np.load gave one array: a .npy file named .npz
         raise UsageFailure(
             f"cannot read DATA file '{data}': it holds one array, not an .npz archive of "
@@ -145,9 +146,8 @@ def read_images(
             _check_declared_size(archive.zip, key, data)
         try:
             images, labels = archive[xk], archive[yk]
-        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
-            # object arrays (they need pickle, which is refused), damaged members
-            raise UsageFailure(f"cannot read DATA file '{data}': {exc}") from exc
+        except Exception as exc:  # damaged members (zlib.error, a bad CRC, a short read)
+            raise UsageFailure(f"cannot read DATA file '{data}': {error_reason(exc)}") from exc
     where = f"array '{xk}' of DATA file '{data}'"
     stored = str(images.dtype)
     if images.dtype == np.uint8:
@@ -205,8 +205,8 @@ def _check_declared_size(archive: zipfile.ZipFile, key: str, data: Path) -> None
             else:
                 raise ValueError(f"unsupported .npy format version {version[0]}.{version[1]}")
             header = handle.tell()
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
-        raise UsageFailure(f"cannot read {where}: {exc}") from exc
+    except Exception as exc:  # a damaged member or header
+        raise UsageFailure(f"cannot read {where}: {error_reason(exc)}") from exc
     if dtype.hasobject:
         raise UsageFailure(
             f"cannot read {where}: it holds Python objects (dtype {dtype}), which need pickle; "

@@ -78,12 +78,11 @@ def read_table(path: Path, role: str) -> pd.DataFrame:
         frame = _read_parquet(path, role) if kind == "parquet" else _read_csv(path, role)
     except UsageFailure:
         raise
-    except (OSError, ValueError, TypeError, NotImplementedError, MemoryError) as exc:
-        raise UsageFailure(f"cannot read {role} file '{path}': {_reason(exc)}") from exc
-    except Exception as exc:  # pyarrow's own errors (ArrowException and its kin)
-        if not type(exc).__module__.startswith("pyarrow"):
-            raise
-        raise UsageFailure(f"cannot read {role} file '{path}': {_reason(exc)}") from exc
+    except Exception as exc:
+        # the file is the user's input: whatever the readers raise on it (pandas' and
+        # pyarrow's errors, zlib.error and lzma.LZMAError on a corrupt .csv.gz / .csv.xz,
+        # EOFError on a truncated one) means it cannot be read
+        raise UsageFailure(f"cannot read {role} file '{path}': {error_reason(exc)}") from exc
     if frame.shape[1] == 0 or frame.shape[0] == 0:
         raise UsageFailure(
             f"cannot read {role} file '{path}': it has {frame.shape[0]} rows and "
@@ -92,12 +91,17 @@ def read_table(path: Path, role: str) -> pd.DataFrame:
     return frame
 
 
-def _reason(exc: BaseException) -> str:
+def error_reason(exc: BaseException) -> str:
     """The first line of an error's message (its type when it has none)."""
     if isinstance(exc, MemoryError):
         return "out of memory while reading it"
     text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
+    first = text.splitlines()[0] if text else ""
+    if type(exc).__module__ in ("zlib", "lzma", "bz2", "gzip", "zipfile") or isinstance(
+        exc, EOFError
+    ):
+        return f"the compressed data is damaged ({first or type(exc).__name__})"
+    return first or type(exc).__name__
 
 
 #: pandas' message for a row with more fields than the header
@@ -137,7 +141,7 @@ _RAGGED_PROBE_ROWS = 16
 def _ragged(path: Path, role: str, exc: Exception) -> str:
     found = _TOO_MANY_FIELDS.search(str(exc))
     if found is None:
-        return f"cannot read {role} file '{path}': {_reason(exc)}"
+        return f"cannot read {role} file '{path}': {error_reason(exc)}"
     header, line, seen = found.groups()
     return (
         f"cannot read {role} file '{path}': line {line} has {seen} fields but the header has "
