@@ -927,6 +927,13 @@ def test_malformed_multiclass_and_categorical_models_are_refused(boosters, tmp_p
             load_model(path)
 
 
+def test_a_linear_flag_without_coefficients_reads_as_constant_leaves(boosters, tmp_path):
+    text = re.sub(r"(?m)^is_linear=0$", "is_linear=1", boosters["binary"][0])
+    path = tmp_path / "model.txt"
+    path.write_text(text)
+    assert load_model(path).num_trees() == 5  # LightGBM reads it; nothing to refuse
+
+
 def test_the_first_line_must_be_tree(boosters):
     text = "gbdt" + boosters["binary"][0][4:]
     with pytest.raises(ValueError, match=re.escape(

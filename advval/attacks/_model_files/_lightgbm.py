@@ -446,7 +446,7 @@ def _check_linear(
 ) -> None:
     _floats(fields, "leaf_const", leaves, field_fail, finite=True)
     counts = _ints(fields, "num_features", leaves, field_fail)
-    if counts is None:
+    if not counts:
         for key in ("leaf_features", "leaf_coeff"):
             if fields.get(key, "").strip():
                 raise field_fail(key, "given without num_features")
