@@ -219,30 +219,45 @@ def _load_torchscript(torch: Any, path: Path, data: bytes, trust: bool) -> Any:
 def _load_export(torch: Any, path: Path, data: bytes, trust: bool) -> Any:
     if not trust:
         data = check_export_archive(read_archive(path, data, what="torch.export"))
-    try:
-        with _quiet_torch_export():
+    with _torch_export_log() as logged:
+        try:
             program = torch.export.load(io.BytesIO(data))
             # without trust no guard code from the file is compiled (it is Python source)
             module = program.module() if trust else program.module(check_guards=False)
-    except Exception as exc:  # a file torch cannot read, whatever torch raises for it
-        raise ValueError(
-            f"cannot load the torch.export model '{path}': {_first_line(exc)}"
-        ) from exc
+        except Exception as exc:  # a file torch cannot read, whatever torch raises for it
+            cause = logged[0] if logged else exc  # torch logs the first error, then retries
+            raise ValueError(
+                f"cannot load the torch.export model '{path}': {_first_line(cause)}"
+            ) from exc
     for child in module.modules():
         child.training = False
     return module
 
 
+class _Collect(logging.Handler):
+    """Keeps the exceptions of the records it receives."""
+
+    def __init__(self, errors: list[BaseException]) -> None:
+        super().__init__()
+        self.errors = errors
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.exc_info and record.exc_info[1] is not None:
+            self.errors.append(record.exc_info[1])
+
+
 @contextmanager
-def _quiet_torch_export() -> Iterator[None]:
-    """Keep torch.export's logged tracebacks of a failed load off the user's terminal."""
+def _torch_export_log() -> Iterator[list[BaseException]]:
+    """The errors torch.export logs while loading (with tracebacks, which a failed load
+    would otherwise print on the user's terminal), collected instead of printed."""
     logger = logging.getLogger("torch.export")
-    level = logger.level
-    logger.setLevel(logging.CRITICAL)
+    errors: list[BaseException] = []
+    handlers, propagate = logger.handlers[:], logger.propagate
+    logger.handlers, logger.propagate = [_Collect(errors)], False
     try:
-        yield
+        yield errors
     finally:
-        logger.setLevel(level)
+        logger.handlers, logger.propagate = handlers, propagate
 
 
 def _load_pickle(path: Path, trust: bool) -> Any:

@@ -499,6 +499,19 @@ def test_an_empty_weight_with_a_huge_shape_is_refused(nets, tmp_path):
         load_model(path)
 
 
+def test_what_torch_logs_on_a_failed_load_becomes_the_message(nets, tmp_path, capfd):
+    def grow(document: dict) -> None:
+        document["config"]["layer.weight"]["tensor_meta"]["sizes"][0]["as_int"] = 200
+
+    path = _edit_json(nets["net.pt2"], tmp_path / "strided.pt2",
+                      "data/weights/model_weights_config.json", grow)
+    with pytest.raises(ValueError, match=re.escape(
+        f"cannot load the torch.export model '{path}': setStorage: sizes [200, 3]"
+    )):
+        load_model(path)
+    assert "Traceback" not in capfd.readouterr().err
+
+
 def test_a_pickle_named_pt2_is_not_unpickled(tmp_path, marker):
     path = tmp_path / "model.pt2"
     path.write_bytes(_hostile_pickle(marker))
