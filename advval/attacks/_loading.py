@@ -11,8 +11,10 @@ code from the file (:mod:`advval.attacks._model_files` says what each check know
   PyTorch's core operators only, none that read or write files;
 - a torch.export program (``torch.export.save``: ``.pt2``), loaded as its module; every
   member must be one torch reads without unpickling (no pickled weight or constant, no
-  TorchBind object, no compiled native code), and the program's strings must be what torch
-  writes (its symbolic sizes are parsed by ``eval``, its names become generated Python).
+  TorchBind object, no compiled native code) except the example inputs, which must be a
+  pickle of tensors only and are never read; the program's strings must be what torch
+  writes (its symbolic sizes are parsed by ``eval``, its names become generated Python),
+  and its guard code is not compiled.
 
 Pickle and joblib files (``.pkl``, ``.pickle``, ``.joblib``) can hold any scikit-learn
 model, but unpickling runs whatever code the file names: they are refused unless the

@@ -6,10 +6,11 @@ its own check here, run on the bytes read once from disk (so a file swapped afte
 is never the one loaded):
 
 - :mod:`._export`: a torch.export archive (``.pt2``) may hold pickles (weights, constants,
-  example inputs) and native code; :mod:`._export_program`: its program JSON reaches
-  ``eval`` (sympy) and generated Python source;
+  example inputs: :mod:`._tensor_pickle` reads the latter's opcodes without running them)
+  and native code; :mod:`._export_program`: its program JSON reaches ``eval`` (sympy) and
+  generated Python source;
 - :mod:`._torchscript`: a TorchScript archive runs TorchScript code, which can call operators
-  that write files;
+  that write files (:mod:`._ops` says which operators a file may call);
 - :mod:`._lightgbm`: LightGBM's C++ parser aborts or hangs the process on a malformed text
   model;
 - :mod:`._zip`: archives are read once, in memory, and the one that is loaded is rebuilt from
