@@ -226,7 +226,7 @@ def stopping_rule(
 SETTLED_Z = 3.0
 #: ...and the last PLATEAU_ROUNDS rounds raised it by less than PLATEAU_GAIN
 PLATEAU_ROUNDS = 50
-PLATEAU_GAIN = 0.0025
+PLATEAU_GAIN = 0.005
 
 
 class _Settled:

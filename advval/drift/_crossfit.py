@@ -168,6 +168,9 @@ class CrossFitter:
     settle_auc: float | None = None
     _models: dict[tuple[tuple[int, ...], bool], ClassifierMixin] = field(default_factory=dict)
     _binned: BinnedRows | None = None
+    _column_models: dict[tuple[tuple[int, ...], tuple[int, ...]], ClassifierMixin] = field(
+        default_factory=dict
+    )
 
     @property
     def n_splits(self) -> int:
@@ -201,13 +204,36 @@ class CrossFitter:
             self.on_fit()
         return self._models[key]
 
-    def _fit_subset(self, index: NDArray[np.intp], seed: int) -> ClassifierMixin:
+    def model_on_columns(
+        self, training_folds: tuple[int, ...], columns: tuple[int, ...]
+    ) -> ClassifierMixin:
+        """The model trained on ``training_folds`` using only the model ``columns`` (positions).
+
+        For a LightGBM template (:func:`~advval._lightgbm.can_train_on_subsets`) only: the
+        columns are restricted by an interaction constraint on the same binned dataset, so
+        nothing is binned again; the model reads every column and ignores the others.
+        """
+        key = (training_folds, columns)
+        if key not in self._column_models:
+            index = np.flatnonzero(np.isin(self.folds, training_folds))
+            self._column_models[key] = self._fit_subset(
+                index, self.seed + len(training_folds), columns=columns
+            )
+            self.on_fit()
+        return self._column_models[key]
+
+    def _fit_subset(
+        self, index: NDArray[np.intp], seed: int, *, columns: tuple[int, ...] | None = None
+    ) -> ClassifierMixin:
         """The LightGBM template trained on ``index`` through one binned dataset.
 
         The same model :func:`~advval._models.fit_classifier` trains (same inner
         early-stopping split and rule), without binning the rows again for every fit.
+        With ``columns``, only those model columns may be split on.
         """
         params, rounds = train_params(self.estimator)
+        if columns is not None:
+            params["interaction_constraints"] = [list(columns)]
         if self._binned is None:
             self._binned = BinnedRows(self.X, self.y, params)
         y = self.y[index]

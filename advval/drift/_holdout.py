@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from .._lightgbm import can_train_on_subsets
 from .._models import positive_scores
 from .._stats import auc_interval, delong_variance, rank_test
 from ._attribution import attribute
@@ -81,6 +82,8 @@ class HeldOutCheck:
             np.zeros(len(train_rows), dtype=np.int_), np.ones(len(test_rows), dtype=np.int_)
         ]
         self._state = state
+        self._fitter = state.fitter(self._X, self._y)
+        self._constrained = can_train_on_subsets(state.estimator)
         self._last = int(state.folds.max())
         self._held_out = np.flatnonzero(state.folds == self._last)
         self._scores_first = np.r_[
@@ -93,20 +96,30 @@ class HeldOutCheck:
         return self._step(self._scores_first, importance.astype(np.float64))
 
     def without(self, removed: Sequence[str], *, random_state: int) -> HeldOutStep:
-        """The columns of the validator less ``removed``: one model trained and scored."""
+        """The columns of the validator less ``removed``: one model trained and scored.
+
+        A LightGBM model is trained on the binned dataset of every column, restricted to
+        the remaining ones (nothing is binned again); another estimator is fitted on the
+        remaining columns.
+        """
         gone = set(removed)
-        keep = [j for j, column in enumerate(self._source) if column not in gone]
-        X = self._X.iloc[:, keep]
-        source = [self._source[j] for j in keep]
-        columns = list(dict.fromkeys(source))
-        fitter = self._state.fitter(X, self._y)
-        model = fitter.model(tuple(range(self._last)))
+        keep = tuple(j for j, column in enumerate(self._source) if column not in gone)
+        training = tuple(range(self._last))
+        if self._constrained:
+            X, source = self._X, self._source
+            model = self._fitter.model_on_columns(training, keep)
+        else:
+            X = self._X.iloc[:, list(keep)]
+            source = [self._source[j] for j in keep]
+            model = self._state.fitter(X, self._y).model(training)
         scores = positive_scores(model, X.iloc[self._held_out])
         folds = np.where(self._state.folds == self._last, 0, -1)
+        columns = list(dict.fromkeys(source))
         attribution = attribute(
             [model], X, self._y, folds, source=source, columns=columns, random_state=random_state
         )
         importance = pd.Series(attribution.mean, index=pd.Index(columns, name="feature"))
+        importance = importance[[c for c in columns if c not in gone]]
         return self._step(scores, importance.sort_values(ascending=False, kind="stable"))
 
     def _step(self, scores: NDArray[np.float64], importance: pd.Series) -> HeldOutStep:

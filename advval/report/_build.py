@@ -114,7 +114,7 @@ def _remedy(dropper: Any) -> tuple[RemedyStep, ...]:
     steps = []
     for row in dropper.path_.itertuples(index=False):
         signal = getattr(row, "target_signal", None)
-        dropped = row.dropped if isinstance(row.dropped, str) else None
+        dropped = tuple(str(name) for name in row.dropped)
         steps.append(
             RemedyStep(
                 n_features=int(row.n_features),

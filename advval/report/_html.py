@@ -146,7 +146,7 @@ def _context(report: DriftReport) -> dict[str, Any]:
                 "auc": format_fixed(step.auc),
                 "ci": f"[{format_fixed(step.auc_ci[0])}, {format_fixed(step.auc_ci[1])}]",
                 "drift": step.drift,
-                "dropped": "" if step.dropped is None else name_text(step.dropped),
+                "dropped": ", ".join(name_text(name) for name in step.dropped),
                 "signal": "" if step.target_signal is None else format_fixed(step.target_signal),
             }
             for step in report.remedy

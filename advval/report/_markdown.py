@@ -208,13 +208,13 @@ def remedy_summary(report: DriftReport) -> str:
     --------
     >>> from advval.report._result import RemedyStep
     >>> class R:
-    ...     remedy = (RemedyStep(3, 0.8, (0.78, 0.82), True, "a", None),
-    ...               RemedyStep(2, 0.51, (0.49, 0.53), False, None, None))
+    ...     remedy = (RemedyStep(3, 0.8, (0.78, 0.82), True, ("a",), None),
+    ...               RemedyStep(2, 0.51, (0.49, 0.53), False, (), None))
     >>> remedy_summary(R())
     'Dropping 1 column (a) brings the AUC from 0.800 to 0.510; no drift remains.'
     """
     steps = report.remedy
-    names = [s.dropped for s in steps if s.dropped is not None]
+    names = [name for step in steps for name in step.dropped]
     if not names:
         return "No column needs dropping."
     last = steps[-1]
@@ -242,8 +242,8 @@ def _remedy_lines(report: DriftReport) -> list[str]:
     return lines
 
 
-def _dropped_text(dropped: str | None) -> str:
-    return "" if dropped is None else md_name(dropped)
+def _dropped_text(dropped: tuple[str, ...]) -> str:
+    return ", ".join(md_name(name) for name in dropped)
 
 
 def render_markdown(report: DriftReport) -> str:

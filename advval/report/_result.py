@@ -97,19 +97,20 @@ class RemedyStep:
         Domain AUC on those columns.
     auc_ci : tuple of float
     drift : bool
-        The validator's verdict at this step.
-    dropped : str or None
-        The column dropped after this step (None at the last step).
+        The held-out drift check's verdict at this step.
+    dropped : tuple of str
+        The columns dropped after this step (the leak-like ones together, then one at a
+        time; empty at the last step).
     target_signal : float or None
         Share of the target model's mean |SHAP| carried by ``dropped`` (when a target was
-        given): what dropping it costs.
+        given): what dropping them costs.
     """
 
     n_features: int
     auc: float
     auc_ci: tuple[float, float]
     drift: bool
-    dropped: str | None
+    dropped: tuple[str, ...]
     target_signal: float | None
 
 
@@ -216,14 +217,14 @@ class DriftReport:
             "dropped_columns": list(self.dropped_columns),
             "fold_aucs": list(self.fold_aucs),
             "remedy": {
-                "would_drop": [step.dropped for step in self.remedy if step.dropped is not None],
+                "would_drop": [name for step in self.remedy for name in step.dropped],
                 "path": [
                     {
                         "n_features": step.n_features,
                         "auc": step.auc,
                         "auc_ci": list(step.auc_ci),
                         "drift": step.drift,
-                        "dropped": step.dropped,
+                        "dropped": list(step.dropped),
                         "target_signal": step.target_signal,
                     }
                     for step in self.remedy
