@@ -400,6 +400,13 @@ def test_a_symbolic_size_that_runs_code_is_refused(nets, tmp_path, marker):
     ("lambda: 0", "uses characters a sympy expression written by torch does not"),
     ("Symbol('s0') # comment", "uses characters a sympy expression written by torch does not"),
     ("s" * 10_001, "is longer than 10000 characters"),
+    ("Symbol('s0'", "is not an expression"),
+    ("Add(Symbol('s0'), 'x')", "has a constant outside Integer(...)"),
+    ("Symbol('s0') + 1", "uses BinOp"),
+    ("Symbol('s0')(1)", "calls something that is not a function name"),
+    ("Symbol('s0', integer=Integer(1))", "passes a computed keyword to Symbol"),
+    ("Float('x')", "has a Float that is not a number"),
+    ("Rational(1, Symbol('s0'))", "has a Rational that is not a small integer"),
 ])
 def test_symbolic_sizes_are_held_to_what_torch_writes(expression, problem):
     assert sympy_problem(expression) == problem
@@ -583,6 +590,82 @@ def test_members_outside_one_folder_are_refused(tmp_path):
         read_archive(path, path.read_bytes(), what="TorchScript")
 
 
+def _zip(members: dict[str, bytes], compression: int = zipfile.ZIP_STORED) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=compression) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def test_archive_limits_and_shapes(monkeypatch):
+    from advval.attacks._model_files import _zip as zips
+
+    path = Path("m.pt")
+    data = _zip({"m/a": b"12345", "m/b": b"678", "m/c": b""})
+
+    def refused(data: bytes, reason: str) -> None:
+        message = f"cannot load the x model 'm.pt': {reason}"
+        with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+            read_archive(path, data, what="x")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(zips, "MAX_MEMBERS", 2)
+        refused(data, "it has 3 members, more than 2")
+    with monkeypatch.context() as patch:
+        patch.setattr(zips, "MAX_UNPACKED", 5)
+        refused(data, "it unpacks to 8 bytes, more than the 5 advval loads")
+    refused(_zip({}), "the archive holds no files")
+    short = bytearray(_zip({"m/a": b"0123456789"}))
+    central = short.index(b"PK\x01\x02")
+    short[central + 24:central + 28] = (20).to_bytes(4, "little")  # declares 20 bytes
+    refused(bytes(short), "its member 'm/a' unpacks to more or fewer bytes than the 20 it declares")
+
+
+@pytest.mark.parametrize("change, reason", [
+    ({"data/weights/model_weights_config.json": b"{"},
+     "its member 'data/weights/model_weights_config.json' is not valid JSON"),
+    ({"extra/notes.txt": b"\xff"}, "its member 'extra/notes.txt' is not UTF-8 text"),
+    ({"data/weights/model_weights_config.json": b"[]"},
+     "its member 'data/weights/model_weights_config.json' is not a torch.export payload config"),
+    ({"data/weights/model_weights_config.json": b'{"config": {"w": {"use_pickle": false}}}'},
+     "its member 'data/weights/model_weights_config.json' has an entry 'w' without a plain "
+     "path_name"),
+    ({"data/weights/model_weights_config.json":
+      b'{"config": {"w": {"path_name": "weight_77", "use_pickle": false}}}'},
+     "'data/weights/model_weights_config.json' names the member 'data/weights/weight_77', "
+     "which is missing"),
+])
+def test_malformed_archive_members_are_named(nets, tmp_path, change, reason):
+    path = _rewrite(nets["net.pt2"], tmp_path / "bad.pt2", change)
+    message = f"cannot load the torch.export model '{path}': {reason}"
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        load_model(path)
+
+
+def test_a_key_that_is_not_a_plain_name_is_refused(nets, tmp_path):
+    def edit(document: dict) -> None:
+        document["graph_module"]["graph"]["tensor_values"]["a b"] = {}
+
+    path = _edit_json(nets["net.pt2"], tmp_path / "key.pt2", "models/model.json", edit)
+    message = (
+        f"refusing to load '{path}': its member 'models/model.json' has the key 'a b', which is "
+        "not a plain name (letters, digits, '_', '.'); names are pasted into the Python code "
+        "torch generates for the model. "
+    )
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}{TRUST}$"):
+        load_model(path)
+
+
+@pytest.mark.parametrize("pickled, problem", [
+    (_zip({"a/version": b"3"}), "is not a torch.save archive (no data.pkl)"),
+    (_zip({"a/data.pkl": b"\x80\x02N.", "a/evil.py": b""}),
+     "has the member 'evil.py', which torch.save does not write"),
+])
+def test_example_inputs_must_look_like_torch_save(pickled, problem):
+    assert tensor_pickle_problem(pickled) == problem
+
+
 # -- TorchScript -------------------------------------------------------------------------
 
 
@@ -745,7 +828,8 @@ def boosters() -> dict[str, tuple[str, lgb.Booster]]:
         "multiclassova": (lgb.train({**PARAMS, "objective": "multiclassova", "num_class": 3},
                                     lgb.Dataset(frame, classes), 2), {}),
         "linear": (lgb.train({**PARAMS, "objective": "binary", "linear_tree": True},
-                             lgb.Dataset(numeric, y), 3), {}),
+                             lgb.Dataset(numeric, (numeric["a"].fillna(0) + numeric["b"] > 0)
+                                         .astype(int)), 3), {}),
         "constant": (lgb.train({**PARAMS, "objective": "binary", "min_data_in_leaf": 1000},
                                lgb.Dataset(numeric, y), 3), {}),
         "random_forest": (lgb.train({**PARAMS, "objective": "binary", "boosting": "rf",
@@ -760,8 +844,8 @@ def boosters() -> dict[str, tuple[str, lgb.Booster]]:
 def test_models_lightgbm_writes_pass_and_predict_the_same(boosters, tmp_path):
     frame, _ = _frame()
     assert re.search("num_cat=[1-9]", boosters["binary"][0])  # categorical splits covered
-    assert "is_linear=1" in boosters["linear"][0] and "average_output" in boosters[
-        "random_forest"][0]
+    assert re.search("num_features=[0-9 ]*[1-9]", boosters["linear"][0])  # coefficients
+    assert "average_output" in boosters["random_forest"][0]
     for name, (text, booster) in boosters.items():
         path = tmp_path / f"{name}.txt"
         path.write_text(text)
@@ -806,6 +890,25 @@ def _first(value: str) -> Callable[[list[str]], list[str]]:
 
 def _header(old: str, new: str) -> Callable[[str], str]:
     return lambda text: text.replace(old, new, 1)
+
+
+def _categorical_threshold(value: str) -> Callable[[str], str]:
+    """Set the threshold (the bitset index) of tree 0's first categorical split."""
+    def mutate(text: str) -> str:
+        decision = next(line for line in _blocks(text)[1][0].split("\n")
+                        if line.startswith("decision_type="))
+        first = next(i for i, d in enumerate(decision[14:].split(" ")) if int(d) & 1)
+        return _set(0, "threshold", lambda v: [*v[:first], value, *v[first + 1:]])(text)
+    return mutate
+
+
+def _insert(tree: int, line: str) -> Callable[[str], str]:
+    """Add ``line`` to a tree's block, after its ``num_cat`` line."""
+    def mutate(text: str) -> str:
+        head, blocks, tail = _blocks(text)
+        blocks[tree] = re.sub(r"(?m)^(num_cat=.*)$", rf"\1\n{line}", blocks[tree], count=1)
+        return _resize(head + "".join(blocks) + tail)
+    return mutate
 
 
 MALFORMED = [
@@ -889,6 +992,39 @@ MALFORMED = [
      r"'parameters:' has no 'end of parameters' line"),
     ("an unexpected line after the trees", _header("end of trees\n", "end of trees\nTree=9\n"),
      r"line \d+: unexpected line 'Tree=9' after the trees"),
+    ("a header line twice", _header("num_class=1\n", "num_class=1\nnum_class=1\n"),
+     r"line 4: 'num_class' given twice"),
+    ("a second '='", _header("label_index=0", "label_index=0=1"),
+     r"line 5: 'label_index' has more than one '='"),
+    ("an unknown version", _header("version=v4", "version=v9"),
+     r"version 'v9' is not v2, v3 or v4"),
+    ("too many feature infos", _header("feature_infos=", "feature_infos=none "),
+     r"feature_infos: expected 3 entries, got 4"),
+    ("bad monotone constraints", _header("feature_infos=", "monotone_constraints=1 2 0\n"
+                                                           "feature_infos="),
+     r"monotone_constraints: expected 3 values in -1, 0, 1"),
+    ("a bad objective parameter", _header("sigmoid:1", "sigmoid:1 evil:x"),
+     r"objective: parameter 'evil:x' is not 'name:number'"),
+    ("an infinite objective parameter", _header("sigmoid:1", "sigmoid:inf"),
+     r"objective: parameters must be finite numbers"),
+    ("binary with two classes", _header("num_class=1", "num_class=2"),
+     r"objective: binary needs num_class=1 and num_tree_per_iteration=1"),
+    ("bad tree_sizes", lambda t: re.sub(r"(?m)^tree_sizes=.*$", "tree_sizes=1  2", t),
+     r"tree_sizes: expected sizes separated by single spaces"),
+    ("a bad is_linear", _set(0, "is_linear", lambda v: ["2"]),
+     r"tree 0: is_linear: expected 0 or 1, got 2"),
+    ("a word for num_leaves", _set(0, "num_leaves", lambda v: ["x"]),
+     r"tree 0: num_leaves: expected an integer, got 'x'"),
+    ("no num_cat", lambda t: _resize(re.sub(r"num_cat=[0-9]+\n", "", t, count=1)),
+     r"tree 0: num_cat: missing"),
+    ("a categorical split on a bitset that does not exist", _categorical_threshold("5"),
+     r"tree 0: threshold: categorical splits must use the bitsets 0\.\.\d+ once each"),
+    ("a bad feature importance", _header("feature_importances:\n",
+                                         "feature_importances:\nbad line\n"),
+     r"line \d+: expected 'feature=count' in feature_importances"),
+    ("pandas_categorical of numbers", lambda t: t.rstrip("\n").rsplit("\n", 1)[0]
+     + "\npandas_categorical:[1]\n",
+     r"line \d+: pandas_categorical must be a list of lists of values"),
     ("broken pandas_categorical", lambda t: t.rstrip("\n").rsplit("\n", 1)[0]
      + "\npandas_categorical:[[\n", r"line \d+: pandas_categorical is not valid JSON"),
     ("deep pandas_categorical", lambda t: t.rstrip("\n").rsplit("\n", 1)[0]
@@ -917,6 +1053,23 @@ def test_malformed_lightgbm_models_are_refused_before_lightgbm_parses_them(
         load_model(path)
 
 
+def _linear(edit: Callable[[list[str], list[str]], tuple[list[str], list[str]]]
+            ) -> Callable[[str], str]:
+    """Edit tree 1's leaf_features and leaf_coeff (as lists of tokens)."""
+    def mutate(text: str) -> str:
+        head, blocks, tail = _blocks(text)
+        lines = blocks[1].split("\n")
+        index = {line.split("=")[0]: i for i, line in enumerate(lines) if "=" in line}
+        features = lines[index["leaf_features"]].split("=")[1].split()
+        coeff = lines[index["leaf_coeff"]].split("=")[1].split()
+        features, coeff = edit(features, coeff)
+        lines[index["leaf_features"]] = "leaf_features=" + " ".join(features)
+        lines[index["leaf_coeff"]] = "leaf_coeff=" + " ".join(coeff)
+        blocks[1] = "\n".join(lines)
+        return _resize(head + "".join(blocks) + tail)
+    return mutate
+
+
 def test_malformed_multiclass_and_categorical_models_are_refused(boosters, tmp_path):
     path = tmp_path / "model.txt"
     cases = [
@@ -931,6 +1084,23 @@ def test_malformed_multiclass_and_categorical_models_are_refused(boosters, tmp_p
          "tree 0: cat_threshold: bitset words must be in 0..2**32-1"),
         ("linear", _set(0, "num_features", _first("9")),
          "tree 0: num_features: counts must be in 0..2"),
+        ("linear", _set(0, "is_linear", lambda v: ["0"]),
+         "tree 0: leaf_const: given for a tree that is not linear (is_linear=0)"),
+        ("linear", _insert(0, "cat_boundaries=0 1"),
+         "tree 0: cat_boundaries: given for a tree with no categorical split"),
+        ("linear", lambda t: _resize(re.sub(r"num_features=.*\n", "", t, count=1)
+                                     .replace("leaf_features=", "leaf_features=0 ", 1)),
+         "tree 0: leaf_features: given without num_features"),
+        ("linear", _linear(lambda f, c: (["7", *f[1:]], c)),
+         "tree 1: leaf_features: features must be in 0..1"),
+        ("linear", _linear(lambda f, c: (f, ["nan", *c[1:]])),
+         "tree 1: leaf_coeff: coefficients must be finite"),
+        ("linear", _linear(lambda f, c: (f[1:], c)),
+         "tree 1: leaf_features: expected"),
+        ("constant", _set(0, "num_cat", lambda v: ["1"]),
+         "tree 0: num_cat: a one-leaf tree has no splits, got 1"),
+        ("constant", _set(0, "split_feature", lambda v: ["0"]),
+         "tree 0: split_feature: values given for a one-leaf tree, which has no splits"),
     ]
     for name, mutate, message in cases:
         path.write_text(mutate(boosters[name][0]))

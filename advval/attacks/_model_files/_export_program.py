@@ -254,7 +254,8 @@ def _call_problem(node: ast.Call, stack: list[ast.AST]) -> str | None:
         return None if ok else "has a Float that is not a number"
     if name in ("Integer", "Rational"):
         ok = len(args) == (1 if name == "Integer" else 2) and all(map(_small_int, args))
-        return None if ok else f"has an {name} that is not a small integer"
+        return None if ok else f"has {'an' if name == 'Integer' else 'a'} {name} that is not " \
+            "a small integer"
     if name in ("Pow", "PowByNatural", "FloatPow", "LShift") and not _bounded_power(args):
         return "raises a number, not a symbol, to a power"
     stack.extend(args)
