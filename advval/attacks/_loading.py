@@ -96,6 +96,7 @@ def model_format(path: str | Path) -> str:
         return "torch.export"
     if suffix in TORCHSCRIPT_SUFFIXES:
         return "torchscript"
+    _refuse_special(path)
     try:
         with open(path, "rb") as handle:
             head = handle.read(16)
@@ -170,8 +171,17 @@ def load_model(path: str | Path, *, trust: bool = False) -> Any:
     return _load_export(torch, path, _read(path), trust)
 
 
+def _refuse_special(path: Path) -> None:
+    """A pipe or a device would block or never end: only regular files are read."""
+    if path.exists() and not path.is_file() and not path.is_dir():
+        raise ValueError(
+            f"cannot read the model file '{path}': it is not a regular file (a pipe or device)"
+        )
+
+
 def _read(path: Path) -> bytes:
     """The file's bytes, read once: what is checked is what is loaded."""
+    _refuse_special(path)
     try:
         return path.read_bytes()
     except OSError as exc:

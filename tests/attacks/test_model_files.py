@@ -736,6 +736,15 @@ def test_torchscript_disguised_with_another_suffix_is_still_checked(tmp_path, ma
     assert not marker.exists()
 
 
+@pytest.mark.parametrize("name", ["model.txt", "model.pt2"])
+def test_a_pipe_is_not_read(tmp_path, name):
+    path = tmp_path / name
+    os.mkfifo(path)  # reading it would block until someone writes
+    message = f"cannot read the model file '{path}': it is not a regular file (a pipe or device)"
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        load_model(path)
+
+
 def test_a_torch_save_zip_disguised_as_text_is_unknown(tmp_path, marker):
     path = tmp_path / "model.txt"
     path.write_bytes(_hostile_torch_save(marker))
