@@ -55,18 +55,17 @@ def _restored_state() -> Iterator[None]:
     environ = dict(os.environ)
     cwd = os.getcwd()
     handlers = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
-    filters = list(warnings.filters)
     torch = sys.modules.get("torch")
     threads = torch.get_num_threads() if torch is not None else None
     try:
-        yield
+        with warnings.catch_warnings():  # filters and showwarning put back on exit
+            yield
     finally:
         os.chdir(cwd)
         os.environ.clear()
         os.environ.update(environ)
         for number, handler in handlers.items():
             signal.signal(number, handler)
-        warnings.filters[:] = filters
         if torch is not None and threads is not None:
             torch.set_num_threads(threads)
 

@@ -267,6 +267,8 @@ def robustness(kind: str) -> Prepared:
     """``robustness_report`` on hostile models, data and settings."""
     from advval.attacks import SquareAttack, robustness_report
 
+    X: Any
+    y: Any
     X, y = _attack_X()
     model: Any = _booster()
     attacks: list[Any] = [SquareAttack(None, eps=0.3, max_queries=20, random_state=0)]
@@ -326,7 +328,8 @@ def images(kind: str) -> Prepared:
     from advval.image import evaluate_robustness
 
     x, labels = hostile.images(6)
-    X, y = torch.as_tensor(x), torch.as_tensor(labels)
+    X: Any = torch.as_tensor(x)
+    y: Any = torch.as_tensor(labels)
     model: Any = models.cnn()
     options: dict[str, Any] = {"eps": [0.03], "n_examples": 2, "random_state": 0}
     attacks: list[Any] = [PGD(None, eps=0.03, steps=2, bounds=(0.0, 1.0))]

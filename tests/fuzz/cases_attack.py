@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 from . import hostile, model_files, models
@@ -57,6 +58,14 @@ OPTIONS: list[tuple[str, list[str], int, str | None, str]] = [
     ("eps-inf", ["--eps", "inf"], 2, "--eps", "an infinite budget is no budget"),
     ("eps-negative", ["--eps", "-1"], 2, "--eps", "a budget is a positive number"),
     ("eps-zero", ["--eps", "0"], 2, "--eps", "a budget is a positive number"),
+    ("eps-minus-inf", ["--eps", "-inf"], 2, "--eps", "a budget is a positive number"),
+    ("fail-under-inf", ["--fail-under", "inf"], 2, "--fail-under", "a rate in [0, 1]"),
+    ("max-queries-nan", ["--max-queries", "nan"], 2, "--max-queries", "a whole number"),
+    ("max-rows-negative", ["--max-rows", "-1"], 2, "--max-rows", "at least one row"),
+    ("max-rows-nan", ["--max-rows", "nan"], 2, "--max-rows", "a whole number"),
+    ("n-jobs-minus-one", ["--n-jobs", "-1"], 0, None, "-1: all cores"),
+    ("n-jobs-nan", ["--n-jobs", "nan"], 2, "--n-jobs", "a whole number"),
+    ("seed-nan", ["--seed", "nan"], 2, "--seed", "a seed is an integer"),
     ("eps-huge", ["--eps", "1e308"], 0, None, "a huge finite budget is a valid (loose) budget"),
     ("fail-under-nan", ["--fail-under", "nan"], 2, "--fail-under",
      "a NaN gate gates nothing: refused"),
@@ -222,7 +231,7 @@ def _data_cases() -> list[Case]:
             f"attack-data-{edit}", "attack", [shared("model.txt"), "data.csv", "--target", "y",
                                                *CHEAP],
             expect=expect, why=why, names=names,
-            files={"data.csv": lazy(lambda edit=edit: _data(edit))},
+            files={"data.csv": lazy(functools.partial(_data, edit))},
             stdout_json=expect == 0))
     for name in ("col-quotes", "col-newline", "col-html", "col-formula", "col-10k-chars",
                  "col-empty-header", "col-unicode"):
@@ -231,7 +240,7 @@ def _data_cases() -> list[Case]:
             [shared("mlp.pt"), "data.csv", "--target", "y", "--quiet", "--max-rows", "20",
              "--attack", "pgd", "--output", "report.html"],
             expect=0, why="the torch model reads two columns by position, whatever their names",
-            files={"data.csv": lazy(lambda name=name: _named_data(name))},
+            files={"data.csv": lazy(functools.partial(_named_data, name))},
             outputs=("report.html",), checks=("html-escaped",) if name == "col-html" else ()))
     return found
 

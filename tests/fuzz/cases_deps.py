@@ -56,13 +56,14 @@ def _byte_cases() -> list[Case]:
             f"deps-csv-{name}", "deps", [data, "--quiet", *JSON], expect=expect, why=why,
             names=names, files={data: lazy(make)}, stdout_json=not error))
     for name, make in hostile.PARQUET_BYTES.items():
-        error = cases_drift.PARQUET_ERRORS.get(name)
+        refusal = cases_drift.PARQUET_ERRORS.get(name)
         names = cases_drift.NESTED_COLUMN if name.startswith("nested") else r"data\.parquet"
         found.append(cli_case(
             f"deps-parquet-{name}", "deps", ["data.parquet", "--quiet", *JSON],
-            expect=2 if error else 0, why=error or "a readable Parquet table: the check runs",
-            names=names if error else None, files={"data.parquet": lazy(make)},
-            stdout_json=not error))
+            expect=2 if refusal else 0,
+            why=refusal or "a readable Parquet table: the check runs",
+            names=names if refusal else None, files={"data.parquet": lazy(make)},
+            stdout_json=not refusal))
     return found
 
 
@@ -71,6 +72,14 @@ OPTIONS: list[tuple[str, list[str], int, str | None, str]] = [
     ("alpha-nan", ["--alpha", "nan"], 2, "--alpha", "alpha must be in (0, 1)"),
     ("alpha-inf", ["--alpha", "inf"], 2, "--alpha", "alpha must be in (0, 1)"),
     ("alpha-zero", ["--alpha", "0"], 2, "--alpha", "alpha must be in (0, 1)"),
+    ("alpha-negative", ["--alpha", "-0.5"], 2, "--alpha", "alpha must be in (0, 1)"),
+    ("max-features-nan", ["--max-features", "nan"], 2, "--max-features", "a whole number"),
+    ("n-jobs-minus-one", ["--n-jobs", "-1"], 0, None, "-1: all cores"),
+    ("n-jobs-minus-2048", ["--n-jobs", "-2048"], 2, "--n-jobs", "thread counts are bounded"),
+    ("workers-zero", ["--workers", "0"], 2, "--workers", "at least one worker"),
+    ("scheduler-timeout-nan", ["--scheduler-timeout", "nan"], 2, "--scheduler-timeout",
+     "a timeout is a finite number"),
+    ("seed-nan", ["--seed", "nan"], 2, "--seed", "a seed is an integer"),
     ("n-splits-zero", ["--n-splits", "0"], 2, "--n-splits", "at least two folds"),
     ("n-splits-one", ["--n-splits", "1"], 2, "--n-splits", "at least two folds"),
     ("n-splits-more-than-rows", ["--n-splits", "1000000"], 2, "--n-splits",

@@ -98,14 +98,16 @@ def _byte_cases() -> list[Case]:
             files={train: content, test: content}, stdout_json=not error))
     for name, make in hostile.PARQUET_BYTES.items():
         content = lazy(make)
-        error = PARQUET_ERRORS.get(name)
+        refusal = PARQUET_ERRORS.get(name)
         names = NESTED_COLUMN if name.startswith("nested") else r"train\.parquet"
         found.append(cli_case(
             f"drift-parquet-{name}", "drift",
             ["train.parquet", "test.parquet", "--quiet", "--format", "json"],
-            expect=2 if error else 0, why=error or "a readable Parquet table: the check runs",
-            names=names if error else None,
-            files={"train.parquet": content, "test.parquet": content}, stdout_json=not error))
+            expect=2 if refusal else 0,
+            why=refusal or "a readable Parquet table: the check runs",
+            names=names if refusal else None,
+            files={"train.parquet": content, "test.parquet": content},
+            stdout_json=not refusal))
     return found
 
 
@@ -169,6 +171,17 @@ OPTIONS: list[tuple[str, list[str], int | tuple[int, ...], str | None, str]] = [
     ("seed-huge", ["--seed", str(2**64)], 2, "--seed", "a seed is in [0, 2**32)"),
     ("seed-text", ["--seed", "x"], 2, "--seed", "a seed is an integer"),
     ("max-drop-zero", ["--max-drop", "0"], 2, "--max-drop", "at least one feature"),
+    ("max-drop-nan", ["--max-drop", "nan"], 2, "--max-drop", "a whole number"),
+    ("max-drop-huge", ["--max-drop", str(10**30)], 0, None,
+     "a limit above the feature count is no limit"),
+    ("max-rows-nan", ["--max-rows", "nan"], 2, "--max-rows", "a whole number"),
+    ("n-jobs-minus-one", ["--n-jobs", "-1"], 0, None, "-1: all cores"),
+    ("n-jobs-nan", ["--n-jobs", "nan"], 2, "--n-jobs", "a whole number"),
+    ("seed-nan", ["--seed", "nan"], 2, "--seed", "a seed is an integer"),
+    ("workers-2048", ["--workers", "2048"], 2, "--workers", "at most one per core"),
+    ("workers-nan", ["--workers", "nan"], 2, "--workers", "a whole number"),
+    ("scheduler-timeout-inf", ["--scheduler-timeout", "inf"], 2, "--scheduler-timeout",
+     "a timeout is a finite number"),
     ("format-unknown", ["--format", "xml"], 2, "--format", "html, json or markdown"),
     ("scheduler-timeout-nan", ["--scheduler-timeout", "nan"], 2, "--scheduler-timeout",
      "a timeout is a positive number"),

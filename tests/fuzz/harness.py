@@ -270,7 +270,8 @@ TEMPORARY_HINTS = (".tmp", "tmp", ".part", "~")
 
 
 def _expected_codes(case: Case) -> tuple[int, ...]:
-    return case.expect if isinstance(case.expect, tuple) else (int(case.expect),)  # type: ignore[arg-type]
+    expected = case.expect if isinstance(case.expect, tuple) else (case.expect,)
+    return tuple(int(code) for code in expected)
 
 
 def check_cli(case: Case, outcome: Outcome, before: dict[str, Any], root: Path) -> list[str]:

@@ -21,6 +21,7 @@ import struct
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -57,7 +58,7 @@ def _renamed(names: list[str]) -> Callable[[], Pair]:
     return make
 
 
-def _with(column: str, make_values: Callable[[np.random.Generator, int], object]) -> Callable[
+def _with(column: str, make_values: Callable[[np.random.Generator, int], Any]) -> Callable[
         [], Pair]:
     """The base pair plus one column whose values ``make_values(rng, n)`` draws."""
 
@@ -70,7 +71,7 @@ def _with(column: str, make_values: Callable[[np.random.Generator, int], object]
     return make
 
 
-def _replace_a(make_values: Callable[[np.random.Generator, int], object]) -> Callable[[], Pair]:
+def _replace_a(make_values: Callable[[np.random.Generator, int], Any]) -> Callable[[], Pair]:
     """The base pair with column ``a`` replaced by ``make_values(rng, n)``."""
 
     def make() -> Pair:
@@ -359,7 +360,8 @@ def _parquet_typed(kind: str) -> Callable[[], bytes]:
         frame = base_pair()[0]
         n = len(frame)
         if kind == "decimal":
-            frame["price"] = [decimal.Decimal(f"{i}.25") for i in range(n)]
+            frame["price"] = pd.Series([decimal.Decimal(f"{i}.25") for i in range(n)],
+                                       dtype=object)
         elif kind == "binary":
             frame["raw"] = [bytes([i % 256, 0, 255]) for i in range(n)]
         elif kind == "tz-timestamp":

@@ -83,8 +83,9 @@ resource.setrlimit(resource.RLIMIT_FSIZE, ({limit}, resource.getrlimit(
 if {deadly}:
     signal.signal(signal.SIGXFSZ, signal.SIG_DFL)
 """
+#: the child: the command's imports first (the fault is planted in the run), then the run
 CHILD = """
-import advval.cli, advval.attacks, advval.image  # the imports first: the fault is in the run
+import {modules}
 {fault}
 advval.cli.main({argv!r})
 """
@@ -113,7 +114,9 @@ IMAGE = ["image", "evaluate", "cnn.pt", "images.npz", "--attack", "pgd", "--step
 
 def _start(folder: Path, argv: list[str], fault: str) -> subprocess.Popen[bytes]:
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONDONTWRITEBYTECODE": "1"}
-    return subprocess.Popen([sys.executable, "-c", CHILD.format(fault=fault, argv=argv)],
+    modules = "advval.cli, advval.image" if argv[0] == "image" else "advval.cli"
+    code = CHILD.format(modules=modules, fault=fault, argv=argv)
+    return subprocess.Popen([sys.executable, "-c", code],
                             cwd=folder, env=env, stdin=subprocess.DEVNULL,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
