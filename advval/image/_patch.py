@@ -24,9 +24,6 @@ from __future__ import annotations
 
 import math
 import numbers
-import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,9 +35,9 @@ from sklearn.utils.validation import check_is_fitted
 from torch.nn import functional as F
 
 from .._validation import check_bounds, check_number, check_option
+from ..attacks._inference import inference_state
 from ..attacks.gradient._losses import LOSSES, is_adversarial, objective
 from ..attacks.gradient._optim import adam_step
-from ..exceptions import AdvvalWarning
 
 _OWNER = "AdversarialPatch"
 
@@ -298,27 +295,6 @@ def apply_patch(
         top_left = torch.tensor([[row, col]], dtype=images.dtype, device=images.device)
         top_left = top_left.expand(n, 2)
     return _paste(images, patch, Placement(top_left, scales, angles), (lo, hi))
-
-
-@contextmanager
-def _buffers_kept(model: torch.nn.Module) -> Iterator[None]:
-    """Warn about a model in training mode and restore its buffers (batch-norm) after."""
-    saved = None
-    if any(m.training for m in model.modules()):
-        warnings.warn(
-            f"{_OWNER}: the model is in training mode, so dropout and batch-norm make its "
-            "outputs random. Call model.eval() first (its buffers are restored afterwards).",
-            AdvvalWarning,
-            stacklevel=3,
-        )
-        saved = [b.detach().clone() for b in model.buffers()]
-    try:
-        yield
-    finally:
-        if saved is not None:
-            with torch.no_grad():
-                for buffer, value in zip(model.buffers(), saved, strict=True):
-                    buffer.copy_(value)
 
 
 class AdversarialPatch(BaseEstimator):
@@ -612,7 +588,7 @@ class AdversarialPatch(BaseEstimator):
                 f"{X.shape[2]}x{X.shape[3]} images at the largest scale {high:g} of "
                 f"scale_range. Got a {patch_hw[0]}x{patch_hw[1]} patch instead."
             )
-        with _buffers_kept(self.model):
+        with inference_state(self.model, owner=_OWNER):
             patch, history, n_classes = self._train(X, y, patch_hw)
         self.patch_ = patch
         self.history_ = history
@@ -739,7 +715,7 @@ class AdversarialPatch(BaseEstimator):
         check_number(n_draws, name="n_draws", owner=_OWNER, kind=int, low=1)
         _, high = _pair(self.scale_range, "scale_range", _OWNER, "a pair")
         patch = _check_patch(patch, X, high, _OWNER)
-        with _buffers_kept(self.model), torch.no_grad():
+        with inference_state(self.model, owner=_OWNER), torch.no_grad():
             return self._rate(X, y, patch, n_draws, random_state, noise)
 
     def _rate(

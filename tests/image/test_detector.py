@@ -11,6 +11,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from sklearn.exceptions import NotFittedError  # noqa: E402
+from torch import nn  # noqa: E402
 
 from advval.attacks import PGD  # noqa: E402
 from advval.exceptions import AdvvalWarning  # noqa: E402
@@ -180,13 +181,24 @@ def test_adaptive_model_logits_mode_and_gradient(setting):
     assert torch.equal(out.argmax(1) == 10, detector.predict(X[:40]))
 
 
-def test_training_mode_warns(setting):
-    model, detector, X, _, _ = setting
+def test_training_mode_warns_scores_in_eval_mode_and_keeps_the_model(digits):
+    X = digits[0][:200]
+    torch.manual_seed(0)
+    model = nn.Sequential(
+        nn.BatchNorm2d(1), nn.Flatten(), nn.Dropout(0.5), nn.Linear(64, 10)
+    ).eval()
+    detector = FeatureSqueezingDetector(model).fit(X[:100])
+    X = X[100:]
+    expected = detector.score(X[:5])
     model.train()
+    state = {k: v.clone() for k, v in model.state_dict().items()}
     try:
         with pytest.warns(AdvvalWarning, match="model is in training mode"):
-            detector.score(X[:5])
+            scores = detector.score(X[:5])
         assert model.training
+        torch.testing.assert_close(scores, expected)
+        for key, value in model.state_dict().items():
+            assert torch.equal(value, state[key]), key
     finally:
         model.eval()
 

@@ -29,7 +29,6 @@ References
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -43,7 +42,7 @@ from torch.nn import functional as F
 
 from ..._validation import check_number
 from ...attacks._base import Attack
-from ...exceptions import AdvvalWarning
+from ...attacks._inference import inference_state
 from ._preprocess import BitDepthReduction, MedianSmoothing, straight_through
 
 Squeezer = Callable[[torch.Tensor], torch.Tensor]
@@ -304,15 +303,8 @@ class FeatureSqueezingDetector(BaseEstimator):
     # -- internals -----------------------------------------------------------------------
 
     def _scores(self, X: torch.Tensor) -> torch.Tensor:
-        if any(m.training for m in self.model.modules()):
-            warnings.warn(
-                f"{type(self).__name__}: the model is in training mode, so dropout and "
-                "batch-norm make its outputs and the scores random. Call model.eval() first.",
-                AdvvalWarning,
-                stacklevel=3,
-            )
         size = self.batch_size or len(X)
-        with torch.no_grad():
+        with inference_state(self.model, owner=type(self).__name__), torch.no_grad():
             parts = [
                 squeezing_score(self.model, self.squeezers_, _as_model_input(self.model, batch))
                 for batch in X.split(size)
@@ -639,7 +631,7 @@ def detection_report(
 def _outputs(detector: FeatureSqueezingDetector, X: torch.Tensor) -> torch.Tensor:
     """The model's class probabilities on ``X``, batched, on ``X``'s device."""
     size = detector.batch_size or len(X)
-    with torch.no_grad():
+    with inference_state(detector.model, owner="detection_report"), torch.no_grad():
         parts = [
             _probabilities(detector.model(_as_model_input(detector.model, batch)))
             for batch in X.split(size)
