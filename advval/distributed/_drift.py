@@ -221,12 +221,16 @@ class _Settings:
         )
 
     def raw_sample(self, part: pd.DataFrame, rate: float) -> pd.DataFrame:
-        """Kept rows of the user's frame in the univariate sample (group column dropped)."""
+        """Rows of the user's frame in the univariate sample (group column dropped).
+
+        Drawn from every row, not only the budgeted ones (the per-column tests read every
+        row up to their cap), and indexed by the row key (a column would collide with a
+        user column of the same name).
+        """
         _, keys = self.encode(part)
-        mask = (uniforms(keys, BUDGET) < self.budget) & (uniforms(keys, UNIVARIATE) < rate)
+        rows = np.flatnonzero(uniforms(keys, UNIVARIATE) < rate)
         features = self._features(part)
-        rows = np.flatnonzero(mask)
-        return features.iloc[rows].assign(**{KEY: keys[rows]})
+        return features.iloc[rows].set_axis(pd.Index(keys[rows], name=KEY))
 
 
 def _sample(data: dd.DataFrame, salt: int, rate: float) -> dd.DataFrame:
@@ -398,8 +402,8 @@ def _attribute_and_test(
     per_part = sampled.map_partitions(
         _shap_sums, shared(client, models), settings.features, to_column, meta=meta
     )
-    rate_train = min(1.0, UNIVARIATE_MAX_ROWS / max(validator.n_train_ * settings.budget, 1.0))
-    rate_test = min(1.0, UNIVARIATE_MAX_ROWS / max(validator.n_test_ * settings.budget, 1.0))
+    rate_train = min(1.0, UNIVARIATE_MAX_ROWS / max(validator.n_train_, 1))
+    rate_test = min(1.0, UNIVARIATE_MAX_ROWS / max(validator.n_test_, 1))
     train_meta = settings.raw_sample(train._meta, 1.0)
     train_rows = train.map_partitions(settings.raw_sample, rate_train, meta=train_meta)
     test_rows = test.map_partitions(settings.raw_sample, rate_test, meta=train_meta)
@@ -416,7 +420,7 @@ def _attribute_and_test(
 
     train_sample, test_sample = (
         # canonical order, so the tests' own subsampling does not depend on partitioning
-        sample.sort_values(KEY, kind="mergesort").drop(columns=KEY).reset_index(drop=True)
+        sample.sort_index(kind="mergesort").reset_index(drop=True)
         for sample in (train_sample, test_sample)
     )
     tests = compare_columns(

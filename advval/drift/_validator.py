@@ -134,7 +134,13 @@ class AdversarialValidator(SharesClientMixin, BaseEstimator):
         Columns dropped because every value was missing.
     estimators_ : list of classifiers
         ``estimators_[k]`` was trained without fold ``k``; :meth:`test_likeness` averages
-        them.
+        them. With the default LightGBM they are
+        :class:`~advval._lightgbm.BoosterClassifier` (``booster_`` is the
+        ``lightgbm.Booster``), trained on one binned dataset of the budgeted rows. The
+        models read the encoded matrix: its columns are ``encoder_.encoded_columns`` (the
+        user's names where plain, else safe generated names; ``encoder_.source`` maps each
+        back to the user's column), and numeric columns near the float limits are divided
+        by ``encoder_.units``.
     n_train_, n_test_ : int
         Rows given on each side.
     n_rows_used_ : int

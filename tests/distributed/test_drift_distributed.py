@@ -169,6 +169,23 @@ def test_a_row_budget_bounds_what_the_cluster_holds(client, monkeypatch):
     assert validator.drift_
 
 
+def test_per_column_tests_read_every_row_and_a_column_may_share_an_internal_name(client):
+    """Under a row budget the univariate tests still see every row (as on one machine),
+    and a user column named like the row key the sample is sorted by is just a column."""
+    data = make_shift("mean", n_train=600, n_test=600, n_features=3, delta=0.5, random_state=8)
+    train = data.X_train.rename(columns={"x2": "__advval_key"})
+    test = data.X_test.rename(columns={"x2": "__advval_key"})
+    budgeted = AdversarialValidator(random_state=3, client=client, max_rows=300)
+    budgeted.fit(_dask(train, 2), _dask(test, 2))
+    every_row = AdversarialValidator(random_state=3, max_rows=300).fit(train, test)
+    assert budgeted.n_rows_used_ < 400
+    pd.testing.assert_series_equal(
+        budgeted.feature_report_["statistic"].sort_index(),
+        every_row.feature_report_["statistic"].sort_index(),
+    )
+    assert set(budgeted.feature_report_.index) == {"x0", "x1", "__advval_key"}
+
+
 def test_score_tables_of_parts_add_up_to_the_pooled_test():
     rng = np.random.default_rng(0)
     y = rng.integers(0, 2, 3000)
