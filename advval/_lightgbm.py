@@ -97,7 +97,8 @@ class BinnedRows:
 
     def subset(self, rows: NDArray[np.intp]) -> lgb.Dataset:
         """A dataset of ``rows`` that shares this one's bins."""
-        return self.dataset.subset(np.asarray(rows, dtype=np.int32))
+        used: Any = np.asarray(rows, dtype=np.int32)  # lightgbm reads any int sequence
+        return self.dataset.subset(used)
 
 
 def train_params(estimator: lgb.LGBMClassifier) -> tuple[dict[str, Any], int]:

@@ -232,7 +232,8 @@ class DriftFeatureDropper(SupportSelectorMixin, BaseEstimator):
         validator = self._first_validator(train, test, validator_seed)
         check = HeldOutCheck(validator, train, test)
         step = check.first()
-        remaining, removed = list(train.columns), []
+        remaining: list[str] = list(train.columns)
+        removed: list[str] = []
         steps: list[_Step] = []
         with stage("remedy: dropping drifting columns", total=self.max_drop) as progress:
             while True:
@@ -422,7 +423,7 @@ class _Step:
 def _path_frame(steps: list[_Step], signal: pd.Series | None) -> pd.DataFrame:
     dropped = pd.Series([None] * len(steps), dtype=object)
     for i, s in enumerate(steps):
-        dropped.iat[i] = s.dropped
+        dropped.iat[i] = s.dropped  # type: ignore[assignment]  # a tuple in an object column
     path = pd.DataFrame(
         {
             "step": np.array([s.step for s in steps], dtype=np.int64),
