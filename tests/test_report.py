@@ -138,8 +138,12 @@ def test_markdown_has_verdict_table_leaks_and_settings(make_drift_report):
     assert "## advval drift check: DRIFT" in text
     assert "AUC **0.735** (95% CI 0.710–0.760)" in text
     assert "p-value 1.2e-20" in text
-    assert "| # | feature | importance (± std) | statistic | adjusted p | drift | leak |" in text
-    assert "| 1 | order\\_id | 0.8 ± 0.05 | 0.310 (KS) | 1.0e-12 | yes | yes |" in text
+    assert (
+        "| # | feature | kind | importance (± std) | statistic | adjusted p | drift | leak |"
+        in text
+    )
+    assert "| 1 | order\\_id | numeric | 0.8 ± 0.05 | 0.310 (KS) | 1.0e-12 | yes | yes |" in text
+    assert "| 3 | city | categorical | 0.267 ± 0.0167 | 0.103 (TV) |" in text
     assert "Possible leak" in text and "order\\_id" in text
     assert "Dropped before the check: empty\\_col." in text
     assert "| n\\_splits | 5 |" in text

@@ -24,7 +24,14 @@ from ._image import (
 )
 from ._json import render_json
 from ._markdown import render_markdown
-from ._result import Distribution, DriftReport, FeatureDrift, RemedyStep, RocCurve
+from ._result import (
+    Distribution,
+    DriftReport,
+    FeatureDrift,
+    RemedyStep,
+    RocCurve,
+    WithoutLeaks,
+)
 from ._robustness import render_robustness_json, render_robustness_markdown
 from ._robustness_html import render_robustness_html
 from ._sink import write_report
@@ -38,6 +45,7 @@ __all__ = [
     "FeatureDrift",
     "RemedyStep",
     "RocCurve",
+    "WithoutLeaks",
     "build_dependency_report",
     "build_drift_report",
     "render_dependency_html",

@@ -7,6 +7,9 @@ histograms a fixed number of bins, overlays cover the top ``TOP_OVERLAYS`` featu
 
 from __future__ import annotations
 
+import dataclasses
+import os
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -15,20 +18,43 @@ from numpy.typing import NDArray
 from sklearn.metrics import roc_curve
 from sklearn.utils.validation import check_is_fitted
 
-from .._frames import BOOLEAN, CATEGORICAL, FrameEncoder, align_columns, as_frame
+from .._frames import BOOLEAN, CATEGORICAL, DATETIME, FrameEncoder, as_frame
 from .._version import __version__
-from ._result import Distribution, DriftReport, FeatureDrift, RemedyStep, RocCurve
+from ..drift._univariate import UNIVARIATE_MAX_ROWS
+from ._markdown import format_instant
+from ._result import (
+    Distribution,
+    DriftReport,
+    FeatureDrift,
+    RemedyStep,
+    RocCurve,
+    WithoutLeaks,
+)
 
 ROC_POINTS = 201
 LIKENESS_BINS = 20
 NUMERIC_BINS = 30
-TOP_CATEGORIES = 10
+#: most frequent levels of each side drawn in a categorical plot (train's, then test's)
+TOP_LEVELS_PER_SIDE = 6
+#: distribution plots of the top features that are not leak-like ...
 TOP_OVERLAYS = 6
+#: ... and of the leak-like columns, after them
+TOP_LEAK_OVERLAYS = 4
+#: the encoder's kind for free text (derived features for the classifier); plotted by length
+TEXT = "text"
+#: bucket labels of a categorical plot; a level spelled the same is shown quoted
+MISSING_LABEL, OTHER_LABEL = "(missing)", "(other)"
 _FLOAT_MAX = float(np.finfo(np.float64).max)
 
 
 def build_drift_report(
-    validator: Any, X_train: Any = None, X_test: Any = None, *, dropper: Any = None
+    validator: Any,
+    X_train: Any = None,
+    X_test: Any = None,
+    *,
+    dropper: Any = None,
+    train_name: str | os.PathLike[str] | None = None,
+    test_name: str | os.PathLike[str] | None = None,
 ) -> DriftReport:
     """Summarise a fitted :class:`~advval.AdversarialValidator` as a :class:`DriftReport`.
 
@@ -37,14 +63,24 @@ def build_drift_report(
     validator : AdversarialValidator
         Fitted.
     X_train, X_test : DataFrame, optional
-        The frames the validator was fitted on; when given, the report overlays the train
-        and test distributions of the top features.
+        The frames the validator was fitted on; when given, the report plots the train
+        and test distributions of the top features (:func:`overlay_columns`).
     dropper : DriftFeatureDropper, optional
-        Fitted on the same data; its path becomes the report's remedy section.
+        Fitted on the same data; its path becomes the report's remedy section, and its
+        check right after dropping the leak-like columns becomes ``without_leaks``.
+    train_name, test_name : str or path, optional
+        What the report calls the two inputs (the TRAIN and TEST file names).
 
     Returns
     -------
     DriftReport
+
+    Raises
+    ------
+    TypeError
+        When ``train_name`` or ``test_name`` is not a string, a path or None.
+    ValueError
+        When ``dropper`` was fitted on other columns than ``validator``.
 
     Examples
     --------
@@ -54,11 +90,14 @@ def build_drift_report(
     >>> train = pd.DataFrame({"a": rng.normal(size=300), "b": rng.normal(size=300)})
     >>> test = pd.DataFrame({"a": rng.normal(1, 1, 300), "b": rng.normal(size=300)})
     >>> validator = AdversarialValidator(random_state=0, n_jobs=1).fit(train, test)
-    >>> report = build_drift_report(validator, train, test)
+    >>> report = build_drift_report(validator, train, test, train_name="train.csv")
     >>> report.drift, report.features[0].name, len(report.overlays)
     (True, 'a', 2)
+    >>> report.train_name, report.n_train, report.n_train_used, report.without_leaks
+    ('train.csv', 300, 300, None)
     """
     check_is_fitted(validator, "estimators_")
+    names = (_input_name(train_name, "train_name"), _input_name(test_name, "test_name"))
     table = validator.feature_report_
     features = tuple(
         FeatureDrift(
@@ -74,15 +113,18 @@ def build_drift_report(
         )
         for name, row in table.iterrows()
     )
-    labels = np.r_[np.zeros(validator.n_train_, dtype=bool), np.ones(validator.n_test_, dtype=bool)]
+    n_train = int(validator.n_train_)
+    labels = np.r_[np.zeros(n_train, dtype=bool), np.ones(validator.n_test_, dtype=bool)]
     scored = ~np.isnan(validator.oof_proba_)
     scores, labels = validator.oof_proba_[scored], labels[scored]
     overlays: tuple[Distribution, ...] = ()
     if X_train is not None and X_test is not None:
-        top = [f.name for f in features[:TOP_OVERLAYS]]
-        overlays = _overlays(validator.encoder_, X_train, X_test, top)
+        overlays = _overlays(validator.encoder_, X_train, X_test, overlay_columns(validator))
+    if dropper is not None:
+        _check_dropper(dropper, validator)
+    budget = getattr(validator, "max_rows_", None)
     return DriftReport(
-        n_train=int(validator.n_train_),
+        n_train=n_train,
         n_test=int(validator.n_test_),
         n_features=int(validator.n_features_in_),
         auc=float(validator.auc_),
@@ -106,7 +148,97 @@ def build_drift_report(
         fold_aucs=tuple(float(a) for a in validator.fold_aucs_),
         advval_version=__version__,
         remedy=() if dropper is None else _remedy(dropper),
+        train_name=names[0],
+        test_name=names[1],
+        n_train_used=int(np.count_nonzero(scored[:n_train])),
+        n_test_used=int(np.count_nonzero(scored[n_train:])),
+        row_budget=None if budget is None else int(budget),
+        without_leaks=None if dropper is None else _without_leaks(dropper, validator),
     )
+
+
+def overlay_columns(validator: Any) -> list[str]:
+    """The columns a report plots: the top features, then the top leak-like columns.
+
+    The ``TOP_OVERLAYS`` most important columns that are not leak-like, then the
+    ``TOP_LEAK_OVERLAYS`` most important leak-like ones, so a leak does not crowd out the
+    columns that tell the rest of the story. (A caller that passes samples of the frames,
+    such as the command line on Dask inputs, needs these columns in them.)
+
+    Parameters
+    ----------
+    validator : AdversarialValidator
+        Fitted.
+
+    Returns
+    -------
+    list of str
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import numpy as np, pandas as pd
+    >>> from advval import AdversarialValidator
+    >>> from advval.exceptions import LeakWarning
+    >>> rng = np.random.default_rng(0)
+    >>> train = pd.DataFrame({"row": np.arange(300.0), "a": rng.normal(size=300)})
+    >>> test = pd.DataFrame({"row": np.arange(300.0, 600.0), "a": rng.normal(size=300)})
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore", LeakWarning)  # "row" is the leak
+    ...     validator = AdversarialValidator(random_state=0, n_jobs=1).fit(train, test)
+    >>> overlay_columns(validator)
+    ['a', 'row']
+    """
+    check_is_fitted(validator, "feature_report_")
+    table = validator.feature_report_
+    names = [str(c) for c in table.index]
+    leaks = set(map(str, validator.leak_features_))
+    plain = [c for c in names if c not in leaks][:TOP_OVERLAYS]
+    return plain + [c for c in names if c in leaks][:TOP_LEAK_OVERLAYS]
+
+
+def _input_name(value: Any, parameter: str) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, os.PathLike):
+        return str(os.fspath(value))
+    raise TypeError(
+        f"The {parameter!r} parameter of build_drift_report must be a str, a path or None. "
+        f"Got {type(value).__name__} instead."
+    )
+
+
+def _check_dropper(dropper: Any, validator: Any) -> None:
+    check_is_fitted(dropper, "path_")
+    ours = [str(c) for c in validator.feature_names_in_]
+    theirs = [str(c) for c in getattr(dropper, "feature_names_in_", ours)]
+    if sorted(ours) != sorted(theirs):
+        raise ValueError(
+            f"The dropper was fitted on other columns than the validator ({len(theirs)} "
+            f"against {len(ours)}); pass a DriftFeatureDropper fitted on the same data, e.g. "
+            f"DriftFeatureDropper(X_test=X_test, validator=validator, prefit=True)."
+        )
+
+
+def _without_leaks(dropper: Any, validator: Any) -> WithoutLeaks | None:
+    """The held-out check right after the step that dropped the leak-like columns."""
+    leaks = set(map(str, validator.leak_features_))
+    path = dropper.path_
+    if not leaks:
+        return None
+    for i in range(len(path) - 1):
+        dropped = tuple(str(c) for c in path["dropped"].iat[i])
+        if dropped and set(dropped) <= leaks:
+            row = path.iloc[i + 1]
+            return WithoutLeaks(
+                columns=dropped,
+                n_features=int(row["n_features"]),
+                auc=float(row["auc"]),
+                auc_ci=(float(row["auc_low"]), float(row["auc_high"])),
+                p_value=float(row["p_value"]),
+                drift=bool(row["drift"]),
+            )
+    return None
 
 
 def _remedy(dropper: Any) -> tuple[RemedyStep, ...]:
@@ -122,10 +254,15 @@ def _remedy(dropper: Any) -> tuple[RemedyStep, ...]:
                 auc_ci=(float(row.auc_low), float(row.auc_high)),
                 drift=bool(row.drift),
                 dropped=dropped,
-                target_signal=None if signal is None or pd.isna(signal) else float(signal),
+                target_signal=_optional_float(signal),
+                p_value=_optional_float(getattr(row, "p_value", None)),
             )
         )
     return tuple(steps)
+
+
+def _optional_float(value: Any) -> float | None:
+    return None if value is None or pd.isna(value) else float(value)
 
 
 def _settings(validator: Any) -> dict[str, Any]:
@@ -139,6 +276,7 @@ def _settings(validator: Any) -> dict[str, Any]:
         "correction": str(validator.correction),
         "max_rows": validator.max_rows,
         "n_rows_used": int(validator.n_rows_used_),
+        "univariate_max_rows": UNIVARIATE_MAX_ROWS,
         "n_rows_sequential_test": int(validator.n_rows_sequential_),
         "importance_method": str(validator.importance_method_),
         "leak_threshold": float(validator.leak_threshold),
@@ -158,20 +296,36 @@ def _roc(labels: NDArray[np.bool_], scores: NDArray[np.float64]) -> RocCurve:
 
 
 def _histogram(
-    name: str, train: NDArray[np.float64], test: NDArray[np.float64], edges: NDArray[np.float64]
+    name: str,
+    train: NDArray[np.float64],
+    test: NDArray[np.float64],
+    edges: NDArray[np.float64],
+    *,
+    kind: str = "numeric",
+    measure: str = "",
 ) -> Distribution:
     def shares(values: NDArray[np.float64]) -> tuple[float, ...]:
         counts, _ = np.histogram(np.clip(values, edges[0], edges[-1]), bins=edges)
         return tuple(float(c) / max(values.size, 1) for c in counts)
 
-    labels = tuple(f"{lo:.3g} to {hi:.3g}" for lo, hi in zip(edges[:-1], edges[1:], strict=True))
+    if kind == "datetime":
+        span = float(edges[-1] - edges[0])
+        labels = tuple(
+            f"{format_instant(lo, span)} to {format_instant(hi, span)}"
+            for lo, hi in zip(edges[:-1], edges[1:], strict=True)
+        )
+    else:
+        labels = tuple(
+            f"{lo:.3g} to {hi:.3g}" for lo, hi in zip(edges[:-1], edges[1:], strict=True)
+        )
     return Distribution(
         name=name,
-        kind="numeric",
+        kind=kind,
         labels=labels,
         edges=tuple(float(e) for e in edges),
         train=shares(train),
         test=shares(test),
+        measure=measure,
     )
 
 
@@ -179,22 +333,48 @@ def _overlays(
     encoder: FrameEncoder, X_train: Any, X_test: Any, columns: list[str]
 ) -> tuple[Distribution, ...]:
     train = as_frame(X_train, name="X_train")
-    test = align_columns(train, as_frame(X_test, name="X_test"))
-    result = []
-    for column in columns:
-        left = encoder.column_values(train, column)
-        right = encoder.column_values(test, column)
-        if encoder.kinds[column] in (CATEGORICAL, BOOLEAN):
-            result.append(_category_shares(column, left, right))
-        else:
-            result.append(
-                _numeric_shares(column, left.astype(np.float64), right.astype(np.float64))
-            )
-    return tuple(result)
+    test = as_frame(X_test, name="X_test")
+    present = [c for c in columns if c in train.columns and c in test.columns]
+    return tuple(_overlay(encoder, train, test, column) for column in present)
+
+
+def _overlay(
+    encoder: FrameEncoder, train: pd.DataFrame, test: pd.DataFrame, column: str
+) -> Distribution:
+    """One column's plot, chosen by the kind the encoder gave it.
+
+    Numbers: a histogram; datetimes (date strings included, once parsed): a histogram on
+    a time axis; categories: bars of each side's top levels with the shares of values the
+    other side never has; free text: a histogram of lengths, with the same shares. A kind
+    this module does not know is drawn by what its values are (numbers or labels).
+    """
+    kind = encoder.kinds.get(column)
+    if kind == TEXT:
+        return _text_shares(column, train[column], test[column])
+    left = encoder.column_values(train, column)
+    right = encoder.column_values(test, column)
+    if kind in (CATEGORICAL, BOOLEAN) or not _is_numeric(left) or not _is_numeric(right):
+        return _category_shares(column, left, right)
+    return _numeric_shares(
+        column,
+        np.asarray(left, dtype=np.float64),
+        np.asarray(right, dtype=np.float64),
+        kind="datetime" if kind == DATETIME else "numeric",
+    )
+
+
+def _is_numeric(values: Any) -> bool:
+    dtype = getattr(values, "dtype", None)
+    return dtype is not None and dtype.kind in "biuf"
 
 
 def _numeric_shares(
-    name: str, left: NDArray[np.float64], right: NDArray[np.float64]
+    name: str,
+    left: NDArray[np.float64],
+    right: NDArray[np.float64],
+    *,
+    kind: str = "numeric",
+    measure: str = "",
 ) -> Distribution:
     pooled = np.concatenate([left, right])
     pooled = pooled[~np.isnan(pooled)]
@@ -209,28 +389,109 @@ def _numeric_shares(
         pad = max(0.5, abs(low) * 1e-3)
         low, high = max(low - pad, -_FLOAT_MAX), min(high + pad, _FLOAT_MAX)
     edges = np.clip(4.0 * np.linspace(low / 4.0, high / 4.0, NUMERIC_BINS + 1), low, high)
-    return _histogram(name, left[~np.isnan(left)], right[~np.isnan(right)], edges)
+    return _histogram(
+        name, left[~np.isnan(left)], right[~np.isnan(right)], edges, kind=kind, measure=measure
+    )
 
 
-def _category_shares(name: str, left: NDArray[Any], right: NDArray[Any]) -> Distribution:
-    def as_labels(values: NDArray[Any]) -> pd.Series:
-        series = pd.Series(values, dtype=object)
-        return series.where(series.notna(), "(missing)").map(str)
+@dataclass(frozen=True)
+class _Levels:
+    """Both sides' values as codes into one list of distinct labels, with counts."""
 
-    a, b = as_labels(left), as_labels(right)
-    counts = pd.concat([a, b]).value_counts()
-    order = sorted(counts.index, key=lambda v: (-counts[v], v))
-    top = order[:TOP_CATEGORIES]
-    has_other = len(order) > TOP_CATEGORIES
+    labels: list[str]
+    train: NDArray[np.int64]  # rows of train per label
+    test: NDArray[np.int64]
+    n_train: int
+    n_test: int
 
-    def shares(values: pd.Series) -> tuple[float, ...]:
-        freq = values.value_counts(normalize=True)
-        parts = [float(freq.get(c, 0.0)) for c in top]
-        if has_other:
-            parts.append(float(1.0 - sum(parts)))
-        return tuple(parts)
+    @classmethod
+    def of(cls, left: Any, right: Any) -> _Levels:
+        n_train, n_test = len(left), len(right)
+        pooled = pd.Series(np.concatenate([np.asarray(left, dtype=object),
+                                           np.asarray(right, dtype=object)]), dtype=object)
+        codes, uniques = pd.factorize(pooled, use_na_sentinel=True)
+        size = len(uniques)
+        train = np.bincount(codes[:n_train][codes[:n_train] >= 0], minlength=size)
+        test = np.bincount(codes[n_train:][codes[n_train:] >= 0], minlength=size)
+        labels = [str(u) for u in np.asarray(uniques, dtype=object)]
+        return cls(labels, train.astype(np.int64), test.astype(np.int64), n_train, n_test)
 
-    labels = tuple(top) + (("(other)",) if has_other else ())
+    def unseen(self) -> tuple[float, float]:
+        """Of the train rows with a value, the share whose value test never has; and of test.
+
+        Missing values count on neither side: 1.0 and 1.0 means the sides share no value.
+        """
+        only_train = float(self.train[self.test == 0].sum())
+        only_test = float(self.test[self.train == 0].sum())
+        return only_train / max(int(self.train.sum()), 1), only_test / max(int(self.test.sum()), 1)
+
+    def n_levels(self) -> tuple[int, int]:
+        return int(np.count_nonzero(self.train)), int(np.count_nonzero(self.test))
+
+
+def _category_shares(name: str, left: Any, right: Any) -> Distribution:
+    """Bars of train's and test's most frequent levels, then missing and every other level.
+
+    Each side's own top levels are drawn (train's first, then test's that are not among
+    them), so two sides with different levels show different bars even when each has
+    thousands of levels; the shares of values unseen on the other side say how much of
+    each side the other never has (1.0 and 1.0: disjoint).
+    """
+    levels = _Levels.of(left, right)
+    order = sorted(range(len(levels.labels)), key=lambda i: levels.labels[i])  # ties: by name
+    by_train = sorted((i for i in order if levels.train[i] > 0), key=lambda i: -levels.train[i])
+    top = by_train[:TOP_LEVELS_PER_SIDE]
+    chosen = set(top)
+    by_test = sorted(
+        (i for i in order if levels.test[i] > 0 and i not in chosen), key=lambda i: -levels.test[i]
+    )
+    top += by_test[:TOP_LEVELS_PER_SIDE]
+
+    def shares(counts: NDArray[np.int64], n: int, present: int) -> list[float]:
+        shown = [float(counts[i]) / max(n, 1) for i in top]
+        missing = float(n - present) / max(n, 1)
+        other = float(present - sum(int(counts[i]) for i in top)) / max(n, 1)
+        return [*shown, missing, other]
+
+    train = shares(levels.train, levels.n_train, int(levels.train.sum()))
+    test = shares(levels.test, levels.n_test, int(levels.test.sum()))
+    labels = [_level_label(levels.labels[i]) for i in top] + [MISSING_LABEL, OTHER_LABEL]
+    keep = [j for j in range(len(labels)) if j < len(top) or train[j] > 0 or test[j] > 0]
+    unseen_train, unseen_test = levels.unseen()
     return Distribution(
-        name=name, kind="categorical", labels=labels, edges=(), train=shares(a), test=shares(b)
+        name=name,
+        kind="categorical",
+        labels=tuple(labels[j] for j in keep),
+        edges=(),
+        train=tuple(train[j] for j in keep),
+        test=tuple(test[j] for j in keep),
+        unseen_train=unseen_train,
+        unseen_test=unseen_test,
+        n_levels=levels.n_levels(),
+    )
+
+
+def _level_label(label: str) -> str:
+    """A level as its bar's label: quoted when it reads like a bucket label."""
+    return repr(label) if label in (MISSING_LABEL, OTHER_LABEL) else label
+
+
+def _text_shares(name: str, left: pd.Series, right: pd.Series) -> Distribution:
+    """Free text: a histogram of lengths in characters, with the shares of unseen texts."""
+    levels = _Levels.of(left, right)
+
+    def side_lengths(values: pd.Series) -> NDArray[np.float64]:
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        own = np.array([float(len(str(u))) for u in np.asarray(uniques, dtype=object)] + [np.nan])
+        return own[codes]
+
+    histogram = _numeric_shares(
+        name, side_lengths(left), side_lengths(right), measure="length (characters)"
+    )
+    unseen_train, unseen_test = levels.unseen()
+    return dataclasses.replace(
+        histogram,
+        unseen_train=unseen_train,
+        unseen_test=unseen_test,
+        n_levels=levels.n_levels(),
     )

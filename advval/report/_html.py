@@ -18,6 +18,8 @@ from typing import Any
 
 from . import _svg
 from ._markdown import (
+    REMEDY_NOTE,
+    WITHOUT_LEAKS_NOTE,
     ci_label,
     display_name,
     format_count,
@@ -25,9 +27,11 @@ from ._markdown import (
     format_number,
     format_p,
     remedy_summary,
+    rows_used_text,
     settings_items,
+    without_leaks_target,
 )
-from ._result import DriftReport
+from ._result import Distribution, DriftReport, FeatureDrift
 
 #: features listed in the HTML table
 HTML_TOP_FEATURES = 25
@@ -84,6 +88,7 @@ def page_context(report: Any) -> dict[str, Any]:
 def _context(report: DriftReport) -> dict[str, Any]:
     """Everything the template shows, as formatted strings and escaped SVG strings."""
     features = report.features[:HTML_TOP_FEATURES]
+    by_name = {str(f.name): f for f in report.features}
     significant_but_small = (
         not report.drift and report.p_value < report.alpha  # the effect floor decided
     )
@@ -101,6 +106,11 @@ def _context(report: DriftReport) -> dict[str, Any]:
         "n_train": format_count(report.n_train),
         "n_test": format_count(report.n_test),
         "n_features": format_count(report.n_features),
+        "train_name": None if report.train_name is None else name_text(report.train_name),
+        "test_name": None if report.test_name is None else name_text(report.test_name),
+        "n_used": _rows_used(report),
+        "rows_used": rows_used_text(report),
+        "without_leaks": _without_leaks(report),
         "n_drifting": sum(f.drift for f in report.features),
         "roc_svg": _svg.roc_chart(report.roc, report.auc),
         "likeness_svg": _svg.distribution_chart(
@@ -113,6 +123,7 @@ def _context(report: DriftReport) -> dict[str, Any]:
             else None
         ),
         "n_chart": min(len(report.features), HTML_CHART_FEATURES),
+        "leaks_off_scale": _svg.off_scale(report.features[:HTML_CHART_FEATURES]),
         "features": [
             {
                 "rank": rank,
@@ -130,15 +141,12 @@ def _context(report: DriftReport) -> dict[str, Any]:
         ],
         "n_features_listed": len(report.features),
         "overlays": [
-            {
-                "name": name_text(d.name),
-                "kind": d.kind,
-                "svg": _svg.distribution_chart(d, width=340, height=200),
-            }
-            for d in report.overlays[:HTML_MAX_OVERLAYS]
+            _overlay(d, by_name.get(str(d.name))) for d in report.overlays[:HTML_MAX_OVERLAYS]
         ],
         "leaks": name_list(report.leaks),
         "remedy_summary": remedy_summary(report) if report.remedy else None,
+        "remedy_note": REMEDY_NOTE,
+        "remedy_has_p": any(step.p_value is not None for step in report.remedy),
         "remedy_has_signal": any(step.target_signal is not None for step in report.remedy),
         "remedy": [
             {
@@ -146,6 +154,7 @@ def _context(report: DriftReport) -> dict[str, Any]:
                 "auc": format_fixed(step.auc),
                 "ci": f"[{format_fixed(step.auc_ci[0])}, {format_fixed(step.auc_ci[1])}]",
                 "drift": step.drift,
+                "p_value": "" if step.p_value is None else format_p(step.p_value),
                 "dropped": ", ".join(name_text(name) for name in step.dropped),
                 "signal": "" if step.target_signal is None else format_fixed(step.target_signal),
             }
@@ -155,6 +164,77 @@ def _context(report: DriftReport) -> dict[str, Any]:
         "fold_aucs": ", ".join(format_fixed(a) for a in report.fold_aucs),
         **page_context(report),
     }
+
+
+def _rows_used(report: DriftReport) -> str | None:
+    """``"20,000 of 327,346"`` (or ``"all 2,000"``) rows used by the classifier, if known."""
+    if report.n_train_used is None or report.n_test_used is None:
+        return None
+    used, given = report.n_train_used + report.n_test_used, report.n_train + report.n_test
+    if used >= given:
+        return f"all {format_count(given)}"
+    return f"{format_count(used)} of {format_count(given)}"
+
+
+def _without_leaks(report: DriftReport) -> dict[str, Any] | None:
+    without = report.without_leaks
+    if without is None:
+        return None
+    target = without_leaks_target(report)
+    return {
+        "drift": bool(without.drift),
+        "auc": format_fixed(without.auc),
+        "ci_low": format_fixed(without.auc_ci[0]),
+        "ci_high": format_fixed(without.auc_ci[1]),
+        "p_value": format_p(without.p_value),
+        "n_features": format_count(without.n_features),
+        "columns": name_list(without.columns),
+        "all_leaks": target == "them",
+        "note": WITHOUT_LEAKS_NOTE,
+    }
+
+
+def _overlay(dist: Distribution, feature: FeatureDrift | None) -> dict[str, Any]:
+    """One distribution card: the chart, the column's kind and what its levels show."""
+    facts = []
+    if dist.n_levels is not None:
+        facts.append(
+            f"{format_count(dist.n_levels[0])} distinct values in train, "
+            f"{format_count(dist.n_levels[1])} in test"
+        )
+    if dist.unseen_test is not None and dist.unseen_train is not None:
+        facts.append(
+            f"values unseen on the other side: {share_text(dist.unseen_test)} of test rows, "
+            f"{share_text(dist.unseen_train)} of train rows (rows with a value)"
+        )
+    return {
+        "name": name_text(dist.name),
+        "kind": feature.kind if feature is not None else dist.kind,
+        "measure": dist.measure,
+        "leak": bool(feature is not None and feature.leak),
+        "facts": facts,
+        "svg": _svg.distribution_chart(dist, width=340, height=200),
+    }
+
+
+def share_text(x: float) -> str:
+    """A share as a percentage that never rounds to 0% or 100% unless it is exactly that.
+
+    Examples
+    --------
+    >>> share_text(1.0), share_text(0.38234), share_text(0.9999), share_text(2e-5), share_text(0)
+    ('100%', '38.2%', '>99.9%', '<0.1%', '0%')
+    """
+    value = 100 * float(x)
+    if value <= 0:
+        return "0%"
+    if value >= 100:
+        return "100%"
+    if value < 0.1:
+        return "<0.1%"
+    if value > 99.9:
+        return ">99.9%"
+    return f"{value:.1f}%"
 
 
 def render_html(report: DriftReport) -> str:

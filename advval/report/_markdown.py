@@ -9,15 +9,19 @@ from __future__ import annotations
 import html
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
-from ._result import DriftReport, FeatureDrift
+import numpy as np
+
+from ._result import DriftReport, FeatureDrift, WithoutLeaks
 
 #: features listed in the Markdown table (the rest are counted, not shown)
 MARKDOWN_TOP_FEATURES = 10
 #: names listed in one Markdown line (leaks, dropped columns) before "and N more"
 MARKDOWN_MAX_NAMES = 20
+#: leak-like columns named in the one-line verdict before "and N more"
+HEADLINE_MAX_NAMES = 5
 
 _MD_PUNCTUATION = re.compile(r"([\\`*_\[\]|~])")
 _WHITESPACE = re.compile(r"\s+")
@@ -88,6 +92,36 @@ def format_count(n: Any) -> str:
         return str(n)
 
 
+def format_instant(seconds: Any, span: float = math.inf) -> str:
+    """A time in seconds since 1970-01-01 UTC as a date (``span`` of 2 days or more) or minute.
+
+    Parameters
+    ----------
+    seconds : float
+        The instant.
+    span : float, default=inf
+        The range the instant is shown in (seconds): below 2 days the time of day is kept.
+
+    Examples
+    --------
+    >>> format_instant(1357000000.0), format_instant(1357000000.0, span=3600.0)
+    ('2013-01-01', '2013-01-01 00:26')
+    >>> format_instant(float("nan")), format_instant(1e300)
+    ('n/a', '1e+300')
+    """
+    if not _is_number(seconds):
+        return "n/a"
+    try:
+        stamp = np.datetime64(int(round(float(seconds))), "s")
+    except (OverflowError, ValueError):
+        return format_number(seconds)
+    text = str(stamp)  # 2013-01-01T00:26:40
+    if "T" not in text or abs(float(seconds)) >= 2.5e11:  # outside years 0000-9999
+        return format_number(seconds)
+    day, time = text.split("T", 1)
+    return day if span >= 2 * 86_400 else f"{day} {time[:5]}"
+
+
 def ci_label(report: DriftReport) -> str:
     """``"95% CI"`` when the report's settings give the confidence level, else ``"CI"``."""
     level = report.settings.get("confidence")
@@ -96,20 +130,149 @@ def ci_label(report: DriftReport) -> str:
     return "CI"
 
 
-def format_auc(report: DriftReport) -> str:
+def format_auc(report: DriftReport | WithoutLeaks) -> str:
     """``"0.734 [0.710, 0.760]"``: the AUC and its confidence interval."""
     low, high = report.auc_ci
     return f"{format_fixed(report.auc)} [{format_fixed(low)}, {format_fixed(high)}]"
 
 
+def plain_names(names: Sequence[str], limit: int = HEADLINE_MAX_NAMES) -> str:
+    """Names for one line of plain text: :func:`display_name`, ``and N more`` past ``limit``.
+
+    Examples
+    --------
+    >>> plain_names(["month", "date"]), plain_names(list("abcdefg"), limit=3)
+    ('month, date', 'a, b, c and 4 more')
+    """
+    shown = ", ".join(display_name(n) for n in names[:limit])
+    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
+
+
+def without_leaks_target(report: DriftReport) -> str:
+    """``"them"`` when the leak-free check left out every leak-like column, else their names."""
+    without = report.without_leaks
+    if without is None or set(without.columns) == set(report.leaks):
+        return "them"
+    return plain_names(without.columns)
+
+
+def leak_clause(report: DriftReport) -> str:
+    """What the leak-like columns do to the headline, for one line of plain text.
+
+    ``""`` without leak-like columns; else ``"with leak-like columns a, b"`` and, when
+    the feature dropper checked the data without them, ``"; without them: drift
+    detected, AUC 0.943 [0.931, 0.954], p=1.2e-30"``.
+
+    Examples
+    --------
+    >>> from advval.report._result import WithoutLeaks
+    >>> class R:
+    ...     leaks = ("month", "date")
+    ...     without_leaks = WithoutLeaks(("month", "date"), 8, 0.61, (0.58, 0.64), 2e-9, True)
+    >>> print(leak_clause(R()))  # doctest: +NORMALIZE_WHITESPACE
+    with leak-like columns month, date; without them: drift detected,
+    AUC 0.610 [0.580, 0.640], p=2.0e-09
+    """
+    if not report.leaks:
+        return ""
+    text = f"with leak-like columns {plain_names(report.leaks)}"
+    without = report.without_leaks
+    if without is not None:
+        verdict = "drift detected" if without.drift else "no drift"
+        text += (
+            f"; without {without_leaks_target(report)}: {verdict}, AUC {format_auc(without)}, "
+            f"p={format_p(without.p_value)}"
+        )
+    return text
+
+
 def verdict_line(report: DriftReport) -> str:
-    """One line: verdict, AUC with its interval and the p-value.
+    """One line: verdict, AUC with its interval and the p-value, and the verdict without leaks.
 
     Used by the command line (``advval: drift detected: AUC 0.734 [0.710, 0.760],
-    p=1.2e-20``) and by the Markdown and HTML headings.
+    p=1.2e-20``). With leak-like columns it goes on with :func:`leak_clause`: ``drift
+    detected: AUC 1.000 [1.000, 1.000], p=0, with leak-like columns month, date; without
+    them: no drift, AUC 0.503 [0.490, 0.516], p=0.41``.
     """
     verdict = "drift detected" if report.drift else "no drift"
-    return f"{verdict}: AUC {format_auc(report)}, p={format_p(report.p_value)}"
+    line = f"{verdict}: AUC {format_auc(report)}, p={format_p(report.p_value)}"
+    clause = leak_clause(report)
+    return f"{line}, {clause}" if clause else line
+
+
+def inputs_text(report: DriftReport) -> str:
+    """``"TRAIN train.csv: 1,200 rows · TEST test.csv: 800 rows · 3 features"``.
+
+    A side whose name the caller did not give is called ``train`` / ``test``.
+    """
+    sides = []
+    for label, name, rows in (
+        ("TRAIN", report.train_name, report.n_train),
+        ("TEST", report.test_name, report.n_test),
+    ):
+        shown = label if name is None else f"{label} {display_name(name)}"
+        sides.append(f"{shown}: {format_count(rows)} rows")
+    return " · ".join([*sides, f"{format_count(report.n_features)} features"])
+
+
+def rows_used_text(report: DriftReport) -> str:
+    """How many rows the domain classifier used, the row budget, and how to change it.
+
+    ``""`` when the report does not know the rows used (a report built by hand).
+
+    Examples
+    --------
+    >>> from dataclasses import dataclass
+    >>> @dataclass
+    ... class R:
+    ...     n_train: int = 244_737; n_test: int = 82_609
+    ...     n_train_used: int = 14_962; n_test_used: int = 5_038
+    ...     row_budget: int = 20_000; settings: dict = None
+    >>> print(rows_used_text(R(settings={"max_rows": 20_000})))  # doctest: +NORMALIZE_WHITESPACE
+    The domain classifier used 20,000 of the 327,346 rows (14,962 train + 5,038 test, drawn
+    in proportion from each side): the row budget is 20,000 rows. Change the budget with
+    max_rows (Python) or --max-rows (command line).
+    """
+    if report.n_train_used is None or report.n_test_used is None:
+        return ""
+    used = report.n_train_used + report.n_test_used
+    given = report.n_train + report.n_test
+    settings = report.settings or {}
+    auto = settings.get("max_rows") == "auto"
+    if used < given:
+        why = (
+            " (max_rows='auto': past it, more rows would not change whether a shift of "
+            "twice the effect floor is flagged)"
+            if auto
+            else ""
+        )
+        text = (
+            f"The domain classifier used {format_count(used)} of the {format_count(given)} "
+            f"rows ({format_count(report.n_train_used)} train + "
+            f"{format_count(report.n_test_used)} test, drawn in proportion from each side)"
+            + (
+                ""
+                if report.row_budget is None
+                else f": the row budget is {format_count(report.row_budget)} rows{why}"
+            )
+            + "."
+        )
+    else:
+        text = f"The domain classifier used all {format_count(given)} rows"
+        if report.row_budget is not None:
+            text += f" (within the row budget of {format_count(report.row_budget)})"
+        elif auto:
+            text += " (max_rows='auto': the derived budget covers them)"
+        text += "."
+    cap = settings.get("univariate_max_rows")
+    if isinstance(cap, int | float) and _is_number(cap):
+        capped = max(report.n_train, report.n_test) > cap
+        text += (
+            " The per-column tests and the leak screen read every row"
+            + (f" (at most {format_count(cap)} a side)" if capped else "")
+            + "."
+        )
+    return text + " Change the budget with max_rows (Python) or --max-rows (command line)."
 
 
 def importance_text(feature: FeatureDrift) -> str:
@@ -229,17 +392,52 @@ def remedy_summary(report: DriftReport) -> str:
 
 def _remedy_lines(report: DriftReport) -> list[str]:
     lines = ["### Remedy: drop drifting features", "", md_escape(remedy_summary(report)), ""]
-    lines.append("| features left | AUC | interval | drift | then drop | its signal for y |")
-    lines.append("| ---: | ---: | --- | :---: | --- | ---: |")
+    lines.append(
+        "| features left | AUC | interval | p-value | drift | then drop | its signal for y |"
+    )
+    lines.append("| ---: | ---: | --- | ---: | :---: | --- | ---: |")
     for step in report.remedy:
         signal = "" if step.target_signal is None else format_fixed(step.target_signal)
+        p_value = "" if step.p_value is None else format_p(step.p_value)
         lines.append(
             f"| {step.n_features} | {format_fixed(step.auc)} | "
-            f"[{format_fixed(step.auc_ci[0])}, {format_fixed(step.auc_ci[1])}] | "
+            f"[{format_fixed(step.auc_ci[0])}, {format_fixed(step.auc_ci[1])}] | {p_value} | "
             f"{'yes' if step.drift else ''} | {_dropped_text(step.dropped)} | {signal} |"
         )
     lines.append("")
+    lines.append(REMEDY_NOTE)
+    lines.append("")
     return lines
+
+
+#: how each row of the remedy path was checked (Markdown and HTML)
+REMEDY_NOTE = (
+    "Each row is a held-out check of the columns left: one model, trained like the drift "
+    "check's last fold model, scored on that fold's rows (which it never saw). The first "
+    "row uses every column; the leak-like columns are dropped first, together."
+)
+
+#: where the verdict without the leak-like columns comes from (Markdown and HTML)
+WITHOUT_LEAKS_NOTE = (
+    "From the remedy's first step: a held-out check (one model trained like the drift "
+    "check's last fold model, scored on that fold's rows) of every other column."
+)
+
+
+def _without_leaks_markdown(report: DriftReport, without: WithoutLeaks) -> str:
+    verdict = "drift detected" if without.drift else "no drift"
+    target = without_leaks_target(report)
+    named = (
+        f"the leak-like columns ({_name_list(without.columns)})"
+        if target == "them"
+        else _name_list(without.columns)
+    )
+    return (
+        f"**Without {named}: {verdict}**, AUC **{format_fixed(without.auc)}** "
+        f"({ci_label(report)} {format_fixed(without.auc_ci[0])}–"
+        f"{format_fixed(without.auc_ci[1])}), p-value {format_p(without.p_value)}. "
+        f"{md_escape(WITHOUT_LEAKS_NOTE)}"
+    )
 
 
 def _dropped_text(dropped: tuple[str, ...]) -> str:
@@ -268,7 +466,11 @@ def render_markdown(report: DriftReport) -> str:
     """
     lines: list[str] = []
     verdict = "DRIFT" if report.drift else "no drift"
-    lines.append(f"## advval drift check: {verdict}")
+    heading = f"## advval drift check: {verdict}"
+    if report.without_leaks is not None:
+        after = "DRIFT" if report.without_leaks.drift else "no drift"
+        heading += f" (without leak-like columns: {after})"
+    lines.append(heading)
     lines.append("")
     auc = f"AUC **{format_fixed(report.auc)}** ({ci_label(report)} " + (
         f"{format_fixed(report.auc_ci[0])}–{format_fixed(report.auc_ci[1])}), "
@@ -287,10 +489,13 @@ def render_markdown(report: DriftReport) -> str:
         f"(0.5 + min_effect {format_number(report.min_effect)})."
     )
     lines.append("")
-    lines.append(
-        f"{format_count(report.n_train)} train rows · {format_count(report.n_test)} test rows · "
-        f"{format_count(report.n_features)} features"
-    )
+    if report.without_leaks is not None:
+        lines.append(_without_leaks_markdown(report, report.without_leaks))
+        lines.append("")
+    lines.append(md_escape(inputs_text(report)))
+    used = rows_used_text(report)
+    if used:
+        lines.append(md_escape(used))
     lines.append("")
 
     if report.leaks:
@@ -310,16 +515,20 @@ def render_markdown(report: DriftReport) -> str:
         )
         lines.append(f"### Top features{shown}")
         lines.append("")
-        lines.append("| # | feature | importance (± std) | statistic | adjusted p | drift | leak |")
-        lines.append("| ---: | --- | ---: | ---: | ---: | :---: | :---: |")
+        lines.append(
+            "| # | feature | kind | importance (± std) | statistic | adjusted p | drift | leak |"
+        )
+        lines.append("| ---: | --- | --- | ---: | ---: | ---: | :---: | :---: |")
         for rank, f in enumerate(top, start=1):
             lines.append(
-                f"| {rank} | {md_name(f.name)} | {importance_text(f)} | {statistic_text(f)} "
+                f"| {rank} | {md_name(f.name)} | {md_escape(f.kind)} | {importance_text(f)} "
+                f"| {statistic_text(f)} "
                 f"| {format_p(f.p_value)} | {'yes' if f.drift else ''} "
                 f"| {'yes' if f.leak else ''} |"
             )
         lines.append("")
         lines.append(
+            "kind: how the column was encoded; "
             "importance: mean |SHAP| of the domain classifier (log-odds of *test*) ± its "
             "spread across folds; statistic: Kolmogorov-Smirnov D (KS) or total-variation "
             "distance (TV); adjusted p: univariate test after multiple-testing correction."

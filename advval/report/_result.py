@@ -20,8 +20,10 @@ class FeatureDrift:
     ----------
     name : str
         Column name as the user passed it.
-    kind : {"numeric", "categorical", "boolean", "datetime"}
-        How the column was treated.
+    kind : str
+        How the encoder treated the column: ``"numeric"``, ``"categorical"``,
+        ``"boolean"``, ``"datetime"``, ``"text"``, or any other kind the encoder reports
+        (renderers show it as it is).
     importance : float
         Mean absolute SHAP value (log-odds of "test") over out-of-fold rows, averaged
         over folds.
@@ -59,14 +61,28 @@ class Distribution:
     ----------
     name : str
         What is binned (a column name, or ``"test-likeness"``).
-    kind : {"numeric", "categorical"}
+    kind : {"numeric", "datetime", "categorical"}
+        How it is drawn: a histogram on ``edges`` (``"datetime"``: edges in seconds since
+        1970-01-01 UTC, shown as dates) or bars per category.
     labels : tuple of str
         One label per bin (a formatted range or a category name, possibly ``"(other)"``
-        or ``"(missing)"``).
+        or ``"(missing)"``). A categorical distribution lists the most frequent levels
+        of train, then those of test that are not among them, then ``"(missing)"`` and
+        ``"(other)"`` (every other level, per side) when they hold rows.
     edges : tuple of float
         Bin edges for numeric distributions (``len(labels) + 1`` values), empty otherwise.
     train, test : tuple of float
         Proportion of each side's rows in each bin (each sums to at most 1).
+    measure : str
+        What the bins measure when it is not the column's values themselves (``"length
+        (characters)"`` for a free-text column); ``""`` otherwise.
+    unseen_train, unseen_test : float or None
+        Of the train rows that have a value, the share whose value never occurs in test;
+        and of the test rows, the share whose value never occurs in train (missing values
+        count on neither side); ``None`` for histograms of numbers. 1.0 on both sides: the
+        sides share no value at all.
+    n_levels : tuple of int or None
+        Distinct values present in train and in test (categories and text).
     """
 
     name: str
@@ -75,6 +91,10 @@ class Distribution:
     edges: tuple[float, ...]
     train: tuple[float, ...]
     test: tuple[float, ...]
+    measure: str = ""
+    unseen_train: float | None = None
+    unseen_test: float | None = None
+    n_levels: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -104,6 +124,8 @@ class RemedyStep:
     target_signal : float or None
         Share of the target model's mean |SHAP| carried by ``dropped`` (when a target was
         given): what dropping them costs.
+    p_value : float or None
+        p-value of the step's held-out check (``None`` when not known).
     """
 
     n_features: int
@@ -112,6 +134,39 @@ class RemedyStep:
     drift: bool
     dropped: tuple[str, ...]
     target_signal: float | None
+    p_value: float | None = None
+
+
+@dataclass(frozen=True)
+class WithoutLeaks:
+    """The drift check without the leak-like columns: the verdict a leak cannot decide.
+
+    Taken from the feature dropper's path: the held-out check of the step right after the
+    leak-like columns were dropped, all together (one model trained like the validator's
+    last fold model on the remaining columns, scored on that fold's rows).
+
+    Attributes
+    ----------
+    columns : tuple of str
+        The leak-like columns left out.
+    n_features : int
+        Columns left.
+    auc : float
+        Domain AUC without them.
+    auc_ci : tuple of float
+        Its confidence interval.
+    p_value : float
+        p-value of "same distribution" without them.
+    drift : bool
+        The held-out check's verdict (same alpha and effect floor as the report's).
+    """
+
+    columns: tuple[str, ...]
+    n_features: int
+    auc: float
+    auc_ci: tuple[float, float]
+    p_value: float
+    drift: bool
 
 
 @dataclass(frozen=True)
@@ -154,6 +209,17 @@ class DriftReport:
     advval_version : str
     remedy : tuple of RemedyStep
         The feature dropper's path (empty when it was not run).
+    train_name, test_name : str or None
+        Names of the inputs (the TRAIN and TEST files), when the caller gave them.
+    n_train_used, n_test_used : int or None
+        Rows of each side the domain classifier used after the row budget (``None`` when
+        not known).
+    row_budget : int or None
+        The row budget that applied (the validator's ``max_rows`` resolved; ``None``:
+        every row).
+    without_leaks : WithoutLeaks or None
+        The verdict without the leak-like columns (``None`` when there are none, or no
+        feature dropper was run).
     """
 
     n_train: int
@@ -176,6 +242,12 @@ class DriftReport:
     advval_version: str
     remedy: tuple[RemedyStep, ...] = ()
     kind: str = field(default="drift")
+    train_name: str | None = None
+    test_name: str | None = None
+    n_train_used: int | None = None
+    n_test_used: int | None = None
+    row_budget: int | None = None
+    without_leaks: WithoutLeaks | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON document of DESIGN.md section 6 (plots excluded), unrounded.
@@ -183,15 +255,22 @@ class DriftReport:
         Returns
         -------
         dict
-            ``schema_version``, ``kind``, the verdict, ``features`` (importance order),
-            ``leaks``, ``dropped_columns``, ``fold_aucs`` and ``settings``.
+            ``schema_version``, ``kind``, the inputs (``train_name``, ``test_name``,
+            ``n_train``, ``n_test``, ``n_train_used``, ``n_test_used``, ``row_budget``),
+            the verdict, ``without_leaks``, ``features`` (importance order), ``leaks``,
+            ``dropped_columns``, ``fold_aucs``, ``remedy`` and ``settings``.
         """
         return {
             "schema_version": SCHEMA_VERSION,
             "kind": self.kind,
             "advval_version": self.advval_version,
+            "train_name": self.train_name,
+            "test_name": self.test_name,
             "n_train": self.n_train,
             "n_test": self.n_test,
+            "n_train_used": self.n_train_used,
+            "n_test_used": self.n_test_used,
+            "row_budget": self.row_budget,
             "n_features": self.n_features,
             "auc": self.auc,
             "auc_ci": list(self.auc_ci),
@@ -199,6 +278,7 @@ class DriftReport:
             "alpha": self.alpha,
             "min_effect": self.min_effect,
             "drift": self.drift,
+            "without_leaks": _without_leaks_dict(self.without_leaks),
             "features": [
                 {
                     "name": f.name,
@@ -225,6 +305,7 @@ class DriftReport:
                         "auc_ci": list(step.auc_ci),
                         "drift": step.drift,
                         "dropped": list(step.dropped),
+                        "p_value": step.p_value,
                         "target_signal": step.target_signal,
                     }
                     for step in self.remedy
@@ -232,3 +313,16 @@ class DriftReport:
             },
             "settings": dict(self.settings),
         }
+
+
+def _without_leaks_dict(value: WithoutLeaks | None) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    return {
+        "columns": list(value.columns),
+        "n_features": value.n_features,
+        "auc": value.auc,
+        "auc_ci": list(value.auc_ci),
+        "p_value": value.p_value,
+        "drift": value.drift,
+    }

@@ -15,7 +15,7 @@ import html
 import math
 from collections.abc import Sequence
 
-from ._markdown import display_name
+from ._markdown import display_name, format_instant
 from ._result import Distribution, FeatureDrift, RocCurve
 
 TRAIN_COLOR = "#2563eb"
@@ -46,12 +46,14 @@ def _clip(text: str, limit: int = MAX_LABEL_CHARS) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _finite(x: float, default: float = 0.0) -> float:
+def _finite(x: float | None, default: float = 0.0) -> float:
+    if x is None:
+        return default
     try:
-        x = float(x)
+        value = float(x)
     except (TypeError, ValueError):
         return default
-    return x if math.isfinite(x) else default
+    return value if math.isfinite(value) else default
 
 
 def _c(x: float) -> str:
@@ -67,7 +69,8 @@ def _tick_text(x: float) -> str:
 
 
 def _percent(x: float) -> str:
-    return f"{100 * x:.0f}%" if x >= 0.1 else f"{100 * x:.1g}%"
+    """``"40%"``, ``"5%"``, ``"0.15%"``: whole percents from 10%, two digits below."""
+    return f"{100 * x:.0f}%" if x >= 0.1 else f"{100 * x:.2g}%"
 
 
 def nice_ticks(upper: float, n: int = 4) -> list[float]:
@@ -231,8 +234,14 @@ def distribution_chart(
     Parameters
     ----------
     dist : Distribution
-        Numeric distributions are drawn as overlaid histograms on their bin edges,
-        categorical ones as grouped bars (at most ``MAX_CATEGORIES`` categories).
+        Numeric and datetime distributions are drawn as overlaid histograms on their bin
+        edges (datetime edges labelled as dates), categorical ones as grouped bars (at
+        most ``MAX_CATEGORIES`` categories). When the distribution knows the shares of
+        values unseen on the other side, a strip above the plot shows, for each side, the
+        rows whose value the other side has, never has, or that are missing (``height``
+        grows by ``STRIP_HEIGHT``). The ``"(other)"`` and ``"(missing)"`` bars do not set
+        the scale when they would flatten the levels: they are cut at the top, their
+        shares written in their label.
     width, height : int
         Size in CSS pixels.
     title : str, optional
@@ -251,22 +260,30 @@ def distribution_chart(
     """
     name = display_name(dist.name)
     label = title if title is not None else f"Distribution of {name}: train vs test"
-    categorical = dist.kind != "numeric"
+    if dist.measure:
+        label += f" ({dist.measure})"
+    categorical = dist.kind not in ("numeric", "datetime")
     n_labels = min(len(dist.labels), MAX_CATEGORIES) if categorical else len(dist.labels)
     labels = [display_name(v) for v in dist.labels[:n_labels]]
     train = [max(_finite(v), 0.0) for v in dist.train[:n_labels]]
     test = [max(_finite(v), 0.0) for v in dist.test[:n_labels]]
+    has_strip = dist.unseen_train is not None and dist.unseen_test is not None
+    strip = STRIP_HEIGHT if has_strip else 0
+    height += strip
     rotate = categorical and n_labels > 6
-    left, right, top = 44, 10, 22
-    bottom = 62 if rotate else 30
+    left, right, top = (56 if rotate else 44), 10, 22 + strip
+    bottom = 74 if rotate else 30
     pw, ph = width - left - right, height - top - bottom
-    ticks = nice_ticks(max(train + test + [0.0]), 3)
-    ymax = ticks[-1]
+    buckets = {i for i, v in enumerate(dist.labels[:n_labels]) if v in BUCKET_LABELS}
+    ymax = nice_ticks(_bar_scale(train, test, buckets if categorical else set()), 3)[-1]
+    ticks = nice_ticks(ymax, 3)
 
     def sy(v: float) -> float:
-        return top + ph * (1.0 - v / ymax)
+        return top + ph * (1.0 - min(v, ymax) / ymax)
 
     out = _open(width, height, label)
+    if has_strip:
+        out.extend(_unseen_strip(dist, left, pw))
     for t in ticks:
         out.append(
             f'<line x1="{left}" y1="{_c(sy(t))}" x2="{left + pw}" y2="{_c(sy(t))}" '
@@ -275,7 +292,8 @@ def distribution_chart(
         out.append(
             f'<text x="{left - 5}" y="{_c(sy(t) + 4)}" text-anchor="end">{_percent(t)}</text>'
         )
-    out.extend(_legend(left + pw - 110, 12))
+    if not has_strip:  # the strip's rows name the sides in their colours
+        out.extend(_legend(left + pw - 110, 12))
     if not labels:
         out.append(f'<text x="{_c(left + pw / 2)}" y="{_c(top + ph / 2)}" text-anchor="middle">'
                    "no data</text>")
@@ -293,7 +311,15 @@ def distribution_chart(
                     f"<title>{_esc(name)} ({'train' if side == 0 else 'test'}): "
                     f"{100 * v:.1f}%</title></rect>"
                 )
-            text = _esc(_clip(name, 14 if rotate else MAX_LABEL_CHARS))
+                if v > ymax:  # a bucket bar cut at the top: a white break across it
+                    y_cut = sy(ymax) + 7
+                    out.append(
+                        f'<path d="M{_c(x)} {_c(y_cut + 2)}L{_c(x + bar)} {_c(y_cut - 2)}" '
+                        f'stroke="#ffffff" stroke-width="2.5"/>'
+                    )
+            if i in buckets and max(train[i], test[i]) > ymax:  # its shares in its label
+                name = f"{name} {_percent(train[i])}/{_percent(test[i])}"
+            text = _esc(_clip(name, 16 if rotate else MAX_LABEL_CHARS))
             if rotate:
                 out.append(
                     f'<text transform="translate({_c(x0 + 3)} {_c(sy(0) + 10)}) rotate(-40)" '
@@ -323,9 +349,14 @@ def distribution_chart(
             for frac in (0.0, 0.5, 1.0):
                 value = _between(lo, hi, frac)
                 anchor = {0.0: "start", 0.5: "middle", 1.0: "end"}[frac]
+                tick = (
+                    format_instant(value, 2.0 * (hi / 2.0 - lo / 2.0))
+                    if dist.kind == "datetime"
+                    else _tick_text(value)
+                )
                 out.append(
                     f'<text x="{_c(left + frac * pw)}" y="{_c(sy(0) + 15)}" '
-                    f'text-anchor="{anchor}">{_esc(_tick_text(value))}</text>'
+                    f'text-anchor="{anchor}">{_esc(tick)}</text>'
                 )
         else:
             out.append(
@@ -343,6 +374,117 @@ def distribution_chart(
     return "\n".join(out)
 
 
+#: labels of the bars that gather rows rather than show one level
+BUCKET_LABELS = ("(other)", "(missing)")
+#: pixels the unseen-values strip adds above a categorical plot
+STRIP_HEIGHT = 40
+
+
+def _bar_scale(train: list[float], test: list[float], buckets: set[int]) -> float:
+    """The share the y axis must reach: the buckets count only when they do not dwarf the rest.
+
+    A bucket ("(other)", "(missing)") taller than twice the tallest level would squash
+    the levels, which are the point of the plot; it is then cut at the top instead.
+
+    Examples
+    --------
+    >>> _bar_scale([0.01, 0.97], [0.02, 0.96], {1}), _bar_scale([0.4, 0.5], [0.3, 0.6], {1})
+    (0.02, 0.6)
+    """
+    pairs = list(zip(train, test, strict=False))
+    levels = [max(pair) for i, pair in enumerate(pairs) if i not in buckets]
+    rest = [max(pair) for i, pair in enumerate(pairs) if i in buckets]
+    top_level, top_bucket = max(levels + [0.0]), max(rest + [0.0])
+    if top_level > 0 and top_bucket > 2 * top_level:
+        return top_level
+    return max(top_level, top_bucket)
+
+
+#: width of the text at the right end of each row of the unseen-values strip
+_STRIP_TEXT = 96
+
+
+def _unseen_strip(dist: Distribution, left: float, width: float) -> list[str]:
+    """Two rows: each side's rows whose value the other side has / never has / missing."""
+    out = []
+    bar_width = width - _STRIP_TEXT
+    rows = (
+        ("train", TRAIN_COLOR, _finite(dist.unseen_train), dist.train, "test"),
+        ("test", TEST_COLOR, _finite(dist.unseen_test), dist.test, "train"),
+    )
+    for k, (side, color, unseen, shares, other) in enumerate(rows):
+        y = 6 + k * 15
+        unseen = min(max(unseen, 0.0), 1.0)  # of the rows with a value
+        missing = min(_bucket_share(dist, shares, "(missing)"), 1.0)
+        present = 1.0 - missing
+        segments = (
+            (present * (1.0 - unseen), color, "0.2", f"a value also in {other}"),
+            (present * unseen, color, "0.85", f"a value never in {other}"),
+            (missing, AXIS_COLOR, "0.5", "no value (missing)"),
+        )
+        out.append(f'<text x="{_c(left - 5)}" y="{_c(y + 9)}" text-anchor="end">{side}</text>')
+        x = left
+        for share, fill, opacity, what in segments:
+            if share <= 0:
+                continue
+            out.append(
+                f'<rect x="{_c(x)}" y="{y}" width="{_c(share * bar_width)}" height="11" '
+                f'fill="{fill}" fill-opacity="{opacity}" stroke="{fill}" stroke-width="0.5">'
+                f"<title>{side} rows with {what}: {100 * share:.1f}%</title></rect>"
+            )
+            x += share * bar_width
+        out.append(
+            f'<text x="{_c(left + bar_width + 6)}" y="{_c(y + 9)}" font-size="10">'
+            f"{_percent(unseen)} not in {other}</text>"
+        )
+    return out
+
+
+def _bucket_share(dist: Distribution, shares: tuple[float, ...], bucket: str) -> float:
+    for label, share in zip(dist.labels, shares, strict=False):
+        if label == bucket:
+            return max(_finite(share), 0.0)
+    return 0.0
+
+
+def importance_scale(features: Sequence[FeatureDrift]) -> float:
+    """The largest value the importance chart's axis must reach: leak-like columns ignored.
+
+    The largest importance plus spread among the columns that are not leak-like (among
+    all of them when every drawn column is leak-like, or the others are all zero), so a
+    leak's bar cannot flatten the others into slivers.
+
+    Examples
+    --------
+    >>> leak = FeatureDrift("row", "numeric", 9.0, 0.1, 1.0, 0.0, "ks", True, True)
+    >>> age = FeatureDrift("age", "numeric", 0.3, 0.05, 0.2, 1e-4, "ks", True, False)
+    >>> importance_scale([leak, age]), importance_scale([leak])
+    (0.35, 9.1)
+    """
+
+    def reach(f: FeatureDrift) -> float:
+        return _finite(f.importance) + max(_finite(f.importance_std), 0.0)
+
+    plain = [reach(f) for f in features if not f.leak]
+    if plain and max(plain) > 0:
+        return max(plain)
+    return max([reach(f) for f in features] + [0.0])
+
+
+def off_scale(features: Sequence[FeatureDrift]) -> list[str]:
+    """Names of the leak-like columns whose bar :func:`importance_chart` cuts at its end.
+
+    Examples
+    --------
+    >>> leak = FeatureDrift("row", "numeric", 9.0, 0.1, 1.0, 0.0, "ks", True, True)
+    >>> age = FeatureDrift("age", "numeric", 0.3, 0.05, 0.2, 1e-4, "ks", True, False)
+    >>> off_scale([leak, age]), off_scale([age])
+    (['row'], [])
+    """
+    xmax = nice_ticks(importance_scale(features), 5)[-1]
+    return [f.name for f in features if f.leak and _finite(f.importance) > xmax]
+
+
 def importance_chart(features: Sequence[FeatureDrift], *, width: int = 720) -> str:
     """Horizontal bars of feature importance with error bars of ± one fold spread.
 
@@ -357,7 +499,9 @@ def importance_chart(features: Sequence[FeatureDrift], *, width: int = 720) -> s
     -------
     str
         An ``<svg>`` element. Bars are red for drifting features, amber for leaks, grey
-        otherwise.
+        otherwise. The axis is scaled by the columns that are not leak-like
+        (:func:`importance_scale`); a leak-like column's bar that exceeds it is cut at
+        the axis' end, marked with a break and its value written on it.
 
     Examples
     --------
@@ -368,11 +512,9 @@ def importance_chart(features: Sequence[FeatureDrift], *, width: int = 720) -> s
     row, left, right, top, bottom = 24, 190, 24, 8, 36
     height = top + bottom + row * max(len(features), 1)
     pw = width - left - right
-    upper = max(
-        [_finite(f.importance) + max(_finite(f.importance_std), 0.0) for f in features] + [0.0]
-    )
-    ticks = nice_ticks(upper, 5)
+    ticks = nice_ticks(importance_scale(features), 5)
     xmax = ticks[-1]
+    cut = set(off_scale(features))
 
     def sx(v: float) -> float:
         return left + pw * min(max(_finite(v), 0.0), xmax) / xmax
@@ -397,7 +539,7 @@ def importance_chart(features: Sequence[FeatureDrift], *, width: int = 720) -> s
         tip = (
             f"{_esc(name)}: importance {imp:.3g} ± {std:.3g}, "
             f"statistic {_finite(f.statistic):.3f}, adjusted p {_finite(f.p_value, 1.0):.3g} "
-            f"({status})"
+            f"({status}{', off the scale' if f.name in cut else ''})"
         )
         out.append(f"<g><title>{tip}</title>")
         out.append(
@@ -408,7 +550,9 @@ def importance_chart(features: Sequence[FeatureDrift], *, width: int = 720) -> s
             f'<rect x="{left}" y="{_c(y + 5)}" width="{_c(max(sx(imp) - left, 0.0))}" '
             f'height="{row - 10}" rx="2" fill="{color}" fill-opacity="0.8"/>'
         )
-        if std > 0:
+        if f.name in cut:
+            out.extend(_cut_mark(sx(xmax), y + 5, row - 10, f"{imp:.3g} (leak)"))
+        elif std > 0:
             x1, x2, ym = sx(imp - std), sx(imp + std), y + row / 2
             out.append(
                 f'<path d="M{_c(x1)} {_c(ym)}H{_c(x2)}M{_c(x1)} {_c(ym - 4)}V{_c(ym + 4)}'
@@ -419,12 +563,27 @@ def importance_chart(features: Sequence[FeatureDrift], *, width: int = 720) -> s
     out.append(
         f'<line x1="{left}" y1="{top}" x2="{left}" y2="{y_axis}" stroke="{AXIS_COLOR}"/>'
     )
+    caption = "mean |SHAP| (log-odds of test), error bar: ± std across folds"
+    if cut:
+        caption += "; leak-like bars cut at the end"
     out.append(
-        f'<text x="{_c(left + pw / 2)}" y="{height - 4}" text-anchor="middle">'
-        "mean |SHAP| (log-odds of test), error bar: ± std across folds</text>"
+        f'<text x="{_c(left + pw / 2)}" y="{height - 4}" text-anchor="middle">{caption}</text>'
     )
     out.append("</svg>")
     return "\n".join(out)
+
+
+def _cut_mark(x_end: float, y: float, height: float, value: str) -> list[str]:
+    """A bar cut at ``x_end``: a white double slash before its end and its value on it."""
+    slash = (
+        f"M{_c(x_end - 22)} {_c(y + height + 1)}L{_c(x_end - 16)} {_c(y - 1)}"
+        f"M{_c(x_end - 16)} {_c(y + height + 1)}L{_c(x_end - 10)} {_c(y - 1)}"
+    )
+    return [
+        f'<path d="{slash}" stroke="#ffffff" stroke-width="3" fill="none"/>',
+        f'<text x="{_c(x_end - 28)}" y="{_c(y + height / 2 + 4)}" text-anchor="end" '
+        f'fill="#ffffff" font-weight="600">{_esc(value)}</text>',
+    ]
 
 
 def dependency_heatmap(
