@@ -97,10 +97,7 @@ def available_cores() -> int:
     >>> 1 <= available_cores() <= (os.cpu_count() or 1)
     True
     """
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        cores = os.cpu_count() or 1
+    cores = machine_cores()
     try:
         busy = os.getloadavg()[0]
     except OSError:  # pragma: no cover - no load average on this platform
@@ -114,16 +111,34 @@ def lightgbm_threads(n_jobs: int | None, n_rows: int) -> int:
     The default is one thread below ``SINGLE_THREAD_ROWS`` rows (thread start-up costs
     more than it gains there) and :func:`available_cores` above, so that a check never
     runs slower on a shared machine than on one thread. ``-1`` means every core the
-    process may use.
+    process may use, and so does any count above it.
 
     Examples
     --------
-    >>> lightgbm_threads(None, 1_000), lightgbm_threads(3, 1_000)
-    (1, 3)
+    >>> lightgbm_threads(None, 1_000), lightgbm_threads(1, 1_000)
+    (1, 1)
+    >>> lightgbm_threads(4096, 1_000) == lightgbm_threads(-1, 1_000) == machine_cores()
+    True
     """
     if n_jobs is not None:
-        return n_jobs
+        # more threads than cores only makes OpenMP threads wait on each other (2,048
+        # threads did not finish a fit of 80 rows in five minutes)
+        return machine_cores() if n_jobs == -1 else min(n_jobs, machine_cores())
     return 1 if n_rows < SINGLE_THREAD_ROWS else available_cores()
+
+
+def machine_cores() -> int:
+    """Cores this process may run on (its CPU affinity), at least 1.
+
+    Examples
+    --------
+    >>> machine_cores() >= 1
+    True
+    """
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 def is_lightgbm(estimator: object) -> bool:

@@ -146,3 +146,48 @@ def check_bounds(value: object, *, owner: str, name: str = "bounds") -> tuple[fl
     if len(pair) != 2 or not (np.isfinite(pair).all() and pair[0] < pair[1]):
         raise ValueError(message)
     return pair[0], pair[1]
+
+
+def check_n_jobs(value: object, *, owner: str) -> None:
+    """Raise ``ValueError`` unless ``value`` is None, -1 (every core) or a positive int.
+
+    Counts above the machine's cores are accepted and run on every core
+    (:func:`advval._models.lightgbm_threads`).
+
+    Examples
+    --------
+    >>> check_n_jobs(-1, owner="AdversarialValidator")
+    >>> check_n_jobs(0, owner="AdversarialValidator")
+    Traceback (most recent call last):
+    ...
+    ValueError: The 'n_jobs' parameter of AdversarialValidator must be None, -1 (every core) or a positive int. Got 0 instead.
+    """  # noqa: E501
+    integral = isinstance(value, numbers.Integral) and not isinstance(value, bool)
+    if value is None or (integral and (value == -1 or value >= 1)):  # type: ignore[operator]
+        return
+    raise ValueError(
+        f"The 'n_jobs' parameter of {owner} must be None, -1 (every core) or a positive int. "
+        f"Got {value!r} instead."
+    )
+
+
+def check_seed(value: object, *, owner: str) -> None:
+    """Raise ``ValueError`` unless ``value`` can seed numpy: None, an int in [0, 2**32 - 1]
+    or a ``numpy.random.RandomState``.
+
+    Examples
+    --------
+    >>> check_seed(-1, owner="AdversarialValidator")
+    Traceback (most recent call last):
+    ...
+    ValueError: The 'random_state' parameter of AdversarialValidator must be None, an int in the range [0, 4294967295] or a numpy.random.RandomState. Got -1 instead.
+    """  # noqa: E501
+    integral = isinstance(value, numbers.Integral) and not isinstance(value, bool)
+    if value is None or isinstance(value, np.random.RandomState):
+        return
+    if integral and 0 <= int(value) <= 2**32 - 1:  # type: ignore[call-overload]
+        return
+    raise ValueError(
+        f"The 'random_state' parameter of {owner} must be None, an int in the range "
+        f"[0, {2**32 - 1}] or a numpy.random.RandomState. Got {value!r} instead."
+    )

@@ -77,7 +77,7 @@ def test_help_documents_exit_codes(runner):
 def test_exit_codes_are_the_documented_values():
     assert [(c.name, int(c)) for c in ExitCode] == [
         ("OK", 0), ("DRIFT", 1), ("USAGE", 2), ("MISSING_DEPENDENCY", 3), ("INTERNAL_ERROR", 4),
-        ("INTERRUPTED", 130),
+        ("INTERRUPTED", 130), ("TERMINATED", 143),
     ]
 
 
@@ -162,8 +162,8 @@ def test_validator_errors_become_usage_errors_naming_the_option(runner, csvs):
     assert result.exit_code == ExitCode.USAGE
     assert "Invalid value for '--n-splits': 1 is not in the range x>=3." in result.stderr
     # a rule across two options is the library's; its message names the option as typed
-    result = _run(runner, "drift", csvs["train"], csvs["test"], "--target", "y", "--max-rows", "5",
-                  *FAST)
+    result = _run(runner, "drift", csvs["train"], csvs["test"], "--target", "y", "--max-rows", "12",
+                  "--n-splits", "10", *FAST)
     assert result.exit_code == ExitCode.USAGE
     assert result.stderr.startswith("Error: --max-rows must be ")
     assert "max_rows" not in result.stderr and "AdversarialValidator" not in result.stderr
@@ -361,7 +361,8 @@ def test_exports_of_test_likeness_and_weights(runner, csvs):
                   "--no-remedy", "--format", "json", *FAST)
     assert result.exit_code == ExitCode.OK, result.output
     likeness = pd.read_csv("likeness.csv")
-    assert list(likeness.columns) == ["side", "row", "test_likeness"]
+    assert list(likeness.columns) == ["side", "row", "test_likeness", "out_of_fold"]
+    assert likeness["out_of_fold"].all()  # 600 rows: within the row budget
     assert len(likeness) == 600 and likeness["test_likeness"].between(0, 1).all()
     by_side = likeness.groupby("side")["test_likeness"].mean()
     assert by_side["test"] > by_side["train"]
@@ -383,7 +384,7 @@ def test_export_keeps_id_columns(runner, tmp_path):
                   "--export-test-likeness", "out.csv", "--format", "json", *FAST)
     assert result.exit_code == ExitCode.OK, result.output
     exported = pd.read_csv("out.csv")
-    assert list(exported.columns) == ["side", "row", "key", "test_likeness"]
+    assert list(exported.columns) == ["side", "row", "key", "test_likeness", "out_of_fold"]
     assert exported["key"].iloc[-1] == 1199
 
 

@@ -1,5 +1,6 @@
 """AdversarialValidator: behaviour, bad input, determinism, no mutation."""
 
+import os
 import re
 import warnings
 
@@ -184,6 +185,16 @@ def test_test_likeness_rejects_other_columns():
             "in the range [10, inf). Got 3 instead.",
         ),
         (
+            {"n_jobs": 0},
+            "The 'n_jobs' parameter of AdversarialValidator must be None, -1 (every core) or "
+            "a positive int. Got 0 instead.",
+        ),
+        (
+            {"random_state": -3},
+            "The 'random_state' parameter of AdversarialValidator must be None, an int in the "
+            "range [0, 4294967295] or a numpy.random.RandomState. Got -3 instead.",
+        ),
+        (
             {"min_effect": -0.1},
             "The 'min_effect' parameter of AdversarialValidator must be a "
             "float in the range [0, 0.5). Got -0.1 instead.",
@@ -327,3 +338,10 @@ def test_no_warnings_on_clean_data():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         _fit(train, test)
+
+
+def test_more_threads_than_cores_run_on_every_core():
+    """n_jobs=2048 used to hang a fit of 80 rows (OpenMP threads waiting on each other)."""
+    train, test = _frames(n=80)
+    validator = AdversarialValidator(n_jobs=2048, random_state=0).fit(train, test)
+    assert validator.estimators_[0].booster_.params["n_jobs"] <= (os.cpu_count() or 1)

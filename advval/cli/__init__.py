@@ -7,17 +7,28 @@ Each command loads its inputs, calls the library, writes the report and returns 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+import signal
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from types import FrameType
 from typing import Any
 
 import click
 
 from .._version import __version__
-from ._attack import attack
-from ._deps import deps
-from ._drift import drift
-from ._exit import ExitCode, exit_codes_help
-from ._image import image
+
+# OpenMP threads that wait by spinning make every process slower when a machine runs more
+# threads than cores (four concurrent checks took 9x longer each); waiting passively costs
+# nothing measurable on a quiet machine. libgomp reads this once, when LightGBM or
+# scikit-learn first load it, so it is set before the commands import them. A user's own
+# setting wins.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+from ._attack import attack  # noqa: E402 - after the OpenMP setting above
+from ._deps import deps  # noqa: E402
+from ._drift import drift  # noqa: E402
+from ._exit import ExitCode, Terminated, exit_codes_help  # noqa: E402
+from ._image import image  # noqa: E402
 
 __all__ = ["ExitCode", "cli", "main"]
 
@@ -43,6 +54,9 @@ class _Guarded(click.Group):
         except KeyboardInterrupt:
             click.echo("advval: interrupted (Ctrl-C)", err=True)
             raise click.exceptions.Exit(ExitCode.INTERRUPTED) from None
+        except Terminated:
+            click.echo("advval: terminated (SIGTERM)", err=True)
+            raise click.exceptions.Exit(ExitCode.TERMINATED) from None
         except Exception as exc:
             if os.environ.get(DEBUG_VARIABLE) == "1":
                 raise
@@ -96,4 +110,23 @@ def main(argv: Sequence[str] | None = None) -> None:
     argv : sequence of str, optional
         Arguments after the program name; default ``sys.argv[1:]``.
     """
-    cli.main(args=list(argv) if argv is not None else None, prog_name="advval")
+    with _sigterm_raises():
+        cli.main(args=list(argv) if argv is not None else None, prog_name="advval")
+
+
+@contextmanager
+def _sigterm_raises() -> Iterator[None]:
+    """SIGTERM raises :class:`Terminated` in the main thread (exit 143, outputs cleaned up)."""
+
+    def terminate(signum: int, frame: FrameType | None) -> None:
+        raise Terminated()
+
+    try:
+        previous = signal.signal(signal.SIGTERM, terminate)
+    except ValueError:  # not the main thread: leave the signal alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-import warnings
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
+import numpy as np
 
 from advval import AdversarialValidator, AdversarialWeighter, DriftFeatureDropper
 from advval.report import build_drift_report
 from advval.report._build import TOP_OVERLAYS
 from advval.report._markdown import verdict_line
 
+from .._progress import stage
+from ._console import console, warnings_to_stderr
 from ._exit import ExitCode, UsageFailure, exit_codes_help, library_error
 from ._exports import csv_bytes, row_keys, test_likeness_table, weights_table
 from ._io import (
@@ -30,6 +31,7 @@ from ._options import (
     column_options,
     finite_float,
     input_file,
+    max_rows_option,
     n_jobs_option,
     output_options,
     quiet_option,
@@ -66,25 +68,8 @@ SPREADSHEET_SAFE = (
 )
 
 
-@contextmanager
-def _warnings_to_stderr() -> Iterator[None]:
-    """Show the library's warnings (leaks, data fixes) as ``advval: warning: ...`` lines.
-
-    The command line owns the warning policy: user-facing warnings (``UserWarning`` and
-    ``RuntimeWarning`` families) are printed once each; deprecation notices, which are for
-    developers, are not.
-    """
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            yield
-        finally:
-            seen: set[str] = set()
-            for w in caught:
-                message = " ".join(str(w.message).split())
-                if issubclass(w.category, (UserWarning, RuntimeWarning)) and message not in seen:
-                    seen.add(message)
-                    click.echo(f"advval: warning: {message}", err=True)
+#: the other commands print warnings the same way (advval.cli._console)
+_warnings_to_stderr = warnings_to_stderr
 
 
 def _load(
@@ -100,7 +85,11 @@ def _load(
     if train is None or test is None:
         missing = "TRAIN and TEST files" if train is None else "the TEST file"
         raise click.UsageError(f"missing {missing}; give TRAIN and TEST, or --demo")
-    return read_table(train, "TRAIN"), read_table(test, "TEST"), str(train), str(test)
+    with stage(f"reading TRAIN file '{train}'"):
+        X_train = read_table(train, "TRAIN")
+    with stage(f"reading TEST file '{test}'"):
+        X_test = read_table(test, "TEST")
+    return X_train, X_test, str(train), str(test)
 
 
 @click.command(epilog=exit_codes_help())
@@ -130,14 +119,16 @@ def _load(
     show_default=True,
     help="Cross-validation folds.",
 )
-@click.option(
-    "--max-rows",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Subsample to at most this many rows in total (default: use all rows).",
+@max_rows_option(
+    "Rows the domain classifier trains on, both sides together, drawn in proportion. "
+    "auto: the budget past which more rows cannot change the verdict on a shift of twice "
+    "--min-effect (about 70,000 to 95,000 rows at the defaults; every row below it); all: "
+    "every row. The per-column tests and the leak screen read every row either way."
 )
 @n_jobs_option(
-    None, "Threads for the domain classifier (default: 1 below 50,000 rows, else all cores)."
+    None,
+    "Threads for the domain classifier (default: 1 below 50,000 rows, else the cores that "
+    "other work leaves free, so that a busy machine is not oversubscribed).",
 )
 @click.option(
     "--group-col",
@@ -171,7 +162,8 @@ def _load(
     type=click.Path(dir_okay=False, writable=True, path_type=Path),
     default=None,
     metavar="FILE",
-    help="Write a CSV of every row's out-of-fold test-likeness (side, row, --id columns)."
+    help="Write a CSV of every row's test-likeness (side, row, --id columns, test_likeness, "
+    "out_of_fold: false for rows outside the row budget, scored by the fold models)."
     + SPREADSHEET_SAFE,
 )
 @click.option(
@@ -209,7 +201,7 @@ def drift(
     alpha: float,
     min_effect: float,
     n_splits: int,
-    max_rows: int | None,
+    max_rows: int | str | None,
     n_jobs: int | None,
     group_col: str | None,
     time_col: str | None,
@@ -259,6 +251,7 @@ def drift(
         inputs={"TRAIN": train, "TEST": test},
     )
     with ExitStack() as stack:
+        stack.enter_context(console(quiet=quiet))
         if not demo and is_distributed(train, test, scheduler=scheduler, workers=workers):
             train_path, test_path = _distributed_inputs(
                 train, test, export_test_likeness, export_weights
@@ -298,6 +291,25 @@ def drift(
             fail_on_drift=fail_on_drift,
             quiet=quiet,
         )
+
+
+def _likeness_of_every_row(
+    validator: AdversarialValidator, train: pd.DataFrame, test: pd.DataFrame
+) -> tuple[np.ndarray, np.ndarray]:
+    """Test-likeness of every row and whether it is out-of-fold.
+
+    Rows the classifier trained on (the row budget) have their out-of-fold score; the
+    others are scored by the average of the fold models, which never saw them either.
+    """
+    scores = np.array(validator.oof_proba_, dtype=np.float64)
+    out_of_fold = np.isfinite(scores)
+    n_train = len(train)
+    for frame, offset in ((train, 0), (test, n_train)):
+        missing = np.flatnonzero(~out_of_fold[offset : offset + len(frame)])
+        if missing.size:
+            with stage(f"scoring {missing.size:,} rows outside the row budget"):
+                scores[offset + missing] = validator.test_likeness(frame.iloc[missing])
+    return scores, out_of_fold
 
 
 def _distributed_inputs(
@@ -341,7 +353,7 @@ def _run(
     alpha: float,
     min_effect: float,
     n_splits: int,
-    max_rows: int | None,
+    max_rows: int | str | None,
     n_jobs: int | None,
     group_col: str | None,
     time_col: str | None,
@@ -384,54 +396,59 @@ def _run(
         time_col=time_col,
         client=client,
     )
-    with _warnings_to_stderr():
-        try:
-            validator.fit(X_train, X_test, groups=group_col)
-            dropper = (
-                DriftFeatureDropper(
-                    X_test=X_test,
-                    validator=validator,
-                    prefit=True,
-                    max_drop=max_drop,
-                    random_state=seed,
-                ).fit(X_train, target_values)
-                if remedy
-                and validator.drift_
-                and group_col is None
-                and time_col is None
-                and not distributed
-                else None
+    try:
+        validator.fit(X_train, X_test, groups=group_col)
+        # the remedies reuse the fitted validator: they see its feature columns
+        not_features = [c for c in (group_col, time_col) if c is not None]
+        features_train = X_train.drop(columns=not_features) if not_features else X_train
+        features_test = X_test.drop(columns=not_features) if not_features else X_test
+        dropper = (
+            DriftFeatureDropper(
+                X_test=features_test,
+                validator=validator,
+                prefit=True,
+                max_drop=max_drop,
+                random_state=seed,
+            ).fit(features_train, target_values)
+            if remedy and validator.drift_ and not distributed
+            else None
+        )
+        weights = (
+            AdversarialWeighter(
+                X_test=features_test, validator=validator, prefit=True, random_state=seed
             )
-            weights = (
-                AdversarialWeighter(
-                    X_test=X_test, validator=validator, prefit=True, random_state=seed
-                )
-                .fit(X_train)
-                .weights_
-                if export_weights is not None
-                else None
+            .fit(features_train)
+            .weights_
+            if export_weights is not None
+            else None
+        )
+        likeness = (
+            _likeness_of_every_row(validator, features_train, features_test)
+            if export_test_likeness is not None
+            else None
+        )
+    except (ValueError, TypeError, MemoryError) as exc:  # memory: stalled Dask workers
+        raise library_error(exc, OPTIONS) from exc
+    if distributed:
+        top = [str(c) for c in validator.feature_report_.index[:TOP_OVERLAYS]]
+        X_train = sample_rows(
+            X_train, top, validator.n_train_, rows=OVERLAY_SAMPLE_ROWS, seed=seed
+        )
+        X_test = sample_rows(
+            X_test, top, validator.n_test_, rows=OVERLAY_SAMPLE_ROWS, seed=seed
+        )
+        if remedy and validator.drift_ and not quiet:
+            click.echo(
+                "advval: the remedy (features to drop) is not searched on distributed "
+                "inputs",
+                err=True,
             )
-        except (ValueError, TypeError, MemoryError) as exc:  # memory: stalled Dask workers
-            raise library_error(exc, OPTIONS) from exc
-        if distributed:
-            top = [str(c) for c in validator.feature_report_.index[:TOP_OVERLAYS]]
-            X_train = sample_rows(
-                X_train, top, validator.n_train_, rows=OVERLAY_SAMPLE_ROWS, seed=seed
-            )
-            X_test = sample_rows(
-                X_test, top, validator.n_test_, rows=OVERLAY_SAMPLE_ROWS, seed=seed
-            )
-            if remedy and validator.drift_ and not quiet:
-                click.echo(
-                    "advval: the remedy (features to drop) is not searched on distributed "
-                    "inputs",
-                    err=True,
-                )
+    with stage("building the report"):
         report = build_drift_report(validator, X_train, X_test, dropper=dropper)
 
     files = {}
-    if export_test_likeness is not None and train_keys is not None and test_keys is not None:
-        table = test_likeness_table(validator.oof_proba_, train_keys, test_keys)
+    if likeness is not None and train_keys is not None and test_keys is not None:
+        table = test_likeness_table(*likeness, train_keys, test_keys)
         files[plan.target("--export-test-likeness")] = csv_bytes(table)
     if weights is not None and export_weights is not None and train_keys is not None:
         files[plan.target("--export-weights")] = csv_bytes(weights_table(weights, train_keys))

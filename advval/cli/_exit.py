@@ -31,6 +31,8 @@ class ExitCode(IntEnum):
     INTERNAL_ERROR = 4
     #: interrupted by Ctrl-C (SIGINT); no output is left half-written
     INTERRUPTED = 130
+    #: stopped by SIGTERM (a CI job's timeout, ``kill``); no output is left half-written
+    TERMINATED = 143
 
 
 _DESCRIPTIONS = {
@@ -43,7 +45,17 @@ _DESCRIPTIONS = {
     ExitCode.INTERNAL_ERROR: "internal error: please report it (ADVVAL_DEBUG=1 shows the "
     "traceback)",
     ExitCode.INTERRUPTED: "interrupted (Ctrl-C); no output is left half-written",
+    ExitCode.TERMINATED: "terminated (SIGTERM, e.g. a CI timeout); no output is left "
+    "half-written",
 }
+
+
+class Terminated(BaseException):
+    """Raised in the main thread when the process receives SIGTERM (see ``advval.cli.main``).
+
+    A ``BaseException``, like ``KeyboardInterrupt``, so that no ``except Exception`` on
+    the way swallows it and every ``finally`` (temporary outputs removed) runs.
+    """
 
 
 def exit_codes_help() -> str:

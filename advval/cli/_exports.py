@@ -92,13 +92,22 @@ def csv_bytes(table: pd.DataFrame) -> bytes:
 
 
 def test_likeness_table(
-    oof_proba: np.ndarray, train_keys: pd.DataFrame, test_keys: pd.DataFrame
+    likeness: np.ndarray,
+    out_of_fold: np.ndarray,
+    train_keys: pd.DataFrame,
+    test_keys: pd.DataFrame,
 ) -> pd.DataFrame:
-    """Out-of-fold P(test) of every train and test row, with the row keys."""
+    """P(test) of every train and test row, with the row keys and how it was scored.
+
+    ``out_of_fold`` is true for the rows the classifier was cross-fitted on (scored by the
+    model that left their fold out) and false for rows outside the row budget (scored by
+    the fold models' average; neither saw them).
+    """
     import pandas as pd
 
     table = pd.concat([train_keys, test_keys], ignore_index=True)
-    table["test_likeness"] = oof_proba
+    table["test_likeness"] = likeness
+    table["out_of_fold"] = out_of_fold
     return table
 
 

@@ -153,6 +153,52 @@ def n_jobs_option(default: int | None, what: str) -> Callable[[F], F]:
     )
 
 
+class RowBudget(click.ParamType):
+    """``--max-rows``: ``auto`` (the library's derived budget), ``all`` (every row) or a count.
+
+    Converts to what the estimators' ``max_rows`` takes: ``"auto"``, ``None`` or an int.
+
+    Examples
+    --------
+    >>> budget = RowBudget(minimum=10)
+    >>> budget.convert("auto", None, None), budget.convert("ALL", None, None)
+    ('auto', None)
+    >>> budget.convert("20000", None, None)
+    20000
+    """
+
+    name = "auto|all|N"
+
+    def __init__(self, *, minimum: int = 1) -> None:
+        self.minimum = minimum
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if value is None or isinstance(value, int) and not isinstance(value, bool):
+            number = value
+        else:
+            text = str(value).strip().lower()
+            if text in ("auto", "all"):
+                return "auto" if text == "auto" else None
+            try:
+                number = int(text)
+            except ValueError:
+                self.fail(f"{value!r} is not 'auto', 'all' or a whole number of rows", param, ctx)
+        if number is not None and number < self.minimum:
+            self.fail(f"{number} is below the smallest budget, {self.minimum} rows", param, ctx)
+        return number
+
+
+def max_rows_option(what: str) -> Callable[[F], F]:
+    """``--max-rows``: a row budget (``auto`` by default), ``what`` says what it bounds."""
+    return click.option(
+        "--max-rows",
+        type=RowBudget(minimum=10),
+        default="auto",
+        show_default=True,
+        help=what,
+    )
+
+
 class InputPath(click.Path):
     """An existing CSV / Parquet file or directory, or a glob pattern (expanded when read)."""
 

@@ -17,7 +17,7 @@ from .._frames import FrameEncoder, align_columns, as_frame
 from .._models import default_domain_classifier, positive_scores
 from .._progress import note, progress_display, stage
 from .._stats import Correction, auc_interval, delong_variance, rank_test
-from .._validation import check_number, check_option
+from .._validation import check_n_jobs, check_number, check_option, check_seed
 from ..exceptions import LeakWarning
 from ._attribution import Attribution, attribute
 from ._budget import default_row_budget
@@ -236,7 +236,8 @@ class AdversarialValidator(SharesClientMixin, BaseEstimator):
                     f"in the range [{2 * self.n_splits}, inf). Got {self.max_rows!r} instead."
                 ) from None
         check_number(self.leak_threshold, name="leak_threshold", owner=_OWNER, low=0.5, high=1)
-        check_number(self.n_jobs, name="n_jobs", owner=_OWNER, kind=int, allow_none=True)
+        check_n_jobs(self.n_jobs, owner=_OWNER)
+        check_seed(self.random_state, owner=_OWNER)
         if self.estimator is not None and not (
             hasattr(self.estimator, "fit")
             and (

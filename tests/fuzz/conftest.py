@@ -16,13 +16,6 @@ import pytest
 from . import harness
 from .corpus import Case, materialize
 
-#: the marker of this suite (registered here until pyproject.toml lists it)
-MARKER = "fuzz: the hostile-input corpus through the CLI and the Python API (tests/fuzz)"
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", MARKER)
-
 
 class FuzzRun:
     """The outcomes of the selected cases, computed on first use."""

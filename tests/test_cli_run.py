@@ -1,0 +1,168 @@
+"""``advval drift`` as a run: the row budget, progress and warnings as they come, SIGTERM,
+the per-row exports under a budget, the remedy with grouped folds, the OpenMP setting."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+import advval
+from advval.cli import ExitCode, cli
+
+ROOT = Path(advval.__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def runner(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    return CliRunner()
+
+
+def _run(runner: CliRunner, *args: object):
+    return runner.invoke(cli, [str(a) for a in args], catch_exceptions=False)
+
+
+def _write(tmp_path: Path, n: int = 600, shift: float = 1.0, seed: int = 0) -> None:
+    rng = np.random.default_rng(seed)
+    for name, delta, offset in (("train", 0.0, 0), ("test", shift, n)):
+        frame = pd.DataFrame(
+            {
+                "row_id": np.arange(offset, offset + n),  # leak-like
+                "a": rng.normal(delta, 1.0, n),
+                "b": rng.normal(size=n),
+                "user": rng.integers(0, 60, n),
+            }
+        )
+        frame.to_csv(tmp_path / f"{name}.csv", index=False)
+
+
+def test_max_rows_auto_all_and_a_count(runner, tmp_path):
+    _write(tmp_path)
+    used = {}
+    for value in ("auto", "all", "300"):
+        result = _run(
+            runner, "drift", "train.csv", "test.csv", "--max-rows", value, "--quiet",
+            "--n-jobs", "1", "--no-remedy", "--json", f"{value}.json",
+        )  # fmt: skip
+        assert result.exit_code == 0, result.output
+        settings = json.loads((tmp_path / f"{value}.json").read_text())["settings"]
+        used[value] = (settings["max_rows"], settings["n_rows_used"])
+    # 1,200 rows are below the derived budget: auto uses them all
+    assert used == {"auto": ("auto", 1200), "all": (None, 1200), "300": (300, 300)}
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("lots", "Invalid value for '--max-rows': 'lots' is not 'auto', 'all' or a whole number"),
+        ("3", "Invalid value for '--max-rows': 3 is below the smallest budget, 10 rows"),
+    ],
+)
+def test_max_rows_errors(runner, tmp_path, value, message):
+    _write(tmp_path)
+    result = _run(runner, "drift", "train.csv", "test.csv", "--max-rows", value)
+    assert result.exit_code == ExitCode.USAGE
+    assert message in result.output
+
+
+def test_budget_notice_leak_warning_first_then_named_stages(runner, tmp_path):
+    """The leak screen's warning prints before any model is trained; the budget is announced;
+    the progress line names each stage."""
+    _write(tmp_path)
+    result = _run(
+        runner, "drift", "train.csv", "test.csv", "--max-rows", "400", "--n-jobs", "1",
+        "--json", "r.json",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    err = result.stderr
+    leak = err.index("advval: warning: Column(s) ['row_id'] alone separate train from test")
+    budget = err.index("advval: 1,200 rows given; the domain classifier uses 400 of them")
+    fitting = err.index("fitting domain classifier")
+    assert leak < fitting and budget < fitting
+    for stage in ("reading TRAIN file 'train.csv'", "screening columns", "explaining (SHAP)",
+                  "remedy: dropping drifting columns", "building the report"):
+        assert stage in err, stage
+    quiet = _run(runner, "drift", "train.csv", "test.csv", "--max-rows", "400", "--quiet",
+                 "--n-jobs", "1", "--json", "q.json")
+    assert "fitting domain classifier" not in quiet.stderr
+    assert "advval: warning: Column(s) ['row_id']" in quiet.stderr  # warnings still print
+
+
+def test_test_likeness_export_scores_every_row_under_a_budget(runner, tmp_path):
+    _write(tmp_path)
+    result = _run(
+        runner, "drift", "train.csv", "test.csv", "--max-rows", "300", "--quiet",
+        "--n-jobs", "1", "--no-remedy", "--json", "r.json", "--export-test-likeness", "l.csv",
+        "--id", "row_id",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(tmp_path / "l.csv")
+    assert len(table) == 1200 and table["test_likeness"].notna().all()
+    assert int(table["out_of_fold"].sum()) == 300
+    scored = table[~table["out_of_fold"]]
+    # the rows outside the budget are scored by models that never saw them: test rows higher
+    means = scored.groupby("side")["test_likeness"].mean()
+    assert means["test"] > means["train"] + 0.1, means.to_dict()
+
+
+def test_remedy_runs_with_grouped_folds(runner, tmp_path):
+    _write(tmp_path)
+    result = _run(
+        runner, "drift", "train.csv", "test.csv", "--group-col", "user", "--quiet",
+        "--n-jobs", "1", "--json", "r.json",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    document = json.loads((tmp_path / "r.json").read_text())
+    assert document["remedy"]["would_drop"][:2] == ["row_id", "a"]
+    assert "user" not in [f["name"] for f in document["features"]]
+
+
+def test_sigterm_exits_143_without_traceback_or_output(tmp_path):
+    _write(tmp_path, n=40_000)
+    report, log = tmp_path / "r.html", tmp_path / "stderr.txt"
+    with open(log, "w") as stderr:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "advval", "drift", "train.csv", "test.csv", "--max-rows",
+             "all", "--n-jobs", "1", "--output", str(report)],
+            cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=stderr,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )  # fmt: skip
+        deadline = time.monotonic() + 120
+        while "fitting domain classifier" not in log.read_text() and process.poll() is None:
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.1)
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=60)
+    err = log.read_text()
+    assert process.returncode == ExitCode.TERMINATED, err
+    assert "advval: terminated (SIGTERM)" in err and "Traceback" not in err
+    assert not report.exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_the_command_line_sets_passive_openmp_waiting_unless_the_user_chose():
+    code = "import os, advval.cli; print(os.environ['OMP_WAIT_POLICY'])"
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    env["PYTHONPATH"] = str(ROOT)
+    default = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                             env=env, check=True)
+    chosen = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            env={**env, "OMP_WAIT_POLICY": "ACTIVE"}, check=True)
+    assert (default.stdout.strip(), chosen.stdout.strip()) == ("PASSIVE", "ACTIVE")
+    # and nothing loads OpenMP before it is set: import advval is light
+    light = subprocess.run(
+        [sys.executable, "-c",
+         "import sys, advval; print([m for m in ('lightgbm', 'sklearn') if m in sys.modules])"],
+        capture_output=True, text=True, env=env, check=True,
+    )  # fmt: skip
+    assert light.stdout.strip() == "[]"
