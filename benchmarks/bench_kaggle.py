@@ -40,6 +40,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,6 +49,7 @@ from pathlib import Path
 SOURCE_ROWS = {"flights": 327_346, "movielens": 100_004}
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 PROFILE_LINES = 45
+STAGE_WIDTH = 72
 
 
 @dataclass
@@ -62,6 +64,7 @@ class Run:
     log: Path
     timed_out: bool = False
     result: dict[str, object] = field(default_factory=dict)
+    stages: list[tuple[str, float]] = field(default_factory=list)
 
 
 # ------------------------------------------------------------------ the table
@@ -142,21 +145,52 @@ def floor(train_csv: str, test_csv: str) -> None:
 
 @dataclass
 class Job:
-    """A started child process; ``report`` is set for CLI runs."""
+    """A started child; a thread copies its output to ``log`` and times its progress lines."""
 
     label: str
     process: subprocess.Popen[bytes]
     began: float
     log: Path
     report: Path | None = None
+    marks: list[tuple[float, str]] = field(default_factory=list)
+    reader: threading.Thread | None = None
 
 
 def start(label: str, command: list[str], log: Path, report: Path | None = None) -> Job:
-    with log.open("wb") as sink:
-        process = subprocess.Popen(
-            command, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True
-        )
-    return Job(label, process, time.perf_counter(), log, report)
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True
+    )
+    job = Job(label, process, time.perf_counter(), log, report)
+    job.reader = threading.Thread(target=pump, args=(job,), daemon=True)
+    job.reader.start()
+    return job
+
+
+COUNTER = re.compile(r"(\s+\d+/\d+)?\s*(\[[^\]]*\])?\s*$")
+
+
+def pump(job: Job) -> None:
+    """Copy the child's output to its log; note when each new progress stage first shows."""
+    assert job.process.stdout is not None  # noqa: S101 -- started with stdout=PIPE
+    pending = b""
+    with job.log.open("wb") as sink:
+        while chunk := job.process.stdout.read1(1 << 16):  # type: ignore[attr-defined]
+            sink.write(chunk)
+            *lines, pending = re.split(rb"[\r\n]", pending + chunk)
+            for raw in lines:
+                line = raw.decode(errors="replace").strip()
+                if not line.startswith("advval: ") or line.startswith("advval: warning"):
+                    continue
+                stage = COUNTER.sub("", line.removeprefix("advval: "))
+                if not job.marks or job.marks[-1][1] != stage:
+                    job.marks.append((time.perf_counter() - job.began, stage))
+
+
+def stage_times(marks: list[tuple[float, str]], wall_s: float) -> list[tuple[str, float]]:
+    """Wall seconds from each stage's first progress line to the next stage's."""
+    edges = [(0.0, "(start-up, before the first progress line)"), *marks]
+    ends = [at for at, _ in edges[1:]] + [wall_s]
+    return [(name, end - at) for (at, name), end in zip(edges, ends, strict=True)]
 
 
 def finish(jobs: list[Job], timeout: float) -> list[Run]:
@@ -174,15 +208,19 @@ def finish(jobs: list[Job], timeout: float) -> list[Run]:
             if pid == 0:
                 continue
             job.process.returncode = os.waitstatus_to_exitcode(status)
+            if job.reader is not None:
+                job.reader.join()
+            wall_s = time.perf_counter() - job.began
             runs[pid] = Run(
                 label=job.label,
-                wall_s=time.perf_counter() - job.began,
+                wall_s=wall_s,
                 cpu_s=usage.ru_utime + usage.ru_stime,
                 peak_mb=usage.ru_maxrss / 1024,
                 returncode=job.process.returncode,
                 log=job.log,
                 timed_out=timed_out,
                 result={} if job.report is None else parse_cli(job.log, job.report),
+                stages=stage_times(job.marks, wall_s),
             )
         time.sleep(0.05)
     return [runs[job.process.pid] for job in jobs]
@@ -227,27 +265,6 @@ def parse_cli(log: Path, report: Path) -> dict[str, object]:
     if leaks:
         parsed["leaks"] = sorted(json.loads(leaks[-1].replace("'", '"')))
     return parsed
-
-
-STAGE = re.compile(r"^advval: (?P<name>[^\[\]]+?) (?:\d+/(?P<n>\d+) )?\[(?P<t>[\d:]+)\]\s*$")
-
-
-def stages(log: Path) -> list[tuple[str, float]]:
-    """The CLI's progress stages in order, each with its elapsed wall time (final lines)."""
-    found: list[tuple[str, float]] = []
-    for line in re.split(r"[\r\n]", log.read_text(errors="replace")):
-        match = STAGE.match(line)
-        if match is None:
-            continue
-        seconds = 0.0
-        for part in match["t"].split(":"):
-            seconds = seconds * 60 + float(part)
-        name = match["name"] + (f" ({match['n']} fits)" if match["n"] else "")
-        if found and found[-1][0] == name and seconds >= found[-1][1]:
-            found[-1] = (name, seconds)  # the same stage, later
-        else:
-            found.append((name, seconds))
-    return found
 
 
 def start_cli(args: argparse.Namespace, train: Path, test: Path, tag: str, extra: list[str]) -> Job:
@@ -299,22 +316,17 @@ def median(runs: list[Run], attribute: str) -> float:
 
 
 def print_stages(run: Run) -> None:
-    """Wall time per named stage of the CLI's progress display, repeats added up."""
+    """Wall time of each stage of the CLI's progress display, timed here as its lines came."""
     if run.timed_out:
         lines = [x for x in re.split(r"[\r\n]", run.log.read_text(errors="replace")) if x.strip()]
         print(f"{run.label} was stopped after {run.wall_s:.0f} s; its last progress line:")
         print(f"  {lines[-1].strip() if lines else '(none)'}")
-    found = stages(run.log)
-    if not found:
+    if len(run.stages) < 2:
         return
-    totals: dict[str, list[float]] = {}
-    for name, seconds in found:
-        totals.setdefault(name, []).append(seconds)
-    shown = sum(seconds for _, seconds in found)
-    print(f"{run.label} by stage (its progress lines: {shown:.0f} of {run.wall_s:.0f} s wall)")
-    print(f"  {'stage':<48} {'times':>5} {'total s':>8}")
-    for name, times in totals.items():
-        print(f"  {name:<48} {len(times):>5} {sum(times):>8.0f}")
+    print(f"{run.label} by stage (wall s, from its progress lines as they came):")
+    for name, seconds in run.stages:
+        short = name if len(name) <= STAGE_WIDTH else name[: STAGE_WIDTH - 3] + "..."
+        print(f"  {short:<{STAGE_WIDTH}} {seconds:>7.1f}")
 
 
 def print_environment(facts: dict[str, object], args: argparse.Namespace) -> None:
