@@ -166,3 +166,21 @@ def test_the_command_line_sets_passive_openmp_waiting_unless_the_user_chose():
         capture_output=True, text=True, env=env, check=True,
     )  # fmt: skip
     assert light.stdout.strip() == "[]"
+
+
+def test_the_verdict_without_the_leaks_is_in_the_headline_even_without_the_remedy(
+    runner, tmp_path
+):
+    _write(tmp_path)
+    result = _run(
+        runner, "drift", "train.csv", "test.csv", "--no-remedy", "--quiet", "--n-jobs", "1",
+        "--json", "r.json",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    document = json.loads((tmp_path / "r.json").read_text())
+    without = document["without_leaks"]
+    assert without["columns"] == ["row_id"] and without["drift"] is True
+    assert without["auc"] < document["auc"]
+    assert "without them" in result.stderr
+    # the leak step only: no column beyond the leaks is searched for
+    assert document["remedy"]["would_drop"] == ["row_id"]

@@ -148,7 +148,9 @@ def _load(
     "--remedy/--no-remedy",
     default=True,
     show_default=True,
-    help="When drift is flagged, find the drifting features to drop and the AUC without them.",
+    help="When drift is flagged, find the drifting features to drop and the AUC without them "
+    "(leak-like columns first). With --no-remedy the check without the leak-like columns "
+    "still runs, for the headline.",
 )
 @click.option(
     "--max-drop",
@@ -402,15 +404,18 @@ def _run(
         not_features = [c for c in (group_col, time_col) if c is not None]
         features_train = X_train.drop(columns=not_features) if not_features else X_train
         features_test = X_test.drop(columns=not_features) if not_features else X_test
+        # the remedy; without it, still the check without the leak-like columns (one model)
+        # for the headline, when there are any
+        search = remedy or bool(validator.leak_features_)
         dropper = (
             DriftFeatureDropper(
                 X_test=features_test,
                 validator=validator,
                 prefit=True,
-                max_drop=max_drop,
+                max_drop=max_drop if remedy else 0,
                 random_state=seed,
             ).fit(features_train, target_values)
-            if remedy and validator.drift_ and not distributed
+            if search and validator.drift_ and not distributed
             else None
         )
         weights = (
@@ -444,7 +449,14 @@ def _run(
                 err=True,
             )
     with stage("building the report"):
-        report = build_drift_report(validator, X_train, X_test, dropper=dropper)
+        report = build_drift_report(
+            validator,
+            X_train,
+            X_test,
+            dropper=dropper,
+            train_name=train_name,
+            test_name=test_name,
+        )
 
     files = {}
     if likeness is not None and train_keys is not None and test_keys is not None:
