@@ -139,6 +139,40 @@ def test_dependency_report_renders_in_chromium(dependency_report, tmp_path):
     assert requested == []
 
 
+def test_kaggle_report_with_leaks_renders_in_chromium(tmp_path):
+    """A real Kaggle-shaped table with leaking time stamps, hostile input file names."""
+    import warnings
+
+    from advval import DriftFeatureDropper
+    from advval.datasets import make_kaggle_table
+    from advval.exceptions import DataWarning, LeakWarning
+
+    table = make_kaggle_table("flights", n_rows=3_000, random_state=1)
+    train = table.train.drop(columns=[table.id, table.target])
+    test = table.test.drop(columns=[table.id])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", LeakWarning)  # the time stamps, seen in the report
+        warnings.simplefilter("ignore", DataWarning)  # a note on the free-text column
+        validator = AdversarialValidator(max_rows=1_500, n_jobs=1, random_state=0)
+        validator.fit(train, test)
+    dropper = DriftFeatureDropper(
+        X_test=test, validator=validator, prefit=True, max_drop=1, random_state=0
+    ).fit(train)
+    report = build_drift_report(
+        validator, train, test, dropper=dropper, train_name=XSS, test_name=EVIL_CATEGORY
+    )
+    assert report.without_leaks is not None
+    page = tmp_path / "kaggle.html"
+    page.write_text(render_html(report), encoding="utf-8")
+    dom, requested = _load(page, tmp_path)
+    assert 'id="without-leaks"' in dom and "Without the leak-like columns" in dom
+    assert f">{format_fixed(report.without_leaks.auc)} <small>" in dom
+    assert html.escape(XSS, quote=False) in dom and html.escape(EVIL_CATEGORY, quote=False) in dom
+    assert "<script" not in dom and "<img" not in dom
+    assert dom.count("<svg") == 3 + len(report.overlays)  # ROC, likeness, importance, overlays
+    assert requested == []
+
+
 def test_control_page_requests_are_seen(tmp_path):
     page = tmp_path / "control.html"
     page.write_text(f'<!DOCTYPE html><html><body><img src="{PROBE}"><p>control</p></body></html>')

@@ -6,6 +6,7 @@ import dataclasses
 import io
 import json
 import re
+import warnings
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -13,17 +14,26 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from advval import FeatureDependencyChecker
+from advval import AdversarialValidator, DriftFeatureDropper, FeatureDependencyChecker
+from advval.exceptions import LeakWarning
 from advval.report import (
     Distribution,
+    FeatureDrift,
+    RemedyStep,
+    WithoutLeaks,
     build_dependency_report,
+    build_drift_report,
     render_dependency_html,
     render_html,
     render_json,
     render_markdown,
     write_report,
 )
+from advval.report._build import _overlays, overlay_columns
+from advval.report._html import _overlay as _overlay_card
 from advval.report._json import round_floats
+from advval.report._markdown import verdict_line
+from advval.report._svg import distribution_chart, importance_chart, off_scale
 
 XSS = "<script>alert(1)</script>"
 SCHEMA_KEYS = {
@@ -459,3 +469,415 @@ def test_write_report_writes_a_dependency_page(make_dependency_report, tmp_path)
     target = tmp_path / "deps.html"
     write_report(report, target, format="html")
     assert target.read_text(encoding="utf-8") == render_dependency_html(report)
+
+
+# --------------------------------------------------------------------------- header, leaks
+
+
+def _leaky_report(make_drift_report, **changes):
+    """The hand-built report with file names, a row budget and the verdict without a leak."""
+    report = make_drift_report(("order_id", "income", "city", "age"))
+    settings = {**report.settings, "max_rows": "auto", "univariate_max_rows": 1000}
+    values = {
+        "train_name": "data/train.csv",
+        "test_name": "data/test.csv",
+        "n_train_used": 600,
+        "n_test_used": 400,
+        "row_budget": 1000,
+        "settings": settings,
+        "without_leaks": WithoutLeaks(("order_id",), 3, 0.61234, (0.58, 0.64), 2.5e-9, True),
+    }
+    return dataclasses.replace(report, **{**values, **changes})
+
+
+def test_verdict_line_gives_the_verdict_without_the_leaks(make_drift_report):
+    report = _leaky_report(make_drift_report)
+    assert verdict_line(report) == (
+        "drift detected: AUC 0.735 [0.710, 0.760], p=1.2e-20, with leak-like column "
+        "order_id; without them: drift detected, AUC 0.612 [0.580, 0.640], p=2.5e-09"
+    )
+    clean = dataclasses.replace(
+        report, without_leaks=WithoutLeaks(("order_id",), 3, 0.503, (0.48, 0.52), 0.41, False)
+    )
+    assert verdict_line(clean).endswith("without them: no drift, AUC 0.503 [0.480, 0.520], p=0.41")
+    no_dropper = dataclasses.replace(report, without_leaks=None, leaks=("order_id", "a\nb"))
+    assert verdict_line(no_dropper) == (
+        "drift detected: AUC 0.735 [0.710, 0.760], p=1.2e-20, with leak-like columns "
+        "order_id, 'a\\nb'"
+    )
+    many = dataclasses.replace(no_dropper, leaks=tuple(f"t{i}" for i in range(8)))
+    assert verdict_line(many).endswith("with leak-like columns t0, t1, t2, t3, t4 and 3 more")
+    plain = "drift detected: AUC 0.735 [0.710, 0.760], p=1.2e-20"
+    assert verdict_line(make_drift_report()) == plain
+
+
+def test_verdict_without_some_leaks_names_them(make_drift_report):
+    report = _leaky_report(make_drift_report, leaks=("order_id", "kept_id"))
+    assert "; without order_id: drift detected, AUC 0.612" in verdict_line(report)
+    assert "**Without order\\_id: drift detected**" in render_markdown(report)
+    assert "the leak-like columns dropped by the remedy" in render_html(report)
+
+
+def test_json_has_the_inputs_and_the_verdict_without_leaks(make_drift_report):
+    doc = json.loads(render_json(_leaky_report(make_drift_report)))
+    assert list(doc) == sorted(doc)
+    assert doc["train_name"] == "data/train.csv" and doc["test_name"] == "data/test.csv"
+    assert (doc["n_train"], doc["n_test"], doc["n_train_used"], doc["n_test_used"]) == (
+        1200, 800, 600, 400
+    )
+    assert doc["row_budget"] == 1000
+    assert doc["without_leaks"] == {
+        "auc": 0.61234, "auc_ci": [0.58, 0.64], "columns": ["order_id"], "drift": True,
+        "n_features": 3, "p_value": 2.5e-09,
+    }
+    plain = json.loads(render_json(make_drift_report()))  # a report without them: null
+    for key in ("train_name", "test_name", "n_train_used", "n_test_used", "row_budget",
+                "without_leaks"):
+        assert plain[key] is None
+
+
+def test_markdown_header_names_the_inputs_and_the_rows_used(make_drift_report):
+    text = render_markdown(_leaky_report(make_drift_report))
+    assert text.startswith("## advval drift check: DRIFT (without leak-like columns: DRIFT)\n")
+    assert (
+        "\n**Without the leak-like columns (order\\_id): drift detected**, AUC **0.612** "
+        "(95% CI 0.580–0.640), p-value 2.5e-09. From the remedy's first step"
+    ) in text
+    inputs = "TRAIN data/train.csv: 1,200 rows · TEST data/test.csv: 800 rows · 4 features"
+    assert f"\n{inputs}\n" in text
+    assert (
+        "\nThe domain classifier used 1,000 of the 2,000 rows (600 train + 400 test, drawn in "
+        "proportion from each side): the row budget is 1,000 rows (max\\_rows='auto': past "
+        "it, more rows would not change whether a shift of twice the effect floor is "
+        "flagged). The per-column tests and the leak screen read every row (at most 1,000 a "
+        "side). Change the budget with max\\_rows (Python) or --max-rows (command line).\n"
+    ) in text
+    every_row = _leaky_report(
+        make_drift_report, n_train_used=1200, n_test_used=800, row_budget=None,
+        settings={"max_rows": None}, train_name=None, test_name=None,
+    )
+    text = render_markdown(every_row)
+    assert "\nTRAIN: 1,200 rows · TEST: 800 rows · 4 features\n" in text
+    assert (
+        "\nThe domain classifier used all 2,000 rows. Change the budget with max\\_rows "
+        "(Python) or --max-rows (command line).\n"
+    ) in text
+    assert "The domain classifier" not in render_markdown(make_drift_report())  # not known
+
+
+def test_html_header_and_the_verdict_without_leaks(make_drift_report):
+    page = render_html(_leaky_report(make_drift_report))
+    assert re.search(
+        r"<title>advval drift report: drift detected \(AUC 0\.735; without leak-like "
+        r"columns: drift, AUC 0\.612\)</title>", page
+    )
+    assert "data/train.csv vs data/test.csv adversarial validation" in page
+    assert '<dd id="train-input"><span class="file">data/train.csv</span> 1,200 <small>' in page
+    assert '<dd id="rows-used">1,000 of 2,000</dd>' in page
+    assert '<p class="rule" id="budget">The domain classifier used 1,000 of the 2,000 rows' in page
+    assert '<div class="without-leaks drift" id="without-leaks">' in page
+    assert '<dd id="auc-without-leaks">0.612 <small>95% CI [0.580, 0.640]</small></dd>' in page
+    assert '<dd id="p-value-without-leaks">2.5e-09</dd>' in page
+    assert "This model uses the leak-like columns; without them the AUC is 0.612." in page
+    assert 'id="leak-driven"' not in page
+    no_dropper = render_html(_leaky_report(make_drift_report, without_leaks=None))
+    assert 'id="without-leaks"' not in no_dropper and 'id="leak-driven"' in no_dropper
+    plain = render_html(make_drift_report())
+    assert 'id="rows-used"' not in plain and 'id="budget"' not in plain
+    assert "train vs test adversarial validation" in plain
+
+
+def test_html_escapes_file_names_and_leak_names(make_drift_report):
+    evil = '"><img src=x onerror=alert(1)>'
+    report = _leaky_report(
+        make_drift_report, train_name=XSS, test_name=evil,
+        without_leaks=WithoutLeaks((XSS,), 3, 0.6, (0.58, 0.64), 1e-9, True), leaks=(XSS,),
+    )
+    page = render_html(report)
+    assert "<script" not in page and "<img" not in page
+    assert all(tag in PAGE_TAGS for tag, _ in _tags(page))
+    assert page.count("&lt;script&gt;alert(1)&lt;/script&gt;") >= 4  # names, lists, subheading
+    text = render_markdown(report)
+    assert "<script" not in text and "<img" not in text
+
+
+def test_remedy_tables_give_each_steps_p_value(make_drift_report):
+    steps = (
+        RemedyStep(4, 0.99, (0.98, 1.0), True, ("order_id",), None, 1e-30),
+        RemedyStep(3, 0.612, (0.58, 0.64), True, ("income",), None, 2.5e-9),
+        RemedyStep(2, 0.51, (0.49, 0.53), False, (), None, 0.3),
+    )
+    report = _leaky_report(make_drift_report, remedy=steps)
+    text = render_markdown(report)
+    assert "| features left | AUC | interval | p-value | drift | then drop |" in text
+    assert "| 3 | 0.612 | [0.580, 0.640] | 2.5e-09 | yes | income |  |" in text
+    assert "Each row is a held-out check of the columns left" in text
+    page = render_html(report)
+    assert '<th class="num">p-value</th>' in page and '<td class="num">2.5e-09</td>' in page
+    assert [s["p_value"] for s in json.loads(render_json(report))["remedy"]["path"]] == [
+        1e-30, 2.5e-09, 0.3
+    ]
+
+
+# --------------------------------------------------------------------------- charts
+
+
+def _feature(name, importance, *, leak=False):
+    return FeatureDrift(name, "numeric", importance, importance / 10, 0.2, 1e-4, "ks", True, leak)
+
+
+def _x_ticks(svg: str) -> list[float]:
+    return [float(t) for t in re.findall(r'text-anchor="middle">([\d.]+)</text>', svg)]
+
+
+def test_importance_axis_ignores_leaks_and_cuts_their_bars():
+    features = [_feature("row_id", 12.5, leak=True), _feature("age", 0.4), _feature("b", 0.1)]
+    svg = importance_chart(features)
+    assert max(_x_ticks(svg)) == 0.5  # set by age (0.4 + 0.04), not by the leak
+    assert "12.5 (leak)</text>" in svg  # the leak's value, written on its cut bar
+    assert "off the scale" in svg and "leak-like bars cut at the end" in svg
+    bars = re.findall(r'<rect x="190" y="[\d.]+" width="([\d.]+)"', svg)
+    assert float(bars[0]) == 720 - 190 - 24  # the leak: the whole axis
+    assert float(bars[1]) == pytest.approx(0.4 / 0.5 * (720 - 190 - 24))
+    assert off_scale(features) == ["row_id"]
+    plain = importance_chart(features[1:])  # without a leak: as before
+    assert max(_x_ticks(plain)) == 0.5 and "(leak)" not in plain
+    only_leaks = [_feature("row_id", 12.5, leak=True), _feature("ts", 3.0, leak=True)]
+    assert max(_x_ticks(importance_chart(only_leaks))) == 15 and off_scale(only_leaks) == []
+    small_leak = [_feature("row_id", 0.3, leak=True), _feature("age", 0.4)]
+    assert off_scale(small_leak) == [] and "(leak)</text>" not in importance_chart(small_leak)
+
+
+def test_html_importance_note_only_when_a_leak_is_cut(make_drift_report):
+    report = make_drift_report(("order_id", "income", "city", "age"))
+    leak = dataclasses.replace(report.features[0], importance=40.0)
+    page = render_html(dataclasses.replace(report, features=(leak, *report.features[1:])))
+    assert "the bars of leak-like columns that exceed it are cut at its end" in page
+    on_scale = dataclasses.replace(report.features[0], importance=0.45)  # axis: 0.5
+    page = render_html(dataclasses.replace(report, features=(on_scale, *report.features[1:])))
+    assert "the bars of leak-like columns" not in page
+
+
+def _frames(**columns):
+    """Train and test frames from ``name=(train values, test values)``."""
+    train = pd.DataFrame({k: v[0] for k, v in columns.items()})
+    test = pd.DataFrame({k: v[1] for k, v in columns.items()})
+    return train, test
+
+
+def _fitted(train, test):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", LeakWarning)
+        return AdversarialValidator(random_state=0, n_jobs=1).fit(train, test)
+
+
+def test_disjoint_categories_look_disjoint():
+    rng = np.random.default_rng(0)
+    n = 600
+    train, test = _frames(
+        code=([f"a{i}" for i in rng.integers(0, 300, n)],
+              [f"b{i}" for i in rng.integers(0, 300, n)]),
+        shared=(rng.choice(["x", "y", "z"], n), rng.choice(["x", "y", "z"], n)),
+        noise=(rng.normal(size=n), rng.normal(size=n)),
+    )
+    train.loc[:29, "code"] = None  # 5% missing in train only
+    validator = _fitted(train, test)
+    report = build_drift_report(validator, train, test)
+    by_name = {o.name: o for o in report.overlays}
+    code = by_name["code"]
+    assert code.kind == "categorical"
+    assert code.unseen_train == code.unseen_test == 1.0  # missing counts on neither side
+    assert code.n_levels == (
+        train["code"].nunique(), test["code"].nunique()
+    )
+    levels = [i for i, label in enumerate(code.labels) if label not in ("(missing)", "(other)")]
+    assert len(levels) == 12
+    assert all(min(code.train[i], code.test[i]) == 0 for i in levels)  # no level on both sides
+    assert [code.train[i] > 0 for i in levels] == [True] * 6 + [False] * 6  # train's, then test's
+    assert code.labels[-2:] == ("(missing)", "(other)")
+    assert code.train[-2] == pytest.approx(0.05) and code.test[-2] == 0.0
+    assert sum(code.train) == pytest.approx(1.0) and sum(code.test) == pytest.approx(1.0)
+    shared = by_name["shared"]
+    assert shared.unseen_train == shared.unseen_test == 0.0
+    assert shared.labels == ("x", "y", "z") or set(shared.labels) == {"x", "y", "z"}
+    svg = distribution_chart(code, width=340, height=200)
+    assert "100% not in test</text>" in svg and "100% not in train</text>" in svg
+    assert 'height="240"' in svg  # the strip adds its rows
+    page = render_html(report)
+    assert (
+        "values unseen on the other side: 100% of test rows, 100% of train rows (rows with a "
+        "value)"
+    ) in page
+    assert f"{code.n_levels[0]:,} distinct values in train, {code.n_levels[1]:,} in test" in page
+
+
+def test_category_plot_keeps_levels_readable_beside_a_large_other():
+    levels = tuple(f"l{i}" for i in range(12))
+    dist = Distribution(
+        "tail", "categorical", (*levels, "(other)"), (),
+        tuple([0.0025] * 12) + (0.97,), tuple([0.003] * 12) + (0.964,),
+        unseen_train=0.4, unseen_test=0.38, n_levels=(4000, 2000),
+    )
+    svg = distribution_chart(dist)
+    y_ticks = re.findall(r'text-anchor="end">([\d.]+)%</text>', svg)
+    assert y_ticks == ["0", "0.1", "0.2", "0.3"]  # set by the levels (0.3%), not by (other)
+    assert "(other) 97%/96%" in svg  # the cut bucket's shares, in its label
+    assert "40% not in test</text>" in svg and "38% not in train</text>" in svg
+    assert 'stroke="#ffffff" stroke-width="2.5"' in svg  # the break across the cut bars
+    even = dataclasses.replace(dist, train=(0.1,) * 12 + (0.1,), test=(0.1,) * 12 + (0.1,))
+    assert "(other) 10%" not in distribution_chart(even)  # not cut: no shares in the label
+
+
+def test_a_level_spelled_like_a_bucket_is_quoted():
+    train, test = _frames(c=(["(other)"] * 50 + ["(missing)"] * 50, ["(other)"] * 100))
+    train["n"] = np.arange(100.0) % 7
+    test["n"] = np.arange(100.0) % 5
+    overlay = build_drift_report(_fitted(train, test), train, test).overlays
+    labels = {o.name: o.labels for o in overlay}["c"]
+    assert labels == ("'(missing)'", "'(other)'")  # equal counts: by name
+
+
+def test_text_columns_are_plotted_by_length():
+    rng = np.random.default_rng(1)
+    short = [f"late {i}" for i in range(300)]
+    long = [f"a much longer description of flight {i} and its delay" for i in range(300)]
+    train, test = _frames(
+        note=(short, long[:150] + short[:150]), x=(rng.normal(size=300), rng.normal(size=300))
+    )
+    validator = _fitted(train, test)
+    encoder = dataclasses.replace(validator.encoder_)
+    encoder.kinds = {**encoder.kinds, "note": "text"}  # the encoder's free-text kind
+    [note] = _overlays(encoder, train, test, ["note"])
+    assert note.kind == "numeric" and note.measure == "length (characters)"
+    assert note.n_levels == (300, 300)
+    assert note.unseen_train == pytest.approx(0.5) and note.unseen_test == pytest.approx(0.5)
+    lo, hi = note.edges[0], note.edges[-1]
+    assert lo <= len("late 0") and hi >= len(long[0]) - 1 and len(note.labels) == 30
+    assert sum(note.train[:10]) == pytest.approx(1.0)  # train: the short texts only
+    assert sum(note.test[-10:]) == pytest.approx(0.5)  # test: half of them long
+    svg = distribution_chart(note)
+    assert "(length (characters))" in svg and "50% not in test" in svg
+    card = _overlay_card(note, None)
+    assert card["measure"] == "length (characters)"
+
+
+def test_datetime_columns_are_plotted_on_a_date_axis():
+    days = pd.date_range("2013-01-01", periods=365, freq="D")
+    train, test = _frames(
+        when=(pd.Series(days[:200]), pd.Series(days[200:365].append(days[:35]))),
+        x=(np.arange(200.0) % 3, np.arange(200.0) % 4),
+    )
+    report = build_drift_report(_fitted(train, test), train, test)
+    when = {o.name: o for o in report.overlays}["when"]
+    assert when.kind == "datetime" and when.unseen_train is None
+    assert when.labels[0].startswith("2013-01-0") and " to 2013-01-" in when.labels[0]
+    svg = distribution_chart(when)
+    assert ">2013-01-0" in svg and ">2013-12-" in svg  # ticks are dates, not epoch seconds
+    assert ">1.36e+09<" not in svg
+
+
+def test_an_unknown_kind_is_plotted_by_its_values():
+    rng = np.random.default_rng(2)
+    train, test = _frames(
+        a=(rng.normal(size=200), rng.normal(1, 1, 200)), b=(rng.choice(["u", "v"], 200),
+                                                            rng.choice(["u", "w"], 200))
+    )
+    validator = _fitted(train, test)
+    encoder = dataclasses.replace(validator.encoder_)
+    encoder.kinds = {"a": "interval", "b": "ordinal"}  # kinds this module does not know
+    a, b = _overlays(encoder, train, test, ["a", "b"])
+    assert a.kind == "numeric" and len(a.edges) == 31
+    assert b.kind == "categorical" and set(b.labels) == {"u", "v", "w"}
+    assert b.unseen_train == pytest.approx((train["b"] == "v").mean())
+
+
+def test_overlays_put_the_leak_columns_after_the_others():
+    rng = np.random.default_rng(3)
+    n = 300
+    columns = {f"x{i}": (rng.normal(0.1 * i, 1, n), rng.normal(0.0, 1, n)) for i in range(8)}
+    columns["row"] = (np.arange(n, dtype=float), np.arange(n, 2 * n, dtype=float))
+    train, test = _frames(**columns)
+    validator = _fitted(train, test)
+    assert validator.leak_features_ == ["row"]
+    chosen = overlay_columns(validator)
+    assert chosen[-1] == "row" and len(chosen) == 7
+    assert chosen[:6] == [c for c in validator.feature_report_.index if c != "row"][:6]
+    report = build_drift_report(validator, train, test)
+    assert [o.name for o in report.overlays] == chosen
+    sample = build_drift_report(validator, train[chosen[:2]], test[chosen[:2]])
+    assert [o.name for o in sample.overlays] == chosen[:2]  # columns not passed are skipped
+
+
+# --------------------------------------------------------------------------- build errors
+
+
+def test_build_drift_report_checks_the_names_and_the_dropper():
+    rng = np.random.default_rng(4)
+    train, test = _frames(a=(rng.normal(size=200), rng.normal(1, 1, 200)),
+                          b=(rng.normal(size=200), rng.normal(size=200)))
+    validator = _fitted(train, test)
+    with pytest.raises(TypeError, match=r"The 'train_name' parameter of build_drift_report "
+                                         r"must be a str, a path or None\. Got int instead\."):
+        build_drift_report(validator, train_name=3)
+    with pytest.raises(TypeError, match=r"'test_name' parameter .* Got bytes instead"):
+        build_drift_report(validator, test_name=b"test.csv")
+    report = build_drift_report(validator, train_name=Path("in") / "train.parquet")
+    assert report.train_name == str(Path("in") / "train.parquet") and report.test_name is None
+    other = DriftFeatureDropper(
+        X_test=test[["a"]], validator=AdversarialValidator(n_jobs=1), random_state=0
+    ).fit(train[["a"]])
+    with pytest.raises(ValueError, match=r"The dropper was fitted on other columns than the "
+                                         r"validator \(1 against 2\)"):
+        build_drift_report(validator, dropper=other)
+
+
+def test_without_leaks_is_none_without_a_leak_step():
+    rng = np.random.default_rng(5)
+    train, test = _frames(a=(rng.normal(size=300), rng.normal(1, 1, 300)),
+                          b=(rng.normal(size=300), rng.normal(size=300)))
+    validator = _fitted(train, test)
+    dropper = DriftFeatureDropper(
+        X_test=test, validator=validator, prefit=True, random_state=0
+    ).fit(train)
+    assert validator.leak_features_ == [] and list(dropper.path_["dropped"].iat[0]) == ["a"]
+    report = build_drift_report(validator, train, test, dropper=dropper)
+    assert report.without_leaks is None and report.remedy[0].dropped == ("a",)
+    assert report.remedy[0].p_value == dropper.path_["p_value"].iat[0]
+    assert "without them" not in verdict_line(report)
+
+
+def test_without_leaks_comes_from_the_step_after_the_leaks():
+    rng = np.random.default_rng(6)
+    n = 400
+    train, test = _frames(
+        row=(np.arange(n, dtype=float), np.arange(n, 2 * n, dtype=float)),
+        a=(rng.normal(size=n), rng.normal(0.8, 1, n)),
+        b=(rng.normal(size=n), rng.normal(size=n)),
+    )
+    validator = _fitted(train, test)
+    dropper = DriftFeatureDropper(
+        X_test=test, validator=validator, prefit=True, random_state=0
+    ).fit(train)
+    report = build_drift_report(validator, train, test, dropper=dropper)
+    after = dropper.path_.iloc[1]
+    assert report.without_leaks == WithoutLeaks(
+        columns=("row",), n_features=2, auc=after["auc"],
+        auc_ci=(after["auc_low"], after["auc_high"]), p_value=after["p_value"],
+        drift=bool(after["drift"]),
+    )
+    assert report.without_leaks.drift and report.without_leaks.auc < report.auc
+    assert "with leak-like column row; without them: drift detected, AUC" in verdict_line(report)
+
+
+def test_an_unknown_kind_of_dates_is_plotted_on_a_date_axis():
+    days = pd.Series(pd.date_range("2013-01-01", periods=200, freq="D", tz="Europe/Paris"))
+    train, test = _frames(when=(days[:100], days[100:].reset_index(drop=True)),
+                          x=(np.arange(100.0) % 3, np.arange(100.0) % 4))
+    validator = _fitted(train, test)
+    encoder = dataclasses.replace(validator.encoder_)
+    encoder.kinds = {"when": "timestamp", "x": "numeric"}
+    [when] = _overlays(encoder, train, test, ["when"])
+    assert when.kind == "datetime"
+    assert when.edges[0] == pytest.approx(pd.Timestamp("2012-12-31 23:00", tz="UTC").timestamp(),
+                                          abs=86_400 * 2)
+    assert sum(when.train[:15]) == pytest.approx(1.0) and sum(when.test[15:]) == pytest.approx(1.0)

@@ -18,7 +18,15 @@ from numpy.typing import NDArray
 from sklearn.metrics import roc_curve
 from sklearn.utils.validation import check_is_fitted
 
-from .._frames import BOOLEAN, CATEGORICAL, DATETIME, FrameEncoder, as_frame
+from .._frames import (
+    BOOLEAN,
+    CATEGORICAL,
+    DATETIME,
+    NUMERIC,
+    FrameEncoder,
+    as_frame,
+    column_kind,
+)
 from .._version import __version__
 from ..drift._univariate import UNIVARIATE_MAX_ROWS
 from ._markdown import format_instant
@@ -351,9 +359,15 @@ def _overlay(
     kind = encoder.kinds.get(column)
     if kind == TEXT:
         return _text_shares(column, train[column], test[column])
+    if kind not in (NUMERIC, DATETIME, CATEGORICAL, BOOLEAN):
+        kind = column_kind(pd.concat([train[column], test[column]], ignore_index=True))
+        if kind in (NUMERIC, DATETIME):  # the raw values, as their dtype says
+            numbers = _raw_numbers(train[column]), _raw_numbers(test[column])
+            return _numeric_shares(column, *numbers, kind=kind)
+        return _category_shares(column, train[column].to_numpy(), test[column].to_numpy())
     left = encoder.column_values(train, column)
     right = encoder.column_values(test, column)
-    if kind in (CATEGORICAL, BOOLEAN) or not _is_numeric(left) or not _is_numeric(right):
+    if kind in (CATEGORICAL, BOOLEAN):
         return _category_shares(column, left, right)
     return _numeric_shares(
         column,
@@ -363,9 +377,13 @@ def _overlay(
     )
 
 
-def _is_numeric(values: Any) -> bool:
-    dtype = getattr(values, "dtype", None)
-    return dtype is not None and dtype.kind in "biuf"
+def _raw_numbers(values: pd.Series) -> NDArray[np.float64]:
+    """Numbers, timedeltas (seconds) or datetimes (seconds since 1970, UTC) as floats."""
+    if pd.api.types.is_datetime64_any_dtype(values.dtype):
+        values = pd.to_datetime(values, utc=True) - pd.Timestamp(0, tz="UTC")
+    if pd.api.types.is_timedelta64_dtype(values.dtype):
+        return np.asarray(values.dt.total_seconds(), dtype=np.float64)
+    return np.asarray(values.to_numpy(dtype=np.float64, na_value=np.nan))
 
 
 def _numeric_shares(

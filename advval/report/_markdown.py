@@ -175,7 +175,8 @@ def leak_clause(report: DriftReport) -> str:
     """
     if not report.leaks:
         return ""
-    text = f"with leak-like columns {plain_names(report.leaks)}"
+    plural = "s" if len(report.leaks) != 1 else ""
+    text = f"with leak-like column{plural} {plain_names(report.leaks)}"
     without = report.without_leaks
     if without is not None:
         verdict = "drift detected" if without.drift else "no drift"

@@ -317,9 +317,11 @@ def distribution_chart(
                         f'<path d="M{_c(x)} {_c(y_cut + 2)}L{_c(x + bar)} {_c(y_cut - 2)}" '
                         f'stroke="#ffffff" stroke-width="2.5"/>'
                     )
+            limit = 14 if rotate else MAX_LABEL_CHARS
             if i in buckets and max(train[i], test[i]) > ymax:  # its shares in its label
                 name = f"{name} {_percent(train[i])}/{_percent(test[i])}"
-            text = _esc(_clip(name, 16 if rotate else MAX_LABEL_CHARS))
+                limit = max(limit, 20)
+            text = _esc(_clip(name, limit))
             if rotate:
                 out.append(
                     f'<text transform="translate({_c(x0 + 3)} {_c(sy(0) + 10)}) rotate(-40)" '
