@@ -7,10 +7,24 @@ Column kinds
 numeric      int / float columns (float64; divided by a power of two when their magnitude
              is near the float limits, see :func:`magnitude_unit`)
 boolean      bool / nullable boolean columns (encoded 0.0 / 1.0, NaN kept)
-categorical  category, string and object columns (pandas ``category`` with the union of
-             both sides' categories, so codes agree between train and test)
-datetime     datetime64 columns, expanded into numeric parts (epoch seconds, year, month,
-             day, day of week, hour) whose attributions are summed back to the column
+categorical  category, string and object columns (pandas ``category`` over the union of
+             both sides' labels, so codes agree between train and test). A column of more
+             than ``MAX_LEVELS`` (255) levels is *capped* for the classifier: its 254 most
+             frequent levels, one ``"(other)"`` level and a second model column counting
+             each value over both sides (:mod:`advval._levels` says why); the per-column
+             test keeps every level
+datetime     datetime64 columns, and string columns whose every value is a date of one
+             format (:mod:`advval._dates`: ISO, ``MM/DD/YYYY``, ``DD.MM.YYYY``, ...),
+             expanded into numeric parts (epoch seconds, year, month, day, day of week,
+             hour when some value has one) whose attributions are summed back to the column
+text         string columns of free text (:mod:`advval._text`: many distinct values of
+             several words), encoded as length, words and the shares of digits,
+             upper-case letters and punctuation, tested on their length
+
+The user may say what a column is with ``column_kinds`` (``{"zip": "categorical",
+"notes": "text", "when": "datetime"}``); everything else is read from dtypes and values.
+What the encoder learns from a column is a bounded, mergeable summary
+(:mod:`advval._summary`), so the Dask backend learns the same encoder from partitions.
 
 Model column names
 -----------------
@@ -28,17 +42,49 @@ from __future__ import annotations
 import math
 import re
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
+from ._dates import describe_formats, is_ambiguous, parse_dates, pick_format
+from ._kinds import (
+    BOOLEAN,
+    CATEGORICAL,
+    DATETIME,
+    NUMERIC,
+    OVERRIDE_KINDS,
+    TEXT,
+    as_utc,
+    column_kind,
+)
+from ._levels import MAX_LEVELS, classifier_levels, labels_and_codes
+from ._summary import ColumnSummary, FrameSummary, largest_magnitude, merge
+from ._text import TEXT_PARTS, is_free_text, text_features
 from .exceptions import DataWarning
 
-NUMERIC, BOOLEAN, CATEGORICAL, DATETIME = "numeric", "boolean", "categorical", "datetime"
+__all__ = [
+    "BOOLEAN",
+    "CATEGORICAL",
+    "DATETIME",
+    "MAX_MODEL_NAME",
+    "NUMERIC",
+    "TEXT",
+    "FrameEncoder",
+    "FrameSummary",
+    "align_columns",
+    "as_frame",
+    "column_kind",
+    "magnitude_unit",
+    "model_column_name",
+]
+
 _DATETIME_PARTS = ("epoch", "year", "month", "day", "day_of_week", "hour")
+#: the model column counting the values of a capped categorical
+COUNT_PART = "count"
 
 #: longest model column name kept as it is, and longest readable stem of a generated one
 MAX_MODEL_NAME = 64
@@ -71,22 +117,15 @@ def magnitude_unit(*arrays: ArrayLike) -> float:
     >>> magnitude_unit([3e-300], [np.inf]) == 2.0**-995, magnitude_unit([2.0**64, 1.0])
     (True, 1.0)
     """
-    largest = max([_largest_magnitude(np.asarray(a, dtype=np.float64)) for a in arrays] + [0.0])
+    largest = max([largest_magnitude(np.asarray(a, dtype=np.float64)) for a in arrays] + [0.0])
+    return _unit(largest)
+
+
+def _unit(largest: float) -> float:
+    """The unit of values whose largest finite magnitude is ``largest``."""
     if largest == 0.0 or 2.0**-SAFE_EXPONENT <= largest <= 2.0**SAFE_EXPONENT:
         return 1.0
     return math.ldexp(1.0, math.frexp(largest)[1] - 1)
-
-
-def _largest_magnitude(array: NDArray[np.float64]) -> float:
-    """Largest finite ``|x|`` (0.0 when there is none); NaN and infinities ignored."""
-    if array.size == 0:
-        return 0.0
-    # fmin / fmax skip NaN without a warning; an infinity (or all NaN) takes the slow path
-    largest = max(-float(np.fmin.reduce(array, axis=None)), float(np.fmax.reduce(array, axis=None)))
-    if math.isfinite(largest):
-        return largest
-    finite = array[np.isfinite(array)]
-    return float(np.abs(finite).max()) if finite.size else 0.0
 
 
 def model_column_name(column: str, part: str, position: int) -> str:
@@ -242,35 +281,22 @@ def _preview(names: Sequence[str], limit: int = 10) -> str:
     return f"{shown!r}{more}"
 
 
-def column_kind(series: pd.Series) -> str:
-    """The kind of one column: numeric, boolean, categorical or datetime.
-
-    Examples
-    --------
-    >>> column_kind(pd.Series([1.5, 2.0])), column_kind(pd.Series(["a", "b"]))
-    ('numeric', 'categorical')
-    """
-    dtype = series.dtype
-    if pd.api.types.is_bool_dtype(dtype):
-        return BOOLEAN
-    if isinstance(dtype, pd.CategoricalDtype):
-        return CATEGORICAL
-    if pd.api.types.is_datetime64_any_dtype(dtype):
-        return DATETIME
-    if pd.api.types.is_numeric_dtype(dtype):
-        return NUMERIC
-    if pd.api.types.is_timedelta64_dtype(dtype):
-        return NUMERIC
-    return CATEGORICAL
-
-
 def _describe(kind: str) -> str:
     return {
         NUMERIC: "numeric",
         BOOLEAN: "boolean",
         CATEGORICAL: "text/categorical",
         DATETIME: "datetime",
+        TEXT: "free text",
     }[kind]
+
+
+def infinite_values_error(column: str, name: str) -> ValueError:
+    """The error for a numeric column holding +/-inf."""
+    return ValueError(
+        f"Column {column!r} of {name} contains infinite values; replace them with NaN or "
+        f"finite numbers."
+    )
 
 
 @dataclass
@@ -280,21 +306,45 @@ class FrameEncoder:
     Fit it on the aligned train and test frames with :meth:`fit`; :meth:`transform`
     encodes those or new rows (for ``test_likeness``) identically.
 
+    Parameters
+    ----------
+    column_kinds : dict or None
+        Column -> ``"categorical"``, ``"datetime"`` or ``"text"``: what a column is,
+        instead of what its dtype and values suggest. ``"categorical"`` applies to any
+        column (numbers become labels: a zip code), ``"text"`` to string columns,
+        ``"datetime"`` to string columns whose every value is a date of one supported
+        format (and to datetime columns).
+
     Attributes
     ----------
     columns : list of str
         The user's columns that are kept (entirely missing ones are dropped).
     kinds : dict
-        Column -> kind.
+        Column -> kind (numeric, boolean, categorical, datetime, text).
     dropped : list of str
         Columns dropped because every value is missing on both sides.
+    categories : dict
+        Categorical column -> the levels the classifier sees, sorted; a capped column's
+        last level is its other level.
+    counts : dict
+        Capped categorical column -> rows of each of its most frequent levels (at most
+        ``MAX_COUNTED``) over both sides: its count feature.
+    others : dict
+        Capped categorical column -> the label of its other level.
+    formats : dict
+        String column read as dates -> its format (``pandas.to_datetime``'s ``format``).
+    ambiguous_dates : list of str
+        Date-string columns that read as dates both month first and day first, read month
+        first.
     encoded_columns : list of str
         Columns of the model matrix: safe for LightGBM and any scikit-learn estimator and
         unique (see :func:`model_column_name`); the names fitted models know.
     source : list of str
         For each encoded column, the user's column it comes from.
     parts : list of str
-        For each encoded column, the datetime part it holds (``""`` for other kinds).
+        For each encoded column, the part of its column it holds: ``""`` for a column
+        encoded as one model column (and a capped categorical's levels), the datetime part
+        (``"year"``...), the text feature (``"length"``...), or ``"count"``.
     units : dict
         Numeric column -> the power of two its model column is divided by, for the
         columns where it is not 1 (values near the float limits, see
@@ -306,76 +356,207 @@ class FrameEncoder:
     >>> encoder = FrameEncoder().fit(frame, frame)
     >>> encoder.encoded_columns, encoder.source
     (['a_b__0', 'a_b'], ['a b', 'a_b'])
+    >>> days = pd.DataFrame({"day": ["01/31/2013", "02/01/2013"]})
+    >>> encoder = FrameEncoder().fit(days, days)
+    >>> encoder.kinds, encoder.formats, encoder.parts
+    ({'day': 'datetime'}, {'day': '%m/%d/%Y'}, ['epoch', 'year', 'month', 'day', 'day_of_week'])
     """
 
+    column_kinds: dict[str, str] | None = None
     columns: list[str] = field(default_factory=list)
     kinds: dict[str, str] = field(default_factory=dict)
     dropped: list[str] = field(default_factory=list)
     categories: dict[str, list[str]] = field(default_factory=dict)
+    counts: dict[str, pd.Series] = field(default_factory=dict)
+    others: dict[str, str] = field(default_factory=dict)
+    formats: dict[str, str] = field(default_factory=dict)
+    ambiguous_dates: list[str] = field(default_factory=list)
     encoded_columns: list[str] = field(default_factory=list)
     source: list[str] = field(default_factory=list)
     parts: list[str] = field(default_factory=list)
     units: dict[str, float] = field(default_factory=dict)
 
-    def fit(self, train: pd.DataFrame, test: pd.DataFrame) -> FrameEncoder:
-        """Learn kinds and categories from both sides; warn about dropped columns."""
+    def fit(
+        self, train: pd.DataFrame | FrameSummary, test: pd.DataFrame | FrameSummary
+    ) -> FrameEncoder:
+        """Learn kinds, levels and formats from both sides; warn about what was guessed.
+
+        Parameters
+        ----------
+        train, test : DataFrame or FrameSummary
+            The aligned frames, or their summaries (what :mod:`advval.distributed` learns
+            from the partitions of Dask frames).
+        """
+        requested = self.requested_kinds(list(train.columns))
+        levels = [c for c, kind in requested.items() if kind == CATEGORICAL]
+        left = train if isinstance(train, FrameSummary) else FrameSummary.of(train, levels=levels)
+        right = test if isinstance(test, FrameSummary) else FrameSummary.of(test, levels=levels)
         self.columns, self.kinds, self.dropped = [], {}, []
-        self.categories, self.encoded_columns, self.source, self.parts = {}, [], [], []
+        self.categories, self.counts, self.others, self.formats = {}, {}, {}, {}
+        self.ambiguous_dates, self.encoded_columns, self.source, self.parts = [], [], [], []
         self.units = {}
-        for column in train.columns:
-            left, right = train[column], test[column]
-            left_missing, right_missing = bool(left.isna().all()), bool(right.isna().all())
-            if left_missing and right_missing:
+        text: list[str] = []
+        for column in left.columns:
+            first, second = left[column], right[column]
+            if first.present == 0 and second.present == 0:
                 self.dropped.append(column)
                 continue
-            kind = self._pair_kind(column, left, right, left_missing, right_missing)
-            self.columns.append(column)
-            self.kinds[column] = kind
-            if kind == CATEGORICAL:
-                self.categories[column] = _union_categories(left, right)
-            if kind == NUMERIC:
-                unit = magnitude_unit(_float_array(left), _float_array(right))
-                if unit != 1.0:
-                    self.units[column] = unit
-            for part in self._parts(kind, left, right):
-                self.encoded_columns.append(
-                    model_column_name(column, part, len(self.encoded_columns))
+            both = merge(first, second)
+            kind = self._pair_kind(column, first, second)
+            if column in requested:
+                kind = self._requested_kind(column, kind, requested[column], both)
+            elif kind == CATEGORICAL and both.strings:
+                if both.dates:
+                    kind = DATETIME
+                elif is_free_text(
+                    levels=both.levels,
+                    present=both.present,
+                    chars=both.chars,
+                    words=both.words,
+                    max_levels=MAX_LEVELS,
+                ):
+                    kind = TEXT
+                    text.append(column)
+            self._learn(column, kind, both)
+        self._warn(text)
+        if not self.columns:
+            raise ValueError("Every column is entirely missing; nothing left to compare.")
+        return self
+
+    def requested_kinds(self, columns: list[str]) -> dict[str, str]:
+        """``column_kinds`` checked against ``columns`` and the kinds a user may ask for.
+
+        Raises
+        ------
+        TypeError
+            ``column_kinds`` is not a dict.
+        ValueError
+            An unknown kind, or a column not in ``columns``.
+        """
+        if self.column_kinds is None:
+            return {}
+        if not isinstance(self.column_kinds, Mapping):
+            raise TypeError(
+                f"The 'column_kinds' parameter must be a dict of column name -> kind. Got "
+                f"{type(self.column_kinds).__name__} instead."
+            )
+        for column, kind in self.column_kinds.items():
+            if kind not in OVERRIDE_KINDS:
+                raise ValueError(
+                    f"The 'column_kinds' parameter gives column {column!r} the kind {kind!r}; "
+                    f"expected one of {list(OVERRIDE_KINDS)!r}."
                 )
-                self.source.append(column)
-                self.parts.append(part)
+        unknown = [c for c in self.column_kinds if c not in set(columns)]
+        if unknown:
+            raise ValueError(
+                f"The 'column_kinds' parameter names column(s) {_preview(unknown)} that the "
+                f"data do not have; its columns are {_preview(columns)}."
+            )
+        return dict(self.column_kinds)
+
+    @staticmethod
+    def _pair_kind(column: str, left: ColumnSummary, right: ColumnSummary) -> str:
+        if left.present == 0:
+            return right.kind
+        if right.present == 0 or left.kind == right.kind:
+            return left.kind
+        if {left.kind, right.kind} == {NUMERIC, BOOLEAN}:
+            return NUMERIC
+        raise TypeError(
+            f"Column {column!r} is {_describe(left.kind)} in X_train but "
+            f"{_describe(right.kind)} in X_test; convert one side so both have one type."
+        )
+
+    @staticmethod
+    def _requested_kind(column: str, kind: str, requested: str, both: ColumnSummary) -> str:
+        """The kind ``column_kinds`` asks for, or an error saying why it cannot apply."""
+        if requested == CATEGORICAL:
+            if both.counts is None:
+                raise ValueError(
+                    f"Column {column!r} is to be read as categorical but its summary has no "
+                    f"level counts; summarise it with levels=[{column!r}]."
+                )
+            return CATEGORICAL
+        if requested == DATETIME and kind == DATETIME:
+            return DATETIME
+        if kind != CATEGORICAL:
+            allowed = "string or datetime" if requested == DATETIME else "string"
+            raise TypeError(
+                f"Column {column!r} is {_describe(kind)}; the 'column_kinds' parameter can "
+                f"read only {allowed} columns as {requested!r}."
+            )
+        if requested == TEXT or both.dates:
+            return requested
+        if both.not_date is not None:
+            reason = f"{both.not_date!r} is not a date of a supported shape: {describe_formats()}"
+        else:
+            reason = (
+                "no one format reads every value (formats mixed in one column, or impossible "
+                "dates such as '02/30/2013')"
+            )
+        raise ValueError(
+            f"Column {column!r} cannot be read as dates (the 'column_kinds' parameter says "
+            f"'datetime'): {reason}."
+        )
+
+    def _learn(self, column: str, kind: str, both: ColumnSummary) -> None:
+        """Record ``column`` of ``kind`` and its model columns."""
+        self.columns.append(column)
+        self.kinds[column] = kind
+        parts = [""]
+        if kind == NUMERIC:
+            unit = _unit(both.largest)
+            if unit != 1.0:
+                self.units[column] = unit
+        elif kind == CATEGORICAL:
+            assert both.counts is not None  # every categorical summary counts levels
+            self.categories[column], other = classifier_levels(both.counts, complete=both.complete)
+            if other is not None:
+                self.others[column] = other
+                self.counts[column] = both.counts
+                parts = ["", COUNT_PART]
+        elif kind == DATETIME:
+            if both.strings or both.kind == CATEGORICAL:
+                assert both.dates  # only columns whose values read as dates get here
+                self.formats[column] = pick_format(both.dates)
+                if is_ambiguous(both.dates):
+                    self.ambiguous_dates.append(column)
+            parts = [p for p in _DATETIME_PARTS if p != "hour" or both.hour]
+        elif kind == TEXT:
+            parts = list(TEXT_PARTS)
+        for part in parts:
+            self.encoded_columns.append(model_column_name(column, part, len(self.encoded_columns)))
+            self.source.append(column)
+            self.parts.append(part)
+
+    def _warn(self, text: list[str]) -> None:
+        """The warnings of :meth:`fit`: dropped columns, free text, ambiguous dates."""
         if self.dropped:
             warnings.warn(
                 f"Dropped {len(self.dropped)} column(s) whose values are all missing in "
                 f"both X_train and X_test: {_preview(self.dropped)}.",
                 DataWarning,
-                stacklevel=3,
+                stacklevel=4,
             )
-        if not self.columns:
-            raise ValueError("Every column is entirely missing; nothing left to compare.")
-        return self
-
-    @staticmethod
-    def _pair_kind(
-        column: str, left: pd.Series, right: pd.Series, left_missing: bool, right_missing: bool
-    ) -> str:
-        left_kind, right_kind = column_kind(left), column_kind(right)
-        if left_missing:
-            return right_kind
-        if right_missing or left_kind == right_kind:
-            return left_kind
-        if {left_kind, right_kind} == {NUMERIC, BOOLEAN}:
-            return NUMERIC
-        raise TypeError(
-            f"Column {column!r} is {_describe(left_kind)} in X_train but "
-            f"{_describe(right_kind)} in X_test; convert one side so both have one type."
-        )
-
-    @staticmethod
-    def _parts(kind: str, left: pd.Series, right: pd.Series) -> list[str]:
-        if kind != DATETIME:
-            return [""]
-        hours = pd.concat([_as_utc(left), _as_utc(right)]).dt.hour
-        return [p for p in _DATETIME_PARTS if p != "hour" or bool((hours.fillna(0) != 0).any())]
+        if text:
+            warnings.warn(
+                f"Column(s) {_preview(text)} hold free text (many distinct values of several "
+                f"words): the classifier sees their length, word count and shares of digits, "
+                f"upper-case letters and punctuation, and the per-column test compares their "
+                f"lengths. Name them in column_kinds as 'categorical' (CLI: --categorical) to "
+                f"treat them as categories instead.",
+                DataWarning,
+                stacklevel=4,
+            )
+        if self.ambiguous_dates:
+            formats = {c: self.formats[c] for c in self.ambiguous_dates}
+            warnings.warn(
+                f"Column(s) {_preview(self.ambiguous_dates)} read as dates both month first "
+                f"and day first (no day above 12): read month first, {formats!r}. Convert "
+                f"them with pandas.to_datetime(..., format=...) first if the day comes first.",
+                DataWarning,
+                stacklevel=4,
+            )
 
     def check_finite(self, frame: pd.DataFrame, *, name: str) -> None:
         """Raise when a numeric column of ``frame`` holds +/-inf."""
@@ -386,97 +567,99 @@ class FrameEncoder:
             if pd.api.types.is_float_dtype(values.dtype) and bool(
                 np.isinf(values.to_numpy(dtype=np.float64, na_value=np.nan)).any()
             ):
-                raise ValueError(
-                    f"Column {column!r} of {name} contains infinite values; replace them "
-                    f"with NaN or finite numbers."
-                )
+                raise infinite_values_error(column, name)
 
     def transform(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Encode ``frame`` (already aligned to the fitted columns) into the model matrix."""
         frame = frame.reset_index(drop=True)
-        encoded: dict[str, object] = {}
-        stamps: dict[str, pd.Series] = {}
-        for name, column, part in zip(self.encoded_columns, self.source, self.parts, strict=True):
-            kind = self.kinds[column]
-            values = frame[column]
-            if kind == NUMERIC:
-                numbers = _to_float(values)
-                encoded[name] = numbers / self.units[column] if column in self.units else numbers
-            elif kind == BOOLEAN:
-                encoded[name] = (
-                    values.astype("float64")
-                    if not values.hasnans
-                    else (values.map({True: 1.0, False: 0.0}).astype("float64"))
-                )
-            elif kind == CATEGORICAL:
-                encoded[name] = _recode(values, self.categories[column])
-            else:
-                if column not in stamps:
-                    stamps[column] = _as_utc(values)
-                encoded[name] = _datetime_part(stamps[column], part)
+        names = dict(
+            zip(zip(self.source, self.parts, strict=True), self.encoded_columns, strict=True)
+        )
+        encoded: dict[str, Any] = {}
+        for column in self.columns:
+            for part, values in self._encode(frame[column], column).items():
+                encoded[names[column, part]] = values
         return pd.DataFrame(encoded, index=pd.RangeIndex(len(frame)), columns=self.encoded_columns)
+
+    def _encode(self, values: pd.Series, column: str) -> dict[str, Any]:
+        """The model columns of one user column, by part."""
+        kind = self.kinds[column]
+        if kind == NUMERIC:
+            numbers = _to_float(values)
+            return {"": numbers / self.units[column] if column in self.units else numbers}
+        if kind == BOOLEAN:
+            if not values.hasnans:
+                return {"": values.astype("float64")}
+            return {"": values.map({True: 1.0, False: 0.0}).astype("float64")}
+        if kind == DATETIME:
+            stamps = self._stamps(values, column)
+            parts = [p for s, p in zip(self.source, self.parts, strict=True) if s == column]
+            return {part: _datetime_part(stamps, part) for part in parts}
+        codes, labels = labels_and_codes(values)
+        if kind == TEXT:
+            return {
+                part: _per_row(feature, codes)
+                for part, feature in text_features(labels, TEXT_PARTS).items()
+            }
+        categories = pd.Index(self.categories[column])
+        position = categories.get_indexer(pd.Index(labels.to_pandas()))
+        if column not in self.others:
+            return {"": _categorical(position, codes, categories)}
+        position[position < 0] = len(categories) - 1  # present but not kept: the other level
+        counts = self.counts[column].reindex(labels.to_pandas(), fill_value=0)
+        return {
+            "": _categorical(position, codes, categories),
+            COUNT_PART: _per_row(counts.to_numpy(dtype=np.float64), codes),
+        }
+
+    def _stamps(self, values: pd.Series, column: str) -> pd.Series:
+        """A datetime column (or date strings, read with their format) as naive UTC."""
+        if column not in self.formats:
+            return as_utc(values)
+        codes, labels = labels_and_codes(values)
+        parsed = np.append(parse_dates(labels, self.formats[column]), np.datetime64("NaT", "us"))
+        return pd.Series(parsed[codes], index=values.index)
 
     def column_values(
         self, frame: pd.DataFrame, column: str
     ) -> NDArray[np.float64] | NDArray[np.object_]:
-        """One column as used by univariate tests: floats (numeric, datetime) or labels."""
+        """One column as used by univariate tests.
+
+        Floats for numeric columns, epoch seconds for datetimes (date strings included),
+        lengths in characters for text, labels (``str``, NaN when missing) for categorical
+        columns, ``True`` / ``False`` / NaN for booleans.
+        """
         kind = self.kinds[column]
         values = frame[column]
         if kind == NUMERIC:
             return _to_float(values).to_numpy()
         if kind == DATETIME:
-            return _epoch_seconds(_as_utc(values)).to_numpy()
+            return _epoch_seconds(self._stamps(values, column)).to_numpy()
         if kind == BOOLEAN:
             return values.astype("object").to_numpy()
-        return _as_text(values).to_numpy(dtype=object)
+        codes, labels = labels_and_codes(values)
+        if kind == TEXT:
+            return _per_row(text_features(labels, ("length",))["length"], codes)
+        strings = np.append(np.asarray(labels.to_pylist(), dtype=object), np.nan)
+        return np.asarray(strings[codes], dtype=object)
+
+
+def _per_row(per_label: NDArray[np.float64], codes: NDArray[np.intp]) -> NDArray[np.float64]:
+    """Values of the distinct labels spread to the rows (NaN where missing, code -1)."""
+    return np.append(per_label, np.nan)[codes]
+
+
+def _categorical(
+    position: NDArray[np.intp], codes: NDArray[np.intp], categories: pd.Index
+) -> pd.Categorical:
+    """Rows as a Categorical over ``categories``: label ``i`` -> ``position[i]`` (-1: missing)."""
+    return pd.Categorical.from_codes(np.append(position, -1)[codes], categories=categories)
 
 
 def _to_float(values: pd.Series) -> pd.Series:
     if pd.api.types.is_timedelta64_dtype(values.dtype):
         return values.dt.total_seconds()
     return values.astype("float64")
-
-
-def _float_array(values: pd.Series) -> NDArray[np.float64]:
-    """A numeric column as a float64 array, missing as NaN (no copy of a float64 column)."""
-    if values.dtype == np.float64:
-        return np.asarray(values.to_numpy())
-    return np.asarray(_to_float(values).to_numpy(dtype=np.float64, na_value=np.nan))
-
-
-def _as_text(values: pd.Series) -> pd.Series:
-    """Category labels as strings (missing stays missing) so mixed types compare.
-
-    Vectorised: ``str`` is applied to the distinct values only, not to every row.
-    """
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    labels = np.array([str(u) for u in np.asarray(uniques, dtype=object)] + [np.nan], dtype=object)
-    return pd.Series(labels[codes], index=values.index)
-
-
-def _recode(values: pd.Series, categories: list[str]) -> pd.Categorical[str]:
-    """``values`` as a Categorical over ``categories`` (labels compared as strings).
-
-    Works on the distinct values only: factorize once, map each distinct label to its
-    position in ``categories`` (unknown labels become missing), then index.
-    """
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    labels = pd.Index([str(u) for u in np.asarray(uniques, dtype=object)])
-    position = pd.Index(categories).get_indexer(labels)
-    new_codes = np.append(position, -1)[codes]
-    return pd.Categorical.from_codes(new_codes, categories=pd.Index(categories))
-
-
-def _union_categories(left: pd.Series, right: pd.Series) -> list[str]:
-    labels = pd.concat([_as_text(left), _as_text(right)]).dropna().unique()
-    return sorted(str(v) for v in labels)
-
-
-def _as_utc(values: pd.Series) -> pd.Series:
-    converted = pd.to_datetime(values)
-    if converted.dt.tz is not None:
-        converted = converted.dt.tz_convert("UTC").dt.tz_localize(None)
-    return converted
 
 
 def _datetime_part(stamps: pd.Series, part: str) -> pd.Series:
@@ -486,7 +669,7 @@ def _datetime_part(stamps: pd.Series, part: str) -> pd.Series:
 
 
 def _epoch_seconds(stamps: pd.Series) -> pd.Series:
-    raw = stamps.to_numpy(dtype="datetime64[ns]")
-    seconds = raw.astype("int64").astype(np.float64) / 1e9
+    raw = stamps.to_numpy(dtype="datetime64[us]")
+    seconds = raw.astype("int64").astype(np.float64) / 1e6
     seconds[np.isnat(raw)] = np.nan
     return pd.Series(seconds, index=stamps.index)

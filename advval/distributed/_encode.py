@@ -1,110 +1,127 @@
 """Learn the :class:`~advval._frames.FrameEncoder` of Dask frames without collecting them.
 
-Each partition is reduced to a *digest*: per column the distinct values of categorical
-and boolean columns, the finite value of largest magnitude (which sets the column's
-:func:`~advval._frames.magnitude_unit`) and one infinite value, if any, of numeric
-columns, one timestamp (and one with a non-zero UTC hour, if any) of datetime columns.
-The digests of all partitions are merged and expanded into a small pandas frame with the
-original dtypes that the single-machine :meth:`FrameEncoder.fit` sees exactly as it
-would see the full data: same column kinds, categories, dropped columns, datetime parts,
-and the same error for infinite values. One implementation of the encoding rules.
+Each partition is reduced to a *digest*: the :class:`~advval._summary.FrameSummary` of its
+columns (dtype kind, rows and missing values, the largest finite magnitude and whether a
+value is infinite for numeric columns, whether a datetime has a non-zero hour, and for
+string columns the counts of their most frequent levels, their text statistics and the
+date formats that read every value), bounded in size by
+:data:`~advval._levels.MAX_COUNTED` labels per column whatever the partition's rows. The
+digests of a side are merged in a tree on the workers and the encoder is fitted on the two
+merged summaries with the single-machine :meth:`FrameEncoder.fit`: same column kinds, date
+formats, text columns, capped levels and counts, units, dropped columns and datetime parts
+(exactly, while no partition has more than ``MAX_COUNTED`` distinct values of a string
+column), and the same error for infinite values. One implementation of the encoding rules.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import dask
 import dask.dataframe as dd
-import numpy as np
 import pandas as pd
 from distributed import Client
 
-from .._frames import BOOLEAN, CATEGORICAL, DATETIME, NUMERIC, FrameEncoder, column_kind
+from .._frames import NUMERIC, FrameEncoder, infinite_values_error
+from .._kinds import CATEGORICAL
+from .._summary import FrameSummary, merge_frames
 from ._progress import compute
 
-Digest = tuple[dict[str, pd.Series], int]
+Digest = tuple[FrameSummary, int]
+
+#: digests merged by one task of the tree reduction
+MERGE_FAN_IN = 8
 
 
-def digest(frame: pd.DataFrame) -> Digest:
-    """Representative values of each column of one partition, and its row count.
+def digest(frame: pd.DataFrame, *, levels: tuple[str, ...] = ()) -> Digest:
+    """The summary of one partition, and its row count.
 
-    Examples
-    --------
-    >>> values, n = digest(pd.DataFrame({"a": ["x", "y", "x"], "b": [1.0, np.inf, 2.0]}))
-    >>> values["a"].tolist(), values["b"].tolist(), n
-    (['x', 'y'], [2.0, inf], 3)
-    """
-    values = {column: _representatives(frame[column]) for column in frame.columns}
-    return values, len(frame)
-
-
-def _representatives(series: pd.Series) -> pd.Series:
-    kind = column_kind(series)
-    observed = series.dropna()
-    if kind in (CATEGORICAL, BOOLEAN):
-        return observed.drop_duplicates()
-    if kind == NUMERIC and pd.api.types.is_float_dtype(observed.dtype):
-        values = observed.to_numpy(dtype=np.float64)
-        finite = np.flatnonzero(np.isfinite(values))
-        largest = finite[np.argmax(np.abs(values[finite]))] if finite.size else finite
-        picks = [np.atleast_1d(largest), np.flatnonzero(~np.isfinite(values))[:1]]
-        return observed.iloc[np.concatenate(picks)]
-    if kind == NUMERIC and pd.api.types.is_integer_dtype(observed.dtype) and len(observed):
-        return observed.iloc[[int(np.argmax(np.abs(observed.to_numpy(dtype=np.float64))))]]
-    if kind == DATETIME:
-        stamps = pd.to_datetime(observed)
-        if stamps.dt.tz is not None:
-            stamps = stamps.dt.tz_convert("UTC")
-        hour = np.flatnonzero(stamps.dt.hour.to_numpy() != 0)[:1]
-        return observed.iloc[np.unique(np.r_[0, hour])] if len(observed) else observed
-    return observed.iloc[:1]
-
-
-def merge_digests(digests: list[Digest], meta: pd.DataFrame) -> tuple[pd.DataFrame, int]:
-    """One frame with every column's representatives (cycled to one length), and the rows.
+    Parameters
+    ----------
+    frame : DataFrame
+        One partition.
+    levels : tuple of str
+        Non-string columns whose levels are counted too (read as categorical).
 
     Examples
     --------
-    >>> meta = pd.DataFrame({"a": pd.Series(dtype=object), "b": pd.Series(dtype=float)})
-    >>> parts = [digest(pd.DataFrame({"a": ["x"], "b": [np.nan]})),
-    ...          digest(pd.DataFrame({"a": ["y", "z"], "b": [np.nan, np.nan]}))]
-    >>> frame, n = merge_digests(parts, meta)
-    >>> frame["a"].tolist(), bool(frame["b"].isna().all()), n
-    (['x', 'y', 'z'], True, 3)
+    >>> frame = pd.DataFrame({"a": ["x", "y", "x"], "b": [1.0, float("inf"), -2.0]})
+    >>> summary, n = digest(frame)
+    >>> summary["a"].counts.to_dict(), summary["b"].largest, summary["b"].infinite, n
+    ({'x': 2, 'y': 1}, 2.0, True, 3)
     """
-    columns: dict[str, pd.Series] = {}
-    for column in meta.columns:
-        pieces = [values[column] for values, _ in digests if len(values[column])]
-        if not pieces:
-            columns[column] = meta[column].iloc[:0]
-            continue
-        merged = pd.concat(pieces, ignore_index=True)
-        columns[column] = _representatives(merged).reset_index(drop=True)
-    length = max([len(s) for s in columns.values()] + [1])
-    frame = {}
-    for column, values in columns.items():
-        if len(values) == 0:
-            frame[column] = pd.Series(index=pd.RangeIndex(length), dtype=meta[column].dtype)
-        else:
-            frame[column] = values.iloc[np.arange(length) % len(values)].reset_index(drop=True)
-    return pd.DataFrame(frame), sum(n for _, n in digests)
+    summary = FrameSummary.of(frame, levels=levels)
+    return summary, summary.rows
 
 
-def summarize(frame: dd.DataFrame, client: Client) -> tuple[pd.DataFrame, int]:
-    """The merged digest of a Dask frame (one pass over its partitions) and its rows."""
-    tasks = [dask.delayed(digest)(part) for part in frame.to_delayed()]
-    digests: list[Any] = compute(client, tasks, step="reading the column types")
-    return merge_digests(digests, frame._meta)
+def merge_digests(digests: list[Digest], meta: pd.DataFrame | None = None) -> Digest:
+    """The digests of the partitions of one frame merged, and its rows.
+
+    ``meta`` (the frame's empty ``_meta``) gives the summary of a frame with no partition.
+
+    Examples
+    --------
+    >>> parts = [digest(pd.DataFrame({"a": ["x"], "b": [None]})),
+    ...          digest(pd.DataFrame({"a": ["y", "z"], "b": [None, None]}))]
+    >>> summary, n = merge_digests(parts)
+    >>> sorted(summary["a"].counts.index), summary["b"].missing, n
+    (['x', 'y', 'z'], 3, 3)
+    """
+    if not digests:
+        if meta is None:
+            raise ValueError("merge_digests needs at least one digest or the frame's meta.")
+        return digest(meta)
+    merged = merge_frames(summary for summary, _ in digests)
+    return merged, merged.rows
+
+
+def summarize(
+    frame: dd.DataFrame, client: Client, *, levels: tuple[str, ...] = ()
+) -> tuple[FrameSummary, int]:
+    """The merged digest of a Dask frame (one pass over its partitions) and its rows.
+
+    The digests are merged ``MERGE_FAN_IN`` at a time on the workers, so the client
+    receives one summary whatever the number of partitions.
+    """
+    tasks: list[Any] = [dask.delayed(digest)(part, levels=levels) for part in frame.to_delayed()]
+    while len(tasks) > 1:
+        tasks = [
+            dask.delayed(merge_digests)(tasks[i : i + MERGE_FAN_IN])
+            for i in range(0, len(tasks), MERGE_FAN_IN)
+        ]
+    if not tasks:
+        return merge_digests([], frame._meta)
+    (merged,) = compute(client, tasks, step="reading the column types")
+    summary, rows = merged
+    return summary, rows
 
 
 def fit_encoder(
-    train: dd.DataFrame, test: dd.DataFrame, client: Client
+    train: dd.DataFrame,
+    test: dd.DataFrame,
+    client: Client,
+    *,
+    column_kinds: Mapping[str, str] | None = None,
 ) -> tuple[FrameEncoder, int, int]:
-    """The encoder the single-machine path would learn from both frames, and their rows."""
-    train_digest, n_train = summarize(train, client)
-    test_digest, n_test = summarize(test, client)
-    encoder = FrameEncoder().fit(train_digest, test_digest)
-    encoder.check_finite(train_digest, name="X_train")
-    encoder.check_finite(test_digest, name="X_test")
+    """The encoder the single-machine path would learn from both frames, and their rows.
+
+    Parameters
+    ----------
+    train, test : dask DataFrame
+        Aligned (same columns in the same order).
+    client : Client
+    column_kinds : dict or None
+        As :class:`~advval._frames.FrameEncoder`'s ``column_kinds``.
+    """
+    encoder = FrameEncoder(column_kinds=None if column_kinds is None else dict(column_kinds))
+    requested = encoder.requested_kinds(list(train.columns))
+    levels = tuple(c for c, kind in requested.items() if kind == CATEGORICAL)
+    train_summary, n_train = summarize(train, client, levels=levels)
+    test_summary, n_test = summarize(test, client, levels=levels)
+    encoder.fit(train_summary, test_summary)
+    for summary, name in ((train_summary, "X_train"), (test_summary, "X_test")):
+        for column in encoder.columns:
+            if encoder.kinds[column] == NUMERIC and summary[column].infinite:
+                raise infinite_values_error(column, name)
     return encoder, n_train, n_test

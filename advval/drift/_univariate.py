@@ -1,14 +1,20 @@
 """Per-column checks: a univariate two-sample test and the leak-like column screen.
 
-Numeric and datetime columns get a Kolmogorov-Smirnov test; categorical and boolean
-columns a chi-squared test on their frequencies (missing counted as a category). Both
-report a distance in [0, 1] (KS ``D``; total-variation distance) next to the p-value, so a
-huge sample does not turn a negligible difference into a flagged one.
+Numeric and datetime columns (date strings included) get a Kolmogorov-Smirnov test, free
+text a Kolmogorov-Smirnov test of its length in characters; categorical and boolean
+columns a chi-squared test on the frequencies of *every* level (missing counted as a
+category; the classifier's cap on levels does not apply here). Both report a distance in
+[0, 1] (KS ``D``; total-variation distance) next to the p-value, so a huge sample does not
+turn a negligible difference into a flagged one.
 
 A column is *leak-like* when on its own it separates train from test almost perfectly:
 for ordered columns its single-column AUC (either direction) reaches ``threshold``, for
 categorical ones the total-variation distance does (the two sides share almost no
-category, as with an ID).
+category, as with an ID). A text column is judged by its lengths, so two samples of the
+same source of free text, whose strings hardly ever repeat, are not called disjoint.
+
+Categorical tests work on integer codes of the distinct labels of both sides (factorised
+in C, Arrow strings never turned into Python objects row by row).
 """
 
 from __future__ import annotations
@@ -19,9 +25,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
+from scipy import stats
 
 from .._frames import BOOLEAN, CATEGORICAL, FrameEncoder
-from .._stats import Correction, adjust_p_values, category_test, ks_test, rank_test
+from .._levels import labels_and_codes
+from .._stats import Correction, adjust_p_values, ks_test, rank_test
 
 
 @dataclass(frozen=True)
@@ -59,16 +67,19 @@ def compare_columns(
     values, so a large gap in the missing share also triggers the exact computation).
     """
     rng = np.random.default_rng(random_state)
-    train, test = _at_most(train, rng), _at_most(test, rng)
+    # the rows each side's tests use, drawn once; columns are read whole and then subset
+    # (cheaper than copying the frames: strings are factorised where they lie)
+    rows = (_at_most(len(train), rng), _at_most(len(test), rng))
     statistics, p_values, names, separation = [], [], [], []
     for column in encoder.columns:
-        left = encoder.column_values(train, column)
-        right = encoder.column_values(test, column)
         if encoder.kinds[column] in (CATEGORICAL, BOOLEAN):
-            statistic, p_value = category_test(left, right)
+            counts = level_table(train[column], test[column], rows=rows)
+            statistic, p_value = frequency_test(counts)
             names.append("chi2")
-            separation.append(_category_separation(left, right))
+            separation.append(_category_separation(counts))
         else:
+            left = encoder.column_values(train, column)[rows[0]]
+            right = encoder.column_values(test, column)[rows[1]]
             statistic, p_value = ks_test(left, right)
             names.append("ks")
             half_gap = 0.5 * abs(float(np.isnan(left).mean()) - float(np.isnan(right).mean()))
@@ -90,10 +101,11 @@ def compare_columns(
     )
 
 
-def _at_most(frame: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
-    if len(frame) <= UNIVARIATE_MAX_ROWS:
-        return frame
-    return frame.iloc[np.sort(rng.choice(len(frame), size=UNIVARIATE_MAX_ROWS, replace=False))]
+def _at_most(n_rows: int, rng: np.random.Generator) -> slice | NDArray[np.intp]:
+    """The rows (in order) of a side the tests use: every row, or ``UNIVARIATE_MAX_ROWS``."""
+    if n_rows <= UNIVARIATE_MAX_ROWS:
+        return slice(None)
+    return np.sort(rng.choice(n_rows, size=UNIVARIATE_MAX_ROWS, replace=False))
 
 
 def _ordered_separation(left: NDArray[np.float64], right: NDArray[np.float64]) -> float:
@@ -115,13 +127,68 @@ def _ordered_separation(left: NDArray[np.float64], right: NDArray[np.float64]) -
     return float(max(auc, 1.0 - auc, blanks))
 
 
-def _category_separation(left: NDArray[np.object_], right: NDArray[np.object_]) -> float:
-    """The total-variation distance of the present categories, or the blanks' separation."""
-    blanks = _blank_separation(left, right)
-    present_left, present_right = left[pd.notna(left)], right[pd.notna(right)]
-    if present_left.size == 0 or present_right.size == 0:
+def level_table(
+    left: pd.Series,
+    right: pd.Series,
+    *,
+    rows: tuple[slice | NDArray[np.intp], slice | NDArray[np.intp]] = (slice(None), slice(None)),
+) -> NDArray[np.int64]:
+    """Rows per level on each side: shape (2, 1 + levels), column 0 the missing values.
+
+    Levels are the labels of both sides (``str`` of each distinct value), all of them;
+    ``rows`` selects the rows of each side that are counted.
+
+    Examples
+    --------
+    >>> level_table(pd.Series(["a", "b", None]), pd.Series(["b", "c"])).tolist()
+    [[1, 1, 1, 0], [0, 0, 1, 1]]
+    """
+    codes_left, labels_left = labels_and_codes(left)
+    codes_right, labels_right = labels_and_codes(right)
+    position = pd.Index(labels_left.to_pandas()).get_indexer(pd.Index(labels_right.to_pandas()))
+    new = position < 0
+    position[new] = len(labels_left) + np.arange(int(new.sum()))
+    levels = len(labels_left) + int(new.sum())
+    codes_right = np.append(position, -1)[codes_right]
+    return np.vstack(
+        [
+            np.bincount(codes_left[rows[0]] + 1, minlength=levels + 1),
+            np.bincount(codes_right[rows[1]] + 1, minlength=levels + 1),
+        ]
+    ).astype(np.int64)
+
+
+def frequency_test(table: NDArray[np.int64]) -> tuple[float, float]:
+    """Total-variation distance and chi-squared p-value of a (2, k) table of counts.
+
+    The same test as :func:`advval._stats.category_test` on the labels the table counts
+    (levels seen on neither side are left out).
+
+    Examples
+    --------
+    >>> tv, p = frequency_test(np.array([[50, 50], [90, 10]]))
+    >>> round(tv, 2), p < 1e-6
+    (0.4, True)
+    """
+    table = table[:, table.sum(axis=0) > 0].astype(np.float64)
+    totals = table.sum(axis=1)
+    if totals[0] == 0 or totals[1] == 0:
+        return 0.0, 1.0
+    tv = 0.5 * float(np.abs(table[0] / totals[0] - table[1] / totals[1]).sum())
+    if table.shape[1] < 2:
+        return tv, 1.0
+    _, p_value, _, _ = stats.chi2_contingency(table, correction=False)
+    return tv, float(p_value)
+
+
+def _category_separation(table: NDArray[np.int64]) -> float:
+    """The total-variation distance of the present levels, or the blanks' separation."""
+    totals = table.sum(axis=1)
+    blanks = 0.5 + 0.5 * abs(float(table[0, 0] / totals[0] - table[1, 0] / totals[1]))
+    present = table[:, 1:]
+    if present[0].sum() == 0 or present[1].sum() == 0:
         return blanks
-    return max(category_test(present_left, present_right)[0], blanks)
+    return max(frequency_test(present)[0], blanks)
 
 
 def _blank_separation(left: NDArray[np.generic], right: NDArray[np.generic]) -> float:
