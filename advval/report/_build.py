@@ -23,6 +23,7 @@ from .._frames import (
     CATEGORICAL,
     DATETIME,
     NUMERIC,
+    TEXT,
     FrameEncoder,
     as_frame,
     column_kind,
@@ -48,8 +49,6 @@ TOP_LEVELS_PER_SIDE = 6
 TOP_OVERLAYS = 6
 #: ... and of the leak-like columns, after them
 TOP_LEAK_OVERLAYS = 4
-#: the encoder's kind for free text (derived features for the classifier); plotted by length
-TEXT = "text"
 #: bucket labels of a categorical plot; a level spelled the same is shown quoted
 MISSING_LABEL, OTHER_LABEL = "(missing)", "(other)"
 _FLOAT_MAX = float(np.finfo(np.float64).max)
