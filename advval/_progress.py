@@ -54,46 +54,59 @@ class _Frame:
         self.name, self.total, self.done, self.detail = name, total, 0, ""
         self.started = time.monotonic()
 
-    def label(self) -> str:
+    def label(self, *, counted: bool = True) -> str:
         text = f"{self.name} ({self.detail})" if self.detail else self.name
-        if self.total:
+        if self.total and counted:
             text += f" {self.done}/{self.total}"
         return text
 
 
 class _Display:
-    """One tqdm line on ``stream``: the open stages, outermost first, and the time."""
+    """The open stages on ``stream``, outermost first, with the time spent and left.
+
+    On a terminal, one tqdm line redrawn in place. Elsewhere (a CI log, a file, a pipe),
+    where redrawn lines would pile up, one plain line when a stage starts or changes its
+    detail, and nothing on every counted step.
+    """
 
     def __init__(self, stream: TextIO) -> None:
         from tqdm.auto import tqdm
 
         self._tqdm = tqdm
         self._stream = stream
+        isatty = getattr(stream, "isatty", None)
+        self._live = bool(isatty()) if callable(isatty) else False
         self._bar: Any = None
         self._frames: list[_Frame] = []
 
     def push(self, name: str, total: int | None) -> None:
         self._frames.append(_Frame(name, total))
-        self._refresh()
+        self._refresh(started=True)
 
     def pop(self) -> None:
         self._frames.pop()
-        if self._frames:
-            self._refresh()
-        else:
+        if self._frames and self._live:
+            self._refresh(started=False)
+        elif not self._frames:
             self.close()
 
     def advance(self, n: int) -> None:
         if self._frames:
             self._frames[-1].done += n
-            self._refresh()
+            self._refresh(started=False)
 
     def describe(self, text: str) -> None:
         if self._frames:
             self._frames[-1].detail = text
-            self._refresh()
+            self._refresh(started=True)
 
-    def _refresh(self) -> None:
+    def _refresh(self, *, started: bool) -> None:
+        if not self._live:
+            if started:
+                labels = " > ".join(frame.label(counted=False) for frame in self._frames)
+                self._stream.write(f"advval: {labels}\n")
+                self._stream.flush()
+            return
         if self._bar is None:
             self._bar = self._tqdm(
                 file=self._stream, leave=False, dynamic_ncols=True, bar_format="{desc}"
@@ -109,7 +122,11 @@ class _Display:
 
     def write(self, text: str) -> None:
         """Print a whole line above the bar (the bar is redrawn below it)."""
-        self._tqdm.write(text, file=self._stream)
+        if self._live:
+            self._tqdm.write(text, file=self._stream)
+        else:
+            self._stream.write(text + "\n")
+            self._stream.flush()
 
     def close(self) -> None:
         if self._bar is not None:

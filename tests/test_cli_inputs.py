@@ -124,7 +124,7 @@ def test_n_jobs_minus_one_means_every_core(runner, paths):
     [
         ("drift", ["--seed", "-1"], "'--seed': -1 is not in the range 0<=x<=4294967295."),
         ("drift", ["--n-splits", "2"], "'--n-splits': 2 is not in the range x>=3."),
-        ("drift", ["--max-rows", "0"], "'--max-rows': 0 is not in the range x>=1."),
+        ("drift", ["--max-rows", "0"], "'--max-rows': 0 is below the smallest budget, 10 rows"),
         ("deps", ["--n-splits", "1"], "'--n-splits': 1 is not in the range x>=2."),
         ("attack", ["--max-queries", str(2**63)],
          f"'--max-queries': {2**63} is not in the range 1<=x<=2147483647."),
@@ -146,7 +146,7 @@ def test_integer_options_are_checked_by_their_type(runner, paths, command, optio
 )
 def test_a_row_longer_than_the_header_is_named(runner, paths, content, line):
     Path("ragged.csv").write_bytes(content)
-    result = _run(runner, "drift", "ragged.csv", paths["test"])
+    result = _run(runner, "drift", "ragged.csv", paths["test"], "--quiet")
     assert result.exit_code == ExitCode.USAGE
     assert result.stderr == (
         f"Error: cannot read TRAIN file 'ragged.csv': line {line} has 3 fields but the header "
@@ -160,7 +160,7 @@ def test_a_damaged_compressed_csv_is_named(runner, paths):
     packed = bytearray(gzip.compress(b"a,b\n" + b"1,2\n" * 500))
     packed[30] ^= 0xFF  # a flipped byte in the deflate stream: zlib.error, not OSError
     Path("damaged.csv.gz").write_bytes(bytes(packed))
-    result = _run(runner, "drift", paths["train"], "damaged.csv.gz")
+    result = _run(runner, "drift", paths["train"], "damaged.csv.gz", "--quiet")
     assert result.exit_code == ExitCode.USAGE
     assert result.stderr.startswith(
         "Error: cannot read TEST file 'damaged.csv.gz': the compressed data is damaged (Error -3 "

@@ -182,5 +182,46 @@ def test_the_verdict_without_the_leaks_is_in_the_headline_even_without_the_remed
     assert without["columns"] == ["row_id"] and without["drift"] is True
     assert without["auc"] < document["auc"]
     assert "without them" in result.stderr
-    # the leak step only: no column beyond the leaks is searched for
-    assert document["remedy"]["would_drop"] == ["row_id"]
+    # no remedy section: only the leak step ran, for the headline
+    assert document["remedy"] == {"would_drop": [], "path": []}
+
+
+# ------------------------------------------------------------------------ delimiters
+
+
+def _semicolons(tmp_path: Path, suffix: str = ".csv", sep: str = ";") -> None:
+    rng = np.random.default_rng(1)
+    for name, shift in (("train", 0.0), ("test", 1.0)):
+        frame = pd.DataFrame({"a": rng.normal(shift, 1.0, 400), "b": rng.normal(size=400),
+                              "note": rng.choice(["x,y", "z"], 400)})  # commas inside cells
+        frame.to_csv(tmp_path / f"{name}{suffix}", sep=sep, index=False, decimal=",")
+
+
+@pytest.mark.parametrize(("suffix", "sep"), [(".csv", ";"), (".tsv", "\t"), (".csv", "|")])
+def test_delimiter_is_sniffed_and_announced(runner, tmp_path, suffix, sep):
+    _semicolons(tmp_path, suffix, sep)
+    result = _run(runner, "drift", f"train{suffix}", f"test{suffix}", "--n-jobs", "1",
+                  "--no-remedy", "--json", "r.json")
+    assert result.exit_code == 0, result.output
+    names = [f["name"] for f in json.loads((tmp_path / "r.json").read_text())["features"]]
+    assert sorted(names) == ["a", "b", "note"]
+    if suffix == ".csv":
+        assert f"as {'|' if sep == '|' else ';'!r}-separated (--sep)" in result.stderr
+
+
+def test_one_column_with_a_delimiter_in_its_header_is_an_error_naming_the_sep(
+    runner, tmp_path
+):
+    _semicolons(tmp_path)
+    result = _run(runner, "drift", "train.csv", "test.csv", "--sep", ",", "--quiet")
+    assert result.exit_code == ExitCode.USAGE
+    assert (
+        "Error: TRAIN file 'train.csv' was read as one column, but its header holds ';': if "
+        "that separates its fields, pass --sep ';'"
+    ) in result.stderr
+    explicit = _run(runner, "drift", "train.csv", "test.csv", "--sep", ";", "--n-jobs", "1",
+                    "--no-remedy", "--quiet", "--json", "r.json")
+    assert explicit.exit_code == 0, explicit.output
+    bad = _run(runner, "drift", "train.csv", "test.csv", "--sep", ";;")
+    assert bad.exit_code == ExitCode.USAGE
+    assert "Invalid value for '--sep': ';;' is not one character" in bad.stderr

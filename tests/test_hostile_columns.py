@@ -136,7 +136,7 @@ def _table(markdown: str, header: str) -> list[list[str]]:
 def _check_markdown_features(markdown: str, names: list[str]) -> None:
     """The features table has one intact row per feature, each naming it."""
     rows = _table(markdown, "| # | feature |")
-    assert all(len(row) == 7 for row in rows)
+    assert all(len(row) == 8 for row in rows)
     assert [row[1] for row in rows[2:]] == [md_name(n) for n in names[:10]]
 
 
@@ -336,10 +336,10 @@ def test_cli_drift_report_of_every_hostile_name_and_value_in_each_format(fmt, ru
         assert again.exit_code == 0 and Path("again.json").read_bytes() == text.encode()
     elif fmt == "markdown":
         rows = _table(text, "| # | feature |")
-        assert all(len(row) == 7 for row in rows) and len(rows) == 12
+        assert all(len(row) == 8 for row in rows) and len(rows) == 12
         assert rows[2][1] == md_name("drifts | here\n") == "'drifts \\| here\\\\n'"
         remedy = _table(text, "| features left |")
-        assert all(len(row) == 6 for row in remedy)
+        assert all(len(row) == 7 for row in remedy)
     else:
         assert "<script>alert(1)</script>" not in text
         assert str(escape(name_text("drifts | here\n"))) in text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -11,7 +12,7 @@ import numpy as np
 
 from advval import AdversarialValidator, AdversarialWeighter, DriftFeatureDropper
 from advval.report import build_drift_report
-from advval.report._build import TOP_OVERLAYS
+from advval.report._build import overlay_columns
 from advval.report._markdown import verdict_line
 
 from .._progress import stage
@@ -36,6 +37,7 @@ from ._options import (
     output_options,
     quiet_option,
     seed_option,
+    sep_option,
 )
 from ._outputs import OutputPlan, Target, report_messages, report_targets
 
@@ -73,7 +75,7 @@ _warnings_to_stderr = warnings_to_stderr
 
 
 def _load(
-    train: Path | None, test: Path | None, demo: bool
+    train: Path | None, test: Path | None, demo: bool, sep: str
 ) -> tuple[pd.DataFrame, pd.DataFrame, str, str]:
     if demo:
         if train is not None or test is not None:
@@ -86,9 +88,9 @@ def _load(
         missing = "TRAIN and TEST files" if train is None else "the TEST file"
         raise click.UsageError(f"missing {missing}; give TRAIN and TEST, or --demo")
     with stage(f"reading TRAIN file '{train}'"):
-        X_train = read_table(train, "TRAIN")
+        X_train = read_table(train, "TRAIN", sep=sep)
     with stage(f"reading TEST file '{test}'"):
-        X_test = read_table(test, "TEST")
+        X_test = read_table(test, "TEST", sep=sep)
     return X_train, X_test, str(train), str(test)
 
 
@@ -186,6 +188,7 @@ def _load(
     is_flag=True,
     help="Run on the bundled NYC flights data (Jan-Mar vs Jul-Sep 2013) instead of files.",
 )
+@sep_option
 @cluster_options
 @quiet_option
 def drift(
@@ -217,12 +220,13 @@ def drift(
     workers: int | None,
     scheduler_timeout: float,
     quiet: bool,
+    sep: str,
 ) -> None:
     """Check whether TEST rows look like TRAIN rows (adversarial validation).
 
     A classifier is trained to tell TRAIN rows from TEST rows. The report gives its AUC
     with a confidence interval and p-value, the verdict, and the features that drive the
-    difference. TRAIN and TEST are CSV or Parquet files (by suffix).
+    difference. TRAIN and TEST are CSV or TSV (any delimiter, --sep) or Parquet files.
 
     TRAIN and TEST may also be directories or quoted glob patterns of many files: they
     are then read lazily and the check runs on a Dask cluster (--workers N local worker
@@ -266,7 +270,7 @@ def drift(
                 )
             )
         else:
-            X_train, X_test, train_name, test_name = _load(train, test, demo)
+            X_train, X_test, train_name, test_name = _load(train, test, demo, sep)
             client = None
         _run(
             X_train,
@@ -435,7 +439,7 @@ def _run(
     except (ValueError, TypeError, MemoryError) as exc:  # memory: stalled Dask workers
         raise library_error(exc, OPTIONS) from exc
     if distributed:
-        top = [str(c) for c in validator.feature_report_.index[:TOP_OVERLAYS]]
+        top = overlay_columns(validator)
         X_train = sample_rows(
             X_train, top, validator.n_train_, rows=OVERLAY_SAMPLE_ROWS, seed=seed
         )
@@ -457,6 +461,8 @@ def _run(
             train_name=train_name,
             test_name=test_name,
         )
+    if not remedy:  # the leak step ran for the headline only
+        report = dataclasses.replace(report, remedy=())
 
     files = {}
     if likeness is not None and train_keys is not None and test_keys is not None:

@@ -12,12 +12,22 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from .. import _compat
+from .._progress import note
+from ._delimiters import (
+    TSV_SUFFIXES,
+    default_sep,
+    describe,
+    head_lines,
+    header_fields,
+    likely_delimiter,
+    sniff,
+)
 from ._exit import MissingDependency, UsageFailure
 
 if TYPE_CHECKING:
     import pandas as pd
 
-CSV_SUFFIXES = (".csv", ".csv.gz", ".csv.bz2", ".csv.xz", ".csv.zip", ".csv.zst")
+CSV_SUFFIXES = (".csv", ".csv.gz", ".csv.bz2", ".csv.xz", ".csv.zip", ".csv.zst", *TSV_SUFFIXES)
 PARQUET_SUFFIXES = (".parquet", ".pq")
 
 
@@ -31,8 +41,8 @@ def table_format(path: Path) -> str:
 
     Examples
     --------
-    >>> table_format(Path("train.CSV")), table_format(Path("ref.pq"))
-    ('csv', 'parquet')
+    >>> table_format(Path("train.CSV")), table_format(Path("ref.pq")), table_format(Path("a.tsv"))
+    ('csv', 'parquet', 'csv')
     """
     name = path.name.lower()
     if name.endswith(CSV_SUFFIXES):
@@ -45,8 +55,8 @@ def table_format(path: Path) -> str:
     )
 
 
-def read_table(path: Path, role: str) -> pd.DataFrame:
-    """Read a CSV or Parquet file (chosen by suffix) into a DataFrame.
+def read_table(path: Path, role: str, *, sep: str = "auto") -> pd.DataFrame:
+    """Read a CSV (or other delimited text) or Parquet file (by suffix) into a DataFrame.
 
     Parameters
     ----------
@@ -54,6 +64,9 @@ def read_table(path: Path, role: str) -> pd.DataFrame:
         The file.
     role : str
         What the file is (``"TRAIN"``, ``"TEST"``), for messages.
+    sep : str, default="auto"
+        The field delimiter of a text file; ``"auto"`` sniffs it from the first lines
+        (:mod:`advval.cli._delimiters`; a tab for ``.tsv`` when nothing else fits).
 
     Returns
     -------
@@ -75,7 +88,7 @@ def read_table(path: Path, role: str) -> pd.DataFrame:
         except ImportError as exc:
             raise MissingDependency(str(exc)) from exc
     try:
-        frame = _read_parquet(path, role) if kind == "parquet" else _read_csv(path, role)
+        frame = _read_parquet(path, role) if kind == "parquet" else _read_csv(path, role, sep)
     except UsageFailure:
         raise
     except Exception as exc:
@@ -108,25 +121,44 @@ def error_reason(exc: BaseException) -> str:
 _TOO_MANY_FIELDS = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
 
 
-def _read_csv(path: Path, role: str) -> pd.DataFrame:
-    """A CSV file; a row with more fields than the header is an error naming its line.
+def _read_csv(path: Path, role: str, sep: str) -> pd.DataFrame:
+    """A delimited text file; a row with more fields than the header is an error naming its
+    line, and a file read as one column whose header holds a likely delimiter is an error
+    naming the ``--sep`` to pass.
 
     pandas would otherwise take the first column as the row index when the first data
     row has one field more than the header, shifting every column's name by one.
     """
+    lines = head_lines(path)
+    if sep == "auto":
+        sep = sniff(lines, default_sep(path))
+        if sep != default_sep(path):
+            note(f"advval: reading {role} file '{path}' as {describe(sep)}-separated (--sep)")
+    found = likely_delimiter(lines[0]) if lines and header_fields(lines[0], sep) == 1 else None
+    if found is not None and found != sep:
+        raise UsageFailure(
+            f"{role} file '{path}' was read as one column, but its header holds "
+            f"{describe(found)}: if that separates its fields, pass --sep {describe(found)}"
+        )
+    return _read_delimited(path, role, sep)
+
+
+def _read_delimited(path: Path, role: str, sep: str) -> pd.DataFrame:
     import pandas as pd
     from pandas.errors import ParserWarning
 
     with warnings.catch_warnings():
         warnings.filterwarnings("error", message="Length of header", category=ParserWarning)
         try:
-            return pd.read_csv(path, low_memory=False, index_col=False)
+            return pd.read_csv(path, sep=sep, low_memory=False, index_col=False)
         except ParserWarning:  # the first data row is longer than the header
             pass
         except pd.errors.ParserError as exc:
             raise UsageFailure(_ragged(path, role, exc)) from exc
     try:  # the header alone sets the width here, so pandas names the long line
-        pd.read_csv(path, header=None, nrows=_RAGGED_PROBE_ROWS, index_col=False, dtype=str)
+        pd.read_csv(
+            path, sep=sep, header=None, nrows=_RAGGED_PROBE_ROWS, index_col=False, dtype=str
+        )
     except pd.errors.ParserError as exc:
         raise UsageFailure(_ragged(path, role, exc)) from exc
     raise UsageFailure(

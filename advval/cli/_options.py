@@ -199,6 +199,32 @@ def max_rows_option(what: str) -> Callable[[F], F]:
     )
 
 
+class Separator(click.ParamType):
+    """``--sep``: one delimiter character, ``\\t`` / ``tab`` for a tab, or ``auto``."""
+
+    name = "CHAR|auto"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        from ._delimiters import parse_sep
+
+        try:
+            return parse_sep(str(value))
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+sep_option = click.option(
+    "--sep",
+    type=Separator(),
+    default="auto",
+    show_default=True,
+    help="Field delimiter of CSV/TSV inputs: one character (',', ';', '|'), '\\t' for a "
+    "tab, or auto: sniffed from the first lines (a tab for .tsv files). A file that still "
+    "reads as one column although its header holds ';', a tab or '|' is an error naming "
+    "the --sep to pass.",
+)
+
+
 class InputPath(click.Path):
     """An existing CSV / Parquet file or directory, or a glob pattern (expanded when read)."""
 
