@@ -147,3 +147,50 @@ def test_prefit_errors(shift, fitted):
         match=re.escape("The 'prefit' parameter of TestLikeSplit must be an instance of 'bool'"),
     ):
         list(TestLikeSplit(X_test=shift.X_test, prefit="yes").split(shift.X_train))
+
+
+def _copies_frames(seed: int = 0):
+    rng = np.random.default_rng(seed)
+
+    def side(shift: float, n: int = 800) -> pd.DataFrame:
+        x = rng.normal(shift, 1.0, n)
+        return pd.DataFrame({
+            "x": x, "x_lag": x + 0.15 * rng.normal(size=n), "x_scaled": 3 * x - 1,
+            "z": rng.normal(0.8 * shift, 1.0, n), "noise": rng.normal(size=n),
+        })
+
+    return side(0.0), side(1.0)
+
+
+def test_a_column_goes_with_its_near_copies():
+    train, test = _copies_frames()
+    validator = AdversarialValidator(n_jobs=1, random_state=0).fit(train, test)
+    model = DriftFeatureDropper(
+        X_test=test, validator=validator, prefit=True, random_state=0
+    ).fit(train)
+    steps = [set(step) for step in model.path_["dropped"]]
+    # x and its copies go in one step (the quantity, not one column of it); z on its own
+    assert steps == [{"z"}, {"x", "x_lag", "x_scaled"}, set()]
+    assert model.stop_reason_ == "no_drift"
+    one_at_a_time = DriftFeatureDropper(
+        X_test=test, validator=validator, prefit=True, near_copy_threshold=None,
+        random_state=0,
+    ).fit(train)
+    assert all(len(step) <= 1 for step in one_at_a_time.path_["dropped"])
+    assert len(one_at_a_time.path_) > len(model.path_)
+    capped = DriftFeatureDropper(
+        X_test=test, validator=validator, prefit=True, max_drop=2, random_state=0
+    ).fit(train)
+    assert len(capped.dropped_features_) == 2 and capped.stop_reason_ == "max_drop"
+
+
+def test_near_copy_threshold_is_checked():
+    train, test = _copies_frames()
+    with pytest.raises(
+        ValueError,
+        match=re.escape(
+            "The 'near_copy_threshold' parameter of DriftFeatureDropper must be a float in "
+            "the range (0, 1] or None. Got 1.5 instead."
+        ),
+    ):
+        DriftFeatureDropper(X_test=test, near_copy_threshold=1.5).fit(train)

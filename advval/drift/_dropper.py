@@ -28,6 +28,7 @@ from .._progress import stage
 from .._selection import SupportSelectorMixin
 from .._validation import check_number
 from ..exceptions import DataWarning
+from ._copies import NearCopies
 from ._holdout import HeldOutCheck, HeldOutStep
 from ._split import check_bool, check_prefit
 from ._validator import AdversarialValidator
@@ -82,6 +83,12 @@ class DriftFeatureDropper(SupportSelectorMixin, BaseEstimator):
     max_drop : int or None, default=None
         Most columns to drop after the leak-like ones (which are always dropped);
         ``None`` for no limit.
+    near_copy_threshold : float or None, default=0.9
+        Drop a column together with its near-copies: the ordered (numeric, datetime)
+        columns whose absolute rank correlation with it is at least this, on a sample of
+        both sides (lags, rolling means and rescalings of one quantity would otherwise
+        take over one after another while the shift stays). ``None`` drops one column at
+        a time.
     target_auc : float or None, default=None
         Also stop once the validator's AUC is at most this, in (0.5, 1], even when it still
         flags drift; ``None`` stops only on the validator's verdict.
@@ -154,6 +161,7 @@ class DriftFeatureDropper(SupportSelectorMixin, BaseEstimator):
         validator: AdversarialValidator | None = None,
         prefit: bool = False,
         max_drop: int | None = None,
+        near_copy_threshold: float | None = 0.9,
         target_auc: float | None = None,
         keep: Iterable[str] = (),
         signal_estimator: BaseEstimator | None = None,
@@ -163,6 +171,7 @@ class DriftFeatureDropper(SupportSelectorMixin, BaseEstimator):
         self.validator = validator
         self.prefit = prefit
         self.max_drop = max_drop
+        self.near_copy_threshold = near_copy_threshold
         self.target_auc = target_auc
         self.keep = keep
         self.signal_estimator = signal_estimator
@@ -186,6 +195,15 @@ class DriftFeatureDropper(SupportSelectorMixin, BaseEstimator):
                 f"AdversarialValidator fitted on X and X_test)."
             )
         check_number(self.max_drop, name="max_drop", owner=_OWNER, kind=int, low=0, allow_none=True)
+        check_number(
+            self.near_copy_threshold,
+            name="near_copy_threshold",
+            owner=_OWNER,
+            low=0,
+            high=1,
+            closed="right",
+            allow_none=True,
+        )
         check_number(
             self.target_auc,
             name="target_auc",
@@ -231,13 +249,20 @@ class DriftFeatureDropper(SupportSelectorMixin, BaseEstimator):
             )
         validator = self._first_validator(train, test, validator_seed)
         check = HeldOutCheck(validator, train, test)
+        copies = (
+            NearCopies(validator.encoder_, train, test, random_state=validator_seed)
+            if self.near_copy_threshold is not None
+            else None
+        )
         step = check.first()
         remaining: list[str] = list(train.columns)
         removed: list[str] = []
         steps: list[_Step] = []
         with stage("remedy: dropping drifting columns", total=self.max_drop) as progress:
             while True:
-                reason, columns = self._next_drop(validator, step, remaining, keep, steps)
+                reason, columns = self._next_drop(
+                    validator, step, remaining, keep, steps, copies
+                )
                 leaks = bool(columns) and set(columns) <= set(validator.leak_features_)
                 steps.append(
                     _Step.of(step, len(steps), columns, len(remaining), leaks=leaks)
@@ -324,10 +349,12 @@ class DriftFeatureDropper(SupportSelectorMixin, BaseEstimator):
         remaining: list[str],
         keep: set[str],
         steps: list[_Step],
+        copies: NearCopies | None,
     ) -> tuple[str, tuple[str, ...]]:
         """Why to stop (or ``""``), and the columns to drop next (none when stopping).
 
-        Leak-like columns go first, together, and do not count toward ``max_drop``.
+        Leak-like columns go first, together, and do not count toward ``max_drop``; then
+        the top column with its near-copies (as many as ``max_drop`` leaves room for).
         """
         if not step.drift:
             return "no_drift", ()
@@ -349,7 +376,12 @@ class DriftFeatureDropper(SupportSelectorMixin, BaseEstimator):
         flagged_kept = any(bool(report.at[c, "drift"]) for c in remaining if c in keep)
         if flagged_kept and not bool(report.at[best, "drift"]):
             return "protected_drift", ()
-        return "", (best,)
+        family = [best]
+        if copies is not None and self.near_copy_threshold is not None:
+            family += copies.of(best, candidates, threshold=float(self.near_copy_threshold))
+        if self.max_drop is not None:
+            family = family[: self.max_drop - n_dropped]
+        return "", tuple(family)
 
     def __repr__(self, N_CHAR_MAX: int = 700) -> str:
         """The usual repr, with ``X_test`` shown by its type and shape, not its values."""
