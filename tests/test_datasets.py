@@ -31,7 +31,15 @@ N = 20_000  # large enough that the ground truth is measured to about 0.01
 
 def test_public_api():
     assert sorted(advval.datasets.__all__) == sorted(
-        ["FLIGHTS_DESCRIPTION", "ShiftDataset", "load_flights", "make_shift"]
+        [
+            "FLIGHTS_DESCRIPTION",
+            "KAGGLE_SOURCES",
+            "KaggleTable",
+            "ShiftDataset",
+            "load_flights",
+            "make_kaggle_table",
+            "make_shift",
+        ]
     )
 
 

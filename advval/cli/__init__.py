@@ -6,6 +6,7 @@ Each command loads its inputs, calls the library, writes the report and returns 
 
 from __future__ import annotations
 
+import importlib
 import os
 import signal
 from collections.abc import Iterator, Sequence
@@ -24,11 +25,11 @@ from .._version import __version__
 # setting wins.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-from ._attack import attack  # noqa: E402 - after the OpenMP setting above
-from ._deps import deps  # noqa: E402
-from ._drift import drift  # noqa: E402
-from ._exit import ExitCode, Terminated, exit_codes_help  # noqa: E402
-from ._image import image  # noqa: E402
+from ._exit import ExitCode, Terminated, exit_codes_help  # noqa: E402 - after the setting
+
+#: command name -> the module that defines it, imported when the command runs (a drift
+#: check does not pay for importing the attack modules, seconds on a busy machine)
+COMMANDS = {"attack": "_attack", "deps": "_deps", "drift": "_drift", "image": "_image"}
 
 __all__ = ["ExitCode", "cli", "main"]
 
@@ -45,6 +46,15 @@ class _Guarded(click.Group):
     traceback and all). The outputs' temporary files are removed on the way out by the
     writer itself (:func:`advval.report._sink.write_files`).
     """
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in COMMANDS and cmd_name not in self.commands:
+            module = importlib.import_module(f"{__name__}.{COMMANDS[cmd_name]}")
+            self.add_command(getattr(module, cmd_name))
+        return super().get_command(ctx, cmd_name)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -96,10 +106,6 @@ def cli() -> None:
     """The ``advval`` group; the commands are registered below."""
 
 
-cli.add_command(drift)
-cli.add_command(deps)
-cli.add_command(attack)
-cli.add_command(image)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

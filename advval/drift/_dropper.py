@@ -273,7 +273,8 @@ class DriftFeatureDropper(SupportSelectorMixin, BaseEstimator):
                 removed.extend(columns)
                 remaining = [c for c in remaining if c not in set(columns)]
                 step = check.without(removed, random_state=validator_seed)
-                progress.advance(len(columns))
+                if not leaks:  # the leak-like columns do not count toward max_drop
+                    progress.advance(len(columns))
 
         self.validator_ = validator
         self.stop_reason_ = reason
