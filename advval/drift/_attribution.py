@@ -114,6 +114,7 @@ def _permutation_drop(
     for j, column in enumerate(columns):
         parts = [c for c, s in zip(X.columns, source, strict=True) if s == column]
         order = rng.permutation(len(X))
-        shuffled = X.assign(**{c: X[c].to_numpy()[order] for c in parts})
+        # take + set_axis keeps each column's dtype (a categorical stays categorical)
+        shuffled = X.assign(**{c: X[c].take(order).set_axis(X.index) for c in parts})
         drops[j] = max(baseline - auc_score(y, positive_scores(model, shuffled)), 0.0)
     return drops

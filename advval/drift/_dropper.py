@@ -35,6 +35,8 @@ from ._validator import AdversarialValidator
 
 _OWNER = "DriftFeatureDropper"
 
+#: columns with the highest attribution whose held-out AUC drop decides the next to drop
+SHORTLIST = 5
 #: why the search stopped (``stop_reason_``)
 STOP_REASONS = ("no_drift", "target_auc", "max_drop", "exhausted", "protected_drift")
 
@@ -261,7 +263,7 @@ class DriftFeatureDropper(SupportSelectorMixin, BaseEstimator):
         with stage("remedy: dropping drifting columns", total=self.max_drop) as progress:
             while True:
                 reason, columns = self._next_drop(
-                    validator, step, remaining, keep, steps, copies
+                    validator, step, remaining, keep, steps, copies, check, validator_seed
                 )
                 leaks = bool(columns) and set(columns) <= set(validator.leak_features_)
                 steps.append(
@@ -351,11 +353,15 @@ class DriftFeatureDropper(SupportSelectorMixin, BaseEstimator):
         keep: set[str],
         steps: list[_Step],
         copies: NearCopies | None,
+        check: HeldOutCheck,
+        seed: int,
     ) -> tuple[str, tuple[str, ...]]:
         """Why to stop (or ``""``), and the columns to drop next (none when stopping).
 
         Leak-like columns go first, together, and do not count toward ``max_drop``; then
-        the top column with its near-copies (as many as ``max_drop`` leaves room for).
+        the column whose shuffling costs the step's model the most held-out AUC among the
+        ``SHORTLIST`` it attributes most to (SHAP), with its near-copies (as many as
+        ``max_drop`` leaves room for).
         """
         if not step.drift:
             return "no_drift", ()
@@ -372,7 +378,9 @@ class DriftFeatureDropper(SupportSelectorMixin, BaseEstimator):
         candidates = [c for c in step.importance.index if c in set(remaining) and c not in keep]
         if len(remaining) <= 1 or not candidates:
             return "exhausted", ()
-        best = candidates[0]
+        shortlist = candidates[:SHORTLIST]
+        drops = check.confirm(step, shortlist, random_state=seed + len(steps))
+        best = str(drops.index[0]) if float(drops.iloc[0]) > 0 else shortlist[0]
         report = validator.feature_report_
         flagged_kept = any(bool(report.at[c, "drift"]) for c in remaining if c in keep)
         if flagged_kept and not bool(report.at[best, "drift"]):

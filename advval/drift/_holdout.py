@@ -15,8 +15,8 @@ fold model gives it.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -25,7 +25,7 @@ from numpy.typing import NDArray
 from .._lightgbm import can_train_on_subsets
 from .._models import positive_scores
 from .._stats import auc_interval, delong_variance, rank_test
-from ._attribution import attribute
+from ._attribution import _permutation_drop, attribute
 
 if TYPE_CHECKING:
     from ._validator import AdversarialValidator
@@ -45,6 +45,8 @@ class HeldOutStep:
         ``p_value < alpha`` and ``auc_low > 0.5 + min_effect`` (the validator's rule).
     importance : Series
         Mean |SHAP| of each remaining user column on the held-out rows, highest first.
+    model, X : classifier, DataFrame
+        The step's model and the encoded matrix it reads (for :meth:`HeldOutCheck.confirm`).
     """
 
     auc: float
@@ -53,6 +55,9 @@ class HeldOutStep:
     p_value: float
     drift: bool
     importance: pd.Series
+    model: Any = field(repr=False, default=None)
+    X: pd.DataFrame | None = field(repr=False, default=None)
+    source: tuple[str, ...] = field(repr=False, default=())
 
 
 class HeldOutCheck:
@@ -93,7 +98,29 @@ class HeldOutCheck:
     def first(self) -> HeldOutStep:
         """Every column, from the validator's own last fold model (no fit)."""
         importance = self._validator.feature_report_["importance"]
-        return self._step(self._scores_first, importance.astype(np.float64))
+        model = self._validator.estimators_[self._last]
+        return self._step(
+            self._scores_first, importance.astype(np.float64), model, self._X, self._source
+        )
+
+    def confirm(
+        self, step: HeldOutStep, candidates: Sequence[str], *, random_state: int
+    ) -> pd.Series:
+        """Held-out AUC drop of the step's model when each candidate column is shuffled.
+
+        SHAP says how much a model *uses* a column, including a column it overfitted (a
+        50-level noise column on a small sample); shuffling it among the held-out rows
+        says how much of the difference the model *finds* there. Highest drop first.
+        """
+        assert step.model is not None and step.X is not None
+        rng = np.random.default_rng(random_state)
+        held = step.X.iloc[self._held_out]
+        drops = _permutation_drop(
+            step.model, held, self._y[self._held_out], list(candidates), list(step.source), rng
+        )
+        return pd.Series(drops, index=pd.Index(candidates)).sort_values(
+            ascending=False, kind="stable"
+        )
 
     def without(self, removed: Sequence[str], *, random_state: int) -> HeldOutStep:
         """The columns of the validator less ``removed``: one model trained and scored.
@@ -120,9 +147,17 @@ class HeldOutCheck:
         )
         importance = pd.Series(attribution.mean, index=pd.Index(columns, name="feature"))
         importance = importance[[c for c in columns if c not in gone]]
-        return self._step(scores, importance.sort_values(ascending=False, kind="stable"))
+        importance = importance.sort_values(ascending=False, kind="stable")
+        return self._step(scores, importance, model, X, source)
 
-    def _step(self, scores: NDArray[np.float64], importance: pd.Series) -> HeldOutStep:
+    def _step(
+        self,
+        scores: NDArray[np.float64],
+        importance: pd.Series,
+        model: Any,
+        X: pd.DataFrame,
+        source: Sequence[str],
+    ) -> HeldOutStep:
         validator = self._validator
         y = self._y[self._held_out]
         test = rank_test(y, scores)
@@ -135,4 +170,7 @@ class HeldOutCheck:
             p_value=float(test.p_value),
             drift=drift,
             importance=importance,
+            model=model,
+            X=X,
+            source=tuple(source),
         )
