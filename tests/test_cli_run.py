@@ -225,3 +225,45 @@ def test_one_column_with_a_delimiter_in_its_header_is_an_error_naming_the_sep(
     bad = _run(runner, "drift", "train.csv", "test.csv", "--sep", ";;")
     assert bad.exit_code == ExitCode.USAGE
     assert "Invalid value for '--sep': ';;' is not one character" in bad.stderr
+
+
+# ----------------------------------------------------------------- column kinds
+
+
+def test_kind_options_override_what_the_values_suggest(runner, tmp_path):
+    rng = np.random.default_rng(2)
+    for name, shift in (("train", 0.0), ("test", 1.0)):
+        pd.DataFrame({
+            "zip": rng.integers(10000, 10050, 500),  # numbers that are labels
+            "when": pd.date_range("2020-01-01", periods=500, freq="h").strftime("%Y-%m-%d %H:%M"),
+            "notes": rng.choice(["ok", "late again", "gate change"], 500),
+            "x": rng.normal(shift, 1.0, 500),
+        }).to_csv(tmp_path / f"{name}.csv", index=False)
+    result = _run(
+        runner, "drift", "train.csv", "test.csv", "--categorical", "zip", "--parse-dates",
+        "when", "--text-col", "notes", "--quiet", "--n-jobs", "1", "--no-remedy", "--json",
+        "r.json",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    kinds = {f["name"]: f["kind"] for f in json.loads((tmp_path / "r.json").read_text())["features"]}
+    assert kinds == {"zip": "categorical", "when": "datetime", "notes": "text", "x": "numeric"}
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--parse-dates", "nope"],
+         "Error: --parse-dates column 'nope' is not in TRAIN file 'train.csv' nor in TEST file "
+         "'test.csv'"),
+        (["--categorical", "a", "--text-col", "a"],
+         "Error: column 'a' is given by both --categorical and --text-col; a column has one kind"),
+        (["--parse-dates", "a"],
+         "Error: Column 'a' is numeric; --categorical / --parse-dates / --text-col can read "
+         "only string or datetime columns as 'datetime'."),
+    ],
+)
+def test_kind_option_errors(runner, tmp_path, options, message):
+    _write(tmp_path)
+    result = _run(runner, "drift", "train.csv", "test.csv", "--quiet", *options)
+    assert result.exit_code == ExitCode.USAGE, result.output
+    assert message in result.stderr

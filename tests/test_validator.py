@@ -345,3 +345,15 @@ def test_more_threads_than_cores_run_on_every_core():
     train, test = _frames(n=80)
     validator = AdversarialValidator(n_jobs=2048, random_state=0).fit(train, test)
     assert validator.estimators_[0].booster_.params["n_jobs"] <= (os.cpu_count() or 1)
+
+
+def test_column_kinds_say_what_a_column_is():
+    rng = np.random.default_rng(0)
+    train = pd.DataFrame({"zip": rng.integers(100, 110, 300), "x": rng.normal(size=300)})
+    test = pd.DataFrame({"zip": rng.integers(100, 110, 300), "x": rng.normal(size=300)})
+    validator = AdversarialValidator(column_kinds={"zip": "categorical"}, random_state=0)
+    validator.fit(train, test)
+    assert validator.feature_report_.loc["zip", "kind"] == "categorical"
+    assert validator.encoder_.kinds == {"zip": "categorical", "x": "numeric"}
+    with pytest.raises(ValueError, match=re.escape("names column(s) ['zap'] that the data do")):
+        AdversarialValidator(column_kinds={"zap": "text"}).fit(train, test)

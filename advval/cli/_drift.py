@@ -29,9 +29,12 @@ from ._io import (
 )
 from ._options import (
     cluster_options,
+    column_kinds,
     column_options,
     finite_float,
     input_file,
+    kind_columns,
+    kind_options,
     max_rows_option,
     n_jobs_option,
     output_options,
@@ -59,6 +62,7 @@ OPTIONS = {
     "max_drop": "--max-drop",
     "time_col": "--time-col",
     "groups": "--group-col",
+    "column_kinds": "--categorical / --parse-dates / --text-col",
 }
 #: the per-row exports: option -> what they hold, for messages
 EXPORTS = {"--export-test-likeness": "test-likeness CSV", "--export-weights": "weights CSV"}
@@ -188,6 +192,7 @@ def _load(
     is_flag=True,
     help="Run on the bundled NYC flights data (Jan-Mar vs Jul-Sep 2013) instead of files.",
 )
+@kind_options
 @sep_option
 @cluster_options
 @quiet_option
@@ -221,6 +226,9 @@ def drift(
     scheduler_timeout: float,
     quiet: bool,
     sep: str,
+    categorical_cols: tuple[str, ...],
+    date_cols: tuple[str, ...],
+    text_cols: tuple[str, ...],
 ) -> None:
     """Check whether TEST rows look like TRAIN rows (adversarial validation).
 
@@ -245,6 +253,8 @@ def drift(
       advval drift train/ test/ --scheduler tcp://10.0.0.5:8786
       advval drift --demo
     """
+    kinds = column_kinds(categorical_cols, date_cols, text_cols)
+    kinds_named = kind_columns(categorical_cols, date_cols, text_cols)
     exports = {"--export-test-likeness": export_test_likeness, "--export-weights": export_weights}
     plan = OutputPlan(
         [
@@ -296,6 +306,8 @@ def drift(
             export_weights=export_weights,
             fail_on_drift=fail_on_drift,
             quiet=quiet,
+            kinds=kinds,
+            kinds_named=kinds_named,
         )
 
 
@@ -369,6 +381,8 @@ def _run(
     export_weights: Path | None,
     fail_on_drift: bool,
     quiet: bool,
+    kinds: dict[str, str] | None,
+    kinds_named: list[tuple[str, str]],
 ) -> None:
     """Fit, report, export, exit code: the same for pandas and (with ``client``) Dask frames."""
     distributed = client is not None
@@ -389,6 +403,7 @@ def _run(
         ids=ids,
         train_name=train_name,
         test_name=test_name,
+        also_named=kinds_named,
     )
 
     validator = AdversarialValidator(
@@ -400,6 +415,7 @@ def _run(
         random_state=seed,
         verbose=not quiet,
         time_col=time_col,
+        column_kinds=kinds,
         client=client,
     )
     try:

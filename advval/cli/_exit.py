@@ -83,7 +83,7 @@ class MissingDependency(click.ClickException):
 
 
 #: how the library names a parameter in its errors (scikit-learn's shape)
-_PARAMETER = re.compile(r"The '(\w+)' parameter of \w+")
+_PARAMETER = re.compile(r"[Tt]he '(\w+)' parameter(?: of \w+)?")
 
 
 def library_error(

@@ -212,11 +212,13 @@ def select_columns(
     ids: Sequence[str],
     train_name: str,
     test_name: str,
+    also_named: Sequence[tuple[str, str]] = (),
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Drop the target, ignored and id columns from whichever side has them.
 
     The target is usually in TRAIN only; it is dropped from each side that has it. Every
-    named column must exist in at least one of the two files.
+    named column must exist in at least one of the two files: these and ``also_named``
+    (``(option, column)`` pairs of other options, e.g. ``--parse-dates``), which are kept.
 
     Raises
     ------
@@ -235,7 +237,7 @@ def select_columns(
     """
     named = [("--target", target)] if target is not None else []
     named += [("--ignore", c) for c in ignore] + [("--id", c) for c in ids]
-    for option, column in named:
+    for option, column in [*named, *also_named]:
         if column not in train.columns and column not in test.columns:
             raise UsageFailure(
                 f"{option} column '{column}' is not in TRAIN file '{train_name}' "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -151,6 +151,80 @@ def n_jobs_option(default: int | None, what: str) -> Callable[[F], F]:
         metavar="N",
         help=f"{what} N is 1 to the number of CPU cores, or -1 for all cores.",
     )
+
+
+#: --categorical, --parse-dates, --text-col: what a column is (the library's column_kinds)
+kind_options = _compose(
+    click.option(
+        "--categorical",
+        "categorical_cols",
+        metavar="COL",
+        multiple=True,
+        help="Read this column as categorical (a numeric zip code, a numbered level); "
+        "repeatable.",
+    ),
+    click.option(
+        "--parse-dates",
+        "date_cols",
+        metavar="COL",
+        multiple=True,
+        help="Read this column as dates: every value a date of one format (ISO, MM/DD/YYYY, "
+        "DD.MM.YYYY, ...); repeatable. Date strings are recognised without it; this makes a "
+        "column that does not parse an error.",
+    ),
+    click.option(
+        "--text-col",
+        "text_cols",
+        metavar="COL",
+        multiple=True,
+        help="Read this column as free text (compared by length, words and the shares of "
+        "digits, upper case and punctuation); repeatable. Free text (many distinct values "
+        "of several words) is recognised without it.",
+    ),
+)
+
+#: the kind each of those options gives its columns
+KIND_OPTIONS = {"--categorical": "categorical", "--parse-dates": "datetime", "--text-col": "text"}
+
+
+def column_kinds(
+    categorical: Sequence[str], dates: Sequence[str], text: Sequence[str]
+) -> dict[str, str] | None:
+    """The ``column_kinds`` of ``--categorical``, ``--parse-dates`` and ``--text-col``.
+
+    Raises
+    ------
+    click.UsageError
+        A column given two kinds, naming both options.
+
+    Examples
+    --------
+    >>> column_kinds(["zip"], [], ["notes"])
+    {'zip': 'categorical', 'notes': 'text'}
+    >>> column_kinds([], [], []) is None
+    True
+    """
+    chosen: dict[str, tuple[str, str]] = {}
+    for option, columns in zip(KIND_OPTIONS, (categorical, dates, text), strict=True):
+        for column in columns:
+            if column in chosen and chosen[column][0] != option:
+                raise click.UsageError(
+                    f"column {column!r} is given by both {chosen[column][0]} and {option}; "
+                    "a column has one kind"
+                )
+            chosen[column] = (option, KIND_OPTIONS[option])
+    return {column: kind for column, (_, kind) in chosen.items()} or None
+
+
+def kind_columns(
+    categorical: Sequence[str], dates: Sequence[str], text: Sequence[str]
+) -> list[tuple[str, str]]:
+    """``(option, column)`` of every column those options name, for the existence check."""
+    return [
+        (option, column)
+        for option, columns in zip(KIND_OPTIONS, (categorical, dates, text), strict=True)
+        for column in columns
+    ]
 
 
 class RowBudget(click.ParamType):

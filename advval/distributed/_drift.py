@@ -84,7 +84,9 @@ def _fit_validator(validator: Any, X_train: Any, X_test: Any, groups: Any, clien
     features_test = test.drop(columns=drop) if drop else test
     if features_train.shape[1] == 0:
         raise ValueError("No feature column is left after removing the groups / time_col columns.")
-    encoder, n_train, n_test = fit_encoder(features_train, features_test, client)
+    encoder, n_train, n_test = fit_encoder(
+        features_train, features_test, client, column_kinds=validator.column_kinds
+    )
     for n, name in ((n_train, "X_train"), (n_test, "X_test")):
         if n < validator.n_splits:
             raise ValueError(

@@ -76,6 +76,13 @@ class AdversarialValidator(SharesClientMixin, BaseEstimator):
     leak_threshold : float, default=0.99
         A column whose single-column AUC (or, for categories, total-variation distance)
         reaches this is reported as leak-like, with a :class:`~advval.exceptions.LeakWarning`.
+    column_kinds : dict or None, default=None
+        Column -> ``"categorical"``, ``"datetime"`` or ``"text"``: what a column is, where
+        its dtype and values would suggest otherwise (a numeric zip code is categorical,
+        notes with few distinct values are text). Other columns are read from their dtypes
+        and values: date strings of one format are datetimes, free text (many distinct
+        values of several words) is text, and categoricals of more than 255 levels are
+        capped for the classifier (see :class:`~advval._frames.FrameEncoder`).
     time_col : str or None, default=None
         A datetime or numeric column present in both frames. Each side is cut into
         contiguous time blocks, and each block stays in one fold, so near-identical
@@ -185,6 +192,7 @@ class AdversarialValidator(SharesClientMixin, BaseEstimator):
         correction: Correction = "holm",
         max_rows: int | str | None = "auto",
         leak_threshold: float = 0.99,
+        column_kinds: dict[str, str] | None = None,
         time_col: str | None = None,
         n_jobs: int | None = None,
         random_state: int | np.random.RandomState | None = None,
@@ -199,6 +207,7 @@ class AdversarialValidator(SharesClientMixin, BaseEstimator):
         self.correction = correction
         self.max_rows = max_rows
         self.leak_threshold = leak_threshold
+        self.column_kinds = column_kinds
         self.time_col = time_col
         self.n_jobs = n_jobs
         self.random_state = random_state
@@ -293,7 +302,7 @@ class AdversarialValidator(SharesClientMixin, BaseEstimator):
                     f"n_splits={self.n_splits} needs at least {self.n_splits} rows on each side."
                 )
         with stage("screening columns"):
-            encoder = FrameEncoder().fit(train, test)
+            encoder = FrameEncoder(column_kinds=self.column_kinds).fit(train, test)
             encoder.check_finite(train, name="X_train")
             encoder.check_finite(test, name="X_test")
             self.n_train_, self.n_test_ = len(train), len(test)
