@@ -21,6 +21,9 @@ text         string columns of free text (:mod:`advval._text`: many distinct val
              several words), encoded as length, words and the shares of digits,
              upper-case letters and punctuation, tested on their length
 
+Dates and text are read from the values of ``str`` and ``object`` columns only: a pandas
+``category`` column is taken as the user's word that the column is categorical.
+
 The user may say what a column is with ``column_kinds`` (``{"zip": "categorical",
 "notes": "text", "when": "datetime"}``); everything else is read from dtypes and values.
 What the encoder learns from a column is a bounded, mergeable summary
@@ -134,11 +137,13 @@ def model_column_name(column: str, part: str, position: int) -> str:
     A *plain* name (an ASCII letter, then at most 63 ASCII letters, digits or ``_``, not
     ending in ``__<digits>``) of a column encoded as one model column is kept unchanged:
     that is nearly every real column, so ``validator.estimators_[k].feature_name_``,
-    LightGBM's importances and tree dumps read in the user's terms. Any other name (and
-    every datetime part) becomes a readable stem (runs of other characters replaced by
-    ``_``, cut to ``MAX_MODEL_NAME`` characters, ``column`` when nothing is left), then
-    the datetime part, then the suffix ``__<position>`` (the model column's position):
-    ``"Unnamed: 0"`` -> ``"Unnamed_0__0"``, part ``year`` of ``t`` -> ``"t_year__3"``.
+    LightGBM's importances and tree dumps read in the user's terms (a capped categorical's
+    levels keep it too, as part ``""``). Any other name, and every named part (a datetime
+    part, a text feature, a capped categorical's ``count``), becomes a readable stem (runs
+    of other characters replaced by ``_``, cut to ``MAX_MODEL_NAME`` characters,
+    ``column`` when nothing is left), then the part, then the suffix ``__<position>`` (the
+    model column's position): ``"Unnamed: 0"`` -> ``"Unnamed_0__0"``, part ``year`` of
+    ``t`` -> ``"t_year__3"``.
 
     Unique by construction, whatever the user's names: kept names are distinct user
     names that never end in ``__<digits>``; every generated name does, and the digits
@@ -153,7 +158,8 @@ def model_column_name(column: str, part: str, position: int) -> str:
     column : str
         The user's column name.
     part : str
-        ``""`` for a column encoded as one model column, else the datetime part.
+        ``""`` for a column encoded as one model column (or a capped categorical's
+        levels), else the part (``"year"``, ``"length"``, ``"count"``...).
     position : int
         The model column's position in the model matrix.
 
@@ -161,7 +167,7 @@ def model_column_name(column: str, part: str, position: int) -> str:
     -------
     str
         ASCII letters, digits and ``_`` only, never empty; at most ``MAX_MODEL_NAME``
-        characters, plus the datetime part and the suffix.
+        characters, plus the part and the suffix.
 
     Examples
     --------
@@ -516,7 +522,7 @@ class FrameEncoder:
                 self.counts[column] = both.counts
                 parts = ["", COUNT_PART]
         elif kind == DATETIME:
-            if both.strings or both.kind == CATEGORICAL:
+            if both.kind == CATEGORICAL:  # strings whose every value is a date
                 assert both.dates  # only columns whose values read as dates get here
                 self.formats[column] = pick_format(both.dates)
                 if is_ambiguous(both.dates):
