@@ -9,6 +9,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from numpy.typing import NDArray
 
 from advval import AdversarialValidator
@@ -566,3 +568,28 @@ def test_the_real_movielens_table_reads_its_dates_and_text():
     }  # fmt: skip
     assert [c for c, k in encoder.kinds.items() if k == "text"] == ["movie summary"]
     assert encoder.kinds["title"] == "categorical"  # names of movies: 3 words, not free text
+
+
+VALUES = st.one_of(
+    st.none(),
+    st.sampled_from(["01/02/2013", "12/11/2013", "13/01/2013", "2013-01-31", "a b c d e f"]),
+    st.text(alphabet="ab 1/", max_size=8),
+)
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(st.lists(VALUES, min_size=1, max_size=40), st.lists(st.integers(0, 40), max_size=4))
+def test_summaries_of_any_split_merge_into_the_summary_of_the_whole(values, cuts):
+    frame = pd.DataFrame({"s": pd.Series(values, dtype=object), "n": np.arange(len(values))})
+    edges = sorted({0, len(values), *(c for c in cuts if c < len(values))})
+    parts = [FrameSummary.of(frame.iloc[a:b]) for a, b in zip(edges[:-1], edges[1:], strict=True)]
+    whole, merged = FrameSummary.of(frame)["s"], merge_frames(parts)["s"]
+    assert (merged.rows, merged.missing, merged.dates, merged.hour) == (
+        whole.rows, whole.missing, whole.dates, whole.hour,
+    )  # fmt: skip
+    assert merged.chars == whole.chars and merged.words == whole.words
+    assert merged.not_date == whole.not_date and merged.complete == whole.complete
+    if whole.counts is None:
+        assert merged.counts is None or merged.counts.empty
+    else:
+        pd.testing.assert_series_equal(merged.counts, whole.counts, check_index_type=False)
