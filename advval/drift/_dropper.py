@@ -244,12 +244,17 @@ class DriftFeatureDropper(SupportSelectorMixin, BaseEstimator):
         rng = check_random_state(self.random_state)
         validator_seed, signal_seed = (int(s) for s in rng.randint(0, 2**31 - 1, size=2))
 
-        signal = None
-        if y is not None:
-            signal = _target_signal(
-                train, _check_target(y, train), self.signal_estimator, random_state=signal_seed
-            )
+        target = None if y is None else _check_target(y, train)
         validator = self._first_validator(train, test, validator_seed)
+        signal = None
+        if target is not None:
+            signal = _target_signal(
+                train,
+                target,
+                self.signal_estimator,
+                random_state=signal_seed,
+                column_kinds=validator.column_kinds,
+            )
         check = HeldOutCheck(validator, train, test)
         copies = (
             NearCopies(validator.encoder_, train, test, random_state=validator_seed)
@@ -549,11 +554,17 @@ SIGNAL_EXPLAINED_ROWS = 2_000
 
 
 def _target_signal(
-    frame: pd.DataFrame, y: NDArray[Any], estimator: Any, *, random_state: int
+    frame: pd.DataFrame,
+    y: NDArray[Any],
+    estimator: Any,
+    *,
+    random_state: int,
+    column_kinds: dict[str, str] | None = None,
 ) -> pd.Series:
     """Each column's share of the mean |SHAP| of one model of ``y`` fitted on ``frame``.
 
-    Fitted on at most ``SIGNAL_MAX_ROWS`` rows drawn at random.
+    Fitted on at most ``SIGNAL_MAX_ROWS`` rows drawn at random; the columns encoded as
+    the validator reads them (``column_kinds``).
     """
     if len(frame) > SIGNAL_MAX_ROWS:
         rows = np.sort(
@@ -564,7 +575,7 @@ def _target_signal(
         frame, y = frame.iloc[rows], y[rows]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataWarning)  # the validator warns about it already
-        encoder = FrameEncoder().fit(frame, frame)
+        encoder = FrameEncoder(column_kinds=column_kinds).fit(frame, frame)
     encoded = encoder.transform(frame)
     if estimator is None:
         model = default_signal_model(
