@@ -241,7 +241,42 @@ def as_frame(X: object, *, name: str) -> pd.DataFrame:
         raise ValueError(f"{name} has no columns.")
     if frame.shape[0] == 0:
         raise ValueError(f"{name} is empty (0 rows).")
+    _check_cells(frame, name)
     return frame
+
+
+def _check_cells(frame: pd.DataFrame, name: str) -> None:
+    """Raise when an object column holds containers (dicts, lists, arrays) in its cells.
+
+    A table's cells are numbers, strings, dates or booleans; a nested value (a JSON record
+    read into a cell, a Parquet list column) has no order and no category.
+    """
+    for column in frame.columns:
+        values = frame[column]
+        if values.dtype != object:
+            continue
+        try:
+            pd.factorize(values)
+        except TypeError:
+            nested = next(v for v in values if not _hashable(v))
+            raise TypeError(
+                f"Column {column!r} of {name} holds {type(nested).__name__} values (e.g. "
+                f"{_short(nested)}); cells must be numbers, strings, dates or booleans. Flatten "
+                f"or drop the column."
+            ) from None
+
+
+def _hashable(value: object) -> bool:
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True
+
+
+def _short(value: object, limit: int = 40) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def align_columns(train: pd.DataFrame, test: pd.DataFrame) -> pd.DataFrame:

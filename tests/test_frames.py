@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from advval._frames import MAX_MODEL_NAME, FrameEncoder, model_column_name
+from advval._frames import MAX_MODEL_NAME, FrameEncoder, as_frame, model_column_name
 
 FLOAT_MAX = float(np.finfo(np.float64).max)
 
@@ -182,3 +182,12 @@ def test_the_unit_comes_from_both_sides_and_new_rows_use_it():
     np.testing.assert_array_equal(encoder.transform(train)["x"], train["x"] / 2.0**996)
     with pytest.raises(ValueError, match="Column 'x' of X_test contains infinite values"):
         encoder.check_finite(test, name="X_test")
+
+
+@pytest.mark.parametrize(
+    ("cells", "kind"), [([{"a": 1}, {"b": 2}], "dict"), ([[1, 2], [3]], "list")]
+)
+def test_nested_cells_are_refused_naming_the_column(cells, kind):
+    frame = pd.DataFrame({"nested": cells * 10, "x": np.arange(20.0)})
+    with pytest.raises(TypeError, match=rf"Column 'nested' of X_train holds {kind} values"):
+        as_frame(frame, name="X_train")
