@@ -245,7 +245,8 @@ def test_kind_options_override_what_the_values_suggest(runner, tmp_path):
         "r.json",
     )  # fmt: skip
     assert result.exit_code == 0, result.output
-    kinds = {f["name"]: f["kind"] for f in json.loads((tmp_path / "r.json").read_text())["features"]}
+    features = json.loads((tmp_path / "r.json").read_text())["features"]
+    kinds = {f["name"]: f["kind"] for f in features}
     assert kinds == {"zip": "categorical", "when": "datetime", "notes": "text", "x": "numeric"}
 
 

@@ -16,7 +16,9 @@ import gzip
 import io
 import lzma
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 #: delimiters tried by the sniffer, in order of preference on a tie
 CANDIDATES = (",", ";", "\t", "|")
@@ -60,7 +62,11 @@ def parse_sep(text: str) -> str:
 
 
 #: compressed text files pandas reads, by suffix, and how to open them
-_DECOMPRESSORS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
+_DECOMPRESSORS: dict[str, Callable[..., Any]] = {
+    ".gz": gzip.open,
+    ".bz2": bz2.open,
+    ".xz": lzma.open,
+}
 
 
 def head_lines(path: Path) -> list[str]:
