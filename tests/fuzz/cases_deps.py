@@ -16,8 +16,6 @@ FRAME_ERRORS = {
 }
 #: one model per column: 300 columns take minutes (the budget case below covers width)
 SLOW_FRAMES = ("val-wide",)
-#: byte-level files read as one column (no other column predicts it)
-ONE_COLUMN = ("semicolon-separated", "tab-separated")
 #: report to stdout as JSON
 JSON = ["--format", "json"]
 
@@ -49,9 +47,6 @@ def _byte_cases() -> list[Case]:
         expect, why, error = cases_drift.csv_expectation(name)
         data = f"data{suffix}"
         names = re.escape(data) if error else None
-        if name in ONE_COLUMN:
-            expect, why, error = 2, "one column read: nothing predicts it", True
-            names = "column"
         found.append(cli_case(
             f"deps-csv-{name}", "deps", [data, "--quiet", *JSON], expect=expect, why=why,
             names=names, files={data: lazy(make)}, stdout_json=not error))

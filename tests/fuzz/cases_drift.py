@@ -96,6 +96,13 @@ def _byte_cases() -> list[Case]:
             f"drift-csv-{name}", "drift", [train, test, "--quiet", "--format", "json"],
             expect=expect, why=why, names=re.escape(train) if error else None,
             files={train: content, test: content}, stdout_json=not error))
+    for name in ("semicolon-separated", "tab-separated"):
+        content = lazy(hostile.CSV_BYTES[name])
+        found.append(cli_case(
+            f"drift-csv-{name}-read-with-commas", "drift",
+            ["train.csv", "test.csv", "--sep", ",", "--quiet", "--format", "json"], expect=2,
+            why="a file read as one column whose header holds another delimiter is refused",
+            names=r"train\.csv.*--sep", files={"train.csv": content, "test.csv": content}))
     for name, make in hostile.PARQUET_BYTES.items():
         content = lazy(make)
         refusal = PARQUET_ERRORS.get(name)
