@@ -190,8 +190,8 @@ def test_a_model_without_class_scores_is_refused_naming_it(runner, files):
     assert result.exit_code == ExitCode.USAGE
     assert result.stderr == (
         "Error: MODEL 'grid.pt' must return class scores of shape (N, K) with K >= 2, or one "
-        f"class label per row; on 2 rows of DATA file '{files['data']}' it returned shape "
-        "(2, 2, 2)\n"
+        f"class label per row; on 40 rows of DATA file '{files['data']}' it returned shape "
+        "(40, 2, 2)\n"
     )
 
 
@@ -551,3 +551,15 @@ def test_unnamed_booster_reads_columns_by_position(files, tmp_path):
     original = frame[NUMERIC].copy()
     model_frame(loaded, frame[NUMERIC])
     pd.testing.assert_frame_equal(frame[NUMERIC], original)  # input untouched
+
+
+def test_infinite_values_in_data_are_refused_naming_the_file_and_column(runner, files, tmp_path):
+    frame = pd.read_csv(files["data"])
+    frame.loc[::5, "a"] = np.inf
+    frame.to_csv(tmp_path / "inf.csv", index=False)
+    result = _run(runner, files["lightgbm"], tmp_path / "inf.csv", "--target", "y", *CHEAP)
+    assert result.exit_code == ExitCode.USAGE
+    assert (
+        f"Error: advval attack: DATA file '{tmp_path / 'inf.csv'}' has infinite values in "
+        "column(s) ['a']"
+    ) in result.stderr

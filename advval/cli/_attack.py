@@ -21,6 +21,7 @@ import click
 import numpy as np
 
 from advval.attacks._loading import PICKLE_RISK, load_model, model_format, model_frame
+from advval.attacks._space import check_input_data
 from advval.report._robustness_html import NORM_LABELS, summary_line
 
 from ._drift import _warnings_to_stderr
@@ -717,6 +718,10 @@ def attack(
     family = _family(loaded)
     with _warnings_to_stderr():
         X_all = _model_columns(loaded, features, family, (model, data), quiet)
+    try:
+        check_input_data(X_all, owner="advval attack", name=f"DATA file '{data}'")
+    except ValueError as exc:
+        raise UsageFailure(" ".join(str(exc).split())) from exc
     space = build_space(X_all, rules, constraints, target)
     names = _attack_names(attack_names, family, norm, model)
     rows = _sample(len(X_all), max_rows, seed)
@@ -728,14 +733,14 @@ def attack(
     with _threads(n_jobs, family):
         try:
             view = ModelView(loaded, X)
-            probe = view.outputs(X[:2])
+            probe = view.outputs(X)  # every attacked row: NaN outputs are counted over all
         except Exception as exc:  # any failure of the user's model on the user's rows
             reason = " ".join(str(exc).split())[:500] or type(exc).__name__
             raise UsageFailure(
                 f"MODEL '{model}' failed on the {X_all.shape[1]} columns of DATA file "
                 f"'{data}': {reason}"
             ) from exc
-        _check_outputs(probe, min(2, len(rows)), model, data)
+        _check_outputs(probe, len(rows), model, data)
         y = _labels(view, y_all[rows], target, model)
         attacks = _make_attacks(names, eps=eps, norm=norm, max_queries=max_queries)
         if not quiet:
