@@ -312,6 +312,12 @@ class FeatureSpace:
                     f"FeatureSpace: give the allowed values of categorical column {names[j]!r} "
                     "as a mapping {column: values} when attacking tensors."
                 )
+        unordered = [names[j] for j in categories if monotone[j] != 0]
+        if unordered:
+            raise ValueError(
+                f"FeatureSpace: column(s) {_preview(unordered)} are both categorical and "
+                "monotone; categories have no order to increase or decrease along."
+            )
         groups = [np.array([index(ref, "one_hot") for ref in group]) for group in self.one_hot]
         in_groups = np.concatenate(groups) if groups else np.array([], dtype=int)
         listed = set(in_groups.tolist())

@@ -1,5 +1,7 @@
 """FeatureSpace, Box and their projections: every output is a valid row in the eps-ball."""
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -305,3 +307,15 @@ def test_projector_equals_project(norm, kind):
         np.asarray(box.project(candidate, middle, 0.2, norm)),
         atol=1e-12,
     )
+
+
+def test_a_categorical_column_cannot_be_monotone():
+    X = pd.DataFrame({"c": pd.Categorical(["a", "b", "a"]), "x": [1.0, 2.0, 3.0]})
+    message = re.escape(
+        "FeatureSpace: column(s) ['c'] are both categorical and monotone; categories have no "
+        "order to increase or decrease along."
+    )
+    with pytest.raises(ValueError, match=message):
+        FeatureSpace.from_frame(X, monotone={"c": "increase"}).bind(X)
+    with pytest.raises(ValueError, match=message):
+        FeatureSpace(categorical={"c": ["a", "b"]}, monotone={"c": "decrease"}).bind(X)
