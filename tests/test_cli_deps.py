@@ -164,3 +164,124 @@ def test_html_report(runner, files):
     assert code == ExitCode.OK, err
     page = Path("advval_deps_report.html").read_text(encoding="utf-8")  # drift's default
     assert 'id="heatmap"' in page and 'id="shift"' not in page and 'id="leaks"' not in page
+
+
+# ---------------------------------------------------------------- budget, progress, strings
+
+
+def test_row_budget_in_the_report_and_a_note_at_the_start(runner, files):
+    code, out, err = _run(
+        runner, files["train"], "--target", "y", "--max-rows", "200", "--format", "json",
+        "--n-jobs", "1",
+    )
+    assert code == ExitCode.OK, err
+    doc = json.loads(out)
+    assert doc["n_rows"] == 300
+    assert doc["settings"]["max_rows"] == 200 and doc["settings"]["n_rows_used"] == 200
+    lines = err.splitlines()
+    budget = (
+        "advval: 300 rows given; the per-column models use 200 of them, drawn uniformly: "
+        "every column is scored by cross-fitting them (the row budget: more rows would not "
+        "make a score more precise than +-0.01; set max_rows / --max-rows to change it). The "
+        "near-duplicate and ID-like flags use every row."
+    )
+    assert budget in lines
+    stages = [
+        f"advval: reading DATA file '{files['train']}'",
+        "advval: checking 5 columns of 300 rows from '{}'".format(files["train"]),
+        "advval: screening columns (kinds, ID-like columns)",
+        budget,
+        "advval: predicting each column from the others",
+        *(f"advval: predicting each column from the others ({c})" for c in ("a", "b", "c")),
+    ]
+    assert lines[: len(stages)] == stages
+    assert "advval: leak check: each column alone predicting the target" in lines
+    assert "advval: building the report" in lines
+    code, out, err = _run(runner, files["train"], "--target", "y", "--max-rows", "all",
+                          "--format", "json", *FAST)
+    assert code == ExitCode.OK and err.splitlines()[0].startswith("advval: dependency check:")
+    settings = json.loads(out)["settings"]
+    assert settings["max_rows"] is None and settings["n_rows_used"] == 300
+
+
+def test_quiet_prints_the_summary_only(runner, files):
+    code, _, err = _run(runner, files["train"], "--target", "y", "--max-rows", "200",
+                        "--compare", files["test"], "--format", "json", *FAST)
+    assert code == ExitCode.OK
+    assert err.splitlines() == [  # no stage, no budget line
+        "advval: dependency check: 5 features, 2 redundant, 0 id-like, 1 near-duplicate "
+        "pairs, 1 leaking, 2 shifted",
+        "advval: json report written to stdout",
+    ]
+
+
+def test_compare_reports_the_rows_of_both_files(runner, files):
+    code, out, err = _run(runner, files["train"], "--target", "y", "--compare", files["test"],
+                          "--max-rows", "250", "--format", "json", "--n-jobs", "1")
+    assert code == ExitCode.OK, err
+    settings = json.loads(out)["settings"]
+    assert {k: settings[k] for k in settings if k.startswith("shift_")} == {
+        "shift_n_train_rows": 300,
+        "shift_n_train_rows_used": 250,
+        "shift_n_test_rows": 300,
+        "shift_n_test_rows_used": 250,
+    }
+    assert f"advval: reading TEST file '{files['test']}'" in err.splitlines()
+    assert "advval: shift between the samples: each column from the others (dup)" in err
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--max-rows", "3"], "Invalid value for '--max-rows': 3 is below the smallest budget, "
+                              "10 rows"),
+        (["--max-rows", "many"], "Invalid value for '--max-rows': 'many' is not 'auto', 'all' "
+                                 "or a whole number of rows"),
+        (["--parse-dates", "nope"], "--parse-dates column 'nope' is not in DATA file"),
+        (["--text-col", "a"], "Column 'a' is numeric; --categorical / --parse-dates / "
+                              "--text-col can read only string columns as 'text'."),
+    ],
+)
+def test_budget_and_kind_option_errors(runner, files, args, message):
+    code, _, err = _run(runner, files["train"], *args, *FAST)
+    assert code == ExitCode.USAGE
+    assert message in " ".join(err.split())
+
+
+def test_date_strings_text_and_codes_from_a_semicolon_file(runner, tmp_path):
+    rng = np.random.default_rng(0)
+    n = 300
+    day = rng.integers(0, 100, size=n)
+    words = np.array(["late", "early", "storm", "crew", "gate", "fog"])
+    frame = pd.DataFrame(
+        {
+            "day": day,
+            "date": (pd.Timestamp("2013-01-01") + pd.to_timedelta(day, unit="D")).strftime(
+                "%d.%m.%Y"
+            ),
+            "note": [" ".join(rng.choice(words, size=6)) + f" {i}" for i in range(n)],
+            "ticket": [f"T{i:05d}" for i in rng.permutation(n)],
+            "zip": rng.choice([10001, 10002, 10003], size=n),
+            "x": rng.normal(size=n),
+        }
+    )
+    path = tmp_path / "semicolon.csv"
+    frame.to_csv(path, index=False, sep=";")
+    code, out, err = _run(runner, path, "--categorical", "zip", "--format", "json",
+                          "--n-jobs", "1")
+    assert code == ExitCode.OK, err
+    doc = json.loads(out)
+    features = {f["name"]: f for f in doc["features"]}
+    assert {name: f["kind"] for name, f in features.items()} == {
+        "day": "numeric", "date": "datetime", "note": "text", "ticket": "categorical",
+        "zip": "categorical", "x": "numeric",
+    }
+    assert features["date"]["redundant"] and features["date"]["top_features"][0] == "day"
+    for name in ("note", "ticket"):
+        assert features[name]["score"] is None and features[name]["metric_name"] == "none"
+    assert set(doc["id_like"]) >= {"note", "ticket"}
+    assert "advval: reading DATA file" in err and "as ';'-separated" in err
+    assert (
+        "advval: warning: FeatureDependencyChecker does not predict free text ['note'] and "
+        "codes with no value on 1% of the rows ['ticket'] from the other columns" in err
+    )

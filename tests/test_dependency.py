@@ -204,19 +204,195 @@ def test_mixed_kinds_and_missing_targets():
     assert scores.loc["when", "kind"] == "datetime"
 
 
-def test_large_data_is_scored_on_a_subset_of_rows(monkeypatch):
-    from advval.dependency import _crossfit
+#: the budget of the tests below: 150 rows to train each model, 146 to score it
+SMALL_BUDGET = 296
 
+
+@pytest.fixture
+def small_budget(monkeypatch):
+    """A row budget of SMALL_BUDGET rows (the real one is 24,598), so that a few hundred
+    rows take the hold-out path."""
+    from advval.dependency import _budget
+
+    monkeypatch.setattr(_budget, "MAX_TRAIN_ROWS", 150)
+    monkeypatch.setattr(_budget, "scored_rows", lambda threshold: 146)
+
+
+def test_the_row_budget_is_derived_from_the_score_precision():
+    from advval.dependency._budget import default_row_budget, scored_rows
+
+    # S = 1.96^2 * 2 * (1 - 0.9^2) / 0.01^2 held-out rows, plus 10,000 to train
+    assert scored_rows(0.9) == round(1.959964**2 * 2 * 0.19 / 0.01**2)
+    assert default_row_budget(0.9) == 10_000 + 14_598
+    assert scored_rows(0.999) == 1_000  # the floor
+    checker = FeatureDependencyChecker()
+    assert checker.resolve_max_rows(10**6) == 24_598
+    assert checker.resolve_max_rows(24_598) is None  # every row when there are no more
+    assert FeatureDependencyChecker(max_rows=None).resolve_max_rows(10**6) is None
+    assert FeatureDependencyChecker(redundancy_threshold=0.5).resolve_max_rows(10**6) == 67_622
+
+
+def test_above_the_budget_each_column_is_scored_on_a_hold_out_split(small_budget):
     X, y = planted(0, n=400)
-    full = _checker().fit(X, y).scores_
-    monkeypatch.setattr(_crossfit, "MAX_SCORED_ROWS", 150)
+    full = _checker(max_rows=None).fit(X, y)  # every row: 400 >= 296, a hold-out split too
+    assert full.n_rows_used_ == full.n_rows_in_ == 400 and full.max_rows_ is None
     checker = _checker().fit(X, y)
-    sub = checker.scores_
+    assert checker.n_rows_in_ == 400
+    assert checker.n_rows_used_ == checker.max_rows_ == SMALL_BUDGET
+    scores = checker.scores_
+    assert scores["n_rows"].max() == SMALL_BUDGET
     assert checker.redundant_features_ == ["f"] and checker.leaking_features_ == ["leak"]
-    assert sub.loc["f", "score"] == pytest.approx(full.loc["f", "score"], abs=0.05)
-    assert sub.loc["f", "score"] != full.loc["f", "score"]  # it did score fewer rows
-    assert sorted(sub.loc["f", "top_features"]) == ["p0", "p1", "p2"]
-    assert not sub.loc[NOISE, "significant"].any()
+    assert sorted(scores.loc["f", "top_features"]) == ["p0", "p1", "p2"]
+    assert scores.loc["f", "score"] == pytest.approx(full.scores_.loc["f", "score"], abs=0.05)
+    assert not scores.loc[NOISE, "significant"].any()
+    assert checker.id_like_features_ == ["id"]  # judged on every row
+    again = clone(checker).fit(X, y)
+    pd.testing.assert_frame_equal(again.scores_, scores)
+
+
+def test_an_int_budget_below_the_hold_out_size_cross_fits_its_rows(small_budget):
+    X, y = planted(1, n=400)
+    checker = _checker(max_rows=250).fit(X, y)
+    assert checker.n_rows_used_ == checker.max_rows_ == 250
+    assert checker.scores_["n_rows"].max() == 250
+    assert checker.redundant_features_ == ["f"] and checker.leaking_features_ == ["leak"]
+    # the row-order check reads the rows' positions in X, not in the sample
+    ordered = X.assign(step=np.arange(400.0))
+    assert "step" in _checker(max_rows=250).fit(ordered).row_order_features_
+
+
+def test_progress_names_its_stages_and_the_budget(small_budget, capsys):
+    X, y = planted(2, n=400)
+    _checker(verbose=True).fit(X[["p0", "p1", "f", "leak"]], y)
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[:3] == [
+        "advval: screening columns (kinds, ID-like columns)",
+        "advval: 400 rows given; the per-column models use 296 of them, drawn uniformly: "
+        "each column's model trains on 150 of them and is scored on the other 146 (the row "
+        "budget: more rows would not make a score more precise than +-0.01; set max_rows / "
+        "--max-rows to change it). The near-duplicate and ID-like flags use every row.",
+        "advval: predicting each column from the others",
+    ]
+    assert lines[3:7] == [
+        f"advval: predicting each column from the others ({c})" for c in ("p0", "p1", "f", "leak")
+    ]
+    assert lines[7:] == [
+        "advval: row order: the row position from the columns",
+        "advval: row order: the row position from the columns (all columns)",
+        "advval: row order: the row position from the columns (each column alone)",
+        "advval: leak check: each column alone predicting the target",
+    ]
+    _checker().fit(X, y)  # verbose=False: silent
+    assert capsys.readouterr().err == ""
+
+
+def test_max_rows_parameter():
+    X = pd.DataFrame({"a": range(10), "b": range(10)})
+    for bad in ("all", 5, 2.5, -1):
+        with pytest.raises(
+            ValueError,
+            match=_exact(
+                "The 'max_rows' parameter of FeatureDependencyChecker must be 'auto', None or "
+                f"an int in the range [6, inf). Got {bad!r} instead."
+            ),
+        ):
+            FeatureDependencyChecker(max_rows=bad).fit(X)
+
+
+# ---------------------------------------------------------------- strings
+
+
+def _kaggle_like(n: int = 600, seed: int = 0) -> pd.DataFrame:
+    """Date strings, free text, a code per row and a 300-level categorical, with planted
+    relations: the day's date string follows the day number, the label follows x."""
+    rng = np.random.default_rng(seed)
+    day = rng.integers(0, 300, size=n)
+    x = rng.normal(size=n)
+    words = np.array(["late", "early", "storm", "crew", "gate", "delay", "fog", "ok"])
+    text = [" ".join(rng.choice(words, size=rng.integers(4, 12))) + f" #{i}" for i in range(n)]
+    return pd.DataFrame(
+        {
+            "day": day.astype(float),
+            "date": (pd.Timestamp("2013-01-01") + pd.to_timedelta(day, unit="D")).strftime(
+                "%m/%d/%Y"
+            ),
+            "note": text,
+            "ticket": [f"T{v:06d}" for v in rng.permutation(n)],
+            "gate": [f"G{v}" for v in rng.integers(0, 300, size=n)],
+            "x": x,
+            "label": np.where(x > 0, "pos", "neg"),
+        }
+    )
+
+
+def test_date_strings_free_text_and_codes():
+    X = _kaggle_like()
+    y = (X["x"] + np.random.default_rng(1).normal(scale=0.5, size=len(X)) > 0).astype(int)
+    message = (
+        "FeatureDependencyChecker does not predict free text ['note'] and codes with no value "
+        "on 1% of the rows ['ticket'] from the other columns: there is no class to learn, so "
+        "their score is NaN; they are checked for leaks and IDs. They are still predictors "
+        "(text by its length, words and shares of digits, upper case and punctuation; codes "
+        "by their frequent values and counts)."
+    )
+    with pytest.warns(DataWarning, match=_exact(message)):
+        checker = _checker().fit(X, y)
+    scores = checker.scores_
+    assert scores["kind"].to_dict() == {
+        "day": "numeric",
+        "date": "datetime",
+        "note": "text",
+        "ticket": "categorical",
+        "gate": "categorical",
+        "x": "numeric",
+        "label": "categorical",
+    }
+    assert checker.unscored_features_ == ["note", "ticket"]
+    for column in ("note", "ticket"):
+        row = scores.loc[column]
+        assert np.isnan(row["score"]) and np.isnan(row["metric"]) and row["p_value"] == 1.0
+        assert row["metric_name"] == "none" and not row["significant"] and not row["redundant"]
+        assert np.isnan(row["row_order_score"]) and np.isfinite(row["target_score"])
+        assert checker.dependency_matrix_.loc[column].sum() == 0.0
+    assert scores.loc["date", "score"] > 0.95 and scores.loc["date", "top_features"][0] == "day"
+    assert scores.loc["day", "top_features"][0] == "date"
+    assert scores.loc["label", "redundant"] and scores.loc["label", "top_features"][0] == "x"
+    assert {"ticket", "note"} <= set(checker.id_like_features_)
+    assert ("day", "date") in checker.near_duplicates_
+
+
+def test_a_many_level_target_keeps_its_frequent_levels_as_classes():
+    from advval.dependency._scoring import MIN_CLASS_SHARE, class_mapping, is_code
+
+    rng = np.random.default_rng(0)
+    frequent = rng.choice(["a", "b", "c"], size=900)
+    rare = [f"r{i}" for i in range(100)]  # each on 1 of 1,000 rows
+    labels = pd.Series(np.r_[frequent, rare])
+    mapping = class_mapping(labels)
+    assert {mapping[k] for k in "abc"} == {0, 1, 2} and {mapping[r] for r in rare} == {3}
+    assert not is_code(labels) and is_code(pd.Series([f"r{i}" for i in range(200)]))
+    assert MIN_CLASS_SHARE == 0.01
+    X = pd.DataFrame({"g": labels, "x": rng.normal(size=1000)})
+    X["x"] += (X["g"] == "a") * 3.0
+    scores = _checker().fit(X).scores_
+    assert scores.loc["g", "metric_name"] == "auc" and scores.loc["g", "score"] > 0.4
+
+
+def test_one_rule_for_threads():
+    from advval._models import lightgbm_threads
+    from advval.dependency import _fitting
+    from advval.dependency._scoring import numeric_target
+
+    assert not hasattr(_fitting, "threads")  # no private copy of the rule
+    X = pd.DataFrame({"a": np.arange(100.0), "b": np.arange(100.0) % 7})
+    params = _fitting.default_params(n_rows=100, single=False)
+    design = _fitting.Design(X, params)
+    target = numeric_target(np.arange(100.0))
+    for n_jobs in (None, 1, -1):
+        model = _fitting.fit_target(
+            target, design, np.arange(100), params, random_state=0, n_jobs=n_jobs
+        )
+        assert model.booster.params["num_threads"] == lightgbm_threads(n_jobs, 100)
 
 
 def test_high_cardinality_target_is_capped():
@@ -281,6 +457,7 @@ def test_repr_and_params():
         ({"redundancy_threshold": 1.5}, "'redundancy_threshold' parameter"),
         ({"max_features": 1}, "'max_features' parameter"),
         ({"n_jobs": 1.5}, "'n_jobs' parameter"),
+        ({"verbose": "yes"}, "'verbose' parameter of FeatureDependencyChecker must be one of"),
     ],
 )
 def test_bad_parameters(params, match):
@@ -471,3 +648,50 @@ def test_shift_bad_input():
         dependency_shift(X[["a"]], X[["a"]])
     with pytest.raises(ValueError, match="'alpha' parameter of FeatureDependencyChecker"):
         FeatureDependencyChecker(alpha=2).dependency_shift(X, X)
+
+
+def test_shift_budget_reports_rows_and_tests_marginals_on_every_row():
+    from advval._stats import ks_test
+
+    rng = np.random.default_rng(3)
+    train, test = _interaction_sample(rng, 1, 500), _interaction_sample(rng, -1, 400)
+    shift = dependency_shift(train, test, max_rows=300, n_jobs=1, random_state=0)
+    assert shift.attrs == {
+        "n_train_rows": 500,
+        "n_train_rows_used": 300,
+        "n_test_rows": 400,
+        "n_test_rows_used": 300,
+    }
+    statistic, p_value = ks_test(train["x3"], test["x3"])  # every row, not the budget's
+    assert shift.loc["x3", "marginal_statistic"] == statistic
+    assert shift.loc["x3", "marginal_p_value"] == p_value
+    assert shift.loc["x2", "shifted"] and not shift.loc["x3", "shifted"]
+    full = dependency_shift(train, test, max_rows=None, n_jobs=1, random_state=0)
+    assert full.attrs["n_train_rows_used"] == 500 and full.attrs["n_test_rows_used"] == 400
+    with pytest.raises(
+        ValueError,
+        match=_exact(
+            "The 'max_rows' parameter of dependency_shift must be 'auto', None or an int in "
+            "the range [6, inf). Got 'some' instead."
+        ),
+    ):
+        dependency_shift(train, test, max_rows="some")
+
+
+def test_shift_with_date_strings_text_and_codes():
+    train, test = _kaggle_like(500, seed=0), _kaggle_like(400, seed=1)
+    test["x"] = -test["x"]  # label follows x in train, the opposite in test
+    message = (
+        "dependency_shift does not predict free text ['note'] and codes with no value on 1% "
+        "of the rows ['ticket'] from the other columns: there is no class to learn, so their "
+        "scores are NaN and they are never flagged as shifted. They are still predictors "
+        "(text by its length, words and shares of digits, upper case and punctuation; codes "
+        "by their frequent values and counts)."
+    )
+    with pytest.warns(DataWarning, match=_exact(message)):
+        shift = dependency_shift(train, test, n_jobs=1, random_state=0)
+    assert shift.loc[["note", "ticket"], "train_score"].isna().all()
+    assert not shift.loc[["note", "ticket"], "shifted"].any()
+    assert shift.loc["note", "marginal_test"] == "ks"  # text compared by its length
+    assert shift.loc["date", "marginal_test"] == "ks"  # dates as dates, not 300 labels
+    assert shift.loc["label", "shifted"] and not shift.loc["date", "shifted"]

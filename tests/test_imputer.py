@@ -1,6 +1,7 @@
 """SubstitutionImputer: dtypes, known-truth accuracy, bad input, scikit-learn contract."""
 
 import copy
+import re
 import warnings
 
 import lightgbm as lgb
@@ -360,6 +361,106 @@ def test_one_row_is_an_error():
 def test_bad_parameters(params, error, match):
     with pytest.raises(error, match=match):
         SubstitutionImputer(**params).fit(_nonlinear(20))
+
+
+# ------------------------------------------------------------------------ strings
+
+
+def _strings(n=600, seed=0):
+    """A Kaggle-like frame: date strings (whole hours) that follow ``day`` and ``hour``,
+    free text, a code per row, a label of hundreds of levels (one frequent), and ``x``."""
+    rng = np.random.default_rng(seed)
+    day, hour = rng.integers(0, 200, size=n), rng.integers(0, 24, size=n)
+    stamps = pd.Timestamp("2013-01-01") + pd.to_timedelta(day * 24 + hour, unit="h")
+    words = np.array(["late", "early", "storm", "crew", "gate", "delay", "fog", "ok"])
+    rare = np.char.add("G", rng.integers(1, 3000, n).astype(str))
+    gate = np.where(rng.random(n) < 0.5, "G0", rare)
+    return pd.DataFrame(
+        {
+            "day": day.astype(float),
+            "hour": hour.astype(float),
+            "when": stamps.strftime("%Y-%m-%d %H:%M:%S"),
+            "us_day": stamps.strftime("%m/%d/%Y"),
+            "note": [" ".join(rng.choice(words, size=6)) + f" #{i}" for i in range(n)],
+            "ticket": [f"T{v:06d}" for v in rng.permutation(n)],
+            "gate": gate,
+            "x": rng.normal(size=n),
+        }
+    )
+
+
+def test_date_strings_are_imputed_as_dates_in_their_format():
+    truth = _strings()
+    X = truth.copy()
+    holes = np.random.default_rng(1).random(len(X)) < 0.1
+    X.loc[holes, ["when", "us_day"]] = np.nan
+    with pytest.warns(DataWarning, match="does not predict free text"):
+        filled = _imputer(max_iter=2).fit_transform(X)
+    pd.testing.assert_series_equal(filled.dtypes, X.dtypes)
+    assert not filled[["when", "us_day"]].isna().any().any()
+    stamps = pd.to_datetime(filled.loc[holes, "when"], format="%Y-%m-%d %H:%M:%S")
+    assert (stamps.dt.minute == 0).all() and (stamps.dt.second == 0).all()  # whole hours
+    error = (stamps - pd.to_datetime(truth.loc[holes, "when"])).abs().dt.total_seconds()
+    assert np.median(error) < 3 * 86_400  # predicted from day and hour, not a mean date
+    days = pd.to_datetime(filled.loc[holes, "us_day"], format="%m/%d/%Y")
+    assert (days.dt.strftime("%m/%d/%Y") == filled.loc[holes, "us_day"]).all()
+    assert np.median(np.abs((days - pd.to_datetime(truth.loc[holes, "us_day"])).dt.days)) < 3
+
+
+def test_free_text_and_codes_keep_their_fill_and_many_levels_are_capped():
+    X = _strings(800)
+    holes = np.random.default_rng(2).random(X.shape) < 0.1
+    X = X.mask(holes)
+    message = (
+        "SubstitutionImputer does not predict free text ['note'] and codes with no value on "
+        "1% of the rows ['ticket'] from the other columns: there is no class to learn, so "
+        "their gaps keep the initial fill (the most frequent value). They are still "
+        "predictors (text by its length, words and shares of digits, upper case and "
+        "punctuation; codes by their frequent values and counts)."
+    )
+    imputer = _imputer(max_iter=1)
+    with pytest.warns(DataWarning, match="^" + re.escape(message) + "$"):
+        filled = imputer.fit_transform(X)
+    for column in ("note", "ticket"):
+        assert isinstance(imputer.models_[column], DummyClassifier)
+        assert (filled.loc[X[column].isna(), column] == imputer.statistics_[column]).all()
+    # the gate (over 300 levels): imputed with its labels on 1% of the rows (only G0)
+    assert X["gate"].nunique() > 300
+    assert set(filled.loc[X["gate"].isna(), "gate"]) == {"G0"}
+    # as predictors, many levels are capped (254 frequent + other), text is numbers
+    model = imputer.models_["x"]
+    assert "c4_length" in model.feature_name_ and "c4" not in model.feature_name_
+    capped = [len(levels) for levels in model.booster_.pandas_categorical]
+    assert capped == [255, 255]  # the ticket (800 codes) and the gate
+
+
+def test_column_kinds_and_its_errors():
+    X = pd.DataFrame({"zip": [10001.0, 10002.0, np.nan, 10001.0] * 10, "x": np.arange(40.0)})
+    imputer = _imputer(max_iter=1, column_kinds={"zip": "categorical"})
+    filled = imputer.fit_transform(X)
+    assert isinstance(imputer.models_["zip"], lgb.LGBMClassifier)
+    assert set(filled["zip"]) == {10001.0, 10002.0} and filled["zip"].dtype == np.float64
+    with pytest.raises(
+        ValueError,
+        match=r"^The 'column_kinds' parameter of SubstitutionImputer names column\(s\) "
+        r"\['nope'\] that X does not have \(or whose values are all missing\)\.$",
+    ):
+        _imputer(column_kinds={"nope": "text"}).fit(X)
+    with pytest.raises(
+        TypeError,
+        match=r"^Column 'x' is numeric; the 'column_kinds' parameter can read only string or "
+        r"datetime columns as 'datetime'\.$",
+    ):
+        _imputer(column_kinds={"x": "datetime"}).fit(X)
+
+
+def test_one_rule_for_threads():
+    from advval._models import lightgbm_threads
+
+    X = _mcar(_nonlinear(120))
+    for n_jobs in (None, 1, -1):
+        imputer = SubstitutionImputer(n_jobs=n_jobs, max_iter=1, random_state=0).fit(X)
+        assert imputer.models_["a"].get_params()["n_jobs"] == lightgbm_threads(n_jobs, 120)
 
 
 # ------------------------------------------------------------------ sklearn contract

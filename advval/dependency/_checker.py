@@ -20,14 +20,17 @@ from sklearn.utils.validation import (
 )
 
 from .._client import SharesClientMixin
-from .._frames import BOOLEAN, CATEGORICAL, FrameEncoder, as_frame
+from .._frames import BOOLEAN, CATEGORICAL, TEXT, FrameEncoder, as_frame
+from .._progress import note, progress_display, stage
 from .._stats import Correction, adjust_p_values
 from .._validation import check_number, check_option
 from ..exceptions import DataWarning
+from ._budget import PRECISION, budget_rows, check_max_rows, default_row_budget, holdout_mask
 from ._crossfit import TargetFit, cross_fit
+from ._encoding import fit_encoder, unpredicted_warning
 from ._fitting import Design, default_params, estimator_params
 from ._flags import id_like, near_duplicates
-from ._scoring import Target, class_target, numeric_target
+from ._scoring import Target, class_target, is_code, numeric_target
 
 _OWNER = "FeatureDependencyChecker"
 
@@ -41,10 +44,12 @@ class FeatureDependencyChecker(SharesClientMixin, BaseEstimator):
     """Predict every column from the others: redundancy, leaks, IDs and changed relations.
 
     For each column ``X_j`` in turn, a small LightGBM model predicts it from all other
-    columns, out-of-fold (K-fold over the rows where ``X_j`` is observed). Numeric and
-    datetime columns are scored by R^2, boolean and categorical ones by ROC AUC
-    (one-vs-rest macro average for more than two classes). The score is normalised against
-    a naive baseline (the training folds' mean or class shares)::
+    columns, out-of-sample: K-fold cross-fitting over the rows where ``X_j`` is observed,
+    or, on data larger than the row budget (``max_rows``), one hold-out split of the
+    budget's rows. Numeric and datetime columns (date strings included) are scored by R^2,
+    boolean and categorical ones by ROC AUC (for more than two classes, the one-vs-rest
+    AUCs weighted by the classes' shares). The score is normalised against a naive
+    baseline (the training rows' mean or class shares)::
 
         score = max(0, (metric - baseline) / (1 - baseline))
 
@@ -59,11 +64,12 @@ class FeatureDependencyChecker(SharesClientMixin, BaseEstimator):
         A ``LGBMRegressor``, ``LGBMClassifier`` or ``LGBMModel`` whose parameters are used
         for every target model (a regressor or classifier is built for each target; its
         ``objective``, ``random_state`` and ``n_jobs`` are replaced). ``None`` uses fast,
-        regularised settings: 80 rounds, learning rate 0.2, 15 leaves, 80% row
+        regularised settings: 50 rounds, learning rate 0.3, 15 leaves, 80% row
         subsampling, 63 bins, at least ``n / 100`` (5 to 50) rows per leaf, no early
         stopping.
     n_splits : int, default=3
-        Folds of the cross-fitting (at least 2).
+        Folds of the cross-fitting (at least 2), used below the row budget; above it each
+        column is scored on one hold-out split (see ``max_rows``).
     n_permutations : int, default=0
         0: the p-value comes from the forward-chained permutation z-test (no refits beyond
         ``n_splits - 2`` per column; see Notes). ``B > 0``: the exact refit permutation
@@ -89,22 +95,43 @@ class FeatureDependencyChecker(SharesClientMixin, BaseEstimator):
     max_features : int, default=1000
         Column budget: one model is fitted per column (and per pair with ``pairwise``), so
         wider data is refused with a clear message instead of running for hours.
+    max_rows : int, "auto" or None, default="auto"
+        Rows the per-column models use, drawn uniformly once (every column uses the same
+        rows); ``n_rows_used_`` says how many. ``"auto"`` derives the budget from the
+        precision the flags need (:mod:`advval.dependency._budget`): 10,000 rows to train
+        each column's model and enough held-out rows to know its score to +-0.01 at the
+        redundancy threshold, 24,598 rows at the defaults; smaller data use every row.
+        With at least the budget's rows each column is scored on a hold-out split (one
+        fit per column), with fewer by cross-fitting every row (``2 n_splits - 2`` fits).
+        ``None`` uses every row. The columns' kinds and the near-duplicate and ID-like
+        flags always read every row.
+    column_kinds : dict or None, default=None
+        Column -> ``"categorical"``, ``"datetime"`` or ``"text"``: what a column is, where
+        its dtype and values would suggest otherwise (see
+        :class:`~advval._frames.FrameEncoder`). Other columns are read from their dtypes
+        and values: date strings of one format are datetimes, free text (many distinct
+        values of several words) is text, and categoricals of more than 255 levels are
+        capped as predictors (frequent levels, one other level, and counts).
     n_jobs : int or None, default=None
-        LightGBM threads (``None``: one below 50,000 rows, all cores above).
+        LightGBM threads per model (``None``: :func:`advval._models.lightgbm_threads`,
+        one thread, as no model here trains on 50,000 rows).
+    verbose : bool, default=False
+        Show progress on stderr: named stages (predicting each column from the others,
+        with its name and count; the row-order and leak checks) and, when the row budget
+        applies, a line saying so.
     random_state : int, RandomState instance or None, default=None
         Seeds folds, models and subsampling; fix it for reproducible results.
     client : distributed.Client or None, default=None
-        Dask client for :mod:`advval.distributed`. With a Dask DataFrame (or a client), the
-        checker's row budget is drawn on the cluster as a hash-based sample of at most
-        ``advval.distributed._dependency.SAMPLE_ROWS`` rows (every row when fewer) and
-        checked as above; see that module. With pandas input and ``client=None`` nothing
-        changes.
+        Dask client for :mod:`advval.distributed`. With a Dask DataFrame (or a client), a
+        hash-based sample of a little more than the row budget (``max_rows``) is drawn on
+        the cluster and checked as above; see :mod:`advval.distributed._dependency`. With
+        pandas input and ``client=None`` nothing changes.
 
     Attributes
     ----------
     scores_ : DataFrame
         One row per column (index ``feature``), in the order of ``X``: ``kind`` (numeric,
-        boolean, categorical, datetime), ``metric_name`` (``"r2"`` or ``"auc"``),
+        boolean, categorical, datetime, text), ``metric_name`` (``"r2"`` or ``"auc"``),
         ``metric`` (out-of-fold R^2 or AUC; NaN when undefined), ``baseline`` (the naive
         predictor's), ``score`` (0..1), ``p_value``, ``p_value_adjusted``,
         ``significant``, ``redundant``, ``n_rows`` (rows where the column is observed),
@@ -113,7 +140,9 @@ class FeatureDependencyChecker(SharesClientMixin, BaseEstimator):
         predicted from row position alone), ``id_like``, and with ``y``:
         ``target_score`` (the column alone predicting ``y``) and ``leak``. A constant
         column, or one observed on fewer than ``2 * n_splits`` rows, gets score 0,
-        metric NaN and p-value 1.
+        metric NaN and p-value 1; a column of ``unscored_features_`` gets score, metric,
+        baseline and ``row_order_score`` NaN and p-value 1. ``n_rows`` counts the rows
+        used (the row budget's).
     dependency_matrix_ : DataFrame
         Rows: target column; columns: explaining column. Row ``j`` is the target's score
         split in proportion to each column's mean |TreeSHAP| in its models (held-out rows,
@@ -138,8 +167,20 @@ class FeatureDependencyChecker(SharesClientMixin, BaseEstimator):
         Columns whose ``row_order_score`` reaches ``redundancy_threshold``.
     target_scores_ : Series or None
         With ``y``: each column's single-column out-of-fold score of ``y``.
+    unscored_features_ : list of str
+        Columns not predicted from the others: free text, and categorical codes with no
+        value on 1% of the rows (a tail number, a flight code, a customer ID), where there
+        is no class to learn; a DataWarning names them. They are still predictors (text by
+        its length, words and character shares, codes by their frequent levels and
+        counts) and are checked for leaks and ID-likeness.
     dropped_features_ : list of str
         Columns dropped because every value was missing.
+    n_rows_in_ : int
+        Rows given.
+    n_rows_used_ : int
+        Rows the per-column models used (``max_rows`` applied).
+    max_rows_ : int or None
+        The row budget applied (``max_rows`` resolved; ``None``: every row).
     n_features_in_ : int
     feature_names_in_ : ndarray of str
         Only when ``X`` is a DataFrame.
@@ -152,25 +193,24 @@ class FeatureDependencyChecker(SharesClientMixin, BaseEstimator):
     Notes
     -----
     *Chance test.* Column ``j``'s p-value tests "the other columns carry no information
-    about ``X_j``". The folds are chained forward: fold ``k`` is scored by a model trained
-    on folds ``0..k-1`` only, and the association of its predictions with the held-out
-    ``X_j`` (Spearman for numbers, probability of the true class for classes) is
-    standardised by its exact permutation mean and variance. Given the earlier folds each
-    statistic is standard normal under the null, so the ``K - 1`` statistics are
-    independent and their weighted Stouffer combination is valid. The p-values are then
-    corrected over columns (Holm by default).
+    about ``X_j``". The association of held-out predictions with the held-out ``X_j``
+    (Spearman for numbers, probability of the true class for classes) is standardised by
+    its exact permutation mean and variance. With cross-fitting the folds are chained
+    forward: fold ``k`` is scored by a model trained on folds ``0..k-1`` only; given the
+    earlier folds each statistic is standard normal under the null, so the ``K - 1``
+    statistics are independent and their weighted Stouffer combination is valid. On the
+    hold-out split the one statistic of the scored rows is the test. The p-values are
+    then corrected over columns (Holm by default).
 
-    *Cost.* ``n_features * (2 n_splits - 2)`` model fits (each on at most 10,000 rows;
-    the columns are binned once for all of them; above 20,000 rows a column's score,
-    chance test and attributions use a uniform subset of 20,000 held-out rows, so the
-    prediction cost stops growing with the rows), plus ``n_features * n_splits``
-    single-column fits for the row-order check (and as many again for the leak check
-    with ``y``). Wide data and many-level columns have budgets (at most 32 columns per
+    *Cost.* Above the row budget: one model fit per column (on 10,000 rows), its
+    predictions on the scored rows and TreeSHAP of 300 of them, plus one single-column fit
+    for the row-order check (and one for the leak check with ``y``). Below it:
+    ``n_features * (2 n_splits - 2)`` model fits (each on at most 10,000 rows) and
+    ``n_features * n_splits`` single-column fits per check. The columns are binned once
+    for all fits. Wide data and many-level columns have budgets (at most 32 columns per
     tree, 160 trees per model; see :mod:`advval.dependency._fitting`). Measured on one
-    thread of a shared 2-core machine (load average 2-3), 50,000 rows x 100 columns (90
-    numeric, 10 categorical with 12 levels) with a target: 214 s (229 s CPU), about 1.2 s
-    per numeric column and 3.5 s per categorical one (``benchmarks/bench_deps.py
-    --scale``).
+    thread of a shared 2-core machine: see ``benchmarks/bench_deps_kaggle.py`` (a
+    244,737 x 127 Kaggle-shaped table) and ``benchmarks/bench_deps.py --scale``.
 
     Examples
     --------
@@ -199,8 +239,11 @@ class FeatureDependencyChecker(SharesClientMixin, BaseEstimator):
         leak_threshold: float = 0.95,
         redundancy_threshold: float = 0.9,
         max_features: int = 1000,
+        max_rows: int | str | None = "auto",
+        column_kinds: dict[str, str] | None = None,
         n_jobs: int | None = None,
         random_state: int | np.random.RandomState | None = None,
+        verbose: bool = False,
         client: Any = None,
     ) -> None:
         self.estimator = estimator
@@ -212,8 +255,11 @@ class FeatureDependencyChecker(SharesClientMixin, BaseEstimator):
         self.leak_threshold = leak_threshold
         self.redundancy_threshold = redundancy_threshold
         self.max_features = max_features
+        self.max_rows = max_rows
+        self.column_kinds = column_kinds
         self.n_jobs = n_jobs
         self.random_state = random_state
+        self.verbose = verbose
         self.client = client
 
     # ------------------------------------------------------------------ validation
@@ -233,7 +279,9 @@ class FeatureDependencyChecker(SharesClientMixin, BaseEstimator):
                 getattr(self, name), name=name, owner=_OWNER, low=0, high=1, closed="right"
             )
         check_number(self.max_features, name="max_features", owner=_OWNER, kind=int, low=2)
+        check_max_rows(self.max_rows, owner=_OWNER, n_splits=self.n_splits)
         check_number(self.n_jobs, name="n_jobs", owner=_OWNER, kind=int, allow_none=True)
+        check_option(self.verbose, name="verbose", owner=_OWNER, options=(False, True))
         if self.estimator is not None and not isinstance(self.estimator, lgb.LGBMModel):
             raise TypeError(
                 f"The 'estimator' parameter of {_OWNER} must be a LightGBM model "
@@ -318,24 +366,68 @@ class FeatureDependencyChecker(SharesClientMixin, BaseEstimator):
             from ..distributed._dependency import fit_checker
 
             return fit_checker(self, X, y)
-        return self._fit_frame(X, y)
+        with progress_display(enabled=bool(self.verbose)):
+            return self._fit_frame(X, y)
 
-    def _fit_frame(self, X: Any, y: Any) -> FeatureDependencyChecker:
-        """The fit on in-memory data (also what the Dask path runs on its sample)."""
+    def resolve_max_rows(self, n_rows: int) -> int | None:
+        """The row budget for ``n_rows`` rows: ``max_rows`` resolved (``None``: every row).
+
+        Examples
+        --------
+        >>> FeatureDependencyChecker().resolve_max_rows(244_737)
+        24598
+        >>> FeatureDependencyChecker().resolve_max_rows(20_000) is None
+        True
+        >>> FeatureDependencyChecker(max_rows=5_000).resolve_max_rows(20_000)
+        5000
+        """
+        if isinstance(self.max_rows, str):  # "auto", checked by _validate_params
+            budget: int | None = default_row_budget(float(self.redundancy_threshold))
+        else:
+            budget = None if self.max_rows is None else int(self.max_rows)
+        return None if budget is None or budget >= n_rows else budget
+
+    def _fit_frame(
+        self, X: Any, y: Any, *, n_rows_in: int | None = None
+    ) -> FeatureDependencyChecker:
+        """The fit on in-memory data (also what the Dask path runs on its sample).
+
+        ``n_rows_in``: rows of the data ``X`` was sampled from (the Dask path's), else
+        ``len(X)``.
+        """
         frame = self._check_frame(X, reset=True)
         target_y = None if y is None else _check_y(y, frame)
         frame, self.dropped_features_ = self._drop_empty(frame)
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(0, 2**31 - 10**8))  # room for per-target offsets
 
-        encoder = FrameEncoder().fit(frame, frame)
-        encoder.check_finite(frame, name="X")
-        encoded = encoder.transform(frame)
+        with stage("screening columns (kinds, ID-like columns)"):
+            encoder = fit_encoder(frame, frame, self.column_kinds)
+            encoder.check_finite(frame, name="X")
+            self.id_like_features_ = id_like(encoder, frame)  # every row: unique per row?
+        self.n_rows_in_ = len(frame) if n_rows_in is None else int(n_rows_in)
+        self.max_rows_ = self.resolve_max_rows(len(frame))
+        rows = budget_rows(len(frame), self.max_rows_, seed + 7)
+        self.n_rows_used_ = int(rows.size)
+        holdout = holdout_mask(
+            rows.size, default_row_budget(float(self.redundancy_threshold)), seed + 9
+        )
+        self._note_budget(holdout)
+        if rows.size < len(frame):
+            frame = frame.iloc[rows]
+            if target_y is not None:
+                target_y = target_y.subset(rows)
+
+        # the budget's rows: a rank correlation of 0.99 is known to +-0.0002 on them
+        self.near_duplicates_ = near_duplicates(encoder, frame)
         columns = list(encoder.columns)
         n_rows = len(frame)
+        encoded = encoder.transform(frame)
         params = self._params(n_rows)
         single = default_params(n_rows=n_rows, single=True)
         targets = {c: column_target(encoder, frame, c) for c in columns}
+        self.unscored_features_ = [c for c in columns if targets[c] is None]
+        self._warn_unscored(encoder)
         parts = {
             c: [e for e, s in zip(encoded.columns, encoder.source, strict=True) if s == c]
             for c in columns
@@ -345,54 +437,69 @@ class FeatureDependencyChecker(SharesClientMixin, BaseEstimator):
         source = np.asarray(encoder.source, dtype=object)
         fits: dict[str, TargetFit] = {}
         shares = np.zeros((len(columns), len(columns)))
-        for j, column in enumerate(columns):
-            fit = cross_fit(
-                targets[column],
+        with stage("predicting each column from the others", total=len(columns)) as bar:
+            for j, column in enumerate(columns):
+                bar.describe(column)
+                target = targets[column]
+                fit = TargetFit.unscored()
+                if target is not None:
+                    fit = cross_fit(
+                        target,
+                        design,
+                        params,
+                        exclude=np.flatnonzero(source == column),
+                        n_splits=self.n_splits,
+                        random_state=seed + 10 * j,
+                        n_jobs=self.n_jobs,
+                        holdout=holdout,
+                        n_permutations=self.n_permutations,
+                    )
+                fits[column] = fit
+                if fit.contributions is not None:
+                    by_source = pd.Series(fit.contributions, index=source).groupby(level=0).sum()
+                    row = np.array(by_source.reindex(columns, fill_value=0.0), dtype=np.float64)
+                    row[j] = 0.0
+                    if row.sum() > 0:
+                        shares[j] = row / row.sum()
+                bar.advance()
+
+        with stage("row order: the row position from the columns", total=len(columns) + 1) as bar:
+            bar.describe("all columns")
+            row_target = numeric_target(np.asarray(rows, dtype=np.float64))
+            self.row_order_score_ = cross_fit(
+                row_target,
                 design,
                 params,
-                exclude=np.flatnonzero(source == column),
                 n_splits=self.n_splits,
-                random_state=seed + 10 * j,
+                random_state=seed + 1,
                 n_jobs=self.n_jobs,
-                n_permutations=self.n_permutations,
+                holdout=holdout,
+                test=False,
+                explain=False,
+            ).score
+            bar.advance()
+            position = Design(
+                pd.DataFrame({"row_position": np.asarray(rows, dtype=np.float64)}), single
             )
-            fits[column] = fit
-            if fit.contributions is not None:
-                by_source = pd.Series(fit.contributions, index=source).groupby(level=0).sum()
-                row = np.array(by_source.reindex(columns, fill_value=0.0), dtype=np.float64)
-                row[j] = 0.0
-                if row.sum() > 0:
-                    shares[j] = row / row.sum()
-
-        row_target = numeric_target(np.arange(n_rows, dtype=np.float64))
-        self.row_order_score_ = cross_fit(
-            row_target,
-            design,
-            params,
-            n_splits=self.n_splits,
-            random_state=seed + 1,
-            n_jobs=self.n_jobs,
-            test=False,
-            explain=False,
-        ).score
-        position = Design(
-            pd.DataFrame({"row_position": np.arange(n_rows, dtype=np.float64)}), single
-        )
+            bar.describe("each column alone")
+            row_scores = []
+            for j, c in enumerate(columns):
+                target = targets[c]
+                row_scores.append(
+                    float("nan")
+                    if target is None
+                    else self._single(target, position, single, seed + 10 * j + 2, holdout)
+                )
+                bar.advance()
         singles = {c: Design(encoded[parts[c]], single) for c in columns}
-        row_scores = [
-            self._single(targets[c], position, single, seed + 10 * j + 2)
-            for j, c in enumerate(columns)
-        ]
 
         score = np.array([fits[c].score for c in columns])
         p_raw = np.array([fits[c].p_value for c in columns])
         p_adjusted = adjust_p_values(p_raw, self.correction)
         significant = p_adjusted < self.alpha
         redundant = significant & (score >= self.redundancy_threshold)
-        matrix = shares * score[:, None]
+        matrix = shares * np.nan_to_num(score)[:, None]
         self.dependency_matrix_ = _square(matrix, columns)
-        self.id_like_features_ = id_like(encoder, frame)
-        self.near_duplicates_ = near_duplicates(encoder, frame)
         self.redundant_features_ = [c for c, r in zip(columns, redundant, strict=True) if r]
         self.row_order_features_ = [
             c for c, s in zip(columns, row_scores, strict=True) if s >= self.redundancy_threshold
@@ -400,7 +507,7 @@ class FeatureDependencyChecker(SharesClientMixin, BaseEstimator):
         report = pd.DataFrame(
             {
                 "kind": [encoder.kinds[c] for c in columns],
-                "metric_name": ["r2" if targets[c].kind == "numeric" else "auc" for c in columns],
+                "metric_name": [_metric_name(targets[c]) for c in columns],
                 "metric": [fits[c].metric for c in columns],
                 "baseline": [fits[c].baseline for c in columns],
                 "score": score,
@@ -408,7 +515,9 @@ class FeatureDependencyChecker(SharesClientMixin, BaseEstimator):
                 "p_value_adjusted": p_adjusted,
                 "significant": significant,
                 "redundant": redundant,
-                "n_rows": np.array([fits[c].n_rows for c in columns], dtype=np.int64),
+                "n_rows": np.array(
+                    [_observed(targets[c], frame, c) for c in columns], dtype=np.int64
+                ),
                 "top_features": [_top(matrix[j], columns) for j in range(len(columns))],
                 "row_order_score": row_scores,
                 "id_like": [c in self.id_like_features_ for c in columns],
@@ -418,10 +527,14 @@ class FeatureDependencyChecker(SharesClientMixin, BaseEstimator):
         self.target_scores_ = None
         self.leaking_features_ = []
         if target_y is not None:
-            leak_scores = [
-                self._single(target_y, singles[c], single, seed + 10 * j + 3)
-                for j, c in enumerate(columns)
-            ]
+            leak_scores = []
+            leak_stage = "leak check: each column alone predicting the target"
+            with stage(leak_stage, total=len(columns)) as bar:
+                for j, c in enumerate(columns):
+                    leak_scores.append(
+                        self._single(target_y, singles[c], single, seed + 10 * j + 3, holdout)
+                    )
+                    bar.advance()
             self.target_scores_ = pd.Series(
                 leak_scores, index=pd.Index(columns, name="feature"), name="target_score"
             )
@@ -432,11 +545,43 @@ class FeatureDependencyChecker(SharesClientMixin, BaseEstimator):
             ]
         self.scores_ = report
         self.pairwise_matrix_ = (
-            self._pairwise(targets, singles, single, seed) if self.pairwise else None
+            self._pairwise(targets, singles, single, seed, holdout) if self.pairwise else None
         )
         return self
 
-    def _single(self, target: Target, design: Design, params: dict[str, Any], seed: int) -> float:
+    def _note_budget(self, holdout: NDArray[np.bool_] | None) -> None:
+        """Say, at the start, which rows the models use when the budget applies."""
+        if self.n_rows_used_ >= self.n_rows_in_:
+            return
+        how = "every column is scored by cross-fitting them"
+        if holdout is not None:
+            held = int(holdout.sum())
+            how = (
+                f"each column's model trains on {self.n_rows_used_ - held:,} of them and is "
+                f"scored on the other {held:,}"
+            )
+        note(
+            f"advval: {self.n_rows_in_:,} rows given; the per-column models use "
+            f"{self.n_rows_used_:,} of them, drawn uniformly: {how} (the row budget: more "
+            f"rows would not make a score more precise than +-{PRECISION}; set max_rows / "
+            f"--max-rows to change it). The near-duplicate and ID-like flags use every row."
+        )
+
+    def _warn_unscored(self, encoder: FrameEncoder) -> None:
+        text = [c for c in self.unscored_features_ if encoder.kinds[c] == TEXT]
+        codes = [c for c in self.unscored_features_ if encoder.kinds[c] != TEXT]
+        unpredicted_warning(
+            _OWNER, text, codes, "so their score is NaN; they are checked for leaks and IDs."
+        )
+
+    def _single(
+        self,
+        target: Target,
+        design: Design,
+        params: dict[str, Any],
+        seed: int,
+        holdout: NDArray[np.bool_] | None,
+    ) -> float:
         return cross_fit(
             target,
             design,
@@ -444,28 +589,41 @@ class FeatureDependencyChecker(SharesClientMixin, BaseEstimator):
             n_splits=self.n_splits,
             random_state=seed,
             n_jobs=self.n_jobs,
+            holdout=holdout,
             test=False,
             explain=False,
         ).score
 
     def _pairwise(
         self,
-        targets: dict[str, Target],
+        targets: dict[str, Target | None],
         singles: dict[str, Design],
         params: dict[str, Any],
         seed: int,
+        holdout: NDArray[np.bool_] | None,
     ) -> pd.DataFrame:
         columns = list(targets)
         matrix = np.zeros((len(columns), len(columns)))
-        for j, target in enumerate(columns):
-            for k, predictor in enumerate(columns):
-                if j != k:
-                    matrix[j, k] = self._single(
-                        targets[target],
-                        singles[predictor],
-                        params,
-                        seed + 7919 * j + 13 * k + 5,
+        total = len(columns) * (len(columns) - 1)
+        with stage("pairwise: each column from each other column", total=total) as bar:
+            for j, name in enumerate(columns):
+                target = targets[name]
+                bar.describe(name)
+                for k, predictor in enumerate(columns):
+                    if j == k:
+                        continue
+                    matrix[j, k] = (
+                        float("nan")
+                        if target is None
+                        else self._single(
+                            target,
+                            singles[predictor],
+                            params,
+                            seed + 7919 * j + 13 * k + 5,
+                            holdout,
+                        )
                     )
+                    bar.advance()
         return _square(matrix, columns)
 
     # ------------------------------------------------------------------ shift
@@ -473,21 +631,25 @@ class FeatureDependencyChecker(SharesClientMixin, BaseEstimator):
         """Which relationships between columns changed from ``X_train`` to ``X_test``?
 
         See :func:`advval.dependency.dependency_shift`; this method runs it with this
-        checker's parameters (``estimator``, ``alpha``, ``correction``, ``n_jobs``,
-        ``random_state``). It does not need :meth:`fit`.
+        checker's parameters (``estimator``, ``alpha``, ``correction``, ``max_rows``,
+        ``column_kinds``, ``n_jobs``, ``random_state``), and shows its progress with
+        ``verbose``. It does not need :meth:`fit`.
         """
         from ._shift import dependency_shift
 
         self._validate_params()
-        return dependency_shift(
-            X_train,
-            X_test,
-            estimator=self.estimator,
-            alpha=self.alpha,
-            correction=self.correction,
-            n_jobs=self.n_jobs,
-            random_state=self.random_state,
-        )
+        with progress_display(enabled=bool(self.verbose)):
+            return dependency_shift(
+                X_train,
+                X_test,
+                estimator=self.estimator,
+                alpha=self.alpha,
+                correction=self.correction,
+                max_rows=self.max_rows,
+                column_kinds=self.column_kinds,
+                n_jobs=self.n_jobs,
+                random_state=self.random_state,
+            )
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
@@ -504,12 +666,38 @@ def _is_dask(X: object) -> bool:
     return type(X).__module__.split(".")[0] in ("dask", "dask_expr")
 
 
-def column_target(encoder: FrameEncoder, frame: pd.DataFrame, column: str) -> Target:
-    """``frame[column]`` as a target: numeric (numbers, datetimes) or classes."""
+def column_target(encoder: FrameEncoder, frame: pd.DataFrame, column: str) -> Target | None:
+    """``frame[column]`` as a target: numeric (numbers, datetimes) or classes.
+
+    ``None`` for a column that is not predicted: free text, or a categorical code with no
+    value on ``MIN_CLASS_SHARE`` of the rows (:func:`~advval.dependency._scoring.is_code`).
+    """
+    kind = encoder.kinds[column]
+    if kind == TEXT:
+        return None
     values = encoder.column_values(frame, column)
-    if encoder.kinds[column] in (CATEGORICAL, BOOLEAN):
-        return class_target(values)
+    if kind in (CATEGORICAL, BOOLEAN):
+        return None if is_code(values) else class_target(values)
     return numeric_target(np.asarray(values, dtype=np.float64))
+
+
+def _metric_name(target: Target | None) -> str:
+    """``"r2"`` for numeric targets, ``"auc"`` for classes, ``"none"`` when not predicted."""
+    if target is None:
+        return "none"
+    return "r2" if target.kind == "numeric" else "auc"
+
+
+def _observed(target: Target | None, frame: pd.DataFrame, column: str) -> int:
+    """Rows where ``column`` is observed."""
+    if target is not None:
+        return int(target.rows.size)
+    return int(frame[column].notna().sum())
+
+
+def _names(names: list[str], limit: int = 10) -> str:
+    more = f" and {len(names) - limit} more" if len(names) > limit else ""
+    return f"{names[:limit]!r}{more}"
 
 
 def _check_y(y: Any, frame: pd.DataFrame) -> Target:

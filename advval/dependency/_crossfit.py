@@ -1,9 +1,12 @@
-"""Cross-fitting one target: out-of-fold score, chance test, attributions.
+"""Scoring one target out-of-sample: score, chance test, attributions.
 
-Out-of-fold predictions (K-fold over the rows where the target is observed) give the
-dependency score and the TreeSHAP attributions. The chance test uses the same folds,
-forward-chained as in ``advval.drift._crossfit``: fold ``k`` (``k = 1..K-1``) is scored by
-a model trained on folds ``0..k-1`` only, and its permutation z-statistic
+Two designs, chosen by the checker's row budget (:mod:`advval.dependency._budget`):
+
+*Cross-fitting* (fewer rows than the budget): K folds over the rows where the target is
+observed; every row is scored by a model trained on the other folds (at most
+``MAX_TRAIN_ROWS`` of their rows). The chance test uses the same folds, forward-chained as
+in ``advval.drift._crossfit``: fold ``k`` (``k = 1..K-1``) is scored by a model trained on
+folds ``0..k-1`` only, and its permutation z-statistic
 (:func:`~advval.dependency._scoring.association_z`) is standard normal given everything
 in folds ``0..k-1`` when the target is independent of the predictors. The ``K - 1``
 statistics are then independent, and their weighted Stouffer combination is a valid
@@ -12,16 +15,14 @@ on the other folds' targets, which correlates the folds' errors; DESIGN.md secti
 The last forward model is the out-of-fold model of the last fold, so the test costs
 ``K - 2`` extra fits.
 
-Above ``MAX_SCORED_ROWS`` observed rows, the score, the chance test and the attributions
-use a uniform random subset of that many rows (each in its own fold, predicted by the
-model trained without it); the models still train on every fold's rows (at most
-``MAX_TRAIN_ROWS``). Prediction then costs the same at 50,000 rows as at 20,000, and
-the score's standard error is already negligible there.
+*Hold-out* (the budget's rows): two "folds", the training rows (fold 0) and the scored
+rows (fold 1), shared by every target; one model, trained on fold 0, gives the score, the
+chance test (the z-statistic of fold 1 alone, the last step of the forward chain) and the
+attributions. One fit instead of ``2K - 2``.
 
 With ``n_permutations = B > 0`` the p-value is instead the exact refit permutation
 p-value ``(1 + #{null >= observed}) / (1 + B)``: the target is shuffled, the whole
-out-of-fold procedure rerun, and the unclipped normalised score compared (``B`` times
-the cost).
+procedure rerun, and the unclipped normalised score compared (``B`` times the cost).
 """
 
 from __future__ import annotations
@@ -44,9 +45,6 @@ from ._fitting import (
 )
 from ._scoring import Target, association_z, metric, normalized_score
 
-#: most observed rows a target is scored on (a uniform random subset above this)
-MAX_SCORED_ROWS = 20_000
-
 
 @dataclass(frozen=True)
 class TargetFit:
@@ -65,8 +63,6 @@ class TargetFit:
         Mean |TreeSHAP| of each predictor column on held-out rows.
     n_rows : int
         Rows with the target observed.
-    models : tuple of FittedTarget
-        The out-of-fold models (fold ``k``'s model was trained without fold ``k``).
     """
 
     metric: float
@@ -75,16 +71,69 @@ class TargetFit:
     p_value: float
     contributions: NDArray[np.float64] | None
     n_rows: int
-    models: tuple[FittedTarget, ...] = ()
 
     @classmethod
     def undefined(cls, n_rows: int) -> TargetFit:
+        """A target that cannot be scored: constant, or too few rows (score 0)."""
         return cls(float("nan"), float("nan"), 0.0, 1.0, None, n_rows)
 
+    @classmethod
+    def unscored(cls) -> TargetFit:
+        """A column that is not predicted at all (free text, codes): score NaN."""
+        nan = float("nan")
+        return cls(nan, nan, nan, 1.0, None, 0)
 
-def assign_folds(target: Target, n_splits: int, random_state: int) -> NDArray[np.intp] | None:
-    """Fold of every observed row (stratified for classes when possible); None if too few."""
+
+@dataclass(frozen=True)
+class Folds:
+    """The fold of every observed row of a target, and the folds that are scored.
+
+    Attributes
+    ----------
+    of_row : ndarray of int
+        Fold of each observed row (position ``i`` is ``target.rows[i]``).
+    scored : tuple of int
+        Folds whose rows are scored, each by a model trained on the other folds: every
+        fold for cross-fitting, fold 1 for the hold-out split.
+    """
+
+    of_row: NDArray[np.intp]
+    scored: tuple[int, ...]
+
+    @property
+    def n_folds(self) -> int:
+        return int(self.of_row.max()) + 1
+
+    def rows(self, k: int) -> NDArray[np.intp]:
+        """Positions (among the observed rows) of fold ``k``."""
+        return np.flatnonzero(self.of_row == k)
+
+    @property
+    def scored_rows(self) -> NDArray[np.intp]:
+        """Positions of every scored row, in order."""
+        return np.flatnonzero(np.isin(self.of_row, self.scored))
+
+
+def assign_folds(
+    target: Target,
+    n_splits: int,
+    random_state: int,
+    holdout: NDArray[np.bool_] | None = None,
+) -> Folds | None:
+    """Folds of the observed rows; None when there are too few to score.
+
+    Parameters
+    ----------
+    holdout : ndarray of bool or None
+        Over every row of the design: True for the hold-out split's scored rows. ``None``
+        assigns ``n_splits`` cross-fitting folds (stratified for classes when possible).
+    """
     n = target.rows.size
+    if holdout is not None:
+        of_row = np.asarray(holdout[target.rows], dtype=np.intp)
+        if (of_row == 0).sum() < 2 or (of_row == 1).sum() < 3:
+            return None
+        return Folds(of_row, (1,))
     if n < 2 * n_splits:
         return None
     y = target.observed
@@ -94,7 +143,7 @@ def assign_folds(target: Target, n_splits: int, random_state: int) -> NDArray[np
         splitter = StratifiedKFold(n_splits, shuffle=True, random_state=random_state)
     for k, (_, held_out) in enumerate(splitter.split(np.zeros(n), y)):
         folds[held_out] = k
-    return folds
+    return Folds(folds, tuple(range(n_splits)))
 
 
 def _raw_score(value: float, baseline: float) -> float:
@@ -112,11 +161,12 @@ def cross_fit(
     n_splits: int,
     random_state: int,
     n_jobs: int | None,
+    holdout: NDArray[np.bool_] | None = None,
     test: bool = True,
     explain: bool = True,
     n_permutations: int = 0,
 ) -> TargetFit:
-    """Score how well the design's columns predict ``target`` out-of-fold.
+    """Score how well the design's columns predict ``target`` out-of-sample.
 
     Parameters
     ----------
@@ -129,6 +179,9 @@ def cross_fit(
         Design columns the models may not use (the target's own).
     n_splits, random_state, n_jobs
         Folds, seed, LightGBM threads.
+    holdout : ndarray of bool or None
+        The hold-out split (True: scored rows) over the design's rows; ``None``
+        cross-fits ``n_splits`` folds.
     test : bool
         Compute the chance test (else ``p_value`` is NaN).
     explain : bool
@@ -137,24 +190,21 @@ def cross_fit(
         0: forward-chained test; otherwise the refit permutation test.
     """
     n = target.rows.size
-    folds = assign_folds(target, n_splits, random_state)
+    folds = assign_folds(target, n_splits, random_state, holdout)
     if folds is None or target.is_constant:
         return TargetFit.undefined(n)
-    fitting = _Fitting(target, design, params, exclude, random_state, n_jobs)
-    scored = scored_rows(n, random_state)
-    y = target.observed[scored]
-    oof, base, models = fitting.out_of_fold(target, folds, scored)
-    value, baseline = metric(target, y, oof), metric(target, y, base)
+    fitting = _Fitting(target, design, params, exclude, random_state, n_jobs, holdout)
+    value, baseline, models, oof = fitting.out_of_fold(target, folds)
     score = normalized_score(value, baseline)
     p_value = float("nan")
     if test and n_permutations > 0:
         p_value = _permutation_p_value(
-            fitting, folds, scored, n_permutations, observed=_raw_score(value, baseline)
+            fitting, folds, n_permutations, observed=_raw_score(value, baseline)
         )
     elif test:
-        p_value = _forward_p_value(fitting, folds, scored, models)
-    contributions = _explain(fitting, models, folds, scored) if explain else None
-    return TargetFit(value, baseline, score, p_value, contributions, n, tuple(models))
+        p_value = _forward_p_value(fitting, folds, oof)
+    contributions = _explain(fitting, models, folds) if explain else None
+    return TargetFit(value, baseline, score, p_value, contributions, n)
 
 
 @dataclass(frozen=True)
@@ -165,6 +215,7 @@ class _Fitting:
     exclude: NDArray[np.intp] | None
     random_state: int
     n_jobs: int | None
+    holdout: NDArray[np.bool_] | None
 
     def fit(self, target: Target, positions: NDArray[np.intp], seed: int) -> FittedTarget:
         """A model trained on the observed rows at ``positions`` (0..n_observed-1)."""
@@ -179,108 +230,88 @@ class _Fitting:
         )
 
     def predict(self, model: FittedTarget, positions: NDArray[np.intp]) -> NDArray[np.float64]:
-        return model.predict(self.design.X.iloc[self.target.rows[positions]])
+        return model.predict(self.design.matrix[self.target.rows[positions]])
 
     def out_of_fold(
-        self, target: Target, folds: NDArray[np.intp], scored: NDArray[np.intp]
-    ) -> tuple[NDArray[np.float64], NDArray[np.float64], list[FittedTarget]]:
-        """Out-of-fold model and baseline predictions of the ``scored`` rows (positions)."""
-        n_splits = int(folds.max()) + 1
+        self, target: Target, folds: Folds
+    ) -> tuple[float, float, dict[int, FittedTarget], NDArray[np.float64]]:
+        """The metric of the model and of the baseline on the scored rows; the models.
+
+        Each scored fold ``k`` is predicted by ``models[k]``, trained on the other folds;
+        the last array holds those predictions (rows of unscored folds are zeros).
+        """
         y = target.observed
-        n = len(scored)
+        n = len(folds.of_row)
         shape = (n,) if target.kind == "numeric" else (n, target.n_classes)
-        oof, base = np.empty(shape), np.empty(shape)
-        models = []
-        for k in range(n_splits):
-            train = np.flatnonzero(folds != k)
-            held = np.flatnonzero(folds[scored] == k)  # indices into scored
+        oof, base = np.zeros(shape), np.zeros(shape)
+        models = {}
+        for k in folds.scored:
+            train = np.flatnonzero(folds.of_row != k)
+            held = folds.rows(k)
             model = self.fit(target, train, self.random_state + k)
-            oof[held] = self.predict(model, scored[held])
+            oof[held] = self.predict(model, held)
             base[held] = constant_prediction(target, y[train], held.size)
-            models.append(model)
-        return oof, base, models
+            models[k] = model
+        scored = folds.scored_rows
+        value = metric(target, y[scored], oof[scored])
+        return value, metric(target, y[scored], base[scored]), models, oof
 
 
-def scored_rows(n: int, random_state: int) -> NDArray[np.intp]:
-    """Positions of the observed rows a target is scored on: all, or a sorted subset.
-
-    Examples
-    --------
-    >>> scored_rows(5, 0)
-    array([0, 1, 2, 3, 4])
-    >>> scored_rows(10**6, 0).size == MAX_SCORED_ROWS
-    True
-    """
-    if n <= MAX_SCORED_ROWS:
-        return np.arange(n)
-    rng = np.random.default_rng(random_state + 7)
-    return np.sort(rng.choice(n, size=MAX_SCORED_ROWS, replace=False))
-
-
-def _forward_p_value(
-    fitting: _Fitting,
-    folds: NDArray[np.intp],
-    scored: NDArray[np.intp],
-    models: list[FittedTarget],
-) -> float:
+def _forward_p_value(fitting: _Fitting, folds: Folds, oof: NDArray[np.float64]) -> float:
     target = fitting.target
     y = target.observed
-    n_splits = len(models)
+    last = folds.n_folds - 1
     z_values, weights = [], []
-    for k in range(1, n_splits):
-        held = scored[folds[scored] == k]
-        if k == n_splits - 1:
-            model = models[k]  # trained on folds 0..K-2: the forward model of the last fold
+    for k in range(1, last + 1):
+        held = folds.rows(k)
+        if k == last:  # the model of the last fold was trained on folds 0..K-2: forward
+            prediction = oof[held]
         else:
-            model = fitting.fit(target, np.flatnonzero(folds < k), fitting.random_state + 100 + k)
-        z_values.append(association_z(target, y[held], fitting.predict(model, held)))
+            model = fitting.fit(
+                target, np.flatnonzero(folds.of_row < k), fitting.random_state + 100 + k
+            )
+            prediction = fitting.predict(model, held)
+        z_values.append(association_z(target, y[held], prediction))
         weights.append(np.sqrt(k))
     return stouffer(z_values, weights)[1]
 
 
 def _permutation_p_value(
-    fitting: _Fitting,
-    folds: NDArray[np.intp],
-    scored: NDArray[np.intp],
-    n_permutations: int,
-    *,
-    observed: float,
+    fitting: _Fitting, folds: Folds, n_permutations: int, *, observed: float
 ) -> float:
     target = fitting.target
     rng = np.random.default_rng(fitting.random_state)
-    n_splits = int(folds.max()) + 1
+    n_splits = folds.n_folds
     exceed = 0
     for _ in range(n_permutations):
         values = target.values.copy()
         values[target.rows] = target.observed[rng.permutation(target.rows.size)]
         shuffled = replace(target, values=values)
         # the folds are drawn again, exactly as for the observed target (stratification)
-        null_folds = assign_folds(shuffled, n_splits, fitting.random_state)
-        oof, base, _ = fitting.out_of_fold(
-            shuffled, folds if null_folds is None else null_folds, scored
+        null_folds = assign_folds(shuffled, n_splits, fitting.random_state, fitting.holdout)
+        value, baseline, _, _ = fitting.out_of_fold(
+            shuffled, folds if null_folds is None else null_folds
         )
-        y = shuffled.observed[scored]
-        exceed += _raw_score(metric(shuffled, y, oof), metric(shuffled, y, base)) >= observed
+        exceed += _raw_score(value, baseline) >= observed
     return (1 + exceed) / (1 + n_permutations)
 
 
 def _explain(
-    fitting: _Fitting,
-    models: list[FittedTarget],
-    folds: NDArray[np.intp],
-    scored: NDArray[np.intp],
+    fitting: _Fitting, models: dict[int, FittedTarget], folds: Folds
 ) -> NDArray[np.float64] | None:
+    """Mean |TreeSHAP| of each predictor over at most ``SHAP_ROWS`` scored rows in all."""
     rng = np.random.default_rng(fitting.random_state)
     total = np.zeros(fitting.design.n_columns)
     used = 0
     # a multiclass model has one tree per class and round: fewer rows keep the cost flat
     outputs = fitting.target.n_classes if fitting.target.kind == "classes" else 1
     limit = SHAP_ROWS if outputs <= 2 else max(SHAP_MIN_ROWS, 2 * SHAP_ROWS // outputs)
-    for k, model in enumerate(models):
-        held = scored[folds[scored] == k]
-        if held.size > limit:
-            held = np.sort(rng.choice(held, size=limit, replace=False))
-        values = model.contributions(fitting.design.X.iloc[fitting.target.rows[held]])
+    per_fold = -(-limit // len(models))
+    for k, model in models.items():
+        held = folds.rows(k)
+        if held.size > per_fold:
+            held = np.sort(rng.choice(held, size=per_fold, replace=False))
+        values = model.contributions(fitting.design.matrix[fitting.target.rows[held]])
         if values is not None:
             total += values
             used += 1

@@ -8,14 +8,14 @@ cannot memorise noise on a few hundred rows, and enough to learn three-way inter
 =====================  ========================  ===========================
 setting                multivariate model        single-predictor model
 =====================  ========================  ===========================
-rounds                 80                        20
-learning_rate          0.2                       0.3
+rounds                 50                        20
+learning_rate          0.3                       0.3
 num_leaves             15                        8
 min_data_in_leaf       n / 100, clipped to 5-50  n / 100, clipped to 5-50
 bagging_fraction       0.8 (every round)         1.0
 max_bin                63                        63
 training rows          at most 10,000 (uniform subsample of the training folds)
-scored rows            at most 20,000 (``_crossfit.MAX_SCORED_ROWS``)
+scored rows            the row budget's (:mod:`advval.dependency._budget`)
 columns per tree       at most 32 (a random share of the predictors above 32)
 trees per model        at most 160 (multiclass: fewer rounds, at least 20)
 =====================  ========================  ===========================
@@ -29,7 +29,12 @@ Speed: the predictors are binned **once** (one LightGBM ``Dataset`` of every col
 each model trains on a row subset of it, and the target's own column is switched off with
 a zero ``feature_contri`` (its split gain is multiplied by 0, so it is never used). Binning
 50,000 x 100 columns costs about as much as fitting one model, so doing it once instead of
-per target and fold removes about half of the work.
+per target and fold removes about half of the work. Models predict and explain rows of
+the design's float matrix directly (a DataFrame would be converted again on every call,
+which cost as much as the predictions themselves on a 127-column table).
+
+Threads: :func:`advval._models.lightgbm_threads` of the model's training rows (one thread
+below 50,000 rows, which a model here never exceeds, unless ``n_jobs`` says otherwise).
 """
 
 from __future__ import annotations
@@ -41,13 +46,16 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from .._models import SINGLE_THREAD_ROWS
+from .._lightgbm import as_matrix, categorical_positions
+from .._models import lightgbm_threads
 from ._scoring import Target
 
-#: rows explained with TreeSHAP per fold model (a uniform subsample above this); a
-#: multiclass model with C > 2 classes explains ``max(SHAP_MIN_ROWS, 2 * SHAP_ROWS // C)``
-SHAP_ROWS = 500
-SHAP_MIN_ROWS = 100
+#: held-out rows explained with TreeSHAP per target, spread over its models (a uniform
+#: subsample above this: a mean |SHAP| over 300 rows ranks the columns that matter, and
+#: explaining a row costs about as much as a hundred rows of training); a multiclass model
+#: with C > 2 classes explains ``max(SHAP_MIN_ROWS, 2 * SHAP_ROWS // C)``
+SHAP_ROWS = 300
+SHAP_MIN_ROWS = 60
 #: most rows a model is trained on (a uniform subsample of its training rows above this)
 MAX_TRAIN_ROWS = 10_000
 #: default settings only (advval's keys, removed before training): most predictors one
@@ -91,8 +99,8 @@ def default_params(*, n_rows: int, single: bool) -> dict[str, Any]:
         return {**common, "num_iterations": 20, "learning_rate": 0.3, "num_leaves": 8}
     return {
         **common,
-        "num_iterations": 80,
-        "learning_rate": 0.2,
+        "num_iterations": 50,
+        "learning_rate": 0.3,
         "num_leaves": 15,
         "bagging_fraction": 0.8,
         "bagging_freq": 1,
@@ -112,13 +120,6 @@ def estimator_params(estimator: lgb.LGBMModel) -> dict[str, Any]:
     return params
 
 
-def threads(n_jobs: int | None, n_rows: int) -> int:
-    """LightGBM threads: ``n_jobs``, else one below 50,000 rows and all cores above."""
-    if n_jobs is not None:
-        return n_jobs
-    return 1 if n_rows < SINGLE_THREAD_ROWS else -1
-
-
 class Design:
     """Predictor columns binned once, shared by every model trained on them.
 
@@ -128,28 +129,43 @@ class Design:
         Encoded predictors (numeric and pandas categorical columns), every row.
     params : dict
         LightGBM parameters; their binning settings are used.
+
+    Attributes
+    ----------
+    matrix : ndarray of shape (n_rows, n_columns)
+        ``X`` as the float matrix LightGBM reads (category codes, NaN for missing):
+        models predict and explain rows of it, with no DataFrame conversion per call.
     """
 
     def __init__(self, X: pd.DataFrame, params: dict[str, Any]) -> None:
-        self.X = X
+        self.matrix = as_matrix(X)
+        self.feature_names = [str(c) for c in X.columns]
+        self.categorical = categorical_positions(X)
         self.dataset_params = {k: params[k] for k in _DATASET_KEYS if k in params}
         self.dataset_params.update(verbose=-1, feature_pre_filter=False)
         self._full: lgb.Dataset | None = None
 
     @property
+    def n_rows(self) -> int:
+        return int(self.matrix.shape[0])
+
+    @property
     def n_columns(self) -> int:
-        return int(self.X.shape[1])
+        return int(self.matrix.shape[1])
 
     def train_set(self, rows: NDArray[np.intp], y: NDArray[np.generic]) -> lgb.Dataset:
         """The binned rows ``rows`` (sorted) with label ``y``."""
         if self._full is None:
             self._full = lgb.Dataset(
-                self.X,
-                label=np.zeros(len(self.X)),
+                self.matrix,
+                label=np.zeros(self.n_rows),
+                feature_name=self.feature_names,
+                categorical_feature=self.categorical,
                 params=dict(self.dataset_params),
                 free_raw_data=False,
             ).construct()
-        subset = self._full.subset(rows.tolist(), params=dict(self.dataset_params)).construct()
+        used: Any = np.asarray(rows, dtype=np.int32)  # lightgbm reads any int sequence
+        subset = self._full.subset(used, params=dict(self.dataset_params)).construct()
         subset.set_label(np.asarray(y, dtype=np.float64))
         return subset
 
@@ -173,10 +189,10 @@ class FittedTarget:
         self.booster = booster
         self.constant = constant
 
-    def predict(self, X: pd.DataFrame) -> NDArray[np.float64]:
+    def predict(self, X: NDArray[np.float64]) -> NDArray[np.float64]:
         """Predicted values (numeric) or class probabilities of shape (n, n_classes).
 
-        ``X`` has the columns of the design the model was trained on.
+        ``X`` holds rows of the matrix of the design the model was trained on.
         """
         n = len(X)
         if self.booster is None:
@@ -190,7 +206,7 @@ class FittedTarget:
             return np.column_stack([1.0 - raw, raw])
         return raw.reshape(n, self.target.n_classes)
 
-    def contributions(self, X: pd.DataFrame) -> NDArray[np.float64] | None:
+    def contributions(self, X: NDArray[np.float64]) -> NDArray[np.float64] | None:
         """Mean |TreeSHAP| of each column of ``X`` (summed over classes); None if constant."""
         if self.booster is None:
             return None
@@ -249,10 +265,14 @@ def fit_target(
         settings.update(objective="multiclass", num_class=target.n_classes)
         if trees_per_model is not None:
             rounds = min(rounds, max(MIN_ROUNDS, trees_per_model // target.n_classes))
-    settings.update(seed=random_state, num_threads=threads(n_jobs, rows.size))
+    settings.update(seed=random_state, num_threads=lightgbm_threads(n_jobs, rows.size))
     if exclude is not None and exclude.size:
         contri = np.ones(design.n_columns)
         contri[exclude] = 0.0
         settings["feature_contri"] = contri.tolist()
-    booster = lgb.train(settings, design.train_set(rows, y), num_boost_round=rounds)
+    # keep_training_booster: no string round trip of the model at the end of training
+    booster = lgb.train(
+        settings, design.train_set(rows, y), num_boost_round=rounds, keep_training_booster=True
+    )
+    booster.free_dataset()
     return FittedTarget(target, booster, constant)

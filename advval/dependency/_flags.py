@@ -9,8 +9,8 @@ Near duplicates
     relabelling; missing counts as a value).
 ID-like
     Columns unique per row, or nearly so (at least ``ID_UNIQUE_SHARE`` of the observed
-    values distinct) and not continuous measurements: text / categorical columns, and
-    numeric columns whose values are all integers. Also numeric or datetime columns that
+    values distinct) and not continuous measurements: categorical and free-text columns,
+    and numeric columns whose values are all integers. Also numeric or datetime columns that
     are monotone in row order (``|Spearman(row position, value)| >= ID_MONOTONE``), such
     as a row counter or the timestamp of a sorted log.
 """
@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from .._frames import BOOLEAN, CATEGORICAL, DATETIME, NUMERIC, FrameEncoder
+from .._frames import BOOLEAN, CATEGORICAL, DATETIME, NUMERIC, TEXT, FrameEncoder
 
 NEAR_DUPLICATE_CORRELATION = 0.99
 DISCRETE_LEVELS = 50
@@ -122,7 +122,7 @@ def id_like(encoder: FrameEncoder, frame: pd.DataFrame) -> list[str]:
         if len(observed) < ID_MIN_ROWS:
             continue
         distinct = observed.nunique() / len(observed)
-        if kind == CATEGORICAL and distinct >= ID_UNIQUE_SHARE:
+        if kind in (CATEGORICAL, TEXT) and distinct >= ID_UNIQUE_SHARE:
             found.append(column)
             continue
         if kind not in (NUMERIC, DATETIME):

@@ -1,10 +1,12 @@
 """SubstitutionImputer: fill each column's missing values from the other columns, iterated.
 
 Every column gets a LightGBM model that predicts it from all the others (a regressor for
-numeric and datetime columns, a classifier for categorical, text and boolean ones).
-Missing cells start from a simple fill and are re-predicted round after round, like
-missForest [1]_ and scikit-learn's ``IterativeImputer``, but with gradient-boosted trees that
-take categorical predictors natively and impute categorical columns with valid categories.
+numeric and datetime columns, date strings included, a classifier for categorical and
+boolean ones). Missing cells start from a simple fill and are re-predicted round after
+round, like missForest [1]_ and scikit-learn's ``IterativeImputer``, but with
+gradient-boosted trees that take categorical predictors natively and impute categorical
+columns with valid categories. Free text and codes with no frequent value keep their
+simple fill (see :class:`SubstitutionImputer`).
 """
 
 from __future__ import annotations
@@ -17,16 +19,29 @@ from typing import Any
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from numpy.typing import NDArray
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.dummy import DummyClassifier, DummyRegressor
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._frames import BOOLEAN, CATEGORICAL, DATETIME, column_kind, magnitude_unit
-from .._models import SINGLE_THREAD_ROWS
+from .._dates import parse_dates
+from .._frames import (
+    BOOLEAN,
+    CATEGORICAL,
+    DATETIME,
+    TEXT,
+    column_kind,
+    magnitude_unit,
+)
+from .._levels import labels_and_codes
+from .._models import lightgbm_threads
+from .._text import TEXT_PARTS, text_features
 from .._validation import check_number, check_option
 from ..exceptions import DataWarning
+from ._encoding import fit_encoder, unpredicted_warning
+from ._scoring import MIN_CLASS_SHARE
 
 _OWNER = "SubstitutionImputer"
 _NUMERIC, _LABELS = "numeric", "categorical"
@@ -73,6 +88,17 @@ class SubstitutionImputer(TransformerMixin, BaseEstimator):
       column stays categorical with its categories, integers are rounded, datetimes stay
       datetimes). An unseen category in new data is kept as it is and, as a predictor, is
       treated as missing.
+    - **Strings are read as the other estimators read them**
+      (:class:`~advval._frames.FrameEncoder`): a column of date strings of one format is
+      imputed as dates and written back in that format (when formatting the parsed
+      values gives the strings back; else it stays a categorical); a categorical column
+      is imputed with its labels on at least 1% of the observed rows (a rarer label has
+      too few rows to learn and is never imputed), and as a predictor a column of more
+      than 255 levels is capped to its frequent levels and one other level. **Free text**
+      (many distinct values of several words) and **codes** with no label on 1% of the
+      rows (a flight number, an ID) cannot be predicted: they keep their simple fill
+      (their most frequent value, with a DataWarning), and predict the other columns by
+      their length, words and character shares (text) or capped levels (codes).
 
     Parameters
     ----------
@@ -93,10 +119,15 @@ class SubstitutionImputer(TransformerMixin, BaseEstimator):
         First fill of numeric columns; categorical and boolean columns always start from
         their most frequent value.
     n_jobs : int or None, default=None
-        Threads of each LightGBM model. ``None``: one thread below 50,000 rows and every
-        core above (a given ``estimator`` keeps its own setting).
+        Threads of each LightGBM model. ``None``: :func:`advval._models.lightgbm_threads`
+        (one thread below 50,000 rows, above it the cores other work leaves free; a given
+        ``estimator`` keeps its own setting).
     random_state : int, RandomState instance or None, default=None
         Seeds the models (when ``estimator`` has no ``random_state`` of its own).
+    column_kinds : dict or None, default=None
+        Column -> ``"categorical"``, ``"datetime"`` or ``"text"``: what a string column
+        is, where its values would suggest otherwise (see
+        :class:`~advval._frames.FrameEncoder`).
 
     Attributes
     ----------
@@ -162,6 +193,7 @@ class SubstitutionImputer(TransformerMixin, BaseEstimator):
         initial_strategy: str = "mean",
         n_jobs: int | None = None,
         random_state: int | np.random.RandomState | None = None,
+        column_kinds: dict[str, str] | None = None,
     ) -> None:
         self.estimator = estimator
         self.max_iter = max_iter
@@ -169,6 +201,7 @@ class SubstitutionImputer(TransformerMixin, BaseEstimator):
         self.initial_strategy = initial_strategy
         self.n_jobs = n_jobs
         self.random_state = random_state
+        self.column_kinds = column_kinds
 
     def _validate_params(self) -> None:
         if self.estimator is not None and not isinstance(self.estimator, lgb.LGBMModel):
@@ -231,13 +264,15 @@ class SubstitutionImputer(TransformerMixin, BaseEstimator):
         seed = int(check_random_state(self.random_state).randint(0, 2**31 - 1))
 
         columns: list[_Column] = []
-        empty: list[Hashable] = []
+        empty: list[Hashable] = [c for c in frame.columns if bool(frame[c].isna().all())]
+        strings = _string_kinds(frame, empty, self.column_kinds)
         for position, name in enumerate(frame.columns):
-            values = frame[name]
-            if bool(values.isna().all()):
-                empty.append(name)
-                continue
-            columns.append(_Column.learn(name, position, values, self.initial_strategy))
+            if name not in empty:
+                values = frame[name]
+                reading = strings.get(name, _Reading())
+                columns.append(
+                    _Column.learn(name, position, values, self.initial_strategy, reading)
+                )
         if empty:
             warnings.warn(
                 f"Dropped {len(empty)} column(s) of X whose values are all missing: "
@@ -250,6 +285,7 @@ class SubstitutionImputer(TransformerMixin, BaseEstimator):
             raise ValueError(f"Every column of X is entirely missing; {_OWNER} has nothing to fit.")
         self._columns = columns
         self.empty_features_ = empty
+        self._warn_unpredicted(columns)
         self.statistics_ = {c.name: c.fill_value() for c in columns}
         order = sorted(columns, key=lambda c: (c.n_missing, c.position))
         self.imputation_order_ = [c.name for c in order]
@@ -291,6 +327,14 @@ class SubstitutionImputer(TransformerMixin, BaseEstimator):
         }
         return frame, state
 
+    def _warn_unpredicted(self, columns: list[_Column]) -> None:
+        unpredicted_warning(
+            _OWNER,
+            [c.name for c in columns if c.text],
+            [c.name for c in columns if c.kind == _LABELS and not c.text and not c.modelled],
+            "so their gaps keep the initial fill (the most frequent value).",
+        )
+
     def _strategy_text(self, column: _Column) -> str:
         if column.kind == _LABELS or self.initial_strategy == "most_frequent":
             return "most frequent value"
@@ -298,6 +342,11 @@ class SubstitutionImputer(TransformerMixin, BaseEstimator):
 
     def _fit_model(self, column: _Column, state: _State) -> Any:
         observed = ~state.missing[column.name]
+        if column.kind == _LABELS:
+            if not column.modelled:
+                return _dummy(column, state)
+            # the labels it may impute: those on MIN_CLASS_SHARE of the rows
+            observed &= column.imputable[np.maximum(state.values[column.name], 0)]
         target = state.values[column.name][observed]
         if column.kind == _LABELS:
             if len(np.unique(target)) < 2:
@@ -439,15 +488,83 @@ class SubstitutionImputer(TransformerMixin, BaseEstimator):
 # ---------------------------------------------------------------------- columns
 
 
+@dataclass(frozen=True)
+class _Reading:
+    """How the shared encoder reads a string or categorical column.
+
+    Attributes
+    ----------
+    date_format : str or None
+        Date strings of this format (``pandas.to_datetime``'s).
+    text : bool
+        Free text.
+    labels : bool
+        Read as categorical although its dtype is not (``column_kinds``).
+    kept : list of str or None
+        The levels a model sees of a column of more than 255 levels (its most frequent
+        levels, then one other level), else ``None``.
+    """
+
+    date_format: str | None = None
+    text: bool = False
+    labels: bool = False
+    kept: list[str] | None = None
+
+
+def _string_kinds(
+    frame: pd.DataFrame, empty: list[Hashable], column_kinds: dict[str, str] | None
+) -> dict[Hashable, _Reading]:
+    """What :class:`~advval._frames.FrameEncoder` makes of the string / categorical columns.
+
+    (And of the columns ``column_kinds`` names.) The encoder reads the columns under
+    their own names when every name is a string, else under positional ones; its warning
+    about free text is replaced by the imputer's (:func:`unpredicted_warning`).
+    """
+    requested = dict(column_kinds or {})
+    unknown = [k for k in requested if k not in set(frame.columns) or k in empty]
+    if unknown:
+        raise ValueError(
+            f"The 'column_kinds' parameter of {_OWNER} names column(s) {_preview(unknown)} "
+            f"that X does not have (or whose values are all missing)."
+        )
+    names = [
+        name
+        for name in frame.columns
+        if name not in empty and (column_kind(frame[name]) == CATEGORICAL or name in requested)
+    ]
+    if not names:
+        return {}
+    plain = all(isinstance(name, str) for name in names)
+    keys = {(name if plain else f"c{i}"): name for i, name in enumerate(names)}
+    sub = frame[names].set_axis(list(keys), axis=1)
+    kinds = {key: requested[name] for key, name in keys.items() if name in requested}
+    encoder = fit_encoder(sub, sub, kinds or None)
+    readings: dict[Hashable, _Reading] = {}
+    for key, name in keys.items():
+        kind = encoder.kinds[key]
+        kept = list(encoder.categories[key]) if key in encoder.others else None
+        if kind == DATETIME and key in encoder.formats:
+            readings[name] = _Reading(date_format=encoder.formats[key])
+        elif kind == TEXT:
+            readings[name] = _Reading(text=True)
+        elif kind == CATEGORICAL:
+            readings[name] = _Reading(labels=True, kept=kept)
+    return readings
+
+
 @dataclass
 class _Column:
     """One kept column: its kind, labels, scale and initial fill, in encoded space.
 
-    Numeric columns are encoded as float64 (datetimes and timedeltas as nanoseconds)
-    divided by ``unit``, a power of two that is 1 unless the values are near the float
-    limits (:func:`~advval._frames.magnitude_unit`: then means, spreads and the
+    Numeric columns are encoded as float64 (datetimes, date strings and timedeltas as
+    nanoseconds) divided by ``unit``, a power of two that is 1 unless the values are near
+    the float limits (:func:`~advval._frames.magnitude_unit`: then means, spreads and the
     regressors' sums would overflow), categorical ones as integer codes into ``labels``
-    (-1 for missing or unseen).
+    (-1 for missing or unseen). ``imputable`` says which labels a model may impute (those
+    on ``MIN_CLASS_SHARE`` of the observed rows); ``modelled`` is false for free text and
+    for codes with no such label. ``levels`` maps each label to the level a model sees
+    it as (a capped column's rare labels share one other level); ``features`` holds a
+    text column's per-label features.
     """
 
     name: Hashable
@@ -459,17 +576,48 @@ class _Column:
     scale: float = 1.0
     n_missing: int = 0
     unit: float = 1.0
+    date_format: str | None = None
+    resolution: int = 1
+    text: bool = False
+    imputable: NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    levels: NDArray[np.intp] | None = None
+    features: dict[str, NDArray[np.float64]] = field(default_factory=dict)
+
+    @property
+    def modelled(self) -> bool:
+        """Whether a model predicts this column (else it keeps its initial fill)."""
+        return self.kind == _NUMERIC or (not self.text and bool(self.imputable.any()))
+
+    @property
+    def n_levels(self) -> int:
+        """Levels a model sees of this label column as a predictor."""
+        return len(self.labels) if self.levels is None else int(self.levels.max()) + 1
 
     @classmethod
-    def learn(cls, name: Hashable, position: int, values: pd.Series, strategy: str) -> _Column:
+    def learn(
+        cls, name: Hashable, position: int, values: pd.Series, strategy: str, reading: _Reading
+    ) -> _Column:
         source_kind = column_kind(values)
-        kind = _LABELS if source_kind in (CATEGORICAL, BOOLEAN) else _NUMERIC
-        column = cls(name, position, kind, source_kind, n_missing=int(values.isna().sum()))
+        kind = _LABELS if source_kind in (CATEGORICAL, BOOLEAN) or reading.labels else _NUMERIC
+        n_missing = int(values.isna().sum())
+        if reading.date_format is not None and _round_trips(values, reading.date_format):
+            kind = _NUMERIC
+        column = cls(name, position, kind, source_kind, n_missing=n_missing)
+        if kind == _NUMERIC and source_kind == CATEGORICAL:
+            column.date_format = reading.date_format
+            column.resolution = _resolution(column.encode(values))
         if kind == _LABELS:
             column.labels = _labels(values)
             codes = column.encode(values)
             counts = np.bincount(codes[codes >= 0], minlength=len(column.labels))
             column.fill = float(np.argmax(counts))
+            column.imputable = counts >= MIN_CLASS_SHARE * float(counts.sum())
+            column.text = reading.text
+            if reading.kept is not None:
+                column.levels = _capped_levels(column.labels, reading.kept)
+            if reading.text:
+                strings = pa.array([str(label) for label in column.labels], type=pa.large_string())
+                column.features = text_features(strings, TEXT_PARTS)
         else:
             column.unit = magnitude_unit(column.encode(values))
             encoded = column.encode(values)
@@ -494,6 +642,10 @@ class _Column:
         return raw / self.unit if self.unit != 1.0 else raw
 
     def _numbers(self, values: pd.Series) -> NDArray[np.float64]:
+        if self.date_format is not None:
+            codes, labels = labels_and_codes(values)
+            parsed = np.append(parse_dates(labels, self.date_format), np.datetime64("NaT"))
+            return _nanoseconds(parsed[codes].astype("datetime64[ns]"))
         if self.source_kind == DATETIME:
             stamps = pd.to_datetime(values)
             if stamps.dt.tz is not None:
@@ -513,6 +665,9 @@ class _Column:
         if self.unit != 1.0:  # boosted predictions may overshoot the largest value a bit
             limit = _FLOAT_MAX / self.unit
             encoded = np.clip(encoded, -limit, limit) * self.unit
+        if self.date_format is not None:
+            written: Any = self._date_strings(encoded)
+            return pd.array(written, dtype=dtype)
         if self.source_kind == DATETIME:
             stamps = pd.to_datetime(np.round(encoded).astype(np.int64), unit="ns")
             tz = getattr(dtype, "tz", None)
@@ -526,12 +681,64 @@ class _Column:
             return pd.array(np.round(encoded).astype(np.int64)).astype(dtype)
         return pd.array(encoded).astype(dtype)
 
+    def _date_strings(self, nanoseconds: NDArray[np.float64]) -> NDArray[np.object_]:
+        """Dates written in the column's format, at the resolution of its dates."""
+        assert self.date_format is not None
+        steps = np.round(nanoseconds / self.resolution).astype(np.int64) * self.resolution
+        stamps = pd.to_datetime(steps, unit="ns")
+        return np.asarray(stamps.strftime(self.date_format), dtype=object)
+
     def fill_value(self) -> Any:
         if self.kind == _LABELS:
             return self.labels[int(self.fill)]
+        if self.date_format is not None:
+            return str(self._date_strings(np.array([self.fill * self.unit]))[0])
         if self.source_kind == DATETIME:
             return pd.Timestamp(int(round(self.fill * self.unit)), unit="ns")
         return self.fill * self.unit
+
+
+def _round_trips(values: pd.Series, date_format: str) -> bool:
+    """Whether writing the parsed dates with ``date_format`` gives the strings back.
+
+    Only then can an imputed date be written as the column writes its dates (a format
+    with a UTC offset, or ISO 8601 mixing dates and datetimes, does not).
+    """
+    if date_format == "ISO8601":
+        return False
+    _, labels = labels_and_codes(values)
+    parsed = pd.to_datetime(pd.Series(parse_dates(labels, date_format)))
+    if bool(parsed.isna().any()):
+        return False
+    written = parsed.dt.strftime(date_format).to_numpy(dtype=object)
+    return bool((written == np.asarray(labels.to_pylist(), dtype=object)).all())
+
+
+#: the resolutions a column of date strings may have, coarsest first (nanoseconds)
+_DATE_STEPS = tuple(int(seconds * 1e9) for seconds in (86_400, 3_600, 60, 1))
+
+
+def _resolution(nanoseconds: NDArray[np.float64]) -> int:
+    """The coarsest of a day, an hour, a minute and a second that every date is a multiple
+    of (1 ns when none is): imputed dates are rounded to it, so that a column of whole
+    hours gets whole hours.
+
+    Examples
+    --------
+    >>> _resolution(np.array([0.0, 7_200e9, np.nan])) == 3_600 * 10**9
+    True
+    """
+    observed = nanoseconds[~np.isnan(nanoseconds)].astype(np.int64)
+    for step in _DATE_STEPS:
+        if bool(np.all(observed % step == 0)):
+            return step
+    return 1
+
+
+def _capped_levels(labels: list[Any], kept: list[str]) -> NDArray[np.intp]:
+    """Each label's level as a predictor: its place among ``kept``, else the other level."""
+    index = pd.Index(kept[:-1]).get_indexer(pd.Index([str(label) for label in labels]))
+    return np.where(index >= 0, index, len(kept) - 1).astype(np.intp)
 
 
 def _labels(values: pd.Series) -> list[Any]:
@@ -577,13 +784,18 @@ def _check_kinds(frame: pd.DataFrame, columns: list[_Column]) -> None:
         values = frame[column.name]
         if bool(values.isna().all()):
             continue
-        kind = column_kind(values)
-        kind = _LABELS if kind in (CATEGORICAL, BOOLEAN) else _NUMERIC
-        if kind != column.kind:
+        kind = _raw_kind(column_kind(values))
+        expected = _raw_kind(column.source_kind)
+        if kind != expected:
             raise TypeError(
-                f"Column {column.name!r} of X is {kind} but was {column.kind} in fit; "
+                f"Column {column.name!r} of X is {kind} but was {expected} in fit; "
                 f"convert it back to the type it had in fit."
             )
+
+
+def _raw_kind(kind: str) -> str:
+    """Labels or numbers, as a column's dtype says (before any reading of its values)."""
+    return _LABELS if kind in (CATEGORICAL, BOOLEAN) else _NUMERIC
 
 
 def _preview(names: list[Any], limit: int = 10) -> str:
@@ -628,9 +840,16 @@ class _State:
             if column.name == target.name:
                 continue
             values = self.values[column.name][rows]
-            if column.kind == _LABELS:
+            if column.text:  # free text: a few numbers per label (missing: NaN)
+                codes = values.astype(np.intp)
+                for part, feature in column.features.items():
+                    data[f"c{column.position}_{part}"] = np.append(feature, np.nan)[codes]
+            elif column.kind == _LABELS:
+                codes = values.astype(np.intp)
+                if column.levels is not None:  # capped: rare labels share the other level
+                    codes = np.where(codes >= 0, column.levels[np.maximum(codes, 0)], -1)
                 data[f"c{column.position}"] = pd.Categorical.from_codes(
-                    values.astype(np.int64), categories=pd.RangeIndex(len(column.labels))
+                    codes, categories=pd.RangeIndex(column.n_levels)
                 )
             else:
                 data[f"c{column.position}"] = values
@@ -685,9 +904,7 @@ class _ModelFactory:
 
     @classmethod
     def build(cls, imputer: SubstitutionImputer, *, n_rows: int, seed: int) -> _ModelFactory:
-        threads = imputer.n_jobs
-        if threads is None:
-            threads = 1 if n_rows < SINGLE_THREAD_ROWS else -1
+        threads = lightgbm_threads(imputer.n_jobs, n_rows)
         if imputer.estimator is None:
             return cls(
                 {

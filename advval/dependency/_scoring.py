@@ -3,8 +3,11 @@
 Arrays in, numbers out; nothing here fits a model.
 
 A target is either *numeric* (numeric and datetime columns; scored by R^2) or *classes*
-(boolean and categorical columns; scored by ROC AUC, one-vs-rest macro for more than two
-classes). Both are turned into a 0..1 dependency score against a naive baseline::
+(boolean and categorical columns; scored by ROC AUC, for more than two classes the
+one-vs-rest AUCs averaged with the classes' shares as weights, so that a class of a few
+rows cannot swing the score). A class is a label on at least ``MIN_CLASS_SHARE`` of the
+rows, at most ``MAX_CLASSES`` of them; rarer labels share one "other" class. Both kinds
+are turned into a 0..1 dependency score against a naive baseline::
 
     score = max(0, (metric - baseline) / (perfect - baseline))
 
@@ -37,6 +40,11 @@ TargetKind = Literal["numeric", "classes"]
 #: a categorical target keeps its most frequent classes; the rest become one "other" class
 #: (one LightGBM tree per class and round: a 1,000-level column would cost 1,000 trees)
 MAX_CLASSES = 20
+#: a label needs this share of the observed rows to be a class of its own: a rarer one
+#: weighs less than this in the score, costs a tree per round like any class, and has too
+#: few rows in a budget of thousands to be learnt. A column where no label reaches it (a
+#: code per plane, per flight, per customer) has nothing to predict as classes
+MIN_CLASS_SHARE = 0.01
 
 #: probabilities are clipped here for per-row log losses
 _EPS = 1e-12
@@ -71,6 +79,19 @@ class Target:
     def observed(self) -> NDArray[np.float64] | NDArray[np.intp]:
         """The values of the non-missing rows."""
         return self.values[self.rows]
+
+    def subset(self, rows: NDArray[np.intp]) -> Target:
+        """The target on ``rows`` only (positions into ``values``), renumbered 0..len-1.
+
+        Examples
+        --------
+        >>> numeric_target(np.array([1.0, np.nan, 3.0, 4.0])).subset(np.array([1, 3])).rows
+        array([1])
+        """
+        values = self.values[rows]
+        present = np.zeros(len(self.values), dtype=bool)
+        present[self.rows] = True
+        return Target(self.kind, values, np.flatnonzero(present[rows]), self.n_classes, self.unit)
 
     @property
     def is_constant(self) -> bool:
@@ -107,18 +128,44 @@ def numeric_target(values: NDArray[np.float64], *, unit: float | None = None) ->
 
 
 def class_mapping(labels: ArrayLike) -> dict[object, int]:
-    """Label -> class code, most frequent first (ties by label); rare classes merged.
+    """Label -> class code, most frequent first (ties by label); rare labels merged.
 
-    Beyond :data:`MAX_CLASSES` the rarest labels share the last code.
+    The labels on at least ``MIN_CLASS_SHARE`` of the observed rows get codes of their
+    own, at most ``MAX_CLASSES - 1`` of them (all ``MAX_CLASSES`` when no label is left
+    over); every other label shares the next code, the "other" class.
 
     Examples
     --------
     >>> class_mapping(pd.Series(["b", "a", None, "b"]))
     {'b': 0, 'a': 1}
+    >>> class_mapping(pd.Series(["a"] * 200 + ["b", "c"]))  # b and c: under 1% each
+    {'a': 0, 'b': 1, 'c': 1}
+    >>> class_mapping(pd.Series([f"id{i}" for i in range(200)]))["id7"]
+    0
     """
     counts = pd.Series(np.asarray(labels, dtype=object)).value_counts(dropna=True)
     order = sorted(counts.index, key=lambda label: (-int(counts[label]), str(label)))
-    return {label: min(i, MAX_CLASSES - 1) for i, label in enumerate(order)}
+    floor = MIN_CLASS_SHARE * float(counts.sum())
+    frequent = [label for label in order[:MAX_CLASSES] if counts[label] >= floor]
+    if len(frequent) == len(order):
+        return {label: i for i, label in enumerate(order)}
+    frequent = frequent[: MAX_CLASSES - 1]
+    other = len(frequent)
+    return {label: (i if i < other else other) for i, label in enumerate(order)}
+
+
+def is_code(labels: ArrayLike) -> bool:
+    """Whether no label is on ``MIN_CLASS_SHARE`` of the observed rows: nothing to predict.
+
+    Such a column (a code per plane, per flight, per customer) would be one "other" class.
+
+    Examples
+    --------
+    >>> is_code(pd.Series(list("aab"))), is_code(pd.Series([f"id{i}" for i in range(200)]))
+    (False, True)
+    """
+    counts = pd.Series(np.asarray(labels, dtype=object)).value_counts(dropna=True)
+    return bool(len(counts)) and int(counts.max()) < MIN_CLASS_SHARE * float(counts.sum())
 
 
 def class_target(labels: ArrayLike, mapping: dict[object, int] | None = None) -> Target:
@@ -153,7 +200,7 @@ def class_target(labels: ArrayLike, mapping: dict[object, int] | None = None) ->
 
 
 def metric(target: Target, y: NDArray[np.generic], prediction: NDArray[np.float64]) -> float:
-    """R^2 (numeric) or ROC AUC (classes, one-vs-rest macro); NaN when undefined.
+    """R^2 (numeric) or ROC AUC (classes, one-vs-rest, share-weighted); NaN when undefined.
 
     Parameters
     ----------
@@ -177,15 +224,16 @@ def metric(target: Target, y: NDArray[np.generic], prediction: NDArray[np.float6
             return float("nan")
         return 1.0 - float(((values - prediction) ** 2).sum()) / total
     labels = np.asarray(y, dtype=np.intp)
-    aucs = []
+    aucs, weights = [], []
     for c in range(target.n_classes):
         positive = labels == c
         if positive.all() or not positive.any():
             continue
         aucs.append(_auc(positive, prediction[:, c]))
+        weights.append(float(positive.sum()))
         if target.n_classes == 2:  # both one-vs-rest AUCs are the same number
             break
-    return float(np.mean(aucs)) if aucs else float("nan")
+    return float(np.average(aucs, weights=weights)) if aucs else float("nan")
 
 
 def _auc(positive: NDArray[np.bool_], scores: NDArray[np.float64]) -> float:

@@ -12,28 +12,36 @@ from sklearn.utils import check_random_state
 from .._frames import (
     BOOLEAN,
     CATEGORICAL,
+    TEXT,
     FrameEncoder,
     align_columns,
     as_frame,
     magnitude_unit,
 )
+from .._progress import note, stage
 from .._stats import Correction, adjust_p_values, category_test, ks_test, rank_test
-from ._fitting import Design, default_params, estimator_params, fit_target
+from ._budget import budget_rows, check_max_rows, default_row_budget
+from ._encoding import fit_encoder, unpredicted_warning
+from ._fitting import MAX_TRAIN_ROWS, Design, default_params, estimator_params, fit_target
 from ._scoring import (
     Target,
     class_mapping,
     class_target,
+    is_code,
     metric,
     normalized_score,
     numeric_target,
     row_losses,
 )
 
-#: share of the training rows the models are fitted on; the rest are the held-out
-#: reference the test rows are compared with
+#: share of the training rows the models are fitted on (at most ``MAX_TRAIN_ROWS``); the
+#: rest are the held-out reference the test rows are compared with
 FIT_SHARE = 2 / 3
 #: a relationship is flagged only when its score drops at least this much
 MIN_DROP = 0.05
+#: the redundancy threshold whose precision sets the ``"auto"`` row budget
+BUDGET_THRESHOLD = 0.9
+_OWNER = "dependency_shift"
 
 
 def dependency_shift(
@@ -43,23 +51,29 @@ def dependency_shift(
     estimator: lgb.LGBMModel | None = None,
     alpha: float = 0.05,
     correction: Correction = "holm",
+    max_rows: int | str | None = "auto",
+    column_kinds: dict[str, str] | None = None,
     n_jobs: int | None = None,
     random_state: int | np.random.RandomState | None = None,
 ) -> pd.DataFrame:
     """Which columns are predicted worse from the others in ``X_test`` than in ``X_train``?
 
     For every column ``X_j`` a model of ``X_j`` given all other columns is fitted on two
-    thirds of the training rows. It then scores the held-out third of the training rows
-    and the test rows. If the relationship ``X_j | others`` is the same in both sets (and
-    the test rows come from the training distribution), the per-row losses (squared
-    error, or log loss of the true class) of held-out and test rows are exchangeable, so
-    a one-sided Mann-Whitney test of "test losses are larger" is exact. A significant
-    drop names a relationship that changed, even when every column's own distribution did
-    not; the per-column two-sample tests (KS for numbers and datetimes, chi-squared for
-    categories) are reported beside it, so the two kinds of shift can be told apart. A
-    change of the other columns' distribution alone (covariate shift into a region where
-    the model is worse) can also raise test losses: read ``shifted`` together with the
-    marginal tests.
+    thirds of the training rows (at most 10,000). It then scores the held-out rest of the
+    training rows and the test rows. If the relationship ``X_j | others`` is the same in
+    both sets (and the test rows come from the training distribution), the per-row
+    losses (squared error, or log loss of the true class) of held-out and test rows are
+    exchangeable, so a one-sided Mann-Whitney test of "test losses are larger" is exact.
+    A significant drop names a relationship that changed, even when every column's own
+    distribution did not; the per-column two-sample tests (KS for numbers and datetimes,
+    chi-squared for categories) are reported beside it, so the two kinds of shift can be
+    told apart. A change of the other columns' distribution alone (covariate shift into a
+    region where the model is worse) can also raise test losses: read ``shifted``
+    together with the marginal tests.
+
+    Free text and categorical codes with no value on 1% of the training rows are not
+    predicted (their scores are NaN and they are never ``shifted``); they are still
+    predictors, and their marginal test is reported (text compared by length).
 
     Parameters
     ----------
@@ -70,6 +84,15 @@ def dependency_shift(
     alpha : float, default=0.05
         Level of ``shifted`` (after the correction over columns).
     correction : {"holm", "fdr_bh", "bonferroni", "none"}, default="holm"
+    max_rows : int, "auto" or None, default="auto"
+        Rows of each sample the models use, drawn uniformly: the training rows are split
+        into the rows the models train on (two thirds, at most 10,000) and the held-out
+        rest. ``"auto"``: the checker's budget (:mod:`advval.dependency._budget`, 24,598
+        rows: 10,000 to train, 14,598 held out, so each score is known to +-0.01 and a
+        drop to +-0.02); ``None``: every row. The marginal tests read every row.
+    column_kinds : dict or None, default=None
+        Column -> ``"categorical"``, ``"datetime"`` or ``"text"``, as in
+        :class:`FeatureDependencyChecker`.
     n_jobs : int or None, default=None
     random_state : int, RandomState instance or None, default=None
 
@@ -80,7 +103,9 @@ def dependency_shift(
         ``test_score``, ``drop`` (``train_score - test_score``), ``p_value``,
         ``p_value_adjusted``, ``shifted`` (adjusted p below ``alpha`` and a drop of at
         least 0.05), ``marginal_test`` (``"ks"`` or ``"chi2"``), ``marginal_statistic``
-        (KS D or total-variation distance) and ``marginal_p_value``.
+        (KS D or total-variation distance) and ``marginal_p_value``. Its ``attrs`` give
+        the rows given and used: ``n_train_rows``, ``n_train_rows_used``,
+        ``n_test_rows``, ``n_test_rows_used``.
 
     Examples
     --------
@@ -95,6 +120,7 @@ def dependency_shift(
     >>> bool((shift["marginal_p_value"] > 0.05).all())
     True
     """
+    check_max_rows(max_rows, owner=_OWNER, n_splits=3)
     train = as_frame(X_train, name="X_train")
     test = align_columns(train, as_frame(X_test, name="X_test"))
     if train.shape[1] < 2:
@@ -105,13 +131,35 @@ def dependency_shift(
     for frame, name in ((train, "X_train"), (test, "X_test")):
         if len(frame) < 6:
             raise ValueError(f"{name} has {len(frame)} row(s); dependency_shift needs 6.")
-    encoder = FrameEncoder().fit(train, test)
+    encoder = fit_encoder(train, test, column_kinds)
     encoder.check_finite(train, name="X_train")
     encoder.check_finite(test, name="X_test")
     rng = check_random_state(random_state)
     seed = int(rng.randint(0, 2**31 - 10**8))
+    budget = default_row_budget(BUDGET_THRESHOLD) if max_rows == "auto" else max_rows
+    assert budget is None or isinstance(budget, int)  # checked above
+    train_used = budget_rows(len(train), budget, seed + 1)
+    test_used = budget_rows(len(test), budget, seed + 2)
+    rows = {
+        "n_train_rows": len(train),
+        "n_train_rows_used": int(train_used.size),
+        "n_test_rows": len(test),
+        "n_test_rows_used": int(test_used.size),
+    }
+    if train_used.size < len(train) or test_used.size < len(test):
+        note(
+            f"advval: dependency shift on {train_used.size:,} of {len(train):,} training "
+            f"rows and {test_used.size:,} of {len(test):,} test rows, drawn uniformly (the "
+            f"row budget; set max_rows / --max-rows to change it). The per-column marginal "
+            f"tests use every row."
+        )
+    marginals = {c: _marginal(encoder, train, test, c) for c in encoder.columns}
+    if train_used.size < len(train):
+        train = train.iloc[train_used]
+    if test_used.size < len(test):
+        test = test.iloc[test_used]
     order = np.random.default_rng(seed).permutation(len(train))
-    n_fit = int(round(FIT_SHARE * len(train)))
+    n_fit = min(int(round(FIT_SHARE * len(train))), MAX_TRAIN_ROWS)
     fit_rows, held_rows = np.sort(order[:n_fit]), np.sort(order[n_fit:])
     encoded_train, encoded_test = encoder.transform(train), encoder.transform(test)
     if estimator is None:
@@ -120,71 +168,122 @@ def dependency_shift(
         params = estimator_params(estimator)
 
     design = Design(encoded_train, params)
+    test_matrix = Design(encoded_test, params).matrix
     source = np.asarray(encoder.source, dtype=object)
-    rows = []
-    for j, column in enumerate(encoder.columns):
-        train_target, test_target = _targets(encoder, train, test, column)
-        fit = _observed(train_target, fit_rows)
-        held = _observed(train_target, held_rows)
-        tested = test_target.rows
-        model = fit_target(
-            train_target,
-            design,
-            fit,
-            params,
-            exclude=np.flatnonzero(source == column),
-            random_state=seed + j,
-            n_jobs=n_jobs,
-        )
-        scores, losses = [], []
-        for target, X, index in (
-            (train_target, encoded_train, held),
-            (test_target, encoded_test, tested),
-        ):
-            y = target.values[index]
-            prediction = _pad(model.predict(X.iloc[index]), test_target)
-            baseline = _pad(_constant(model, len(index)), test_target)
-            scores.append(
-                normalized_score(
-                    metric(test_target, y, prediction), metric(test_target, y, baseline)
+    table = []
+    shift_stage = "shift between the samples: each column from the others"
+    with stage(shift_stage, total=len(encoder.columns)) as bar:
+        for j, column in enumerate(encoder.columns):
+            bar.describe(column)
+            targets = _targets(encoder, train, test, column)
+            scores: tuple[float, float, float] = (np.nan, np.nan, 1.0)
+            if targets is not None:
+                scores = _compare(
+                    targets,
+                    design,
+                    test_matrix,
+                    params,
+                    fit=fit_rows,
+                    held=held_rows,
+                    exclude=np.flatnonzero(source == column),
+                    random_state=seed + j,
+                    n_jobs=n_jobs,
                 )
+            test_name, statistic, marginal_p = marginals[column]
+            table.append(
+                {
+                    "feature": column,
+                    "train_score": scores[0],
+                    "test_score": scores[1],
+                    "drop": scores[0] - scores[1],
+                    "p_value": scores[2],
+                    "marginal_test": test_name,
+                    "marginal_statistic": statistic,
+                    "marginal_p_value": marginal_p,
+                }
             )
-            losses.append(row_losses(test_target, y, prediction))
-        p_value = 1.0
-        if losses[0].size and losses[1].size:
-            labels = np.r_[np.zeros(losses[0].size), np.ones(losses[1].size)]
-            p_value = rank_test(labels, np.r_[losses[0], losses[1]]).p_value
-        a = encoder.column_values(train, column)
-        b = encoder.column_values(test, column)
-        if encoder.kinds[column] in (CATEGORICAL, BOOLEAN):
-            test_name, (statistic, marginal_p) = "chi2", category_test(a, b)
-        else:
-            test_name, (statistic, marginal_p) = "ks", ks_test(a, b)
-        rows.append(
-            {
-                "feature": column,
-                "train_score": scores[0],
-                "test_score": scores[1],
-                "drop": scores[0] - scores[1],
-                "p_value": p_value,
-                "marginal_test": test_name,
-                "marginal_statistic": statistic,
-                "marginal_p_value": marginal_p,
-            }
-        )
-    result = pd.DataFrame(rows).set_index("feature")
+            bar.advance()
+    result = pd.DataFrame(table).set_index("feature")
+    unpredicted = result.index[result["train_score"].isna() & result["test_score"].isna()]
+    unpredicted_warning(
+        _OWNER,
+        [c for c in unpredicted if encoder.kinds[c] == TEXT],
+        [c for c in unpredicted if encoder.kinds[c] != TEXT],
+        "so their scores are NaN and they are never flagged as shifted.",
+    )
     adjusted = adjust_p_values(result["p_value"].to_numpy(), correction)
+    drop = result["drop"].to_numpy()
     result.insert(4, "p_value_adjusted", adjusted)
-    result.insert(5, "shifted", (adjusted < alpha) & (result["drop"].to_numpy() >= MIN_DROP))
+    result.insert(5, "shifted", (adjusted < alpha) & (np.nan_to_num(drop, nan=0.0) >= MIN_DROP))
+    result.attrs.update(rows)
     return result
+
+
+def _compare(
+    targets: tuple[Target, Target],
+    design: Design,
+    test_matrix: np.ndarray,
+    params: dict[str, Any],
+    *,
+    fit: np.ndarray,
+    held: np.ndarray,
+    exclude: np.ndarray,
+    random_state: int,
+    n_jobs: int | None,
+) -> tuple[float, float, float]:
+    """Held-out training score, test score and the p-value of "test losses are larger"."""
+    train_target, test_target = targets
+    model = fit_target(
+        train_target,
+        design,
+        _observed(train_target, fit),
+        params,
+        exclude=exclude,
+        random_state=random_state,
+        n_jobs=n_jobs,
+    )
+    scores, losses = [], []
+    for target, matrix, index in (
+        (train_target, design.matrix, _observed(train_target, held)),
+        (test_target, test_matrix, test_target.rows),
+    ):
+        y = target.values[index]
+        prediction = _pad(model.predict(matrix[index]), test_target)
+        baseline = _pad(_constant(model, len(index)), test_target)
+        scores.append(
+            normalized_score(metric(test_target, y, prediction), metric(test_target, y, baseline))
+        )
+        losses.append(row_losses(test_target, y, prediction))
+    p_value = 1.0
+    if losses[0].size and losses[1].size:
+        labels = np.r_[np.zeros(losses[0].size), np.ones(losses[1].size)]
+        p_value = rank_test(labels, np.r_[losses[0], losses[1]]).p_value
+    return scores[0], scores[1], p_value
+
+
+def _marginal(
+    encoder: FrameEncoder, train: pd.DataFrame, test: pd.DataFrame, column: str
+) -> tuple[str, float, float]:
+    """The per-column two-sample test: chi-squared for categories, else KS (text: length)."""
+    a = encoder.column_values(train, column)
+    b = encoder.column_values(test, column)
+    if encoder.kinds[column] in (CATEGORICAL, BOOLEAN):
+        return ("chi2", *category_test(a, b))
+    return ("ks", *ks_test(a, b))
 
 
 def _targets(
     encoder: FrameEncoder, train: pd.DataFrame, test: pd.DataFrame, column: str
-) -> tuple[Target, Target]:
+) -> tuple[Target, Target] | None:
+    """The column as a target in each sample (one class mapping, one unit); None when it
+    is not predicted (free text, or a code with no frequent value in ``train``)."""
+    if encoder.kinds[column] == TEXT:
+        return None
     a = encoder.column_values(train, column)
     b = encoder.column_values(test, column)
     if encoder.kinds[column] in (CATEGORICAL, BOOLEAN):
+        if is_code(a):
+            return None
         mapping = class_mapping(a)
         left = class_target(a, mapping)
         right = class_target(b, mapping)

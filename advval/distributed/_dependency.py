@@ -1,24 +1,26 @@
 """The Dask fit of :class:`~advval.FeatureDependencyChecker`: its row budget, drawn on the cluster.
 
-The single-machine checker never trains a target model on more than
-``MAX_TRAIN_ROWS`` (10,000) rows nor scores it on more than ``MAX_SCORED_ROWS`` (20,000):
-beyond that, more rows do not change its scores or tests (their standard errors are
-already negligible; see ``advval.dependency._crossfit``). Its statistics on a billion rows
-are therefore those of a uniform sample of a few tens of thousands. The Dask path draws
-that sample on the cluster, without collecting the data: a row is kept when a seeded hash
-of its content falls below ``SAMPLE_ROWS / n_rows`` (so the sample does not depend on the
-partitioning, and keeps the rows' order), only the kept rows travel to the driver, and
-the single-machine fit runs on them: one implementation of the checker's statistics. With
-at most ``SAMPLE_ROWS`` rows every row is kept and the result equals the single-machine
-fit exactly.
+The checker's per-column models use a uniform sample of its row budget (``max_rows``,
+:mod:`advval.dependency._budget`: 24,598 rows at the defaults): past it, more rows do not
+make any column's score more precise. Its statistics on a billion rows are therefore those
+of a uniform sample of a few tens of thousands. The Dask path draws that sample on the
+cluster, without collecting the data: a row is kept when a seeded hash of its content
+falls below ``rate`` (so the sample does not depend on the partitioning, and keeps the
+rows' order), with ``rate`` a little above ``budget / n_rows`` (``SAFETY`` binomial
+standard deviations more) so that the sample holds the budget's rows; only the kept rows
+travel to the driver, and the single-machine fit runs on them, drawing its budget
+uniformly from them: one implementation of the checker's statistics. With at most the
+budget's rows every row is kept and the result equals the single-machine fit exactly;
+``max_rows=None`` collects every row.
 
 What this does *not* do: train the per-column models with LightGBM's distributed
 training. Each model sees at most 10,000 rows by design, so a cluster-wide fit would not
-change what is measured; the row-level flags that look at one column's values
-(``id_like_features_``, ``near_duplicates_``) are judged on the sample too.
+change what is measured; the column kinds and the row-level flags that look at one
+column's values (``id_like_features_``, ``near_duplicates_``) are judged on the sample.
 
-Fitted attributes are those of the single-machine checker, plus ``n_rows_in_`` (rows of
-the Dask frame) and ``n_rows_sampled_`` (rows checked).
+Fitted attributes are those of the single-machine checker (``n_rows_in_``: rows of the
+Dask frame; ``n_rows_used_``: rows the models used), plus ``n_rows_sampled_`` (rows
+brought to the driver).
 """
 
 from __future__ import annotations
@@ -34,8 +36,8 @@ from ._client import as_dask, resolve_client
 from ._folds import row_keys, uniforms
 from ._progress import compute
 
-#: most rows the checker is run on (a hash-based sample above this)
-SAMPLE_ROWS = 50_000
+#: binomial standard deviations the hash sample's expected size exceeds the budget by
+SAFETY = 4.0
 _OWNER = "FeatureDependencyChecker"
 _Y = "__advval_target"
 _SALT = 6
@@ -93,7 +95,7 @@ def fit_checker(checker: Any, X: Any, y: Any) -> Any:
         [counted] = compute(client, [frame.map_partitions(len)], step="counting the rows")
         lengths = [int(n) for n in counted]
         n_rows = sum(lengths)
-        rate = 1.0 if n_rows <= SAMPLE_ROWS else SAMPLE_ROWS / n_rows
+        rate = sample_rate(checker.resolve_max_rows(n_rows), n_rows)
         seed = checker.random_state if isinstance(checker.random_state, int) else 0
         parts = frame.to_delayed()
         targets = _target_parts(y, lengths, len(parts))
@@ -106,7 +108,22 @@ def fit_checker(checker: Any, X: Any, y: Any) -> Any:
     target = None
     if y is not None:
         target = sample.pop(_Y).to_numpy()
-    checker._fit_frame(sample, target)
-    checker.n_rows_in_ = n_rows
+    checker._fit_frame(sample, target, n_rows_in=n_rows)
     checker.n_rows_sampled_ = len(sample)
     return checker
+
+
+def sample_rate(budget: int | None, n_rows: int) -> float:
+    """Share of the rows the hash sample keeps: enough that it holds ``budget`` rows.
+
+    Examples
+    --------
+    >>> sample_rate(None, 10**9), sample_rate(500, 400)
+    (1.0, 1.0)
+    >>> round(sample_rate(24_598, 10**6), 4)
+    0.0252
+    """
+    if budget is None:
+        return 1.0
+    wanted = budget + SAFETY * float(np.sqrt(budget))
+    return min(1.0, wanted / n_rows)

@@ -43,7 +43,7 @@ def test_small_data_gives_exactly_the_single_machine_result(client):
     checker.fit(frame.drop(columns="y"), frame["y"])
     pd.testing.assert_frame_equal(checker.scores_, single.scores_)
     pd.testing.assert_frame_equal(checker.dependency_matrix_, single.dependency_matrix_)
-    assert checker.n_rows_in_ == checker.n_rows_sampled_ == 400
+    assert checker.n_rows_in_ == checker.n_rows_sampled_ == checker.n_rows_used_ == 400
     assert checker.redundant_features_ == ["a", "b"] and "a" in checker.leaking_features_
     assert "c" not in checker.leaking_features_
     report = build_dependency_report(checker)
@@ -54,17 +54,18 @@ def test_small_data_gives_exactly_the_single_machine_result(client):
     assert json.loads(render_json(report))["kind"] == "deps"
 
 
-def test_large_data_is_checked_on_a_partition_free_hash_sample(client, monkeypatch):
-    monkeypatch.setattr(_dependency, "SAMPLE_ROWS", 400)
+def test_large_data_is_checked_on_a_partition_free_hash_sample(client):
     X, _ = _data(1600, seed=1)
     results = []
     for parts in (2, 5):
-        checker = FeatureDependencyChecker(random_state=0, client=client)
+        checker = FeatureDependencyChecker(random_state=0, max_rows=400, client=client)
         checker.fit(dd.from_pandas(X, npartitions=parts, sort=False))
         results.append(checker)
     first, second = results
-    assert first.n_rows_in_ == 1600
-    assert abs(first.n_rows_sampled_ - 400) < 4 * np.sqrt(400 * 0.75)  # binomial sample
+    assert first.n_rows_in_ == 1600 and first.n_rows_used_ == 400  # the budget, exactly
+    expected = _dependency.sample_rate(400, 1600) * 1600  # 400 + 4 sd: the sample holds it
+    spread = 4 * np.sqrt(expected * (1 - expected / 1600))  # binomial sample
+    assert first.n_rows_sampled_ >= 400 and abs(first.n_rows_sampled_ - expected) < spread
     pd.testing.assert_frame_equal(first.scores_, second.scores_)  # same rows, same order
     assert set(first.redundant_features_) == {"a", "b"}
     assert first.scores_.loc["c", "score"] < 0.1

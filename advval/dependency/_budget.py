@@ -1,0 +1,158 @@
+"""The row budget of the dependency check, derived from the precision its flags need.
+
+Two numbers set how many rows the per-column models use.
+
+*T, the rows a model trains on* (``MAX_TRAIN_ROWS``, 10,000): the models' size. More
+training rows make a model better, so a column's score is "what a model trained on at
+most T rows learns about it from the others"; it does not converge to a limit as the
+rows grow, and T is part of what the score means. Every model trains on at most T rows.
+
+*S, the rows a model is scored on*: a column's score is an out-of-sample AUC (classes)
+or R^2 (numbers) normalised to 0..1, and its precision grows with the scored rows. Where
+a score decides a flag, at the redundancy threshold ``s*``, its variance is largest for a
+balanced two-class column: there ``score = 2 AUC - 1`` and, with the bound
+``Var(AUC) <= AUC (1 - AUC) / min(n+, n-)`` (Birnbaum and Klose, 1957),
+
+    Var(score) <= 4 AUC (1 - AUC) / (S / 2) = 2 (1 - s*^2) / S.
+
+(An R^2 of normal errors has ``Var ~ 4 R^2 (1 - R^2)^2 / S``, smaller everywhere; a
+prevalence-weighted multi-class AUC averages several such terms.) The score is then
+within ``PRECISION`` of its expectation with probability ``CONFIDENCE`` once
+
+    S >= z^2 * 2 (1 - s*^2) / PRECISION^2,     z = Phi^-1((1 + CONFIDENCE) / 2),
+
+that is S = 14,598 rows at ``PRECISION = 0.01``, 95% and ``s* = 0.9`` (a column 0.01 from
+the threshold is on its side of it 19 times in 20). The chance test needs no more: on S
+held-out rows it detects a rank correlation of ``(z_(alpha/m) + z_0.9) / sqrt(S)``, about
+0.04 for 125 columns, a dependency far below the score's own precision.
+
+The budget is ``B = T + S`` rows, about 24,600 at the defaults. With more rows the check
+draws B of them uniformly (every column uses the same rows) and scores each column on a
+*hold-out split*: one model trained on T of them, scored, tested and explained on the
+other S (one fit per column). More rows would narrow an interval already 0.01 wide and
+cost time in proportion. With fewer rows than B every row is used, by K-fold
+cross-fitting (every row scored once, by a model trained on the other folds, at most T
+of their rows; ``2K - 2`` fits per column). ``max_rows=None`` uses every row (a hold-out
+split above B rows, scoring all but T), an int that many. The cheap parts (the columns'
+kinds, the near-duplicate and ID-like flags) read every row either way.
+
+:func:`~advval.dependency.dependency_shift` uses the same budget on each sample: its
+models train on at most T rows of ``X_train`` and score S held-out training rows and at
+most B test rows, so a drop of score, the difference of two scores of that precision,
+has a standard error below ``2 / sqrt(S) = 0.017`` (the worst case, a score near 0), a
+third of the smallest drop it flags (``MIN_DROP = 0.05``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy import stats
+
+from .._validation import check_number
+from ._fitting import MAX_TRAIN_ROWS
+
+#: half-width of the interval a column's score is known to, at the redundancy threshold
+PRECISION = 0.01
+#: probability that a score lies within PRECISION of its expectation
+CONFIDENCE = 0.95
+#: fewest scored rows whatever the threshold (a threshold near 1 gives a tiny variance)
+MIN_SCORED_ROWS = 1_000
+
+
+def check_max_rows(max_rows: object, *, owner: str, n_splits: int) -> None:
+    """Raise unless ``max_rows`` is ``"auto"``, ``None`` or an int of at least ``2 n_splits``.
+
+    Examples
+    --------
+    >>> check_max_rows(3, owner="FeatureDependencyChecker", n_splits=3)
+    Traceback (most recent call last):
+    ...
+    ValueError: The 'max_rows' parameter of FeatureDependencyChecker must be 'auto', None or ...
+    """
+    if isinstance(max_rows, str) and max_rows == "auto":
+        return
+    try:
+        check_number(
+            max_rows, name="max_rows", owner=owner, kind=int, low=2 * n_splits, allow_none=True
+        )
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"The 'max_rows' parameter of {owner} must be 'auto', None or an int in the range "
+            f"[{2 * n_splits}, inf). Got {max_rows!r} instead."
+        ) from None
+
+
+def scored_rows(redundancy_threshold: float) -> int:
+    """S: the held-out rows that give a column's score the precision its flag needs.
+
+    Examples
+    --------
+    >>> scored_rows(0.9)
+    14598
+    >>> scored_rows(0.5)
+    57622
+    """
+    z = stats.norm.ppf(0.5 + CONFIDENCE / 2.0)
+    variance = 2.0 * (1.0 - redundancy_threshold**2)
+    return max(MIN_SCORED_ROWS, int(round(z**2 * variance / PRECISION**2)))
+
+
+def default_row_budget(redundancy_threshold: float) -> int:
+    """B = T + S: rows past which more rows cannot make any column's score more precise.
+
+    Parameters
+    ----------
+    redundancy_threshold : float
+        The score from which a column counts as redundant (where precision matters).
+
+    Returns
+    -------
+    int
+        Rows, ``MAX_TRAIN_ROWS`` to train on plus :func:`scored_rows` to score.
+
+    Examples
+    --------
+    >>> default_row_budget(0.9)
+    24598
+    """
+    return MAX_TRAIN_ROWS + scored_rows(redundancy_threshold)
+
+
+def budget_rows(n_rows: int, max_rows: int | None, seed: int) -> NDArray[np.intp]:
+    """The rows the models use: every row, or ``max_rows`` of them drawn uniformly, sorted.
+
+    Sorted, so the rows keep their order (the row-order check reads their positions).
+
+    Examples
+    --------
+    >>> budget_rows(5, None, 0).tolist(), budget_rows(5, 9, 0).tolist()
+    ([0, 1, 2, 3, 4], [0, 1, 2, 3, 4])
+    >>> budget_rows(10, 4, 0).size
+    4
+    """
+    if max_rows is None or n_rows <= max_rows:
+        return np.arange(n_rows)
+    rng = np.random.default_rng(seed)
+    return np.sort(rng.choice(n_rows, size=max_rows, replace=False))
+
+
+def holdout_mask(n_rows: int, budget: int, seed: int) -> NDArray[np.bool_] | None:
+    """The hold-out split of ``n_rows`` used rows: True for the scored rows, else None.
+
+    ``None`` (cross-fit every row) below ``budget`` rows; at or above it, ``MAX_TRAIN_ROWS``
+    rows drawn uniformly train the models and every other row is scored.
+
+    Examples
+    --------
+    >>> holdout_mask(100, 24_598, 0) is None
+    True
+    >>> int((~holdout_mask(30_000, 24_598, 0)).sum())
+    10000
+    """
+    if n_rows < budget:
+        return None
+    rng = np.random.default_rng(seed)
+    held = np.ones(n_rows, dtype=bool)
+    held[rng.choice(n_rows, size=MAX_TRAIN_ROWS, replace=False)] = False
+    return held

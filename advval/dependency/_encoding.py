@@ -1,0 +1,75 @@
+"""The shared encoder as the dependency estimators use it, and what they cannot predict.
+
+Every dependency estimator reads its columns with :class:`~advval._frames.FrameEncoder`
+(date strings, free text, capped levels, ``column_kinds``), as the drift check does. Two
+kinds of column are predictors but never targets: *free text* (many distinct values of
+several words) and *codes*, categorical columns with no value on ``MIN_CLASS_SHARE`` of
+the rows (a tail number, a flight number, an ID): predicting which of thousands of
+values a row holds is not a classification task a model can learn. The encoder's own
+warning about free text speaks of the drift check (its classifier and per-column test);
+the estimators here say instead what they do with such columns
+(:func:`unpredicted_warning`).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Hashable, Sequence
+
+import pandas as pd
+
+from .._frames import FrameEncoder
+from ..exceptions import DataWarning
+from ._scoring import MIN_CLASS_SHARE
+
+#: the encoder's warning about free text, replaced by :func:`unpredicted_warning`
+_TEXT_WARNING = r"Column\(s\) .* hold free text"
+
+
+def fit_encoder(
+    train: pd.DataFrame, test: pd.DataFrame, column_kinds: dict[str, str] | None
+) -> FrameEncoder:
+    """:class:`~advval._frames.FrameEncoder` fitted on both frames, without its text warning.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"when": ["01/31/2013", "02/01/2013"], "x": [1.0, 2.0]})
+    >>> fit_encoder(frame, frame, None).kinds
+    {'when': 'datetime', 'x': 'numeric'}
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=_TEXT_WARNING, category=DataWarning)
+        return FrameEncoder(column_kinds=column_kinds).fit(train, test)
+
+
+def unpredicted_warning(
+    owner: str, text: Sequence[Hashable], codes: Sequence[Hashable], consequence: str
+) -> None:
+    """Warn that the free-text and code columns are not predicted, and what ``owner`` does.
+
+    Examples
+    --------
+    >>> import pytest
+    >>> with pytest.warns(DataWarning, match="^SubstitutionImputer does not predict free"):
+    ...     unpredicted_warning("SubstitutionImputer", ["note"], [], "they keep a fill.")
+    """
+    if not text and not codes:
+        return
+    parts = []
+    if text:
+        parts.append(f"free text {_preview(text)}")
+    if codes:
+        parts.append(f"codes with no value on {MIN_CLASS_SHARE:.0%} of the rows {_preview(codes)}")
+    warnings.warn(
+        f"{owner} does not predict {' and '.join(parts)} from the other columns: there is "
+        f"no class to learn, {consequence} They are still predictors (text by its length, "
+        f"words and shares of digits, upper case and punctuation; codes by their frequent "
+        f"values and counts).",
+        DataWarning,
+        stacklevel=4,
+    )
+
+
+def _preview(names: Sequence[Hashable], limit: int = 10) -> str:
+    more = f" and {len(names) - limit} more" if len(names) > limit else ""
+    return f"{list(names[:limit])!r}{more}"
