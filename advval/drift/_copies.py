@@ -52,13 +52,16 @@ class NearCopies:
     ) -> None:
         rng = np.random.default_rng(random_state)
         ordered = [c for c in encoder.columns if encoder.kinds[c] in (NUMERIC, DATETIME)]
-        rows = [_sample(len(frame), SAMPLE_ROWS // 2, rng) for frame in (train, test)]
+        sides = [
+            frame[ordered].iloc[_sample(len(frame), SAMPLE_ROWS // 2, rng)]
+            for frame in (train, test)
+        ]
         self._ranks: dict[str, NDArray[np.float64]] = {}
         for column in ordered:
             values = np.concatenate(
                 [
-                    np.asarray(encoder.column_values(frame.iloc[taken], column), dtype=np.float64)
-                    for frame, taken in zip((train, test), rows, strict=True)
+                    np.asarray(encoder.column_values(side, column), dtype=np.float64)
+                    for side in sides
                 ]
             )
             ranks = _ranks(values)
