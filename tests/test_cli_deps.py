@@ -183,7 +183,7 @@ def test_row_budget_in_the_report_and_a_note_at_the_start(runner, files):
         "advval: 300 rows given; the per-column models use 200 of them, drawn uniformly: "
         "every column is scored by cross-fitting them (the row budget: more rows would not "
         "make a score more precise than +-0.01; set max_rows / --max-rows to change it). The "
-        "near-duplicate and ID-like flags use every row."
+        "column kinds and ID-like flags use every row."
     )
     assert budget in lines
     stages = [

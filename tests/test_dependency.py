@@ -212,10 +212,11 @@ SMALL_BUDGET = 296
 def small_budget(monkeypatch):
     """A row budget of SMALL_BUDGET rows (the real one is 24,598), so that a few hundred
     rows take the hold-out path."""
-    from advval.dependency import _budget
+    from advval.dependency import _budget, _shift
 
     monkeypatch.setattr(_budget, "MAX_TRAIN_ROWS", 150)
-    monkeypatch.setattr(_budget, "scored_rows", lambda threshold: 146)
+    for module in (_budget, _shift):
+        monkeypatch.setattr(module, "scored_rows", lambda threshold: 146)
 
 
 def test_the_row_budget_is_derived_from_the_score_precision():
@@ -270,7 +271,7 @@ def test_progress_names_its_stages_and_the_budget(small_budget, capsys):
         "advval: 400 rows given; the per-column models use 296 of them, drawn uniformly: "
         "each column's model trains on 150 of them and is scored on the other 146 (the row "
         "budget: more rows would not make a score more precise than +-0.01; set max_rows / "
-        "--max-rows to change it). The near-duplicate and ID-like flags use every row.",
+        "--max-rows to change it). The column kinds and ID-like flags use every row.",
         "advval: predicting each column from the others",
     ]
     assert lines[3:7] == [
@@ -695,3 +696,51 @@ def test_shift_with_date_strings_text_and_codes():
     assert shift.loc["note", "marginal_test"] == "ks"  # text compared by its length
     assert shift.loc["date", "marginal_test"] == "ks"  # dates as dates, not 300 labels
     assert shift.loc["label", "shifted"] and not shift.loc["date", "shifted"]
+
+
+def test_prefit_shift_reuses_the_hold_out_models(small_budget):
+    rng = np.random.default_rng(4)
+    train, test = _interaction_sample(rng, 1, 500), _interaction_sample(rng, -1, 400)
+    train["code"] = [f"c{i}" for i in range(500)]
+    test["code"] = [f"c{i}" for i in range(400)]
+    with pytest.warns(DataWarning, match="codes with no value on 1% of the rows"):
+        checker = _checker().fit(train)
+    with pytest.warns(DataWarning, match=r"^dependency_shift does not predict codes .*'code'"):
+        shift = checker.dependency_shift(train, test, prefit=True)
+    assert shift.attrs == {
+        "n_train_rows": 500,
+        "n_train_rows_used": SMALL_BUDGET,  # the checker's rows: 150 trained on, 146 held out
+        "n_test_rows": 400,
+        "n_test_rows_used": 146,  # as many as held out: both scores equally precise
+    }
+    assert list(shift.index) == list(train.columns)
+    assert shift.loc["x2", "shifted"] and not shift.loc["x3", "shifted"]
+    assert np.isnan(shift.loc["code", "train_score"]) and not shift.loc["code", "shifted"]
+    # the held-out score is the checker's own score of the column
+    assert shift.loc["x2", "train_score"] == pytest.approx(checker.scores_.loc["x2", "score"])
+    with pytest.warns(DataWarning, match="codes with no value"):
+        standalone = checker.dependency_shift(train, test)
+    assert standalone.loc["x2", "shifted"] and not standalone.loc["x3", "shifted"]
+    pd.testing.assert_series_equal(shift["marginal_p_value"], standalone["marginal_p_value"])
+    with pytest.raises(
+        ValueError,
+        match=_exact(
+            "X_train has 499 rows and columns ['x0', 'x1', 'x2', 'x3', 'code'], but the checker "
+            "was fitted on 500 rows and columns ['x0', 'x1', 'x2', 'x3', 'code']: with "
+            "prefit=True, X_train must be the data fit was given."
+        ),
+    ):
+        checker.dependency_shift(train.iloc[1:], test, prefit=True)
+    with pytest.raises(
+        ValueError,
+        match=_exact(
+            "This FeatureDependencyChecker is not fitted yet; call fit(X_train) before "
+            "dependency_shift(X_train, X_test, prefit=True)."
+        ),
+    ):
+        _checker().dependency_shift(train, test, prefit=True)
+    # below the budget the fit cross-fits: prefit=True then fits the shift's own models
+    with pytest.warns(DataWarning, match="codes with no value"):
+        small = _checker().fit(train.iloc[:200])
+        again = small.dependency_shift(train.iloc[:200], test, prefit=True)
+    assert again.attrs["n_train_rows_used"] == 200

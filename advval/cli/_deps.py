@@ -305,7 +305,8 @@ def _run(
     note(f"advval: checking {X.shape[1]} columns of {rows} from '{data}'")
     try:
         checker.fit(X, y)
-        shift = checker.dependency_shift(X, X_test) if X_test is not None else None
+        # the fit's models serve the shift too (prefit): one model per column in all
+        shift = None if X_test is None else checker.dependency_shift(X, X_test, prefit=True)
     except (ValueError, TypeError, MemoryError) as exc:  # memory: stalled Dask workers
         raise library_error(exc, OPTIONS) from exc
     settings = {

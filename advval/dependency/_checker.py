@@ -30,7 +30,8 @@ from ._crossfit import TargetFit, cross_fit
 from ._encoding import fit_encoder, unpredicted_warning
 from ._fitting import Design, default_params, estimator_params
 from ._flags import id_like, near_duplicates
-from ._scoring import Target, class_target, is_code, numeric_target
+from ._scoring import Target, class_mapping, class_target, is_code, numeric_target
+from ._shift import FitBasis
 
 _OWNER = "FeatureDependencyChecker"
 
@@ -103,8 +104,9 @@ class FeatureDependencyChecker(SharesClientMixin, BaseEstimator):
         redundancy threshold, 24,598 rows at the defaults; smaller data use every row.
         With at least the budget's rows each column is scored on a hold-out split (one
         fit per column), with fewer by cross-fitting every row (``2 n_splits - 2`` fits).
-        ``None`` uses every row. The columns' kinds and the near-duplicate and ID-like
-        flags always read every row.
+        ``None`` uses every row. The columns' kinds and the ID-like flags always read
+        every row; the near-duplicate pairs (a rank correlation above 0.99, known to
+        +-0.0002 on the budget's rows) use the budget's rows.
     column_kinds : dict or None, default=None
         Column -> ``"categorical"``, ``"datetime"`` or ``"text"``: what a column is, where
         its dtype and values would suggest otherwise (see
@@ -453,6 +455,7 @@ class FeatureDependencyChecker(SharesClientMixin, BaseEstimator):
                         n_jobs=self.n_jobs,
                         holdout=holdout,
                         n_permutations=self.n_permutations,
+                        keep=True,
                     )
                 fits[column] = fit
                 if fit.contributions is not None:
@@ -463,6 +466,23 @@ class FeatureDependencyChecker(SharesClientMixin, BaseEstimator):
                         shares[j] = row / row.sum()
                 bar.advance()
 
+        self._basis = None
+        if holdout is not None:
+            self._basis = FitBasis(
+                encoder=encoder,
+                columns=[str(c) for c in self.feature_names_in_]
+                if hasattr(self, "feature_names_in_")
+                else [f"x{i}" for i in range(self.n_features_in_)],
+                n_rows=self.n_rows_in_,
+                n_rows_used=self.n_rows_used_,
+                held_out={c: f.held_out for c, f in fits.items() if f.held_out is not None},
+                mappings={
+                    c: class_mapping(encoder.column_values(frame, c))
+                    for c, t in targets.items()
+                    if t is not None and t.kind == "classes"
+                },
+                unpredicted=list(self.unscored_features_),
+            )
         with stage("row order: the row position from the columns", total=len(columns) + 1) as bar:
             bar.describe("all columns")
             row_target = numeric_target(np.asarray(rows, dtype=np.float64))
@@ -564,7 +584,7 @@ class FeatureDependencyChecker(SharesClientMixin, BaseEstimator):
             f"advval: {self.n_rows_in_:,} rows given; the per-column models use "
             f"{self.n_rows_used_:,} of them, drawn uniformly: {how} (the row budget: more "
             f"rows would not make a score more precise than +-{PRECISION}; set max_rows / "
-            f"--max-rows to change it). The near-duplicate and ID-like flags use every row."
+            f"--max-rows to change it). The column kinds and ID-like flags use every row."
         )
 
     def _warn_unscored(self, encoder: FrameEncoder) -> None:
@@ -627,18 +647,47 @@ class FeatureDependencyChecker(SharesClientMixin, BaseEstimator):
         return _square(matrix, columns)
 
     # ------------------------------------------------------------------ shift
-    def dependency_shift(self, X_train: Any, X_test: Any) -> pd.DataFrame:
+    def dependency_shift(self, X_train: Any, X_test: Any, *, prefit: bool = False) -> pd.DataFrame:
         """Which relationships between columns changed from ``X_train`` to ``X_test``?
 
         See :func:`advval.dependency.dependency_shift`; this method runs it with this
         checker's parameters (``estimator``, ``alpha``, ``correction``, ``max_rows``,
         ``column_kinds``, ``n_jobs``, ``random_state``), and shows its progress with
         ``verbose``. It does not need :meth:`fit`.
+
+        Parameters
+        ----------
+        X_train, X_test : DataFrame or array-like
+        prefit : bool, default=False
+            ``X_train`` is the data this checker was fitted on (sklearn's prefit
+            pattern; its rows and columns are checked): reuse the models of the fit. When
+            the fit scored its columns on a hold-out split (more rows than the row
+            budget), those models and their held-out rows are exactly what the shift
+            needs, and only the test rows are predicted (one fit per column in all, not
+            two). Otherwise the shift fits its own models, as without ``prefit``.
         """
-        from ._shift import dependency_shift
+        from ._shift import dependency_shift, shift_from_fit
 
         self._validate_params()
+        check_option(prefit, name="prefit", owner=_OWNER, options=(False, True))
+        basis = getattr(self, "_basis", None) if prefit else None
+        if prefit and not hasattr(self, "scores_"):
+            raise ValueError(
+                f"This {_OWNER} is not fitted yet; call fit(X_train) before "
+                f"dependency_shift(X_train, X_test, prefit=True)."
+            )
         with progress_display(enabled=bool(self.verbose)):
+            if basis is not None:
+                return shift_from_fit(
+                    basis,
+                    X_train,
+                    X_test,
+                    alpha=self.alpha,
+                    correction=self.correction,
+                    max_rows=self.max_rows,
+                    column_kinds=self.column_kinds,
+                    random_state=self.random_state,
+                )
             return dependency_shift(
                 X_train,
                 X_test,

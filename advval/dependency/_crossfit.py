@@ -47,6 +47,25 @@ from ._scoring import Target, association_z, metric, normalized_score
 
 
 @dataclass(frozen=True)
+class HeldOut:
+    """A target's model on the hold-out split, with what it predicted for the held-out rows.
+
+    Attributes
+    ----------
+    model : FittedTarget
+        Trained on the split's training rows.
+    y : ndarray
+        The target on the held-out rows where it is observed.
+    prediction : ndarray
+        The model's predictions (or class probabilities) of those rows.
+    """
+
+    model: FittedTarget
+    y: NDArray[np.generic]
+    prediction: NDArray[np.float64]
+
+
+@dataclass(frozen=True)
 class TargetFit:
     """What cross-fitting found for one target.
 
@@ -63,6 +82,8 @@ class TargetFit:
         Mean |TreeSHAP| of each predictor column on held-out rows.
     n_rows : int
         Rows with the target observed.
+    held_out : HeldOut or None
+        On the hold-out split, when asked to keep it: the model and its held-out rows.
     """
 
     metric: float
@@ -71,6 +92,7 @@ class TargetFit:
     p_value: float
     contributions: NDArray[np.float64] | None
     n_rows: int
+    held_out: HeldOut | None = None
 
     @classmethod
     def undefined(cls, n_rows: int) -> TargetFit:
@@ -165,6 +187,7 @@ def cross_fit(
     test: bool = True,
     explain: bool = True,
     n_permutations: int = 0,
+    keep: bool = False,
 ) -> TargetFit:
     """Score how well the design's columns predict ``target`` out-of-sample.
 
@@ -188,6 +211,9 @@ def cross_fit(
         Compute TreeSHAP attributions.
     n_permutations : int
         0: forward-chained test; otherwise the refit permutation test.
+    keep : bool
+        On the hold-out split, keep the model and its held-out predictions
+        (``held_out``), for :func:`~advval.dependency._shift.shift_from_fit`.
     """
     n = target.rows.size
     folds = assign_folds(target, n_splits, random_state, holdout)
@@ -204,7 +230,11 @@ def cross_fit(
     elif test:
         p_value = _forward_p_value(fitting, folds, oof)
     contributions = _explain(fitting, models, folds) if explain else None
-    return TargetFit(value, baseline, score, p_value, contributions, n)
+    held_out = None
+    if keep and holdout is not None:
+        held = folds.rows(1)
+        held_out = HeldOut(models[1], target.observed[held], oof[held])
+    return TargetFit(value, baseline, score, p_value, contributions, n, held_out)
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import lightgbm as lgb
@@ -18,11 +19,20 @@ from .._frames import (
     as_frame,
     magnitude_unit,
 )
+from .._lightgbm import as_matrix
 from .._progress import note, stage
 from .._stats import Correction, adjust_p_values, category_test, ks_test, rank_test
-from ._budget import budget_rows, check_max_rows, default_row_budget
+from ._budget import budget_rows, check_max_rows, default_row_budget, scored_rows
+from ._crossfit import HeldOut
 from ._encoding import fit_encoder, unpredicted_warning
-from ._fitting import MAX_TRAIN_ROWS, Design, default_params, estimator_params, fit_target
+from ._fitting import (
+    MAX_TRAIN_ROWS,
+    Design,
+    FittedTarget,
+    default_params,
+    estimator_params,
+    fit_target,
+)
 from ._scoring import (
     Target,
     class_mapping,
@@ -87,9 +97,10 @@ def dependency_shift(
     max_rows : int, "auto" or None, default="auto"
         Rows of each sample the models use, drawn uniformly: the training rows are split
         into the rows the models train on (two thirds, at most 10,000) and the held-out
-        rest. ``"auto"``: the checker's budget (:mod:`advval.dependency._budget`, 24,598
-        rows: 10,000 to train, 14,598 held out, so each score is known to +-0.01 and a
-        drop to +-0.02); ``None``: every row. The marginal tests read every row.
+        rest. ``"auto"``: the checker's budget (:mod:`advval.dependency._budget`) of
+        24,598 training rows (10,000 to train, 14,598 held out) and 14,598 test rows, so
+        that each score is known to +-0.01 and a drop to +-0.02; ``None``: every row. The
+        marginal tests read every row.
     column_kinds : dict or None, default=None
         Column -> ``"categorical"``, ``"datetime"`` or ``"text"``, as in
         :class:`FeatureDependencyChecker`.
@@ -136,10 +147,9 @@ def dependency_shift(
     encoder.check_finite(test, name="X_test")
     rng = check_random_state(random_state)
     seed = int(rng.randint(0, 2**31 - 10**8))
-    budget = default_row_budget(BUDGET_THRESHOLD) if max_rows == "auto" else max_rows
-    assert budget is None or isinstance(budget, int)  # checked above
-    train_used = budget_rows(len(train), budget, seed + 1)
-    test_used = budget_rows(len(test), budget, seed + 2)
+    train_budget, test_budget = _budgets(max_rows)
+    train_used = budget_rows(len(train), train_budget, seed + 1)
+    test_used = budget_rows(len(test), test_budget, seed + 2)
     rows = {
         "n_train_rows": len(train),
         "n_train_rows_used": int(train_used.size),
@@ -170,86 +180,179 @@ def dependency_shift(
     design = Design(encoded_train, params)
     test_matrix = Design(encoded_test, params).matrix
     source = np.asarray(encoder.source, dtype=object)
-    table = []
+    scores: dict[str, tuple[float, float, float]] = {}
+    unpredicted = []
     shift_stage = "shift between the samples: each column from the others"
     with stage(shift_stage, total=len(encoder.columns)) as bar:
         for j, column in enumerate(encoder.columns):
             bar.describe(column)
             targets = _targets(encoder, train, test, column)
-            scores: tuple[float, float, float] = (np.nan, np.nan, 1.0)
-            if targets is not None:
-                scores = _compare(
-                    targets,
+            if targets is None:
+                unpredicted.append(column)
+            else:
+                train_target, test_target = targets
+                model = fit_target(
+                    train_target,
                     design,
-                    test_matrix,
+                    _observed(train_target, fit_rows),
                     params,
-                    fit=fit_rows,
-                    held=held_rows,
                     exclude=np.flatnonzero(source == column),
                     random_state=seed + j,
                     n_jobs=n_jobs,
                 )
-            test_name, statistic, marginal_p = marginals[column]
-            table.append(
-                {
-                    "feature": column,
-                    "train_score": scores[0],
-                    "test_score": scores[1],
-                    "drop": scores[0] - scores[1],
-                    "p_value": scores[2],
-                    "marginal_test": test_name,
-                    "marginal_statistic": statistic,
-                    "marginal_p_value": marginal_p,
-                }
-            )
+                held = _observed(train_target, held_rows)
+                scores[column] = _contrast(
+                    model,
+                    HeldOut(model, train_target.values[held], model.predict(design.matrix[held])),
+                    test_target,
+                    model.predict(test_matrix[test_target.rows]),
+                )
             bar.advance()
-    result = pd.DataFrame(table).set_index("feature")
-    unpredicted = result.index[result["train_score"].isna() & result["test_score"].isna()]
-    unpredicted_warning(
-        _OWNER,
-        [c for c in unpredicted if encoder.kinds[c] == TEXT],
-        [c for c in unpredicted if encoder.kinds[c] != TEXT],
-        "so their scores are NaN and they are never flagged as shifted.",
-    )
-    adjusted = adjust_p_values(result["p_value"].to_numpy(), correction)
-    drop = result["drop"].to_numpy()
-    result.insert(4, "p_value_adjusted", adjusted)
-    result.insert(5, "shifted", (adjusted < alpha) & (np.nan_to_num(drop, nan=0.0) >= MIN_DROP))
-    result.attrs.update(rows)
-    return result
+    return _table(encoder, scores, unpredicted, marginals, rows, alpha=alpha, correction=correction)
 
 
-def _compare(
-    targets: tuple[Target, Target],
-    design: Design,
-    test_matrix: np.ndarray,
-    params: dict[str, Any],
+def shift_from_fit(
+    basis: FitBasis,
+    X_train: Any,
+    X_test: Any,
     *,
-    fit: np.ndarray,
-    held: np.ndarray,
-    exclude: np.ndarray,
-    random_state: int,
-    n_jobs: int | None,
+    alpha: float,
+    correction: Correction,
+    max_rows: int | str | None,
+    column_kinds: dict[str, str] | None,
+    random_state: int | np.random.RandomState | None,
+) -> pd.DataFrame:
+    """:func:`dependency_shift` with the models of a checker's hold-out fit on ``X_train``.
+
+    The checker's fit already trained each column's model on the training rows of its
+    hold-out split and predicted its held-out rows: exactly the models and reference rows
+    the dependency shift needs. Only the test rows are predicted here (at most the row
+    budget's), and the marginal tests read every row of both frames.
+    """
+    check_max_rows(max_rows, owner=_OWNER, n_splits=3)
+    train = as_frame(X_train, name="X_train")
+    test = align_columns(train, as_frame(X_test, name="X_test"))
+    if list(train.columns) != basis.columns or len(train) != basis.n_rows:
+        raise ValueError(
+            f"X_train has {len(train)} rows and columns {_preview(list(train.columns))}, but the "
+            f"checker was fitted on {basis.n_rows} rows and columns {_preview(basis.columns)}: "
+            f"with prefit=True, X_train must be the data fit was given."
+        )
+    if len(test) < 6:
+        raise ValueError(f"X_test has {len(test)} row(s); dependency_shift needs 6.")
+    joint = fit_encoder(train, test, column_kinds)  # checks that both sides' kinds agree
+    joint.check_finite(test, name="X_test")
+    seed = int(check_random_state(random_state).randint(0, 2**31 - 10**8))
+    test_used = budget_rows(len(test), _budgets(max_rows)[1], seed + 2)
+    rows = {
+        "n_train_rows": len(train),
+        "n_train_rows_used": basis.n_rows_used,
+        "n_test_rows": len(test),
+        "n_test_rows_used": int(test_used.size),
+    }
+    if test_used.size < len(test):
+        note(
+            f"advval: dependency shift on the {basis.n_rows_used:,} training rows the checker "
+            f"used and {test_used.size:,} of {len(test):,} test rows, drawn uniformly (the "
+            f"row budget; set max_rows / --max-rows to change it). The per-column marginal "
+            f"tests use every row."
+        )
+    marginals = {c: _marginal(joint, train, test, c) for c in joint.columns}
+    test = test.iloc[test_used] if test_used.size < len(test) else test
+    encoder = basis.encoder
+    test_matrix = as_matrix(encoder.transform(test[encoder.columns]))
+    scores: dict[str, tuple[float, float, float]] = {}
+    shift_stage = "shift between the samples: each column from the others"
+    with stage(shift_stage, total=len(encoder.columns)) as bar:
+        for column in encoder.columns:
+            bar.describe(column)
+            held_out = basis.held_out.get(column)
+            if held_out is not None:
+                reference = held_out.model.target
+                test_target = _like(reference, encoder.column_values(test, column), basis, column)
+                prediction = held_out.model.predict(test_matrix[test_target.rows])
+                scores[column] = _contrast(held_out.model, held_out, test_target, prediction)
+            elif column not in basis.unpredicted:  # constant, or too few rows: no model
+                scores[column] = (0.0, 0.0, 1.0)
+            bar.advance()
+    for column in joint.columns:  # entirely missing in X_train, present in X_test
+        scores.setdefault(column, (np.nan, np.nan, 1.0))
+    unpredicted = [c for c in basis.unpredicted if c in joint.columns]
+    return _table(joint, scores, unpredicted, marginals, rows, alpha=alpha, correction=correction)
+
+
+def _budgets(max_rows: int | str | None) -> tuple[int | None, int | None]:
+    """Rows of X_train (trained on and held out) and of X_test (scored) the models use.
+
+    ``"auto"``: the checker's budget for X_train, and the held-out rows of it for X_test,
+    so that both scores of a drop have the same precision.
+
+    Examples
+    --------
+    >>> _budgets("auto"), _budgets(500), _budgets(None)
+    ((24598, 14598), (500, 500), (None, None))
+    """
+    if max_rows == "auto":
+        return default_row_budget(BUDGET_THRESHOLD), scored_rows(BUDGET_THRESHOLD)
+    assert max_rows is None or isinstance(max_rows, int)  # checked by check_max_rows
+    return max_rows, max_rows
+
+
+@dataclass(frozen=True)
+class FitBasis:
+    """What a checker's hold-out fit keeps for :func:`shift_from_fit`.
+
+    Attributes
+    ----------
+    encoder : FrameEncoder
+        The encoder the models' predictors were encoded with.
+    columns : list of str
+        The columns of the data fit was given, in order.
+    n_rows, n_rows_used : int
+        Rows fit was given and rows its models used.
+    held_out : dict
+        Column -> its model and held-out predictions; absent for columns not predicted
+        (free text, codes) and for constant ones.
+    mappings : dict
+        Class column -> its label -> class mapping.
+    unpredicted : list of str
+        Columns not predicted (free text, codes).
+    """
+
+    encoder: FrameEncoder
+    columns: list[str]
+    n_rows: int
+    n_rows_used: int
+    held_out: dict[str, HeldOut]
+    mappings: dict[str, dict[object, int]]
+    unpredicted: list[str]
+
+
+def _like(
+    reference: Target, values: np.ndarray, basis: FitBasis, column: str
+) -> Target:
+    """The test values of ``column`` as a target coded like ``reference`` (the training one)."""
+    if reference.kind == "numeric":
+        return numeric_target(np.asarray(values, dtype=np.float64), unit=reference.unit)
+    target = class_target(values, basis.mappings[column])
+    n_classes = max(target.n_classes, reference.n_classes)
+    return Target("classes", target.values, target.rows, n_classes)
+
+
+def _contrast(
+    model: FittedTarget,
+    held: HeldOut,
+    test_target: Target,
+    test_prediction: np.ndarray,
 ) -> tuple[float, float, float]:
     """Held-out training score, test score and the p-value of "test losses are larger"."""
-    train_target, test_target = targets
-    model = fit_target(
-        train_target,
-        design,
-        _observed(train_target, fit),
-        params,
-        exclude=exclude,
-        random_state=random_state,
-        n_jobs=n_jobs,
-    )
     scores, losses = [], []
-    for target, matrix, index in (
-        (train_target, design.matrix, _observed(train_target, held)),
-        (test_target, test_matrix, test_target.rows),
+    for y, prediction in (
+        (held.y, held.prediction),
+        (test_target.observed, test_prediction),
     ):
-        y = target.values[index]
-        prediction = _pad(model.predict(matrix[index]), test_target)
-        baseline = _pad(_constant(model, len(index)), test_target)
+        prediction = _pad(prediction, test_target)
+        baseline = _pad(_constant(model, len(y)), test_target)
         scores.append(
             normalized_score(metric(test_target, y, prediction), metric(test_target, y, baseline))
         )
@@ -259,6 +362,48 @@ def _compare(
         labels = np.r_[np.zeros(losses[0].size), np.ones(losses[1].size)]
         p_value = rank_test(labels, np.r_[losses[0], losses[1]]).p_value
     return scores[0], scores[1], p_value
+
+
+def _table(
+    encoder: FrameEncoder,
+    scores: dict[str, tuple[float, float, float]],
+    unpredicted: list[str],
+    marginals: dict[str, tuple[str, float, float]],
+    rows: dict[str, int],
+    *,
+    alpha: float,
+    correction: Correction,
+) -> pd.DataFrame:
+    """The result: one row per column, p-values corrected, rows given and used in attrs."""
+    table = []
+    for column in encoder.columns:
+        train_score, test_score, p_value = scores.get(column, (np.nan, np.nan, 1.0))  # unpredicted
+        test_name, statistic, marginal_p = marginals[column]
+        table.append(
+            {
+                "feature": column,
+                "train_score": train_score,
+                "test_score": test_score,
+                "drop": train_score - test_score,
+                "p_value": p_value,
+                "marginal_test": test_name,
+                "marginal_statistic": statistic,
+                "marginal_p_value": marginal_p,
+            }
+        )
+    unpredicted_warning(
+        _OWNER,
+        [c for c in unpredicted if encoder.kinds[c] == TEXT],
+        [c for c in unpredicted if encoder.kinds[c] != TEXT],
+        "so their scores are NaN and they are never flagged as shifted.",
+    )
+    result = pd.DataFrame(table).set_index("feature")
+    adjusted = adjust_p_values(result["p_value"].to_numpy(), correction)
+    drop = result["drop"].to_numpy()
+    result.insert(4, "p_value_adjusted", adjusted)
+    result.insert(5, "shifted", (adjusted < alpha) & (np.nan_to_num(drop, nan=0.0) >= MIN_DROP))
+    result.attrs.update(rows)
+    return result
 
 
 def _marginal(
@@ -316,3 +461,8 @@ def _pad(prediction: np.ndarray, target: Target) -> np.ndarray:
     wider = np.zeros((prediction.shape[0], target.n_classes))
     wider[:, : prediction.shape[1]] = prediction
     return wider
+
+
+def _preview(names: list[str], limit: int = 5) -> str:
+    more = f" and {len(names) - limit} more" if len(names) > limit else ""
+    return f"{names[:limit]!r}{more}"
