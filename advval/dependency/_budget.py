@@ -30,12 +30,19 @@ The budget is ``B = T + S`` rows, about 24,600 at the defaults. With more rows t
 draws B of them uniformly (every column uses the same rows) and scores each column on a
 *hold-out split*: one model trained on T of them, scored, tested and explained on the
 other S (one fit per column). More rows would narrow an interval already 0.01 wide and
-cost time in proportion. With fewer rows than B every row is used, by K-fold
-cross-fitting (every row scored once, by a model trained on the other folds, at most T
-of their rows; ``2K - 2`` fits per column). ``max_rows=None`` uses every row (a hold-out
-split above B rows, scoring all but T), an int that many. The cheap parts (the columns'
-kinds, the ID-like flags) read every row either way; the near-duplicate pairs (a rank
-correlation above 0.99, known to +-0.0002 on B rows) use the budget's rows.
+cost time in proportion. ``max_rows=None`` uses every row, an int that many.
+
+Fewer rows than B use every row. From T rows up they are split too, ``min(T, n / 2)`` to
+train and the rest (at least half) to score: a score a little less precise than
+``PRECISION``, for one fit per column. Below T rows every row is needed both to train
+and to score: K-fold cross-fitting scores every row once, by a model trained on the
+other folds (``2K - 2`` fits per column, each on fewer than T rows). Cross-fitting
+larger data would cost more than the budget's hold-out itself (its ``2K - 2`` fits each
+train on nearly T rows), so the cost never grows past the budget's.
+
+The cheap parts (the columns' kinds, the ID-like flags) read every row either way; the
+near-duplicate pairs (a rank correlation above 0.99, known to +-0.0002 on B rows) use
+the budget's rows.
 
 :func:`~advval.dependency.dependency_shift` uses the same budget: its models train on
 at most T rows of ``X_train`` and score S held-out training rows and S test rows, so a
@@ -140,22 +147,23 @@ def budget_rows(n_rows: int, max_rows: int | None, seed: int) -> NDArray[np.intp
     return np.sort(rng.choice(n_rows, size=max_rows, replace=False))
 
 
-def holdout_mask(n_rows: int, budget: int, seed: int) -> NDArray[np.bool_] | None:
+def holdout_mask(n_rows: int, seed: int) -> NDArray[np.bool_] | None:
     """The hold-out split of ``n_rows`` used rows: True for the scored rows, else None.
 
-    ``None`` (cross-fit every row) below ``budget`` rows; at or above it, ``MAX_TRAIN_ROWS``
-    rows drawn uniformly train the models and every other row is scored.
+    ``None`` (cross-fit every row) below ``MAX_TRAIN_ROWS`` rows; from there,
+    ``min(MAX_TRAIN_ROWS, n_rows // 2)`` rows drawn uniformly train the models and every
+    other row is scored.
 
     Examples
     --------
-    >>> holdout_mask(100, 24_598, 0) is None
+    >>> holdout_mask(100, 0) is None
     True
-    >>> int((~holdout_mask(30_000, 24_598, 0)).sum())
-    10000
+    >>> int((~holdout_mask(30_000, 0)).sum()), int(holdout_mask(12_000, 0).sum())
+    (10000, 6000)
     """
-    if n_rows < budget:
+    if n_rows < MAX_TRAIN_ROWS:
         return None
     rng = np.random.default_rng(seed)
     held = np.ones(n_rows, dtype=bool)
-    held[rng.choice(n_rows, size=MAX_TRAIN_ROWS, replace=False)] = False
+    held[rng.choice(n_rows, size=min(MAX_TRAIN_ROWS, n_rows // 2), replace=False)] = False
     return held

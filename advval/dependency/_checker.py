@@ -46,8 +46,8 @@ class FeatureDependencyChecker(SharesClientMixin, BaseEstimator):
 
     For each column ``X_j`` in turn, a small LightGBM model predicts it from all other
     columns, out-of-sample: K-fold cross-fitting over the rows where ``X_j`` is observed,
-    or, on data larger than the row budget (``max_rows``), one hold-out split of the
-    budget's rows. Numeric and datetime columns (date strings included) are scored by R^2,
+    or, from 10,000 rows, one hold-out split of the rows (at most the row budget's,
+    ``max_rows``). Numeric and datetime columns (date strings included) are scored by R^2,
     boolean and categorical ones by ROC AUC (for more than two classes, the one-vs-rest
     AUCs weighted by the classes' shares). The score is normalised against a naive
     baseline (the training rows' mean or class shares)::
@@ -69,7 +69,7 @@ class FeatureDependencyChecker(SharesClientMixin, BaseEstimator):
         subsampling, 63 bins, at least ``n / 100`` (5 to 50) rows per leaf, no early
         stopping.
     n_splits : int, default=3
-        Folds of the cross-fitting (at least 2), used below the row budget; above it each
+        Folds of the cross-fitting (at least 2), used below 10,000 rows; from there each
         column is scored on one hold-out split (see ``max_rows``).
     n_permutations : int, default=0
         0: the p-value comes from the forward-chained permutation z-test (no refits beyond
@@ -102,11 +102,12 @@ class FeatureDependencyChecker(SharesClientMixin, BaseEstimator):
         precision the flags need (:mod:`advval.dependency._budget`): 10,000 rows to train
         each column's model and enough held-out rows to know its score to +-0.01 at the
         redundancy threshold, 24,598 rows at the defaults; smaller data use every row.
-        With at least the budget's rows each column is scored on a hold-out split (one
-        fit per column), with fewer by cross-fitting every row (``2 n_splits - 2`` fits).
-        ``None`` uses every row. The columns' kinds and the ID-like flags always read
-        every row; the near-duplicate pairs (a rank correlation above 0.99, known to
-        +-0.0002 on the budget's rows) use the budget's rows.
+        From 10,000 rows used each column is scored on a hold-out split (one fit per
+        column: ``min(10,000, n / 2)`` rows train, the others are scored), below by
+        cross-fitting every row (``2 n_splits - 2`` fits). ``None`` uses every row.
+        The columns' kinds and the ID-like flags always read every row; the
+        near-duplicate pairs (a rank correlation above 0.99, known to +-0.0002 on the
+        budget's rows) use the budget's rows.
     column_kinds : dict or None, default=None
         Column -> ``"categorical"``, ``"datetime"`` or ``"text"``: what a column is, where
         its dtype and values would suggest otherwise (see
@@ -204,10 +205,10 @@ class FeatureDependencyChecker(SharesClientMixin, BaseEstimator):
     hold-out split the one statistic of the scored rows is the test. The p-values are
     then corrected over columns (Holm by default).
 
-    *Cost.* Above the row budget: one model fit per column (on 10,000 rows), its
+    *Cost.* From 10,000 rows: one model fit per column (on at most 10,000 rows), its
     predictions on the scored rows and TreeSHAP of 300 of them, plus one single-column fit
-    for the row-order check (and one for the leak check with ``y``). Below it:
-    ``n_features * (2 n_splits - 2)`` model fits (each on at most 10,000 rows) and
+    for the row-order check (and one for the leak check with ``y``). Below:
+    ``n_features * (2 n_splits - 2)`` model fits (each on fewer than 10,000 rows) and
     ``n_features * n_splits`` single-column fits per check. The columns are binned once
     for all fits. Wide data and many-level columns have budgets (at most 32 columns per
     tree, 160 trees per model; see :mod:`advval.dependency._fitting`). Measured on one
@@ -411,9 +412,7 @@ class FeatureDependencyChecker(SharesClientMixin, BaseEstimator):
         self.max_rows_ = self.resolve_max_rows(len(frame))
         rows = budget_rows(len(frame), self.max_rows_, seed + 7)
         self.n_rows_used_ = int(rows.size)
-        holdout = holdout_mask(
-            rows.size, default_row_budget(float(self.redundancy_threshold)), seed + 9
-        )
+        holdout = holdout_mask(rows.size, seed + 9)
         self._note_budget(holdout)
         if rows.size < len(frame):
             frame = frame.iloc[rows]
@@ -661,10 +660,10 @@ class FeatureDependencyChecker(SharesClientMixin, BaseEstimator):
         prefit : bool, default=False
             ``X_train`` is the data this checker was fitted on (sklearn's prefit
             pattern; its rows and columns are checked): reuse the models of the fit. When
-            the fit scored its columns on a hold-out split (more rows than the row
-            budget), those models and their held-out rows are exactly what the shift
-            needs, and only the test rows are predicted (one fit per column in all, not
-            two). Otherwise the shift fits its own models, as without ``prefit``.
+            the fit scored its columns on a hold-out split (from 10,000 rows), those
+            models and their held-out rows are exactly what the shift needs, and only
+            the test rows are predicted (one fit per column in all, not two).
+            Otherwise the shift fits its own models, as without ``prefit``.
         """
         from ._shift import dependency_shift, shift_from_fit
 

@@ -2,7 +2,7 @@
 
 Two designs, chosen by the checker's row budget (:mod:`advval.dependency._budget`):
 
-*Cross-fitting* (fewer rows than the budget): K folds over the rows where the target is
+*Cross-fitting* (fewer than ``MAX_TRAIN_ROWS`` rows): K folds over the rows where the target is
 observed; every row is scored by a model trained on the other folds (at most
 ``MAX_TRAIN_ROWS`` of their rows). The chance test uses the same folds, forward-chained as
 in ``advval.drift._crossfit``: fold ``k`` (``k = 1..K-1``) is scored by a model trained on
@@ -15,7 +15,7 @@ on the other folds' targets, which correlates the folds' errors; DESIGN.md secti
 The last forward model is the out-of-fold model of the last fold, so the test costs
 ``K - 2`` extra fits.
 
-*Hold-out* (the budget's rows): two "folds", the training rows (fold 0) and the scored
+*Hold-out* (from ``MAX_TRAIN_ROWS`` rows): two "folds", the training rows (fold 0) and the scored
 rows (fold 1), shared by every target; one model, trained on fold 0, gives the score, the
 chance test (the z-statistic of fold 1 alone, the last step of the forward chain) and the
 attributions. One fit instead of ``2K - 2``.

@@ -1,0 +1,170 @@
+"""``advval deps`` on a Kaggle-shaped real table: CPU, wall and memory of the default run.
+
+The table is :func:`advval.datasets.make_kaggle_table` (``flights`` at ``--scale 1``:
+244,737 train + 82,609 test rows x 127 columns: numbers, date strings in three formats,
+free text, tail and flight numbers of thousands of levels, noise columns, 5% blanks),
+built once and cached as CSV by ``benchmarks/bench_kaggle.py``'s code (the same cache). Each
+command runs in a fresh process, defaults and HTML report included:
+
+- ``advval deps train.csv --target y --id id --output deps.html``
+- the same with ``--compare test.csv`` (the dependency shift from train to test)
+
+CPU time and peak RSS are each child's own (``os.wait4``); the load average before and
+after each run says what else the machine was doing. ``--unbudgeted`` adds a run on every
+row (``--max-rows all``) and compares its flags (redundant, leaking, ID-like columns) with
+the default run's; ``--concurrent K`` runs K copies at once beside one alone (the models
+run one LightGBM thread each by default, so K copies on K cores should each cost what one
+costs alone).
+
+Usage::
+
+    python benchmarks/bench_deps_kaggle.py --scale 0.05     # 16k rows: below the budget
+    python benchmarks/bench_deps_kaggle.py                  # the full flights table
+    python benchmarks/bench_deps_kaggle.py --unbudgeted --concurrent 2
+
+Measured on this project's shared 2-core machine (quiet: load average below 1.2 at the
+start of each run), the full flights table, one run each:
+
+=====================================  ======  =======  ==========
+run                                    CPU s   wall s   peak RSS
+=====================================  ======  =======  ==========
+before (every row scored, 80 rounds)   428     1,276    6.1 GB
+deps, defaults (budget: 24,598 rows)   38.7    32.8     1.0 GB
+deps --compare test.csv                54.8    45.5     1.3 GB
+=====================================  ======  =======  ==========
+
+(The "before" run had other sessions' tests running beside it: its wall time is inflated,
+its CPU time much less so.)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench_kaggle's table and runner
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout
+
+from bench_kaggle import SOURCE_ROWS, Run, finish, start, table_dir, write_table  # noqa: E402
+
+
+def deps_command(train: Path, test: Path | None, report: Path, extra: list[str]) -> list[str]:
+    """The deps command, with a JSON beside the HTML (the same run) to read its results."""
+    command = [
+        sys.executable, "-m", "advval", "deps", str(train), "--target", "y", "--id", "id",
+        "--output", str(report), "--json", str(report.with_suffix(".json")), *extra,
+    ]  # fmt: skip
+    if test is not None:
+        command += ["--compare", str(test)]
+    return command
+
+
+def results(report: Path) -> dict[str, object]:
+    """Rows used and the flags, from the run's JSON report."""
+    path = report.with_suffix(".json")
+    if not path.exists():
+        return {}
+    data = json.loads(path.read_text())
+    return {
+        "rows_used": data["settings"].get("n_rows_used"),
+        "redundant": sorted(data["redundant"]),
+        "leaking": sorted(data["leaking"] or []),
+        "id_like": sorted(data["id_like"]),
+        "unscored": sorted(f["name"] for f in data["features"] if f["score"] is None),
+        "shifted": sorted(s["name"] for s in data["shift"] if s["shifted"]),
+    }
+
+
+def run_deps(
+    args: argparse.Namespace, train: Path, test: Path | None, tag: str, extra: list[str]
+) -> Run:
+    return finish([start_deps(args, train, test, tag, extra)], args.timeout)[0]
+
+
+def start_deps(
+    args: argparse.Namespace, train: Path, test: Path | None, tag: str, extra: list[str]
+):  # -> bench_kaggle.Job
+    out = table_dir(args)
+    report = out / f"deps_{tag}.html"
+    report.with_suffix(".json").unlink(missing_ok=True)
+    return start(f"deps {tag}", deps_command(train, test, report, extra), out / f"deps_{tag}.log")
+
+
+def describe(run: Run, report: Path, load: tuple[float, float]) -> str:
+    found = results(report)
+    counts = ", ".join(
+        f"{key} {len(value)}" for key, value in found.items() if isinstance(value, list)
+    )
+    state = "TIMEOUT" if run.timed_out else f"rc {run.returncode}"
+    return (
+        f"{run.label:<26} {state:<7} CPU {run.cpu_s:7.1f} s  wall {run.wall_s:7.1f} s  "
+        f"peak {run.peak_mb:6.0f} MB  rows used {found.get('rows_used', '-')}  {counts}  "
+        f"(load average {load[0]:.2f} -> {load[1]:.2f})"
+    )
+
+
+def timed(
+    args: argparse.Namespace, train: Path, test: Path | None, tag: str, extra: list[str]
+) -> Run:
+    before = os.getloadavg()[0]
+    run = run_deps(args, train, test, tag, extra)
+    print(describe(run, table_dir(args) / f"deps_{tag}.html", (before, os.getloadavg()[0])))
+    return run
+
+
+def unbudgeted(args: argparse.Namespace, train: Path) -> None:
+    timed(args, train, None, "all-rows", ["--max-rows", "all"])
+    default = results(table_dir(args) / "deps_train0.html")
+    every = results(table_dir(args) / "deps_all-rows.html")
+    for key in ("redundant", "leaking", "id_like", "unscored"):
+        a, b = set(default.get(key, [])), set(every.get(key, []))  # type: ignore[arg-type]
+        print(
+            f"  {key}: {len(a & b)} in both, {len(a - b)} only with the budget "
+            f"{sorted(a - b)}, {len(b - a)} only with every row {sorted(b - a)}"
+        )
+
+
+def concurrent(args: argparse.Namespace, train: Path, alone: Run) -> None:
+    k = args.concurrent
+    jobs = [start_deps(args, train, None, f"concurrent{i}", []) for i in range(k)]
+    runs = finish(jobs, args.timeout)
+    wall = statistics.fmean(r.wall_s for r in runs)
+    cpu = statistics.fmean(r.cpu_s for r in runs)
+    reports = [table_dir(args) / f"deps_concurrent{i}.html" for i in range(k)]
+    same = len({json.dumps(results(report)) for report in reports})
+    print(
+        f"{k} at once: per run wall {wall:.1f} s ({wall / alone.wall_s:.2f}x alone), CPU "
+        f"{cpu:.1f} s ({cpu / alone.cpu_s:.2f}x alone); outputs "
+        f"{'identical' if same == 1 else 'DIFFER'}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--source", choices=sorted(SOURCE_ROWS), default="flights")
+    parser.add_argument("--split", choices=["natural", "random"], default="natural")
+    parser.add_argument("--scale", type=float, default=1.0, help="share of the source rows")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--workdir", default="/tmp/advval_bench_kaggle")
+    parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--timeout", type=float, default=3600.0)
+    parser.add_argument("--unbudgeted", action="store_true")
+    parser.add_argument("--concurrent", type=int, default=0, metavar="K")
+    args = parser.parse_args()
+    train, test, facts = write_table(args)
+    print(f"table: {facts}; {os.cpu_count()} CPUs")
+    runs = [timed(args, train, None, f"train{i}", []) for i in range(args.repeat)]
+    for i in range(args.repeat):
+        timed(args, train, test, f"compare{i}", [])
+    if args.unbudgeted:
+        unbudgeted(args, train)
+    if args.concurrent:
+        concurrent(args, train, runs[0])
+
+
+if __name__ == "__main__":
+    main()
