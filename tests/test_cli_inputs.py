@@ -167,7 +167,7 @@ def test_a_damaged_compressed_csv_is_named(runner, paths):
         "while decompressing data"
     )
     Path("short.csv.gz").write_bytes(gzip.compress(b"a,b\n" + b"1,2\n" * 500)[:20])
-    result = _run(runner, "deps", "short.csv.gz")
+    result = _run(runner, "deps", "short.csv.gz", "--quiet")
     assert result.stderr == (
         "Error: cannot read DATA file 'short.csv.gz': the compressed data is damaged "
         "(Compressed file ended before the end-of-stream marker was reached)\n"
@@ -184,7 +184,7 @@ def test_nested_parquet_columns_are_named(runner):
         "m": pa.array([[("k", 1)], [("j", 2)]], type=pa.map_(pa.string(), pa.int64())),
     })
     pq.write_table(table, "nested.parquet")
-    result = _run(runner, "deps", "nested.parquet")
+    result = _run(runner, "deps", "nested.parquet", "--quiet")
     assert result.exit_code == ExitCode.USAGE
     message = " ".join(result.stderr.split())
     assert message.startswith(
