@@ -102,14 +102,16 @@ def _check_columns(
     type=click.IntRange(min=2),
     default=_DEFAULTS["n_splits"],
     show_default=True,
-    help="Folds.",
+    help="Folds of the cross-fitting of data under 10,000 rows (larger data: one hold-out "
+    "split).",
 )
 @max_rows_option(
-    "Rows the per-column models use, drawn uniformly from DATA (and at most as many from "
-    "TEST). auto: the budget past which more rows cannot make any column's score more "
-    "precise than +-0.01 (24,598 rows at the defaults: 10,000 to train each column's "
-    "model, the rest to score it; every row below it); all: every row. The columns' kinds "
-    "and the ID-like flags read every row either way."
+    "Rows the per-column models use, drawn uniformly from DATA. auto: the budget past "
+    "which more rows cannot make any column's score more precise than +-0.01 (24,598 rows "
+    "at the defaults: 10,000 to train each column's model, 14,598 to score it, and as many "
+    "TEST rows for --compare; every row below it); all: every row; N: at most N rows of "
+    "DATA and of TEST. The columns' kinds, the ID-like flags and the per-column tests of "
+    "--compare read every row either way."
 )
 @n_jobs_option(
     None,
@@ -163,7 +165,7 @@ def deps(
 ) -> None:
     """Check how DATA's columns depend on each other: redundancy, leaks, IDs, shift.
 
-    Every column is predicted from all the others out-of-fold; the report gives each
+    Every column is predicted from all the others out-of-sample; the report gives each
     column's score (0: unpredictable, 1: determined) and which columns explain it, the
     redundant, ID-like and near-duplicate columns, with --target the columns that alone
     predict the label (leaks), and with --compare the relationships that changed. DATA and
