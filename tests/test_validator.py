@@ -115,6 +115,45 @@ def test_leak_column_is_named_in_warning_and_report():
     assert bool(v.feature_report_.loc["row_id", "leak"])
 
 
+def test_columns_that_fill_separate_ranges_in_any_order_are_leak_like():
+    """A band of test IDs in the middle of the training IDs, test months between training
+    months: no single threshold separates them (single-column AUC about 0.6 and 0.5), but
+    the sides never mix, and the screen names them."""
+    rng = np.random.default_rng(0)
+    ids = rng.permutation(np.arange(3_000))
+    in_test = (ids >= 1_000) & (ids < 2_000)
+    months = (rng.integers(4, 10, size=3_000), rng.choice([1, 2, 3, 10, 11, 12], size=3_000))
+    month = np.where(in_test, *months)
+    frame = pd.DataFrame({"x": rng.normal(size=3_000), "row_id": ids, "month": month})
+    train, test = frame[~in_test], frame[in_test]
+    from advval._stats import rank_test
+
+    labels = np.r_[np.zeros(len(train), bool), np.ones(len(test), bool)]
+    for column in ("row_id", "month"):
+        auc = rank_test(labels, np.r_[train[column], test[column]].astype(float)).auc
+        assert max(auc, 1 - auc) < 0.75
+    with pytest.warns(LeakWarning, match=r"\['row_id', 'month'\] alone separate train"):
+        v = _validator().fit(train, test)
+    assert v.leak_features_ == ["row_id", "month"]
+
+
+@pytest.mark.parametrize(("n_left", "n_right"), [(30, 30), (2_000, 40), (20_000, 20_000)])
+def test_the_runs_separation_of_two_samples_of_one_distribution_is_near_zero(n_left, n_right):
+    from advval.drift._univariate import runs_separation
+
+    rng = np.random.default_rng(n_left)
+    for draw in range(20):
+        for sample in (rng.normal, lambda size: rng.integers(0, 3, size=size).astype(float)):
+            separation = runs_separation(sample(size=n_left), sample(size=n_right), rng)
+            assert separation < 0.5, (draw, separation)
+    # separate ranges: once per boundary instead of 2 n1 n2 / (n1 + n2) times
+    low, high = np.arange(n_left, dtype=float), np.arange(n_right, dtype=float) + n_left
+    expected = 2.0 * n_left * n_right / (n_left + n_right)
+    assert runs_separation(low, high, rng) == pytest.approx(1 - 1 / expected)
+    # ties across the sides are mixing, whatever order the values came in
+    assert runs_separation(np.zeros(n_left), np.zeros(n_right), rng) < 0.5
+
+
 def test_same_seed_same_result_different_seed_different_folds():
     train, test = _frames(shift=0.3)
     a = _validator().fit(train, test)

@@ -74,8 +74,10 @@ class AdversarialValidator(SharesClientMixin, BaseEstimator):
         The univariate tests and the leak screen always read every row (up to 200,000 a
         side).
     leak_threshold : float, default=0.99
-        A column whose single-column AUC (or, for categories, total-variation distance)
-        reaches this is reported as leak-like, with a :class:`~advval.exceptions.LeakWarning`.
+        A column whose single-column AUC reaches this, or whose sides never mix (its runs
+        separation: test rows in a band of the training IDs, test months between training
+        months; for categories, the total-variation distance), is reported as leak-like,
+        with a :class:`~advval.exceptions.LeakWarning`.
     column_kinds : dict or None, default=None
         Column -> ``"categorical"``, ``"datetime"`` or ``"text"``: what a column is, where
         its dtype and values would suggest otherwise (a numeric zip code is categorical,
