@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import math
 import re
+import shlex
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -322,6 +323,38 @@ def _preview(names: Sequence[str], limit: int = 10) -> str:
     return f"{shown!r}{more}"
 
 
+def _not_numbers(left: ColumnSummary, right: ColumnSummary) -> str:
+    """Where one side is numbers and the other strings: the strings that are not numbers.
+
+    The middle of the kind-mismatch message, up to the advice to convert a side (``";"``
+    when there is nothing to add).
+
+    Mostly a few placeholders (``unknown``, ``?``, ``-``) in a column of numbers; saying
+    which, and how to read them as missing, turns a type error into a one-option fix.
+    """
+    kinds = (left.kind, right.kind)
+    if NUMERIC not in kinds or CATEGORICAL not in kinds:
+        return ";"
+    side, summary = ("X_train", left) if left.kind == CATEGORICAL else ("X_test", right)
+    if summary.counts is None:
+        return ";"
+    labels = summary.counts.index.astype(str)
+    numbers = pd.to_numeric(pd.Series(labels, dtype=object), errors="coerce").notna()
+    words = summary.counts[~numbers.to_numpy()]
+    if words.empty:
+        return ";"
+    shown = ", ".join(f"{label!r} ({int(rows):,} rows)" for label, rows in words.head(3).items())
+    more = "" if len(words) <= 3 else f" and {len(words) - 3:,} more"
+    if 2 * int(words.sum()) >= summary.rows - summary.missing:  # mostly words: a category
+        return f", where these values are not numbers: {shown}{more};"
+    first = str(words.index[0])
+    return (
+        f", where these values are not numbers: {shown}{more}. If they mark missing values, "
+        f"read them as missing (pandas.read_csv(na_values=[{first!r}]); on the command line "
+        f"--na-values {shlex.quote(first)}); otherwise"
+    )
+
+
 def _describe(kind: str) -> str:
     return {
         NUMERIC: "numeric",
@@ -505,7 +538,8 @@ class FrameEncoder:
             return NUMERIC
         raise TypeError(
             f"Column {column!r} is {_describe(left.kind)} in X_train but "
-            f"{_describe(right.kind)} in X_test; convert one side so both have one type."
+            f"{_describe(right.kind)} in X_test{_not_numbers(left, right)} convert one side "
+            "so both have one type."
         )
 
     @staticmethod

@@ -227,6 +227,69 @@ def test_one_column_with_a_delimiter_in_its_header_is_an_error_naming_the_sep(
     assert "Invalid value for '--sep': ';;' is not one character" in bad.stderr
 
 
+def _cities(tmp_path: Path, encoding: str, placeholder: str | None = None) -> None:
+    """Accented city names in ``encoding``; with ``placeholder``, 7 of TEST's prices."""
+    rng = np.random.default_rng(3)
+    for name, shift in (("train", 0.0), ("test", 1.0)):
+        frame = pd.DataFrame({"city": rng.choice(["São Paulo", "Zürich", "Kraków"], 400),
+                              "price": rng.normal(shift, 1.0, 400).round(2).astype(object)})
+        if placeholder is not None and name == "test":
+            frame.loc[:6, "price"] = placeholder
+        frame.to_csv(tmp_path / f"{name}.csv", index=False, encoding=encoding)
+
+
+def test_a_file_in_another_encoding_is_an_error_naming_the_option(runner, tmp_path):
+    _cities(tmp_path, "latin-1")
+    result = _run(runner, "drift", "train.csv", "test.csv", "--quiet")
+    assert result.exit_code == ExitCode.USAGE
+    assert result.stderr == (
+        "Error: cannot read TRAIN file 'train.csv': it is not utf-8 text (it holds the byte "
+        "0xf3, which utf-8 cannot decode there); pass its encoding, e.g. --encoding cp1252 "
+        "(Windows exports) or --encoding latin-1\n"
+    )
+    read = _run(runner, "drift", "train.csv", "test.csv", "--encoding", "latin-1", "--quiet",
+                "--n-jobs", "1", "--no-remedy", "--json", "r.json")
+    assert read.exit_code == 0, read.output
+    document = json.loads((tmp_path / "r.json").read_text())
+    assert sorted(f["name"] for f in document["features"]) == ["city", "price"]
+    unknown = _run(runner, "drift", "train.csv", "test.csv", "--encoding", "utf-9")
+    assert unknown.exit_code == ExitCode.USAGE
+    assert ("Invalid value for '--encoding': unknown encoding 'utf-9': give a text encoding "
+            "such as utf-8, latin-1 or cp1252") in unknown.stderr
+
+
+def test_a_byte_order_mark_is_not_part_of_the_first_column_name(runner, tmp_path):
+    _cities(tmp_path, "utf-8-sig")
+    result = _run(runner, "drift", "train.csv", "test.csv", "--quiet", "--n-jobs", "1",
+                  "--no-remedy", "--json", "r.json")
+    assert result.exit_code == 0, result.output
+    names = [f["name"] for f in json.loads((tmp_path / "r.json").read_text())["features"]]
+    assert sorted(names) == ["city", "price"]
+
+
+@pytest.mark.parametrize("command", ["drift", "deps"])
+def test_placeholders_in_a_column_of_numbers_are_named_with_the_option_that_reads_them(
+    runner, tmp_path, command
+):
+    _cities(tmp_path, "utf-8", placeholder="unknown")
+    args = ["drift", "train.csv", "test.csv"] if command == "drift" else [
+        "deps", "train.csv", "--compare", "test.csv"]
+    result = _run(runner, *args, "--quiet", "--n-jobs", "1")
+    assert result.exit_code == ExitCode.USAGE
+    assert (
+        "Column 'price' is numeric in X_train but text/categorical in X_test, where these "
+        "values are not numbers: 'unknown' (7 rows). If they mark missing values, read them "
+        "as missing (pandas.read_csv(na_values=['unknown']); on the command line --na-values "
+        "unknown); otherwise convert one side so both have one type."
+    ) in result.stderr
+    read = _run(runner, *args, "--na-values", "unknown", "--na-values", "?", "--quiet",
+                "--n-jobs", "1", "--json", "r.json")
+    assert read.exit_code == 0, read.output
+    document = json.loads((tmp_path / "r.json").read_text())
+    kinds = {f["name"]: f["kind"] for f in document["features"] if "kind" in f}
+    assert kinds["price"] == "numeric"
+
+
 # ----------------------------------------------------------------- column kinds
 
 

@@ -15,10 +15,11 @@ from advval.report._dependency import summary_line
 from .._progress import note, stage
 from ._console import console
 from ._exit import ExitCode, UsageFailure, exit_codes_help, library_error
-from ._io import dask_client, is_distributed, read_files, read_table
+from ._io import CsvOptions, dask_client, is_distributed, read_files, read_table
 from ._options import (
     cluster_options,
     column_kinds,
+    csv_options,
     finite_float,
     input_file,
     kind_columns,
@@ -28,7 +29,6 @@ from ._options import (
     output_options,
     quiet_option,
     seed_option,
-    sep_option,
 )
 from ._outputs import OutputPlan, report_messages, report_targets
 
@@ -133,7 +133,7 @@ def _check_columns(
     "others), shift (a relationship changed in --compare).",
 )
 @kind_options
-@sep_option
+@csv_options
 @cluster_options
 @quiet_option
 def deps(
@@ -157,7 +157,7 @@ def deps(
     categorical_cols: tuple[str, ...],
     date_cols: tuple[str, ...],
     text_cols: tuple[str, ...],
-    sep: str,
+    csv: CsvOptions,
     scheduler: str | None,
     workers: int | None,
     scheduler_timeout: float,
@@ -223,7 +223,7 @@ def deps(
             )
         else:
             with stage(f"reading DATA file '{data}'"):
-                frame = read_table(data, "DATA", sep=sep)
+                frame = read_table(data, "DATA", csv)
         _run(
             frame,
             data=data,
@@ -243,7 +243,7 @@ def deps(
             quiet=quiet,
             kinds=kinds,
             kinds_named=kinds_named,
-            sep=sep,
+            csv=csv,
         )
 
 
@@ -267,7 +267,7 @@ def _run(
     quiet: bool,
     kinds: dict[str, str] | None,
     kinds_named: list[tuple[str, str]],
-    sep: str,
+    csv: CsvOptions,
 ) -> None:
     """Check, report, exit code: the same for a pandas and (with ``client``) a Dask frame."""
     excluded = _check_columns(list(frame.columns), target, ignore, ids, str(data), kinds_named)
@@ -281,7 +281,7 @@ def _run(
     X_test = None
     if compare is not None:
         with stage(f"reading TEST file '{compare}'"):
-            other = read_table(compare, "TEST", sep=sep)
+            other = read_table(compare, "TEST", csv)
         other = other.drop(columns=[c for c in excluded if c in other.columns])
         missing = [c for c in X.columns if c not in other.columns]
         extra = [c for c in other.columns if c not in X.columns]

@@ -20,6 +20,7 @@ from ._console import console, warnings_to_stderr
 from ._exit import ExitCode, UsageFailure, exit_codes_help, library_error
 from ._exports import csv_bytes, row_keys, test_likeness_table, weights_table
 from ._io import (
+    CsvOptions,
     dask_client,
     is_distributed,
     read_files,
@@ -31,6 +32,7 @@ from ._options import (
     cluster_options,
     column_kinds,
     column_options,
+    csv_options,
     finite_float,
     input_file,
     kind_columns,
@@ -40,7 +42,6 @@ from ._options import (
     output_options,
     quiet_option,
     seed_option,
-    sep_option,
 )
 from ._outputs import OutputPlan, Target, report_messages, report_targets
 
@@ -79,7 +80,7 @@ _warnings_to_stderr = warnings_to_stderr
 
 
 def _load(
-    train: Path | None, test: Path | None, demo: bool, sep: str
+    train: Path | None, test: Path | None, demo: bool, csv: CsvOptions
 ) -> tuple[pd.DataFrame, pd.DataFrame, str, str]:
     if demo:
         if train is not None or test is not None:
@@ -92,9 +93,9 @@ def _load(
         missing = "TRAIN and TEST files" if train is None else "the TEST file"
         raise click.UsageError(f"missing {missing}; give TRAIN and TEST, or --demo")
     with stage(f"reading TRAIN file '{train}'"):
-        X_train = read_table(train, "TRAIN", sep=sep)
+        X_train = read_table(train, "TRAIN", csv)
     with stage(f"reading TEST file '{test}'"):
-        X_test = read_table(test, "TEST", sep=sep)
+        X_test = read_table(test, "TEST", csv)
     return X_train, X_test, str(train), str(test)
 
 
@@ -193,7 +194,7 @@ def _load(
     help="Run on the bundled NYC flights data (Jan-Mar vs Jul-Sep 2013) instead of files.",
 )
 @kind_options
-@sep_option
+@csv_options
 @cluster_options
 @quiet_option
 def drift(
@@ -225,7 +226,7 @@ def drift(
     workers: int | None,
     scheduler_timeout: float,
     quiet: bool,
-    sep: str,
+    csv: CsvOptions,
     categorical_cols: tuple[str, ...],
     date_cols: tuple[str, ...],
     text_cols: tuple[str, ...],
@@ -280,7 +281,7 @@ def drift(
                 )
             )
         else:
-            X_train, X_test, train_name, test_name = _load(train, test, demo, sep)
+            X_train, X_test, train_name, test_name = _load(train, test, demo, csv)
             client = None
         _run(
             X_train,

@@ -6,6 +6,7 @@ import re
 import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -55,7 +56,27 @@ def table_format(path: Path) -> str:
     )
 
 
-def read_table(path: Path, role: str, *, sep: str = "auto") -> pd.DataFrame:
+@dataclass(frozen=True)
+class CsvOptions:
+    """How a delimited text file is read (``--sep``, ``--encoding``, ``--na-values``).
+
+    Attributes
+    ----------
+    sep : str
+        The field delimiter; ``"auto"`` sniffs it from the first lines
+        (:mod:`advval.cli._delimiters`; a tab for ``.tsv`` when nothing else fits).
+    encoding : str
+        The text encoding (a UTF-8 byte-order mark is skipped).
+    na_values : tuple of str
+        Values read as missing, besides pandas' own (empty, ``NA``, ``NaN``, ``null``...).
+    """
+
+    sep: str = "auto"
+    encoding: str = "utf-8"
+    na_values: tuple[str, ...] = ()
+
+
+def read_table(path: Path, role: str, csv: CsvOptions = CsvOptions()) -> pd.DataFrame:
     """Read a CSV (or other delimited text) or Parquet file (by suffix) into a DataFrame.
 
     Parameters
@@ -64,9 +85,8 @@ def read_table(path: Path, role: str, *, sep: str = "auto") -> pd.DataFrame:
         The file.
     role : str
         What the file is (``"TRAIN"``, ``"TEST"``), for messages.
-    sep : str, default="auto"
-        The field delimiter of a text file; ``"auto"`` sniffs it from the first lines
-        (:mod:`advval.cli._delimiters`; a tab for ``.tsv`` when nothing else fits).
+    csv : CsvOptions
+        How a text file is read.
 
     Returns
     -------
@@ -76,8 +96,8 @@ def read_table(path: Path, role: str, *, sep: str = "auto") -> pd.DataFrame:
     Raises
     ------
     UsageFailure
-        Unknown suffix, or a file that cannot be read, is empty or is garbled:
-        ``cannot read TRAIN file 'x.csv': ...``.
+        Unknown suffix, or a file that cannot be read, is empty, is garbled or is not in
+        ``encoding``: ``cannot read TRAIN file 'x.csv': ...``.
     MissingDependency
         A Parquet file without pyarrow installed.
     """
@@ -88,9 +108,16 @@ def read_table(path: Path, role: str, *, sep: str = "auto") -> pd.DataFrame:
         except ImportError as exc:
             raise MissingDependency(str(exc)) from exc
     try:
-        frame = _read_parquet(path, role) if kind == "parquet" else _read_csv(path, role, sep)
+        frame = _read_parquet(path, role) if kind == "parquet" else _read_csv(path, role, csv)
     except UsageFailure:
         raise
+    except UnicodeDecodeError as exc:
+        byte, encoding = exc.object[exc.start : exc.start + 1].hex(), csv.encoding
+        raise UsageFailure(
+            f"cannot read {role} file '{path}': it is not {encoding} text (it holds the byte "
+            f"0x{byte}, which {encoding} cannot decode there); pass its encoding, e.g. "
+            "--encoding cp1252 (Windows exports) or --encoding latin-1"
+        ) from exc
     except Exception as exc:
         # the file is the user's input: whatever the readers raise on it (pandas' and
         # pyarrow's errors, zlib.error and lzma.LZMAError on a corrupt .csv.gz / .csv.xz,
@@ -121,7 +148,7 @@ def error_reason(exc: BaseException) -> str:
 _TOO_MANY_FIELDS = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
 
 
-def _read_csv(path: Path, role: str, sep: str) -> pd.DataFrame:
+def _read_csv(path: Path, role: str, csv: CsvOptions) -> pd.DataFrame:
     """A delimited text file; a row with more fields than the header is an error naming its
     line, and a file read as one column whose header holds a likely delimiter is an error
     naming the ``--sep`` to pass.
@@ -130,6 +157,7 @@ def _read_csv(path: Path, role: str, sep: str) -> pd.DataFrame:
     row has one field more than the header, shifting every column's name by one.
     """
     lines = head_lines(path)
+    sep = csv.sep
     if sep == "auto":
         sep = sniff(lines, default_sep(path))
         if sep != default_sep(path):
@@ -140,25 +168,29 @@ def _read_csv(path: Path, role: str, sep: str) -> pd.DataFrame:
             f"{role} file '{path}' was read as one column, but its header holds "
             f"{describe(found)}: if that separates its fields, pass --sep {describe(found)}"
         )
-    return _read_delimited(path, role, sep)
+    return _read_delimited(path, role, sep, csv)
 
 
-def _read_delimited(path: Path, role: str, sep: str) -> pd.DataFrame:
+def _read_delimited(path: Path, role: str, sep: str, csv: CsvOptions) -> pd.DataFrame:
     import pandas as pd
     from pandas.errors import ParserWarning
 
     with warnings.catch_warnings():
         warnings.filterwarnings("error", message="Length of header", category=ParserWarning)
         try:
-            return pd.read_csv(path, sep=sep, low_memory=False, index_col=False)
+            return pd.read_csv(
+                path, sep=sep, low_memory=False, index_col=False, encoding=csv.encoding,
+                na_values=list(csv.na_values),
+            )  # fmt: skip
         except ParserWarning:  # the first data row is longer than the header
             pass
         except pd.errors.ParserError as exc:
             raise UsageFailure(_ragged(path, role, exc)) from exc
     try:  # the header alone sets the width here, so pandas names the long line
         pd.read_csv(
-            path, sep=sep, header=None, nrows=_RAGGED_PROBE_ROWS, index_col=False, dtype=str
-        )
+            path, sep=sep, header=None, nrows=_RAGGED_PROBE_ROWS, index_col=False, dtype=str,
+            encoding=csv.encoding,
+        )  # fmt: skip
     except pd.errors.ParserError as exc:
         raise UsageFailure(_ragged(path, role, exc)) from exc
     raise UsageFailure(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 from collections.abc import Callable, Sequence
@@ -287,6 +288,36 @@ class Separator(click.ParamType):
             self.fail(str(exc), param, ctx)
 
 
+class Encoding(click.ParamType):
+    """``--encoding``: the name of a text encoding Python knows (``latin-1``, ``cp1252``)."""
+
+    name = "CODEC"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        import codecs
+
+        try:
+            return codecs.lookup(str(value)).name
+        except LookupError:
+            self.fail(
+                f"unknown encoding {str(value)!r}: give a text encoding such as utf-8, "
+                "latin-1 or cp1252",
+                param,
+                ctx,
+            )
+
+
+encoding_option = click.option(
+    "--encoding",
+    type=Encoding(),
+    default="utf-8",
+    show_default=True,
+    help="Text encoding of CSV/TSV inputs (utf-8 also reads a byte-order mark). A file "
+    "that is not in it is an error naming the --encoding to try (Windows and older "
+    "exports: cp1252 or latin-1).",
+)
+
+
 sep_option = click.option(
     "--sep",
     type=Separator(),
@@ -439,3 +470,28 @@ def resolve_format(fmt: str | None, output: Path | None, default: str = DEFAULT_
     if output is not None:
         return SUFFIX_FORMATS.get(output.suffix.lower(), default)
     return default
+
+
+na_values_option = click.option(
+    "--na-values",
+    "na_values",
+    multiple=True,
+    metavar="VALUE",
+    help="Read this value of CSV/TSV inputs as missing, besides the usual empty cells, NA, "
+    "NaN, null (repeatable: --na-values '?' --na-values unknown).",
+)
+
+
+def csv_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """``--sep``, ``--encoding`` and ``--na-values``, given to the command as ``csv``."""
+    from ._io import CsvOptions
+
+    @functools.wraps(command)
+    def with_csv(
+        *args: Any, sep: str, encoding: str, na_values: tuple[str, ...], **kwargs: Any
+    ) -> Any:
+        return command(*args, csv=CsvOptions(sep, encoding, tuple(na_values)), **kwargs)
+
+    for option in (na_values_option, encoding_option, sep_option):
+        with_csv = option(with_csv)
+    return with_csv

@@ -116,9 +116,16 @@ def _start(folder: Path, argv: list[str], fault: str) -> subprocess.Popen[bytes]
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONDONTWRITEBYTECODE": "1"}
     modules = "advval.cli, advval.image" if argv[0] == "image" else "advval.cli"
     code = CHILD.format(modules=modules, fault=fault, argv=argv)
+    # a child inherits an ignored SIGINT (a test run started in the background with &), and
+    # Python then never turns Ctrl-C into KeyboardInterrupt: give the child the default
     return subprocess.Popen([sys.executable, "-c", code],
                             cwd=folder, env=env, stdin=subprocess.DEVNULL,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            preexec_fn=_default_sigint)
+
+
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _run(folder: Path, argv: list[str], fault: str) -> tuple[int, str]:
