@@ -470,6 +470,7 @@ class FrameEncoder:
         self.ambiguous_dates, self.encoded_columns, self.source, self.parts = [], [], [], []
         self.units = {}
         text: list[str] = []
+        apart: dict[str, tuple[str, str]] = {}
         for column in left.columns:
             first, second = left[column], right[column]
             if first.present == 0 and second.present == 0:
@@ -482,6 +483,8 @@ class FrameEncoder:
             elif kind == CATEGORICAL and both.strings:
                 if both.dates:
                     kind = DATETIME
+                elif first.dates and second.dates:  # dates on each side, no common format
+                    apart[column] = (pick_format(first.dates), pick_format(second.dates))
                 elif is_free_text(
                     levels=both.levels,
                     present=both.present,
@@ -493,6 +496,16 @@ class FrameEncoder:
                     text.append(column)
             self._learn(column, kind, both)
         self._warn(text)
+        if apart:
+            formats = "; ".join(f"{c!r}: {a!r} vs {b!r}" for c, (a, b) in apart.items())
+            warnings.warn(
+                f"Column(s) {_preview(list(apart))} hold dates written one way in X_train and "
+                f"another in X_test ({formats}): no one format reads both sides, so they are "
+                f"compared as categories, and differ for that alone. Write both sides in one "
+                f"format first (pandas.to_datetime(..., format=...)).",
+                DataWarning,
+                stacklevel=3,
+            )
         if not self.columns:
             raise ValueError("Every column is entirely missing; nothing left to compare.")
         return self

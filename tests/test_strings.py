@@ -194,6 +194,25 @@ def test_date_formats_of_parts_intersect_to_those_of_the_whole():
     assert parsed.tolist()[0].isoformat() == "2013-01-31T00:00:00" and np.isnat(parsed[1])
 
 
+def test_dates_written_one_way_in_train_and_another_in_test_are_named():
+    stamps = pd.date_range("2020-01-01", periods=400, freq="h")
+    train = pd.DataFrame({"when": stamps.strftime("%Y-%m-%d %H:%M:%S"), "x": np.arange(400.0)})
+    test = pd.DataFrame({"when": stamps.strftime("%d/%m/%Y %H:%M"), "x": np.arange(400.0)})
+    message = (
+        "Column(s) ['when'] hold dates written one way in X_train and another in X_test "
+        "('when': '%Y-%m-%d %H:%M:%S' vs '%d/%m/%Y %H:%M'): no one format reads both sides, "
+        "so they are compared as categories, and differ for that alone. Write both sides in "
+        "one format first (pandas.to_datetime(..., format=...))."
+    )
+    with pytest.warns(DataWarning, match=re.escape(message)):
+        encoder = FrameEncoder().fit(train, test)
+    assert encoder.kinds == {"when": "categorical", "x": "numeric"}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # one format on both sides: nothing to say
+        same = FrameEncoder().fit(train, train.iloc[::-1])
+    assert same.kinds["when"] == "datetime"
+
+
 def test_a_date_string_that_separates_the_sides_is_named_a_leak_like_datetime():
     rng = np.random.default_rng(3)
     n = 600
