@@ -19,6 +19,7 @@ the run's display. tqdm is imported only when a display opens.
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from collections.abc import Iterator
@@ -74,8 +75,7 @@ class _Display:
 
         self._tqdm = tqdm
         self._stream = stream
-        isatty = getattr(stream, "isatty", None)
-        self._live = bool(isatty()) if callable(isatty) else False
+        self._live = _has_width(stream)
         self._bar: Any = None
         self._frames: list[_Frame] = []
 
@@ -132,6 +132,22 @@ class _Display:
         if self._bar is not None:
             self._bar.close()
             self._bar = None
+
+
+def _has_width(stream: TextIO) -> bool:
+    """A terminal that shows a redrawn line: a tty, unless it reports zero columns.
+
+    A pseudo-terminal nobody sized (``script``, ``docker run -t`` in some CI runners)
+    reports 0 columns, and a line fitted to it would be empty: such a stream gets the
+    plain lines instead.
+    """
+    isatty = getattr(stream, "isatty", None)
+    if not (callable(isatty) and isatty()):
+        return False
+    try:
+        return os.get_terminal_size(stream.fileno()).columns > 0
+    except (OSError, ValueError, AttributeError):
+        return False
 
 
 @contextmanager

@@ -299,6 +299,33 @@ def test_progress_is_shown_unless_quiet(runner, csvs):
     json.loads(result.stdout)  # progress never goes to stdout
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="pseudo-terminals are POSIX")
+def test_progress_on_a_terminal_redraws_one_line_and_on_an_unsized_one_prints_lines():
+    import fcntl
+    import struct
+    import termios
+
+    from advval._progress import progress_display, stage
+
+    def shown(columns: int) -> str:
+        leader, follower = os.openpty()
+        fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, columns, 0, 0))
+        with (
+            os.fdopen(follower, "w") as stream,
+            progress_display(enabled=True, stream=stream),
+            stage("fitting domain classifier", total=2) as bar,
+        ):
+            bar.advance()
+            bar.advance()
+        text = os.read(leader, 65536).decode()
+        os.close(leader)
+        return text
+
+    sized = shown(120)
+    assert "advval: fitting domain classifier 1/2 [" in sized and "\r" in sized
+    assert shown(0).splitlines() == ["advval: fitting domain classifier"]
+
+
 # --------------------------------------------------------------------------- demo data
 
 
