@@ -115,6 +115,29 @@ def test_test_likeness_export_scores_every_row_under_a_budget(runner, tmp_path):
     assert means["test"] > means["train"] + 0.1, means.to_dict()
 
 
+def test_the_exports_come_from_a_fit_without_the_leak_like_columns(runner, tmp_path):
+    """With row_id in the features every row's test-likeness would be 0 or 1 and every
+    weight clipped; without it, the weights follow the real shift (in 'a')."""
+    _write(tmp_path)
+    result = _run(
+        runner, "drift", "train.csv", "test.csv", "--n-jobs", "1", "--no-remedy", "--json",
+        "r.json", "--export-weights", "w.csv", "--export-test-likeness", "l.csv",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    likeness = pd.read_csv(tmp_path / "l.csv")
+    assert likeness["test_likeness"].between(0.05, 0.95).mean() > 0.5
+    weights = pd.read_csv(tmp_path / "w.csv")["weight"]
+    train = pd.read_csv(tmp_path / "train.csv")
+    assert np.corrcoef(train["a"], weights)[0, 1] > 0.5
+    assert (
+        "advval: the weights and test-likeness are fitted without the leak-like columns "
+        "row_id: they separate the sides on their own, so no weighting can match them\n"
+    ) in result.stderr
+    # the report is the run's own validator: row_id named, the headline with it
+    document = json.loads((tmp_path / "r.json").read_text())
+    assert document["leaks"] == ["row_id"] and document["auc"] > 0.99
+
+
 def test_remedy_runs_with_grouped_folds(runner, tmp_path):
     _write(tmp_path)
     result = _run(

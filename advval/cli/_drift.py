@@ -9,13 +9,14 @@ from typing import TYPE_CHECKING, Any
 
 import click
 import numpy as np
+from sklearn.base import clone
 
 from advval import AdversarialValidator, AdversarialWeighter, DriftFeatureDropper
 from advval.report import build_drift_report
 from advval.report._build import overlay_columns
 from advval.report._markdown import verdict_line
 
-from .._progress import stage
+from .._progress import note, stage
 from ._console import console, warnings_to_stderr
 from ._exit import ExitCode, UsageFailure, exit_codes_help, library_error
 from ._exports import csv_bytes, row_keys, test_likeness_table, weights_table
@@ -67,6 +68,11 @@ OPTIONS = {
 }
 #: the per-row exports: option -> what they hold, for messages
 EXPORTS = {"--export-test-likeness": "test-likeness CSV", "--export-weights": "weights CSV"}
+#: the per-row exports' help: which classifier scores the rows
+LEAK_FREE_EXPORTS = (
+    " When leak-like columns are named, the scores come from the classifier fitted again "
+    "without them (they separate the sides alone: no weighting can match them)."
+)
 #: the CSV exports' help: what a spreadsheet does not do with them
 SPREADSHEET_SAFE = (
     " Text cells and column names starting with =, +, -, @, a tab or a carriage return get "
@@ -173,6 +179,7 @@ def _load(
     metavar="FILE",
     help="Write a CSV of every row's test-likeness (side, row, --id columns, test_likeness, "
     "out_of_fold: false for rows outside the row budget, scored by the fold models)."
+    + LEAK_FREE_EXPORTS
     + SPREADSHEET_SAFE,
 )
 @click.option(
@@ -181,6 +188,7 @@ def _load(
     default=None,
     metavar="FILE",
     help="Write a CSV of importance weights for the TRAIN rows (density ratio test/train)."
+    + LEAK_FREE_EXPORTS
     + SPREADSHEET_SAFE,
 )
 @click.option(
@@ -312,6 +320,34 @@ def drift(
         )
 
 
+def _validator_for_the_exports(
+    validator: AdversarialValidator,
+    X_train: pd.DataFrame,
+    X_test: pd.DataFrame,
+    group_col: str | None,
+) -> tuple[AdversarialValidator, list[str]]:
+    """The validator whose scores the per-row exports use, and the columns it leaves out.
+
+    Leak-like columns separate the sides on their own (a date with the test months after
+    the training ones): every row's test-likeness is then 0 or 1, and no weighting of the
+    training rows can match the test rows on them. Weights and test-likeness that can
+    correct anything come from the same validator fitted without those columns (one more
+    fit, only when they are exported); without leak-like columns, the run's own validator.
+    """
+    leaks = list(validator.leak_features_)
+    if not leaks or len(leaks) == len(validator.feature_names_in_):
+        return validator, []
+    note(
+        f"advval: the weights and test-likeness are fitted without the leak-like columns "
+        f"{', '.join(leaks)}: they separate the sides on their own, so no weighting can "
+        "match them"
+    )
+    leak_free = clone(validator).fit(
+        X_train.drop(columns=leaks), X_test.drop(columns=leaks), groups=group_col
+    )
+    return leak_free, leaks
+
+
 def _likeness_of_every_row(
     validator: AdversarialValidator, train: pd.DataFrame, test: pd.DataFrame
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -439,9 +475,16 @@ def _run(
             if search and validator.drift_ and not distributed
             else None
         )
+        exporting = export_weights is not None or export_test_likeness is not None
+        per_row, leaks = validator, list[str]()
+        if exporting and not distributed:
+            per_row, leaks = _validator_for_the_exports(validator, X_train, X_test, group_col)
+        if leaks:
+            features_train = features_train.drop(columns=leaks)
+            features_test = features_test.drop(columns=leaks)
         weights = (
             AdversarialWeighter(
-                X_test=features_test, validator=validator, prefit=True, random_state=seed
+                X_test=features_test, validator=per_row, prefit=True, random_state=seed
             )
             .fit(features_train)
             .weights_
@@ -449,7 +492,7 @@ def _run(
             else None
         )
         likeness = (
-            _likeness_of_every_row(validator, features_train, features_test)
+            _likeness_of_every_row(per_row, features_train, features_test)
             if export_test_likeness is not None
             else None
         )
