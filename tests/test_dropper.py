@@ -103,6 +103,22 @@ def test_max_drop_stops_after_one(shift, fitted):
     assert len(model.path_) == 2 and bool(model.path_["drift"].iloc[-1])
 
 
+def test_by_default_at_most_five_columns_go_and_none_means_until_no_drift():
+    """Seven shifted columns: the default stops after five (bounded cost on a wide table,
+    the command line's --max-drop default too); max_drop=None goes on to no drift."""
+    from advval.cli._drift import drift
+
+    data = make_shift(
+        "mean", n_train=600, n_test=600, n_features=9, n_shifted=7, delta=1.0, random_state=2
+    )
+    capped = dropper(data.X_test).fit(data.X_train)
+    assert len(capped.dropped_features_) == 5 and capped.stop_reason_ == "max_drop"
+    assert {param.name: param.default for param in drift.params}["max_drop"] == 5
+    unbounded = dropper(data.X_test, max_drop=None).fit(data.X_train)
+    assert unbounded.stop_reason_ == "no_drift"
+    assert set(unbounded.dropped_features_) >= {f"x{i}" for i in range(7)}
+
+
 def test_max_drop_zero_only_measures(small):
     model = dropper(small.X_test, max_drop=0).fit(small.X_train)
     assert model.dropped_features_ == []

@@ -168,7 +168,7 @@ def _load(
 @click.option(
     "--max-drop",
     type=click.IntRange(min=1),
-    default=5,
+    default=DriftFeatureDropper().max_drop,
     show_default=True,
     help="Most features the remedy may drop.",
 )
