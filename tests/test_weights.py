@@ -160,6 +160,26 @@ def test_separated_samples_warn_about_unsupported_test_rows():
     assert weighter.ess_fraction_ < 0.1
 
 
+def test_leak_like_columns_are_named_in_the_unsupported_rows_warning():
+    data = make_shift(
+        "mean", n_train=300, n_test=300, n_features=3, n_shifted=1, delta=0.5, random_state=0
+    )
+    train, test = data.X_train.copy(), data.X_test.copy()
+    train["row"], test["row"] = np.arange(300), np.arange(300, 600)
+    with pytest.warns(Warning) as record:  # the LeakWarning and the DataWarnings
+        _weighter(test).fit(train)
+    clip_message = next(str(r.message) for r in record if "test-likeness above" in str(r.message))
+    assert clip_message.endswith(
+        "The validator names leak-like columns ['row'], which separate the sides on their "
+        "own and no weighting can match: fit the weighter without them."
+    )
+    without = [str(r.message) for r in record if "leak-like" in str(r.message)]
+    with warnings.catch_warnings(record=True) as clean:
+        warnings.simplefilter("always")
+        _weighter(data.X_test).fit(data.X_train)
+    assert not any("leak-like" in str(w.message) for w in clean) and without
+
+
 def test_min_ess_fraction_zero_silences_the_ess_warning():
     data = make_shift(
         "mean", n_train=300, n_test=300, n_features=3, n_shifted=2, delta=3.0, random_state=0

@@ -202,7 +202,8 @@ class AdversarialWeighter(BaseEstimator):
                 f"test-likeness above {high}: they have almost no counterpart in X, and no "
                 f"weighting of X can stand in for them. The test-likeness of {n_high} of "
                 f"{len(frame)} rows of X was clipped to {high} (and of {n_low} to {low}), "
-                f"so their weights are capped and the correction is partial.",
+                f"so their weights are capped and the correction is partial."
+                + _leak_advice(self.validator_.leak_features_),
                 DataWarning,
                 stacklevel=2,
             )
@@ -331,3 +332,13 @@ def _platt(validator: AdversarialValidator) -> tuple[float, float]:
     if not np.all(np.isfinite(beta)) or beta[1] <= 0:
         return prior, 0.0
     return float(beta[0]), float(beta[1])
+
+
+def _leak_advice(leaks: list[str]) -> str:
+    """What to do when leak-like columns make the sides separate (part of a warning)."""
+    if not leaks:
+        return ""
+    return (
+        f" The validator names leak-like columns {leaks!r}, which separate the sides on "
+        "their own and no weighting can match: fit the weighter without them."
+    )
