@@ -209,6 +209,8 @@ def _start_slow_writer(tmp_path: Path, csvs: dict[str, Path]) -> subprocess.Pope
     process = subprocess.Popen(
         [sys.executable, "-c", _SLOW_WRITE, *args], cwd=tmp_path, env=env,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        # Ctrl-C must reach it even when the tests run in the background (SIGINT ignored)
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     deadline = time.monotonic() + 120
     while not (tmp_path / "writing").exists():
