@@ -67,7 +67,7 @@ class _Display:
 
     On a terminal, one tqdm line redrawn in place. Elsewhere (a CI log, a file, a pipe),
     where redrawn lines would pile up, one plain line when a stage starts or changes its
-    detail, and nothing on every counted step.
+    detail (then with its counter so far), and nothing on every counted step.
     """
 
     def __init__(self, stream: TextIO) -> None:
@@ -98,12 +98,14 @@ class _Display:
     def describe(self, text: str) -> None:
         if self._frames:
             self._frames[-1].detail = text
-            self._refresh(started=True)
+            self._refresh(started=True, counted=True)
 
-    def _refresh(self, *, started: bool) -> None:
+    def _refresh(self, *, started: bool, counted: bool = False) -> None:
         if not self._live:
+            # a plain line when a stage starts (no counter yet), or when its detail changes
+            # (with the counter so far: "remedy ... (without dewp) 4/5")
             if started:
-                labels = " > ".join(frame.label(counted=False) for frame in self._frames)
+                labels = " > ".join(frame.label(counted=counted) for frame in self._frames)
                 self._stream.write(f"advval: {labels}\n")
                 self._stream.flush()
             return

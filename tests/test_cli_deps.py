@@ -192,7 +192,10 @@ def test_row_budget_in_the_report_and_a_note_at_the_start(runner, files):
         "advval: screening columns (kinds, ID-like columns)",
         budget,
         "advval: predicting each column from the others",
-        *(f"advval: predicting each column from the others ({c})" for c in ("a", "b", "c")),
+        *(
+            f"advval: predicting each column from the others ({c}) {k}/5"
+            for k, c in enumerate(("a", "b", "c"))
+        ),
     ]
     assert lines[: len(stages)] == stages
     assert "advval: leak check: each column alone predicting the target" in lines

@@ -92,6 +92,12 @@ def test_budget_notice_leak_warning_first_then_named_stages(runner, tmp_path):
     for stage in ("reading TRAIN file 'train.csv'", "screening columns", "explaining (SHAP)",
                   "remedy: dropping drifting columns", "building the report"):
         assert stage in err, stage
+    # a plain line per remedy step: the columns dropped and how many of --max-drop so far
+    steps = [line for line in err.splitlines() if "remedy: dropping drifting columns (" in line]
+    assert steps[:2] == [
+        "advval: remedy: dropping drifting columns (without row_id) 0/5",
+        "advval: remedy: dropping drifting columns (without a) 0/5",
+    ]
     quiet = _run(runner, "drift", "train.csv", "test.csv", "--max-rows", "400", "--quiet",
                  "--n-jobs", "1", "--json", "q.json")
     assert "fitting domain classifier" not in quiet.stderr

@@ -279,12 +279,13 @@ def test_progress_names_its_stages_and_the_budget(small_budget, capsys):
         "advval: predicting each column from the others",
     ]
     assert lines[3:7] == [
-        f"advval: predicting each column from the others ({c})" for c in ("p0", "p1", "f", "leak")
-    ]
+        f"advval: predicting each column from the others ({c}) {k}/4"
+        for k, c in enumerate(("p0", "p1", "f", "leak"))
+    ]  # a plain line per column, with the columns done so far
     assert lines[7:] == [
         "advval: row order: the row position from the columns",
-        "advval: row order: the row position from the columns (all columns)",
-        "advval: row order: the row position from the columns (each column alone)",
+        "advval: row order: the row position from the columns (all columns) 0/5",
+        "advval: row order: the row position from the columns (each column alone) 1/5",
         "advval: leak check: each column alone predicting the target",
     ]
     _checker().fit(X, y)  # verbose=False: silent

@@ -85,7 +85,9 @@ def test_progress_tells_the_truth_from_the_start(run, files):
     stages = [line for line in lines if not line.startswith("advval: warning:")]
     predicted = [s for s in stages if s.startswith("advval: predicting each column from the")]
     assert len(predicted) == 126  # the stage, then each of the 125 columns by name
-    assert "advval: predicting each column from the others (flight summary)" in predicted
+    by_name = [s.rsplit(" ", 1)[0] for s in predicted[1:]]  # less the columns done so far
+    assert "advval: predicting each column from the others (flight summary)" in by_name
+    assert [s.rsplit(" ", 1)[1] for s in predicted[1:]] == [f"{k}/125" for k in range(125)]
     shifted = [s for s in stages if s.startswith("advval: shift between the samples")]
     assert len(shifted) == 126
     assert stages[-4] == "advval: building the report"
