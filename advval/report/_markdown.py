@@ -63,19 +63,34 @@ def format_fixed(x: Any, decimals: int = 3) -> str:
 def format_p(p: Any) -> str:
     """Format a p-value: 3 significant digits, scientific notation below 0.001.
 
+    A p-value of 0 is one below what a float holds (its tail probability underflowed): it
+    is shown as ``< 1e-300``, never as 0, which no test can give.
+
     Examples
     --------
     >>> format_p(0.04567), format_p(1.234e-20), format_p(0.0), format_p(1.0)
-    ('0.0457', '1.2e-20', '0', '1')
+    ('0.0457', '1.2e-20', '< 1e-300', '1')
     """
     if not _is_number(p):
         return "n/a"
     p = float(p)
-    if p == 0.0:
-        return "0"
+    if p < 1e-300:
+        return "< 1e-300"
     if p < 1e-3:
         return f"{p:.1e}"
     return f"{p:.3g}"
+
+
+def p_clause(p: Any) -> str:
+    """``p=0.0457`` in a sentence; ``p < 1e-300`` for a p-value below a float's reach.
+
+    Examples
+    --------
+    >>> p_clause(0.04567), p_clause(0.0)
+    ('p=0.0457', 'p < 1e-300')
+    """
+    text = format_p(p)
+    return f"p {text}" if text.startswith("<") else f"p={text}"
 
 
 def format_count(n: Any) -> str:
@@ -182,7 +197,7 @@ def leak_clause(report: DriftReport) -> str:
         verdict = "drift detected" if without.drift else "no drift"
         text += (
             f"; without {without_leaks_target(report)}: {verdict}, AUC {format_auc(without)}, "
-            f"p={format_p(without.p_value)}"
+            f"{p_clause(without.p_value)}"
         )
     return text
 
@@ -192,11 +207,11 @@ def verdict_line(report: DriftReport) -> str:
 
     Used by the command line (``advval: drift detected: AUC 0.734 [0.710, 0.760],
     p=1.2e-20``). With leak-like columns it goes on with :func:`leak_clause`: ``drift
-    detected: AUC 1.000 [1.000, 1.000], p=0, with leak-like columns month, date; without
+    detected: AUC 1.000 [1.000, 1.000], p < 1e-300, with leak-like columns month, date; without
     them: no drift, AUC 0.503 [0.490, 0.516], p=0.41``.
     """
     verdict = "drift detected" if report.drift else "no drift"
-    line = f"{verdict}: AUC {format_auc(report)}, p={format_p(report.p_value)}"
+    line = f"{verdict}: AUC {format_auc(report)}, {p_clause(report.p_value)}"
     clause = leak_clause(report)
     return f"{line}, {clause}" if clause else line
 
