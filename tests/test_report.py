@@ -509,6 +509,12 @@ def test_verdict_line_gives_the_verdict_without_the_leaks(make_drift_report):
     assert verdict_line(many).endswith("with leak-like columns t0, t1, t2, t3, t4 and 3 more")
     plain = "drift detected: AUC 0.735 [0.710, 0.760], p=1.2e-20"
     assert verdict_line(make_drift_report()) == plain
+    underflow = dataclasses.replace(report, p_value=0.0, without_leaks=dataclasses.replace(
+        report.without_leaks, p_value=0.0))
+    assert verdict_line(underflow) == (  # never p=0
+        "drift detected: AUC 0.735 [0.710, 0.760], p < 1e-300, with leak-like column "
+        "order_id; without them: drift detected, AUC 0.612 [0.580, 0.640], p < 1e-300"
+    )
 
 
 def test_verdict_without_some_leaks_names_them(make_drift_report):

@@ -105,8 +105,6 @@ def test_headline_gives_the_verdict_without_the_leaks(kaggle):
     assert without.auc < report.auc
 
     verdict = "drift detected" if without.drift else "no drift"
-    # the leaks separate the sides: a p-value beyond a float's reach is never printed as 0
-    assert report.p_value == 0.0 and p_clause(report.p_value) == "p < 1e-300"
     assert verdict_line(report) == (
         f"drift detected: AUC {format_auc(report)}, {p_clause(report.p_value)}, with "
         f"leak-like columns month, date, time_hour, flight date (US); without them: "
