@@ -517,6 +517,23 @@ def test_verdict_line_gives_the_verdict_without_the_leaks(make_drift_report):
     )
 
 
+def test_a_significant_difference_under_the_floor_says_the_floor_decided(make_drift_report):
+    report = dataclasses.replace(
+        make_drift_report(drift=False), auc=0.51, auc_ci=(0.493, 0.527), p_value=0.025,
+        drift=False, alpha=0.05, min_effect=0.01,
+    )  # fmt: skip
+    assert verdict_line(report) == (
+        "no drift: AUC 0.510 [0.493, 0.527], p=0.025 (significant at alpha 0.05, but under "
+        "the effect floor: the lower bound 0.493 does not exceed 0.510)"
+    )
+    assert "**No drift detected.** The difference is significant but smaller than the effect " \
+        "floor: AUC **0.510**" in render_markdown(report)
+    assert "smaller than the effect floor, so it is not flagged" in render_html(report)
+    not_significant = dataclasses.replace(report, p_value=0.4)
+    assert verdict_line(not_significant) == "no drift: AUC 0.510 [0.493, 0.527], p=0.4"
+    assert "cannot reliably tell train rows from test rows" in render_markdown(not_significant)
+
+
 def test_verdict_without_some_leaks_names_them(make_drift_report):
     report = _leaky_report(make_drift_report, leaks=("order_id", "kept_id"))
     assert "; without order_id: drift detected, AUC 0.612" in verdict_line(report)

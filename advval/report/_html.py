@@ -20,6 +20,7 @@ from . import _svg
 from ._markdown import (
     REMEDY_NOTE,
     WITHOUT_LEAKS_NOTE,
+    below_the_floor,
     ci_label,
     display_name,
     format_count,
@@ -89,12 +90,9 @@ def _context(report: DriftReport) -> dict[str, Any]:
     """Everything the template shows, as formatted strings and escaped SVG strings."""
     features = report.features[:HTML_TOP_FEATURES]
     by_name = {str(f.name): f for f in report.features}
-    significant_but_small = (
-        not report.drift and report.p_value < report.alpha  # the effect floor decided
-    )
     return {
         "drift": bool(report.drift),
-        "significant_but_small": bool(significant_but_small),
+        "significant_but_small": below_the_floor(report),
         "auc": format_fixed(report.auc),
         "ci_label": ci_label(report),
         "ci_low": format_fixed(report.auc_ci[0]),

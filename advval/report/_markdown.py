@@ -212,8 +212,19 @@ def verdict_line(report: DriftReport) -> str:
     """
     verdict = "drift detected" if report.drift else "no drift"
     line = f"{verdict}: AUC {format_auc(report)}, {p_clause(report.p_value)}"
+    if below_the_floor(report):
+        line += (
+            f" (significant at alpha {format_number(report.alpha)}, but under the effect "
+            f"floor: the lower bound {format_fixed(report.auc_ci[0])} does not exceed "
+            f"{format_fixed(0.5 + report.min_effect)})"
+        )
     clause = leak_clause(report)
     return f"{line}, {clause}" if clause else line
+
+
+def below_the_floor(report: DriftReport) -> bool:
+    """Significant (p < alpha) yet not flagged: the effect floor decided the verdict."""
+    return not report.drift and bool(report.p_value < report.alpha)
 
 
 def inputs_text(report: DriftReport) -> str:
@@ -494,6 +505,11 @@ def render_markdown(report: DriftReport) -> str:
     )
     if report.drift:
         lines.append(f"**Drift detected.** A classifier tells train rows from test rows: {auc}.")
+    elif below_the_floor(report):
+        lines.append(
+            f"**No drift detected.** The difference is significant but smaller than the "
+            f"effect floor: {auc}."
+        )
     else:
         lines.append(
             f"**No drift detected.** A classifier cannot reliably tell train rows from test "
