@@ -128,6 +128,23 @@ def _json(runner: CliRunner, *args: object) -> dict:
 # ------------------------------------------------------------------------- model formats
 
 
+def test_data_in_another_encoding_and_separator_reads_with_the_csv_options(
+    runner, files, tmp_path
+):
+    frame = _data()
+    frame["città"] = "Roma"  # an extra column, left out with --ignore
+    path = tmp_path / "dati.csv"
+    frame.to_csv(path, index=False, sep=";", encoding="latin-1")
+    refused = _run(runner, files["lightgbm"], path, "--target", "y", "--ignore", "città")
+    assert refused.exit_code == ExitCode.USAGE
+    assert "pass its encoding, e.g. --encoding cp1252 (Windows exports)" in refused.stderr
+    doc = _json(runner, files["lightgbm"], path, "--target", "y", "--ignore", "città",
+                "--encoding", "latin-1")
+    same = _json(runner, files["lightgbm"], files["data"], "--target", "y")
+    assert doc["settings"]["data"] == str(path)
+    assert {**doc, "settings": None} == {**same, "settings": None}  # the same rows attacked
+
+
 def test_lightgbm_text_model_with_default_attacks(runner, files):
     result = _run(runner, files["lightgbm"], files["data"], "--target", "y", "--format", "json",
                   "--max-rows", "40", "--max-queries", "20")

@@ -26,9 +26,10 @@ from advval.report._robustness_html import NORM_LABELS, summary_line
 
 from ._drift import _warnings_to_stderr
 from ._exit import ExitCode, MissingDependency, UsageFailure, exit_codes_help, library_error
-from ._io import read_table
+from ._io import CsvOptions, read_table
 from ._options import (
     FiniteFloatList,
+    csv_options,
     finite_float,
     n_jobs_option,
     output_options,
@@ -658,6 +659,7 @@ def _named_features(report: RobustnessReport, columns: Sequence[str]) -> Robustn
     help="Load pickle / joblib model files (.pkl, .pickle, .joblib). They are refused by "
     f"default because {PICKLE_RISK}; give this only for files you made or trust.",
 )
+@csv_options
 @quiet_option
 def attack(
     model: Path,
@@ -680,6 +682,7 @@ def attack(
     seed: int,
     fail_under: float | None,
     trust_model: bool,
+    csv: CsvOptions,
     quiet: bool,
 ) -> None:
     """Attack MODEL on the rows of DATA and report how robust it is.
@@ -712,7 +715,7 @@ def attack(
     eps = DEFAULT_EPS[norm] if eps is None else eps
     budgets = sorted({*curve, eps}) if curve else None
     rules = read_constraints(constraints) if constraints is not None else {}
-    frame = read_table(data, "DATA")
+    frame = read_table(data, "DATA", csv)
     features, y_all = _split(frame, target, ignore, data)
     loaded, model_fmt = _load(model, trust_model)
     family = _family(loaded)
