@@ -14,6 +14,8 @@ day first                   ``31.01.2013``, ``31/01/2013``, ``31-01-13``
 time (after ``T`` or `` ``)  ``05:30``, ``05:30:15``, ``05:30:15.250``, ``5:30 PM``,
                             ``5:30:15 pm``
 UTC offset                  ``Z``, ``+01:00``, ``-0400`` (values are read in UTC)
+time of day alone           ``05:30``, ``17:05:30``, ``5:30 PM`` (two digits of
+                            minutes; read on 1900-01-01, so only the time varies)
 ==========================  ====================================================
 
 How a column's format is found, from its distinct values:
@@ -59,14 +61,19 @@ _TIME = (
     r"(?:[ T][0-9]{1,2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,9})?)?"
     r"(?: ?[AaPp][Mm])?(?: ?(?:Z|[+-][0-9]{2}:?[0-9]{2}))?)?"
 )
+#: a time of day alone (``05:30``, ``17:05:30``, ``5:30 PM``): two digits of minutes
+_CLOCK = r"[0-9]{1,2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,9})?)?(?: ?[AaPp][Mm])?"
 #: the shapes a date string may have (RE2 syntax, checked on Arrow arrays)
-DATE_SHAPE = f"^{_DATE}{_TIME}$"
+DATE_SHAPE = f"^(?:{_DATE}{_TIME}|{_CLOCK})$"
 
 _SKELETON = re.compile(
     r"(?P<date>(?P<year>9{4})(?P<s>[-/.])9{1,2}(?P=s)9{1,2}"
     r"|9{1,2}(?P<t>[-/.])9{1,2}(?P=t)(?P<last>9{4}|9{2}))"
     r"(?:(?P<sep>[ T])9{1,2}:99(?P<seconds>:99(?P<fraction>\.9+)?)?(?P<ampm> ?[AaPp][Mm])?"
     r"(?P<zone> ?(?:Z|[+-]99:?99))?)?"
+)
+_CLOCK_SKELETON = re.compile(
+    r"9{1,2}:99(?P<seconds>:99(?P<fraction>\.9+)?)?(?P<ampm> ?[AaPp][Mm])?"
 )
 
 
@@ -111,18 +118,16 @@ def date_formats(labels: pa.Array) -> frozenset[str]:
 
 @cache
 def _readings(skeleton: str) -> frozenset[str]:
-    """Candidate formats of one skeleton (``9999-99-99 99:99``)."""
+    """Candidate formats of one skeleton (``9999-99-99 99:99``, ``99:99``)."""
+    clock = _CLOCK_SKELETON.fullmatch(skeleton)
+    if clock is not None:  # a time of day alone: read on 1900-01-01
+        return frozenset({_clock_format(clock)})
     match = _SKELETON.fullmatch(skeleton)
     if match is None:  # pragma: no cover - the shape gate admits only matching skeletons
         return frozenset()
     time = ""
     if match["sep"]:
-        hour = "%I" if match["ampm"] else "%H"
-        time = f"{match['sep']}{hour}:%M"
-        if match["seconds"]:
-            time += ":%S" + (".%f" if match["fraction"] else "")
-        if match["ampm"]:
-            time += (" " if match["ampm"].startswith(" ") else "") + "%p"
+        time = match["sep"] + _clock_format(match)
         if match["zone"]:
             time += (" " if match["zone"].startswith(" ") else "") + "%z"
     if match["year"]:
@@ -134,6 +139,27 @@ def _readings(skeleton: str) -> frozenset[str]:
     s = match["t"]
     year = "%Y" if len(match["last"]) == 4 else "%y"
     return frozenset({f"%m{s}%d{s}{year}{time}", f"%d{s}%m{s}{year}{time}"})
+
+
+def _clock_format(match: re.Match[str]) -> str:
+    """The format of a skeleton's time of day (hours, minutes, seconds, AM/PM)."""
+    text = ("%I" if match["ampm"] else "%H") + ":%M"
+    if match["seconds"]:
+        text += ":%S" + (".%f" if match["fraction"] else "")
+    if match["ampm"]:
+        text += (" " if match["ampm"].startswith(" ") else "") + "%p"
+    return text
+
+
+def is_clock(fmt: str) -> bool:
+    """Whether ``fmt`` reads a time of day alone (no date).
+
+    Examples
+    --------
+    >>> is_clock("%H:%M"), is_clock("%I:%M %p"), is_clock("%Y-%m-%d %H:%M")
+    (True, True, False)
+    """
+    return fmt.startswith(("%H", "%I"))
 
 
 def merge_formats(
@@ -158,6 +184,8 @@ def _rank(fmt: str) -> tuple[int, str]:
         return 1, fmt
     if fmt.startswith("%Y"):
         return 0, fmt
+    if is_clock(fmt):
+        return 4, fmt
     return (2 if fmt.startswith("%m") else 3), fmt
 
 
@@ -218,5 +246,6 @@ def describe_formats() -> str:
     return (
         "'2013-01-31' (year first, '-', '/' or '.'), '01/31/2013', '31-01-13' or "
         "'31.01.2013' (month or day first), optionally followed by a time ('T05:30', "
-        "' 05:30:15.250', ' 5:30 PM') and a UTC offset ('Z', '+01:00')"
+        "' 05:30:15.250', ' 5:30 PM') and a UTC offset ('Z', '+01:00'); or a time of "
+        "day alone ('05:30', '17:05:30', '5:30 PM')"
     )

@@ -139,13 +139,30 @@ def test_when_both_readings_fit_every_value_month_first_is_chosen_and_said():
     assert pick_format(frozenset({ISO8601, "%Y-%m-%d"})) == "%Y-%m-%d"
 
 
+def test_a_time_of_day_alone_is_read_as_a_time():
+    """'05:30' and '5:30 PM' are times of day: read on 1900-01-01, compared as times."""
+    train = pd.DataFrame({"sched": ["05:30", "07:45", "09:05"] * 100})
+    test = pd.DataFrame({"sched": ["17:30", "19:45", "21:05"] * 100})
+    encoder = FrameEncoder().fit(train, test)
+    assert encoder.kinds == {"sched": "datetime"} and encoder.formats == {"sched": "%H:%M"}
+    values = encoder.column_values(train, "sched")
+    hours = (values - values.min()) / 3600.0  # seconds of the day, relative
+    assert sorted(set(np.round(hours, 3))) == [0.0, 2.25, 3.583]
+    assert "hour" in encoder.parts
+    pm = pd.DataFrame({"sched": ["5:30 PM", "11:05 AM"] * 100})
+    assert FrameEncoder().fit(pm, pm).formats == {"sched": "%I:%M %p"}
+    assert date_formats(pa.array(["05:30:15", "23:59:59.250"])) == frozenset()  # two shapes
+    assert date_formats(pa.array(["05:30:15", "23:59:59"])) == {"%H:%M:%S"}
+
+
 @pytest.mark.parametrize(
     "values",
     [
         ["N14228", "N24211"],  # codes
         ["2013-01-31", "01/02/2013"],  # two formats in one column
         ["2013-01-31", "2013-02-30"],  # an impossible date: strict, not coerced
-        ["05:15", "17:40"],  # times of day without a date
+        ["05:15", "24:40"],  # 24 is no hour: durations, not times of day
+        ["3:1", "16:9"],  # ratios and scores: one digit after the colon
         ["1.10.12", "3.10.11"],  # version numbers (a 2-digit year only after / or -)
         ["Jan 5, 2013", "Feb 6, 2013"],  # month names: dateutil would guess, we do not
         ["2013-01-31", "2013-01-31 junk"],
@@ -539,14 +556,10 @@ def test_the_real_flights_table_reads_its_dates_text_and_codes(flights):
         encoder = FrameEncoder().fit(train, test)
     assert encoder.formats == {
         "date": "%Y-%m-%d", "time_hour": "%Y-%m-%d %H:%M:%S", "flight date (US)": "%m/%d/%Y",
+        "sched dep (hh:mm)": "%H:%M",  # a time of day: 843 distinct values, one quantity
     }  # fmt: skip
     assert [c for c, k in encoder.kinds.items() if k == "text"] == ["flight summary"]
-    assert sorted(encoder.others) == [
-        "flight_code",
-        "prev_flight_code",
-        "sched dep (hh:mm)",
-        "tailnum",
-    ]
+    assert sorted(encoder.others) == ["flight_code", "prev_flight_code", "tailnum"]
     assert (
         encoder.kinds["random_cat50"] == "categorical"
         and len(encoder.categories["random_cat50"]) == 50

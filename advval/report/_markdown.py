@@ -123,6 +123,8 @@ def format_instant(seconds: Any, span: float = math.inf) -> str:
     ('2013-01-01', '2013-01-01 00:26')
     >>> format_instant(float("nan")), format_instant(1e300)
     ('n/a', '1e+300')
+    >>> format_instant(-2208969000.0, span=3600.0)  # a time of day alone, on 1900-01-01
+    '05:30'
     """
     if not _is_number(seconds):
         return "n/a"
@@ -134,7 +136,13 @@ def format_instant(seconds: Any, span: float = math.inf) -> str:
     if "T" not in text or abs(float(seconds)) >= 2.5e11:  # outside years 0000-9999
         return format_number(seconds)
     day, time = text.split("T", 1)
+    if day == CLOCK_DAY and span <= 86_400:  # a time of day alone ('05:30' strings)
+        return time[:5]
     return day if span >= 2 * 86_400 else f"{day} {time[:5]}"
+
+
+#: the day a time of day alone is read on (``pandas.to_datetime(format="%H:%M")``)
+CLOCK_DAY = "1900-01-01"
 
 
 def ci_label(report: DriftReport) -> str:
