@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+import pandas as pd
 import pytest
 
+from advval._frames import FrameEncoder
 from advval.report import (
     DependencyReport,
     DependencyShift,
@@ -155,3 +157,19 @@ def _dependency_report(
 def make_dependency_report() -> Callable[..., DependencyReport]:
     """Factory: ``make_dependency_report(names, compared=False, target=True)``."""
     return _dependency_report
+
+
+def _assert_same_encoder(first: FrameEncoder, second: FrameEncoder) -> None:
+    """Every fitted attribute equal (counts compared as Series)."""
+    for name in ("columns", "kinds", "dropped", "categories", "others", "formats",
+                 "ambiguous_dates", "encoded_columns", "source", "parts", "units"):  # fmt: skip
+        assert getattr(first, name) == getattr(second, name), name
+    assert first.counts.keys() == second.counts.keys()
+    for column in first.counts:
+        pd.testing.assert_series_equal(first.counts[column], second.counts[column])
+
+
+@pytest.fixture
+def assert_same_encoder() -> Callable[[FrameEncoder, FrameEncoder], None]:
+    """Check two fitted :class:`FrameEncoder` equal (a pieced-together fit vs one fit)."""
+    return _assert_same_encoder

@@ -484,17 +484,7 @@ def _mixed_table(rng: np.random.Generator, n: int) -> pd.DataFrame:
     return frame
 
 
-def assert_same_encoder(first: FrameEncoder, second: FrameEncoder) -> None:
-    """Every fitted attribute equal (counts compared as Series)."""
-    for name in ("columns", "kinds", "dropped", "categories", "others", "formats",
-                 "ambiguous_dates", "encoded_columns", "source", "parts", "units"):  # fmt: skip
-        assert getattr(first, name) == getattr(second, name), name
-    assert first.counts.keys() == second.counts.keys()
-    for column in first.counts:
-        pd.testing.assert_series_equal(first.counts[column], second.counts[column])
-
-
-def test_partition_summaries_learn_the_encoder_of_the_whole_table():
+def test_partition_summaries_learn_the_encoder_of_the_whole_table(assert_same_encoder):
     rng = np.random.default_rng(9)
     train, test = _mixed_table(rng, 4000), _mixed_table(rng, 1500)
     kinds = {"zip": "categorical"}

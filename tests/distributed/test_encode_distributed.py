@@ -56,16 +56,9 @@ def _table(rng: np.random.Generator, n: int, first_day: str) -> pd.DataFrame:
     return frame
 
 
-def _assert_same(first: FrameEncoder, second: FrameEncoder) -> None:
-    for name in ("columns", "kinds", "dropped", "categories", "others", "formats",
-                 "ambiguous_dates", "encoded_columns", "source", "parts", "units"):  # fmt: skip
-        assert getattr(first, name) == getattr(second, name), name
-    assert first.counts.keys() == second.counts.keys()
-    for column in first.counts:
-        pd.testing.assert_series_equal(first.counts[column], second.counts[column])
-
-
-def test_dask_and_pandas_learn_the_same_kinds_formats_text_and_capped_levels(client):
+def test_dask_and_pandas_learn_the_same_kinds_formats_text_and_capped_levels(
+    client, assert_same_encoder
+):
     rng = np.random.default_rng(0)
     train = _table(rng, 3000, "2013-01-01").sort_values("date", kind="stable")
     test = _table(rng, 1200, "2013-07-01")
@@ -88,7 +81,7 @@ def test_dask_and_pandas_learn_the_same_kinds_formats_text_and_capped_levels(cli
     assert single.formats == {"date": "%d/%m/%Y", "time_hour": "%Y-%m-%dT%H:%M:%S%z"}
     assert list(single.others) == ["tailnum"] and single.dropped == ["empty"]
     assert list(single.units) == ["x"]
-    _assert_same(encoder, single)
+    assert_same_encoder(encoder, single)
     pd.testing.assert_frame_equal(encoder.transform(test), single.transform(test))
 
 
