@@ -335,7 +335,7 @@ def _not_numbers(left: ColumnSummary, right: ColumnSummary) -> str:
     kinds = (left.kind, right.kind)
     if NUMERIC not in kinds or CATEGORICAL not in kinds:
         return ";"
-    side, summary = ("X_train", left) if left.kind == CATEGORICAL else ("X_test", right)
+    summary = left if left.kind == CATEGORICAL else right
     if summary.counts is None:
         return ";"
     labels = summary.counts.index.astype(str)
