@@ -520,6 +520,14 @@ class Domain:
         """Mask of the columns measured as ``(x' - x) / scale`` (numeric and one-hot)."""
         return ~self.label_coded
 
+    @property
+    def plain(self) -> np.ndarray:
+        """Mask of the numeric columns: neither label-coded nor in a one-hot group."""
+        mask = self.continuous
+        for group in self.groups:
+            mask[group] = False
+        return mask
+
     def step_mask(self, like: Any) -> Any:
         """1 where an iterative attack may move (mutable numeric / one-hot), else 0."""
         return self._consts(like)["step"]

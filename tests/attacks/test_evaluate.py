@@ -107,6 +107,17 @@ class Liar(Null):
         return out
 
 
+class Overreach(LinearStep):
+    """Moves twice its budget after the final projection, but reports the projected size."""
+
+    def _from_internal(self, z, X, domain):
+        return super()._from_internal(2 * z - self._z0, X, domain)
+
+    def _to_internal(self, X, domain):
+        self._z0 = super()._to_internal(X, domain)
+        return self._z0
+
+
 class NoisyModel:
     """A randomized model: fresh noise on every call."""
 
@@ -304,12 +315,30 @@ def test_randomized_outputs_are_flagged():
     assert "randomized_outputs" in {f.code for f in report.flags}
 
 
-def test_unconfirmed_and_out_of_budget_claims_are_flagged_not_counted():
+def test_claims_are_checked_on_the_returned_rows_not_believed():
+    # Liar claims every flip and a perturbation of 0.9 but returns the rows unchanged: the
+    # flips are flagged and not counted, and the rows it returned are measured (no move)
     report = robustness_report(MODEL, X_TEST, Y_TEST, [Liar(None, eps=0.3)])
     (result,) = report.attacks
     assert result.n_success == result.n_attacked and result.n_fooled == 0
     assert report.robust_accuracy == report.clean_accuracy
-    assert {f.code for f in report.flags} == {"unverified_successes", "out_of_budget"}
+    assert {f.code for f in report.flags} == {"unverified_successes", "zero_gradients"}
+
+
+def test_rows_returned_beyond_the_budget_are_flagged():
+    # Overreach says (norms_) it stayed within eps=0.3, but its rows moved 0.6 standard
+    # units: the report measures the returned rows and flags it
+    report = robustness_report(
+        MODEL, X_TEST, Y_TEST, [Overreach(None, eps=0.3), LinearStep(None, eps=0.3)],
+        random_state=0,
+    )
+    over, honest = report.attacks
+    assert over.norm_median == pytest.approx(0.6) and over.norm_mean == pytest.approx(0.6)
+    assert honest.norm_median == pytest.approx(0.3)
+    (flag,) = [f for f in report.flags if f.code == "out_of_budget"]
+    assert flag.attack == "Overreach"
+    assert f"returned {over.n_attacked} row(s) farther than eps=0.3" in flag.message
+    assert "(largest 0.6, measured on the returned rows)" in flag.message
 
 
 def test_report_on_a_torch_module():

@@ -76,8 +76,8 @@ class AttackResult:
     robust_accuracy : float
         Share of all samples classified correctly and not fooled by this attack.
     norm_median, norm_mean : float
-        Perturbation size of the fooled samples in standard units of ``norm`` (NaN when
-        none was fooled).
+        Perturbation size of the fooled samples in standard units of ``norm``, measured on
+        the returned rows in the attack's units (NaN when none was fooled).
     queries_median : float
     queries_max : int
         Model rows queried per attacked sample, the attack's final check included.
@@ -317,7 +317,10 @@ def robustness_report(
     -----
     Misclassified samples are not robust by definition and are not attacked. A sample
     counts as fooled when the model misclassifies the row the attack returned (a claimed
-    success the model does not confirm is flagged, not counted).
+    success the model does not confirm is flagged, not counted). Perturbation sizes are
+    measured on the returned rows too, in the units of each attack's ``eps``; a missing
+    value (NaN) left as it is, numeric or categorical, is no change. A returned row
+    farther than ``eps`` is flagged ``out_of_budget``.
 
     A torch model is never moved and is left exactly as found (modes, buffers,
     ``requires_grad`` flags, ``.grad``), also when the report fails. A model in training
@@ -587,11 +590,13 @@ def _run_flags(runs: list[Run], names: list[str]) -> list[SanityFlag]:
                 "not counted.",
                 name,
             ))
-        if eps is not None and attacked and np.any(run.norms > eps * (1 + 1e-6) + 1e-6):
+        if eps is not None and attacked and _over_budget(run, float(eps)).any():
+            over = int(_over_budget(run, float(eps)).sum())
             flags.append(SanityFlag(
                 "out_of_budget",
-                f"{name} returned rows farther than eps={eps:g} from the originals "
-                f"(largest {float(run.norms.max()):.4g}); its successes are not comparable.",
+                f"{name} returned {over} row(s) farther than eps={eps:g} from the originals "
+                f"(largest {float(run.norms.max()):.4g}, measured on the returned rows); its "
+                "successes are not comparable.",
                 name,
             ))
         budget = eps is None or eps > 0
@@ -604,6 +609,12 @@ def _run_flags(runs: list[Run], names: list[str]) -> list[SanityFlag]:
                 name,
             ))
     return flags
+
+
+def _over_budget(run: Run, eps: float) -> np.ndarray:
+    """Rows whose measured perturbation exceeds ``eps`` beyond float rounding."""
+    slack = 0.0 if run.slack is None else run.slack
+    return run.norms > eps * (1 + 1e-6) + 1e-6 + slack
 
 
 def _blackbox_flags(runs: list[Run], names: list[str]) -> list[SanityFlag]:

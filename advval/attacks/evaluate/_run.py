@@ -4,7 +4,9 @@ Every evaluation (:func:`~advval.attacks.robustness_report`, the robust scorer, 
 training) runs attacks the same way: the attack is cloned (the user's object is never
 fitted or changed), given the evaluation's feature space and a seed, run on the correctly
 classified rows only, and each claimed success is re-checked by predicting the returned
-rows with the model itself.
+rows with the model itself. The size of each perturbation is measured on the returned
+rows too (in the attack's own units, missing values never counted as a change), so the
+budget check does not rest on what the attack says about itself.
 """
 
 from __future__ import annotations
@@ -79,6 +81,8 @@ class Run:
 
     ``rows`` index the evaluated data; ``success`` is what the attack claims, ``fooled``
     what the model says on the returned rows (the number the evaluation reports).
+    ``norms`` are the sizes of the returned perturbations measured by :func:`measure`,
+    ``slack`` how far the returned dtype's rounding alone may move them (0 for float64).
     """
 
     attack: Attack
@@ -89,6 +93,7 @@ class Run:
     queries: np.ndarray
     seconds: float
     changed: np.ndarray | None
+    slack: np.ndarray | None = None
 
 
 def n_samples(X: Any) -> int:
@@ -208,16 +213,74 @@ def run_attack(
     seconds = time.perf_counter() - start
     fooled = view.labels(X_adv) != view.indices(y_rows)
     changed = changed_columns(X_rows, X_adv) if changes else None
+    norms, slack = measure(attack, X_rows, X_adv)
     return Run(
         attack=attack,
         rows=rows,
         success=np.asarray(attack.success_, dtype=bool),
         fooled=fooled,
-        norms=np.asarray(attack.norms_, dtype=np.float64),
+        norms=norms,
         queries=np.asarray(attack.queries_, dtype=np.int64),
         seconds=seconds,
         changed=changed,
+        slack=slack,
     )
+
+
+def measure(attack: Attack, X: Any, X_adv: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Per-sample size of the perturbation ``X -> X_adv`` as returned, and its rounding slack.
+
+    Tables are measured in the attack's own domain (the units its ``eps`` is given in: the
+    evaluation's feature space unless the attack has its own), on the returned rows
+    encoded again, so a row that left the budget after the attack's final projection is
+    seen. A missing value (NaN) kept as it is costs nothing, in numeric and categorical
+    columns alike. The slack is what storing the rows in a narrower float dtype
+    (float32, float16) can add on its own. Images keep the attack's own figures
+    (``norms_``), which are measured on the pixel values it returns.
+
+    Examples
+    --------
+    >>> from advval.attacks import FeatureSpace, SquareAttack
+    >>> X = pd.DataFrame({"a": [0.0, 1.0, 2.0], "c": ["x", None, "y"]})
+    >>> space = FeatureSpace.from_frame(X, scale={"a": 1.0})
+    >>> attack = SquareAttack(None, eps=0.5, feature_space=space)
+    >>> moved = X.assign(a=[0.5, 1.0, 5.0])
+    >>> sizes, slack = measure(attack, X, moved)
+    >>> sizes.tolist(), slack.tolist()
+    ([0.5, 0.0, 3.0], [0.0, 0.0, 0.0])
+    """
+    ndim = X.ndim if hasattr(X, "ndim") else np.ndim(X)
+    if ndim != 2:
+        sizes = np.asarray(attack.norms_, dtype=np.float64)
+        return sizes, np.zeros_like(sizes)
+    domain = attack._domain(X)
+    norm = norm_name(attack)
+    z0 = np.array(_numpy(domain.encode(X)), dtype=np.float64)
+    z = np.array(_numpy(domain.encode(X_adv)), dtype=np.float64)
+    sizes = np.asarray(domain.distance(z, z0, norm), dtype=np.float64)
+    if norm == "0":  # rounding never turns an unchanged value into a changed one
+        return sizes, np.zeros_like(sizes)
+    steps = _resolution(X_adv, z.shape[1]) * np.abs(np.nan_to_num(z))
+    steps[:, ~domain.plain] = 0.0  # codes and one-hot 0/1 are exact in any dtype
+    slack = np.asarray(domain.distance(z0 + steps, z0, norm), dtype=np.float64)
+    return sizes, slack
+
+
+def _resolution(X: Any, n_columns: int) -> np.ndarray:
+    """Relative precision of each column's float dtype when narrower than float64, else 0."""
+    if is_tensor(X):
+        import torch
+
+        eps = torch.finfo(X.dtype).eps if X.is_floating_point() else 0.0
+        return np.full(n_columns, eps if eps > np.finfo(np.float64).eps else 0.0)
+    dtypes = list(X.dtypes) if isinstance(X, pd.DataFrame) else [np.asarray(X).dtype] * n_columns
+    out = np.zeros(n_columns)
+    for j, dtype in enumerate(dtypes):
+        numpy_dtype = getattr(dtype, "numpy_dtype", dtype)  # pandas' Float32Dtype
+        if isinstance(numpy_dtype, np.dtype) and numpy_dtype.kind == "f":
+            eps = float(np.finfo(numpy_dtype).eps)
+            out[j] = eps if eps > np.finfo(np.float64).eps else 0.0
+    return out
 
 
 def changed_columns(X: Any, X_adv: Any) -> np.ndarray | None:
