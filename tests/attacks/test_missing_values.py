@@ -1,0 +1,146 @@
+"""Missing values on a real table: never attacked, never a budget violation, CLI == Python.
+
+Issue 15: on a real table of 1,341 rows, two rows with a missing category put an
+"out of budget ... not comparable" flag on all three default attacks of ``advval attack``
+(a missing code compared unequal to itself, so each such row counted one category change
+of cost 1 > eps). The table here is the bundled NYC flights data (summer side): its
+numeric columns have real missing values (cancelled flights), and two attacked rows get a
+missing carrier. The model is a LightGBM classifier trained the way users train one
+(pandas categories), saved to a file for the command line and used as the same object in
+Python.
+"""
+
+from __future__ import annotations
+
+import json
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from advval.attacks import FeatureSpace, HopSkipJump, SquareAttack, TreeAttack, robustness_report
+from advval.cli import cli
+from advval.cli._attack import _sample
+from advval.datasets import load_flights
+from advval.report import render_robustness_json
+
+N_ROWS = 1341
+MAX_ROWS = 150
+MAX_QUERIES = 20
+EPS = 0.3
+SEED = 0
+
+
+def _split(frame: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+    """Features, and whether the flight left from JFK (the label)."""
+    return frame.drop(columns=["origin"]), (frame["origin"] == "JFK").to_numpy().astype(int)
+
+
+class Overreach(SquareAttack):
+    """SquareAttack whose rows move twice as far after its final projection (a broken attack)."""
+
+    def _to_internal(self, X, domain):
+        self._z0 = super()._to_internal(X, domain)
+        return self._z0
+
+    def _from_internal(self, z, X, domain):
+        return super()._from_internal(2 * z - self._z0, X, domain)
+
+
+@pytest.fixture(scope="module")
+def flights(tmp_path_factory):
+    """The model (object and file), the DATA file and its rows as Python sees them."""
+    train, test = load_flights()
+    X_train, y_train = _split(train)
+    model = lgb.LGBMClassifier(
+        n_estimators=30, num_leaves=15, verbose=-1, n_jobs=1, random_state=0
+    ).fit(X_train, y_train)
+    X, y = _split(test.iloc[:N_ROWS].reset_index(drop=True))
+    for name in ("carrier", "dest"):  # the categories the model was trained with
+        X[name] = X[name].cat.set_categories(X_train[name].cat.categories)
+    rows = _sample(N_ROWS, MAX_ROWS, SEED)  # the rows the command line attacks
+    correct = rows[model.predict(X.iloc[rows]) == y[rows]]
+    missing = correct[[0, len(correct) // 2]]
+    X.loc[missing, "carrier"] = np.nan  # two attacked rows with a missing category
+    folder = tmp_path_factory.mktemp("flights")
+    model.booster_.save_model(folder / "model.txt")
+    X.assign(jfk=y).to_csv(folder / "data.csv", index=False)
+    return {"model": model, "X": X, "y": y, "rows": rows, "missing": missing,
+            "folder": folder}
+
+
+def _attacks(cls=SquareAttack):
+    return [TreeAttack(None, eps=EPS, max_queries=MAX_QUERIES),
+            cls(None, eps=EPS, max_queries=MAX_QUERIES),
+            HopSkipJump(None, eps=EPS, max_queries=MAX_QUERIES)]
+
+
+def _python_report(flights, attacks):
+    """robustness_report as the command line runs it: its sample, units from all rows."""
+    X, y, rows = flights["X"], flights["y"], flights["rows"]
+    return robustness_report(
+        flights["model"], X.iloc[rows], y[rows], attacks,
+        feature_space=FeatureSpace.from_frame(X), random_state=SEED,
+    )
+
+
+def test_the_table_is_real_shaped(flights):
+    X, rows, missing = flights["X"], flights["rows"], flights["missing"]
+    assert X.shape == (N_ROWS, 8) and X["carrier"].isna().sum() == 2
+    attacked = X.iloc[rows]
+    numeric = attacked.select_dtypes("number")
+    assert numeric.isna().any(axis=1).sum() >= 2  # real missing delays among attacked rows
+    assert set(missing) <= set(rows)
+
+
+def test_command_line_and_python_give_the_same_report_and_no_flag(flights):
+    folder = flights["folder"]
+    result = CliRunner().invoke(cli, [
+        "attack", str(folder / "model.txt"), str(folder / "data.csv"), "--target", "jfk",
+        "--format", "json", "--max-rows", str(MAX_ROWS), "--max-queries", str(MAX_QUERIES),
+        "--eps", str(EPS), "--seed", str(SEED), "--quiet",
+    ])
+    assert result.exit_code == 0, result.output
+    cli_report = json.loads(result.stdout)
+    assert cli_report["settings"]["attacks"] == ["tree", "square", "hopskipjump"]
+    report = _python_report(flights, _attacks())
+    python_report = json.loads(render_robustness_json(report))
+    assert cli_report["flags"] == python_report["flags"] == []
+    for key in ("n_samples", "n_correct", "clean_accuracy", "robust_accuracy", "features",
+                "curve"):
+        assert cli_report[key] == python_report[key], key
+    for ours, theirs in zip(cli_report["attacks"], python_report["attacks"], strict=True):
+        ours.pop("settings"), theirs.pop("settings")
+        assert ours == theirs
+    assert 0 < report.robust_accuracy < report.clean_accuracy  # the attacks do fool some
+
+
+def test_missing_values_stay_missing_and_cost_nothing(flights):
+    X, y, rows = flights["X"], flights["y"], flights["rows"]
+    space = FeatureSpace.from_frame(X)
+    attacked, labels = X.iloc[rows], y[rows]
+    for attack in _attacks():
+        attack.set_params(model=flights["model"], feature_space=space, random_state=SEED)
+        out = attack.generate(attacked, labels)
+        pd.testing.assert_frame_equal(out.isna(), attacked.isna())
+        assert np.all(attack.norms_ <= EPS * (1 + 1e-7) + 1e-7)
+    domain = space.bind(attacked)
+    z0 = domain.encode(attacked)
+    assert domain.distance(z0, z0, "inf").max() == 0.0
+    for norm in ("inf", "2", "0"):  # moving only a numeric column: exactly that move
+        moved = z0.copy()
+        moved[:, 1] += 0.25 * domain.scale[1]  # sched_dep_hour, never missing
+        assert np.allclose(domain.distance(moved, z0, norm), 1.0 if norm == "0" else 0.25)
+
+
+def test_a_row_really_out_of_budget_is_still_flagged(flights):
+    report = _python_report(flights, _attacks(Overreach))
+    codes = {(f.code, f.attack) for f in report.flags}
+    assert ("out_of_budget", "Overreach") in codes
+    assert not {c for c in codes if c[0] == "out_of_budget" and c[1] != "Overreach"}
+    (flag,) = [f for f in report.flags if f.code == "out_of_budget"]
+    overreach = report.attacks[1]
+    assert overreach.norm_median == pytest.approx(2 * EPS, rel=1e-3)
+    assert f"farther than eps={EPS:g}" in flag.message
