@@ -27,6 +27,7 @@ from advval.attacks.evaluate import (
     robustness_report,
 )
 from advval.attacks.evaluate._report import SHARED_SPACE
+from advval.attacks.evaluate._run import measure
 from advval.report._robustness import render_robustness_json
 
 
@@ -543,3 +544,27 @@ def test_adversarial_training_errors(kwargs, message):
     clf = AdversarialTrainingClassifier(params.pop("estimator"), params.pop("attack"), **params)
     with pytest.raises(ValueError, match=message):
         clf.fit(X_TRAIN, Y_TRAIN)
+
+
+def test_float32_rounding_of_the_returned_rows_is_not_out_of_budget():
+    # a float32 column far from zero in its own units (a year-like value in [8192, 16384),
+    # where float32 steps are 2**-10): a move of 0.3 units is 3.75 steps and is stored as
+    # 4, so the returned rows are 0.32 units away although the attack moved 0.3
+    rng = np.random.RandomState(0)
+    frame = pd.DataFrame({"year": (1e4 + rng.normal(0, 0.01, 200)).astype(np.float32),
+                          "x": rng.normal(size=200).astype(np.float32)})
+    labels = (frame["x"] + (frame["year"] - 1e4) * 100 > 0).astype(int).to_numpy()
+    model = LogisticRegression().fit(frame.astype(np.float64), labels)
+    space = FeatureSpace.from_frame(frame, scale={"year": 3.75 * 2**-10 / 0.3, "x": 1.0},
+                                    bounds=None)
+    attack = LinearStep(model, eps=0.3, feature_space=space)
+    sizes, slack = measure(attack, frame, attack.generate(frame, labels))
+    assert sizes.max() == pytest.approx(0.32)  # the rounding alone leaves the ball...
+    assert np.all(sizes <= 0.3 + slack)  # ...by no more than the slack allows
+    report = robustness_report(model, frame, labels, [LinearStep(None, eps=0.3)],
+                               feature_space=space)
+    assert report.attacks[0].n_fooled > 0
+    assert "out_of_budget" not in {f.code for f in report.flags}
+    wide = frame.astype(np.float64)  # float64 rows: no slack, and none is needed
+    sizes, slack = measure(attack, wide, attack.generate(wide, labels))
+    assert np.all(slack == 0) and sizes.max() == pytest.approx(0.3)
