@@ -380,6 +380,42 @@ def ks_test(a: ArrayLike, b: ArrayLike) -> tuple[float, float]:
     return distance, min(1.0, p_value)
 
 
+def location_and_shape_test(a: ArrayLike, b: ArrayLike) -> tuple[float, float]:
+    """KS distance of two samples, with a p-value from the KS and Mann-Whitney tests.
+
+    The Kolmogorov-Smirnov test sees any change of distribution but is weak for the
+    commonest one, a shift of location, where the Mann-Whitney (Wilcoxon rank-sum) test
+    needs about two thirds of the rows for the same power (asymptotic relative efficiency
+    0.95 against the t-test for normal data, KS about 0.64). The p-value is twice the smaller
+    of the two (Bonferroni over two tests, valid whatever their dependence), so a column
+    is tested with the power of the better test for its kind of change. NaN are ignored.
+
+    Returns
+    -------
+    (statistic, p_value) : tuple of float
+        The KS distance (the largest gap between the two empirical CDFs, in [0, 1]) and
+        the combined two-sided p-value. ``(0.0, 1.0)`` when either side has no finite value.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> x, y = rng.normal(size=5_000), rng.normal(0.1, 1, size=5_000)
+    >>> d, p = location_and_shape_test(x, y)
+    >>> round(d, 3), p < ks_test(x, y)[1]  # a shift of location: Mann-Whitney decides
+    (0.068, True)
+    """
+    distance, p_ks = ks_test(a, b)
+    x = np.asarray(a, dtype=np.float64)
+    y = np.asarray(b, dtype=np.float64)
+    x, y = x[~np.isnan(x)], y[~np.isnan(y)]
+    if x.size == 0 or y.size == 0:
+        return distance, p_ks
+    labels = np.r_[np.zeros(x.size, dtype=bool), np.ones(y.size, dtype=bool)]
+    z = rank_test(labels, np.concatenate([x, y])).z
+    p_rank = float(2.0 * stats.norm.sf(abs(z)))
+    return distance, min(1.0, 2.0 * min(p_ks, p_rank))
+
+
 def category_test(a: ArrayLike, b: ArrayLike) -> tuple[float, float]:
     """Chi-squared test of equal category frequencies in two samples.
 

@@ -58,6 +58,7 @@ OPTIONS = {
     "n_splits": "--n-splits",
     "alpha": "--alpha",
     "min_effect": "--min-effect",
+    "min_distance": "--min-distance",
     "max_rows": "--max-rows",
     "n_jobs": "--n-jobs",
     "random_state": "--seed",
@@ -124,6 +125,14 @@ def _load(
     default=_DEFAULTS["min_effect"],
     show_default=True,
     help="Effect floor: drift needs the AUC's lower confidence bound above 0.5 + this.",
+)
+@click.option(
+    "--min-distance",
+    type=finite_float(0.0, 1.0, max_open=True),
+    default=_DEFAULTS["min_distance"],
+    show_default=True,
+    help="A column's effect floor: a column counts as drift when its test is significant "
+    "and its distance (KS D; total-variation distance for categories) exceeds this.",
 )
 @click.option(
     "--n-splits",
@@ -219,6 +228,7 @@ def drift(
     seed: int,
     alpha: float,
     min_effect: float,
+    min_distance: float,
     n_splits: int,
     max_rows: int | str | None,
     n_jobs: int | None,
@@ -304,6 +314,7 @@ def drift(
             seed=seed,
             alpha=alpha,
             min_effect=min_effect,
+            min_distance=min_distance,
             n_splits=n_splits,
             max_rows=max_rows,
             n_jobs=n_jobs,
@@ -407,6 +418,7 @@ def _run(
     seed: int,
     alpha: float,
     min_effect: float,
+    min_distance: float,
     n_splits: int,
     max_rows: int | str | None,
     n_jobs: int | None,
@@ -447,6 +459,7 @@ def _run(
         n_splits=n_splits,
         alpha=alpha,
         min_effect=min_effect,
+        min_distance=min_distance,
         max_rows=max_rows,
         n_jobs=n_jobs,
         random_state=seed,

@@ -321,7 +321,7 @@ def _fit_on(
         [_reduce.fold_test(seq_table, k) for k in range(1, n_splits)], n_rows=n_used
     )
     validator.fold_p_values_ = np.asarray(sequential.fold_p_values)
-    validator.p_value_ = sequential.p_value
+    validator.sequential_p_value_ = sequential.p_value
     validator.n_rows_sequential_ = sequential.n_rows
     validator._set_verdict(*_reduce.pooled_auc(oof_table))
     # NaN outside the max_rows budget

@@ -1,11 +1,13 @@
 """Per-column checks: a univariate two-sample test and the leak-like column screen.
 
-Numeric and datetime columns (date strings included) get a Kolmogorov-Smirnov test, free
-text a Kolmogorov-Smirnov test of its length in characters; categorical and boolean
-columns a chi-squared test on the frequencies of *every* level (missing counted as a
-category; the classifier's cap on levels does not apply here). Both report a distance in
-[0, 1] (KS ``D``; total-variation distance) next to the p-value, so a huge sample does not
-turn a negligible difference into a flagged one.
+Numeric and datetime columns (date strings included) are compared by their KS distance
+``D`` with a p-value from the Kolmogorov-Smirnov and Mann-Whitney tests together
+(:func:`advval._stats.location_and_shape_test`), free text by the same on its length in
+characters; categorical and boolean columns by the total-variation distance of the
+frequencies of *every* level (missing counted as a category; the classifier's cap on
+levels does not apply here) with a chi-squared test (rare levels pooled). Both distances
+lie in [0, 1], a scale of their own with a floor of its own (``min_distance``), so a huge
+sample does not turn a negligible difference into a flagged one.
 
 A column is *leak-like* when on its own it separates train from test almost perfectly:
 for ordered columns its single-column AUC (either direction) reaches ``threshold``, or its
@@ -32,7 +34,7 @@ from scipy import stats
 
 from .._frames import BOOLEAN, CATEGORICAL, FrameEncoder
 from .._levels import labels_and_codes
-from .._stats import Correction, adjust_p_values, ks_test, rank_test
+from .._stats import Correction, adjust_p_values, location_and_shape_test, rank_test
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,9 @@ UNIVARIATE_MAX_ROWS = 200_000
 #: in two separate ranges change 20,000 times less often than mixed ones, and two samples
 #: of one distribution stay within about 0.01 of no separation
 RUNS_MAX_ROWS = 20_000
+#: fewest rows a level is expected to hold on each side to be tested on its own (rarer
+#: levels are tested together, as one level: :func:`frequency_test`)
+MIN_EXPECTED = 5.0
 
 
 def compare_columns(
@@ -91,7 +96,7 @@ def compare_columns(
         else:
             whole = (encoder.column_values(train, column), encoder.column_values(test, column))
             left, right = whole[0][rows[0]], whole[1][rows[1]]
-            statistic, p_value = ks_test(left, right)
+            statistic, p_value = location_and_shape_test(left, right)
             names.append("ks")
             half_gap = 0.5 * abs(float(np.isnan(left).mean()) - float(np.isnan(right).mean()))
             if max(statistic, half_gap) >= leak_threshold - 0.5:
@@ -213,8 +218,13 @@ def level_table(
 def frequency_test(table: NDArray[np.int64]) -> tuple[float, float]:
     """Total-variation distance and chi-squared p-value of a (2, k) table of counts.
 
-    The same test as :func:`advval._stats.category_test` on the labels the table counts
-    (levels seen on neither side are left out).
+    The distance reads every level. The test pools the levels too rare to be tested one
+    by one (an expected count below ``MIN_EXPECTED`` on either side, Cochran's rule) into
+    one level: a 5,000-level column of a few thousand rows has mostly singletons, each of
+    which adds one degree of freedom and almost no evidence, which left the chi-squared
+    test nearly powerless (and its size far under alpha: 0.1% at 5% on two samples of one
+    Zipf-distributed column); pooled, it tests the common levels and the rare ones' total
+    share. Levels seen on neither side are left out.
 
     Examples
     --------
@@ -227,6 +237,10 @@ def frequency_test(table: NDArray[np.int64]) -> tuple[float, float]:
     if totals[0] == 0 or totals[1] == 0:
         return 0.0, 1.0
     tv = 0.5 * float(np.abs(table[0] / totals[0] - table[1] / totals[1]).sum())
+    expected = np.outer(totals / totals.sum(), table.sum(axis=0))
+    rare = expected.min(axis=0) < MIN_EXPECTED
+    if rare.any():
+        table = np.column_stack([table[:, ~rare], table[:, rare].sum(axis=1)])
     if table.shape[1] < 2:
         return tv, 1.0
     _, p_value, _, _ = stats.chi2_contingency(table, correction=False)

@@ -34,6 +34,8 @@ from ._grouping import split_off_groups
 from ._univariate import ColumnTests, compare_columns, leak_columns
 
 _OWNER = "AdversarialValidator"
+#: corrections that bound the chance of any false column flag (the columns may then count)
+FAMILY_WISE = ("holm", "bonferroni")
 
 
 class AdversarialValidator(SharesClientMixin, BaseEstimator):
@@ -46,6 +48,15 @@ class AdversarialValidator(SharesClientMixin, BaseEstimator):
     AUC's lower confidence bound to exceed ``0.5 + min_effect``, so a huge sample does not
     flag a negligible difference.
 
+    Each column is also compared on its own (KS distance with the KS and Mann-Whitney
+    tests for ordered columns, total-variation distance with a chi-squared test for
+    categories), and those tests count toward the verdict too: the classifier finds joint
+    shifts no single column shows (a changed correlation, an interaction of categories),
+    a per-column test a small shift of one or two columns among many, which a classifier
+    of every column dilutes. ``alpha`` is split between the two kinds of evidence
+    (Bonferroni), so the chance of flagging drift where there is none stays below
+    ``alpha`` (measured over real null splits in ``tests/test_calibration.py``).
+
     Parameters
     ----------
     estimator : classifier or None, default=None
@@ -57,14 +68,25 @@ class AdversarialValidator(SharesClientMixin, BaseEstimator):
     alpha : float, default=0.05
         Significance level of the verdict and of the per-column tests.
     min_effect : float, default=0.01
-        Effect floor: drift needs the AUC's lower bound above ``0.5 + min_effect``. The
-        interval is honest (widened for cross-fitting), so the floor is kept small enough
-        that a 0.2-std shift in 2 of 20 features at 2,000 rows a side (classifier AUC
-        about 0.56) is still flagged.
+        Effect floor of the classifier: its evidence needs the AUC's lower bound above
+        ``0.5 + min_effect``. The interval is honest (widened for cross-fitting), so the
+        floor is kept small enough that a 0.2-std shift in 2 of 20 features at 2,000 rows
+        a side (classifier AUC about 0.56) is still flagged.
+    min_distance : float, default=0.02
+        Effect floor of a column: a column is flagged when its test is significant and its
+        distance between the sides (KS ``D``: the largest gap between the two cumulative
+        distributions; total-variation distance: the share of rows whose category would
+        have to change) exceeds it. 0.02 is about the distance a single column moved by
+        0.05 standard deviations shows, and about where the classifier's floor lies for
+        one column. 0 flags every significant column.
     confidence : float, default=0.95
         Coverage of ``auc_ci_``.
     correction : {"holm", "fdr_bh", "bonferroni", "none"}, default="holm"
-        Multiple-testing correction of the per-column tests.
+        Multiple-testing correction of the per-column tests. With ``"holm"`` or
+        ``"bonferroni"`` (family-wise) flagged columns count toward ``drift_``, with half of
+        ``alpha``; with ``"fdr_bh"`` or ``"none"`` they are listed but the verdict rests on
+        the classifier alone, with all of ``alpha`` (they would not bound the chance of a
+        false verdict).
     max_rows : int, "auto" or None, default="auto"
         Row budget of the domain classifier; above it both sides are subsampled in
         proportion and ``n_rows_used_`` says how many rows were used. ``"auto"`` derives
@@ -114,12 +136,26 @@ class AdversarialValidator(SharesClientMixin, BaseEstimator):
         effect ``1 + (n_splits - 1) / 4`` (the fold AUCs' errors are correlated), on the
         logit scale. Coverage is measured in ``tests/test_calibration.py``.
     p_value_ : float
-        p-value of "same distribution" from the sequential (forward-chained) test: folds
+        p-value of "same distribution" from both kinds of evidence: the smaller of
+        ``classifier_p_value_`` and ``columns_p_value_`` (each already adjusted for the
+        split of ``alpha``), or ``classifier_p_value_`` alone when the columns do not count
+        (``correction`` ``"fdr_bh"`` or ``"none"``).
+    sequential_p_value_ : float
+        The classifier's own p-value, from the sequential (forward-chained) test: folds
         ``2..K`` are each scored by a model trained only on the folds before them, which
         makes their p-values independent under no shift; they are combined by weighted
         Stouffer. Valid at any sample size (see ``advval.drift._crossfit``).
+    classifier_p_value_ : float
+        ``sequential_p_value_`` adjusted for the split of ``alpha``: twice it (at most 1)
+        when the columns count, else itself.
+    columns_p_value_ : float
+        The smallest adjusted p-value of the per-column tests (1.0 without columns).
+    drift_by_ : tuple of str
+        The evidence that flagged drift: ``"classifier"`` (``classifier_p_value_ < alpha``
+        and ``auc_ci_[0] > 0.5 + min_effect``) and ``"columns"`` (a column flagged in
+        ``feature_report_``, when the columns count); empty without drift.
     drift_ : bool
-        ``p_value_ < alpha`` and ``auc_ci_[0] > 0.5 + min_effect``.
+        Whether any evidence flagged drift (``drift_by_`` is not empty).
     fold_aucs_ : ndarray of shape (n_splits,)
         AUC of each fold's model on its held-out rows.
     fold_p_values_ : ndarray of shape (n_splits - 1,)
@@ -136,7 +172,9 @@ class AdversarialValidator(SharesClientMixin, BaseEstimator):
     feature_report_ : DataFrame
         One row per kept column, highest importance first: ``kind``, ``importance``,
         ``importance_std``, ``statistic`` (KS D or total-variation distance), ``p_value``
-        (raw), ``p_value_adjusted``, ``test``, ``drift``, ``leak``.
+        (raw), ``p_value_adjusted`` (by ``correction``, then doubled for the split of
+        ``alpha`` when the columns count), ``test``, ``drift`` (``p_value_adjusted <
+        alpha`` and ``statistic > min_distance``), ``leak``.
     leak_features_ : list of str
         Leak-like columns.
     dropped_features_ : list of str
@@ -190,6 +228,7 @@ class AdversarialValidator(SharesClientMixin, BaseEstimator):
         n_splits: int = 5,
         alpha: float = 0.05,
         min_effect: float = 0.01,
+        min_distance: float = 0.02,
         confidence: float = 0.95,
         correction: Correction = "holm",
         max_rows: int | str | None = "auto",
@@ -205,6 +244,7 @@ class AdversarialValidator(SharesClientMixin, BaseEstimator):
         self.n_splits = n_splits
         self.alpha = alpha
         self.min_effect = min_effect
+        self.min_distance = min_distance
         self.confidence = confidence
         self.correction = correction
         self.max_rows = max_rows
@@ -221,6 +261,9 @@ class AdversarialValidator(SharesClientMixin, BaseEstimator):
         check_number(self.alpha, name="alpha", owner=_OWNER, low=0, high=1, closed="neither")
         check_number(
             self.min_effect, name="min_effect", owner=_OWNER, low=0, high=0.5, closed="left"
+        )
+        check_number(
+            self.min_distance, name="min_distance", owner=_OWNER, low=0, high=1, closed="left"
         )
         check_number(
             self.confidence, name="confidence", owner=_OWNER, low=0, high=1, closed="neither"
@@ -432,7 +475,7 @@ class AdversarialValidator(SharesClientMixin, BaseEstimator):
         self.estimators_ = list(oof.models)
         self.fold_aucs_ = np.asarray(oof.fold_aucs)
         self.fold_p_values_ = np.asarray(sequential.fold_p_values)
-        self.p_value_ = sequential.p_value
+        self.sequential_p_value_ = sequential.p_value
         self.n_rows_sequential_ = sequential.n_rows
         self._oof_scores = oof.scores
         self._set_verdict(rank_test(y, oof.scores).auc, delong_variance(y, oof.scores))
@@ -446,10 +489,30 @@ class AdversarialValidator(SharesClientMixin, BaseEstimator):
         return 0.5 + 2.0 * float(self.min_effect)
 
     def _set_verdict(self, auc: float, variance: float) -> None:
-        """AUC, its interval (DeLong x design effect) and ``drift_`` (p-value set before)."""
+        """The classifier's AUC and its interval (DeLong x design effect)."""
         self.auc_ = auc
         self.auc_ci_ = auc_interval(auc, variance * design_effect(self.n_splits), self.confidence)
-        self.drift_ = bool(self.p_value_ < self.alpha and self.auc_ci_[0] > 0.5 + self.min_effect)
+
+    def _columns_count(self) -> bool:
+        """Whether flagged columns count toward ``drift_`` (a family-wise correction)."""
+        return self.correction in FAMILY_WISE
+
+    def _decide(self, report: pd.DataFrame) -> None:
+        """``drift_`` from the classifier and the columns, ``alpha`` split between them."""
+        split = 2.0 if self._columns_count() else 1.0
+        self.classifier_p_value_ = min(1.0, split * float(self.sequential_p_value_))
+        adjusted = report["p_value_adjusted"].to_numpy(dtype=np.float64)
+        self.columns_p_value_ = float(adjusted.min()) if adjusted.size else 1.0
+        self.p_value_ = self.classifier_p_value_
+        evidence = []
+        if self.classifier_p_value_ < self.alpha and self.auc_ci_[0] > 0.5 + self.min_effect:
+            evidence.append("classifier")
+        if self._columns_count():
+            self.p_value_ = min(self.p_value_, self.columns_p_value_)
+            if bool(report["drift"].any()):
+                evidence.append("columns")
+        self.drift_by_ = tuple(evidence)
+        self.drift_ = bool(evidence)
 
     def _store_scores(self, train_rows: NDArray[np.intp], test_rows: NDArray[np.intp]) -> None:
         proba = np.full(self.n_train_ + self.n_test_, np.nan)
@@ -473,6 +536,8 @@ class AdversarialValidator(SharesClientMixin, BaseEstimator):
         self, encoder: FrameEncoder, attribution: Attribution, tests: ColumnTests
     ) -> None:
         """``feature_report_`` and importances from attribution and tests (leaks screened)."""
+        split = 2.0 if self._columns_count() else 1.0
+        adjusted = np.minimum(1.0, split * tests.p_value_adjusted)
         report = pd.DataFrame(
             {
                 "kind": [encoder.kinds[c] for c in encoder.columns],
@@ -480,10 +545,9 @@ class AdversarialValidator(SharesClientMixin, BaseEstimator):
                 "importance_std": attribution.std,
                 "statistic": tests.statistic,
                 "p_value": tests.p_value,
-                "p_value_adjusted": tests.p_value_adjusted,
+                "p_value_adjusted": adjusted,
                 "test": list(tests.test),
-                "drift": (tests.p_value_adjusted < self.alpha)
-                & (tests.statistic > self.min_effect),
+                "drift": (adjusted < self.alpha) & (tests.statistic > self.min_distance),
                 "leak": [c in self.leak_features_ for c in encoder.columns],
             },
             index=pd.Index(encoder.columns, name="feature"),
@@ -492,6 +556,7 @@ class AdversarialValidator(SharesClientMixin, BaseEstimator):
             ["importance", "statistic"], ascending=False, kind="stable"
         )
         self.importance_method_ = attribution.method
+        self._decide(report)
         position = {c: j for j, c in enumerate(encoder.columns)}
         self.feature_importances_ = np.array(
             [

@@ -30,6 +30,7 @@ from .._frames import (
 )
 from .._version import __version__
 from ..drift._univariate import UNIVARIATE_MAX_ROWS
+from ..drift._validator import FAMILY_WISE
 from ._markdown import format_instant
 from ._result import (
     Distribution,
@@ -161,6 +162,10 @@ def build_drift_report(
         n_test_used=int(np.count_nonzero(scored[n_train:])),
         row_budget=None if budget is None else int(budget),
         without_leaks=None if dropper is None else _without_leaks(dropper, validator),
+        classifier_p_value=float(validator.classifier_p_value_),
+        min_distance=float(validator.min_distance),
+        drift_by=tuple(validator.drift_by_),
+        columns_count=bool(validator.correction in FAMILY_WISE),
     )
 
 
@@ -287,7 +292,13 @@ def _settings(validator: Any) -> dict[str, Any]:
         "n_rows_sequential_test": int(validator.n_rows_sequential_),
         "importance_method": str(validator.importance_method_),
         "leak_threshold": float(validator.leak_threshold),
-        "p_value_method": "sequential cross-fitting, weighted Stouffer",
+        "p_value_method": (
+            "the smaller of the classifier's (sequential cross-fitting, weighted Stouffer) "
+            "and the columns' (KS and Mann-Whitney / chi-squared, "
+            f"{validator.correction}), each doubled for the split of alpha"
+            if validator.correction in FAMILY_WISE
+            else "sequential cross-fitting, weighted Stouffer (the columns do not count)"
+        ),
         "ci_method": "DeLong x cross-fitting design effect, logit scale",
     }
 

@@ -20,7 +20,6 @@ from . import _svg
 from ._markdown import (
     REMEDY_NOTE,
     WITHOUT_LEAKS_NOTE,
-    below_the_floor,
     ci_label,
     display_name,
     format_count,
@@ -33,6 +32,7 @@ from ._markdown import (
     without_leaks_target,
 )
 from ._result import Distribution, DriftReport, FeatureDrift
+from ._verdict import disagreement, reason, rule
 
 #: features listed in the HTML table
 HTML_TOP_FEATURES = 25
@@ -92,7 +92,9 @@ def _context(report: DriftReport) -> dict[str, Any]:
     by_name = {str(f.name): f for f in report.features}
     return {
         "drift": bool(report.drift),
-        "significant_but_small": below_the_floor(report),
+        "reason": reason(report),
+        "disagreement": disagreement(report),
+        "rule": rule(report),
         "auc": format_fixed(report.auc),
         "ci_label": ci_label(report),
         "ci_low": format_fixed(report.auc_ci[0]),

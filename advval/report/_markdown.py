@@ -213,26 +213,19 @@ def leak_clause(report: DriftReport) -> str:
 def verdict_line(report: DriftReport) -> str:
     """One line: verdict, AUC with its interval and the p-value, and the verdict without leaks.
 
-    Used by the command line (``advval: drift detected: AUC 0.734 [0.710, 0.760],
-    p=1.2e-20``). With leak-like columns it goes on with :func:`leak_clause`: ``drift
-    detected: AUC 1.000 [1.000, 1.000], p < 1e-300, with leak-like columns month, date; without
-    them: no drift, AUC 0.503 [0.490, 0.516], p=0.41``.
+    Used by the command line (``advval: drift detected: AUC 0.734 [0.710, 0.760]; the
+    classifier tells the sides apart (p=1.2e-20 < alpha 0.05, and the AUC's lower bound
+    0.710 exceeds 0.510)``): the verdict, then which evidence decided it
+    (:func:`advval.report._verdict.reason`). With leak-like columns it goes on with
+    :func:`leak_clause`: ``...; with leak-like columns month, date; without them: no drift,
+    AUC 0.503 [0.490, 0.516], p=0.41``.
     """
+    from ._verdict import reason  # it formats with this module's helpers
+
     verdict = "drift detected" if report.drift else "no drift"
-    line = f"{verdict}: AUC {format_auc(report)}, {p_clause(report.p_value)}"
-    if below_the_floor(report):
-        line += (
-            f" (significant at alpha {format_number(report.alpha)}, but under the effect "
-            f"floor: the lower bound {format_fixed(report.auc_ci[0])} does not exceed "
-            f"{format_fixed(0.5 + report.min_effect)})"
-        )
+    line = f"{verdict}: AUC {format_auc(report)}; {reason(report)}"
     clause = leak_clause(report)
-    return f"{line}, {clause}" if clause else line
-
-
-def below_the_floor(report: DriftReport) -> bool:
-    """Significant (p < alpha) yet not flagged: the effect floor decided the verdict."""
-    return not report.drift and bool(report.p_value < report.alpha)
+    return f"{line}; {clause}" if clause else line
 
 
 def inputs_text(report: DriftReport) -> str:
@@ -507,27 +500,18 @@ def render_markdown(report: DriftReport) -> str:
         heading += f" (without leak-like columns: {after})"
     lines.append(heading)
     lines.append("")
+    from ._verdict import disagreement, reason, rule
+
     auc = f"AUC **{format_fixed(report.auc)}** ({ci_label(report)} " + (
         f"{format_fixed(report.auc_ci[0])}–{format_fixed(report.auc_ci[1])}), "
         f"p-value {format_p(report.p_value)}"
     )
-    if report.drift:
-        lines.append(f"**Drift detected.** A classifier tells train rows from test rows: {auc}.")
-    elif below_the_floor(report):
-        lines.append(
-            f"**No drift detected.** The difference is significant but smaller than the "
-            f"effect floor: {auc}."
-        )
-    else:
-        lines.append(
-            f"**No drift detected.** A classifier cannot reliably tell train rows from test "
-            f"rows: {auc}."
-        )
-    lines.append(
-        f"Drift is flagged when p < {format_number(report.alpha)} (alpha) and the interval's "
-        f"lower bound exceeds {format_number(0.5 + report.min_effect)} "
-        f"(0.5 + min_effect {format_number(report.min_effect)})."
-    )
+    headline = "**Drift detected.**" if report.drift else "**No drift detected.**"
+    lines.append(f"{headline} {auc}: {md_escape(reason(report))}.")
+    why = disagreement(report)
+    if why:
+        lines.append(why)
+    lines.append(md_escape(rule(report)))
     lines.append("")
     if report.without_leaks is not None:
         lines.append(_without_leaks_markdown(report, report.without_leaks))

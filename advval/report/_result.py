@@ -186,11 +186,13 @@ class DriftReport:
     auc_ci : tuple of float
         Confidence interval of ``auc``.
     p_value : float
-        p-value of "train and test come from the same distribution".
+        p-value of "train and test come from the same distribution", from both kinds of
+        evidence (the smaller of ``classifier_p_value`` and the columns' adjusted ones).
     alpha, min_effect : float
-        Significance level and effect floor of the verdict.
+        Significance level and the classifier's effect floor.
     drift : bool
-        ``p_value < alpha`` and ``auc_ci[0] > 0.5 + min_effect``.
+        Whether the classifier (``classifier_p_value < alpha`` and ``auc_ci[0] > 0.5 +
+        min_effect``) or a column (``features[i].drift``) flagged drift: ``drift_by``.
     features : tuple of FeatureDrift
         Sorted by importance, highest first.
     leaks : tuple of str
@@ -220,6 +222,14 @@ class DriftReport:
     without_leaks : WithoutLeaks or None
         The verdict without the leak-like columns (``None`` when there are none, or no
         feature dropper was run).
+    classifier_p_value : float or None
+        The classifier's p-value, adjusted for the split of alpha (``None``: ``p_value``).
+    min_distance : float or None
+        A column's effect floor (KS D or total-variation distance); ``None``: unknown.
+    drift_by : tuple of str
+        The evidence that flagged drift: ``"classifier"``, ``"columns"``.
+    columns_count : bool
+        Whether flagged columns count toward ``drift`` (a family-wise correction).
     """
 
     n_train: int
@@ -248,6 +258,10 @@ class DriftReport:
     n_test_used: int | None = None
     row_budget: int | None = None
     without_leaks: WithoutLeaks | None = None
+    classifier_p_value: float | None = None
+    min_distance: float | None = None
+    drift_by: tuple[str, ...] = ()
+    columns_count: bool = True
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON document of DESIGN.md section 6 (plots excluded), unrounded.
@@ -277,7 +291,10 @@ class DriftReport:
             "p_value": self.p_value,
             "alpha": self.alpha,
             "min_effect": self.min_effect,
+            "min_distance": self.min_distance,
+            "classifier_p_value": self.classifier_p_value,
             "drift": self.drift,
+            "drift_by": list(self.drift_by),
             "without_leaks": _without_leaks_dict(self.without_leaks),
             "features": [
                 {
