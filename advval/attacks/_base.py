@@ -41,7 +41,9 @@ class Attack(BaseEstimator):
     ``minimum_norm``  ``eps=None`` means "find the smallest perturbation";
     ``needs_scores``  the model must expose class probabilities;
     ``white_box``     the attack reads the model's internals (gradients, tree structure),
-                      as opposed to querying it; robustness reports compare the two kinds.
+                      as opposed to querying it; robustness reports compare the two kinds;
+    ``weak_because``  for a white-box attack, what usually makes it miss what a black-box
+                      one finds (robustness reports say it in their flag).
 
     and implement ``_generate(z0, labels, domain, oracle, rng) -> z``: ``z0`` is the
     encoded input (float64 array, or a tensor for the gradient attacks), ``labels`` the
@@ -53,6 +55,7 @@ class Attack(BaseEstimator):
     minimum_norm: ClassVar[bool] = False
     needs_scores: ClassVar[bool] = True
     white_box: ClassVar[bool] = False
+    weak_because: ClassVar[str] = "gradient masking, too few steps"
 
     # parameters every subclass has (set by its __init__)
     model: Any

@@ -568,3 +568,18 @@ def test_float32_rounding_of_the_returned_rows_is_not_out_of_budget():
     wide = frame.astype(np.float64)  # float64 rows: no slack, and none is needed
     sizes, slack = measure(attack, wide, attack.generate(wide, labels))
     assert np.all(slack == 0) and sizes.max() == pytest.approx(0.3)
+
+
+def test_a_tree_search_beaten_by_a_black_box_attack_is_told_how_to_search_further():
+    from advval.attacks import TreeAttack
+
+    tree = DecisionTreeClassifier(max_depth=5, random_state=0).fit(X_TRAIN, Y_TRAIN)
+    attacks = [TreeAttack(None, eps=0.3, max_moves=1, refine=False),
+               RandomSearch(None, eps=0.3), Null(None, eps=0.3)]
+    report = robustness_report(tree, X_TEST, Y_TEST, attacks, random_state=0)
+    (message,) = [f.message for f in report.flags if f.code == "blackbox_stronger"]
+    assert "(TreeAttack, Null)" in message
+    assert message.endswith(
+        "weak here (its search is greedy: a wider beam_width or more max_crossings searches "
+        "further; gradient masking, too few steps)."
+    )

@@ -646,11 +646,12 @@ def _blackbox_flags(runs: list[Run], names: list[str]) -> list[SanityFlag]:
         extra = int((run.fooled & ~beaten).sum())
         if extra:
             listed = ", ".join(names[i] for i in whites)
+            reasons = "; ".join(dict.fromkeys(type(runs[i].attack).weak_because for i in whites))
             flags.append(SanityFlag(
                 "blackbox_stronger",
                 f"{name} (black-box) fooled {extra} samples that no white-box attack "
                 f"({listed}) fooled under the same norm with at least the same eps: the "
-                "white-box attacks are weak here (gradient masking, too few steps).",
+                f"white-box attacks are weak here ({reasons}).",
                 name,
             ))
     return flags

@@ -116,6 +116,9 @@ class TreeAttack(Attack):
     minimum_norm: ClassVar[bool] = True
     needs_scores: ClassVar[bool] = False
     white_box: ClassVar[bool] = True
+    weak_because: ClassVar[str] = (
+        "its search is greedy: a wider beam_width or more max_crossings searches further"
+    )
 
     def __init__(
         self,
