@@ -7,18 +7,23 @@ of cost 1 > eps). The table here is the bundled NYC flights data (summer side): 
 numeric columns have real missing values (cancelled flights), and two attacked rows get a
 missing carrier. The model is a LightGBM classifier trained the way users train one
 (pandas categories), saved to a file for the command line and used as the same object in
-Python.
+Python; a scikit-learn pipeline that reads the categories as text is checked the same way.
 """
 
 from __future__ import annotations
 
 import json
+import pickle
 
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from sklearn.compose import make_column_transformer
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import OrdinalEncoder
 
 from advval.attacks import FeatureSpace, HopSkipJump, SquareAttack, TreeAttack, robustness_report
 from advval.cli import cli
@@ -68,7 +73,7 @@ def flights(tmp_path_factory):
     model.booster_.save_model(folder / "model.txt")
     X.assign(jfk=y).to_csv(folder / "data.csv", index=False)
     return {"model": model, "X": X, "y": y, "rows": rows, "missing": missing,
-            "folder": folder}
+            "folder": folder, "X_train": X_train, "y_train": y_train}
 
 
 def _attacks(cls=SquareAttack):
@@ -95,26 +100,59 @@ def test_the_table_is_real_shaped(flights):
     assert set(missing) <= set(rows)
 
 
-def test_command_line_and_python_give_the_same_report_and_no_flag(flights):
-    folder = flights["folder"]
+def _command_line(model_file, flights, *options):
+    """The JSON report of ``advval attack MODEL DATA`` on the flights file."""
     result = CliRunner().invoke(cli, [
-        "attack", str(folder / "model.txt"), str(folder / "data.csv"), "--target", "jfk",
+        "attack", str(model_file), str(flights["folder"] / "data.csv"), "--target", "jfk",
         "--format", "json", "--max-rows", str(MAX_ROWS), "--max-queries", str(MAX_QUERIES),
-        "--eps", str(EPS), "--seed", str(SEED), "--quiet",
+        "--eps", str(EPS), "--seed", str(SEED), "--quiet", *options,
     ])
     assert result.exit_code == 0, result.output
-    cli_report = json.loads(result.stdout)
-    assert cli_report["settings"]["attacks"] == ["tree", "square", "hopskipjump"]
-    report = _python_report(flights, _attacks())
+    return json.loads(result.stdout)
+
+
+def _assert_same(cli_report, report):
+    """The command line's JSON and a Python report agree on everything but the settings."""
     python_report = json.loads(render_robustness_json(report))
-    assert cli_report["flags"] == python_report["flags"] == []
-    for key in ("n_samples", "n_correct", "clean_accuracy", "robust_accuracy", "features",
-                "curve"):
+    for key in ("flags", "n_samples", "n_correct", "clean_accuracy", "robust_accuracy",
+                "features", "curve"):
         assert cli_report[key] == python_report[key], key
     for ours, theirs in zip(cli_report["attacks"], python_report["attacks"], strict=True):
         ours.pop("settings"), theirs.pop("settings")
         assert ours == theirs
+
+
+def test_command_line_and_python_give_the_same_report_and_no_flag(flights):
+    cli_report = _command_line(flights["folder"] / "model.txt", flights)
+    assert cli_report["settings"]["attacks"] == ["tree", "square", "hopskipjump"]
+    report = _python_report(flights, _attacks())
+    assert report.flags == ()
+    _assert_same(cli_report, report)
     assert 0 < report.robust_accuracy < report.clean_accuracy  # the attacks do fool some
+
+
+def test_a_scikit_learn_model_file_gives_the_same_report_and_no_flag(flights):
+    # a pipeline that reads the categories as text (missing ones as NaN), as most do
+    cats = ["carrier", "dest"]
+    encoder = OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1)
+    model = make_pipeline(
+        make_column_transformer((encoder, cats), remainder="passthrough"),
+        HistGradientBoostingClassifier(max_iter=30, random_state=0),
+    ).fit(flights["X_train"].astype({c: str for c in cats}), flights["y_train"])
+    model_file = flights["folder"] / "pipeline.pkl"
+    model_file.write_bytes(pickle.dumps(model))
+    cli_report = _command_line(model_file, flights, "--trust-model")
+    assert cli_report["settings"]["attacks"] == ["square", "hopskipjump"]
+    X = pd.read_csv(flights["folder"] / "data.csv")  # the user's frame: text categories
+    y = X.pop("jfk").to_numpy()
+    rows = flights["rows"]
+    attacks = [SquareAttack(None, eps=EPS, max_queries=MAX_QUERIES),
+               HopSkipJump(None, eps=EPS, max_queries=MAX_QUERIES)]
+    report = robustness_report(model, X.iloc[rows], y[rows], attacks,
+                               feature_space=FeatureSpace.from_frame(X), random_state=SEED)
+    assert report.flags == ()
+    _assert_same(cli_report, report)
+    assert 0 < report.robust_accuracy < report.clean_accuracy
 
 
 def test_missing_values_stay_missing_and_cost_nothing(flights):
