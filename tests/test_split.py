@@ -7,7 +7,7 @@ import sklearn
 from scipy import sparse
 from sklearn.base import clone
 from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
-from sklearn.model_selection import GridSearchCV, cross_val_score, cross_validate
+from sklearn.model_selection import GridSearchCV, KFold, cross_val_score, cross_validate
 
 from advval import AdversarialValidator, TestLikeSplit
 from advval.datasets import make_shift
@@ -45,7 +45,7 @@ def _classes(frame):
 
 def test_validation_rows_look_like_the_test_data(shifted):
     X, test_mean = shifted.X_train, shifted.X_test["x0"].mean()
-    cv = _split(shifted.X_test)
+    cv = _split(shifted.X_test, draw="top")
     rng = np.random.default_rng(0)
     random_gaps = [
         abs(X["x0"].iloc[rng.choice(400, 80, replace=False)].mean() - test_mean) for _ in range(200)
@@ -59,6 +59,69 @@ def test_validation_rows_look_like_the_test_data(shifted):
     assert max(val_means) < 0.35
 
 
+def _normal_ratio(x, train=(0.0, 1.0), test=(1.0, 1.0)):
+    from scipy.stats import norm
+
+    return norm.pdf(x, *test) / norm.pdf(x, *train)
+
+
+def test_ratio_draw_validates_on_a_sample_of_the_test_distribution(shifted):
+    X, x0 = shifted.X_train, shifted.X_train["x0"].to_numpy()
+    cv = _split(shifted.X_test, n_splits=5, val_size=0.2)
+    splits = list(cv.split(X))
+    assert cv.draw == "ratio"
+    held_parts = [np.setdiff1d(np.arange(400), train) for train, _ in splits]
+    # the held-out parts are random (disjoint, 80 rows each): the training parts are not
+    # tilted toward the training distribution's centre, unlike draw="top"
+    assert all(len(held) == 80 for held in held_parts)
+    assert len(np.unique(np.concatenate(held_parts))) == 400
+    for (train, val), held in zip(splits, held_parts, strict=True):
+        assert set(val) <= set(held) and not set(val) & set(train)
+        assert abs(x0[train].mean() - x0.mean()) < 0.15
+    # pooled over the splits, the validation rows have the test mean of x0 (1, against 0
+    # in train); their number is the held-out rows' mean acceptance (the ratio over its
+    # 99th percentile)
+    val = np.concatenate([v for _, v in splits])
+    assert abs(x0[val].mean() - shifted.X_test["x0"].mean()) < 0.3
+    assert 20 < len(val) < 300
+    # inclusion follows the true density ratio exp(x0 - 1/2)
+    true = _normal_ratio(x0)
+    assert np.corrcoef(np.log(cv.inclusion_), np.log(true))[0, 1] > 0.9
+    assert cv.inclusion_.max() <= 0.2 + 1e-12
+
+
+def test_ratio_draw_tracks_the_test_error_of_a_misspecified_model():
+    # Shimodaira's textbook shift: train N(0.5, 0.5^2), test N(0, 0.3^2), y = -x + x^3
+    rng = np.random.default_rng(3)
+
+    def draw(mean, sd, n):
+        x = rng.normal(mean, sd, n)
+        return pd.DataFrame({"x": x}), -x + x**3 + rng.normal(0, 0.3, n)
+
+    X, y = draw(0.5, 0.5, 800)
+    X_test, _ = draw(0.0, 0.3, 800)
+    population, y_population = draw(0.0, 0.3, 50_000)
+    truth = np.mean((LinearRegression().fit(X, y).predict(population) - y_population) ** 2)
+
+    def estimate(cv):
+        return -cross_val_score(
+            LinearRegression(), X, y, cv=cv, scoring="neg_mean_squared_error"
+        ).mean()
+
+    kfold = estimate(KFold(5, shuffle=True, random_state=0))
+    ratio = estimate(_split(X_test))
+    assert abs(kfold - truth) > 0.3 * truth  # the training-distribution error is far off
+    assert abs(ratio - truth) < 0.35 * abs(kfold - truth)
+
+
+def test_ratio_draw_with_stratify_keeps_class_proportions(shifted):
+    X, y = shifted.X_train, _classes(shifted.X_train)
+    cv = _split(shifted.X_test, stratify=True, val_size=0.25)
+    for train, _ in cv.split(X, y):
+        held = np.setdiff1d(np.arange(400), train)
+        assert len(held) == 100 and abs(y[held].mean() - y.mean()) <= 0.5 / 100 + 1e-12
+
+
 def test_no_shift_gives_validation_rows_like_random_ones():
     data = make_shift("none", n_train=400, n_test=400, n_features=4, random_state=0)
     cv = _split(data.X_test)
@@ -68,7 +131,7 @@ def test_no_shift_gives_validation_rows_like_random_ones():
 
 
 def test_splits_partition_the_rows(shifted):
-    cv = _split(shifted.X_test, n_splits=4, val_size=0.25)
+    cv = _split(shifted.X_test, n_splits=4, val_size=0.25, draw="top")
     splits = list(cv.split(shifted.X_train))
     assert len(splits) == cv.get_n_splits() == 4
     for train, val in splits:
@@ -79,14 +142,14 @@ def test_splits_partition_the_rows(shifted):
 
 
 def test_val_size_as_a_number_of_rows(shifted):
-    cv = _split(shifted.X_test, val_size=33, n_splits=2)
+    cv = _split(shifted.X_test, val_size=33, n_splits=2, draw="top")
     assert all(len(val) == 33 for _, val in cv.split(shifted.X_train))
-    cv = _split(shifted.X_test, val_size=0.1234)  # round(49.36)
+    cv = _split(shifted.X_test, val_size=0.1234, draw="top")  # round(49.36)
     assert all(len(val) == 49 for _, val in cv.split(shifted.X_train))
 
 
 def test_pool_factor_one_holds_out_the_top_rows_every_time(shifted):
-    cv = _split(shifted.X_test, pool_factor=1.0)
+    cv = _split(shifted.X_test, pool_factor=1.0, draw="top")
     splits = list(cv.split(shifted.X_train))
     top = np.sort(np.argsort(-cv.test_likeness_, kind="stable")[:80])
     for _, val in splits:
@@ -94,7 +157,7 @@ def test_pool_factor_one_holds_out_the_top_rows_every_time(shifted):
 
 
 def test_repeated_splits_vary_within_the_pool(shifted):
-    cv = _split(shifted.X_test, pool_factor=2.0)
+    cv = _split(shifted.X_test, pool_factor=2.0, draw="top")
     vals = [val for _, val in cv.split(shifted.X_train)]
     pool = set(np.argsort(-cv.test_likeness_, kind="stable")[:160])
     assert all(set(val) <= pool for val in vals)
@@ -103,14 +166,14 @@ def test_repeated_splits_vary_within_the_pool(shifted):
 
 
 def test_pool_factor_is_capped_at_all_rows(shifted):
-    cv = _split(shifted.X_test, pool_factor=100.0, val_size=0.5, n_splits=2)
+    cv = _split(shifted.X_test, pool_factor=100.0, val_size=0.5, n_splits=2, draw="top")
     assert all(len(val) == 200 for _, val in cv.split(shifted.X_train))
 
 
 def test_stratify_keeps_class_proportions(shifted):
     X = shifted.X_train
     y = _classes(X)
-    cv = _split(shifted.X_test, stratify=True, val_size=0.25)
+    cv = _split(shifted.X_test, stratify=True, val_size=0.25, draw="top")
     share = y.mean()
     for _, val in cv.split(X, y):
         assert len(val) == 100
@@ -122,21 +185,21 @@ def test_stratify_keeps_class_proportions(shifted):
             assert cv.test_likeness_[held].mean() > cv.test_likeness_[rows].mean()
     # three classes
     multiclass = np.digitize(X["x3"], [-0.5, 0.5])
-    for _, val in _split(shifted.X_test, stratify=True).split(X, multiclass):
+    for _, val in _split(shifted.X_test, stratify=True, draw="top").split(X, multiclass):
         expected = np.bincount(multiclass) * 80 / 400
         assert np.all(np.abs(np.bincount(multiclass[val], minlength=3) - expected) < 1)
 
 
 def test_stratify_with_string_labels_and_a_tiny_class(shifted):
     y = np.array(["a"] * 300 + ["b"] * 99 + ["c"])
-    cv = _split(shifted.X_test, stratify=True)
+    cv = _split(shifted.X_test, stratify=True, draw="top")
     for _, val in cv.split(shifted.X_train, y):
         labels, counts = np.unique(y[val], return_counts=True)
         assert labels.tolist() == ["a", "b"] and counts.tolist() == [60, 20]
 
 
 def test_test_likeness_is_out_of_fold_scores(shifted):
-    cv = _split(shifted.X_test)
+    cv = _split(shifted.X_test, draw="top")
     list(cv.split(shifted.X_train))
     np.testing.assert_array_equal(cv.test_likeness_, cv.validator_.oof_proba_[:400])
     assert cv.validator_.drift_
@@ -203,7 +266,7 @@ def test_works_with_metadata_routing_enabled(shifted):
 def test_arrays_are_accepted(shifted):
     cv = _split(shifted.X_test.to_numpy(), n_splits=2)
     splits = list(cv.split(shifted.X_train.to_numpy()))
-    assert len(splits) == 2 and len(splits[0][1]) == 80
+    assert len(splits) == 2 and len(splits[0][0]) == 320 and 0 < len(splits[0][1]) <= 80
 
 
 # -- sklearn contract -------------------------------------------------------------------
@@ -251,6 +314,7 @@ def test_clone_and_params_round_trip(shifted):
         "n_splits",
         "val_size",
         "stratify",
+        "draw",
         "pool_factor",
         "validator",
         "prefit",
@@ -272,7 +336,9 @@ def test_clone_and_params_round_trip(shifted):
 
 def test_repr_summarises_x_test(shifted):
     text = repr(TestLikeSplit(X_test=shifted.X_test, random_state=0))
-    assert text.startswith("TestLikeSplit(X_test=<DataFrame of shape (400, 4)>, n_splits=5")
+    assert text.startswith(
+        "TestLikeSplit(X_test=<DataFrame of shape (400, 4)>, draw='ratio', n_splits=5"
+    )
     assert "random_state=0" in text and "\n" not in text
 
 
@@ -311,6 +377,11 @@ def test_val_size_rounding_to_nothing(shifted):
         ),
         ({"pool_factor": 0.5}, r"The 'pool_factor' parameter .* \[1, inf\). Got 0.5 instead"),
         ({"stratify": "yes"}, r"The 'stratify' parameter .* 'bool'. Got 'yes' instead"),
+        (
+            {"draw": "best"},
+            r"The 'draw' parameter of TestLikeSplit must be one of 'ratio', 'top'. Got "
+            r"'best' instead.",
+        ),
     ],
 )
 def test_bad_parameters(shifted, params, message):

@@ -12,7 +12,7 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.metrics import accuracy_score, make_scorer
-from sklearn.model_selection import cross_validate
+from sklearn.model_selection import KFold, cross_validate
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -70,20 +70,119 @@ def test_weights_follow_the_shifted_feature(shifted, fitted):
     assert np.corrcoef(np.log(w), x0)[0, 1] > 0.7
 
 
+def _textbook(seed, n=800):
+    """Shimodaira's shift: train N(0.5, 0.5^2), test N(0, 0.3^2); the true ratio."""
+    from scipy.stats import norm
+
+    rng = np.random.default_rng(seed)
+    x, x_test = rng.normal(0.5, 0.5, n), rng.normal(0.0, 0.3, n)
+    ratio = norm.pdf(x, 0.0, 0.3) / norm.pdf(x, 0.5, 0.5)
+    return pd.DataFrame({"x": x}), pd.DataFrame({"x": x_test}), ratio / ratio.mean()
+
+
+def test_blend_follows_the_true_ratio_where_training_rows_are_rare():
+    X, X_test, true = _textbook(0)
+    blend = _weighter(X_test).fit(X)
+    trees = _weighter(X_test, ratio_model="classifier").fit(X)
+    log_true = np.log(true)
+    assert np.corrcoef(blend.weights_, true)[0, 1] > 0.99
+    # the rows left of the training data's 5th percentile: rare in train, common in test
+    rare = X["x"].to_numpy() < np.quantile(X["x"], 0.05)
+    blend_gap = np.abs(np.log(blend.weights_) - log_true)[rare].mean()
+    trees_gap = np.abs(np.log(trees.weights_) - log_true)[rare].mean()
+    assert blend_gap < 0.25 and blend_gap < 0.6 * trees_gap
+    # the log-ratio is quadratic in x: the smooth model carries the blend
+    assert blend.calibration_[2] > 0.5 and blend.calibration_[2] > blend.calibration_[1]
+
+
+def test_weighted_kfold_estimates_the_test_error_like_the_true_ratio():
+    rng = np.random.default_rng(101)  # not _textbook's stream: noise independent of x
+    X, X_test, true = _textbook(1)
+    x = X["x"].to_numpy()
+    y = -x + x**3 + rng.normal(0, 0.3, len(x))
+    population = rng.normal(0.0, 0.3, 50_000)
+    fitted = LinearRegression().fit(X, y)
+    truth = np.mean(
+        (fitted.predict(pd.DataFrame({"x": population})) - (-population + population**3)) ** 2
+    ) + 0.3**2
+    squared = np.empty(len(x))
+    for fit_rows, val_rows in KFold(5, shuffle=True, random_state=0).split(X):
+        model = LinearRegression().fit(X.iloc[fit_rows], y[fit_rows])
+        squared[val_rows] = (y[val_rows] - model.predict(X.iloc[val_rows])) ** 2
+    weights = _weighter(X_test).fit(X).weights_
+    gaps = {
+        name: abs(np.average(squared, weights=w) - truth)
+        for name, w in (("plain", None), ("true", true), ("blend", weights))
+    }
+    assert gaps["plain"] > 0.3 * truth
+    assert gaps["blend"] < 0.3 * gaps["plain"]
+    assert gaps["blend"] < max(1.5 * gaps["true"], 0.05 * truth)
+
+
+def test_blend_keeps_the_classifier_for_a_shift_in_how_columns_move_together():
+    # marginals unchanged, x0 and x1 correlated in X_test only: a per-column smooth model
+    # cannot see it, the trees can
+    data = make_shift(
+        "correlation", n_train=600, n_test=600, n_features=4, n_shifted=2, delta=0.9,
+        random_state=0,
+    )
+    weighter = _weighter(data.X_test).fit(data.X_train)
+    _, classifier_slope, smooth_slope = weighter.calibration_
+    assert classifier_slope > 0.5 and smooth_slope < 0.5 * classifier_slope
+    product = (data.X_train["x0"] * data.X_train["x1"]).to_numpy()
+    assert np.corrcoef(np.log(weighter.weights_), product)[0, 1] > 0.4
+
+
+def test_regions_describe_the_weights(shifted, fitted):
+    regions = fitted.regions_
+    assert regions.index.tolist() == [1, 2, 3, 4, 5] and regions.index.name == "region"
+    assert regions["train_rows"].sum() == 400
+    assert regions["test_share"].sum() == pytest.approx(1.0)
+    assert regions["weight_share"].sum() == pytest.approx(1.0)
+    assert np.all(np.diff(regions["likeness_low"]) > 0)
+    # calibrated weights give every region about its share of the test rows
+    assert regions["coverage"].between(0.6, 1.5).all()
+    w, p = fitted.weights_, fitted.test_likeness_
+    top = p >= regions["likeness_low"].iloc[-1]
+    assert regions["train_rows"].iloc[-1] == top.sum()
+    assert regions["effective_rows"].iloc[-1] == pytest.approx(
+        w[top].sum() ** 2 / (w[top] ** 2).sum()
+    )
+    assert regions["trusted"].all() and fitted.trusted_
+    heaviest = np.sort(w)[-4:].sum() / w.sum()  # 1% of 400 rows
+    assert fitted.top_weight_share_ == pytest.approx(heaviest)
+
+
+def test_region_diagnostics_on_known_numbers():
+    from advval.drift._weights import region_diagnostics
+
+    test = np.repeat([0.1, 0.3, 0.5, 0.7, 0.9], 20)  # 20 test rows per region
+    train = np.r_[np.full(50, 0.1), np.full(30, 0.5), np.full(20, 0.9)]
+    weights = np.r_[np.full(50, 0.4), np.full(30, 1.0), np.r_[np.full(19, 0.1), 48.1]]
+    table = region_diagnostics(train, test, weights / weights.mean(), min_ess=5)
+    assert table["train_rows"].tolist() == [50, 0, 30, 0, 20]
+    assert table["test_share"].tolist() == [0.2] * 5
+    np.testing.assert_allclose(table["weight_share"], [0.2, 0.0, 0.3, 0.0, 1.0 - 0.5], atol=1e-12)
+    assert table["effective_rows"].iloc[0] == pytest.approx(50.0)
+    assert table["effective_rows"].iloc[4] < 1.1  # one row carries the region
+    assert table["trusted"].tolist() == [True, False, True, False, False]
+
+
 def test_no_shift_gives_near_uniform_weights():
     data = make_shift("none", n_train=400, n_test=400, n_features=4, random_state=1)
     weighter = _weighter(data.X_test).fit(data.X_train)
     assert weighter.ess_fraction_ > 0.95
     assert np.abs(weighter.weights_ - 1).max() < 0.5
     assert weighter.n_clipped_ == 0 and weighter.n_test_unsupported_ == 0
+    assert weighter.trusted_ and weighter.regions_["coverage"].between(0.8, 1.25).all()
 
 
 def test_calibration_shrinks_noise_scores_toward_uniform():
     data = make_shift("none", n_train=400, n_test=400, n_features=4, random_state=0)
-    raw = _weighter(data.X_test, calibrate=False).fit(data.X_train)
-    calibrated = _weighter(data.X_test).fit(data.X_train)
-    assert raw.calibration_ == (0.0, 1.0)
-    assert calibrated.calibration_[1] < 0.5
+    raw = _weighter(data.X_test, ratio_model="classifier", calibrate=False).fit(data.X_train)
+    calibrated = _weighter(data.X_test, ratio_model="classifier").fit(data.X_train)
+    assert raw.calibration_ == (0.0, 1.0, 0.0)
+    assert calibrated.calibration_[1] < 0.5 and calibrated.calibration_[2] == 0.0
     assert calibrated.weights_.std() < raw.weights_.std()
     assert calibrated.ess_fraction_ > raw.ess_fraction_
     # calibration is monotone: the same ranking of rows
@@ -123,7 +222,9 @@ def test_temper_interpolates_between_uniform_and_full(shifted, fitted):
 
 
 def test_ratio_formula_on_raw_scores(shifted):
-    weighter = _weighter(shifted.X_test, calibrate=False, clip=(0.05, 0.95))
+    weighter = _weighter(
+        shifted.X_test, ratio_model="classifier", calibrate=False, clip=(0.05, 0.95)
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataWarning)  # whether rows reach the clip is not the point
         weighter.fit(shifted.X_train)
@@ -158,6 +259,12 @@ def test_separated_samples_warn_about_unsupported_test_rows():
         re.search(r"collapse the sample: .* \(\d+\.\d%\), below min_ess", m) for m in messages
     )
     assert weighter.ess_fraction_ < 0.1
+    # the most test-like region of X_test has (almost) no training rows behind it
+    region_message = next(m for m in messages if "cannot be trusted in" in m)
+    assert re.search(
+        r"region 5 \(20% of X_test\) rests on an effective \d+\.\d rows", region_message
+    )
+    assert not weighter.trusted_ and not weighter.regions_["trusted"].iloc[-1]
 
 
 def test_leak_like_columns_are_named_in_the_unsupported_rows_warning():
@@ -273,7 +380,9 @@ def test_plain_sample_weight_without_routing(shifted, fitted):
 
 
 def test_clone_and_params_round_trip(shifted):
-    weighter = _weighter(shifted.X_test, temper=0.5, clip=(0.05, 0.95), calibrate=False)
+    weighter = _weighter(
+        shifted.X_test, temper=0.5, clip=(0.05, 0.95), ratio_model="smooth", calibrate=False
+    )
     params = weighter.get_params(deep=False)
     assert params["X_test"] is shifted.X_test and params["clip"] == (0.05, 0.95)
     cloned = clone(weighter)
@@ -338,6 +447,17 @@ def test_arrays_and_missing_values_are_accepted(shifted):
         ({"temper": 2}, r"'temper' .* Got 2 instead"),
         ({"min_ess_fraction": 1.5}, r"The 'min_ess_fraction' parameter .* Got 1.5 instead"),
         ({"calibrate": "yes"}, r"The 'calibrate' parameter .* 'bool'. Got 'yes' instead"),
+        (
+            {"ratio_model": "kliep"},
+            r"The 'ratio_model' parameter of AdversarialWeighter must be one of 'blend', "
+            r"'classifier', 'smooth'. Got 'kliep' instead.",
+        ),
+        (
+            {"calibrate": False},
+            r"AdversarialWeighter\(calibrate=False\) uses one model's raw scores: pass "
+            r"ratio_model='classifier' or 'smooth'",
+        ),
+        ({"min_region_ess": -1}, r"The 'min_region_ess' parameter .* Got -1 instead"),
     ],
 )
 def test_bad_parameters(shifted, params, message):

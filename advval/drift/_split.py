@@ -20,15 +20,25 @@ from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_array, check_is_fitted
 
 from .._frames import align_columns, as_frame
-from .._validation import check_number
+from .._validation import check_number, check_option
+from ._ratio import blend
 from ._validator import AdversarialValidator
 
 _OWNER = "TestLikeSplit"
+
+#: bounds of the blended test-likeness before the density ratio is taken (as the
+#: weighter's default ``clip``)
+_CLIP = (0.01, 0.99)
+
+#: quantile of the training rows' density ratio accepted with probability 1 (``draw=
+#: "ratio"``); rows above it are capped, the rest accepted in proportion to their ratio
+_ACCEPT_QUANTILE = 0.99
 _PARAMS = (
     "X_test",
     "n_splits",
     "val_size",
     "stratify",
+    "draw",
     "pool_factor",
     "validator",
     "prefit",
@@ -37,15 +47,27 @@ _PARAMS = (
 
 
 class TestLikeSplit(BaseCrossValidator):
-    """Cross-validation splitter that holds out the training rows most like the test data.
+    """Cross-validation splitter whose validation rows look like the test data.
 
     An :class:`~advval.AdversarialValidator` is fitted once on ``(X, X_test)``; each row
     of ``X`` gets its out-of-fold probability of being a test row (its *test-likeness*).
-    Every split holds out ``val_size`` rows drawn at random from the most test-like
-    ``pool_factor * val_size`` share of ``X``, so a validation score estimates the score
-    on the test distribution rather than on the training one, while repeated splits
-    still vary which test-like rows are held out. With ``pool_factor=1`` every split
-    holds out exactly the most test-like rows.
+    With ``draw="ratio"`` (the default), the test-likeness is blended with a smooth model
+    and calibrated as :class:`~advval.AdversarialWeighter` does, and validation rows are
+    drawn with probability proportional to the density ratio ``p_test(x) / p_train(x)``:
+    the validation part is then a sample of the test distribution as far as the training
+    rows reach, and a plain validation score estimates the score on the test data, while
+    the training part stays a random sample of ``X`` (a model fitted on the most
+    test-like rows' complement would be fitted on another distribution).
+
+    Each split holds out ``val_size`` rows at random (disjoint across splits while the
+    rows last, as in K-fold) and trains on the others; of the held-out rows, those
+    accepted with probability ``ratio / q`` (``q`` the 99th percentile of the training
+    rows' ratio; rows above it always accepted) form the validation part, drawn by
+    systematic sampling in a random order. The validation part is therefore smaller than
+    ``val_size``, by the mean acceptance (about ``1 / q``): the stronger the shift, the
+    fewer training rows look like test rows. With ``draw="top"`` every split holds out
+    ``val_size`` rows drawn at random from the most test-like ``pool_factor * val_size``
+    rows, which leans toward the test data without matching it.
 
     Use it as ``cv=`` in :func:`~sklearn.model_selection.cross_val_score`,
     :func:`~sklearn.model_selection.cross_validate` or
@@ -61,16 +83,20 @@ class TestLikeSplit(BaseCrossValidator):
     n_splits : int, default=5
         Number of (train, validation) splits to generate (at least 1).
     val_size : float or int, default=0.2
-        Validation rows per split: a fraction of ``X``'s rows in (0, 1) (rounded), or a
-        number of rows.
+        Rows held out per split: a fraction of ``X``'s rows in (0, 1) (rounded), or a
+        number of rows. With ``draw="top"`` all of them are validated; with
+        ``draw="ratio"`` the accepted share of them.
     stratify : bool, default=False
         Draw the validation rows per class of ``y`` (the most test-like rows of each
         class), so the class proportions in every validation part match those of ``X``.
         Needs ``y`` in :meth:`split`.
+    draw : {"ratio", "top"}, default="ratio"
+        How validation rows are drawn: in proportion to the estimated density ratio, or
+        at random among the most test-like rows (see above).
     pool_factor : float, default=2.0
-        Size of the pool the validation rows are drawn from, as a multiple of
-        ``val_size`` (at least 1, capped at all rows): a larger pool gives more varied
-        but less test-like validation parts.
+        With ``draw="top"``: size of the pool the validation rows are drawn from, as a
+        multiple of ``val_size`` (at least 1, capped at all rows): a larger pool gives
+        more varied but less test-like validation parts. Unused with ``draw="ratio"``.
     validator : AdversarialValidator or None, default=None
         The drift check to score rows with; a clone is fitted. ``None`` uses
         ``AdversarialValidator()``. Its ``random_state``, when ``None``, is set from
@@ -87,8 +113,14 @@ class TestLikeSplit(BaseCrossValidator):
     ----------
     test_likeness_ : ndarray of shape (n_samples,)
         Out-of-fold probability that each row of the last ``X`` split is a test row
-        (rows left out by the validator's ``max_rows`` are scored by its fold models).
-        Set by :meth:`split`.
+        (rows left out by the validator's ``max_rows`` are scored by its fold models):
+        blended and calibrated with ``draw="ratio"``, the validator's own with
+        ``draw="top"``. Set by :meth:`split`.
+    inclusion_ : ndarray of shape (n_samples,)
+        Probability that each row is in a split's validation part: the held-out share
+        times its acceptance with ``draw="ratio"`` (proportional to the density ratio up
+        to the cap); the validation rows over the pool size inside the pool, 0 outside,
+        with ``draw="top"``.
     validator_ : AdversarialValidator
         The fitted validator behind ``test_likeness_``.
 
@@ -118,8 +150,10 @@ class TestLikeSplit(BaseCrossValidator):
     >>> len(scores), cv.test_likeness_.shape
     (3, (300,))
     >>> train, val = next(cv.split(X))
-    >>> len(train), len(val)
-    (240, 60)
+    >>> len(train)  # 60 rows held out at random
+    240
+    >>> len(val) < 60  # those of them accepted in proportion to the density ratio
+    True
     >>> bool(X["x0"].iloc[val].mean() > X["x0"].mean())  # x0 is shifted up in X_test
     True
     """
@@ -133,6 +167,7 @@ class TestLikeSplit(BaseCrossValidator):
         n_splits: int = 5,
         val_size: float | int = 0.2,
         stratify: bool = False,
+        draw: str = "ratio",
         pool_factor: float = 2.0,
         validator: AdversarialValidator | None = None,
         prefit: bool = False,
@@ -142,6 +177,7 @@ class TestLikeSplit(BaseCrossValidator):
         self.n_splits = n_splits
         self.val_size = val_size
         self.stratify = stratify
+        self.draw = draw
         self.pool_factor = pool_factor
         self.validator = validator
         self.prefit = prefit
@@ -246,7 +282,11 @@ class TestLikeSplit(BaseCrossValidator):
         n_val = self._validation_rows(n)
         labels = self._labels(y, n)
         self._score_rows(frame, validator_seed)
-        return self._splits(self.test_likeness_, n_val, labels, np.random.default_rng(draw_seed))
+        strata = _strata(len(frame), n_val, labels)
+        rng = np.random.default_rng(draw_seed)
+        if self.draw == "top":
+            return self._top_splits(strata, rng)
+        return self._ratio_splits(strata, rng)
 
     def _validate_params(self) -> None:
         check_number(self.n_splits, name="n_splits", owner=_OWNER, kind=int, low=1)
@@ -259,6 +299,7 @@ class TestLikeSplit(BaseCrossValidator):
                 f"or an int in the range [1, inf). Got {size!r} instead."
             )
         check_bool(self.stratify, name="stratify", owner=_OWNER)
+        check_option(self.draw, name="draw", owner=_OWNER, options=("ratio", "top"))
         check_number(self.pool_factor, name="pool_factor", owner=_OWNER, low=1)
         check_validator(self.validator, owner=_OWNER)
         check_bool(self.prefit, name="prefit", owner=_OWNER)
@@ -311,46 +352,145 @@ class TestLikeSplit(BaseCrossValidator):
             and cache["X_test"] is self.X_test
             and cache["validator"] is self.validator
             and cache["random_state"] is self.random_state
+            and cache["draw"] == self.draw
         ):
             return
-        self.validator_, self.test_likeness_ = fit_likeness(
+        self.validator_, likeness = fit_likeness(
             frame, self.X_test, self.validator, seed=seed, prefit=self.prefit, owner=_OWNER
         )
+        if self.draw == "ratio":
+            blended = blend(
+                self.validator_,
+                frame,
+                self.X_test,
+                likeness,
+                ratio_model="blend",
+                calibrate=True,
+                seed=seed,
+            )
+            likeness = blended.train
+        self.test_likeness_ = likeness
         self._cache = {
             "key": key,
             "X_test": self.X_test,
             "validator": self.validator,
             "random_state": self.random_state,
+            "draw": self.draw,
         }
 
-    def _splits(
-        self,
-        likeness: NDArray[np.float64],
-        n_val: int,
-        labels: NDArray[np.intp] | None,
-        rng: np.random.Generator,
+    def _top_splits(
+        self, strata: list[tuple[NDArray[np.intp], int]], rng: np.random.Generator
     ) -> Iterator[tuple[NDArray[np.intp], NDArray[np.intp]]]:
+        """Validation rows at random from the most test-like rows of each stratum."""
+        likeness = self.test_likeness_
         n = len(likeness)
         # most test-like first; ties broken at random (but once, so pool_factor=1 is fixed)
-        order = np.lexsort((rng.permutation(n), -likeness))
-        if labels is None:
-            strata = [(order, n_val)]
-        else:
-            counts = np.bincount(labels)
-            quotas = _allocate(n_val, counts)
-            ranked = labels[order]
-            strata = [(order[ranked == k], int(quotas[k])) for k in range(len(counts))]
-        pools = [
-            (rows[: min(len(rows), math.ceil(self.pool_factor * quota - 1e-9))], quota)
-            for rows, quota in strata
-        ]
+        ranked = np.lexsort((rng.permutation(n), -likeness))
+        position = np.empty(n, dtype=np.intp)
+        position[ranked] = np.arange(n)
+        pools = []
+        inclusion = np.zeros(n)
+        for rows, quota in strata:
+            ordered = rows[np.argsort(position[rows], kind="stable")]
+            pool = ordered[: min(len(ordered), math.ceil(self.pool_factor * quota - 1e-9))]
+            if len(pool):
+                inclusion[pool] = quota / len(pool)
+            pools.append((pool, quota))
+        self.inclusion_ = inclusion
         for _ in range(self.get_n_splits()):
             val = np.concatenate(
                 [rng.choice(pool, size=quota, replace=False) for pool, quota in pools]
-            ).astype(np.intp)
+            )
+            yield _complement(val, n)
+
+    def _ratio_splits(
+        self, strata: list[tuple[NDArray[np.intp], int]], rng: np.random.Generator
+    ) -> Iterator[tuple[NDArray[np.intp], NDArray[np.intp]]]:
+        """Hold out random rows; validate on those accepted in proportion to the ratio.
+
+        The held-out parts of successive splits are disjoint while the rows last (a new
+        shuffle after that), as in K-fold.
+        """
+        p = np.clip(self.test_likeness_, *_CLIP)
+        ratio = p / (1.0 - p)
+        accept = np.minimum(1.0, ratio / np.quantile(ratio, _ACCEPT_QUANTILE))
+        n = len(ratio)
+        self.inclusion_ = np.zeros(n)
+        chunks = []
+        for rows, quota in strata:
+            self.inclusion_[rows] = accept[rows] * quota / len(rows)
+            chunks.append(_chunks(rows, quota, self.get_n_splits(), rng))
+        for parts in zip(*chunks, strict=True):
+            held = np.concatenate(parts)
+            total = max(1, round(float(accept[held].sum())))
+            val = systematic_sample(accept[held], held, total, rng)
             mask = np.zeros(n, dtype=bool)
-            mask[val] = True
-            yield np.flatnonzero(~mask).astype(np.intp), np.flatnonzero(mask).astype(np.intp)
+            mask[held] = True
+            train = np.flatnonzero(~mask).astype(np.intp)
+            yield train, np.unique(val).astype(np.intp)
+
+
+def _chunks(
+    rows: NDArray[np.intp], size: int, count: int, rng: np.random.Generator
+) -> list[NDArray[np.intp]]:
+    """``count`` random parts of ``size`` rows each, disjoint until the rows run out."""
+    parts: list[NDArray[np.intp]] = []
+    order = rng.permutation(rows)
+    start = 0
+    while len(parts) < count:
+        if start + size > len(order):
+            order, start = rng.permutation(rows), 0
+        parts.append(order[start : start + size])
+        start += size
+    return parts
+
+
+def _strata(
+    n: int, n_val: int, labels: NDArray[np.intp] | None
+) -> list[tuple[NDArray[np.intp], int]]:
+    """Rows of each class and their share of the validation rows (one stratum without y)."""
+    if labels is None:
+        return [(np.arange(n, dtype=np.intp), n_val)]
+    counts = np.bincount(labels)
+    quotas = _allocate(n_val, counts)
+    return [
+        (np.flatnonzero(labels == k).astype(np.intp), int(quotas[k])) for k in range(len(counts))
+    ]
+
+
+def _complement(val: NDArray[np.intp], n: int) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+    """(training rows, validation rows), both sorted."""
+    mask = np.zeros(n, dtype=bool)
+    mask[val] = True
+    return np.flatnonzero(~mask).astype(np.intp), np.flatnonzero(mask).astype(np.intp)
+
+
+def systematic_sample(
+    inclusion: NDArray[np.float64],
+    rows: NDArray[np.intp],
+    total: int,
+    rng: np.random.Generator,
+) -> NDArray[np.intp]:
+    """``total`` of ``rows``, each drawn with its ``inclusion`` probability (summing to total).
+
+    Systematic sampling in a random order: the probabilities are laid end to end in a
+    shuffled order and cut at ``u, u + 1, ..., u + total - 1`` for one uniform ``u``;
+    each row is drawn at most once because no probability exceeds 1.
+
+    Examples
+    --------
+    >>> rows = np.arange(4)
+    >>> picked = systematic_sample(np.array([0.5, 0.5, 0.5, 0.5]), rows, 2,
+    ...                            np.random.default_rng(0))
+    >>> len(set(picked.tolist()))
+    2
+    """
+    order = rng.permutation(len(rows))
+    ends = np.cumsum(inclusion[order])
+    ends *= total / ends[-1]
+    cuts = rng.uniform() + np.arange(total)
+    chosen = np.minimum(np.searchsorted(ends, cuts, side="left"), len(rows) - 1)
+    return rows[order[chosen]]
 
 
 def checked_frame(X: Any, *, owner: str) -> pd.DataFrame:

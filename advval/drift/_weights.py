@@ -3,46 +3,72 @@
 from __future__ import annotations
 
 import copy
+import math
 import numbers
 import warnings
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from numpy.typing import NDArray
-from scipy.special import expit
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._validation import check_number
+from .._validation import check_number, check_option
 from ..exceptions import DataWarning
+from ._ratio import blend
 from ._split import DataSummary, check_bool, check_validator, checked_frame, fit_likeness
 from ._validator import AdversarialValidator
 
 _OWNER = "AdversarialWeighter"
 
+#: regions (quantile bins of the test rows' test-likeness) the diagnostics are given for
+N_REGIONS = 5
+
+#: share of the rows whose weight ``top_weight_share_`` adds up
+_TOP_ROWS = 0.01
+
 
 class AdversarialWeighter(BaseEstimator):
-    """Importance weights for training rows from a train-vs-test domain classifier.
+    """Importance weights for training rows from train-vs-test domain classifiers.
 
     Under covariate shift a model fitted with ``sample_weight`` equal to the density
-    ratio ``p_test(x) / p_train(x)`` minimises the loss on the test distribution. The
-    ratio is estimated from an :class:`~advval.AdversarialValidator`: with ``p`` the
-    out-of-fold probability that a training row is a test row,
+    ratio ``p_test(x) / p_train(x)`` minimises the loss on the test distribution, and a
+    validation error weighted by it estimates the test error. The ratio is read off the
+    probability ``p`` that a training row is a test row,
 
     ``w = (p / (1 - p) * n_train / n_test) ** temper``,
 
-    with ``p`` calibrated (``calibrate``) and clipped to ``clip`` first, and ``w``
-    normalised to mean 1. Pass
-    ``weights_`` as ``sample_weight`` to any estimator's ``fit``, or through metadata
-    routing inside a :class:`~sklearn.pipeline.Pipeline` or to
+    with ``p`` clipped to ``clip`` first and ``w`` normalised to mean 1. Two out-of-fold
+    models give ``p``: the :class:`~advval.AdversarialValidator`'s domain classifier
+    (boosted trees by default: interactions, categories, missing values) and a smooth
+    logistic model of each column (:mod:`advval.drift._ratio`: a spline and a square term
+    per numeric column, indicators per category). Trees go flat where training rows are
+    rare, which is where a misspecified model's errors grow; the smooth model keeps
+    extrapolating there. A logistic regression of the train / test label on both models'
+    out-of-fold logits (``calibrate``) blends and calibrates them, so each counts by how
+    much it lowers the out-of-fold log loss. Pass ``weights_`` as ``sample_weight`` to
+    any estimator's ``fit``, or through metadata routing inside a
+    :class:`~sklearn.pipeline.Pipeline` or to
     :func:`~sklearn.model_selection.cross_validate` (``params={"sample_weight": w}``).
+
+    Whether the weights can be trusted is diagnosed per region of the test data
+    (``regions_``): the test rows are cut into 5 equal bins of their test-likeness, and
+    for each the training rows that fall in it are counted, with their effective number
+    (Kish) and the share of the weight they carry, which should match the bin's share of
+    the test rows. A :class:`~advval.exceptions.DataWarning` names the regions whose
+    weighted estimate rests on too few rows or whose weight falls short (``trusted_``).
 
     Parameters
     ----------
     X_test : DataFrame or array-like of shape (n_test, n_features)
         The test data (features only), with the same columns as the ``X`` given to
         :meth:`fit`. Never modified.
+    ratio_model : {"blend", "classifier", "smooth"}, default="blend"
+        Where ``p`` comes from: both models blended (``"blend"``), the validator's
+        domain classifier alone (``"classifier"``), or the smooth model alone
+        (``"smooth"``).
     clip : tuple of (float, float), default=(0.01, 0.99)
         Bounds ``0 < low < high < 1`` for the test-likeness before the ratio is taken,
         so no row gets an infinite or zero weight. A
@@ -53,41 +79,49 @@ class AdversarialWeighter(BaseEstimator):
         Power in [0, 1] applied to the ratio: 0 gives uniform weights, 1 the full
         correction, values between trade bias for variance.
     calibrate : bool, default=True
-        Platt-scale the out-of-fold test-likeness (a logistic regression of the train /
-        test label on its logit, fitted on every row of both sides) before the ratio is
-        taken. Out-of-fold scores of a boosted model are over-dispersed when the two
-        sides barely differ (a model fitted to noise still spreads its scores); the
-        calibration shrinks them to the prior there, so no shift gives weights close to 1,
-        and changes little under a real shift. A negative slope (scores that do not rank
-        test rows above train rows) is set to 0: uniform weights. ``False`` uses the raw
-        scores.
+        Platt-scale the out-of-fold scores (the stacked logistic regression above, fitted
+        on every row of both sides). Out-of-fold scores of a boosted model are
+        over-dispersed when the two sides barely differ (a model fitted to noise still
+        spreads its scores); the calibration shrinks them to the prior there, so no shift
+        gives weights close to 1, and changes little under a real shift. A model whose
+        slope comes out negative (scores that do not rank test rows above train rows) is
+        left out; with both left out the weights are uniform. ``False`` uses one model's
+        raw scores, so it needs ``ratio_model`` ``"classifier"`` or ``"smooth"``.
     min_ess_fraction : float, default=0.1
         Warn (:class:`~advval.exceptions.DataWarning`) when the effective sample size of
         the weights is below this fraction of the rows: the weights then rest on a few
         rows and a weighted fit is noisy.
+    min_region_ess : float, default=5.0
+        Warn when, in a region of the test data (``regions_``), the training rows'
+        effective number is below this, or their weights carry less than half of the
+        region's share of the test rows (checked with ``temper=1`` only: tempered weights
+        are meant to fall short): a weighted estimate there rests on a handful of rows or
+        misses part of the test data. 0 turns the effective-rows check off.
     validator : AdversarialValidator or None, default=None
         The drift check that scores the rows; a clone is fitted. ``None`` uses
         ``AdversarialValidator()``. Its ``random_state``, when ``None``, is set from this
         estimator's ``random_state``.
     prefit : bool, default=False
         ``validator`` is already fitted on exactly ``X`` and ``X_test`` (as the command
-        line does): its out-of-fold scores are used, nothing is refitted (a clone of the
+        line does): its out-of-fold scores are used, it is not refitted (a clone of the
         weighter holds an unfitted validator, as with scikit-learn's
-        ``SelectFromModel(prefit=True)``).
+        ``SelectFromModel(prefit=True)``). The smooth model is still fitted.
     random_state : int, RandomState instance or None, default=None
-        Seeds the validator. Fix it for reproducible weights.
+        Seeds the validator and the smooth model's folds. Fix it for reproducible
+        weights.
 
     Attributes
     ----------
     weights_ : ndarray of shape (n_samples,)
         Weight of each row of ``X``, mean 1.
     test_likeness_ : ndarray of shape (n_samples,)
-        Out-of-fold probability that each row of ``X`` is a test row, calibrated (when
-        ``calibrate``) but not clipped; rows left out by the validator's ``max_rows`` are
-        scored by its fold models.
-    calibration_ : tuple of (float, float)
-        Intercept and slope of the Platt scaling on the logit scale; ``(0.0, 1.0)``
-        (identity) when ``calibrate=False``.
+        Out-of-fold probability that each row of ``X`` is a test row, blended and
+        calibrated (when ``calibrate``) but not clipped; rows left out by the validator's
+        ``max_rows`` are scored by its fold models.
+    calibration_ : tuple of (float, float, float)
+        Intercept and the slopes of the classifier's and the smooth model's logits in the
+        blend: ``p = expit(a + b * logit(p_classifier) + c * logit(p_smooth))``.
+        ``(0.0, 1.0, 0.0)`` or ``(0.0, 0.0, 1.0)`` with ``calibrate=False``.
     n_clipped_ : int
         Rows of ``X`` whose test-likeness was outside ``clip`` (at either end).
     n_test_unsupported_ : int
@@ -98,6 +132,21 @@ class AdversarialWeighter(BaseEstimator):
         Kish's effective sample size ``sum(w) ** 2 / sum(w ** 2)``.
     ess_fraction_ : float
         ``effective_sample_size_ / n_samples``, in (0, 1]; 1 for uniform weights.
+    top_weight_share_ : float
+        Share of the total weight carried by the heaviest 1% of the rows (at least one
+        row); 0.01 for uniform weights.
+    regions_ : DataFrame
+        One row per region of the test data, least test-like first (index ``region``,
+        1 to 5): ``likeness_low`` and ``likeness_high`` (its test-likeness bounds),
+        ``test_share`` (share of the test rows, 0.2 each up to ties), ``train_rows``
+        (rows of ``X`` in it), ``effective_rows`` (their Kish effective number),
+        ``weight_share`` (share of the total weight they carry), ``coverage``
+        (``weight_share / test_share``: about 1 when the weights represent the region)
+        and ``trusted``.
+    trusted_ : bool
+        No region falls below ``min_region_ess`` or (with ``temper=1``) half its
+        coverage, and the effective sample size is at least ``min_ess_fraction`` of the
+        rows.
     validator_ : AdversarialValidator
         The fitted validator.
     n_features_in_ : int
@@ -107,7 +156,7 @@ class AdversarialWeighter(BaseEstimator):
 
     See Also
     --------
-    advval.TestLikeSplit : validate on the most test-like training rows instead.
+    advval.TestLikeSplit : validate on training rows drawn to look like the test data.
     advval.AdversarialValidator : the drift check behind the weights.
 
     References
@@ -134,39 +183,57 @@ class AdversarialWeighter(BaseEstimator):
     True
     >>> 0.3 < weighter.ess_fraction_ < 1
     True
+    >>> weighter.regions_.columns.tolist()[-3:]
+    ['weight_share', 'coverage', 'trusted']
     """
 
     def __init__(
         self,
         *,
         X_test: Any,
+        ratio_model: str = "blend",
         clip: tuple[float, float] = (0.01, 0.99),
         temper: float = 1.0,
         calibrate: bool = True,
         min_ess_fraction: float = 0.1,
+        min_region_ess: float = 5.0,
         validator: AdversarialValidator | None = None,
         prefit: bool = False,
         random_state: int | np.random.RandomState | None = None,
     ) -> None:
         self.X_test = X_test
+        self.ratio_model = ratio_model
         self.clip = clip
         self.temper = temper
         self.calibrate = calibrate
         self.min_ess_fraction = min_ess_fraction
+        self.min_region_ess = min_region_ess
         self.validator = validator
         self.prefit = prefit
         self.random_state = random_state
 
     def _validate_params(self) -> None:
+        check_option(
+            self.ratio_model,
+            name="ratio_model",
+            owner=_OWNER,
+            options=("blend", "classifier", "smooth"),
+        )
         check_clip(self.clip, owner=_OWNER)
         check_number(self.temper, name="temper", owner=_OWNER, low=0, high=1)
         check_bool(self.calibrate, name="calibrate", owner=_OWNER)
+        if not self.calibrate and self.ratio_model == "blend":
+            raise ValueError(
+                f"{_OWNER}(calibrate=False) uses one model's raw scores: pass ratio_model="
+                f"'classifier' or 'smooth' with it (the blend is fitted by the calibration)."
+            )
         check_number(self.min_ess_fraction, name="min_ess_fraction", owner=_OWNER, low=0, high=1)
+        check_number(self.min_region_ess, name="min_region_ess", owner=_OWNER, low=0)
         check_validator(self.validator, owner=_OWNER)
         check_bool(self.prefit, name="prefit", owner=_OWNER)
 
     def fit(self, X: Any, y: Any = None) -> AdversarialWeighter:
-        """Fit the validator on ``(X, X_test)`` and compute the weights of ``X``'s rows.
+        """Fit the validator and the smooth model on ``(X, X_test)``; weight ``X``'s rows.
 
         Parameters
         ----------
@@ -183,18 +250,26 @@ class AdversarialWeighter(BaseEstimator):
         self._validate_params()
         frame = checked_frame(X, owner=_OWNER)
         validate_data(self, X, skip_check_array=True, reset=True)
-        seed = int(check_random_state(self.random_state).randint(0, 2**31 - 1))
+        rng = check_random_state(self.random_state)
+        seed = int(rng.randint(0, 2**31 - 1))
         self.validator_, raw = fit_likeness(
             frame, self.X_test, self.validator, seed=seed, prefit=self.prefit, owner=_OWNER
         )
-        self.calibration_ = _platt(self.validator_) if self.calibrate else (0.0, 1.0)
-        likeness = self._calibrated(raw)
-        self.test_likeness_ = likeness
+        self._blend = blend(
+            self.validator_,
+            frame,
+            self.X_test,
+            raw,
+            ratio_model=self.ratio_model,
+            calibrate=self.calibrate,
+            seed=int(rng.randint(0, 2**31 - 1)),
+        )
+        self.calibration_ = self._blend.calibration
+        train_scores, test_scores = self._blend.train, self._blend.test
+        self.test_likeness_ = train_scores
         low, high = (float(bound) for bound in self.clip)
-        n_low, n_high = int((likeness < low).sum()), int((likeness > high).sum())
+        n_low, n_high = int((train_scores < low).sum()), int((train_scores > high).sum())
         self.n_clipped_ = n_low + n_high
-        test_scores = self.validator_.oof_proba_[self.validator_.n_train_ :]
-        test_scores = self._calibrated(test_scores[~np.isnan(test_scores)])
         self.n_test_unsupported_ = int((test_scores > high).sum())
         if n_high or self.n_test_unsupported_:
             warnings.warn(
@@ -207,19 +282,36 @@ class AdversarialWeighter(BaseEstimator):
                 DataWarning,
                 stacklevel=2,
             )
-        raw = self._ratio(likeness)
-        self._scale = float(raw.mean())
-        weights = raw / self._scale
+        raw_ratio = self._ratio(train_scores)
+        self._scale = float(raw_ratio.mean())
+        weights = raw_ratio / self._scale
         self.weights_ = weights
-        self.effective_sample_size_ = float(weights.sum() ** 2 / (weights**2).sum())
+        self.effective_sample_size_ = kish(weights)
         self.ess_fraction_ = self.effective_sample_size_ / len(weights)
-        if self.ess_fraction_ < self.min_ess_fraction:
+        heaviest = max(1, math.ceil(_TOP_ROWS * len(weights)))
+        self.top_weight_share_ = float(np.sort(weights)[-heaviest:].sum() / weights.sum())
+        self.regions_ = region_diagnostics(
+            train_scores,
+            test_scores,
+            weights,
+            min_ess=float(self.min_region_ess),
+            min_coverage=0.5 if self.temper == 1 else 0.0,
+        )
+        collapsed = self.ess_fraction_ < self.min_ess_fraction
+        self.trusted_ = bool(self.regions_["trusted"].all()) and not collapsed
+        if collapsed:
             warnings.warn(
                 f"The weights collapse the sample: their effective sample size is "
                 f"{self.effective_sample_size_:.1f} of {len(weights)} rows "
                 f"({self.ess_fraction_:.1%}), below min_ess_fraction="
                 f"{self.min_ess_fraction}. Train and test barely overlap; consider a "
                 f"smaller temper, a narrower clip or dropping the drifting features.",
+                DataWarning,
+                stacklevel=2,
+            )
+        if not self.regions_["trusted"].all():
+            warnings.warn(
+                _region_message(self.regions_, float(self.min_region_ess)),
                 DataWarning,
                 stacklevel=2,
             )
@@ -234,10 +326,11 @@ class AdversarialWeighter(BaseEstimator):
     def compute_weights(self, X: Any) -> NDArray[np.float64]:
         """Weights for new rows, on the scale of ``weights_``.
 
-        New rows are scored by the validator's fold models
-        (:meth:`~advval.AdversarialValidator.test_likeness`), clipped, tempered and
-        divided by the same constant as ``weights_`` (so they are not renormalised to mean
-        1). For the rows given to :meth:`fit` use ``weights_``: it is out-of-fold.
+        New rows are scored by the fold models of the validator
+        (:meth:`~advval.AdversarialValidator.test_likeness`) and of the smooth model,
+        blended, clipped, tempered and divided by the same constant as ``weights_`` (so
+        they are not renormalised to mean 1). For the rows given to :meth:`fit` use
+        ``weights_``: it is out-of-fold.
 
         Parameters
         ----------
@@ -254,14 +347,8 @@ class AdversarialWeighter(BaseEstimator):
         if names is not None and set(frame.columns) == set(names):
             frame = frame[list(names)]  # advval accepts the columns in any order
         validate_data(self, frame if names is not None else X, skip_check_array=True, reset=False)
-        likeness = self._calibrated(self.validator_.test_likeness(frame))
+        likeness = self._blend.likeness(frame)
         return self._ratio(likeness) / self._scale
-
-    def _calibrated(self, likeness: NDArray[np.float64]) -> NDArray[np.float64]:
-        intercept, slope = self.calibration_
-        if (intercept, slope) == (0.0, 1.0):
-            return likeness
-        return np.asarray(expit(intercept + slope * _logit(likeness)), dtype=np.float64)
 
     def __repr__(self, N_CHAR_MAX: int = 700) -> str:
         shown = copy.copy(self)
@@ -274,6 +361,93 @@ class AdversarialWeighter(BaseEstimator):
         tags.input_tags.allow_nan = True
         tags.requires_fit = True
         return tags
+
+
+def kish(weights: NDArray[np.float64]) -> float:
+    """Kish's effective sample size ``sum(w) ** 2 / sum(w ** 2)`` (0 for no weight).
+
+    Examples
+    --------
+    >>> kish(np.ones(10)), kish(np.array([1.0, 0.0, 0.0, 0.0]))
+    (10.0, 1.0)
+    """
+    total = float(weights.sum())
+    return total**2 / float((weights**2).sum()) if total > 0 else 0.0
+
+
+def region_diagnostics(
+    train_likeness: NDArray[np.float64],
+    test_likeness: NDArray[np.float64],
+    weights: NDArray[np.float64],
+    *,
+    min_ess: float,
+    min_coverage: float = 0.5,
+    n_regions: int = N_REGIONS,
+) -> pd.DataFrame:
+    """Per region of the test data: how many training rows, and how much weight, back it.
+
+    The regions are ``n_regions`` quantile bins of the test rows' test-likeness; each
+    training row falls in the bin of its own test-likeness. With weights proportional to
+    the density ratio, the training rows of a region carry the region's share of the test
+    rows (``coverage`` about 1); a region is not trusted when its training rows' Kish
+    effective number is below ``min_ess`` or its coverage below ``min_coverage``.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> same = rng.uniform(size=1000)
+    >>> table = region_diagnostics(same, rng.uniform(size=1000), np.ones(1000), min_ess=20)
+    >>> table["train_rows"].tolist()  # about 200 each: no shift
+    [155, 171, 220, 241, 213]
+    >>> bool(table["trusted"].all())
+    True
+    """
+    inner = np.quantile(test_likeness, np.linspace(0, 1, n_regions + 1)[1:-1])
+    test_bins = np.searchsorted(inner, test_likeness, side="right")
+    train_bins = np.searchsorted(inner, train_likeness, side="right")
+    edges = np.r_[-np.inf, inner, np.inf]
+    total = float(weights.sum())
+    rows = []
+    for region in range(n_regions):
+        members = weights[train_bins == region]
+        test_share = float(np.mean(test_bins == region))
+        weight_share = float(members.sum()) / total
+        effective = kish(members)
+        coverage = weight_share / test_share if test_share > 0 else float("nan")
+        rows.append(
+            {
+                "likeness_low": float(edges[region]),
+                "likeness_high": float(edges[region + 1]),
+                "test_share": test_share,
+                "train_rows": int(members.size),
+                "effective_rows": effective,
+                "weight_share": weight_share,
+                "coverage": coverage,
+                "trusted": bool(
+                    test_share == 0 or (effective >= min_ess and coverage >= min_coverage)
+                ),
+            }
+        )
+    return pd.DataFrame(rows, index=pd.RangeIndex(1, n_regions + 1, name="region"))
+
+
+def _region_message(regions: pd.DataFrame, min_ess: float) -> str:
+    """The warning naming the regions of the test data whose weighted estimate is weak."""
+    weak = regions[~regions["trusted"]]
+    parts = [
+        f"region {region} ({row.test_share:.0%} of X_test) rests on an effective "
+        f"{row.effective_rows:.1f} rows of X whose weights carry {row.weight_share:.0%} of "
+        f"the total"
+        for region, row in weak.iterrows()
+    ]
+    return (
+        f"A weighted estimate cannot be trusted in {len(weak)} of {len(regions)} regions of "
+        f"the test data (regions: bins of X_test's test-likeness, 1 least and "
+        f"{len(regions)} most test-like): " + "; ".join(parts) + f". Each needs an effective "
+        f"{min_ess:g} rows (min_region_ess) and at least half its share of the test rows "
+        f"in weight; see regions_. Too few training rows look like these test rows: "
+        f"collect more, or validate without relying on them."
+    )
 
 
 def check_clip(clip: object, *, owner: str) -> None:
@@ -289,49 +463,6 @@ def check_clip(clip: object, *, owner: str) -> None:
             f"The 'clip' parameter of {owner} must be a pair (low, high) of floats with "
             f"0 < low < high < 1. Got {clip!r} instead."
         )
-
-
-def _logit(p: NDArray[np.float64]) -> NDArray[np.float64]:
-    q = np.clip(p, 1e-9, 1 - 1e-9)
-    return np.asarray(np.log(q) - np.log1p(-q), dtype=np.float64)
-
-
-def _platt(validator: AdversarialValidator) -> tuple[float, float]:
-    """Intercept and slope of a logistic regression of the domain label on logit(score).
-
-    Fitted by Newton's method on the validator's out-of-fold scores of both sides (rows
-    left out by ``max_rows`` skipped). A slope below 0 is set to 0 (intercept: the
-    prior log-odds), so scores that do not rank test above train give uniform weights.
-    """
-    scores = np.asarray(validator.oof_proba_, dtype=np.float64)
-    labels = np.r_[np.zeros(validator.n_train_), np.ones(validator.n_test_)]
-    used = ~np.isnan(scores)
-    z, y = _logit(scores[used]), labels[used]
-    prior = float(np.log(y.mean()) - np.log1p(-y.mean()))
-    design = np.column_stack([np.ones_like(z), z])
-    ridge = np.array([0.0, 1e-6 * len(z)])  # keeps the slope finite when scores separate
-
-    def loss(beta: NDArray[np.float64]) -> float:
-        eta = design @ beta
-        return float(np.sum(np.logaddexp(0.0, eta) - y * eta) + 0.5 * ridge @ beta**2)
-
-    beta = np.array([prior, 0.0])
-    current = loss(beta)
-    for _ in range(100):  # damped Newton: each step halved until the loss goes down
-        fitted = expit(design @ beta)
-        gradient = design.T @ (fitted - y) + ridge * beta
-        hessian = design.T @ (design * (fitted * (1 - fitted))[:, None]) + np.diag(ridge)
-        step = np.linalg.lstsq(hessian, -gradient, rcond=None)[0]
-        size = 1.0
-        while size > 1e-10 and loss(beta + size * step) > current:
-            size /= 2
-        beta = beta + size * step
-        previous, current = current, loss(beta)
-        if previous - current < 1e-12 * max(1.0, abs(current)):
-            break
-    if not np.all(np.isfinite(beta)) or beta[1] <= 0:
-        return prior, 0.0
-    return float(beta[0]), float(beta[1])
 
 
 def _leak_advice(leaks: list[str]) -> str:

