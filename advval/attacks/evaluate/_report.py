@@ -4,9 +4,11 @@ The figure that matters is the worst case per sample (DESIGN.md section 5): a sa
 robust only if the model classifies it correctly and no attack fooled it. Every attack is
 cloned (the user's objects are never changed), given the report's feature space and a
 seed, run on the correctly classified samples only, and every success it claims is
-re-checked by predicting the returned rows with the model. The report then raises the
+re-checked by predicting the returned rows with the model; the size of each perturbation
+is measured on the returned rows as well. The report then raises the
 sanity flags AutoAttack raises (Croce & Hein, 2020): a black-box attack stronger than the
-white-box ones, zero gradients, robust accuracy rising with eps, randomized outputs.
+white-box ones, zero gradients, robust accuracy rising with eps, randomized outputs; and
+its own: successes the model does not confirm, rows returned outside the budget.
 """
 
 from __future__ import annotations
