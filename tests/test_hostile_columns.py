@@ -207,7 +207,9 @@ def test_remedies_keep_hostile_names():
     assert float(np.average(train[name], weights=weights)) > float(train[name].mean())
     split = TestLikeSplit(X_test=test, n_splits=3, validator=_validator(), random_state=0)
     fit_rows, held_rows = next(split.split(train))
-    assert len(fit_rows) + len(held_rows) == len(train)
+    # 60 rows held out; the validation rows are those of them drawn by the density ratio
+    assert len(fit_rows) == 240 and 0 < len(held_rows) <= 60
+    assert not set(held_rows) & set(fit_rows)
     assert train[name].iloc[held_rows].mean() > train[name].mean()
 
 
