@@ -22,7 +22,7 @@ Distances
 For numeric columns the change is ``(x' - x) / scale``. Changing the category of a
 label-coded column or of a one-hot group costs ``categorical_distance`` standard units
 (default 1: as far as one standard deviation). Under L0 every changed feature counts 1.
-Missing values (NaN) are never changed.
+Missing values (NaN) are never changed, and never created.
 """
 
 from __future__ import annotations
@@ -598,14 +598,16 @@ class Domain:
     def project(self, x: Any, x0: Any, eps: Any, norm: str) -> Any:
         """Continuous projection used inside iterative attacks.
 
-        Keeps immutable columns and missing values, enforces monotone directions, snaps
-        label-coded categories to valid codes, and projects the numeric and (relaxed)
-        one-hot columns onto the eps-ball that is left after the category changes, then
-        onto the bounds (widened to include the original row).
+        Keeps immutable columns and missing values, never creates a missing value (a NaN
+        candidate, from a starting row with a value missing where this row has one, falls
+        back to the original), enforces monotone directions, snaps label-coded categories
+        to valid codes, and projects the numeric and (relaxed) one-hot columns onto the
+        eps-ball that is left after the category changes, then onto the bounds (widened to
+        include the original row).
         """
         xp = namespace(x)
         c = self._consts(x)
-        frozen = ~c["mutable"] | xp.isnan(x0)
+        frozen = ~c["mutable"] | xp.isnan(x0) | xp.isnan(x)
         if self.raw:
             frozen = frozen | c["coded"]
         x = xp.where(frozen, x0, x)

@@ -182,3 +182,26 @@ def test_a_row_really_out_of_budget_is_still_flagged(flights):
     overreach = report.attacks[1]
     assert overreach.norm_median == pytest.approx(2 * EPS, rel=1e-3)
     assert f"farther than eps={EPS:g}" in flag.message
+
+
+def test_attacks_never_create_a_missing_value(flights):
+    # HopSkipJump starts from rows of the other class; one with a missing carrier used to
+    # hand its NaN to the row it starts (a category moved into "missing", counted as one
+    # category change)
+    X, y, rows = flights["X"].copy(), flights["y"], flights["rows"]
+    X.loc[X.index[::7], "carrier"] = np.nan
+    space = FeatureSpace.from_frame(X)
+    attacked = X.iloc[rows]
+    attack = HopSkipJump(flights["model"], eps=2.0, max_queries=100, feature_space=space,
+                         random_state=SEED)
+    out = attack.generate(attacked, y[rows])
+    pd.testing.assert_frame_equal(out.isna(), attacked.isna())
+    assert attack.success_.mean() > 0.5
+    domain = space.bind(attacked)
+    z0 = domain.encode(attacked)
+    candidate = z0 + 0.1 * domain.scale
+    candidate[:, [0, 2, 6]] = np.nan  # day, dep_delay, carrier: a value made missing
+    out = domain.finalize(candidate, z0, 0.5, "inf")
+    np.testing.assert_array_equal(out[:, [0, 2, 6]], z0[:, [0, 2, 6]])
+    sizes = domain.distance(out, z0, "inf")  # the other moves stay (within bounds)
+    assert np.all(sizes <= 0.1 + 1e-9) and np.median(sizes) == pytest.approx(0.1)
