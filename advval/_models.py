@@ -44,9 +44,16 @@ def default_domain_classifier(
     Tuned for weak, spread-out differences (the hard case of drift detection): shallow
     trees (4 leaves still capture the pairwise interactions of a correlation-only shift;
     on a 0.2-std shift in 2 of 20 features at 2,000 rows a side they reach AUC 0.561 against
-    0.557 for 7 leaves, and the verdict's power goes from 95% to 100%), column and row
-    subsampling, a small learning rate, and a minimum leaf size that
-    grows with the data so small samples can still split.
+    0.557 for 7 leaves, and the verdict's power goes from 95% to 100%), row subsampling,
+    a small learning rate, and a minimum leaf size that grows with the data so small
+    samples can still split.
+
+    Every tree sees every column. Sampling half the columns per tree
+    (``colsample_bytree=0.5``, the default until 0.1) kept most trees from seeing both
+    columns of a pair, and a pair is all a joint shift lives in: two columns whose
+    correlation went from 0 to 0.9 (2,000 rows a side, Bayes AUC 0.83) scored AUC 0.51
+    with it and 0.81 without; a correlation change in 2 of 20 columns 0.548 and 0.573; a
+    0.2-std mean shift in 2 of 20 the same (0.548, 0.547), for about 17% more CPU time.
 
     Parameters
     ----------
@@ -68,7 +75,6 @@ def default_domain_classifier(
         learning_rate=0.05,
         num_leaves=4,
         min_child_samples=int(np.clip(n_rows // 50, 5, 50)),
-        colsample_bytree=0.5,
         subsample=0.8,
         subsample_freq=1,
         random_state=random_state,

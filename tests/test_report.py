@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import html
 import io
 import json
 import re
@@ -32,7 +33,7 @@ from advval.report import (
 from advval.report._build import _overlays, overlay_columns
 from advval.report._html import _overlay as _overlay_card
 from advval.report._json import round_floats
-from advval.report._markdown import verdict_line
+from advval.report._markdown import md_escape, verdict_line
 from advval.report._svg import distribution_chart, importance_chart, off_scale
 
 XSS = "<script>alert(1)</script>"
@@ -490,11 +491,17 @@ def _leaky_report(make_drift_report, **changes):
     return dataclasses.replace(report, **{**values, **changes})
 
 
+CLASSIFIER_DECIDED = (
+    "drift detected: AUC 0.735 [0.710, 0.760]; the classifier tells the sides apart "
+    "(p=1.2e-20 < alpha 0.05, and the AUC's lower bound 0.710 exceeds 0.520)"
+)
+
+
 def test_verdict_line_gives_the_verdict_without_the_leaks(make_drift_report):
     report = _leaky_report(make_drift_report)
     assert verdict_line(report) == (
-        "drift detected: AUC 0.735 [0.710, 0.760], p=1.2e-20, with leak-like column "
-        "order_id; without them: drift detected, AUC 0.612 [0.580, 0.640], p=2.5e-09"
+        f"{CLASSIFIER_DECIDED}; with leak-like column order_id; without them: drift detected, "
+        f"AUC 0.612 [0.580, 0.640], p=2.5e-09"
     )
     clean = dataclasses.replace(
         report, without_leaks=WithoutLeaks(("order_id",), 3, 0.503, (0.48, 0.52), 0.41, False)
@@ -502,18 +509,16 @@ def test_verdict_line_gives_the_verdict_without_the_leaks(make_drift_report):
     assert verdict_line(clean).endswith("without them: no drift, AUC 0.503 [0.480, 0.520], p=0.41")
     no_dropper = dataclasses.replace(report, without_leaks=None, leaks=("order_id", "a\nb"))
     assert verdict_line(no_dropper) == (
-        "drift detected: AUC 0.735 [0.710, 0.760], p=1.2e-20, with leak-like columns "
-        "order_id, 'a\\nb'"
+        f"{CLASSIFIER_DECIDED}; with leak-like columns order_id, 'a\\nb'"
     )
     many = dataclasses.replace(no_dropper, leaks=tuple(f"t{i}" for i in range(8)))
     assert verdict_line(many).endswith("with leak-like columns t0, t1, t2, t3, t4 and 3 more")
-    plain = "drift detected: AUC 0.735 [0.710, 0.760], p=1.2e-20"
-    assert verdict_line(make_drift_report()) == plain
+    assert verdict_line(make_drift_report()) == CLASSIFIER_DECIDED
     underflow = dataclasses.replace(report, p_value=0.0, without_leaks=dataclasses.replace(
         report.without_leaks, p_value=0.0))
     assert verdict_line(underflow) == (  # never p=0
-        "drift detected: AUC 0.735 [0.710, 0.760], p < 1e-300, with leak-like column "
-        "order_id; without them: drift detected, AUC 0.612 [0.580, 0.640], p < 1e-300"
+        f"{CLASSIFIER_DECIDED.replace('p=1.2e-20', 'p < 1e-300')}; with leak-like column "
+        f"order_id; without them: drift detected, AUC 0.612 [0.580, 0.640], p < 1e-300"
     )
 
 
@@ -522,16 +527,23 @@ def test_a_significant_difference_under_the_floor_says_the_floor_decided(make_dr
         make_drift_report(drift=False), auc=0.51, auc_ci=(0.493, 0.527), p_value=0.025,
         drift=False, alpha=0.05, min_effect=0.01,
     )  # fmt: skip
-    assert verdict_line(report) == (
-        "no drift: AUC 0.510 [0.493, 0.527], p=0.025 (significant at alpha 0.05, but under "
-        "the effect floor: the lower bound 0.493 does not exceed 0.510)"
+    floor = (
+        "the classifier's difference is significant (p=0.025 < alpha 0.05) but under the "
+        "effect floor: the AUC's lower bound 0.493 does not exceed 0.510"
     )
-    assert "**No drift detected.** The difference is significant but smaller than the effect " \
-        "floor: AUC **0.510**" in render_markdown(report)
-    assert "smaller than the effect floor, so it is not flagged" in render_html(report)
+    assert verdict_line(report) == f"no drift: AUC 0.510 [0.493, 0.527]; {floor}"
+    markdown = render_markdown(report)
+    assert "**No drift detected.** AUC **0.510** (95% CI 0.493–0.527), p-value 0.025: " + (
+        md_escape(floor)
+    ) in markdown
+    assert "they read different rows" in markdown  # p < alpha, yet the interval holds 0.5
+    assert html.escape(floor).replace("&#x27;", "&#39;") in render_html(report)  # jinja2
     not_significant = dataclasses.replace(report, p_value=0.4)
-    assert verdict_line(not_significant) == "no drift: AUC 0.510 [0.493, 0.527], p=0.4"
-    assert "cannot reliably tell train rows from test rows" in render_markdown(not_significant)
+    assert verdict_line(not_significant) == (
+        "no drift: AUC 0.510 [0.493, 0.527]; the classifier finds no significant difference "
+        "(p=0.4)"
+    )
+    assert "they read different rows" not in render_markdown(not_significant)
 
 
 def test_verdict_without_some_leaks_names_them(make_drift_report):

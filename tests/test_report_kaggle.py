@@ -22,6 +22,7 @@ from advval.exceptions import LeakWarning
 from advval.report import build_drift_report, render_html, render_json, render_markdown
 from advval.report._markdown import format_auc, format_count, p_clause, verdict_line
 from advval.report._svg import importance_chart, importance_scale, nice_ticks
+from advval.report._verdict import reason
 
 BUDGET = 2_000
 LEAKS = ("month", "date", "time_hour", "flight date (US)")
@@ -106,7 +107,7 @@ def test_headline_gives_the_verdict_without_the_leaks(kaggle):
 
     verdict = "drift detected" if without.drift else "no drift"
     assert verdict_line(report) == (
-        f"drift detected: AUC {format_auc(report)}, {p_clause(report.p_value)}, with "
+        f"drift detected: AUC {format_auc(report)}; {reason(report)}; with "
         f"leak-like columns month, date, time_hour, flight date (US); without them: "
         f"{verdict}, AUC {format_auc(without)}, {p_clause(without.p_value)}"
     )

@@ -31,7 +31,7 @@ from ..exceptions import DataWarning
 from ._copies import NearCopies
 from ._holdout import HeldOutCheck, HeldOutStep
 from ._split import check_bool, check_prefit
-from ._validator import AdversarialValidator
+from ._validator import FAMILY_WISE, AdversarialValidator
 
 _OWNER = "DriftFeatureDropper"
 
@@ -49,8 +49,10 @@ class DriftFeatureDropper(SupportSelectorMixin, BaseEstimator):
     ``X_test`` (or takes one already fitted on them, ``prefit=True``). Columns the
     validator names as leak-like (IDs, timestamps, row counters) are dropped first, all at
     once; then, while drift remains, the column with the highest attribution (mean |SHAP|
-    of the domain classifier) goes, one at a time. The whole search is recorded in
-    ``path_``, so you can see how far the AUC fell with each step.
+    of the domain classifier) goes, one at a time; once the classifier no longer flags
+    drift, the columns the per-column tests still flag (the verdict's other evidence) go,
+    largest distance first. The whole search is recorded in ``path_``, so you can see how
+    far the AUC fell with each step.
 
     A step refits only what it changes: one model, trained like the validator's last fold
     model (the same budgeted rows, folds, seed and stopping rule) on the remaining
@@ -118,7 +120,8 @@ class DriftFeatureDropper(SupportSelectorMixin, BaseEstimator):
         One row per step: ``step`` (0 uses every column), ``dropped`` (the tuple of columns
         dropped after this step: the leak-like ones together, then one at a time; ``()``
         in the last row), ``n_features``, ``auc``, ``auc_low``, ``auc_high``,
-        ``p_value`` and ``drift`` (the held-out check of the step's columns), and, when
+        ``p_value`` (the held-out check of the step's columns) and ``drift`` (that check
+        flags drift, or a remaining column is flagged by its per-column test), and, when
         ``y`` was given, ``target_signal`` (the dropped columns' share of the signal; NaN
         in the last row).
     stop_reason_ : str
@@ -275,7 +278,14 @@ class DriftFeatureDropper(SupportSelectorMixin, BaseEstimator):
                 )
                 leaks = bool(columns) and set(columns) <= set(validator.leak_features_)
                 steps.append(
-                    _Step.of(step, len(steps), columns, len(remaining), leaks=leaks)
+                    _Step.of(
+                        step,
+                        len(steps),
+                        columns,
+                        len(remaining),
+                        leaks=leaks,
+                        columns_drift=bool(flagged_columns(validator, remaining)),
+                    )
                 )
                 if not columns:
                     break
@@ -371,7 +381,8 @@ class DriftFeatureDropper(SupportSelectorMixin, BaseEstimator):
         ``SHORTLIST`` it attributes most to (SHAP), with its near-copies (as many as
         ``max_drop`` leaves room for).
         """
-        if not step.drift:
+        flagged = flagged_columns(validator, remaining)
+        if not step.drift and not flagged:
             return "no_drift", ()
         if self.target_auc is not None and step.auc <= self.target_auc:
             return "target_auc", ()
@@ -383,6 +394,11 @@ class DriftFeatureDropper(SupportSelectorMixin, BaseEstimator):
         n_dropped = sum(len(s.dropped) for s in steps if not s.leaks)
         if self.max_drop is not None and n_dropped >= self.max_drop:
             return "max_drop", ()
+        if not step.drift:
+            # the classifier no longer tells the sides apart; columns that changed on their
+            # own remain: the one that moved most goes next
+            movable = [c for c in flagged if c not in keep]
+            return ("", (movable[0],)) if movable else ("protected_drift", ())
         candidates = [c for c in step.importance.index if c in set(remaining) and c not in keep]
         if len(remaining) <= 1 or not candidates:
             return "exhausted", ()
@@ -455,6 +471,7 @@ class _Step:
         n_features: int,
         *,
         leaks: bool,
+        columns_drift: bool = False,
     ) -> _Step:
         return cls(
             step=step,
@@ -465,8 +482,22 @@ class _Step:
             auc_low=check.auc_low,
             auc_high=check.auc_high,
             p_value=check.p_value,
-            drift=check.drift,
+            drift=check.drift or columns_drift,
         )
+
+
+def flagged_columns(validator: AdversarialValidator, remaining: list[str]) -> list[str]:
+    """The remaining columns the validator's per-column tests flag, largest distance first.
+
+    Empty when the columns do not count toward the verdict (a correction that is not
+    family-wise). A step of the remedy drifts while the held-out classifier flags it or
+    such a column is still there, so the remedy and the verdict follow one rule.
+    """
+    if validator.correction not in FAMILY_WISE:
+        return []
+    report = validator.feature_report_
+    flagged = report[report["drift"] & report.index.isin(remaining)]
+    return [str(c) for c in flagged.sort_values("statistic", ascending=False).index]
 
 
 def _path_frame(steps: list[_Step], signal: pd.Series | None) -> pd.DataFrame:

@@ -78,6 +78,14 @@ def reason(report: DriftReport) -> str:
     p = p_clause(classifier_p(report))
     alpha = format_number(report.alpha)
     flagged = [f for f in report.features if f.drift]
+    who = "the classifier" if not report.drift else "the classifier alone"
+    if classifier_p(report) < report.alpha:
+        classifier_alone = (
+            f"{who}'s difference is significant ({p} < alpha {alpha}) but under the "
+            f"effect floor: the AUC's lower bound {low} does not exceed {floor}"
+        )
+    else:
+        classifier_alone = f"{who} finds no significant difference ({p})"
     if report.drift:
         parts = []
         if classifier_flags(report):
@@ -91,15 +99,10 @@ def reason(report: DriftReport) -> str:
                 f"{n} column{'s' if n != 1 else ''} changed on {'their' if n != 1 else 'its'} "
                 f"own: {_column_list(flagged)}"
             )
+        if not classifier_flags(report):
+            return "; ".join([*parts, classifier_alone])
         return "; and ".join(parts)
-    parts = []
-    if classifier_p(report) < report.alpha:
-        parts.append(
-            f"the classifier's difference is significant ({p} < alpha {alpha}) but under the "
-            f"effect floor: the AUC's lower bound {low} does not exceed {floor}"
-        )
-    else:
-        parts.append(f"the classifier finds no significant difference ({p})")
+    parts = [classifier_alone]
     small = _small_columns(report)
     if small:
         n = len(small)
