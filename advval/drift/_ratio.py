@@ -38,6 +38,9 @@ from ._validator import AdversarialValidator
 #: average of its fold models, as the domain classifier's row budget does
 SMOOTH_MAX_ROWS = 60_000
 
+#: rows whose basis is built at once when scoring (bounds the memory on large tables)
+CHUNK_ROWS = 50_000
+
 #: quantiles of the pooled values where the restricted cubic spline has its knots
 _KNOT_QUANTILES = (0.05, 0.275, 0.5, 0.725, 0.95)
 
@@ -118,29 +121,47 @@ class SmoothBasis:
 
     def transform(self, frame: pd.DataFrame) -> NDArray[np.float64]:
         """The standardised basis of ``frame``'s rows, one row each."""
-        return (self._raw(frame) - self.mean_) / self.scale_
+        design = self._raw(frame)
+        design -= self.mean_
+        design /= self.scale_
+        return design
 
     def _raw(self, frame: pd.DataFrame) -> NDArray[np.float64]:
-        parts: list[NDArray[np.float64]] = [np.empty((len(frame), 0))]
-        for name, column in self.columns_.items():
+        widths = [_width(column) for column in self.columns_.values()]
+        design = np.empty((len(frame), sum(widths)))
+        start = 0
+        for (name, column), width in zip(self.columns_.items(), widths, strict=True):
+            block = design[:, start : start + width]
+            start += width
             values = frame[name]
             if isinstance(column, _CategoricalColumn):
-                labels = values.to_numpy(dtype=object)
-                parts.extend(
-                    np.asarray(labels == level, dtype=np.float64)[:, None]
-                    for level in column.levels
-                )
+                codes = values.cat.codes.to_numpy()
+                wanted = values.cat.categories.get_indexer(pd.Index(column.levels))
+                np.equal(codes[:, None], wanted[None, :], out=block[:, : len(wanted)])
                 if column.has_missing:
-                    parts.append(np.asarray(values.isna(), dtype=np.float64)[:, None])
+                    block[:, -1] = codes < 0
                 continue
             x = values.to_numpy(dtype=np.float64, na_value=np.nan)
             missing = np.isnan(x)
-            z = np.clip((np.where(missing, column.center, x) - column.center) / column.scale,
-                        -_Z_CAP, _Z_CAP)
-            parts.append(np.column_stack([z, z**2, restricted_cubic_spline(z, column.knots)]))
+            z = np.clip(
+                (np.where(missing, column.center, x) - column.center) / column.scale,
+                -_Z_CAP,
+                _Z_CAP,
+            )
+            block[:, 0] = z
+            block[:, 1] = z * z
+            n_spline = max(0, len(column.knots) - 2)
+            block[:, 2 : 2 + n_spline] = restricted_cubic_spline(z, column.knots)
             if column.has_missing:
-                parts.append(missing.astype(np.float64)[:, None])
-        return np.hstack(parts)
+                block[:, -1] = missing
+        return design
+
+
+def _width(column: _NumericColumn | _CategoricalColumn) -> int:
+    """Basis columns of one column."""
+    if isinstance(column, _CategoricalColumn):
+        return len(column.levels) + column.has_missing
+    return 2 + max(0, len(column.knots) - 2) + column.has_missing
 
 
 def restricted_cubic_spline(
@@ -166,19 +187,15 @@ def restricted_cubic_spline(
     if k < 3:
         return np.empty((len(x), 0))
     norm = (knots[-1] - knots[0]) ** 2
-
-    def cube(t: float) -> NDArray[np.float64]:
-        return np.asarray(np.maximum(x - t, 0.0) ** 3, dtype=np.float64)
-
+    cubes = []
+    for t in knots:
+        d = np.maximum(x - t, 0.0)
+        cubes.append(d * d * d)
     last, before = knots[-1], knots[-2]
+    gap = last - before
     columns = [
-        (
-            cube(t)
-            - cube(before) * (last - t) / (last - before)
-            + cube(last) * (before - t) / (last - before)
-        )
-        / norm
-        for t in knots[:-2]
+        (cubes[j] - cubes[-2] * ((last - t) / gap) + cubes[-1] * ((before - t) / gap)) / norm
+        for j, t in enumerate(knots[:-2])
     ]
     return np.column_stack(columns)
 
@@ -203,12 +220,17 @@ class SmoothScores:
     models: tuple[LogisticRegression, ...]
 
     def predict(self, encoded: pd.DataFrame) -> NDArray[np.float64]:
-        """Average of the fold models' probabilities for new (encoded) rows."""
-        design = self.basis.transform(encoded)
-        return np.asarray(
-            np.mean([m.predict_proba(design)[:, 1] for m in self.models], axis=0),
-            dtype=np.float64,
-        )
+        """Average of the fold models' probabilities for new (encoded) rows.
+
+        The basis is built :data:`CHUNK_ROWS` rows at a time, so memory stays bounded.
+        """
+        scores = np.empty(len(encoded))
+        for start in range(0, len(encoded), CHUNK_ROWS):
+            design = self.basis.transform(encoded.iloc[start : start + CHUNK_ROWS])
+            scores[start : start + CHUNK_ROWS] = np.mean(
+                [m.predict_proba(design)[:, 1] for m in self.models], axis=0
+            )
+        return scores
 
 
 def smooth_scores(
@@ -236,19 +258,21 @@ def smooth_scores(
             )
         )
     basis = SmoothBasis().fit(encoded.iloc[fitted_rows])
-    design = basis.transform(encoded)
+    design = basis.transform(encoded.iloc[fitted_rows])
+    fitted_labels = labels[fitted_rows]
     folds = StratifiedKFold(n_splits, shuffle=True, random_state=int(rng.integers(2**31 - 1)))
     scores = np.full(n, np.nan)
     models = []
-    for fit, held in folds.split(fitted_rows, labels[fitted_rows]):
+    for fit, held in folds.split(design, fitted_labels):
         model = LogisticRegression(C=1.0, max_iter=1000)
-        model.fit(design[fitted_rows[fit]], labels[fitted_rows[fit]])
-        scores[fitted_rows[held]] = model.predict_proba(design[fitted_rows[held]])[:, 1]
+        model.fit(design[fit], fitted_labels[fit])
+        scores[fitted_rows[held]] = model.predict_proba(design[held])[:, 1]
         models.append(model)
-    rest = np.isnan(scores)
-    if rest.any():
-        scores[rest] = np.mean([m.predict_proba(design[rest])[:, 1] for m in models], axis=0)
-    return SmoothScores(scores=scores, basis=basis, models=tuple(models))
+    fitted = SmoothScores(scores=scores, basis=basis, models=tuple(models))
+    rest = np.flatnonzero(np.isnan(scores))
+    if rest.size:
+        scores[rest] = fitted.predict(encoded.iloc[rest])
+    return fitted
 
 
 def logit(p: NDArray[np.float64]) -> NDArray[np.float64]:
