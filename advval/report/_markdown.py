@@ -442,7 +442,9 @@ def _remedy_lines(report: DriftReport) -> list[str]:
 REMEDY_NOTE = (
     "Each row is a held-out check of the columns left: one model, trained like the drift "
     "check's last fold model, scored on that fold's rows (which it never saw). The first "
-    "row uses every column; the leak-like columns are dropped first, together."
+    "row uses every column; the leak-like columns are dropped first, together. A row drifts "
+    "while that check flags drift or a column left is flagged by its own test (the "
+    "verdict's other evidence); those columns go once the check no longer flags drift."
 )
 
 #: where the verdict without the leak-like columns comes from (Markdown and HTML)
