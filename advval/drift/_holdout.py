@@ -26,6 +26,7 @@ from .._lightgbm import can_train_on_subsets
 from .._models import positive_scores
 from .._stats import auc_interval, delong_variance, rank_test
 from ._attribution import _permutation_drop, attribute
+from ._validator import FAMILY_WISE
 
 if TYPE_CHECKING:
     from ._validator import AdversarialValidator
@@ -40,7 +41,9 @@ class HeldOutStep:
     auc, auc_low, auc_high : float
         The model's AUC on the held-out fold and its DeLong interval.
     p_value : float
-        One-sided Mann-Whitney p-value of "no difference" on the held-out fold.
+        One-sided Mann-Whitney p-value of "no difference" on the held-out fold, doubled
+        (at most 1) when the validator's columns count toward its verdict (the classifier's
+        half of ``alpha``, as ``classifier_p_value_``).
     drift : bool
         ``p_value < alpha`` and ``auc_low > 0.5 + min_effect`` (the validator's rule).
     importance : Series
@@ -162,12 +165,15 @@ class HeldOutCheck:
         y = self._y[self._held_out]
         test = rank_test(y, scores)
         low, high = auc_interval(test.auc, delong_variance(y, scores), validator.confidence)
-        drift = bool(test.p_value < validator.alpha and low > 0.5 + validator.min_effect)
+        # adjusted as the validator's classifier p-value is: doubled when the columns count
+        split = 2.0 if validator.correction in FAMILY_WISE else 1.0
+        p_value = min(1.0, split * float(test.p_value))
+        drift = bool(p_value < validator.alpha and low > 0.5 + validator.min_effect)
         return HeldOutStep(
             auc=float(test.auc),
             auc_low=float(low),
             auc_high=float(high),
-            p_value=float(test.p_value),
+            p_value=p_value,
             drift=drift,
             importance=importance,
             model=model,
