@@ -111,7 +111,7 @@ def test_ratio_draw_tracks_the_test_error_of_a_misspecified_model():
     kfold = estimate(KFold(5, shuffle=True, random_state=0))
     ratio = estimate(_split(X_test))
     assert abs(kfold - truth) > 0.3 * truth  # the training-distribution error is far off
-    assert abs(ratio - truth) < 0.35 * abs(kfold - truth)
+    assert abs(ratio - truth) < 0.5 * abs(kfold - truth)
 
 
 def test_ratio_draw_with_stratify_keeps_class_proportions(shifted):

@@ -6,6 +6,7 @@ import copy
 import math
 import numbers
 import warnings
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -43,13 +44,13 @@ class AdversarialWeighter(BaseEstimator):
     with ``p`` clipped to ``clip`` first and ``w`` normalised to mean 1. Two out-of-fold
     models give ``p``: the :class:`~advval.AdversarialValidator`'s domain classifier
     (boosted trees by default: interactions, categories, missing values) and a smooth
-    logistic model of each column (:mod:`advval.drift._ratio`: a spline and a square term
-    per numeric column, indicators per category). Trees go flat where training rows are
-    rare, which is where a misspecified model's errors grow; the smooth model keeps
-    extrapolating there. A logistic regression of the train / test label on both models'
-    out-of-fold logits (``calibrate``) blends and calibrates them, so each counts by how
-    much it lowers the out-of-fold log loss. Pass ``weights_`` as ``sample_weight`` to
-    any estimator's ``fit``, or through metadata routing inside a
+    logistic model of each column (:mod:`advval.drift._ratio`: a restricted cubic spline
+    per numeric column, indicators per category and for missing values). Trees go flat
+    where training rows are rare, which is where a misspecified model's errors grow; the
+    smooth model keeps extrapolating there. A logistic regression of the train / test
+    label on both models' out-of-fold logits (``calibrate``) blends and calibrates them,
+    so each counts by how much it lowers the out-of-fold log loss. Pass ``weights_`` as
+    ``sample_weight`` to any estimator's ``fit``, or through metadata routing inside a
     :class:`~sklearn.pipeline.Pipeline` or to
     :func:`~sklearn.model_selection.cross_validate` (``params={"sample_weight": w}``).
 
@@ -58,7 +59,9 @@ class AdversarialWeighter(BaseEstimator):
     for each the training rows that fall in it are counted, with their effective number
     (Kish) and the share of the weight they carry, which should match the bin's share of
     the test rows. A :class:`~advval.exceptions.DataWarning` names the regions whose
-    weighted estimate rests on too few rows or whose weight falls short (``trusted_``).
+    weighted estimate rests on too few rows or whose weight falls short (``trusted_``);
+    :meth:`estimate` turns per-row validation losses into the weighted estimate of the
+    test loss, with its standard error and the share its heaviest rows carry.
 
     Parameters
     ----------
@@ -317,6 +320,35 @@ class AdversarialWeighter(BaseEstimator):
             )
         return self
 
+    def estimate(self, values: Any) -> WeightedEstimate:
+        """The weighted mean of per-row values of ``X`` (validation losses), with its error.
+
+        With the out-of-fold losses of a cross-validation of ``X`` (each row validated
+        once), this estimates the loss on the test distribution. The standard error and
+        the share of the estimate carried by its heaviest rows say how far to trust it:
+        a few rows with large weights and large losses make it unstable even when the
+        weights are right.
+
+        Parameters
+        ----------
+        values : array-like of shape (n_samples,)
+            One finite value per row of the ``X`` given to :meth:`fit`, in its order.
+
+        Returns
+        -------
+        WeightedEstimate
+        """
+        check_is_fitted(self, "weights_")
+        array = np.asarray(values, dtype=np.float64)
+        if array.shape != self.weights_.shape or not np.isfinite(array).all():
+            raise ValueError(
+                f"The 'values' of {_OWNER}.estimate must be {len(self.weights_)} finite "
+                f"numbers, one per row of the X given to fit. Got shape {array.shape}"
+                + ("" if array.shape != self.weights_.shape else " with non-finite values")
+                + " instead."
+            )
+        return weighted_estimate(array, self.weights_)
+
     def _ratio(self, likeness: NDArray[np.float64]) -> NDArray[np.float64]:
         low, high = (float(bound) for bound in self.clip)
         p = np.clip(likeness, low, high)
@@ -361,6 +393,50 @@ class AdversarialWeighter(BaseEstimator):
         tags.input_tags.allow_nan = True
         tags.requires_fit = True
         return tags
+
+
+@dataclass(frozen=True)
+class WeightedEstimate:
+    """A self-normalised weighted mean and how much it can be trusted.
+
+    Attributes
+    ----------
+    value : float
+        ``sum(w * v) / sum(w)``.
+    standard_error : float
+        Its delta-method standard error, ``sqrt(sum(w ** 2 * (v - value) ** 2)) /
+        sum(w)`` (rows taken as independent).
+    effective_rows : float
+        Kish's effective number of the weights.
+    top_share : float
+        Share of ``sum(w * |v|)`` carried by the heaviest 1% of the rows by ``w * |v|``
+        (at least one row): near 0.01 when no row dominates, near 1 when one does.
+    """
+
+    value: float
+    standard_error: float
+    effective_rows: float
+    top_share: float
+
+
+def weighted_estimate(
+    values: NDArray[np.float64], weights: NDArray[np.float64]
+) -> WeightedEstimate:
+    """Weighted mean of ``values``, its standard error and concentration.
+
+    Examples
+    --------
+    >>> result = weighted_estimate(np.array([1.0, 2.0, 3.0, 4.0]), np.ones(4))
+    >>> result.value, round(result.standard_error, 4), result.effective_rows
+    (2.5, 0.559, 4.0)
+    """
+    total = float(weights.sum())
+    value = float(weights @ values) / total
+    error = math.sqrt(float(np.sum(weights**2 * (values - value) ** 2))) / total
+    contributions = np.sort(weights * np.abs(values))
+    heaviest = max(1, math.ceil(_TOP_ROWS * len(values)))
+    top = float(contributions[-heaviest:].sum() / max(contributions.sum(), 1e-300))
+    return WeightedEstimate(value, error, kish(weights), top)
 
 
 def kish(weights: NDArray[np.float64]) -> float:
