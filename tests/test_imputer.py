@@ -18,6 +18,7 @@ from sklearn.linear_model import Ridge
 from sklearn.model_selection import cross_val_score
 from sklearn.pipeline import make_pipeline
 
+from advval.dependency._impute_models import BoostedLinearRegressor
 from advval.dependency._imputer import SubstitutionImputer
 from advval.exceptions import DataWarning
 
@@ -185,8 +186,10 @@ def test_rounds_attributes_and_early_stop():
     assert imputer.changes_[0] > imputer.changes_[-1]
     assert imputer.n_features_in_ == 6
     assert list(imputer.feature_names_in_) == list(X.columns)
-    assert isinstance(imputer.models_["a"], lgb.LGBMRegressor)
+    assert isinstance(imputer.models_["a"], BoostedLinearRegressor)
+    assert isinstance(imputer.models_["a"].booster_model_, lgb.LGBMRegressor)
     assert isinstance(imputer.models_["quadrant"], lgb.LGBMClassifier)
+    assert set(imputer.n_trees_) == set(X.columns)
     counts = X.isna().sum()
     assert list(counts[imputer.imputation_order_]) == sorted(counts)
     assert _imputer(max_iter=5, tol=10.0).fit(X).n_iter_ == 1
@@ -229,7 +232,8 @@ def test_constant_column_gets_a_dummy_model():
 def test_estimator_template_configures_both_kinds():
     template = lgb.LGBMRegressor(n_estimators=7, num_leaves=4, objective="huber", verbose=-1)
     imputer = _imputer(estimator=template, max_iter=1).fit(_mcar(_nonlinear(150)))
-    regressor, classifier = imputer.models_["a"], imputer.models_["quadrant"]
+    regressor = imputer.models_["a"].booster_model_
+    classifier = imputer.models_["quadrant"]
     assert isinstance(classifier, lgb.LGBMClassifier)
     assert regressor.get_params()["n_estimators"] == classifier.get_params()["n_estimators"] == 7
     assert classifier.get_params()["objective"] is None
@@ -252,13 +256,74 @@ def test_beats_simple_and_iterative_on_nonlinear_data():
     simple_error = _nrmse(truth, X, pd.DataFrame(simple, columns=numeric), numeric)
     iterative_error = _nrmse(truth, X, pd.DataFrame(iterative, columns=numeric), numeric)
     assert simple_error > 0.95
-    assert ours_error < 0.5 * simple_error
+    # 0.49 (0.476 with every tree kept: 80 held-out rows choose the number of trees
+    # a little short on this small nonlinear table)
+    assert ours_error < 0.55 * simple_error
     assert ours_error < 0.75 * iterative_error
     removed = X["quadrant"].isna()
     accuracy = (ours["quadrant"][removed] == truth["quadrant"][removed]).mean()
     most_frequent = (truth["quadrant"][removed] == X["quadrant"].mode().iloc[0]).mean()
     assert accuracy > 0.85
     assert accuracy > most_frequent + 0.5
+
+
+def _linear(n=400, seed=0):
+    """``y`` is a straight line of the complete ``x`` (noise sd 0.05), ``noise`` is
+    independent of everything, ``group`` is a category that shifts ``y``."""
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(0, 10, n)
+    group = rng.choice(["a", "b"], n)
+    return pd.DataFrame(
+        {
+            "x": x,
+            "y": 3 * x + np.where(group == "b", 5.0, 0.0) + rng.normal(scale=0.05, size=n),
+            "noise": rng.normal(size=n),
+            "group": pd.Categorical(group),
+        }
+    )
+
+
+def test_a_straight_line_is_imputed_by_the_ridge_start():
+    truth = _linear()
+    X = truth.copy()
+    holes = np.random.default_rng(1).random(len(X)) < 0.2
+    X.loc[holes, "y"] = np.nan
+    ours = _imputer().fit(X)
+    trees_alone = _imputer(linear_start=False, early_stopping=False).fit(X)
+    error = _nrmse(truth, X, ours.transform(X), ["y"])
+    # the noise (sd 0.05) over y's spread (about 9.5) is the floor: about 0.005
+    assert error < 0.01
+    assert _nrmse(truth, X, trees_alone.transform(X), ["y"]) > 3 * error
+    # beyond the observed range, the line is not extrapolated: clipped to the largest y
+    far = pd.DataFrame(
+        {"x": [100.0], "y": [np.nan], "noise": [0.0], "group": pd.Categorical(["a"])}
+    ).astype(X.dtypes.to_dict())
+    assert ours.transform(far)["y"].iloc[0] == X["y"].max()
+
+
+def test_a_column_nothing_predicts_is_imputed_near_its_mean():
+    truth = _linear(n=600)
+    X = _mcar(truth.drop(columns="x"), fraction=0.2, seed=3).assign(x=truth["x"])
+    ours = _imputer().fit(X)
+    before = _imputer(linear_start=False, early_stopping=False).fit(X)
+    assert ours.n_trees_["noise"] <= 5
+    assert before.n_trees_["noise"] == 100
+    error = _nrmse(truth, X, ours.transform(X), ["noise"])
+    # the mean of 480 observed values: sqrt(1 + 1/480) plus the spread of the estimate
+    assert error < 1.02
+    assert _nrmse(truth, X, before.transform(X), ["noise"]) > error
+
+
+def test_trees_are_chosen_once_then_reused():
+    X = _mcar(_nonlinear(400))
+    imputer = _imputer(max_iter=3, tol=0.0).fit(X)
+    for column, model in imputer.models_.items():
+        if isinstance(model, BoostedLinearRegressor) and imputer.n_trees_[column] > 0:
+            assert model.booster_model_.booster_.current_iteration() == imputer.n_trees_[column]
+    assert 0 < imputer.n_trees_["sin_a"] < 100
+    # below 100 observed rows there is no held-out slice: every tree is kept
+    small = _imputer(max_iter=1).fit(_mcar(_nonlinear(90)))
+    assert set(small.n_trees_.values()) == {100}
 
 
 def test_competitive_on_real_data():
@@ -356,6 +421,12 @@ def test_one_row_is_an_error():
         ({"initial_strategy": "mode"}, ValueError, "must be one of 'mean', 'median'"),
         ({"n_jobs": 1.5}, ValueError, "'n_jobs' parameter .* an int"),
         ({"estimator": Ridge()}, TypeError, "must be a LightGBM estimator .* Got Ridge"),
+        (
+            {"linear_start": "yes"},
+            TypeError,
+            r"^The 'linear_start' parameter .* a bool\. Got 'yes'",
+        ),
+        ({"early_stopping": 1}, TypeError, r"^The 'early_stopping' parameter .* a bool\. Got 1 "),
     ],
 )
 def test_bad_parameters(params, error, match):
@@ -418,7 +489,7 @@ def test_free_text_and_codes_keep_their_fill_and_many_levels_are_capped():
         "predictors (text by its length, words and shares of digits, upper case and "
         "punctuation; codes by their frequent values and counts)."
     )
-    imputer = _imputer(max_iter=1)
+    imputer = _imputer(max_iter=1, early_stopping=False)
     with pytest.warns(DataWarning, match="^" + re.escape(message) + "$"):
         filled = imputer.fit_transform(X)
     for column in ("note", "ticket"):
@@ -428,7 +499,7 @@ def test_free_text_and_codes_keep_their_fill_and_many_levels_are_capped():
     assert X["gate"].nunique() > 300
     assert set(filled.loc[X["gate"].isna(), "gate"]) == {"G0"}
     # as predictors, many levels are capped (254 frequent + other), text is numbers
-    model = imputer.models_["x"]
+    model = imputer.models_["x"].booster_model_
     assert "c4_length" in model.feature_name_ and "c4" not in model.feature_name_
     capped = [len(levels) for levels in model.booster_.pandas_categorical]
     assert capped == [255, 255]  # the ticket (800 codes) and the gate
@@ -460,7 +531,9 @@ def test_one_rule_for_threads():
     X = _mcar(_nonlinear(120))
     for n_jobs in (None, 1, -1):
         imputer = SubstitutionImputer(n_jobs=n_jobs, max_iter=1, random_state=0).fit(X)
-        assert imputer.models_["a"].get_params()["n_jobs"] == lightgbm_threads(n_jobs, 120)
+        assert imputer.models_["a"].booster_model_.get_params()["n_jobs"] == lightgbm_threads(
+            n_jobs, 120
+        )
 
 
 # ------------------------------------------------------------------ sklearn contract
@@ -489,4 +562,3 @@ def test_set_output_pandas_keeps_names_and_dtypes():
         .fit_transform(X[["float", "complete"]].to_numpy())
     )
     assert list(arrays.columns) == ["x0", "x1"]
-

@@ -41,6 +41,7 @@ from .._text import TEXT_PARTS, text_features
 from .._validation import check_number, check_option
 from ..exceptions import DataWarning
 from ._encoding import fit_encoder, unpredicted_warning
+from ._impute_models import BoostedLinearRegressor, fit_trees
 from ._scoring import MIN_CLASS_SHARE
 
 _OWNER = "SubstitutionImputer"
@@ -75,6 +76,17 @@ class SubstitutionImputer(TransformerMixin, BaseEstimator):
       of missingness itself when it is informative). On 20% MCAR data (see
       ``benchmarks/bench_imputer.py``) this beat both NaN predictors and fills without
       indicators on the nonlinear table (normalised RMSE 0.31 vs 0.40 and 0.36).
+    - **A numeric column's model starts from a ridge regression** on the numeric
+      predictors, and the trees fit what it leaves (``linear_start``): a straight-line
+      relation (a charge that is a rate times minutes) is a staircase to trees alone. Its
+      imputations stay within the range of the column's observed values.
+    - **Each column's number of trees is chosen on held-out rows** (``early_stopping``:
+      a fifth of its observed rows, the first time the column is fitted; then every
+      observed row is fitted with that number, in every round): a column the others do
+      not predict gets few or no trees, so it is imputed near its mean rather than by
+      trees fitted to noise. On a churn table (``benchmarks/trust_impute.py``) the two
+      together lowered the normalised RMSE of the numeric columns from 0.73 to 0.68
+      (``IterativeImputer``: 0.67) and cut the time by four.
     - **Every column gets a model**, also the ones without missing values in ``fit``
       (fitted once, on the completed data, after the rounds), so :meth:`transform` can
       impute a column that only has gaps in new data.
@@ -106,8 +118,9 @@ class SubstitutionImputer(TransformerMixin, BaseEstimator):
         Template for the per-column models: its parameters (except ``objective`` and
         ``class_weight``) configure an ``LGBMRegressor`` for numeric columns and an
         ``LGBMClassifier`` for categorical ones. It is never fitted itself. ``None`` uses
-        100 trees of at most 15 leaves, learning rate 0.1, with 80% row and column
-        subsampling.
+        up to 100 trees of at most 15 leaves, learning rate 0.1, with 80% row and column
+        subsampling. Its ``n_estimators`` is the most trees a model gets when
+        ``early_stopping`` chooses the number.
     max_iter : int, default=5
         Most rounds, at least 1.
     tol : float, default=1e-3
@@ -129,6 +142,18 @@ class SubstitutionImputer(TransformerMixin, BaseEstimator):
         is, where its values would suggest otherwise (see
         :class:`~advval._frames.FrameEncoder`).
 
+    linear_start : bool, default=True
+        Start each numeric column's trees from a ridge regression on the numeric
+        predictors (standardised; penalty by generalised cross-validation on at most
+        20,000 rows); see :class:`~advval.dependency._impute_models.BoostedLinearRegressor`.
+        ``False``: trees alone (the imputer before issue #15).
+    early_stopping : bool, default=True
+        Choose each column's number of trees (at most ``n_estimators``) on a seeded fifth
+        of its observed rows held out, stopping after 10 rounds without improvement (0
+        trees when the first one does not beat the ridge start); a column with fewer than
+        100 observed rows keeps every tree. ``False``: every column gets
+        ``n_estimators`` trees.
+
     Attributes
     ----------
     n_iter_ : int
@@ -138,12 +163,17 @@ class SubstitutionImputer(TransformerMixin, BaseEstimator):
         The change (see ``tol``) of each round.
     models_ : dict
         Column name -> fitted model of that column (from the last round for columns with
-        missing values in fit). A ``DummyRegressor`` or ``DummyClassifier`` stands in for
-        a column whose observed values are all equal, or when there is a single column.
+        missing values in fit): a
+        :class:`~advval.dependency._impute_models.BoostedLinearRegressor` (numeric, with
+        ``linear_start``), else an ``LGBMRegressor`` or ``LGBMClassifier``. A
+        ``DummyRegressor`` or ``DummyClassifier`` stands in for a column whose observed
+        values are all equal, or when there is a single column.
     round_models_ : list of dict
         For each round, column name -> the model fitted in that round (columns with
         missing values in fit only). :meth:`transform` replays these rounds, so
         ``fit(X).transform(X)`` equals ``fit_transform(X)``.
+    n_trees_ : dict
+        Column name -> the number of trees its model uses (0: the ridge start alone).
     imputation_order_ : list
         Every kept column, by increasing number of missing values in fit (ties in column
         order): the order in which columns are visited in each round.
@@ -194,6 +224,8 @@ class SubstitutionImputer(TransformerMixin, BaseEstimator):
         n_jobs: int | None = None,
         random_state: int | np.random.RandomState | None = None,
         column_kinds: dict[str, str] | None = None,
+        linear_start: bool = True,
+        early_stopping: bool = True,
     ) -> None:
         self.estimator = estimator
         self.max_iter = max_iter
@@ -202,6 +234,8 @@ class SubstitutionImputer(TransformerMixin, BaseEstimator):
         self.n_jobs = n_jobs
         self.random_state = random_state
         self.column_kinds = column_kinds
+        self.linear_start = linear_start
+        self.early_stopping = early_stopping
 
     def _validate_params(self) -> None:
         if self.estimator is not None and not isinstance(self.estimator, lgb.LGBMModel):
@@ -219,6 +253,12 @@ class SubstitutionImputer(TransformerMixin, BaseEstimator):
             options=INITIAL_STRATEGIES,
         )
         check_number(self.n_jobs, name="n_jobs", owner=_OWNER, kind=int, allow_none=True)
+        for name in ("linear_start", "early_stopping"):
+            value = getattr(self, name)
+            if not isinstance(value, bool | np.bool_):
+                raise TypeError(
+                    f"The '{name}' parameter of {_OWNER} must be a bool. Got {value!r} instead."
+                )
 
     # ------------------------------------------------------------------ fit
 
@@ -290,6 +330,7 @@ class SubstitutionImputer(TransformerMixin, BaseEstimator):
         order = sorted(columns, key=lambda c: (c.n_missing, c.position))
         self.imputation_order_ = [c.name for c in order]
         self._factory = _ModelFactory.build(self, n_rows=len(frame), seed=seed)
+        self.n_trees_: dict[Hashable, int] = {}
 
         state = _State.initial(frame, columns)
         self.changes_: list[float] = []
@@ -353,9 +394,9 @@ class SubstitutionImputer(TransformerMixin, BaseEstimator):
                 return _dummy(column, state)
         elif float(np.ptp(target)) == 0.0:
             return _dummy(column, state)
-        model = self._factory.make(column.kind)
-        model.fit(state.predictors(column, self._columns, observed), target)
-        return model
+        predictors = state.predictors(column, self._columns, observed)
+        skip = state.missing_together(column, self._columns, predictors.columns)
+        return self._factory.fit(column, predictors, target, self.n_trees_, skip)
 
     # ------------------------------------------------------------ transform
 
@@ -858,6 +899,21 @@ class _State:
                 data[f"m{column.position}"] = self.missing[column.name][rows].astype(np.float64)
         return pd.DataFrame(data, index=pd.RangeIndex(int(rows.sum())))
 
+    def missing_together(
+        self, target: _Column, columns: list[_Column], names: pd.Index
+    ) -> frozenset[str]:
+        """Predictor names (of ``names``) of the columns missing in most of ``target``'s
+        missing cells: there their values are fills."""
+        gaps = self.missing[target.name]
+        if not gaps.any():
+            return frozenset()
+        together = {
+            f"c{c.position}"
+            for c in columns
+            if c.name != target.name and float(np.mean(self.missing[c.name][gaps])) > 0.5
+        }
+        return frozenset(n for n in map(str, names) if n.split("_")[0] in together)
+
     def update(self, column: _Column, model: Any, columns: list[_Column]) -> float:
         """Re-predict ``column``'s missing cells with ``model``; return the change."""
         mask = self.missing[column.name]
@@ -898,13 +954,51 @@ def _predict(model: Any, predictors: pd.DataFrame) -> NDArray[Any]:
 
 @dataclass
 class _ModelFactory:
-    """Makes the unfitted per-column models: LightGBM regressor or classifier."""
+    """Makes and fits the per-column models: LightGBM regressor or classifier.
+
+    With ``linear_start``, a numeric column's regressor boosts from a ridge fit
+    (:class:`~advval.dependency._impute_models.BoostedLinearRegressor`); with
+    ``early_stopping``, a column's number of trees is chosen on held-out rows the first
+    time it is fitted, and reused after (``trees``).
+    """
 
     params: dict[str, Any]
+    seed: int = 0
+    linear_start: bool = False
+    early_stopping: bool = False
+
+    def fit(
+        self,
+        column: _Column,
+        predictors: pd.DataFrame,
+        target: NDArray[Any],
+        trees: dict[Hashable, int],
+        skip: frozenset[str],
+    ) -> Any:
+        """``column``'s model fitted on ``predictors``; records its trees in ``trees``.
+
+        ``skip``: predictors the ridge start leaves out (see ``BoostedLinearRegressor``).
+        """
+        model = self.make(column.kind)
+        seed = (self.seed + 7919 * (column.position + 1)) % (2**31 - 1)
+        chosen = trees.get(column.name) if self.early_stopping else model.n_estimators
+        if column.kind == _NUMERIC and self.linear_start:
+            fitted = BoostedLinearRegressor(model).fit(
+                predictors, target, n_trees=chosen, seed=seed, skip=skip
+            )
+            trees[column.name] = fitted.n_trees_
+            return fitted
+        trees[column.name] = fit_trees(model, predictors, target, None, n_trees=chosen, seed=seed)
+        return model
 
     @classmethod
     def build(cls, imputer: SubstitutionImputer, *, n_rows: int, seed: int) -> _ModelFactory:
         threads = lightgbm_threads(imputer.n_jobs, n_rows)
+        options: dict[str, Any] = {
+            "seed": seed,
+            "linear_start": imputer.linear_start,
+            "early_stopping": imputer.early_stopping,
+        }
         if imputer.estimator is None:
             return cls(
                 {
@@ -920,7 +1014,8 @@ class _ModelFactory:
                     "deterministic": True,
                     "force_col_wise": True,
                     "verbose": -1,
-                }
+                },
+                **options,
             )
         params = {k: v for k, v in imputer.estimator.get_params().items() if k not in _TASK_PARAMS}
         if params.get("random_state") is None:
@@ -928,7 +1023,7 @@ class _ModelFactory:
         if imputer.n_jobs is not None or params.get("n_jobs") is None:
             params["n_jobs"] = threads
         params.setdefault("verbose", -1)
-        return cls(params)
+        return cls(params, **options)
 
     def make(self, kind: str) -> lgb.LGBMRegressor | lgb.LGBMClassifier:
         factory = lgb.LGBMClassifier if kind == _LABELS else lgb.LGBMRegressor
