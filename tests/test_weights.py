@@ -295,6 +295,18 @@ def test_separated_samples_warn_about_unsupported_test_rows():
     assert not weighter.trusted_ and not weighter.regions_["trusted"].iloc[-1]
 
 
+def test_a_few_unsupported_test_rows_in_the_tails_are_counted_without_a_warning():
+    # a 1-std shift in two columns: the true ratio exp(x0 + x1 - 1) exceeds 99 for a few
+    # test rows far out in the tails (under 1% of X_test), which the smooth model finds
+    data = make_shift(
+        "mean", n_train=800, n_test=800, n_features=6, n_shifted=2, delta=1.0, random_state=3
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        weighter = _weighter(data.X_test).fit(data.X_train)
+    assert 0 < weighter.n_test_unsupported_ <= 8 and weighter.n_clipped_ == 0
+
+
 def test_leak_like_columns_are_named_in_the_unsupported_rows_warning():
     data = make_shift(
         "mean", n_train=300, n_test=300, n_features=3, n_shifted=1, delta=0.5, random_state=0

@@ -30,6 +30,9 @@ N_REGIONS = 5
 #: share of the rows whose weight ``top_weight_share_`` adds up
 _TOP_ROWS = 0.01
 
+#: share of X_test above the clip that is worth a warning when no row of X was clipped
+_UNSUPPORTED_SHARE = 0.01
+
 
 class AdversarialWeighter(BaseEstimator):
     """Importance weights for training rows from train-vs-test domain classifiers.
@@ -76,8 +79,10 @@ class AdversarialWeighter(BaseEstimator):
         Bounds ``0 < low < high < 1`` for the test-likeness before the ratio is taken,
         so no row gets an infinite or zero weight. A
         :class:`~advval.exceptions.DataWarning` says how many rows were clipped when
-        rows of ``X`` reach ``high`` or rows of ``X_test`` score above it (test rows
-        with almost no training counterpart: the samples do not fully overlap).
+        rows of ``X`` reach ``high`` or more than 1% of the rows of ``X_test`` score
+        above it (test rows with almost no training counterpart: the samples do not
+        fully overlap; a few such rows are expected in the tails of any shift, and the
+        smooth model, which extrapolates, finds them).
     temper : float, default=1.0
         Power in [0, 1] applied to the ratio: 0 gives uniform weights, 1 the full
         correction, values between trade bias for variance.
@@ -274,7 +279,7 @@ class AdversarialWeighter(BaseEstimator):
         n_low, n_high = int((train_scores < low).sum()), int((train_scores > high).sum())
         self.n_clipped_ = n_low + n_high
         self.n_test_unsupported_ = int((test_scores > high).sum())
-        if n_high or self.n_test_unsupported_:
+        if n_high or self.n_test_unsupported_ > _UNSUPPORTED_SHARE * len(test_scores):
             warnings.warn(
                 f"{self.n_test_unsupported_} of {len(test_scores)} rows of X_test have a "
                 f"test-likeness above {high}: they have almost no counterpart in X, and no "
