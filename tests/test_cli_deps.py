@@ -140,11 +140,17 @@ def test_json_deterministic_and_markdown(runner, files):
     second = _run(runner, *args, "--format", "json")
     assert first[0] == second[0] == ExitCode.OK
     assert json.loads(first[1])["kind"] == "deps" and first[1] == second[1]
+    for feature in json.loads(first[1])["features"]:
+        low, high = feature["score_ci"]
+        assert low is None or low <= feature["score"] <= high
+        assert len(feature["top_shares"]) == len(feature["top_features"])
+        assert sum(feature["top_shares"]) <= (feature["score"] or 0.0) + 1e-6
     code, _, err = _run(runner, *args, "--output", "deps.md")
     assert code == ExitCode.OK, err
     text = Path("deps.md").read_text(encoding="utf-8")
     assert text.startswith("## advval dependency check: leak, redundancy")
     assert "Possible target leak" in text and "| dup |" in text
+    assert "score [95% interval]" in text and "**Row order " in text
 
 
 def test_html_report(runner, files):

@@ -25,6 +25,7 @@ from advval.report import (
     build_dependency_report,
     build_drift_report,
     render_dependency_html,
+    render_dependency_markdown,
     render_html,
     render_json,
     render_markdown,
@@ -916,3 +917,48 @@ def test_an_unknown_kind_of_dates_is_plotted_on_a_date_axis():
     assert when.edges[0] == pytest.approx(pd.Timestamp("2012-12-31 23:00", tz="UTC").timestamp(),
                                           abs=86_400 * 2)
     assert sum(when.train[:15]) == pytest.approx(1.0) and sum(when.test[15:]) == pytest.approx(1.0)
+
+
+def test_dependency_reports_explain_every_number(fitted_dependencies):
+    checker, _ = fitted_dependencies
+    report = build_dependency_report(checker)
+    scores = checker.scores_
+    for f in report.features:
+        row = scores.loc[f.name]
+        assert (f.score_low, f.score_high) == (row["score_low"], row["score_high"])
+        expected = checker.dependency_matrix_.loc[f.name, list(f.top_features)]
+        assert f.top_shares == tuple(float(v) for v in expected)
+    document = json.loads(render_json(report))
+    first = document["features"][0]
+    top = report.features[0]
+    assert first["score_ci"] == round_floats([top.score_low, top.score_high])
+    assert first["top_shares"] == round_floats(list(top.top_shares))
+    text = render_dependency_markdown(report)
+    page = render_dependency_html(report)
+    interval = f"[{top.score_low:.3f}, {top.score_high:.3f}]"
+    assert f"{top.score:.3f} {interval}" in text and interval in page
+    for rendered in (text, page):
+        assert "R² of each row" in rendered and "the file" in rendered  # the row-order score
+        assert "interval&#39;s lower end" in rendered or "interval's lower end" in rendered
+        assert "part of the score" in rendered
+
+
+def test_a_significant_score_of_zero_is_explained(make_dependency_report):
+    report = make_dependency_report()
+    odd = dataclasses.replace(report.features[-1], score=0.0, significant=True, p_value=3e-39)
+    report = dataclasses.replace(report, features=(*report.features[:-1], odd))
+    for rendered in (render_dependency_markdown(report), render_dependency_html(report)):
+        assert "Significant with a score of 0" in rendered and "order" in rendered
+    plain = make_dependency_report()
+    assert not any(f.ranks_only for f in plain.features)
+    assert "Significant with a score of 0" not in render_dependency_markdown(plain)
+
+
+@pytest.mark.parametrize(
+    ("score", "reading"),
+    [(0.02, "unrelated to its values"), (0.3, "a little"), (0.97, "sorted by something")],
+)
+def test_the_row_order_score_is_read_for_the_user(make_dependency_report, score, reading):
+    report = dataclasses.replace(make_dependency_report(), row_order_score=score)
+    assert reading in render_dependency_markdown(report)
+    assert reading in render_dependency_html(report)

@@ -30,7 +30,14 @@ from ._crossfit import TargetFit, cross_fit
 from ._encoding import fit_encoder, unpredicted_warning
 from ._fitting import Design, default_params, estimator_params
 from ._flags import id_like, near_duplicates
-from ._scoring import Target, class_mapping, class_target, is_code, numeric_target
+from ._scoring import (
+    Target,
+    class_mapping,
+    class_target,
+    is_code,
+    numeric_target,
+    score_interval,
+)
 from ._shift import FitBasis
 
 _OWNER = "FeatureDependencyChecker"
@@ -54,7 +61,12 @@ class FeatureDependencyChecker(SharesClientMixin, BaseEstimator):
 
         score = max(0, (metric - baseline) / (1 - baseline))
 
-    so 0 means "no better than guessing" and 1 "determined by the other columns". A
+    so 0 means "no better than guessing" and 1 "determined by the other columns". The
+    score estimates what the best predictor of ``X_j`` from the others would score on new
+    rows: each model's capacity adapts to its column (early stopping on validation rows
+    carved from its training rows, and the shape of its trees chosen on them), and it is
+    scored on rows never used to fit or to choose it. It comes with a 95% interval (from
+    the scored rows), and the redundancy flag is decided on the interval's lower end. A
     chance test gives each score a p-value, so small noisy samples do not report
     dependencies that are not there; TreeSHAP of the fitted models says *which* columns
     explain ``X_j``.
@@ -64,10 +76,11 @@ class FeatureDependencyChecker(SharesClientMixin, BaseEstimator):
     estimator : LightGBM model or None, default=None
         A ``LGBMRegressor``, ``LGBMClassifier`` or ``LGBMModel`` whose parameters are used
         for every target model (a regressor or classifier is built for each target; its
-        ``objective``, ``random_state`` and ``n_jobs`` are replaced). ``None`` uses fast,
-        regularised settings: 50 rounds, learning rate 0.3, 15 leaves, 80% row
-        subsampling, 63 bins, at least ``n / 100`` (5 to 50) rows per leaf, no early
-        stopping.
+        ``objective``, ``random_state`` and ``n_jobs`` are replaced; no early stopping).
+        ``None`` adapts each model to its column (see :mod:`advval.dependency._fitting`):
+        20% of its training rows stop the boosting when they stop improving and choose
+        between trees with constant and with linear leaves; 80% row subsampling, 63 bins,
+        at least ``n / 100`` (5 to 50) rows per leaf.
     n_splits : int, default=3
         Folds of the cross-fitting (at least 2), used below 10,000 rows; from there each
         column is scored on one hold-out split (see ``max_rows``).
@@ -89,10 +102,10 @@ class FeatureDependencyChecker(SharesClientMixin, BaseEstimator):
         With ``y``: a column whose single-column out-of-fold score of ``y`` reaches this
         is listed in ``leaking_features_``.
     redundancy_threshold : float, default=0.9
-        A column whose dependency score reaches this (and is significant) is listed in
-        ``redundant_features_``. For a numeric column 0.9 is an out-of-fold R^2 of 0.9,
-        the classic "variance inflation factor above 10" rule. Also the threshold of
-        ``row_order_features_``.
+        A significant column whose score's 95% interval lies at or above this is listed
+        in ``redundant_features_``: the others explain at least this much of it. For a
+        numeric column 0.9 is an out-of-fold R^2 of 0.9, the classic "variance inflation
+        factor above 10" rule. Also the threshold of ``row_order_features_``.
     max_features : int, default=1000
         Column budget: one model is fitted per column (and per pair with ``pairwise``), so
         wider data is refused with a clear message instead of running for hours.
@@ -136,7 +149,9 @@ class FeatureDependencyChecker(SharesClientMixin, BaseEstimator):
         One row per column (index ``feature``), in the order of ``X``: ``kind`` (numeric,
         boolean, categorical, datetime, text), ``metric_name`` (``"r2"`` or ``"auc"``),
         ``metric`` (out-of-fold R^2 or AUC; NaN when undefined), ``baseline`` (the naive
-        predictor's), ``score`` (0..1), ``p_value``, ``p_value_adjusted``,
+        predictor's), ``score`` (0..1), ``score_low`` and ``score_high`` (its 95%
+        interval: the delta method on the scored rows' losses or AUC placements, clipped
+        to 0..1; NaN when undefined), ``p_value``, ``p_value_adjusted``,
         ``significant``, ``redundant``, ``n_rows`` (rows where the column is observed),
         ``top_features`` (tuple: up to three columns with at least 5% of the attribution,
         largest first; empty when the score is 0), ``row_order_score`` (the column
@@ -154,7 +169,7 @@ class FeatureDependencyChecker(SharesClientMixin, BaseEstimator):
         With ``pairwise=True``: ``[target, predictor]`` = single-column out-of-fold score
         (diagonal 0); else ``None``.
     redundant_features_ : list of str
-        Significant columns with score ``>= redundancy_threshold``.
+        Significant columns whose ``score_low >= redundancy_threshold``.
     near_duplicates_ : list of tuple of str
         Pairs of near-identical columns: ``|Spearman| > 0.99`` (monotone transforms
         included) or a one-to-one mapping of discrete values.
@@ -209,11 +224,14 @@ class FeatureDependencyChecker(SharesClientMixin, BaseEstimator):
     predictions on the scored rows and TreeSHAP of 300 of them, plus one single-column fit
     for the row-order check (and one for the leak check with ``y``). Below:
     ``n_features * (2 n_splits - 2)`` model fits (each on fewer than 10,000 rows) and
-    ``n_features * n_splits`` single-column fits per check. The columns are binned once
-    for all fits. Wide data and many-level columns have budgets (at most 32 columns per
-    tree, 160 trees per model; see :mod:`advval.dependency._fitting`). Measured on one
-    thread of a shared 2-core machine: see ``benchmarks/bench_deps_kaggle.py`` (a
-    244,737 x 127 Kaggle-shaped table) and ``benchmarks/bench_deps.py --scale``.
+    ``n_features * n_splits`` single-column fits per check. A "model fit" stops early,
+    and a column (numeric, or of at most 5 classes) whose first model scores at least
+    0.5 on its validation rows is fitted a second time with linear leaves. The columns
+    are binned once for all fits. Wide data and many-level columns have budgets (at most
+    32 columns per tree, 1,000 trees per model; see :mod:`advval.dependency._fitting`).
+    Measured on one thread of a shared 2-core machine: see
+    ``benchmarks/bench_deps_kaggle.py`` (a 244,737 x 127 Kaggle-shaped table) and
+    ``benchmarks/bench_deps.py --scale``.
 
     Examples
     --------
@@ -513,10 +531,15 @@ class FeatureDependencyChecker(SharesClientMixin, BaseEstimator):
         singles = {c: Design(encoded[parts[c]], single) for c in columns}
 
         score = np.array([fits[c].score for c in columns])
+        low, high = np.array(
+            [score_interval(fits[c].metric, fits[c].baseline, fits[c].score_se) for c in columns]
+        ).reshape(len(columns), 2).T
         p_raw = np.array([fits[c].p_value for c in columns])
         p_adjusted = adjust_p_values(p_raw, self.correction)
         significant = p_adjusted < self.alpha
-        redundant = significant & (score >= self.redundancy_threshold)
+        # redundant when the interval's lower end reaches the threshold: the others
+        # explain at least that much, at 97.5% confidence
+        redundant = significant & (np.nan_to_num(low, nan=-1.0) >= self.redundancy_threshold)
         matrix = shares * np.nan_to_num(score)[:, None]
         self.dependency_matrix_ = _square(matrix, columns)
         self.redundant_features_ = [c for c, r in zip(columns, redundant, strict=True) if r]
@@ -530,6 +553,8 @@ class FeatureDependencyChecker(SharesClientMixin, BaseEstimator):
                 "metric": [fits[c].metric for c in columns],
                 "baseline": [fits[c].baseline for c in columns],
                 "score": score,
+                "score_low": low,
+                "score_high": high,
                 "p_value": p_raw,
                 "p_value_adjusted": p_adjusted,
                 "significant": significant,

@@ -43,7 +43,7 @@ from ._fitting import (
     constant_prediction,
     fit_target,
 )
-from ._scoring import Target, association_z, metric, normalized_score
+from ._scoring import Target, association_z, metric, normalized_score, score_standard_error
 
 
 @dataclass(frozen=True)
@@ -84,6 +84,9 @@ class TargetFit:
         Rows with the target observed.
     held_out : HeldOut or None
         On the hold-out split, when asked to keep it: the model and its held-out rows.
+    score_se : float
+        Standard error of the unclipped score on the scored rows
+        (:func:`~advval.dependency._scoring.score_standard_error`); NaN when undefined.
     """
 
     metric: float
@@ -93,6 +96,7 @@ class TargetFit:
     contributions: NDArray[np.float64] | None
     n_rows: int
     held_out: HeldOut | None = None
+    score_se: float = float("nan")
 
     @classmethod
     def undefined(cls, n_rows: int) -> TargetFit:
@@ -220,8 +224,10 @@ def cross_fit(
     if folds is None or target.is_constant:
         return TargetFit.undefined(n)
     fitting = _Fitting(target, design, params, exclude, random_state, n_jobs, holdout)
-    value, baseline, models, oof = fitting.out_of_fold(target, folds)
+    value, baseline, models, oof, base = fitting.out_of_fold(target, folds)
     score = normalized_score(value, baseline)
+    scored = folds.scored_rows
+    se = score_standard_error(target, target.observed[scored], oof[scored], base[scored])
     p_value = float("nan")
     if test and n_permutations > 0:
         p_value = _permutation_p_value(
@@ -234,7 +240,7 @@ def cross_fit(
     if keep and holdout is not None:
         held = folds.rows(1)
         held_out = HeldOut(models[1], target.observed[held], oof[held])
-    return TargetFit(value, baseline, score, p_value, contributions, n, held_out)
+    return TargetFit(value, baseline, score, p_value, contributions, n, held_out, se)
 
 
 @dataclass(frozen=True)
@@ -264,11 +270,14 @@ class _Fitting:
 
     def out_of_fold(
         self, target: Target, folds: Folds
-    ) -> tuple[float, float, dict[int, FittedTarget], NDArray[np.float64]]:
+    ) -> tuple[
+        float, float, dict[int, FittedTarget], NDArray[np.float64], NDArray[np.float64]
+    ]:
         """The metric of the model and of the baseline on the scored rows; the models.
 
         Each scored fold ``k`` is predicted by ``models[k]``, trained on the other folds;
-        the last array holds those predictions (rows of unscored folds are zeros).
+        the arrays hold those predictions and the naive ones (the training folds' mean or
+        class shares; rows of unscored folds are zeros).
         """
         y = target.observed
         n = len(folds.of_row)
@@ -284,7 +293,7 @@ class _Fitting:
             models[k] = model
         scored = folds.scored_rows
         value = metric(target, y[scored], oof[scored])
-        return value, metric(target, y[scored], base[scored]), models, oof
+        return value, metric(target, y[scored], base[scored]), models, oof, base
 
 
 def _forward_p_value(fitting: _Fitting, folds: Folds, oof: NDArray[np.float64]) -> float:
@@ -319,7 +328,7 @@ def _permutation_p_value(
         shuffled = replace(target, values=values)
         # the folds are drawn again, exactly as for the observed target (stratification)
         null_folds = assign_folds(shuffled, n_splits, fitting.random_state, fitting.holdout)
-        value, baseline, _, _ = fitting.out_of_fold(
+        value, baseline, _, _, _ = fitting.out_of_fold(
             shuffled, folds if null_folds is None else null_folds
         )
         exceed += _raw_score(value, baseline) >= observed

@@ -1,25 +1,55 @@
-"""The small LightGBM models that predict one column from others.
+"""The LightGBM models that predict one column from others, with capacity that adapts.
 
 Every target column gets a LightGBM model (regression for numeric targets, binary or
-multiclass for class targets) with fixed, regularised, fast settings and no early
-stopping (deterministic and cheap; the rounds and leaves are few enough that a model
-cannot memorise noise on a few hundred rows, and enough to learn three-way interactions):
+multiclass for class targets). Its score claims to estimate how well the *best* predictor
+of the column from the others does on new rows, so the model must be able to get near it
+on every kind of relation: a column that is 99.9% a smooth function of five others, one
+that is a sum of thresholds, one barely related. Fixed settings cannot: the former
+defaults (50 rounds at a rate of 0.3, 15 leaves) scored planted columns with a true R^2 of
+0.999 / 0.95 / 0.80 at 0.935 / 0.918 / 0.712 (``benchmarks/trust_deps.py``), so a column
+99.9% determined by the others was not flagged at 0.9. The multivariate models therefore
+choose their capacity on their own training rows:
 
-=====================  ========================  ===========================
-setting                multivariate model        single-predictor model
-=====================  ========================  ===========================
-rounds                 50                        20
-learning_rate          0.3                       0.3
-num_leaves             15                        8
-min_data_in_leaf       n / 100, clipped to 5-50  n / 100, clipped to 5-50
-min_sum_hessian        1 (see below)             1
-bagging_fraction       0.8 (every round)         1.0
-max_bin                63                        63
-training rows          at most 10,000 (uniform subsample of the training folds)
+- a uniform ``VALIDATION_SHARE`` (20%) of the model's training rows is set aside; the
+  model trains on the rest and stops when ``PATIENCE`` rounds pass without the validation
+  loss improving by ``MIN_IMPROVEMENT`` of the constant prediction's (at most
+  ``MAX_ROUNDS`` rounds at a rate of ``LEARNING_RATE``); the best round is kept;
+- the shapes of ``CANDIDATES`` are tried in turn and the one of least validation loss
+  kept: trees of 7 constant leaves, then trees whose leaves are linear models, which
+  follow smooth relations that a sum of constant leaves approximates slowly (numeric
+  targets and classes of at most ``LINEAR_MAX_CLASSES``: a class model grows a tree per
+  class and round). Where the
+  first shape's validation score is below ``CAPACITY_SCORE`` (0.5), the column is far
+  from redundant and the first model is kept (one fit);
+- TreeSHAP cannot explain linear leaves: the attributions come from the best model with
+  constant leaves (``FittedTarget.explainer``), which saw the same rows.
+
+The rows a column is *scored* on are never among those (:mod:`advval.dependency._crossfit`),
+so the score stays an out-of-sample estimate. A model cannot beat the best predictor but
+can fall short of it, so what bias is left is downward: measured in
+``benchmarks/trust_deps.py``. The other settings:
+
+=====================  ==========================  ===========================
+setting                multivariate model          single-predictor model
+=====================  ==========================  ===========================
+rounds                 early stopping, <= 1,000    20
+learning_rate          0.2                         0.3
+num_leaves             7 (constant or linear)      8
+min_data_in_leaf       n / 100, clipped to 5-50    n / 100, clipped to 5-50
+min_sum_hessian        1 (see below)               1
+bagging_fraction       0.8 (every round)           1.0
+max_bin                63                          63
+training rows          at most 10,000 (uniform subsample of the training folds), 20%
+                       of them to validate
 scored rows            the row budget's (:mod:`advval.dependency._budget`)
 columns per tree       at most 32 (a random share of the predictors above 32)
-trees per model        at most 160 (multiclass: fewer rounds, at least 20)
-=====================  ========================  ===========================
+trees per model        at most 1,000 (multiclass: fewer rounds, at least 20, and a
+                       faster rate, at most 0.3)
+=====================  ==========================  ===========================
+
+A given ``estimator`` is used as it is: its rounds, leaves and rate, no early stopping.
+Fewer than ``MIN_STOPPING_ROWS`` training rows (a tiny fold) are too few to stop on: the
+first shape, ``SMALL_ROUNDS`` rounds.
 
 A leaf needs a summed hessian of 1 (``min_sum_hessian_in_leaf``): for squared error
 that is one row, less than the minimum leaf size, but a class whose predicted
@@ -29,9 +59,8 @@ table: without it, 4 seeded fits of a column determined by another scored 0.23, 
 0.43; with it, 1 each time).
 
 The last two budgets keep wide data affordable: a tree's cost grows with the columns it
-scans, and a multiclass model grows one tree per class and round, so without them a
-model of a 12-level column on 100 predictors costs about 30 times one of a numeric
-column on 32. They apply to the default settings only (not to a given ``estimator``).
+scans, and a multiclass model grows one tree per class and round. They apply to the
+default settings only (not to a given ``estimator``).
 
 Speed: the predictors are binned **once** (one LightGBM ``Dataset`` of every column);
 each model trains on a row subset of it, and the target's own column is switched off with
@@ -72,6 +101,47 @@ MAX_TRAIN_ROWS = 10_000
 COLUMNS_PER_TREE = "advval_columns_per_tree"
 TREES_PER_MODEL = "advval_trees_per_model"
 MIN_ROUNDS = 20
+#: default settings only (advval's keys, removed before training): the model shapes
+#: tried (``CANDIDATES``) and the rounds without improvement of the validation loss after
+#: which a model stops
+CAPACITY = "advval_capacity"
+EARLY_STOPPING = "advval_early_stopping"
+PATIENCE = 10
+#: the shapes a model may take, tried in this order: (leaves, linear leaves). A tree of
+#: few constant leaves first (it stops early where there is little to learn), then trees
+#: whose leaves are linear models, which follow smooth relations a piecewise-constant sum
+#: of trees approximates slowly (``benchmarks/trust_deps.py``'s smooth function of five
+#: columns with a true R^2 of 0.999, 10,000 training rows: 0.963 with constant leaves,
+#: 0.987 with linear ones). 31 constant leaves were a third candidate in trials; they
+#: never won on those cases and cost a third more
+CANDIDATES = ((7, False), (7, True))
+#: the other shapes are tried only when the first one's validation score reaches this:
+#: where a column is predicted this well the model's capacity decides on which side of
+#: the redundancy threshold it falls; below it, one fit
+CAPACITY_SCORE = 0.5
+#: linear leaves are tried for class targets of at most this many classes: a class model
+#: grows a tree per class and round, so on the flights table (17 class columns of 3 to 20
+#: classes) linear leaves for all of them cost as much as for its 100 numeric columns;
+#: they bring a four-class planted target from 0.035 below its truth to 0.025 below
+LINEAR_MAX_CLASSES = 5
+#: ridge penalty of the linear leaves (LightGBM's ``linear_lambda``)
+LINEAR_LAMBDA = 0.01
+#: most rounds and learning rate with early stopping; most trees of a multiclass model
+MAX_ROUNDS = 1000
+LEARNING_RATE = 0.2
+MAX_TREES = 1000
+#: a multiclass model allowed fewer than ``TYPICAL_ROUNDS`` rounds (as many as a model of
+#: a strong dependency may need) learns faster in proportion, up to this rate
+TYPICAL_ROUNDS = 300
+MAX_LEARNING_RATE = 0.3
+#: share of a model's training rows set aside to stop it and choose its shape
+VALIDATION_SHARE = 0.2
+#: fewest training rows for early stopping (fewer: ``SMALL_ROUNDS`` fixed rounds)
+MIN_STOPPING_ROWS = 40
+SMALL_ROUNDS = 50
+#: an improvement of the validation loss smaller than this (a share of the constant
+#: prediction's loss) does not count
+MIN_IMPROVEMENT = 1e-3
 #: Dataset parameters (binning); they must agree between the binned data and training
 _DATASET_KEYS = ("max_bin", "min_data_in_bin", "bin_construct_sample_cnt", "subsample_for_bin")
 #: scikit-learn wrapper parameters with no meaning for ``lightgbm.train``
@@ -89,12 +159,14 @@ _WRAPPER_ONLY = (
 def default_params(*, n_rows: int, single: bool) -> dict[str, Any]:
     """LightGBM parameters of the multivariate (or single-predictor) target models.
 
-    ``num_iterations`` is the number of rounds.
+    ``num_iterations`` is the number of rounds (multivariate: the most rounds early
+    stopping may run).
 
     Examples
     --------
-    >>> default_params(n_rows=1000, single=False)["num_leaves"]
-    15
+    >>> params = default_params(n_rows=1000, single=False)
+    >>> params["num_iterations"], params["learning_rate"], params[CAPACITY]
+    (1000, 0.2, ((7, False), (7, True)))
     """
     common: dict[str, Any] = {
         "min_data_in_leaf": int(np.clip(n_rows // 100, 5, 50)),
@@ -112,13 +184,14 @@ def default_params(*, n_rows: int, single: bool) -> dict[str, Any]:
         return {**common, "num_iterations": 20, "learning_rate": 0.3, "num_leaves": 8}
     return {
         **common,
-        "num_iterations": 50,
-        "learning_rate": 0.3,
-        "num_leaves": 15,
+        "num_iterations": MAX_ROUNDS,
+        "learning_rate": LEARNING_RATE,
         "bagging_fraction": 0.8,
         "bagging_freq": 1,
+        CAPACITY: CANDIDATES,
+        EARLY_STOPPING: PATIENCE,
         COLUMNS_PER_TREE: 32,
-        TREES_PER_MODEL: 160,
+        TREES_PER_MODEL: MAX_TREES,
     }
 
 
@@ -157,6 +230,7 @@ class Design:
         self.dataset_params = {k: params[k] for k in _DATASET_KEYS if k in params}
         self.dataset_params.update(verbose=-1, feature_pre_filter=False)
         self._full: lgb.Dataset | None = None
+        self._linear: lgb.Dataset | None = None
 
     @property
     def n_rows(self) -> int:
@@ -166,21 +240,36 @@ class Design:
     def n_columns(self) -> int:
         return int(self.matrix.shape[1])
 
-    def train_set(self, rows: NDArray[np.intp], y: NDArray[np.generic]) -> lgb.Dataset:
-        """The binned rows ``rows`` (sorted) with label ``y``."""
+    def train_set(
+        self, rows: NDArray[np.intp], y: NDArray[np.generic], *, linear: bool = False
+    ) -> lgb.Dataset:
+        """The binned rows ``rows`` (sorted) with label ``y``.
+
+        ``linear``: for models with linear leaves (LightGBM keeps the raw values of such a
+        Dataset, and fixes the leaf kind with it); binned once, on first use, with the
+        same settings (so the same bins) as the other.
+        """
         if self._full is None:
-            self._full = lgb.Dataset(
-                self.matrix,
-                label=np.zeros(self.n_rows),
-                feature_name=self.feature_names,
-                categorical_feature=self.categorical,
-                params=dict(self.dataset_params),
-                free_raw_data=False,
-            ).construct()
+            self._full = self._binned(linear=False)
+        if linear and self._linear is None:
+            self._linear = self._binned(linear=True)
+        full = self._linear if linear else self._full
+        assert full is not None
+        params = {**self.dataset_params, "linear_tree": linear}
         used: Any = np.asarray(rows, dtype=np.int32)  # lightgbm reads any int sequence
-        subset = self._full.subset(used, params=dict(self.dataset_params)).construct()
+        subset = full.subset(used, params=params).construct()
         subset.set_label(np.asarray(y, dtype=np.float64))
         return subset
+
+    def _binned(self, *, linear: bool) -> lgb.Dataset:
+        return lgb.Dataset(
+            self.matrix,
+            label=np.zeros(self.n_rows),
+            feature_name=self.feature_names,
+            categorical_feature=self.categorical,
+            params={**self.dataset_params, "linear_tree": linear},
+            free_raw_data=False,
+        ).construct()
 
 
 class FittedTarget:
@@ -193,14 +282,23 @@ class FittedTarget:
         ``None`` means a constant prediction.
     constant : ndarray
         The constant prediction: the mean, or the class shares.
+    explainer : Booster or None
+        The model TreeSHAP explains (``booster`` unless that one has linear leaves, which
+        TreeSHAP cannot explain: then the best model with constant leaves of the same
+        rows); ``None``: ``booster``.
     """
 
     def __init__(
-        self, target: Target, booster: lgb.Booster | None, constant: NDArray[np.float64]
+        self,
+        target: Target,
+        booster: lgb.Booster | None,
+        constant: NDArray[np.float64],
+        explainer: lgb.Booster | None = None,
     ) -> None:
         self.target = target
         self.booster = booster
         self.constant = constant
+        self.explainer = booster if explainer is None else explainer
 
     def predict(self, X: NDArray[np.float64]) -> NDArray[np.float64]:
         """Predicted values (numeric) or class probabilities of shape (n, n_classes).
@@ -221,10 +319,10 @@ class FittedTarget:
 
     def contributions(self, X: NDArray[np.float64]) -> NDArray[np.float64] | None:
         """Mean |TreeSHAP| of each column of ``X`` (summed over classes); None if constant."""
-        if self.booster is None:
+        if self.explainer is None:
             return None
         m = X.shape[1]
-        raw = np.asarray(self.booster.predict(X, pred_contrib=True), dtype=np.float64)
+        raw = np.asarray(self.explainer.predict(X, pred_contrib=True), dtype=np.float64)
         per_output = raw.reshape(len(X), -1, m + 1)[:, :, :m]
         return np.asarray(np.abs(per_output).sum(axis=1).mean(axis=0), dtype=np.float64)
 
@@ -250,6 +348,10 @@ def fit_target(
 ) -> FittedTarget:
     """Fit a model of ``target`` on the design's ``rows`` (absolute row numbers).
 
+    With the default settings (``EARLY_STOPPING`` in ``params``) a uniform
+    ``VALIDATION_SHARE`` of the rows stops the training and picks the leaves; the model
+    never sees any other row, so its predictions of other rows stay out-of-sample.
+
     Parameters
     ----------
     exclude : ndarray of int or None
@@ -268,24 +370,119 @@ def fit_target(
     rounds = int(settings.pop("num_iterations", 100))
     columns_per_tree = settings.pop(COLUMNS_PER_TREE, None)
     trees_per_model = settings.pop(TREES_PER_MODEL, None)
+    candidates = settings.pop(CAPACITY, None)
+    patience = settings.pop(EARLY_STOPPING, None)
     if columns_per_tree is not None and design.n_columns > columns_per_tree:
         settings["feature_fraction"] = columns_per_tree / design.n_columns
     if target.kind == "numeric":
-        settings["objective"] = "regression"
+        settings.update(objective="regression", metric="l2")
     elif target.n_classes == 2:
-        settings["objective"] = "binary"
+        settings.update(objective="binary", metric="binary_logloss")
     else:
-        settings.update(objective="multiclass", num_class=target.n_classes)
+        settings.update(objective="multiclass", num_class=target.n_classes, metric="multi_logloss")
         if trees_per_model is not None:
-            rounds = min(rounds, max(MIN_ROUNDS, trees_per_model // target.n_classes))
+            cap = max(MIN_ROUNDS, trees_per_model // target.n_classes)
+            if patience is not None and cap < TYPICAL_ROUNDS:
+                # fewer rounds than a model typically needs: a faster rate covers as
+                # much ground (at most 0.3)
+                rate = float(settings.get("learning_rate", LEARNING_RATE))
+                settings["learning_rate"] = min(MAX_LEARNING_RATE, rate * TYPICAL_ROUNDS / cap)
+            rounds = min(rounds, cap)
     settings.update(seed=random_state, num_threads=lightgbm_threads(n_jobs, rows.size))
     if exclude is not None and exclude.size:
         contri = np.ones(design.n_columns)
         contri[exclude] = 0.0
         settings["feature_contri"] = contri.tolist()
-    # keep_training_booster: no string round trip of the model at the end of training
-    booster = lgb.train(
-        settings, design.train_set(rows, y), num_boost_round=rounds, keep_training_booster=True
+    if patience is None or rows.size < MIN_STOPPING_ROWS:
+        if patience is not None:  # too few rows to stop on: the fixed small model
+            rounds = min(rounds, SMALL_ROUNDS)
+        if candidates:
+            settings["num_leaves"] = candidates[0][0]
+        # keep_training_booster: no string round trip of the model at the end of training
+        booster = lgb.train(
+            settings, design.train_set(rows, y), num_boost_round=rounds, keep_training_booster=True
+        )
+        booster.free_dataset()
+        return FittedTarget(target, booster, constant)
+    shapes = tuple(candidates or CANDIDATES[:1])
+    if target.kind == "classes" and target.n_classes > LINEAR_MAX_CLASSES:
+        shapes = tuple(shape for shape in shapes if not shape[1]) or CANDIDATES[:1]
+    booster, explainer = _stopped_fit(
+        target,
+        design,
+        rows,
+        settings,
+        rounds=rounds,
+        candidates=shapes,
+        patience=int(patience),
+        seed=random_state,
     )
-    booster.free_dataset()
-    return FittedTarget(target, booster, constant)
+    return FittedTarget(target, booster, constant, explainer)
+
+
+def _stopped_fit(
+    target: Target,
+    design: Design,
+    rows: NDArray[np.intp],
+    settings: dict[str, Any],
+    *,
+    rounds: int,
+    candidates: tuple[tuple[int, bool], ...],
+    patience: int,
+    seed: int,
+) -> tuple[lgb.Booster, lgb.Booster]:
+    """The model of least validation loss over ``candidates``, each stopped early.
+
+    A uniform ``VALIDATION_SHARE`` of ``rows`` is held out of training; each candidate
+    shape (leaves, linear leaves) trains on the other rows until ``patience`` rounds pass
+    without the validation loss improving by ``MIN_IMPROVEMENT`` of the constant
+    prediction's, and keeps its best round. The shapes after the first are tried only
+    when the first one's validation score (``1 - loss / constant loss``) reaches
+    ``CAPACITY_SCORE``.
+
+    Returns
+    -------
+    model : Booster
+        The candidate of least validation loss.
+    explainer : Booster
+        The best candidate with constant leaves (TreeSHAP cannot explain linear ones).
+    """
+    rng = np.random.default_rng(seed + 1)
+    held = np.zeros(rows.size, dtype=bool)
+    n_valid = max(1, int(round(VALIDATION_SHARE * rows.size)))
+    held[rng.choice(rows.size, size=n_valid, replace=False)] = True
+    fit_rows, valid_rows = rows[~held], rows[held]
+    y_fit, y_valid = target.values[fit_rows], target.values[valid_rows]
+    floor = _constant_loss(target, y_fit, y_valid)
+    fitted: list[tuple[float, bool, lgb.Booster]] = []
+    for n_leaves, linear in candidates:
+        booster = lgb.train(
+            {**settings, "num_leaves": n_leaves, "linear_tree": linear}
+            | ({"linear_lambda": LINEAR_LAMBDA} if linear else {}),
+            design.train_set(fit_rows, y_fit, linear=linear),
+            num_boost_round=rounds,
+            valid_sets=[design.train_set(valid_rows, y_valid, linear=linear)],
+            callbacks=[
+                lgb.early_stopping(patience, verbose=False, min_delta=MIN_IMPROVEMENT * floor)
+            ],
+            keep_training_booster=True,
+        )
+        booster.free_dataset()
+        loss = float(next(iter(booster.best_score["valid_0"].values())))
+        fitted.append((loss, linear, booster))
+        if len(fitted) == 1 and (floor <= 0 or 1.0 - loss / floor < CAPACITY_SCORE):
+            break
+    model = min(fitted, key=lambda fit: fit[0])[2]
+    explainer = min((fit for fit in fitted if not fit[1]), key=lambda fit: fit[0])[2]
+    return model, explainer
+
+
+def _constant_loss(
+    target: Target, y_fit: NDArray[np.generic], y_valid: NDArray[np.generic]
+) -> float:
+    """The validation loss (mean squared error or log loss) of the constant prediction."""
+    prediction = constant_prediction(target, y_fit, len(y_valid))
+    if target.kind == "numeric":
+        return float(np.mean((np.asarray(y_valid, dtype=np.float64) - prediction) ** 2))
+    labels = np.asarray(y_valid, dtype=np.intp)
+    return float(-np.mean(np.log(np.clip(prediction[np.arange(len(labels)), labels], 1e-12, 1.0))))

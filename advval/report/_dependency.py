@@ -35,6 +35,8 @@ class FeatureDependency:
     kind : {"numeric", "categorical", "boolean", "datetime"}
     score : float
         Normalised out-of-fold score in [0, 1] (0: no better than guessing).
+    score_low, score_high : float
+        The score's 95% interval (NaN when undefined).
     p_value : float
         Chance-test p-value after the multiple-testing correction.
     significant, redundant, id_like : bool
@@ -51,6 +53,9 @@ class FeatureDependency:
         The column is predicted by the row position alone (the file is sorted by it).
     target_score : float or None
         The column alone predicting the target; ``None`` without a target.
+    top_shares : tuple of float
+        The part of ``score`` each of ``top_features`` carries (its share of the mean
+        |TreeSHAP| times the score).
     """
 
     name: str
@@ -67,6 +72,14 @@ class FeatureDependency:
     baseline: float = math.nan
     row_order: bool = False
     target_score: float | None = None
+    score_low: float = math.nan
+    score_high: float = math.nan
+    top_shares: tuple[float, ...] = ()
+
+    @property
+    def ranks_only(self) -> bool:
+        """Significant, yet a score of 0: the others predict its order, not its values."""
+        return self.significant and self.score == 0.0
 
 
 @dataclass(frozen=True)
@@ -172,7 +185,9 @@ class DependencyReport:
         Returns
         -------
         dict
-            ``schema_version``, ``kind`` (``"deps"``), ``features`` (score order),
+            ``schema_version``, ``kind`` (``"deps"``), ``features`` (score order; each
+            with ``score`` and its 95% interval ``score_ci``, ``top_features`` and the
+            part of the score each carries, ``top_shares``),
             ``redundant``, ``leaking`` (``null`` without a target), ``id_like``,
             ``near_duplicates``, ``row_order``, ``row_order_score``, ``dropped``,
             ``shift`` (``[]`` without a comparison) and ``settings``. The heatmap's matrix
@@ -189,12 +204,14 @@ class DependencyReport:
                     "name": f.name,
                     "kind": f.kind,
                     "score": f.score,
+                    "score_ci": [f.score_low, f.score_high],
                     "p_value": f.p_value,
                     "significant": f.significant,
                     "redundant": f.redundant,
                     "leak": f.leak,
                     "id_like": f.id_like,
                     "top_features": list(f.top_features),
+                    "top_shares": list(f.top_shares),
                     "metric_name": f.metric_name,
                     "metric": f.metric,
                     "baseline": f.baseline,
@@ -248,6 +265,13 @@ def _settings(checker: Any) -> dict[str, Any]:
     }
 
 
+def _shares(matrix: Any, name: Any, top: Any) -> tuple[float, ...]:
+    """The part of ``name``'s score each of its top features carries."""
+    if matrix is None or name not in matrix.index:
+        return ()
+    return tuple(_float(matrix.loc[name, c]) for c in top if c in matrix.columns)
+
+
 def _heatmap(
     matrix: Any, rows_by_score: list[str], limit: int
 ) -> tuple[tuple[str, ...], tuple[str, ...], tuple[tuple[float, ...], ...]]:
@@ -293,6 +317,7 @@ def build_dependency_report(
     """
     scores = checker.scores_
     has_target = "leak" in scores.columns
+    matrix_all = getattr(checker, "dependency_matrix_", None)
     row_order = {str(c) for c in getattr(checker, "row_order_features_", ())}
     rows = []
     for position, (name, row) in enumerate(scores.iterrows()):
@@ -312,6 +337,9 @@ def build_dependency_report(
             baseline=_float(row.get("baseline")),
             row_order=str(name) in row_order,
             target_score=_float(row["target_score"]) if has_target else None,
+            score_low=_float(row.get("score_low")),
+            score_high=_float(row.get("score_high")),
+            top_shares=_shares(matrix_all, name, row["top_features"]),
         )
         rows.append((-(score if math.isfinite(score) else -1.0), position, feature))
     features = tuple(f for _, _, f in sorted(rows, key=lambda r: (r[0], r[1])))
@@ -415,6 +443,92 @@ def summary_line(report: DependencyReport) -> str:
     return "dependency check: " + ", ".join(parts)
 
 
+def _padded(values: tuple[float, ...], names: tuple[str, ...]) -> tuple[float, ...]:
+    return values if len(values) == len(names) else (math.nan,) * len(names)
+
+
+def score_text(feature: FeatureDependency) -> str:
+    """The score with its interval: ``0.957 [0.953, 0.961]`` (no interval when undefined).
+
+    Examples
+    --------
+    >>> f = FeatureDependency("a", "numeric", 0.9571, 1e-9, True, True, False, False, ("b",),
+    ...                       score_low=0.9528, score_high=0.9609)
+    >>> score_text(f)
+    '0.957 [0.953, 0.961]'
+    """
+    text = format_fixed(feature.score)
+    if math.isfinite(feature.score_low) and math.isfinite(feature.score_high):
+        text += f" [{format_fixed(feature.score_low)}, {format_fixed(feature.score_high)}]"
+    return text
+
+
+def threshold_text(report: DependencyReport) -> str:
+    """The redundancy threshold of the report's settings, formatted (``"0.9"``)."""
+    value = report.settings.get("redundancy_threshold")
+    return format_number(value, 6) if isinstance(value, (int, float)) else "the threshold"
+
+
+def score_legend(report: DependencyReport) -> list[str]:
+    """What every number of the column table means, as sentences (one paragraph each).
+
+    The ranks-only paragraph is there only when a column is significant with a score of 0.
+    """
+    legend = [
+        "score: how well the other columns predict the column on rows their models never "
+        "saw: R² for numbers and dates, 2 × AUC − 1 for classes (the AUC share-weighted "
+        "over the classes), each relative to guessing the training rows' mean or class "
+        "shares, so 0 = no better than guessing and 1 = determined. It estimates what the "
+        "best predictor learnable from these rows would score (the models stop training "
+        "when held-out rows stop improving); a model can only fall short of the best one, "
+        "so a score is more likely low than high. [95% interval]: the score's uncertainty "
+        "from the number of scored rows. adjusted p: the chance that the others look this "
+        "informative about the column when they carry nothing about it (a rank test), "
+        "corrected over the columns. explained by: the columns the model used most, each "
+        "with the part of the score it carries (its share of the mean |SHAP|). redundant: "
+        f"significant, and the interval's lower end is at least {threshold_text(report)}, "
+        "so the others explain at least that much of the column."
+    ]
+    odd = [f.name for f in report.features if f.ranks_only]
+    if odd:
+        legend += [
+            "",
+            f"Significant with a score of 0 ({_names(odd)}): the other columns predict "
+            "the column's order (the chance test compares ranks), but not its values "
+            "better than its mean (the score compares squared errors). Typical of a few "
+            "extreme values that decide the squared error: try the column's logarithm.",
+        ]
+    return legend
+
+
+def row_order_sentence(report: DependencyReport, *, bold: str = "") -> str:
+    """The row-order score, and what it says about the file's order.
+
+    Examples
+    --------
+    >>> r = DependencyReport(10, 2, (), (), None, (), (), (), {}, "0", row_order_score=0.0)
+    >>> row_order_sentence(r).split(":")[0]
+    'Row order 0.000'
+    """
+    score = report.row_order_score
+    if not math.isfinite(score):
+        reading = "it could not be scored"
+    elif score >= 0.5:
+        reading = (
+            "the file is sorted by something the columns reveal (a date, an ID): its first "
+            "and last rows differ, so a split by position is not a random split"
+        )
+    elif score > 0.1:
+        reading = "the columns say a little about where a row sits in the file"
+    else:
+        reading = "the file's order is unrelated to its values"
+    return (
+        f"{bold}Row order {format_fixed(score)}{bold}: the R² of each row's position in the "
+        f"file predicted from all columns, scored like a column (0 = the order looks "
+        f"random); {reading}."
+    )
+
+
 def render_dependency_markdown(report: DependencyReport) -> str:
     """Render a dependency report as Markdown (a pull-request comment).
 
@@ -443,6 +557,8 @@ def render_dependency_markdown(report: DependencyReport) -> str:
         else:
             lines.append("No column alone predicts the target almost perfectly (no leak).")
         lines.append("")
+    lines.append(row_order_sentence(report, bold="**"))
+    lines.append("")
     for label, names in (
         ("Redundant (predicted by the other columns)", report.redundant),
         ("ID-like", report.id_like),
@@ -467,19 +583,25 @@ def render_dependency_markdown(report: DependencyReport) -> str:
         )
         lines.append(f"### Most predictable columns{shown_count}")
         lines.append("")
-        lines.append("| # | feature | kind | score | adjusted p | explained by | flags |")
+        lines.append(
+            "| # | feature | kind | score [95% interval] | adjusted p | explained by (part "
+            "of the score) | flags |"
+        )
         lines.append("| ---: | --- | --- | ---: | ---: | --- | --- |")
         for rank, f in enumerate(top, start=1):
+            explained = ", ".join(
+                md_name(c) + (f" {format_fixed(v)}" if math.isfinite(v) else "")
+                for c, v in zip(
+                    f.top_features, _padded(f.top_shares, f.top_features), strict=True
+                )
+            )
             lines.append(
-                f"| {rank} | {md_name(f.name)} | {f.kind} | {format_fixed(f.score)} "
-                f"| {format_p(f.p_value)} | {_names(f.top_features)} "
+                f"| {rank} | {md_name(f.name)} | {f.kind} | {score_text(f)} "
+                f"| {format_p(f.p_value)} | {explained} "
                 f"| {', '.join(feature_flags(f))} |"
             )
         lines.append("")
-        lines.append(
-            "score: out-of-fold prediction of the column from all others, 0 = no better "
-            "than guessing, 1 = determined; adjusted p: chance test after correction."
-        )
+        lines.extend(score_legend(report))
         lines.append("")
 
     if report.compared:

@@ -15,7 +15,15 @@ import math
 from typing import Any
 
 from . import _svg
-from ._dependency import DependencyReport, feature_flags, report_findings, summary_line
+from ._dependency import (
+    DependencyReport,
+    feature_flags,
+    report_findings,
+    row_order_sentence,
+    score_legend,
+    summary_line,
+    threshold_text,
+)
 from ._html import name_list, name_text, page_context, render_page
 from ._markdown import format_count, format_fixed, format_p
 
@@ -65,6 +73,8 @@ def _context(report: DependencyReport) -> dict[str, Any]:
             "shifted": len(report.shifted),
         },
         "row_order_score": format_fixed(report.row_order_score),
+        "row_order_text": row_order_sentence(report),
+        "legend": [line for line in score_legend(report) if line],
         "heatmap_svg": (
             _svg.dependency_heatmap(
                 report.matrix_rows,
@@ -84,12 +94,26 @@ def _context(report: DependencyReport) -> dict[str, Any]:
                 "name": name_text(f.name),
                 "kind": f.kind,
                 "score": format_fixed(f.score),
+                "interval": (
+                    f"[{format_fixed(f.score_low)}, {format_fixed(f.score_high)}]"
+                    if math.isfinite(f.score_low) and math.isfinite(f.score_high)
+                    else ""
+                ),
                 "metric_name": _METRICS.get(f.metric_name, f.metric_name),
                 "metric": format_fixed(f.metric),
                 "baseline": format_fixed(f.baseline),
                 "p_value": format_p(f.p_value),
                 "significant": f.significant,
-                "explained_by": ", ".join(name_text(c) for c in f.top_features),
+                "explained_by": ", ".join(
+                    name_text(c) + (f" {format_fixed(v)}" if math.isfinite(v) else "")
+                    for c, v in zip(
+                        f.top_features,
+                        f.top_shares
+                        if len(f.top_shares) == len(f.top_features)
+                        else (math.nan,) * len(f.top_features),
+                        strict=True,
+                    )
+                ),
                 "target_score": None if f.target_score is None else format_fixed(f.target_score),
                 "flags": feature_flags(f),
             }
@@ -101,8 +125,9 @@ def _context(report: DependencyReport) -> dict[str, Any]:
             for title, note, names in (
                 (
                     "Redundant",
-                    "Predicted by the other columns (score at least the redundancy threshold, "
-                    "significant): they add little a model does not already have.",
+                    "Predicted by the other columns: significant, and the lower end of the "
+                    f"score's 95% interval is at least {threshold_text(report)}. They add "
+                    "little a model does not already have.",
                     report.redundant,
                 ),
                 (
