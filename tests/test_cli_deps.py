@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -217,11 +218,17 @@ def test_quiet_prints_the_summary_only(runner, files):
     code, _, err = _run(runner, files["train"], "--target", "y", "--max-rows", "200",
                         "--compare", files["test"], "--format", "json", *FAST)
     assert code == ExitCode.OK
-    assert err.splitlines() == [  # no stage, no budget line
+    lines = err.splitlines()
+    assert lines[0] == (  # no stage, no budget line
         "advval: dependency check: 5 features, 2 redundant, 0 id-like, 1 near-duplicate "
-        "pairs, 1 leaking, 2 shifted",
-        "advval: json report written to stdout",
-    ]
+        "pairs, 1 leaking, 2 shifted"
+    )
+    assert re.fullmatch(
+        r"advval: redundant \(score \[95% interval\]\): (\S+ \d\.\d{3} \[\d\.\d{3}, "
+        r"\d\.\d{3}\](, )?){2}",
+        lines[1],
+    )
+    assert lines[2:] == ["advval: json report written to stdout"]
 
 
 def test_compare_reports_the_rows_of_both_files(runner, files):

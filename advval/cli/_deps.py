@@ -10,7 +10,7 @@ import click
 
 from advval import FeatureDependencyChecker
 from advval.report import build_dependency_report
-from advval.report._dependency import summary_line
+from advval.report._dependency import redundant_line, summary_line
 
 from .._progress import note, stage
 from ._console import console
@@ -325,6 +325,9 @@ def _run(
 
     written = plan.write(report)
     click.echo(f"advval: {summary_line(report)}", err=True)
+    redundant = redundant_line(report)
+    if redundant is not None:
+        click.echo(f"advval: {redundant}", err=True)
     report_messages(written)
     present = {
         "leak": bool(report.leaking),

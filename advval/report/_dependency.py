@@ -529,6 +529,28 @@ def row_order_sentence(report: DependencyReport, *, bold: str = "") -> str:
     )
 
 
+def redundant_line(report: DependencyReport, limit: int = 5) -> str | None:
+    """One line for the terminal: the redundant columns with their scores and intervals.
+
+    ``None`` when no column is redundant.
+
+    Examples
+    --------
+    >>> f = FeatureDependency("a", "numeric", 0.9571, 1e-9, True, True, False, False, ("b",),
+    ...                       score_low=0.9528, score_high=0.9609)
+    >>> r = DependencyReport(10, 2, (f,), ("a",), None, (), (), (), {}, "0")
+    >>> redundant_line(r)
+    'redundant (score [95% interval]): a 0.957 [0.953, 0.961]'
+    """
+    shown = [f for f in report.features if f.redundant]
+    if not shown:
+        return None
+    text = ", ".join(f"{f.name} {score_text(f)}" for f in shown[:limit])
+    if len(shown) > limit:
+        text += f" and {len(shown) - limit} more"
+    return f"redundant (score [95% interval]): {text}"
+
+
 def render_dependency_markdown(report: DependencyReport) -> str:
     """Render a dependency report as Markdown (a pull-request comment).
 
