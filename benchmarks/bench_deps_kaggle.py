@@ -38,6 +38,20 @@ deps --compare test.csv                48.4    40.1     1.6 GB      0.79x
 
 (The "before" run had other sessions' tests running beside it: its wall time is inflated,
 its CPU time much less so.)
+
+Issue 15's adaptive models (early stopping on validation rows, linear leaves tried where
+a column's first model scores 0.5; ``benchmarks/trust_deps.py``), measured before and
+after on the same machine under a heavy shared load (load average 3 to 14: wall times
+mean little, CPU times are each run's own), each with its floor in the same run:
+
+=====================================  ======  ======  ===============  ==========
+run                                    CPU s   floor   CPU vs floor     redundant
+=====================================  ======  ======  ===============  ==========
+deps, before (fixed 50-round models)   56.0    89.2    0.63x            71
+deps --compare, before                 71.5    89.2    0.80x            71
+deps, after                            74.4    100.6   0.74x            74
+deps --compare, after                  88.7    100.6   0.88x            74
+=====================================  ======  ======  ===============  ==========
 """
 
 from __future__ import annotations
