@@ -33,6 +33,9 @@ Usage::
 
 ``--scale`` times the checker on 100 columns (the planted ones, 24 correlated pairs, 10
 categorical columns, noise) and 50,000 rows; it must finish within 5 minutes on 2 cores.
+Before and after issue 15's adaptive models (early stopping, linear leaves), the same
+shared machine under a load average of 9 to 13: 52 s CPU (128 s wall) before, 40 s CPU
+(145 s wall) after; planted leak, redundancy and ID found both times, no other flag.
 """
 
 from __future__ import annotations
