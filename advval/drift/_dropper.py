@@ -396,7 +396,9 @@ class DriftFeatureDropper(SupportSelectorMixin, BaseEstimator):
             return "max_drop", ()
         if not step.drift:
             # the classifier no longer tells the sides apart; columns that changed on their
-            # own remain: the one that moved most goes next
+            # own remain: the one that moved most goes next (never the last column)
+            if len(remaining) <= 1:
+                return "exhausted", ()
             movable = [c for c in flagged if c not in keep]
             return ("", (movable[0],)) if movable else ("protected_drift", ())
         candidates = [c for c in step.importance.index if c in set(remaining) and c not in keep]
