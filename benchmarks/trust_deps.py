@@ -27,6 +27,15 @@ the truth, and the process CPU time of each fit (one thread).
 
 Target (issue #15): every score within 0.03 of the truth where the truth is >= 0.9.
 
+Measured (full run, 3 seeds, one thread on a shared 2-core machine): within 0.03 for 30
+of the 39 scores with a truth >= 0.9 (the fixed 50-round models: 14), mean error -0.021
+(-0.045), worst -0.078 (-0.118), 0.93x the baseline's CPU. Every real-table case and
+every planted case at 30,000 rows is within 0.03 but three (-0.030, -0.030, -0.033: the
+smooth 0.999 and the four-class target); the misses are at 5,000 rows, where
+cross-fitting trains each model on 3,333 rows: the smooth 0.999 (-0.043 to -0.054) and
+the four-class target (-0.068 to -0.078). Any bias left is downward: a model falls short
+of the best predictor, it cannot beat it.
+
 Usage::
 
     python benchmarks/trust_deps.py           # 3 seeds, 5,000 and 30,000 rows
@@ -259,6 +268,19 @@ def run(quick: bool = False) -> None:
     with pd.option_context("display.width", 200, "display.max_rows", 500):
         print(table.round(4).to_string(index=False))
     judged = table[table["truth"] >= TARGET_FROM]
+    by_case = judged.assign(
+        met_new=judged["err_new"].abs() <= TARGET_ERROR,
+        met_base=judged["err_base"].abs() <= TARGET_ERROR,
+    ).groupby("case", sort=False)
+    summary = by_case.agg(
+        scores=("truth", "size"),
+        met_new=("met_new", "sum"),
+        met_baseline=("met_base", "sum"),
+        mean_err_new=("err_new", "mean"),
+        mean_err_baseline=("err_base", "mean"),
+    )
+    print(f"\nby case, truth >= {TARGET_FROM} (met: |error| <= {TARGET_ERROR}):")
+    print(summary.round(4).to_string())
     worst_base = float(judged["err_base"].abs().max())
     worst_new = float(judged["err_new"].abs().max())
     met = int((judged["err_new"].abs() <= TARGET_ERROR).sum())
