@@ -290,6 +290,7 @@ def test_a_straight_line_is_imputed_by_the_ridge_start():
     X.loc[holes, "y"] = np.nan
     ours = _imputer().fit(X)
     trees_alone = _imputer(linear_start=False, early_stopping=False).fit(X)
+    assert ours.models_["y"].linear_ is not None  # chosen over trees alone
     error = _nrmse(truth, X, ours.transform(X), ["y"])
     # the noise (sd 0.05) over y's spread (about 9.5) is the floor: about 0.005
     assert error < 0.01

@@ -1,10 +1,11 @@
 """The per-column models of :class:`~advval.dependency.SubstitutionImputer`.
 
 A numeric column is predicted by a **ridge start boosted by trees**: a ridge regression
-on the numeric predictors (standardised, its penalty chosen by generalised
-cross-validation) gives every row a start, and LightGBM fits the residuals from it
-(``init_score``). A categorical column gets a LightGBM classifier. Both stop adding
-trees when a held-out slice of the observed rows stops improving:
+on the predictors (standardised, its penalty chosen by generalised cross-validation)
+gives every row a start, and LightGBM fits the residuals from it (``init_score``) --
+or by trees alone, where those do better on held-out rows. A categorical column gets a
+LightGBM classifier. Both stop adding trees when a held-out slice of the observed rows
+stops improving:
 
 - A straight-line relation (a charge that is a rate times minutes) costs a tree model
   many leaves and still comes out as a staircase, which interpolates and extrapolates
@@ -139,7 +140,8 @@ class BoostedLinearRegressor:
 
     Attributes
     ----------
-    linear_ : LinearStart
+    linear_ : LinearStart or None
+        ``None`` when trees alone did better on the held-out rows.
     booster_model_ : LGBMRegressor
         The trees, fitted to ``y - linear_.predict(X)``.
     n_trees_ : int
@@ -157,17 +159,26 @@ class BoostedLinearRegressor:
         y: NDArray[np.float64],
         *,
         n_trees: int | None,
+        linear: bool | None,
         seed: int,
         skip: frozenset[str] = frozenset(),
     ) -> BoostedLinearRegressor:
-        self.linear_ = LinearStart.fit(X, y, seed=seed, skip=skip)
+        """Fit; ``n_trees=None`` chooses the trees, ``linear=None`` whether to start linear.
+
+        The choice is made on a held-out slice (as :func:`fit_trees` does): trees from
+        the ridge start (fitted on the other rows) against trees alone, each stopped on
+        the held-out rows; the lower held-out squared error wins.
+        """
         self.bounds_ = (float(np.min(y)), float(np.max(y)))
-        start = self.linear_.predict(X)
+        if n_trees is None or linear is None:
+            n_trees, linear = _chosen_start(self.booster_model_, X, y, seed=seed, skip=skip)
+        self.linear_ = LinearStart.fit(X, y, seed=seed, skip=skip) if linear else None
+        start = None if self.linear_ is None else self.linear_.predict(X)
         self.n_trees_ = fit_trees(self.booster_model_, X, y, start, n_trees=n_trees, seed=seed)
         return self
 
     def predict(self, X: pd.DataFrame) -> NDArray[np.float64]:
-        predicted = self.linear_.predict(X)
+        predicted = np.zeros(len(X)) if self.linear_ is None else self.linear_.predict(X)
         if self.n_trees_ > 0:
             predicted = predicted + self.booster_model_.predict(X, num_iteration=self.n_trees_)
         return np.clip(predicted, *self.bounds_)
@@ -191,7 +202,7 @@ def fit_trees(
     """
     limit = int(model.get_params()["n_estimators"])
     if n_trees is None:
-        n_trees = _chosen_trees(model, X, y, start, seed=seed)
+        n_trees = _chosen_trees(model, X, y, start, seed=seed)[0]
     if n_trees == 0:
         return 0
     model.set_params(n_estimators=n_trees)
@@ -207,15 +218,14 @@ def _chosen_trees(
     start: NDArray[np.float64] | None,
     *,
     seed: int,
-) -> int:
+) -> tuple[int, float]:
+    """The number of trees (scaled to every row) and its held-out loss (NaN: unscored)."""
     limit = int(model.get_params()["n_estimators"])
-    n_valid = int(round(VALIDATION_SHARE * len(y)))
-    if n_valid < MIN_VALIDATION_ROWS:
-        return limit
-    held = np.zeros(len(y), dtype=bool)
-    held[np.random.default_rng(seed).choice(len(y), n_valid, replace=False)] = True
+    held = _held_out(len(y), seed)
+    if held is None:
+        return limit, float("nan")
     if isinstance(model, lgb.LGBMClassifier) and not np.isin(y[held], y[~held]).all():
-        return limit  # a class only in the held-out rows: its loss cannot be scored
+        return limit, float("nan")  # a class only in the held-out rows: unscored
     fit_start = None if start is None else start[~held]
     valid_start: Any = None if start is None else [start[held]]
     model.fit(
@@ -230,11 +240,47 @@ def _chosen_trees(
     best = int(model.best_iteration_ or 0)
     scores = next(iter(model.evals_result_["valid_0"].values()))
     baseline = _start_loss(model, y[held], None if start is None else start[held])
-    if baseline is not None and best > 0 and scores[best - 1] >= baseline:
-        return 0
+    if baseline is not None and (best == 0 or scores[best - 1] >= baseline):
+        return 0, baseline
     # every observed row supports more trees than four fifths of them: scaled up (on the
     # nonlinear test table, 3 seeds: normalised RMSE 0.485 instead of 0.499)
-    return min(limit, int(round(best / (1 - VALIDATION_SHARE))))
+    return min(limit, int(round(best / (1 - VALIDATION_SHARE)))), float(scores[best - 1])
+
+
+def _held_out(n_rows: int, seed: int) -> NDArray[np.bool_] | None:
+    """The seeded held-out rows, or None when there are too few."""
+    n_valid = int(round(VALIDATION_SHARE * n_rows))
+    if n_valid < MIN_VALIDATION_ROWS:
+        return None
+    held = np.zeros(n_rows, dtype=bool)
+    held[np.random.default_rng(seed).choice(n_rows, n_valid, replace=False)] = True
+    return held
+
+
+def _chosen_start(
+    model: lgb.LGBMRegressor,
+    X: pd.DataFrame,
+    y: NDArray[np.float64],
+    *,
+    seed: int,
+    skip: frozenset[str],
+) -> tuple[int, bool]:
+    """Trees and whether to start from a ridge fit, by held-out squared error.
+
+    The ridge start is fitted on the rows that are not held out. With too few rows to
+    hold out, or a metric other than the squared error, the ridge start is kept.
+    """
+    held = _held_out(len(y), seed)
+    if held is None or model.get_params()["objective"] not in _SQUARED_ERROR:
+        return _chosen_trees(
+            model, X, y, LinearStart.fit(X, y, seed=seed, skip=skip).predict(X), seed=seed
+        )[0], True
+    linear = LinearStart.fit(X[~held], y[~held], seed=seed, skip=skip)
+    with_start, with_loss = _chosen_trees(model, X, y, linear.predict(X), seed=seed)
+    alone, alone_loss = _chosen_trees(model, X, y, None, seed=seed)
+    if alone_loss < with_loss:
+        return alone, False
+    return with_start, True
 
 
 def _start_loss(
