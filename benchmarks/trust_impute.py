@@ -44,13 +44,14 @@ above 0 by at most one standard error of the mean difference (the seed-to-seed s
 the paired difference, divided by sqrt(seeds)). Anything above that is *worse*.
 
 Measured with ``--quick`` (3 seeds, 300 rows; 2-core shared machine, 2026-12-07): the
-target is **not met**. Numeric nRMSE: best or tied on mlc_churn MCAR (0.686 vs
-IterativeImputer 0.705), wa_churn, credit, penguins and diamonds MAR; worse on mlc_churn
-MAR (+0.026 +- 0.014 vs iterative), hitters (+0.05, +0.07 vs iterative), diamonds MCAR
-(+0.010 +- 0.004), boston (+0.08, +0.04 vs missforest) and wine (+0.07, +0.06 vs
-missforest). Categorical error: best or tied on 14 of 16, worse on credit MAR (+0.034 vs
-iterative) and wine MCAR (+0.019 vs missforest). Speed on 7,500 x 50 Kaggle-shaped rows,
-2 rounds: CPU 0.79x and wall 0.86x the trees-only imputer.
+target is **not met**. Numeric nRMSE: best or tied on 10 of 16 (mlc_churn MCAR 0.692 vs
+IterativeImputer 0.705; wa_churn, penguins, hitters MCAR, diamonds MCAR, credit MCAR,
+boston MAR, wine MAR); worse on mlc_churn MAR (+0.026 +- 0.013 vs iterative), credit MAR
+(+0.042 +- 0.036), hitters MAR (+0.041 +- 0.024), diamonds MAR (+0.057 +- 0.050),
+boston MCAR (+0.034 +- 0.007 vs missforest) and wine MCAR (+0.027 +- 0.010). Categorical
+error: best or tied on 14 of 16, worse on credit MAR (+0.024 vs iterative) and wine
+MCAR (+0.019 vs missforest). Speed on 7,500 x 50 Kaggle-shaped rows, 2 rounds: CPU and
+wall 0.94x the trees-only imputer.
 
 Speed: fit_transform of ``advval`` against ``advval_before`` in the same run on a
 Kaggle-shaped table (:func:`advval.datasets.make_kaggle_table`, flights: 50 columns of
