@@ -175,10 +175,12 @@ def test_full_disk_in_the_cli_writes_no_output_and_names_the_file(runner, csvs, 
     result = _run(runner, "drift", csvs["train"], csvs["test"], "--output", "r.html",
                   "--json", "r.json", "--export-weights", "w.csv", *FAST)
     assert result.exit_code == ExitCode.USAGE, result.output
-    assert result.stderr == (
+    # the weighter's warnings about this strongly shifted sample come first
+    said = [line for line in result.stderr.splitlines() if not line.startswith("advval: warning")]
+    assert said == [
         "Error: cannot write the json report (--json) to 'r.json': No space left on device; "
-        "no output of this run was written\n"
-    )
+        "no output of this run was written"
+    ]
     assert sorted(p.name for p in Path.cwd().iterdir()) == ["r.html"]
     assert Path("r.html").read_bytes() == OLD
 

@@ -90,8 +90,9 @@ def test_progress_tells_the_truth_from_the_start(run, files):
     assert [s.rsplit(" ", 1)[1] for s in predicted[1:]] == [f"{k}/125" for k in range(125)]
     shifted = [s for s in stages if s.startswith("advval: shift between the samples")]
     assert len(shifted) == 126
-    assert stages[-4] == "advval: building the report"
-    assert stages[-3].startswith("advval: dependency check: 125 features, ")
+    assert stages[-5] == "advval: building the report"
+    assert stages[-4].startswith("advval: dependency check: 125 features, ")
+    assert stages[-3].startswith("advval: redundant (score [95% interval]): ")
     assert stages[-2:] == [
         "advval: html report written to deps.html",
         "advval: json report written to deps.json",
