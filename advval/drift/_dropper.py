@@ -31,7 +31,7 @@ from ..exceptions import DataWarning
 from ._copies import NearCopies
 from ._holdout import HeldOutCheck, HeldOutStep
 from ._split import check_bool, check_prefit
-from ._validator import FAMILY_WISE, AdversarialValidator
+from ._validator import AdversarialValidator, alpha_split
 
 _OWNER = "DriftFeatureDropper"
 
@@ -495,7 +495,7 @@ def flagged_columns(validator: AdversarialValidator, remaining: list[str]) -> li
     family-wise). A step of the remedy drifts while the held-out classifier flags it or
     such a column is still there, so the remedy and the verdict follow one rule.
     """
-    if validator.correction not in FAMILY_WISE:
+    if alpha_split(validator.correction) == 1.0:  # the columns do not count
         return []
     report = validator.feature_report_
     flagged = report[report["drift"] & report.index.isin(remaining)]

@@ -26,7 +26,7 @@ from .._lightgbm import can_train_on_subsets
 from .._models import positive_scores
 from .._stats import auc_interval, delong_variance, rank_test
 from ._attribution import _permutation_drop, attribute
-from ._validator import FAMILY_WISE
+from ._validator import alpha_split
 
 if TYPE_CHECKING:
     from ._validator import AdversarialValidator
@@ -166,8 +166,7 @@ class HeldOutCheck:
         test = rank_test(y, scores)
         low, high = auc_interval(test.auc, delong_variance(y, scores), validator.confidence)
         # adjusted as the validator's classifier p-value is: doubled when the columns count
-        split = 2.0 if validator.correction in FAMILY_WISE else 1.0
-        p_value = min(1.0, split * float(test.p_value))
+        p_value = min(1.0, alpha_split(validator.correction) * float(test.p_value))
         drift = bool(p_value < validator.alpha and low > 0.5 + validator.min_effect)
         return HeldOutStep(
             auc=float(test.auc),

@@ -38,6 +38,21 @@ _OWNER = "AdversarialValidator"
 FAMILY_WISE = ("holm", "bonferroni")
 
 
+def alpha_split(correction: str) -> float:
+    """How many ways ``alpha`` is split: 2 when the columns count toward the verdict.
+
+    The columns count under a family-wise ``correction`` (``FAMILY_WISE``); then the
+    classifier and the columns each get half of ``alpha`` (each p-value is doubled),
+    otherwise the classifier gets all of it.
+
+    Examples
+    --------
+    >>> alpha_split("holm"), alpha_split("fdr_bh")
+    (2.0, 1.0)
+    """
+    return 2.0 if correction in FAMILY_WISE else 1.0
+
+
 class AdversarialValidator(SharesClientMixin, BaseEstimator):
     """Two-sample test of train vs test data with a domain classifier.
 
@@ -493,13 +508,9 @@ class AdversarialValidator(SharesClientMixin, BaseEstimator):
         self.auc_ = auc
         self.auc_ci_ = auc_interval(auc, variance * design_effect(self.n_splits), self.confidence)
 
-    def _columns_count(self) -> bool:
-        """Whether flagged columns count toward ``drift_`` (a family-wise correction)."""
-        return self.correction in FAMILY_WISE
-
     def _decide(self, report: pd.DataFrame) -> None:
         """``drift_`` from the classifier and the columns, ``alpha`` split between them."""
-        split = 2.0 if self._columns_count() else 1.0
+        split = alpha_split(self.correction)
         self.classifier_p_value_ = min(1.0, split * float(self.sequential_p_value_))
         adjusted = report["p_value_adjusted"].to_numpy(dtype=np.float64)
         self.columns_p_value_ = float(adjusted.min()) if adjusted.size else 1.0
@@ -507,7 +518,7 @@ class AdversarialValidator(SharesClientMixin, BaseEstimator):
         evidence = []
         if self.classifier_p_value_ < self.alpha and self.auc_ci_[0] > 0.5 + self.min_effect:
             evidence.append("classifier")
-        if self._columns_count():
+        if split > 1.0:  # the columns count
             self.p_value_ = min(self.p_value_, self.columns_p_value_)
             if bool(report["drift"].any()):
                 evidence.append("columns")
@@ -536,8 +547,7 @@ class AdversarialValidator(SharesClientMixin, BaseEstimator):
         self, encoder: FrameEncoder, attribution: Attribution, tests: ColumnTests
     ) -> None:
         """``feature_report_`` and importances from attribution and tests (leaks screened)."""
-        split = 2.0 if self._columns_count() else 1.0
-        adjusted = np.minimum(1.0, split * tests.p_value_adjusted)
+        adjusted = np.minimum(1.0, alpha_split(self.correction) * tests.p_value_adjusted)
         report = pd.DataFrame(
             {
                 "kind": [encoder.kinds[c] for c in encoder.columns],

@@ -30,7 +30,7 @@ from .._frames import (
 )
 from .._version import __version__
 from ..drift._univariate import UNIVARIATE_MAX_ROWS
-from ..drift._validator import FAMILY_WISE
+from ..drift._validator import alpha_split
 from ._markdown import format_instant
 from ._result import (
     Distribution,
@@ -165,7 +165,7 @@ def build_drift_report(
         classifier_p_value=float(validator.classifier_p_value_),
         min_distance=float(validator.min_distance),
         drift_by=tuple(validator.drift_by_),
-        columns_count=bool(validator.correction in FAMILY_WISE),
+        columns_count=alpha_split(validator.correction) > 1.0,
     )
 
 
@@ -296,7 +296,7 @@ def _settings(validator: Any) -> dict[str, Any]:
             "the smaller of the classifier's (sequential cross-fitting, weighted Stouffer) "
             "and the columns' (KS and Mann-Whitney / chi-squared, "
             f"{validator.correction}), each doubled for the split of alpha"
-            if validator.correction in FAMILY_WISE
+            if alpha_split(validator.correction) > 1.0
             else "sequential cross-fitting, weighted Stouffer (the columns do not count)"
         ),
         "ci_method": "DeLong x cross-fitting design effect, logit scale",

@@ -35,13 +35,6 @@ def columns_flag(report: DriftReport) -> bool:
     return "columns" in report.drift_by
 
 
-def below_the_floor(report: DriftReport) -> bool:
-    """No drift, yet something was significant: an effect floor decided the verdict."""
-    if report.drift:
-        return False
-    return classifier_p(report) < report.alpha or bool(_small_columns(report))
-
-
 def _small_columns(report: DriftReport) -> list[FeatureDrift]:
     """Columns significant after correction but under the column floor."""
     if report.min_distance is None or not report.columns_count:
