@@ -25,11 +25,14 @@ from ._image import (
 from ._json import render_json
 from ._markdown import render_markdown
 from ._result import (
+    ColumnFacts,
+    DatasetSummary,
     Distribution,
     DriftReport,
     FeatureDrift,
     RemedyStep,
     RocCurve,
+    SideSummary,
     WithoutLeaks,
 )
 from ._robustness import render_robustness_json, render_robustness_markdown
@@ -37,6 +40,8 @@ from ._robustness_html import render_robustness_html
 from ._sink import write_report
 
 __all__ = [
+    "ColumnFacts",
+    "DatasetSummary",
     "DependencyReport",
     "DependencyShift",
     "Distribution",
@@ -45,6 +50,7 @@ __all__ = [
     "FeatureDrift",
     "RemedyStep",
     "RocCurve",
+    "SideSummary",
     "WithoutLeaks",
     "build_dependency_report",
     "build_drift_report",

@@ -170,6 +170,111 @@ class WithoutLeaks:
 
 
 @dataclass(frozen=True)
+class ColumnFacts:
+    """Plain facts about one column, counted on every row of both sides (no model).
+
+    Attributes
+    ----------
+    name : str
+        Column name as the user passed it.
+    kind : str
+        How the column was read: ``"numeric"``, ``"categorical"``, ``"boolean"``,
+        ``"datetime"`` or ``"text"``.
+    missing_train, missing_test : float
+        Share of missing values on each side.
+    missing_p_value : float or None
+        p-value of "the missing share is the same on both sides" (two-proportion test,
+        Fisher's exact test on small counts), adjusted for the number of columns like the
+        per-column drift tests; ``None`` when neither side has a missing value.
+    unseen_levels : int or None
+        Levels of a categorical column that appear in test and never in train
+        (``None`` for columns that are not categorical).
+    unseen_share : float or None
+        Share of the non-missing test rows that hold such a level.
+    gone_levels : int or None
+        Levels that appear in train and never in test.
+    gone_share : float or None
+        Share of the non-missing train rows that hold such a level.
+    dominant_train, dominant_test : float
+        Share of the non-missing rows holding the most frequent value, on each side
+        (1.0: constant; 0.0 when a side has no value at all).
+    out_of_range_share : float or None
+        Share of the non-missing test values outside the train ``[min, max]`` (numeric
+        and datetime columns; ``None`` otherwise).
+    flags : tuple of str
+        The facts that call for a look, among ``"missing_rate"`` (significant change above
+        the floor), ``"unseen_levels"``, ``"gone_levels"`` (level shares above the floor),
+        ``"constant_train"``, ``"constant_test"`` (dominant share >= 0.99 on that side
+        only) and ``"out_of_range"`` (share above the floor).
+    out_of_range_low, out_of_range_high : float or None
+        Share of the non-missing test values below the train minimum, and above the train
+        maximum (their sum is ``out_of_range_share``).
+    """
+
+    name: str
+    kind: str
+    missing_train: float
+    missing_test: float
+    missing_p_value: float | None
+    unseen_levels: int | None
+    unseen_share: float | None
+    gone_levels: int | None
+    gone_share: float | None
+    dominant_train: float
+    dominant_test: float
+    out_of_range_share: float | None
+    flags: tuple[str, ...]
+    out_of_range_low: float | None = None
+    out_of_range_high: float | None = None
+
+
+@dataclass(frozen=True)
+class SideSummary:
+    """One side (train or test) of a :class:`DatasetSummary`.
+
+    Attributes
+    ----------
+    rows : int
+        Rows, all of them (before any row budget).
+    columns_by_kind : tuple of (str, int)
+        How many checked columns of each kind, sorted by kind.
+    missing_share : float
+        Share of missing cells over the checked columns.
+    duplicate_rows_share : float
+        Share of rows that exactly repeat an earlier row of the same side (checked
+        columns).
+    """
+
+    rows: int
+    columns_by_kind: tuple[tuple[str, int], ...]
+    missing_share: float
+    duplicate_rows_share: float
+
+
+@dataclass(frozen=True)
+class DatasetSummary:
+    """The dataset summary card: both sides, and the test rows that repeat a train row.
+
+    Attributes
+    ----------
+    train, test : SideSummary
+    test_rows_in_train : float
+        Share of test rows that exactly match a train row on the checked columns.
+    test_rows_in_train_all_columns : float or None
+        The same share on every column the two inputs have in common, the excluded ones
+        (target, ID, ignored) included; ``None`` when nothing was excluded.
+    excluded_columns : tuple of str
+        Columns common to both inputs that the check left out.
+    """
+
+    train: SideSummary
+    test: SideSummary
+    test_rows_in_train: float
+    test_rows_in_train_all_columns: float | None
+    excluded_columns: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class DriftReport:
     """Everything a drift report shows, as data.
 
@@ -230,6 +335,10 @@ class DriftReport:
         The evidence that flagged drift: ``"classifier"``, ``"columns"``.
     columns_count : bool
         Whether flagged columns count toward ``drift`` (a family-wise correction).
+    column_facts : tuple of ColumnFacts
+        Per-column facts on all rows, in the order of ``features`` (empty: not computed).
+    summary : DatasetSummary or None
+        The dataset summary card (``None``: not computed).
     """
 
     n_train: int
@@ -262,6 +371,8 @@ class DriftReport:
     min_distance: float | None = None
     drift_by: tuple[str, ...] = ()
     columns_count: bool = True
+    column_facts: tuple[ColumnFacts, ...] = ()
+    summary: DatasetSummary | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON document of DESIGN.md section 6 (plots excluded), unrounded.
@@ -272,7 +383,8 @@ class DriftReport:
             ``schema_version``, ``kind``, the inputs (``train_name``, ``test_name``,
             ``n_train``, ``n_test``, ``n_train_used``, ``n_test_used``, ``row_budget``),
             the verdict, ``without_leaks``, ``features`` (importance order), ``leaks``,
-            ``dropped_columns``, ``fold_aucs``, ``remedy`` and ``settings``.
+            ``dropped_columns``, ``fold_aucs``, ``remedy``, ``settings``,
+            ``column_facts`` and ``summary``.
         """
         return {
             "schema_version": SCHEMA_VERSION,
@@ -329,6 +441,8 @@ class DriftReport:
                 ],
             },
             "settings": dict(self.settings),
+            "column_facts": [_facts_dict(facts) for facts in self.column_facts],
+            "summary": _summary_dict(self.summary),
         }
 
 
@@ -342,4 +456,45 @@ def _without_leaks_dict(value: WithoutLeaks | None) -> dict[str, Any] | None:
         "auc_ci": list(value.auc_ci),
         "p_value": value.p_value,
         "drift": value.drift,
+    }
+
+
+def _facts_dict(facts: ColumnFacts) -> dict[str, Any]:
+    return {
+        "name": facts.name,
+        "kind": facts.kind,
+        "missing_train": facts.missing_train,
+        "missing_test": facts.missing_test,
+        "missing_p_value": facts.missing_p_value,
+        "unseen_levels": facts.unseen_levels,
+        "unseen_share": facts.unseen_share,
+        "gone_levels": facts.gone_levels,
+        "gone_share": facts.gone_share,
+        "dominant_train": facts.dominant_train,
+        "dominant_test": facts.dominant_test,
+        "out_of_range_share": facts.out_of_range_share,
+        "out_of_range_low": facts.out_of_range_low,
+        "out_of_range_high": facts.out_of_range_high,
+        "flags": list(facts.flags),
+    }
+
+
+def _side_dict(side: SideSummary) -> dict[str, Any]:
+    return {
+        "rows": side.rows,
+        "columns_by_kind": {kind: count for kind, count in side.columns_by_kind},
+        "missing_share": side.missing_share,
+        "duplicate_rows_share": side.duplicate_rows_share,
+    }
+
+
+def _summary_dict(value: DatasetSummary | None) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    return {
+        "train": _side_dict(value.train),
+        "test": _side_dict(value.test),
+        "test_rows_in_train": value.test_rows_in_train,
+        "test_rows_in_train_all_columns": value.test_rows_in_train_all_columns,
+        "excluded_columns": list(value.excluded_columns),
     }
