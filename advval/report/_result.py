@@ -339,6 +339,10 @@ class DriftReport:
         Per-column facts on all rows, in the order of ``features`` (empty: not computed).
     summary : DatasetSummary or None
         The dataset summary card (``None``: not computed).
+    distributions : tuple of Distribution
+        Train vs test distribution of every column, in the order of ``features`` (empty
+        when the frames were not given); ``overlays`` are some of these. Plots only: not
+        in ``to_dict``.
     """
 
     n_train: int
@@ -373,6 +377,7 @@ class DriftReport:
     columns_count: bool = True
     column_facts: tuple[ColumnFacts, ...] = ()
     summary: DatasetSummary | None = None
+    distributions: tuple[Distribution, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON document of DESIGN.md section 6 (plots excluded), unrounded.
