@@ -30,6 +30,7 @@ from ._crossfit import (
     out_of_fold,
     sequential_test,
 )
+from ._facts import column_facts
 from ._grouping import split_off_groups
 from ._univariate import ColumnTests, compare_columns, leak_columns
 
@@ -213,6 +214,24 @@ class AdversarialValidator(SharesClientMixin, BaseEstimator):
     feature_names_in_ : ndarray of str
     encoder_ : FrameEncoder
         Column kinds and categories learnt from both sides; encodes new rows identically.
+    column_facts_ : DataFrame
+        Plain facts of each kept column, counted on every row (no model, no row budget;
+        see :mod:`advval.drift._facts`): ``kind``, ``missing_train``, ``missing_test``,
+        ``missing_p_value`` (the change of the missing share, adjusted by
+        ``correction``), ``unseen_levels`` / ``unseen_share`` (categorical levels only in
+        test, and the share of test rows holding them), ``gone_levels`` / ``gone_share``
+        (the reverse, share of train rows), ``dominant_train`` / ``dominant_test`` (share
+        of the most frequent value, missing included), ``out_of_range_share`` (test rows
+        outside the train ``[min, max]``, with ``out_of_range_low`` / ``_high``) and
+        ``flags``: a tuple among ``"missing_rate"``, ``"unseen_levels"``,
+        ``"gone_levels"``, ``"constant_train"``, ``"constant_test"``,
+        ``"out_of_range"``. With Dask inputs: ``None``.
+    dataset_summary_ : dict
+        ``train`` and ``test`` (``rows``, ``columns_by_kind``, ``missing_share``,
+        ``duplicate_rows_share``), ``test_rows_in_train`` (share of test rows that
+        exactly match a train row on the checked columns), and, when ``groups`` or
+        ``time_col`` name a column, ``test_rows_in_train_all_columns`` with it included
+        (else ``None``) and ``excluded_columns``. With Dask inputs: ``None``.
 
     See Also
     --------
@@ -234,6 +253,17 @@ class AdversarialValidator(SharesClientMixin, BaseEstimator):
     (True, True)
     >>> validator.feature_report_.index[0]
     'a'
+
+    The plain facts, on every row: a level only in test, and test rows copied from train.
+
+    >>> train["c"], test["c"] = "x", np.where(np.arange(400) < 40, "new", "x")
+    >>> test.iloc[:20] = train.iloc[:20].to_numpy()
+    >>> validator = AdversarialValidator(random_state=0, n_jobs=1).fit(train, test)
+    >>> facts = validator.column_facts_.loc["c"]
+    >>> int(facts["unseen_levels"]), float(facts["unseen_share"]), facts["flags"]
+    (1, 0.05, ('unseen_levels', 'constant_train'))
+    >>> validator.dataset_summary_["test_rows_in_train"]
+    0.05
     """
 
     def __init__(
@@ -352,6 +382,7 @@ class AdversarialValidator(SharesClientMixin, BaseEstimator):
         seeds = rng.randint(0, 2**31 - 1, size=4)
         train = as_frame(X_train, name="X_train")
         test = align_columns(train, as_frame(X_test, name="X_test"))
+        given = (train, test)
         train, test, group_ids = split_off_groups(
             train, test, groups=groups, time_col=self.time_col, n_splits=self.n_splits
         )
@@ -381,6 +412,13 @@ class AdversarialValidator(SharesClientMixin, BaseEstimator):
                 random_state=int(seeds[3]),
             )
             self._screen_leaks(encoder, tests)
+            self.column_facts_, self.dataset_summary_ = column_facts(
+                encoder,
+                *given,
+                correction=self.correction,
+                alpha=self.alpha,
+                excluded=[c for c in given[0].columns if c not in train.columns],
+            )
 
         self.max_rows_ = self.resolve_max_rows(self.n_train_, self.n_test_)
         train_rows, test_rows = self._budget_rows(np.random.default_rng(seeds[0]))
