@@ -1,6 +1,7 @@
-"""Adversarial validation: the drift check and (later) its remedies."""
+"""Adversarial validation: the drift check, where it lies (segments) and its remedies."""
 
 from ._dropper import DriftFeatureDropper
+from ._segments import Condition, Segment, SegmentSearch
 from ._split import TestLikeSplit
 from ._validator import AdversarialValidator
 from ._weights import AdversarialWeighter
@@ -8,6 +9,9 @@ from ._weights import AdversarialWeighter
 __all__ = [
     "AdversarialValidator",
     "AdversarialWeighter",
+    "Condition",
     "DriftFeatureDropper",
+    "Segment",
+    "SegmentSearch",
     "TestLikeSplit",
 ]

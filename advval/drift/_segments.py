@@ -167,7 +167,7 @@ class Segment:
         >>> validator = AdversarialValidator(random_state=0, n_jobs=1).fit(train, test)
         >>> found = validator.segments(train, test)
         >>> found.segments[0].rule
-        'x > 2.77'
+        'x > 2.987'
         >>> int(found.segments[0].mask(test).sum()) >= 900
         True
         """
@@ -598,7 +598,7 @@ def _select(measured: list[_Measured], *, max_segments: int, min_share: float) -
     significant = [m for m in measured if (m.low > 1 or m.high < 1) and m.moved >= min_share]
     # largest moved share first; of two regions moving the same share (a region and its
     # complement), the one with the larger lift (either way) is the more specific
-    ranked = sorted(significant, key=lambda m: (-m.moved, -abs(math.log(m.lift)), m.rule))
+    ranked = sorted(significant, key=lambda m: (-round(m.moved, 9), -abs(math.log(m.lift)), m.rule))
     for candidate in ranked:
         if len(chosen) == max_segments:
             break

@@ -32,6 +32,7 @@ from ._crossfit import (
 )
 from ._facts import column_facts
 from ._grouping import split_off_groups
+from ._segments import SegmentSearch, find_segments
 from ._univariate import ColumnTests, compare_columns, leak_columns
 
 _OWNER = "AdversarialValidator"
@@ -648,6 +649,53 @@ class AdversarialValidator(SharesClientMixin, BaseEstimator):
         self.encoder_.check_finite(frame, name="X")
         encoded = self.encoder_.transform(frame)
         return np.mean([positive_scores(m, encoded) for m in self.estimators_], axis=0)
+
+    def segments(
+        self,
+        X_train: Any,
+        X_test: Any,
+        *,
+        max_depth: int = 3,
+        max_segments: int = 5,
+        min_share: float = 0.01,
+        random_state: int | None = None,
+    ) -> SegmentSearch:
+        """Readable regions of the rows where one side is over-represented.
+
+        Searched on half of the budgeted rows, measured on every other row, reported
+        only when the lift's interval (Bonferroni over the regions searched) excludes 1:
+        see :mod:`advval.drift._segments`.
+
+        Parameters
+        ----------
+        X_train, X_test : DataFrame or array-like
+            The frames given to :meth:`fit` (same rows, same columns).
+        max_depth : int, default=3
+            At most this many conditions a rule.
+        max_segments : int, default=5
+            At most this many segments, largest moved share first, none nested in another.
+        min_share : float, default=0.01
+            A segment moves at least this share of rows (``|test share - train share|``);
+            also the smallest region searched.
+        random_state : int or None, default=None
+            Seeds the search split; ``None`` uses the validator's ``random_state``.
+
+        Returns
+        -------
+        SegmentSearch
+            ``segments`` (rule, shares, lift and interval, :meth:`Segment.mask`),
+            ``to_frame()`` and ``masks(X)``.
+        """
+        check_is_fitted(self, "estimators_")
+        return find_segments(
+            self,
+            X_train,
+            X_test,
+            max_depth=max_depth,
+            max_segments=max_segments,
+            min_share=min_share,
+            random_state=random_state,
+        )
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
