@@ -13,7 +13,6 @@ from sklearn.base import clone
 
 from advval import AdversarialValidator, AdversarialWeighter, DriftFeatureDropper
 from advval.report import build_drift_report
-from advval.report._build import overlay_columns
 from advval.report._markdown import verdict_line
 
 from .._progress import note, stage
@@ -512,12 +511,12 @@ def _run(
     except (ValueError, TypeError, MemoryError) as exc:  # memory: stalled Dask workers
         raise library_error(exc, OPTIONS) from exc
     if distributed:
-        top = overlay_columns(validator)
+        plotted = list(validator.feature_report_.index)  # the HTML report plots every column
         X_train = sample_rows(
-            X_train, top, validator.n_train_, rows=OVERLAY_SAMPLE_ROWS, seed=seed
+            X_train, plotted, validator.n_train_, rows=OVERLAY_SAMPLE_ROWS, seed=seed
         )
         X_test = sample_rows(
-            X_test, top, validator.n_test_, rows=OVERLAY_SAMPLE_ROWS, seed=seed
+            X_test, plotted, validator.n_test_, rows=OVERLAY_SAMPLE_ROWS, seed=seed
         )
         if remedy and validator.drift_ and not quiet:
             click.echo(

@@ -1,8 +1,8 @@
 """Summarise a fitted AdversarialValidator into a DriftReport (the only computing step).
 
 Everything here is bounded in size: the ROC curve has at most ``ROC_POINTS`` points,
-histograms a fixed number of bins, overlays cover the top ``TOP_OVERLAYS`` features, so a
-1M-row check and a 100-row check give reports of similar size.
+histograms a fixed number of bins, a column's distribution a fixed number of bins or
+levels, so a 1M-row check and a 100-row check give reports of similar size.
 """
 
 from __future__ import annotations
@@ -71,8 +71,9 @@ def build_drift_report(
     validator : AdversarialValidator
         Fitted.
     X_train, X_test : DataFrame, optional
-        The frames the validator was fitted on; when given, the report plots the train
-        and test distributions of the top features (:func:`overlay_columns`).
+        The frames the validator was fitted on; when given, the report holds the train
+        and test distribution of every column they have (``distributions``), and plots
+        those of the top features large (``overlays``: :func:`overlay_columns`).
     dropper : DriftFeatureDropper, optional
         Fitted on the same data; its path becomes the report's remedy section, and its
         check right after dropping the leak-like columns becomes ``without_leaks``.
@@ -101,6 +102,8 @@ def build_drift_report(
     >>> report = build_drift_report(validator, train, test, train_name="train.csv")
     >>> report.drift, report.features[0].name, len(report.overlays)
     (True, 'a', 2)
+    >>> [d.name for d in report.distributions]
+    ['a', 'b']
     >>> report.train_name, report.n_train, report.n_train_used, report.without_leaks
     ('train.csv', 300, 300, None)
     """
@@ -125,9 +128,13 @@ def build_drift_report(
     labels = np.r_[np.zeros(n_train, dtype=bool), np.ones(validator.n_test_, dtype=bool)]
     scored = ~np.isnan(validator.oof_proba_)
     scores, labels = validator.oof_proba_[scored], labels[scored]
-    overlays: tuple[Distribution, ...] = ()
+    distributions: tuple[Distribution, ...] = ()
     if X_train is not None and X_test is not None:
-        overlays = _overlays(validator.encoder_, X_train, X_test, overlay_columns(validator))
+        distributions = _overlays(
+            validator.encoder_, X_train, X_test, [f.name for f in features]
+        )
+    plotted = {d.name: d for d in distributions}
+    overlays = tuple(plotted[c] for c in overlay_columns(validator) if c in plotted)
     if dropper is not None:
         _check_dropper(dropper, validator)
     budget = getattr(validator, "max_rows_", None)
@@ -166,16 +173,18 @@ def build_drift_report(
         min_distance=float(validator.min_distance),
         drift_by=tuple(validator.drift_by_),
         columns_count=alpha_split(validator.correction) > 1.0,
+        distributions=distributions,
     )
 
 
 def overlay_columns(validator: Any) -> list[str]:
-    """The columns a report plots: the top features, then the top leak-like columns.
+    """The columns a report plots large: the top features, then the top leak-like columns.
 
     The ``TOP_OVERLAYS`` most important columns that are not leak-like, then the
     ``TOP_LEAK_OVERLAYS`` most important leak-like ones, so a leak does not crowd out the
-    columns that tell the rest of the story. (A caller that passes samples of the frames,
-    such as the command line on Dask inputs, needs these columns in them.)
+    columns that tell the rest of the story. (Every column the frames have is plotted
+    small in the HTML table; a caller that passes samples of the frames, such as the
+    command line on Dask inputs, passes every column.)
 
     Parameters
     ----------

@@ -4,9 +4,11 @@ The page is a Jinja2 template (package data ``templates/drift.html.j2``, which e
 shared ``templates/_base.html.j2``: head, Content-Security-Policy, inline CSS) rendered with
 ``autoescape=True`` by :func:`render_page`, which the dependency report uses too. Charts are
 inline SVG drawn by :mod:`advval.report._svg`, which escapes every label before the
-fragment is marked safe. The CSP forbids fetching anything. The size is bounded: at most
-``HTML_TOP_FEATURES`` rows in the table, ``HTML_CHART_FEATURES`` bars and
-``HTML_MAX_OVERLAYS`` distribution plots, whatever the number of rows or columns.
+fragment is marked safe. The CSP forbids fetching anything; the drift page's one inline
+script (sorting and filtering the table of every column, :mod:`advval.report._columns`)
+runs because the CSP names its sha256, and no other script can. The size is bounded: one
+row and one small plot (about a kilobyte) per column, ``HTML_CHART_FEATURES`` bars and
+``HTML_MAX_OVERLAYS`` large distribution plots, whatever the number of rows.
 
 jinja2 is imported inside :func:`render_page` only, so ``import advval`` stays light.
 """
@@ -17,6 +19,14 @@ from collections.abc import Sequence
 from typing import Any
 
 from . import _svg
+from ._columns import (
+    columns_context,
+    distribution_facts,
+    script_source,
+    share_text,
+    summary_context,
+    table_script,
+)
 from ._markdown import (
     REMEDY_NOTE,
     WITHOUT_LEAKS_NOTE,
@@ -34,8 +44,6 @@ from ._markdown import (
 from ._result import Distribution, DriftReport, FeatureDrift
 from ._verdict import disagreement, reason, rule
 
-#: features listed in the HTML table
-HTML_TOP_FEATURES = 25
 #: features in the importance chart
 HTML_CHART_FEATURES = 15
 #: distribution overlays drawn
@@ -50,6 +58,26 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
     "base-uri 'none'; form-action 'none'"
 )
+
+__all__ = ["CONTENT_SECURITY_POLICY", "render_html", "render_page", "share_text"]
+
+
+def content_security_policy(scripts: Sequence[str] = ()) -> str:
+    """The page's CSP: :data:`CONTENT_SECURITY_POLICY`, plus exactly these inline scripts.
+
+    Each script is allowed by its sha256 (never ``'unsafe-inline'``); without scripts no
+    ``script-src`` is given, so ``default-src 'none'`` forbids every script.
+
+    Examples
+    --------
+    >>> content_security_policy() == CONTENT_SECURITY_POLICY
+    True
+    >>> content_security_policy([""]).split("; ")[-1]
+    "script-src 'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='"
+    """
+    if not scripts:
+        return CONTENT_SECURITY_POLICY
+    return f"{CONTENT_SECURITY_POLICY}; script-src " + " ".join(script_source(s) for s in scripts)
 
 
 def clip(name: object, limit: int = HTML_MAX_NAME_CHARS) -> str:
@@ -77,18 +105,21 @@ def name_list(names: Sequence[str]) -> dict[str, Any]:
     }
 
 
-def page_context(report: Any) -> dict[str, Any]:
-    """What the base page and the settings list need from any report."""
+def page_context(report: Any, *, scripts: Sequence[str] = ()) -> dict[str, Any]:
+    """What the base page and the settings list need from any report.
+
+    ``scripts`` are the page's inline scripts, exactly as it holds them: the CSP allows
+    those and no other.
+    """
     return {
         "settings": settings_items(report),
         "version": str(report.advval_version),
-        "csp": CONTENT_SECURITY_POLICY,
+        "csp": content_security_policy(scripts),
     }
 
 
 def _context(report: DriftReport) -> dict[str, Any]:
     """Everything the template shows, as formatted strings and escaped SVG strings."""
-    features = report.features[:HTML_TOP_FEATURES]
     by_name = {str(f.name): f for f in report.features}
     return {
         "drift": bool(report.drift),
@@ -124,22 +155,9 @@ def _context(report: DriftReport) -> dict[str, Any]:
         ),
         "n_chart": min(len(report.features), HTML_CHART_FEATURES),
         "leaks_off_scale": _svg.off_scale(report.features[:HTML_CHART_FEATURES]),
-        "features": [
-            {
-                "rank": rank,
-                "name": name_text(f.name),
-                "kind": f.kind,
-                "importance": format_number(f.importance),
-                "importance_std": format_number(f.importance_std),
-                "statistic": format_fixed(f.statistic),
-                "test": {"ks": "KS D", "chi2": "TV"}.get(f.test, f.test),
-                "p_value": format_p(f.p_value),
-                "drift": bool(f.drift),
-                "leak": bool(f.leak),
-            }
-            for rank, f in enumerate(features, start=1)
-        ],
-        "n_features_listed": len(report.features),
+        "columns": columns_context(report, name_text),
+        "summary": summary_context(report.summary, name_list),
+        "table_script": table_script(),
         "overlays": [
             _overlay(d, by_name.get(str(d.name))) for d in report.overlays[:HTML_MAX_OVERLAYS]
         ],
@@ -162,7 +180,7 @@ def _context(report: DriftReport) -> dict[str, Any]:
         ],
         "dropped": name_list(report.dropped_columns),
         "fold_aucs": ", ".join(format_fixed(a) for a in report.fold_aucs),
-        **page_context(report),
+        **page_context(report, scripts=[table_script()]),
     }
 
 
@@ -196,45 +214,14 @@ def _without_leaks(report: DriftReport) -> dict[str, Any] | None:
 
 def _overlay(dist: Distribution, feature: FeatureDrift | None) -> dict[str, Any]:
     """One distribution card: the chart, the column's kind and what its levels show."""
-    facts = []
-    if dist.n_levels is not None:
-        facts.append(
-            f"{format_count(dist.n_levels[0])} distinct values in train, "
-            f"{format_count(dist.n_levels[1])} in test"
-        )
-    if dist.unseen_test is not None and dist.unseen_train is not None:
-        facts.append(
-            f"values unseen on the other side: {share_text(dist.unseen_test)} of test rows, "
-            f"{share_text(dist.unseen_train)} of train rows (rows with a value)"
-        )
     return {
         "name": name_text(dist.name),
         "kind": feature.kind if feature is not None else dist.kind,
         "measure": dist.measure,
         "leak": bool(feature is not None and feature.leak),
-        "facts": facts,
+        "facts": distribution_facts(dist),
         "svg": _svg.distribution_chart(dist, width=340, height=200),
     }
-
-
-def share_text(x: float) -> str:
-    """A share as a percentage that never rounds to 0% or 100% unless it is exactly that.
-
-    Examples
-    --------
-    >>> share_text(1.0), share_text(0.38234), share_text(0.9999), share_text(2e-5), share_text(0)
-    ('100%', '38.2%', '>99.9%', '<0.1%', '0%')
-    """
-    value = 100 * float(x)
-    if value <= 0:
-        return "0%"
-    if value >= 100:
-        return "100%"
-    if value < 0.1:
-        return "<0.1%"
-    if value > 99.9:
-        return ">99.9%"
-    return f"{value:.1f}%"
 
 
 def render_html(report: DriftReport) -> str:
@@ -250,10 +237,13 @@ def render_html(report: DriftReport) -> str:
     str
         A complete HTML document: verdict banner (AUC with confidence interval, p-value,
         alpha, min_effect), ROC curve, histograms of test-likeness, importance chart with
-        fold spread, feature table, distribution overlays, leak warnings, dropped columns
-        and settings. Inline CSS and SVG only; a Content-Security-Policy forbids any fetch;
+        fold spread, dataset summary, the table of every column (sortable, filterable,
+        each column's distribution on demand), large distribution plots of the top
+        features, leak warnings, dropped columns and settings. Inline CSS and SVG, and one
+        inline script that only sorts and filters the table (the page reads in full
+        without it); a Content-Security-Policy forbids any fetch and any other script;
         every data-derived string is escaped; the size does not grow with the number of
-        rows and is capped in the number of features.
+        rows and grows by about a kilobyte per column.
 
     See Also
     --------
@@ -264,6 +254,10 @@ def render_html(report: DriftReport) -> str:
     context = _context(report)
     for overlay in context["overlays"]:  # escaped by _svg, like the other charts
         overlay["svg"] = Markup(overlay["svg"])
+    for row in context["columns"]["rows"]:
+        if row["svg"] is not None:
+            row["svg"] = Markup(row["svg"])
+    context["table_script"] = Markup(context["table_script"])  # static package data
     return render_page(
         "drift.html.j2", context, svg_keys=("roc_svg", "likeness_svg", "importance_svg")
     )

@@ -886,3 +886,157 @@ def share_bars(
     )
     out.append("</svg>")
     return "\n".join(out)
+
+
+#: size of a column's small plot in the table of every column (CSS pixels)
+SMALL_WIDTH, SMALL_HEIGHT = 240, 64
+#: bins of a small histogram (adjacent bins of the report's histogram are merged)
+SMALL_BINS = 15
+#: rows of a small categorical plot: one per level or bucket
+SMALL_ROW = 12
+#: characters of a level's name written in a small categorical plot
+SMALL_LABEL_CHARS = 18
+
+
+def small_distribution_chart(dist: Distribution) -> str:
+    """A column's train and test shares as a small plot of about a kilobyte.
+
+    The plot the table of every column opens on demand, so a report of thousands of
+    columns stays a few megabytes: a histogram of at most ``SMALL_BINS`` bins (adjacent
+    bins of ``dist`` merged) drawn as two outlines, with the range written under it; or,
+    for categories, one row per level (``"(missing)"`` and ``"(other)"`` included) with a
+    train bar, a test bar and both shares. No tooltips, no per-bin elements.
+
+    Parameters
+    ----------
+    dist : Distribution
+
+    Returns
+    -------
+    str
+        An ``<svg>`` element; every label is escaped.
+
+    Examples
+    --------
+    >>> d = Distribution("x", "categorical", ("<b>", "b"), (), (0.5, 0.5), (0.2, 0.8))
+    >>> svg = small_distribution_chart(d)
+    >>> "&lt;b&gt;" in svg and "<b>" not in svg and "50/20%" in svg
+    True
+    >>> h = Distribution("y", "numeric", ("0 to 1", "1 to 2"), (0.0, 1.0, 2.0), (1.0, 0.0),
+    ...                  (0.5, 0.5))
+    >>> len(small_distribution_chart(h)) < 1000
+    True
+    """
+    if dist.kind in ("numeric", "datetime"):
+        return _small_histogram(dist)
+    return _small_bars(dist)
+
+
+def _small_open(width: int, height: int, label: str) -> str:
+    return (
+        f'<svg class="small" viewBox="0 0 {width} {height}" width="{width}" '
+        f'height="{height}" role="img" aria-label="{_esc(label)}" font-size="9" '
+        f'fill="{TEXT_COLOR}">'
+    )
+
+
+def _merged(dist: Distribution) -> tuple[list[float], list[float], list[tuple[float, float]]]:
+    """At most ``SMALL_BINS`` bins: train shares, test shares and extents in [0, 1]."""
+    n = len(dist.labels)
+    group = max(math.ceil(n / SMALL_BINS), 1)
+    spans = _numeric_positions(dist) if n else []
+    train, test, merged = [], [], []
+    for start in range(0, n, group):
+        stop = min(start + group, n)
+        train.append(sum(max(_finite(v), 0.0) for v in dist.train[start:stop]))
+        test.append(sum(max(_finite(v), 0.0) for v in dist.test[start:stop]))
+        merged.append((spans[start][0], spans[stop - 1][1]))
+    return train, test, merged
+
+
+def _small_histogram(dist: Distribution) -> str:
+    width, height, pad, bottom = SMALL_WIDTH, SMALL_HEIGHT, 3, 13
+    pw, base = width - 2 * pad, height - bottom
+    train, test, spans = _merged(dist)
+    top = max(train + test + [0.0])
+    label = "train vs test" + (f", {dist.measure}" if dist.measure else "")
+    out = [_small_open(width, height, label)]
+    if top <= 0:
+        out.append(f'<text x="{width / 2:g}" y="{base / 2:g}" text-anchor="middle">no data</text>')
+    for shares, color, opacity in ((train, TRAIN_COLOR, "0.35"), (test, TEST_COLOR, "0")):
+        if top <= 0:
+            break
+        steps = [f"M{_d(pad + spans[0][0] * pw)} {base}"] if spans else []
+        for v, (_, b) in zip(shares, spans, strict=True):
+            steps.append(f"V{_d(base - (base - 4) * v / top)}H{_d(pad + b * pw)}")
+        out.append(
+            f'<path d="{"".join(steps)}V{base}Z" fill="{color}" fill-opacity="{opacity}" '
+            f'stroke="{color}" stroke-width="1.2"/>'
+        )
+    out.append(
+        f'<path d="M{pad} {base}H{width - pad}" stroke="{AXIS_COLOR}"/>'
+    )
+    edges = [_finite(e, math.nan) for e in dist.edges]
+    if len(edges) >= 2 and all(math.isfinite(e) for e in (edges[0], edges[-1])):
+        lo, hi = edges[0], edges[-1]
+        span = 2.0 * (hi / 2.0 - lo / 2.0)
+        ticks = [
+            format_instant(v, span) if dist.kind == "datetime" else _tick_text(v)
+            for v in (lo, hi)
+        ]
+        out.append(f'<text x="{pad}" y="{height - 2}">{_esc(ticks[0])}</text>')
+        out.append(
+            f'<text x="{width - pad}" y="{height - 2}" text-anchor="end">{_esc(ticks[1])}</text>'
+        )
+    out.append("</svg>")
+    return "".join(out)
+
+
+def _small_bars(dist: Distribution) -> str:
+    n = min(len(dist.labels), MAX_CATEGORIES)
+    train = [max(_finite(v), 0.0) for v in dist.train[:n]]
+    test = [max(_finite(v), 0.0) for v in dist.test[:n]]
+    buckets = {i for i, v in enumerate(dist.labels[:n]) if v in BUCKET_LABELS}
+    scale = _bar_scale(train, test, buckets) or 1.0
+    width, left, right = SMALL_WIDTH, 96, 48
+    height = SMALL_ROW * max(n, 1) + 2
+    pw = width - left - right
+    out = [_small_open(width, height, "train vs test")]
+    if not n:
+        out.append(f'<text x="{width / 2:g}" y="10" text-anchor="middle">no data</text>')
+    bars: dict[str, list[str]] = {TRAIN_COLOR: [], TEST_COLOR: []}
+    labels: list[str] = []
+    shares: list[str] = []
+    for i in range(n):
+        y = 1 + i * SMALL_ROW
+        name = display_name(dist.labels[i])
+        labels.append(f'<text y="{y + 9}">{_esc(_clip(name, SMALL_LABEL_CHARS))}</text>')
+        for k, (values, color) in enumerate(((train, TRAIN_COLOR), (test, TEST_COLOR))):
+            length = pw * min(values[i] / scale, 1.0)
+            if length > 0:
+                bars[color].append(f"M{left} {y + 1 + 5 * k}h{_d(max(length, 0.5))}v4H{left}Z")
+        shares.append(
+            f'<text x="{width}" y="{y + 9}">'
+            f"{_short_percent(train[i])}/{_short_percent(test[i])}%</text>"
+        )
+    out.extend(labels)
+    if shares:
+        out.append(f'<g text-anchor="end">{"".join(shares)}</g>')
+    for color, parts in bars.items():
+        if parts:
+            out.append(f'<path d="{"".join(parts)}" fill="{color}" fill-opacity="0.8"/>')
+    out.append("</svg>")
+    return "".join(out)
+
+
+def _d(x: float) -> str:
+    """A coordinate of a small plot: one decimal, no trailing zero."""
+    return f"{x:.1f}".rstrip("0").rstrip(".")
+
+
+def _short_percent(x: float) -> str:
+    """A share as a percentage without the sign: ``"40"``, ``"2.5"``, ``"0.04"``, ``"0"``."""
+    value = 100 * x
+    if value == 0 or value >= 10:
+        return f"{value:.0f}"
+    return f"{value:.2g}"
