@@ -12,7 +12,9 @@ import numpy as np
 from sklearn.base import clone
 
 from advval import AdversarialValidator, AdversarialWeighter, DriftFeatureDropper
+from advval.drift._facts import matching_rows_share
 from advval.report import build_drift_report
+from advval.report._facts_text import facts_line
 from advval.report._markdown import verdict_line
 
 from .._progress import note, stage
@@ -403,6 +405,26 @@ def _distributed_inputs(
     return train, test
 
 
+def _with_excluded_columns(report: Any, given: tuple[Any, Any], checked: tuple[Any, Any]) -> Any:
+    """The report's summary with the test rows found in train over every common column.
+
+    The validator saw the checked columns only; the target, ``--id`` and ``--ignore``
+    columns both files have are compared here too, when there are any.
+    """
+    common = set(given[1].columns)
+    excluded = [c for c in given[0].columns if c in common and c not in set(checked[0].columns)]
+    if not excluded:
+        return report
+    summary = report.summary
+    names = (*summary.excluded_columns, *(c for c in excluded if c not in summary.excluded_columns))
+    summary = dataclasses.replace(
+        summary,
+        test_rows_in_train_all_columns=matching_rows_share(*given),
+        excluded_columns=tuple(str(c) for c in names),
+    )
+    return dataclasses.replace(report, summary=summary)
+
+
 def _run(
     X_train: Any,
     X_test: Any,
@@ -443,6 +465,7 @@ def _run(
         train_keys = test_keys = None
     else:
         train_keys, test_keys = row_keys(X_train, ids, "train"), row_keys(X_test, ids, "test")
+    given = (X_train, X_test)
     X_train, X_test = select_columns(
         X_train,
         X_test,
@@ -535,6 +558,8 @@ def _run(
         )
     if not remedy:  # the leak step ran for the headline only
         report = dataclasses.replace(report, remedy=())
+    if report.summary is not None and not distributed:
+        report = _with_excluded_columns(report, given, (X_train, X_test))
 
     files = {}
     if likeness is not None and train_keys is not None and test_keys is not None:
@@ -545,6 +570,8 @@ def _run(
 
     written = plan.write(report, files)
     click.echo(f"advval: {verdict_line(report)}", err=True)
+    if not quiet and report.column_facts:
+        click.echo(f"advval: {facts_line(report.column_facts, report.summary)}", err=True)
     report_messages(written)
     if report.drift and fail_on_drift:
         click.get_current_context().exit(ExitCode.DRIFT)

@@ -99,6 +99,8 @@ def _fit_validator(validator: Any, X_train: Any, X_test: Any, groups: Any, clien
     validator.n_features_in_ = len(validator.feature_names_in_)
     validator.dropped_features_ = list(encoder.dropped)
     validator.encoder_ = encoder
+    # the per-column facts and the summary read every row as pandas: not computed here
+    validator.column_facts_ = validator.dataset_summary_ = None
     total = n_train + n_test
     validator.max_rows_ = validator.resolve_max_rows(n_train, n_test)
     budget = 1.0 if validator.max_rows_ is None else min(1.0, validator.max_rows_ / total)

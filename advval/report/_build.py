@@ -31,6 +31,7 @@ from .._frames import (
 from .._version import __version__
 from ..drift._univariate import UNIVARIATE_MAX_ROWS
 from ..drift._validator import alpha_split
+from ._facts import report_facts, report_summary
 from ._markdown import format_instant
 from ._result import (
     Distribution,
@@ -162,6 +163,8 @@ def build_drift_report(
         overlays=overlays,
         fold_aucs=tuple(float(a) for a in validator.fold_aucs_),
         advval_version=__version__,
+        column_facts=report_facts(validator, [f.name for f in features]),
+        summary=report_summary(validator),
         remedy=() if dropper is None else _remedy(dropper),
         train_name=names[0],
         test_name=names[1],

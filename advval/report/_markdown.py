@@ -487,8 +487,9 @@ def render_markdown(report: DriftReport) -> str:
     str
         A heading with the verdict, the AUC with its confidence interval and the p-value,
         the verdict rule, a table of the top features (importance ± spread, univariate
-        statistic, adjusted p-value, drift and leak flags), leak warnings, dropped columns
-        and the settings. Every column name is escaped.
+        statistic, adjusted p-value, drift and leak flags), leak warnings, the dataset
+        summary and the per-column facts (every column when few, else the flagged ones),
+        dropped columns and the settings. Every column name is escaped.
 
     See Also
     --------
@@ -560,6 +561,12 @@ def render_markdown(report: DriftReport) -> str:
             "distance (TV); adjusted p: univariate test after multiple-testing correction."
         )
         lines.append("")
+
+    from ._facts_text import facts_markdown, summary_markdown
+
+    if report.summary is not None:
+        lines.extend(summary_markdown(report.summary))
+    lines.extend(facts_markdown(report.column_facts))
 
     if report.remedy:
         lines.extend(_remedy_lines(report))
