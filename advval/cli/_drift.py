@@ -417,9 +417,11 @@ def _with_excluded_columns(report: Any, given: tuple[Any, Any], checked: tuple[A
         return report
     summary = report.summary
     names = (*summary.excluded_columns, *(c for c in excluded if c not in summary.excluded_columns))
+    # no test row matches a train row on the checked columns: none does on more of them
+    found = matching_rows_share(*given) if summary.test_rows_in_train > 0 else 0.0
     summary = dataclasses.replace(
         summary,
-        test_rows_in_train_all_columns=matching_rows_share(*given),
+        test_rows_in_train_all_columns=found,
         excluded_columns=tuple(str(c) for c in names),
     )
     return dataclasses.replace(report, summary=summary)

@@ -24,8 +24,9 @@ out of range     numeric and datetime columns: the share of test rows whose valu
 The dataset summary counts rows, columns by kind, the missing share and the duplicated
 rows of each side, and the share of test rows that exactly match a train row. Rows are
 compared through a 64-bit hash of their values (each column's values are first mapped to
-codes shared by both sides, so ``1`` and ``1.0`` are one value and missing matches
-missing); nothing per row is kept. Two different rows share a hash with probability about
+keys shared by both sides: the numbers' values, the labels' codes; so ``1`` and ``1.0``
+are one value and missing matches missing); nothing per row is kept. Rows that differ in
+one column never share a hash (each column's step is a bijection of the hash so far). Two different rows share a hash with probability about
 ``n^2 / 2^64`` (1e-8 at a million rows).
 """
 
@@ -75,7 +76,6 @@ FACT_COLUMNS = (
 )
 
 _MIX_1 = np.uint64(0xBF58476D1CE4E5B9)
-_MIX_2 = np.uint64(0x94D049BB133111EB)
 _STEP = np.uint64(0x9E3779B97F4A7C15)
 
 
@@ -146,9 +146,11 @@ def column_facts(
     ).astype({"unseen_levels": "Int64", "gone_levels": "Int64"})
     summary = _summary(encoder, facts, hashes, n_train, n_test)
     if excluded:
-        for column in excluded:
-            hashes = _add_column(hashes, joint_codes(train[column], test[column])[0])
-        summary["test_rows_in_train_all_columns"] = _share_in_train(hashes, n_train)
+        summary["test_rows_in_train_all_columns"] = 0.0
+        if summary["test_rows_in_train"] > 0:  # else no row matches on more columns either
+            for column in excluded:
+                hashes = _add_column(hashes, joint_codes(train[column], test[column])[0])
+            summary["test_rows_in_train_all_columns"] = _share_in_train(hashes, n_train)
     summary["excluded_columns"] = [str(c) for c in excluded]
     return facts, summary
 
@@ -176,15 +178,16 @@ def matching_rows_share(train: pd.DataFrame, test: pd.DataFrame) -> float:
 def joint_codes(
     left: pd.Series, right: pd.Series
 ) -> tuple[NDArray[np.intp], NDArray[np.float64] | None]:
-    """Codes of both sides' values on one scale (left rows first; -1: missing).
+    """Keys of both sides' values on one scale (left rows first): equal values, equal keys.
 
-    Numbers (and datetimes, as epoch seconds) are coded by value when both sides hold
-    them, and also returned as floats; anything else by label (``str`` of each value).
+    Numbers (and datetimes, as epoch seconds) when both sides hold them: the bits of their
+    float values (one key for all missing values), also returned as floats; anything
+    else: codes of the labels (``str`` of each value; -1 for missing).
     """
     kinds = {column_kind(left), column_kind(right)}
     if kinds == {NUMERIC} or kinds == {DATETIME}:
         values = np.concatenate([_ordered_values(left), _ordered_values(right)])
-        return _float_codes(values), values
+        return _float_keys(values), values
     return _label_codes(left, right), None
 
 
@@ -199,7 +202,7 @@ def _ordered_values(series: pd.Series) -> NDArray[np.float64]:
 def _encoded_codes(
     encoder: FrameEncoder, train: pd.DataFrame, test: pd.DataFrame, column: str
 ) -> tuple[NDArray[np.intp], NDArray[np.float64] | None]:
-    """Codes of a checked column as the encoder reads it, and its floats when ordered."""
+    """Keys of a checked column as the encoder reads it, and its floats when ordered."""
     if encoder.kinds[column] in (NUMERIC, DATETIME):
         values = np.concatenate(
             [
@@ -207,13 +210,23 @@ def _encoded_codes(
                 np.asarray(encoder.column_values(test, column), dtype=np.float64),
             ]
         )
-        return _float_codes(values), values
+        return _float_keys(values), values
     return _label_codes(train[column], test[column]), None
 
 
-def _float_codes(values: NDArray[np.float64]) -> NDArray[np.intp]:
-    codes, _ = pd.factorize(values, use_na_sentinel=True)  # 0.0 and -0.0 are one value
-    return np.asarray(codes, dtype=np.intp)
+def _float_keys(values: NDArray[np.float64]) -> NDArray[np.int64]:
+    """Each value's bits as a key: 0.0 and -0.0 one key, every missing value one key."""
+    keys = np.where(np.isnan(values), np.nan, values + 0.0)  # -0.0 + 0.0 is 0.0
+    return keys.view(np.int64)
+
+
+def _float_counts(values: NDArray[np.float64]) -> tuple[int, int]:
+    """Missing values, and rows of the most frequent value (missing included)."""
+    blank = np.isnan(values)
+    missing = int(np.count_nonzero(blank))
+    present = values[~blank]
+    top = int(np.unique(present, return_counts=True)[1].max()) if present.size else 0
+    return missing, max(missing, top)
 
 
 def _label_codes(left: pd.Series, right: pd.Series) -> NDArray[np.intp]:
@@ -227,18 +240,29 @@ def _label_codes(left: pd.Series, right: pd.Series) -> NDArray[np.intp]:
 
 
 def _one_column(
-    kind: str, codes: NDArray[np.intp], values: NDArray[np.float64] | None, n_train: int
+    kind: str,
+    codes: NDArray[np.intp] | NDArray[np.int64],
+    values: NDArray[np.float64] | None,
+    n_train: int,
 ) -> dict[str, Any]:
-    left, right = codes[:n_train], codes[n_train:]
-    n_test = right.size
-    levels = int(codes.max()) + 1 if codes.size else 0
-    count_left = np.bincount(left + 1, minlength=levels + 1)
-    count_right = np.bincount(right + 1, minlength=levels + 1)
-    missing_train = count_left[0] / max(n_train, 1)
-    missing_test = count_right[0] / max(n_test, 1)
+    n_test = codes.size - n_train
     unseen = gone = unseen_share = gone_share = None
     flags: list[str] = []
-    if kind in (CATEGORICAL, BOOLEAN):
+    if values is None:  # labels: rows per code on each side
+        levels = int(codes.max()) + 1 if codes.size else 0
+        count_left = np.bincount(codes[:n_train] + 1, minlength=levels + 1)
+        count_right = np.bincount(codes[n_train:] + 1, minlength=levels + 1)
+        missing = (int(count_left[0]), int(count_right[0]))
+        top = (int(count_left.max()), int(count_right.max()))
+    else:
+        (missing_left, top_left), (missing_right, top_right) = (
+            _float_counts(values[:n_train]),
+            _float_counts(values[n_train:]),
+        )
+        missing, top = (missing_left, missing_right), (top_left, top_right)
+    missing_train = missing[0] / max(n_train, 1)
+    missing_test = missing[1] / max(n_test, 1)
+    if kind in (CATEGORICAL, BOOLEAN) and values is None:
         present_left, present_right = count_left[1:], count_right[1:]
         only_test, only_train = (present_left == 0) & (present_right > 0), (
             (present_right == 0) & (present_left > 0)
@@ -250,8 +274,8 @@ def _one_column(
             flags.append("unseen_levels")
         if gone_share >= max(LEVEL_FLOOR, 2.0 * _singleton_share(present_right, n_test)):
             flags.append("gone_levels")
-    dominant_train = float(count_left.max() / n_train) if n_train else 0.0
-    dominant_test = float(count_right.max() / n_test) if n_test else 0.0
+    dominant_train = top[0] / n_train if n_train else 0.0
+    dominant_test = top[1] / n_test if n_test else 0.0
     if dominant_train >= CONSTANT_SHARE > dominant_test:
         flags.append("constant_train")
     if dominant_test >= CONSTANT_SHARE > dominant_train:
@@ -264,7 +288,7 @@ def _one_column(
             present = int(np.count_nonzero(~np.isnan(values[:n_train])))
             if out >= max(RANGE_FLOOR, RANGE_MULTIPLE / (present + 1)):
                 flags.append("out_of_range")
-    p_value = _missing_test(int(count_left[0]), n_train, int(count_right[0]), n_test)
+    p_value = _missing_test(missing[0], n_train, missing[1], n_test)
     return {
         "kind": kind,
         "missing_train": float(missing_train),
@@ -373,13 +397,12 @@ def _start_hashes(n_rows: int) -> NDArray[np.uint64]:
     return np.zeros(n_rows, dtype=np.uint64)
 
 
-def _add_column(hashes: NDArray[np.uint64], codes: NDArray[np.intp]) -> NDArray[np.uint64]:
-    """Fold one column's codes into the row hashes (splitmix64 of state and code)."""
-    with np.errstate(over="ignore"):
-        state = hashes * _STEP + (codes + 1).astype(np.uint64)
-        state ^= state >> np.uint64(30)
-        state *= _MIX_1
-        state ^= state >> np.uint64(27)
-        state *= _MIX_2
-        state ^= state >> np.uint64(31)
+def _add_column(
+    hashes: NDArray[np.uint64], codes: NDArray[np.intp] | NDArray[np.int64]
+) -> NDArray[np.uint64]:
+    """Fold one column's codes into the row hashes: a multiply-xorshift step per column."""
+    state = hashes * _STEP  # a new array: ``hashes`` is left as it was
+    state += np.asarray(codes, dtype=np.int64).view(np.uint64)  # -1 (missing) -> 2^64 - 1
+    state ^= state >> np.uint64(29)
+    state *= _MIX_1
     return state
