@@ -26,8 +26,9 @@ rows of each side, and the share of test rows that exactly match a train row. Ro
 compared through a 64-bit hash of their values (each column's values are first mapped to
 keys shared by both sides: the numbers' values, the labels' codes; so ``1`` and ``1.0``
 are one value and missing matches missing); nothing per row is kept. Rows that differ in
-one column never share a hash (each column's step is a bijection of the hash so far). Two different rows share a hash with probability about
-``n^2 / 2^64`` (1e-8 at a million rows).
+one column never share a hash (each column's step is a bijection of the hash so far);
+other pairs of different rows share one with a chance of about ``n^2 / 2^64`` in all
+(1e-8 at a million rows).
 """
 
 from __future__ import annotations
