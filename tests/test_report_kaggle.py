@@ -182,8 +182,10 @@ def test_feature_table_names_the_encoders_kinds(kaggle):
     first = report.features[0]
     assert f"| 1 | {first.name} | {first.kind} | " in text
     page = render_html(report)
-    assert "<th>kind</th>" in page
-    assert f'<td class="name">{first.name}</td>\n        <td>{first.kind}</td>' in page
+    assert "<th data-sort>kind</th>" in page
+    row = page[page.index('<tr data-kind="') :].split("</tr>")[0]
+    assert f'<summary class="col-name">{first.name}</summary>' in row
+    assert f"</details></td><td>{first.kind}</td>" in row
 
 
 def test_json_is_the_same_bytes_from_a_second_run(kaggle):

@@ -35,6 +35,8 @@ FLAG_LABELS = {
     "constant_test": "constant in test",
     "out_of_range": "out of range",
 }
+#: a column's most frequent value is written under its plot from this share of one side
+NEAR_CONSTANT = 0.9
 #: the script that sorts and filters the table (package data)
 SCRIPT_FILE = "columns.js"
 
@@ -215,10 +217,11 @@ def _facts_cells(facts: ColumnFacts) -> dict[str, Any]:
             f"test values outside the train range: {share_text(low)} below its minimum, "
             f"{share_text(high)} above its maximum"
         )
-    lines.append(
-        f"most frequent value: {share_text(facts.dominant_train)} of train, "
-        f"{share_text(facts.dominant_test)} of test (rows with a value)"
-    )
+    if max(facts.dominant_train, facts.dominant_test) >= NEAR_CONSTANT:
+        lines.append(
+            f"most frequent value: {share_text(facts.dominant_train)} of train, "
+            f"{share_text(facts.dominant_test)} of test (rows with a value)"
+        )
     return {
         "missing": missing,
         "missing_v": _sort_value(change),

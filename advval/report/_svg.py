@@ -933,10 +933,11 @@ def small_distribution_chart(dist: Distribution) -> str:
 
 
 def _small_open(width: int, height: int, label: str) -> str:
+    """The ``<svg>`` tag of a small plot; its colours and fonts are in the page's CSS
+    (``svg.small``, classes ``tr``/``te`` for the sides), written once for every plot."""
     return (
         f'<svg class="small" viewBox="0 0 {width} {height}" width="{width}" '
-        f'height="{height}" role="img" aria-label="{_esc(label)}" font-size="9" '
-        f'fill="{TEXT_COLOR}">'
+        f'height="{height}" role="img" aria-label="{_esc(label)}">'
     )
 
 
@@ -963,19 +964,14 @@ def _small_histogram(dist: Distribution) -> str:
     out = [_small_open(width, height, label)]
     if top <= 0:
         out.append(f'<text x="{width / 2:g}" y="{base / 2:g}" text-anchor="middle">no data</text>')
-    for shares, color, opacity in ((train, TRAIN_COLOR, "0.35"), (test, TEST_COLOR, "0")):
+    for shares, side in ((train, "tr"), (test, "te")):
         if top <= 0:
             break
         steps = [f"M{_d(pad + spans[0][0] * pw)} {base}"] if spans else []
         for v, (_, b) in zip(shares, spans, strict=True):
             steps.append(f"V{_d(base - (base - 4) * v / top)}H{_d(pad + b * pw)}")
-        out.append(
-            f'<path d="{"".join(steps)}V{base}Z" fill="{color}" fill-opacity="{opacity}" '
-            f'stroke="{color}" stroke-width="1.2"/>'
-        )
-    out.append(
-        f'<path d="M{pad} {base}H{width - pad}" stroke="{AXIS_COLOR}"/>'
-    )
+        out.append(f'<path class="h {side}" d="{"".join(steps)}V{base}Z"/>')
+    out.append(f'<path class="ax" d="M{pad} {base}H{width - pad}"/>')
     edges = [_finite(e, math.nan) for e in dist.edges]
     if len(edges) >= 2 and all(math.isfinite(e) for e in (edges[0], edges[-1])):
         lo, hi = edges[0], edges[-1]
@@ -1004,17 +1000,17 @@ def _small_bars(dist: Distribution) -> str:
     out = [_small_open(width, height, "train vs test")]
     if not n:
         out.append(f'<text x="{width / 2:g}" y="10" text-anchor="middle">no data</text>')
-    bars: dict[str, list[str]] = {TRAIN_COLOR: [], TEST_COLOR: []}
+    bars: dict[str, list[str]] = {"tr": [], "te": []}
     labels: list[str] = []
     shares: list[str] = []
     for i in range(n):
         y = 1 + i * SMALL_ROW
         name = display_name(dist.labels[i])
         labels.append(f'<text y="{y + 9}">{_esc(_clip(name, SMALL_LABEL_CHARS))}</text>')
-        for k, (values, color) in enumerate(((train, TRAIN_COLOR), (test, TEST_COLOR))):
+        for k, (values, side) in enumerate(((train, "tr"), (test, "te"))):
             length = pw * min(values[i] / scale, 1.0)
             if length > 0:
-                bars[color].append(f"M{left} {y + 1 + 5 * k}h{_d(max(length, 0.5))}v4H{left}Z")
+                bars[side].append(f"M{left} {y + 1 + 5 * k}h{_d(max(length, 0.5))}v4H{left}Z")
         shares.append(
             f'<text x="{width}" y="{y + 9}">'
             f"{_short_percent(train[i])}/{_short_percent(test[i])}%</text>"
@@ -1022,9 +1018,9 @@ def _small_bars(dist: Distribution) -> str:
     out.extend(labels)
     if shares:
         out.append(f'<g text-anchor="end">{"".join(shares)}</g>')
-    for color, parts in bars.items():
+    for side, parts in bars.items():
         if parts:
-            out.append(f'<path d="{"".join(parts)}" fill="{color}" fill-opacity="0.8"/>')
+            out.append(f'<path class="b {side}" d="{"".join(parts)}"/>')
     out.append("</svg>")
     return "".join(out)
 

@@ -36,7 +36,9 @@
   function key(row, column) {
     var cell = row.cells[column];
     var value = cell.getAttribute("data-v");
-    if (value === null) { return cell.textContent.trim().toLowerCase(); }
+    if (value === null) {  /* text: a name cell by its name, not its plot's facts */
+      return (cell.querySelector(".col-name") || cell).textContent.trim().toLowerCase();
+    }
     return value === "" ? NaN : parseFloat(value);
   }
 
@@ -78,7 +80,8 @@
     expand.setAttribute("aria-pressed", open ? "true" : "false");
     expand.textContent = open ? "Hide every distribution" : "Show every distribution";
     rows.forEach(function (row) {
-      if (!row.hidden) { row.querySelector("details").open = open; }
+      var details = row.querySelector("details");
+      if (details && !row.hidden) { details.open = open; }
     });
   });
   controls.hidden = false;
