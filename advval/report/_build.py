@@ -446,6 +446,11 @@ class _Levels:
 
     @classmethod
     def of(cls, left: Any, right: Any) -> _Levels:
+        return cls.coded(left, right)[0]
+
+    @classmethod
+    def coded(cls, left: Any, right: Any) -> tuple[_Levels, NDArray[np.intp]]:
+        """The levels, and each row's code into their labels (train rows first; -1: missing)."""
         n_train, n_test = len(left), len(right)
         pooled = pd.Series(np.concatenate([np.asarray(left, dtype=object),
                                            np.asarray(right, dtype=object)]), dtype=object)
@@ -454,7 +459,8 @@ class _Levels:
         train = np.bincount(codes[:n_train][codes[:n_train] >= 0], minlength=size)
         test = np.bincount(codes[n_train:][codes[n_train:] >= 0], minlength=size)
         labels = [str(u) for u in np.asarray(uniques, dtype=object)]
-        return cls(labels, train.astype(np.int64), test.astype(np.int64), n_train, n_test)
+        levels = cls(labels, train.astype(np.int64), test.astype(np.int64), n_train, n_test)
+        return levels, np.asarray(codes)
 
     def unseen(self) -> tuple[float, float]:
         """Of the train rows with a value, the share whose value test never has; and of test.
@@ -518,15 +524,11 @@ def _level_label(label: str) -> str:
 
 def _text_shares(name: str, left: pd.Series, right: pd.Series) -> Distribution:
     """Free text: a histogram of lengths in characters, with the shares of unseen texts."""
-    levels = _Levels.of(left, right)
-
-    def side_lengths(values: pd.Series) -> NDArray[np.float64]:
-        codes, uniques = pd.factorize(values, use_na_sentinel=True)
-        own = np.array([float(len(str(u))) for u in np.asarray(uniques, dtype=object)] + [np.nan])
-        return own[codes]
-
+    levels, codes = _Levels.coded(left, right)  # one factorization of both sides
+    own = np.array([float(len(label)) for label in levels.labels] + [np.nan])
+    lengths = own[codes]  # code -1 (missing): the last entry, NaN
     histogram = _numeric_shares(
-        name, side_lengths(left), side_lengths(right), measure="length (characters)"
+        name, lengths[: levels.n_train], lengths[levels.n_train :], measure="length (characters)"
     )
     unseen_train, unseen_test = levels.unseen()
     return dataclasses.replace(
