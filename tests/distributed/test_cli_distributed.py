@@ -139,6 +139,7 @@ def test_csv_directories_on_a_cluster(runner, data, cluster):
     distributions = distributions[: distributions.index("</section>")]
     assert "<h3>a</h3>" in distributions and "<h3>c</h3>" in distributions
     assert "<h3>b</h3>" not in distributions
+    assert page.count('<svg class="small"') == 2  # every checked column in the table: a, c
 
 
 def test_workers_start_a_loopback_cluster_closed_at_the_end(capsys):
