@@ -89,23 +89,29 @@ def test_columns_without_missing_values_have_no_missing_test():
 
 def test_null_splits_of_a_real_table_flag_missing_rates_at_most_at_alpha():
     """Random splits of the flights table (5% of cells blanked, plus real gaps): Holm keeps
-    the chance of any missing-rate flag in a split at or below alpha."""
+    the chance of any missing-rate flag in a split at or below alpha; levels found on one
+    side only are flagged where a random split would rarely give as many rows in them."""
     from advval.datasets import make_kaggle_table
 
     table = make_kaggle_table("flights", n_rows=4_000, random_state=0)
     rows = pd.concat([table.train.drop(columns=[table.target]), table.test], ignore_index=True)
     rng = np.random.default_rng(1)
     encoder = _encoder(rows.iloc[:2_000], rows.iloc[2_000:])
-    any_flag, n_splits, tested = 0, 20, 0
+    any_flag, n_splits, tested, level_flags = 0, 20, 0, 0
     for _ in range(n_splits):
         order = rng.permutation(len(rows))
         train, test = rows.iloc[order[:3_000]], rows.iloc[order[3_000:]]
         facts, _ = column_facts(encoder, train, test)
         tested = int(facts["missing_p_value"].notna().sum())
         any_flag += int(facts["flags"].map(lambda f: "missing_rate" in f).any())
+        level_flags += sum(
+            flag in ("unseen_levels", "gone_levels") for f in facts["flags"] for flag in f
+        )
     assert tested > 50  # most columns have missing values: a real family of tests
     # P(more than 4 of 20 splits flag | family-wise rate 0.05) < 0.003
     assert any_flag <= 4
+    # ~50 categorical columns x 2 sides x 20 splits at 3 sd: a few at most (1 seen)
+    assert level_flags <= 6
 
 
 # --------------------------------------------------------------------------- levels
@@ -126,7 +132,7 @@ def test_unseen_and_gone_levels_with_their_exact_shares():
 
 
 def test_new_codes_of_a_column_of_rare_codes_are_not_flagged():
-    """Good-Turing: with every code rare, any fresh sample brings new ones."""
+    """With every code rare, any fresh sample brings new ones: a random split does too."""
     rng = np.random.default_rng(0)
     codes = rng.integers(0, 100_000, size=4_000).astype(str)
     train, test = pd.DataFrame({"c": codes[:2_000]}), pd.DataFrame({"c": codes[2_000:]})
@@ -336,3 +342,21 @@ def test_a_kaggle_shaped_table_runs():
     for column, fact in facts.iterrows():
         assert 0.0 <= fact["missing_train"] <= 1.0, column
         assert 0.0 <= fact["dominant_test"] <= 1.0, column
+
+
+def test_markdown_lists_every_column_when_few_and_only_the_flagged_when_many(
+    make_drift_report,
+):
+    import dataclasses
+
+    def fact(i: int, flags: tuple[str, ...]) -> ColumnFacts:
+        return ColumnFacts(f"col{i}", "numeric", 0.0, 0.0, None, None, None, None, None,
+                           0.1, 0.1, 0.0, flags)
+
+    few = tuple(fact(i, ()) for i in range(3))
+    text = render_markdown(dataclasses.replace(make_drift_report(), column_facts=few))
+    assert all(f"| col{i} |" in text for i in range(3))
+    many = tuple(fact(i, ("out_of_range",) if i in (4, 7) else ()) for i in range(12))
+    text = render_markdown(dataclasses.replace(make_drift_report(), column_facts=many))
+    assert "### Column facts (2 of 12 columns flagged)" in text
+    assert [i for i in range(12) if f"| col{i} |" in text] == [4, 7]

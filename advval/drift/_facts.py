@@ -9,10 +9,10 @@ missing rate     the share of missing values on each side, and a test of the cha
                  and the shares differ by at least ``MISSING_FLOOR``.
 unseen levels    levels of a categorical (or boolean) column that appear in test and
                  never in train, and the share of test rows holding them; ``gone`` levels
-                 the reverse. Flagged above ``LEVEL_FLOOR`` and above twice the share a
-                 sample of the same distribution would show (Good-Turing: the share of
-                 rows whose level occurs once on the other side), so a column of rare
-                 codes is not flagged for the new codes any fresh sample brings.
+                 the reverse. Flagged above ``LEVEL_FLOOR`` and above what a random split
+                 of the pooled rows gives (``LEVEL_Z`` standard deviations over its
+                 expected count, hypergeometric), so a column of rare codes is not
+                 flagged for the new codes any fresh sample brings.
 constant         a value (missing counts as one) holding at least ``CONSTANT_SHARE`` of
                  one side's rows, and not of the other's.
 out of range     numeric and datetime columns: the share of test rows whose value lies
@@ -40,6 +40,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 from scipy import stats
+from scipy.special import gammaln
 
 from .._frames import FrameEncoder, _epoch_seconds
 from .._kinds import BOOLEAN, CATEGORICAL, DATETIME, NUMERIC, as_utc, column_kind
@@ -50,6 +51,8 @@ from .._stats import Correction, adjust_p_values
 MISSING_FLOOR = 0.02
 #: smallest share of rows in unseen (or gone) levels that is flagged
 LEVEL_FLOOR = 0.01
+#: standard deviations above the chance count of rows in one-sided levels to flag them
+LEVEL_Z = 3.0
 #: share of one side's rows a single value must hold for the column to be near-constant
 CONSTANT_SHARE = 0.99
 #: smallest share of test rows out of the train range that is flagged
@@ -271,9 +274,14 @@ def _one_column(
         unseen, gone = int(only_test.sum()), int(only_train.sum())
         unseen_share = float(present_right[only_test].sum() / max(n_test, 1))
         gone_share = float(present_left[only_train].sum() / max(n_train, 1))
-        if unseen_share >= max(LEVEL_FLOOR, 2.0 * _singleton_share(present_left, n_train)):
+        pooled = present_left + present_right
+        if unseen_share >= LEVEL_FLOOR and _beyond_chance(
+            present_right[only_test].sum(), pooled, n_test, n_train + n_test
+        ):
             flags.append("unseen_levels")
-        if gone_share >= max(LEVEL_FLOOR, 2.0 * _singleton_share(present_right, n_test)):
+        if gone_share >= LEVEL_FLOOR and _beyond_chance(
+            present_left[only_train].sum(), pooled, n_train, n_train + n_test
+        ):
             flags.append("gone_levels")
     dominant_train = top[0] / n_train if n_train else 0.0
     dominant_test = top[1] / n_test if n_test else 0.0
@@ -308,9 +316,26 @@ def _one_column(
     }
 
 
-def _singleton_share(counts: NDArray[np.int64], rows: int) -> float:
-    """Good-Turing: the share of new levels a fresh sample shows, ones seen once here."""
-    return float(np.count_nonzero(counts == 1) / max(rows, 1))
+def _beyond_chance(rows: int, pooled: NDArray[np.int64], n_side: int, n_total: int) -> bool:
+    """More of one side's rows in levels the other side lacks than a random split gives.
+
+    Under no shift the rows of both sides are one sample split at random: a level of
+    ``c`` rows in all falls wholly on one side with the hypergeometric probability
+    ``C(n_side, c) / C(n_total, c)``. Flagged: ``rows`` above the expected count by more
+    than ``LEVEL_Z`` standard deviations (levels taken as independent).
+    """
+    counts = pooled[pooled > 0].astype(np.float64)
+    counts = counts[counts <= n_side]
+    log_p = (
+        gammaln(n_side + 1.0)
+        - gammaln(n_side - counts + 1.0)
+        - gammaln(n_total + 1.0)
+        + gammaln(n_total - counts + 1.0)
+    )
+    chance = np.exp(log_p)
+    expected = float(np.sum(counts * chance))
+    spread = float(np.sqrt(np.sum(counts**2 * chance * (1.0 - chance))))
+    return float(rows) > expected + LEVEL_Z * spread
 
 
 def _out_of_range(
