@@ -184,31 +184,36 @@ class ColumnFacts:
         Share of missing values on each side.
     missing_p_value : float or None
         p-value of "the missing share is the same on both sides" (two-proportion test,
-        Fisher's exact test on small counts), adjusted for the number of columns like the
-        per-column drift tests; ``None`` when neither side has a missing value.
+        Fisher's exact test on small counts), adjusted over the columns by the
+        validator's ``correction`` (not split with the classifier: the facts do not count
+        toward the verdict); ``None`` when neither side has a missing value.
     unseen_levels : int or None
         Levels of a categorical column that appear in test and never in train
         (``None`` for columns that are not categorical).
     unseen_share : float or None
-        Share of the non-missing test rows that hold such a level.
+        Share of the test rows (all of them) that hold such a level.
     gone_levels : int or None
         Levels that appear in train and never in test.
     gone_share : float or None
-        Share of the non-missing train rows that hold such a level.
+        Share of the train rows that hold such a level.
     dominant_train, dominant_test : float
-        Share of the non-missing rows holding the most frequent value, on each side
-        (1.0: constant; 0.0 when a side has no value at all).
+        Share of one side's rows holding its most frequent value, missing counted as a
+        value (1.0: constant).
     out_of_range_share : float or None
-        Share of the non-missing test values outside the train ``[min, max]`` (numeric
+        Share of the test rows whose value lies outside the train ``[min, max]`` (numeric
         and datetime columns; ``None`` otherwise).
     flags : tuple of str
-        The facts that call for a look, among ``"missing_rate"`` (significant change above
-        the floor), ``"unseen_levels"``, ``"gone_levels"`` (level shares above the floor),
-        ``"constant_train"``, ``"constant_test"`` (dominant share >= 0.99 on that side
-        only) and ``"out_of_range"`` (share above the floor).
+        The facts that call for a look (thresholds in :mod:`advval.drift._facts`):
+        ``"missing_rate"`` (a significant change of at least 2 points),
+        ``"unseen_levels"``, ``"gone_levels"`` (at least 1% of that side's rows, more than
+        a random split of the pooled rows gives), ``"constant_train"``,
+        ``"constant_test"`` (one value holds at least 99% of that side's rows, and not of
+        the other's) and ``"out_of_range"`` (at least 1% of the test rows and
+        ``10 / (n + 1)``, five times the share of a same-distribution sample that falls
+        outside ``n`` train values).
     out_of_range_low, out_of_range_high : float or None
-        Share of the non-missing test values below the train minimum, and above the train
-        maximum (their sum is ``out_of_range_share``).
+        Share of the test rows below the train minimum, and above the train maximum
+        (their sum is ``out_of_range_share``).
     """
 
     name: str
