@@ -31,6 +31,7 @@ import pytest
 from advval import AdversarialValidator
 from advval.report import DriftReport, build_drift_report, render_html
 from advval.report._html import name_text
+from advval.report._svg import SMALL_WIDTH
 
 pytestmark = pytest.mark.browser
 
@@ -288,7 +289,7 @@ def test_every_column_of_a_kaggle_table_is_in_the_page(kaggle, browser):
         "const s = d.querySelector('svg.small').getBoundingClientRect(); "
         "return [s.width, s.height]; })()"
     )
-    assert opened[0] == 240 and opened[1] > 0, last
+    assert opened[0] == SMALL_WIDTH and opened[1] > 0, last
 
 
 def test_a_2000_column_report_stays_a_few_megabytes(tmp_path, browser):

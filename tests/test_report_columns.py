@@ -25,7 +25,7 @@ from advval.report import (
     build_drift_report,
     render_html,
 )
-from advval.report._svg import SMALL_BINS, small_distribution_chart
+from advval.report._svg import SMALL_BINS, SMALL_HEIGHT, small_distribution_chart
 
 
 def _facts(name: str, kind: str, **values: object) -> ColumnFacts:
@@ -60,7 +60,7 @@ def test_rows_show_each_columns_facts_and_flags(make_drift_report):
     assert list(rows) == ["age", "income", "city"]
     age, income, city = rows["age"], rows["income"], rows["city"]
     assert 'data-flags="drift out_of_range"' in age  # the verdict's flags, then the facts'
-    assert '<td class="num" data-v="0.031">3.1% out of range</td>' in age
+    assert '<td class="num" data-v="0.031">3.1%</td>' in age
     assert "0.1% below its minimum, 3.0% above its maximum" in age
     assert '<td class="num" data-v="0.105">2.0% → 12.5%</td>' in income  # sorts by the change
     assert "adjusted p 3.0e-09" in income and 'data-flags="drift missing_rate"' in income
@@ -134,7 +134,7 @@ def test_real_report_flags_the_planted_facts():
     assert "out_of_range" in flags["age"]
     new_share = (test["city"] == "new").mean()
     assert f"{100 * new_share:.1f}% (1 levels)" in rows["city"]
-    assert "100% out of range" in rows["age"]
+    assert '<td class="num" data-v="1">100%</td>' in rows["age"]
     assert all(row.count('<svg class="small"') == 1 for row in rows.values())
 
 
@@ -155,14 +155,15 @@ def test_small_histogram_draws_the_merged_bins():
     svg = small_distribution_chart(dist)
     outlines = _steps(svg)
     assert [len(o) for o in outlines] == [SMALL_BINS, SMALL_BINS]
-    base, top = 51.0, max(0.1 + 0.1, 0.05 + 0.05)  # the tallest merged bin: test's 0.2
+    base = SMALL_HEIGHT - 13.0  # the axis, above the range's labels
+    top = max(0.1 + 0.1, 0.05 + 0.05)  # the tallest merged bin: test's 0.2
     merged = [
         [a + b for a, b in zip(shares[::2], shares[1::2], strict=True)] for shares in (train, test)
     ]
     for drawn, truth in zip(outlines, merged, strict=True):
         heights = [(base - y) / (base - 4) * top for y in drawn]
         assert heights == pytest.approx(truth, abs=0.002)
-    assert '<text x="3" y="62">0</text>' in svg and ">30</text>" in svg
+    assert f'<text x="3" y="{SMALL_HEIGHT - 2}">0</text>' in svg and ">30</text>" in svg
 
 
 def test_small_bars_write_each_levels_shares_and_escape_them():

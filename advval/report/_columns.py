@@ -160,8 +160,8 @@ def _row(
         "rank": rank,
         "name": name_text(feature.name),
         "kind": feature.kind,
-        "importance": f"{format_number(feature.importance)} ± "
-        f"{format_number(feature.importance_std)}",
+        "importance": format_number(feature.importance),
+        "importance_std": format_number(feature.importance_std),
         "importance_v": _sort_value(feature.importance),
         "statistic": format_fixed(feature.statistic),
         "statistic_v": _sort_value(feature.statistic),
@@ -196,7 +196,7 @@ def _facts_cells(facts: ColumnFacts) -> dict[str, Any]:
         new_v = facts.unseen_share
     elif facts.out_of_range_share is not None:
         new_v = facts.out_of_range_share
-        new = f"{share_text(new_v)} out of range"
+        new = share_text(new_v)
     else:
         new, new_v = "", None
     lines = []

@@ -889,7 +889,7 @@ def share_bars(
 
 
 #: size of a column's small plot in the table of every column (CSS pixels)
-SMALL_WIDTH, SMALL_HEIGHT = 240, 64
+SMALL_WIDTH, SMALL_HEIGHT = 200, 60
 #: bins of a small histogram (adjacent bins of the report's histogram are merged)
 SMALL_BINS = 15
 #: rows of a small categorical plot: one per level or bucket
@@ -994,7 +994,7 @@ def _small_bars(dist: Distribution) -> str:
     test = [max(_finite(v), 0.0) for v in dist.test[:n]]
     buckets = {i for i, v in enumerate(dist.labels[:n]) if v in BUCKET_LABELS}
     scale = _bar_scale(train, test, buckets) or 1.0
-    width, left, right = SMALL_WIDTH, 96, 48
+    width, left, right = SMALL_WIDTH, 90, 42
     height = SMALL_ROW * max(n, 1) + 2
     pw = width - left - right
     out = [_small_open(width, height, "train vs test")]
