@@ -85,12 +85,13 @@ class Condition:
     levels: tuple[str, ...] | None = None
     missing: bool = False
 
-    def holds(self, values: NDArray[Any]) -> NDArray[np.bool_]:
+    def holds(self, values: NDArray[Any] | pd.Categorical) -> NDArray[np.bool_]:
         """Whether each value (of this condition's feature) satisfies the clause."""
         if self.levels is not None:
-            labels = pd.Series(values, dtype=object)
-            absent = labels.isna().to_numpy()
-            inside = labels.isin(self.levels).to_numpy() & ~absent
+            labels = values if isinstance(values, pd.Categorical) else _as_labels(values)
+            absent = labels.codes == -1
+            wanted = labels.categories.get_indexer(pd.Index(self.levels, dtype=object))
+            inside = np.isin(labels.codes, wanted[wanted >= 0])
         else:
             numbers = np.asarray(values, dtype=np.float64)
             absent = np.isnan(numbers)
@@ -547,13 +548,13 @@ def _measure(
     kinds: dict[str, str],
 ) -> list[_Measured]:
     """Each candidate's shares, lift and adjusted interval on the rows the search never saw."""
-    train_rest = np.setdiff1d(np.arange(len(train)), train_search)
-    test_rest = np.setdiff1d(np.arange(len(test)), test_search)
+    train_rest, test_rest = _others(len(train), train_search), _others(len(test), test_search)
     if not candidates or not len(train_rest) or not len(test_rest):
         return []
-    rows = pd.concat([train.iloc[train_rest], test.iloc[test_rest]], ignore_index=True)
+    used = list(dict.fromkeys(c.column for candidate in candidates for c in candidate.conditions))
+    rows = pd.concat([train[used].iloc[train_rest], test[used].iloc[test_rest]], ignore_index=True)
     is_test = np.r_[np.zeros(len(train_rest), np.bool_), np.ones(len(test_rest), np.bool_)]
-    values: dict[tuple[str, str], NDArray[Any]] = {}
+    values: dict[tuple[str, str], NDArray[Any] | pd.Categorical] = {}
     z = float(stats.norm.ppf(1 - alpha / (2 * len(candidates))))
     measured = []
     for candidate in candidates:
@@ -562,7 +563,9 @@ def _measure(
         for condition in conditions:
             key = (condition.column, condition.feature)
             if key not in values:
-                values[key] = _feature_values(encoder, rows, condition)
+                found = _feature_values(encoder, rows, condition)
+                # labels coded once for every rule that reads them
+                values[key] = _as_labels(found) if condition.levels is not None else found
             inside &= condition.holds(values[key])
         a, b = int(np.sum(inside & ~is_test)), int(np.sum(inside & is_test))
         lift, low, high = _lift_interval(a, len(train_rest), b, len(test_rest), z)
@@ -571,6 +574,18 @@ def _measure(
             _Measured(candidate, rule, a, b, len(train_rest), len(test_rest), lift, low, high)
         )
     return measured
+
+
+def _as_labels(values: NDArray[Any]) -> pd.Categorical:
+    """A categorical column's labels (strings, NaN when missing) coded once: missing is -1."""
+    return pd.Categorical(pd.Series(values, dtype=object))
+
+
+def _others(n_rows: int, taken: NDArray[np.intp]) -> NDArray[np.intp]:
+    """Positions in ``range(n_rows)`` that are not in ``taken``, in order."""
+    free = np.ones(n_rows, dtype=np.bool_)
+    free[taken] = False
+    return np.flatnonzero(free)
 
 
 def _lift_interval(a: int, n_a: int, b: int, n_b: int, z: float) -> tuple[float, float, float]:
