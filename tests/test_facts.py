@@ -360,3 +360,36 @@ def test_markdown_lists_every_column_when_few_and_only_the_flagged_when_many(
     text = render_markdown(dataclasses.replace(make_drift_report(), column_facts=many))
     assert "### Column facts (2 of 12 columns flagged)" in text
     assert [i for i in range(12) if f"| col{i} |" in text] == [4, 7]
+
+
+def test_the_command_line_reports_rows_found_in_train_with_and_without_the_id(
+    tmp_path, monkeypatch
+):
+    from click.testing import CliRunner
+
+    from advval.cli import cli
+
+    monkeypatch.chdir(tmp_path)
+    rng = np.random.default_rng(0)
+    n, k = 400, 40
+    train = pd.DataFrame({"id": np.arange(n), "x": rng.normal(size=n),
+                          "c": rng.choice(list("ab"), n), "y": rng.integers(0, 2, n)})
+    test = pd.DataFrame({"id": np.arange(n, 2 * n), "x": rng.normal(size=n),
+                         "c": rng.choice(list("ab"), n)})
+    test.loc[: k - 1, ["x", "c"]] = train.loc[: k - 1, ["x", "c"]].to_numpy()  # other ids
+    test.loc[k : k + 9, ["id", "x", "c"]] = train.loc[k : k + 9, ["id", "x", "c"]].to_numpy()
+    train.to_csv("tr.csv", index=False)
+    test.to_csv("te.csv", index=False)
+    result = CliRunner().invoke(
+        cli,
+        ["drift", "tr.csv", "te.csv", "--target", "y", "--id", "id", "--no-remedy",
+         "--format", "json", "--n-jobs", "1", "--seed", "0"],
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)["summary"]
+    assert summary["test_rows_in_train"] == pytest.approx((k + 10) / n)
+    assert summary["test_rows_in_train_all_columns"] == pytest.approx(10 / n)
+    assert summary["excluded_columns"] == ["id"]  # y is in train only: not compared
+    assert "advval: column facts: " in result.stderr
+    assert f"{100 * (k + 10) / n:.3g}% of test rows found in train" in result.stderr
