@@ -220,17 +220,23 @@ def _encoded_codes(
 
 def _float_keys(values: NDArray[np.float64]) -> NDArray[np.int64]:
     """Each value's bits as a key: 0.0 and -0.0 one key, every missing value one key."""
-    keys = np.where(np.isnan(values), np.nan, values + 0.0)  # -0.0 + 0.0 is 0.0
+    keys = values + 0.0  # a copy, and -0.0 + 0.0 is 0.0
+    keys[np.isnan(keys)] = np.nan  # one bit pattern for every missing value
     return keys.view(np.int64)
 
 
-def _float_counts(values: NDArray[np.float64]) -> tuple[int, int]:
-    """Missing values, and rows of the most frequent value (missing included)."""
-    blank = np.isnan(values)
-    missing = int(np.count_nonzero(blank))
-    present = values[~blank]
-    top = int(np.unique(present, return_counts=True)[1].max()) if present.size else 0
-    return missing, max(missing, top)
+def _sorted_present(values: NDArray[np.float64]) -> NDArray[np.float64]:
+    """One side's present values, sorted (NaN sorts last and is cut off)."""
+    ordered = np.sort(values)
+    return ordered[: int(np.searchsorted(ordered, np.inf, side="right"))]
+
+
+def _top_run(ordered: NDArray[np.float64]) -> int:
+    """Rows of the most frequent value of sorted values (0 when there is none)."""
+    if ordered.size == 0:
+        return 0
+    ends = np.flatnonzero(ordered[1:] != ordered[:-1])
+    return int(np.diff(np.r_[-1, ends, ordered.size - 1]).max())
 
 
 def _label_codes(left: pd.Series, right: pd.Series) -> NDArray[np.intp]:
@@ -258,12 +264,10 @@ def _one_column(
         count_right = np.bincount(codes[n_train:] + 1, minlength=levels + 1)
         missing = (int(count_left[0]), int(count_right[0]))
         top = (int(count_left.max()), int(count_right.max()))
-    else:
-        (missing_left, top_left), (missing_right, top_right) = (
-            _float_counts(values[:n_train]),
-            _float_counts(values[n_train:]),
-        )
-        missing, top = (missing_left, missing_right), (top_left, top_right)
+    else:  # numbers: each side sorted once
+        ordered = (_sorted_present(values[:n_train]), _sorted_present(values[n_train:]))
+        missing = (n_train - ordered[0].size, n_test - ordered[1].size)
+        top = (max(missing[0], _top_run(ordered[0])), max(missing[1], _top_run(ordered[1])))
     missing_train = missing[0] / max(n_train, 1)
     missing_test = missing[1] / max(n_test, 1)
     if kind in (CATEGORICAL, BOOLEAN) and values is None:
@@ -290,13 +294,11 @@ def _one_column(
     if dominant_test >= CONSTANT_SHARE > dominant_train:
         flags.append("constant_test")
     low = high = out = None
-    if values is not None:
-        low, high = _out_of_range(values[:n_train], values[n_train:])
-        if low is not None and high is not None:
-            out = low + high
-            present = int(np.count_nonzero(~np.isnan(values[:n_train])))
-            if out >= max(RANGE_FLOOR, RANGE_MULTIPLE / (present + 1)):
-                flags.append("out_of_range")
+    if values is not None and ordered[0].size and n_test:
+        low, high = _out_of_range(ordered[0], ordered[1], n_test)
+        out = low + high
+        if out >= max(RANGE_FLOOR, RANGE_MULTIPLE / (ordered[0].size + 1)):
+            flags.append("out_of_range")
     p_value = _missing_test(missing[0], n_train, missing[1], n_test)
     return {
         "kind": kind,
@@ -339,16 +341,15 @@ def _beyond_chance(rows: int, pooled: NDArray[np.int64], n_side: int, n_total: i
 
 
 def _out_of_range(
-    train: NDArray[np.float64], test: NDArray[np.float64]
-) -> tuple[float | None, float | None]:
-    """Shares of test rows below the train minimum and above its maximum."""
-    present = train[~np.isnan(train)]
-    if present.size == 0 or test.size == 0:
-        return None, None
-    with np.errstate(invalid="ignore"):
-        below = np.count_nonzero(test < present.min())
-        above = np.count_nonzero(test > present.max())
-    return float(below / test.size), float(above / test.size)
+    train: NDArray[np.float64], test: NDArray[np.float64], n_test: int
+) -> tuple[float, float]:
+    """Shares of the ``n_test`` test rows below the train minimum and above its maximum.
+
+    ``train`` and ``test`` are each side's present values, sorted; train has one at least.
+    """
+    below = int(np.searchsorted(test, train[0], side="left"))
+    above = test.size - int(np.searchsorted(test, train[-1], side="right"))
+    return below / n_test, above / n_test
 
 
 def _missing_test(missing_left: int, n_left: int, missing_right: int, n_right: int) -> float | None:
