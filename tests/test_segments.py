@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -196,3 +198,88 @@ def test_inputs_are_not_modified(planted):
     validator.segments(train, test)
     pd.testing.assert_frame_equal(train, before[0])
     pd.testing.assert_frame_equal(test, before[1])
+
+
+# --------------------------------------------------------------------------- reports
+
+
+def _hostile_pair():
+    """A planted region on a column whose name is markup."""
+    rng = np.random.default_rng(11)
+    name = '<script>alert("x")</script>'
+    train = pd.DataFrame({name: rng.choice(["p", "q", "r"], 3000), "v": rng.normal(size=3000)})
+    test = pd.DataFrame({name: rng.choice(["p", "q", "r"], 2000), "v": rng.normal(size=2000)})
+    test.loc[:599, name] = "q"
+    test.loc[:599, "v"] = rng.uniform(2, 3, 600)
+    return name, train, test
+
+
+def test_every_report_shows_the_segments():
+    from advval.report import build_drift_report, render_html, render_json, render_markdown
+
+    name, train, test = _hostile_pair()
+    validator = AdversarialValidator(random_state=0, n_jobs=1).fit(train, test)
+    found = validator.segments(train, test)
+    report = build_drift_report(validator, train, test, segments=found)
+    assert len(report.segments) == len(found.segments) >= 1
+    top, segment = report.segments[0], found.segments[0]
+    assert (top.rule, top.lift, top.lift_ci) == (
+        segment.rule,
+        segment.lift,
+        (segment.lift_low, segment.lift_high),
+    )
+    document = json.loads(render_json(report))
+    assert document["segment_search"] == {
+        "candidates": found.n_candidates,
+        "search_rows": found.n_search_rows,
+        "measure_rows": found.n_measure_rows,
+    }
+    assert [s["rule"] for s in document["segments"]] == [s.rule for s in found.segments]
+    assert document["segments"][0]["lift_ci"][0] > 1
+    # the same inputs and seed give the same bytes
+    again = AdversarialValidator(random_state=0, n_jobs=1).fit(train, test)
+    assert render_json(
+        build_drift_report(again, train, test, segments=again.segments(train, test))
+    ) == render_json(report)
+
+    markdown = render_markdown(report)
+    assert "### Where the sides differ (segments)" in markdown
+    assert "<script>" not in markdown
+
+    page = render_html(report)
+    assert 'id="segments-table"' in page
+    assert page.count("segment-bars") == len(report.segments)
+    assert "<script>alert" not in page and "&lt;script&gt;alert" in page
+
+
+def test_reports_without_a_search_leave_it_out():
+    from advval.report import build_drift_report, render_html, render_json, render_markdown
+
+    _, train, test = _hostile_pair()
+    validator = AdversarialValidator(random_state=0, n_jobs=1).fit(train, test)
+    report = build_drift_report(validator, train, test)
+    document = json.loads(render_json(report))
+    assert document["segments"] == [] and document["segment_search"] is None
+    assert "Where the sides differ" not in render_markdown(report)
+    assert 'id="segments"' not in render_html(report)
+
+
+def test_cli_reports_segments(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from advval.cli import cli
+
+    monkeypatch.chdir(tmp_path)
+    _, train, test = _hostile_pair()
+    train.to_csv("train.csv", index=False)
+    test.to_csv("test.csv", index=False)
+    result = CliRunner().invoke(
+        cli,
+        ["drift", "train.csv", "test.csv", "--n-jobs", "1", "--json", "out.json"],
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 0, result.output
+    document = json.loads((tmp_path / "out.json").read_text())
+    assert document["segments"] and document["segment_search"]["candidates"] >= 1
+    assert "advval: where: " in result.stderr
+    assert document["segments"][0]["rule"] in result.stderr

@@ -16,6 +16,7 @@ from advval.drift._facts import matching_rows_share
 from advval.report import build_drift_report
 from advval.report._facts_text import facts_line
 from advval.report._markdown import verdict_line
+from advval.report._segments_text import segments_line
 
 from .._progress import note, stage
 from ._console import console, warnings_to_stderr
@@ -512,6 +513,11 @@ def _run(
             if search and validator.drift_ and not distributed
             else None
         )
+        # where the sides differ: readable regions, measured on rows the search never saw
+        segments = None
+        if not distributed:
+            with stage("searching segments"):
+                segments = validator.segments(features_train, features_test)
         exporting = export_weights is not None or export_test_likeness is not None
         per_row, leaks = validator, list[str]()
         if exporting and not distributed:
@@ -555,6 +561,7 @@ def _run(
             X_train,
             X_test,
             dropper=dropper,
+            segments=segments,
             train_name=train_name,
             test_name=test_name,
         )
@@ -574,6 +581,8 @@ def _run(
     click.echo(f"advval: {verdict_line(report)}", err=True)
     if not quiet and report.column_facts:
         click.echo(f"advval: {facts_line(report.column_facts, report.summary)}", err=True)
+    if not quiet and report.segments:
+        click.echo(f"advval: {segments_line(report)}", err=True)
     report_messages(written)
     if report.drift and fail_on_drift:
         click.get_current_context().exit(ExitCode.DRIFT)

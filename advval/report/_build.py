@@ -36,9 +36,11 @@ from ._markdown import format_instant
 from ._result import (
     Distribution,
     DriftReport,
+    DriftSegment,
     FeatureDrift,
     RemedyStep,
     RocCurve,
+    SegmentSearchSummary,
     WithoutLeaks,
 )
 
@@ -62,6 +64,7 @@ def build_drift_report(
     X_test: Any = None,
     *,
     dropper: Any = None,
+    segments: Any = None,
     train_name: str | os.PathLike[str] | None = None,
     test_name: str | os.PathLike[str] | None = None,
 ) -> DriftReport:
@@ -78,6 +81,9 @@ def build_drift_report(
     dropper : DriftFeatureDropper, optional
         Fitted on the same data; its path becomes the report's remedy section, and its
         check right after dropping the leak-like columns becomes ``without_leaks``.
+    segments : SegmentSearch, optional
+        What :meth:`AdversarialValidator.segments` found on the same data: the report's
+        ``segments`` and ``segment_search``.
     train_name, test_name : str or path, optional
         What the report calls the two inputs (the TRAIN and TEST file names).
 
@@ -165,6 +171,8 @@ def build_drift_report(
         advval_version=__version__,
         column_facts=report_facts(validator, [f.name for f in features]),
         summary=report_summary(validator),
+        segments=() if segments is None else _segments(segments),
+        segment_search=None if segments is None else _segment_search(segments),
         remedy=() if dropper is None else _remedy(dropper),
         train_name=names[0],
         test_name=names[1],
@@ -283,6 +291,30 @@ def _remedy(dropper: Any) -> tuple[RemedyStep, ...]:
             )
         )
     return tuple(steps)
+
+
+def _segments(found: Any) -> tuple[DriftSegment, ...]:
+    return tuple(
+        DriftSegment(
+            rule=s.rule,
+            over_represented=s.over_represented,
+            train_share=float(s.train_share),
+            test_share=float(s.test_share),
+            lift=float(s.lift),
+            lift_ci=(float(s.lift_low), float(s.lift_high)),
+            train_rows=int(s.train_rows),
+            test_rows=int(s.test_rows),
+        )
+        for s in found.segments
+    )
+
+
+def _segment_search(found: Any) -> SegmentSearchSummary:
+    return SegmentSearchSummary(
+        candidates=int(found.n_candidates),
+        search_rows=int(found.n_search_rows),
+        measure_rows=int(found.n_measure_rows),
+    )
 
 
 def _optional_float(value: Any) -> float | None:

@@ -42,6 +42,7 @@ from ._markdown import (
     without_leaks_target,
 )
 from ._result import Distribution, DriftReport, FeatureDrift
+from ._segments_html import segments_context
 from ._verdict import disagreement, reason, rule
 
 #: features in the importance chart
@@ -157,6 +158,7 @@ def _context(report: DriftReport) -> dict[str, Any]:
         "leaks_off_scale": _svg.off_scale(report.features[:HTML_CHART_FEATURES]),
         "columns": columns_context(report, name_text),
         "summary": summary_context(report.summary, name_list),
+        "segments": segments_context(report),
         "table_script": table_script(),
         "overlays": [
             _overlay(d, by_name.get(str(d.name))) for d in report.overlays[:HTML_MAX_OVERLAYS]
@@ -257,6 +259,8 @@ def render_html(report: DriftReport) -> str:
     for row in context["columns"]["rows"]:
         if row["svg"] is not None:
             row["svg"] = Markup(row["svg"])
+    for row in context["segments"]["rows"] if context["segments"] else ():
+        row["svg"] = Markup(row["svg"])  # escaped by _segments_html, like the other charts
     context["table_script"] = Markup(context["table_script"])  # static package data
     return render_page(
         "drift.html.j2", context, svg_keys=("roc_svg", "likeness_svg", "importance_svg")

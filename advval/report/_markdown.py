@@ -487,8 +487,8 @@ def render_markdown(report: DriftReport) -> str:
     str
         A heading with the verdict, the AUC with its confidence interval and the p-value,
         the verdict rule, a table of the top features (importance ± spread, univariate
-        statistic, adjusted p-value, drift and leak flags), leak warnings, the dataset
-        summary and the per-column facts (every column when few, else the flagged ones),
+        statistic, adjusted p-value, drift and leak flags), leak warnings, the segments,
+        the dataset summary and the per-column facts (every column when few, else the flagged ones),
         dropped columns and the settings. Every column name is escaped.
 
     See Also
@@ -563,6 +563,9 @@ def render_markdown(report: DriftReport) -> str:
         lines.append("")
 
     from ._facts_text import facts_markdown, summary_markdown
+    from ._segments_text import segments_markdown
+
+    lines.extend(segments_markdown(report))
 
     if report.summary is not None:
         lines.extend(summary_markdown(report.summary))

@@ -280,6 +280,53 @@ class DatasetSummary:
 
 
 @dataclass(frozen=True)
+class DriftSegment:
+    """A region of the rows one side over-fills (:meth:`AdversarialValidator.segments`).
+
+    Attributes
+    ----------
+    rule : str
+        The region in words.
+    over_represented : str
+        ``"test"`` or ``"train"``.
+    train_share, test_share : float
+        Share of the measured rows of each side in the region.
+    lift : float
+        ``test_share / train_share``.
+    lift_ci : tuple of float
+        Its interval, Bonferroni-adjusted over the regions searched.
+    train_rows, test_rows : int
+        Measured rows of each side in the region.
+    """
+
+    rule: str
+    over_represented: str
+    train_share: float
+    test_share: float
+    lift: float
+    lift_ci: tuple[float, float]
+    train_rows: int
+    test_rows: int
+
+
+@dataclass(frozen=True)
+class SegmentSearchSummary:
+    """How the segments were searched: regions tried and rows read by each half.
+
+    Attributes
+    ----------
+    candidates : int
+        Regions searched (the Bonferroni factor of every lift interval).
+    search_rows, measure_rows : int
+        Rows the search read, and the other rows the shares were measured on.
+    """
+
+    candidates: int
+    search_rows: int
+    measure_rows: int
+
+
+@dataclass(frozen=True)
 class DriftReport:
     """Everything a drift report shows, as data.
 
@@ -344,6 +391,11 @@ class DriftReport:
         Per-column facts on all rows, in the order of ``features`` (empty: not computed).
     summary : DatasetSummary or None
         The dataset summary card (``None``: not computed).
+    segments : tuple of DriftSegment
+        Regions one side over-fills, largest moved share first (empty: none found, or
+        not searched).
+    segment_search : SegmentSearchSummary or None
+        How they were searched (``None``: not searched).
     distributions : tuple of Distribution
         Train vs test distribution of every column, in the order of ``features`` (empty
         when the frames were not given); ``overlays`` are some of these. Plots only: not
@@ -382,6 +434,8 @@ class DriftReport:
     columns_count: bool = True
     column_facts: tuple[ColumnFacts, ...] = ()
     summary: DatasetSummary | None = None
+    segments: tuple[DriftSegment, ...] = ()
+    segment_search: SegmentSearchSummary | None = None
     distributions: tuple[Distribution, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
@@ -394,7 +448,7 @@ class DriftReport:
             ``n_train``, ``n_test``, ``n_train_used``, ``n_test_used``, ``row_budget``),
             the verdict, ``without_leaks``, ``features`` (importance order), ``leaks``,
             ``dropped_columns``, ``fold_aucs``, ``remedy``, ``settings``,
-            ``column_facts`` and ``summary``.
+            ``column_facts``, ``summary``, ``segments`` and ``segment_search``.
         """
         return {
             "schema_version": SCHEMA_VERSION,
@@ -453,6 +507,8 @@ class DriftReport:
             "settings": dict(self.settings),
             "column_facts": [_facts_dict(facts) for facts in self.column_facts],
             "summary": _summary_dict(self.summary),
+            "segments": [_segment_dict(segment) for segment in self.segments],
+            "segment_search": _segment_search_dict(self.segment_search),
         }
 
 
@@ -486,6 +542,29 @@ def _facts_dict(facts: ColumnFacts) -> dict[str, Any]:
         "out_of_range_low": facts.out_of_range_low,
         "out_of_range_high": facts.out_of_range_high,
         "flags": list(facts.flags),
+    }
+
+
+def _segment_dict(segment: DriftSegment) -> dict[str, Any]:
+    return {
+        "rule": segment.rule,
+        "over_represented": segment.over_represented,
+        "train_share": segment.train_share,
+        "test_share": segment.test_share,
+        "lift": segment.lift,
+        "lift_ci": list(segment.lift_ci),
+        "train_rows": segment.train_rows,
+        "test_rows": segment.test_rows,
+    }
+
+
+def _segment_search_dict(value: SegmentSearchSummary | None) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    return {
+        "candidates": value.candidates,
+        "search_rows": value.search_rows,
+        "measure_rows": value.measure_rows,
     }
 
 
