@@ -825,13 +825,14 @@ def test_early_stopping_adapts_the_rounds_and_the_leaves():
         )
 
     noise, smooth = fit("x5"), fit("f")
-    # nothing to learn: one shape, stopped after a few rounds
+    # nothing to learn: one shape, stopped after a few rounds (then trained again on
+    # every row for 1.25 times its best rounds)
     assert noise.booster is noise.explainer
-    assert noise.booster.best_iteration <= 2 * _fitting.PATIENCE
+    assert noise.booster.current_iteration() <= 1.25 * 2 * _fitting.PATIENCE
     assert not noise.booster.params.get("linear_tree")
     # a smooth function: more rounds, linear leaves won on the validation rows; the
     # explainer has constant leaves (TreeSHAP cannot explain linear ones)
-    assert smooth.booster.best_iteration > 2 * _fitting.PATIENCE
+    assert smooth.booster.current_iteration() > 2 * _fitting.PATIENCE
     assert smooth.explainer.best_iteration > 2 * _fitting.PATIENCE
     assert smooth.booster.params.get("linear_tree") is True
     assert not smooth.explainer.params.get("linear_tree")
@@ -840,6 +841,106 @@ def test_early_stopping_adapts_the_rounds_and_the_leaves():
     assert set(np.argsort(-contributions)[:3]) == {0, 1, 2}
     own_prediction = smooth.predict(design.matrix[:5])
     assert own_prediction.shape == (5,) and np.isfinite(own_prediction).all()
+
+
+def test_the_winning_shape_is_trained_again_on_every_row(monkeypatch):
+    from advval.dependency import _fitting
+    from advval.dependency._scoring import numeric_target
+
+    X = _smooth_frame(1_500, 0.99, seed=2)
+    params = _fitting.default_params(n_rows=1_500, single=False)
+    design = _fitting.Design(X, params)
+    calls = []
+    train = _fitting.lgb.train
+
+    def recording(settings, data, num_boost_round, **kwargs):
+        booster = train(settings, data, num_boost_round=num_boost_round, **kwargs)
+        calls.append((data.num_data(), num_boost_round, booster, settings))
+        return booster
+
+    monkeypatch.setattr(_fitting.lgb, "train", recording)
+    rows = np.arange(1_200)
+    model = _fitting.fit_target(
+        numeric_target(X["f"].to_numpy()), design, rows, params,
+        exclude=np.array([6]), random_state=0, n_jobs=1,
+    )  # fmt: skip
+    *stopped, final = calls
+    # the candidates train on 80% of the rows; the last fit on all of them, for 1.25
+    # times the best rounds of the candidate that won on the validation rows
+    n_valid = int(round(_fitting.VALIDATION_SHARE * 1_200))
+    assert {fit[0] for fit in stopped} == {1_200 - n_valid} and len(stopped) == 2
+    assert final[0] == 1_200
+    losses = [fit[2].best_score["valid_0"]["l2"] for fit in stopped]
+    winner = stopped[int(np.argmin(losses))]
+    assert final[3]["linear_tree"] is winner[3]["linear_tree"] is True  # a smooth function
+    assert final[1] == round(winner[2].best_iteration / (1 - _fitting.VALIDATION_SHARE))
+    assert model.booster.current_iteration() == final[1]
+    # 1,200 training rows: half the learning rate of a model of MAX_TRAIN_ROWS rows
+    assert final[3]["learning_rate"] == pytest.approx(_fitting.LEARNING_RATE / 2)
+
+
+def test_few_rows_are_cross_fitted_on_more_folds(monkeypatch):
+    from advval.dependency import _budget, _fitting
+    from advval.dependency import _checker as checker_module
+
+    assert _budget.cross_fit_folds(600, 3) == _budget.MAX_FOLDS == 5
+    assert _budget.cross_fit_folds(9_000, 3) == 3
+    # n (K - 1) training rows in all stay within 2 MAX_TRAIN_ROWS
+    for n in (1_000, 4_000, 5_000, 6_000, 7_000, 9_999):
+        k = _budget.cross_fit_folds(n, 3)
+        assert n * (k - 1) <= 2 * _budget.MAX_TRAIN_ROWS or k == 3
+    seen = []
+    cross_fit = checker_module.cross_fit
+
+    def recording(*args, **kwargs):
+        if _fitting.CAPACITY in args[2]:  # the multivariate models (not single columns)
+            seen.append(kwargs["n_splits"])
+        return cross_fit(*args, **kwargs)
+
+    monkeypatch.setattr(checker_module, "cross_fit", recording)
+    X, _ = planted(0, n=300)
+    _checker().fit(X)
+    assert set(seen) == {5} and len(seen) > X.shape[1] // 2  # the columns and row order
+    calls = []
+
+    def given(*args, **kwargs):
+        calls.append(kwargs["n_splits"])
+        return cross_fit(*args, **kwargs)
+
+    monkeypatch.setattr(checker_module, "cross_fit", given)
+    _checker(estimator=lgb.LGBMRegressor(n_estimators=5, verbose=-1)).fit(X)
+    assert set(calls) == {3}  # a given estimator: the folds asked for
+
+
+def test_two_step_forward_test_is_valid_with_five_folds():
+    # independent target: the p-values of the two-step forward chain are uniform
+    from advval.dependency._crossfit import cross_fit
+    from advval.dependency._fitting import Design, default_params
+    from advval.dependency._scoring import numeric_target
+
+    p_values = []
+    for rep in range(40):
+        rng = np.random.default_rng(500 + rep)
+        X = pd.DataFrame(rng.normal(size=(200, 3)), columns=["a", "b", "c"])
+        params = default_params(n_rows=200, single=False)
+        fit = cross_fit(
+            numeric_target(rng.normal(size=200)), Design(X, params), params,
+            n_splits=5, random_state=rep, n_jobs=1, explain=False,
+        )  # fmt: skip
+        p_values.append(fit.p_value)
+    from scipy import stats
+
+    assert stats.kstest(p_values, "uniform").pvalue > 0.01
+    assert np.mean(np.asarray(p_values) < 0.1) <= 0.25
+    # and it has power: a target that is a function of a column
+    rng = np.random.default_rng(7)
+    X = pd.DataFrame(rng.normal(size=(200, 3)), columns=["a", "b", "c"])
+    params = default_params(n_rows=200, single=False)
+    y = np.sin(2 * X["a"].to_numpy()) + rng.normal(scale=0.5, size=200)
+    fit = cross_fit(
+        numeric_target(y), Design(X, params), params, n_splits=5, random_state=0, n_jobs=1
+    )
+    assert fit.p_value < 1e-6
 
 
 def test_score_standard_error_matches_the_spread_of_scores():

@@ -25,7 +25,14 @@ from .._progress import note, progress_display, stage
 from .._stats import Correction, adjust_p_values
 from .._validation import check_number, check_option
 from ..exceptions import DataWarning
-from ._budget import PRECISION, budget_rows, check_max_rows, default_row_budget, holdout_mask
+from ._budget import (
+    PRECISION,
+    budget_rows,
+    check_max_rows,
+    cross_fit_folds,
+    default_row_budget,
+    holdout_mask,
+)
 from ._crossfit import TargetFit, cross_fit
 from ._encoding import fit_encoder, unpredicted_warning
 from ._fitting import Design, default_params, estimator_params
@@ -83,10 +90,13 @@ class FeatureDependencyChecker(SharesClientMixin, BaseEstimator):
         at least ``n / 100`` (5 to 50) rows per leaf.
     n_splits : int, default=3
         Folds of the cross-fitting (at least 2), used below 10,000 rows; from there each
-        column is scored on one hold-out split (see ``max_rows``).
+        column is scored on one hold-out split (see ``max_rows``). With the default
+        ``estimator`` the fewest folds: fewer rows get more, up to 5 from 5,000 rows
+        down, so that each model trains on more of them
+        (:func:`~advval.dependency._budget.cross_fit_folds`).
     n_permutations : int, default=0
-        0: the p-value comes from the forward-chained permutation z-test (no refits beyond
-        ``n_splits - 2`` per column; see Notes). ``B > 0``: the exact refit permutation
+        0: the p-value comes from the forward-chained permutation z-test (one refit per
+        column; see Notes). ``B > 0``: the exact refit permutation
         test, ``(1 + #{null >= observed}) / (1 + B)``, which costs ``B`` times the
         out-of-fold fits (its smallest p-value is ``1 / (1 + B)``, so use ``B >= 99``
         with the Holm correction).
@@ -117,7 +127,7 @@ class FeatureDependencyChecker(SharesClientMixin, BaseEstimator):
         redundancy threshold, 24,598 rows at the defaults; smaller data use every row.
         From 10,000 rows used each column is scored on a hold-out split (one fit per
         column: ``min(10,000, n / 2)`` rows train, the others are scored), below by
-        cross-fitting every row (``2 n_splits - 2`` fits). ``None`` uses every row.
+        cross-fitting every row (``K + 1`` fits, K folds). ``None`` uses every row.
         The columns' kinds and the ID-like flags always read every row; the
         near-duplicate pairs (a rank correlation above 0.99, known to +-0.0002 on the
         budget's rows) use the budget's rows.
@@ -214,19 +224,21 @@ class FeatureDependencyChecker(SharesClientMixin, BaseEstimator):
     about ``X_j``". The association of held-out predictions with the held-out ``X_j``
     (Spearman for numbers, probability of the true class for classes) is standardised by
     its exact permutation mean and variance. With cross-fitting the folds are chained
-    forward: fold ``k`` is scored by a model trained on folds ``0..k-1`` only; given the
-    earlier folds each statistic is standard normal under the null, so the ``K - 1``
-    statistics are independent and their weighted Stouffer combination is valid. On the
+    forward in two steps: the middle folds are scored by a model trained on the first
+    ones only, the last fold by its out-of-fold model; given what its model saw each
+    statistic is standard normal under the null, so the two are independent and their
+    weighted Stouffer combination is valid (:mod:`advval.dependency._crossfit`). On the
     hold-out split the one statistic of the scored rows is the test. The p-values are
     then corrected over columns (Holm by default).
 
     *Cost.* From 10,000 rows: one model fit per column (on at most 10,000 rows), its
     predictions on the scored rows and TreeSHAP of 300 of them, plus one single-column fit
     for the row-order check (and one for the leak check with ``y``). Below:
-    ``n_features * (2 n_splits - 2)`` model fits (each on fewer than 10,000 rows) and
+    ``n_features * (K + 1)`` model fits (each on fewer than 10,000 rows; K folds) and
     ``n_features * n_splits`` single-column fits per check. A "model fit" stops early,
     and a column (numeric, or of at most 5 classes) whose first model scores at least
-    0.5 on its validation rows is fitted a second time with linear leaves. The columns
+    0.5 on its validation rows is fitted a second time with linear leaves; the better
+    shape is then trained again on all its rows. The columns
     are binned once for all fits. Wide data and many-level columns have budgets (at most
     32 columns per tree, 1,000 trees per model; see :mod:`advval.dependency._fitting`).
     Measured on one thread of a shared 2-core machine: see
@@ -453,6 +465,10 @@ class FeatureDependencyChecker(SharesClientMixin, BaseEstimator):
         }
 
         design = Design(encoded, params)
+        # the default models cross-fit more folds when the rows are few (_budget)
+        n_folds = self.n_splits
+        if self.estimator is None:
+            n_folds = cross_fit_folds(n_rows, self.n_splits)
         source = np.asarray(encoder.source, dtype=object)
         fits: dict[str, TargetFit] = {}
         shares = np.zeros((len(columns), len(columns)))
@@ -467,7 +483,7 @@ class FeatureDependencyChecker(SharesClientMixin, BaseEstimator):
                         design,
                         params,
                         exclude=np.flatnonzero(source == column),
-                        n_splits=self.n_splits,
+                        n_splits=n_folds,
                         random_state=seed + 10 * j,
                         n_jobs=self.n_jobs,
                         holdout=holdout,
@@ -507,7 +523,7 @@ class FeatureDependencyChecker(SharesClientMixin, BaseEstimator):
                 row_target,
                 design,
                 params,
-                n_splits=self.n_splits,
+                n_splits=n_folds,
                 random_state=seed + 1,
                 n_jobs=self.n_jobs,
                 holdout=holdout,

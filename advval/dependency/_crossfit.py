@@ -3,17 +3,20 @@
 Two designs, chosen by the checker's row budget (:mod:`advval.dependency._budget`):
 
 *Cross-fitting* (fewer than ``MAX_TRAIN_ROWS`` rows): K folds over the rows where the target is
-observed; every row is scored by a model trained on the other folds (at most
-``MAX_TRAIN_ROWS`` of their rows). The chance test uses the same folds, forward-chained as
-in ``advval.drift._crossfit``: fold ``k`` (``k = 1..K-1``) is scored by a model trained on
-folds ``0..k-1`` only, and its permutation z-statistic
+observed (K from :func:`~advval.dependency._budget.cross_fit_folds`); every row is scored
+by a model trained on the other folds (at most ``MAX_TRAIN_ROWS`` of their rows). The
+chance test uses the same folds, forward-chained as in ``advval.drift._crossfit``, in two
+steps: the folds ``h..K-2`` (``h = ceil((K - 1) / 2)``) are scored by one model trained
+on folds ``0..h-1``, and the last fold by its out-of-fold model (trained on folds
+``0..K-2``). Each step's permutation z-statistic
 (:func:`~advval.dependency._scoring.association_z`) is standard normal given everything
-in folds ``0..k-1`` when the target is independent of the predictors. The ``K - 1``
-statistics are then independent, and their weighted Stouffer combination is a valid
-test. (Pooled out-of-fold predictions do **not** give one: each fold's model was trained
-on the other folds' targets, which correlates the folds' errors; DESIGN.md section 4.)
-The last forward model is the out-of-fold model of the last fold, so the test costs
-``K - 2`` extra fits.
+its model was trained on when the target is independent of the predictors, and the
+second step's model saw every row of the first: the two statistics are independent, and
+their weighted Stouffer combination (weights ``sqrt(training folds x scored folds)``) is
+a valid test. (Pooled out-of-fold predictions do **not** give one: each fold's model was
+trained on the other folds' targets, which correlates the folds' errors; DESIGN.md
+section 4.) The test costs one extra fit whatever K; at K = 3 it is the fold-by-fold
+forward chain.
 
 *Hold-out* (from ``MAX_TRAIN_ROWS`` rows): two "folds", the training rows (fold 0) and the scored
 rows (fold 1), shared by every target; one model, trained on fold 0, gives the score, the
@@ -297,21 +300,22 @@ class _Fitting:
 
 
 def _forward_p_value(fitting: _Fitting, folds: Folds, oof: NDArray[np.float64]) -> float:
+    """Folds ``h..K-2`` scored by a model of folds ``0..h-1``, then the last fold."""
     target = fitting.target
     y = target.observed
     last = folds.n_folds - 1
+    first = -(-last // 2)  # h = ceil((K - 1) / 2)
     z_values, weights = [], []
-    for k in range(1, last + 1):
-        held = folds.rows(k)
-        if k == last:  # the model of the last fold was trained on folds 0..K-2: forward
-            prediction = oof[held]
-        else:
-            model = fitting.fit(
-                target, np.flatnonzero(folds.of_row < k), fitting.random_state + 100 + k
-            )
-            prediction = fitting.predict(model, held)
-        z_values.append(association_z(target, y[held], prediction))
-        weights.append(np.sqrt(k))
+    if first < last:
+        held = np.flatnonzero((folds.of_row >= first) & (folds.of_row < last))
+        model = fitting.fit(
+            target, np.flatnonzero(folds.of_row < first), fitting.random_state + 100 + first
+        )
+        z_values.append(association_z(target, y[held], fitting.predict(model, held)))
+        weights.append(np.sqrt(first * (last - first)))
+    held = folds.rows(last)  # its out-of-fold model was trained on folds 0..K-2: forward
+    z_values.append(association_z(target, y[held], oof[held]))
+    weights.append(np.sqrt(last))
     return stouffer(z_values, weights)[1]
 
 

@@ -21,8 +21,19 @@ choose their capacity on their own training rows:
   class and round). Where the
   first shape's validation score is below ``CAPACITY_SCORE`` (0.5), the column is far
   from redundant and the first model is kept (one fit);
+- the shape that won is trained again on *every* training row, validation rows
+  included, for ``1 / (1 - VALIDATION_SHARE)`` times its best number of rounds (more rows
+  take more rounds to fit as closely): the validation rows only chose the capacity, and a
+  model of 25% more rows falls less short of the best predictor (the planted R^2 = 0.999
+  column at 4,000 training rows, 4 seeds: 0.060 -> 0.040 below its truth);
+- fewer training rows afford more rounds: the learning rate is ``LEARNING_RATE`` from
+  ``MAX_TRAIN_ROWS`` training rows and falls in proportion to the rows down to
+  ``MIN_RATE_SHARE`` of it, so that a model's cost (rows x rounds) stays near that of a
+  model of ``MAX_TRAIN_ROWS`` rows, and the small tables, which are cross-fitted, get
+  smoother models (the same column at 4,000 training rows: 0.042 -> 0.033 below its
+  truth);
 - TreeSHAP cannot explain linear leaves: the attributions come from the best model with
-  constant leaves (``FittedTarget.explainer``), which saw the same rows.
+  constant leaves (``FittedTarget.explainer``), which saw the same rows or fewer.
 
 The rows a column is *scored* on are never among those (:mod:`advval.dependency._crossfit`),
 so the score stays an out-of-sample estimate. A model cannot beat the best predictor but
@@ -33,7 +44,8 @@ can fall short of it, so what bias is left is downward: measured in
 setting                multivariate model          single-predictor model
 =====================  ==========================  ===========================
 rounds                 early stopping, <= 1,000    20
-learning_rate          0.2                         0.3
+                       (x 1.25 on every row)
+learning_rate          0.1 to 0.2 (see above)      0.3
 num_leaves             7 (constant or linear)      8
 min_data_in_leaf       n / 100, clipped to 5-50    n / 100, clipped to 5-50
 min_sum_hessian        1 (see below)               1
@@ -129,6 +141,9 @@ LINEAR_LAMBDA = 0.01
 #: most rounds and learning rate with early stopping; most trees of a multiclass model
 MAX_ROUNDS = 1000
 LEARNING_RATE = 0.2
+#: the learning rate of a model trained on fewer than ``MAX_TRAIN_ROWS`` rows falls in
+#: proportion to its rows, down to this share of ``LEARNING_RATE``
+MIN_RATE_SHARE = 0.5
 MAX_TREES = 1000
 #: a multiclass model allowed fewer than ``TYPICAL_ROUNDS`` rounds (as many as a model of
 #: a strong dependency may need) learns faster in proportion, up to this rate
@@ -374,6 +389,9 @@ def fit_target(
     patience = settings.pop(EARLY_STOPPING, None)
     if columns_per_tree is not None and design.n_columns > columns_per_tree:
         settings["feature_fraction"] = columns_per_tree / design.n_columns
+    if patience is not None:  # fewer rows afford more rounds (a smoother model)
+        share = float(np.clip(rows.size / MAX_TRAIN_ROWS, MIN_RATE_SHARE, 1.0))
+        settings["learning_rate"] = float(settings.get("learning_rate", LEARNING_RATE)) * share
     if target.kind == "numeric":
         settings.update(objective="regression", metric="l2")
     elif target.n_classes == 2:
@@ -438,14 +456,16 @@ def _stopped_fit(
     without the validation loss improving by ``MIN_IMPROVEMENT`` of the constant
     prediction's, and keeps its best round. The shapes after the first are tried only
     when the first one's validation score (``1 - loss / constant loss``) reaches
-    ``CAPACITY_SCORE``.
+    ``CAPACITY_SCORE``. The candidate of least validation loss is then trained again on
+    every row of ``rows``, for ``1 / (1 - VALIDATION_SHARE)`` times its best rounds.
 
     Returns
     -------
     model : Booster
-        The candidate of least validation loss.
+        The shape of least validation loss, trained on every row.
     explainer : Booster
-        The best candidate with constant leaves (TreeSHAP cannot explain linear ones).
+        That model when its leaves are constant, else the best candidate with constant
+        leaves (TreeSHAP cannot explain linear ones).
     """
     rng = np.random.default_rng(seed + 1)
     held = np.zeros(rows.size, dtype=bool)
@@ -454,11 +474,10 @@ def _stopped_fit(
     fit_rows, valid_rows = rows[~held], rows[held]
     y_fit, y_valid = target.values[fit_rows], target.values[valid_rows]
     floor = _constant_loss(target, y_fit, y_valid)
-    fitted: list[tuple[float, bool, lgb.Booster]] = []
+    fitted: list[tuple[float, tuple[int, bool], lgb.Booster]] = []
     for n_leaves, linear in candidates:
         booster = lgb.train(
-            {**settings, "num_leaves": n_leaves, "linear_tree": linear}
-            | ({"linear_lambda": LINEAR_LAMBDA} if linear else {}),
+            _shape_settings(settings, n_leaves, linear),
             design.train_set(fit_rows, y_fit, linear=linear),
             num_boost_round=rounds,
             valid_sets=[design.train_set(valid_rows, y_valid, linear=linear)],
@@ -469,12 +488,28 @@ def _stopped_fit(
         )
         booster.free_dataset()
         loss = float(next(iter(booster.best_score["valid_0"].values())))
-        fitted.append((loss, linear, booster))
+        fitted.append((loss, (n_leaves, linear), booster))
         if len(fitted) == 1 and (floor <= 0 or 1.0 - loss / floor < CAPACITY_SCORE):
             break
-    model = min(fitted, key=lambda fit: fit[0])[2]
-    explainer = min((fit for fit in fitted if not fit[1]), key=lambda fit: fit[0])[2]
+    _, (n_leaves, linear), best = min(fitted, key=lambda fit: fit[0])
+    best_rounds = best.best_iteration if best.best_iteration > 0 else best.current_iteration()
+    model = lgb.train(
+        _shape_settings(settings, n_leaves, linear),
+        design.train_set(rows, target.values[rows], linear=linear),
+        num_boost_round=max(1, int(round(best_rounds / (1.0 - VALIDATION_SHARE)))),
+        keep_training_booster=True,
+    )
+    model.free_dataset()
+    if not linear:
+        return model, model
+    explainer = min((fit for fit in fitted if not fit[1][1]), key=lambda fit: fit[0])[2]
     return model, explainer
+
+
+def _shape_settings(settings: dict[str, Any], n_leaves: int, linear: bool) -> dict[str, Any]:
+    """``settings`` for trees of ``n_leaves`` leaves, linear or constant."""
+    shape = {**settings, "num_leaves": n_leaves, "linear_tree": linear}
+    return shape | ({"linear_lambda": LINEAR_LAMBDA} if linear else {})
 
 
 def _constant_loss(
