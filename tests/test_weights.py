@@ -147,19 +147,25 @@ def test_narrower_test_tails_weighted_estimate_close_to_the_true_ratio():
     assert mean["blend"] < 2 * mean["true"] and mean["blend"] < 0.1 * mean["plain"]
 
 
-def test_smooth_model_penalty_is_chosen_by_its_out_of_fold_log_loss():
-    from advval.drift._ratio import PENALTY_GRID, smooth_scores
+@pytest.mark.parametrize("sampled", [False, True])
+def test_smooth_model_penalty_is_chosen_by_its_out_of_fold_log_loss(monkeypatch, sampled):
+    import advval.drift._ratio as ratio
 
+    if sampled:  # chosen on a sample of the rows, the folds then fitted once with it
+        monkeypatch.setattr(ratio, "PENALTY_MAX_ROWS", 250)
     rng = np.random.default_rng(0)
     # no shift, 40 noise columns, 300 rows: any fit overfits, the strongest penalty wins
     noise = pd.DataFrame(rng.normal(size=(300, 40)), columns=[f"c{j}" for j in range(40)])
     labels = np.r_[np.zeros(150, dtype=int), np.ones(150, dtype=int)]
-    assert smooth_scores(noise, labels, n_splits=5, seed=0).penalty == min(PENALTY_GRID)
+    fitted = ratio.smooth_scores(noise, labels, n_splits=5, seed=0)
+    assert fitted.penalty == min(ratio.PENALTY_GRID)
     # a clear 1-D shift on 6,000 rows: the lightest penalty fits it best
     x = np.r_[rng.normal(0.0, 1.0, 3000), rng.normal(0.5, 0.6, 3000)]
     labels = np.r_[np.zeros(3000, dtype=int), np.ones(3000, dtype=int)]
-    fitted = smooth_scores(pd.DataFrame({"x": x}), labels, n_splits=5, seed=0)
-    assert fitted.penalty == max(PENALTY_GRID)
+    fitted = ratio.smooth_scores(pd.DataFrame({"x": x}), labels, n_splits=5, seed=0)
+    assert fitted.penalty == max(ratio.PENALTY_GRID)
+    assert len(fitted.models) == 5 and np.isfinite(fitted.scores).all()
+    assert all(fitted.penalty == model.C for model in fitted.models)
     assert np.corrcoef(fitted.scores, (x - 0.5) ** 2)[0, 1] < -0.5  # test-like near 0.5
 
 
