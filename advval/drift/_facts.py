@@ -140,10 +140,10 @@ def column_facts(
     for column in encoder.columns:
         kind = encoder.kinds[column]
         codes, values = _encoded_codes(encoder, train, test, column)
-        hashes = _add_column(hashes, codes)
+        _add_column(hashes, codes)
         rows.append(_one_column(kind, codes, values, n_train))
     for _ in encoder.dropped:  # missing on every row: one code, -1
-        hashes = _add_column(hashes, np.full(n_train + n_test, -1, dtype=np.intp))
+        _add_column(hashes, np.full(n_train + n_test, -1, dtype=np.intp))
     _flag_missing(rows, correction=correction, alpha=alpha)
     facts = pd.DataFrame(
         rows, index=pd.Index(list(encoder.columns), dtype=object), columns=list(FACT_COLUMNS)
@@ -153,7 +153,7 @@ def column_facts(
         summary["test_rows_in_train_all_columns"] = 0.0
         if summary["test_rows_in_train"] > 0:  # else no row matches on more columns either
             for column in excluded:
-                hashes = _add_column(hashes, joint_codes(train[column], test[column])[0])
+                _add_column(hashes, joint_codes(train[column], test[column])[0])
             summary["test_rows_in_train_all_columns"] = _share_in_train(hashes, n_train)
     summary["excluded_columns"] = [str(c) for c in excluded]
     return facts, summary
@@ -175,7 +175,7 @@ def matching_rows_share(train: pd.DataFrame, test: pd.DataFrame) -> float:
     common = [c for c in train.columns if c in set(test.columns)]
     hashes = _start_hashes(len(train) + len(test))
     for column in common:
-        hashes = _add_column(hashes, joint_codes(train[column], test[column])[0])
+        _add_column(hashes, joint_codes(train[column], test[column])[0])
     return _share_in_train(hashes, len(train))
 
 
@@ -240,7 +240,12 @@ def _top_run(ordered: NDArray[np.float64]) -> int:
 
 
 def _label_codes(left: pd.Series, right: pd.Series) -> NDArray[np.intp]:
-    """Both sides' labels coded on one scale: right's new labels after left's."""
+    """Both sides' labels coded on one scale (left rows first; -1: missing)."""
+    if left.dtype == right.dtype and not isinstance(left.dtype, pd.CategoricalDtype):
+        # one column of both sides: factorised once (categoricals of other categories
+        # would concatenate as Python objects)
+        both = pd.concat([left, right], ignore_index=True)
+        return np.asarray(labels_and_codes(both)[0], dtype=np.intp)
     codes_left, labels_left = labels_and_codes(left)
     codes_right, labels_right = labels_and_codes(right)
     position = pd.Index(labels_left.to_pandas()).get_indexer(pd.Index(labels_right.to_pandas()))
@@ -428,12 +433,9 @@ def _start_hashes(n_rows: int) -> NDArray[np.uint64]:
     return np.zeros(n_rows, dtype=np.uint64)
 
 
-def _add_column(
-    hashes: NDArray[np.uint64], codes: NDArray[np.intp] | NDArray[np.int64]
-) -> NDArray[np.uint64]:
-    """Fold one column's codes into the row hashes: a multiply-xorshift step per column."""
-    state = hashes * _STEP  # a new array: ``hashes`` is left as it was
-    state += np.asarray(codes, dtype=np.int64).view(np.uint64)  # -1 (missing) -> 2^64 - 1
-    state ^= state >> np.uint64(29)
-    state *= _MIX_1
-    return state
+def _add_column(hashes: NDArray[np.uint64], keys: NDArray[np.intp] | NDArray[np.int64]) -> None:
+    """Fold one column's keys into the row hashes, in place: a multiply-xorshift step."""
+    hashes *= _STEP
+    hashes += np.asarray(keys, dtype=np.int64).view(np.uint64)  # -1 (missing): 2^64 - 1
+    hashes ^= hashes >> np.uint64(29)
+    hashes *= _MIX_1
