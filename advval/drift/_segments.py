@@ -325,6 +325,7 @@ class _Feature:
     kind: str
     levels: NDArray[np.object_] | None = None  # for "level": labels ordered by position
     counts: NDArray[np.int64] | None = None  # search rows of each of those levels
+    distinct: NDArray[np.float64] | None = None  # for numbers: the sorted distinct values
 
 
 def _features_of(encoder: FrameEncoder, columns: Sequence[str]) -> list[_Feature]:
@@ -387,10 +388,34 @@ class _SearchData:
             if feature.feature == "level":
                 feature, numbers = _ordered_levels(feature, values, y)
             else:
-                numbers = np.asarray(values, dtype=np.float64)
+                feature, numbers = _ranked(feature, np.asarray(values, dtype=np.float64))
             features.append(feature)
             matrix.append(numbers)
         return cls(np.column_stack(matrix), y, features)
+
+
+def _ranked(
+    feature: _Feature, numbers: NDArray[np.float64]
+) -> tuple[_Feature, NDArray[np.float64]]:
+    """Numbers as the rank of their distinct value (missing stays NaN).
+
+    The tree reads float32; ranks keep every order exactly, whatever the scale (epoch
+    seconds, values near the float64 limits), and a split between ranks ``k`` and
+    ``k + 1`` is read back as a bound between those two values (:func:`_between`).
+    """
+    present = ~np.isnan(numbers)
+    distinct, rank = np.unique(numbers[present], return_inverse=True)
+    ranks = np.full(len(numbers), np.nan)
+    ranks[present] = rank
+    return replace(feature, distinct=distinct), ranks
+
+
+def _between(distinct: NDArray[np.float64], threshold: float) -> float:
+    """The value bound of a split at ``threshold`` on ranks: midway between two values."""
+    k = int(math.floor(threshold))
+    below, above = float(distinct[k]), float(distinct[min(k + 1, len(distinct) - 1)])
+    middle = below / 2 + above / 2  # no overflow near the float64 limits
+    return middle if below <= middle < above else below
 
 
 def _ordered_levels(
@@ -468,8 +493,14 @@ def _candidates(
 
 
 def _clause(feature: _Feature, low: float | None, high: float | None, missing: bool) -> Condition:
-    """The condition ``low < feature <= high`` (positions of levels become a level set)."""
+    """The condition ``low < feature <= high`` on the tree's scale, read back as values.
+
+    Ranks of numbers become value bounds; positions of levels become a level set.
+    """
     if feature.levels is None:
+        assert feature.distinct is not None
+        low = None if low is None else _between(feature.distinct, low)
+        high = None if high is None else _between(feature.distinct, high)
         return Condition(feature.column, feature.feature, low=low, high=high, missing=missing)
     positions = np.arange(len(feature.levels), dtype=np.float64)
     inside = np.ones(len(positions), dtype=np.bool_)
