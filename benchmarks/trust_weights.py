@@ -13,7 +13,9 @@ whose out-of-fold errors are
 
 and by :class:`~advval.TestLikeSplit`'s validation error, ``draw="top"`` (validation rows
 among the most test-like: the splitter before issue 15) and ``draw="ratio"`` (validation
-rows drawn with probability proportional to the estimated ratio: the default).
+rows drawn with probability proportional to the estimated ratio: the default), and
+``split_true``: the same draw as ``draw="ratio"`` with the true ratio (what the best
+estimate of the ratio could give a splitter whose validation rows are a sample).
 
 The figure is the error of each estimate relative to the truth, ``|estimate - test MSE|
 / test MSE``, averaged over seeds (lower is better). Cases where the ratio is known:
@@ -62,7 +64,9 @@ from sklearn.model_selection import KFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder
 
-ESTIMATES = ("kfold", "true", "classifier", "blend", "split_top", "split_ratio")
+ESTIMATES = (
+    "kfold", "true", "classifier", "blend", "split_top", "split_ratio", "split_true"
+)
 
 
 @dataclass(frozen=True)
@@ -279,8 +283,30 @@ def evaluate(case: Case, seed: int) -> Outcome:
             splitter = TestLikeSplit(X_test=case.X_test, draw=draw, validator=validator,
                                      prefit=True, random_state=seed)
             estimates[f"split_{draw}"] = _split_estimate(case, splitter)
+    estimates["split_true"] = _split_estimate(case, _TrueRatioSplit(case.ratio, seed))
     errors = {name: abs(estimates[name] - truth) / truth for name in ESTIMATES}
     return Outcome(errors, untrusted, seconds, covered)
+
+
+class _TrueRatioSplit:
+    """TestLikeSplit's ``draw="ratio"`` rule with a given (true) ratio: 5 disjoint held-out
+    fifths, each row of one accepted with probability ``min(1, ratio / q99)``, drawn by
+    systematic sampling in order of the ratio."""
+
+    def __init__(self, ratio: np.ndarray, seed: int) -> None:
+        self.ratio, self.seed = ratio, seed
+
+    def split(self, X: pd.DataFrame):  # type: ignore[no-untyped-def]
+        from advval.drift._split import systematic_sample
+
+        rng = np.random.default_rng(self.seed)
+        n = len(X)
+        accept = np.minimum(1.0, self.ratio / np.quantile(self.ratio, 0.99))
+        for held in np.array_split(rng.permutation(n), 5):
+            held = held[np.argsort(self.ratio[held], kind="stable")]
+            total = max(1, round(float(accept[held].sum())))
+            val = np.unique(systematic_sample(accept[held], held, total, rng, shuffle=False))
+            yield np.setdiff1d(np.arange(n), held), val
 
 
 def _weighted(squared: np.ndarray, weights: np.ndarray) -> float:

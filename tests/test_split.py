@@ -114,6 +114,32 @@ def test_ratio_draw_tracks_the_test_error_of_a_misspecified_model():
     assert abs(ratio - truth) < 0.5 * abs(kfold - truth)
 
 
+def test_systematic_sample_keeps_each_rows_probability_and_stratifies_in_order():
+    from advval.drift._split import systematic_sample
+
+    rng = np.random.default_rng(0)
+    inclusion = np.r_[np.full(20, 0.1), np.full(20, 0.4), np.ones(4)]
+    rows = np.arange(44)
+    total = round(inclusion.sum())  # 14
+    counts = np.zeros(44)
+    for _ in range(4000):
+        picked = systematic_sample(inclusion, rows, total, rng, shuffle=False)
+        assert len(np.unique(picked)) == total
+        # in the given order every stretch holding probability 1 gives exactly one row:
+        # 2 of the first 20 rows, 8 of the next 20, and the last 4
+        assert np.bincount(np.searchsorted([20, 40], picked, side="right"), minlength=3
+                           ).tolist() == [2, 8, 4]
+        counts[picked] += 1
+    np.testing.assert_allclose(counts / 4000, inclusion, atol=0.03)
+    # shuffled, the same probabilities hold but the counts per stretch vary
+    spread = {
+        np.searchsorted([20, 40], systematic_sample(inclusion, rows, total, rng),
+                        side="right").tolist().count(0)
+        for _ in range(200)
+    }
+    assert len(spread) > 1
+
+
 def test_ratio_draw_with_stratify_keeps_class_proportions(shifted):
     X, y = shifted.X_train, _classes(shifted.X_train)
     cv = _split(shifted.X_test, stratify=True, val_size=0.25)

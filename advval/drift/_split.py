@@ -63,7 +63,10 @@ class TestLikeSplit(BaseCrossValidator):
     rows last, as in K-fold) and trains on the others; of the held-out rows, those
     accepted with probability ``ratio / q`` (``q`` the 99th percentile of the training
     rows' ratio; rows above it always accepted) form the validation part, drawn by
-    systematic sampling in a random order. The validation part is therefore smaller than
+    systematic sampling in order of the ratio (one random start; each row still drawn
+    with its own probability, and the drawn rows spread evenly over the range of the
+    ratio, so the validation score varies less from draw to draw than with rows drawn
+    independently or in a random order). The validation part is therefore smaller than
     ``val_size``, by the mean acceptance (about ``1 / q``): the stronger the shift, the
     fewer training rows look like test rows. With ``draw="top"`` every split holds out
     ``val_size`` rows drawn at random from the most test-like ``pool_factor * val_size``
@@ -154,7 +157,9 @@ class TestLikeSplit(BaseCrossValidator):
     240
     >>> len(val) < 60  # those of them accepted in proportion to the density ratio
     True
-    >>> bool(X["x0"].iloc[val].mean() > X["x0"].mean())  # x0 is shifted up in X_test
+    >>> # pooled over the splits, the validation rows lean toward X_test (x0 shifted up)
+    >>> pooled = np.concatenate([v for _, v in cv.split(X)])
+    >>> bool(X["x0"].iloc[pooled].mean() > X["x0"].mean() + 0.3)
     True
     """
 
@@ -422,8 +427,9 @@ class TestLikeSplit(BaseCrossValidator):
             chunks.append(_chunks(rows, quota, self.get_n_splits(), rng))
         for parts in zip(*chunks, strict=True):
             held = np.concatenate(parts)
+            held = held[np.argsort(ratio[held], kind="stable")]
             total = max(1, round(float(accept[held].sum())))
-            val = systematic_sample(accept[held], held, total, rng)
+            val = systematic_sample(accept[held], held, total, rng, shuffle=False)
             mask = np.zeros(n, dtype=bool)
             mask[held] = True
             train = np.flatnonzero(~mask).astype(np.intp)
@@ -470,12 +476,16 @@ def systematic_sample(
     rows: NDArray[np.intp],
     total: int,
     rng: np.random.Generator,
+    *,
+    shuffle: bool = True,
 ) -> NDArray[np.intp]:
     """``total`` of ``rows``, each drawn with its ``inclusion`` probability (summing to total).
 
-    Systematic sampling in a random order: the probabilities are laid end to end in a
-    shuffled order and cut at ``u, u + 1, ..., u + total - 1`` for one uniform ``u``;
-    each row is drawn at most once because no probability exceeds 1.
+    Systematic sampling: the probabilities are laid end to end, in a random order
+    (``shuffle``) or in the order of ``rows``, and cut at ``u, u + 1, ..., u + total - 1``
+    for one uniform ``u``; each row is drawn at most once because no probability exceeds
+    1. In a meaningful order (rows sorted by a variable) the draw is implicitly
+    stratified on it: every stretch of the order holding probability 1 gives one row.
 
     Examples
     --------
@@ -484,8 +494,13 @@ def systematic_sample(
     ...                            np.random.default_rng(0))
     >>> len(set(picked.tolist()))
     2
+    >>> # in the given order: one row from each half (each holds probability 1)
+    >>> picked = systematic_sample(np.array([0.5, 0.5, 0.5, 0.5]), rows, 2,
+    ...                            np.random.default_rng(0), shuffle=False)
+    >>> [int(row) // 2 for row in sorted(picked)]
+    [0, 1]
     """
-    order = rng.permutation(len(rows))
+    order = rng.permutation(len(rows)) if shuffle else np.arange(len(rows))
     ends = np.cumsum(inclusion[order])
     ends *= total / ends[-1]
     cuts = rng.uniform() + np.arange(total)
