@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -173,3 +175,26 @@ def _assert_same_encoder(first: FrameEncoder, second: FrameEncoder) -> None:
 def assert_same_encoder() -> Callable[[FrameEncoder, FrameEncoder], None]:
     """Check two fitted :class:`FrameEncoder` equal (a pieced-together fit vs one fit)."""
     return _assert_same_encoder
+
+
+def _chromium_command(workdir: Path) -> list[str]:
+    """Headless Chromium with its own profile in ``workdir``, cut off from every network."""
+    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    if path is None:
+        pytest.fail(
+            "headless Chromium is required for the browser tests but was not found on PATH; "
+            "install it with `apt-get install chromium` (Debian/Ubuntu: package 'chromium')"
+        )
+    return [
+        path, "--headless", "--no-sandbox", "--disable-gpu",
+        f"--user-data-dir={workdir / 'profile'}", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--disable-extensions", "--disable-default-apps",
+        "--host-resolver-rules=MAP * ~NOTFOUND",
+    ]  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def chromium_command() -> Callable[[Path], list[str]]:
+    """``chromium_command(workdir)``: the browser tests' isolated headless Chromium."""
+    return _chromium_command

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import html
 import json
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -38,16 +37,6 @@ PROBE = "http://advval-probe.invalid/x.png"
 BACKGROUND = "not an origin"  # initiator of Chromium's own requests
 
 
-def _chromium() -> str:
-    path = shutil.which("chromium") or shutil.which("chromium-browser")
-    if path is None:
-        pytest.fail(
-            "headless Chromium is required for the browser tests but was not found on PATH; "
-            "install it with `apt-get install chromium` (Debian/Ubuntu: package 'chromium')"
-        )
-    return path
-
-
 def _scriptless(dom: str) -> str:
     """The DOM without the drift table's script, the only script it may hold."""
     shipped = f"<script>{table_script()}</script>"
@@ -55,18 +44,11 @@ def _scriptless(dom: str) -> str:
     return dom.replace(shipped, "")
 
 
-def _load(page: Path, workdir: Path) -> tuple[str, list[str]]:
+def _load(page: Path, workdir: Path, chromium: list[str]) -> tuple[str, list[str]]:
     """Load ``page`` in headless Chromium; return the DOM and the URLs the page requested."""
     netlog = workdir / f"{page.stem}.netlog.json"
     done = subprocess.run(
-        [
-            _chromium(), "--headless", "--no-sandbox", "--disable-gpu",
-            f"--user-data-dir={workdir / 'profile'}", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--disable-extensions", "--disable-default-apps",
-            "--host-resolver-rules=MAP * ~NOTFOUND",
-            f"--log-net-log={netlog}", "--dump-dom", page.resolve().as_uri(),
-        ],
+        [*chromium, f"--log-net-log={netlog}", "--dump-dom", page.resolve().as_uri()],
         capture_output=True, text=True, timeout=120,
     )
     assert done.returncode == 0, done.stderr[-2000:]
@@ -104,10 +86,10 @@ def real_report():
     return build_drift_report(validator, train, test)
 
 
-def test_report_renders_in_chromium(real_report, tmp_path):
+def test_report_renders_in_chromium(real_report, tmp_path, chromium_command):
     page = tmp_path / "report.html"
     page.write_text(render_html(real_report), encoding="utf-8")
-    dom, requested = _load(page, tmp_path)
+    dom, requested = _load(page, tmp_path, chromium_command(tmp_path))
     dom = _scriptless(dom)
     assert real_report.drift
     assert "Drift detected" in dom
@@ -135,10 +117,10 @@ def dependency_report():
     return build_dependency_report(checker, checker.dependency_shift(train, test))
 
 
-def test_dependency_report_renders_in_chromium(dependency_report, tmp_path):
+def test_dependency_report_renders_in_chromium(dependency_report, tmp_path, chromium_command):
     page = tmp_path / "deps.html"
     page.write_text(render_dependency_html(dependency_report), encoding="utf-8")
-    dom, requested = _load(page, tmp_path)
+    dom, requested = _load(page, tmp_path, chromium_command(tmp_path))
     assert XSS in dependency_report.shifted
     assert "Possible target leak" in dom and "Relationships changed" in dom
     assert "Which columns explain which" in dom and "Dependency shift" in dom
@@ -148,7 +130,7 @@ def test_dependency_report_renders_in_chromium(dependency_report, tmp_path):
     assert requested == []
 
 
-def test_kaggle_report_with_leaks_renders_in_chromium(tmp_path):
+def test_kaggle_report_with_leaks_renders_in_chromium(tmp_path, chromium_command):
     """A real Kaggle-shaped table with leaking time stamps, hostile input file names."""
     import warnings
 
@@ -173,7 +155,7 @@ def test_kaggle_report_with_leaks_renders_in_chromium(tmp_path):
     assert report.without_leaks is not None
     page = tmp_path / "kaggle.html"
     page.write_text(render_html(report), encoding="utf-8")
-    dom, requested = _load(page, tmp_path)
+    dom, requested = _load(page, tmp_path, chromium_command(tmp_path))
     assert 'id="without-leaks"' in dom and "Without the leak-like columns" in dom
     assert f">{format_fixed(report.without_leaks.auc)} <small>" in dom
     assert html.escape(XSS, quote=False) in dom and html.escape(EVIL_CATEGORY, quote=False) in dom
@@ -184,24 +166,24 @@ def test_kaggle_report_with_leaks_renders_in_chromium(tmp_path):
     assert requested == []
 
 
-def test_control_page_requests_are_seen(tmp_path):
+def test_control_page_requests_are_seen(tmp_path, chromium_command):
     page = tmp_path / "control.html"
     page.write_text(f'<!DOCTYPE html><html><body><img src="{PROBE}"><p>control</p></body></html>')
-    dom, requested = _load(page, tmp_path)
+    dom, requested = _load(page, tmp_path, chromium_command(tmp_path))
     assert "control" in dom
     assert PROBE in requested
 
 
-def test_content_security_policy_blocks_fetches(real_report, tmp_path):
+def test_content_security_policy_blocks_fetches(real_report, tmp_path, chromium_command):
     page = tmp_path / "injected.html"
     text = render_html(real_report).replace("<main>", f'<main><img src="{PROBE}">', 1)
     page.write_text(text, encoding="utf-8")
-    dom, requested = _load(page, tmp_path)
+    dom, requested = _load(page, tmp_path, chromium_command(tmp_path))
     assert PROBE in dom  # the element is there...
     assert requested == []  # ...but the CSP kept it from loading
 
 
-def test_robustness_report_renders_in_chromium(tmp_path):
+def test_robustness_report_renders_in_chromium(tmp_path, chromium_command):
     from sklearn.linear_model import LogisticRegression
 
     from advval.attacks import SquareAttack, robustness_report
@@ -214,7 +196,7 @@ def test_robustness_report_renders_in_chromium(tmp_path):
                                eps=[0.1, 0.5], random_state=0)
     page = tmp_path / "robustness.html"
     page.write_text(render_robustness_html(report), encoding="utf-8")
-    dom, requested = _load(page, tmp_path)
+    dom, requested = _load(page, tmp_path, chromium_command(tmp_path))
     assert report.robust_accuracy < report.clean_accuracy
     assert f"Robust accuracy {format_fixed(report.robust_accuracy)}" in dom
     assert "Accuracy versus eps" in dom and "Columns attackers change" in dom
@@ -224,7 +206,7 @@ def test_robustness_report_renders_in_chromium(tmp_path):
     assert requested == []
 
 
-def test_image_report_renders_in_chromium(tmp_path):
+def test_image_report_renders_in_chromium(tmp_path, chromium_command):
     import dataclasses
 
     from sklearn.datasets import load_digits
@@ -253,7 +235,7 @@ def test_image_report_renders_in_chromium(tmp_path):
         report.robustness, flags=(SanityFlag("zero_gradients", XSS, "PGD"),)))
     page = tmp_path / "image.html"
     page.write_text(render_image_html(report), encoding="utf-8")
-    dom, requested = _load(page, tmp_path)
+    dom, requested = _load(page, tmp_path, chromium_command(tmp_path))
     assert report.examples is not None and len(report.examples.labels) == 3
     assert "Worst-case examples" in dom and "Accuracy versus eps" in dom
     assert dom.count('src="data:image/png;base64,') == 3  # the pictures are in the page...

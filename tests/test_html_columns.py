@@ -17,7 +17,6 @@ import hashlib
 import json
 import os
 import re
-import shutil
 import subprocess
 import warnings
 from html.parser import HTMLParser
@@ -40,20 +39,10 @@ IMG = '"><img src=x onerror=alert(1)>'
 QUOTES = "it's \"quoted\""
 
 
-def _chromium() -> str:
-    path = shutil.which("chromium") or shutil.which("chromium-browser")
-    if path is None:
-        pytest.fail(
-            "headless Chromium is required for the browser tests but was not found on PATH; "
-            "install it with `apt-get install chromium` (Debian/Ubuntu: package 'chromium')"
-        )
-    return path
-
-
 class Browser:
     """Headless Chromium spoken to over the DevTools pipe, one page at a time."""
 
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, chromium: list[str]) -> None:
         to_child, self._out = os.pipe()
         self._in, from_child = os.pipe()
 
@@ -63,14 +52,7 @@ class Browser:
             os.dup2(b, 4)
 
         self._process = subprocess.Popen(
-            [
-                _chromium(), "--headless", "--no-sandbox", "--disable-gpu",
-                f"--user-data-dir={workdir / 'profile'}", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update",
-                "--disable-sync", "--disable-extensions", "--disable-default-apps",
-                "--host-resolver-rules=MAP * ~NOTFOUND", "--remote-debugging-pipe",
-                "about:blank",
-            ],
+            [*chromium, "--remote-debugging-pipe", "about:blank"],
             preexec_fn=wire, close_fds=False,
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
@@ -160,8 +142,9 @@ class Browser:
 
 
 @pytest.fixture(scope="module")
-def browser(tmp_path_factory):
-    chromium = Browser(tmp_path_factory.mktemp("chromium"))
+def browser(tmp_path_factory, chromium_command):
+    workdir = tmp_path_factory.mktemp("chromium")
+    chromium = Browser(workdir, chromium_command(workdir))
     yield chromium
     chromium.close()
 
