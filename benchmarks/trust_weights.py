@@ -35,8 +35,9 @@ Targets (issue 15): on every case the ``blend`` estimate's error is at most ``kf
 and at most 1.5 times ``true``'s; ``TestLikeSplit``'s (``ratio``) at most ``kfold``'s.
 Also printed: the weighter's regions flagged untrusted, how often the blend estimate lies
 within two of its standard errors (:meth:`~advval.AdversarialWeighter.estimate`) of the
-truth, and its fitting time (process CPU seconds, one thread, the validator's fit
-included) against ``ratio_model="classifier"`` in the same run.
+truth, how often that estimate says it is not reliable (the Pareto shape of its largest
+weighted losses above 0.7), and its fitting time (process CPU seconds, one thread, the
+validator's fit included) against ``ratio_model="classifier"`` in the same run.
 
 Usage::
 
@@ -247,6 +248,7 @@ class Outcome:
     untrusted: dict[str, int]
     seconds: dict[str, float]
     covered: bool  # the blend estimate within 2 of its standard errors of the truth
+    unreliable: bool  # the blend estimate's tail shape above the limit (not reliable)
 
 
 def evaluate(case: Case, seed: int) -> Outcome:
@@ -277,6 +279,7 @@ def evaluate(case: Case, seed: int) -> Outcome:
         untrusted[kind] = int((~weighter.regions_["trusted"]).sum())
         if kind == "blend":
             covered = abs(result.value - truth) <= 2 * result.standard_error
+            unreliable = not result.reliable
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for draw in ("top", "ratio"):
@@ -285,7 +288,7 @@ def evaluate(case: Case, seed: int) -> Outcome:
             estimates[f"split_{draw}"] = _split_estimate(case, splitter)
     estimates["split_true"] = _split_estimate(case, _TrueRatioSplit(case.ratio, seed))
     errors = {name: abs(estimates[name] - truth) / truth for name in ESTIMATES}
-    return Outcome(errors, untrusted, seconds, covered)
+    return Outcome(errors, untrusted, seconds, covered, unreliable)
 
 
 class _TrueRatioSplit:
@@ -330,7 +333,7 @@ def run(quick: bool = False) -> None:
         f"{n_real} test rows"
     )
     header = f"{'case':<18}" + "".join(f"{name:>12}" for name in ESTIMATES)
-    header += f"{'untrusted':>11}{'2se':>5}{'cpu x':>7}  targets"
+    header += f"{'untrusted':>11}{'2se':>5}{'k>.7':>6}{'cpu x':>7}  targets"
     print(header)
     met_all = True
     for name, factory in factories:
@@ -338,6 +341,7 @@ def run(quick: bool = False) -> None:
         mean = {e: float(np.mean([o.errors[e] for o in outcomes])) for e in ESTIMATES}
         untrusted = np.mean([o.untrusted["blend"] for o in outcomes])
         covered = np.mean([o.covered for o in outcomes])
+        unreliable = np.mean([o.unreliable for o in outcomes])
         untrusted_before = np.mean([o.untrusted["classifier"] for o in outcomes])
         cost = sum(o.seconds["blend"] for o in outcomes) / max(
             1e-9, sum(o.seconds["classifier"] for o in outcomes)
@@ -351,13 +355,16 @@ def run(quick: bool = False) -> None:
         verdict = " ".join(f"{k}:{'met' if v else 'NOT MET'}" for k, v in checks.items())
         print(
             f"{name:<18}" + "".join(f"{mean[e]:>12.3f}" for e in ESTIMATES)
-            + f"{untrusted_before:>5.1f}->{untrusted:<4.1f}{covered:>5.0%}{cost:>7.1f}  {verdict}",
+            + f"{untrusted_before:>5.1f}->{untrusted:<4.1f}{covered:>5.0%}{unreliable:>6.0%}"
+            + f"{cost:>7.1f}  {verdict}",
             flush=True,
         )
     print(
         "untrusted: regions of the test data (of 5) flagged by AdversarialWeighter.regions_, "
         "mean over seeds, classifier -> blend; 2se: share of seeds whose blend estimate is "
-        "within 2 of its standard errors (AdversarialWeighter.estimate) of the truth; cpu x: "
+        "within 2 of its standard errors (AdversarialWeighter.estimate) of the truth; k>.7: "
+        "share of seeds whose blend estimate is flagged not reliable (its tail_shape above "
+        "0.7); cpu x: "
         "process CPU time of fitting the blend weighter over the classifier-only one, the "
         "validator's fit included (one thread)."
     )

@@ -238,6 +238,23 @@ def test_estimate_is_the_weighted_mean_with_its_standard_error(shifted, fitted):
     assert fitted.estimate(spiked).top_share > 0.9
 
 
+def test_estimate_tail_shape_recovers_known_pareto_tails():
+    from advval.drift._weights import TAIL_SHAPE_LIMIT, pareto_tail_shape
+
+    rng = np.random.default_rng(0)
+    for index, shape in ((4.0, 0.25), (2.0, 0.5), (1.0, 1.0)):
+        fits = [pareto_tail_shape(np.sort(rng.pareto(index, 4000) + 1)) for _ in range(10)]
+        assert abs(np.mean(fits) - shape) < 0.12
+    # uniform weights on normal values: a light tail, the estimate reliable
+    light = weighted_estimate(np.abs(rng.normal(size=3000)), np.ones(3000))
+    assert light.tail_shape < 0.3 and light.reliable
+    # weights on a lognormal scale times values with a Pareto tail of index 1
+    weights = np.exp(rng.normal(0, 1.0, 3000))
+    heavy = weighted_estimate(rng.pareto(1.0, 3000) + 1, weights)
+    assert heavy.tail_shape > TAIL_SHAPE_LIMIT and not heavy.reliable
+    assert np.isnan(weighted_estimate(np.ones(20), np.ones(20)).tail_shape)
+
+
 def test_estimate_needs_one_finite_value_per_row(shifted, fitted):
     with pytest.raises(NotFittedError):
         _weighter(shifted.X_test).estimate(np.ones(400))

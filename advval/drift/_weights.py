@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
+from scipy.stats import genpareto
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -32,6 +33,10 @@ _TOP_ROWS = 0.01
 
 #: share of X_test above the clip that is worth a warning when no row of X was clipped
 _UNSUPPORTED_SHARE = 0.01
+
+#: Pareto shape of the largest weighted values above which a weighted estimate is not
+#: reliable (Vehtari et al. 2024: its error no longer shrinks at the usual rate)
+TAIL_SHAPE_LIMIT = 0.7
 
 
 class AdversarialWeighter(BaseEstimator):
@@ -329,10 +334,11 @@ class AdversarialWeighter(BaseEstimator):
         """The weighted mean of per-row values of ``X`` (validation losses), with its error.
 
         With the out-of-fold losses of a cross-validation of ``X`` (each row validated
-        once), this estimates the loss on the test distribution. The standard error and
-        the share of the estimate carried by its heaviest rows say how far to trust it:
-        a few rows with large weights and large losses make it unstable even when the
-        weights are right.
+        once), this estimates the loss on the test distribution. The standard error, the
+        share of the estimate carried by its heaviest rows and the Pareto shape of its
+        largest weighted losses (``reliable`` false above 0.7) say how far to trust it: a
+        few rows with large weights and large losses make it unstable even when the
+        weights are right, and then its standard error understates how far off it can be.
 
         Parameters
         ----------
@@ -416,24 +422,45 @@ class WeightedEstimate:
     top_share : float
         Share of ``sum(w * |v|)`` carried by the heaviest 1% of the rows by ``w * |v|``
         (at least one row): near 0.01 when no row dominates, near 1 when one does.
+    tail_shape : float
+        Shape of a generalised Pareto distribution fitted (maximum likelihood) to the
+        largest ``w * |v|``, the ``min(n / 5, 3 sqrt(n))`` above the next one, as Pareto
+        smoothed importance sampling does (Vehtari, Simpson, Gelman, Yao and Gabry 2024,
+        JMLR 25(72)). Below 0.5 the weighted mean has a finite variance and the standard
+        error is meaningful; above :data:`TAIL_SHAPE_LIMIT` (0.7) a few rows decide the
+        estimate, which then varies from sample to sample far more than its standard
+        error says (heavy-tailed losses where the weights are large). NaN with fewer than
+        25 rows or when the largest values are all equal.
+    reliable : bool
+        ``tail_shape`` is at most :data:`TAIL_SHAPE_LIMIT` (NaN counts as reliable).
     """
 
     value: float
     standard_error: float
     effective_rows: float
     top_share: float
+    tail_shape: float
+
+    @property
+    def reliable(self) -> bool:
+        """``tail_shape`` at most :data:`TAIL_SHAPE_LIMIT` (or not estimable)."""
+        return not self.tail_shape > TAIL_SHAPE_LIMIT
 
 
 def weighted_estimate(
     values: NDArray[np.float64], weights: NDArray[np.float64]
 ) -> WeightedEstimate:
-    """Weighted mean of ``values``, its standard error and concentration.
+    """Weighted mean of ``values``, its standard error, concentration and tail shape.
 
     Examples
     --------
     >>> result = weighted_estimate(np.array([1.0, 2.0, 3.0, 4.0]), np.ones(4))
     >>> result.value, round(result.standard_error, 4), result.effective_rows
     (2.5, 0.559, 4.0)
+    >>> rng = np.random.default_rng(0)
+    >>> light = weighted_estimate(rng.uniform(size=2000), np.ones(2000))
+    >>> bool(light.tail_shape < 0), light.reliable  # bounded values: a negative shape
+    (True, True)
     """
     total = float(weights.sum())
     value = float(weights @ values) / total
@@ -441,7 +468,34 @@ def weighted_estimate(
     contributions = np.sort(weights * np.abs(values))
     heaviest = max(1, math.ceil(_TOP_ROWS * len(values)))
     top = float(contributions[-heaviest:].sum() / max(contributions.sum(), 1e-300))
-    return WeightedEstimate(value, error, kish(weights), top)
+    return WeightedEstimate(value, error, kish(weights), top, pareto_tail_shape(contributions))
+
+
+def pareto_tail_shape(values: NDArray[np.float64]) -> float:
+    """Generalised Pareto shape of the largest of ``values`` (sorted ascending).
+
+    The ``min(n / 5, 3 sqrt(n))`` largest values, less the next largest, are fitted by
+    maximum likelihood with location 0. NaN with fewer than 25 values or no spread in
+    the tail.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> pareto = np.sort(rng.pareto(1.0, size=5000) + 1)  # tail index 1: shape 1
+    >>> bool(0.7 < pareto_tail_shape(pareto) < 1.3)
+    True
+    """
+    n = len(values)
+    size = int(min(n / 5, 3 * math.sqrt(n)))
+    if n < 25 or size < 5:
+        return float("nan")
+    excess = values[-size:] - values[-size - 1]
+    if not excess.max() > 0:
+        return float("nan")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        shape, _, _ = genpareto.fit(excess / excess.max(), floc=0)
+    return float(shape)
 
 
 def kish(weights: NDArray[np.float64]) -> float:
