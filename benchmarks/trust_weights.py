@@ -39,6 +39,34 @@ truth, how often that estimate says it is not reliable (the Pareto shape of its 
 weighted losses above 0.7), and its fitting time (process CPU seconds, one thread, the
 validator's fit included) against ``ratio_model="classifier"`` in the same run.
 
+Measured (20 seeds, one thread; issue 15 part 2; the figures before in brackets, from the
+last run before the smooth model's penalty and knots and the ordered draw):
+
+=================  =====  =====  ==========  =============  ==================  ==========
+case               kfold  true   classifier  blend          split_ratio         split_true
+=================  =====  =====  ==========  =============  ==================  ==========
+textbook 1-D       0.575  0.040  0.042       0.041 (0.042)  0.043 (0.042)       0.042
+mean shift         0.632  0.263  0.228       0.232 (0.209)  0.283 (0.304)       0.321
+narrower test      0.674  0.033  0.133       0.041 (0.052)  0.063 (0.061)       0.046
+wider test         0.583  0.159  0.311       0.177 (0.205)  0.304 (0.305)       0.288
+5-D, 3 shifted     0.333  0.150  0.157       0.114 (0.127)  0.172 (0.162)       0.191
+diamonds (real)    0.459  0.636  0.454       0.452 (0.467)  0.732 (0.701)       0.567
+CPS1988 (real)     0.148  0.106  0.095       0.099 (0.098)  0.110 (0.110)       0.122
+SLID (real, NaN)   0.192  0.120  0.090       0.101 (0.089)  0.131 (0.114)       0.099
+=================  =====  =====  ==========  =============  ==================  ==========
+
+23 of 24 targets met (21 before). The miss: ``TestLikeSplit`` on diamonds. There the
+true ratio itself does worse than no weights (0.636 against 0.459: the errors of the
+linear model are heavy-tailed, a few rows with data errors or very large stones), and a
+splitter whose validation part is a sample of the test distribution inherits that and
+adds the luck of which heavy rows are drawn: the same draw with the true ratio
+(``split_true``) is off by 0.567 here (0.734 in another run), and over 10 draws a seed
+the estimated ratio's draw averages 0.546 in a random order and 0.498 in order of the
+ratio (the default now), all above K-fold's 0.459. The diamonds figures of one run move
+by 0.1 to 0.2 from run to run for that reason (the ``--quick`` run: 0.401); on that case
+``k>.7`` flags 85% of the blend estimates as not reliable, against 0% on the textbook
+and narrower cases, where the weighted estimate is within 5% of the truth.
+
 Usage::
 
     python benchmarks/trust_weights.py           # 20 seeds
