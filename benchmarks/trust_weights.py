@@ -60,7 +60,7 @@ true ratio itself does worse than no weights (0.636 against 0.459: the errors of
 linear model are heavy-tailed, a few rows with data errors or very large stones), and a
 splitter whose validation part is a sample of the test distribution inherits that and
 adds the luck of which heavy rows are drawn: the same draw with the true ratio
-(``split_true``) is off by 0.567 here (0.734 in another run), and over 10 draws a seed
+(``split_true``) is off by 0.567 here (0.734 with the draw in a random order), over 10 draws a seed
 the estimated ratio's draw averages 0.546 in a random order and 0.498 in order of the
 ratio (the default now), all above K-fold's 0.459. The diamonds figures of one run move
 by 0.1 to 0.2 from run to run for that reason (the ``--quick`` run: 0.401); on that case
