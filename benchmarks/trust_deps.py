@@ -27,14 +27,17 @@ the truth, and the process CPU time of each fit (one thread).
 
 Target (issue #15): every score within 0.03 of the truth where the truth is >= 0.9.
 
-Measured (full run, 3 seeds, one thread on a shared 2-core machine): within 0.03 for 30
-of the 39 scores with a truth >= 0.9 (the fixed 50-round models: 14), mean error -0.021
-(-0.045), worst -0.078 (-0.118), 0.93x the baseline's CPU. Every real-table case and
-every planted case at 30,000 rows is within 0.03 but three (-0.030, -0.030, -0.033: the
-smooth 0.999 and the four-class target); the misses are at 5,000 rows, where
-cross-fitting trains each model on 3,333 rows: the smooth 0.999 (-0.043 to -0.054) and
-the four-class target (-0.068 to -0.078). Any bias left is downward: a model falls short
-of the best predictor, it cannot beat it.
+Measured (full run, 3 seeds, one thread on a shared 2-core machine): within 0.03 for 36
+of the 39 scores with a truth >= 0.9 (the fixed 50-round models: 14), mean error -0.015
+(-0.045), worst -0.050 (-0.118), 1.87x the baseline's CPU (the 5,000-row cases 3.6x,
+the 30,000-row ones 1.4x, the real tables 0.9x). Every real-table case and every
+planted case at 30,000 rows is within 0.03 (the closest: the four-class target, -0.024
+to -0.029); the three misses are the four-class target at 5,000 rows (-0.045 to
+-0.050), where each cross-fitted model trains on 4,000 rows. The smooth 0.999 there is
+-0.022 to -0.024. Any bias left is downward: a model falls short of the best predictor,
+it cannot beat it. (The session before: 30 of 39, worst -0.078; what changed: the
+winning shape trained again on every training row, up to 5 folds below 5,000 rows, a
+slower rate and a finer stopping rule for fewer rows; :mod:`advval.dependency._fitting`.)
 
 Usage::
 

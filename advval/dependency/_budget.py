@@ -38,7 +38,10 @@ train and the rest (at least half) to score: a score a little less precise than
 and to score: K-fold cross-fitting scores every row once, by a model trained on the
 other folds (``K + 1`` fits per column, each on fewer than T rows). Cross-fitting
 larger data would cost more than the budget's hold-out itself (its ``K + 1`` fits each
-train on nearly T rows), so the cost never grows past the budget's.
+train on nearly T rows). A small table is not free either: its models run more rounds
+(a slower rate and a finer stopping rule below T rows, :mod:`advval.dependency._fitting`)
+and K of them are fitted, so 5,000 rows x 100 columns cost more CPU than 50,000 rows
+(``benchmarks/bench_deps.py --scale``: 40 s against 17 s on one thread).
 
 K (:func:`cross_fit_folds`) is ``n_splits`` (3) where the rows are many, and more where
 they are few: a model trained on a larger share of the rows falls less short of the best
