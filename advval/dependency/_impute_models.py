@@ -1,23 +1,33 @@
 """The per-column models of :class:`~advval.dependency.SubstitutionImputer`.
 
-A numeric column is predicted by a **ridge start boosted by trees**: a ridge regression
-on the predictors (standardised, its penalty chosen by generalised cross-validation)
-gives every row a start, and LightGBM fits the residuals from it (``init_score``) --
-or by trees alone, where those do better on held-out rows. A categorical column gets a
-LightGBM classifier. Both stop adding trees when a held-out slice of the observed rows
-stops improving:
+Each column is predicted by one of a few **model families**, chosen per column on
+held-out observed rows (:mod:`~advval.dependency._impute_choice`):
+
+- ``"linear"``: a ridge regression (numeric column) or a multinomial logistic regression
+  (categorical column) on the predictors, standardised (:class:`LinearDesign`);
+- ``"linear+trees"`` (numeric only): the ridge gives every row a start and LightGBM fits
+  the residuals from it (``init_score``);
+- ``"trees"``: gradient-boosted LightGBM trees alone;
+- ``"forest"`` (small tables): LightGBM in random-forest mode, deep trees on bagged rows
+  and a random subset of the predictors at each split (the missForest recipe).
+
+Why several:
 
 - A straight-line relation (a charge that is a rate times minutes) costs a tree model
   many leaves and still comes out as a staircase, which interpolates and extrapolates
-  badly; the ridge start gets it exactly, and the trees add what is not linear.
+  badly; a linear model gets it exactly, and under missingness at random the missing
+  cells are often where the observed ones are rare, so extrapolation matters.
+- On a few hundred rows of nonlinear relations, averaging deep trees on bagged rows beats
+  boosting stopped on a few dozen held-out rows.
 - A column that the others do not predict (an independent count) should be imputed by
   its mean; a hundred trees fitted to noise scatter around it instead (normalised RMSE
-  above 1). Stopping on held-out rows keeps few or no trees there.
+  above 1). Boosted trees stop when a held-out slice stops improving, so they keep few
+  or none there, and a ridge shrinks to the mean.
 
-The number of trees is chosen once per column by :func:`fit_trees` (trees are added
-until ``PATIENCE`` rounds in a row bring no improvement on the held-out slice); the model
-is then fitted again on every observed row with that many trees (scaled up for the
-larger sample), and later rounds of the imputer reuse the number.
+The number of boosted trees is chosen with the family (:func:`early_stopped`: trees are
+added until ``PATIENCE`` rounds in a row bring no improvement on the held-out rows); the
+model is then fitted again on every observed row with that many trees (scaled up for the
+larger sample), and later rounds of the imputer reuse the family and the number.
 """
 
 from __future__ import annotations
@@ -29,31 +39,47 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
-from sklearn.linear_model import RidgeCV
+from sklearn.linear_model import LogisticRegression, RidgeCV
 
-#: share of a column's observed rows held out to choose its number of trees
+#: share of a column's observed rows held out to choose its model (a fold's share)
 VALIDATION_SHARE = 0.2
-#: fewest held-out rows that can choose a number of trees (fewer: every tree is kept)
+#: fewest held-out rows that can choose a model (fewer: the default family, every tree)
 MIN_VALIDATION_ROWS = 20
 #: rounds without improvement on the held-out rows before the trees stop
 PATIENCE = 10
-#: most rows the ridge start is fitted on (a seeded uniform sample above this: a few
+#: most rows a linear model is fitted on (a seeded uniform sample above this: a few
 #: dozen coefficients are settled long before)
 MAX_LINEAR_ROWS = 20_000
-#: categorical predictors of at most this many levels enter the ridge start as indicators
+#: categorical predictors of at most this many levels enter a linear model as indicators
 MAX_DUMMY_LEVELS = 32
-#: penalties the ridge start chooses from (on standardised predictors)
+#: penalties the ridge chooses from (on standardised predictors)
 ALPHAS = tuple(float(a) for a in np.logspace(-3, 3, 13))
-#: LightGBM objectives whose held-out metric is the squared error (None: regression)
-_SQUARED_ERROR = (None, "regression", "regression_l2", "l2", "mse", "mean_squared_error")
+#: inverse penalty of the multinomial logistic regression (standardised predictors)
+LOGISTIC_C = 1.0
+#: trees of the random-forest family
+FOREST_TREES = 50
+#: numeric predictions may leave the observed range by this share of it on either side
+#: (a linear model extrapolates, which imputations missing at random need; a far-out
+#: predictor value must not carry it to an impossible value)
+RANGE_MARGIN = 1.0
+
+#: model families of numeric columns, simplest first
+NUMERIC_FAMILIES = ("linear", "linear+trees", "trees", "forest")
+#: model families of categorical columns, simplest first
+LABEL_FAMILIES = ("linear", "trees", "forest")
+
+
+# ------------------------------------------------------------------ linear models
 
 
 @dataclass
-class LinearStart:
-    """A ridge regression of a target on the predictors, standardised.
+class LinearDesign:
+    """The standardised design a linear model reads from the predictors.
 
     Numeric predictors enter as they are, categorical ones of at most ``MAX_DUMMY_LEVELS``
-    levels as one indicator per level (more levels are left to the trees).
+    levels as one indicator per level (more levels are left to the trees); columns named
+    in ``skip`` are left out. A missing value (a text feature of a missing text, an unseen
+    level) counts as the column's mean.
 
     Attributes
     ----------
@@ -62,25 +88,16 @@ class LinearStart:
     dummies : dict
         Categorical predictor column -> its number of levels (one indicator each).
     center, scale : ndarray
-        Standardisation of the design's columns (a missing value, such as a text feature
-        of a missing text or an unseen level, counts as the column's mean).
-    coef : ndarray
-        Coefficients on the standardised design.
-    intercept : float
+        Standardisation of the design's columns.
     """
 
     numeric: list[str]
     dummies: dict[str, int]
     center: NDArray[np.float64]
     scale: NDArray[np.float64]
-    coef: NDArray[np.float64]
-    intercept: float
 
     @classmethod
-    def fit(
-        cls, X: pd.DataFrame, y: NDArray[np.float64], *, seed: int, skip: frozenset[str]
-    ) -> LinearStart:
-        """Fit on ``X`` (at most ``MAX_LINEAR_ROWS`` seeded rows) less the columns ``skip``."""
+    def learn(cls, X: pd.DataFrame, skip: frozenset[str] = frozenset()) -> LinearDesign:
         kept = [str(c) for c in X.columns if str(c) not in skip]
         numeric = [c for c in kept if not isinstance(X[c].dtype, pd.CategoricalDtype)]
         dummies = {
@@ -89,27 +106,25 @@ class LinearStart:
             if isinstance(X[c].dtype, pd.CategoricalDtype)
             and len(X[c].cat.categories) <= MAX_DUMMY_LEVELS
         }
-        if len(y) > MAX_LINEAR_ROWS:
-            rows = np.sort(np.random.default_rng(seed).choice(len(y), MAX_LINEAR_ROWS, False))
-            X, y = X.iloc[rows], y[rows]
         empty = np.zeros(0)
-        start = cls(numeric, dummies, empty, empty, empty, float(np.mean(y)))
-        raw = start._raw(X)
-        if raw.shape[1] == 0:
-            return start
-        center = np.nanmean(raw, axis=0)
-        spread = np.nanstd(raw, axis=0)
-        start.center = np.where(np.isnan(center), 0.0, center)
-        start.scale = np.where((spread > 0) & np.isfinite(spread), spread, 1.0)
-        ridge = RidgeCV(alphas=ALPHAS).fit(start._design(raw), y)
-        start.coef = np.asarray(ridge.coef_, dtype=np.float64)
-        start.intercept = float(ridge.intercept_)
-        return start
+        design = cls(numeric, dummies, empty, empty)
+        raw = design._raw(X)
+        if raw.shape[1] > 0:
+            center = np.nanmean(raw, axis=0) if len(raw) else np.zeros(raw.shape[1])
+            spread = np.nanstd(raw, axis=0) if len(raw) else np.ones(raw.shape[1])
+            design.center = np.where(np.isnan(center), 0.0, center)
+            design.scale = np.where((spread > 0) & np.isfinite(spread), spread, 1.0)
+        return design
 
-    def predict(self, X: pd.DataFrame) -> NDArray[np.float64]:
-        if len(self.coef) == 0:
-            return np.full(len(X), self.intercept)
-        return self._design(self._raw(X)) @ self.coef + self.intercept
+    @property
+    def width(self) -> int:
+        return len(self.center)
+
+    def matrix(self, X: pd.DataFrame) -> NDArray[np.float64]:
+        """``X`` as the standardised design (missing values at 0, the mean)."""
+        design = (self._raw(X) - self.center) / self.scale
+        design[np.isnan(design)] = 0.0
+        return np.asarray(design)
 
     def _raw(self, X: pd.DataFrame) -> NDArray[np.float64]:
         parts = [X[self.numeric].to_numpy(dtype=np.float64)]
@@ -120,68 +135,246 @@ class LinearStart:
             parts.append(indicators)
         return np.hstack(parts)
 
-    def _design(self, raw: NDArray[np.float64]) -> NDArray[np.float64]:
-        design = (raw - self.center) / self.scale
-        design[np.isnan(design)] = 0.0
-        return np.asarray(design)
+
+def _budget(n_rows: int, seed: int) -> NDArray[np.intp] | None:
+    """A seeded sample of ``MAX_LINEAR_ROWS`` rows, or None when there are not more."""
+    if n_rows <= MAX_LINEAR_ROWS:
+        return None
+    return np.sort(np.random.default_rng(seed).choice(n_rows, MAX_LINEAR_ROWS, replace=False))
 
 
-class BoostedLinearRegressor:
-    """A numeric column's model: a :class:`LinearStart` plus trees fitted to its residuals.
+@dataclass
+class LinearStart:
+    """A ridge regression of a target on the predictors' :class:`LinearDesign`.
 
-    Predictions are clipped to the range of the target values it was fitted on (a ridge
-    start would otherwise carry a far-out predictor value into an impossible imputation).
-
-    ``skip`` names predictors the ridge start leaves to the trees: those that are mostly
-    fills exactly where the model imputes (missing together with the target). A ridge
-    spreads its weight over collinear columns, so a twin column missing in the same rows
-    would carry half of the prediction from its own fill; trees pick one of the twins
-    and can tell fills by their indicators.
+    Its penalty is chosen by generalised cross-validation; it is fitted on at most
+    ``MAX_LINEAR_ROWS`` seeded rows.
 
     Attributes
     ----------
-    linear_ : LinearStart or None
-        ``None`` when trees alone did better on the held-out rows.
-    booster_model_ : LGBMRegressor
-        The trees, fitted to ``y - linear_.predict(X)``.
-    n_trees_ : int
-        Trees used (0: the ridge start alone).
-    bounds_ : tuple of float
-        Smallest and largest target value seen in fit.
+    design : LinearDesign
+    coef : ndarray
+        Coefficients on the standardised design.
+    intercept : float
     """
 
-    def __init__(self, model: lgb.LGBMRegressor) -> None:
+    design: LinearDesign
+    coef: NDArray[np.float64]
+    intercept: float
+
+    @classmethod
+    def fit(
+        cls, X: pd.DataFrame, y: NDArray[np.float64], *, seed: int, skip: frozenset[str]
+    ) -> LinearStart:
+        """Fit on ``X`` (at most ``MAX_LINEAR_ROWS`` seeded rows) less the columns ``skip``."""
+        rows = _budget(len(y), seed)
+        if rows is not None:
+            X, y = X.iloc[rows], y[rows]
+        design = LinearDesign.learn(X, skip)
+        if design.width == 0:
+            return cls(design, np.zeros(0), float(np.mean(y)))
+        ridge = RidgeCV(alphas=ALPHAS).fit(design.matrix(X), y)
+        return cls(design, np.asarray(ridge.coef_, dtype=np.float64), float(ridge.intercept_))
+
+    def predict(self, X: pd.DataFrame) -> NDArray[np.float64]:
+        if self.design.width == 0:
+            return np.full(len(X), self.intercept)
+        return self.design.matrix(X) @ self.coef + self.intercept
+
+
+class LinearClassifier:
+    """A multinomial logistic regression of a categorical target on a :class:`LinearDesign`.
+
+    Fitted on at most ``MAX_LINEAR_ROWS`` seeded rows, penalty ``1 / LOGISTIC_C``.
+
+    Attributes
+    ----------
+    design_ : LinearDesign
+    model_ : LogisticRegression
+    classes_ : ndarray
+        The target codes it predicts.
+    """
+
+    def fit(
+        self, X: pd.DataFrame, y: NDArray[Any], *, seed: int, skip: frozenset[str] = frozenset()
+    ) -> LinearClassifier:
+        rows = _budget(len(y), seed)
+        if rows is not None:
+            X, y = X.iloc[rows], y[rows]
+        self.design_ = LinearDesign.learn(X, skip)
+        design = self.design_.matrix(X)
+        if design.shape[1] == 0:
+            design = np.zeros((len(y), 1))
+        self.model_ = LogisticRegression(C=LOGISTIC_C, max_iter=500).fit(design, y)
+        self.classes_ = self.model_.classes_
+        return self
+
+    def _matrix(self, X: pd.DataFrame) -> NDArray[np.float64]:
+        design = self.design_.matrix(X)
+        return design if design.shape[1] else np.zeros((len(X), 1))
+
+    def predict_proba(self, X: pd.DataFrame) -> NDArray[np.float64]:
+        return np.asarray(self.model_.predict_proba(self._matrix(X)))
+
+    def predict(self, X: pd.DataFrame) -> NDArray[Any]:
+        return np.asarray(self.model_.predict(self._matrix(X)))
+
+
+# -------------------------------------------------------------------- forests
+
+
+def forest_params(params: dict[str, Any], n_rows: int, n_columns: int) -> dict[str, Any]:
+    """LightGBM random-forest parameters from the boosting ones (threads, seed kept).
+
+    Deep trees (leaves of at least 3 rows), each on a 63% sample of the rows, with half
+    the ``n_columns`` predictors (at least two) tried at each split: close to the
+    missForest recipe (``sqrt(p)`` of ``p``; half was as good or better on five real
+    tables' columns, 5-fold, and bagging without replacement is LightGBM's). With a
+    single predictor to try, half the splits of two predictors fall on the weaker one.
+    """
+    forest = {k: v for k, v in params.items() if k in ("random_state", "n_jobs", "verbose")}
+    forest.update(
+        boosting_type="rf",
+        n_estimators=FOREST_TREES,
+        num_leaves=int(np.clip(n_rows // 3, 2, 1024)),
+        min_child_samples=3,
+        min_child_weight=0.0,
+        subsample=0.632,
+        subsample_freq=1,
+        colsample_bynode=max(0.5, min(1.0, 2 / max(n_columns, 1))),
+        reg_lambda=0.0,
+        deterministic=True,
+        force_col_wise=True,
+    )
+    return forest
+
+
+# ----------------------------------------------------------------- regressor
+
+
+class ColumnRegressor:
+    """A numeric column's model: a linear start, boosted trees, both, or a forest.
+
+    Predictions stay within the range of the target values it was fitted on widened by
+    ``RANGE_MARGIN`` of that range on either side.
+
+    ``skip`` names predictors the linear start leaves to the trees: the missing-value
+    indicators (an indicator's coefficient would move every row where that column was
+    filled, and under missingness at random those are the unusual rows), and columns
+    missing together with the target in nearly all its missing cells. A ridge spreads
+    its weight over collinear columns, so a twin column missing in the same rows would
+    carry half of the prediction from its own fill; trees pick one of the twins and can
+    tell fills by their indicators.
+
+    Attributes
+    ----------
+    family_ : str
+        One of ``NUMERIC_FAMILIES``.
+    linear_ : LinearStart or None
+        The linear start (families ``"linear"`` and ``"linear+trees"``).
+    booster_model_ : LGBMRegressor
+        The trees (fitted to ``y - linear_.predict(X)`` with a linear start); a forest for
+        ``"forest"``.
+    n_trees_ : int
+        Trees used (0: the linear start alone).
+    bounds_ : tuple of float
+        The range its predictions are clipped to.
+    """
+
+    def __init__(self, model: lgb.LGBMRegressor, forest: lgb.LGBMRegressor | None = None) -> None:
         self.booster_model_ = model
+        self._forest = forest
 
     def fit(
         self,
         X: pd.DataFrame,
         y: NDArray[np.float64],
         *,
+        family: str,
         n_trees: int | None,
-        linear: bool | None,
         seed: int,
         skip: frozenset[str] = frozenset(),
-    ) -> BoostedLinearRegressor:
-        """Fit; ``n_trees=None`` chooses the trees, ``linear=None`` whether to start linear.
-
-        The choice is made on a held-out slice (as :func:`fit_trees` does): trees from
-        the ridge start (fitted on the other rows) against trees alone, each stopped on
-        the held-out rows; the lower held-out squared error wins.
-        """
-        self.bounds_ = (float(np.min(y)), float(np.max(y)))
-        if n_trees is None or linear is None:
-            n_trees, linear = _chosen_start(self.booster_model_, X, y, seed=seed, skip=skip)
-        self.linear_ = LinearStart.fit(X, y, seed=seed, skip=skip) if linear else None
+    ) -> ColumnRegressor:
+        """Fit ``family`` on every row; ``n_trees=None``: every tree of the template."""
+        low, high = float(np.min(y)), float(np.max(y))
+        margin = RANGE_MARGIN * (high - low)
+        self.bounds_ = (low - margin, high + margin)
+        self.family_ = family
+        self.linear_ = None
+        if family in ("linear", "linear+trees"):
+            self.linear_ = LinearStart.fit(X, y, seed=seed, skip=skip)
+        if family == "forest":
+            assert self._forest is not None
+            self.booster_model_ = self._forest.fit(X, y)
+            self.n_trees_ = int(self._forest.get_params()["n_estimators"])
+            return self
+        if family == "linear":
+            self.n_trees_ = 0
+            return self
         start = None if self.linear_ is None else self.linear_.predict(X)
-        self.n_trees_ = fit_trees(self.booster_model_, X, y, start, n_trees=n_trees, seed=seed)
+        self.n_trees_ = fit_trees(self.booster_model_, X, y, start, n_trees=n_trees)
         return self
 
     def predict(self, X: pd.DataFrame) -> NDArray[np.float64]:
+        if self.family_ == "forest":
+            return np.clip(np.asarray(self.booster_model_.predict(X)), *self.bounds_)
         predicted = np.zeros(len(X)) if self.linear_ is None else self.linear_.predict(X)
         if self.n_trees_ > 0:
             predicted = predicted + self.booster_model_.predict(X, num_iteration=self.n_trees_)
         return np.clip(predicted, *self.bounds_)
+
+
+#: the name the imputer's numeric model had before its families (a ridge start boosted)
+BoostedLinearRegressor = ColumnRegressor
+
+
+class ColumnClassifier:
+    """A categorical column's model: a logistic regression, boosted trees or a forest.
+
+    Attributes
+    ----------
+    family_ : str
+        One of ``LABEL_FAMILIES``.
+    model_ : LinearClassifier, LGBMClassifier
+        The fitted model.
+    n_trees_ : int
+        Trees used (0 for ``"linear"``).
+    """
+
+    def __init__(self, model: lgb.LGBMClassifier, forest: lgb.LGBMClassifier | None = None) -> None:
+        self.model_: Any = model
+        self._forest = forest
+
+    def fit(
+        self,
+        X: pd.DataFrame,
+        y: NDArray[Any],
+        *,
+        family: str,
+        n_trees: int | None,
+        seed: int,
+        skip: frozenset[str] = frozenset(),
+    ) -> ColumnClassifier:
+        """Fit ``family`` on every row; ``n_trees=None``: every tree of the template."""
+        self.family_ = family
+        if family == "linear":
+            self.model_ = LinearClassifier().fit(X, y, seed=seed, skip=skip)
+            self.n_trees_ = 0
+        elif family == "forest":
+            assert self._forest is not None
+            self.model_ = self._forest.fit(X, y)
+            self.n_trees_ = int(self._forest.get_params()["n_estimators"])
+        else:
+            self.n_trees_ = fit_trees(self.model_, X, y, None, n_trees=n_trees)
+        return self
+
+    def predict(self, X: pd.DataFrame) -> NDArray[Any]:
+        if self.family_ == "trees":
+            return np.asarray(self.model_.predict(X, num_iteration=self.n_trees_))
+        return np.asarray(self.model_.predict(X))
+
+
+# -------------------------------------------------------------------- trees
 
 
 def fit_trees(
@@ -191,18 +384,13 @@ def fit_trees(
     start: NDArray[np.float64] | None,
     *,
     n_trees: int | None,
-    seed: int,
 ) -> int:
-    """Fit ``model`` on ``X``, ``y`` (from ``start``); return the number of trees to use.
+    """Fit ``model`` on ``X``, ``y`` (from ``start``) with ``n_trees`` trees; return them.
 
-    ``n_trees=None`` chooses it: fit on all but a seeded ``VALIDATION_SHARE`` of the rows,
-    stop after ``PATIENCE`` rounds without improvement on the held-out ones, then fit
-    again on every row with the best number divided by ``1 - VALIDATION_SHARE`` (at most
-    ``n_estimators``). A given number is fitted on every row.
+    ``None``: every tree of the template (``n_estimators``). 0 fits nothing.
     """
     limit = int(model.get_params()["n_estimators"])
-    if n_trees is None:
-        n_trees = _chosen_trees(model, X, y, start, seed=seed)[0]
+    n_trees = limit if n_trees is None else min(n_trees, limit)
     if n_trees == 0:
         return 0
     model.set_params(n_estimators=n_trees)
@@ -211,21 +399,18 @@ def fit_trees(
     return n_trees
 
 
-def _chosen_trees(
+def early_stopped(
     model: lgb.LGBMModel,
     X: pd.DataFrame,
     y: NDArray[Any],
     start: NDArray[np.float64] | None,
-    *,
-    seed: int,
-) -> tuple[int, float]:
-    """The number of trees (scaled to every row) and its held-out loss (NaN: unscored)."""
-    limit = int(model.get_params()["n_estimators"])
-    held = _held_out(len(y), seed)
-    if held is None:
-        return limit, float("nan")
-    if isinstance(model, lgb.LGBMClassifier) and not np.isin(y[held], y[~held]).all():
-        return limit, float("nan")  # a class only in the held-out rows: unscored
+    held: NDArray[np.bool_],
+) -> int:
+    """Fit trees on the rows not ``held``, stopped on the ``held`` ones; the best number.
+
+    The model keeps up to ``PATIENCE`` trees beyond the best, so that
+    :func:`held_predictions` can score it at a number chosen elsewhere.
+    """
     fit_start = None if start is None else start[~held]
     valid_start: Any = None if start is None else [start[held]]
     model.fit(
@@ -237,56 +422,15 @@ def _chosen_trees(
         eval_init_score=valid_start,
         callbacks=[lgb.early_stopping(PATIENCE, first_metric_only=True, verbose=False)],
     )
-    best = int(model.best_iteration_ or 0)
-    scores = next(iter(model.evals_result_["valid_0"].values()))
-    baseline = _start_loss(model, y[held], None if start is None else start[held])
-    if baseline is not None and (best == 0 or scores[best - 1] >= baseline):
-        return 0, baseline
-    # every observed row supports more trees than four fifths of them: scaled up (on the
-    # nonlinear test table, 3 seeds: normalised RMSE 0.485 instead of 0.499)
-    return min(limit, int(round(best / (1 - VALIDATION_SHARE)))), float(scores[best - 1])
+    return max(int(model.best_iteration_ or 0), 1)
 
 
-def _held_out(n_rows: int, seed: int) -> NDArray[np.bool_] | None:
-    """The seeded held-out rows, or None when there are too few."""
-    n_valid = int(round(VALIDATION_SHARE * n_rows))
-    if n_valid < MIN_VALIDATION_ROWS:
-        return None
-    held = np.zeros(n_rows, dtype=bool)
-    held[np.random.default_rng(seed).choice(n_rows, n_valid, replace=False)] = True
-    return held
-
-
-def _chosen_start(
-    model: lgb.LGBMRegressor,
-    X: pd.DataFrame,
-    y: NDArray[np.float64],
-    *,
-    seed: int,
-    skip: frozenset[str],
-) -> tuple[int, bool]:
-    """Trees and whether to start from a ridge fit, by held-out squared error.
-
-    The ridge start is fitted on the rows that are not held out. With too few rows to
-    hold out, or a metric other than the squared error, the ridge start is kept.
-    """
-    held = _held_out(len(y), seed)
-    if held is None or model.get_params()["objective"] not in _SQUARED_ERROR:
-        return _chosen_trees(
-            model, X, y, LinearStart.fit(X, y, seed=seed, skip=skip).predict(X), seed=seed
-        )[0], True
-    linear = LinearStart.fit(X[~held], y[~held], seed=seed, skip=skip)
-    with_start, with_loss = _chosen_trees(model, X, y, linear.predict(X), seed=seed)
-    alone, alone_loss = _chosen_trees(model, X, y, None, seed=seed)
-    if alone_loss < with_loss:
-        return alone, False
-    return with_start, True
-
-
-def _start_loss(
-    model: lgb.LGBMModel, y: NDArray[Any], start: NDArray[np.float64] | None
-) -> float | None:
-    """Held-out squared error of the start alone, when that is the model's metric."""
-    if start is None or model.get_params()["objective"] not in _SQUARED_ERROR:
-        return None
-    return float(np.mean((y - start) ** 2))
+def held_predictions(
+    model: lgb.LGBMModel, X: pd.DataFrame, start: NDArray[np.float64] | None, n_trees: int
+) -> NDArray[np.float64]:
+    """Predictions of ``n_trees`` of ``model``'s trees: values (regressor, the ``start``
+    added) or class probabilities in the order of ``model.classes_`` (classifier)."""
+    if isinstance(model, lgb.LGBMClassifier):
+        return np.asarray(model.predict_proba(X, num_iteration=n_trees))
+    trees = np.asarray(model.predict(X, num_iteration=n_trees))
+    return trees if start is None else start + trees

@@ -1,0 +1,157 @@
+"""The imputer's per-column choice of model family: folds, weights, the lowest loss."""
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+import pytest
+
+from advval.dependency._impute_choice import (
+    choose_classifier,
+    choose_regressor,
+    folds,
+    lowest_loss,
+    missing_odds,
+)
+from advval.dependency._impute_models import (
+    FOREST_TREES,
+    NUMERIC_FAMILIES,
+    ColumnClassifier,
+    ColumnRegressor,
+    LinearClassifier,
+    forest_params,
+)
+
+PARAMS = {
+    "n_estimators": 100,
+    "learning_rate": 0.1,
+    "num_leaves": 15,
+    "min_child_samples": 5,
+    "random_state": 0,
+    "n_jobs": 1,
+    "deterministic": True,
+    "verbose": -1,
+}
+
+
+def _makers(kind, n_rows, n_columns):
+    factory = lgb.LGBMClassifier if kind == "categorical" else lgb.LGBMRegressor
+    return (
+        lambda: factory(**PARAMS),
+        lambda: factory(**forest_params(PARAMS, n_rows, n_columns)),
+    )
+
+
+def test_folds_small_columns_hold_every_row_out_once_large_ones_a_fifth():
+    small = folds(400, seed=0)  # a fifth is 80 rows: five folds
+    assert len(small) == 5
+    assert np.array_equal(np.sum(small, axis=0), np.ones(400))
+    assert [int(h.sum()) for h in small] == [80] * 5
+    large = folds(5_000, seed=0)
+    assert len(large) == 1 and int(large[0].sum()) == 1_000
+    assert folds(97, seed=0) == []  # 20 held-out rows at least
+    assert len(folds(100, seed=0)) == 5
+    assert np.array_equal(folds(400, seed=3)[0], folds(400, seed=3)[0])
+
+
+def test_lowest_weighted_loss_wins_and_the_simpler_on_a_tie():
+    rng = np.random.default_rng(0)
+    noise = rng.normal(size=500) ** 2
+    weights = np.ones(500)
+    assert lowest_loss({"linear": noise, "trees": noise.copy()}, weights) == "linear"
+    assert lowest_loss({"linear": noise + 0.01, "trees": noise}, weights) == "trees"
+    three = {"linear": noise + 1.0, "trees": noise, "forest": noise + 0.5}
+    assert lowest_loss(three, weights) == "trees"
+    # weights decide: linear is worse only on the first half of the rows
+    rows = np.arange(500) < 250
+    skewed = {"linear": noise + np.where(rows, 2.0, 0.0), "trees": noise + 0.1}
+    assert lowest_loss(skewed, weights) == "trees"
+    assert lowest_loss(skewed, np.where(rows, 0.0, 1.0)) == "linear"
+
+
+def test_missing_odds_recovers_a_planted_missingness_model():
+    rng = np.random.default_rng(1)
+    n = 4_000
+    driver, other = rng.normal(size=n), rng.normal(size=n)
+    missing = rng.random(n) < 1 / (1 + np.exp(-(-1.5 + 1.0 * driver)))
+    X = pd.DataFrame({"c0": driver, "c1": other})
+    weights = missing_odds(X, missing, ~missing, seed=0)
+    assert weights.shape == (int((~missing).sum()),)
+    assert weights.mean() == pytest.approx(1.0)
+    # the odds are exp(-1.5 + driver): log weights rise by 1 per unit of the driver
+    slope = np.polyfit(driver[~missing], np.log(weights), 1)[0]
+    assert slope == pytest.approx(1.0, abs=0.15)
+    assert abs(np.corrcoef(other[~missing], np.log(weights))[0, 1]) < 0.1
+    # completely at random: about equal weights
+    flat = missing_odds(X, rng.random(n) < 0.2, np.ones(n, bool), seed=0)
+    assert flat.std() < 0.1
+    # nothing missing: equal weights
+    assert np.array_equal(missing_odds(X, np.zeros(n, bool), np.ones(n, bool), seed=0), np.ones(n))
+
+
+def test_a_line_chooses_the_linear_family_and_a_wave_a_tree_family():
+    rng = np.random.default_rng(2)
+    n = 400
+    x = rng.uniform(-3, 3, n)
+    X = pd.DataFrame({"c0": x, "c1": rng.normal(size=n)})
+    trees, forest = _makers("numeric", n, 2)
+    line = choose_regressor(
+        trees, forest, X, 2 * x + rng.normal(scale=0.1, size=n), np.ones(n),
+        families=NUMERIC_FAMILIES, seed=0, skip=frozenset(),
+    )  # fmt: skip
+    # the line (a few trees may mend the ridge's shrinkage; 1% lower loss here)
+    assert line.family in ("linear", "linear+trees")
+    assert line.n_trees is None or line.n_trees <= 10
+    assert set(line.losses) == set(NUMERIC_FAMILIES)
+    assert line.losses["linear"] == pytest.approx(0.01, rel=0.3)  # the noise variance
+    assert line.losses["trees"] > 1.2 * line.losses["linear"]
+    wave = choose_regressor(
+        trees, forest, X, np.sin(2 * x) + rng.normal(scale=0.1, size=n), np.ones(n),
+        families=NUMERIC_FAMILIES, seed=0, skip=frozenset(),
+    )  # fmt: skip
+    assert wave.family in ("trees", "forest")
+    assert wave.losses["linear"] > 0.3 > 0.05 > wave.losses[wave.family]
+    if wave.family == "trees":
+        assert 0 < wave.n_trees <= 100
+
+
+def test_a_linear_boundary_chooses_the_logistic_family():
+    rng = np.random.default_rng(3)
+    n = 400
+    X = pd.DataFrame({f"c{i}": rng.normal(size=n) for i in range(4)})
+    y = (X.sum(axis=1) > 0).to_numpy().astype(np.int64)
+    trees, forest = _makers("categorical", n, 4)
+    choice = choose_classifier(
+        trees, forest, X, y, np.ones(n), families=("linear", "trees", "forest"),
+        seed=0, skip=frozenset(),
+    )  # fmt: skip
+    assert choice.family == "linear"
+    assert choice.losses["linear"] < choice.losses["trees"]
+    model = ColumnClassifier(trees(), forest()).fit(X, y, family="linear", n_trees=None, seed=0)
+    assert isinstance(model.model_, LinearClassifier)
+    assert (model.predict(X) == y).mean() > 0.95
+
+
+def test_families_fit_and_predict_within_their_bounds():
+    rng = np.random.default_rng(4)
+    n = 300
+    x = rng.uniform(0, 1, n)
+    X = pd.DataFrame({"c0": x, "m1": (rng.random(n) < 0.5).astype(float)})
+    y = 10 * x
+    trees, forest = _makers("numeric", n, 2)
+    for family in NUMERIC_FAMILIES:
+        model = ColumnRegressor(trees(), forest()).fit(
+            X, y, family=family, n_trees=None, seed=0, skip=frozenset({"m1"})
+        )
+        assert model.family_ == family
+        assert (model.linear_ is not None) == family.startswith("linear")
+        if model.linear_ is not None:  # the indicator is left out of the linear model
+            assert model.linear_.design.numeric == ["c0"]
+        assert model.n_trees_ == {"linear": 0, "forest": FOREST_TREES}.get(family, 100)
+        inside = model.predict(X)
+        assert np.sqrt(np.mean((inside - y) ** 2)) < 0.6
+        # far beyond the data: within the observed range widened by that range
+        far = model.predict(pd.DataFrame({"c0": [100.0], "m1": [0.0]}))
+        assert y.min() - 10 <= far[0] <= y.max() + 10
+    assert ColumnRegressor(trees(), forest()).fit(
+        X, y, family="linear", n_trees=None, seed=0
+    ).predict(pd.DataFrame({"c0": [100.0], "m1": [0.0]}))[0] == pytest.approx(y.max() + np.ptp(y))
