@@ -283,3 +283,13 @@ def test_cli_reports_segments(tmp_path, monkeypatch):
     assert document["segments"] and document["segment_search"]["candidates"] >= 1
     assert "advval: where: " in result.stderr
     assert document["segments"][0]["rule"] in result.stderr
+
+
+def test_a_split_of_the_missing_values_from_the_rest_reads_as_missing():
+    missing = Condition("x", "value", low=float("inf"), missing=True)
+    present = Condition("x", "value")
+    values = np.array([1.0, np.nan, -5.0])
+    np.testing.assert_array_equal(missing.holds(values), [False, True, False])
+    np.testing.assert_array_equal(present.holds(values), [True, False, True])
+    assert missing.describe("numeric") == "x is missing"
+    assert present.describe("numeric") == "x is not missing"

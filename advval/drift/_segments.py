@@ -109,6 +109,10 @@ class Condition:
             if self.feature in ("value", "level")
             else (f"{self.column} ({self.feature})")
         )
+        if self.low == math.inf:  # no present value: the missing ones alone
+            return f"{name} is missing"
+        if self.levels is None and self.low is None and self.high is None:
+            return f"{name} is missing or not" if self.missing else f"{name} is not missing"
         if self.levels is not None:
             text = f"{name} in {_level_set(self.levels)}"
         elif kind == BOOLEAN and self.feature == "value":
@@ -411,7 +415,13 @@ def _ranked(
 
 
 def _between(distinct: NDArray[np.float64], threshold: float) -> float:
-    """The value bound of a split at ``threshold`` on ranks: midway between two values."""
+    """The value bound of a split at ``threshold`` on ranks: midway between two values.
+
+    An infinite threshold (the split of the missing values from every present one) stays
+    infinite.
+    """
+    if not math.isfinite(threshold):
+        return math.inf
     k = int(math.floor(threshold))
     below, above = float(distinct[k]), float(distinct[min(k + 1, len(distinct) - 1)])
     middle = below / 2 + above / 2  # no overflow near the float64 limits
@@ -501,6 +511,8 @@ def _clause(feature: _Feature, low: float | None, high: float | None, missing: b
         assert feature.distinct is not None
         low = None if low is None else _between(feature.distinct, low)
         high = None if high is None else _between(feature.distinct, high)
+        if high == math.inf:  # every present value
+            high = None
         return Condition(feature.column, feature.feature, low=low, high=high, missing=missing)
     positions = np.arange(len(feature.levels), dtype=np.float64)
     inside = np.ones(len(positions), dtype=np.bool_)
@@ -561,6 +573,8 @@ class _Measured:
     lift: float
     low: float
     high: float
+    inside: NDArray[np.bool_] = field(repr=False)  # the measured rows in the region
+    z: float = field(repr=False, default=0.0)  # the adjusted interval's normal quantile
 
     @property
     def moved(self) -> float:
@@ -602,7 +616,19 @@ def _measure(
         lift, low, high = _lift_interval(a, len(train_rest), b, len(test_rest), z)
         rule = _rule_text([c.describe(kinds[c.column]) for c in conditions])
         measured.append(
-            _Measured(candidate, rule, a, b, len(train_rest), len(test_rest), lift, low, high)
+            _Measured(
+                candidate,
+                rule,
+                a,
+                b,
+                len(train_rest),
+                len(test_rest),
+                lift,
+                low,
+                high,
+                inside=inside,
+                z=z,
+            )
         )
     return measured
 
@@ -638,7 +664,8 @@ def _select(measured: list[_Measured], *, max_segments: int, min_share: float) -
     """Significant candidates that move enough rows, largest first, no two nested.
 
     Two children of one node are complements within it (what one side over-fills in the
-    one, it under-fills in the other): only one of them is reported.
+    one, it under-fills in the other): only one of them is reported. A region apart from
+    a reported one is reported only when its lift stands on its own (:func:`_explained`).
     """
     chosen: list[_Measured] = []
     significant = [m for m in measured if (m.low > 1 or m.high < 1) and m.moved >= min_share]
@@ -649,6 +676,8 @@ def _select(measured: list[_Measured], *, max_segments: int, min_share: float) -
         if len(chosen) == max_segments:
             break
         if any(_nested(candidate.candidate, c.candidate) for c in chosen):
+            continue
+        if any(_explained(candidate, c) for c in chosen):
             continue
         chosen.append(candidate)
     return [
@@ -665,6 +694,25 @@ def _select(measured: list[_Measured], *, max_segments: int, min_share: float) -
         )
         for m in chosen
     ]
+
+
+def _explained(candidate: _Measured, chosen: _Measured) -> bool:
+    """Whether a region apart from a reported one moves only because that one does.
+
+    When test over-fills the reported region, it under-fills everything else alike; a
+    disjoint region is news only when its lift *within the rows outside the reported
+    region* still excludes 1 (same adjusted level).
+    """
+    if np.any(candidate.inside & chosen.inside):
+        return False
+    _, low, high = _lift_interval(
+        candidate.train_rows,
+        candidate.train_total - chosen.train_rows,
+        candidate.test_rows,
+        candidate.test_total - chosen.test_rows,
+        candidate.z,
+    )
+    return bool(low <= 1 <= high)
 
 
 def _nested(one: _Candidate, other: _Candidate) -> bool:
