@@ -275,7 +275,10 @@ def test_cli_reports_segments(tmp_path, monkeypatch):
     test.to_csv("test.csv", index=False)
     result = CliRunner().invoke(
         cli,
-        ["drift", "train.csv", "test.csv", "--n-jobs", "1", "--json", "out.json"],
+        [
+            "drift", "train.csv", "test.csv", "--n-jobs", "1", "--json", "out.json",
+            "--export-segments", "rows.csv",
+        ],
         catch_exceptions=False,
     )
     assert result.exit_code == 0, result.output
@@ -283,6 +286,18 @@ def test_cli_reports_segments(tmp_path, monkeypatch):
     assert document["segments"] and document["segment_search"]["candidates"] >= 1
     assert "advval: where: " in result.stderr
     assert document["segments"][0]["rule"] in result.stderr
+    # the row list: each segment's rows, by side and position, as the masks give them
+    rows = pd.read_csv(tmp_path / "rows.csv")
+    assert list(rows.columns) == ["side", "row", "segment"]
+    validator = AdversarialValidator(random_state=0, n_jobs=1).fit(train, test)
+    found = validator.segments(train, test)
+    assert [s.rule for s in found.segments] == [s["rule"] for s in document["segments"]]
+    for side, frame in (("train", train), ("test", test)):
+        listed = rows[rows["side"] == side]
+        for number, segment in enumerate(found.segments, start=1):
+            expected = np.flatnonzero(segment.mask(frame))
+            got = listed.loc[listed["segment"] == number, "row"].to_numpy()
+            np.testing.assert_array_equal(np.sort(got), expected)
 
 
 def test_a_split_of_the_missing_values_from_the_rest_reads_as_missing():

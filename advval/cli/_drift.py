@@ -21,7 +21,7 @@ from advval.report._segments_text import segments_line
 from .._progress import note, stage
 from ._console import console, warnings_to_stderr
 from ._exit import ExitCode, UsageFailure, exit_codes_help, library_error
-from ._exports import csv_bytes, row_keys, test_likeness_table, weights_table
+from ._exports import csv_bytes, row_keys, segments_table, test_likeness_table, weights_table
 from ._io import (
     CsvOptions,
     dask_client,
@@ -70,7 +70,11 @@ OPTIONS = {
     "column_kinds": "--categorical / --parse-dates / --text-col",
 }
 #: the per-row exports: option -> what they hold, for messages
-EXPORTS = {"--export-test-likeness": "test-likeness CSV", "--export-weights": "weights CSV"}
+EXPORTS = {
+    "--export-test-likeness": "test-likeness CSV",
+    "--export-weights": "weights CSV",
+    "--export-segments": "segments CSV",
+}
 #: the per-row exports' help: which classifier scores the rows
 LEAK_FREE_EXPORTS = (
     " When leak-like columns are named, the scores come from the classifier fitted again "
@@ -203,6 +207,14 @@ def _load(
     + SPREADSHEET_SAFE,
 )
 @click.option(
+    "--export-segments",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    default=None,
+    metavar="FILE",
+    help="Write a CSV of the rows in each segment of the report (side, row, --id columns, "
+    "segment: its number in the report)." + SPREADSHEET_SAFE,
+)
+@click.option(
     "--fail-on-drift",
     is_flag=True,
     help=f"Exit with status {int(ExitCode.DRIFT)} if drift is flagged.",
@@ -240,6 +252,7 @@ def drift(
     max_drop: int,
     export_test_likeness: Path | None,
     export_weights: Path | None,
+    export_segments: Path | None,
     fail_on_drift: bool,
     demo: bool,
     scheduler: str | None,
@@ -276,7 +289,11 @@ def drift(
     """
     kinds = column_kinds(categorical_cols, date_cols, text_cols)
     kinds_named = kind_columns(categorical_cols, date_cols, text_cols)
-    exports = {"--export-test-likeness": export_test_likeness, "--export-weights": export_weights}
+    exports = {
+        "--export-test-likeness": export_test_likeness,
+        "--export-weights": export_weights,
+        "--export-segments": export_segments,
+    }
     plan = OutputPlan(
         [
             *report_targets(
@@ -290,9 +307,7 @@ def drift(
     with ExitStack() as stack:
         stack.enter_context(console(quiet=quiet))
         if not demo and is_distributed(train, test, scheduler=scheduler, workers=workers):
-            train_path, test_path = _distributed_inputs(
-                train, test, export_test_likeness, export_weights
-            )
+            train_path, test_path = _distributed_inputs(train, test, exports)
             X_train, X_test = read_files(train_path, "TRAIN"), read_files(test_path, "TEST")
             train_name, test_name = str(train_path), str(test_path)
             client = stack.enter_context(
@@ -326,6 +341,7 @@ def drift(
             max_drop=max_drop,
             export_test_likeness=export_test_likeness,
             export_weights=export_weights,
+            export_segments=export_segments,
             fail_on_drift=fail_on_drift,
             quiet=quiet,
             kinds=kinds,
@@ -381,10 +397,7 @@ def _likeness_of_every_row(
 
 
 def _distributed_inputs(
-    train: Path | None,
-    test: Path | None,
-    export_test_likeness: Path | None,
-    export_weights: Path | None,
+    train: Path | None, test: Path | None, exports: dict[str, Path | None]
 ) -> tuple[Path, Path]:
     """TRAIN and TEST for a Dask run, refusing the per-row exports."""
     if train is None or test is None:
@@ -393,10 +406,7 @@ def _distributed_inputs(
             f"missing {missing}; --scheduler and --workers need TRAIN and TEST files, "
             "directories or glob patterns"
         )
-    for option, value in (
-        ("--export-test-likeness", export_test_likeness),
-        ("--export-weights", export_weights),
-    ):
+    for option, value in exports.items():
         if value is not None:
             raise UsageFailure(
                 f"{option} writes one line per row and is not available on distributed "
@@ -452,6 +462,7 @@ def _run(
     max_drop: int,
     export_test_likeness: Path | None,
     export_weights: Path | None,
+    export_segments: Path | None,
     fail_on_drift: bool,
     quiet: bool,
     kinds: dict[str, str] | None,
@@ -576,6 +587,12 @@ def _run(
         files[plan.target("--export-test-likeness")] = csv_bytes(table)
     if weights is not None and export_weights is not None and train_keys is not None:
         files[plan.target("--export-weights")] = csv_bytes(weights_table(weights, train_keys))
+    if export_segments is not None and segments is not None and train_keys is not None:
+        assert test_keys is not None
+        table = segments_table(
+            segments, (features_train, features_test), (train_keys, test_keys)
+        )
+        files[plan.target("--export-segments")] = csv_bytes(table)
 
     written = plan.write(report, files)
     click.echo(f"advval: {verdict_line(report)}", err=True)

@@ -116,3 +116,25 @@ def weights_table(weights: np.ndarray, train_keys: pd.DataFrame) -> pd.DataFrame
     table = train_keys.copy()
     table["weight"] = weights
     return table
+
+
+def segments_table(
+    found: Any, frames: tuple[pd.DataFrame, pd.DataFrame], keys: tuple[pd.DataFrame, pd.DataFrame]
+) -> pd.DataFrame:
+    """The rows of each segment (keys, then ``segment``: its number in the report).
+
+    The segments of one search are disjoint (nodes of one tree, none above another), so a
+    row is listed once at most; rows in no segment are left out.
+    """
+    import pandas as pd
+
+    parts = []
+    for frame, side_keys in zip(frames, keys, strict=True):
+        number = np.zeros(len(frame), dtype=np.int64)
+        for index, segment in enumerate(found.segments, start=1):
+            number[(number == 0) & segment.mask(frame)] = index
+        inside = number > 0
+        part = side_keys.loc[inside].copy()
+        part["segment"] = number[inside]
+        parts.append(part)
+    return pd.concat(parts, ignore_index=True)

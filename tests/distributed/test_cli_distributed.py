@@ -229,6 +229,10 @@ def test_per_row_exports_are_refused_on_distributed_inputs(runner, data):
     assert result.exit_code == ExitCode.USAGE
     assert "--export-weights writes one line per row and is not available on distributed " \
         "inputs" in " ".join(result.stderr.split())
+    result = _run(runner, "drift", data["train_parquet"], data["test_parquet"],
+                  "--export-segments", "s.csv", *FAST)
+    assert result.exit_code == ExitCode.USAGE
+    assert "--export-segments writes one line per row" in " ".join(result.stderr.split())
     result = _run(runner, "drift", data["train_parquet"], "--workers", 2, *FAST)
     assert result.exit_code == ExitCode.USAGE
     assert "missing TEST; --scheduler and --workers need TRAIN and TEST" in result.stderr
