@@ -67,13 +67,15 @@ wine          0.699 +0.000 tied      0.677 +0.002 tied
 
 Numeric: best or tied on 16 of 16 (was 10); categorical error: best or tied on 16 of 16
 (was 14; credit MAR now 0.407 against IterativeImputer's 0.425, wine MCAR 0.039 against
-missForest's 0.030, +0.009 tied). "Tied" rests on three seeds: diamonds MCAR (+0.023)
-and MAR (+0.019) are above the best baseline (IterativeImputer) by less than one
-standard error, not below it. CPU over the 48 fits of each imputer: advval 304 s, the
-imputer before the families 78 s, IterativeImputer 24 s, missForest (20 trees) 71 s
-(five folds choose among four families on small tables). Speed on 7,500 x 50
-Kaggle-shaped rows, 2 rounds: CPU 1.14x the trees-only imputer (wall not comparable on
-the shared machine). The full-size run (5 seeds, 2,000 rows) was not made.
+missForest's 0.030, +0.009 tied). "Tied" rests on three seeds and is thin in places:
+diamonds MCAR (+0.023 +- 0.024) and MAR (+0.019 +- 0.021) numeric are above the best
+baseline (IterativeImputer), not below it, and wine MCAR (+0.009 +- 0.009) and boston MAR
+(+0.011 +- 0.011) categorical sit at the edge. CPU over the 48 fits of each imputer:
+advval 297 s, the imputer before the families 78 s (an earlier run on the same splits),
+IterativeImputer 25 s, missForest (20 trees) 72 s: on small tables five folds choose among
+four families. Speed on 7,500 x 50 Kaggle-shaped rows, 2 rounds: CPU 1.29x the
+trees-only imputer (wall 1.29x; 1.14x CPU in another run). The full-size run (5 seeds,
+2,000 rows) was not made.
 
 Speed: fit_transform of ``advval`` against ``advval_before`` in the same run on a
 Kaggle-shaped table (:func:`advval.datasets.make_kaggle_table`, flights: 50 columns of
