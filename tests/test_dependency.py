@@ -878,6 +878,17 @@ def test_the_winning_shape_is_trained_again_on_every_row(monkeypatch):
     # 1,200 training rows: half the learning rate of a model of MAX_TRAIN_ROWS rows
     assert final[3]["learning_rate"] == pytest.approx(_fitting.LEARNING_RATE / 2)
 
+    # from REFIT_BELOW_ROWS rows on, the early-stopped winner is the model (no last fit)
+    calls.clear()
+    monkeypatch.setattr(_fitting, "REFIT_BELOW_ROWS", 1_000)
+    model = _fitting.fit_target(
+        numeric_target(X["f"].to_numpy()), design, rows, params,
+        exclude=np.array([6]), random_state=0, n_jobs=1,
+    )  # fmt: skip
+    assert len(calls) == 2 and {fit[0] for fit in calls} == {1_200 - n_valid}
+    losses = [fit[2].best_score["valid_0"]["l2"] for fit in calls]
+    assert model.booster is calls[int(np.argmin(losses))][2]
+
 
 def test_few_rows_are_cross_fitted_on_more_folds(monkeypatch):
     from advval.dependency import _budget, _fitting

@@ -22,12 +22,12 @@ choose their capacity on their own training rows:
   class and round). Where the
   first shape's validation score is below ``CAPACITY_SCORE`` (0.5), the column is far
   from redundant and the first model is kept (one fit);
-- below ``MAX_TRAIN_ROWS`` training rows (cross-fitted small tables), the shape that
+- below ``REFIT_BELOW_ROWS`` training rows (cross-fitted small tables), the shape that
   won is trained again on *every* training row, validation rows included, for
   ``1 / (1 - VALIDATION_SHARE)`` times its best number of rounds (more rows take more
   rounds to fit as closely): the validation rows only chose the capacity, and a model of
   25% more rows falls less short of the best predictor (the planted R^2 = 0.999 column at
-  4,000 training rows, 4 seeds: 0.060 -> 0.040 below its truth). A full-size model keeps
+  4,000 training rows, 4 seeds: 0.060 -> 0.040 below its truth). A larger model keeps
   its early-stopped fit: there the refit cost 1.5x the CPU of the flights deps run for
   about 0.005 of score;
 - fewer training rows afford more rounds: the learning rate is ``LEARNING_RATE`` from
@@ -103,6 +103,11 @@ from .._lightgbm import as_matrix, categorical_positions
 from .._models import lightgbm_threads
 from ._scoring import Target
 
+#: a model of fewer training rows (a cross-fitted small table) is trained again on every
+#: row, validation rows included, once they chose its shape and rounds; a model of more
+#: keeps its early-stopped fit (the refit cost 1.5x the CPU of the flights deps run, whose
+#: models train on about 9,500 rows, for about 0.005 of score)
+REFIT_BELOW_ROWS = 5_000
 #: held-out rows explained with TreeSHAP per target, spread over its models (a uniform
 #: subsample above this: a mean |SHAP| over 300 rows ranks the columns that matter, and
 #: explaining a row costs about as much as a hundred rows of training); a multiclass model
@@ -468,11 +473,10 @@ def _stopped_fit(
     without the validation loss improving by ``MIN_IMPROVEMENT`` of the constant
     prediction's (less for fewer rows), and keeps its best round. The shapes after the
     first are tried only when the first one's validation score
-    (``1 - loss / constant loss``) reaches ``CAPACITY_SCORE``. Below ``MAX_TRAIN_ROWS``
+    (``1 - loss / constant loss``) reaches ``CAPACITY_SCORE``. Below ``REFIT_BELOW_ROWS``
     rows, the candidate of least validation loss is then trained again on every row of
-    ``rows``, for ``1 / (1 - VALIDATION_SHARE)`` times its best rounds (a full-size model
-    is kept as it is: the refit cost 1.5x the CPU of the flights deps run for about 0.005
-    of score at that size).
+    ``rows``, for ``1 / (1 - VALIDATION_SHARE)`` times its best rounds (a larger model is
+    kept as it is).
 
     Returns
     -------
@@ -510,7 +514,7 @@ def _stopped_fit(
         if len(fitted) == 1 and (floor <= 0 or 1.0 - loss / floor < CAPACITY_SCORE):
             break
     _, (n_leaves, linear), best = min(fitted, key=lambda fit: fit[0])
-    if rows.size >= MAX_TRAIN_ROWS:  # a full-size model: the held-out fifth costs little
+    if rows.size >= REFIT_BELOW_ROWS:  # enough rows: the held-out fifth costs little
         explainer = min((fit for fit in fitted if not fit[1][1]), key=lambda fit: fit[0])[2]
         return best, explainer
     best_rounds = best.best_iteration if best.best_iteration > 0 else best.current_iteration()
