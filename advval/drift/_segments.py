@@ -384,8 +384,8 @@ class _SearchData:
         test_rows: NDArray[np.intp],
         columns: Sequence[str],
     ) -> _SearchData:
-        y = np.r_[np.zeros(len(train_rows), dtype=np.int_), np.ones(len(test_rows), dtype=np.int_)]
-        rows = pd.concat([train.iloc[train_rows], test.iloc[test_rows]], ignore_index=True)
+        rows, is_test = _stacked(train, test, train_rows, test_rows, columns)
+        y = is_test.astype(np.int_)
         features, matrix = [], []
         for feature in _features_of(encoder, columns):
             values = _feature_values(encoder, rows, feature)
@@ -597,8 +597,7 @@ def _measure(
     if not candidates or not len(train_rest) or not len(test_rest):
         return []
     used = list(dict.fromkeys(c.column for candidate in candidates for c in candidate.conditions))
-    rows = pd.concat([train[used].iloc[train_rest], test[used].iloc[test_rest]], ignore_index=True)
-    is_test = np.r_[np.zeros(len(train_rest), np.bool_), np.ones(len(test_rest), np.bool_)]
+    rows, is_test = _stacked(train, test, train_rest, test_rest, used)
     values: dict[tuple[str, str], NDArray[Any] | pd.Categorical] = {}
     z = float(stats.norm.ppf(1 - alpha / (2 * len(candidates))))
     measured = []
@@ -636,6 +635,26 @@ def _measure(
 def _as_labels(values: NDArray[Any]) -> pd.Categorical:
     """A categorical column's labels (strings, NaN when missing) coded once: missing is -1."""
     return pd.Categorical(pd.Series(values, dtype=object))
+
+
+def _stacked(
+    train: pd.DataFrame,
+    test: pd.DataFrame,
+    train_rows: NDArray[np.intp],
+    test_rows: NDArray[np.intp],
+    columns: Sequence[str],
+) -> tuple[pd.DataFrame, NDArray[np.bool_]]:
+    """The given rows of ``columns``, train first, and whether each is a test row.
+
+    The columns are selected before the rows are taken (taking every column's rows cost
+    more than the search itself on a 125-column table).
+    """
+    columns = list(columns)
+    rows = pd.concat(
+        [train[columns].iloc[train_rows], test[columns].iloc[test_rows]], ignore_index=True
+    )
+    is_test = np.r_[np.zeros(len(train_rows), np.bool_), np.ones(len(test_rows), np.bool_)]
+    return rows, is_test
 
 
 def _others(n_rows: int, taken: NDArray[np.intp]) -> NDArray[np.intp]:
