@@ -133,6 +133,8 @@ class OutputPlan:
 
     def __init__(self, targets: Sequence[Target], inputs: Mapping[str, Path | None]) -> None:
         self.targets = list(targets)
+        #: the input files by role, as given (the CI job summary is checked against them)
+        self.inputs = dict(inputs)
         _check_stdout(self.targets)
         files = [t for t in self.targets if t.path is not None]
         for target in files:
