@@ -19,6 +19,7 @@ from advval.report._markdown import verdict_line
 from advval.report._segments_text import segments_line
 
 from .._progress import note, stage
+from ._ci import CiOptions, ci_options
 from ._console import console, warnings_to_stderr
 from ._exit import ExitCode, UsageFailure, exit_codes_help, library_error
 from ._exports import csv_bytes, row_keys, segments_table, test_likeness_table, weights_table
@@ -228,6 +229,7 @@ def _load(
 @csv_options
 @cluster_options
 @quiet_option
+@ci_options
 def drift(
     train: Path | None,
     test: Path | None,
@@ -263,6 +265,7 @@ def drift(
     categorical_cols: tuple[str, ...],
     date_cols: tuple[str, ...],
     text_cols: tuple[str, ...],
+    ci: CiOptions,
 ) -> None:
     """Check whether TEST rows look like TRAIN rows (adversarial validation).
 
@@ -301,6 +304,7 @@ def drift(
                 markdown_path=markdown_path,
             ),
             *(Target(option, path, EXPORTS[option]) for option, path in exports.items() if path),
+            *ci.targets(),
         ],
         inputs={"TRAIN": train, "TEST": test},
     )
@@ -346,6 +350,7 @@ def drift(
             quiet=quiet,
             kinds=kinds,
             kinds_named=kinds_named,
+            ci=ci,
         )
 
 
@@ -467,6 +472,7 @@ def _run(
     quiet: bool,
     kinds: dict[str, str] | None,
     kinds_named: list[tuple[str, str]],
+    ci: CiOptions,
 ) -> None:
     """Fit, report, export, exit code: the same for pandas and (with ``client``) Dask frames."""
     distributed = client is not None
@@ -594,12 +600,15 @@ def _run(
         )
         files[plan.target("--export-segments")] = csv_bytes(table)
 
-    written = plan.write(report, files)
+    # B's --baseline decides the gate here too (issue #19): the CI outputs read this flag
+    gate_failed = bool(report.drift and fail_on_drift)
+    written = ci.write(plan, report, files, failed=gate_failed,
+                       gate="--fail-on-drift" if fail_on_drift else "")
     click.echo(f"advval: {verdict_line(report)}", err=True)
     if not quiet and report.column_facts:
         click.echo(f"advval: {facts_line(report.column_facts, report.summary)}", err=True)
     if not quiet and report.segments:
         click.echo(f"advval: {segments_line(report)}", err=True)
     report_messages(written)
-    if report.drift and fail_on_drift:
+    if gate_failed:
         click.get_current_context().exit(ExitCode.DRIFT)
