@@ -39,6 +39,7 @@ from ._result import (
 )
 from ._robustness import render_robustness_json, render_robustness_markdown
 from ._robustness_html import render_robustness_html
+from ._schemas import SCHEMA_KINDS, json_schema
 from ._sink import write_report
 
 __all__ = [
@@ -53,11 +54,13 @@ __all__ = [
     "FeatureDrift",
     "RemedyStep",
     "RocCurve",
+    "SCHEMA_KINDS",
     "SegmentSearchSummary",
     "SideSummary",
     "WithoutLeaks",
     "build_dependency_report",
     "build_drift_report",
+    "json_schema",
     "render_dependency_html",
     "render_dependency_markdown",
     "render_html",
