@@ -24,6 +24,7 @@ from advval.attacks._loading import PICKLE_RISK, load_model, model_format, model
 from advval.attacks._space import check_input_data
 from advval.report._robustness_html import NORM_LABELS, summary_line
 
+from ._ci import CiOptions, ci_options
 from ._drift import _warnings_to_stderr
 from ._exit import ExitCode, MissingDependency, UsageFailure, exit_codes_help, library_error
 from ._io import CsvOptions, read_table
@@ -661,6 +662,7 @@ def _named_features(report: RobustnessReport, columns: Sequence[str]) -> Robustn
 )
 @csv_options
 @quiet_option
+@ci_options
 def attack(
     model: Path,
     data: Path,
@@ -684,6 +686,7 @@ def attack(
     trust_model: bool,
     csv: CsvOptions,
     quiet: bool,
+    ci: CiOptions,
 ) -> None:
     """Attack MODEL on the rows of DATA and report how robust it is.
 
@@ -706,10 +709,10 @@ def attack(
       advval attack model.txt test.csv --target y --json gate.json --html robustness.html
     """
     plan = OutputPlan(
-        report_targets(
+        [*report_targets(
             "robustness", fmt=fmt, output=output, html_path=html_path, json_path=json_path,
             markdown_path=markdown_path,
-        ),
+        ), *ci.targets()],
         inputs={"MODEL": model, "DATA": data, "--constraints": constraints},
     )
     eps = DEFAULT_EPS[norm] if eps is None else eps
@@ -783,9 +786,11 @@ def attack(
     }
     report = dataclasses.replace(report, settings=settings)
 
-    written = plan.write(report)
+    gate_failed = fail_under is not None and report.robust_accuracy < fail_under
+    written = ci.write(plan, report, failed=gate_failed, fail_under=fail_under,
+                       gate="" if fail_under is None else f"--fail-under {fail_under:g}")
     click.echo(f"advval: {summary_line(report)}", err=True)
     report_messages(written)
-    if fail_under is not None and report.robust_accuracy < fail_under:
+    if gate_failed:
         click.get_current_context().exit(ExitCode.DRIFT)
 

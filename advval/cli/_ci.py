@@ -190,6 +190,8 @@ def summary_markdown(result: Outcome, written: Sequence[Target]) -> str:
         for t in written
     ]
     lines = [*result.summary]
+    while lines and not lines[-1]:
+        lines.pop()
     if places:
         lines += ["", f"Written: {'; '.join(places)}."]
     return "\n".join(lines).strip("\n") + "\n\n"

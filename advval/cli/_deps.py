@@ -13,6 +13,7 @@ from advval.report import build_dependency_report
 from advval.report._dependency import redundant_line, summary_line
 
 from .._progress import note, stage
+from ._ci import CiOptions, ci_options
 from ._console import console
 from ._exit import ExitCode, UsageFailure, exit_codes_help, library_error
 from ._io import CsvOptions, dask_client, is_distributed, read_files, read_table
@@ -136,6 +137,7 @@ def _check_columns(
 @csv_options
 @cluster_options
 @quiet_option
+@ci_options
 def deps(
     data: Path,
     target: str | None,
@@ -162,6 +164,7 @@ def deps(
     workers: int | None,
     scheduler_timeout: float,
     quiet: bool,
+    ci: CiOptions,
 ) -> None:
     """Check how DATA's columns depend on each other: redundancy, leaks, IDs, shift.
 
@@ -197,10 +200,10 @@ def deps(
     kinds = column_kinds(categorical_cols, date_cols, text_cols)
     kinds_named = kind_columns(categorical_cols, date_cols, text_cols)
     plan = OutputPlan(
-        report_targets(
+        [*report_targets(
             "deps", fmt=fmt, output=output, html_path=html_path, json_path=json_path,
             markdown_path=markdown_path,
-        ),
+        ), *ci.targets()],
         inputs={"DATA": data, "--compare": compare},
     )
     if "shift" in fail_on and compare is None:
@@ -244,6 +247,7 @@ def deps(
             kinds=kinds,
             kinds_named=kinds_named,
             csv=csv,
+            ci=ci,
         )
 
 
@@ -268,6 +272,7 @@ def _run(
     kinds: dict[str, str] | None,
     kinds_named: list[tuple[str, str]],
     csv: CsvOptions,
+    ci: CiOptions,
 ) -> None:
     """Check, report, exit code: the same for a pandas and (with ``client``) a Dask frame."""
     excluded = _check_columns(list(frame.columns), target, ignore, ids, str(data), kinds_named)
@@ -323,18 +328,20 @@ def _run(
             checker, shift, n_rows=int(checker.n_rows_in_), settings=settings
         )
 
-    written = plan.write(report)
-    click.echo(f"advval: {summary_line(report)}", err=True)
-    redundant = redundant_line(report)
-    if redundant is not None:
-        click.echo(f"advval: {redundant}", err=True)
-    report_messages(written)
     present = {
         "leak": bool(report.leaking),
         "redundant": bool(report.redundant),
         "shift": bool(report.shifted),
     }
-    if any(present[name] for name in fail_on):
+    gate_failed = any(present[name] for name in fail_on)
+    written = ci.write(plan, report, failed=gate_failed, fail_on=fail_on,
+                       gate=" ".join(f"--fail-on {name}" for name in fail_on))
+    click.echo(f"advval: {summary_line(report)}", err=True)
+    redundant = redundant_line(report)
+    if redundant is not None:
+        click.echo(f"advval: {redundant}", err=True)
+    report_messages(written)
+    if gate_failed:
         click.get_current_context().exit(ExitCode.DRIFT)
 
 

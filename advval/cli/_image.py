@@ -24,6 +24,7 @@ import numpy as np
 from advval.attacks._loading import PICKLE_RISK
 
 from ._attack import _family, _load, _sample, _threads
+from ._ci import CiOptions, ci_options
 from ._drift import _warnings_to_stderr
 from ._exit import ExitCode, MissingDependency, UsageFailure, exit_codes_help, library_error
 from ._io import error_reason
@@ -461,6 +462,7 @@ def image() -> None:
     f"default because {PICKLE_RISK}; give this only for files you made or trust.",
 )
 @quiet_option
+@ci_options
 def evaluate(
     model: Path,
     data: Path,
@@ -488,6 +490,7 @@ def evaluate(
     fail_under: float | None,
     trust_model: bool,
     quiet: bool,
+    ci: CiOptions,
 ) -> None:
     """Attack the image classifier MODEL on the images of DATA and report its robustness.
 
@@ -518,6 +521,7 @@ def evaluate(
                 markdown_path=markdown_path,
             ),
             *pictures_planned,
+            *ci.targets(),
         ],
         inputs={"MODEL": model, "DATA": data},
     )
@@ -586,8 +590,10 @@ def evaluate(
     if png_dir is not None:
         for name, content in pictures(report).items():
             files[plan.target("--png-dir", png_dir / name)] = content
-    written = plan.write(report, files)
+    gate_failed = fail_under is not None and report.robustness.robust_accuracy < fail_under
+    written = ci.write(plan, report, files, failed=gate_failed, fail_under=fail_under,
+                       gate="" if fail_under is None else f"--fail-under {fail_under:g}")
     click.echo(f"advval: {image_summary_line(report)}", err=True)
     report_messages(written)
-    if fail_under is not None and report.robustness.robust_accuracy < fail_under:
+    if gate_failed:
         click.get_current_context().exit(ExitCode.DRIFT)
