@@ -11,6 +11,7 @@ import os
 import signal
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from types import FrameType
 from typing import Any
 
@@ -25,6 +26,7 @@ from .._version import __version__
 # setting wins.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
+from ._config import config_option, load_defaults  # noqa: E402 - after the setting
 from ._exit import ExitCode, Terminated, exit_codes_help  # noqa: E402 - after the setting
 
 #: command name -> the module that defines it, imported when the command runs (a drift
@@ -102,8 +104,11 @@ def internal_error_line(exc: BaseException) -> str:
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
 @click.version_option(__version__, prog_name="advval")
-def cli() -> None:
-    """The ``advval`` group; the commands are registered below."""
+@config_option
+@click.pass_context
+def cli(ctx: click.Context, config_path: Path | None) -> None:
+    """The ``advval`` group: the config file's defaults for the invoked command."""
+    load_defaults(ctx, config_path)
 
 
 

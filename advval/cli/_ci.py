@@ -238,6 +238,9 @@ def ci_options(command: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(command)
     def with_ci(*args: Any, ci_mode: str, junit: Path | None, **kwargs: Any) -> Any:
+        from ._config import announce_config
+
+        announce_config(bool(kwargs.get("quiet")))
         return command(*args, ci=CiOptions(ci_mode, junit), **kwargs)
 
     with_ci = click.option(
