@@ -304,6 +304,7 @@ def _segments(found: Any) -> tuple[DriftSegment, ...]:
             lift_ci=(float(s.lift_low), float(s.lift_high)),
             train_rows=int(s.train_rows),
             test_rows=int(s.test_rows),
+            columns=tuple(dict.fromkeys(str(c.column) for c in s.conditions)),
         )
         for s in found.segments
     )

@@ -516,6 +516,9 @@ def render_markdown(report: DriftReport) -> str:
         lines.append(why)
     lines.append(md_escape(rule(report)))
     lines.append("")
+    from ._baseline_text import baseline_markdown
+
+    lines.extend(baseline_markdown(report.baseline))
     if report.without_leaks is not None:
         lines.append(_without_leaks_markdown(report, report.without_leaks))
         lines.append("")

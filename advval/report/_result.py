@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..compare import BaselineCheck
+
 SCHEMA_VERSION = 1
 
 
@@ -297,6 +299,9 @@ class DriftSegment:
         Its interval, Bonferroni-adjusted over the regions searched.
     train_rows, test_rows : int
         Measured rows of each side in the region.
+    columns : tuple of str
+        The columns its rule reads, in the rule's order (an accepted-drift baseline
+        matches regions on them: thresholds move a little from one sample to the next).
     """
 
     rule: str
@@ -307,6 +312,7 @@ class DriftSegment:
     lift_ci: tuple[float, float]
     train_rows: int
     test_rows: int
+    columns: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -400,6 +406,9 @@ class DriftReport:
         Train vs test distribution of every column, in the order of ``features`` (empty
         when the frames were not given); ``overlays`` are some of these. Plots only: not
         in ``to_dict``.
+    baseline : BaselineCheck or None
+        The drift sorted against an accepted-drift baseline (accepted, new, grown,
+        resolved; :func:`advval.compare.apply_baseline`); ``None``: no baseline given.
     """
 
     n_train: int
@@ -437,6 +446,7 @@ class DriftReport:
     segments: tuple[DriftSegment, ...] = ()
     segment_search: SegmentSearchSummary | None = None
     distributions: tuple[Distribution, ...] = ()
+    baseline: BaselineCheck | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON document of DESIGN.md section 6 (plots excluded), unrounded.
@@ -448,7 +458,8 @@ class DriftReport:
             ``n_train``, ``n_test``, ``n_train_used``, ``n_test_used``, ``row_budget``),
             the verdict, ``without_leaks``, ``features`` (importance order), ``leaks``,
             ``dropped_columns``, ``fold_aucs``, ``remedy``, ``settings``,
-            ``column_facts``, ``summary``, ``segments`` and ``segment_search``.
+            ``column_facts``, ``summary``, ``segments``, ``segment_search`` and
+            ``baseline`` (``null`` without one).
         """
         return {
             "schema_version": SCHEMA_VERSION,
@@ -509,6 +520,7 @@ class DriftReport:
             "summary": _summary_dict(self.summary),
             "segments": [_segment_dict(segment) for segment in self.segments],
             "segment_search": _segment_search_dict(self.segment_search),
+            "baseline": None if self.baseline is None else self.baseline.to_dict(),
         }
 
 
@@ -555,6 +567,7 @@ def _segment_dict(segment: DriftSegment) -> dict[str, Any]:
         "lift_ci": list(segment.lift_ci),
         "train_rows": segment.train_rows,
         "test_rows": segment.test_rows,
+        "columns": list(segment.columns),
     }
 
 

@@ -1,0 +1,132 @@
+"""Words for the drift report's baseline section: what was accepted, what is new, what grew.
+
+The section reads a :class:`~advval.compare.BaselineCheck` (``DriftReport.baseline``);
+the terminal prints :func:`baseline_line`, the Markdown report :func:`baseline_markdown`
+and the HTML page the rows of :func:`baseline_rows`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..compare import BaselineCheck, BaselineItem
+from ._markdown import display_name, format_fixed, md_escape
+from ._segments_text import format_lift
+
+#: items listed in the Markdown table (the rest are counted)
+MARKDOWN_MAX_ITEMS = 30
+#: names listed in the terminal's line per status
+LINE_MAX_NAMES = 5
+
+#: how each status reads in the reports
+STATUS_WORDS = {
+    "new": "new",
+    "grown": "grown",
+    "accepted": "accepted",
+    "resolved": "no longer flagged",
+}
+#: the order of the rows: what fails the gate first
+_ORDER = ("new", "grown", "accepted", "resolved")
+
+RULE_TEXT = (
+    "A column is new when the baseline does not accept it, grown when its distance (KS D "
+    "or total-variation distance) exceeds the accepted one plus its tolerance; the AUC "
+    "grew when its lower confidence bound exceeds the accepted AUC plus the tolerance; a "
+    "segment is accepted when an accepted one over-fills the same side with the same rule "
+    "or columns, grown when its lift interval moved beyond the accepted lift by the "
+    "tolerance. Only new or grown drift that counts toward the verdict fails the gate."
+)
+
+
+def _value(item: BaselineItem, value: float | None) -> str:
+    if value is None:
+        return ""
+    return format_lift(value) if item.what == "segment" else format_fixed(value)
+
+
+def item_name(item: BaselineItem) -> str:
+    """What the row is about: ``AUC``, the column, or the segment with its side."""
+    if item.what == "segment":
+        return f"segment: {item.name} (more {item.side} rows)"
+    if item.what == "column":
+        return display_name(item.name)
+    return item.name
+
+
+def measure_text(item: BaselineItem) -> str:
+    """What was compared: ``lower bound 0.712``, ``D 0.310``, ``lift bound 2.10x``."""
+    return {"auc": "AUC lower bound", "column": "distance", "segment": "lift bound"}[item.what]
+
+
+def baseline_rows(check: BaselineCheck) -> list[dict[str, Any]]:
+    """One dict per item, failing ones first: the table of every renderer."""
+    items = sorted(check.items, key=lambda i: _ORDER.index(i.status))
+    return [
+        {
+            "status": STATUS_WORDS[i.status],
+            "fails": i.counts and i.status in ("new", "grown"),
+            "name": item_name(i),
+            "measure": measure_text(i),
+            "accepted": _value(i, i.accepted),
+            "current": _value(i, i.current),
+            "limit": _value(i, i.limit),
+        }
+        for i in items
+    ]
+
+
+def baseline_summary(check: BaselineCheck) -> str:
+    """One sentence: counts by status and the gate's outcome.
+
+    Examples
+    --------
+    >>> from advval.compare import BaselineItem
+    >>> check = BaselineCheck("b.json", (
+    ...     BaselineItem("column", "age", "accepted", 0.3, 0.31, 0.35, True),
+    ...     BaselineItem("column", "city", "new", None, 0.2, None, True)))
+    >>> baseline_summary(check)
+    'against baseline b.json: 1 new (city), 0 grown, 1 accepted: new or grown drift'
+    """
+    parts = []
+    for status in ("new", "grown", "accepted"):
+        names = check.names(status)
+        shown = ", ".join(display_name(n) for n in names[:LINE_MAX_NAMES])
+        more = f" and {len(names) - LINE_MAX_NAMES} more" if len(names) > LINE_MAX_NAMES else ""
+        listed = f" ({shown}{more})" if names and status != "accepted" else ""
+        parts.append(f"{len(names)} {status}{listed}")
+    resolved = len(check.names("resolved"))
+    if resolved:
+        parts.append(f"{resolved} no longer flagged")
+    where = f" {check.source}" if check.source else ""
+    outcome = "new or grown drift" if check.failed else "only accepted drift"
+    return f"against baseline{where}: {', '.join(parts)}: {outcome}"
+
+
+def baseline_line(check: BaselineCheck) -> str:
+    """The terminal's line (``advval: baseline: ...``)."""
+    return "baseline: " + baseline_summary(check).removeprefix("against baseline").lstrip(" ")
+
+
+def baseline_markdown(check: BaselineCheck | None) -> list[str]:
+    """The Markdown section (nothing without a baseline)."""
+    if check is None:
+        return []
+    summary = md_escape(baseline_summary(check))
+    lines = ["### Against the accepted-drift baseline", "", f"{summary}.", ""]
+    rows = baseline_rows(check)
+    if rows:
+        lines += [
+            "| status | what | compared | accepted | now | limit |",
+            "| --- | --- | --- | ---: | ---: | ---: |",
+        ]
+        for row in rows[:MARKDOWN_MAX_ITEMS]:
+            status = f"**{row['status']}**" if row["fails"] else row["status"]
+            lines.append(
+                f"| {status} | {md_escape(row['name'])} | {row['measure']} | {row['accepted']} "
+                f"| {row['current']} | {row['limit']} |"
+            )
+        if len(rows) > MARKDOWN_MAX_ITEMS:
+            lines.append(f"| | and {len(rows) - MARKDOWN_MAX_ITEMS} more | | | | |")
+        lines.append("")
+    lines += [RULE_TEXT, ""]
+    return lines
