@@ -29,6 +29,8 @@ class ExitCode(IntEnum):
     #: an unexpected error inside advval (a bug): one line on stderr, ``ADVVAL_DEBUG=1``
     #: shows the traceback
     INTERNAL_ERROR = 4
+    #: ``advval diff``: the new report is worse beyond noise and ``--fail-on-worse`` given
+    WORSE = 5
     #: interrupted by Ctrl-C (SIGINT); no output is left half-written
     INTERRUPTED = 130
     #: stopped by SIGTERM (a CI job's timeout, ``kill``); no output is left half-written
@@ -44,6 +46,8 @@ _DESCRIPTIONS = {
     '"pip install advval[...]" fix)',
     ExitCode.INTERNAL_ERROR: "internal error: please report it (ADVVAL_DEBUG=1 shows the "
     "traceback)",
+    ExitCode.WORSE: "diff: the new report is worse beyond the intervals and "
+    "--fail-on-worse given",
     ExitCode.INTERRUPTED: "interrupted (Ctrl-C); no output is left half-written",
     ExitCode.TERMINATED: "terminated (SIGTERM, e.g. a CI timeout); no output is left "
     "half-written",
