@@ -77,6 +77,7 @@ def test_help_documents_exit_codes(runner):
 def test_exit_codes_are_the_documented_values():
     assert [(c.name, int(c)) for c in ExitCode] == [
         ("OK", 0), ("DRIFT", 1), ("USAGE", 2), ("MISSING_DEPENDENCY", 3), ("INTERNAL_ERROR", 4),
+        ("WORSE", 5),
         ("INTERRUPTED", 130), ("TERMINATED", 143),
     ]
 
