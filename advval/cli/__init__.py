@@ -31,7 +31,14 @@ from ._exit import ExitCode, Terminated, exit_codes_help  # noqa: E402 - after t
 
 #: command name -> the module that defines it, imported when the command runs (a drift
 #: check does not pay for importing the attack modules, seconds on a busy machine)
-COMMANDS = {"attack": "_attack", "deps": "_deps", "drift": "_drift", "image": "_image"}
+COMMANDS = {
+    "attack": "_attack",
+    "baseline": "_baseline",
+    "deps": "_deps",
+    "diff": "_diff",
+    "drift": "_drift",
+    "image": "_image",
+}
 
 __all__ = ["ExitCode", "cli", "main"]
 

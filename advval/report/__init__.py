@@ -15,6 +15,8 @@ from ._dependency import (
     render_dependency_markdown,
 )
 from ._dependency_html import render_dependency_html
+from ._diff import render_diff_json, render_diff_markdown
+from ._diff_html import render_diff_html
 from ._html import render_html
 from ._image import (
     render_image_curve_svg,
@@ -63,6 +65,9 @@ __all__ = [
     "json_schema",
     "render_dependency_html",
     "render_dependency_markdown",
+    "render_diff_html",
+    "render_diff_json",
+    "render_diff_markdown",
     "render_html",
     "render_image_curve_svg",
     "render_image_html",
