@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from sklearn.utils.validation import (
 from .._frames import FrameEncoder, align_columns, as_frame
 from .._models import lightgbm_threads, numeric_codes
 from .._progress import stage
+from .._repr import ReprMixin
 from .._selection import SupportSelectorMixin
 from .._validation import check_number
 from ..exceptions import DataWarning
@@ -41,7 +41,7 @@ SHORTLIST = 5
 STOP_REASONS = ("no_drift", "target_auc", "max_drop", "exhausted", "protected_drift")
 
 
-class DriftFeatureDropper(SupportSelectorMixin, BaseEstimator):
+class DriftFeatureDropper(ReprMixin, SupportSelectorMixin, BaseEstimator):
     """Drop, one at a time, the features that tell the training data from the test data.
 
     A feature selector for scikit-learn pipelines. :meth:`fit` runs an
@@ -418,14 +418,6 @@ class DriftFeatureDropper(SupportSelectorMixin, BaseEstimator):
             family = family[: self.max_drop - n_dropped]
         return "", tuple(family)
 
-    def __repr__(self, N_CHAR_MAX: int = 700) -> str:
-        """The usual repr, with ``X_test`` shown by its type and shape, not its values."""
-        if self.X_test is None:
-            return super().__repr__(N_CHAR_MAX)
-        shown = copy.copy(self)
-        shown.X_test = _Abbreviated(self.X_test)
-        return BaseEstimator.__repr__(shown, N_CHAR_MAX)
-
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = True
@@ -434,22 +426,6 @@ class DriftFeatureDropper(SupportSelectorMixin, BaseEstimator):
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         tags.non_deterministic = self.random_state is None
         return tags
-
-
-class _Abbreviated:
-    """Stands in for data in a repr: ``<DataFrame of shape (800, 8)>``."""
-
-    def __init__(self, data: Any) -> None:
-        name = type(data).__name__
-        try:
-            shape = tuple(getattr(data, "shape", None) or np.shape(data))
-        except ValueError:  # ragged nested lists
-            self._text = f"<{name}>"
-        else:
-            self._text = f"<{name} of shape {shape}>"
-
-    def __repr__(self) -> str:
-        return self._text
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import math
 import numbers
 import warnings
@@ -17,10 +16,11 @@ from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from .._repr import ReprMixin
 from .._validation import check_number, check_option
 from ..exceptions import DataWarning
 from ._ratio import blend
-from ._split import DataSummary, check_bool, check_validator, checked_frame, fit_likeness
+from ._split import check_bool, check_validator, checked_frame, fit_likeness
 from ._validator import AdversarialValidator
 
 _OWNER = "AdversarialWeighter"
@@ -39,7 +39,7 @@ _UNSUPPORTED_SHARE = 0.01
 TAIL_SHAPE_LIMIT = 0.7
 
 
-class AdversarialWeighter(BaseEstimator):
+class AdversarialWeighter(ReprMixin, BaseEstimator):
     """Importance weights for training rows from train-vs-test domain classifiers.
 
     Under covariate shift a model fitted with ``sample_weight`` equal to the density
@@ -393,10 +393,16 @@ class AdversarialWeighter(BaseEstimator):
         likeness = self._blend.likeness(frame)
         return self._ratio(likeness) / self._scale
 
-    def __repr__(self, N_CHAR_MAX: int = 700) -> str:
-        shown = copy.copy(self)
-        shown.X_test = DataSummary(self.X_test)
-        return BaseEstimator.__repr__(shown, N_CHAR_MAX=N_CHAR_MAX)
+    def _fitted_line(self) -> str | None:
+        """The repr's last line once fitted (:class:`advval._repr.ReprMixin`)."""
+        if not hasattr(self, "weights_"):
+            return None
+        trusted = "trusted" if self.trusted_ else "not trusted (see regions_)"
+        return (
+            f"fitted: {len(self.weights_):,} weights, effective sample size "
+            f"{self.effective_sample_size_:,.0f} ({self.ess_fraction_:.0%} of the rows), the "
+            f"heaviest 1% of the rows carry {self.top_weight_share_:.1%} of the weight; {trusted}"
+        )
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()

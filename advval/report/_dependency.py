@@ -179,6 +179,22 @@ class DependencyReport:
         """Names of the columns whose relationship changed significantly."""
         return tuple(s.name for s in self.shift if s.shifted)
 
+    def __repr__(self) -> str:
+        """One line: the kind of report and its verdict (not every field)."""
+        from ._notebook import report_text
+
+        return report_text(self)
+
+    def _repr_html_(self) -> str:
+        """The report in a notebook cell: the HTML report's cards and charts, as a fragment.
+
+        Self-contained (inline CSS scoped to the fragment, inline SVG, no script, nothing
+        fetched) and bounded in size; see :mod:`advval.report._notebook`.
+        """
+        from ._notebook import dependency_fragment
+
+        return dependency_fragment(self)
+
     def to_dict(self) -> dict[str, Any]:
         """The JSON document of a dependency report, unrounded.
 

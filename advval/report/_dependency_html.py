@@ -47,8 +47,11 @@ def _verdict(report: DependencyReport) -> tuple[str, str]:
     return label, "drift" if {"leak", "shift"} & set(findings) else "warn"
 
 
-def _context(report: DependencyReport) -> dict[str, Any]:
-    """Everything the template shows, as formatted strings (and one escaped SVG string)."""
+def dependency_context(report: DependencyReport) -> dict[str, Any]:
+    """Everything the template shows, as formatted strings (and one escaped SVG string).
+
+    The page and the notebook fragment (:mod:`advval.report._notebook`) render it.
+    """
     label, verdict_class = _verdict(report)
     scores = {f.name: f.score for f in report.features}
     features = report.features[:HTML_TOP_DEPENDENCIES]
@@ -195,4 +198,4 @@ def render_dependency_html(report: DependencyReport) -> str:
     --------
     render_dependency_markdown, render_json, write_report
     """
-    return render_page("deps.html.j2", _context(report), svg_keys=("heatmap_svg",))
+    return render_page("deps.html.j2", dependency_context(report), svg_keys=("heatmap_svg",))

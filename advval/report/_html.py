@@ -16,6 +16,7 @@ jinja2 is imported inside :func:`render_page` only, so ``import advval`` stays l
 from __future__ import annotations
 
 from collections.abc import Sequence
+from importlib import resources
 from typing import Any
 
 from . import _svg
@@ -53,6 +54,8 @@ HTML_MAX_OVERLAYS = 12
 HTML_MAX_NAMES = 50
 #: characters of a column name shown in the table
 HTML_MAX_NAME_CHARS = 120
+#: the reports' stylesheet, package data under ``templates/``
+CSS_FILE = "report.css"
 
 #: the page may use its own inline CSS and data: images, and nothing else
 CONTENT_SECURITY_POLICY = (
@@ -156,7 +159,7 @@ def _context(report: DriftReport) -> dict[str, Any]:
         ),
         "n_chart": min(len(report.features), HTML_CHART_FEATURES),
         "leaks_off_scale": _svg.off_scale(report.features[:HTML_CHART_FEATURES]),
-        "columns": columns_context(report, name_text),
+        "columns": {**columns_context(report, name_text), "more": 0},
         "summary": summary_context(report.summary, name_list),
         "segments": segments_context(report),
         "table_script": table_script(),
@@ -251,6 +254,19 @@ def render_html(report: DriftReport) -> str:
     --------
     render_json, render_markdown, write_report
     """
+    return render_page("drift.html.j2", drift_context(report), svg_keys=DRIFT_SVG_KEYS)
+
+
+#: the drift context's chart entries :func:`render_page` marks safe
+DRIFT_SVG_KEYS = ("roc_svg", "likeness_svg", "importance_svg")
+
+
+def drift_context(report: DriftReport) -> dict[str, Any]:
+    """The drift template's variables, with the nested SVG fragments marked safe.
+
+    The page (:func:`render_html`) and the notebook fragment
+    (:mod:`advval.report._notebook`) both render this.
+    """
     from markupsafe import Markup
 
     context = _context(report)
@@ -262,12 +278,34 @@ def render_html(report: DriftReport) -> str:
     for row in context["segments"]["rows"] if context["segments"] else ():
         row["svg"] = Markup(row["svg"])  # escaped by _segments_html, like the other charts
     context["table_script"] = Markup(context["table_script"])  # static package data
-    return render_page(
-        "drift.html.j2", context, svg_keys=("roc_svg", "likeness_svg", "importance_svg")
+    return context
+
+
+def report_css() -> str:
+    """The reports' CSS (package data ``templates/report.css``, its opening comment left out).
+
+    Examples
+    --------
+    >>> report_css().startswith(":root {")
+    True
+    """
+    text = resources.files("advval.report").joinpath("templates", CSS_FILE).read_text(
+        encoding="utf-8"
     )
+    if text.startswith("/*"):
+        text = text[text.index("*/") + 2 :].lstrip("\n")
+    if "</" in text:  # would end the style element
+        raise RuntimeError(f"templates/{CSS_FILE} must not contain '</'")
+    return text
 
 
-def render_page(template: str, context: dict[str, Any], *, svg_keys: Sequence[str] = ()) -> str:
+def render_page(
+    template: str,
+    context: dict[str, Any],
+    *,
+    svg_keys: Sequence[str] = (),
+    fragment: bool = False,
+) -> str:
     """Render one of the package's HTML templates with autoescaping.
 
     Parameters
@@ -280,11 +318,15 @@ def render_page(template: str, context: dict[str, Any], *, svg_keys: Sequence[st
     svg_keys : sequence of str
         Context entries holding SVG fragments from :mod:`advval.report._svg` (or None).
         Those escape every label themselves, so they are marked safe here, and only here.
+    fragment : bool, default=False
+        Render the notebook fragment instead of the page: the template's blocks in the
+        layout ``_notebook.html.j2``, with the CSS scoped to its element
+        (:func:`advval.report._notebook.scope_css`).
 
     Returns
     -------
     str
-        The page.
+        The page (or the fragment).
     """
     from jinja2 import Environment, PackageLoader, StrictUndefined
     from markupsafe import Markup
@@ -298,6 +340,15 @@ def render_page(template: str, context: dict[str, Any], *, svg_keys: Sequence[st
         keep_trailing_newline=True,
     )
     context = dict(context)
+    css = report_css()
+    if fragment:
+        from ._notebook import SCOPE, scope_css
+
+        context.update(layout="_notebook.html.j2", scope=SCOPE, css=Markup(scope_css(css)))
+        context.setdefault("card_only", False)
+        context.setdefault("fragment_note", "")
+    else:
+        context.update(layout="_base.html.j2", css=Markup(css))  # static package data
     for key in svg_keys:
         if context[key] is not None:
             context[key] = Markup(context[key])

@@ -277,9 +277,22 @@ def render_image_html(
     --------
     render_image_json, render_image_markdown, advval.report.write_report
     """
-    from markupsafe import Markup
-
     from ._html import render_page
+
+    return render_page(
+        "image.html.j2", image_context(report, patch=patch, amplify=amplify),
+        svg_keys=("features_svg",),
+    )
+
+
+def image_context(
+    report: ImageRobustnessReport, *, patch: Any = None, amplify: float | None = None
+) -> dict[str, Any]:
+    """The template's variables (see :func:`render_image_html`), the SVG marked safe.
+
+    The page and the notebook fragment (:mod:`advval.report._notebook`) render it.
+    """
+    from markupsafe import Markup
 
     robustness = report.robustness
     context = _context(robustness)
@@ -294,7 +307,7 @@ def render_image_html(
     context["settings"] = [
         (str(k), _clip(_setting_text(v))) for k, v in report.settings.items()
     ] + [("advval version", str(robustness.advval_version))]
-    return render_page("image.html.j2", context, svg_keys=("features_svg",))
+    return context
 
 
 def _clip(text: str) -> str:

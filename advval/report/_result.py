@@ -448,6 +448,22 @@ class DriftReport:
     distributions: tuple[Distribution, ...] = ()
     baseline: BaselineCheck | None = None
 
+    def __repr__(self) -> str:
+        """One line: the kind of report and its verdict (not every field)."""
+        from ._notebook import report_text
+
+        return report_text(self)
+
+    def _repr_html_(self) -> str:
+        """The report in a notebook cell: the HTML report's cards and charts, as a fragment.
+
+        Self-contained (inline CSS scoped to the fragment, inline SVG, no script, nothing
+        fetched) and bounded in size; see :mod:`advval.report._notebook`.
+        """
+        from ._notebook import drift_fragment
+
+        return drift_fragment(self)
+
     def to_dict(self) -> dict[str, Any]:
         """The JSON document of DESIGN.md section 6 (plots excluded), unrounded.
 

@@ -246,9 +246,14 @@ def render_robustness_html(report: RobustnessReport) -> str:
     advval.report.render_robustness_json, advval.report.render_robustness_markdown,
     advval.report.write_report
     """
+    return render_page("robustness.html.j2", robustness_context(report), svg_keys=("features_svg",))
+
+
+def robustness_context(report: RobustnessReport) -> dict[str, Any]:
+    """The template's variables, the curves' SVG marked safe (the page's and the notebook's)."""
     from markupsafe import Markup
 
     context = _context(report)
     for chart in context["curves"]:  # escaped by _svg, like the other charts
         chart["svg"] = Markup(chart["svg"])
-    return render_page("robustness.html.j2", context, svg_keys=("features_svg",))
+    return context

@@ -231,6 +231,22 @@ class RobustnessReport:
     advval_version: str
     kind: str = field(default="robustness")
 
+    def __repr__(self) -> str:
+        """One line: the kind of report and its verdict (not every field)."""
+        from advval.report._notebook import report_text
+
+        return report_text(self)
+
+    def _repr_html_(self) -> str:
+        """The report in a notebook cell: the HTML report's cards and charts, as a fragment.
+
+        Self-contained (inline CSS scoped to the fragment, inline SVG, no script, nothing
+        fetched) and bounded in size; see :mod:`advval.report._notebook`.
+        """
+        from advval.report._notebook import robustness_fragment
+
+        return robustness_fragment(self)
+
     def to_dict(self, *, timings: bool = False) -> dict[str, Any]:
         """The JSON document of the report, unrounded.
 
