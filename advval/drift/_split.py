@@ -20,6 +20,7 @@ from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_array, check_is_fitted
 
 from .._frames import align_columns, as_frame
+from .._repr import shown_value
 from .._validation import check_number, check_option
 from ._ratio import blend
 from ._validator import AdversarialValidator
@@ -233,8 +234,7 @@ class TestLikeSplit(BaseCrossValidator):
         return self
 
     def __repr__(self) -> str:
-        shown = {name: getattr(self, name) for name in sorted(_PARAMS)}
-        shown["X_test"] = DataSummary(self.X_test)
+        shown = {name: shown_value(getattr(self, name)) for name in sorted(_PARAMS)}
         return f"{_OWNER}({', '.join(f'{k}={v!r}' for k, v in shown.items())})"
 
     # -- the splitter -----------------------------------------------------------------
@@ -634,19 +634,6 @@ def check_bool(value: object, *, name: str, owner: str) -> None:
     raise ValueError(
         f"The {name!r} parameter of {owner} must be an instance of 'bool'. Got {value!r} instead."
     )
-
-
-class DataSummary:
-    """Short repr of a data parameter, so an estimator's repr does not print the data."""
-
-    def __init__(self, data: object) -> None:
-        self._data = data
-
-    def __repr__(self) -> str:
-        shape = getattr(self._data, "shape", None)
-        if shape is None:
-            return repr(self._data)
-        return f"<{type(self._data).__name__} of shape {tuple(shape)}>"
 
 
 def _allocate(total: int, counts: NDArray[np.intp]) -> NDArray[np.intp]:
