@@ -12,8 +12,10 @@ import numpy as np
 from sklearn.base import clone
 
 from advval import AdversarialValidator, AdversarialWeighter, DriftFeatureDropper
+from advval.compare import Baseline, DocumentError, apply_baseline
 from advval.drift._facts import matching_rows_share
 from advval.report import build_drift_report
+from advval.report._baseline_text import baseline_line
 from advval.report._facts_text import facts_line
 from advval.report._markdown import verdict_line
 from advval.report._segments_text import segments_line
@@ -218,7 +220,22 @@ def _load(
 @click.option(
     "--fail-on-drift",
     is_flag=True,
-    help=f"Exit with status {int(ExitCode.DRIFT)} if drift is flagged.",
+    help=f"Exit with status {int(ExitCode.DRIFT)} if drift is flagged (with --baseline: "
+    "only new or grown drift).",
+)
+@click.option(
+    "--baseline",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    metavar="FILE",
+    help="Accepted drift: a baseline file ('advval baseline accept') or a previous drift "
+    "JSON report. The report says what is accepted, new, grown or no longer flagged, and "
+    "--fail-on-drift fails only on new or grown drift: a flagged column the baseline does "
+    "not accept, or whose distance (KS D / total-variation distance) exceeds the accepted "
+    "one plus its tolerance; an AUC whose lower confidence bound exceeds the accepted AUC "
+    "plus its tolerance (any, when none was accepted); a segment matching no accepted one "
+    "(same side, same rule or columns), or whose lift interval moved beyond the accepted "
+    "lift by its tolerance. 'advval baseline accept --help' has the file's format.",
 )
 @click.option(
     "--demo",
@@ -256,6 +273,7 @@ def drift(
     export_weights: Path | None,
     export_segments: Path | None,
     fail_on_drift: bool,
+    baseline: Path | None,
     demo: bool,
     scheduler: str | None,
     workers: int | None,
@@ -306,8 +324,9 @@ def drift(
             *(Target(option, path, EXPORTS[option]) for option, path in exports.items() if path),
             *ci.targets(),
         ],
-        inputs={"TRAIN": train, "TEST": test},
+        inputs={"TRAIN": train, "TEST": test, "--baseline": baseline},
     )
+    accepted = _read_baseline(baseline)
     with ExitStack() as stack:
         stack.enter_context(console(quiet=quiet))
         if not demo and is_distributed(train, test, scheduler=scheduler, workers=workers):
@@ -351,7 +370,33 @@ def drift(
             kinds=kinds,
             kinds_named=kinds_named,
             ci=ci,
+            baseline=accepted,
         )
+
+
+def _read_baseline(path: Path | None) -> Baseline | None:
+    """The accepted-drift baseline of ``--baseline``, read before any work is done."""
+    if path is None:
+        return None
+    try:
+        return Baseline.load(path)
+    except DocumentError as exc:
+        raise UsageFailure(f"--baseline {exc}") from exc
+
+
+def _against_baseline(report: Any, baseline: Baseline | None) -> Any:
+    """The report with its drift sorted against ``baseline`` (as the JSON file has it)."""
+    if baseline is None:
+        return report
+    import json
+
+    from advval.report import render_json
+
+    try:
+        check = apply_baseline(baseline, json.loads(render_json(report)))
+    except DocumentError as exc:
+        raise UsageFailure(f"--baseline {exc}") from exc
+    return dataclasses.replace(report, baseline=check)
 
 
 def _validator_for_the_exports(
@@ -473,6 +518,7 @@ def _run(
     kinds: dict[str, str] | None,
     kinds_named: list[tuple[str, str]],
     ci: CiOptions,
+    baseline: Baseline | None = None,
 ) -> None:
     """Fit, report, export, exit code: the same for pandas and (with ``client``) Dask frames."""
     distributed = client is not None
@@ -586,6 +632,7 @@ def _run(
         report = dataclasses.replace(report, remedy=())
     if report.summary is not None and not distributed:
         report = _with_excluded_columns(report, given, (X_train, X_test))
+    report = _against_baseline(report, baseline)
 
     files = {}
     if likeness is not None and train_keys is not None and test_keys is not None:
@@ -600,11 +647,16 @@ def _run(
         )
         files[plan.target("--export-segments")] = csv_bytes(table)
 
-    # B's --baseline decides the gate here too (issue #19): the CI outputs read this flag
-    gate_failed = bool(report.drift and fail_on_drift)
+    # the gate: drift flagged, and with --baseline only new or grown drift (the CI outputs
+    # read this flag)
+    gate_failed = bool(
+        report.drift and fail_on_drift and (report.baseline is None or report.baseline.failed)
+    )
     written = ci.write(plan, report, files, failed=gate_failed,
                        gate="--fail-on-drift" if fail_on_drift else "")
     click.echo(f"advval: {verdict_line(report)}", err=True)
+    if report.baseline is not None:
+        click.echo(f"advval: {baseline_line(report.baseline)}", err=True)
     if not quiet and report.column_facts:
         click.echo(f"advval: {facts_line(report.column_facts, report.summary)}", err=True)
     if not quiet and report.segments:
