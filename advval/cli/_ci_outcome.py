@@ -386,7 +386,7 @@ def _robustness(report: Any, command: str, *, failed: bool, gate: str,
     for flag in report.flags:
         by_attack.setdefault(flag.attack, []).append(flag)
     for result in report.attacks:
-        flags = by_attack.get(result.name, []) or by_attack.get(result.attack, [])
+        flags = by_attack.pop(result.name, []) or by_attack.pop(result.attack, [])
         numbers = (f"robust accuracy {format_fixed(result.robust_accuracy)}, fooled "
                    f"{result.n_fooled} of {result.n_attacked} attacked")
         checks.append(Check(
@@ -394,7 +394,7 @@ def _robustness(report: Any, command: str, *, failed: bool, gate: str,
             "; ".join(f"{f.code}: {f.message}" for f in flags) if flags else None,
             "sanity", numbers,
         ))
-    model_flags = by_attack.get(None, [])
+    model_flags = [flag for flags in by_attack.values() for flag in flags]  # the rest
     checks.append(Check(
         "model sanity", f"advval.{_group(command)}",
         "; ".join(f"{f.code}: {f.message}" for f in model_flags) if model_flags else None,
