@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import shutil
+import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -198,3 +201,96 @@ def _chromium_command(workdir: Path) -> list[str]:
 def chromium_command() -> Callable[[Path], list[str]]:
     """``chromium_command(workdir)``: the browser tests' isolated headless Chromium."""
     return _chromium_command
+
+
+# ----------------------------------------------------------------------- report schemas
+# Every report document the tests make (``to_dict``, which every JSON writer calls) is
+# checked against its schema, ``advval.report.json_schema(document["kind"])``, as the
+# writer would write it (floats rounded, NaN as null); an invalid one fails the test that
+# made it. Classes are watched once their module is imported (the image report's module
+# imports torch, which is never imported for this).
+
+#: module -> report classes whose ``to_dict`` is checked
+SCHEMA_WATCHED: dict[str, tuple[str, ...]] = {
+    "advval.report._result": ("DriftReport",),
+    "advval.report._dependency": ("DependencyReport",),
+    "advval.attacks.evaluate._report": ("RobustnessReport",),
+    "advval.image._evaluate": ("ImageRobustnessReport",),
+}
+_schema_failures: list[str] = []
+
+
+@functools.cache
+def _schema_validator(kind: str) -> Any:
+    import jsonschema
+
+    from advval.report import json_schema
+
+    return jsonschema.Draft202012Validator(json_schema(kind))
+
+
+def _check_against_schema(document: Any, owner: str) -> None:
+    from advval.report import SCHEMA_KINDS
+    from advval.report._json import round_floats
+
+    kind = document.get("kind") if isinstance(document, dict) else None
+    if kind not in SCHEMA_KINDS:
+        _schema_failures.append(f"{owner}.to_dict() made a document of kind {kind!r}, which "
+                                f"has no schema (advval/report/schemas/<kind>.schema.json)")
+        return
+    validator = _schema_validator(kind)
+    written = round_floats(document)
+    if validator.is_valid(written):
+        return
+    errors = sorted(validator.iter_errors(written), key=lambda e: list(e.absolute_path))
+    lines = [f"  at /{'/'.join(map(str, e.absolute_path))}: {e.message[:300]}"
+             for e in errors[:10]]
+    _schema_failures.append(f"{owner}.to_dict() made a {kind!r} document that its schema "
+                            f"refuses:\n" + "\n".join(lines))
+
+
+def _watch_report_classes() -> None:
+    for module_name, class_names in SCHEMA_WATCHED.items():
+        module = sys.modules.get(module_name)
+        if module is None:
+            continue
+        for class_name in class_names:
+            cls = getattr(module, class_name)
+            original = cls.__dict__["to_dict"]
+            if getattr(original, "schema_checked", False):
+                continue
+
+            def to_dict(self: Any, *args: Any, _original: Any = original, **kwargs: Any) -> Any:
+                document = _original(self, *args, **kwargs)
+                _check_against_schema(document, type(self).__name__)
+                return document
+
+            functools.update_wrapper(to_dict, original)
+            to_dict.schema_checked = True  # type: ignore[attr-defined]
+            cls.to_dict = to_dict
+
+
+def _raise_schema_failures() -> None:
+    if _schema_failures:
+        found = "\n".join(_schema_failures)
+        _schema_failures.clear()
+        pytest.fail(f"report JSON that does not match its schema:\n{found}\n(see "
+                    "docs/json-schemas.md: fix the report, or the schema by its version rule)",
+                    pytrace=False)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item: pytest.Item) -> Any:
+    _watch_report_classes()
+    _schema_failures.clear()
+    result = yield
+    _raise_schema_failures()
+    return result
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Any:
+    _watch_report_classes()  # a module imported by the test's fixtures
+    result = yield
+    _raise_schema_failures()
+    return result
