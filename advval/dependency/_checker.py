@@ -22,6 +22,7 @@ from sklearn.utils.validation import (
 from .._client import SharesClientMixin
 from .._frames import BOOLEAN, CATEGORICAL, TEXT, FrameEncoder, as_frame
 from .._progress import note, progress_display, stage
+from .._repr import ReprMixin
 from .._stats import Correction, adjust_p_values
 from .._validation import check_number, check_option
 from ..exceptions import DataWarning
@@ -55,7 +56,7 @@ TOP_SHARE = 0.05
 TOP_COUNT = 3
 
 
-class FeatureDependencyChecker(SharesClientMixin, BaseEstimator):
+class FeatureDependencyChecker(ReprMixin, SharesClientMixin, BaseEstimator):
     """Predict every column from the others: redundancy, leaks, IDs and changed relations.
 
     For each column ``X_j`` in turn, a small LightGBM model predicts it from all other
@@ -739,6 +740,23 @@ class FeatureDependencyChecker(SharesClientMixin, BaseEstimator):
                 n_jobs=self.n_jobs,
                 random_state=self.random_state,
             )
+
+    def _fitted_line(self) -> str | None:
+        """The repr's last line once fitted: the findings (:class:`advval._repr.ReprMixin`)."""
+        if not hasattr(self, "scores_"):
+            return None
+        from ..report._dependency import build_dependency_report, summary_line
+
+        return "fitted: " + summary_line(build_dependency_report(self))
+
+    def _fitted_card(self) -> str | None:
+        """The findings card under the HTML diagram once fitted (as the report shows it)."""
+        if not hasattr(self, "scores_"):
+            return None
+        from ..report._dependency import build_dependency_report
+        from ..report._notebook import dependency_card
+
+        return dependency_card(build_dependency_report(self))
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()

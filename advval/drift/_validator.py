@@ -16,6 +16,7 @@ from .._client import SharesClientMixin
 from .._frames import FrameEncoder, align_columns, as_frame
 from .._models import default_domain_classifier, positive_scores
 from .._progress import note, progress_display, stage
+from .._repr import ReprMixin
 from .._stats import Correction, auc_interval, delong_variance, rank_test
 from .._validation import check_n_jobs, check_number, check_option, check_seed
 from ..exceptions import LeakWarning
@@ -55,7 +56,7 @@ def alpha_split(correction: str) -> float:
     return 2.0 if correction in FAMILY_WISE else 1.0
 
 
-class AdversarialValidator(SharesClientMixin, BaseEstimator):
+class AdversarialValidator(ReprMixin, SharesClientMixin, BaseEstimator):
     """Two-sample test of train vs test data with a domain classifier.
 
     A classifier (LightGBM by default) learns to tell rows of ``X_train`` from rows of
@@ -696,6 +697,24 @@ class AdversarialValidator(SharesClientMixin, BaseEstimator):
             min_share=min_share,
             random_state=random_state,
         )
+
+    def _fitted_line(self) -> str | None:
+        """The repr's last line once fitted: the verdict (:class:`advval._repr.ReprMixin`)."""
+        if not hasattr(self, "estimators_"):
+            return None
+        from ..report._build import build_drift_report
+        from ..report._markdown import verdict_line
+
+        return f"fitted: {verdict_line(build_drift_report(self))}"
+
+    def _fitted_card(self) -> str | None:
+        """The verdict card under the HTML diagram once fitted (as the report shows it)."""
+        if not hasattr(self, "estimators_"):
+            return None
+        from ..report._build import build_drift_report
+        from ..report._notebook import drift_card
+
+        return drift_card(build_drift_report(self))
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
