@@ -209,11 +209,16 @@ def _value(param: click.Option, value: Any, inverted: bool, ctx: click.Context,
         if not isinstance(value, bool):
             raise UsageFailure(f"{where} is a flag: give true or false, not {_toml_type(value)}")
         return not value if inverted else value
-    if param.multiple or param.nargs != 1:
-        items = value if isinstance(value, list) else [value]
-        if param.nargs != 1 and not param.multiple and len(items) != param.nargs:
+    if param.nargs != 1:  # --bounds LOW HIGH: a list of that many values
+        if not isinstance(value, list) or len(value) != param.nargs:
             raise UsageFailure(f"{where} takes a list of {param.nargs} values, not "
                                f"{_toml_type(value)}")
+        for item in value:
+            _check_scalar(param, item, ctx, where, convert=False)
+        _convert(param, value, ctx, where)
+        return value
+    if param.multiple:
+        items = value if isinstance(value, list) else [value]
         for item in items:
             _check_scalar(param, item, ctx, where)
         return items
@@ -227,13 +232,23 @@ def _value(param: click.Option, value: Any, inverted: bool, ctx: click.Context,
     return value
 
 
-def _check_scalar(param: click.Option, value: Any, ctx: click.Context, where: str) -> None:
+def _check_scalar(param: click.Option, value: Any, ctx: click.Context, where: str,
+                  convert: bool = True) -> None:
+    """A string or number the option's type converts; ``convert=False``: the kind only."""
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
         raise UsageFailure(f"{where}: expected {_expected(param)}, not {_toml_type(value)}")
+    if convert:
+        _convert(param, value, ctx, where)
+
+
+def _convert(param: click.Option, value: Any, ctx: click.Context, where: str) -> None:
     try:
         param.type.convert(value, param, ctx)
     except click.BadParameter as exc:
         raise UsageFailure(f"{where}: {exc.message}") from exc
+    except (TypeError, ValueError) as exc:  # a type that takes strings only
+        raise UsageFailure(f"{where}: expected {_expected(param)}, not "
+                           f"{_toml_type(value)}") from exc
 
 
 def _expected(param: click.Option) -> str:
