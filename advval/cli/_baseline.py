@@ -29,10 +29,12 @@ BASELINE_RULE = (
     "           plus --auc-tolerance; new when the baseline accepted none\n"
     "  column   new when not accepted; grown when its distance (KS D, or total-\n"
     "           variation distance for categories) exceeds the accepted one plus\n"
-    "           --column-tolerance\n"
-    "  segment  accepted when an accepted one over-fills the same side with the\n"
-    "           same rule or the same columns; grown when its lift interval moved\n"
-    "           beyond the accepted lift by --lift-tolerance (relative)\n"
+    "           --column-tolerance plus the sampling margin of a distance,\n"
+    "           1.358 * sqrt((n_train + n_test) / (n_train * n_test))\n"
+    "  segment  matched to an accepted one over-filling the same side with the\n"
+    "           same rule or the same columns: grown when its lift interval moved\n"
+    "           beyond the accepted lift by --lift-tolerance (relative); matching\n"
+    "           none: new, unless it reads accepted columns only\n"
     "What the baseline accepts and is no longer flagged is reported as such."
 )
 

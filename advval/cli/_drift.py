@@ -232,10 +232,12 @@ def _load(
     "JSON report. The report says what is accepted, new, grown or no longer flagged, and "
     "--fail-on-drift fails only on new or grown drift: a flagged column the baseline does "
     "not accept, or whose distance (KS D / total-variation distance) exceeds the accepted "
-    "one plus its tolerance; an AUC whose lower confidence bound exceeds the accepted AUC "
-    "plus its tolerance (any, when none was accepted); a segment matching no accepted one "
-    "(same side, same rule or columns), or whose lift interval moved beyond the accepted "
-    "lift by its tolerance. 'advval baseline accept --help' has the file's format.",
+    "one plus its tolerance and the distance's sampling margin at these sizes; an AUC "
+    "whose lower confidence bound exceeds the accepted AUC plus its tolerance (any, when "
+    "none was accepted); a segment matching no accepted one (same side, same rule or "
+    "columns) that reads a column not accepted, or whose lift interval moved beyond the "
+    "accepted lift by its tolerance. 'advval baseline accept --help' has the file's "
+    "format.",
 )
 @click.option(
     "--demo",

@@ -15,15 +15,18 @@ The rule, for what the new report flags:
 - **Columns** (each column whose ``drift`` flag is set): *new* when the baseline does not
   list it; *grown* when its distance (``statistic``: Kolmogorov-Smirnov ``D`` for numbers,
   total-variation distance for categories, both in [0, 1]) exceeds the accepted one plus
-  the column's ``tolerance``; otherwise *accepted*. A distance is already decided on
-  significance by the report's own flag (corrected p-value and effect floor), so the
-  tolerance only says how much more distance is still acceptable.
-- **Segments** (each region of the report): *accepted* when a baseline segment over-fills
-  the same side and has the same rule, or reads the same set of columns (a region's
-  thresholds move a little from one sample to the next); *grown* when the new lift's
-  interval lies beyond the accepted lift by more than the segment's relative
+  the column's ``tolerance`` plus the sampling margin of a distance at the new report's
+  sizes, ``1.358 * sqrt((n_train + n_test) / (n_train * n_test))`` (the distance two
+  samples of one distribution exceed 5% of the time: a fresh sample of the accepted drift
+  moves the distance about this much); otherwise *accepted*.
+- **Segments** (each region of the report): matched to a baseline segment that
+  over-fills the same side and has the same rule, or reads the same set of columns (a
+  region's thresholds move a little from one sample to the next): *grown* when the new
+  lift's interval lies beyond the accepted lift by more than the segment's relative
   ``tolerance`` (test side: ``lift_ci[0] > lift * (1 + tolerance)``; train side:
-  ``lift_ci[1] < lift / (1 + tolerance)``); otherwise *new*.
+  ``lift_ci[1] < lift / (1 + tolerance)``), else *accepted*. A region that matches none
+  is *accepted* when every column it reads is an accepted column (that drift, and its
+  growth, is judged on the columns), else *new*.
 - What the baseline accepted and the new report no longer flags is *resolved*.
 
 New and grown items fail the gate only when they are evidence the report's verdict counts
@@ -34,6 +37,7 @@ report flags drift at all).
 from __future__ import annotations
 
 import json
+import math
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -52,6 +56,8 @@ DEFAULT_AUC_TOLERANCE = 0.02
 DEFAULT_COLUMN_TOLERANCE = 0.05
 #: how much further from 1 a segment's lift interval may move, relative to its lift
 DEFAULT_LIFT_TOLERANCE = 0.25
+#: the asymptotic 5% critical value of the two-sample Kolmogorov-Smirnov statistic
+KS_CRITICAL_5 = 1.358
 #: statuses of a compared item
 STATUSES = ("accepted", "new", "grown", "resolved")
 _SIDES = ("test", "train")
@@ -470,6 +476,7 @@ def apply_baseline(
             source=baseline.source,
             key="columns",
         )
+    margin = distance_margin(report.get("n_train"), report.get("n_test"))
     items = []
     if _classifier_flagged(report):
         items.append(_auc_item(baseline, report, source, drift and ("classifier" in by or not by)))
@@ -481,7 +488,7 @@ def apply_baseline(
         flagged.add(f["name"])
         statistic = _statistic(f, source, f"features[{i}]")
         items.append(
-            _column_item(accepted.get(f["name"]), f["name"], statistic,
+            _column_item(accepted.get(f["name"]), f["name"], statistic, margin,
                          drift and ("columns" in by or not by))
         )
     matched = set()
@@ -489,7 +496,8 @@ def apply_baseline(
         match = _matching_segment(baseline.segments, s)
         if match is not None:
             matched.add(match)
-        items.append(_segment_item(match, s, drift))
+        covered = bool(s["columns"]) and set(s["columns"]) <= set(accepted)
+        items.append(_segment_item(match, s, drift, covered))
     if baseline.auc is not None and not _classifier_flagged(report):
         items.append(BaselineItem("auc", "AUC", "resolved", baseline.auc, None, None, False))
     items.extend(
@@ -521,12 +529,29 @@ def _auc_item(
     return BaselineItem("auc", "AUC", status, baseline.auc, lower, limit, counts)
 
 
+def distance_margin(n_train: Any, n_test: Any) -> float:
+    """The sampling margin of a distance: ``1.358 * sqrt((n + m) / (n * m))``.
+
+    The 5% critical value of the two-sample Kolmogorov-Smirnov ``D``; 0 when the sizes
+    are not known.
+
+    Examples
+    --------
+    >>> round(distance_margin(1000, 1000), 4), distance_margin(None, 10)
+    (0.0607, 0.0)
+    """
+    sizes = (n_train, n_test)
+    if not all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in sizes):
+        return 0.0
+    return KS_CRITICAL_5 * math.sqrt((n_train + n_test) / (n_train * n_test))
+
+
 def _column_item(
-    accepted: AcceptedColumn | None, name: str, statistic: float, counts: bool
+    accepted: AcceptedColumn | None, name: str, statistic: float, margin: float, counts: bool
 ) -> BaselineItem:
     if accepted is None:
         return BaselineItem("column", name, "new", None, statistic, None, counts)
-    limit = accepted.statistic + accepted.tolerance
+    limit = accepted.statistic + accepted.tolerance + margin
     status = "grown" if statistic > limit else "accepted"
     return BaselineItem("column", name, status, accepted.statistic, statistic, limit, counts)
 
@@ -546,14 +571,18 @@ def _matching_segment(
 
 
 def _segment_item(
-    accepted: AcceptedSegment | None, segment: Mapping[str, Any], counts: bool
+    accepted: AcceptedSegment | None,
+    segment: Mapping[str, Any],
+    counts: bool,
+    covered: bool,
 ) -> BaselineItem:
     side = segment["over_represented"]
     low, high = segment["lift_ci"] or (segment["lift"], segment["lift"])
     nearest_one = low if side == "test" else high
     if accepted is None:
+        status = "accepted" if covered else "new"
         return BaselineItem(
-            "segment", segment["rule"], "new", None, nearest_one, None, counts, side
+            "segment", segment["rule"], status, None, nearest_one, None, counts, side
         )
     if side == "test":
         limit = accepted.lift * (1.0 + accepted.tolerance)

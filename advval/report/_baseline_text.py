@@ -30,11 +30,13 @@ _ORDER = ("new", "grown", "accepted", "resolved")
 
 RULE_TEXT = (
     "A column is new when the baseline does not accept it, grown when its distance (KS D "
-    "or total-variation distance) exceeds the accepted one plus its tolerance; the AUC "
+    "or total-variation distance) exceeds the accepted one plus its tolerance and the "
+    "sampling margin of a distance at these sizes (limit); the AUC "
     "grew when its lower confidence bound exceeds the accepted AUC plus the tolerance; a "
-    "segment is accepted when an accepted one over-fills the same side with the same rule "
-    "or columns, grown when its lift interval moved beyond the accepted lift by the "
-    "tolerance. Only new or grown drift that counts toward the verdict fails the gate."
+    "segment matching an accepted one (same side, same rule or columns) grew when its lift "
+    "interval moved beyond the accepted lift by the tolerance; one matching none is new "
+    "unless it reads accepted columns only. Only new or grown drift that counts toward the "
+    "verdict fails the gate."
 )
 
 
