@@ -321,7 +321,7 @@ def evaluate(case: Case, seed: int) -> Outcome:
 
 class _TrueRatioSplit:
     """TestLikeSplit's ``draw="ratio"`` rule with a given (true) ratio: 5 disjoint held-out
-    fifths, each row of one accepted with probability ``min(1, ratio / q99)``, drawn by
+    fifths, each validated on as many draws from it in proportion to the ratio, by
     systematic sampling in order of the ratio."""
 
     def __init__(self, ratio: np.ndarray, seed: int) -> None:
@@ -332,11 +332,10 @@ class _TrueRatioSplit:
 
         rng = np.random.default_rng(self.seed)
         n = len(X)
-        accept = np.minimum(1.0, self.ratio / np.quantile(self.ratio, 0.99))
         for held in np.array_split(rng.permutation(n), 5):
             held = held[np.argsort(self.ratio[held], kind="stable")]
-            total = max(1, round(float(accept[held].sum())))
-            val = np.unique(systematic_sample(accept[held], held, total, rng, shuffle=False))
+            val = np.sort(systematic_sample(self.ratio[held], held, len(held), rng,
+                                            shuffle=False))
             yield np.setdiff1d(np.arange(n), held), val
 
 

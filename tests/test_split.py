@@ -78,16 +78,44 @@ def test_ratio_draw_validates_on_a_sample_of_the_test_distribution(shifted):
     for (train, val), held in zip(splits, held_parts, strict=True):
         assert set(val) <= set(held) and not set(val) & set(train)
         assert abs(x0[train].mean() - x0.mean()) < 0.15
+        # as many draws as rows held out, the most test-like rows drawn more than once
+        assert len(val) == 80 and np.all(np.diff(val) >= 0)
+        assert len(np.unique(val)) < 70
     # pooled over the splits, the validation rows have the test mean of x0 (1, against 0
-    # in train); their number is the held-out rows' mean acceptance (the ratio over its
-    # 99th percentile)
+    # in train)
     val = np.concatenate([v for _, v in splits])
     assert abs(x0[val].mean() - shifted.X_test["x0"].mean()) < 0.3
-    assert 20 < len(val) < 300
-    # inclusion follows the true density ratio exp(x0 - 1/2)
+    # inclusion (expected draws per split) follows the true density ratio exp(x0 - 1/2)
     true = _normal_ratio(x0)
     assert np.corrcoef(np.log(cv.inclusion_), np.log(true))[0, 1] > 0.9
-    assert cv.inclusion_.max() <= 0.2 + 1e-12
+    assert cv.inclusion_.sum() == pytest.approx(80)
+    ratio = _ratio_of(cv)
+    np.testing.assert_allclose(cv.inclusion_ / cv.inclusion_.mean(), ratio / ratio.mean())
+
+
+def _ratio_of(cv):
+    p = np.clip(cv.test_likeness_, 0.01, 0.99)
+    return p / (1 - p)
+
+
+def test_ratio_draw_counts_each_row_by_its_ratio_within_its_held_out_part(shifted):
+    # every row is held out once (5 x 80 of 400); within its held-out part it is drawn
+    # the floor or the ceiling of 80 * its share of the part's ratio
+    X = shifted.X_train
+    cv = _split(shifted.X_test, n_splits=5, val_size=0.2)
+    splits = list(cv.split(X))
+    ratio = _ratio_of(cv)
+    losses = (X["x0"].to_numpy() - 0.3) ** 2  # any per-row validation loss
+    for train, val in splits:
+        held = np.setdiff1d(np.arange(400), train)
+        expected = 80 * ratio[held] / ratio[held].sum()
+        counts = np.bincount(val, minlength=400)[held]
+        assert np.all(counts >= np.floor(expected)) and np.all(counts <= np.ceil(expected))
+        # so a plain mean over the validation part is the ratio-weighted mean of the
+        # held-out part, up to the rounding of the counts
+        weighted = np.average(losses[held], weights=ratio[held])
+        assert losses[val].mean() == pytest.approx(weighted, rel=0.1)
+        assert abs(losses[val].mean() - weighted) < 0.5 * abs(losses[held].mean() - weighted)
 
 
 def test_ratio_draw_tracks_the_test_error_of_a_misspecified_model():
@@ -138,6 +166,23 @@ def test_systematic_sample_keeps_each_rows_probability_and_stratifies_in_order()
         for _ in range(200)
     }
     assert len(spread) > 1
+
+
+def test_systematic_sample_with_sizes_above_one_draws_rows_repeatedly():
+    from advval.drift._split import systematic_sample
+
+    rng = np.random.default_rng(1)
+    sizes = np.r_[np.full(10, 0.2), np.full(5, 1.5), [3.7]]  # sums to 13.2
+    rows = np.arange(16)
+    expected = 13 * sizes / sizes.sum()
+    counts = np.zeros(16)
+    for _ in range(4000):
+        drawn = np.bincount(systematic_sample(sizes, rows, 13, rng), minlength=16)
+        assert drawn.sum() == 13
+        # every row: the floor or the ceiling of its expected count
+        assert np.all(drawn >= np.floor(expected)) and np.all(drawn <= np.ceil(expected))
+        counts += drawn
+    np.testing.assert_allclose(counts / 4000, expected, atol=0.03)
 
 
 def test_ratio_draw_with_stratify_keeps_class_proportions(shifted):

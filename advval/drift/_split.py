@@ -31,9 +31,6 @@ _OWNER = "TestLikeSplit"
 #: weighter's default ``clip``)
 _CLIP = (0.01, 0.99)
 
-#: quantile of the training rows' density ratio accepted with probability 1 (``draw=
-#: "ratio"``); rows above it are capped, the rest accepted in proportion to their ratio
-_ACCEPT_QUANTILE = 0.99
 _PARAMS = (
     "X_test",
     "n_splits",
@@ -53,23 +50,27 @@ class TestLikeSplit(BaseCrossValidator):
     An :class:`~advval.AdversarialValidator` is fitted once on ``(X, X_test)``; each row
     of ``X`` gets its out-of-fold probability of being a test row (its *test-likeness*).
     With ``draw="ratio"`` (the default), the test-likeness is blended with a smooth model
-    and calibrated as :class:`~advval.AdversarialWeighter` does, and validation rows are
-    drawn with probability proportional to the density ratio ``p_test(x) / p_train(x)``:
-    the validation part is then a sample of the test distribution as far as the training
-    rows reach, and a plain validation score estimates the score on the test data, while
-    the training part stays a random sample of ``X`` (a model fitted on the most
-    test-like rows' complement would be fitted on another distribution).
+    and calibrated as :class:`~advval.AdversarialWeighter` does, and the validation rows
+    are drawn, with replacement, in proportion to the density ratio ``p_test(x) /
+    p_train(x)``: the validation part is then a sample of the test distribution as far as
+    the training rows reach, and a plain validation score estimates the score on the
+    test data, while the training part stays a random sample of ``X`` (a model fitted on
+    the most test-like rows' complement would be fitted on another distribution).
 
     Each split holds out ``val_size`` rows at random (disjoint across splits while the
-    rows last, as in K-fold) and trains on the others; of the held-out rows, those
-    accepted with probability ``ratio / q`` (``q`` the 99th percentile of the training
-    rows' ratio; rows above it always accepted) form the validation part, drawn by
-    systematic sampling in order of the ratio (one random start; each row still drawn
-    with its own probability, and the drawn rows spread evenly over the range of the
-    ratio, so the validation score varies less from draw to draw than with rows drawn
-    independently or in a random order). The validation part is therefore smaller than
-    ``val_size``, by the mean acceptance (about ``1 / q``): the stronger the shift, the
-    fewer training rows look like test rows. With ``draw="top"`` every split holds out
+    rows last, as in K-fold, so ``n_splits * val_size = len(X)`` validates every row
+    once) and trains on the others; the validation part is as many draws from the
+    held-out rows, each row drawn about ``ratio / mean(ratio)`` times: a row twice as
+    test-like as the average appears twice, one a tenth as test-like in one split of
+    ten. So a plain validation score weighs every held-out row by its ratio, as a
+    weighted K-fold estimate does, and rests on as many rows. The draw is systematic, in
+    order of the ratio (one random start: each row's count is the floor or the ceiling
+    of its expected count, and the drawn rows spread evenly over the range of the
+    ratio, so the score varies less from draw to draw than with independent draws).
+    Validation positions therefore repeat, which the scikit-learn functions below
+    accept (a repeated row counts as often as it appears);
+    :func:`~sklearn.model_selection.cross_val_predict` needs a partition and refuses
+    them. With ``draw="top"`` every split holds out
     ``val_size`` rows drawn at random from the most test-like ``pool_factor * val_size``
     rows, which leans toward the test data without matching it.
 
@@ -89,11 +90,14 @@ class TestLikeSplit(BaseCrossValidator):
     val_size : float or int, default=0.2
         Rows held out per split: a fraction of ``X``'s rows in (0, 1) (rounded), or a
         number of rows. With ``draw="top"`` all of them are validated; with
-        ``draw="ratio"`` the accepted share of them.
+        ``draw="ratio"`` as many draws from them, in proportion to the ratio.
     stratify : bool, default=False
-        Draw the validation rows per class of ``y`` (the most test-like rows of each
-        class), so the class proportions in every validation part match those of ``X``.
-        Needs ``y`` in :meth:`split`.
+        Draw per class of ``y``: with ``draw="top"`` the validation rows (the most
+        test-like rows of each class), so the class proportions in every validation
+        part match those of ``X``; with ``draw="ratio"`` the held-out rows, so the
+        training parts keep ``X``'s proportions (the validation draws then follow the
+        ratio, as the test data's classes do under covariate shift). Needs ``y`` in
+        :meth:`split`.
     draw : {"ratio", "top"}, default="ratio"
         How validation rows are drawn: in proportion to the estimated density ratio, or
         at random among the most test-like rows (see above).
@@ -121,10 +125,10 @@ class TestLikeSplit(BaseCrossValidator):
         blended and calibrated with ``draw="ratio"``, the validator's own with
         ``draw="top"``. Set by :meth:`split`.
     inclusion_ : ndarray of shape (n_samples,)
-        Probability that each row is in a split's validation part: the held-out share
-        times its acceptance with ``draw="ratio"`` (proportional to the density ratio up
-        to the cap); the validation rows over the pool size inside the pool, 0 outside,
-        with ``draw="top"``.
+        Expected number of times each row is in a split's validation part: the held-out
+        share times ``ratio / mean(ratio)`` with ``draw="ratio"`` (it sums to the
+        validation rows of a split); the validation rows over the pool size inside the
+        pool, 0 outside, with ``draw="top"`` (a probability: no row repeats).
     validator_ : AdversarialValidator
         The fitted validator behind ``test_likeness_``.
 
@@ -156,7 +160,9 @@ class TestLikeSplit(BaseCrossValidator):
     >>> train, val = next(cv.split(X))
     >>> len(train)  # 60 rows held out at random
     240
-    >>> len(val) < 60  # those of them accepted in proportion to the density ratio
+    >>> len(val)  # as many draws from them, in proportion to the density ratio
+    60
+    >>> len(np.unique(val)) < 60  # the most test-like rows drawn more than once
     True
     >>> # pooled over the splits, the validation rows lean toward X_test (x0 shifted up)
     >>> pooled = np.concatenate([v for _, v in cv.split(X)])
@@ -411,29 +417,27 @@ class TestLikeSplit(BaseCrossValidator):
     def _ratio_splits(
         self, strata: list[tuple[NDArray[np.intp], int]], rng: np.random.Generator
     ) -> Iterator[tuple[NDArray[np.intp], NDArray[np.intp]]]:
-        """Hold out random rows; validate on those accepted in proportion to the ratio.
+        """Hold out random rows; validate on them resampled in proportion to the ratio.
 
         The held-out parts of successive splits are disjoint while the rows last (a new
         shuffle after that), as in K-fold.
         """
         p = np.clip(self.test_likeness_, *_CLIP)
         ratio = p / (1.0 - p)
-        accept = np.minimum(1.0, ratio / np.quantile(ratio, _ACCEPT_QUANTILE))
         n = len(ratio)
         self.inclusion_ = np.zeros(n)
         chunks = []
         for rows, quota in strata:
-            self.inclusion_[rows] = accept[rows] * quota / len(rows)
+            self.inclusion_[rows] = ratio[rows] / ratio.mean() * quota / len(rows)
             chunks.append(_chunks(rows, quota, self.get_n_splits(), rng))
         for parts in zip(*chunks, strict=True):
             held = np.concatenate(parts)
             held = held[np.argsort(ratio[held], kind="stable")]
-            total = max(1, round(float(accept[held].sum())))
-            val = systematic_sample(accept[held], held, total, rng, shuffle=False)
+            val = systematic_sample(ratio[held], held, len(held), rng, shuffle=False)
             mask = np.zeros(n, dtype=bool)
             mask[held] = True
             train = np.flatnonzero(~mask).astype(np.intp)
-            yield train, np.unique(val).astype(np.intp)
+            yield train, np.sort(val).astype(np.intp)
 
 
 def _chunks(
@@ -479,13 +483,16 @@ def systematic_sample(
     *,
     shuffle: bool = True,
 ) -> NDArray[np.intp]:
-    """``total`` of ``rows``, each drawn with its ``inclusion`` probability (summing to total).
+    """``total`` draws from ``rows``, in proportion to ``inclusion`` (scaled to sum to total).
 
-    Systematic sampling: the probabilities are laid end to end, in a random order
+    Systematic sampling: the scaled sizes are laid end to end, in a random order
     (``shuffle``) or in the order of ``rows``, and cut at ``u, u + 1, ..., u + total - 1``
-    for one uniform ``u``; each row is drawn at most once because no probability exceeds
-    1. In a meaningful order (rows sorted by a variable) the draw is implicitly
-    stratified on it: every stretch of the order holding probability 1 gives one row.
+    for one uniform ``u``; each row is drawn as many times as cuts fall in its stretch,
+    so its expected count is its scaled size: at most once where none exceeds 1, and
+    ``floor`` or ``ceil`` of it otherwise (with replacement, without the noise of
+    independent draws). In a meaningful order (rows sorted by a variable) the draw is
+    implicitly stratified on it: every stretch of the order holding size 1 gives one
+    draw.
 
     Examples
     --------
@@ -499,6 +506,11 @@ def systematic_sample(
     ...                            np.random.default_rng(0), shuffle=False)
     >>> [int(row) // 2 for row in sorted(picked)]
     [0, 1]
+    >>> # sizes above 1: the heavy row is drawn 2 or 3 times of 4 (2.4 on average)
+    >>> picked = systematic_sample(np.array([0.3, 0.3, 2.4]), np.arange(3), 3,
+    ...                            np.random.default_rng(0))
+    >>> int((picked == 2).sum()) in (2, 3)
+    True
     """
     order = rng.permutation(len(rows)) if shuffle else np.arange(len(rows))
     ends = np.cumsum(inclusion[order])
