@@ -16,6 +16,7 @@ EXTRAS: dict[str, str] = {
     "dask": "dask",
     "distributed": "dask",
     "pyarrow": "parquet",
+    "mlflow": "mlflow",
 }
 
 
