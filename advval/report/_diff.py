@@ -137,7 +137,7 @@ def render_diff_markdown(diff: ReportDiff) -> str:
     lines = [f"## advval diff ({kind}): {'**worse**' if diff.worse else 'not worse'}", ""]
     if diff.old_name or diff.new_name:
         lines.append(
-            f"`{md_escape(diff.old_name or 'old')}` → `{md_escape(diff.new_name or 'new')}`"
+            f"{md_escape(diff.old_name or 'old')} → {md_escape(diff.new_name or 'new')}"
         )
         lines.append("")
     lines.append(f"Verdict: {md_escape(diff.old_verdict)} → {md_escape(diff.new_verdict)}.")
