@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import shlex
+import warnings
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -434,3 +435,36 @@ def test_each_example_command_line_is_accepted(line, tmp_path, monkeypatch):
     assert sub.params["fail_on_drift"] is True
     assert sub.params["json_path"] == Path("advval-drift.json")
     assert sub.params["html_path"] == Path("advval-drift.html")
+
+
+def test_image_evaluate_junit_and_summary(runner, tmp_path, github):
+    torch = pytest.importorskip("torch")
+    generator = torch.Generator().manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(16, 3))
+    with torch.no_grad():
+        for param in net.parameters():
+            param.uniform_(-1.0, 1.0, generator=generator)
+    images = torch.rand(20, 1, 4, 4, generator=generator)
+    with torch.no_grad():
+        labels = net(images).argmax(1)  # every image classified correctly
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch.jit's deprecation notices
+        torch.jit.trace(net, images[:2]).save(str(tmp_path / "net.pt"))
+    np.savez(tmp_path / "d.npz", x=images.numpy(), y=labels.numpy())
+    result = _run(runner, "image", "evaluate", "net.pt", "d.npz", "--attack", "pgd",
+                  "--steps", "5", "--eps", "0.3", "--examples", "0", "--json", "r.json",
+                  "--junit", "j.xml", "--fail-under", "1", "--quiet")
+    report = json.loads(Path("r.json").read_text())
+    assert report["clean_accuracy"] == 1.0 and report["robust_accuracy"] < 1.0
+    assert result.exit_code == ExitCode.DRIFT, result.output
+    suite, cases = _suite("j.xml")
+    assert suite.get("name") == "advval image evaluate"
+    assert [c.get("name") for c in cases] == [
+        "robust accuracy >= 1", *(f"attack {a['name']}" for a in report["attacks"]),
+        "model sanity"]
+    assert cases[0].find("failure") is not None
+    assert int(suite.get("failures")) == 1 + len({f["attack"] for f in report["flags"]})
+    level, properties, _ = _parse_command(_commands(result.stderr)[0])
+    assert (level, properties["title"]) == (
+        "error", f"advval image evaluate: robust accuracy {report['robust_accuracy']:.3f}")
+    assert github.read_text().startswith("### :x: advval image evaluate")
