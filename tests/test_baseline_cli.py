@@ -185,3 +185,24 @@ def test_accept_refuses_bad_reports_and_overwriting_its_input(planted, tmp_path)
     assert result.exit_code == 0
     doc = json.loads(result.stdout)
     assert doc["columns"][0]["tolerance"] == 0.1
+
+
+def test_the_html_report_has_the_baseline_section(planted, tmp_path):
+    out = tmp_path / "r.html"
+    result = CliRunner().invoke(
+        cli,
+        ["drift", str(planted["train"]), str(planted["newcol"]), *FAST, "--baseline",
+         str(planted["accepted"]), "--html", str(out)],
+    )
+    assert result.exit_code == 0
+    page = out.read_text()
+    section = page[page.index('id="baseline"'):]
+    section = section[: section.index("</section>")]
+    assert 'class="card warning"' in page[page.index('id="baseline"') - 40:]
+    assert "Against the accepted-drift baseline" in section
+    assert '<span class="badge drift">new</span></td><td class="name">b</td>' in section
+    assert "only accepted drift" not in section and "new or grown drift" in section
+    plain = tmp_path / "plain.html"
+    CliRunner().invoke(cli, ["drift", str(planted["train"]), str(planted["test"]), *FAST,
+                             "--html", str(plain)])
+    assert 'id="baseline"' not in plain.read_text()

@@ -132,3 +132,20 @@ def baseline_markdown(check: BaselineCheck | None) -> list[str]:
         lines.append("")
     lines += [RULE_TEXT, ""]
     return lines
+
+
+def baseline_context(check: BaselineCheck | None, limit: int = 200) -> dict[str, Any] | None:
+    """The HTML section's variables (``None`` without a baseline), at most ``limit`` rows."""
+    if check is None:
+        return None
+    rows = baseline_rows(check)
+    for row in rows:
+        if len(row["name"]) > 120:
+            row["name"] = row["name"][:119] + "…"
+    return {
+        "summary": baseline_summary(check),
+        "failed": check.failed,
+        "rows": rows[:limit],
+        "more": max(len(rows) - limit, 0),
+        "rule": RULE_TEXT,
+    }

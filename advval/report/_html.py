@@ -20,6 +20,7 @@ from importlib import resources
 from typing import Any
 
 from . import _svg
+from ._baseline_text import baseline_context
 from ._columns import (
     columns_context,
     distribution_facts,
@@ -146,6 +147,7 @@ def _context(report: DriftReport) -> dict[str, Any]:
         "n_used": _rows_used(report),
         "rows_used": rows_used_text(report),
         "without_leaks": _without_leaks(report),
+        "baseline": baseline_context(report.baseline),
         "n_drifting": sum(f.drift for f in report.features),
         "roc_svg": _svg.roc_chart(report.roc, report.auc),
         "likeness_svg": _svg.distribution_chart(
