@@ -129,6 +129,8 @@ def test_a_file_without_the_commands_table_says_so(runner, csvs, tmp_path):
          "(did you mean 'min-effect'?)"),
         ("[drift]\nmin-effect = 'big'\n", "key 'min-effect': 'big' is not a valid float"),
         ("[drift]\nmin-effect = 0.9\n", "key 'min-effect': 0.9 is not in the range"),
+        ("[drift]\nseed = 1.5\n", "key 'seed': '1.5' is not a valid integer"),
+        ("[drift]\nmax-rows = 2.5\n", "key 'max-rows': '2.5' is not 'auto', 'all' or a whole"),
         ("[drift]\nfail-on-drift = 'yes'\n",
          "key 'fail-on-drift' is a flag: give true or false, not a string ('yes')"),
         ("[drift]\nignore = [{a = 1}]\n", "key 'ignore': expected a string, not a table"),
@@ -170,11 +172,12 @@ def test_option_kinds_map_to_parameter_names(runner):
         "drift": {"remedy": False, "html_path": "r.html"}}
     assert _defaults("[attack]\ncurve = [0.1, 0.5]\nnorm = '2'\n", "attack") == {
         "attack": {"curve": "0.1,0.5", "norm": "2"}}
+    # numbers reach click as the text written, as on the command line
     assert _defaults("[image.evaluate]\nmax-images = 5\nbounds = [0, 255]\n", "image") == {
-        "image": {"evaluate": {"max_images": 5, "bounds": [0, 255]}}}
+        "image": {"evaluate": {"max_images": "5", "bounds": ["0", "255"]}}}
     # another command's table is not checked now, only the invoked one's
     assert _defaults("[drift]\nseed = 1\n[deps]\nnonsense = 1\n", "drift") == {
-        "drift": {"seed": 1}}
+        "drift": {"seed": "1"}}
 
 
 def test_nested_and_choice_errors(runner):

@@ -204,7 +204,11 @@ def _defaults(config: ConfigFile, command: click.Command, ctx: click.Context,
 
 def _value(param: click.Option, value: Any, inverted: bool, ctx: click.Context,
            where: str) -> Any:
-    """``value`` checked against the option's type (click converts it again when it runs)."""
+    """``value`` checked against the option's type, as click reads it when it runs.
+
+    Numbers are given to click as the text they are written as, like the command line's:
+    ``seed = 1.5`` is then refused as not a whole number instead of rounded.
+    """
     if param.is_flag and not param.multiple:
         if not isinstance(value, bool):
             raise UsageFailure(f"{where} is a flag: give true or false, not {_toml_type(value)}")
@@ -215,13 +219,14 @@ def _value(param: click.Option, value: Any, inverted: bool, ctx: click.Context,
                                f"{_toml_type(value)}")
         for item in value:
             _check_scalar(param, item, ctx, where, convert=False)
-        _convert(param, value, ctx, where)
-        return value
+        items = [str(item) for item in value]
+        _convert(param, items, ctx, where)
+        return items
     if param.multiple:
         items = value if isinstance(value, list) else [value]
         for item in items:
             _check_scalar(param, item, ctx, where)
-        return items
+        return [str(item) for item in items]
     from ._options import FiniteFloatList
 
     if isinstance(param.type, FiniteFloatList) and isinstance(value, list):
@@ -229,7 +234,7 @@ def _value(param: click.Option, value: Any, inverted: bool, ctx: click.Context,
             raise UsageFailure(f"{where}: expected an array of numbers")
         value = ",".join(str(v) for v in value)
     _check_scalar(param, value, ctx, where)
-    return value
+    return str(value)
 
 
 def _check_scalar(param: click.Option, value: Any, ctx: click.Context, where: str,
@@ -238,7 +243,7 @@ def _check_scalar(param: click.Option, value: Any, ctx: click.Context, where: st
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
         raise UsageFailure(f"{where}: expected {_expected(param)}, not {_toml_type(value)}")
     if convert:
-        _convert(param, value, ctx, where)
+        _convert(param, str(value), ctx, where)
 
 
 def _convert(param: click.Option, value: Any, ctx: click.Context, where: str) -> None:
