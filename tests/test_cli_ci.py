@@ -468,3 +468,18 @@ def test_image_evaluate_junit_and_summary(runner, tmp_path, github):
     assert (level, properties["title"]) == (
         "error", f"advval image evaluate: robust accuracy {report['robust_accuracy']:.3f}")
     assert github.read_text().startswith("### :x: advval image evaluate")
+
+
+def test_accepted_drift_is_a_warning_that_names_the_baseline(runner, csvs, github):
+    first = _run(runner, "drift", csvs["train"], csvs["test"], "--json", "r.json", *FAST)
+    assert first.exit_code == 0, first.output
+    accept = _run(runner, "baseline", "accept", "r.json", "-o", "accepted.json")
+    assert accept.exit_code == 0, accept.output
+    result = _run(runner, "drift", csvs["train"], csvs["test"], "--json", "r.json",
+                  "--baseline", "accepted.json", "--fail-on-drift", *FAST)
+    assert result.exit_code == 0, result.output  # the drift was accepted: the gate passes
+    level, properties, message = _parse_command(_commands(result.stderr)[0])
+    assert (level, properties["title"]) == ("warning", "advval drift: drift detected")
+    assert "; baseline: " in message
+    summary = github.read_text()
+    assert "Gate `--fail-on-drift` passed." in summary and "\nbaseline: " in summary

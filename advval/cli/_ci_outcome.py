@@ -198,7 +198,9 @@ def _drift(report: Any, *, failed: bool, gate: str) -> Outcome:
             f"{'; '.join(problems)}: {numbers}" if problems else None,
             "drift" if feature.drift else "leak", numbers,
         ))
-    annotations = [Annotation(level, f"advval drift: {headline}", verdict)]
+    accepted = _baseline_text(report)
+    annotations = [Annotation(level, f"advval drift: {headline}",
+                              f"{verdict}; {accepted}" if accepted else verdict)]
     drifting = [f for f in report.features if f.drift]
     if drifting:
         listed = names_text([
@@ -220,6 +222,7 @@ def _drift(report: Any, *, failed: bool, gate: str) -> Outcome:
         "",
         _gate_line(failed, gate),
         "",
+        *([md_escape(accepted) + ".", ""] if accepted else []),
         *_drift_table(report),
         *_segment_lines(report),
     ]
@@ -234,6 +237,16 @@ def _drift(report: Any, *, failed: bool, gate: str) -> Outcome:
     )
     return Outcome("drift", verdict, failed, gate, tuple(checks), tuple(annotations),
                    tuple(summary), properties)
+
+
+def _baseline_text(report: Any) -> str:
+    """The accepted-drift baseline's line (``--baseline``), ``""`` without one."""
+    check = getattr(report, "baseline", None)
+    if check is None:
+        return ""
+    from advval.report._baseline_text import baseline_line
+
+    return baseline_line(check)
 
 
 def _drift_table(report: Any) -> list[str]:
