@@ -216,6 +216,7 @@ SCHEMA_WATCHED: dict[str, tuple[str, ...]] = {
     "advval.report._dependency": ("DependencyReport",),
     "advval.attacks.evaluate._report": ("RobustnessReport",),
     "advval.image._evaluate": ("ImageRobustnessReport",),
+    "advval.compare._diff": ("ReportDiff",),
 }
 _schema_failures: list[str] = []
 

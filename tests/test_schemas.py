@@ -32,6 +32,7 @@ jsonschema = pytest.importorskip("jsonschema")
 from advval import AdversarialValidator, DriftFeatureDropper, FeatureDependencyChecker  # noqa: E402
 from advval.attacks import NESAttack, SquareAttack, robustness_report  # noqa: E402
 from advval.attacks.evaluate import _report as robustness_module  # noqa: E402
+from advval.compare._diff import DIFF_SCHEMA_VERSION  # noqa: E402
 from advval.datasets import load_flights  # noqa: E402
 from advval.report import (  # noqa: E402
     SCHEMA_KINDS,
@@ -53,6 +54,7 @@ VERSION_CONSTANTS = {
     "deps": deps_module.SCHEMA_VERSION,
     "robustness": robustness_module.SCHEMA_VERSION,
     "image_robustness": robustness_module.SCHEMA_VERSION,
+    "diff": DIFF_SCHEMA_VERSION,
 }
 
 #: JSON type of a Python value of an ``enum`` or ``const``

@@ -23,6 +23,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from .._version import __version__
 from ._checks import DocumentError, entries, interval, kind_of, number, text
 from ._intervals import moved_beyond_noise, wilson_interval
 
@@ -161,6 +162,7 @@ class ReportDiff:
         return {
             "schema_version": DIFF_SCHEMA_VERSION,
             "kind": "diff",
+            "advval_version": __version__,
             "compared": self.kind,
             "old": {"name": self.old_name, "verdict": self.old_verdict},
             "new": {"name": self.new_name, "verdict": self.new_verdict},

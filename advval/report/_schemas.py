@@ -32,7 +32,7 @@ from importlib import resources
 from typing import Any
 
 #: report kinds that have a schema: the ``kind`` key of the documents
-SCHEMA_KINDS: tuple[str, ...] = ("drift", "deps", "robustness", "image_robustness")
+SCHEMA_KINDS: tuple[str, ...] = ("drift", "deps", "robustness", "image_robustness", "diff")
 #: the ``$id`` of each schema: ``urn:advval:schema:<kind>``
 SCHEMA_ID_PREFIX = "urn:advval:schema:"
 
@@ -64,10 +64,10 @@ def json_schema(kind: str) -> dict[str, Any]:
 
     Parameters
     ----------
-    kind : {"drift", "deps", "robustness", "image_robustness"}
+    kind : {"drift", "deps", "robustness", "image_robustness", "diff"}
         The ``kind`` key of the document: ``advval drift`` writes ``"drift"``, ``advval
-        deps`` ``"deps"``, ``advval attack`` ``"robustness"`` and ``advval image``
-        ``"image_robustness"``.
+        deps`` ``"deps"``, ``advval attack`` ``"robustness"``, ``advval image``
+        ``"image_robustness"`` and ``advval diff`` ``"diff"``.
 
     Returns
     -------
