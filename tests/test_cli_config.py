@@ -114,6 +114,19 @@ def test_config_option_names_a_file(runner, csvs, tmp_path):
     assert "does not exist" in result.stderr
 
 
+def test_no_config_reads_no_file(runner, csvs, tmp_path):
+    _write(tmp_path / "advval.toml", "[drift]" + DRIFT_TABLE)
+    result = _run(runner, "--no-config", "drift", *csvs, "--format", "json",
+                  "--max-rows", "120", *FAST)
+    assert result.exit_code == 0, result.output  # no fail-on-drift from the file
+    report = json.loads(result.stdout)
+    assert report["drift"] is True and "id" in {f["name"] for f in report["features"]}
+    assert "config file" not in result.stderr
+    both = _run(runner, "--no-config", "--config", tmp_path / "advval.toml", "drift", *csvs)
+    assert both.exit_code == ExitCode.USAGE
+    assert "--config FILE or --no-config, not both" in both.stderr
+
+
 def test_a_file_without_the_commands_table_says_so(runner, csvs, tmp_path):
     _write(tmp_path / "advval.toml", "[deps]\nseed = 3\n")
     result = _run(runner, "drift", *csvs, "--format", "json", "--max-rows", "100", *FAST)

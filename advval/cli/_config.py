@@ -17,6 +17,8 @@ nearest folder holding ``.git``; outside a repository, the current directory onl
 each folder ``advval.toml`` before a ``pyproject.toml`` that has a ``[tool.advval]``
 table. The values become click's ``default_map``: a flag given on the command line wins.
 Relative paths in the file are read from the current directory, like the command line's.
+``advval --no-config`` reads no file (a flag set to true in a file has no command-line
+switch to turn it off).
 
 An unknown table or key, or a value of the wrong type, is a usage error (exit status 2)
 naming the key, the table and the file. Each command checks its own table when it runs.
@@ -290,8 +292,24 @@ def _suggestion(name: str, choices: list[str]) -> str:
     return f" (did you mean '{close[0]}'?)" if close else ""
 
 
+#: ctx.meta key set by --no-config
+NO_CONFIG_KEY = "advval.no_config"
+
+
+def _no_config(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if value:
+        ctx.meta[NO_CONFIG_KEY] = True
+
+
 def config_option(group: F) -> F:
-    """The group's ``--config FILE``: the group's callback loads the config file."""
+    """The group's ``--config FILE`` and ``--no-config`` (its callback loads the file)."""
+    group = click.option(
+        "--no-config",
+        is_flag=True,
+        expose_value=False,
+        callback=_no_config,
+        help="Read no config file (the command line's defaults; not with --config).",
+    )(group)
     return click.option(
         "--config",
         "config_path",
@@ -307,6 +325,10 @@ def config_option(group: F) -> F:
 
 def load_defaults(ctx: click.Context, config_path: Path | None) -> None:
     """Find or read the config file and set ``ctx.default_map`` for the invoked command."""
+    if ctx.meta.get(NO_CONFIG_KEY):
+        if config_path is not None:
+            raise click.UsageError("give --config FILE or --no-config, not both", ctx)
+        return
     config = read_config(config_path) if config_path is not None else find_config(
         Path.cwd())
     if config is None:
