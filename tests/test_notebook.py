@@ -373,3 +373,123 @@ def test_image_fragment_shows_a_few_pictures_inline(image):
     assert f"Robust accuracy {format_fixed(image.robust_accuracy)}" in fragment
     assert repr(image).startswith("<ImageRobustnessReport: clean accuracy ")
     assert f"robust accuracy {format_fixed(image.robust_accuracy)}" in repr(image)
+
+
+# --------------------------------------------------------------------------- browser
+# The fragments in headless Chromium, inside a host page that stands for a notebook: its
+# own styles, its own text and table around the cells, and no Content-Security-Policy
+# (a notebook has none to protect a fragment). The DevTools client is the one of
+# tests/test_html_columns.py, loaded from that file.
+
+HOST = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>notebook</title>
+<style>
+body {{ font-family: serif; color: rgb(1, 2, 3); background: rgb(250, 250, 240); margin: 7px; }}
+th {{ color: rgb(4, 5, 6); text-transform: none; padding: 1px; }}
+h1, h2 {{ font-size: 30px; }}
+</style></head>
+<body>
+<h1 id="title">A notebook</h1>
+<p id="text">Text of the notebook.</p>
+<table><tr><th id="th">head</th><td id="td">cell</td></tr></table>
+<details><summary id="summary">more</summary>inside</details>
+{cells}
+</body></html>
+"""
+
+#: computed properties of the host's own elements that a leaking rule would change
+HOST_PROPERTIES = (
+    "color", "fontFamily", "fontSize", "backgroundColor", "margin", "padding", "textTransform",
+    "borderBottomWidth", "boxSizing", "fontWeight", "letterSpacing", "cursor",
+)  # fmt: skip
+
+
+def _browser_class() -> type:
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).with_name("test_html_columns.py")
+    spec = importlib.util.spec_from_file_location("_notebook_devtools", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.Browser
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory, chromium_command):
+    workdir = tmp_path_factory.mktemp("chromium")
+    chromium = _browser_class()(workdir, chromium_command(workdir))
+    yield chromium
+    chromium.close()
+
+
+def _host_styles(browser) -> dict[str, dict[str, str]]:
+    """Computed styles of the host page's own elements, by id (and the body)."""
+    props = ", ".join(f"'{p}'" for p in HOST_PROPERTIES)
+    return browser.js(
+        "Object.fromEntries(['title', 'text', 'th', 'td', 'summary', 'body'].map(id => {"
+        " const s = getComputedStyle(id === 'body' ? document.body : document.getElementById(id));"
+        f" return [id, Object.fromEntries([{props}].map(p => [p, s[p]]))]; }}))"
+    )
+
+
+@pytest.mark.browser
+def test_fragments_render_in_a_notebook_page_without_a_request_or_a_script(
+    drift, deps, robustness, image, browser, tmp_path
+):
+    fragments = [r._repr_html_() for r in (drift, deps, robustness, image)]
+    empty = tmp_path / "empty.html"
+    empty.write_text(HOST.format(cells=""), encoding="utf-8")
+    page = tmp_path / "notebook.html"
+    cells = "\n".join(f'<div class="cell">{f}</div>' for f in fragments)
+    page.write_text(HOST.format(cells=cells), encoding="utf-8")
+
+    browser.open(empty)
+    before = _host_styles(browser)
+    browser.open(page)
+    # nothing fetched: the page itself and the example pictures' data: URIs only
+    requests = browser.requests()
+    assert [u for u in requests if not u.startswith("data:")] == [page.resolve().as_uri()]
+    assert all(u.startswith("data:image/png;base64,") for u in requests if u != requests[0])
+    assert not any(e.get("method") == "Page.javascriptDialogOpening" for e in browser.events)
+    assert browser.js("document.scripts.length") == 0
+    # the notebook's own elements look exactly as they did without the fragments
+    assert _host_styles(browser) == before
+    # the fragments are styled by their scoped rules: four of them, each with its banner
+    assert browser.js(f"document.querySelectorAll('.{SCOPE}').length") == 4
+    labels = browser.js(
+        f"Array.from(document.querySelectorAll('.{SCOPE} .verdict .label'))"
+        ".map(e => [e.textContent, getComputedStyle(e).color, getComputedStyle(e).fontSize])"
+    )
+    assert labels[0] == ["Drift detected", "rgb(220, 38, 38)", "24px"]  # --drift, .label
+    assert labels[1][0] == "Redundant columns" and labels[1][2] == "24px"
+    assert labels[2][0] == f"Robust accuracy {format_fixed(robustness.robust_accuracy)}"
+    assert labels[3][0] == f"Robust accuracy {format_fixed(image.robust_accuracy)}"
+    font = browser.js(f"getComputedStyle(document.querySelector('.{SCOPE}')).fontFamily")
+    assert font.startswith("system-ui")
+    # every chart and picture has a size: rendered, not broken
+    sizes = browser.js(
+        f"Array.from(document.querySelectorAll('.{SCOPE} svg.chart, .{SCOPE} img'))"
+        ".map(e => e.getBoundingClientRect().width * e.getBoundingClientRect().height)"
+    )
+    assert len(sizes) >= 6 and min(sizes) > 0
+    assert browser.js(
+        f"Array.from(document.querySelectorAll('.{SCOPE} img')).every(i => i.naturalWidth > 0)"
+    )
+
+
+@pytest.mark.browser
+def test_hostile_names_stay_text_in_the_rendered_fragment(drift, browser, tmp_path):
+    page = tmp_path / "hostile.html"
+    page.write_text(HOST.format(cells=drift._repr_html_()), encoding="utf-8")
+    browser.open(page)
+    assert browser.js("document.scripts.length") == 0
+    assert browser.js("document.querySelectorAll('img').length") == 0
+    names = browser.js(
+        f"Array.from(document.querySelectorAll('.{SCOPE} #columns-table .col-name'))"
+        ".map(e => e.textContent)"
+    )
+    assert names == [name_text(f.name) for f in drift.features[:NOTEBOOK_MAX_COLUMNS]]
+    assert name_text(XSS) in names and name_text(IMG) in names
+    assert browser.requests() == [page.resolve().as_uri()]
