@@ -22,19 +22,18 @@ import json
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import numpy as np
 import pandas as pd
 import pytest
 from sklearn.linear_model import LogisticRegression
 
-jsonschema = pytest.importorskip("jsonschema")
-
-from advval import AdversarialValidator, DriftFeatureDropper, FeatureDependencyChecker  # noqa: E402
-from advval.attacks import NESAttack, SquareAttack, robustness_report  # noqa: E402
-from advval.attacks.evaluate import _report as robustness_module  # noqa: E402
-from advval.compare._diff import DIFF_SCHEMA_VERSION  # noqa: E402
-from advval.datasets import load_flights  # noqa: E402
-from advval.report import (  # noqa: E402
+from advval import AdversarialValidator, DriftFeatureDropper, FeatureDependencyChecker
+from advval.attacks import NESAttack, SquareAttack, robustness_report
+from advval.attacks.evaluate import _report as robustness_module
+from advval.compare._diff import DIFF_SCHEMA_VERSION
+from advval.datasets import load_flights
+from advval.report import (
     SCHEMA_KINDS,
     FeatureDrift,
     build_dependency_report,
@@ -43,9 +42,9 @@ from advval.report import (  # noqa: E402
     render_json,
     render_robustness_json,
 )
-from advval.report import _dependency as deps_module  # noqa: E402
-from advval.report import _result as drift_module  # noqa: E402
-from advval.report._schemas import SCHEMA_ID_PREFIX  # noqa: E402
+from advval.report import _dependency as deps_module
+from advval.report import _result as drift_module
+from advval.report._schemas import SCHEMA_ID_PREFIX
 
 CONTRACTS = Path(__file__).parent / "schema_contracts"
 #: kind -> the constant its documents' ``schema_version`` comes from
