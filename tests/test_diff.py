@@ -204,7 +204,8 @@ def _robustness(robust, clean, attacks, n=1000, flags=(), kind="robustness"):
         "n_samples": n,
         "clean_accuracy": clean,
         "robust_accuracy": robust,
-        "attacks": [{"name": a, "robust_accuracy": r, "eps": 0.5, "norm": "inf"}
+        "attacks": [{"name": a, "robust_accuracy": r, "eps": 0.5, "norm": "inf",
+                     "n_attacked": round(n * clean), "success_rate": 1 - r / clean}
                     for a, r in attacks],
         "flags": [{"code": c, "attack": a, "message": "m"} for c, a in flags],
     }
@@ -222,6 +223,10 @@ def test_robustness_drop_beyond_wilson_intervals_is_worse():
     assert by_name["robust accuracy"].old_ci == pytest.approx(wilson_interval(0.8, 1000))
     assert by_name["robust accuracy: PGD"].effect == "changed"  # listed, not counted
     assert by_name["robust accuracy: Square"].effect == "same"
+    # PGD's success rate over the 950 attacked samples: 1 - 0.8/0.95 -> 1 - 0.7/0.95
+    assert by_name["success rate: PGD"].effect == "changed"
+    assert by_name["success rate: PGD"].new_ci == pytest.approx(
+        wilson_interval(1 - 0.7 / 0.95, 950))
     assert _changes(diff) == {("NES", "added"): "changed",
                               ("zero_gradients (PGD)", "raised"): "changed"}
     better = diff_reports(big, old)

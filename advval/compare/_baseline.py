@@ -198,7 +198,9 @@ class Baseline:
             number(value, source=None, key=name, low=0.0)
         _check_drift_report(report, source)
         flagged = _classifier_flagged(report)
-        auc = number(report.get("auc"), source=source, key="auc", low=0.0, high=1.0)
+        auc = number(
+            report.get("auc"), source=source, key="auc", low=0.0, high=1.0, optional=True
+        )
         columns = tuple(
             AcceptedColumn(f["name"], _statistic(f, source, f"features[{i}]"), column_tolerance)
             for i, f in enumerate(_features(report, source))

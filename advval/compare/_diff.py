@@ -43,7 +43,7 @@ class MetricChange:
     ----------
     name : str
         ``"AUC"``, ``"robust accuracy"``, ``"clean accuracy"``, ``"robust accuracy:
-        <attack>"``.
+        <attack>"``, ``"success rate: <attack>"`` (over the attacked samples).
     old, new : float or None
         The figure in each report (``None``: absent there).
     old_ci, new_ci : (float, float) or None
@@ -482,15 +482,23 @@ def _robustness(
         before = old_attacks.get(name)
         if before is None:
             continue
-        a, b = _float(before.get("robust_accuracy")), _float(attack.get("robust_accuracy"))
-        metrics.append(
-            _metric(
-                f"robust accuracy: {name}",
-                (a, None if a is None or not isinstance(n_old, int) else wilson_interval(a, n_old)),
-                (b, None if b is None or not isinstance(n_new, int) else wilson_interval(b, n_new)),
-                worse_when=None,
+        for key, label, size in (
+            ("robust_accuracy", "robust accuracy", "n_samples"),
+            ("success_rate", "success rate", "n_attacked"),
+        ):
+            a, b = _float(before.get(key)), _float(attack.get(key))
+            if a is None and b is None:
+                continue
+            n_a = n_old if size == "n_samples" else before.get(size)
+            n_b = n_new if size == "n_samples" else attack.get(size)
+            metrics.append(
+                _metric(
+                    f"{label}: {name}",
+                    (a, _wilson_or_none(a, n_a)),
+                    (b, _wilson_or_none(b, n_b)),
+                    worse_when=None,
+                )
             )
-        )
     changes = _flag_changes("attack", old_attacks, new_attacks, (), "robust_accuracy")
     old_flags = {_flag_key(f) for f in entries(old, "flags", names[0])}
     new_flags = {_flag_key(f) for f in entries(new, "flags", names[1])}
@@ -515,6 +523,12 @@ def _robustness(
                 f"{attack.get('norm')} eps {attack.get('eps')}",
             )
     return (_robustness_verdict(old), _robustness_verdict(new)), metrics, changes, notes
+
+
+def _wilson_or_none(share: float | None, n: Any) -> tuple[float, float] | None:
+    if share is None or not isinstance(n, int) or isinstance(n, bool) or n <= 0:
+        return None
+    return wilson_interval(share, n)
 
 
 def _flag_key(flag: Mapping[str, Any]) -> tuple[str, str]:
