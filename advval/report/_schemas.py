@@ -66,7 +66,7 @@ def json_schema(kind: str) -> dict[str, Any]:
     ----------
     kind : {"drift", "deps", "robustness", "image_robustness", "diff"}
         The ``kind`` key of the document: ``advval drift`` writes ``"drift"``, ``advval
-        deps`` ``"deps"``, ``advval attack`` ``"robustness"``, ``advval image``
+        deps`` ``"deps"``, ``advval attack`` ``"robustness"``, ``advval image evaluate``
         ``"image_robustness"`` and ``advval diff`` ``"diff"``.
 
     Returns
