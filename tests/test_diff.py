@@ -317,3 +317,25 @@ def test_html_is_self_contained_and_escaped():
     assert 'class="card verdict drift"' in page and "started drifting" in page
     calm = render_diff_html(diff_reports(OLD_DRIFT, OLD_DRIFT))
     assert "Not worse" in calm and "No column, feature, attack or flag changed state." in calm
+
+
+def test_real_dependency_reports_find_a_planted_target_leak():
+    from advval import FeatureDependencyChecker
+    from advval.report import build_dependency_report
+
+    rng = np.random.default_rng(0)
+    n = 400
+    X = pd.DataFrame({"a": rng.normal(size=n), "b": rng.normal(size=n),
+                      "c": rng.normal(size=n)})
+    y = pd.Series((X["a"] + rng.normal(size=n) > 0).astype(int), name="y")
+
+    def report(frame):
+        checker = FeatureDependencyChecker(random_state=0, n_jobs=1).fit(frame, y)
+        return build_dependency_report(checker).to_dict()
+
+    clean = report(X)
+    leaky = report(X.assign(c=y.to_numpy()))  # c becomes a copy of the target
+    assert clean["leaking"] == [] and leaky["leaking"] == ["c"]
+    diff = diff_reports(clean, leaky)
+    assert diff.worse and "c newly leaking" in diff.reasons
+    assert not diff_reports(leaky, clean).worse
