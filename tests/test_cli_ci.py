@@ -140,7 +140,7 @@ def test_github_summary_and_error_annotation_when_the_gate_fails(runner, csvs, g
     assert auc in summary
     assert "**Gate failed**: `--fail-on-drift`" in summary
     assert "| a |" in summary  # the planted column in the top columns
-    assert "json report to `r.json`" in summary
+    assert "json report to r.json" in summary
     commands = [_parse_command(line) for line in _commands(result.stderr)]
     assert [(c[0], c[1]["title"]) for c in commands] == [
         ("error", "advval drift: drift detected"),
@@ -195,6 +195,8 @@ def test_report_on_stdout_stays_clean(runner, csvs, github):
     assert json.loads(result.stdout)["kind"] == "drift"  # nothing else on stdout
     assert len(_commands(result.stderr)) == 2
     assert "json report to stdout" in github.read_text()
+    _run(runner, "drift", csvs["train"], csvs["test"], "--json", "gate_report.json", *FAST)
+    assert "json report to gate\\_report.json" in github.read_text()  # escaped, no code span
 
 
 def test_summary_problems_are_one_warning_line(runner, csvs, github, monkeypatch):

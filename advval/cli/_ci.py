@@ -185,8 +185,9 @@ def summary_markdown(result: Outcome, written: Sequence[Target]) -> str:
     """
     from advval.report._markdown import md_escape
 
+    # escaped text, not a code span: a code span would show the escapes themselves
     places = [
-        f"{t.what} to {'stdout' if t.path is None else '`' + md_escape(str(t.path)) + '`'}"
+        f"{t.what} to {'stdout' if t.path is None else md_escape(str(t.path))}"
         for t in written
     ]
     lines = [*result.summary]
