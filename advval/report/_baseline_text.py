@@ -104,6 +104,10 @@ def baseline_summary(check: BaselineCheck) -> str:
     return f"against baseline{where}: {', '.join(parts)}: {outcome}"
 
 
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
 def baseline_line(check: BaselineCheck) -> str:
     """The terminal's line (``advval: baseline: ...``)."""
     return "baseline: " + baseline_summary(check).removeprefix("against baseline").lstrip(" ")
@@ -113,7 +117,7 @@ def baseline_markdown(check: BaselineCheck | None) -> list[str]:
     """The Markdown section (nothing without a baseline)."""
     if check is None:
         return []
-    summary = md_escape(baseline_summary(check))
+    summary = md_escape(_sentence(baseline_summary(check)))
     lines = ["### Against the accepted-drift baseline", "", f"{summary}.", ""]
     rows = baseline_rows(check)
     if rows:
@@ -143,7 +147,7 @@ def baseline_context(check: BaselineCheck | None, limit: int = 200) -> dict[str,
         if len(row["name"]) > 120:
             row["name"] = row["name"][:119] + "…"
     return {
-        "summary": baseline_summary(check),
+        "summary": _sentence(baseline_summary(check)),
         "failed": check.failed,
         "rows": rows[:limit],
         "more": max(len(rows) - limit, 0),
