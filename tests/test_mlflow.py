@@ -198,3 +198,26 @@ def test_import_advval_does_not_import_mlflow():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True, timeout=300)
     assert done.stdout.strip() == "False"
+
+
+def test_an_image_report_logs_its_examples_count(store):
+    torch = pytest.importorskip("torch")
+    from advval.attacks import PGD
+    from advval.image import evaluate_robustness
+
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(16, 3))
+    images = torch.rand(12, 1, 4, 4)
+    with torch.no_grad():
+        labels = net(images).argmax(1)
+    report = evaluate_robustness(net, (images, labels), attacks=[PGD(None, steps=3)],
+                                 eps=[0.05, 0.3], n_examples=2, random_state=0)
+    run_id = log_report(report)
+    metrics = store.get_run(run_id).data.metrics
+    base = "advval/image_robustness"
+    assert metrics[f"{base}/n_examples"] == report.examples.labels.size == 2
+    assert metrics[f"{base}/robust_accuracy"] == float(f"{report.robust_accuracy:.6g}")
+    assert metrics[f"{base}/attacks/PGD/fooling_rate"] == float(
+        f"{report.robustness.attacks[0].fooling_rate:.6g}")
+    names = sorted(a.path for a in store.list_artifacts(run_id, "advval"))
+    assert names == ["advval/image_robustness.html", "advval/image_robustness.json"]
