@@ -204,3 +204,22 @@ def test_a_fitted_weighter_shows_its_effective_sample_size():
     ess = w.sum() ** 2 / (w**2).sum()  # Kish, computed here
     assert f"fitted: 300 weights, effective sample size {ess:,.0f} ({ess / 300:.0%} " in line
     assert ess < 300  # the shift makes the weights uneven
+
+
+def test_a_fitted_dropper_shows_what_it_drops():
+    rng = np.random.default_rng(3)
+    train = pd.DataFrame(rng.normal(size=(300, 4)), columns=list("abcd"))
+    test = pd.DataFrame(rng.normal(size=(300, 4)), columns=list("abcd"))
+    test["a"] += 1.5  # planted: two drifting columns, one strong
+    test["b"] += 0.8
+    dropper = DriftFeatureDropper(
+        X_test=test, validator=AdversarialValidator(n_splits=3, n_jobs=1), random_state=0
+    ).fit(train)
+    *params, line = repr(dropper).split("\n")
+    assert "\n".join(params) == repr(clone(dropper))
+    assert dropper.dropped_features_ == ["a", "b"]
+    first, last = dropper.path_["auc"].iloc[0], dropper.path_["auc"].iloc[-1]
+    assert line == (
+        f"fitted: drops 2 of 4 columns (a, b); AUC {first:.3f} -> {last:.3f}, no drift left "
+        f"(stop: {dropper.stop_reason_})"
+    )

@@ -418,6 +418,22 @@ class DriftFeatureDropper(ReprMixin, SupportSelectorMixin, BaseEstimator):
             family = family[: self.max_drop - n_dropped]
         return "", tuple(family)
 
+    def _fitted_line(self) -> str | None:
+        """The repr's last line once fitted: what it drops (:class:`advval._repr.ReprMixin`)."""
+        if not hasattr(self, "path_"):
+            return None
+        from ..report._markdown import format_fixed, plain_names
+
+        dropped = list(self.dropped_features_)
+        first, last = self.path_.iloc[0], self.path_.iloc[-1]
+        names = f" ({plain_names(dropped)})" if dropped else ""
+        left = "drift" if bool(last["drift"]) else "no drift"
+        return (
+            f"fitted: drops {len(dropped)} of {self.n_features_in_} columns{names}; AUC "
+            f"{format_fixed(first['auc'])} -> {format_fixed(last['auc'])}, {left} left "
+            f"(stop: {self.stop_reason_})"
+        )
+
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = True
