@@ -258,3 +258,12 @@ def test_a_column_may_move_by_its_sampling_margin_at_the_reports_sizes():
     check = apply_baseline(baseline, beyond)
     assert check.names("grown") == ("age",)
     assert check.items[1].limit == pytest.approx(0.35 + margin)
+
+
+def test_nothing_given_is_changed():
+    import copy
+
+    old, new = copy.deepcopy(OLD), _report([("age", 0.5, True), ("city", 0.2, True)])
+    before = copy.deepcopy(new)
+    apply_baseline(Baseline.from_report(old), new)
+    assert old == OLD and new == before

@@ -339,3 +339,13 @@ def test_real_dependency_reports_find_a_planted_target_leak():
     diff = diff_reports(clean, leaky)
     assert diff.worse and "c newly leaking" in diff.reasons
     assert not diff_reports(leaky, clean).worse
+
+
+def test_nothing_given_is_changed():
+    import copy
+
+    old = _robustness(0.80, 0.95, [("PGD", 0.80)])
+    new = _robustness(0.70, 0.95, [("PGD", 0.70)], flags=[("zero_gradients", "PGD")])
+    kept = copy.deepcopy((old, new))
+    render_diff_html(diff_reports(old, new))
+    assert (old, new) == kept
