@@ -302,6 +302,8 @@ def test_dependency_fragment_cuts_its_tables(deps):
     table = fragment[fragment.index('id="features"') :]
     assert table.count("<tr") - 1 == NOTEBOOK_MAX_ROWS < len(features)  # rows + header
     assert f"The {NOTEBOOK_MAX_ROWS} most predictable of {len(features)} columns" in fragment
+    assert f"Tables here show at most {NOTEBOOK_MAX_ROWS} rows" in fragment
+    assert "This is every row" in deps._repr_html_()
     assert f"The 50 most predictable of {len(features)}" in render_dependency_html(large)
 
 
@@ -328,6 +330,7 @@ def test_robustness_fragment_cuts_the_attacks_table(robustness):
     fragment = dataclasses.replace(robustness, attacks=attacks)._repr_html_()
     assert "attack 19<" in fragment and "attack 20<" not in fragment
     assert f"The first {NOTEBOOK_MAX_ROWS} of 30 attacks." in fragment
+    assert f"Tables here show at most {NOTEBOOK_MAX_ROWS} rows" in fragment
 
 
 # ----------------------------------------------------------------------------- image

@@ -181,12 +181,17 @@ def drift_card(report: DriftReport) -> str:
 
 def _dependency(report: DependencyReport) -> dict[str, Any]:
     context = dependency_context(report)
+    cut = len(context["features"]) > NOTEBOOK_MAX_ROWS or len(context["shift"]) > NOTEBOOK_MAX_ROWS
     context["features"] = context["features"][:NOTEBOOK_MAX_ROWS]
     context["shift"] = context["shift"][:NOTEBOOK_MAX_ROWS]
-    cut = len(context["features"]) < context["n_features_listed"]
-    shown = f"the {len(context['features'])} most predictable columns" if cut else "every column"
-    context["fragment_note"] = f"This view shows {shown}; {_FULL}"
+    context["fragment_note"] = _note(cut)
     return context
+
+
+def _note(cut: bool) -> str:
+    """The fragment's footer: whether its tables were cut, and how to get the page."""
+    shown = f"Tables here show at most {NOTEBOOK_MAX_ROWS} rows" if cut else "This is every row"
+    return f"{shown}; {_FULL}"
 
 
 def dependency_fragment(report: DependencyReport) -> str:
@@ -208,10 +213,11 @@ def dependency_card(report: DependencyReport) -> str:
 
 def _cut_robustness(context: dict[str, Any]) -> dict[str, Any]:
     n_attacks = len(context["attacks"])
+    cut = n_attacks > NOTEBOOK_MAX_ROWS or len(context["features"]) > NOTEBOOK_MAX_ROWS
     context["attacks"] = context["attacks"][:NOTEBOOK_MAX_ROWS]
     context["more_attacks"] += n_attacks - len(context["attacks"])
     context["features"] = context["features"][:NOTEBOOK_MAX_ROWS]
-    context["fragment_note"] = f"This view is cut to {NOTEBOOK_MAX_ROWS} rows a table; {_FULL}"
+    context["fragment_note"] = _note(cut)
     return context
 
 
