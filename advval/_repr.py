@@ -144,8 +144,11 @@ class ReprMixin:
         return self._diagram()
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, str]:
-        output: dict[str, str] = super()._repr_mimebundle_(**kwargs)  # type: ignore[misc]
-        if "text/html" in output:
+        # what Jupyter asks for first: as scikit-learn's, with the diagram above
+        from sklearn import get_config
+
+        output = {"text/plain": repr(self)}
+        if get_config()["display"] == "diagram":
             output["text/html"] = self._diagram()
         return output
 
