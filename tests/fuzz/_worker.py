@@ -114,11 +114,21 @@ def _read(path: Path) -> str:
 
 
 def _json_error(path: Path) -> str | None:
-    """Why the whole of stdout is not one JSON document (None when it is)."""
+    """Why the whole of stdout is not one JSON document, or a report that breaks its
+    schema (``advval.report.json_schema``); None when it is a valid one."""
     try:
-        json.loads(path.read_bytes().decode("utf-8"))
+        document = json.loads(path.read_bytes().decode("utf-8"))
     except ValueError as exc:
         return str(exc)
+    import jsonschema
+
+    from advval.report import SCHEMA_KINDS, json_schema
+
+    if isinstance(document, dict) and document.get("kind") in SCHEMA_KINDS:
+        validator = jsonschema.Draft202012Validator(json_schema(document["kind"]))
+        for error in validator.iter_errors(document):
+            where = "/".join(map(str, error.absolute_path))
+            return f"it breaks the {document['kind']} schema at /{where}: {error.message[:200]}"
     return None
 
 

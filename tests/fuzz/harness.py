@@ -53,7 +53,8 @@ class Outcome:
     stderr: str = ""
     seconds: float = 0.0
     api: dict[str, Any] = field(default_factory=dict)
-    #: why stdout is not one JSON document (None when it is), judged on the whole stdout
+    #: why stdout is not one JSON document, or one that breaks its report schema (None when
+    #: it is a valid one), judged on the whole stdout
     stdout_json: str | None = None
 
     def describe(self) -> str:
@@ -333,13 +334,31 @@ def _check_files(case: Case, outcome: Outcome, before: dict[str, Any], folder: P
                 problems.append(f"the output {name!r} is missing or empty")
             elif name.endswith(".json"):
                 try:
-                    json.loads(path.read_text("utf-8"))
+                    document = json.loads(path.read_text("utf-8"))
                 except ValueError as exc:
                     problems.append(f"the output {name!r} is not JSON ({exc})")
+                else:
+                    problems += _schema_problems(name, document)
             elif name.endswith(".html") and not path.read_text("utf-8").rstrip().endswith(
                     "</html>"):
                 problems.append(f"the output {name!r} is cut short")
     return problems
+
+
+def _schema_problems(name: str, document: Any) -> list[str]:
+    """Where a JSON report (a document with a ``kind`` that has a schema) breaks its schema
+    (``advval.report.json_schema``): the CLI's reports, written by the worker processes,
+    are held to the schemas like the in-process ones (``tests/conftest.py``)."""
+    import jsonschema
+
+    from advval.report import SCHEMA_KINDS, json_schema
+
+    if not isinstance(document, dict) or document.get("kind") not in SCHEMA_KINDS:
+        return []
+    validator = jsonschema.Draft202012Validator(json_schema(document["kind"]))
+    return [f"the output {name!r} breaks the {document['kind']} schema at "
+            f"/{'/'.join(map(str, e.absolute_path))}: {e.message[:200]}"
+            for e in validator.iter_errors(document)][:5]
 
 
 def _check_markers(case: Case, root: Path) -> list[str]:
