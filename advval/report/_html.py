@@ -16,6 +16,7 @@ jinja2 is imported inside :func:`render_page` only, so ``import advval`` stays l
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from importlib import resources
 from typing import Any
 
@@ -123,8 +124,11 @@ def page_context(report: Any, *, scripts: Sequence[str] = ()) -> dict[str, Any]:
     }
 
 
-def _context(report: DriftReport) -> dict[str, Any]:
-    """Everything the template shows, as formatted strings and escaped SVG strings."""
+def _context(report: DriftReport, max_columns: int | None = None) -> dict[str, Any]:
+    """Everything the template shows, as formatted strings and escaped SVG strings.
+
+    ``max_columns``: rows of the column table (the most important columns; ``None``: all).
+    """
     by_name = {str(f.name): f for f in report.features}
     return {
         "drift": bool(report.drift),
@@ -161,7 +165,7 @@ def _context(report: DriftReport) -> dict[str, Any]:
         ),
         "n_chart": min(len(report.features), HTML_CHART_FEATURES),
         "leaks_off_scale": _svg.off_scale(report.features[:HTML_CHART_FEATURES]),
-        "columns": {**columns_context(report, name_text), "more": 0},
+        "columns": _columns(report, max_columns),
         "summary": summary_context(report.summary, name_list),
         "segments": segments_context(report),
         "table_script": table_script(),
@@ -189,6 +193,16 @@ def _context(report: DriftReport) -> dict[str, Any]:
         "fold_aucs": ", ".join(format_fixed(a) for a in report.fold_aucs),
         **page_context(report, scripts=[table_script()]),
     }
+
+
+def _columns(report: DriftReport, max_columns: int | None) -> dict[str, Any]:
+    """The column table; cut to the ``max_columns`` most important, ``more`` says how many
+    were left out (the filters' choices then cover the rows shown)."""
+    total = len(report.features)
+    shown = report.features if max_columns is None else report.features[:max_columns]
+    if len(shown) < total:
+        report = replace(report, features=shown)
+    return {**columns_context(report, name_text), "more": total - len(shown)}
 
 
 def _rows_used(report: DriftReport) -> str | None:
@@ -263,15 +277,15 @@ def render_html(report: DriftReport) -> str:
 DRIFT_SVG_KEYS = ("roc_svg", "likeness_svg", "importance_svg")
 
 
-def drift_context(report: DriftReport) -> dict[str, Any]:
+def drift_context(report: DriftReport, *, max_columns: int | None = None) -> dict[str, Any]:
     """The drift template's variables, with the nested SVG fragments marked safe.
 
     The page (:func:`render_html`) and the notebook fragment
-    (:mod:`advval.report._notebook`) both render this.
+    (:mod:`advval.report._notebook`, which lists ``max_columns`` columns) render this.
     """
     from markupsafe import Markup
 
-    context = _context(report)
+    context = _context(report, max_columns)
     for overlay in context["overlays"]:  # escaped by _svg, like the other charts
         overlay["svg"] = Markup(overlay["svg"])
     for row in context["columns"]["rows"]:

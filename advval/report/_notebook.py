@@ -138,15 +138,13 @@ def _closing(css: str, start: int) -> int:
 
 def _drift(report: DriftReport) -> dict[str, Any]:
     """The drift page's context, cut to the fragment's bounds and without the script."""
-    context = drift_context(report)
+    context = drift_context(report, max_columns=NOTEBOOK_MAX_COLUMNS)
     columns = context["columns"]
-    rows = columns["rows"]
-    columns["rows"] = rows[:NOTEBOOK_MAX_COLUMNS]
-    columns["more"] = len(rows) - len(columns["rows"])
     context["overlays"] = context["overlays"][:NOTEBOOK_MAX_OVERLAYS]
     context["table_script"] = ""
     shown = (
-        f"the {len(columns['rows'])} most important of {format_count(len(rows))} columns"
+        f"the {len(columns['rows'])} most important of {format_count(len(report.features))} "
+        "columns"
         if columns["more"]
         else "every column"
     )
