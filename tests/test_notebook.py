@@ -378,6 +378,38 @@ def test_image_fragment_shows_a_few_pictures_inline(image):
     assert f"robust accuracy {format_fixed(image.robust_accuracy)}" in repr(image)
 
 
+def test_diff_fragment_shows_the_outcome_its_reasons_and_cuts_its_tables():
+    from advval.compare import diff_reports
+    from advval.report._notebook import NOTEBOOK_MAX_ROWS
+
+    def document(drift: bool, auc: float, n_columns: int) -> dict:
+        features = [
+            {"name": f"col <{i}>", "drift": drift and i < n_columns // 2, "leak_like": False}
+            for i in range(n_columns)
+        ]
+        return {"kind": "drift", "drift": drift, "auc": auc,
+                "auc_ci": [auc - 0.02, auc + 0.02], "features": features}  # fmt: skip
+
+    old = document(False, 0.5, 3 * NOTEBOOK_MAX_ROWS)
+    new = document(True, 0.7, 3 * NOTEBOOK_MAX_ROWS)
+    worse = diff_reports(old, new, old_name="main.json", new_name="branch.json")
+    assert worse.worse and len(worse.changes) > NOTEBOOK_MAX_ROWS
+    fragment = worse._repr_html_()
+    _assert_self_contained(fragment)
+    text = html.unescape(" ".join(_tags(fragment).text))
+    assert "Worse" in text and all(reason in text for reason in worse.reasons[:3])
+    assert "main.json" in text and "branch.json" in text
+    assert "col <0>" in text  # a hostile name stays text
+    assert f"at most {NOTEBOOK_MAX_ROWS} rows" in text  # the changes table was cut
+    assert f"col <{3 * NOTEBOOK_MAX_ROWS // 2 - 1}>" not in text
+    assert repr(worse) == (
+        f"<ReportDiff: drift, {worse.old_verdict} -> {worse.new_verdict}; worse: "
+        + "; ".join(worse.reasons) + ">"
+    )  # fmt: skip
+    same = diff_reports(old, old)
+    assert "Not worse" in same._repr_html_() and repr(same).endswith("; not worse>")
+
+
 # --------------------------------------------------------------------------- browser
 # The fragments in headless Chromium, inside a host page that stands for a notebook: its
 # own styles, its own text and table around the cells, and no Content-Security-Policy

@@ -157,6 +157,22 @@ class ReportDiff:
         ]
         return tuple(out)
 
+    def __repr__(self) -> str:
+        """One line: the kind, both verdicts and whether the new report is worse."""
+        from advval.report._notebook import report_text
+
+        return report_text(self)
+
+    def _repr_html_(self) -> str:
+        """The diff in a notebook cell: the diff page's cards as a scoped fragment.
+
+        Self-contained (scoped inline CSS, no script, nothing fetched) and bounded; see
+        :mod:`advval.report._notebook`.
+        """
+        from advval.report._notebook import diff_fragment
+
+        return diff_fragment(self)
+
     def to_dict(self) -> dict[str, Any]:
         """The diff's JSON document (``kind`` ``"diff"``, the reports' kind in ``compared``)."""
         return {

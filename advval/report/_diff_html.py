@@ -8,6 +8,8 @@ script), every string escaped by Jinja2. The size is bounded: at most
 
 from __future__ import annotations
 
+from typing import Any
+
 from .._version import __version__
 from ..compare import ReportDiff
 from ._diff import KIND_NAMES, RULES, change_rows, metric_rows
@@ -40,11 +42,29 @@ def render_diff_html(diff: ReportDiff) -> str:
     >>> "Not worse" in render_diff_html(diff_reports(old, old))
     True
     """
+    return render_page("diff.html.j2", diff_context(diff))
+
+
+def diff_context(
+    diff: ReportDiff, *, max_changes: int = HTML_MAX_CHANGES, max_metrics: int = HTML_MAX_METRICS
+) -> dict[str, Any]:
+    """The diff template's context: the page's, or a notebook fragment's with tighter bounds.
+
+    Parameters
+    ----------
+    diff : ReportDiff
+    max_changes, max_metrics : int
+        Changed items and figures listed (the rest counted in a sentence).
+
+    Returns
+    -------
+    dict
+    """
     changes = change_rows(diff)
     metrics = metric_rows(diff)
     for row in (*changes, *metrics):
         row["name"] = clip(row["name"])
-    context = {
+    return {
         "layout": "_base.html.j2",
         "csp": content_security_policy(),
         "version": __version__,
@@ -52,13 +72,12 @@ def render_diff_html(diff: ReportDiff) -> str:
         "old_name": clip(diff.old_name or "old"),
         "new_name": clip(diff.new_name or "new"),
         "worse": diff.worse,
-        "reasons": [clip(r) for r in diff.reasons[:HTML_MAX_CHANGES]],
+        "reasons": [clip(r) for r in diff.reasons[:max_changes]],
         "old_verdict": diff.old_verdict,
         "new_verdict": diff.new_verdict,
         "rule": RULES.get(diff.kind, ""),
-        "metrics": metrics[:HTML_MAX_METRICS],
-        "changes": changes[:HTML_MAX_CHANGES],
-        "more_changes": max(len(changes) - HTML_MAX_CHANGES, 0),
+        "metrics": metrics[:max_metrics],
+        "changes": changes[:max_changes],
+        "more_changes": max(len(changes) - max_changes, 0),
         "notes": list(diff.notes),
     }
-    return render_page("diff.html.j2", context)

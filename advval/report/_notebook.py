@@ -45,6 +45,7 @@ __all__ = [
     "SCOPE",
     "dependency_card",
     "dependency_fragment",
+    "diff_fragment",
     "drift_card",
     "drift_fragment",
     "image_fragment",
@@ -244,6 +245,20 @@ def image_fragment(report: Any) -> str:
     return render_page("image.html.j2", context, svg_keys=("features_svg",), fragment=True)
 
 
+def diff_fragment(diff: Any) -> str:
+    """A report diff as an HTML fragment (``ReportDiff._repr_html_``).
+
+    The diff page's outcome card, figures and changes, at most ``NOTEBOOK_MAX_ROWS`` of
+    each (a sentence counts the rest).
+    """
+    from ._diff_html import diff_context
+
+    context = diff_context(diff, max_changes=NOTEBOOK_MAX_ROWS, max_metrics=NOTEBOOK_MAX_ROWS)
+    cut = len(diff.changes) > NOTEBOOK_MAX_ROWS or len(diff.metrics) > NOTEBOOK_MAX_ROWS
+    context["fragment_note"] = _note(cut)
+    return render_page("diff.html.j2", context, fragment=True)
+
+
 def report_text(report: Any) -> str:
     """The one-line plain-text repr of a report: its kind and the command line's verdict line.
 
@@ -262,6 +277,9 @@ def report_text(report: Any) -> str:
         )
     elif isinstance(report, DependencyReport):
         line = summary_line(report).removeprefix("dependency check: ")
+    elif hasattr(report, "old_verdict"):  # ReportDiff
+        outcome = "worse: " + "; ".join(report.reasons) if report.worse else "not worse"
+        line = f"{report.kind}, {report.old_verdict} -> {report.new_verdict}; {outcome}"
     elif hasattr(report, "robustness"):  # ImageRobustnessReport
         line = robustness_line(report.robustness).removeprefix("robustness: ")
     else:
