@@ -4,7 +4,8 @@ For each task, a model is validated three ways on the TRAIN rows, and each valid
 error is compared with the model's true error on the TEST rows:
 
 - ``random``: ordinary shuffled 5-fold cross-validation;
-- ``test_like``: :class:`advval.TestLikeSplit` (validation rows are the most test-like);
+- ``test_like``: :class:`advval.TestLikeSplit` (each held-out fifth validated on as many
+  draws from it as it has rows, in proportion to the estimated density ratio);
 - ``weighted``: 5-fold cross-validation whose validation error is weighted by
   :class:`advval.AdversarialWeighter` importance weights (density ratio).
 
