@@ -221,3 +221,17 @@ def test_an_image_report_logs_its_examples_count(store):
         f"{report.robustness.attacks[0].fooling_rate:.6g}")
     names = sorted(a.path for a in store.list_artifacts(run_id, "advval"))
     assert names == ["advval/image_robustness.html", "advval/image_robustness.json"]
+
+
+def test_a_drift_report_checked_against_a_baseline_logs_the_sorting(drift):
+    from advval.compare import Baseline, apply_baseline
+
+    document = json.loads(render_json(drift))
+    check = apply_baseline(Baseline.from_report(document), document)
+    metrics = report_metrics(type(drift)(**{**drift.__dict__, "baseline": check}))
+    sorted_drift = check.to_dict()
+    assert metrics["drift/baseline_failed"] == float(sorted_drift["failed"]) == 0.0
+    for status in ("accepted", "new", "grown", "resolved"):
+        assert metrics[f"drift/baseline_{status}"] == len(sorted_drift[status])
+    assert metrics["drift/baseline_accepted"] >= 1  # the report's own drift is accepted
+    assert not any(k.startswith("drift/baseline") for k in report_metrics(drift))
