@@ -168,6 +168,30 @@ def test_systematic_sample_keeps_each_rows_probability_and_stratifies_in_order()
     assert len(spread) > 1
 
 
+def test_effective_rows_count_what_a_weighted_split_is_worth(shifted):
+    X, x0 = shifted.X_train, shifted.X_train["x0"].to_numpy()
+    cv = _split(shifted.X_test, n_splits=5, val_size=0.2)
+    splits = list(cv.split(X))
+    # the true ratio exp(x0 - 1/2) of N(0, 1) -> N(1, 1) has effective fraction 1/e in
+    # the population (about 0.5 in this sample of 400): 80 held-out rows are worth 30-40
+    true = _normal_ratio(x0)
+    expected = 80 * true.sum() ** 2 / (400 * (true**2).sum())
+    assert 0.7 * expected < cv.effective_rows_ < 1.3 * expected
+    assert cv.effective_rows_ < 0.6 * 80
+    # and the draws' own counts agree: Kish's number of a split's validation rows, on
+    # average over the splits (one with the heaviest rows is worth fewer)
+    kish = [np.bincount(val).sum() ** 2 / (np.bincount(val) ** 2).sum() for _, val in splits]
+    assert np.mean(kish) == pytest.approx(cv.effective_rows_, rel=0.15)
+    # without a shift a split is worth nearly all its rows; draw="top" never repeats
+    none = make_shift("none", n_train=400, n_test=400, n_features=4, random_state=0)
+    flat = _split(none.X_test, val_size=0.2)
+    list(flat.split(none.X_train))
+    assert flat.effective_rows_ > 0.8 * 80
+    top = _split(shifted.X_test, draw="top", val_size=0.2)
+    list(top.split(X))
+    assert top.effective_rows_ == 80
+
+
 def test_systematic_sample_with_sizes_above_one_draws_rows_repeatedly():
     from advval.drift._split import systematic_sample
 

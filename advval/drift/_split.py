@@ -61,18 +61,19 @@ class TestLikeSplit(BaseCrossValidator):
     rows last, as in K-fold, so ``n_splits * val_size = len(X)`` validates every row
     once) and trains on the others; the validation part is as many draws from the
     held-out rows, each row drawn about ``ratio / mean(ratio)`` times: a row twice as
-    test-like as the average appears twice, one a tenth as test-like in one split of
-    ten. So a plain validation score weighs every held-out row by its ratio, as a
-    weighted K-fold estimate does, and rests on as many rows. The draw is systematic, in
-    order of the ratio (one random start: each row's count is the floor or the ceiling
-    of its expected count, and the drawn rows spread evenly over the range of the
-    ratio, so the score varies less from draw to draw than with independent draws).
-    Validation positions therefore repeat, which the scikit-learn functions below
-    accept (a repeated row counts as often as it appears);
+    test-like as the average appears twice, one a tenth as test-like appears with
+    probability 0.1. So a plain validation score weighs every held-out row by its ratio,
+    as a weighted K-fold estimate does, and rests on as many rows (worth fewer, by how
+    much the ratio varies: ``effective_rows_``). The draw is systematic, in order of the
+    ratio (one random start: each row's count is the floor or the ceiling of its
+    expected count, and the drawn rows spread evenly over the range of the ratio, so the
+    score varies less from draw to draw than with independent draws). Validation
+    positions therefore repeat, which the scikit-learn functions below accept (a
+    repeated row counts as often as it appears);
     :func:`~sklearn.model_selection.cross_val_predict` needs a partition and refuses
-    them. With ``draw="top"`` every split holds out
-    ``val_size`` rows drawn at random from the most test-like ``pool_factor * val_size``
-    rows, which leans toward the test data without matching it.
+    them. With ``draw="top"`` every split holds out ``val_size`` rows drawn at random
+    from the most test-like ``pool_factor * val_size`` rows, which leans toward the test
+    data without matching it.
 
     Use it as ``cv=`` in :func:`~sklearn.model_selection.cross_val_score`,
     :func:`~sklearn.model_selection.cross_validate` or
@@ -129,6 +130,14 @@ class TestLikeSplit(BaseCrossValidator):
         share times ``ratio / mean(ratio)`` with ``draw="ratio"`` (it sums to the
         validation rows of a split); the validation rows over the pool size inside the
         pool, 0 outside, with ``draw="top"`` (a probability: no row repeats).
+    effective_rows_ : float
+        How many rows of an unweighted split a split's validation score is worth: the
+        held-out rows times the ratio's effective fraction ``sum(r) ** 2 / (n *
+        sum(r ** 2))`` (Kish), as the draws count each held-out row about ``r /
+        mean(r)`` times. The more the ratio varies, the lower: a score that rests on a
+        few heavy rows varies from split to split (and from sample to sample) more than
+        its number of rows suggests. ``val_size`` rows with ``draw="top"`` (no row
+        repeats). Set by :meth:`split`.
     validator_ : AdversarialValidator
         The fitted validator behind ``test_likeness_``.
 
@@ -163,6 +172,8 @@ class TestLikeSplit(BaseCrossValidator):
     >>> len(val)  # as many draws from them, in proportion to the density ratio
     60
     >>> len(np.unique(val)) < 60  # the most test-like rows drawn more than once
+    True
+    >>> bool(cv.effective_rows_ < 60)  # so a validation score is worth fewer rows
     True
     >>> # pooled over the splits, the validation rows lean toward X_test (x0 shifted up)
     >>> pooled = np.concatenate([v for _, v in cv.split(X)])
@@ -296,7 +307,10 @@ class TestLikeSplit(BaseCrossValidator):
         strata = _strata(len(frame), n_val, labels)
         rng = np.random.default_rng(draw_seed)
         if self.draw == "top":
+            self.effective_rows_ = float(n_val)
             return self._top_splits(strata, rng)
+        ratio = _ratio(self.test_likeness_)
+        self.effective_rows_ = n_val / n * float(ratio.sum()) ** 2 / float(ratio @ ratio)
         return self._ratio_splits(strata, rng)
 
     def _validate_params(self) -> None:
@@ -422,8 +436,7 @@ class TestLikeSplit(BaseCrossValidator):
         The held-out parts of successive splits are disjoint while the rows last (a new
         shuffle after that), as in K-fold.
         """
-        p = np.clip(self.test_likeness_, *_CLIP)
-        ratio = p / (1.0 - p)
+        ratio = _ratio(self.test_likeness_)
         n = len(ratio)
         self.inclusion_ = np.zeros(n)
         chunks = []
@@ -438,6 +451,12 @@ class TestLikeSplit(BaseCrossValidator):
             mask[held] = True
             train = np.flatnonzero(~mask).astype(np.intp)
             yield train, np.sort(val).astype(np.intp)
+
+
+def _ratio(likeness: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Density ratio (up to a constant) of the test-likeness clipped to ``_CLIP``."""
+    p = np.clip(likeness, *_CLIP)
+    return p / (1.0 - p)
 
 
 def _chunks(
