@@ -890,6 +890,67 @@ def test_the_winning_shape_is_trained_again_on_every_row(monkeypatch):
     assert model.booster is calls[int(np.argmin(losses))][2]
 
 
+def test_early_stopping_keeps_the_round_of_least_validation_loss():
+    from types import SimpleNamespace
+
+    from advval.dependency._fitting import EarlyStopping
+
+    def stopped(losses, patience=3, min_delta=0.01, end=100):
+        callback = EarlyStopping(patience, min_delta)
+        for i, loss in enumerate(losses):
+            env = SimpleNamespace(
+                iteration=i, end_iteration=end, evaluation_result_list=[("v", "l2", loss, False)]
+            )
+            try:
+                callback(env)
+            except lgb.callback.EarlyStopException as stop:
+                return i, stop.best_iteration, stop.best_score[0][2]
+        return None
+
+    # a slow descent: round 1 is the last to fall by min_delta, so the count runs out at
+    # round 4, but the loss kept falling: round 4 is kept (LightGBM's own keeps round 1)
+    assert stopped([1.0, 0.5, 0.499, 0.498, 0.497, 0.2]) == (4, 4, 0.497)
+    # a rise after the last counted round: that round is the least
+    assert stopped([1.0, 0.5, 0.6, 0.55, 0.7, 0.1]) == (4, 1, 0.5)
+    # a fall of min_delta resets the count; the last round ends training
+    assert stopped([1.0, 0.9, 0.8, 0.7], end=4) == (3, 3, 0.7)
+    # equal to the least so far: the earlier round stays
+    assert stopped([1.0, 0.5, 0.5, 0.5, 0.5]) == (4, 1, 0.5)
+
+
+def test_targets_of_more_than_two_classes_try_fewer_linear_leaves(monkeypatch):
+    from advval.dependency import _fitting
+    from advval.dependency._scoring import class_target
+
+    rng = np.random.default_rng(3)
+    X = pd.DataFrame(rng.normal(size=(2_000, 4)), columns=[f"x{k}" for k in range(4)])
+    f = X["x0"] + np.tanh(X["x1"])
+    X["four"] = np.digitize(f, np.quantile(f, [0.25, 0.5, 0.75]))
+    X["two"] = (f > np.median(f)).astype(int)
+    params = _fitting.default_params(n_rows=2_000, single=False)
+    design = _fitting.Design(X, params)
+    calls = []
+    train = _fitting.lgb.train
+
+    def recording(settings, data, num_boost_round, **kwargs):
+        calls.append(settings)
+        return train(settings, data, num_boost_round=num_boost_round, **kwargs)
+
+    monkeypatch.setattr(_fitting.lgb, "train", recording)
+    shapes = {}
+    for column in ("four", "two"):
+        calls.clear()
+        _fitting.fit_target(
+            class_target(X[column].to_numpy()), design, np.arange(2_000), params,
+            exclude=np.array([4, 5]), random_state=0, n_jobs=1,
+        )  # fmt: skip
+        # both shapes tried (the first scores above CAPACITY_SCORE), then the refit
+        shapes[column] = [(c["num_leaves"], c["linear_tree"]) for c in calls[:2]]
+    assert shapes["four"] == [(7, False), (_fitting.CLASS_LINEAR_LEAVES, True)]
+    assert _fitting.CLASS_LINEAR_LEAVES == 3
+    assert shapes["two"] == [(7, False), (7, True)]
+
+
 def test_few_rows_are_cross_fitted_on_more_folds(monkeypatch):
     from advval.dependency import _budget, _fitting
     from advval.dependency import _checker as checker_module
