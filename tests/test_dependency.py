@@ -951,6 +951,42 @@ def test_targets_of_more_than_two_classes_try_fewer_linear_leaves(monkeypatch):
     assert shapes["two"] == [(7, False), (7, True)]
 
 
+def test_linear_leaves_are_tried_from_a_first_score_of_capacity_score(monkeypatch):
+    from advval.dependency import _fitting
+    from advval.dependency._scoring import numeric_target
+
+    rng = np.random.default_rng(4)
+    X = pd.DataFrame(rng.normal(size=(3_000, 4)), columns=[f"x{k}" for k in range(4)])
+    # true R^2 0.42: the first shape scores between CAPACITY_SCORE (0.3) and 0.5
+    X["y"] = X["x0"] + rng.normal(scale=np.sqrt(1 / 0.42 - 1), size=3_000)
+    X["noise"] = rng.normal(size=3_000)
+    params = _fitting.default_params(n_rows=3_000, single=False)
+    design = _fitting.Design(X, params)
+    calls = []
+    train = _fitting.lgb.train
+
+    def recording(settings, data, num_boost_round, **kwargs):
+        booster = train(settings, data, num_boost_round=num_boost_round, **kwargs)
+        if "valid_sets" in kwargs:
+            calls.append((settings["linear_tree"], booster.best_score["valid_0"]["l2"]))
+        return booster
+
+    monkeypatch.setattr(_fitting.lgb, "train", recording)
+    shapes = {}
+    for j, column in ((4, "y"), (5, "noise")):
+        calls.clear()
+        _fitting.fit_target(
+            numeric_target(X[column].to_numpy()), design, np.arange(3_000), params,
+            exclude=np.array([j]), random_state=0, n_jobs=1,
+        )  # fmt: skip
+        shapes[column] = list(calls)
+    constant_loss = float(np.var(X["y"]))
+    first_score = 1 - shapes["y"][0][1] / constant_loss
+    assert _fitting.CAPACITY_SCORE == 0.3 <= first_score < 0.5
+    assert [linear for linear, _ in shapes["y"]] == [False, True]
+    assert [linear for linear, _ in shapes["noise"]] == [False]  # nothing to learn: one fit
+
+
 def test_few_rows_are_cross_fitted_on_more_folds(monkeypatch):
     from advval.dependency import _budget, _fitting
     from advval.dependency import _checker as checker_module
