@@ -118,7 +118,7 @@ class Attack(BaseEstimator):
         check_input_data(X, owner=f"{name}.generate")
         domain = self._domain(X)
         z0 = self._to_internal(X, domain)
-        oracle = self._make_oracle(domain, X, n_samples)
+        oracle = self._make_oracle(domain, X, n_samples, z0)
         if self.needs_scores and not oracle.has_scores:
             raise TypeError(
                 f"{name} needs class scores, but {type(self.model).__name__} has no "
@@ -167,7 +167,7 @@ class Attack(BaseEstimator):
             return np.round(out).astype(dtype)
         return out.astype(dtype if np.issubdtype(dtype, np.floating) else np.float64)
 
-    def _make_oracle(self, domain: Any, X: Any, n_samples: int) -> Any:
+    def _make_oracle(self, domain: Any, X: Any, n_samples: int, z0: Any = None) -> Any:
         oracle = QueryOracle(
             self.model, domain, X, n_samples=n_samples, max_queries=self.max_queries
         )

@@ -559,14 +559,17 @@ class Domain:
             }
             if xp is np:
                 self._cache[key] = arrays
-            else:
+            else:  # two transfers (one of the numbers, one of the masks), not twelve
+                masks = [name for name, value in arrays.items() if value.dtype == bool]
+                numbers = [name for name in arrays if name not in masks]
+                floats = xp.as_tensor(
+                    np.stack([arrays[name] for name in numbers]).astype(np.float64),
+                    device=like.device,
+                ).to(like.dtype)
+                flags = xp.as_tensor(np.stack([arrays[name] for name in masks]), device=like.device)
                 self._cache[key] = {
-                    name: xp.as_tensor(
-                        value,
-                        device=like.device,
-                        dtype=xp.bool if value.dtype == bool else like.dtype,
-                    )
-                    for name, value in arrays.items()
+                    **{name: floats[i] for i, name in enumerate(numbers)},
+                    **{name: flags[i] for i, name in enumerate(masks)},
                 }
         return self._cache[key]
 
@@ -714,12 +717,29 @@ class Domain:
         if eps is None:
             return x
         limit = per_sample(eps, x[:, 0]) if np.ndim(eps) else eps
-        over = self.distance(x, x0, norm) > limit * (1 + _TOLERANCE) + _TOLERANCE
+        limit = limit * (1 + _TOLERANCE) + _TOLERANCE + self._rounding(x, x0, norm)
+        over = self.distance(x, x0, norm) > limit
         if bool(over.any()):
             x = xp.where(over[:, None] & (c["coded"] | c["grouped"]), x0, x)
-            over = self.distance(x, x0, norm) > limit * (1 + _TOLERANCE) + _TOLERANCE
+            over = self.distance(x, x0, norm) > limit
             x = xp.where(over[:, None], x0, x)
         return x
+
+    def _rounding(self, x: Any, x0: Any, norm: str) -> Any:
+        """Per-sample bound on the distance that float32 (or coarser) rounding can add.
+
+        A value ``x0 + r`` is stored to within half a unit in the last place of its
+        magnitude, which for a large ``x0`` and a small radius can exceed the relative
+        tolerance: the projection's clamp would then read as out of the ball. In float64
+        the bound is negligible, and 0 is returned.
+        """
+        xp = namespace(x)
+        unit = float(xp.finfo(x.dtype).eps)
+        if unit < 1e-10 or norm == "0":
+            return 0.0
+        c = self._consts(x)
+        size = xp.where(xp.isnan(x0), xp.zeros_like(x0), (xp.abs(x0) + xp.abs(x)) / c["scale"])
+        return norm_of(size, norm) * unit
 
     # -- encoding user rows --------------------------------------------------------------
 

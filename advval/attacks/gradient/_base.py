@@ -33,6 +33,7 @@ Steps are taken in standard units: a step of size ``a`` moves a feature by ``a *
 from __future__ import annotations
 
 import copy
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar, cast
@@ -90,8 +91,30 @@ class TorchTarget:
         self.fixed = fixed
         self.coded = coded
         self.queries = np.zeros(n_samples, dtype=np.int64)
-        self.classes_: np.ndarray = np.arange(0)
+        self._classes: np.ndarray | None = None
+        #: rows (and their sample indices) to learn the number of classes from, with one
+        #: uncounted forward pass, if no counted pass has told it first (see ``classes_``)
+        self.probe: tuple[torch.Tensor, np.ndarray] | None = None
         self._tiled: dict[int, torch.Tensor] = {}
+
+    @property
+    def classes_(self) -> np.ndarray:
+        """The class labels: the module's logit indices unless set (a fitted classifier).
+
+        A plain module's number of classes is read from the first logits it returns, or
+        from one uncounted forward pass of ``probe`` when asked before any.
+        """
+        if self._classes is None:
+            if self.probe is None:
+                return np.arange(0)
+            rows, index = self.probe
+            with torch.no_grad():
+                self._classes = np.arange(self.forward(rows, index).shape[1])
+        return self._classes
+
+    @classes_.setter
+    def classes_(self, value: np.ndarray) -> None:
+        self._classes = np.asarray(value)
 
     @property
     def n_samples(self) -> int:
@@ -158,6 +181,8 @@ class TorchTarget:
         self._count(rows, len(Z))
         with torch.no_grad():
             logits = self.forward(Z, rows, exact=True)
+            if self._classes is None:
+                self._classes = np.arange(logits.shape[1])
             finite = torch.isfinite(logits).all(1)
             # -1 marks a row with a NaN or infinite logit: still one read back per call
             predicted = torch.where(finite, logits.argmax(1), -1).cpu().numpy()
@@ -221,7 +246,11 @@ class GradientAttack(Attack):
         X_adv : same type as ``X``
         """
         self._module()  # a clear TypeError for a model that is not a torch module
-        return super().generate(X, y)
+        self._placement: tuple[torch.device, torch.dtype] | None = None
+        try:
+            return super().generate(X, y)
+        finally:
+            self._placement = None  # read afresh next call: the model may have moved
 
     # -- hooks of the Attack template ------------------------------------------------------
 
@@ -278,13 +307,12 @@ class GradientAttack(Attack):
         return domain
 
     def _device(self) -> tuple[torch.device, torch.dtype]:
-        module = self._module()
-        for tensor in (*module.parameters(), *module.buffers()):
-            if tensor.is_floating_point():
-                return tensor.device, tensor.dtype
-        first = next(iter((*module.parameters(), *module.buffers())), None)
-        device = first.device if first is not None else torch.device("cpu")
-        return device, torch.get_default_dtype()
+        """The module's device and floating dtype (read once per ``generate``)."""
+        placement = getattr(self, "_placement", None)
+        if placement is None:
+            placement = _placement(self._module())
+            self._placement = placement
+        return placement
 
     def _to_internal(self, X: Any, domain: Any) -> torch.Tensor:
         device, model_dtype = self._device()
@@ -294,8 +322,10 @@ class GradientAttack(Attack):
                 return torch.as_tensor(domain.encode(X), dtype=dtype, device=device)
             return X.detach().to(device=device, dtype=dtype, copy=True)
         values = np.asarray(domain.encode(X))
-        dtype = torch.float32 if values.dtype in (np.float32, np.float16) else torch.float64
-        return torch.as_tensor(values.astype(np.float64), dtype=dtype, device=device)
+        # a float32 (or float16) array is searched in float32, anything else in float64
+        given = X.dtype if isinstance(X, np.ndarray) else values.dtype
+        dtype = torch.float32 if given in (np.float32, np.float16) else torch.float64
+        return torch.as_tensor(values, device=device).to(dtype)
 
     def _from_internal(self, z: Any, X: Any, domain: Any) -> Any:
         if not is_tensor(X):
@@ -308,7 +338,9 @@ class GradientAttack(Attack):
             out = out.round()
         return out.to(device=X.device, dtype=X.dtype)
 
-    def _make_oracle(self, domain: Any, X: Any, n_samples: int) -> TorchTarget:
+    def _make_oracle(
+        self, domain: Any, X: Any, n_samples: int, z0: Any = None
+    ) -> TorchTarget:
         module = self._module()
         device, dtype = self._device()
         fixed = coded = None
@@ -327,12 +359,12 @@ class GradientAttack(Attack):
         if tabular:
             target.classes_ = np.asarray(self.model.classes_)
         else:
-            # the number of classes, from one uncounted forward pass of the first samples
-            head = X.iloc[:2] if isinstance(X, pd.DataFrame) else X[:2]
-            first = self._to_internal(head, domain)
-            with torch.no_grad():
-                n_classes = target.forward(first, np.arange(len(first))).shape[1]
-            target.classes_ = np.arange(n_classes)
+            # the number of classes: from the first counted logits (the labels, when y is
+            # None), else from one uncounted forward pass of the first samples
+            if z0 is None:
+                head = X.iloc[:2] if isinstance(X, pd.DataFrame) else X[:2]
+                z0 = self._to_internal(head, domain)
+            target.probe = (z0[:2], np.arange(min(2, len(z0))))
         return target
 
     def _labels(self, X: Any, y: Any, z0: Any, oracle: Any, n_samples: int) -> np.ndarray:
@@ -515,10 +547,51 @@ class BestPoints:
 
     def pick(self, n: int) -> torch.Tensor:
         """Per sample, the best point over its runs: shape (n, ...)."""
+        return self.best(n)[0]
+
+    def best(self, n: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """Per sample, the best point over its runs and its score (``inf``: adversarial)."""
         runs = len(self.point) // n
-        choice = self.score.reshape(runs, n).argmax(0)
+        scores = self.score.reshape(runs, n)
+        choice = scores.argmax(0)
         stacked = self.point.reshape((runs, n) + self.point.shape[1:])
-        return stacked[choice, torch.arange(n, device=stacked.device)]
+        every = torch.arange(n, device=stacked.device)
+        return stacked[choice, every], scores[choice, every]
+
+
+def subset_target(oracle: TorchTarget, rows: np.ndarray, *, reserve: int = 0) -> TorchTarget:
+    """A target for the samples ``rows`` of ``oracle`` only, with their counts so far.
+
+    Its ``max_queries`` keeps ``reserve`` forward rows per sample back (for a check the
+    caller makes afterwards). Copy its ``queries`` back into the parent's afterwards.
+    """
+    fixed = None
+    if oracle.fixed is not None:
+        fixed = oracle.fixed[torch.as_tensor(rows, device=oracle.fixed.device)]
+    limit = None if oracle.max_queries is None else oracle.max_queries - reserve
+    sub = TorchTarget(
+        oracle.module,
+        n_samples=len(rows),
+        max_queries=limit,
+        dtype=oracle.dtype,
+        fixed=fixed,
+        coded=oracle.coded,
+        autocast=oracle.autocast,
+    )
+    sub.queries = oracle.queries[rows].copy()
+    sub.classes_ = oracle.classes_
+    return sub
+
+
+def _placement(module: torch.nn.Module) -> tuple[torch.device, torch.dtype]:
+    """Device and dtype of the first floating parameter or buffer (CPU / default if none)."""
+    first = None
+    for tensor in itertools.chain(module.parameters(), module.buffers()):
+        if tensor.is_floating_point():
+            return tensor.device, tensor.dtype
+        first = tensor if first is None else first
+    device = first.device if first is not None else torch.device("cpu")
+    return device, torch.get_default_dtype()
 
 
 def _raw_codes(
@@ -556,6 +629,7 @@ __all__ = [
     "fit_runs",
     "projector",
     "stack_runs",
+    "subset_target",
     "TorchTarget",
     "per_row",
     "torch_generator",

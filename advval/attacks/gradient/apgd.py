@@ -21,6 +21,7 @@ from ._base import (
     per_row,
     projector,
     stack_runs,
+    subset_target,
     torch_generator,
     units,
 )
@@ -43,10 +44,12 @@ class APGD(GradientAttack):
     (``sign`` of the gradient under L-inf, the normalized gradient under L2) combined
     with the previous move: ``x <- P(x + 0.75 (z - x) + 0.25 (x - x_prev))``.
 
-    The runs (``restarts``, times the target classes of ``loss="dlr-targeted"``) are
-    stacked into one batch: one forward and backward pass per step for all of them, no
-    per-sample loop, no device synchronization. Each sample returns its latest
-    adversarial point, else its highest-loss point, over all runs (as :class:`PGD`).
+    The ``restarts`` runs are stacked into one batch: one forward and backward pass per
+    step for all of them, no per-sample loop, no device synchronization. APGD-T
+    (``loss="dlr-targeted"``) attacks its target classes one after another, each on the
+    samples that no earlier target fooled (as the reference code does: a sample already
+    fooled costs nothing more). Each sample returns its latest adversarial point, else
+    its highest-loss point, over all runs (as :class:`PGD`).
 
     Parameters
     ----------
@@ -170,7 +173,6 @@ class APGD(GradientAttack):
         oracle: TorchTarget,
         rng: np.random.RandomState,
     ) -> torch.Tensor:
-        norm, eps = self._norm(), float(cast(float, self.eps))
         n, device = len(z0), z0.device
         y0 = torch.as_tensor(labels, device=device)
         n_classes = len(oracle.classes_)
@@ -180,21 +182,56 @@ class APGD(GradientAttack):
         runs, steps = fit_runs(oracle.budget() - toward, self.restarts * n_targets, self.steps)
         if steps < 1:
             return z0
-        # run r attacks target r % n_targets from restart r // n_targets
+        generator = torch_generator(rng, device)
+        unit = units(domain, z0)
+        if not toward:
+            loss = partial(objective, loss=self.loss, targeted=self.targeted)
+            best = self._search(z0, y0, y0, loss, runs, steps, domain, oracle, generator, unit)
+            return best.pick(n)
+        # APGD-T: the targets one after another, each on the samples no earlier target
+        # fooled (as the reference code); run r of the budget attacks target
+        # r % n_targets from restart r // n_targets
+        with torch.no_grad():
+            ranked = oracle.logits(z0).scatter(1, y0[:, None], -torch.inf).argsort(1, True)
+        out, score = z0.clone(), torch.full((n,), -torch.inf, dtype=z0.dtype, device=device)
+        for k in range(n_targets):
+            count = runs // n_targets + (k < runs % n_targets)
+            active = np.flatnonzero((score < torch.inf).cpu().numpy())
+            if count == 0 or len(active) == 0:
+                break
+            index = torch.as_tensor(active, device=device)
+            sub = oracle if len(active) == n else subset_target(oracle, active)
+            pairs = torch.stack([y0[index], ranked[index, k]], 1)
+            found = self._search(
+                z0[index], y0[index], pairs, dlr_toward, count, steps, domain, sub, generator,
+                unit,
+            )
+            oracle.queries[active] = sub.queries
+            point, value = found.best(len(active))
+            better = value > score[index]
+            out[index] = torch.where(per_row(better, point), point, out[index])
+            score[index] = torch.maximum(value, score[index])
+        return out
+
+    def _search(
+        self,
+        z0: torch.Tensor,
+        y0: torch.Tensor,
+        pairs: torch.Tensor,
+        loss: Any,
+        runs: int,
+        steps: int,
+        domain: Any,
+        oracle: TorchTarget,
+        generator: torch.Generator,
+        unit: Any,
+    ) -> BestPoints:
+        """``runs`` stacked APGD runs of ``steps`` on the samples ``z0`` (of ``oracle``)."""
+        norm, eps = self._norm(), float(cast(float, self.eps))
         x0 = stack_runs(z0, runs)
         y = y0.repeat(runs)
-        if toward:
-            with torch.no_grad():
-                ranked = oracle.logits(z0).scatter(1, y0[:, None], -torch.inf).argsort(1, True)
-            which = torch.arange(runs, device=device).repeat_interleave(n) % n_targets
-            pairs = torch.stack([y, ranked.repeat(runs, 1).gather(1, which[:, None])[:, 0]], 1)
-            loss: Any = dlr_toward
-        else:
-            pairs = y
-            loss = partial(objective, loss=self.loss, targeted=self.targeted)
-        unit = units(domain, z0)
+        pairs = pairs.repeat((runs,) + (1,) * (pairs.ndim - 1))
         project = projector(domain, x0, eps, norm)
-        generator = torch_generator(rng, device)
         noise = torch.cat([_random_step(z0, norm, unit.mask, generator) for _ in range(runs)])
         z = project(x0 + unit.raw(noise * eps))
         final = finalizer(domain, eps, norm)
@@ -231,7 +268,7 @@ class APGD(GradientAttack):
             alpha = 1.0 if t == 0 else MOMENTUM
             z, previous = project(z + alpha * (moved - z) + (1 - alpha) * (z - previous)), z
         best.update(*oracle.evaluate(z, pairs, loss, snap), y)  # the last iterate
-        return best.pick(n)
+        return best
 
 
 def _checkpoints(steps: int) -> dict[int, int]:

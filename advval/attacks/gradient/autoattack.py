@@ -11,7 +11,7 @@ from ..._validation import check_number, check_option
 from .._base import check_positive_int
 from .._oracle import check_finite_outputs
 from ..blackbox.square import SquareAttack
-from ._base import GradientAttack, TorchTarget
+from ._base import GradientAttack, TorchTarget, subset_target
 from .apgd import APGD
 
 #: the stages of each version, in the order they run
@@ -316,22 +316,7 @@ def _subset(oracle: TorchTarget, rows: np.ndarray) -> TorchTarget:
     own reserve is the check; the parent's final check has the row kept back). Copy its
     ``queries`` back into the parent's afterwards.
     """
-    fixed = None
-    if oracle.fixed is not None:
-        fixed = oracle.fixed[torch.as_tensor(rows, device=oracle.fixed.device)]
-    limit = None if oracle.max_queries is None else oracle.max_queries - 1
-    sub = TorchTarget(
-        oracle.module,
-        n_samples=len(rows),
-        max_queries=limit,
-        dtype=oracle.dtype,
-        fixed=fixed,
-        coded=oracle.coded,
-        autocast=oracle.autocast,
-    )
-    sub.queries = oracle.queries[rows].copy()
-    sub.classes_ = oracle.classes_
-    return sub
+    return subset_target(oracle, rows, reserve=1)
 
 
 class _Scores:

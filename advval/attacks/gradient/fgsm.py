@@ -106,5 +106,6 @@ class FGSM(GradientAttack):
         y = torch.as_tensor(labels, device=z0.device)
         loss = partial(objective, loss="ce", targeted=self.targeted)
         grad = oracle.gradient(z0, y, loss)[0]
-        z = ascend(z0, grad, norm, units(domain, z0), float(cast(float, self.eps)))
-        return domain.project(z, z0, self.eps, norm)
+        # the template projects the result exactly (``domain.finalize`` starts with
+        # ``domain.project``): projecting here too would do the same work twice
+        return ascend(z0, grad, norm, units(domain, z0), float(cast(float, self.eps)))
