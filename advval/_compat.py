@@ -17,6 +17,10 @@ EXTRAS: dict[str, str] = {
     "distributed": "dask",
     "pyarrow": "parquet",
     "mlflow": "mlflow",
+    "xgboost": "xgboost",
+    "catboost": "catboost",
+    "onnx": "onnx",
+    "onnxruntime": "onnx",
 }
 
 

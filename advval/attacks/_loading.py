@@ -6,6 +6,9 @@ code from the file (:mod:`advval.attacks._model_files` says what each check know
 - LightGBM's native text model (``Booster.save_model``; any suffix, recognised by its
   first line ``tree``), loaded as a ``lightgbm.Booster`` once a strict check of the text
   format has passed (LightGBM's own parser aborts the process on a malformed file);
+- XGBoost's JSON and UBJ models (``save_model("m.json")`` / ``"m.ubj"``; any suffix,
+  recognised by content), parsed and checked by advval, then loaded as an
+  ``xgboost.XGBClassifier`` from a rebuilt JSON document holding only the checked fields;
 - TorchScript (``torch.jit.save``: ``.pt``, ``.pth``, ``.ts``, ``.jit``, ``.torchscript``, or
   any zip archive holding TorchScript ``code/``), loaded on the CPU; its code may call
   PyTorch's core operators only, none that read or write files;
@@ -30,6 +33,7 @@ from __future__ import annotations
 import io
 import logging
 import pickle
+import tempfile
 import warnings
 import zipfile
 from collections.abc import Iterator, Sequence
@@ -51,6 +55,14 @@ from ._model_files import (
     check_torchscript_archive,
     read_archive,
 )
+from ._model_files._catboost import (
+    CBM_MAGIC,
+    check_catboost_binary,
+    check_catboost_json,
+    looks_like_catboost_json,
+)
+from ._model_files._onnx import MAX_ONNX_BYTES, looks_like_onnx
+from ._model_files._xgboost import parse_xgboost_bytes, rebuilt_json, xgboost_kind
 
 #: suffixes of files that run code when loaded
 PICKLE_SUFFIXES = (".pkl", ".pickle", ".joblib")
@@ -62,9 +74,12 @@ EXPORT_SUFFIXES = (".pt2",)
 CLASSIFIER_OBJECTIVES = ("binary", "multiclass", "multiclassova")
 
 SUPPORTED = (
-    "a LightGBM text model (Booster.save_model, any suffix), a TorchScript module "
+    "a LightGBM text model (Booster.save_model, any suffix), an XGBoost model "
+    "(save_model to .json or .ubj, any suffix), a CatBoost model (.cbm or "
+    "save_model(format='json'), any suffix), a TorchScript module "
     f"(torch.jit.save: {', '.join(TORCHSCRIPT_SUFFIXES)}), a torch.export program "
-    f"(torch.export.save: {', '.join(EXPORT_SUFFIXES)}), or with trust a pickle / joblib "
+    f"(torch.export.save: {', '.join(EXPORT_SUFFIXES)}), an ONNX tree ensemble classifier "
+    "(TreeEnsembleClassifier: skl2onnx, onnxmltools), or with trust a pickle / joblib "
     f"file ({', '.join(PICKLE_SUFFIXES)})"
 )
 
@@ -75,8 +90,8 @@ _JIT_LOAD_DEPRECATED = r"`torch\.jit\.load` is deprecated"
 
 
 def model_format(path: str | Path) -> str:
-    """The format of a saved model: ``"lightgbm"``, ``"torchscript"``, ``"torch.export"``
-    or ``"pickle"``, from the file's suffix and first bytes.
+    """The format of a saved model: ``"lightgbm"``, ``"torchscript"``, ``"torch.export"``,
+    ``"onnx"`` or ``"pickle"``, from the file's suffix and first bytes (ONNX by content).
 
     Raises
     ------
@@ -99,11 +114,17 @@ def model_format(path: str | Path) -> str:
     _refuse_special(path)
     try:
         with open(path, "rb") as handle:
-            head = handle.read(16)
+            head = handle.read(64)
     except OSError as exc:
         raise ValueError(f"cannot read the model file '{path}': {exc.strerror or exc}") from exc
     if head.startswith((b"tree\n", b"tree\r\n")):
         return "lightgbm"
+    if xgboost_kind(head) is not None:
+        return "xgboost"
+    if head.startswith(CBM_MAGIC) or looks_like_catboost_json(head):
+        return "catboost"
+    if looks_like_onnx(head):
+        return "onnx"
     if zipfile.is_zipfile(path) and _holds_torchscript(path):
         return "torchscript"
     raise ValueError(f"cannot load the model file '{path}': unknown format; expected {SUPPORTED}")
@@ -165,6 +186,12 @@ def load_model(path: str | Path, *, trust: bool = False) -> Any:
         return _load_pickle(path, trust)
     if kind == "lightgbm":
         return _load_lightgbm(path, _read(path))
+    if kind == "xgboost":
+        return _load_xgboost(path, _read(path))
+    if kind == "catboost":
+        return _load_catboost(path, _read(path), trust)
+    if kind == "onnx":
+        return _load_onnx(path)
     torch = _compat.require("torch", feature=f"Loading the {kind} model '{path}'")
     if kind == "torchscript":
         return _load_torchscript(torch, path, _read(path), trust)
@@ -210,6 +237,61 @@ def _load_lightgbm(path: Path, data: bytes) -> Any:
             f"classifier (objective {', '.join(CLASSIFIER_OBJECTIVES)})"
         )
     return booster
+
+
+def _load_onnx(path: Path) -> Any:
+    """An ONNX tree classifier: checked (no external data, custom domains or other
+    operators), parsed, and compared with onnxruntime before it is returned."""
+    for name in ("onnx", "onnxruntime"):
+        _compat.require(name, feature=f"Loading the ONNX model '{path}'")
+    from .trees._onnx import OnnxTreeClassifier
+
+    _refuse_special(path)
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_ONNX_BYTES + 1)
+    except OSError as exc:
+        raise ValueError(f"cannot read the model file '{path}': {exc.strerror or exc}") from exc
+    return OnnxTreeClassifier(data, str(path))
+
+
+def _load_catboost(path: Path, data: bytes, trust: bool) -> Any:
+    """A CatBoost ``.cbm`` or JSON model, checked strictly first unless trusted."""
+    catboost = _compat.require("catboost", feature=f"Loading the CatBoost model '{path}'")
+    binary = data.startswith(CBM_MAGIC)
+    if not trust:
+        if binary:
+            check_catboost_binary(data, path)
+        else:
+            check_catboost_json(data, path)
+    model = catboost.CatBoostClassifier()
+    try:
+        if binary:
+            model.load_model(blob=data)
+        else:
+            with tempfile.TemporaryDirectory(prefix="advval-catboost-") as tmp:
+                copy = Path(tmp) / "model.json"
+                copy.write_bytes(data)
+                model.load_model(str(copy), format="json")
+    except Exception as exc:  # the file passed the check: any failure is still bad input
+        raise ValueError(f"cannot load the CatBoost model '{path}': {_first_line(exc)}") from exc
+    return model
+
+
+def _load_xgboost(path: Path, data: bytes) -> Any:
+    """An XGBoost JSON / UBJ model, parsed and checked by advval first (even with trust:
+    the file holds no code, and XGBoost's C++ loader is not a validator)."""
+    xgb = _compat.require("xgboost", feature=f"Loading the XGBoost model '{path}'")
+    try:
+        document = parse_xgboost_bytes(data, path)
+    except TypeError as exc:
+        raise ValueError(f"cannot attack the XGBoost model '{path}': {exc}") from None
+    model = xgb.XGBClassifier(enable_categorical="c" in document.feature_types)
+    try:
+        model.load_model(bytearray(rebuilt_json(document)))
+    except Exception as exc:  # the document passed the check: any failure is still bad input
+        raise ValueError(f"cannot load the XGBoost model '{path}': {_first_line(exc)}") from exc
+    return model
 
 
 def _load_torchscript(torch: Any, path: Path, data: bytes, trust: bool) -> Any:

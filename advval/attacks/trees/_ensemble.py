@@ -439,6 +439,8 @@ def read_ensemble(model: Any) -> Ensemble:
         from ._sklearn import read_sklearn
 
         return _finite_leaves(read_sklearn(model), model)
+    if module == "advval.attacks.trees._onnx":  # parsed and checked against onnxruntime
+        return _finite_leaves(model.ensemble_, model)
     raise unsupported(model)
 
 

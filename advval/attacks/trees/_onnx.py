@@ -1,0 +1,587 @@
+"""ONNX tree ensembles (``ai.onnx.ml`` TreeEnsembleClassifier / TreeEnsembleRegressor),
+read by structure into an :class:`~._ensemble.Ensemble` and run by onnxruntime.
+
+What onnxruntime computes, and how it is read:
+
+- a split compares the input in the tree operator's input type (float32 for skl2onnx and
+  onnxmltools exports), against a threshold stored as a float32 (or a double tensor):
+  ``BRANCH_LEQ`` / ``BRANCH_LT`` / ``BRANCH_GTE`` / ``BRANCH_GT`` become one ``x <= t``
+  node (``x < t`` is ``x <= `` the float just below ``t``; ``>`` and ``>=`` swap the
+  children), ``BRANCH_EQ`` / ``BRANCH_NEQ`` two nodes (the interval ``(prev(t), t]``); NaN
+  takes the true branch where ``nodes_missing_value_tracks_true`` is set (and always for
+  ``NEQ``), the false branch otherwise;
+- leaves add ``class_weights`` (``target_weights``) to their class's sum, ``base_values``
+  are added once; a regressor's ``AVERAGE`` divides by the number of trees;
+- a classifier with two classes whose weights all go to one class has one score ``s``:
+  probabilities ``[1 - s, s]`` when every weight is non-negative (class 1 when
+  ``s > 0.5``), else ``[-s, s]`` or, after ``LOGISTIC``, ``[sigmoid(-s), sigmoid(s)]``
+  (class 1 when ``s > 0``); otherwise one score per class, through the post-transform
+  (``NONE``, ``LOGISTIC``, ``SOFTMAX``, ``SOFTMAX_ZERO``, ``PROBIT``), all of which keep the
+  order of the scores (``SOFTMAX_ZERO`` differs from softmax only where a score is exactly 0).
+
+Every model is checked at load: the parsed probabilities and classes are compared with
+onnxruntime's on rows at, just below and just above every threshold, NaN, and random rows;
+a model whose trees are read differently from how onnxruntime runs them is refused (it
+can still be attacked as a black box).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ._ensemble import Ensemble, EnsembleBuilder
+
+#: more nodes than any real export has (bounds the work a hostile file can ask for)
+MAX_NODES = 50_000_000
+#: more features / classes than any real tree model reads
+MAX_FEATURES = 10_000_000
+MAX_CLASSES = 100_000
+_MODES = ("BRANCH_LEQ", "BRANCH_LT", "BRANCH_GTE", "BRANCH_GT", "BRANCH_EQ", "BRANCH_NEQ", "LEAF")
+_LEAF = 6
+_TRANSFORMS = ("NONE", "LOGISTIC", "SOFTMAX", "SOFTMAX_ZERO", "PROBIT")
+_FLOAT, _DOUBLE = 1, 11
+#: rows of each kind (boundary, random) the parsed model is checked on at load
+CHECK_ROWS = 256
+
+
+class NotPlainTrees(TypeError):
+    """The ONNX graph is not a tree ensemble this reader reproduces exactly."""
+
+
+@dataclass
+class TreeLayout:
+    """How the parsed raw outputs become onnxruntime's scores (internal)."""
+
+    kind: str  # "classifier" or "regressor"
+    transform: str
+    scores: str  # "plain", "one_minus" ([1-s, s]) or "mirror" ([-s, s])
+    classes: np.ndarray
+    tree_node: Any
+    float32: bool
+
+
+def _attributes(node: Any) -> dict[str, Any]:
+    from onnx import helper, numpy_helper
+
+    out: dict[str, Any] = {}
+    for attr in node.attribute:
+        value = helper.get_attribute_value(attr)
+        if attr.name.endswith("_as_tensor"):
+            value = numpy_helper.to_array(value)
+        elif isinstance(value, bytes):
+            value = value.decode("utf-8", "replace")
+        elif isinstance(value, list) and value and isinstance(value[0], bytes):
+            value = [v.decode("utf-8", "replace") for v in value]
+        out[attr.name] = value
+    return out
+
+
+def _array(attrs: dict[str, Any], name: str, dtype: Any, default: Any = None) -> np.ndarray:
+    for key in (f"{name}_as_tensor", name):
+        if key in attrs:
+            value = np.asarray(attrs[key])
+            if value.size > MAX_NODES:
+                raise NotPlainTrees(f"attribute {key!r} has {value.size:,} entries")
+            try:
+                return value.astype(dtype).ravel()
+            except (TypeError, ValueError, OverflowError):
+                raise NotPlainTrees(f"attribute {key!r} does not hold numbers") from None
+    if default is None:
+        raise NotPlainTrees(f"the tree operator lacks the attribute {name!r}")
+    return np.asarray(default, dtype=dtype)
+
+
+def tree_node(model: Any) -> tuple[Any, bool]:
+    """The graph's one tree operator and whether its splits compare float32 values."""
+    graph = model.graph
+    trees = [n for n in graph.node if n.op_type in ("TreeEnsembleClassifier",
+                                                   "TreeEnsembleRegressor")]
+    if len(trees) != 1:
+        raise NotPlainTrees(f"the graph has {len(trees)} tree ensemble operators, not one")
+    inputs = [i for i in graph.input if i.name not in {t.name for t in graph.initializer}]
+    if len(inputs) != 1:
+        raise NotPlainTrees(f"the graph has {len(inputs)} inputs; one feature matrix expected")
+    elem = inputs[0].type.tensor_type.elem_type
+    if elem not in (_FLOAT, _DOUBLE):
+        raise NotPlainTrees("the graph input is not a float or double tensor")
+    # the chain of Cast / Identity nodes from the input to the trees
+    producer = {out: n for n in graph.node for out in n.output}
+    name, float32 = trees[0].input[0], elem == _FLOAT
+    for _ in range(len(graph.node) + 1):
+        if name == inputs[0].name:
+            break
+        step = producer.get(name)
+        if step is None or step.op_type not in ("Cast", "Identity"):
+            raise NotPlainTrees("the trees do not read the graph input directly")
+        if step.op_type == "Cast":
+            to = next((a.i for a in step.attribute if a.name == "to"), 0)
+            if to not in (_FLOAT, _DOUBLE):
+                raise NotPlainTrees("the input is cast to a type other than float or double")
+            float32 = float32 or to == _FLOAT
+        name = step.input[0]
+    else:
+        raise NotPlainTrees("the graph has a cycle")
+    return trees[0], float32
+
+
+def n_input_features(model: Any) -> int | None:
+    """The input's declared number of columns (None when not fixed)."""
+    graph = model.graph
+    for value in graph.input:
+        dims = value.type.tensor_type.shape.dim
+        if len(dims) == 2 and dims[1].HasField("dim_value"):
+            return int(dims[1].dim_value)
+    return None
+
+
+def read_onnx_trees(model: Any) -> tuple[Ensemble, TreeLayout]:
+    """Read the tree operator of an ONNX ``ModelProto`` into an :class:`Ensemble`.
+
+    Raises
+    ------
+    NotPlainTrees
+        A graph that is not one tree operator on one input, malformed tree attributes
+        (unknown ids, cycles, NaN thresholds, ...), or semantics this reader does not
+        reproduce (``MIN`` / ``MAX`` aggregation).
+    """
+    node, float32 = tree_node(model)
+    attrs = _attributes(node)
+    classifier = node.op_type == "TreeEnsembleClassifier"
+    prefix = "class" if classifier else "target"
+    tree_ids = _array(attrs, "nodes_treeids", np.int64)
+    node_ids = _array(attrs, "nodes_nodeids", np.int64)
+    n = len(tree_ids)
+    features = _array(attrs, "nodes_featureids", np.int64)
+    values = _array(attrs, "nodes_values", np.float64)
+    true_ids = _array(attrs, "nodes_truenodeids", np.int64)
+    false_ids = _array(attrs, "nodes_falsenodeids", np.int64)
+    tracks = _array(attrs, "nodes_missing_value_tracks_true", np.int64, np.zeros(n))
+    modes_text = list(attrs.get("nodes_modes", []))
+    lengths = {len(a) for a in (node_ids, features, values, true_ids, false_ids, modes_text)}
+    if n == 0 or lengths != {n} or len(tracks) not in (0, n):
+        raise NotPlainTrees("the node attributes have different lengths or no nodes")
+    if len(tracks) == 0:
+        tracks = np.zeros(n, dtype=np.int64)
+    unknown = sorted({str(m) for m in modes_text} - set(_MODES))
+    if unknown:
+        raise NotPlainTrees(f"unknown node mode(s) {unknown[:5]!r}")
+    modes = np.array([_MODES.index(str(m)) for m in modes_text], dtype=np.int64)
+    leaf = modes == _LEAF
+    if np.isnan(values[~leaf]).any():
+        raise NotPlainTrees("a split has a NaN threshold")
+
+    # dense ids: trees 0..T-1, nodes sorted by (tree, node id)
+    trees, tree_of = np.unique(tree_ids, return_inverse=True)
+    ranks = np.unique(node_ids)
+    key = tree_of * len(ranks) + np.searchsorted(ranks, node_ids)
+    order = np.argsort(key, kind="stable")
+    sorted_key = key[order]
+    if np.any(sorted_key[1:] == sorted_key[:-1]):
+        raise NotPlainTrees("two nodes of one tree have the same id")
+
+    def find(tree: np.ndarray, ids: np.ndarray, what: str) -> np.ndarray:
+        rank = np.minimum(np.searchsorted(ranks, ids), len(ranks) - 1)
+        wanted = tree * len(ranks) + rank
+        pos = np.minimum(np.searchsorted(sorted_key, wanted), n - 1)
+        if not (np.all(ranks[rank] == ids) and np.all(sorted_key[pos] == wanted)):
+            raise NotPlainTrees(f"{what} names a node its tree does not have")
+        return order[pos]
+
+    inner = np.flatnonzero(~leaf)
+    true_at = np.full(n, -1, dtype=np.int64)
+    false_at = np.full(n, -1, dtype=np.int64)
+    true_at[inner] = find(tree_of[inner], true_ids[inner], "a true child")
+    false_at[inner] = find(tree_of[inner], false_ids[inner], "a false child")
+    _check_trees(true_at, false_at, inner, tree_of, len(trees))
+
+    # leaf weights
+    w_tree = _array(attrs, f"{prefix}_treeids", np.int64)
+    w_node = _array(attrs, f"{prefix}_nodeids", np.int64)
+    w_out = _array(attrs, f"{prefix}_ids", np.int64)
+    w_value = _array(attrs, f"{prefix}_weights", np.float64)
+    if not len(w_tree) == len(w_node) == len(w_out) == len(w_value):
+        raise NotPlainTrees("the weight attributes have different lengths")
+    w_tree_dense = np.searchsorted(trees, w_tree)
+    if np.any(trees[np.minimum(w_tree_dense, len(trees) - 1)] != w_tree):
+        raise NotPlainTrees("a weight names a tree the model does not have")
+    w_at = find(w_tree_dense, w_node, "a weight")
+    if np.any(~leaf[w_at]):
+        raise NotPlainTrees("a weight is attached to a split node")
+    base = _array(attrs, "base_values", np.float64, np.zeros(0))
+    transform = str(attrs.get("post_transform", "NONE"))
+    if transform not in _TRANSFORMS:
+        raise NotPlainTrees(f"unknown post_transform {transform!r}")
+
+    if classifier:
+        labels = attrs.get("classlabels_int64s", attrs.get("classlabels_strings"))
+        if not labels:
+            raise NotPlainTrees("the classifier has no class labels")
+        classes = np.asarray(labels)
+        n_out = len(classes)
+    else:
+        classes = np.zeros(0)
+        n_out = int(attrs.get("n_targets", 1))
+        aggregate = str(attrs.get("aggregate_function", "SUM"))
+        if aggregate not in ("SUM", "AVERAGE"):
+            raise NotPlainTrees(f"aggregate_function {aggregate!r} is not additive")
+        if aggregate == "AVERAGE":
+            w_value = w_value / len(trees)
+    if not 1 <= n_out <= MAX_CLASSES or np.any((w_out < 0) | (w_out >= n_out)):
+        raise NotPlainTrees("a weight names an output the model does not have")
+
+    scores = "plain"
+    used = np.unique(w_out)
+    if classifier and n_out == 2 and len(used) == 1:
+        if used[0] != 0 or len(base) > 1:
+            raise NotPlainTrees("a two-class model with weights of class 1 only")
+        scores = "one_minus" if bool(np.all(w_value >= 0)) else "mirror"
+        outputs, bias = 1, np.array([base[0] if len(base) else 0.0])
+        if scores == "one_minus":
+            bias = bias - 0.5  # the class is 1 where s > 0.5
+        w_out = np.zeros_like(w_out)
+    else:
+        outputs = n_out
+        bias = base if len(base) == n_out else np.zeros(n_out)
+        if len(base) not in (0, n_out) and not (len(base) == 1 and n_out == 1):
+            raise NotPlainTrees(f"{len(base)} base values for {n_out} outputs")
+        if len(base) == 1 and n_out == 1:
+            bias = base
+
+    leaf_value = np.zeros((n, outputs))
+    np.add.at(leaf_value, (w_at, w_out), w_value)
+    n_features = n_input_features(model)
+    used_features = features[inner]
+    if used_features.size and (used_features.min() < 0 or used_features.max() >= MAX_FEATURES):
+        raise NotPlainTrees("a split reads a negative or huge feature index")
+    needed = int(used_features.max(initial=-1)) + 1
+    if n_features is None:
+        n_features = needed
+    if needed > n_features:
+        raise NotPlainTrees(
+            f"a split reads feature {needed - 1} of an input with {n_features} columns"
+        )
+
+    builder = EnsembleBuilder(n_outputs=outputs)
+    starts = np.searchsorted(tree_of[order], np.arange(len(trees) + 1))
+    local = np.empty(n, dtype=np.int64)
+    local[order] = np.arange(n) - np.repeat(starts[:-1], np.diff(starts))
+    for t in range(len(trees)):
+        members = order[starts[t]:starts[t + 1]]
+        _add_tree(builder, members, local, modes, values, features, true_at, false_at,
+                  tracks, leaf_value, float32)
+    ensemble = builder.build(
+        base=np.asarray(bias, dtype=np.float64),
+        link="identity",
+        n_classes=max(n_out, 2) if classifier else n_out,
+        n_features=n_features,
+        float32=float32,
+    )
+    layout = TreeLayout(
+        kind="classifier" if classifier else "regressor", transform=transform, scores=scores,
+        classes=classes, tree_node=node, float32=float32,
+    )
+    return ensemble, layout
+
+
+def _check_trees(
+    true_at: np.ndarray, false_at: np.ndarray, inner: np.ndarray, tree_of: np.ndarray,
+    n_trees: int,
+) -> None:
+    """Every tree is a tree: one root, one parent per other node, every node reached."""
+    n = len(true_at)
+    children = np.concatenate([true_at[inner], false_at[inner]])
+    parents = np.bincount(children, minlength=n)
+    if parents.max(initial=0) > 1 or np.any(true_at[inner] == false_at[inner]):
+        raise NotPlainTrees("a node has two parents (the trees must be trees)")
+    roots = np.flatnonzero(parents == 0)
+    if len(roots) != n_trees or len(np.unique(tree_of[roots])) != n_trees:
+        raise NotPlainTrees("a tree has no root or several (a cycle or a stray node)")
+    reached, level = len(roots), roots
+    while level.size:
+        level = level[true_at[level] >= 0]
+        level = np.concatenate([true_at[level], false_at[level]])
+        reached += len(level)
+        if reached > n:
+            raise NotPlainTrees("the trees have a cycle")
+    if reached != n:
+        raise NotPlainTrees("a tree has a cycle or nodes its root does not reach")
+
+
+def _below(t: np.ndarray, float32: bool) -> np.ndarray:
+    """The largest value below ``t`` in the compared precision (``x < t`` iff ``x <= it``)."""
+    if float32:
+        return np.nextafter(t.astype(np.float32), np.float32(-np.inf)).astype(np.float64)
+    return np.nextafter(t, -np.inf)
+
+
+def _add_tree(
+    builder: EnsembleBuilder, members: np.ndarray, local: np.ndarray, modes: np.ndarray,
+    values: np.ndarray, features: np.ndarray, true_at: np.ndarray, false_at: np.ndarray,
+    tracks: np.ndarray, leaf_value: np.ndarray, float32: bool,
+) -> None:
+    m = len(members)
+    mode = modes[members]
+    t = values[members].astype(np.float32).astype(np.float64) if float32 else values[members]
+    below = _below(t, float32)
+    leaf = mode == _LEAF
+    T = np.where(leaf, -1, local[np.maximum(true_at[members], 0)])
+    F = np.where(leaf, -1, local[np.maximum(false_at[members], 0)])
+    nan_true = tracks[members] != 0
+    swap = (mode == 2) | (mode == 3)  # GTE, GT: the false branch is "<="
+    threshold = np.where((mode == 1) | (mode == 2), below, t)
+    left = np.where(swap, F, T)
+    right = np.where(swap, T, F)
+    default_left = np.where(swap, ~nan_true, nan_true)
+    feature = features[members].copy()
+    extra = np.flatnonzero((mode == 4) | (mode == 5))  # EQ, NEQ: two nodes each
+    j = m + np.arange(len(extra))
+    eq = mode[extra] == 4
+    # node i: x <= below(t) -> (EQ: false, NEQ: true), else node j; NaN at i: EQ -> j if
+    # tracks, else false; NEQ -> true. Node j: x <= t -> (EQ: true, NEQ: false), else the other
+    j_left = np.where(eq, T[extra], F[extra])
+    j_right = np.where(eq, F[extra], T[extra])
+    j_default = np.where(eq, True, False)
+    left[extra] = np.where(eq, F[extra], T[extra])
+    right[extra] = j
+    default_left[extra] = np.where(eq, ~nan_true[extra], True)
+    threshold[extra] = below[extra]
+    builder.add_tree(
+        feature=np.concatenate([np.where(leaf, 0, feature), feature[extra]]),
+        threshold=np.concatenate([threshold, t[extra]]),
+        left=np.concatenate([left, j_left]),
+        right=np.concatenate([right, j_right]),
+        value=np.concatenate([leaf_value[members], np.zeros((len(extra), leaf_value.shape[1]))]),
+        default_left=np.concatenate([default_left, j_default]),
+    )
+
+
+# -- scores as onnxruntime gives them -----------------------------------------------------
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 0.5 * (1.0 + np.tanh(0.5 * x))
+
+
+def transformed(raw: np.ndarray, layout: TreeLayout) -> np.ndarray:
+    """The tree operator's score output from the ensemble's raw outputs."""
+    if layout.scores == "one_minus":
+        s = raw[:, 0] + 0.5
+        return np.column_stack([1.0 - s, s])
+    if layout.scores == "mirror":
+        s = raw[:, 0]
+        if layout.transform == "LOGISTIC":
+            return np.column_stack([_sigmoid(-s), _sigmoid(s)])
+        return np.column_stack([-s, s])
+    if layout.transform == "LOGISTIC":
+        return _sigmoid(raw)
+    if layout.transform in ("SOFTMAX", "SOFTMAX_ZERO"):
+        live = (raw != 0) | (layout.transform == "SOFTMAX")
+        shifted = np.where(live, raw, -np.inf)
+        top = shifted.max(1, keepdims=True)
+        e = np.where(live, np.exp(shifted - np.where(np.isfinite(top), top, 0.0)), 0.0)
+        total = e.sum(1, keepdims=True)
+        return e / np.where(total == 0, 1.0, total)
+    if layout.transform == "PROBIT":
+        from scipy.special import erfinv
+
+        with np.errstate(invalid="ignore"):
+            return np.sqrt(2.0) * erfinv(2.0 * raw - 1.0)
+    return raw
+
+
+def check_rows(ensemble: Ensemble, rng: np.random.RandomState, n: int = CHECK_ROWS) -> np.ndarray:
+    """Rows at, just below and just above the thresholds, with NaN, and random rows."""
+    d = ensemble.n_features
+    thresholds = ensemble.numeric_thresholds()
+    boundary = np.zeros((n, d))
+    spread = np.zeros((n, d))
+    for j, cut in enumerate(thresholds):
+        cut = cut[np.isfinite(cut)]
+        if not cut.size:
+            spread[:, j] = rng.normal(size=n)
+            continue
+        down = np.nextafter(cut.astype(np.float32), np.float32(-np.inf)).astype(np.float64)
+        up = np.nextafter(cut.astype(np.float32), np.float32(np.inf)).astype(np.float64)
+        near = np.concatenate([cut, down, up, np.nextafter(cut, -np.inf),
+                               np.nextafter(cut, np.inf)])
+        boundary[:, j] = near[rng.randint(len(near), size=n)]
+        low, high = cut.min(), cut.max()
+        pad = max(high - low, 1.0) * 0.1
+        spread[:, j] = rng.uniform(low - pad, high + pad, size=n)
+    boundary[rng.uniform(size=(n, d)) < 0.05] = np.nan
+    return np.vstack([boundary, spread])
+
+
+# -- the loaded model -----------------------------------------------------------------------
+
+
+class OnnxTreeClassifier:
+    """An ONNX tree-ensemble classifier: onnxruntime answers queries, the parsed trees
+    serve TreeAttack.
+
+    Made by :func:`advval.attacks.load_model` for an ``.onnx`` file (or
+    :meth:`from_bytes`); the graph was checked to be one tree classifier and plain
+    operators, and the parsed trees to give onnxruntime's scores on boundary rows.
+
+    Attributes
+    ----------
+    classes_ : ndarray
+        Class labels, in the order of :meth:`predict_proba`'s columns.
+    n_features_in_ : int
+    ensemble_ : Ensemble
+        The parsed trees (what :class:`~advval.attacks.TreeAttack` reads).
+    max_score_gap_ : float
+        Largest difference between the parsed and onnxruntime's scores at load.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skl2onnx import to_onnx  # doctest: +SKIP
+    >>> from sklearn.ensemble import RandomForestClassifier
+    >>> X = np.random.RandomState(0).normal(size=(80, 3)).astype(np.float32)
+    >>> y = (X[:, 0] > 0).astype(int)
+    >>> forest = RandomForestClassifier(n_estimators=3, random_state=0).fit(X, y)
+    >>> model = OnnxTreeClassifier.from_bytes(
+    ...     to_onnx(forest, X[:1]).SerializeToString())  # doctest: +SKIP
+    >>> bool(np.allclose(model.predict_proba(X), forest.predict_proba(X), atol=1e-6))
+    ...  # doctest: +SKIP
+    True
+    """
+
+    def __init__(self, data: bytes, name: str = "<bytes>") -> None:
+        from .._model_files._onnx import check_onnx_bytes
+
+        proto = check_onnx_bytes(data, name)
+        self._data = data
+        self.name = name
+        self._setup(proto)
+
+    @classmethod
+    def from_bytes(cls, data: bytes, name: str = "<bytes>") -> OnnxTreeClassifier:
+        """Check, parse and load serialized ONNX bytes (``ModelProto.SerializeToString()``)."""
+        return cls(bytes(data), name)
+
+    def _setup(self, proto: Any) -> None:
+        try:
+            ensemble, layout = read_onnx_trees(proto)
+        except NotPlainTrees as exc:
+            raise ValueError(
+                f"cannot attack the ONNX model '{self.name}': not a plain tree ensemble ({exc})"
+            ) from None
+        if layout.kind != "classifier":
+            raise ValueError(
+                f"cannot attack the ONNX model '{self.name}': its trees are a "
+                "TreeEnsembleRegressor; attacks need a classifier (TreeEnsembleClassifier)"
+            )
+        self.ensemble_ = ensemble
+        self._layout = layout
+        self.classes_ = layout.classes
+        self.n_features_in_ = ensemble.n_features
+        self._dtype = np.float32 if _input_elem(proto) == _FLOAT else np.float64
+        self._session, self._outputs = _session(proto, layout.tree_node, self.name)
+        self.max_score_gap_ = self._check_parsed()
+
+    def _run(self, X: Any) -> tuple[np.ndarray, np.ndarray]:
+        data = np.ascontiguousarray(np.asarray(X, dtype=np.float64), dtype=self._dtype)
+        if data.ndim != 2 or data.shape[1] != self.n_features_in_:
+            raise ValueError(
+                f"the ONNX model reads {self.n_features_in_} features; got an array of "
+                f"shape {data.shape}"
+            )
+        final, scores = self._session.run(self._outputs, {self._session.get_inputs()[0].name:
+                                                           data})
+        return np.asarray(final, dtype=np.float64), np.asarray(scores, dtype=np.float64)
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """The model's probability output (onnxruntime), shape (n_rows, n_classes)."""
+        return self._run(X)[0]
+
+    def predict(self, X: Any) -> np.ndarray:
+        """The class of the largest probability."""
+        return self.classes_[self.predict_proba(X).argmax(1)]
+
+    def parsed_scores(self, X: Any) -> np.ndarray:
+        """The tree operator's scores computed from the parsed trees (no onnxruntime)."""
+        return transformed(self.ensemble_.raw(X), self._layout)
+
+    def _check_parsed(self) -> float:
+        rows = check_rows(self.ensemble_, np.random.RandomState(0))
+        final, scores = self._run(rows)
+        rows = rows.astype(self._dtype).astype(np.float64)
+        mine = self.parsed_scores(rows)
+        gap = float(np.max(np.abs(mine - scores), initial=0.0))
+        tol = 1e-6 + (2.0**-21 if self._layout.float32 else 1e-12) * self.ensemble_.scale()
+        raw = self.ensemble_.scores(self.ensemble_.raw(rows))
+        top = np.sort(raw, axis=1)
+        clear = (top[:, -1] - top[:, -2]) > 2 * tol
+        same = raw.argmax(1) == final.argmax(1)
+        if mine.shape != scores.shape or gap > tol or not np.all(same[clear]):
+            raise ValueError(
+                f"cannot attack the ONNX model '{self.name}' by its trees: the parsed trees "
+                f"give scores up to {gap:.3g} away from onnxruntime's (tolerance {tol:.1g}) "
+                "on boundary rows; please report this model"
+            )
+        return gap
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"data": self._data, "name": self.name}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["data"], state["name"])  # type: ignore[misc]
+
+    def __repr__(self) -> str:
+        ens = self.ensemble_
+        return (
+            f"OnnxTreeClassifier({self.name!r}, {ens.n_trees} trees, {len(self.classes_)} "
+            f"classes, {ens.n_features} features)"
+        )
+
+
+def _input_elem(proto: Any) -> int:
+    init = {t.name for t in proto.graph.initializer}
+    return int(next(i for i in proto.graph.input if i.name not in init).type.tensor_type.elem_type)
+
+
+def _session(proto: Any, node: Any, name: str) -> tuple[Any, list[str]]:
+    """An onnxruntime session of the graph with ZipMap outputs read as tensors.
+
+    Returns the session and the names of the final probability output and of the tree
+    operator's score output.
+    """
+    import onnx
+    import onnxruntime as ort
+
+    graph = onnx.GraphProto()
+    graph.CopyFrom(proto.graph)
+    zipped = {n.output[0]: n.input[0] for n in graph.node if n.op_type == "ZipMap"}
+    kept = [n for n in graph.node if n.op_type != "ZipMap"]
+    del graph.node[:]
+    graph.node.extend(kept)
+    follows = {node.output[1]}
+    for step in kept:
+        if any(i in follows for i in step.input) and step.op_type in ("Cast", "Identity",
+                                                                        "Softmax"):
+            follows.update(step.output)
+    outputs = [zipped.get(o.name, o.name) for o in graph.output]
+    final = next((o for o in outputs if o in follows), node.output[1])
+    del graph.output[:]
+    for out in dict.fromkeys([final, node.output[1]]):
+        graph.output.append(onnx.helper.make_empty_tensor_value_info(out))
+    model = onnx.ModelProto()
+    model.CopyFrom(proto)
+    model.graph.CopyFrom(graph)
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
+    options.inter_op_num_threads = 1
+    options.log_severity_level = 3
+    try:
+        session = ort.InferenceSession(
+            model.SerializeToString(), options, providers=["CPUExecutionProvider"]
+        )
+    except Exception as exc:  # onnxruntime's own errors on a model it will not run
+        text = " ".join(str(exc).split())[:300]
+        raise ValueError(f"onnxruntime cannot run the ONNX model '{name}': {text}") from None
+    return session, [final, node.output[1]]
