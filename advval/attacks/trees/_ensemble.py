@@ -15,7 +15,11 @@ Split semantics replicate the libraries exactly:
 - LightGBM compares float64 values ``x <= threshold``; missing type ``NaN`` sends NaN the
   default way, ``Zero`` turns NaN into 0 and sends ``|x| <= 1e-35`` the default way,
   ``None`` turns NaN into 0; categorical splits send ``int(x)`` left when it is in the
-  split's category set (negative, NaN and unknown values go right).
+  split's category set (negative, NaN and unknown values go right);
+- XGBoost compares ``float32(x) < threshold`` (float32 thresholds, stored here as the
+  float32 just below, so ``<=`` holds for the same rows) and sends NaN the default way;
+  its categorical splits (``xgboost_categories``) send NaN the default way and negative
+  values right (children swapped, so its category set goes left here).
 """
 
 from __future__ import annotations
@@ -37,7 +41,8 @@ MISSING_NONE = 2  # LightGBM 'None': NaN becomes 0 and is compared as a number
 _SUPPORTED = (
     "LightGBM (Booster, LGBMClassifier) and scikit-learn DecisionTreeClassifier, "
     "ExtraTreeClassifier, RandomForestClassifier, ExtraTreesClassifier, "
-    "GradientBoostingClassifier and HistGradientBoostingClassifier"
+    "GradientBoostingClassifier and HistGradientBoostingClassifier; XGBoost (Booster, "
+    "XGBClassifier; gbtree and dart)"
 )
 
 
@@ -72,6 +77,7 @@ class Ensemble:
     float32: bool
     sigmoid: float = 1.0
     pandas_categorical: list[list[Any]] | None = None
+    xgboost_categories: bool = False
     special_missing: bool = field(init=False)
     zero_missing: bool = field(init=False)
     has_categorical: bool = field(init=False)
@@ -135,9 +141,13 @@ class Ensemble:
             cat = np.flatnonzero(row >= 0)
             if cat.size:
                 value = x[cat]  # int(NaN) is negative in LightGBM: NaN goes right
-                ok = (value > -1.0) & (value < min(self.cat_left.shape[1], 2**31 - 1))
+                ok = (value >= 0.0) if self.xgboost_categories else (value > -1.0)
+                ok &= value < min(self.cat_left.shape[1], 2**31 - 1)
                 code = np.where(ok, np.trunc(np.where(ok, value, 0.0)), 0).astype(np.int64)
                 left[cat] = ok & self.cat_left[row[cat], code]
+                if self.xgboost_categories:
+                    nan = np.isnan(value)
+                    left[cat] = np.where(nan, self.default_left[node[cat]], left[cat])
         return np.where(left, self.left[node], self.right[node])
 
     def traverse(
@@ -439,6 +449,10 @@ def read_ensemble(model: Any) -> Ensemble:
         from ._sklearn import read_sklearn
 
         return _finite_leaves(read_sklearn(model), model)
+    if module.startswith("xgboost"):
+        from ._xgboost import read_xgboost
+
+        return _finite_leaves(read_xgboost(model), model)
     if module == "advval.attacks.trees._onnx":  # parsed and checked against onnxruntime
         return _finite_leaves(model.ensemble_, model)
     raise unsupported(model)
