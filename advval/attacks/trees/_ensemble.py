@@ -24,7 +24,7 @@ Split semantics replicate the libraries exactly:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -75,6 +75,8 @@ class Ensemble:
     n_classes: int
     n_features: int
     float32: bool
+    #: CatBoost: (column, category values) -> the codes its one-hot splits read (NaN: none)
+    encode_categories: Callable[[int, list[Any]], np.ndarray] | None = None
     sigmoid: float = 1.0
     pandas_categorical: list[list[Any]] | None = None
     xgboost_categories: bool = False
@@ -445,6 +447,10 @@ def read_ensemble(model: Any) -> Ensemble:
         from ._lightgbm import read_lightgbm
 
         return _finite_leaves(read_lightgbm(model), model)
+    if module.startswith("catboost"):
+        from ._catboost import read_catboost
+
+        return _finite_leaves(read_catboost(model), model)
     if module.startswith("sklearn"):
         from ._sklearn import read_sklearn
 

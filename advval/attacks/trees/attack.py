@@ -304,6 +304,10 @@ def _category_tables(ensemble: Ensemble, domain: Domain, like: Any) -> dict[int,
         ]
         lookups = dict(zip(columns, ensemble.pandas_categorical, strict=False))
     tables = {}
+    if ensemble.encode_categories is not None:
+        from ._catboost import one_hot_tables
+
+        return one_hot_tables(ensemble, domain)
     for j, allowed in domain.categories.items():
         if j in lookups:
             index = {value: code for code, value in enumerate(lookups[j])}
