@@ -48,6 +48,7 @@ _EAGER = {
     "make_robust_scorer": ".evaluate",
     "AdversarialTrainingClassifier": ".evaluate",
     "load_model": "._loading",
+    "check_export": "._export_check",
 }
 
 

@@ -570,6 +570,28 @@ def _named_features(report: RobustnessReport, columns: Sequence[str]) -> Robustn
     return dataclasses.replace(report, features=features, attacks=attacks)
 
 
+def _export_check(
+    model: Any, export_path: Path, X: Any, family: str, space: Any, seed: int, quiet: bool
+) -> dict[str, Any]:
+    """:func:`advval.attacks.check_export` on the attacked rows and TreeAttack's minimal
+    adversarial rows (tree models), summarised on stderr."""
+    from advval.attacks import TreeAttack, check_export
+
+    X_adv = None
+    if family == "trees":
+        X_adv = TreeAttack(model, feature_space=space, random_state=seed).generate(X)
+    try:
+        result = check_export(model, export_path, X, X_adv)
+    except ImportError as exc:
+        raise MissingDependency(str(exc)) from exc
+    except (ValueError, TypeError) as exc:
+        raise UsageFailure(f"--export '{export_path}': {exc}") from exc
+    if not quiet:
+        for line in result.summary().splitlines():
+            click.echo(f"advval: --export {line}", err=True)
+    return {"file": str(export_path), **result.as_dict()}
+
+
 # -- the command ----------------------------------------------------------------------------
 
 
@@ -655,6 +677,17 @@ def _named_features(report: RobustnessReport, columns: Sequence[str]) -> Robustn
     "(a CI gate).",
 )
 @click.option(
+    "--export",
+    "export_path",
+    type=click.Path(exists=True, dir_okay=False, readable=True, path_type=Path),
+    default=None,
+    metavar="FILE",
+    help="The exported version of MODEL (ONNX): check that it predicts the same class on "
+    "the attacked rows and on TreeAttack's minimal adversarial rows (float32 thresholds "
+    "can flip decisions near a split); the disagreements go to stderr and the report's "
+    "settings.",
+)
+@click.option(
     "--trust-model",
     is_flag=True,
     help="Load pickle / joblib model files (.pkl, .pickle, .joblib). They are refused by "
@@ -683,6 +716,7 @@ def attack(
     markdown_path: Path | None,
     seed: int,
     fail_under: float | None,
+    export_path: Path | None,
     trust_model: bool,
     csv: CsvOptions,
     quiet: bool,
@@ -691,8 +725,10 @@ def attack(
     """Attack MODEL on the rows of DATA and report how robust it is.
 
     MODEL is a LightGBM text model (Booster.save_model), a TorchScript module
-    (torch.jit.save) or a torch.export program (.pt2); pickle / joblib files only with
-    --trust-model. DATA is a CSV or Parquet file with the model's feature columns and
+    (torch.jit.save), a torch.export program (.pt2) or an ONNX tree ensemble classifier
+    (skl2onnx, onnxmltools); pickle / joblib files only with --trust-model. --export FILE
+    checks an exported (ONNX) version of MODEL against it on the attacked and adversarial
+    rows. DATA is a CSV or Parquet file with the model's feature columns and
     the --target label. Each attack tries to flip the model's answer on the correctly
     classified rows within the budget, respecting the constraints file; the report gives
     clean accuracy, robust accuracy (worst case per row over all attacks), each attack's
@@ -707,6 +743,7 @@ def attack(
       advval attack net.pt2 test.parquet --target label --constraints rules.yaml --curve 0.1,0.5
       advval attack model.txt test.csv --target y --format json --fail-under 0.6
       advval attack model.txt test.csv --target y --json gate.json --html robustness.html
+      advval attack model.txt test.csv --target y --export model.onnx
     """
     plan = OutputPlan(
         [*report_targets(
@@ -784,6 +821,10 @@ def attack(
         + (" + constraints" if rules else ""),
         "seed": seed,
     }
+    if export_path is not None:
+        settings["export_check"] = _export_check(
+            loaded, export_path, X, family, space, seed, quiet
+        )
     report = dataclasses.replace(report, settings=settings)
 
     gate_failed = fail_under is not None and report.robust_accuracy < fail_under

@@ -1,0 +1,170 @@
+"""Does the exported model predict what the native one does, on the rows that matter?
+
+An exported tree model (ONNX) compares float32 inputs against float32 thresholds, where
+the native library may compare float64 values against float64 thresholds: a row within a
+float32 step of a split can take the other branch. Adversarial rows sit exactly there
+(a minimal attack moves each feature just across a threshold), so the check runs on the
+attacked rows and on their adversarial versions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class ExportCheck:
+    """Where an exported model's class differs from the native model's.
+
+    Attributes
+    ----------
+    n_rows : dict of {str: int}
+        Rows checked per part (``"attacked"``, and ``"adversarial"`` when given).
+    disagree : dict of {str: ndarray of int}
+        Positions (within each part) of the rows whose predicted classes differ.
+    native_labels, exported_labels : dict of {str: ndarray}
+        The two models' classes on those rows.
+    max_score_gap : dict of {str: float or None}
+        Largest absolute difference between the two models' class scores (probabilities),
+        None when their outputs cannot be compared column by column.
+    """
+
+    n_rows: dict[str, int]
+    disagree: dict[str, np.ndarray]
+    native_labels: dict[str, np.ndarray] = field(repr=False)
+    exported_labels: dict[str, np.ndarray] = field(repr=False)
+    max_score_gap: dict[str, float | None]
+
+    @property
+    def agrees(self) -> bool:
+        """Whether the two models predict the same class on every checked row."""
+        return all(len(rows) == 0 for rows in self.disagree.values())
+
+    def summary(self) -> str:
+        """One line per part: rows that disagree and the largest score gap."""
+        lines = []
+        for part, n in self.n_rows.items():
+            gap = self.max_score_gap[part]
+            gap_text = "n/a" if gap is None else f"{gap:.3g}"
+            lines.append(
+                f"{part} rows: {len(self.disagree[part])} of {n} predicted differently by "
+                f"the export; largest score gap {gap_text}"
+            )
+        return "\n".join(lines)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain values (JSON-ready): counts, the first 100 disagreeing rows, gaps."""
+        return {
+            part: {
+                "rows": self.n_rows[part],
+                "disagree": len(self.disagree[part]),
+                "disagreeing_rows": self.disagree[part][:100].tolist(),
+                "max_score_gap": self.max_score_gap[part],
+            }
+            for part in self.n_rows
+        }
+
+
+def _exported_model(exported: Any) -> Any:
+    """An attackable model from a path, bytes, an ``onnx.ModelProto`` or a model."""
+    if isinstance(exported, (str, Path)):
+        from ._loading import load_model
+
+        return load_model(exported)
+    if isinstance(exported, (bytes, bytearray)):
+        from .trees._onnx import OnnxTreeClassifier
+
+        return OnnxTreeClassifier.from_bytes(bytes(exported))
+    if type(exported).__name__ == "ModelProto" and type(exported).__module__.startswith(
+        ("onnx", "google")
+    ):
+        from .trees._onnx import OnnxTreeClassifier
+
+        return OnnxTreeClassifier.from_bytes(exported.SerializeToString(), "<ModelProto>")
+    return exported
+
+
+def check_export(native: Any, exported: Any, X: Any, X_adv: Any = None) -> ExportCheck:
+    """Compare the classes an exported model predicts with the native model's.
+
+    Parameters
+    ----------
+    native : classifier
+        The model as trained (scikit-learn, LightGBM ``Booster`` / ``LGBMClassifier``,
+        XGBoost, ...).
+    exported : path, bytes, onnx.ModelProto or classifier
+        The exported model: an ONNX file (loaded by :func:`~advval.attacks.load_model`,
+        so it is checked before anything runs), its bytes or ``ModelProto``, or any
+        classifier with ``predict_proba``.
+    X : array-like or DataFrame of shape (n_rows, n_features)
+        The attacked rows (the exported model gets them as a float array).
+    X_adv : array-like or DataFrame, optional
+        Their adversarial versions (e.g. ``TreeAttack(native).generate(X)``): the rows
+        nearest the split thresholds, where float32 rounding flips decisions.
+
+    Returns
+    -------
+    ExportCheck
+
+    Raises
+    ------
+    ValueError
+        The two models have different classes, or ``X_adv`` a different shape than ``X``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.tree import DecisionTreeClassifier
+    >>> X = np.array([[0.0], [1.0], [2.0], [3.0]]); y = np.array([0, 0, 1, 1])
+    >>> native = DecisionTreeClassifier(max_depth=1).fit(X, y)
+    >>> check_export(native, native, X).agrees
+    True
+    """
+    from .evaluate._run import ModelView
+
+    exported = _exported_model(exported)
+    parts = {"attacked": X}
+    if X_adv is not None:
+        if np.shape(X_adv) != np.shape(X):
+            raise ValueError(
+                f"X_adv has shape {np.shape(X_adv)} but X has {np.shape(X)}: give the "
+                "adversarial version of each attacked row"
+            )
+        parts["adversarial"] = X_adv
+    mine = ModelView(native, X)
+    theirs = ModelView(exported, X)
+    same_classes = [str(c) for c in np.asarray(mine.classes_)] == [
+        str(c) for c in np.asarray(theirs.classes_)
+    ]
+    if not same_classes:
+        raise ValueError(
+            f"the exported model's classes {np.asarray(theirs.classes_).tolist()[:10]!r} are "
+            f"not the native model's {np.asarray(mine.classes_).tolist()[:10]!r}"
+        )
+    n_rows, disagree, native_labels, exported_labels, gaps = {}, {}, {}, {}, {}
+    for part, rows in parts.items():
+        a = mine.outputs(rows)
+        b = theirs.outputs(_as_float(rows))
+        la = a.astype(np.int64) if a.ndim == 1 else a.argmax(1)
+        lb = b.astype(np.int64) if b.ndim == 1 else b.argmax(1)
+        differ = np.flatnonzero(la != lb)
+        n_rows[part] = len(la)
+        disagree[part] = differ
+        native_labels[part] = np.asarray(mine.classes_)[la[differ]]
+        exported_labels[part] = np.asarray(theirs.classes_)[lb[differ]]
+        gaps[part] = (
+            float(np.max(np.abs(a - b), initial=0.0)) if a.shape == b.shape and a.ndim == 2
+            else None
+        )
+    return ExportCheck(n_rows, disagree, native_labels, exported_labels, gaps)
+
+
+def _as_float(rows: Any) -> Any:
+    """Rows as the float array an exported model reads (a DataFrame's values)."""
+    if hasattr(rows, "to_numpy"):
+        return rows.to_numpy(dtype=np.float64)
+    return rows
