@@ -5,10 +5,11 @@ clips to [0, 1]): robust accuracy of FGSM and PGD at equal eps, steps and step s
 the time of each attack against the bare cost of the same number of forward+backward
 passes of the same batch, measured in the same run.
 
-Part 2, LightGBM (100 trees) and a random forest (100 trees) on breast_cancer, attacked in
-raw feature space: success rate (at any size, and within eps: L-inf in training standard
-deviations), median perturbation over all points (a failure counts as infinitely far) and
-model rows queried per point, for advval's
+Part 2, LightGBM (100 trees), a random forest (100 trees) and, when installed, XGBoost
+(100 trees, depth 6) on breast_cancer, attacked in raw feature space: success rate (at
+any size, and within eps: L-inf in training standard deviations), median perturbation
+over all points (a failure counts as infinitely far) and model rows queried per point,
+for advval's
 TreeAttack, HopSkipJump, NES, Square and Genetic attacks and ART's HopSkipJump, Boundary
 and ZOO attacks through its generic black-box wrapper (ART's LightGBM wrapper rejects
 ``LGBMClassifier``). Every model call of every method is counted by the same wrapper.
@@ -232,6 +233,11 @@ def tree_models(seed: int = 0) -> tuple[dict[str, Any], np.ndarray, np.ndarray, 
         "RandomForest-100": RandomForestClassifier(n_estimators=100, n_jobs=1,
                                                    random_state=seed).fit(X_train, y_train),
     }
+    if have("xgboost"):
+        import xgboost as xgb
+
+        models["XGBoost-100"] = xgb.XGBClassifier(n_estimators=100, n_jobs=1,
+                                                  random_state=seed).fit(X_train, y_train)
     return models, X_train, X_test, y_test
 
 
