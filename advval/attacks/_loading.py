@@ -418,10 +418,40 @@ def model_frame(model: Any, X: pd.DataFrame) -> pd.DataFrame:
         else:
             frame = _select(X, names)
         return _lightgbm_types(booster, frame)
+    if type(model).__module__.startswith("catboost"):
+        return _catboost_frame(model, X)
     names_in = getattr(model, "feature_names_in_", None)
     if names_in is not None:
         return _select(X, [str(n) for n in names_in])
     return X
+
+
+def _catboost_frame(model: Any, X: pd.DataFrame) -> pd.DataFrame:
+    """A CatBoost model's ``feature_names_`` columns (by position when it was trained
+    without names); its numeric categorical columns become pandas categories, so attacks
+    move them between the categories the data holds."""
+    names = [str(n) for n in (getattr(model, "feature_names_", None) or [])]
+    if not names:
+        return X
+    default = [str(i) for i in range(len(names))]
+    if names == default and X.shape[1] == len(names) and not set(names) & {
+        str(c) for c in X.columns
+    }:
+        frame = X.set_axis(names, axis=1)
+    else:
+        frame = _select(X, names)
+    coded = [names[i] for i in model.get_cat_feature_indices()]
+    numeric = [c for c in coded if pd.api.types.is_numeric_dtype(frame[c])]
+    if not numeric:
+        return frame
+    frame = frame.copy()
+    for name in numeric:
+        column = frame[name]
+        whole = column.dropna()
+        if pd.api.types.is_float_dtype(column) and (whole == np.round(whole)).all():
+            column = column.astype("Int64")  # CatBoost reads 3, not 3.0, as a category
+        frame[name] = column.astype("category")
+    return frame
 
 
 def _booster(model: Any) -> Any:

@@ -159,3 +159,37 @@ def test_cli_attack_reads_the_trees_of_a_cbm_file(saved, tmp_path):
     (tree,) = report["attacks"]
     assert tree["attack"] == "TreeAttack" and tree["white_box"]
     assert tree["n_attacked"] == 20 and tree["n_success"] >= 15
+
+
+def test_cli_attack_on_a_json_model_with_categorical_columns(tmp_path):
+    import pandas as pd
+    from click.testing import CliRunner
+
+    from advval.cli import cli
+
+    rng = np.random.RandomState(0)
+    n = 400
+    frame = pd.DataFrame({
+        "a": rng.normal(size=n),
+        "c": rng.choice(["x", "y", "z"], n),
+        "k": rng.choice([3, 7, 11], n),
+    })
+    y = ((frame.a + 0.8 * (frame.c == "y") - 0.8 * (frame.k == 7)) > 0).astype(int)
+    model = catboost.CatBoostClassifier(
+        iterations=20, depth=3, verbose=0, thread_count=1, random_seed=0,
+        one_hot_max_size=4, cat_features=["c", "k"], allow_writing_files=False,
+    ).fit(frame, y)
+    path = tmp_path / "model.cb"
+    model.save_model(str(path), format="json")
+    rows = frame.iloc[:30].copy()
+    rows["label"] = model.predict(rows)
+    csv = tmp_path / "rows.csv"
+    rows[["k", "label", "c", "a"]].to_csv(csv, index=False)  # another column order
+    result = CliRunner().invoke(
+        cli, ["attack", str(path), str(csv), "--target", "label", "--attack", "tree",
+              "--format", "json", "--quiet", "--eps", "5"], catch_exceptions=False,
+    )
+    assert result.exit_code == 0, result.output
+    (tree,) = json.loads(result.stdout)["attacks"]
+    assert tree["attack"] == "TreeAttack" and tree["n_attacked"] == 30
+    assert tree["n_success"] >= 25

@@ -56,7 +56,7 @@ def _raw(model, X):
     return np.asarray(model.predict(X, prediction_type="RawFormulaVal")).reshape(len(X), -1)
 
 
-@pytest.mark.parametrize("nan_mode", ["Min", "Max"])
+@pytest.mark.parametrize("nan_mode", ["Min", "Max", "Forbidden"])
 @pytest.mark.parametrize(
     "params",
     [
@@ -74,6 +74,8 @@ def test_margins_match_raw_formula_val(nan_mode, params):
     X, y = _data(rng, multi="Multi" in params.get("loss_function", ""))
     if params.get("loss_function") == "CrossEntropy":
         y = y.astype(float)
+    if nan_mode == "Forbidden":  # trained without NaN; NaN at prediction compares as is
+        X = np.nan_to_num(X)
     model = _fit(X, y, nan_mode=nan_mode, **params)
     ens = read_catboost(model)
     assert ens.n_trees == model.tree_count_
@@ -160,11 +162,18 @@ def test_tree_attack_flips_catboost_with_categories(one_hot_model):
 def test_ctr_features_are_refused_by_name():
     rng = np.random.RandomState(0)
     n = 500
-    frame = pd.DataFrame({"a": rng.normal(size=n), "city": rng.choice(list("abcdefghij"), n)})
-    y = (frame.city.isin(list("abcd")) ^ (frame.a > 1)).astype(int)
-    model = _fit(frame, y, iterations=10, depth=2, one_hot_max_size=2, cat_features=["city"])
-    with pytest.raises(TypeError, match=r"CTR target statistics.*city.*one_hot_max_size"):
+    frame = pd.DataFrame({
+        "a": rng.normal(size=n),
+        "city": rng.choice(list("abcdefghij"), n),
+        "flag": rng.choice(["on", "off"], n),
+    })
+    y = (frame.city.isin(list("abcd")) ^ (frame.a > 1) ^ (frame.flag == "on")).astype(int)
+    model = _fit(frame, y, iterations=10, depth=2, one_hot_max_size=2,
+                 cat_features=["city", "flag"])
+    with pytest.raises(TypeError, match=r"CTR target statistics.*one_hot_max_size") as info:
         read_ensemble(model)
+    # only the CTR feature is named: the one-hot feature 'flag' is attacked exactly
+    assert "city (column 1)" in str(info.value) and "flag" not in str(info.value)
 
 
 def test_not_fitted_and_regressors_are_refused():

@@ -91,7 +91,7 @@ def read_catboost(model: Any) -> Ensemble:
     ensemble = reader.ensemble()
     if reader.one_hot_levels:
         ensemble.encode_categories = _category_encoder(
-            model, reader.one_hot_levels, ensemble.n_features
+            model, reader.one_hot_levels, ensemble.n_features, set(reader.cat_flat)
         )
     return ensemble
 
@@ -245,15 +245,23 @@ class _Reader:
         self.one_hot_values: dict[int, list[int]] = {}
         # (tree, level, column, code) of every one-hot split of a symmetric tree
         self.one_hot_levels: list[tuple[int, int, int, int]] = []
-        if info.get("ctrs"):
-            self.ctr_error()
+        ctrs = info.get("ctrs")
+        if ctrs:
+            used: set[int] = set()
+            for ctr in ctrs if isinstance(ctrs, list) else []:
+                elements = ctr.get("elements", []) if isinstance(ctr, dict) else []
+                for element in elements if isinstance(elements, list) else []:
+                    index = element.get("cat_feature_index") if isinstance(element, dict) else None
+                    if isinstance(index, int) and 0 <= index < len(self.cat_flat):
+                        used.add(index)
+            raise self.ctr_error(sorted(used) or list(range(len(self.cat_flat))))
 
-    def ctr_error(self) -> TypeError:
+    def ctr_error(self, which: list[int] | None = None) -> TypeError:
+        which = list(range(len(self.cat_flat))) if which is None else which
         names = [
-            f"{name or 'column'} (column {flat})"
-            for flat, name in zip(self.cat_flat, self.cat_names, strict=True)
+            f"{self.cat_names[c] or 'column'} (column {self.cat_flat[c]})" for c in which
         ]
-        raise self.cannot(
+        return self.cannot(
             "its trees split on CTR target statistics of categorical features "
             f"{', '.join(names) or ''}, computed from counters stored in the model; those "
             "cannot be attacked exactly. Retrain with one_hot_max_size at least the "
@@ -446,13 +454,22 @@ class _Reader:
 
 
 def _category_encoder(
-    model: Any, levels: list[tuple[int, int, int, int]], n_features: int
+    model: Any, levels: list[tuple[int, int, int, int]], n_features: int, cats: set[int]
 ) -> Callable[[int, list[Any]], np.ndarray]:
-    """A function giving, for column ``j`` and its category values, the codes the
-    ensemble reads (see :func:`catboost_category_codes`)."""
+    """A function giving, for column ``j`` and its category values, what the ensemble
+    reads: codes for CatBoost's categorical features (see
+    :func:`catboost_category_codes`), the values as numbers for its float features."""
 
     def encode(j: int, values: list[Any]) -> np.ndarray:
-        return catboost_category_codes(model, levels, n_features, j, values)
+        if j in cats:
+            return catboost_category_codes(model, levels, n_features, j, values)
+        try:
+            return np.array([float(v) for v in values], dtype=np.float64)
+        except (TypeError, ValueError):
+            raise TypeError(
+                f"TreeAttack: column {j} holds categories such as {values[0]!r}, but the "
+                "CatBoost model reads it as a number (it is not one of its cat_features)."
+            ) from None
 
     return encode
 
