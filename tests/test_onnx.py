@@ -426,3 +426,49 @@ def test_cli_attacks_an_onnx_file_and_checks_the_export(forest_files, tmp_path):
     check = json.loads(result.stdout)["settings"]["export_check"]
     assert check["attacked"]["rows"] == check["adversarial"]["rows"] == 60
     assert "--export adversarial rows" in result.stderr
+
+
+# -- the opset-5 TreeEnsemble operator ------------------------------------------------------
+
+
+def _tree_ensemble_v5(mode: int, elem: int, tracks: int, roots=(0, 2)):
+    """Tree 0: split 0 reads feature 0 with ``mode`` (true: split 1, false: leaf 0), split 1
+    reads feature 1 (leaves 1, 2); tree 1: split 2 reads feature 1 with GT (leaves 3, 4)."""
+    node = helper.make_node(
+        "TreeEnsemble", ["X"], ["Y"], domain=ML, n_targets=2, tree_roots=list(roots),
+        nodes_featureids=[0, 1, 1],
+        nodes_splits=helper.make_tensor("s", elem, [3], [0.1, -0.5, 0.3]),
+        nodes_modes=helper.make_tensor("m", TensorProto.UINT8, [3], [mode, 0, 3]),
+        nodes_truenodeids=[1, 1, 3], nodes_falsenodeids=[0, 2, 4],
+        nodes_trueleafs=[0, 1, 1], nodes_falseleafs=[1, 1, 1],
+        nodes_missing_value_tracks_true=[tracks, 1 - tracks, tracks],
+        leaf_targetids=[0, 1, 0, 1, 0],
+        leaf_weights=helper.make_tensor("w", elem, [5], [1.0, 2.0, -0.5, 0.25, 0.75]),
+    )
+    graph = helper.make_graph(
+        [node], "g", [helper.make_tensor_value_info("X", elem, [None, 2])],
+        [helper.make_tensor_value_info("Y", elem, [None, 2])],
+    )
+    return helper.make_model(
+        graph, opset_imports=[helper.make_opsetid("", 21), helper.make_opsetid(ML, 5)],
+        ir_version=10,
+    )
+
+
+@pytest.mark.parametrize("mode", range(6))
+@pytest.mark.parametrize("tracks", [0, 1])
+@pytest.mark.parametrize("elem", [TensorProto.FLOAT, TensorProto.DOUBLE], ids=["f32", "f64"])
+def test_opset5_tree_ensemble_matches_onnxruntime(mode, tracks, elem):
+    proto = _tree_ensemble_v5(mode, elem, tracks)
+    dtype = np.float32 if elem == TensorProto.FLOAT else np.float64
+    rows = np.vstack([_mode_rows(0.1, elem), _mode_rows(0.3, elem)[:, ::-1]])
+    (expected,) = _ort_outputs(proto, rows, dtype)
+    ensemble, layout = read_onnx_trees(proto)
+    got = ensemble.raw(rows.astype(dtype).astype(np.float64))
+    np.testing.assert_allclose(got, expected, atol=1e-6)
+    assert layout.kind == "regressor" and ensemble.n_trees == 2
+
+
+def test_opset5_malformed_trees_are_refused(tmp_path):
+    shared = _tree_ensemble_v5(0, TensorProto.FLOAT, 0, roots=(0, 1))  # split 1 in two trees
+    _refused(tmp_path, shared.SerializeToString(), "reached twice")

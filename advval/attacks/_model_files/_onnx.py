@@ -27,7 +27,7 @@ MAX_ONNX_BYTES = 1 << 30
 #: operator domains a tree model may use
 ALLOWED_DOMAINS = frozenset({"", "ai.onnx", "ai.onnx.ml"})
 #: the tree ensemble operators (ai.onnx.ml)
-TREE_OPS = frozenset({"TreeEnsembleClassifier", "TreeEnsembleRegressor"})
+TREE_OPS = frozenset({"TreeEnsembleClassifier", "TreeEnsembleRegressor", "TreeEnsemble"})
 #: the plain operators allowed around the trees
 PLAIN_OPS = frozenset({"Cast", "Identity", "ZipMap", "Softmax"})
 #: ModelProto's field numbers (onnx.proto3): ir_version .. functions

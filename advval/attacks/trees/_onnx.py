@@ -1,5 +1,7 @@
-"""ONNX tree ensembles (``ai.onnx.ml`` TreeEnsembleClassifier / TreeEnsembleRegressor),
-read by structure into an :class:`~._ensemble.Ensemble` and run by onnxruntime.
+"""ONNX tree ensembles (``ai.onnx.ml`` TreeEnsembleClassifier / TreeEnsembleRegressor, and
+the opset-5 TreeEnsemble), read by structure into an :class:`~._ensemble.Ensemble` and run
+by onnxruntime. Classifiers are attacked; regressors (and TreeEnsemble, which has no class
+labels) are read exactly but refused by :class:`OnnxTreeClassifier`.
 
 What onnxruntime computes, and how it is read:
 
@@ -32,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from .._model_files._onnx import TREE_OPS
 from ._ensemble import Ensemble, EnsembleBuilder
 
 #: more nodes than any real export has (bounds the work a hostile file can ask for)
@@ -69,7 +72,7 @@ def _attributes(node: Any) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for attr in node.attribute:
         value = helper.get_attribute_value(attr)
-        if attr.name.endswith("_as_tensor"):
+        if attr.type == attr.TENSOR:
             value = numpy_helper.to_array(value)
         elif isinstance(value, bytes):
             value = value.decode("utf-8", "replace")
@@ -97,8 +100,7 @@ def _array(attrs: dict[str, Any], name: str, dtype: Any, default: Any = None) ->
 def tree_node(model: Any) -> tuple[Any, bool]:
     """The graph's one tree operator and whether its splits compare float32 values."""
     graph = model.graph
-    trees = [n for n in graph.node if n.op_type in ("TreeEnsembleClassifier",
-                                                   "TreeEnsembleRegressor")]
+    trees = [n for n in graph.node if n.op_type in TREE_OPS]
     if len(trees) != 1:
         raise NotPlainTrees(f"the graph has {len(trees)} tree ensemble operators, not one")
     inputs = [i for i in graph.input if i.name not in {t.name for t in graph.initializer}]
@@ -149,7 +151,14 @@ def read_onnx_trees(model: Any) -> tuple[Ensemble, TreeLayout]:
     """
     node, float32 = tree_node(model)
     attrs = _attributes(node)
+    if node.op_type == "TreeEnsemble":
+        attrs = _from_tree_ensemble(attrs)
     classifier = node.op_type == "TreeEnsembleClassifier"
+    # float32 thresholds (attributes of floats): compared in float32 with float32 inputs
+    float32_thresholds = float32 and not any(
+        np.asarray(attrs.get(k)).dtype == np.float64 for k in ("nodes_values_as_tensor",)
+        if k in attrs
+    )
     prefix = "class" if classifier else "target"
     tree_ids = _array(attrs, "nodes_treeids", np.int64)
     node_ids = _array(attrs, "nodes_nodeids", np.int64)
@@ -259,6 +268,8 @@ def read_onnx_trees(model: Any) -> tuple[Ensemble, TreeLayout]:
     needed = int(used_features.max(initial=-1)) + 1
     if n_features is None:
         n_features = needed
+    if n_features > MAX_FEATURES:
+        raise NotPlainTrees(f"the input declares {n_features:,} columns")
     if needed > n_features:
         raise NotPlainTrees(
             f"a split reads feature {needed - 1} of an input with {n_features} columns"
@@ -271,7 +282,7 @@ def read_onnx_trees(model: Any) -> tuple[Ensemble, TreeLayout]:
     for t in range(len(trees)):
         members = order[starts[t]:starts[t + 1]]
         _add_tree(builder, members, local, modes, values, features, true_at, false_at,
-                  tracks, leaf_value, float32)
+                  tracks, leaf_value, float32_thresholds)
     ensemble = builder.build(
         base=np.asarray(bias, dtype=np.float64),
         link="identity",
@@ -284,6 +295,80 @@ def read_onnx_trees(model: Any) -> tuple[Ensemble, TreeLayout]:
         classes=classes, tree_node=node, float32=float32,
     )
     return ensemble, layout
+
+
+_V5_MODES = {0: "BRANCH_LEQ", 1: "BRANCH_LT", 2: "BRANCH_GTE", 3: "BRANCH_GT",
+             4: "BRANCH_EQ", 5: "BRANCH_NEQ"}
+_V5_AGGREGATE = {0: "AVERAGE", 1: "SUM", 2: "MIN", 3: "MAX"}
+_V5_TRANSFORM = {0: "NONE", 1: "SOFTMAX", 2: "LOGISTIC", 3: "SOFTMAX_ZERO", 4: "PROBIT"}
+
+
+def _from_tree_ensemble(attrs: dict[str, Any]) -> dict[str, Any]:
+    """The attributes of an ``ai.onnx.ml`` opset-5 ``TreeEnsemble`` in the regressor's form.
+
+    Split nodes keep their index as id; leaf ``k`` becomes node ``n_splits + k``; each node
+    gets the tree of the root that reaches it.
+    """
+    features = _array(attrs, "nodes_featureids", np.int64)
+    n = len(features)
+    splits = np.asarray(attrs.get("nodes_splits", np.zeros(0)))
+    modes = _array(attrs, "nodes_modes", np.int64)
+    true_ids = _array(attrs, "nodes_truenodeids", np.int64)
+    false_ids = _array(attrs, "nodes_falsenodeids", np.int64)
+    true_leaf = _array(attrs, "nodes_trueleafs", np.int64)
+    false_leaf = _array(attrs, "nodes_falseleafs", np.int64)
+    tracks = _array(attrs, "nodes_missing_value_tracks_true", np.int64, np.zeros(n))
+    roots = _array(attrs, "tree_roots", np.int64)
+    weights = _array(attrs, "leaf_weights", np.float64)
+    targets = _array(attrs, "leaf_targetids", np.int64)
+    n_leaves = len(weights)
+    arrays = (splits.ravel(), modes, true_ids, false_ids, true_leaf, false_leaf)
+    if n == 0 or {len(a) for a in arrays} != {n} or len(targets) != n_leaves:
+        raise NotPlainTrees("the node or leaf attributes have different lengths")
+    if len(tracks) not in (0, n):
+        raise NotPlainTrees("nodes_missing_value_tracks_true has the wrong length")
+    bad = sorted(set(modes.tolist()) - set(_V5_MODES))
+    if bad:
+        raise NotPlainTrees(f"node mode(s) {bad[:5]} (6 is set membership) are not supported")
+    for ids, leafy in ((true_ids, true_leaf), (false_ids, false_leaf)):
+        limit = np.where(leafy != 0, n_leaves, n)
+        if np.any((ids < 0) | (ids >= limit)):
+            raise NotPlainTrees("a child index is out of range")
+    if len(roots) == 0 or np.any((roots < 0) | (roots >= n)):
+        raise NotPlainTrees("a tree root is out of range")
+    true_all = np.where(true_leaf != 0, n + true_ids, true_ids)
+    false_all = np.where(false_leaf != 0, n + false_ids, false_ids)
+    tree = np.full(n + n_leaves, -1, dtype=np.int64)
+    level, owner = roots, np.arange(len(roots))
+    while level.size:
+        if np.any(tree[level] >= 0) or len(np.unique(level)) < len(level):
+            raise NotPlainTrees("a node is reached twice (the trees must be trees)")
+        tree[level] = owner
+        inner = level < n
+        level, owner = level[inner], owner[inner]
+        level, owner = np.concatenate([true_all[level], false_all[level]]), np.tile(owner, 2)
+    if np.any(tree < 0):
+        raise NotPlainTrees("a node or leaf no root reaches")
+    return {
+        "nodes_treeids": tree,
+        "nodes_nodeids": np.arange(n + n_leaves),
+        "nodes_featureids": np.concatenate([features, np.zeros(n_leaves, np.int64)]),
+        ("nodes_values_as_tensor" if splits.dtype == np.float64 else "nodes_values"):
+            np.concatenate([splits.astype(np.float64), np.zeros(n_leaves)]),
+        "nodes_truenodeids": np.concatenate([true_all, np.zeros(n_leaves, np.int64)]),
+        "nodes_falsenodeids": np.concatenate([false_all, np.zeros(n_leaves, np.int64)]),
+        "nodes_missing_value_tracks_true": np.concatenate(
+            [tracks if len(tracks) else np.zeros(n, np.int64), np.zeros(n_leaves, np.int64)]
+        ),
+        "nodes_modes": [_V5_MODES[int(m)] for m in modes] + ["LEAF"] * n_leaves,
+        "target_treeids": tree[n:],
+        "target_nodeids": n + np.arange(n_leaves),
+        "target_ids": targets,
+        "target_weights": weights,
+        "n_targets": int(attrs.get("n_targets", 1)),
+        "aggregate_function": _V5_AGGREGATE.get(int(attrs.get("aggregate_function", 1)), "?"),
+        "post_transform": _V5_TRANSFORM.get(int(attrs.get("post_transform", 0)), "?"),
+    }
 
 
 def _check_trees(
