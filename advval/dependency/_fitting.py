@@ -330,6 +330,12 @@ class FittedTarget:
         The model TreeSHAP explains (``booster`` unless that one has linear leaves, which
         TreeSHAP cannot explain: then the best model with constant leaves of the same
         rows); ``None``: ``booster``.
+    bounds : tuple of float or None
+        Numeric targets: the least and greatest training value; predictions are clipped
+        to them. A linear leaf extrapolates: a row beyond the training rows' range of a
+        predictor gets a value beyond any the model learnt from, and a few such rows can
+        sink an R^2 (``count(time_hour)`` of the flights table scored 0.31 with linear
+        leaves, 0.45 clipped, 0.45 with constant leaves). ``None``: not clipped.
     """
 
     def __init__(
@@ -338,11 +344,13 @@ class FittedTarget:
         booster: lgb.Booster | None,
         constant: NDArray[np.float64],
         explainer: lgb.Booster | None = None,
+        bounds: tuple[float, float] | None = None,
     ) -> None:
         self.target = target
         self.booster = booster
         self.constant = constant
         self.explainer = booster if explainer is None else explainer
+        self.bounds = bounds
 
     def predict(self, X: NDArray[np.float64]) -> NDArray[np.float64]:
         """Predicted values (numeric) or class probabilities of shape (n, n_classes).
@@ -356,7 +364,7 @@ class FittedTarget:
             return np.tile(self.constant, (n, 1))
         raw = np.asarray(self.booster.predict(X), dtype=np.float64)
         if self.target.kind == "numeric":
-            return raw
+            return raw if self.bounds is None else np.clip(raw, *self.bounds)
         if self.target.n_classes == 2:
             return np.column_stack([1.0 - raw, raw])
         return raw.reshape(n, self.target.n_classes)
@@ -410,6 +418,9 @@ def fit_target(
     constant = np.atleast_1d(np.asarray(constant, dtype=np.float64))
     if rows.size < 2 or np.all(y == y[0]):
         return FittedTarget(target, None, constant)
+    bounds = None
+    if target.kind == "numeric":
+        bounds = (float(np.min(y)), float(np.max(y)))
     settings = dict(params)
     rounds = int(settings.pop("num_iterations", 100))
     columns_per_tree = settings.pop(COLUMNS_PER_TREE, None)
@@ -450,7 +461,7 @@ def fit_target(
             settings, design.train_set(rows, y), num_boost_round=rounds, keep_training_booster=True
         )
         booster.free_dataset()
-        return FittedTarget(target, booster, constant)
+        return FittedTarget(target, booster, constant, bounds=bounds)
     shapes = tuple(candidates or CANDIDATES[:1])
     if target.kind == "classes" and target.n_classes > LINEAR_MAX_CLASSES:
         shapes = tuple(shape for shape in shapes if not shape[1]) or CANDIDATES[:1]
@@ -466,7 +477,7 @@ def fit_target(
         patience=int(patience),
         seed=random_state,
     )
-    return FittedTarget(target, booster, constant, explainer)
+    return FittedTarget(target, booster, constant, explainer, bounds)
 
 
 def _stopped_fit(
