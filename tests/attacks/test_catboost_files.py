@@ -193,3 +193,36 @@ def test_cli_attack_on_a_json_model_with_categorical_columns(tmp_path):
     (tree,) = json.loads(result.stdout)["attacks"]
     assert tree["attack"] == "TreeAttack" and tree["n_attacked"] == 30
     assert tree["n_success"] >= 25
+
+
+def test_the_check_process_cannot_allocate_without_bound():
+    import subprocess
+    import sys
+
+    from advval.attacks._model_files._catboost import _memory_limit
+
+    cap = _memory_limit(1 << 30)
+    if cap is None:
+        pytest.skip("no address-space limits on this platform")
+    grab = "b = bytearray(4 << 30)"
+    done = subprocess.run([sys.executable, "-c", grab], capture_output=True, preexec_fn=cap,
+                          check=False)
+    assert done.returncode != 0 and b"MemoryError" in done.stderr
+
+
+def test_ctr_model_files_load_only_with_trust(tmp_path):
+    import pandas as pd
+
+    rng = np.random.RandomState(0)
+    n = 300
+    frame = pd.DataFrame({"a": rng.normal(size=n), "k": rng.choice(list("abcdefgh"), n)})
+    y = ((frame.a > 0) ^ frame.k.isin(list("abc"))).astype(int)
+    model = catboost.CatBoostClassifier(iterations=5, depth=2, verbose=0, thread_count=1,
+                                        random_seed=0, cat_features=["k"],
+                                        allow_writing_files=False).fit(frame, y)
+    path = tmp_path / "ctr.cbm"
+    model.save_model(str(path))
+    with pytest.raises(ValueError, match=r"without trust.*CTR target statistics.*trust-model"):
+        load_model(path)
+    loaded = load_model(path, trust=True)  # for black-box attacks
+    np.testing.assert_allclose(loaded.predict_proba(frame), model.predict_proba(frame))

@@ -5,15 +5,15 @@ file, but what the core describes (indices, leaf counts) is trusted, so a crafte
 could make prediction read out of bounds. Neither file reaches CatBoost unchecked:
 
 - a JSON model (``save_model(..., format="json")``; recognised by its content) is parsed
-  here (UTF-8, no NaN or infinite literals; nesting too deep for Python's parser is
-  an error) and its whole structure is
-  checked by :func:`advval.attacks.trees._catboost.ensemble_from_json`: every feature
-  index, border (a float32 value), leaf count (``2**depth`` times the outputs) and number;
-  only then is it given to CatBoost's JSON loader;
+  here (UTF-8; NaN and infinite literals refused; nesting too deep for Python's parser is
+  an error) and its whole structure is checked by
+  :func:`advval.attacks.trees._catboost.ensemble_from_json`: every feature index, border
+  (a float32 value), leaf count (``2**depth`` times the outputs) and number; only then is
+  it given to CatBoost's JSON loader;
 - a binary model (first bytes ``CBM1``, any suffix) must declare a core that fits in the
-  file; it is first loaded in a separate process (a crash or hang there cannot take this
-  one down), which writes it back as JSON; that JSON gets the same strict check, and only
-  then does this process load the bytes.
+  file; it is first loaded in a separate process (a crash, a hang or an allocation past
+  its address-space cap there cannot take this one down), which writes it back as JSON;
+  that JSON gets the same strict check, and only then does this process load the bytes.
 
 Models whose structure cannot be checked this way (CTR target statistics, text or
 embedding features) are refused unless the file is trusted.
@@ -21,11 +21,13 @@ embedding features) are refused unless the file is trusted.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +37,8 @@ from ._refusal import TRUST_HINT
 CBM_MAGIC = b"CBM1"
 #: seconds the separate process may take to load and convert a binary model
 CHECK_TIMEOUT = 300.0
+#: address space of the separate process: this much, plus 64 bytes per byte of the file
+CHECK_MEMORY = 2 << 30
 
 _CONVERT = """
 import sys
@@ -127,6 +131,7 @@ def check_catboost_binary(data: bytes, path: Path) -> None:
                 capture_output=True,
                 timeout=CHECK_TIMEOUT,
                 check=False,
+                preexec_fn=_memory_limit(CHECK_MEMORY + 64 * len(data)),  # noqa: PLW1509
             )
         except subprocess.TimeoutExpired:
             raise ValueError(
@@ -140,6 +145,21 @@ def check_catboost_binary(data: bytes, path: Path) -> None:
         with open(out, "rb") as handle:
             converted = handle.read()
     check_catboost_json(converted, path)
+
+
+def _memory_limit(limit: int) -> Callable[[], None] | None:
+    """A function that caps the address space of the process it runs in (POSIX only):
+    a file that makes CatBoost allocate without bound fails there, not here."""
+    try:
+        import resource
+    except ImportError:  # Windows: the separate process still isolates crashes
+        return None
+
+    def cap() -> None:
+        with contextlib.suppress(ValueError, OSError):  # a lower hard limit already holds
+            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+    return cap
 
 
 def _reason(done: subprocess.CompletedProcess[bytes]) -> str:
