@@ -527,7 +527,8 @@ def _attack_names(chosen: Sequence[str], family: str, norm: str, model_path: Pat
             )
         if needs == "trees" and family != "trees":
             raise UsageFailure(
-                f"--attack tree reads the trees of a LightGBM or scikit-learn tree ensemble; "
+                "--attack tree reads the trees of a LightGBM, XGBoost, CatBoost, ONNX or "
+                "scikit-learn tree ensemble; "
                 f"MODEL '{model_path}' is not one. Use square, hopskipjump, nes or genetic"
             )
         norms = _attack_class(attacks, name).norms

@@ -19,7 +19,11 @@ Split semantics replicate the libraries exactly:
 - XGBoost compares ``float32(x) < threshold`` (float32 thresholds, stored here as the
   float32 just below, so ``<=`` holds for the same rows) and sends NaN the default way;
   its categorical splits (``xgboost_categories``) send NaN the default way and negative
-  values right (children swapped, so its category set goes left here).
+  values right (children swapped, so its category set goes left here);
+- CatBoost compares ``float32(x) > border`` (float32 borders: the split is true on the
+  right), NaN where ``nan_mode`` sends it; symmetric trees are expanded into ``2**depth``
+  leaves; a one-hot categorical split is a category set of one code, the codes of the
+  data's categories given by ``encode_categories`` (:mod:`._catboost`).
 """
 
 from __future__ import annotations
@@ -42,7 +46,8 @@ _SUPPORTED = (
     "LightGBM (Booster, LGBMClassifier) and scikit-learn DecisionTreeClassifier, "
     "ExtraTreeClassifier, RandomForestClassifier, ExtraTreesClassifier, "
     "GradientBoostingClassifier and HistGradientBoostingClassifier; XGBoost (Booster, "
-    "XGBClassifier; gbtree and dart)"
+    "XGBClassifier; gbtree and dart); CatBoost (CatBoostClassifier; symmetric, Depthwise "
+    "and Lossguide trees; one-hot categorical features)"
 )
 
 
