@@ -472,3 +472,26 @@ def test_opset5_tree_ensemble_matches_onnxruntime(mode, tracks, elem):
 def test_opset5_malformed_trees_are_refused(tmp_path):
     shared = _tree_ensemble_v5(0, TensorProto.FLOAT, 0, roots=(0, 1))  # split 1 in two trees
     _refused(tmp_path, shared.SerializeToString(), "reached twice")
+
+
+def test_check_export_reads_treelite_models():
+    # scikit-learn rounds inputs to float32 before comparing with its float64 thresholds;
+    # Treelite's import compares float64 inputs: a row exactly at a threshold t goes right
+    # in scikit-learn when float32(t) > t, left in Treelite. Known truth per stump.
+    treelite = pytest.importorskip("treelite")
+    rng = np.random.RandomState(0)
+    expected, found = [], []
+    for _ in range(12):
+        X = rng.normal(size=(60, 2))
+        y = (X[:, 0] > rng.normal(scale=0.3)).astype(int)
+        native = RandomForestClassifier(n_estimators=1, max_depth=1, bootstrap=False,
+                                        random_state=0).fit(X, y)
+        stump = native.estimators_[0].tree_
+        t = stump.threshold[0]
+        rows = np.zeros((3, 2))
+        rows[:, stump.feature[0]] = [t, t + 1.0, t - 1.0]
+        result = check_export(native, treelite.sklearn.import_model(native), rows)
+        expected.append([0] if np.float32(t) > t else [])
+        found.append(result.disagree["attacked"].tolist())
+    assert found == expected
+    assert [0] in expected and [] in expected

@@ -85,7 +85,50 @@ def _exported_model(exported: Any) -> Any:
         from .trees._onnx import OnnxTreeClassifier
 
         return OnnxTreeClassifier.from_bytes(exported.SerializeToString(), "<ModelProto>")
+    if type(exported).__module__.startswith("treelite") and type(exported).__name__ == "Model":
+        return TreeliteClassifier(exported)
     return exported
+
+
+class TreeliteClassifier:
+    """A ``treelite.Model`` (as deployed through Treelite) with ``predict_proba``.
+
+    Predictions come from Treelite's own evaluator (``treelite.gtil.predict``), in the
+    model's input type (float32 for most imports). Binary models give one probability,
+    returned as ``[1 - p, p]``; classes are ``0 .. K-1``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import treelite  # doctest: +SKIP
+    >>> from sklearn.tree import DecisionTreeClassifier
+    >>> X = np.array([[0.0], [1.0], [2.0], [3.0]]); y = np.array([0, 0, 1, 1])
+    >>> native = DecisionTreeClassifier(max_depth=1).fit(X, y)
+    >>> model = TreeliteClassifier(treelite.sklearn.import_model(native))  # doctest: +SKIP
+    >>> model.predict_proba(X)[:, 1].tolist()  # doctest: +SKIP
+    [0.0, 0.0, 1.0, 1.0]
+    """
+
+    def __init__(self, model: Any) -> None:
+        import treelite
+
+        self.model = model
+        self._predict = treelite.gtil.predict
+        self._dtype = np.float32 if str(model.input_type) == "float32" else np.float64
+        probe = self._scores(np.zeros((1, int(model.num_feature))))
+        self.classes_ = np.arange(max(probe.shape[1], 2))
+
+    def _scores(self, X: Any) -> np.ndarray:
+        rows = np.ascontiguousarray(np.asarray(X, dtype=np.float64), dtype=self._dtype)
+        out = np.asarray(self._predict(self.model, rows), dtype=np.float64)
+        return out.reshape(len(rows), -1)
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Class probabilities, shape (n_rows, n_classes)."""
+        scores = self._scores(X)
+        if scores.shape[1] == 1:
+            return np.column_stack([1.0 - scores[:, 0], scores[:, 0]])
+        return scores
 
 
 def check_export(native: Any, exported: Any, X: Any, X_adv: Any = None) -> ExportCheck:
@@ -96,10 +139,10 @@ def check_export(native: Any, exported: Any, X: Any, X_adv: Any = None) -> Expor
     native : classifier
         The model as trained (scikit-learn, LightGBM ``Booster`` / ``LGBMClassifier``,
         XGBoost, ...).
-    exported : path, bytes, onnx.ModelProto or classifier
+    exported : path, bytes, onnx.ModelProto, treelite.Model or classifier
         The exported model: an ONNX file (loaded by :func:`~advval.attacks.load_model`,
-        so it is checked before anything runs), its bytes or ``ModelProto``, or any
-        classifier with ``predict_proba``.
+        so it is checked before anything runs), its bytes or ``ModelProto``, a Treelite
+        model (evaluated by ``treelite.gtil``), or any classifier with ``predict_proba``.
     X : array-like or DataFrame of shape (n_rows, n_features)
         The attacked rows (the exported model gets them as a float array).
     X_adv : array-like or DataFrame, optional
