@@ -47,7 +47,8 @@ _SUPPORTED = (
     "ExtraTreeClassifier, RandomForestClassifier, ExtraTreesClassifier, "
     "GradientBoostingClassifier and HistGradientBoostingClassifier; XGBoost (Booster, "
     "XGBClassifier; gbtree and dart); CatBoost (CatBoostClassifier; symmetric, Depthwise "
-    "and Lossguide trees; one-hot categorical features)"
+    "and Lossguide trees; one-hot categorical features); ONNX TreeEnsembleClassifier "
+    "graphs (load_model of an .onnx file)"
 )
 
 
