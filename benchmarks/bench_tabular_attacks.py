@@ -6,12 +6,12 @@ the time of each attack against the bare cost of the same number of forward+back
 passes of the same batch, measured in the same run.
 
 Part 2, LightGBM (100 trees), a random forest (100 trees) and, when installed, XGBoost
-(100 trees, depth 6) on breast_cancer, attacked in raw feature space: success rate (at
-any size, and within eps: L-inf in training standard deviations), median perturbation
-over all points (a failure counts as infinitely far) and model rows queried per point,
-for advval's
-TreeAttack, HopSkipJump, NES, Square and Genetic attacks and ART's HopSkipJump, Boundary
-and ZOO attacks through its generic black-box wrapper (ART's LightGBM wrapper rejects
+(100 trees, depth 6) and CatBoost (100 symmetric trees, depth 6) on breast_cancer,
+attacked in raw feature space: success rate (at any size, and within eps: L-inf in
+training standard deviations), median perturbation over all points (a failure counts as
+infinitely far) and model rows queried per point, for advval's TreeAttack, HopSkipJump,
+NES, Square and Genetic attacks and ART's HopSkipJump, Boundary and ZOO attacks through
+its generic black-box wrapper (ART's LightGBM wrapper rejects
 ``LGBMClassifier``). Every model call of every method is counted by the same wrapper.
 
 The peers are not dependencies. Their environment::
@@ -238,6 +238,13 @@ def tree_models(seed: int = 0) -> tuple[dict[str, Any], np.ndarray, np.ndarray, 
 
         models["XGBoost-100"] = xgb.XGBClassifier(n_estimators=100, n_jobs=1,
                                                   random_state=seed).fit(X_train, y_train)
+    if have("catboost"):
+        import catboost
+
+        models["CatBoost-100"] = catboost.CatBoostClassifier(
+            iterations=100, depth=6, thread_count=1, random_seed=seed, verbose=0,
+            allow_writing_files=False,
+        ).fit(X_train, y_train)
     return models, X_train, X_test, y_test
 
 
