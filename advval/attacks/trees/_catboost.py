@@ -16,7 +16,7 @@ Semantics, as CatBoost evaluates them:
   level, and a row's leaf is ``sum(bit_l << l)``; each tree is expanded into ``2**depth``
   leaves (CatBoost's depth is at most 16);
 - non-symmetric trees (``grow_policy="Depthwise"`` or ``"Lossguide"``): the split's false
-  side is the left child;
+  side is the left child (one-hot splits in them are refused);
 - leaf values of a model with ``k`` outputs are stored leaf by leaf, ``k`` values each;
   the raw output is ``scale * sum(leaves) + bias`` (``scale_and_bias``);
 - one-hot categorical splits (categorical features with at most ``one_hot_max_size``
@@ -117,6 +117,23 @@ def ensemble_from_json(
     TypeError
         A model that cannot be attacked exactly (CTR, text or embedding features, or a
         loss that is not a classification loss).
+
+    Examples
+    --------
+    One tree of one split ``x > 0.5`` (NaN counts as below, ``nan_mode="Min"``), leaves
+    -1 and 2, bias 0.25:
+
+    >>> doc = {
+    ...     "features_info": {"float_features": [{
+    ...         "feature_index": 0, "flat_feature_index": 0, "borders": [0.5],
+    ...         "nan_value_treatment": "AsFalse"}]},
+    ...     "model_info": {"params": {"loss_function": {"type": "Logloss"}}},
+    ...     "oblivious_trees": [{"leaf_values": [-1.0, 2.0], "splits": [{
+    ...         "split_type": "FloatFeature", "float_feature_index": 0, "border": 0.5}]}],
+    ...     "scale_and_bias": [1.0, [0.25]],
+    ... }
+    >>> ensemble_from_json(doc).raw(np.array([[0.5], [0.6], [np.nan]]))[:, 0].tolist()
+    [-0.75, 2.25, -0.75]
     """
     reader = _Reader(doc, source, model)
     return reader.ensemble()
