@@ -495,3 +495,59 @@ def test_check_export_reads_treelite_models():
         found.append(result.disagree["attacked"].tolist())
     assert found == expected
     assert [0] in expected and [] in expected
+
+
+def _chain(depth: int):
+    """One tree: split i sends x <= i to leaf i and the rest to split i + 1."""
+    n = depth
+    leaves = list(range(n, 2 * n + 1))
+    node = helper.make_node(
+        "TreeEnsembleClassifier", ["X"], ["label", "scores"], domain=ML,
+        classlabels_int64s=[0, 1], nodes_treeids=[0] * (2 * n + 1),
+        nodes_nodeids=list(range(2 * n + 1)), nodes_featureids=[0] * (2 * n + 1),
+        nodes_modes=["BRANCH_LEQ"] * n + ["LEAF"] * (n + 1),
+        nodes_values=[float(i) for i in range(n)] + [0.0] * (n + 1),
+        nodes_truenodeids=[n + i for i in range(n)] + [0] * (n + 1),
+        nodes_falsenodeids=[i + 1 if i + 1 < n else 2 * n for i in range(n)] + [0] * (n + 1),
+        class_treeids=[0] * (n + 1), class_nodeids=leaves, class_ids=[0] * (n + 1),
+        class_weights=[(-1.0) ** i for i in range(n + 1)],
+    )
+    graph = helper.make_graph(
+        [node], "chain", [helper.make_tensor_value_info("X", TensorProto.FLOAT, [None, 1])],
+        [helper.make_tensor_value_info("label", TensorProto.INT64, [None]),
+         helper.make_tensor_value_info("scores", TensorProto.FLOAT, [None, 2])],
+    )
+    return helper.make_model(
+        graph, opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid(ML, 3)],
+        ir_version=8,
+    )
+
+
+def test_trees_too_deep_for_onnxruntime_are_refused_before_it_crashes(tmp_path):
+    # onnxruntime builds trees recursively: a chain some 30,000 splits deep kills the
+    # process with a segmentation fault (measured with onnxruntime 1.32)
+    model = OnnxTreeClassifier.from_bytes(_chain(300).SerializeToString())
+    # x = 5.5 reaches leaf 6 (weight +1: class 1), 6.5 leaf 7 (-1), 400 the last (+1)
+    assert model.predict(np.array([[5.5], [6.5], [400.0]])).tolist() == [1, 0, 1]
+    from advval.attacks.trees._onnx import MAX_DEPTH
+
+    _refused(tmp_path, _chain(MAX_DEPTH + 1).SerializeToString(), "deeper than")
+
+
+def test_deeply_nested_messages_are_a_clear_error(tmp_path):
+    def varint(n: int) -> bytes:
+        out = bytearray()
+        while True:
+            byte, n = n & 0x7F, n >> 7
+            out.append(byte | (0x80 if n else 0))
+            if not n:
+                return bytes(out)
+
+    def field(number: int, payload: bytes) -> bytes:
+        return varint(number << 3 | 2) + varint(len(payload)) + payload
+
+    graph = b""
+    for _ in range(3000):  # graph -> node -> attribute -> graph -> ...
+        graph = field(1, field(5, field(6, graph)))
+    data = bytes([8, 8]) + field(7, graph) + field(8, field(2, b""))
+    _refused(tmp_path, data, "cannot read the ONNX model")

@@ -42,6 +42,9 @@ MAX_NODES = 50_000_000
 #: more features / classes than any real tree model reads
 MAX_FEATURES = 10_000_000
 MAX_CLASSES = 100_000
+#: the deepest tree read: onnxruntime builds its trees recursively and overflows the stack
+#: (a crash, not an error) somewhere past 10,000 levels; real trees are far shallower
+MAX_DEPTH = 2048
 _MODES = ("BRANCH_LEQ", "BRANCH_LT", "BRANCH_GTE", "BRANCH_GT", "BRANCH_EQ", "BRANCH_NEQ", "LEAF")
 _LEAF = 6
 _TRANSFORMS = ("NONE", "LOGISTIC", "SOFTMAX", "SOFTMAX_ZERO", "PROBIT")
@@ -340,13 +343,17 @@ def _from_tree_ensemble(attrs: dict[str, Any]) -> dict[str, Any]:
     false_all = np.where(false_leaf != 0, n + false_ids, false_ids)
     tree = np.full(n + n_leaves, -1, dtype=np.int64)
     level, owner = roots, np.arange(len(roots))
-    while level.size:
+    for _ in range(MAX_DEPTH + 2):
+        if not level.size:
+            break
         if np.any(tree[level] >= 0) or len(np.unique(level)) < len(level):
             raise NotPlainTrees("a node is reached twice (the trees must be trees)")
         tree[level] = owner
         inner = level < n
         level, owner = level[inner], owner[inner]
         level, owner = np.concatenate([true_all[level], false_all[level]]), np.tile(owner, 2)
+    else:
+        raise NotPlainTrees(f"a tree is deeper than {MAX_DEPTH} levels")
     if np.any(tree < 0):
         raise NotPlainTrees("a node or leaf no root reaches")
     return {
@@ -384,13 +391,16 @@ def _check_trees(
     roots = np.flatnonzero(parents == 0)
     if len(roots) != n_trees or len(np.unique(tree_of[roots])) != n_trees:
         raise NotPlainTrees("a tree has no root or several (a cycle or a stray node)")
-    reached, level = len(roots), roots
+    reached, level, depth = len(roots), roots, 0
     while level.size:
         level = level[true_at[level] >= 0]
         level = np.concatenate([true_at[level], false_at[level]])
         reached += len(level)
+        depth += 1
         if reached > n:
             raise NotPlainTrees("the trees have a cycle")
+        if depth > MAX_DEPTH:
+            raise NotPlainTrees(f"a tree is deeper than {MAX_DEPTH} levels")
     if reached != n:
         raise NotPlainTrees("a tree has a cycle or nodes its root does not reach")
 
