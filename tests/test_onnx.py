@@ -551,3 +551,13 @@ def test_deeply_nested_messages_are_a_clear_error(tmp_path):
         graph = field(1, field(5, field(6, graph)))
     data = bytes([8, 8]) + field(7, graph) + field(8, field(2, b""))
     _refused(tmp_path, data, "cannot read the ONNX model")
+
+
+def test_sizes_that_would_need_huge_allocations_are_refused(tmp_path, monkeypatch):
+    wide = _tree_graph("BRANCH_LEQ")
+    wide.graph.input[0].type.tensor_type.shape.dim[1].dim_value = 10**9
+    _refused(tmp_path, wide.SerializeToString(), "declares 1,000,000,000 columns")
+    from advval.attacks.trees import _onnx as reader
+
+    monkeypatch.setattr(reader, "MAX_CELLS", 10)  # 6 nodes x 2 outputs
+    _refused(tmp_path, _tree_graph("BRANCH_LEQ").SerializeToString(), "would need")

@@ -40,8 +40,12 @@ from ._ensemble import Ensemble, EnsembleBuilder
 #: more nodes than any real export has (bounds the work a hostile file can ask for)
 MAX_NODES = 50_000_000
 #: more features / classes than any real tree model reads
-MAX_FEATURES = 10_000_000
+MAX_FEATURES = 1_000_000
 MAX_CLASSES = 100_000
+#: the most (node, output) cells of the parsed leaf values (float64: 1.6 GB)
+MAX_CELLS = 200_000_000
+#: most cells (rows x features) of the rows checked against onnxruntime at load
+_CHECK_CELLS = 4_000_000
 #: the deepest tree read: onnxruntime builds its trees recursively and overflows the stack
 #: (a crash, not an error) somewhere past 10,000 levels; real trees are far shallower
 MAX_DEPTH = 2048
@@ -262,6 +266,10 @@ def read_onnx_trees(model: Any) -> tuple[Ensemble, TreeLayout]:
         if len(base) == 1 and n_out == 1:
             bias = base
 
+    if n * outputs > MAX_CELLS:
+        raise NotPlainTrees(
+            f"{n:,} nodes x {outputs:,} outputs would need {n * outputs * 8 / 2**30:.0f} GiB"
+        )
     leaf_value = np.zeros((n, outputs))
     np.add.at(leaf_value, (w_at, w_out), w_value)
     n_features = n_input_features(model)
@@ -490,6 +498,7 @@ def transformed(raw: np.ndarray, layout: TreeLayout) -> np.ndarray:
 def check_rows(ensemble: Ensemble, rng: np.random.RandomState, n: int = CHECK_ROWS) -> np.ndarray:
     """Rows at, just below and just above the thresholds, with NaN, and random rows."""
     d = ensemble.n_features
+    n = max(8, min(n, _CHECK_CELLS // max(d, 1)))
     thresholds = ensemble.numeric_thresholds()
     boundary = np.zeros((n, d))
     spread = np.zeros((n, d))
