@@ -100,12 +100,12 @@ class TreeliteClassifier:
     Examples
     --------
     >>> import numpy as np
-    >>> import treelite  # doctest: +SKIP
-    >>> from sklearn.tree import DecisionTreeClassifier
+    >>> import treelite
+    >>> from sklearn.ensemble import RandomForestClassifier
     >>> X = np.array([[0.0], [1.0], [2.0], [3.0]]); y = np.array([0, 0, 1, 1])
-    >>> native = DecisionTreeClassifier(max_depth=1).fit(X, y)
-    >>> model = TreeliteClassifier(treelite.sklearn.import_model(native))  # doctest: +SKIP
-    >>> model.predict_proba(X)[:, 1].tolist()  # doctest: +SKIP
+    >>> native = RandomForestClassifier(1, max_depth=1, bootstrap=False).fit(X, y)
+    >>> model = TreeliteClassifier(treelite.sklearn.import_model(native))
+    >>> model.predict_proba(X)[:, 1].tolist()
     [0.0, 0.0, 1.0, 1.0]
     """
 

@@ -543,15 +543,15 @@ class OnnxTreeClassifier:
     Examples
     --------
     >>> import numpy as np
-    >>> from skl2onnx import to_onnx  # doctest: +SKIP
+    >>> from skl2onnx import to_onnx
     >>> from sklearn.ensemble import RandomForestClassifier
     >>> X = np.random.RandomState(0).normal(size=(80, 3)).astype(np.float32)
     >>> y = (X[:, 0] > 0).astype(int)
     >>> forest = RandomForestClassifier(n_estimators=3, random_state=0).fit(X, y)
-    >>> model = OnnxTreeClassifier.from_bytes(
-    ...     to_onnx(forest, X[:1]).SerializeToString())  # doctest: +SKIP
+    >>> model = OnnxTreeClassifier.from_bytes(to_onnx(forest, X[:1]).SerializeToString())
+    >>> model
+    OnnxTreeClassifier('<bytes>', 3 trees, 2 classes, 3 features)
     >>> bool(np.allclose(model.predict_proba(X), forest.predict_proba(X), atol=1e-6))
-    ...  # doctest: +SKIP
     True
     """
 
