@@ -561,3 +561,49 @@ def test_sizes_that_would_need_huge_allocations_are_refused(tmp_path, monkeypatc
 
     monkeypatch.setattr(reader, "MAX_CELLS", 10)  # 6 nodes x 2 outputs
     _refused(tmp_path, _tree_graph("BRANCH_LEQ").SerializeToString(), "would need")
+
+
+def test_string_labels_and_double_inputs():
+    X, y = _data("iris")
+    names = np.array(["setosa", "versicolor", "virginica"])[y]
+    X64 = X.astype(np.float64) + 1e-9
+    native = RandomForestClassifier(n_estimators=4, max_depth=4, random_state=0).fit(X64, names)
+    proto = _skl(native, X64)
+    assert proto.graph.input[0].type.tensor_type.elem_type == TensorProto.DOUBLE
+    model = OnnxTreeClassifier.from_bytes(proto.SerializeToString())
+    assert list(model.classes_) == list(native.classes_)
+    assert not model.ensemble_.float32  # compared in double, as onnxruntime does
+    _exact(model, check_rows(model.ensemble_, np.random.RandomState(3)))
+    # skl2onnx's double export compares doubles with float32-rounded thresholds, where
+    # scikit-learn rounds the input to float32 instead: rows 1e-9 off the float32 grid
+    # may differ, and check_export names exactly those
+    differ = np.flatnonzero(model.predict(X64) != native.predict(X64))
+    assert len(differ) < len(X64) // 10
+    assert check_export(native, model, X64).disagree["attacked"].tolist() == differ.tolist()
+
+
+@pytest.mark.parametrize("library", ["lightgbm-iris", "xgboost-binary"])
+def test_tree_attack_on_boosted_exports(library):
+    onnxmltools = pytest.importorskip("onnxmltools")
+    from onnxmltools.convert.common.data_types import FloatTensorType
+
+    X, y = _data("iris" if "iris" in library else "binary")
+    types = [("input", FloatTensorType([None, X.shape[1]]))]
+    if library.startswith("lightgbm"):
+        import lightgbm as lgb
+
+        native = lgb.LGBMClassifier(n_estimators=20, num_leaves=8, verbose=-1).fit(X, y)
+        proto = onnxmltools.convert_lightgbm(native, initial_types=types, target_opset=15)
+    else:
+        xgb = pytest.importorskip("xgboost")  # BRANCH_LT splits
+        native = xgb.XGBClassifier(n_estimators=20, max_depth=3, n_jobs=1).fit(X, y)
+        proto = onnxmltools.convert_xgboost(native, initial_types=types, target_opset=15)
+    model = OnnxTreeClassifier.from_bytes(proto.SerializeToString())
+    points = X[::5][:30]
+    attack = TreeAttack(model, random_state=0)
+    X_adv = attack.generate(points)
+    assert attack.success_.mean() >= 0.95
+    # every claimed success is what onnxruntime predicts, and nothing else changed
+    flipped = model.predict(X_adv) != model.predict(points)
+    assert np.array_equal(flipped, attack.success_)
+    assert np.all(attack.norms_[attack.success_] > 0)
