@@ -16,9 +16,9 @@ from advval.dependency._impute_models import (
     FOREST_TREES,
     NUMERIC_FAMILIES,
     ColumnClassifier,
+    ColumnForest,
     ColumnRegressor,
     LinearClassifier,
-    forest_params,
 )
 
 PARAMS = {
@@ -37,7 +37,7 @@ def _makers(kind, n_rows, n_columns):
     factory = lgb.LGBMClassifier if kind == "categorical" else lgb.LGBMRegressor
     return (
         lambda: factory(**PARAMS),
-        lambda: factory(**forest_params(PARAMS, n_rows, n_columns)),
+        lambda: ColumnForest(classifier=kind == "categorical", random_state=0),
     )
 
 
@@ -155,3 +155,71 @@ def test_families_fit_and_predict_within_their_bounds():
     assert ColumnRegressor(trees(), forest()).fit(
         X, y, family="linear", n_trees=None, seed=0
     ).predict(pd.DataFrame({"c0": [100.0], "m1": [0.0]}))[0] == pytest.approx(y.max() + np.ptp(y))
+
+
+def test_the_default_family_stays_unless_another_is_better_by_a_standard_error():
+    rng = np.random.default_rng(5)
+    n = 400
+    forest = rng.exponential(size=n)
+    weights = rng.uniform(0.5, 1.5, n)
+    noise = rng.normal(size=n)
+    # the row-by-row difference's weighted mean and its standard error, computed here
+    mean = float(weights @ noise) / weights.sum()
+    error = float(np.sqrt(np.sum((weights * (noise - mean)) ** 2))) / weights.sum()
+    for shift, expected in ((-mean - 0.5 * error, "forest"), (-mean - 2.0 * error, "linear")):
+        linear = forest + noise + shift  # lower on average by 0.5 or 2 standard errors
+        losses = {"linear": linear, "trees": forest + 1.0, "forest": forest}
+        assert float(weights @ linear) < float(weights @ forest)
+        assert lowest_loss(losses, weights, "forest") == expected
+        assert lowest_loss(losses, weights) == "linear"  # no default: the lowest loss
+    # a default that is no candidate changes nothing
+    assert lowest_loss({"linear": forest, "trees": forest + 1.0}, weights, "forest") == "linear"
+
+
+def test_a_categorical_column_is_judged_by_its_misclassified_rows():
+    rng = np.random.default_rng(6)
+    n = 400
+    X = pd.DataFrame({f"c{i}": rng.normal(size=n) for i in range(3)})
+    y = ((X["c0"] + rng.normal(scale=0.5, size=n)) > 0).to_numpy().astype(np.int64)
+    trees, forest = _makers("categorical", n, 3)
+    choice = choose_classifier(
+        trees, forest, X, y, np.ones(n), families=("linear", "trees", "forest"),
+        seed=0, skip=frozenset(),
+    )  # fmt: skip
+    for loss in choice.losses.values():  # a share of the 400 held-out rows, each 0 or 1
+        assert loss * n == pytest.approx(round(loss * n), abs=1e-9)
+    # the Bayes error of this boundary: P(|c0| < 0.5 |noise|, wrong side) is about 0.15
+    assert 0.08 < choice.losses["linear"] < 0.22
+
+
+def test_forest_reads_categories_as_indicators_or_codes_and_leaves_out_skip():
+    rng = np.random.default_rng(7)
+    n = 600
+    few = rng.choice(list("abc"), n)
+    many = rng.integers(0, 40, n)
+    X = pd.DataFrame(
+        {
+            "c0": rng.normal(size=n),
+            "c1": pd.Categorical(few),
+            "c2": pd.Categorical.from_codes(many, categories=pd.RangeIndex(40)),
+            "m3": (rng.random(n) < 0.5).astype(float),
+        }
+    )
+    level_effect = rng.normal(size=40)
+    y = level_effect[many] + 2.0 * (few == "a") + rng.normal(scale=0.1, size=n)
+    train, test = np.arange(n) < 450, np.arange(n) >= 450
+    model = ColumnForest(classifier=False, random_state=0, skip=frozenset({"m3"}))
+    model.fit(X[train], y[train])
+    assert model.design_.numeric == ["c0"] and model.design_.dummies == {"c1": 3}
+    assert model.codes_ == ["c2"]  # more than MAX_DUMMY_LEVELS levels: codes
+    assert model.model_.n_features_in_ == 1 + 3 + 1  # m3 left out
+    rmse = np.sqrt(np.mean((model.predict(X[test]) - y[test]) ** 2))
+    assert rmse < 0.5 * np.std(y[test])
+    labels = (y > np.median(y)).astype(np.int64)
+    classifier = ColumnForest(classifier=True, random_state=0).fit(X[train], labels[train])
+    assert list(classifier.classes_) == [0, 1]
+    assert classifier.predict_proba(X[test]).shape == (150, 2)
+    assert np.mean(classifier.predict(X[test]) == labels[test]) > 0.7  # chance: 0.5
+    # seeded: the same forest twice
+    again = ColumnForest(classifier=False, random_state=0, skip=frozenset({"m3"}))
+    assert np.array_equal(again.fit(X[train], y[train]).predict(X[test]), model.predict(X[test]))

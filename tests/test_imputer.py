@@ -18,7 +18,7 @@ from sklearn.linear_model import Ridge
 from sklearn.model_selection import cross_val_score
 from sklearn.pipeline import make_pipeline
 
-from advval.dependency._impute_models import ColumnClassifier, ColumnRegressor
+from advval.dependency._impute_models import ColumnClassifier, ColumnForest, ColumnRegressor
 from advval.dependency._imputer import SubstitutionImputer
 from advval.exceptions import DataWarning
 
@@ -187,7 +187,11 @@ def test_rounds_attributes_and_early_stop():
     assert imputer.n_features_in_ == 6
     assert list(imputer.feature_names_in_) == list(X.columns)
     assert isinstance(imputer.models_["a"], ColumnRegressor)
-    assert isinstance(imputer.models_["a"].booster_model_, lgb.LGBMRegressor)
+    for column in X.columns:  # the forest family is extremely randomised trees
+        model = imputer.models_[column]
+        inner = model.booster_model_ if isinstance(model, ColumnRegressor) else model.model_
+        forest = isinstance(inner, ColumnForest)
+        assert forest == (imputer.families_[column] == "forest")
     assert isinstance(imputer.models_["quadrant"], ColumnClassifier)
     assert set(imputer.n_trees_) == set(imputer.families_) == set(X.columns)
     assert {imputer.models_[c].family_ for c in X.columns} <= {

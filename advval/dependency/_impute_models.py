@@ -8,8 +8,9 @@ held-out observed rows (:mod:`~advval.dependency._impute_choice`):
 - ``"linear+trees"`` (numeric only): the ridge gives every row a start and LightGBM fits
   the residuals from it (``init_score``);
 - ``"trees"``: gradient-boosted LightGBM trees alone;
-- ``"forest"`` (small tables): LightGBM in random-forest mode, deep trees on bagged rows
-  and a random subset of the predictors at each split (the missForest recipe).
+- ``"forest"`` (small tables): extremely randomised trees grown to single rows, a
+  random subset of the predictors at each split (:class:`ColumnForest`; close to the
+  missForest recipe, with random thresholds).
 
 Why several:
 
@@ -39,6 +40,7 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
+from sklearn.ensemble import ExtraTreesClassifier, ExtraTreesRegressor
 from sklearn.linear_model import LogisticRegression, RidgeCV
 
 #: share of a column's observed rows held out to choose its model (a fold's share)
@@ -56,8 +58,10 @@ MAX_DUMMY_LEVELS = 32
 ALPHAS = tuple(float(a) for a in np.logspace(-3, 3, 13))
 #: inverse penalty of the multinomial logistic regression (standardised predictors)
 LOGISTIC_C = 1.0
-#: trees of the random-forest family
-FOREST_TREES = 50
+#: trees of the forest family (:class:`ColumnForest`)
+FOREST_TREES = 100
+#: share of the predictors each split of the forest family draws from
+FOREST_FEATURES = 0.5
 #: numeric predictions may leave the observed range by this share of it on either side
 #: (a linear model extrapolates, which imputations missing at random need; a far-out
 #: predictor value must not carry it to an impossible value)
@@ -223,30 +227,90 @@ class LinearClassifier:
 # -------------------------------------------------------------------- forests
 
 
-def forest_params(params: dict[str, Any], n_rows: int, n_columns: int) -> dict[str, Any]:
-    """LightGBM random-forest parameters from the boosting ones (threads, seed kept).
+class ColumnForest:
+    """Extremely randomised trees (scikit-learn) on the predictors as numbers.
 
-    Deep trees (leaves of at least 3 rows), each on a 63% sample of the rows, with half
-    the ``n_columns`` predictors (at least two) tried at each split: close to the
-    missForest recipe (``sqrt(p)`` of ``p``; half was as good or better on five real
-    tables' columns, 5-fold, and bagging without replacement is LightGBM's). With a
-    single predictor to try, half the splits of two predictors fall on the weaker one.
+    The forest family of small tables: ``FOREST_TREES`` trees grown to single rows, each
+    split drawn at random thresholds of ``FOREST_FEATURES`` of the predictors, every
+    tree on every row. The predictors are read as numbers: numeric ones as they are,
+    categorical ones of at most ``MAX_DUMMY_LEVELS`` levels as one indicator per level,
+    larger ones as their level codes (a missing value: the column's mean, -1 for codes);
+    the columns named in ``skip`` are left out.
+
+    Why not a random forest: on the numeric columns of two real tables (300 rows of
+    Boston housing, the 178 wines), 5-fold, the normalised RMSE of random thresholds on
+    half the predictors was 0.412 and 0.629, a random forest of ``sqrt(p)`` predictors a
+    split (the missForest recipe) 0.445 and 0.651, LightGBM's random-forest mode (binned
+    predictors) 0.458 and 0.647.
+
+    Parameters
+    ----------
+    classifier : bool
+        A classifier (categorical target) or a regressor.
+    random_state : int
+    n_jobs : int
+        Threads.
+    skip : frozenset of str
+        Predictors left out. The imputer leaves out its missing-value indicators: among
+        the few predictors a split draws from, an indicator (useless when cells are
+        missing completely at random) takes the place of a column. On the 178 wines
+        (20% missing completely at random, 5 seeds), forests alone imputed with a
+        normalised RMSE of 0.685 with the indicators and 0.670 without.
+
+    Attributes
+    ----------
+    design_ : LinearDesign
+    codes_ : list of str
+        Categorical predictors of more than ``MAX_DUMMY_LEVELS`` levels (as codes).
+    model_ : ExtraTreesRegressor or ExtraTreesClassifier
+    classes_ : ndarray
+        The target codes a classifier predicts.
     """
-    forest = {k: v for k, v in params.items() if k in ("random_state", "n_jobs", "verbose")}
-    forest.update(
-        boosting_type="rf",
-        n_estimators=FOREST_TREES,
-        num_leaves=int(np.clip(n_rows // 3, 2, 1024)),
-        min_child_samples=3,
-        min_child_weight=0.0,
-        subsample=0.632,
-        subsample_freq=1,
-        colsample_bynode=max(0.5, min(1.0, 2 / max(n_columns, 1))),
-        reg_lambda=0.0,
-        deterministic=True,
-        force_col_wise=True,
-    )
-    return forest
+
+    def __init__(
+        self,
+        *,
+        classifier: bool,
+        random_state: int,
+        n_jobs: int = 1,
+        skip: frozenset[str] = frozenset(),
+    ) -> None:
+        self.classifier = classifier
+        self.random_state = random_state
+        self.n_jobs = n_jobs
+        self.skip = skip
+
+    def fit(self, X: pd.DataFrame, y: NDArray[Any]) -> ColumnForest:
+        self.design_ = LinearDesign.learn(X, self.skip)
+        self.codes_ = [
+            str(c)
+            for c in X.columns
+            if isinstance(X[c].dtype, pd.CategoricalDtype)
+            and str(c) not in self.design_.dummies
+            and str(c) not in self.skip
+        ]
+        factory = ExtraTreesClassifier if self.classifier else ExtraTreesRegressor
+        self.model_ = factory(
+            n_estimators=FOREST_TREES,
+            max_features=FOREST_FEATURES,
+            random_state=self.random_state,
+            n_jobs=self.n_jobs,
+        ).fit(self._matrix(X), y)
+        if self.classifier:
+            self.classes_ = self.model_.classes_
+        return self
+
+    def _matrix(self, X: pd.DataFrame) -> NDArray[np.float64]:
+        parts = [self.design_.matrix(X)]
+        parts += [X[c].cat.codes.to_numpy().astype(np.float64)[:, None] for c in self.codes_]
+        matrix = np.hstack(parts)
+        return matrix if matrix.shape[1] else np.zeros((len(X), 1))
+
+    def predict(self, X: pd.DataFrame) -> NDArray[Any]:
+        return np.asarray(self.model_.predict(self._matrix(X)))
+
+    def predict_proba(self, X: pd.DataFrame) -> NDArray[np.float64]:
+        return np.asarray(self.model_.predict_proba(self._matrix(X)))
 
 
 # ----------------------------------------------------------------- regressor
@@ -272,17 +336,17 @@ class ColumnRegressor:
         One of ``NUMERIC_FAMILIES``.
     linear_ : LinearStart or None
         The linear start (families ``"linear"`` and ``"linear+trees"``).
-    booster_model_ : LGBMRegressor
-        The trees (fitted to ``y - linear_.predict(X)`` with a linear start); a forest for
-        ``"forest"``.
+    booster_model_ : LGBMRegressor or ColumnForest
+        The trees (fitted to ``y - linear_.predict(X)`` with a linear start); a
+        :class:`ColumnForest` for ``"forest"``.
     n_trees_ : int
         Trees used (0: the linear start alone).
     bounds_ : tuple of float
         The range its predictions are clipped to.
     """
 
-    def __init__(self, model: lgb.LGBMRegressor, forest: lgb.LGBMRegressor | None = None) -> None:
-        self.booster_model_ = model
+    def __init__(self, model: lgb.LGBMRegressor, forest: ColumnForest | None = None) -> None:
+        self.booster_model_: Any = model
         self._forest = forest
 
     def fit(
@@ -306,7 +370,7 @@ class ColumnRegressor:
         if family == "forest":
             assert self._forest is not None
             self.booster_model_ = self._forest.fit(X, y)
-            self.n_trees_ = int(self._forest.get_params()["n_estimators"])
+            self.n_trees_ = FOREST_TREES
             return self
         if family == "linear":
             self.n_trees_ = 0
@@ -335,13 +399,13 @@ class ColumnClassifier:
     ----------
     family_ : str
         One of ``LABEL_FAMILIES``.
-    model_ : LinearClassifier, LGBMClassifier
+    model_ : LinearClassifier, LGBMClassifier or ColumnForest
         The fitted model.
     n_trees_ : int
         Trees used (0 for ``"linear"``).
     """
 
-    def __init__(self, model: lgb.LGBMClassifier, forest: lgb.LGBMClassifier | None = None) -> None:
+    def __init__(self, model: lgb.LGBMClassifier, forest: ColumnForest | None = None) -> None:
         self.model_: Any = model
         self._forest = forest
 
@@ -363,7 +427,7 @@ class ColumnClassifier:
         elif family == "forest":
             assert self._forest is not None
             self.model_ = self._forest.fit(X, y)
-            self.n_trees_ = int(self._forest.get_params()["n_estimators"])
+            self.n_trees_ = FOREST_TREES
         else:
             self.n_trees_ = fit_trees(self.model_, X, y, None, n_trees=n_trees)
         return self

@@ -47,8 +47,8 @@ from ._impute_models import (
     LABEL_FAMILIES,
     NUMERIC_FAMILIES,
     ColumnClassifier,
+    ColumnForest,
     ColumnRegressor,
-    forest_params,
 )
 from ._scoring import MIN_CLASS_SHARE
 
@@ -93,10 +93,12 @@ class SubstitutionImputer(TransformerMixin, BaseEstimator):
       (``early_stopping``; :mod:`~advval.dependency._impute_choice`), the first time the
       column is fitted, then reused in every round: a linear model (ridge regression, or
       multinomial logistic regression for a categorical column), boosted trees from a
-      ridge start (numeric), boosted trees alone, or, on small tables, a random forest
-      (:mod:`~advval.dependency._impute_models`). The held-out rows are weighted by the
-      odds that a row like them is missing, and the simplest family within one standard
-      error of the best wins. No one family is best everywhere: a straight-line relation
+      ridge start (numeric), boosted trees alone, or, on small tables, a forest of
+      extremely randomised trees (:mod:`~advval.dependency._impute_models`). The held-out
+      rows are weighted by the odds that a row like them is missing; the family of lowest
+      loss wins, except that on small tables the forest stays unless another family is
+      better by a standard error (a categorical column is judged by its misclassified
+      rows). No one family is best everywhere: a straight-line relation
       (a charge that is a rate times minutes) is a staircase to trees, and cells missing
       at random where another column is large lie beyond the observed values, where only
       a linear model extrapolates; a few hundred rows of nonlinear relations are
@@ -1045,8 +1047,15 @@ class _ModelFactory:
         def boosted() -> Any:
             return self.make(column.kind)
 
-        def forest() -> Any:
-            return self.make(column.kind, forest_params(self.params, n_rows, predictors.shape[1]))
+        indicators = frozenset(str(n) for n in predictors.columns if str(n).startswith("m"))
+
+        def forest() -> Any:  # without the indicators (see ColumnForest)
+            return ColumnForest(
+                classifier=column.kind == _LABELS,
+                random_state=seed,
+                n_jobs=int(self.params.get("n_jobs") or 1),
+                skip=indicators,
+            )
 
         model: ColumnRegressor | ColumnClassifier = (
             ColumnRegressor(boosted(), forest())
