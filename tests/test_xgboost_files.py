@@ -153,6 +153,7 @@ def _key(text: str) -> bytes:
         (b"[$S#i\x01i\x01a", "numeric typed containers"),
         (b"Si\x02\xff\xfe", "not UTF-8"),
         (b"", "1 bytes wanted"),
+        (b"[#L" + struct.pack(">q", 6_000_000) + b"Z" * 6_000_000, "more than 5000000 values"),
     ],
 )
 def test_ubjson_refuses_malformed_input(data, message):
@@ -230,6 +231,8 @@ def _hostile(saved, tmp_path, edit, ext="json") -> Path:
         (lambda d: d["learner"].__setitem__("injected", {"x": 1}), "does not know"),
         (lambda d: d["learner"]["objective"].__setitem__("name", "reg:squarederror"),
          "not a supported classification objective"),
+        (lambda d: d["learner"]["attributes"].__setitem__("best_iteration", "50"),
+         "best_iteration' is 50"),
     ],
 )
 def test_inconsistent_files_never_reach_xgboost(saved, tmp_path, monkeypatch, edit, message):
@@ -261,9 +264,12 @@ def test_json_oddities_are_refused(saved, tmp_path, monkeypatch):
             path.write_text(body)
         with pytest.raises(ValueError, match=message):
             load_model(path)
-    monkeypatch.setattr(files, "MAX_BYTES", 1000)
-    with pytest.raises(ValueError, match="more than the 1000 bytes"):
+    monkeypatch.setattr(files, "MAX_JSON_BYTES", 1000)
+    with pytest.raises(ValueError, match=r"more than the 1000 bytes .*save large models as"):
         load_model(saved["binary.json"])
+    monkeypatch.setattr(files, "MAX_UBJ_BYTES", 1000)
+    with pytest.raises(ValueError, match="more than the 1000 bytes advval reads from a UBJ"):
+        load_model(saved["binary.ubj"])
 
 
 # -- the command line ---------------------------------------------------------------------------
@@ -313,3 +319,54 @@ def test_cli_names_a_malformed_file_and_the_missing_extra(cli_files, tmp_path, m
     result = CliRunner().invoke(cli, ["attack", str(cli_files["json"]), *args])
     assert result.exit_code == ExitCode.MISSING_DEPENDENCY
     assert 'pip install "advval[xgboost]"' in result.stderr
+
+
+FUZZ = """
+import sys
+from pathlib import Path
+import numpy as np
+from advval.attacks._loading import load_model
+data, rows = Path(sys.argv[1]).read_bytes(), np.load(sys.argv[2])
+rng = np.random.RandomState(0)
+digits = [i for i, c in enumerate(data) if chr(c).isdigit()]
+outcomes = [0, 0]
+for _ in range(120):
+    broken = bytearray(data)
+    for at in rng.choice(digits, size=rng.randint(1, 3)):
+        broken[at] = ord(str(rng.randint(10)))
+    path = Path(sys.argv[3])
+    path.write_bytes(bytes(broken))
+    try:
+        model = load_model(path)
+    except ValueError:
+        outcomes[0] += 1
+        continue
+    model.predict_proba(rows)
+    outcomes[1] += 1
+print(outcomes)
+"""
+
+
+def test_numbers_changed_in_a_categorical_model_never_crash_the_process(tmp_path):
+    """Digits of a categorical model's JSON changed at random (tree ids, child indices,
+    category layouts...), loaded and run in a child process: XGBoost segfaulted on one such
+    file (a tree id out of place) before the check refused it."""
+    import subprocess
+    import sys
+
+    rng = np.random.RandomState(0)
+    frame = pd.DataFrame({"a": pd.Categorical(rng.randint(0, 8, 300)), "b": rng.randn(300),
+                          "c": pd.Categorical(rng.randint(0, 8, 300))})
+    y = ((frame["a"].cat.codes.isin([1, 3])) ^ (frame["b"] > 0) | (frame["c"].cat.codes == 2))
+    model = xgb.XGBClassifier(n_estimators=3, max_depth=3, enable_categorical=True, n_jobs=1,
+                              max_cat_to_onehot=4).fit(frame, y.astype(int))
+    model.save_model(tmp_path / "cat.json")
+    rows = np.column_stack([rng.randint(-1, 10, 40), rng.randn(40), rng.randint(-1, 10, 40)])
+    np.save(tmp_path / "rows.npy", rows.astype(float))
+    done = subprocess.run(
+        [sys.executable, "-c", FUZZ, str(tmp_path / "cat.json"), str(tmp_path / "rows.npy"),
+         str(tmp_path / "broken.json")], capture_output=True, text=True, timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    refused, loaded = json.loads(done.stdout.strip().splitlines()[-1])
+    assert refused > 0 and loaded > 0

@@ -225,8 +225,10 @@ def test_inconsistent_documents_name_the_field():
         (lambda t, d: t["split_conditions"].pop(), "entries for"),
         (lambda t, d: t["split_conditions"].__setitem__(0, "1.0"), "list of float numbers"),
         (lambda t, d: t["split_conditions"].__setitem__(0, 1e39), "too large"),
-        (lambda t, d: t["split_type"].__setitem__(0, 1), "categorical split without"),
+        (lambda t, d: t["split_type"].__setitem__(0, 1), "must list the categorical splits"),
+        (lambda t, d: t["split_type"].__setitem__(3, 1), "marks a leaf as a categorical"),
         (lambda t, d: t.__setitem__("extra", 1), "fields advval does not know"),
+        (lambda t, d: t.__setitem__("id", 1), "its place in the list"),  # XGBoost segfaulted
         (lambda t, d: d["learner"]["learner_model_param"].__setitem__("base_score", "x"),
          "base_score"),
         (lambda t, d: d["learner"]["gradient_booster"]["model"].__setitem__("tree_info", [0]),

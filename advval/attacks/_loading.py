@@ -62,7 +62,12 @@ from ._model_files._catboost import (
     looks_like_catboost_json,
 )
 from ._model_files._onnx import MAX_ONNX_BYTES, looks_like_onnx
-from ._model_files._xgboost import parse_xgboost_bytes, rebuilt_json, xgboost_kind
+from ._model_files._xgboost import (
+    MAX_UBJ_BYTES,
+    parse_xgboost_bytes,
+    rebuilt_json,
+    xgboost_kind,
+)
 
 #: suffixes of files that run code when loaded
 PICKLE_SUFFIXES = (".pkl", ".pickle", ".joblib")
@@ -187,7 +192,7 @@ def load_model(path: str | Path, *, trust: bool = False) -> Any:
     if kind == "lightgbm":
         return _load_lightgbm(path, _read(path))
     if kind == "xgboost":
-        return _load_xgboost(path, _read(path))
+        return _load_xgboost(path)
     if kind == "catboost":
         return _load_catboost(path, _read(path), trust)
     if kind == "onnx":
@@ -278,10 +283,16 @@ def _load_catboost(path: Path, data: bytes, trust: bool) -> Any:
     return model
 
 
-def _load_xgboost(path: Path, data: bytes) -> Any:
+def _load_xgboost(path: Path) -> Any:
     """An XGBoost JSON / UBJ model, parsed and checked by advval first (even with trust:
     the file holds no code, and XGBoost's C++ loader is not a validator)."""
     xgb = _compat.require("xgboost", feature=f"Loading the XGBoost model '{path}'")
+    _refuse_special(path)
+    try:
+        with open(path, "rb") as handle:  # no more than the largest model read
+            data = handle.read(MAX_UBJ_BYTES + 1)
+    except OSError as exc:
+        raise ValueError(f"cannot read the model file '{path}': {exc.strerror or exc}") from exc
     try:
         document = parse_xgboost_bytes(data, path)
     except TypeError as exc:

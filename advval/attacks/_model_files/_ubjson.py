@@ -4,7 +4,8 @@ Only what a well-formed document needs is accepted: objects, arrays (plain, coun
 counted arrays of one numeric type, read as NumPy arrays in one step), strings, whole
 numbers, floats, ``true`` / ``false`` / ``null``. Every size is checked against the bytes
 left before anything is allocated, nesting is bounded, duplicate keys, trailing bytes and
-no-op or high-precision markers are refused: a hostile file gives a :class:`UBJSONError`
+no-op or high-precision markers are refused, and at most :data:`MAX_VALUES` values are
+read one by one: a hostile file gives a :class:`UBJSONError`
 naming the byte offset, never a huge allocation, a deep recursion or a hang.
 """
 
@@ -16,6 +17,9 @@ import numpy as np
 
 #: deepest nesting of objects and arrays accepted
 MAX_DEPTH = 64
+#: most values read one by one (each becomes a Python object; numeric typed arrays, one
+#: NumPy array each, count once): a file of tiny values cannot take 50 bytes per byte
+MAX_VALUES = 5_000_000
 
 _INTS = {
     ord("i"): (">i1", 1),
@@ -36,6 +40,7 @@ class _Reader:
     def __init__(self, data: bytes) -> None:
         self.data = memoryview(data)
         self.pos = 0
+        self.values = 0
 
     def fail(self, what: str) -> UBJSONError:
         return UBJSONError(f"malformed UBJSON at byte {self.pos}: {what}")
@@ -74,6 +79,9 @@ class _Reader:
     def value(self, depth: int, marker: int | None = None) -> Any:
         if depth > MAX_DEPTH:
             raise self.fail(f"nesting deeper than {MAX_DEPTH}")
+        self.values += 1
+        if self.values > MAX_VALUES:
+            raise self.fail(f"more than {MAX_VALUES} values")
         marker = self.marker() if marker is None else marker
         if marker in _NUMBERS:
             return self.number(marker)

@@ -22,8 +22,10 @@ import numpy as np
 from ..trees._xgboost import Document, ModelError, parse_document
 from ._ubjson import loads as ubjson_loads
 
-#: largest model file read (JSON and UBJ), in bytes
-MAX_BYTES = 256 * 2**20
+#: largest model file read, in bytes: JSON becomes Python objects (up to ~20 bytes of
+#: memory per byte of a hostile file), UBJ's typed arrays become NumPy arrays
+MAX_JSON_BYTES = 100 * 2**20
+MAX_UBJ_BYTES = 512 * 2**20
 
 _JSON_HEAD = re.compile(rb'\A\s*\{\s*"(learner|version)"\s*:')
 _UBJ_KEYS = (b"learner", b"version")
@@ -78,10 +80,12 @@ def parse_xgboost_bytes(data: bytes, path: Path) -> Document:
     if kind is None:
         raise ValueError(f"cannot load the XGBoost model '{path}': not an XGBoost JSON or UBJ "
                          "model")
-    if len(data) > MAX_BYTES:
+    limit = MAX_JSON_BYTES if kind == "json" else MAX_UBJ_BYTES
+    if len(data) > limit:
+        hint = " (save large models as .ubj)" if kind == "json" else ""
         raise ValueError(
-            f"cannot load the XGBoost model '{path}': {len(data)} bytes, more than the "
-            f"{MAX_BYTES} bytes advval reads"
+            f"cannot load the XGBoost model '{path}': more than the {limit} bytes advval "
+            f"reads from a {kind.upper()} model{hint}"
         )
     try:
         if kind == "json":

@@ -19,6 +19,7 @@ predicts with all its trees. Not supported: ``gblinear``, multi-target trees
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,7 +36,8 @@ OBJECTIVES = {
 #: largest category code XGBoost reads as a category (float32 holds whole numbers to 2**24)
 MAX_CATEGORY = 2**24
 #: most cells of the (category sets x categories) table built for categorical splits
-MAX_CATEGORY_CELLS = 2**28
+MAX_CATEGORY_CELLS = 2**26
+_WHOLE = re.compile(r"-?[0-9]{1,12}")
 #: the parent id XGBoost writes for a root
 _NO_PARENT = 2147483647
 
@@ -141,8 +143,8 @@ def _string_list(value: Any, where: str) -> list[str]:
 
 def _count(text: Any, where: str, *, low: int = 0, high: int = 2**31 - 1) -> int:
     """A whole number written as a string (``"3"``), within ``[low, high]``."""
-    if not isinstance(text, str) or not text.strip().lstrip("-").isdigit() or len(text) > 12:
-        raise ModelError(f"'{where}' must be a whole number, got {text!r}")
+    if not isinstance(text, str) or not _WHOLE.fullmatch(text):
+        raise ModelError(f"'{where}' must be a whole number, got {str(text)[:40]!r}")
     value = int(text)
     if not low <= value <= high:
         raise ModelError(f"'{where}' is {value}, outside [{low}, {high}]")
@@ -312,15 +314,20 @@ def parse_document(doc: Any) -> Document:
     if weight_drop is not None and len(weight_drop) != n_trees:
         raise ModelError("'gradient_booster.weight_drop' must have one weight per tree")
     trees = [
-        _tree(t, f"gradient_booster.model.trees[{i}]", n_feature)
-        for i, t in enumerate(model["trees"])
+        _tree(t, i, n_feature) for i, t in enumerate(model["trees"])
     ]
     base = _floats(param["base_score"], "learner.learner_model_param.base_score")
     if len(base) not in (1, n_outputs):
         raise ModelError(f"'base_score' has {len(base)} values for {n_outputs} outputs")
+    if "best_iteration" in attributes:
+        _count(attributes["best_iteration"], "learner.attributes.best_iteration",
+               high=max(len(indptr) - 2, 0))
+    classes = objective.get("softmax_multiclass_param", {}).get("num_class")
+    if classes is not None and _count(classes, "objective num_class") != n_class:
+        raise ModelError(f"the objective's num_class {classes} is not the model's {n_class}")
     cats = None
     if "cats" in model:
-        cats = _check_cats(model["cats"], n_feature)
+        cats = _check_cats(model["cats"], n_feature, types)
     return Document(
         version=list(version), objective=objective, learner_param=param,
         feature_names=names, feature_types=types, attributes=attributes, booster=kind,
@@ -330,12 +337,13 @@ def parse_document(doc: Any) -> Document:
     )
 
 
-def _tree(value: Any, where: str, n_feature: int) -> Tree:
+def _tree(value: Any, index: int, n_feature: int) -> Tree:
+    where = f"gradient_booster.model.trees[{index}]"
     keys = {key: True for key in _TREE_KEYS} | {"id": True, "tree_param": True}
     tree = _dict(value, where, keys)
     ident = tree["id"]
-    if type(ident) is not int or not 0 <= ident < 2**31:
-        raise ModelError(f"'{where}.id' must be a whole number")
+    if type(ident) is not int or ident != index:  # XGBoost places each tree by its id
+        raise ModelError(f"'{where}.id' must be {index}, its place in the list")
     params = _strings(tree["tree_param"], f"{where}.tree_param")
     if set(params) - set(_TREE_PARAMS) or "num_nodes" not in params:
         raise ModelError(f"'{where}.tree_param' must hold {list(_TREE_PARAMS)}")
@@ -372,76 +380,103 @@ def _tree(value: Any, where: str, n_feature: int) -> Tree:
         raise ModelError(f"'{where}.parents' must mark node 0 as the root")
     inner = seen & (left >= 0)
     feature, kind = arrays["split_indices"], arrays["split_type"]
-    if np.any(inner & ((feature < 0) | (feature >= n_feature))):
+    outside = (feature < 0) | (feature >= n_feature)
+    if np.any(outside & (seen | (feature != _NO_PARENT))):  # deleted nodes: 2**31 - 1
         raise ModelError(f"'{where}.split_indices' reads a feature outside [0, {n_feature})")
     if np.any((kind != 0) & (kind != 1)) or np.any(
         (arrays["default_left"] != 0) & (arrays["default_left"] != 1)
     ):
         raise ModelError(f"'{where}' has a split type or default direction not 0 or 1")
-    _check_categories(arrays, where, n, inner & (kind == 1))
+    if np.any((left < 0) & (kind != 0)):
+        raise ModelError(f"'{where}.split_type' marks a leaf as a categorical split")
+    _check_categories(arrays, where, np.flatnonzero((left >= 0) & (kind == 1)))
     return Tree(arrays=arrays, params=params, id=ident)
 
 
-def _check_categories(arrays: dict[str, np.ndarray], where: str, n: int,
-                      categorical: np.ndarray) -> None:
+def _check_categories(arrays: dict[str, np.ndarray], where: str, split_nodes: np.ndarray) -> None:
+    """The category sets of the categorical splits, laid out exactly as XGBoost writes them
+    (XGBoost reads them without checking and aborts the process on a wrong layout)."""
     nodes, segments = arrays["categories_nodes"], arrays["categories_segments"]
     sizes, categories = arrays["categories_sizes"], arrays["categories"]
     if not len(nodes) == len(segments) == len(sizes):
         raise ModelError(f"'{where}.categories_nodes', '_segments' and '_sizes' differ in length")
-    if (
-        np.any((nodes < 0) | (nodes >= n)) or len(np.unique(nodes)) != len(nodes)
-        or np.any((segments < 0) | (sizes < 0) | (segments + sizes > len(categories)))
+    if not np.array_equal(nodes, split_nodes):
+        raise ModelError(f"'{where}.categories_nodes' must list the categorical splits in order")
+    starts = np.cumsum(sizes) - sizes
+    if np.any(sizes < 0) or not np.array_equal(segments, starts) or sizes.sum() != len(
+        categories
     ):
-        raise ModelError(f"'{where}.categories_*' point outside the tree or its categories")
+        raise ModelError(f"'{where}.categories_segments' and '_sizes' do not tile its categories")
     if np.any((categories < 0) | (categories >= MAX_CATEGORY)):
         raise ModelError(f"'{where}.categories' holds a category outside [0, 2**24)")
-    listed = np.zeros(n, dtype=bool)
-    listed[nodes] = True
-    if np.any(categorical & ~listed):
-        raise ModelError(f"'{where}' has a categorical split without its categories")
+    rising = np.diff(categories) > 0
+    rising[starts[1:][sizes[1:] > 0] - 1] = True  # a new segment may start lower
+    if not rising.all():
+        raise ModelError(f"'{where}.categories' must rise within each split's set")
 
 
-def _check_cats(value: Any, n_feature: int) -> dict[str, Any]:
-    """The category encoder of XGBoost >= 3.1 (the pandas categories seen in training)."""
+#: category encoder value types XGBoost writes (pandas integer categories): type -> bounds
+_ENCODER_TYPES = {9: (-(2**7), 2**7 - 1), 10: (0, 2**8 - 1), 13: (-(2**31), 2**31 - 1),
+                  15: (-(2**63), 2**63 - 1)}
+
+
+def _check_cats(value: Any, n_feature: int, types: list[str]) -> dict[str, Any]:
+    """The category encoder of XGBoost >= 3.1 (the pandas categories seen in training):
+    per feature its categories (whole numbers, or text as bytes with offsets), and per
+    feature the order that sorts them (XGBoost searches it; a wrong one aborts)."""
     cats = _dict(value, "gradient_booster.model.cats",
                  {"enc": True, "feature_segments": True, "sorted_idx": True})
     enc = cats["enc"]
     if not isinstance(enc, list) or len(enc) not in (0, n_feature):
         raise ModelError("'cats.enc' must hold one entry per feature")
+    segments = _array(cats["feature_segments"], "cats.feature_segments", "int")
+    order = _array(cats["sorted_idx"], "cats.sorted_idx", "int")
+    if not enc:
+        if len(segments) or len(order):
+            raise ModelError("'cats' sorts categories it does not have")
+        return {"enc": [], "feature_segments": segments, "sorted_idx": order}
     clean: list[dict[str, Any]] = []
+    keys: list[list[Any]] = []
     for i, entry in enumerate(enc):
-        entry = _dict(entry, f"cats.enc[{i}]", {"type": False, "values": True,
-                                                "offsets": False})
-        raw = entry["values"]
-        whole = (isinstance(raw, np.ndarray) and raw.dtype.kind in "iu") or (
-            isinstance(raw, list) and all(type(v) is int for v in raw)
-        )
-        values = _array(raw, f"cats.enc[{i}].values", "int" if whole else "float")
-        out: dict[str, Any] = {"values": values}
+        where = f"cats.enc[{i}]"
+        entry = _dict(entry, where, {"type": False, "values": True, "offsets": False})
         if "type" in entry:
-            if type(entry["type"]) is not int or not 0 <= entry["type"] < 64:
-                raise ModelError(f"'cats.enc[{i}].type' must be a small whole number")
-            out["type"] = entry["type"]
-        if "offsets" in entry:
-            offsets = _array(entry["offsets"], f"cats.enc[{i}].offsets", "int")
+            kind = entry["type"]
+            if type(kind) is not int or kind not in _ENCODER_TYPES or "offsets" in entry:
+                raise ModelError(f"'{where}.type' is not one XGBoost writes for categories")
+            values = _array(entry["values"], f"{where}.values", "int")
+            low, high = _ENCODER_TYPES[kind]
+            if np.any((values < low) | (values > high)):
+                raise ModelError(f"'{where}.values' do not fit its type {kind}")
+            clean.append({"type": kind, "values": values})
+            keys.append(values.tolist())
+        elif "offsets" in entry:
+            values = _array(entry["values"], f"{where}.values", "int")
+            offsets = _array(entry["offsets"], f"{where}.offsets", "int")
+            if np.any((values < -128) | (values > 255)):
+                raise ModelError(f"'{where}.values' must be the bytes of its categories")
             if len(offsets) and (
                 offsets[0] != 0 or offsets[-1] != len(values) or np.any(np.diff(offsets) < 0)
             ):
-                raise ModelError(f"'cats.enc[{i}].offsets' must rise from 0 to its length")
-            if np.any((values < 0) | (values > 255) | (values != np.round(values))):
-                raise ModelError(f"'cats.enc[{i}].values' must be bytes of text")
-            out["offsets"] = offsets
-        elif "type" not in entry:
-            raise ModelError(f"'cats.enc[{i}]' has neither 'type' nor 'offsets'")
-        clean.append(out)
-    segments = _array(cats["feature_segments"], "cats.feature_segments", "int")
-    order = _array(cats["sorted_idx"], "cats.sorted_idx", "int")
-    if len(segments) and (
-        segments[0] != 0 or np.any(np.diff(segments) < 0) or segments[-1] != len(order)
-    ):
-        raise ModelError("'cats.feature_segments' must rise from 0 to the length of sorted_idx")
-    if np.any((order < 0) | (order >= max(len(order), 1))):
-        raise ModelError("'cats.sorted_idx' points outside its categories")
+                raise ModelError(f"'{where}.offsets' must rise from 0 to its length")
+            if not len(offsets) and len(values):
+                raise ModelError(f"'{where}' has text without offsets")
+            raw = bytes((values & 0xFF).astype(np.uint8).tolist())
+            keys.append([raw[a:b] for a, b in zip(offsets[:-1], offsets[1:], strict=True)])
+            clean.append({"offsets": offsets, "values": values})
+        else:
+            raise ModelError(f"'{where}' has neither 'type' nor 'offsets'")
+        if keys[-1] and types and types[i] != "c":
+            raise ModelError(f"'{where}' gives categories to a numerical feature")
+    counts = np.array([len(k) for k in keys], dtype=np.int64)
+    if not np.array_equal(segments, np.concatenate([[0], np.cumsum(counts)])):
+        raise ModelError("'cats.feature_segments' does not match the features' categories")
+    for i, key in enumerate(keys):
+        part = order[segments[i] : segments[i + 1]]
+        if not np.array_equal(np.sort(part), np.arange(len(key))) or any(
+            key[a] >= key[b] for a, b in zip(part[:-1], part[1:], strict=True)
+        ):
+            raise ModelError(f"'cats.sorted_idx' does not sort the categories of feature {i}")
     return {"enc": clean, "feature_segments": segments, "sorted_idx": order}
 
 
