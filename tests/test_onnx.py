@@ -196,10 +196,26 @@ def test_every_node_mode_and_missing_track_matches_onnxruntime(mode, tracks, ele
 
 
 @pytest.mark.parametrize("transform", ["NONE", "LOGISTIC", "SOFTMAX", "SOFTMAX_ZERO"])
-def test_post_transforms(transform):
+@pytest.mark.parametrize("layout", ["two classes", "one class, mixed", "one class, positive"])
+def test_post_transforms(transform, layout):
     proto = _tree_graph("BRANCH_LEQ", transform=transform)
+    if layout != "two classes":  # every weight to class 0: onnxruntime's one-score layouts
+        node = proto.graph.node[0]
+        for attr in node.attribute:
+            if attr.name == "class_ids":
+                attr.ints[:] = [0] * len(attr.ints)
+            if attr.name == "class_weights" and layout.endswith("positive"):
+                attr.floats[:] = [abs(w) for w in attr.floats]
     model = OnnxTreeClassifier.from_bytes(proto.SerializeToString())
     _exact(model, _mode_rows(0.3, TensorProto.FLOAT))
+    assert model._layout.scores == {"two classes": "plain", "one class, mixed": "mirror",
+                                    "one class, positive": "one_minus"}[layout]
+
+
+def test_probit_classifiers_are_refused():
+    proto = _tree_graph("BRANCH_LEQ", transform="PROBIT")
+    with pytest.raises(ValueError, match="PROBIT on a classifier"):
+        OnnxTreeClassifier.from_bytes(proto.SerializeToString())
 
 
 def test_a_model_read_differently_from_onnxruntime_is_refused():

@@ -16,10 +16,15 @@ What onnxruntime computes, and how it is read:
   are added once; a regressor's ``AVERAGE`` divides by the number of trees;
 - a classifier with two classes whose weights all go to one class has one score ``s``:
   probabilities ``[1 - s, s]`` when every weight is non-negative (class 1 when
-  ``s > 0.5``), else ``[-s, s]`` or, after ``LOGISTIC``, ``[sigmoid(-s), sigmoid(s)]``
-  (class 1 when ``s > 0``); otherwise one score per class, through the post-transform
-  (``NONE``, ``LOGISTIC``, ``SOFTMAX``, ``SOFTMAX_ZERO``, ``PROBIT``), all of which keep the
-  order of the scores (``SOFTMAX_ZERO`` differs from softmax only where a score is exactly 0).
+  ``s > 0.5``; ``[1 - sigmoid(s), sigmoid(s)]`` after ``LOGISTIC``), else ``[-s, s]`` or,
+  after ``LOGISTIC``, ``[sigmoid(-s), sigmoid(s)]`` (class 1 when ``s > 0``); otherwise one
+  score per class, through the post-transform (``NONE``, ``LOGISTIC``, ``SOFTMAX``,
+  ``SOFTMAX_ZERO``), all of which keep the order of the scores (``SOFTMAX_ZERO`` differs
+  from softmax only where a score is exactly 0). ``PROBIT`` classifiers are refused
+  (onnxruntime's output is not one score per class).
+
+Layouts onnxruntime computes in its own way (two classes with weights for both and two base
+values: class 1 scores ``base[1]`` plus the class-0 sum) fail the check at load.
 
 Every model is checked at load: the parsed probabilities and classes are compared with
 onnxruntime's on rows at, just below and just above every threshold, NaN, and random rows;
@@ -230,6 +235,11 @@ def read_onnx_trees(model: Any) -> tuple[Ensemble, TreeLayout]:
     transform = str(attrs.get("post_transform", "NONE"))
     if transform not in _TRANSFORMS:
         raise NotPlainTrees(f"unknown post_transform {transform!r}")
+    if classifier and transform == "PROBIT":
+        raise NotPlainTrees(
+            "post_transform PROBIT on a classifier: onnxruntime's output is not one score "
+            "per class"
+        )
 
     if classifier:
         labels = attrs.get("classlabels_int64s", attrs.get("classlabels_strings"))
@@ -255,8 +265,8 @@ def read_onnx_trees(model: Any) -> tuple[Ensemble, TreeLayout]:
             raise NotPlainTrees("a two-class model with weights of class 1 only")
         scores = "one_minus" if bool(np.all(w_value >= 0)) else "mirror"
         outputs, bias = 1, np.array([base[0] if len(base) else 0.0])
-        if scores == "one_minus":
-            bias = bias - 0.5  # the class is 1 where s > 0.5
+        if scores == "one_minus" and transform != "LOGISTIC":
+            bias = bias - 0.5  # [1 - s, s]: the larger is class 1 where s > 0.5
         w_out = np.zeros_like(w_out)
     else:
         outputs = n_out
@@ -471,6 +481,9 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
 def transformed(raw: np.ndarray, layout: TreeLayout) -> np.ndarray:
     """The tree operator's score output from the ensemble's raw outputs."""
     if layout.scores == "one_minus":
+        if layout.transform == "LOGISTIC":
+            p = _sigmoid(raw[:, 0])
+            return np.column_stack([1.0 - p, p])
         s = raw[:, 0] + 0.5
         return np.column_stack([1.0 - s, s])
     if layout.scores == "mirror":
