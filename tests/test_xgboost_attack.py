@@ -130,3 +130,25 @@ def test_robustness_report_on_an_xgboost_model(cancer):
     tree.generate(X_test, labels)
     # the worst case over the attacks is at least as low as TreeAttack's own
     assert report.robust_accuracy <= 1.0 - tree.success_.mean() + 1e-12
+
+
+@pytest.mark.parametrize("objective", ["binary:logistic", "multi:softmax", "multi:softprob"])
+def test_a_plain_booster_is_attacked_and_queried_through_its_margins(objective):
+    rng = np.random.RandomState(2)
+    X = rng.randn(300, 3)
+    binary = objective.startswith("binary")
+    y = (X[:, 0] + X[:, 1] > 0).astype(int) if binary else np.digitize(X[:, 0] + X[:, 1],
+                                                                      [-0.5, 0.5])
+    params = {"objective": objective, "nthread": 1, "max_depth": 3}
+    if not binary:
+        params["num_class"] = 3
+    booster = xgb.train(params, xgb.DMatrix(X, y), num_boost_round=6)
+    margins = booster.predict(xgb.DMatrix(X[:25]), output_margin=True)
+    before = (margins > 0).astype(int) if binary else margins.argmax(1)
+    attack = TreeAttack(booster, bounds=(-5, 5), random_state=0)
+    X_adv = attack.generate(X[:25])
+    assert attack.success_.all()
+    after = booster.predict(xgb.DMatrix(X_adv), output_margin=True)
+    after = (after > 0).astype(int) if binary else after.argmax(1)
+    assert np.all(after != before)  # the Booster's own margins
+    assert attack.queries_.max() <= 2

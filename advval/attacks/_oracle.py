@@ -8,7 +8,8 @@ rows were sent for each sample, and refuses to exceed ``max_queries`` per sample
 
 Supported models: anything with ``predict_proba`` and ``classes_`` (scikit-learn,
 ``LGBMClassifier``, Pipelines), anything with only ``predict`` (labels only), a LightGBM
-``Booster`` (binary and multi-class), and a ``torch.nn.Module`` returning logits (one
+``Booster`` (binary and multi-class), an XGBoost ``Booster`` (its margins through the
+logistic or softmax link), and a ``torch.nn.Module`` returning logits (one
 logit means a binary model).
 """
 
@@ -163,7 +164,7 @@ class OracleView:
 
 
 def model_kind(model: Any) -> str:
-    """``"proba"``, ``"labels"``, ``"booster"``, ``"torch"`` or ``"callable"``.
+    """``"proba"``, ``"labels"``, ``"booster"``, ``"xgboost"``, ``"torch"`` or ``"callable"``.
 
     Examples
     --------
@@ -174,6 +175,8 @@ def model_kind(model: Any) -> str:
     module = type(model).__module__
     if module.startswith("lightgbm") and type(model).__name__ == "Booster":
         return "booster"
+    if module.startswith("xgboost") and type(model).__name__ == "Booster":
+        return "xgboost"
     if _is_torch_module(model):
         return "torch"
     if hasattr(model, "predict_proba"):
@@ -209,6 +212,11 @@ def model_classes(model: Any, kind: str) -> np.ndarray:
         dump = model.dump_model(num_iteration=1)
         n_class = int(dump.get("num_class", n_class))
         return np.arange(max(n_class, 2))
+    if kind == "xgboost":
+        import json
+
+        param = json.loads(model.save_config())["learner"]["learner_model_param"]
+        return np.arange(max(int(param["num_class"]), 2))
     if kind == "torch":
         return np.arange(0)  # set from the first forward pass
     return np.arange(0)
@@ -220,6 +228,8 @@ def model_scores(model: Any, kind: str, data: Any) -> np.ndarray:
         proba = np.asarray(model.predict_proba(data), dtype=np.float64)
     elif kind == "booster":
         proba = np.asarray(model.predict(data), dtype=np.float64)
+    elif kind == "xgboost":
+        proba = _xgboost_proba(model, data)
     elif kind == "torch":
         import torch
 
@@ -234,6 +244,26 @@ def model_scores(model: Any, kind: str, data: Any) -> np.ndarray:
     if proba.ndim == 1:
         proba = np.column_stack([1.0 - proba, proba])
     return proba
+
+
+def _xgboost_proba(booster: Any, data: Any) -> np.ndarray:
+    """Class probabilities of an XGBoost Booster (binary:logistic, multi:softprob and
+    multi:softmax alike: from the margins, which every objective predicts)."""
+    import xgboost
+
+    if hasattr(data, "columns"):
+        matrix = xgboost.DMatrix(data, enable_categorical=True)
+    else:
+        matrix = xgboost.DMatrix(
+            data, feature_names=booster.feature_names, feature_types=booster.feature_types,
+            enable_categorical=True,
+        )
+    margin = np.asarray(booster.predict(matrix, output_margin=True), dtype=np.float64)
+    if margin.ndim == 1 or margin.shape[1] == 1:
+        with np.errstate(over="ignore"):
+            return 1.0 / (1.0 + np.exp(-margin.reshape(-1)))
+    e = np.exp(margin - margin.max(1, keepdims=True))
+    return e / e.sum(1, keepdims=True)
 
 
 def check_finite_outputs(values: np.ndarray, model: Any, what: str) -> None:
