@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import hostile, models
+from . import hostile, models, onnx_files
 from .corpus import Layout
 
 #: the content of a model file, given the layout and the case's marker path
@@ -99,6 +99,16 @@ MALFORMED: dict[str, ModelFile] = {
         "data.csv"), False, "a CSV file is no model"),
     "zip-named-bin": ModelFile("model.bin", lambda layout, marker: _zip_of_text(), False,
                                "a zip that is not TorchScript"),
+    "onnx-deep-tree": ModelFile("deep.onnx", lambda layout, marker: onnx_files.deep_tree(),
+                                False, "an ONNX tree too deep for onnxruntime (it would crash)"),
+    "onnx-truncated": ModelFile("cut.onnx", lambda layout, marker: onnx_files.truncated(),
+                                False, "a cut ONNX file"),
+    "onnx-external-data": ModelFile(
+        "external.onnx", lambda layout, marker: onnx_files.external_data(), False,
+        "an ONNX tensor naming an external file"),
+    "onnx-custom-domain": ModelFile(
+        "custom.onnx", lambda layout, marker: onnx_files.custom_domain(), False,
+        "an ONNX operator from a custom domain"),
 }
 
 
