@@ -23,18 +23,18 @@ class TreeAttack(Attack):
 
     TreeAttack reads the trees of the model (LightGBM ``Booster`` or ``LGBMClassifier``,
     binary and multi-class; scikit-learn ``DecisionTreeClassifier``,
-    ``RandomForestClassifier``, ``ExtraTreesClassifier``, ``GradientBoostingClassifier``
-    and ``HistGradientBoostingClassifier`` on numerical features) and evaluates them
-    exactly, so it needs no model queries to search. Its moves are crossings of split
-    thresholds: each feature moves to just across a threshold of that feature (the
-    nearest float32 beyond it, respecting ``<=`` semantics; the next whole number for
-    integer columns; another category for label-coded and one-hot categorical columns).
-    A beam search ranks the crossings of all samples by margin gained per unit of norm
-    until the prediction flips, then a refinement shrinks the perturbation while it stays
-    adversarial (see :mod:`advval.attacks.trees._search`). Every success is re-checked
-    with the model's own predictions; a row the model disagrees on is nudged further
-    across its thresholds and re-checked, and reported as a failure if that does not
-    help.
+    ``RandomForestClassifier``, ``ExtraTreesClassifier``, ``GradientBoostingClassifier`` and
+    ``HistGradientBoostingClassifier`` on numerical features; XGBoost ``Booster`` or
+    ``XGBClassifier``, gbtree or dart) and evaluates them exactly, so it needs no model
+    queries to search. Its moves are crossings of split thresholds: each feature moves to
+    just across a threshold of that feature (the nearest float32 beyond it, respecting
+    ``<=`` semantics; the next whole number for integer columns; another category for
+    label-coded and one-hot categorical columns). A beam search ranks the crossings of all
+    samples by margin gained per unit of norm until the prediction flips, then a refinement
+    shrinks the perturbation while it stays adversarial (see
+    :mod:`advval.attacks.trees._search`). Every success is re-checked with the model's own
+    predictions; a row the model disagrees on is nudged further across its thresholds and
+    re-checked, and reported as a failure if that does not help.
 
     Norms: ``"inf"``, ``"2"`` and ``"0"`` (number of changed features), in the standard
     units of the :class:`~advval.attacks.FeatureSpace`.
@@ -84,11 +84,11 @@ class TreeAttack(Attack):
 
     Notes
     -----
-    LightGBM categorical splits are evaluated exactly; their features are moved only when
-    the FeatureSpace declares them label-coded categorical (then every allowed category is
-    a candidate); a numeric column that the model splits on as categorical is left alone.
-    HistGradientBoostingClassifier with categorical features is not supported. Missing
-    values are never changed.
+    LightGBM and XGBoost categorical splits are evaluated exactly; their features are moved
+    only when the FeatureSpace declares them label-coded categorical (then every allowed
+    category is a candidate); a numeric column that the model splits on as categorical is
+    left alone. HistGradientBoostingClassifier with categorical features is not supported.
+    Missing values are never changed.
 
     References
     ----------
