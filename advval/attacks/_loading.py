@@ -1,6 +1,6 @@
 """Loading a saved classifier to attack, and shaping a table the way that model reads it.
 
-Three file formats are loaded without trust, each after a check that loading it runs no
+These file formats are loaded without trust, each after a check that loading it runs no
 code from the file (:mod:`advval.attacks._model_files` says what each check knows):
 
 - LightGBM's native text model (``Booster.save_model``; any suffix, recognised by its
@@ -9,6 +9,11 @@ code from the file (:mod:`advval.attacks._model_files` says what each check know
 - XGBoost's JSON and UBJ models (``save_model("m.json")`` / ``"m.ubj"``; any suffix,
   recognised by content), parsed and checked by advval, then loaded as an
   ``xgboost.XGBClassifier`` from a rebuilt JSON document holding only the checked fields;
+- ONNX tree ensembles (a ``ModelProto``, recognised by content), checked (size, wire
+  format, no external data, custom domain, function, sub-graph or operator other than a
+  tree ensemble and Cast / Identity / ZipMap / Softmax, trees that are trees and shallow
+  enough for onnxruntime), parsed, and compared with onnxruntime on boundary rows, as an
+  :class:`~advval.attacks.trees._onnx.OnnxTreeClassifier`;
 - TorchScript (``torch.jit.save``: ``.pt``, ``.pth``, ``.ts``, ``.jit``, ``.torchscript``, or
   any zip archive holding TorchScript ``code/``), loaded on the CPU; its code may call
   PyTorch's core operators only, none that read or write files;
@@ -150,8 +155,9 @@ def load_model(path: str | Path, *, trust: bool = False) -> Any:
     ----------
     path : str or Path
         A LightGBM text model (``Booster.save_model``), a TorchScript module
-        (``torch.jit.save``), a torch.export program (``torch.export.save``, ``.pt2``) or,
-        with ``trust=True``, a pickle / joblib file holding a fitted classifier.
+        (``torch.jit.save``), a torch.export program (``torch.export.save``, ``.pt2``), an
+        ONNX tree ensemble classifier or, with ``trust=True``, a pickle / joblib file
+        holding a fitted classifier.
     trust : bool, default=False
         Load pickle and joblib files, and TorchScript and torch.export files without
         checking them. Unpickling runs any code the file contains: only set this for files
@@ -159,10 +165,11 @@ def load_model(path: str | Path, *, trust: bool = False) -> Any:
 
     Returns
     -------
-    model : lightgbm.Booster, torch.nn.Module or the unpickled object
-        Torch models are loaded on the CPU. An exported program's module has its
-        ``training`` flags cleared: its graph was fixed at export, so the flag means
-        nothing, and attacks would otherwise warn about a model in training mode.
+    model : lightgbm.Booster, torch.nn.Module, OnnxTreeClassifier or the unpickled object
+        Torch models are loaded on the CPU; ONNX models are run by onnxruntime. An
+        exported program's module has its ``training`` flags cleared: its graph was fixed
+        at export, so the flag means nothing, and attacks would otherwise warn about a
+        model in training mode.
 
     Raises
     ------
@@ -171,8 +178,9 @@ def load_model(path: str | Path, *, trust: bool = False) -> Any:
         classifier, or, without ``trust``, a pickle or a member of an archive that loading
         would unpickle or run (the message names the file and the member and says why).
     ImportError
-        A torch model without PyTorch installed; the message gives the
-        ``pip install "advval[torch]"`` fix.
+        A torch model without PyTorch installed (an ONNX model without onnx and
+        onnxruntime); the message gives the ``pip install "advval[torch]"``
+        (``"advval[onnx]"``) fix.
 
     Examples
     --------
