@@ -13,6 +13,9 @@ is never the one loaded):
   that write files (:mod:`._ops` says which operators a file may call);
 - :mod:`._lightgbm`: LightGBM's C++ parser aborts or hangs the process on a malformed text
   model;
+- :mod:`._onnx`: an ONNX file may name external data files and custom operator libraries,
+  and onnxruntime's C++ builds its trees recursively (a deep enough tree overflows the
+  stack); the trees themselves are checked by :mod:`advval.attacks.trees._onnx`;
 - :mod:`._zip`: archives are read once, in memory, and the one that is loaded is rebuilt from
   the checked members.
 
