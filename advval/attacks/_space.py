@@ -588,6 +588,8 @@ class Domain:
         c = self._consts(x)
         use = c["plain"] & ~xp.isnan(x0)
         delta = xp.where(use, (x - x0) / c["scale"], xp.zeros_like(x0))
+        if not self.categories and not self.groups:  # numeric columns only
+            return norm_of(delta, norm)
         changes = self._category_changes(x, x0)
         cost = min(self.categorical_distance, _HUGE)
         if norm == "inf":
@@ -650,6 +652,9 @@ class Domain:
         """Undo label-coded changes the budget cannot pay for; project the rest."""
         xp = namespace(x)
         c = self._consts(x)
+        if not self.categories and not (norm == "0" and self.groups):  # no category to pay
+            delta = xp.where(xp.isnan(x0), xp.zeros_like(x0), (x - x0) / c["scale"])
+            return x0 + project_ball(delta, eps, norm) * c["scale"]
         cost = min(self.categorical_distance, _HUGE)
         changes = (_differs(x, x0) & c["coded"]).sum(1) * 1.0
         radius = per_sample(eps, changes) if np.ndim(eps) else changes * 0 + eps

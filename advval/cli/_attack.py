@@ -24,6 +24,7 @@ from advval.attacks._loading import PICKLE_RISK, load_model, model_format, model
 from advval.attacks._space import check_input_data
 from advval.report._robustness_html import NORM_LABELS, summary_line
 
+from .._progress import progress_display
 from ._ci import CiOptions, ci_options
 from ._drift import _warnings_to_stderr
 from ._exit import ExitCode, MissingDependency, UsageFailure, exit_codes_help, library_error
@@ -794,7 +795,7 @@ def attack(
                 f"{eps:g}, at most {max_queries:,} queries per row)...",
                 err=True,
             )
-        with _warnings_to_stderr():
+        with progress_display(enabled=not quiet), _warnings_to_stderr():
             try:
                 report = robustness_report(
                     loaded, X, y, attacks, eps=budgets, feature_space=space, random_state=seed

@@ -23,6 +23,7 @@ import numpy as np
 
 from advval.attacks._loading import PICKLE_RISK
 
+from .._progress import progress_display
 from ._attack import _family, _load, _sample, _threads
 from ._ci import CiOptions, ci_options
 from ._drift import _warnings_to_stderr
@@ -561,7 +562,7 @@ def evaluate(
                 f"{', '.join(f'{e:g}' for e in budgets) if budgets else 'default curve'})...",
                 err=True,
             )
-        with _warnings_to_stderr():
+        with progress_display(enabled=not quiet), _warnings_to_stderr():
             try:
                 report = evaluate_robustness(
                     net, (X, y), attacks=attacks, eps=budgets, norm=norm, bounds=bounds,

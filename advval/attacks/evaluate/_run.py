@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
+from ..._progress import stage
 from .._base import Attack, _numpy
 from .._norms import canonical_norm
 from .._oracle import QueryOracle, label_indices
@@ -208,9 +209,12 @@ def run_attack(
                    empty.astype(np.int64), 0.0, None)
     X_rows = take(X, rows)
     y_rows = take(_numpy(y) if is_tensor(y) else np.asarray(y), rows)
-    start = time.perf_counter()
-    X_adv = attack.generate(X_rows, y_rows)
-    seconds = time.perf_counter() - start
+    with stage(progress_label(attack, len(rows)), total=len(rows)) as bar:
+        start = time.perf_counter()
+        X_adv = attack.generate(X_rows, y_rows)
+        seconds = time.perf_counter() - start
+        bar.advance(len(rows))
+        bar.describe(f"done in {seconds:.1f} s")
     fooled = view.labels(X_adv) != view.indices(y_rows)
     changed = changed_columns(X_rows, X_adv) if changes else None
     norms, slack = measure(attack, X_rows, X_adv)
@@ -225,6 +229,20 @@ def run_attack(
         changed=changed,
         slack=slack,
     )
+
+
+def progress_label(attack: Attack, n_rows: int) -> str:
+    """What the progress display shows while ``attack`` runs: attack, eps and rows.
+
+    Examples
+    --------
+    >>> from advval.attacks import PGD
+    >>> progress_label(PGD(None, eps=0.25), 1200)
+    'PGD at eps 0.25 on 1,200 rows'
+    """
+    eps = attack.eps
+    budget = "minimal" if eps is None else f"at eps {float(eps):g}"
+    return f"{type(attack).__name__} {budget} on {n_rows:,} rows"
 
 
 def measure(attack: Attack, X: Any, X_adv: Any) -> tuple[np.ndarray, np.ndarray]:

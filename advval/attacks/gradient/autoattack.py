@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 
+from ..._progress import stage as progress
 from ..._validation import check_number, check_option
 from .._base import check_positive_int
 from .._oracle import check_finite_outputs
@@ -233,14 +234,21 @@ class AutoAttack(GradientAttack):
         for name in VERSIONS[self.version]:
             alive = alive[_fits(oracle, alive, _STAGE_MINIMUM)]
             won = np.zeros(len(alive), dtype=bool)
-            for part in self._batches(len(alive)):
-                rows = alive[part]
-                sub = _subset(oracle, rows)
-                found = self._stage_points(name, z0[_index(rows, z0)], labels[rows], domain,
-                                           sub, rng)
-                oracle.queries[rows] = sub.queries
-                z[_index(rows, z0)] = found
-                won[part] = self._fooled(found, rows, labels, oracle)
+            batches = self._batches(len(alive))
+            with progress(f"{name} on {len(alive):,} rows", total=len(alive)) as bar:
+                for part in batches:
+                    rows = alive[part]
+                    sub = _subset(oracle, rows)
+                    found = self._stage_points(
+                        name, z0[_index(rows, z0)], labels[rows], domain, sub, rng
+                    )
+                    oracle.queries[rows] = sub.queries
+                    z[_index(rows, z0)] = found
+                    won[part] = self._fooled(found, rows, labels, oracle)
+                    bar.advance(len(rows))
+                    if len(batches) > 1:  # a plain line per batch in a log
+                        done = min(part.stop, len(alive))
+                        bar.describe(f"{done:,} done, {int(won[:done].sum()):,} fooled")
             stage[alive[won]] = name
             alive = alive[~won]
         return z
