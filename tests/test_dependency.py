@@ -951,68 +951,6 @@ def test_targets_of_more_than_two_classes_try_fewer_linear_leaves(monkeypatch):
     assert shapes["two"] == [(7, False), (7, True)]
 
 
-def test_linear_leaves_are_tried_from_a_first_score_of_capacity_score(monkeypatch):
-    from advval.dependency import _fitting
-    from advval.dependency._scoring import numeric_target
-
-    rng = np.random.default_rng(4)
-    X = pd.DataFrame(rng.normal(size=(3_000, 4)), columns=[f"x{k}" for k in range(4)])
-    # true R^2 0.42: the first shape scores between CAPACITY_SCORE (0.3) and 0.5
-    X["y"] = X["x0"] + rng.normal(scale=np.sqrt(1 / 0.42 - 1), size=3_000)
-    X["noise"] = rng.normal(size=3_000)
-    params = _fitting.default_params(n_rows=3_000, single=False)
-    design = _fitting.Design(X, params)
-    calls = []
-    train = _fitting.lgb.train
-
-    def recording(settings, data, num_boost_round, **kwargs):
-        booster = train(settings, data, num_boost_round=num_boost_round, **kwargs)
-        if "valid_sets" in kwargs:
-            calls.append((settings["linear_tree"], booster.best_score["valid_0"]["l2"]))
-        return booster
-
-    monkeypatch.setattr(_fitting.lgb, "train", recording)
-    shapes = {}
-    for j, column in ((4, "y"), (5, "noise")):
-        calls.clear()
-        _fitting.fit_target(
-            numeric_target(X[column].to_numpy()), design, np.arange(3_000), params,
-            exclude=np.array([j]), random_state=0, n_jobs=1,
-        )  # fmt: skip
-        shapes[column] = list(calls)
-    constant_loss = float(np.var(X["y"]))
-    first_score = 1 - shapes["y"][0][1] / constant_loss
-    assert _fitting.CAPACITY_SCORE == 0.3 <= first_score < 0.5
-    assert [linear for linear, _ in shapes["y"]] == [False, True]
-    assert [linear for linear, _ in shapes["noise"]] == [False]  # nothing to learn: one fit
-
-
-def test_numeric_predictions_stay_within_the_training_range():
-    from advval.dependency import _fitting
-    from advval.dependency._scoring import numeric_target
-
-    rng = np.random.default_rng(5)
-    X = pd.DataFrame(rng.uniform(-1, 1, size=(2_100, 3)), columns=["x0", "x1", "x2"])
-    X.loc[2_000:, "x0"] = np.linspace(5, 50, 100)  # far beyond the training rows
-    X["y"] = 3 * X["x0"] + 0.1 * rng.normal(size=2_100)
-    params = _fitting.default_params(n_rows=2_000, single=False)
-    design = _fitting.Design(X, params)
-    train = np.arange(2_000)
-    model = _fitting.fit_target(
-        numeric_target(X["y"].to_numpy()), design, train, params,
-        exclude=np.array([3]), random_state=0, n_jobs=1,
-    )  # fmt: skip
-    assert model.booster is not None and model.booster.params.get("linear_tree") is True
-    low, high = float(X["y"][:2_000].min()), float(X["y"][:2_000].max())
-    assert model.bounds == (low, high)
-    far = model.predict(design.matrix[2_000:])
-    assert np.all(far <= high) and far.max() == pytest.approx(high)
-    # the linear leaves alone extrapolate (what the bound removes)
-    assert model.booster.predict(design.matrix[2_000:]).max() > high + 10
-    near = model.predict(design.matrix[:2_000])
-    assert np.corrcoef(near, X["y"][:2_000])[0, 1] > 0.99
-
-
 def test_few_rows_are_cross_fitted_on_more_folds(monkeypatch):
     from advval.dependency import _budget, _fitting
     from advval.dependency import _checker as checker_module
