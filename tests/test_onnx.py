@@ -442,6 +442,18 @@ def test_cli_attacks_an_onnx_file_and_checks_the_export(forest_files, tmp_path):
     check = json.loads(result.stdout)["settings"]["export_check"]
     assert check["attacked"]["rows"] == check["adversarial"]["rows"] == 60
     assert "--export adversarial rows" in result.stderr
+    # the disagreeing rows are DATA's rows: recomputed with the same minimal attack (same
+    # feature space, seed 0), the native Booster and onnxruntime differ exactly there
+    from advval.cli._attack import build_space
+
+    features = frame.drop(columns="y")
+    X_adv = TreeAttack(booster, feature_space=build_space(features, {}, None, "y"),
+                       random_state=0).generate(features)
+    native_class = (booster.predict(np.asarray(X_adv)) > 0.5).astype(int)
+    onnx_class = load_model(exported).predict(np.asarray(X_adv))
+    bad = check["adversarial"]["disagreeing_rows"]
+    assert bad == np.flatnonzero(native_class != onnx_class).tolist()
+    assert check["adversarial"]["disagree"] == len(bad) > 0
 
 
 # -- the opset-5 TreeEnsemble operator ------------------------------------------------------

@@ -591,7 +591,15 @@ def _export_check(
     if not quiet:
         for line in result.summary().splitlines():
             click.echo(f"advval: --export {line}", err=True)
-    return {"file": str(export_path), **result.as_dict()}
+    found = result.as_dict()
+    index = getattr(X, "index", None)
+    if index is not None:  # positions in the attacked sample -> DATA's rows (0-based)
+        for part in found.values():
+            part["disagreeing_rows"] = [
+                int(index[i]) if isinstance(index[i], (int, np.integer)) else str(index[i])
+                for i in part["disagreeing_rows"]
+            ]
+    return {"file": str(export_path), **found}
 
 
 # -- the command ----------------------------------------------------------------------------
@@ -686,8 +694,8 @@ def _export_check(
     metavar="FILE",
     help="The exported version of MODEL (ONNX): check that it predicts the same class on "
     "the attacked rows and on TreeAttack's minimal adversarial rows (float32 thresholds "
-    "can flip decisions near a split); the disagreements go to stderr and the report's "
-    "settings.",
+    "can flip decisions near a split); the counts go to stderr, and the counts, largest "
+    "score gaps and disagreeing DATA rows (0-based, first 100) to the report's settings.",
 )
 @click.option(
     "--trust-model",
