@@ -635,3 +635,24 @@ def test_tree_attack_on_boosted_exports(library):
     flipped = model.predict(X_adv) != model.predict(points)
     assert np.array_equal(flipped, attack.success_)
     assert np.all(attack.norms_[attack.success_] > 0)
+
+
+def test_plain_nodes_after_zipmap_and_a_final_softmax(forest_files):
+    native, X, _, path = forest_files
+    proto = onnx.load_model_from_string(path.read_bytes())
+    zipmap = next(n for n in proto.graph.node if n.op_type == "ZipMap")
+    out = next(o for o in proto.graph.output if o.name == zipmap.output[0])
+    proto.graph.node.append(helper.make_node("Identity", [zipmap.output[0]], ["renamed"]))
+    out.name = "renamed"
+    model = OnnxTreeClassifier.from_bytes(proto.SerializeToString())
+    np.testing.assert_allclose(model.predict_proba(X), native.predict_proba(X), atol=1e-5)
+
+    # probabilities through a Softmax: the output changes, the classes do not
+    proto = _tree_graph("BRANCH_LEQ")
+    proto.graph.node.append(helper.make_node("Softmax", ["scores"], ["soft"], axis=1))
+    proto.graph.output[1].name = "soft"
+    model = OnnxTreeClassifier.from_bytes(proto.SerializeToString())
+    rows = _mode_rows(0.3, TensorProto.FLOAT)
+    scores = model.parsed_scores(rows)
+    e = np.exp(scores - scores.max(1, keepdims=True))
+    np.testing.assert_allclose(model.predict_proba(rows), e / e.sum(1, keepdims=True), atol=1e-6)

@@ -673,16 +673,17 @@ def _session(proto: Any, node: Any, name: str) -> tuple[Any, list[str]]:
 
     graph = onnx.GraphProto()
     graph.CopyFrom(proto.graph)
-    zipped = {n.output[0]: n.input[0] for n in graph.node if n.op_type == "ZipMap"}
-    kept = [n for n in graph.node if n.op_type != "ZipMap"]
-    del graph.node[:]
-    graph.node.extend(kept)
+    for step in graph.node:  # a ZipMap's list of dicts -> the tensor it was made from
+        if step.op_type == "ZipMap":
+            step.op_type, step.domain = "Identity", ""
+            del step.attribute[:]
+    del graph.value_info[:]  # declared types of ZipMap outputs no longer hold
     follows = {node.output[1]}
-    for step in kept:
+    for step in graph.node:
         if any(i in follows for i in step.input) and step.op_type in ("Cast", "Identity",
                                                                         "Softmax"):
             follows.update(step.output)
-    outputs = [zipped.get(o.name, o.name) for o in graph.output]
+    outputs = [o.name for o in graph.output]
     final = next((o for o in outputs if o in follows), node.output[1])
     del graph.output[:]
     for out in dict.fromkeys([final, node.output[1]]):
