@@ -125,7 +125,7 @@ class Attack(BaseEstimator):
                 "predict_proba. Use HopSkipJump (labels only) or TreeAttack."
             )
         labels = self._labels(X, y, z0, oracle, n_samples)
-        rng = check_random_state(self.random_state)
+        rng = self._random()
         z = z0 if self.eps == 0 else self._generate(z0, labels, domain, oracle, rng)
         z = domain.finalize(z, z0, self.eps, norm)
         predicted = self._verify(z, oracle)
@@ -138,6 +138,10 @@ class Attack(BaseEstimator):
         self, z0: Any, labels: np.ndarray, domain: Any, oracle: Any, rng: np.random.RandomState
     ) -> Any:
         raise NotImplementedError
+
+    def _random(self) -> Any:
+        """The generator handed to ``_generate``, from ``random_state``."""
+        return check_random_state(self.random_state)
 
     # -- hooks the gradient attacks override -------------------------------------------
 

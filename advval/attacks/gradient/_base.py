@@ -41,6 +41,7 @@ from typing import Any, ClassVar, cast
 import numpy as np
 import pandas as pd
 import torch
+from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from ..._validation import check_option
@@ -254,6 +255,10 @@ class GradientAttack(Attack):
 
     # -- hooks of the Attack template ------------------------------------------------------
 
+    def _random(self) -> Any:
+        # seeding a RandomState costs more than a small model's FGSM: done on first use
+        return LazyRandomState(self.random_state)
+
     def _check_params(self) -> str:
         norm = super()._check_params()
         check_option(
@@ -386,6 +391,27 @@ class GradientAttack(Attack):
 
     def _norm(self) -> str:
         return canonical_norm(self.norm, owner=type(self).__name__, allowed=self.norms)
+
+
+class LazyRandomState:
+    """``check_random_state(random_state)``, made on the first draw (never, if none is made).
+
+    Every attribute is the generator's: the draws are those of the generator itself.
+
+    Examples
+    --------
+    >>> LazyRandomState(0).randint(100) == np.random.RandomState(0).randint(100)
+    True
+    """
+
+    def __init__(self, random_state: Any) -> None:
+        self._seed = random_state
+        self._rng: np.random.RandomState | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._rng is None:
+            self._rng = check_random_state(self._seed)
+        return getattr(self._rng, name)
 
 
 def finalizer(domain: Any, eps: Any, norm: str) -> Callable[..., torch.Tensor] | None:
@@ -623,6 +649,7 @@ def _raw_codes(
 __all__ = [
     "BestPoints",
     "GradientAttack",
+    "LazyRandomState",
     "Units",
     "ascend",
     "finalizer",

@@ -171,15 +171,16 @@ class PGD(GradientAttack):
         if steps < 1:
             return z0
         n = len(z0)
-        x0 = stack_runs(z0, restarts)
-        y = torch.as_tensor(labels, device=z0.device).repeat(restarts)
+        x0 = stack_runs(z0, restarts) if restarts > 1 else z0  # z0 is the attack's copy
+        y = torch.as_tensor(labels, device=z0.device)
+        y = y.repeat(restarts) if restarts > 1 else y
         unit = units(domain, z0)
         project = projector(domain, x0, eps, norm)
         z = x0
         if self.random_start:
             generator = torch_generator(rng, z0.device)
             noise = [_random_step(z0, norm, unit.mask, generator) for _ in range(restarts)]
-            z = project(x0 + unit.raw(torch.cat(noise) * eps))
+            z = project(x0 + unit.raw((torch.cat(noise) if restarts > 1 else noise[0]) * eps))
         sizes = [size * eps for size in _schedule(self.schedule, steps, self.step_size)]
         loss = partial(objective, loss=self.loss, targeted=self.targeted)
         final = finalizer(domain, eps, norm)
