@@ -7,6 +7,7 @@ import itertools
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn.datasets import load_breast_cancer
 from sklearn.model_selection import train_test_split
@@ -152,3 +153,26 @@ def test_a_plain_booster_is_attacked_and_queried_through_its_margins(objective):
     after = (after > 0).astype(int) if binary else after.argmax(1)
     assert np.all(after != before)  # the Booster's own margins
     assert attack.queries_.max() <= 2
+
+
+def test_pandas_text_categories_are_attacked_as_whole_categories():
+    rng = np.random.RandomState(3)
+    n = 400
+    frame = pd.DataFrame({
+        "city": pd.Categorical(rng.choice(["oslo", "rome", "lima", "pune"], n)),
+        "x": rng.randn(n),
+    })
+    y = ((frame["city"].isin(["rome", "pune"])) ^ (frame["x"] > 0.5)).astype(int)
+    model = xgb.XGBClassifier(n_estimators=10, max_depth=3, enable_categorical=True, n_jobs=1,
+                              random_state=0).fit(frame, y)
+    from advval.attacks.trees._ensemble import read_ensemble
+
+    # the categories in XGBoost's code order, so category values map to the codes it reads
+    assert read_ensemble(model).pandas_categorical == [["lima", "oslo", "pune", "rome"]]
+    X = frame[:40]
+    attack = TreeAttack(model, random_state=0)
+    X_adv = attack.generate(X)
+    assert attack.success_.all()
+    assert np.all(model.predict(X_adv) != model.predict(X))  # XGBoost's own word
+    moved = X_adv["city"].astype(str) != X["city"].astype(str)
+    assert moved.any() and set(X_adv["city"].astype(str)) <= {"oslo", "rome", "lima", "pune"}

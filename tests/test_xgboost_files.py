@@ -17,6 +17,7 @@ from advval.attacks._loading import load_model, model_format
 from advval.attacks._model_files import _xgboost as files
 from advval.attacks._model_files._ubjson import MAX_DEPTH, UBJSONError, loads
 from advval.cli import ExitCode, cli
+from advval.exceptions import DataWarning
 
 xgb = pytest.importorskip("xgboost")
 
@@ -370,3 +371,32 @@ def test_numbers_changed_in_a_categorical_model_never_crash_the_process(tmp_path
     assert done.returncode == 0, done.stderr[-2000:]
     refused, loaded = json.loads(done.stdout.strip().splitlines()[-1])
     assert refused > 0 and loaded > 0
+
+
+def test_cli_attacks_a_model_with_text_categories(tmp_path, monkeypatch):
+    """A CSV's text column becomes the pandas category the model was trained on (its
+    stored category order), so XGBoost reads the codes it learned."""
+    monkeypatch.chdir(tmp_path)
+    rng = np.random.default_rng(1)
+    frame = pd.DataFrame({"a": rng.normal(size=120), "c": rng.choice(["x", "y", "z"], 120)})
+    frame["y"] = ((frame.a + (frame.c == "x")) > 0.3).astype(int)
+    frame.to_csv("data.csv", index=False)
+    model = xgb.XGBClassifier(n_estimators=10, max_depth=3, n_jobs=1, enable_categorical=True)
+    model.fit(frame[["a", "c"]].astype({"c": "category"}), frame["y"]).save_model("m.ubj")
+    result = CliRunner().invoke(
+        cli, ["attack", "m.ubj", "data.csv", "--target", "y", "--format", "json", "--quiet",
+              "--max-rows", "40", "--max-queries", "20"], catch_exceptions=False,
+    )
+    assert result.exit_code == ExitCode.OK, result.output
+    doc = json.loads(result.stdout)
+    expected = model.predict(frame[["a", "c"]].astype({"c": "category"}))
+    assert doc["clean_accuracy"] == pytest.approx(float(np.mean(expected == frame["y"])), abs=0.1)
+    assert doc["attacks"][0]["name"] == "TreeAttack"
+    from advval.attacks._loading import model_frame
+
+    loaded = load_model(Path("m.ubj"))
+    with pytest.warns(DataWarning, match="'c' has 48 values the model never saw"):
+        shown = model_frame(loaded, frame[["c", "a"]].assign(c=frame["c"].replace("z", "w")))
+    assert list(shown.columns) == ["a", "c"] and list(shown["c"].cat.categories) == ["x", "y",
+                                                                                     "z"]
+    assert shown["c"].isna().sum() == 48  # unseen: missing

@@ -441,8 +441,33 @@ def model_frame(model: Any, X: pd.DataFrame) -> pd.DataFrame:
         return _catboost_frame(model, X)
     names_in = getattr(model, "feature_names_in_", None)
     if names_in is not None:
-        return _select(X, [str(n) for n in names_in])
+        frame = _select(X, [str(n) for n in names_in])
+        if type(model).__module__.startswith("xgboost"):
+            return _xgboost_types(model, frame)
+        return frame
     return X
+
+
+def _xgboost_types(model: Any, frame: pd.DataFrame) -> pd.DataFrame:
+    """An XGBoost model's categorical columns as pandas categories, in the category order
+    the model stores (XGBoost >= 3.1), or as found when it stores none."""
+    import json
+
+    from .trees._xgboost import category_values, parse_document
+
+    booster = model.get_booster()
+    types = list(booster.feature_types or [])
+    coded = [name for name, kind in zip(frame.columns, types, strict=False) if kind == "c"]
+    if not coded:
+        return frame
+    stored = category_values(parse_document(json.loads(bytes(booster.save_raw("json")))))
+    frame = frame.copy()
+    for i, name in enumerate(coded):
+        if stored is not None and i < len(stored):
+            frame[name] = _as_categories(frame[name], list(stored[i]), as_library="")
+        elif not isinstance(frame[name].dtype, pd.CategoricalDtype):
+            frame[name] = frame[name].astype("category")
+    return frame
 
 
 def _catboost_frame(model: Any, X: pd.DataFrame) -> pd.DataFrame:
@@ -527,9 +552,12 @@ def _lightgbm_types(booster: Any, frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def _as_categories(column: pd.Series, categories: list[Any]) -> pd.Series:
+def _as_categories(
+    column: pd.Series, categories: list[Any], as_library: str = ", as LightGBM does"
+) -> pd.Series:
     """``column`` as a categorical with exactly ``categories`` (matched as is, or as text)."""
-    direct = pd.Categorical(column, categories=categories)
+    known = column.where(column.isin(categories))  # pandas deprecates unknown values here
+    direct = pd.Categorical(known, categories=categories)
     if not (direct.isna() & column.notna().to_numpy()).any():
         return pd.Series(direct, index=column.index, name=column.name)
     as_text = {str(c): c for c in categories}
@@ -541,7 +569,7 @@ def _as_categories(column: pd.Series, categories: list[Any]) -> pd.Series:
         shown = sorted({str(v) for v in unseen})[:5]
         warnings.warn(
             f"column {str(column.name)!r} has {len(unseen)} values the model never saw as "
-            f"categories (e.g. {shown}); they are treated as missing, as LightGBM does",
+            f"categories (e.g. {shown}); they are treated as missing{as_library}",
             DataWarning,
             stacklevel=3,
         )

@@ -495,6 +495,35 @@ def base_margin(document: Document) -> np.ndarray:
     return base.astype(np.float64)
 
 
+def category_values(document: Document) -> list[list[Any]] | None:
+    """Per categorical feature (in order), its categories in code order, as stored by
+    XGBoost >= 3.1 for a model trained on pandas categories (None when not stored).
+
+    Examples
+    --------
+    >>> import json, numpy as np, pandas as pd, xgboost as xgb
+    >>> X = pd.DataFrame({"c": pd.Categorical(["b", "a", "b", "c"]), "x": [0.0, 1, 2, 3]})
+    >>> model = xgb.XGBClassifier(n_estimators=1, enable_categorical=True).fit(X, [0, 1, 0, 1])
+    >>> category_values(parse_document(json.loads(model.get_booster().save_raw("json"))))
+    [['a', 'b', 'c']]
+    """
+    cats = document.cats
+    if not cats or not cats["enc"]:
+        return None
+    out: list[list[Any]] = []
+    for i, entry in enumerate(cats["enc"]):
+        if document.feature_types and document.feature_types[i] != "c":
+            continue
+        if "offsets" in entry:
+            raw = bytes((entry["values"] & 0xFF).astype(np.uint8).tolist())
+            offsets = entry["offsets"].tolist()
+            out.append([raw[a:b].decode("utf-8", "replace")
+                        for a, b in zip(offsets[:-1], offsets[1:], strict=True)])
+        else:
+            out.append(entry["values"].tolist())
+    return out
+
+
 def ensemble_from_document(document: Document, n_trees: int | None = None) -> Ensemble:
     """Flatten the first ``n_trees`` trees (default: all) of a checked document."""
     count = len(document.trees) if n_trees is None else n_trees
@@ -519,6 +548,7 @@ def ensemble_from_document(document: Document, n_trees: int | None = None) -> En
         n_classes=document.n_classes,
         n_features=document.n_features,
         float32=True,
+        pandas_categorical=category_values(document),
         xgboost_categories=True,
     )
 
