@@ -25,7 +25,8 @@ class TreeAttack(Attack):
     binary and multi-class; scikit-learn ``DecisionTreeClassifier``,
     ``RandomForestClassifier``, ``ExtraTreesClassifier``, ``GradientBoostingClassifier`` and
     ``HistGradientBoostingClassifier`` on numerical features; XGBoost ``Booster`` or
-    ``XGBClassifier``, gbtree or dart) and evaluates them exactly, so it needs no model
+    ``XGBClassifier``, gbtree or dart; an ONNX tree ensemble classifier loaded by
+    :func:`~advval.attacks.load_model`) and evaluates them exactly, so it needs no model
     queries to search. Its moves are crossings of split thresholds: each feature moves to
     just across a threshold of that feature (the nearest float32 beyond it, respecting
     ``<=`` semantics; the next whole number for integer columns; another category for
