@@ -272,11 +272,9 @@ def _load_catboost(path: Path, data: bytes, trust: bool) -> Any:
     """A CatBoost ``.cbm`` or JSON model, checked strictly first unless trusted."""
     catboost = _compat.require("catboost", feature=f"Loading the CatBoost model '{path}'")
     binary = data.startswith(CBM_MAGIC)
-    if not trust:
-        if binary:
-            check_catboost_binary(data, path)
-        else:
-            check_catboost_json(data, path)
+    if not trust:  # CatBoost loads the checked fields only, rebuilt as JSON
+        data = check_catboost_binary(data, path) if binary else check_catboost_json(data, path)
+        binary = False
     model = catboost.CatBoostClassifier()
     try:
         if binary:

@@ -226,3 +226,23 @@ def test_ctr_model_files_load_only_with_trust(tmp_path):
         load_model(path)
     loaded = load_model(path, trust=True)  # for black-box attacks
     np.testing.assert_allclose(loaded.predict_proba(frame), model.predict_proba(frame))
+
+
+@pytest.mark.parametrize("loss", ["MultiClass", "MultiClassOneVsAll", "Logloss"])
+@pytest.mark.parametrize("fmt", ["cbm", "json"])
+def test_rebuilt_models_keep_classes_and_probabilities(tmp_path, loss, fmt):
+    rng = np.random.RandomState(1)
+    X = rng.normal(size=(300, 3))
+    y = np.where(X[:, 0] > 0.4, "high", np.where(X[:, 0] < -0.4, "low", "mid"))
+    if loss == "Logloss":
+        y = np.where(X[:, 0] > 0, "yes", "no")
+    model = catboost.CatBoostClassifier(iterations=8, depth=3, verbose=0, thread_count=1,
+                                        random_seed=0, loss_function=loss,
+                                        allow_writing_files=False).fit(X, y)
+    path = tmp_path / f"model.{fmt}"
+    model.save_model(str(path), format="cbm" if fmt == "cbm" else "json")
+    loaded = load_model(path)
+    np.testing.assert_array_equal(loaded.classes_, model.classes_)
+    np.testing.assert_allclose(loaded.predict_proba(X), model.predict_proba(X), atol=1e-12)
+    np.testing.assert_allclose(read_ensemble(loaded).predict_proba(X), model.predict_proba(X),
+                               atol=1e-12)

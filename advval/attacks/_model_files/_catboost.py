@@ -8,12 +8,14 @@ could make prediction read out of bounds. Neither file reaches CatBoost unchecke
   here (UTF-8; NaN and infinite literals refused; nesting too deep for Python's parser is
   an error) and its whole structure is checked by
   :func:`advval.attacks.trees._catboost.ensemble_from_json`: every feature index, border
-  (a float32 value), leaf count (``2**depth`` times the outputs) and number; only then is
-  it given to CatBoost's JSON loader;
+  (a float32 value), leaf count (``2**depth`` times the outputs) and number; then a new
+  document is built from the checked fields only (:func:`rebuild`: features, trees, scale
+  and bias, loss and classes), and that is what CatBoost's JSON loader reads;
 - a binary model (first bytes ``CBM1``, any suffix) must declare a core that fits in the
-  file; it is first loaded in a separate process (a crash, a hang or an allocation past
-  its address-space cap there cannot take this one down), which writes it back as JSON;
-  that JSON gets the same strict check, and only then does this process load the bytes.
+  file; it is loaded in a separate process (a crash, a hang or an allocation past its
+  address-space cap there cannot take this one down), which writes it back as JSON; that
+  JSON gets the same check and rebuild, and this process loads the rebuilt JSON: the
+  file's own bytes never reach CatBoost here.
 
 Models whose structure cannot be checked this way (CTR target statistics, text or
 embedding features) are refused unless the file is trusted.
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import subprocess
 import sys
@@ -69,8 +72,9 @@ def looks_like_catboost_json(head: bytes) -> bool:
     )
 
 
-def check_catboost_json(data: bytes, path: Path) -> dict[str, Any]:
-    """The parsed JSON model in ``data`` once its whole structure has been checked.
+def check_catboost_json(data: bytes, path: Path) -> bytes:
+    """The JSON model in ``data``, its whole structure checked, rebuilt from the checked
+    fields only (what CatBoost then loads).
 
     Raises
     ------
@@ -89,7 +93,7 @@ def check_catboost_json(data: bytes, path: Path) -> dict[str, Any]:
     except (ValueError, RecursionError) as exc:
         raise ValueError(f"cannot load the CatBoost model '{path}': bad JSON ({exc})") from None
     check_catboost_doc(doc, path)
-    return doc
+    return json.dumps(rebuild(doc)).encode("utf-8")
 
 
 def check_catboost_doc(doc: Any, path: Path) -> None:
@@ -105,8 +109,9 @@ def check_catboost_doc(doc: Any, path: Path) -> None:
         ) from None
 
 
-def check_catboost_binary(data: bytes, path: Path) -> None:
-    """Check a ``.cbm`` file: its header, then a load in a separate process.
+def check_catboost_binary(data: bytes, path: Path) -> bytes:
+    """Check a ``.cbm`` file: its header, then a load in a separate process that writes
+    it as JSON; returns that JSON checked and rebuilt (see :func:`check_catboost_json`).
 
     Raises
     ------
@@ -144,7 +149,120 @@ def check_catboost_binary(data: bytes, path: Path) -> None:
             )
         with open(out, "rb") as handle:
             converted = handle.read()
-    check_catboost_json(converted, path)
+    return check_catboost_json(converted, path)
+
+
+#: the fields of a float feature, a categorical feature and a split that are kept
+_FLOAT_FIELDS = ("feature_index", "flat_feature_index", "borders", "has_nans",
+                 "nan_value_treatment", "feature_id")
+_CAT_FIELDS = ("feature_index", "flat_feature_index", "feature_id", "values")
+_SPLIT_FIELDS = ("split_type", "float_feature_index", "border", "cat_feature_index", "value",
+                 "split_index")
+_LABEL_TYPES = ("Integer", "Float", "String", "Boolean")
+
+
+def rebuild(doc: dict[str, Any]) -> dict[str, Any]:
+    """The model of a checked document, from the fields the reader checked (and a few
+    more, checked here) only: features, trees, scale and bias, loss and classes.
+
+    Examples
+    --------
+    >>> doc = {
+    ...     "features_info": {"float_features": [{
+    ...         "feature_index": 0, "flat_feature_index": 0, "borders": [0.5],
+    ...         "nan_value_treatment": "AsFalse", "comment": "dropped"}]},
+    ...     "model_info": {"params": {"loss_function": {"type": "Logloss"}}},
+    ...     "oblivious_trees": [{"leaf_values": [-1.0, 2.0], "splits": [{
+    ...         "split_type": "FloatFeature", "float_feature_index": 0, "border": 0.5}]}],
+    ...     "scale_and_bias": [1.0, [0.25]], "anything": "else",
+    ... }
+    >>> sorted(rebuild(doc))
+    ['features_info', 'model_info', 'oblivious_trees', 'scale_and_bias']
+    >>> sorted(rebuild(doc)["features_info"]["float_features"][0])
+    ['borders', 'feature_index', 'flat_feature_index', 'nan_value_treatment']
+    """
+    info = doc["features_info"]
+    features: dict[str, Any] = {
+        "float_features": [_pick(f, _FLOAT_FIELDS) for f in info.get("float_features", [])],
+    }
+    if info.get("categorical_features"):
+        features["categorical_features"] = [
+            _pick(f, _CAT_FIELDS) for f in info["categorical_features"]
+        ]
+    loss = str(doc["model_info"]["params"]["loss_function"]["type"])
+    model_info: dict[str, Any] = {
+        "params": {"loss_function": {"type": loss, "params": {}},
+                   "flat_params": {"loss_function": loss}},
+    }
+    classes = doc["model_info"].get("class_params")
+    if isinstance(classes, dict) and _good_classes(classes):
+        model_info["class_params"] = {
+            "class_label_type": classes["class_label_type"],
+            "class_names": list(classes["class_names"]),
+            "class_to_label": [float(v) for v in classes.get("class_to_label", [])]
+            or list(range(len(classes["class_names"]))),
+            "classes_count": int(classes.get("classes_count", 0)),
+        }
+    out: dict[str, Any] = {"features_info": features, "model_info": model_info}
+    if "oblivious_trees" in doc:
+        out["oblivious_trees"] = [
+            {"leaf_values": [float(v) for v in tree["leaf_values"]],
+             "splits": [_pick(split, _SPLIT_FIELDS) for split in tree["splits"]]}
+            for tree in doc["oblivious_trees"]
+        ]
+    else:
+        out["trees"] = [_node(tree) for tree in doc["trees"]]
+    scale_and_bias = doc.get("scale_and_bias")
+    if scale_and_bias is not None:
+        out["scale_and_bias"] = [float(scale_and_bias[0]), [float(b) for b in scale_and_bias[1]]]
+    return out
+
+
+def _pick(entry: dict[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
+    """The listed fields of ``entry`` that hold JSON scalars or lists of numbers."""
+    out: dict[str, Any] = {}
+    for name in fields:
+        value = entry.get(name)
+        if isinstance(value, (bool, int, float, str)):
+            out[name] = value
+        elif isinstance(value, list) and all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+            for v in value
+        ):
+            out[name] = list(value)  # borders (floats), one-hot hash values (integers)
+    return out
+
+
+def _node(node: dict[str, Any]) -> dict[str, Any]:
+    """A non-symmetric tree's nodes, rebuilt without recursion."""
+    root: dict[str, Any] = {}
+    stack = [(node, root)]
+    while stack:
+        source, target = stack.pop()
+        if "split" in source:
+            target["split"] = _pick(source["split"], _SPLIT_FIELDS)
+            target["left"], target["right"] = {}, {}
+            stack.append((source["left"], target["left"]))
+            stack.append((source["right"], target["right"]))
+        else:
+            value = source["value"]
+            target["value"] = [float(v) for v in value] if isinstance(value, list) else float(value)
+    return root
+
+
+def _good_classes(classes: dict[str, Any]) -> bool:
+    names = classes.get("class_names")
+    to_label = classes.get("class_to_label", [])
+    count = classes.get("classes_count", 0)
+    return (
+        classes.get("class_label_type") in _LABEL_TYPES
+        and isinstance(names, list)
+        and all(isinstance(n, (str, int, float)) and not isinstance(n, bool) for n in names)
+        and all(not isinstance(n, float) or n == n for n in names)
+        and isinstance(to_label, list)
+        and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in to_label)
+        and isinstance(count, int) and not isinstance(count, bool) and 0 <= count <= 1_000_000
+    )
 
 
 def _memory_limit(limit: int) -> Callable[[], None] | None:
