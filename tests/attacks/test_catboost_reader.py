@@ -256,3 +256,20 @@ def test_malformed_documents_are_clear_errors(break_it, message):
     break_it(doc)
     with pytest.raises((ValueError, TypeError), match=message):
         ensemble_from_json(doc, source="'m.json'")
+
+
+@pytest.mark.parametrize(
+    "params", [{}, {"grow_policy": "Lossguide"}, {"loss_function": "MultiClassOneVsAll"}],
+    ids=["symmetric", "lossguide", "ova"],
+)
+def test_tree_attack_reaches_targets_on_multiclass_models(params):
+    from sklearn.datasets import load_iris
+
+    X, y = load_iris(return_X_y=True)
+    model = _fit(X, y, iterations=30, depth=4, **params)
+    points = X[::5]
+    target = (model.predict(points).ravel() + 1) % 3
+    attack = TreeAttack(model, targeted=True, random_state=0)
+    X_adv = attack.generate(points, target)
+    assert attack.success_.all()
+    np.testing.assert_array_equal(model.predict(X_adv).ravel(), target)
