@@ -36,10 +36,14 @@ Part 2, strength at equal budget, same model, same correctly classified test poi
 "Worst case" rows take, per point, the strongest of a side's attacks (DESIGN.md section 5).
 Robust accuracy is the share of points still classified correctly; lower is stronger.
 
-The peer is not a dependency. Its environment::
+Part 3, APGD-T (9 targets) and AutoAttack (APGD-CE, APGD-T, Square) against torchattacks'
+APGDT and the reference AutoAttack code (Croce and Hein, packaged on PyPI as
+``pyautoattack``) with the same steps, targets and stages: robust accuracy and time.
+
+The peers are not dependencies. Their environment::
 
     python -m venv .bench --system-site-packages      # or a fresh venv with advval[torch]
-    .bench/bin/pip install --no-deps torchattacks
+    .bench/bin/pip install --no-deps torchattacks pyautoattack
     .bench/bin/python benchmarks/bench_image.py [--quick] [--device cuda]
 
 (``--no-deps`` because torchattacks declares torchvision, which it does not need here.)
@@ -551,11 +555,74 @@ def part_strength(setups: dict[str, dict[str, Any]], device: torch.device, quick
         l2_table(setup, x, y, device, quick).print()
 
 
+def part_peers(setups: dict[str, dict[str, Any]], device: torch.device, quick: bool) -> None:
+    """APGD-T and AutoAttack against the peers at equal strength: same model, points,
+    steps, targets and stages, CPU time of this process (wall time on a GPU)."""
+    from advval.attacks import APGD
+    from advval.attacks.gradient import AutoAttack
+
+    setup = setups["digits"]
+    model, eps = setup["model"], setup["linf"]
+    x, y = setup["X"][:64 if quick else 128], setup["y"][:64 if quick else 128]
+    steps, stage_steps, square = (10, 25, 1000) if quick else (25, 100, 5000)
+    reference = have("pyautoattack")  # the reference code (Croce and Hein), packaged
+    print(f"\n## Part 3: APGD-T and AutoAttack cost at equal strength (digits, {len(x)} "
+          f"points, L-inf eps={eps}; "
+          f"{'CPU time of this process' if device.type == 'cpu' else 'wall time'})")
+    if not (have("torchattacks") or reference):
+        print("(neither torchattacks nor pyautoattack installed: advval's rows only)")
+    rows: list[tuple[str, float, float]] = []
+
+    def timed(name: str, attack: Callable[[], Any]) -> None:
+        seconds, adv = best_time(attack, 1, device)
+        adv = adv[0] if isinstance(adv, tuple) else adv
+        rows.append((name, accuracy(model, adv, y), seconds))
+
+    timed(f"advval APGD-T-{steps} (9 targets)", lambda: APGD(
+        model, eps=eps, steps=steps, loss="dlr-targeted", bounds=(0.0, 1.0),
+        random_state=0).generate(x, y))
+    if have("torchattacks"):
+        import torchattacks
+
+        timed(f"torchattacks APGDT-{steps} (9 targets)",
+              lambda: torchattacks.APGDT(model, eps=eps, steps=steps, n_classes=10, seed=0)(x, y))
+    if reference:
+        from pyautoattack.autopgd_base import APGDAttack_targeted
+
+        timed(f"reference APGD-T-{steps} (9 targets)", lambda: APGDAttack_targeted(
+            model, n_iter=steps, norm="Linf", eps=eps, n_target_classes=9,
+            device=str(device), seed=0).perturb(x, y))
+    timed(f"advval AutoAttack (APGD-CE, APGD-T {stage_steps} steps, Square {square})",
+          lambda: AutoAttack(model, eps=eps, bounds=(0.0, 1.0), steps=stage_steps,
+                             square_steps=square, random_state=0).generate(x, y))
+    if reference:
+        import pyautoattack
+
+        def run_reference() -> Any:
+            peer = pyautoattack.AutoAttack(model, norm="Linf", eps=eps, version="custom",
+                                           attacks=["apgd-ce", "apgd-t", "square"],
+                                           device=str(device), seed=0)
+            peer.verbose = False
+            peer.apgd.n_restarts, peer.apgd.n_iter = 1, stage_steps
+            peer.apgd_targeted.n_iter, peer.apgd_targeted.n_target_classes = stage_steps, 9
+            peer.square.n_queries = square
+            return peer.run_standard_evaluation(x, y, batch_size=len(x))
+
+        timed("reference AutoAttack (the same three stages)", run_reference)
+    first = {name.split(" ", 1)[1].split(" (")[0]: seconds for name, _, seconds in rows
+             if name.startswith("advval")}
+    print(f"{'method':<70} {'robust acc':>10} {'seconds':>8} {'advval / this':>13}")
+    for name, acc, seconds in rows:
+        ours = first.get(name.split(" ", 1)[1].split(" (")[0].replace("APGDT", "APGD-T"))
+        ratio = f"{ours / seconds:>13.2f}" if ours and not name.startswith("advval") else ""
+        print(f"{name:<70} {acc:>10.3f} {seconds:>8.2f} {ratio}", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer points, steps, batches")
     parser.add_argument("--device", default="cpu", help="cpu (default) or cuda")
-    parser.add_argument("--part", choices=("cost", "strength", "all"), default="all")
+    parser.add_argument("--part", choices=("cost", "strength", "peers", "all"), default="all")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads")
     parser.add_argument("--repeats", type=int, default=5, help="timing repeats (best of)")
     parser.add_argument("--bf16", action="store_true",
@@ -573,6 +640,8 @@ def main() -> None:
         part_cost(setups, device, args.quick, args.repeats, args.bf16 or device.type == "cuda")
     if args.part in ("strength", "all"):
         part_strength(setups, device, args.quick, n_points=64 if args.quick else 128)
+    if args.part in ("peers", "all"):
+        part_peers(setups, device, args.quick)
     print(f"\ntotal {time.perf_counter() - start:.0f} s")
 
 

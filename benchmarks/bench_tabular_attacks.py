@@ -1,9 +1,12 @@
 """advval's tabular attacks against torchattacks and ART, same models, same points, one run.
 
 Part 1, gradient attacks on an MLP (breast_cancer scaled to [0, 1], because torchattacks
-clips to [0, 1]): robust accuracy of FGSM and PGD at equal eps, steps and step size, and
-the time of each attack against the bare cost of the same number of forward+backward
-passes of the same batch, measured in the same run.
+clips to [0, 1]): robust accuracy of FGSM and PGD at equal eps, steps and step size; then
+the cost table: each call of FGSM and PGD-20, and each PGD step, against the floor, a
+hand-written FGSM / PGD of the same batch (same step, ball and box, one final check),
+measured in the same run on one thread (process CPU time, and the wall-time ratio),
+with tensor input and float32 NumPy input (searched in float32), and torchattacks in the
+same run when it is installed.
 
 Part 2, LightGBM (100 trees), a random forest (100 trees) and, when installed, XGBoost
 (100 trees, depth 6) and CatBoost (100 symmetric trees, depth 6) on breast_cancer,
@@ -91,21 +94,6 @@ def mlp_setup(seed: int = 0) -> tuple[Any, Any, Any]:
     return model, x[correct], labels[correct]
 
 
-def bare_cost(model: Any, x: Any, y: Any, passes: int) -> Callable[[], None]:
-    """``passes`` forward + cross-entropy + input-gradient passes: the floor of PGD."""
-    import torch
-
-    def run() -> None:
-        z = x.clone()
-        for _ in range(passes):
-            z.requires_grad_(True)
-            loss = torch.nn.functional.cross_entropy(model(z), y)
-            (grad,) = torch.autograd.grad(loss, z)
-            z = z.detach() + 0.0 * grad
-
-    return run
-
-
 def robust_accuracy(model: Any, adv: Any, y: Any) -> float:
     import torch
 
@@ -163,28 +151,141 @@ def part_gradient(quick: bool) -> None:
     for name, acc, seconds in rows:
         print(f"{name:<22} {acc:>10.3f} {seconds:>9.4f}")
 
-    print("\n## PGD cost per step vs the bare forward+backward cost (same batch, same run)")
-    print(f"{'batch':>6} {'steps':>5} {'advval s':>9} {'bare s':>8} {'ratio':>6}"
-          + ("  torchattacks ratio" if have("torchattacks") else ""))
+    cost_table(model, x, y, eps, quick)
+
+
+def hand_fgsm(model: Any, x: Any, y: Any, eps: float) -> Callable[[], Any]:
+    """FGSM written by hand: one gradient, the step, the box, one check of the result."""
+    import torch
+
+    def run() -> Any:
+        z = x.clone().requires_grad_(True)
+        loss = torch.nn.functional.cross_entropy(model(z), y)
+        (grad,) = torch.autograd.grad(loss, z)
+        adv = (x + eps * grad.sign()).clamp(0.0, 1.0)
+        with torch.no_grad():
+            model(adv).argmax(1)
+        return adv
+
+    return run
+
+
+def hand_pgd(model: Any, x: Any, y: Any, eps: float, steps: int) -> Callable[[], Any]:
+    """PGD written by hand: a random start, ``steps`` signed steps of 2.5 eps / steps, each
+    clamped to the ball and the box, and one check of the result (what advval's PGD does,
+    less its bookkeeping)."""
+    import torch
+
     generator = torch.Generator().manual_seed(0)
-    for batch in (len(x), 4096) if quick else (len(x), 4096, 32768):
-        idx = torch.randint(0, len(x), (batch,), generator=generator)
-        xb = (x[idx] + 0.01 * torch.randn(batch, 30, generator=generator)).clamp(0, 1)
-        yb = y[idx]
-        steps = 20
-        ours = PGD(model, eps=eps, steps=steps, feature_space=unit, random_state=0)
-        t_ours, _ = best_time(lambda a=ours, xb=xb, yb=yb: a.generate(xb, yb), repeats)
-        # advval's PGD makes steps + 1 forward passes (the last iterate is scored) and
-        # the base class one more to verify success: count them in the floor
-        t_bare, _ = best_time(bare_cost(model, xb, yb, steps + 1), repeats)
-        line = f"{batch:>6} {steps:>5} {t_ours:>9.4f} {t_bare:>8.4f} {t_ours / t_bare:>6.2f}"
-        if have("torchattacks"):
+
+    def run() -> Any:
+        low, high = (x - eps).clamp_min(0.0), (x + eps).clamp_max(1.0)
+        noise = torch.rand(x.shape, generator=generator, dtype=x.dtype) * 2 - 1
+        z = torch.minimum(torch.maximum(x + eps * noise, low), high)
+        for _ in range(steps):
+            z.requires_grad_(True)
+            loss = torch.nn.functional.cross_entropy(model(z), y)
+            (grad,) = torch.autograd.grad(loss, z)
+            z = torch.minimum(torch.maximum(z.detach() + 2.5 * eps / steps * grad.sign(), low),
+                              high)
+        with torch.no_grad():
+            model(z).argmax(1)
+        return z
+
+    return run
+
+
+def cpu_and_wall(functions: dict[str, Callable[[], Any]],
+                 repeats: int) -> dict[str, tuple[float, float]]:
+    """Best process CPU time and best wall time of each function over ``repeats`` rounds,
+    interleaved so that a burst of load on a shared machine hits them all alike."""
+    best = {name: (np.inf, np.inf) for name in functions}
+    for function in functions.values():  # warm-up
+        function()
+    for _ in range(repeats):
+        for name, function in functions.items():
+            cpu, wall = time.process_time(), time.perf_counter()
+            function()
+            cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+            best[name] = (min(best[name][0], cpu), min(best[name][1], wall))
+    return best
+
+
+def cost_table(model: Any, x: Any, y: Any, eps: float, quick: bool) -> None:
+    """Per call (FGSM, PGD-s) and per step ((PGD-2s - PGD-s) / s) against the hand-written
+    floor, one thread, same batch, same run: tensor input and float32 NumPy input."""
+    import torch
+
+    from advval.attacks import FGSM, PGD, FeatureSpace
+
+    unit = FeatureSpace(bounds=(0.0, 1.0))
+    steps, repeats = 20, 5 if quick else 15
+    peer = have("torchattacks")
+    print("\n## Cost against the floor (hand-written FGSM / PGD on the same batch, same run; "
+          f"one thread; best of {repeats}, interleaved; CPU = this process's CPU time)")
+    print("per step = (time of PGD-40 - time of PGD-20) / 20; ratio = advval / hand-written"
+          + ("; ta = torchattacks (tensor input)" if peer else
+             " (torchattacks not installed: no peer column)"))
+    header = (f"{'batch':>6} {'what':<9} {'hand ms':>8} {'tensor ms':>9} {'ratio':>6} "
+              f"{'numpy32 ms':>10} {'ratio':>6} {'wall ratio':>10}")
+    print(header + (f" {'ta ms':>8} {'ta ratio':>8}" if peer else ""))
+    generator = torch.Generator().manual_seed(0)
+    for batch in (len(x), 4096) if quick else (len(x), 1024, 8192):
+        if batch == len(x):
+            xb, yb = x, y
+        else:
+            idx = torch.randint(0, len(x), (batch,), generator=generator)
+            xb = (x[idx] + 0.01 * torch.randn(batch, 30, generator=generator)).clamp(0, 1)
+            yb = y[idx]
+        xn, yn = xb.numpy(), yb.numpy()
+        functions: dict[str, Callable[[], Any]] = {
+            "hand fgsm": hand_fgsm(model, xb, yb, eps),
+            "fgsm": lambda xb=xb, yb=yb: FGSM(model, eps=eps, feature_space=unit).generate(xb, yb),
+            "fgsm np": lambda xn=xn, yn=yn: FGSM(model, eps=eps, feature_space=unit).generate(xn,
+                                                                                              yn),
+        }
+        for s in (steps, 2 * steps):
+            functions[f"hand pgd{s}"] = hand_pgd(model, xb, yb, eps, s)
+            functions[f"pgd{s}"] = (lambda s=s, xb=xb, yb=yb: PGD(
+                model, eps=eps, steps=s, feature_space=unit, random_state=0).generate(xb, yb))
+            functions[f"pgd{s} np"] = (lambda s=s, xn=xn, yn=yn: PGD(
+                model, eps=eps, steps=s, feature_space=unit, random_state=0).generate(xn, yn))
+        if peer:
             import torchattacks
 
-            peer = torchattacks.PGD(model, eps=eps, alpha=2.5 * eps / steps, steps=steps)
-            t_peer, _ = best_time(lambda p=peer, xb=xb, yb=yb: p(xb, yb), repeats)
-            line += f"  {t_peer / t_bare:>6.2f}"
-        print(line)
+            functions["ta fgsm"] = (lambda xb=xb, yb=yb: torchattacks.FGSM(model, eps=eps)(xb,
+                                                                                            yb))
+            for s in (steps, 2 * steps):
+                functions[f"ta pgd{s}"] = (lambda s=s, xb=xb, yb=yb: torchattacks.PGD(
+                    model, eps=eps, alpha=2.5 * eps / s, steps=s)(xb, yb))
+        t = cpu_and_wall(functions, repeats)
+
+        common = {"batch": batch, "steps": steps, "peer": peer}
+        cost_row(t, "FGSM", ("hand fgsm", "fgsm", "fgsm np", "ta fgsm"), **common)
+        keys = (f"hand pgd{steps}", f"pgd{steps}", f"pgd{steps} np", f"ta pgd{steps}")
+        cost_row(t, f"PGD-{steps}", keys, **common)
+        cost_row(t, "per step", keys, per_step=True, **common)
+
+
+def cost_row(t: dict[str, tuple[float, float]], what: str, keys: tuple[str, str, str, str], *,
+             batch: int, steps: int, peer: bool, per_step: bool = False) -> None:
+    """One line of the cost table: ``keys`` are the hand-written, tensor, NumPy and peer
+    timings (per step: from the ``steps`` and ``2 * steps`` runs)."""
+    def seconds(key: str, index: int = 0) -> float:
+        if not per_step:
+            return t[key][index]
+        longer = key.replace(str(steps), str(2 * steps))
+        return (t[longer][index] - t[key][index]) / steps
+
+    hand, ours, numpy, peer_key = keys
+    line = (f"{batch:>6} {what:<9} {seconds(hand) * 1e3:>8.3f} {seconds(ours) * 1e3:>9.3f} "
+            f"{seconds(ours) / seconds(hand):>6.2f} {seconds(numpy) * 1e3:>10.3f} "
+            f"{seconds(numpy) / seconds(hand):>6.2f} "
+            f"{seconds(ours, 1) / seconds(hand, 1):>10.2f}")
+    if peer:
+        line += (f" {seconds(peer_key) * 1e3:>8.3f} "
+                 f"{seconds(peer_key) / seconds(hand):>8.2f}")
+    print(line, flush=True)
 
 
 # -- part 2: trees --------------------------------------------------------------------

@@ -265,3 +265,39 @@ class _Stream:
 
     def getvalue(self) -> str:
         return "".join(self.parts)
+
+
+@pytest.mark.parametrize("norm", ["inf", "2"])
+@pytest.mark.parametrize("kind", ["numpy", "torch"])
+def test_numeric_projection_matches_its_definition(norm, kind):
+    """The short projection of numeric tables against a direct NumPy computation: frozen
+    and missing values kept, the ball in standard units, bounds widened to the input."""
+    rng = np.random.default_rng(7)
+    x0 = rng.normal(size=(40, 5)) * 3
+    x0[rng.random((40, 5)) < 0.1] = np.nan
+    x0[0, 4] = 9.0  # outside its bounds: they widen to include it
+    x = x0 + rng.normal(size=(40, 5)) * 2
+    x[3, 1] = np.nan  # a NaN candidate falls back to the input
+    scale = np.array([1.0, 2.0, 0.5, 1.0, 3.0])
+    space = FeatureSpace(bounds=([-4, -5, -3, -np.inf, -2], [4, 5, 3, np.inf, 2]), scale=scale,
+                         immutable=[2])
+    domain = space.bind(x0)
+    eps = 0.7
+    moved = np.where(np.isnan(x) | np.isnan(x0), x0, x)
+    moved[:, 2] = x0[:, 2]
+    delta = np.nan_to_num((moved - x0) / scale)
+    if norm == "inf":
+        delta = np.clip(delta, -eps, eps)
+    else:
+        length = np.linalg.norm(delta, axis=1, keepdims=True)
+        delta = delta * np.minimum(1.0, eps / np.maximum(length, 1e-12))
+    low = np.minimum(domain.lower, np.nan_to_num(x0, nan=np.inf))
+    high = np.maximum(domain.upper, np.nan_to_num(x0, nan=-np.inf))
+    expected = np.where(np.isnan(x0), np.nan, np.clip(x0 + delta * scale, low, high))
+    if kind == "torch":
+        got = domain.project(torch.as_tensor(x), torch.as_tensor(x0), eps, norm).numpy()
+    else:
+        got = domain.project(x, x0, eps, norm)
+    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
+    assert np.array_equal(np.isnan(got), np.isnan(x0))
+    assert np.all(domain.distance(got, x0, norm) <= eps + 1e-9)
