@@ -248,6 +248,13 @@ def _doc():
         (lambda d: d["scale_and_bias"].__setitem__(1, [0, 0]), "expected 1 bias values"),
         (lambda d: d["oblivious_trees"][0]["splits"][0].update(split_type="Weird"),
          "split type 'Weird'"),
+        (lambda d: d["oblivious_trees"][0]["splits"][0].update(
+            split_index=d["oblivious_trees"][0]["splits"][0]["split_index"] + 1),
+         "split_index: expected"),
+        (lambda d: d["oblivious_trees"][0]["splits"][0].update(border=0.25),
+         "border is not among the feature's borders"),
+        (lambda d: d["features_info"]["float_features"][0]["borders"].reverse(),
+         "borders must increase"),
     ],
 )
 def test_malformed_documents_are_clear_errors(break_it, message):

@@ -156,8 +156,7 @@ def check_catboost_binary(data: bytes, path: Path) -> bytes:
 _FLOAT_FIELDS = ("feature_index", "flat_feature_index", "borders", "has_nans",
                  "nan_value_treatment", "feature_id")
 _CAT_FIELDS = ("feature_index", "flat_feature_index", "feature_id", "values")
-_SPLIT_FIELDS = ("split_type", "float_feature_index", "border", "cat_feature_index", "value",
-                 "split_index")
+_SPLIT_FIELDS = ("split_type", "float_feature_index", "border", "cat_feature_index", "value")
 _LABEL_TYPES = ("Integer", "Float", "String", "Boolean")
 
 
@@ -181,6 +180,14 @@ def rebuild(doc: dict[str, Any]) -> dict[str, Any]:
     >>> sorted(rebuild(doc)["features_info"]["float_features"][0])
     ['borders', 'feature_index', 'flat_feature_index', 'nan_value_treatment']
     """
+    from ..trees._catboost import _Reader
+
+    reader = _Reader(doc, "", None)
+    reader.read_features(doc["features_info"])
+
+    def split(entry: dict[str, Any]) -> dict[str, Any]:
+        return {**_pick(entry, _SPLIT_FIELDS), "split_index": reader.slot(entry, "")}
+
     info = doc["features_info"]
     features: dict[str, Any] = {
         "float_features": [_pick(f, _FLOAT_FIELDS) for f in info.get("float_features", [])],
@@ -207,11 +214,11 @@ def rebuild(doc: dict[str, Any]) -> dict[str, Any]:
     if "oblivious_trees" in doc:
         out["oblivious_trees"] = [
             {"leaf_values": [float(v) for v in tree["leaf_values"]],
-             "splits": [_pick(split, _SPLIT_FIELDS) for split in tree["splits"]]}
+             "splits": [split(entry) for entry in tree["splits"]]}
             for tree in doc["oblivious_trees"]
         ]
     else:
-        out["trees"] = [_node(tree) for tree in doc["trees"]]
+        out["trees"] = [_node(tree, split) for tree in doc["trees"]]
     scale_and_bias = doc.get("scale_and_bias")
     if scale_and_bias is not None:
         out["scale_and_bias"] = [float(scale_and_bias[0]), [float(b) for b in scale_and_bias[1]]]
@@ -233,14 +240,16 @@ def _pick(entry: dict[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
     return out
 
 
-def _node(node: dict[str, Any]) -> dict[str, Any]:
+def _node(
+    node: dict[str, Any], split: Callable[[dict[str, Any]], dict[str, Any]]
+) -> dict[str, Any]:
     """A non-symmetric tree's nodes, rebuilt without recursion."""
     root: dict[str, Any] = {}
     stack = [(node, root)]
     while stack:
         source, target = stack.pop()
         if "split" in source:
-            target["split"] = _pick(source["split"], _SPLIT_FIELDS)
+            target["split"] = split(source["split"])
             target["left"], target["right"] = {}, {}
             stack.append((source["left"], target["left"]))
             stack.append((source["right"], target["right"]))

@@ -226,6 +226,9 @@ class _Reader:
         if not isinstance(floats, list) or not isinstance(cats, list):
             raise self.bad("features_info", "float_features and categorical_features must be lists")
         n_declared = len(floats) + len(cats)
+        # CatBoost numbers every split a model can make (``split_index``): the borders of
+        # each float feature in order, then the one-hot values of each categorical one
+        self.slots: dict[tuple[str, int, float], int] = {}
         self.float_flat: list[int] = []
         self.float_borders: list[np.ndarray] = []
         self.float_nan: list[str] = []
@@ -242,6 +245,19 @@ class _Reader:
             if treatment not in ("AsIs", "AsFalse", "AsTrue"):
                 raise self.bad(where + ".nan_value_treatment", f"unknown value {_show(treatment)}")
             self.float_nan.append(treatment)
+            if not isinstance(feat.get("has_nans", False), bool):
+                raise self.bad(where + ".has_nans", "expected true or false")
+            borders = feat.get("borders", [])
+            if not isinstance(borders, list):
+                raise self.bad(where + ".borders", "expected a list")
+            previous = -math.inf
+            for k, border in enumerate(borders):
+                at = f"{where}.borders[{k}]"
+                value = self.float32(border, at)
+                if value <= previous:
+                    raise self.bad(at, "borders must increase")
+                previous = value
+                self.slots[("float", i, value)] = len(self.slots)
         self.cat_flat: list[int] = []
         self.cat_names: list[str] = []
         for i, feat in enumerate(cats):
@@ -254,6 +270,16 @@ class _Reader:
                 self.index(self.get(feat, "flat_feature_index", int, where), n_declared, where)
             )
             self.cat_names.append(str(feat.get("feature_id") or feat.get("feature_name") or ""))
+        for i, feat in enumerate(cats):  # one-hot values are numbered after every border
+            values = feat.get("values", [])
+            if not isinstance(values, list):
+                raise self.bad(f"features_info.categorical_features[{i}].values", "expected a list")
+            for k, value in enumerate(values):
+                at = f"features_info.categorical_features[{i}].values[{k}]"
+                key = ("cat", i, self.hash32(value, at))
+                if key in self.slots:
+                    raise self.bad(at, "a value is listed twice")
+                self.slots[key] = len(self.slots)
         flat = self.float_flat + self.cat_flat
         if len(set(flat)) != len(flat):
             raise self.bad("features_info", "two features share a flat_feature_index")
@@ -330,29 +356,54 @@ class _Reader:
                 self.get(split, "float_feature_index", int, where), len(self.float_flat),
                 where + ".float_feature_index",
             )
-            border = self.number(split.get("border"), where + ".border")
-            if abs(border) > float(np.finfo(np.float32).max):
-                raise self.bad(where + ".border", f"not a float32 number: {border!r}")
-            if float(np.float32(border)) != border:
-                raise self.bad(where + ".border", f"{border!r} is not a float32 value")
+            border = self.float32(split.get("border"), where + ".border")
+            self.slot(split, where)
             return self.float_flat[f], border, self.float_nan[f] == "AsTrue", -1
         if kind == "OneHotFeature":
             c = self.index(
                 self.get(split, "cat_feature_index", int, where), len(self.cat_flat),
                 where + ".cat_feature_index",
             )
-            value = self.get(split, "value", int, where)
-            if not -(2**31) <= value < 2**32:
-                raise self.bad(where + ".value", f"not a 32-bit hash: {value!r}")
+            value = self.hash32(self.get(split, "value", int, where), where + ".value")
+            self.slot(split, where)
             flat = self.cat_flat[c]
             values = self.one_hot_values.setdefault(flat, [])
-            value &= 0xFFFFFFFF
             if value not in values:
                 values.append(value)
             return flat, math.inf, False, value
         if kind in ("OnlineCtr", "Ctr"):
             raise self.ctr_error()
         raise self.cannot(f"split type {kind!r}")
+
+    def slot(self, split: dict[str, Any], where: str) -> int:
+        """The ``split_index`` of a checked float or one-hot split: its border (value)
+        must be one the feature lists, and a ``split_index`` in the file must agree."""
+        if split["split_type"] == "FloatFeature":
+            key = ("float", split["float_feature_index"], float(split["border"]))
+            what = "border is not among the feature's borders"
+        else:
+            key = ("cat", split["cat_feature_index"], split["value"] & 0xFFFFFFFF)
+            what = "value is not among the feature's one-hot values"
+        index = self.slots.get(key)
+        if index is None:
+            raise self.bad(where, f"the split's {what}")
+        given = split.get("split_index", index)
+        if isinstance(given, bool) or given != index:
+            raise self.bad(where + ".split_index", f"expected {index}, got {_show(given)}")
+        return index
+
+    def float32(self, value: Any, where: str) -> float:
+        out = self.number(value, where)
+        if abs(out) > float(np.finfo(np.float32).max):
+            raise self.bad(where, f"not a float32 number: {value!r}")
+        if float(np.float32(out)) != out:
+            raise self.bad(where, f"{value!r} is not a float32 value")
+        return out
+
+    def hash32(self, value: Any, where: str) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or not -(2**31) <= value < 2**32:
+            raise self.bad(where, f"not a 32-bit hash: {_show(value)}")
+        return value & 0xFFFFFFFF
 
     def code(self, flat: int, value: int) -> int:
         return self.one_hot_values[flat].index(value)
