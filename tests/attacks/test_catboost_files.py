@@ -246,3 +246,13 @@ def test_rebuilt_models_keep_classes_and_probabilities(tmp_path, loss, fmt):
     np.testing.assert_allclose(loaded.predict_proba(X), model.predict_proba(X), atol=1e-12)
     np.testing.assert_allclose(read_ensemble(loaded).predict_proba(X), model.predict_proba(X),
                                atol=1e-12)
+
+
+def test_oversized_json_is_refused_before_parsing(saved, monkeypatch):
+    from advval.attacks._model_files import _catboost as files
+
+    _, _, binary, text = saved
+    monkeypatch.setattr(files, "MAX_JSON_BYTES", 1000)
+    for path in (text, binary):  # a .cbm file's JSON conversion is held to the same cap
+        with pytest.raises(ValueError, match="bytes of JSON, more than the 1000 read"):
+            load_model(path)

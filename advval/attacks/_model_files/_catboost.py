@@ -38,6 +38,8 @@ from ._refusal import TRUST_HINT
 
 #: the first bytes of a CatBoost binary model
 CBM_MAGIC = b"CBM1"
+#: the largest JSON model read (parsed JSON takes several times its text in memory)
+MAX_JSON_BYTES = 1 << 30
 #: seconds the separate process may take to load and convert a binary model
 CHECK_TIMEOUT = 300.0
 #: address space of the separate process: this much, plus 64 bytes per byte of the file
@@ -82,6 +84,11 @@ def check_catboost_json(data: bytes, path: Path) -> bytes:
         Naming the file and what is wrong (malformed JSON, a bad entry, or a model whose
         structure cannot be checked: CTR, text or embedding features, not a classifier).
     """
+    if len(data) > MAX_JSON_BYTES:
+        raise ValueError(
+            f"cannot load the CatBoost model '{path}': {len(data)} bytes of JSON, more than "
+            f"the {MAX_JSON_BYTES} read"
+        )
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
