@@ -25,7 +25,8 @@ class TreeAttack(Attack):
     binary and multi-class; scikit-learn ``DecisionTreeClassifier``,
     ``RandomForestClassifier``, ``ExtraTreesClassifier``, ``GradientBoostingClassifier`` and
     ``HistGradientBoostingClassifier`` on numerical features; XGBoost ``Booster`` or
-    ``XGBClassifier``, gbtree or dart; an ONNX tree ensemble classifier loaded by
+    ``XGBClassifier``, gbtree or dart; CatBoost ``CatBoostClassifier``, symmetric,
+    Depthwise or Lossguide trees; an ONNX tree ensemble classifier loaded by
     :func:`~advval.attacks.load_model`) and evaluates them exactly, so it needs no model
     queries to search. Its moves are crossings of split thresholds: each feature moves to
     just across a threshold of that feature (the nearest float32 beyond it, respecting
@@ -89,7 +90,11 @@ class TreeAttack(Attack):
     only when the FeatureSpace declares them label-coded categorical (then every allowed
     category is a candidate); a numeric column that the model splits on as categorical is
     left alone. HistGradientBoostingClassifier with categorical features is not supported.
-    Missing values are never changed.
+    CatBoost's one-hot categorical features (at most ``one_hot_max_size`` categories) are
+    attacked exactly when the data holds them as categories (strings, or a pandas
+    ``category`` column); features it encodes by CTR target statistics cannot be, and such
+    a model is refused with the features named (retrain with a larger
+    ``one_hot_max_size``, or use a black-box attack). Missing values are never changed.
 
     References
     ----------
