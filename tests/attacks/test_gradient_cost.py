@@ -109,7 +109,18 @@ def test_the_class_count_comes_from_the_labels_pass_without_a_probe(monkeypatch)
     assert calls == [10, 10, 10]  # labels, gradient, final check: no 2-row probe
     calls.clear()
     FGSM(model, eps=0.1, feature_space=FeatureSpace()).generate(X, torch.zeros(10, dtype=int))
-    assert calls == [2, 10, 10]  # y given: the class count from two rows, uncounted
+    assert calls == [10, 10]  # y given: gradient and check; the count from the gradient's
+    calls.clear()
+    APGD(model, eps=0.1, steps=2, feature_space=FeatureSpace(), random_state=0).generate(
+        X, torch.zeros(10, dtype=int)
+    )
+    assert calls[0] == 2  # APGD needs the count before its first pass: one 2-row probe
+    calls.clear()
+    with pytest.raises(ValueError, match=r"y contains the label 3, .* classes are \[0, 1, 2\]"):
+        FGSM(model, eps=0.1, feature_space=FeatureSpace()).generate(X, torch.full((10,), 3))
+    assert calls == [10]  # refused at the first logits, before any step is taken
+    with pytest.raises(ValueError, match="label -1"):  # not an index: checked up front
+        FGSM(model, eps=0.1, feature_space=FeatureSpace()).generate(X, torch.full((10,), -1))
 
 
 def test_subset_target_keeps_counts_codes_and_reserve():

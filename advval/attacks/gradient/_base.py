@@ -96,6 +96,9 @@ class TorchTarget:
         #: rows (and their sample indices) to learn the number of classes from, with one
         #: uncounted forward pass, if no counted pass has told it first (see ``classes_``)
         self.probe: tuple[torch.Tensor, np.ndarray] | None = None
+        #: the largest label taken as a logit index before the class count was known:
+        #: checked against it as soon as it is (see :meth:`_learn`)
+        self.pending: int | None = None
         self._tiled: dict[int, torch.Tensor] = {}
 
     @property
@@ -110,12 +113,21 @@ class TorchTarget:
                 return np.arange(0)
             rows, index = self.probe
             with torch.no_grad():
-                self._classes = np.arange(self.forward(rows, index).shape[1])
-        return self._classes
+                self.forward(rows, index)  # learns the class count
+        return cast(np.ndarray, self._classes)
 
     @classes_.setter
     def classes_(self, value: np.ndarray) -> None:
         self._classes = np.asarray(value)
+
+    def _learn(self, n_classes: int) -> None:
+        """Set the class count from the first logits; check a pending label against it."""
+        self._classes = np.arange(n_classes)
+        if self.pending is not None and self.pending >= n_classes:
+            raise ValueError(
+                f"y contains the label {self.pending!r}, which the model does not predict; "
+                f"its classes are {list(range(n_classes))[:10]!r}."
+            )
 
     @property
     def n_samples(self) -> int:
@@ -169,6 +181,8 @@ class TorchTarget:
         if out.ndim == 1 or out.shape[-1] == 1:
             out = out.reshape(-1, 1)
             out = torch.cat([torch.zeros_like(out), out], 1)
+        if self._classes is None:
+            self._learn(out.shape[1])
         return out
 
     def logits(self, z: torch.Tensor, rows: np.ndarray | None = None) -> torch.Tensor:
@@ -182,8 +196,6 @@ class TorchTarget:
         self._count(rows, len(Z))
         with torch.no_grad():
             logits = self.forward(Z, rows, exact=True)
-            if self._classes is None:
-                self._classes = np.arange(logits.shape[1])
             finite = torch.isfinite(logits).all(1)
             # -1 marks a row with a NaN or infinite logit: still one read back per call
             predicted = torch.where(finite, logits.argmax(1), -1).cpu().numpy()
@@ -377,6 +389,14 @@ class GradientAttack(Attack):
         # error messages, which it still gives for anything unusual)
         if y is not None and len(y) == n_samples:
             values = np.asarray(y.detach().cpu().numpy() if is_tensor(y) else y)
+            if (
+                oracle._classes is None and values.ndim == 1 and len(values)
+                and values.dtype.kind in "iu" and values.min() >= 0
+            ):
+                # a plain module's labels are its logit indices: checked against the
+                # class count when the first logits tell it (no extra forward pass)
+                oracle.pending = int(values.max())
+                return values.astype(np.int64)
             classes = np.asarray(oracle.classes_)
             try:
                 if values.ndim == 1 and len(classes) and np.all(classes[:-1] < classes[1:]):
