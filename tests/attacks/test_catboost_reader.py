@@ -280,3 +280,27 @@ def test_tree_attack_reaches_targets_on_multiclass_models(params):
     X_adv = attack.generate(points, target)
     assert attack.success_.all()
     np.testing.assert_array_equal(model.predict(X_adv).ravel(), target)
+
+
+def test_robustness_report_and_constraints_on_catboost():
+    from sklearn.datasets import load_breast_cancer
+
+    from advval.attacks import robustness_report
+
+    X, y = load_breast_cancer(return_X_y=True)
+    model = _fit(X[:400], y[:400], iterations=30, depth=4)
+    points, labels = X[400:440], y[400:440]
+    report = robustness_report(model, points, labels, [TreeAttack(None, eps=0.3)])
+    minimal = TreeAttack(model, feature_space=FeatureSpace.from_frame(points), random_state=0)
+    minimal.generate(points, labels)
+    correct = model.predict(points) == labels
+    # the budgeted report flips at least the correct points whose minimal move fits in eps
+    # (with the report's default space: standard units of the attacked points)
+    expected = np.mean(correct & ~(minimal.success_ & (minimal.norms_ <= 0.3)))
+    assert report.robust_accuracy <= expected + 1e-9
+    assert report.robust_accuracy < np.mean(correct)
+    space = FeatureSpace(immutable=[0, 1, 2, 3])
+    attack = TreeAttack(model, feature_space=space, random_state=0)
+    X_adv = attack.generate(points)
+    assert attack.success_.all()
+    np.testing.assert_array_equal(X_adv[:, :4], points[:, :4])
