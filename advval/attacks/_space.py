@@ -586,10 +586,12 @@ class Domain:
         """Per-sample perturbation size in standard units (see the module notes)."""
         xp = namespace(x)
         c = self._consts(x)
+        if not self.categories and not self.groups:  # numeric columns only
+            unit = bool((self.scale == 1).all())
+            delta = x - x0 if unit else (x - x0) / c["scale"]
+            return norm_of(xp.where(xp.isnan(x0), xp.zeros_like(x0), delta), norm)
         use = c["plain"] & ~xp.isnan(x0)
         delta = xp.where(use, (x - x0) / c["scale"], xp.zeros_like(x0))
-        if not self.categories and not self.groups:  # numeric columns only
-            return norm_of(delta, norm)
         changes = self._category_changes(x, x0)
         cost = min(self.categorical_distance, _HUGE)
         if norm == "inf":
@@ -746,8 +748,12 @@ class Domain:
         if eps is None:
             return x
         limit = per_sample(eps, x[:, 0]) if np.ndim(eps) else eps
-        limit = limit * (1 + _TOLERANCE) + _TOLERANCE + self._rounding(x, x0, norm)
-        over = self.distance(x, x0, norm) > limit
+        limit = limit * (1 + _TOLERANCE) + _TOLERANCE
+        size = self.distance(x, x0, norm)
+        if not bool((size > limit).any()):
+            return x
+        limit = limit + self._rounding(x, x0, norm)  # only where it can matter
+        over = size > limit
         if bool(over.any()):
             x = xp.where(over[:, None] & (c["coded"] | c["grouped"]), x0, x)
             over = self.distance(x, x0, norm) > limit
