@@ -66,8 +66,8 @@ def read_catboost(model: Any) -> Ensemble:
     >>> import catboost
     >>> from sklearn.datasets import load_iris
     >>> X, y = load_iris(return_X_y=True)
-    >>> model = catboost.CatBoostClassifier(iterations=3, depth=2, verbose=0,
-    ...                                     thread_count=1, random_seed=0).fit(X, y)
+    >>> model = catboost.CatBoostClassifier(iterations=3, depth=2, verbose=0, thread_count=1,
+    ...                                     random_seed=0, allow_writing_files=False).fit(X, y)
     >>> ens = read_catboost(model)
     >>> ens.n_trees, ens.n_classes, ens.link
     (3, 3, 'softmax')
