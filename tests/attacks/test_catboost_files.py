@@ -256,3 +256,16 @@ def test_oversized_json_is_refused_before_parsing(saved, monkeypatch):
     for path in (text, binary):  # a .cbm file's JSON conversion is held to the same cap
         with pytest.raises(ValueError, match="bytes of JSON, more than the 1000 read"):
             load_model(path)
+
+
+def test_pickled_catboost_models_need_trust(saved, tmp_path):
+    import pickle
+
+    model, X, _, _ = saved
+    path = tmp_path / "model.pkl"
+    path.write_bytes(pickle.dumps(model))
+    with pytest.raises(ValueError, match="refusing to load .*unpickling runs any code"):
+        load_model(path)
+    loaded = load_model(path, trust=True)
+    np.testing.assert_allclose(read_ensemble(loaded).raw(X)[:, 0],
+                               model.predict(X, prediction_type="RawFormulaVal"), atol=1e-9)
