@@ -23,6 +23,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from .._display import Displayed
 from .._version import __version__
 from ._checks import DocumentError, entries, interval, kind_of, number, text
 from ._intervals import moved_beyond_noise, wilson_interval
@@ -108,8 +109,8 @@ class ItemChange:
         }
 
 
-@dataclass(frozen=True)
-class ReportDiff:
+@dataclass(frozen=True, repr=False)
+class ReportDiff(Displayed):
     """What changed from one report to another of the same kind.
 
     Attributes
@@ -156,22 +157,6 @@ class ReportDiff:
             if c.effect == "worse"
         ]
         return tuple(out)
-
-    def __repr__(self) -> str:
-        """One line: the kind, both verdicts and whether the new report is worse."""
-        from advval.report._notebook import report_text
-
-        return report_text(self)
-
-    def _repr_html_(self) -> str:
-        """The diff in a notebook cell: the diff page's cards as a scoped fragment.
-
-        Self-contained (scoped inline CSS, no script, nothing fetched) and bounded; see
-        :mod:`advval.report._notebook`.
-        """
-        from advval.report._notebook import diff_fragment
-
-        return diff_fragment(self)
 
     def to_dict(self) -> dict[str, Any]:
         """The diff's JSON document (``kind`` ``"diff"``, the reports' kind in ``compared``)."""

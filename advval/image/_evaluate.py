@@ -19,6 +19,7 @@ import torch
 from sklearn.base import clone
 from sklearn.utils import check_random_state
 
+from .._display import Displayed
 from .._validation import check_bounds, check_number, check_option
 from ..attacks._base import Attack
 from ..attacks._inference import inference_state
@@ -94,8 +95,8 @@ class AdversarialExamples:
         }
 
 
-@dataclass(frozen=True)
-class ImageRobustnessReport:
+@dataclass(frozen=True, repr=False)
+class ImageRobustnessReport(Displayed):
     """The result of :func:`evaluate_robustness`, as data.
 
     Attributes
@@ -124,22 +125,6 @@ class ImageRobustnessReport:
     def robust_accuracy(self) -> float:
         """Worst case per image over all attacks."""
         return self.robustness.robust_accuracy
-
-    def __repr__(self) -> str:
-        """One line: the kind of report and its verdict (not every field)."""
-        from advval.report._notebook import report_text
-
-        return report_text(self)
-
-    def _repr_html_(self) -> str:
-        """The report in a notebook cell: the HTML report's cards and charts, as a fragment.
-
-        Self-contained (inline CSS scoped to the fragment, inline SVG, no script, nothing
-        fetched) and bounded in size; see :mod:`advval.report._notebook`.
-        """
-        from advval.report._notebook import image_fragment
-
-        return image_fragment(self)
 
     def to_dict(self, *, timings: bool = False) -> dict[str, Any]:
         """The JSON document: the robustness report's, ``kind`` ``"image_robustness"``.

@@ -13,6 +13,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from .._display import Displayed
 from .._version import __version__
 from ._markdown import format_count, format_fixed, format_number, format_p, md_escape, md_name
 from ._result import SCHEMA_VERSION
@@ -109,8 +110,8 @@ class DependencyShift:
     marginal_p_value: float
 
 
-@dataclass(frozen=True)
-class DependencyReport:
+@dataclass(frozen=True, repr=False)
+class DependencyReport(Displayed):
     """Everything an ``advval deps`` report shows, as data.
 
     Build one with :func:`build_dependency_report`; render it with ``render_json`` or
@@ -178,22 +179,6 @@ class DependencyReport:
     def shifted(self) -> tuple[str, ...]:
         """Names of the columns whose relationship changed significantly."""
         return tuple(s.name for s in self.shift if s.shifted)
-
-    def __repr__(self) -> str:
-        """One line: the kind of report and its verdict (not every field)."""
-        from ._notebook import report_text
-
-        return report_text(self)
-
-    def _repr_html_(self) -> str:
-        """The report in a notebook cell: the HTML report's cards and charts, as a fragment.
-
-        Self-contained (inline CSS scoped to the fragment, inline SVG, no script, nothing
-        fetched) and bounded in size; see :mod:`advval.report._notebook`.
-        """
-        from ._notebook import dependency_fragment
-
-        return dependency_fragment(self)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON document of a dependency report, unrounded.

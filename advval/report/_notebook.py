@@ -49,6 +49,7 @@ __all__ = [
     "drift_card",
     "drift_fragment",
     "image_fragment",
+    "notebook_fragment",
     "report_text",
     "robustness_fragment",
     "scope_css",
@@ -257,6 +258,28 @@ def diff_fragment(diff: Any) -> str:
     cut = len(diff.changes) > NOTEBOOK_MAX_ROWS or len(diff.metrics) > NOTEBOOK_MAX_ROWS
     context["fragment_note"] = _note(cut)
     return render_page("diff.html.j2", context, fragment=True)
+
+
+def notebook_fragment(report: Any) -> str:
+    """The notebook fragment of any report (``_repr_html_`` of :class:`advval._display.Displayed`).
+
+    Parameters
+    ----------
+    report : DriftReport, DependencyReport, RobustnessReport, ImageRobustnessReport or ReportDiff
+
+    Returns
+    -------
+    str
+    """
+    if isinstance(report, DriftReport):
+        return drift_fragment(report)
+    if isinstance(report, DependencyReport):
+        return dependency_fragment(report)
+    if hasattr(report, "old_verdict"):  # ReportDiff
+        return diff_fragment(report)
+    if hasattr(report, "robustness"):  # ImageRobustnessReport
+        return image_fragment(report)
+    return robustness_fragment(report)
 
 
 def report_text(report: Any) -> str:

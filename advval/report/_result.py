@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from .._display import Displayed
 from ..compare import BaselineCheck
 
 SCHEMA_VERSION = 1
@@ -332,8 +333,8 @@ class SegmentSearchSummary:
     measure_rows: int
 
 
-@dataclass(frozen=True)
-class DriftReport:
+@dataclass(frozen=True, repr=False)
+class DriftReport(Displayed):
     """Everything a drift report shows, as data.
 
     Build one from a fitted :class:`~advval.AdversarialValidator` with
@@ -447,22 +448,6 @@ class DriftReport:
     segment_search: SegmentSearchSummary | None = None
     distributions: tuple[Distribution, ...] = ()
     baseline: BaselineCheck | None = None
-
-    def __repr__(self) -> str:
-        """One line: the kind of report and its verdict (not every field)."""
-        from ._notebook import report_text
-
-        return report_text(self)
-
-    def _repr_html_(self) -> str:
-        """The report in a notebook cell: the HTML report's cards and charts, as a fragment.
-
-        Self-contained (inline CSS scoped to the fragment, inline SVG, no script, nothing
-        fetched) and bounded in size; see :mod:`advval.report._notebook`.
-        """
-        from ._notebook import drift_fragment
-
-        return drift_fragment(self)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON document of DESIGN.md section 6 (plots excluded), unrounded.

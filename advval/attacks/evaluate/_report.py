@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 from sklearn.utils import check_random_state
 
+from ..._display import Displayed
 from ..._version import __version__
 from .._base import Attack
 from .._inference import inference_state
@@ -195,8 +196,8 @@ class SanityFlag:
     attack: str | None = None
 
 
-@dataclass(frozen=True)
-class RobustnessReport:
+@dataclass(frozen=True, repr=False)
+class RobustnessReport(Displayed):
     """Everything a robustness report shows, as data (render it with ``advval.report``).
 
     Attributes
@@ -230,22 +231,6 @@ class RobustnessReport:
     settings: dict[str, Any]
     advval_version: str
     kind: str = field(default="robustness")
-
-    def __repr__(self) -> str:
-        """One line: the kind of report and its verdict (not every field)."""
-        from advval.report._notebook import report_text
-
-        return report_text(self)
-
-    def _repr_html_(self) -> str:
-        """The report in a notebook cell: the HTML report's cards and charts, as a fragment.
-
-        Self-contained (inline CSS scoped to the fragment, inline SVG, no script, nothing
-        fetched) and bounded in size; see :mod:`advval.report._notebook`.
-        """
-        from advval.report._notebook import robustness_fragment
-
-        return robustness_fragment(self)
 
     def to_dict(self, *, timings: bool = False) -> dict[str, Any]:
         """The JSON document of the report, unrounded.
