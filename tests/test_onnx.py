@@ -526,29 +526,17 @@ def test_check_export_reads_treelite_models():
 
 
 def _chain(depth: int):
-    """One tree: split i sends x <= i to leaf i and the rest to split i + 1."""
-    n = depth
-    leaves = list(range(n, 2 * n + 1))
-    node = helper.make_node(
-        "TreeEnsembleClassifier", ["X"], ["label", "scores"], domain=ML,
-        classlabels_int64s=[0, 1], nodes_treeids=[0] * (2 * n + 1),
-        nodes_nodeids=list(range(2 * n + 1)), nodes_featureids=[0] * (2 * n + 1),
-        nodes_modes=["BRANCH_LEQ"] * n + ["LEAF"] * (n + 1),
-        nodes_values=[float(i) for i in range(n)] + [0.0] * (n + 1),
-        nodes_truenodeids=[n + i for i in range(n)] + [0] * (n + 1),
-        nodes_falsenodeids=[i + 1 if i + 1 < n else 2 * n for i in range(n)] + [0] * (n + 1),
-        class_treeids=[0] * (n + 1), class_nodeids=leaves, class_ids=[0] * (n + 1),
-        class_weights=[(-1.0) ** i for i in range(n + 1)],
-    )
-    graph = helper.make_graph(
-        [node], "chain", [helper.make_tensor_value_info("X", TensorProto.FLOAT, [None, 1])],
-        [helper.make_tensor_value_info("label", TensorProto.INT64, [None]),
-         helper.make_tensor_value_info("scores", TensorProto.FLOAT, [None, 2])],
-    )
-    return helper.make_model(
-        graph, opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid(ML, 3)],
-        ir_version=8,
-    )
+    """One tree: split i sends x <= i to leaf i and the rest to split i + 1 (the fuzz
+    corpus's builder, tests/fuzz/onnx_files.py, loaded by path)."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).parent / "fuzz" / "onnx_files.py"
+    spec = importlib.util.spec_from_file_location("_onnx_files", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.chain(depth)
 
 
 def test_trees_too_deep_for_onnxruntime_are_refused_before_it_crashes(tmp_path):

@@ -9,7 +9,9 @@ from typing import Any
 ML = "ai.onnx.ml"
 
 
-def _chain(depth: int) -> Any:
+def chain(depth: int) -> Any:
+    """One tree: split i sends x <= i to leaf i and the rest to split i + 1 (also used by
+    tests/test_onnx.py)."""
     from onnx import TensorProto, helper
 
     n = depth
@@ -37,18 +39,18 @@ def _chain(depth: int) -> Any:
 
 def deep_tree() -> bytes:
     """A chain 40,000 splits deep: onnxruntime 1.32 segfaults building it."""
-    return _chain(40_000).SerializeToString()
+    return chain(40_000).SerializeToString()
 
 
 def truncated() -> bytes:
-    data = _chain(20).SerializeToString()
+    data = chain(20).SerializeToString()
     return data[: len(data) // 2]
 
 
 def external_data() -> bytes:
     from onnx import TensorProto, helper
 
-    model = _chain(3)
+    model = chain(3)
     tensor = helper.make_tensor("w", TensorProto.FLOAT, [1], [1.0])
     tensor.data_location = TensorProto.EXTERNAL
     tensor.external_data.add(key="location", value="/etc/passwd")
@@ -59,7 +61,7 @@ def external_data() -> bytes:
 def custom_domain() -> bytes:
     from onnx import helper
 
-    model = _chain(3)
+    model = chain(3)
     model.opset_import.append(helper.make_opsetid("com.example.custom", 1))
     model.graph.node.append(
         helper.make_node("Run", ["scores"], ["out"], domain="com.example.custom")
