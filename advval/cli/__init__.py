@@ -39,6 +39,17 @@ COMMANDS = {
     "drift": "_drift",
     "image": "_image",
 }
+#: command name -> the first paragraph of its help: ``advval --help`` lists the commands
+#: from here without importing them (LightGBM, scikit-learn and pandas take seconds of CPU
+#: to import; tests/test_cli_startup.py checks that each entry matches its command's help)
+SUMMARIES = {
+    "attack": "Attack MODEL on the rows of DATA and report how robust it is.",
+    "baseline": "Accepted-drift baselines: drift a team has looked at and lives with.",
+    "deps": "Check how DATA's columns depend on each other: redundancy, leaks, IDs, shift.",
+    "diff": "Compare two JSON reports of one kind: OLD.json and NEW.json.",
+    "drift": "Check whether TEST rows look like TRAIN rows (adversarial validation).",
+    "image": "Image classifiers: how robust is a model on a set of images (evaluate)?",
+}
 
 __all__ = ["ExitCode", "cli", "main"]
 
@@ -64,6 +75,23 @@ class _Guarded(click.Group):
             module = importlib.import_module(f"{__name__}.{COMMANDS[cmd_name]}")
             self.add_command(getattr(module, cmd_name))
         return super().get_command(ctx, cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The commands' one-line summaries, without importing the commands not yet loaded."""
+        names = self.list_commands(ctx)
+        limit = formatter.width - 6 - max(len(name) for name in names)
+        rows = []
+        for name in names:
+            command = self.commands.get(name)
+            if command is None and name in SUMMARIES:
+                rows.append((name, click.utils.make_default_short_help(SUMMARIES[name], limit)))
+                continue
+            command = self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                rows.append((name, command.get_short_help_str(limit)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
