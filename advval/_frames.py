@@ -80,6 +80,7 @@ __all__ = [
     "FrameEncoder",
     "FrameSummary",
     "align_columns",
+    "array_column_names",
     "as_frame",
     "column_kind",
     "magnitude_unit",
@@ -225,7 +226,7 @@ def as_frame(X: object, *, name: str) -> pd.DataFrame:
                 f"{name} must be a 2-D DataFrame or array; got an array with {array.ndim} "
                 f"dimension(s)."
             )
-        frame = pd.DataFrame(array, columns=[f"x{i}" for i in range(array.shape[1])])
+        frame = pd.DataFrame(array, columns=array_column_names(array.shape[1]))
     if isinstance(frame.columns, pd.MultiIndex):
         raise TypeError(f"{name} has MultiIndex columns; flatten them to strings first.")
     non_string = [c for c in frame.columns if not isinstance(c, str)]
@@ -280,8 +281,22 @@ def _short(value: object, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def align_columns(train: pd.DataFrame, test: pd.DataFrame) -> pd.DataFrame:
+#: what :func:`align_columns` calls its two frames unless told otherwise
+ALIGN_NAMES = ("X_train", "X_test")
+
+
+def align_columns(
+    train: pd.DataFrame, test: pd.DataFrame, *, names: tuple[str, str] = ALIGN_NAMES
+) -> pd.DataFrame:
     """Return ``test`` with the columns of ``train``, in train's order.
+
+    Parameters
+    ----------
+    train, test : DataFrame
+    names : tuple of (str, str), default=("X_train", "X_test")
+        What the error message calls ``train`` and ``test``: the caller's argument names
+        (``("the data seen in fit", "X")``) or the user's files
+        (``("TRAIN file 'a.csv'", "TEST file 'b.csv'")``).
 
     Raises
     ------
@@ -293,28 +308,52 @@ def align_columns(train: pd.DataFrame, test: pd.DataFrame) -> pd.DataFrame:
     >>> a = pd.DataFrame({"x": [1], "y": [2]})
     >>> align_columns(a, pd.DataFrame({"y": [3], "x": [4]})).columns.tolist()
     ['x', 'y']
-    """
+    >>> align_columns(a, pd.DataFrame({"x": [4]}), names=("X", "X_test"))
+    Traceback (most recent call last):
+    ...
+    ValueError: X_test has 1 columns but X has 2: missing in X_test: ['y']. Drop or add columns so both sides have the same ones.
+    """  # noqa: E501
+    train_name, test_name = names
     train_cols, test_cols = list(train.columns), list(test.columns)
     if set(train_cols) == set(test_cols):
         return test if train_cols == test_cols else test[train_cols]
     common = set(train_cols) & set(test_cols)
     if not common:
         raise ValueError(
-            f"X_train and X_test have no column in common: X_train has "
-            f"{_preview(train_cols)}, X_test has {_preview(test_cols)}."
+            f"{train_name} and {test_name} have no column in common: {train_name} has "
+            f"{_preview(train_cols)}, {test_name} has {_preview(test_cols)}."
         )
     missing_in_test = [c for c in train_cols if c not in common]
     missing_in_train = [c for c in test_cols if c not in common]
     parts = []
     if missing_in_test:
-        parts.append(f"missing in X_test: {_preview(missing_in_test)}")
+        parts.append(f"missing in {test_name}: {_preview(missing_in_test)}")
     if missing_in_train:
-        parts.append(f"missing in X_train: {_preview(missing_in_train)}")
+        parts.append(f"missing in {train_name}: {_preview(missing_in_train)}")
     raise ValueError(
-        f"X_test has {len(test_cols)} columns but X_train has {len(train_cols)}: "
+        f"{test_name} has {len(test_cols)} columns but {train_name} has {len(train_cols)}: "
         + "; ".join(parts)
         + ". Drop or add columns so both sides have the same ones."
     )
+
+
+def array_column_names(n_columns: int, *, prefix: str = "x") -> list[str]:
+    """The column names an array's columns get: ``prefix`` and the column's position.
+
+    One rule for the package, with two public spellings: the estimators of drift and
+    dependency call an array's columns ``x0, x1, ...`` (scikit-learn's
+    ``get_feature_names_out`` style, ``prefix="x"``); the attacks and their reports call
+    them ``0, 1, ...`` (``prefix=""``), the names a ``FeatureSpace`` and a robustness
+    report have always given them.
+
+    Examples
+    --------
+    >>> array_column_names(3)
+    ['x0', 'x1', 'x2']
+    >>> array_column_names(2, prefix="")
+    ['0', '1']
+    """
+    return [f"{prefix}{i}" for i in range(n_columns)]
 
 
 def _preview(names: Sequence[str], limit: int = 10) -> str:

@@ -444,12 +444,7 @@ def likeness(validator: Any, X: Any) -> Any:
     """Lazy test-likeness of the rows of a Dask frame: a Dask array, one value per row."""
     frame: dd.DataFrame = X
     reference = pd.DataFrame(columns=list(validator.feature_names_in_))
-    try:
-        align_columns(reference, frame._meta)
-    except ValueError as error:
-        raise ValueError(
-            str(error).replace("X_train", "the data seen in fit").replace("X_test", "X")
-        ) from None
+    align_columns(reference, frame._meta, names=("the data seen in fit", "X"))
     frame = frame[list(validator.feature_names_in_)]
 
     series = frame.map_partitions(

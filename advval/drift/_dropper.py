@@ -341,10 +341,7 @@ class DriftFeatureDropper(ReprMixin, SupportSelectorMixin, BaseEstimator):
             )
             test = _array_frame(array, name="X_test")
         if not positional:
-            try:
-                return align_columns(train, test)
-            except ValueError as error:
-                raise ValueError(_rename(str(error))) from None
+            return align_columns(train, test, names=("X", "X_test"))
         if test.shape[1] != train.shape[1]:
             raise ValueError(
                 f"X_test has {test.shape[1]} columns but X has {train.shape[1]}. When X or "

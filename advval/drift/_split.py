@@ -573,10 +573,7 @@ def fit_likeness(
     """
     if prefit:
         test = as_frame(X_test, name="X_test")
-        try:
-            test = align_columns(X, test)
-        except ValueError as error:
-            raise ValueError(str(error).replace("X_train", "X")) from None
+        test = align_columns(X, test, names=("X", "X_test"))
         fitted = check_prefit(validator, X, test, owner=owner)
         return fitted, _likeness(fitted, X)
     if validator is None:
@@ -592,10 +589,7 @@ def fit_likeness(
             f"least {n_splits} rows on each side."
         )
     test = as_frame(X_test, name="X_test")
-    try:
-        align_columns(X, test)
-    except ValueError as error:
-        raise ValueError(str(error).replace("X_train", "X")) from None
+    align_columns(X, test, names=("X", "X_test"))
     fitted.fit(X, test)
     return fitted, _likeness(fitted, X)
 

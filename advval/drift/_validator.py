@@ -641,12 +641,7 @@ class AdversarialValidator(ReprMixin, SharesClientMixin, BaseEstimator):
             return likeness(self, X)
         frame = as_frame(X, name="X")
         reference = pd.DataFrame(columns=list(self.feature_names_in_))
-        try:
-            frame = align_columns(reference, frame)
-        except ValueError as error:
-            raise ValueError(
-                str(error).replace("X_train", "the data seen in fit").replace("X_test", "X")
-            ) from None
+        frame = align_columns(reference, frame, names=("the data seen in fit", "X"))
         self.encoder_.check_finite(frame, name="X")
         encoded = self.encoder_.transform(frame)
         return np.mean([positive_scores(m, encoded) for m in self.estimators_], axis=0)
