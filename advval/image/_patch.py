@@ -36,8 +36,7 @@ from torch.nn import functional as F
 
 from .._validation import check_bounds, check_number, check_option
 from ..attacks._inference import inference_state
-from ..attacks.gradient._losses import LOSSES, is_adversarial, objective
-from ..attacks.gradient._optim import adam_step
+from ..attacks.gradient.steps import LOSSES, adam_step, is_adversarial, objective
 
 _OWNER = "AdversarialPatch"
 

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from advval.attacks import APGD, FGSM, PGD, FeatureSpace
 from advval.attacks.gradient import AutoAttack
-from advval.attacks.gradient._base import TorchTarget, subset_target
+from advval.attacks.gradient.steps import TorchTarget, subset_target
 from advval.cli import ExitCode, cli
 
 torch = pytest.importorskip("torch")

@@ -409,7 +409,7 @@ def test_text_categories_need_a_tabular_model(mlp):
 @pytest.mark.parametrize("eps", [None, 0.7])
 def test_fast_projection_is_the_domains_projection(norm, eps):
     from advval.attacks import Box
-    from advval.attacks.gradient._base import projector
+    from advval.attacks.gradient.steps import projector
 
     X = constrained_frame()
     domain = SPACE.bind(X, raw=True)

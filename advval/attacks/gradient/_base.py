@@ -34,205 +34,26 @@ from __future__ import annotations
 
 import copy
 import itertools
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, ClassVar, cast
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 import torch
-from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from ..._validation import check_option
 from .._base import Attack
-from .._norms import canonical_norm, flat
-from .._oracle import QueryBudgetError, non_finite_outputs
+from .._norms import canonical_norm
 from .._space import Domain, check_attack_bounds, is_tensor
-from ._losses import is_adversarial
+from ._random import LazyRandomState, torch_generator
+from ._runs import BestPoints, fit_runs, stack_runs
+from ._steps import Units, ascend, finalizer, per_row, projector, units
 from ._tabular_model import TorchTabularClassifier
+from ._target import TorchTarget, subset_target
 
 #: the reduced precisions of the ``autocast`` option (float16 is not offered: its input
 #: gradients underflow without loss scaling)
 AUTOCAST = {"bfloat16": torch.bfloat16}
-
-LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
-Snap = Callable[[torch.Tensor], torch.Tensor]
-Project = Callable[[torch.Tensor], torch.Tensor]
-
-
-class TorchTarget:
-    """Counted, differentiable access to a torch module (the white-box oracle).
-
-    ``logits(z, rows)`` runs the module on internal rows ``z``; ``rows`` (NumPy indices)
-    says which attacked sample each row belongs to, ``None`` meaning ``z`` stacks
-    ``len(z) // n_samples`` copies of the whole batch (batched restarts). Label-coded
-    columns of a plain module are fed their original raw values (they are frozen). With
-    ``autocast`` (a reduced dtype) the forward passes run under :func:`torch.autocast`
-    and return float32 logits, except those of :meth:`labels` (full precision).
-    """
-
-    has_scores = True
-
-    def __init__(
-        self,
-        module: torch.nn.Module,
-        *,
-        n_samples: int,
-        max_queries: int | None,
-        dtype: torch.dtype,
-        fixed: torch.Tensor | None = None,
-        coded: torch.Tensor | None = None,
-        autocast: torch.dtype | None = None,
-    ) -> None:
-        self.module = module
-        self.autocast = autocast
-        self.max_queries = max_queries
-        self.dtype = dtype
-        self.fixed = fixed
-        self.coded = coded
-        self.queries = np.zeros(n_samples, dtype=np.int64)
-        self._classes: np.ndarray | None = None
-        #: rows (and their sample indices) to learn the number of classes from, with one
-        #: uncounted forward pass, if no counted pass has told it first (see ``classes_``)
-        self.probe: tuple[torch.Tensor, np.ndarray] | None = None
-        #: the largest label taken as a logit index before the class count was known:
-        #: checked against it as soon as it is (see :meth:`_learn`)
-        self.pending: int | None = None
-        self._tiled: dict[int, torch.Tensor] = {}
-
-    @property
-    def classes_(self) -> np.ndarray:
-        """The class labels: the module's logit indices unless set (a fitted classifier).
-
-        A plain module's number of classes is read from the first logits it returns, or
-        from one uncounted forward pass of ``probe`` when asked before any.
-        """
-        if self._classes is None:
-            if self.probe is None:
-                return np.arange(0)
-            rows, index = self.probe
-            with torch.no_grad():
-                self.forward(rows, index)  # learns the class count
-        return cast(np.ndarray, self._classes)
-
-    @classes_.setter
-    def classes_(self, value: np.ndarray) -> None:
-        self._classes = np.asarray(value)
-
-    def _learn(self, n_classes: int) -> None:
-        """Set the class count from the first logits; check a pending label against it."""
-        self._classes = np.arange(n_classes)
-        if self.pending is not None and self.pending >= n_classes:
-            raise ValueError(
-                f"y contains the label {self.pending!r}, which the model does not predict; "
-                f"its classes are {list(range(n_classes))[:10]!r}."
-            )
-
-    @property
-    def n_samples(self) -> int:
-        """Number of attacked samples."""
-        return len(self.queries)
-
-    def remaining(self) -> int:
-        """Forward rows every sample may still use (a large number when unbounded)."""
-        if self.max_queries is None:
-            return np.iinfo(np.int64).max // 4
-        return int(self.max_queries - self.queries.max())
-
-    def budget(self, cost: int = 1) -> int:
-        """Iterations of ``cost`` forward rows per sample that leave one for the final check."""
-        return max(self.remaining() - 1, 0) // cost
-
-    def _count(self, rows: np.ndarray | None, n_rows: int) -> None:
-        if rows is None:
-            counts: Any = n_rows // self.n_samples
-        else:
-            counts = np.bincount(rows, minlength=self.n_samples)
-        if self.max_queries is not None and np.any(self.queries + counts > self.max_queries):
-            raise QueryBudgetError(
-                f"A sample would be queried more than max_queries={self.max_queries} times."
-            )
-        self.queries += counts
-
-    def forward(
-        self, z: torch.Tensor, rows: np.ndarray | None = None, *, exact: bool = False
-    ) -> torch.Tensor:
-        """Logits of shape (len(z), n_classes), uncounted (``exact``: never autocast)."""
-        x = z
-        if self.fixed is not None and self.coded is not None:
-            if rows is None:  # stacked copies of the batch: tile once per batch size
-                copies = len(z) // self.n_samples
-                if copies not in self._tiled:
-                    self._tiled[copies] = self.fixed.repeat(copies, 1)
-                fixed = self._tiled[copies]
-            else:
-                fixed = self.fixed[torch.as_tensor(rows, device=z.device)]
-            x = torch.where(self.coded, fixed, z)
-        if x.dtype != self.dtype:
-            x = x.to(self.dtype)
-        if self.autocast is None or exact:
-            out = self.module(x)
-        else:
-            with torch.autocast(x.device.type, dtype=self.autocast):
-                out = self.module(x)
-            if out.dtype == self.autocast:
-                out = out.float()  # the losses in float32
-        if out.ndim == 1 or out.shape[-1] == 1:
-            out = out.reshape(-1, 1)
-            out = torch.cat([torch.zeros_like(out), out], 1)
-        if self._classes is None:
-            self._learn(out.shape[1])
-        return out
-
-    def logits(self, z: torch.Tensor, rows: np.ndarray | None = None) -> torch.Tensor:
-        """Logits of the rows ``z``, counted against each sample's budget."""
-        self._count(rows, len(z))
-        return self.forward(z, rows)
-
-    def labels(self, Z: torch.Tensor, rows: np.ndarray) -> np.ndarray:
-        """Predicted class indices in full precision (the labels and the final check)."""
-        rows = np.asarray(rows)
-        self._count(rows, len(Z))
-        with torch.no_grad():
-            logits = self.forward(Z, rows, exact=True)
-            finite = torch.isfinite(logits).all(1)
-            # -1 marks a row with a NaN or infinite logit: still one read back per call
-            predicted = torch.where(finite, logits.argmax(1), -1).cpu().numpy()
-        bad = int((predicted < 0).sum())
-        if bad:
-            raise non_finite_outputs(self.module, "logits", bad, len(predicted))
-        return predicted
-
-    def gradient(
-        self,
-        z: torch.Tensor,
-        labels: torch.Tensor,
-        fn: LossFn,
-        snap: Snap | None = None,
-    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Gradient of ``fn(logits, labels).sum()`` w.r.t. ``z`` only.
-
-        With ``snap`` (see :func:`finalizer`) the model sees the valid row ``snap(z)`` and
-        the gradient passes straight through to ``z``. Returns the gradient, the logits,
-        the ``fn`` values and the row the model saw (all detached).
-        """
-        with torch.enable_grad():
-            z = z.detach().requires_grad_(True)
-            x = z if snap is None else z + (snap(z.detach()) - z).detach()
-            logits = self.logits(x)
-            values = fn(logits, labels)
-            (grad,) = torch.autograd.grad(values.sum(), z)
-        return grad, logits.detach(), values.detach(), x.detach()
-
-    def evaluate(
-        self, z: torch.Tensor, labels: torch.Tensor, fn: LossFn, snap: Snap | None = None
-    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Logits, ``fn`` values and the row the model saw, as :meth:`gradient` (no backward)."""
-        x = z if snap is None else snap(z)
-        with torch.no_grad():
-            logits = self.logits(x)
-            return logits, fn(logits, labels), x
 
 
 class GradientAttack(Attack):
@@ -413,222 +234,6 @@ class GradientAttack(Attack):
         return canonical_norm(self.norm, owner=type(self).__name__, allowed=self.norms)
 
 
-class LazyRandomState:
-    """``check_random_state(random_state)``, made on the first draw (never, if none is made).
-
-    Every attribute is the generator's: the draws are those of the generator itself.
-
-    Examples
-    --------
-    >>> LazyRandomState(0).randint(100) == np.random.RandomState(0).randint(100)
-    True
-    """
-
-    def __init__(self, random_state: Any) -> None:
-        self._seed = random_state
-        self._rng: np.random.RandomState | None = None
-
-    def __getattr__(self, name: str) -> Any:
-        if self._rng is None:
-            self._rng = check_random_state(self._seed)
-        return getattr(self._rng, name)
-
-
-def finalizer(domain: Any, eps: Any, norm: str) -> Callable[..., torch.Tensor] | None:
-    """``f(z, x0)``: the exact projection an output will get, where it is not ``project``.
-
-    Tables with mutable integer columns or one-hot groups are searched in a continuous
-    relaxation, but their outputs are rounded and snapped by ``domain.finalize``, which
-    can undo a success found in the relaxation. The attacks score (and linearize at) the
-    finalized row instead, so what they report is what they return. ``None`` for domains
-    where the two projections agree (images, continuous tables): no extra work there.
-    """
-    if not isinstance(domain, Domain):
-        return None
-    discrete = domain.integer & domain.mutable
-    if not discrete.any() and not any(domain.mutable[group].any() for group in domain.groups):
-        return None
-
-    def snap(z: torch.Tensor, x0: torch.Tensor) -> torch.Tensor:
-        return domain.finalize(z, x0, eps, norm)
-
-    return snap
-
-
-@dataclass(frozen=True)
-class Units:
-    """Standard units of a domain, as tensors on the attack's device (``None``: all 1).
-
-    ``scale`` is one standard unit per feature, ``mask`` 1 where an iterate may move and
-    ``weight`` their product (a masked step of one standard unit, in raw units).
-    """
-
-    scale: Any
-    mask: Any
-    weight: Any
-
-    def raw(self, step: torch.Tensor) -> torch.Tensor:
-        """A step in standard units, in raw units."""
-        return step if self.scale is None else step * self.scale
-
-    def standard(self, delta: torch.Tensor) -> torch.Tensor:
-        """A raw difference, in standard units."""
-        return delta if self.scale is None else delta / self.scale
-
-
-def units(domain: Any, like: torch.Tensor) -> Units:
-    """The :class:`Units` of ``domain`` for tensors like ``like``."""
-
-    def tensor(value: Any) -> Any:
-        if torch.is_tensor(value) or np.ndim(value):
-            return torch.as_tensor(value, dtype=like.dtype, device=like.device)
-        return None if float(value) == 1.0 else float(value)
-
-    scale, mask = tensor(domain.scale), tensor(domain.step_mask(like))
-    weight = mask if scale is None else scale if mask is None else scale * mask
-    return Units(scale, mask, weight)
-
-
-def ascend(
-    z: torch.Tensor, grad: torch.Tensor, norm: str, units: Units, size: float
-) -> torch.Tensor:
-    """``z`` moved by ``size`` standard units along the steepest ascent of the loss.
-
-    L-inf: ``sign(g)``; L2: ``g / ||g||`` with ``g`` the masked gradient in standard
-    units. Masked features do not move. (Two kernels under L-inf.)
-    """
-    if norm == "inf":
-        if units.weight is None:
-            return torch.add(z, grad.sign(), alpha=size)
-        return torch.addcmul(z, grad.sign(), units.weight, value=size)
-    g = grad if units.weight is None else grad * units.weight
-    length = flat(g).norm(dim=1).clamp_min(1e-12)
-    return z + units.raw(g * per_row(size / length, g))
-
-
-def projector(domain: Any, x0: torch.Tensor, eps: Any, norm: str) -> Project:
-    """``domain.project(., x0, eps, norm)`` for the iterates of one attack, precomputed.
-
-    Under L-inf every constraint of a raw table or a box, and the ball, are intervals
-    around ``x0``: the projection is one ``clamp`` against bounds computed once (see
-    :meth:`advval.attacks._space.Domain.projector`).
-    """
-    return cast(Project, domain.projector(x0, eps, norm))
-
-
-def torch_generator(rng: np.random.RandomState, device: torch.device) -> torch.Generator:
-    """A local generator seeded from the attack's ``random_state`` (never global seeding)."""
-    generator = torch.Generator(device=device)
-    generator.manual_seed(int(rng.randint(np.iinfo(np.int32).max)))
-    return generator
-
-
-def stack_runs(z0: torch.Tensor, runs: int) -> torch.Tensor:
-    """``runs`` copies of the batch ``z0`` stacked along the first axis (batched restarts).
-
-    A channels-last image batch gives a channels-last stack, so the model sees the memory
-    format it was given.
-
-    Examples
-    --------
-    >>> x = torch.zeros(2, 3, 4, 4).contiguous(memory_format=torch.channels_last)
-    >>> stacked = stack_runs(x, 3)
-    >>> stacked.shape, stacked.is_contiguous(memory_format=torch.channels_last)
-    (torch.Size([6, 3, 4, 4]), True)
-    """
-    stacked = z0.repeat((runs,) + (1,) * (z0.ndim - 1))
-    if z0.ndim == 4 and not z0.is_contiguous() and z0.is_contiguous(
-        memory_format=torch.channels_last
-    ):
-        stacked = stacked.contiguous(memory_format=torch.channels_last)
-    return stacked
-
-
-def per_row(values: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
-    """Reshape one value per sample to broadcast against ``like`` (n, ...)."""
-    return values.reshape((-1,) + (1,) * (like.ndim - 1))
-
-
-def fit_runs(affordable: int, runs: int, steps: int) -> tuple[int, int]:
-    """``(runs, steps)`` within ``affordable`` forward rows, a run costing ``steps + 1``.
-
-    Fewer steps first, then fewer runs; ``steps < 1`` when nothing fits.
-
-    Examples
-    --------
-    >>> fit_runs(100, 3, 20), fit_runs(30, 3, 20), fit_runs(1, 1, 20)
-    ((3, 20), (3, 9), (1, 0))
-    """
-    if affordable >= runs * (steps + 1):
-        return runs, steps
-    runs = max(1, min(runs, affordable // 2))
-    return runs, affordable // runs - 1
-
-
-class BestPoints:
-    """Each row's latest adversarial point (score ``inf``), else its highest-loss one.
-
-    The rows of ``z`` stack ``runs`` copies of the ``n`` attacked samples (batched
-    restarts); :meth:`pick` returns, per sample, the best point over its runs. Scored from
-    the logits of the step itself: no extra model call, no device synchronization.
-    """
-
-    def __init__(self, z: torch.Tensor, *, targeted: bool) -> None:
-        self.targeted = targeted
-        self.point = z
-        self.score = torch.full(z.shape[:1], -torch.inf, dtype=z.dtype, device=z.device)
-
-    def update(
-        self, logits: torch.Tensor, value: torch.Tensor, seen: torch.Tensor, labels: torch.Tensor
-    ) -> None:
-        """Keep ``seen`` where it is adversarial or scores at least as high.
-
-        The arguments are the tail of :meth:`TorchTarget.gradient` (all of
-        :meth:`TorchTarget.evaluate`) and the labels the step was scored against.
-        """
-        hit = is_adversarial(logits, labels, targeted=self.targeted)
-        score = torch.where(hit, torch.inf, value.to(seen.dtype))
-        self.point = torch.where(per_row(score >= self.score, seen), seen, self.point)
-        self.score = torch.maximum(self.score, score)
-
-    def pick(self, n: int) -> torch.Tensor:
-        """Per sample, the best point over its runs: shape (n, ...)."""
-        return self.best(n)[0]
-
-    def best(self, n: int) -> tuple[torch.Tensor, torch.Tensor]:
-        """Per sample, the best point over its runs and its score (``inf``: adversarial)."""
-        runs = len(self.point) // n
-        scores = self.score.reshape(runs, n)
-        choice = scores.argmax(0)
-        stacked = self.point.reshape((runs, n) + self.point.shape[1:])
-        every = torch.arange(n, device=stacked.device)
-        return stacked[choice, every], scores[choice, every]
-
-
-def subset_target(oracle: TorchTarget, rows: np.ndarray, *, reserve: int = 0) -> TorchTarget:
-    """A target for the samples ``rows`` of ``oracle`` only, with their counts so far.
-
-    Its ``max_queries`` keeps ``reserve`` forward rows per sample back (for a check the
-    caller makes afterwards). Copy its ``queries`` back into the parent's afterwards.
-    """
-    fixed = None
-    if oracle.fixed is not None:
-        fixed = oracle.fixed[torch.as_tensor(rows, device=oracle.fixed.device)]
-    limit = None if oracle.max_queries is None else oracle.max_queries - reserve
-    sub = TorchTarget(
-        oracle.module,
-        n_samples=len(rows),
-        max_queries=limit,
-        dtype=oracle.dtype,
-        fixed=fixed,
-        coded=oracle.coded,
-        autocast=oracle.autocast,
-    )
-    sub.queries = oracle.queries[rows].copy()
-    sub.classes_ = oracle.classes_
-    return sub
-
-
 def _placement(module: torch.nn.Module) -> tuple[torch.device, torch.dtype]:
     """Device and dtype of the first floating parameter or buffer (CPU / default if none)."""
     first = None
@@ -666,7 +271,11 @@ def _raw_codes(
     return torch.as_tensor(fixed, device=device), coded
 
 
+# The step helpers lived here before they were split into ``_target``, ``_steps``,
+# ``_runs`` and ``_random`` (use :mod:`advval.attacks.gradient.steps`); the old names stay
+# importable from this module.
 __all__ = [
+    "AUTOCAST",
     "BestPoints",
     "GradientAttack",
     "LazyRandomState",

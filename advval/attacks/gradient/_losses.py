@@ -3,7 +3,7 @@
 Every function takes logits of shape (n, n_classes) and class indices of shape (n,) on the
 same device, returns one value per sample and never synchronizes with the device. A
 single-logit binary model is already expanded to two columns ``[0, z]`` by
-:class:`~advval.attacks.gradient._base.TorchTarget`.
+:class:`~advval.attacks.gradient.steps.TorchTarget`.
 
 Conventions: ``objective`` is what an attack *maximizes*. Untargeted, it pushes away from
 ``labels``; targeted, toward them.

@@ -12,7 +12,8 @@ from ..._validation import check_number, check_option
 from .._base import check_positive_int
 from .._oracle import check_finite_outputs
 from ..blackbox.square import SquareAttack
-from ._base import GradientAttack, TorchTarget, subset_target
+from ._base import GradientAttack
+from ._target import TorchTarget, subset_target
 from .apgd import APGD
 
 #: the stages of each version, in the order they run

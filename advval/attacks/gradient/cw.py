@@ -10,9 +10,11 @@ import torch
 from ..._validation import check_number, check_option
 from .._base import check_positive_int
 from .._norms import flat
-from ._base import GradientAttack, TorchTarget, finalizer, per_row, projector, units
+from ._base import GradientAttack
 from ._losses import margin
 from ._optim import adam_step
+from ._steps import finalizer, per_row, projector, units
+from ._target import TorchTarget
 
 
 class CarliniWagnerL2(GradientAttack):

@@ -10,8 +10,10 @@ import torch
 from ..._validation import check_number
 from .._base import check_positive_int
 from .._norms import flat
-from ._base import GradientAttack, TorchTarget, Units, finalizer, per_row, units
+from ._base import GradientAttack
 from ._losses import is_adversarial
+from ._steps import Units, finalizer, per_row, units
+from ._target import TorchTarget
 
 
 class DeepFool(GradientAttack):

@@ -8,8 +8,10 @@ from typing import Any, cast
 import numpy as np
 import torch
 
-from ._base import GradientAttack, TorchTarget, ascend, units
+from ._base import GradientAttack
 from ._losses import objective
+from ._steps import ascend, units
+from ._target import TorchTarget
 
 
 class FGSM(GradientAttack):

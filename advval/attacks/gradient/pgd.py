@@ -12,20 +12,12 @@ import torch
 from ..._validation import check_number, check_option
 from .._base import check_positive_int
 from .._norms import flat
-from ._base import (
-    BestPoints,
-    GradientAttack,
-    TorchTarget,
-    ascend,
-    finalizer,
-    fit_runs,
-    per_row,
-    projector,
-    stack_runs,
-    torch_generator,
-    units,
-)
+from ._base import GradientAttack
 from ._losses import LOSSES, objective
+from ._random import torch_generator
+from ._runs import BestPoints, fit_runs, stack_runs
+from ._steps import ascend, finalizer, per_row, projector, units
+from ._target import TorchTarget
 
 #: step-size schedules PGD accepts
 SCHEDULES = ("constant", "halving", "cosine")

@@ -25,15 +25,8 @@ from torch.nn import functional as F
 
 from ..._validation import check_bounds, check_number, check_option
 from ...attacks._space import Box, BoxDomain
-from ...attacks.gradient import PGD
-from ...attacks.gradient._base import (
-    GradientAttack,
-    TorchTarget,
-    ascend,
-    projector,
-    torch_generator,
-    units,
-)
+from ...attacks.gradient import PGD, GradientAttack
+from ...attacks.gradient.steps import TorchTarget, ascend, projector, torch_generator, units
 from ._loop import (
     Batches,
     Stepper,

@@ -18,7 +18,7 @@ import torch
 from torch import nn
 
 from ..._validation import check_number, check_option
-from ...attacks.gradient._base import torch_generator
+from ...attacks.gradient.steps import torch_generator
 
 #: mixed-precision settings the training defenses accept
 AMP = (None, "bf16", "fp16")
