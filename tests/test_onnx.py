@@ -195,11 +195,18 @@ def test_every_node_mode_and_missing_track_matches_onnxruntime(mode, tracks, ele
     assert np.array_equal(model.ensemble_.value[leaf][:, 0] > 0, truth)
 
 
+LAYOUTS = {"two classes": "plain", "one class, mixed": "mirror", "one class, positive":
+           "one_minus", "two classes, two base values": "negated",
+           "two classes, one base value": "plain"}
+
+
 @pytest.mark.parametrize("transform", ["NONE", "LOGISTIC", "SOFTMAX", "SOFTMAX_ZERO"])
-@pytest.mark.parametrize("layout", ["two classes", "one class, mixed", "one class, positive"])
+@pytest.mark.parametrize("layout", list(LAYOUTS))
 def test_post_transforms(transform, layout):
-    proto = _tree_graph("BRANCH_LEQ", transform=transform)
-    if layout != "two classes":  # every weight to class 0: onnxruntime's one-score layouts
+    base = {"two base values": [0.1, -0.2], "one base value": [0.35]}.get(
+        layout.rpartition(", ")[2])
+    proto = _tree_graph("BRANCH_LEQ", transform=transform, base=base)
+    if layout.startswith("one class"):  # every weight to class 0: onnxruntime's one-score layouts
         node = proto.graph.node[0]
         for attr in node.attribute:
             if attr.name == "class_ids":
@@ -208,8 +215,62 @@ def test_post_transforms(transform, layout):
                 attr.floats[:] = [abs(w) for w in attr.floats]
     model = OnnxTreeClassifier.from_bytes(proto.SerializeToString())
     _exact(model, _mode_rows(0.3, TensorProto.FLOAT))
-    assert model._layout.scores == {"two classes": "plain", "one class, mixed": "mirror",
-                                    "one class, positive": "one_minus"}[layout]
+    assert model._layout.scores == LAYOUTS[layout]
+
+
+def test_two_classes_with_two_base_values_score_as_onnxruntime_does():
+    # weights for both classes and two base values: onnxruntime scores class 1 as
+    # base[1] + the class-0 sum and class 0 as its negative (onnxmltools' export of an
+    # XGBoost multi:softprob model with two classes has this layout)
+    proto = _tree_graph("BRANCH_LEQ", base=[0.1, -0.2])
+    model = OnnxTreeClassifier.from_bytes(proto.SerializeToString())
+    rows = _mode_rows(0.3, TensorProto.FLOAT)
+    x0, x1 = rows[:, 0].astype(np.float32), rows[:, 1].astype(np.float32)
+    class0 = np.where(x0 <= np.float32(0.3), 0.9, -0.7)  # NaN takes the false branch
+    class0 = class0 + np.where(np.isnan(x1) | (x1 <= -0.5), 0.25, -0.2)  # tracks true
+    s = -0.2 + class0
+    np.testing.assert_allclose(model.parsed_scores(rows), np.column_stack([-s, s]), atol=1e-6)
+    _exact(model, rows)
+
+
+def test_two_classes_with_base_values_and_uncovered_rows_are_refused():
+    # a row that reaches no class-1 weight is scored another way by onnxruntime (base
+    # values added per class): such models are refused by the reader, with the reason
+    proto = _tree_graph("BRANCH_LEQ", base=[0.1, -0.2])
+    node = proto.graph.node[0]
+    keep = [i for i in range(8) if i not in (3, 7)]  # leaf 2 of each tree: class 0 only
+    for attr in node.attribute:
+        if attr.name in ("class_treeids", "class_nodeids", "class_ids"):
+            attr.ints[:] = [attr.ints[i] for i in keep]
+        if attr.name == "class_weights":
+            attr.floats[:] = [attr.floats[i] for i in keep]
+    with pytest.raises(ValueError, match="class-1 weights are missing from some leaves"):
+        OnnxTreeClassifier.from_bytes(proto.SerializeToString())
+
+
+def test_xgboost_softprob_with_two_classes_is_read_as_onnxruntime_runs_it():
+    onnxmltools = pytest.importorskip("onnxmltools")
+    xgb = pytest.importorskip("xgboost")
+    from onnxmltools.convert.common.data_types import FloatTensorType
+
+    X, y = _data("binary")
+    native = xgb.XGBClassifier(objective="multi:softprob", num_class=2, n_estimators=20,
+                               max_depth=3, n_jobs=1).fit(X, y)
+    types = [("input", FloatTensorType([None, X.shape[1]]))]
+    proto = onnxmltools.convert_xgboost(native, initial_types=types, target_opset=15)
+    model = OnnxTreeClassifier.from_bytes(proto.SerializeToString())
+    assert model._layout.scores == "negated"
+    rng = np.random.RandomState(3)
+    _exact(model, check_rows(model.ensemble_, rng))
+    _exact(model, X + rng.normal(scale=0.01, size=X.shape).astype(np.float32))
+    # onnxruntime's scores are not XGBoost's here; the export check says so
+    report = check_export(native, model, X[:60].astype(np.float64))
+    assert len(report.disagree["attacked"]) > 0
+    points = X[::10][:20]
+    attack = TreeAttack(model, random_state=0)
+    X_adv = attack.generate(points)
+    assert attack.success_.mean() >= 0.95
+    assert np.array_equal(model.predict(X_adv) != model.predict(points), attack.success_)
 
 
 def test_probit_classifiers_are_refused():
@@ -218,11 +279,14 @@ def test_probit_classifiers_are_refused():
         OnnxTreeClassifier.from_bytes(proto.SerializeToString())
 
 
-def test_a_model_read_differently_from_onnxruntime_is_refused():
-    # two classes, weights for both and two base values: onnxruntime scores class 1 as
-    # base[1] + the class-0 sum (and class 0 as its negative), which the parsed trees do
-    # not reproduce; the check at load catches it instead of attacking the wrong model
-    proto = _tree_graph("BRANCH_LEQ", base=[0.1, -0.2])
+def test_a_model_read_differently_from_onnxruntime_is_refused(monkeypatch):
+    # a reader that took BRANCH_LT for BRANCH_LEQ would misread every threshold by one
+    # float32 step: the check at load catches it on the boundary rows instead of
+    # attacking the wrong model
+    from advval.attacks.trees import _onnx as reader
+
+    monkeypatch.setattr(reader, "_below", lambda t, float32: t)
+    proto = _tree_graph("BRANCH_LT")
     with pytest.raises(ValueError, match="away from onnxruntime's"):
         OnnxTreeClassifier.from_bytes(proto.SerializeToString())
 

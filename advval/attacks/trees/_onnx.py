@@ -23,8 +23,13 @@ What onnxruntime computes, and how it is read:
   from softmax only where a score is exactly 0). ``PROBIT`` classifiers are refused
   (onnxruntime's output is not one score per class).
 
-Layouts onnxruntime computes in its own way (two classes with weights for both and two base
-values: class 1 scores ``base[1]`` plus the class-0 sum) fail the check at load.
+- a classifier with two classes and weights for both (onnxmltools' export of an XGBoost
+  ``multi:softprob`` model with two classes, for one) is read as onnxruntime runs it: with two
+  base values, class 1 scores ``base[1]`` plus the class-0 sum and class 0 its negative (the
+  class-1 weights and ``base[0]`` are not read), ``(-s, s)`` through the post-transform;
+  with one base value, it is added to class 0. Such a layout must give every row a class-1
+  weight (some tree has one at each leaf): onnxruntime scores rows that reach none another
+  way, and those models are refused.
 
 Every model is checked at load: the parsed probabilities and classes are compared with
 onnxruntime's on rows at, just below and just above every threshold, NaN, and random rows;
@@ -72,7 +77,7 @@ class TreeLayout:
 
     kind: str  # "classifier" or "regressor"
     transform: str
-    scores: str  # "plain", "one_minus" ([1-s, s]) or "mirror" ([-s, s])
+    scores: str  # "plain", "one_minus" ([1-s, s]), "mirror" ([-s, s]) or "negated"
     classes: np.ndarray
     tree_node: Any
     float32: bool
@@ -260,7 +265,19 @@ def read_onnx_trees(model: Any) -> tuple[Ensemble, TreeLayout]:
 
     scores = "plain"
     used = np.unique(w_out)
-    if classifier and n_out == 2 and len(used) == 1:
+    both = classifier and n_out == 2 and len(used) == 2
+    if both and len(base) in (1, 2) and not _covers_every_row(tree_of, leaf, w_at, w_out, 1):
+        raise NotPlainTrees(
+            "a two-class model with base values whose class-1 weights are missing from some "
+            "leaves (onnxruntime scores the rows that reach none of them another way)"
+        )
+    if both and len(base) == 2:
+        # onnxruntime: class 1 scores base[1] + the class-0 sum, class 0 its negative (the
+        # class-1 weights and base[0] are not read)
+        scores, outputs, bias = "negated", 1, np.array([base[1]])
+        keep = w_out == 0
+        w_at, w_out, w_value = w_at[keep], w_out[keep], w_value[keep]
+    elif classifier and n_out == 2 and len(used) == 1:
         if used[0] != 0 or len(base) > 1:
             raise NotPlainTrees("a two-class model with weights of class 1 only")
         scores = "one_minus" if bool(np.all(w_value >= 0)) else "mirror"
@@ -268,6 +285,8 @@ def read_onnx_trees(model: Any) -> tuple[Ensemble, TreeLayout]:
         if scores == "one_minus" and transform != "LOGISTIC":
             bias = bias - 0.5  # [1 - s, s]: the larger is class 1 where s > 0.5
         w_out = np.zeros_like(w_out)
+    elif both and len(base) == 1:  # onnxruntime adds the one base value to class 0
+        outputs, bias = 2, np.array([base[0], 0.0])
     else:
         outputs = n_out
         bias = base if len(base) == n_out else np.zeros(n_out)
@@ -316,6 +335,19 @@ def read_onnx_trees(model: Any) -> tuple[Ensemble, TreeLayout]:
         classes=classes, tree_node=node, float32=float32,
     )
     return ensemble, layout
+
+
+def _covers_every_row(
+    tree_of: np.ndarray, leaf: np.ndarray, w_at: np.ndarray, w_out: np.ndarray, out: int,
+) -> bool:
+    """Whether every row reaches a leaf with a weight of output ``out``: some tree has one
+    at each of its leaves (onnxruntime tells rows that reach none apart)."""
+    has = np.zeros(len(leaf), dtype=bool)
+    has[w_at[w_out == out]] = True
+    n_trees = int(tree_of.max(initial=-1)) + 1
+    leaves = np.bincount(tree_of[leaf], minlength=n_trees)
+    covered = np.bincount(tree_of[leaf & has], minlength=n_trees)
+    return bool(np.any((leaves > 0) & (covered == leaves)))
 
 
 _V5_MODES = {0: "BRANCH_LEQ", 1: "BRANCH_LT", 2: "BRANCH_GTE", 3: "BRANCH_GT",
@@ -486,7 +518,9 @@ def transformed(raw: np.ndarray, layout: TreeLayout) -> np.ndarray:
             return np.column_stack([1.0 - p, p])
         s = raw[:, 0] + 0.5
         return np.column_stack([1.0 - s, s])
-    if layout.scores == "mirror":
+    if layout.scores == "negated":  # two scores (-s, s) through the post-transform
+        raw = np.column_stack([-raw[:, 0], raw[:, 0]])
+    elif layout.scores == "mirror":
         s = raw[:, 0]
         if layout.transform == "LOGISTIC":
             return np.column_stack([_sigmoid(-s), _sigmoid(s)])
