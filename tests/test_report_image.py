@@ -18,6 +18,7 @@ from advval.report import (
     render_image_html,
     render_image_json,
     render_image_markdown,
+    render_image_pictures,
     write_report,
 )
 from advval.report._image import HTML_MAX_EXAMPLES
@@ -30,7 +31,7 @@ Image = pytest.importorskip("PIL.Image")
 from advval.attacks import PGD  # noqa: E402
 from advval.attacks.evaluate import SanityFlag  # noqa: E402
 from advval.image import evaluate_robustness  # noqa: E402
-from advval.image._pictures import patch_png, triplet_row  # noqa: E402
+from advval.report._png import patch_png, triplet_row  # noqa: E402
 
 XSS = "<script>alert(1)</script>"
 DATA_URI = re.compile(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"')
@@ -235,6 +236,49 @@ def test_curve_svg_is_a_standalone_file(report):
     with pytest.raises(ValueError, match="render_image_curve_svg needs a report with an "
                                          "accuracy-vs-eps curve"):
         render_image_curve_svg(no_curve)
+
+
+def test_picture_files_are_the_triplets_png_and_the_curve_svg(report):
+    files = render_image_pictures(report)
+    assert sorted(files) == ["curve.svg", "triplets.png"]
+    assert files["curve.svg"] == render_image_curve_svg(report).encode("utf-8")
+    with Image.open(io.BytesIO(files["triplets.png"])) as picture:
+        grid = np.asarray(picture)
+    examples = report.examples
+    rows = [triplet_row(x, x_adv, bounds=examples.bounds)
+            for x, x_adv in zip(examples.original, examples.adversarial, strict=True)]
+    height, gap = rows[0].shape[0], 4  # the default white gap between rows
+    assert grid.shape == (len(rows) * height + (len(rows) - 1) * gap, rows[0].shape[1])
+    for i, row in enumerate(rows):  # one example per row, exactly its triplet
+        np.testing.assert_array_equal(grid[i * (height + gap): i * (height + gap) + height], row)
+        if i:
+            assert (grid[i * (height + gap) - gap: i * (height + gap)] == 255).all()
+    assert render_image_pictures(report) == files  # the same bytes again
+    bare = dataclasses.replace(
+        report, examples=None,
+        robustness=dataclasses.replace(report.robustness, curve=()))
+    assert render_image_pictures(bare) == {}
+    only_curve = render_image_pictures(dataclasses.replace(report, examples=None))
+    assert list(only_curve) == ["curve.svg"]
+
+
+def test_the_image_package_names_its_pictures_without_importing_the_report_layer():
+    import subprocess
+    import sys
+
+    import advval.image
+    import advval.image._pictures as old_path
+    from advval.report import _png
+
+    assert advval.image.patch_png is _png.patch_png is old_path.patch_png
+    assert advval.image.triplet_grid is _png.triplet_grid
+    with pytest.raises(AttributeError, match="has no attribute 'encode_png'"):
+        advval.image.encode_png  # noqa: B018
+    code = ("import sys, advval.image; "
+            "print(sorted(m for m in sys.modules if m.startswith('advval.report')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == "[]"
 
 
 @pytest.mark.parametrize("fmt", ["html", "json", "markdown"])

@@ -16,7 +16,7 @@ import math
 import os
 import zipfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 import numpy as np
@@ -31,9 +31,6 @@ from ._exit import ExitCode, MissingDependency, UsageFailure, exit_codes_help, l
 from ._io import error_reason
 from ._options import finite_float, n_jobs_option, output_options, quiet_option, seed_option
 from ._outputs import OutputPlan, Target, report_messages, report_targets
-
-if TYPE_CHECKING:
-    from advval.image._evaluate import ImageRobustnessReport
 
 #: --attack name -> class in advval.attacks
 ATTACKS: dict[str, str] = {
@@ -373,23 +370,6 @@ def _attacks(names: tuple[str, ...], *, norm: str, bounds: tuple[float, float],
     return made
 
 
-# -- the pictures ---------------------------------------------------------------------------
-
-
-def pictures(report: ImageRobustnessReport) -> dict[str, bytes]:
-    """``triplets.png`` (when examples were kept) and ``curve.svg`` (when there is a curve)."""
-    from advval.image._pictures import encode_png, triplet_grid
-    from advval.report._image import curve_charts, render_image_curve_svg
-
-    made = {}
-    examples = report.examples
-    if examples is not None and len(examples.labels) > 0:
-        made["triplets.png"] = encode_png(triplet_grid(examples))
-    if curve_charts(report.robustness):
-        made["curve.svg"] = render_image_curve_svg(report).encode("utf-8")
-    return made
-
-
 # -- the command ----------------------------------------------------------------------------
 
 
@@ -585,11 +565,12 @@ def evaluate(
     }
     report = dataclasses.replace(report, settings=settings)
 
+    from advval.report import render_image_pictures
     from advval.report._image import image_summary_line
 
     files = {}
     if png_dir is not None:
-        for name, content in pictures(report).items():
+        for name, content in render_image_pictures(report).items():
             files[plan.target("--png-dir", png_dir / name)] = content
     gate_failed = fail_under is not None and report.robustness.robust_accuracy < fail_under
     written = ci.write(plan, report, files, failed=gate_failed, fail_under=fail_under,

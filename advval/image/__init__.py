@@ -16,11 +16,12 @@ tensor([[[[2., 2.],
 
 from __future__ import annotations
 
+from typing import Any
+
 from ._ensemble import EnsembleClassifier
 from ._evaluate import AdversarialExamples, ImageRobustnessReport, evaluate_robustness
 from ._normalize import Normalize
 from ._patch import AdversarialPatch, apply_patch
-from ._pictures import patch_png, triplet_grid
 from .defenses import (
     BitDepthReduction,
     DefensiveDistillation,
@@ -55,3 +56,16 @@ __all__ = [
     "patch_png",
     "triplet_grid",
 ]
+
+
+#: pictures are rendered by the report layer; these older names resolve there on first use
+_PICTURES = ("patch_png", "triplet_grid")
+
+
+def __getattr__(name: str) -> Any:
+    """``patch_png`` and ``triplet_grid``, from :mod:`advval.report._png` (PEP 562)."""
+    if name in _PICTURES:
+        from ..report import _png
+
+        return getattr(_png, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -23,6 +23,7 @@ from ._image import (
     render_image_html,
     render_image_json,
     render_image_markdown,
+    render_image_pictures,
 )
 from ._json import render_json
 from ._markdown import render_markdown
@@ -73,6 +74,7 @@ __all__ = [
     "render_image_html",
     "render_image_json",
     "render_image_markdown",
+    "render_image_pictures",
     "render_json",
     "render_markdown",
     "render_robustness_html",

@@ -10,8 +10,9 @@ give the same bytes. The HTML page extends the shared base page (one self-contai
 a Content-Security-Policy that allows inline CSS and ``data:`` images only): the examples
 are PNG files inside ``<img src="data:...">``, the curve is inline SVG.
 
-Nothing here imports torch: the pictures come from :mod:`advval.image._pictures`
-(NumPy), imported when a picture is drawn; a report exists only once torch has run.
+Nothing here imports torch: the pictures are drawn by :mod:`advval.report._png` (NumPy);
+a report exists only once torch has run. :func:`render_image_pictures` gives the picture
+files of a report (``triplets.png`` and ``curve.svg``), which the command line writes.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._json import round_floats
 from ._markdown import format_count, format_fixed, format_number, md_escape
+from ._png import encode_png, noise_factor, patch_png, png_data_uri, triplet_grid, triplet_row
 from ._robustness import _attack_lines, _curve_lines, _setting_text, flag_lines
 from ._robustness_html import NORM_LABELS, _context, _curves, summary_line
 
@@ -192,10 +194,36 @@ def render_image_curve_svg(report: ImageRobustnessReport) -> str:
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + svg + "\n"
 
 
+def render_image_pictures(report: ImageRobustnessReport) -> dict[str, bytes]:
+    """The picture files of an image robustness report, by file name.
+
+    Parameters
+    ----------
+    report : ImageRobustnessReport
+
+    Returns
+    -------
+    dict of str to bytes
+        ``"triplets.png"`` when the report kept examples: every example as one row of
+        original | adversarial | amplified noise (:func:`advval.report._png.triplet_grid`),
+        as a PNG file; ``"curve.svg"`` when the report has an accuracy-vs-eps curve
+        (:func:`render_image_curve_svg`, UTF-8). Empty when it has neither.
+
+    See Also
+    --------
+    render_image_html : the page, with the first examples as inline pictures.
+    """
+    made = {}
+    examples = report.examples
+    if examples is not None and len(examples.labels) > 0:
+        made["triplets.png"] = encode_png(triplet_grid(examples))
+    if curve_charts(report.robustness):
+        made["curve.svg"] = render_image_curve_svg(report).encode("utf-8")
+    return made
+
+
 def _example_context(report: ImageRobustnessReport, amplify: float | None) -> dict[str, Any]:
     """The examples as rows of labels and predictions with a data: URI picture each."""
-    from advval.image._pictures import encode_png, noise_factor, png_data_uri, triplet_row
-
     examples = report.examples
     if examples is None or len(examples.labels) == 0:
         return {"rows": [], "more": 0}
@@ -240,8 +268,6 @@ def _example_context(report: ImageRobustnessReport, amplify: float | None) -> di
 def _patch_context(patch: Any, bounds: Any) -> dict[str, Any] | None:
     if patch is None:
         return None
-    from advval.image._pictures import patch_png, png_data_uri
-
     return {"src": png_data_uri(patch_png(patch, bounds)), "shape": "x".join(
         str(int(s)) for s in getattr(patch, "shape", ()))}
 
@@ -260,7 +286,7 @@ def render_image_html(
         bounds, shown as a picture. Not modified.
     amplify : float, optional
         Noise amplification of the example pictures (see
-        :func:`advval.image._pictures.triplet_row`); default: per example, the factor that
+        :func:`advval.report._png.triplet_row`); default: per example, the factor that
         makes its largest pixel change reach black or white.
 
     Returns
