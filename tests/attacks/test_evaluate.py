@@ -27,7 +27,7 @@ from advval.attacks.evaluate import (
     robustness_report,
 )
 from advval.attacks.evaluate._report import SHARED_SPACE
-from advval.attacks.evaluate._run import measure
+from advval.attacks.evaluate.runner import measure
 from advval.report._robustness import render_robustness_json
 
 
