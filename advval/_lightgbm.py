@@ -24,6 +24,8 @@ import pandas as pd
 from numpy.typing import NDArray
 from sklearn.base import BaseEstimator, ClassifierMixin
 
+from ._lightgbm_params import quiet
+
 #: LGBMClassifier parameters with no meaning to ``lightgbm.train`` (handled here instead)
 _SKLEARN_ONLY = ("n_estimators", "class_weight", "importance_type")
 
@@ -114,8 +116,7 @@ def train_params(estimator: lgb.LGBMClassifier) -> tuple[dict[str, Any], int]:
     rounds = int(settings["n_estimators"])
     params = {k: v for k, v in settings.items() if k not in _SKLEARN_ONLY and v is not None}
     params["objective"] = "binary"
-    params.setdefault("verbose", -1)
-    return params, rounds
+    return quiet(params), rounds
 
 
 class BoosterClassifier(ClassifierMixin, BaseEstimator):

@@ -10,8 +10,6 @@ with permutation importance.
 from __future__ import annotations
 
 import inspect
-import math
-import os
 from typing import Any
 
 import lightgbm as lgb
@@ -22,6 +20,15 @@ from sklearn.base import ClassifierMixin, clone
 from sklearn.model_selection import train_test_split
 
 from ._lightgbm import BoosterClassifier
+
+# the thread rule lives with the parameters; these names stay importable from here
+from ._lightgbm_params import (  # noqa: F401
+    SINGLE_THREAD_ROWS,
+    available_cores,
+    lightgbm_params,
+    lightgbm_threads,
+    machine_cores,
+)
 
 #: rounds without improvement of the inner validation loss before training stops
 EARLY_STOPPING_ROUNDS = 30
@@ -71,80 +78,8 @@ def default_domain_classifier(
     4
     """
     return lgb.LGBMClassifier(
-        n_estimators=1000,
-        learning_rate=0.05,
-        num_leaves=4,
-        min_child_samples=int(np.clip(n_rows // 50, 5, 50)),
-        subsample=0.8,
-        subsample_freq=1,
-        random_state=random_state,
-        n_jobs=lightgbm_threads(n_jobs, n_rows),
-        deterministic=True,
-        force_col_wise=True,
-        verbose=-1,
+        **lightgbm_params("domain", n_rows=n_rows, random_state=random_state, n_jobs=n_jobs)
     )
-
-
-#: below this many rows LightGBM is faster on one thread than on several
-SINGLE_THREAD_ROWS = 50_000
-
-
-def available_cores() -> int:
-    """Cores this process may run on that other work is not already using.
-
-    The cores the process may use (its CPU affinity) minus the one-minute load average of
-    the machine, at least 1. LightGBM's OpenMP threads spin while they wait for each
-    other, so more threads than free cores make every process on the machine slower
-    (measured: four concurrent 120k-row checks took 9x longer with a thread per core
-    each than with one thread each).
-
-    Examples
-    --------
-    >>> 1 <= available_cores() <= (os.cpu_count() or 1)
-    True
-    """
-    cores = machine_cores()
-    try:
-        busy = os.getloadavg()[0]
-    except OSError:  # pragma: no cover - no load average on this platform
-        busy = 0.0
-    return int(max(1, min(cores, math.floor(cores - busy + 0.5))))
-
-
-def lightgbm_threads(n_jobs: int | None, n_rows: int) -> int:
-    """Threads for a LightGBM model of ``n_rows`` rows: ``n_jobs`` as given, else a default.
-
-    The default is one thread below ``SINGLE_THREAD_ROWS`` rows (thread start-up costs
-    more than it gains there) and :func:`available_cores` above, so that a check never
-    runs slower on a shared machine than on one thread. ``-1`` means every core the
-    process may use, and so does any count above it.
-
-    Examples
-    --------
-    >>> lightgbm_threads(None, 1_000), lightgbm_threads(1, 1_000)
-    (1, 1)
-    >>> lightgbm_threads(4096, 1_000) == lightgbm_threads(-1, 1_000) == machine_cores()
-    True
-    """
-    if n_jobs is not None:
-        # more threads than cores only makes OpenMP threads wait on each other (2,048
-        # threads did not finish a fit of 80 rows in five minutes)
-        return machine_cores() if n_jobs == -1 else min(n_jobs, machine_cores())
-    return 1 if n_rows < SINGLE_THREAD_ROWS else available_cores()
-
-
-def machine_cores() -> int:
-    """Cores this process may run on (its CPU affinity), at least 1.
-
-    Examples
-    --------
-    >>> machine_cores() >= 1
-    True
-    """
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
 
 
 def is_lightgbm(estimator: object) -> bool:

@@ -287,6 +287,55 @@ def stouffer(z: ArrayLike, weights: ArrayLike | None = None) -> tuple[float, flo
     return combined, float(stats.norm.sf(combined))
 
 
+def forward_chained(
+    z: ArrayLike, training_folds: ArrayLike, scored_folds: ArrayLike | None = None
+) -> tuple[float, float]:
+    """Combine the steps of a forward-chained (sequential) test into one p-value.
+
+    Step ``i`` scores ``scored_folds[i]`` folds with a model trained on the
+    ``training_folds[i]`` folds before them, and every step's model saw every row of the
+    steps before it. Under the null each step's one-sided z-statistic is standard normal
+    given everything its model was trained on, so the steps are independent and their
+    weighted Stouffer combination (:func:`stouffer`) is an exact-size test. The weights
+    ``sqrt(training folds x scored folds)`` are fixed before seeing the data: a
+    better-trained model, and a step of more rows, has more say. The drift check
+    (:mod:`advval.drift._crossfit`: one scored fold a step) and the dependency check
+    (:mod:`advval.dependency._crossfit`: two steps) both use it.
+
+    Parameters
+    ----------
+    z : array-like of shape (n_steps,)
+        One-sided z-statistic of each step (large: evidence against the null).
+    training_folds : array-like of shape (n_steps,)
+        Folds the model of each step was trained on.
+    scored_folds : array-like of shape (n_steps,) or None, default=None
+        Folds each step scores; ``None``: one each.
+
+    Returns
+    -------
+    (z, p_value) : tuple of float
+
+    Examples
+    --------
+    >>> z, p = forward_chained([1.0, 1.0], training_folds=[1, 3])
+    >>> round(z, 6), round(p, 6)
+    (1.366025, 0.085965)
+    >>> forward_chained([1.0, 2.0], [2, 4], [2, 1]) == stouffer([1.0, 2.0], [2.0, 2.0])
+    True
+    """
+    trained = np.asarray(training_folds, dtype=np.float64)
+    scored = np.ones_like(trained) if scored_folds is None else np.asarray(
+        scored_folds, dtype=np.float64
+    )
+    values = np.asarray(z, dtype=np.float64)
+    if not (values.shape == trained.shape == scored.shape) or values.ndim != 1:
+        raise ValueError(
+            f"z, training_folds and scored_folds must be 1-d arrays of one length; got "
+            f"shapes {values.shape}, {trained.shape} and {scored.shape}"
+        )
+    return stouffer(values, np.sqrt(trained * scored))
+
+
 def adjust_p_values(p_values: ArrayLike, method: Correction = "holm") -> NDArray[np.float64]:
     """Multiple-testing adjusted p-values.
 

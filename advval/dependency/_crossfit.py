@@ -37,7 +37,7 @@ import numpy as np
 from numpy.typing import NDArray
 from sklearn.model_selection import KFold, StratifiedKFold
 
-from .._stats import stouffer
+from .._stats import forward_chained
 from ._fitting import (
     SHAP_MIN_ROWS,
     SHAP_ROWS,
@@ -305,18 +305,20 @@ def _forward_p_value(fitting: _Fitting, folds: Folds, oof: NDArray[np.float64]) 
     y = target.observed
     last = folds.n_folds - 1
     first = -(-last // 2)  # h = ceil((K - 1) / 2)
-    z_values, weights = [], []
+    z_values, trained, scored = [], [], []
     if first < last:
         held = np.flatnonzero((folds.of_row >= first) & (folds.of_row < last))
         model = fitting.fit(
             target, np.flatnonzero(folds.of_row < first), fitting.random_state + 100 + first
         )
         z_values.append(association_z(target, y[held], fitting.predict(model, held)))
-        weights.append(np.sqrt(first * (last - first)))
+        trained.append(first)
+        scored.append(last - first)
     held = folds.rows(last)  # its out-of-fold model was trained on folds 0..K-2: forward
     z_values.append(association_z(target, y[held], oof[held]))
-    weights.append(np.sqrt(last))
-    return stouffer(z_values, weights)[1]
+    trained.append(last)
+    scored.append(1)
+    return forward_chained(z_values, trained, scored)[1]
 
 
 def _permutation_p_value(

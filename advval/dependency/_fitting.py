@@ -101,7 +101,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from .._lightgbm import as_matrix, categorical_positions
-from .._models import lightgbm_threads
+from .._lightgbm_params import lightgbm_params, lightgbm_threads, quiet
 from ._scoring import Target
 
 #: a model of fewer training rows (a cross-fitted small table) is trained again on every
@@ -214,26 +214,12 @@ def default_params(*, n_rows: int, single: bool) -> dict[str, Any]:
     >>> params["num_iterations"], params["learning_rate"], params[CAPACITY]
     (1000, 0.2, ((7, False), (7, True)))
     """
-    common: dict[str, Any] = {
-        "min_data_in_leaf": int(np.clip(n_rows // 100, 5, 50)),
-        # a leaf needs a summed hessian of 1: a class whose probabilities have saturated
-        # cannot grow a leaf of extreme values (gradient / a tiny hessian) that wrecks the
-        # other classes; without it multi-class models lost most of their classes in 1
-        # fit of 4 on the flights table (a score of 0.2 for a column determined by another)
-        "min_sum_hessian_in_leaf": 1.0,
-        "max_bin": 63,
-        "deterministic": True,
-        "force_col_wise": True,
-        "verbose": -1,
-    }
     if single:
-        return {**common, "num_iterations": 20, "learning_rate": 0.3, "num_leaves": 8}
+        return lightgbm_params("single", n_rows=n_rows)
     return {
-        **common,
+        **lightgbm_params("substitution", n_rows=n_rows),
         "num_iterations": MAX_ROUNDS,
         "learning_rate": LEARNING_RATE,
-        "bagging_fraction": 0.8,
-        "bagging_freq": 1,
         CAPACITY: CANDIDATES,
         EARLY_STOPPING: PATIENCE,
         COLUMNS_PER_TREE: 32,
@@ -248,8 +234,7 @@ def estimator_params(estimator: lgb.LGBMModel) -> dict[str, Any]:
     for key in _WRAPPER_ONLY:
         params.pop(key, None)
     params["num_iterations"] = rounds
-    params.setdefault("verbose", -1)
-    return params
+    return quiet(params)
 
 
 class Design:

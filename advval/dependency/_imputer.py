@@ -37,7 +37,7 @@ from .._frames import (
     magnitude_unit,
 )
 from .._levels import labels_and_codes
-from .._models import lightgbm_threads
+from .._lightgbm_params import lightgbm_params, lightgbm_threads, quiet
 from .._text import TEXT_PARTS, text_features
 from .._validation import check_number, check_option
 from ..exceptions import DataWarning
@@ -1100,7 +1100,6 @@ class _ModelFactory:
 
     @classmethod
     def build(cls, imputer: SubstitutionImputer, *, n_rows: int, seed: int) -> _ModelFactory:
-        threads = lightgbm_threads(imputer.n_jobs, n_rows)
         options: dict[str, Any] = {
             "seed": seed,
             "linear_start": imputer.linear_start,
@@ -1108,29 +1107,15 @@ class _ModelFactory:
         }
         if imputer.estimator is None:
             return cls(
-                {
-                    "n_estimators": 100,
-                    "learning_rate": 0.1,
-                    "num_leaves": 15,
-                    "min_child_samples": int(np.clip(n_rows // 50, 5, 20)),
-                    "subsample": 0.8,
-                    "subsample_freq": 1,
-                    "colsample_bytree": 0.8,
-                    "random_state": seed,
-                    "n_jobs": threads,
-                    "deterministic": True,
-                    "force_col_wise": True,
-                    "verbose": -1,
-                },
+                lightgbm_params("imputer", n_rows=n_rows, random_state=seed, n_jobs=imputer.n_jobs),
                 **options,
             )
         params = {k: v for k, v in imputer.estimator.get_params().items() if k not in _TASK_PARAMS}
         if params.get("random_state") is None:
             params["random_state"] = seed
         if imputer.n_jobs is not None or params.get("n_jobs") is None:
-            params["n_jobs"] = threads
-        params.setdefault("verbose", -1)
-        return cls(params, **options)
+            params["n_jobs"] = lightgbm_threads(imputer.n_jobs, n_rows)
+        return cls(quiet(params), **options)
 
     def make(
         self, kind: str, params: dict[str, Any] | None = None

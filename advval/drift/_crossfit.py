@@ -37,7 +37,7 @@ from sklearn.base import ClassifierMixin
 
 from .._lightgbm import BinnedRows, can_train_on_subsets, fit_on_subset, train_params
 from .._models import fit_classifier, positive_scores, stopping_rule, stopping_split
-from .._stats import RankTest, rank_test, stouffer
+from .._stats import RankTest, forward_chained, rank_test
 
 #: rows above which the sequential test uses a stratified subsample of each fold
 SEQUENTIAL_MAX_ROWS = 200_000
@@ -352,8 +352,7 @@ def combine_sequential(results: Sequence[RankTest], *, n_rows: int) -> Sequentia
     >>> test.z, test.p_value
     (0.0, 0.5)
     """
-    weights = np.sqrt(np.arange(1, len(results) + 1, dtype=np.float64))
-    z, p_value = stouffer([r.z for r in results], weights)
+    z, p_value = forward_chained([r.z for r in results], np.arange(1, len(results) + 1))
     return SequentialTest(
         p_value=p_value, z=z, fold_p_values=tuple(r.p_value for r in results), n_rows=n_rows
     )

@@ -22,7 +22,8 @@ from sklearn.utils.validation import (
 )
 
 from .._frames import FrameEncoder, align_columns, as_frame
-from .._models import lightgbm_threads, numeric_codes
+from .._lightgbm_params import lightgbm_params
+from .._models import numeric_codes
 from .._progress import stage
 from .._repr import ReprMixin
 from .._selection import SupportSelectorMixin
@@ -254,9 +255,10 @@ class DriftFeatureDropper(ReprMixin, SupportSelectorMixin, BaseEstimator):
         validator = self._first_validator(train, test, validator_seed)
         signal = None
         if target is not None:
+            observed = _observed_target(target, name=_target_name(y))
             signal = _target_signal(
-                train,
-                target,
+                train if observed is None else train.iloc[observed],
+                target if observed is None else target[observed],
                 self.signal_estimator,
                 random_state=signal_seed,
                 column_kinds=validator.column_kinds,
@@ -530,10 +532,51 @@ def _preview(names: list[str], limit: int = 10) -> str:
 
 
 def _check_target(y: Any, train: pd.DataFrame) -> NDArray[Any]:
-    array = check_array(y, ensure_2d=False, dtype=None, input_name="y")
+    """``y`` as a 1-D array of ``train``'s length; missing values allowed, infinite not."""
+    array = check_array(
+        y, ensure_2d=False, dtype=None, ensure_all_finite="allow-nan", input_name="y"
+    )
     array = column_or_1d(array)
     check_consistent_length(train, array)
     return array
+
+
+def _target_name(y: Any) -> str:
+    """``y`` as messages call it: with its column name when it is a named Series."""
+    name = getattr(y, "name", None)
+    return f"y ({name!r})" if isinstance(y, pd.Series) and name is not None else "y"
+
+
+def _observed_target(target: NDArray[Any], *, name: str) -> NDArray[np.intp] | None:
+    """Positions of the rows whose target is known; ``None`` when every row's is.
+
+    Rows with a missing target are left out of the model of ``y`` (they still take part
+    in the drift search, which does not read ``y``), and a ``DataWarning`` says how many,
+    once. A target with no known value is an error.
+
+    Examples
+    --------
+    >>> import pytest
+    >>> with pytest.warns(DataWarning, match="y has 1 missing value"):
+    ...     _observed_target(np.array([1.0, np.nan, 0.0]), name="y").tolist()
+    [0, 2]
+    """
+    missing = np.asarray(pd.isna(target), dtype=bool)
+    if not missing.any():
+        return None
+    n_missing, n_rows = int(missing.sum()), len(target)
+    if n_missing == n_rows:
+        raise ValueError(
+            f"{name} has no known value: all {n_rows:,} are missing, so there is no target "
+            f"to measure the columns' signal on. Pass a target with values, or none."
+        )
+    warnings.warn(
+        f"{name} has {n_missing:,} missing value(s) in {n_rows:,} rows: those rows are left "
+        f"out of the model of the target (target_signal_); the drift search uses every row.",
+        DataWarning,
+        stacklevel=3,
+    )
+    return np.flatnonzero(~missing)
 
 
 def _is_class_target(y: NDArray[Any]) -> bool:
@@ -555,20 +598,7 @@ def default_signal_model(
     15
     """
     factory = lgb.LGBMClassifier if classes else lgb.LGBMRegressor
-    return factory(
-        n_estimators=100,
-        learning_rate=0.1,
-        num_leaves=15,
-        min_child_samples=int(np.clip(n_rows // 50, 5, 20)),
-        subsample=0.8,
-        subsample_freq=1,
-        colsample_bytree=0.8,
-        random_state=random_state,
-        n_jobs=lightgbm_threads(None, n_rows),
-        deterministic=True,
-        force_col_wise=True,
-        verbose=-1,
-    )
+    return factory(**lightgbm_params("signal", n_rows=n_rows, random_state=random_state))
 
 
 #: rows the model of ``y`` is fitted on (a seeded sample above it): the shares of its
