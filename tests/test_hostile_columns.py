@@ -33,7 +33,6 @@ from advval import (
 from advval._frames import FrameEncoder
 from advval.cli import cli
 from advval.dependency import dependency_shift
-from advval.distributed._encode import digest, merge_digests
 from advval.report import (
     build_dependency_report,
     build_drift_report,
@@ -444,6 +443,10 @@ def test_imputer_fills_extreme_values_under_hostile_names():
 
 
 def test_dask_digest_learns_the_single_machine_encoder_for_hostile_names_and_values():
+    pytest.importorskip("dask.dataframe")
+    pytest.importorskip("distributed")
+    from advval.distributed._encode import digest, merge_digests
+
     train, test = _extreme_frames(EXTREMES["1e308-and-1.7e308"])
     renamed = {"extreme": "a b", "steady": "a\nb", "noise": ""}
     train, test = train.rename(columns=renamed), test.rename(columns=renamed)

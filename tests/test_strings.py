@@ -21,7 +21,6 @@ from advval._stats import category_test
 from advval._summary import FrameSummary, merge_frames
 from advval._text import TEXT_PARTS, text_features
 from advval.datasets import make_kaggle_table
-from advval.distributed._encode import digest, merge_digests
 from advval.drift._univariate import compare_columns, level_table
 from advval.exceptions import DataWarning, LeakWarning
 
@@ -485,6 +484,10 @@ def _mixed_table(rng: np.random.Generator, n: int) -> pd.DataFrame:
 
 
 def test_partition_summaries_learn_the_encoder_of_the_whole_table(assert_same_encoder):
+    pytest.importorskip("dask.dataframe")
+    pytest.importorskip("distributed")
+    from advval.distributed._encode import digest, merge_digests
+
     rng = np.random.default_rng(9)
     train, test = _mixed_table(rng, 4000), _mixed_table(rng, 1500)
     kinds = {"zip": "categorical"}

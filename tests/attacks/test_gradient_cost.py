@@ -8,12 +8,12 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from advval.attacks import APGD, FGSM, PGD, FeatureSpace
-from advval.attacks.gradient import AutoAttack
-from advval.attacks.gradient.steps import TorchTarget, subset_target
-from advval.cli import ExitCode, cli
-
 torch = pytest.importorskip("torch")
+
+from advval.attacks import APGD, FGSM, PGD, FeatureSpace  # noqa: E402
+from advval.attacks.gradient import AutoAttack  # noqa: E402
+from advval.attacks.gradient.steps import TorchTarget, subset_target  # noqa: E402
+from advval.cli import ExitCode, cli  # noqa: E402
 
 
 def _linear(n_features: int, n_classes: int, seed: int, scale: np.ndarray | None = None):
