@@ -207,15 +207,15 @@ def chromium_command() -> Callable[[Path], list[str]]:
 # Every report document the tests make (``to_dict``, which every JSON writer calls) is
 # checked against its schema, ``advval.report.json_schema(document["kind"])``, as the
 # writer would write it (floats rounded, NaN as null); an invalid one fails the test that
-# made it. Classes are watched once their module is imported (the image report's module
-# imports torch, which is never imported for this).
+# made it. Classes are watched once their module is imported (the result classes live in
+# advval.results, which imports neither torch nor the packages that compute them).
 
 #: module -> report classes whose ``to_dict`` is checked
 SCHEMA_WATCHED: dict[str, tuple[str, ...]] = {
-    "advval.report._result": ("DriftReport",),
-    "advval.report._dependency": ("DependencyReport",),
-    "advval.attacks.evaluate._report": ("RobustnessReport",),
-    "advval.image._evaluate": ("ImageRobustnessReport",),
+    "advval.results._drift": ("DriftReport",),
+    "advval.results._dependency": ("DependencyReport",),
+    "advval.results._robustness": ("RobustnessReport",),
+    "advval.results._image": ("ImageRobustnessReport",),
     "advval.compare._diff": ("ReportDiff",),
 }
 _schema_failures: list[str] = []

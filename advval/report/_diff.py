@@ -8,11 +8,10 @@ sorted, floats rounded to 6 significant digits): the same two reports give the s
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from ..compare import ItemChange, MetricChange, ReportDiff
-from ._json import round_floats
+from ..results._json import json_text
 from ._markdown import display_name, format_fixed, md_escape
 
 #: changed items listed in the Markdown table (the rest are counted)
@@ -189,9 +188,10 @@ def render_diff_json(diff: ReportDiff) -> str:
 
     Examples
     --------
+    >>> import json
     >>> from advval.compare import diff_reports
     >>> old = {"kind": "drift", "drift": False, "auc": 0.5, "auc_ci": [0.48, 0.52]}
     >>> json.loads(render_diff_json(diff_reports(old, old)))["worse"]
     False
     """
-    return json.dumps(round_floats(diff.to_dict()), sort_keys=True, indent=2, allow_nan=False)
+    return json_text(diff.to_dict())

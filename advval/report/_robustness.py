@@ -1,6 +1,6 @@
 """Robustness results (``robustness_report``) rendered as JSON and Markdown.
 
-The result is a :class:`~advval.attacks.evaluate.RobustnessReport`; the renderers here
+The result is a :class:`~advval.results.RobustnessReport`; the renderers here
 only format it. The JSON document follows the drift report's conventions (sorted keys,
 floats rounded to 6 significant digits, ``schema_version``, ``kind``, ``advval_version``)
 and leaves wall times out unless asked, so the same inputs and seed give the same bytes.
@@ -8,11 +8,10 @@ and leaves wall times out unless asked, so the same inputs and seed give the sam
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from ..attacks.evaluate import AttackResult, RobustnessReport
-from ._json import round_floats
+from ..results._json import json_text
+from ..results._robustness import AttackResult, RobustnessReport
 from ._markdown import format_count, format_fixed, format_number, md_escape
 
 #: columns listed in the Markdown table of features attackers change
@@ -40,8 +39,7 @@ def render_robustness_json(report: RobustnessReport, *, timings: bool = False) -
     --------
     render_robustness_markdown
     """
-    document = round_floats(report.to_dict(timings=timings))
-    return json.dumps(document, sort_keys=True, indent=2, allow_nan=False)
+    return json_text(report.to_dict(timings=timings))
 
 
 def render_robustness_markdown(report: RobustnessReport, *, timings: bool = True) -> str:

@@ -11,8 +11,6 @@ budget check does not rest on what the attack says about itself.
 
 from __future__ import annotations
 
-import math
-import numbers
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -23,6 +21,7 @@ import pandas as pd
 from sklearn.base import clone
 
 from ..._progress import stage
+from ...results._json import json_setting as json_safe  # the settings rule, one place
 from .._base import Attack, _numpy
 from .._norms import canonical_norm
 from .._oracle import QueryOracle, label_indices
@@ -336,33 +335,6 @@ def norm_name(attack: Attack) -> str:
 def white_box(attack: Attack) -> bool:
     """Whether the attack reads the model's internals (gradients, tree structure)."""
     return bool(getattr(type(attack), "white_box", False))
-
-
-def json_safe(value: Any) -> Any:
-    """A JSON-ready, deterministic version of a parameter value.
-
-    Examples
-    --------
-    >>> json_safe({"eps": np.float64(0.5), "norm": np.inf, "steps": (1, 2), "space": None})
-    {'eps': 0.5, 'norm': 'inf', 'steps': [1, 2], 'space': None}
-    """
-    if value is None or isinstance(value, (str, bool)):
-        return value
-    if isinstance(value, np.bool_):
-        return bool(value)
-    if isinstance(value, numbers.Integral):
-        return int(value)
-    if isinstance(value, numbers.Real):
-        number = float(value)
-        return number if math.isfinite(number) else str(number)
-    if isinstance(value, dict):
-        return {str(k): json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [json_safe(v) for v in value]
-    if isinstance(value, (np.random.RandomState, np.random.Generator)):
-        return type(value).__name__
-    text = repr(value)
-    return type(value).__name__ if " at 0x" in text else text
 
 
 def attack_settings(attack: Attack) -> dict[str, Any]:

@@ -43,6 +43,7 @@ from torch.nn import functional as F
 from ..._validation import check_number
 from ...attacks._base import Attack
 from ...attacks._inference import inference_state
+from ...results._json import json_number
 from ._preprocess import BitDepthReduction, MedianSmoothing, straight_through
 
 Squeezer = Callable[[torch.Tensor], torch.Tensor]
@@ -462,13 +463,13 @@ class AttackDetection:
     n_success: int
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready values (NaN as ``None``)."""
+        """JSON-ready values, unrounded (NaN and infinity as ``None``)."""
         return {
             "name": self.name,
             "adaptive": self.adaptive,
-            "success_rate": _json_float(self.success_rate),
-            "detection_rate": _json_float(self.detection_rate),
-            "undetected_success_rate": _json_float(self.undetected_success_rate),
+            "success_rate": _unrounded(self.success_rate),
+            "detection_rate": _unrounded(self.detection_rate),
+            "undetected_success_rate": _unrounded(self.undetected_success_rate),
             "n_success": self.n_success,
         }
 
@@ -508,20 +509,21 @@ class DetectionReport:
         raise KeyError(f"No attack named {name!r}; the report has {names}.")
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dictionary with ``kind`` ``"detection"``."""
+        """JSON-ready dictionary with ``kind`` ``"detection"`` (NaN and infinity as ``None``)."""
         return {
             "kind": "detection",
             "n_images": self.n_images,
-            "clean_accuracy": _json_float(self.clean_accuracy),
-            "clean_fpr": _json_float(self.clean_fpr),
-            "threshold": _json_float(self.threshold),
-            "target_fpr": _json_float(self.target_fpr),
+            "clean_accuracy": _unrounded(self.clean_accuracy),
+            "clean_fpr": _unrounded(self.clean_fpr),
+            "threshold": _unrounded(self.threshold),
+            "target_fpr": _unrounded(self.target_fpr),
             "attacks": [a.to_dict() for a in self.attacks],
         }
 
 
-def _json_float(value: float) -> float | None:
-    return None if math.isnan(value) else float(value)
+def _unrounded(value: float) -> float | None:
+    """A float as advval's JSON documents hold it (not finite: ``None``), kept unrounded."""
+    return json_number(value, digits=None)
 
 
 def detection_report(
