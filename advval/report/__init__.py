@@ -6,6 +6,7 @@ Image robustness reports (``advval.image.evaluate_robustness``) render with the
 ``render_image_*`` functions, which import nothing from torch.
 """
 
+from .._display import register_display
 from ._build import build_drift_report
 from ._dependency import (
     DependencyReport,
@@ -27,6 +28,7 @@ from ._image import (
 )
 from ._json import render_json
 from ._markdown import render_markdown
+from ._notebook import notebook_fragment, report_text
 from ._result import (
     ColumnFacts,
     DatasetSummary,
@@ -44,6 +46,9 @@ from ._robustness import render_robustness_json, render_robustness_markdown
 from ._robustness_html import render_robustness_html
 from ._schemas import SCHEMA_KINDS, json_schema
 from ._sink import write_report
+
+#: how every result shows itself (repr, notebook): see advval._display
+register_display(text=report_text, html=notebook_fragment)
 
 __all__ = [
     "ColumnFacts",
