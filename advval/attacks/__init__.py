@@ -49,6 +49,7 @@ _EAGER = {
     "AdversarialTrainingClassifier": ".evaluate",
     "load_model": "._loading",
     "check_export": "._export_check",
+    "check_attack": "._checks",
 }
 
 

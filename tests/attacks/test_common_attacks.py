@@ -1,7 +1,10 @@
 """Common attack checks: every public attack obeys the same invariants (STYLE.md, imblearn).
 
 Each attack in ``advval.attacks.__all__`` is run on a constrained table (bounds, immutable,
-integer, monotone, a categorical column) against a model it can attack, and must
+integer, monotone, a categorical column) against a model it can attack, through
+:func:`advval.attacks.check_attack` (the checks ship in the package, like scikit-learn's
+``check_estimator``; tests/attacks/test_check_attack.py shows each one catching a broken
+attack). It must
 
 - return the same kind of object (DataFrame: same columns, dtypes and index);
 - stay inside the bounds and the eps-ball, leave immutable columns alone, keep integer and
@@ -20,14 +23,14 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.base import clone
 from sklearn.compose import make_column_transformer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 import advval.attacks as attacks
-from advval.attacks import Attack, FeatureSpace
+from advval.attacks import Attack, FeatureSpace, check_attack
+from advval.attacks._checks import CHECKS
 
 torch = pytest.importorskip("torch")
 
@@ -161,10 +164,6 @@ def test_every_public_attack_has_a_case():
 ATTACKS = list(GRADIENT + BLACK_BOX + TREES)
 
 
-def _run(attack, case):
-    return attack.generate(case.X, case.y)
-
-
 def case_for(name, torch_case, pipeline_case, tree_case):
     if name in GRADIENT:
         return torch_case
@@ -195,13 +194,6 @@ def _check_valid(attack, case, out, norm):
         assert set(out["city"]) <= {"north", "south"}
 
 
-def _predict(case, out):
-    if case.module is not None:
-        with torch.no_grad():
-            return case.module(torch.tensor(out.to_numpy(dtype=float))).argmax(1).numpy()
-    return case.model.predict(out)
-
-
 def _cases():
     for name in ATTACKS:
         for norm in ("inf", "2", "0"):
@@ -209,52 +201,25 @@ def _cases():
 
 
 @pytest.mark.parametrize(("name", "norm"), list(_cases()))
-def test_valid_rows_inside_the_eps_ball(name, norm, torch_case, pipeline_case, tree_case):
+def test_check_attack(name, norm, torch_case, pipeline_case, tree_case):
+    """advval.attacks.check_attack: input and model left alone, valid rows inside the
+    eps-ball, success_ as the model says, deterministic, eps=0 and max_queries kept."""
     case = case_for(name, torch_case, pipeline_case, tree_case)
     if norm not in norms_of(name):
         with pytest.raises(ValueError, match=f"The 'norm' parameter of {name} must be one of"):
             make(name, case, eps=EPS[norm], norm=norm).generate(case.X, case.y)
         return
     attack = make(name, case, eps=EPS[norm], norm=norm)
-    before = case.X.copy()
-    out = _run(attack, case)
-    pd.testing.assert_frame_equal(case.X, before)
+    assert check_attack(attack, case.X, case.y) == CHECKS
+    # the constraints of the case, by name (check_attack checks them through the domain)
+    out = attack.generate(case.X, case.y)
     _check_valid(attack, case, out, norm)
-    np.testing.assert_array_equal(attack.success_, _predict(case, out) != case.y)
-    assert attack.success_.dtype == bool and attack.queries_.dtype.kind == "i"
-
-
-@pytest.mark.parametrize("name", ATTACKS)
-def test_deterministic_and_clone_equal(name, torch_case, pipeline_case, tree_case):
-    case = case_for(name, torch_case, pipeline_case, tree_case)
-    attack = make(name, case, eps=EPS["inf"])
-    first = _run(attack, case)
-    second = _run(clone(attack), case)
-    pd.testing.assert_frame_equal(first, second)
-
-
-@pytest.mark.parametrize("name", ATTACKS)
-def test_eps_zero_returns_the_input(name, torch_case, pipeline_case, tree_case):
-    case = case_for(name, torch_case, pipeline_case, tree_case)
-    attack = make(name, case, eps=0.0)
-    out = _run(attack, case)
-    pd.testing.assert_frame_equal(out, case.X)
-    assert not attack.success_[_predict(case, case.X) == case.y].any()
-
-
-@pytest.mark.parametrize("name", BLACK_BOX)
-def test_query_budget_is_a_hard_limit(name, pipeline_case):
-    attack = make(name, pipeline_case, eps=EPS["inf"], max_queries=25)
-    out = _run(attack, pipeline_case)
-    assert attack.queries_.max() <= 25
-    _check_valid(attack, pipeline_case, out, "inf")
 
 
 @pytest.mark.parametrize("name", GRADIENT)
 @pytest.mark.parametrize("training", [False, True])
 def test_model_state_is_left_as_found(name, training, torch_case):
     module = torch_case.module
-    snapshot = {k: v.clone() for k, v in module.state_dict().items()}
     grads = [torch.full_like(p, 0.25) for p in module.parameters()]
     flags = [True, False] + [True] * (len(grads) - 2)
     for p, g, f in zip(module.parameters(), grads, flags, strict=True):
@@ -264,18 +229,11 @@ def test_model_state_is_left_as_found(name, training, torch_case):
     try:
         attack = make(name, torch_case, eps=EPS["inf"])
         X = torch.tensor(torch_case.X.to_numpy(dtype=float))
-        x_before = X.clone()
         # Linear and Tanh do not read their mode: attacked in eval mode without a warning
         # (tests/attacks/test_hostile_inputs.py checks the warning for dropout/batch-norm)
-        out = attack.generate(X, torch_case.y)
+        assert "model_unchanged" in check_attack(attack, X, torch_case.y)
         assert module.training is training
         assert [p.requires_grad for p in module.parameters()] == flags
-        for p, g in zip(module.parameters(), grads, strict=True):
-            assert torch.equal(p.grad, g)
-        for k, v in module.state_dict().items():
-            assert torch.equal(v, snapshot[k])
-        assert torch.equal(X, x_before)
-        assert out.dtype == X.dtype and out.device == X.device and not out.requires_grad
     finally:
         module.eval()
         for p in module.parameters():
