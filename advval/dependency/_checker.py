@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from dataclasses import replace
 from typing import Any
 
 import lightgbm as lgb
@@ -10,7 +11,6 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 from sklearn.base import BaseEstimator
-from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import (
     check_array,
@@ -20,6 +20,7 @@ from sklearn.utils.validation import (
 )
 
 from .._client import SharesClientMixin
+from .._dask import on_dask, sample_rows
 from .._frames import BOOLEAN, CATEGORICAL, TEXT, FrameEncoder, as_frame
 from .._progress import note, progress_display, stage
 from .._repr import ReprMixin
@@ -36,6 +37,7 @@ from ._budget import (
 )
 from ._crossfit import TargetFit, cross_fit
 from ._encoding import fit_encoder, unpredicted_warning
+from ._fitted import _DependencyFit, fit_seed, sample_seed
 from ._fitting import Design, default_params, estimator_params
 from ._flags import id_like, near_duplicates
 from ._scoring import (
@@ -396,12 +398,31 @@ class FeatureDependencyChecker(ReprMixin, SharesClientMixin, BaseEstimator):
         self : FeatureDependencyChecker
         """
         self._validate_params()
-        if self.client is not None or _is_dask(X) or _is_dask(y):
-            from ..distributed._dependency import fit_checker
+        seed = fit_seed(self.random_state)
+        if on_dask(self.client, X, y):
+            # the backend draws the budget's rows on the cluster; the fit runs on them
+            sample = sample_rows(
+                X,
+                y,
+                client=self.client,
+                budget=self.resolve_max_rows,
+                seed=sample_seed(self.random_state),
+            )
+            fit = self._fit_frame(sample.frame, sample.target, seed, n_rows_in=sample.n_rows)
+            fit = replace(fit, n_rows_sampled=len(sample.frame))
+        else:
+            with progress_display(enabled=bool(self.verbose)):
+                fit = self._fit_frame(X, y, seed)
+        self._store_fit(fit)
+        return self
 
-            return fit_checker(self, X, y)
-        with progress_display(enabled=bool(self.verbose)):
-            return self._fit_frame(X, y)
+    def _store_fit(self, fit: _DependencyFit) -> None:
+        """Set the fitted attributes from ``fit`` (none left from an earlier fit)."""
+        if fit.n_rows_sampled is None and hasattr(self, "n_rows_sampled_"):
+            del self.n_rows_sampled_
+        for name, value in fit.attributes().items():
+            setattr(self, name, value)
+        self._basis = fit.basis
 
     def resolve_max_rows(self, n_rows: int) -> int | None:
         """The row budget for ``n_rows`` rows: ``max_rows`` resolved (``None``: every row).
@@ -422,44 +443,42 @@ class FeatureDependencyChecker(ReprMixin, SharesClientMixin, BaseEstimator):
         return None if budget is None or budget >= n_rows else budget
 
     def _fit_frame(
-        self, X: Any, y: Any, *, n_rows_in: int | None = None
-    ) -> FeatureDependencyChecker:
+        self, X: Any, y: Any, seed: int, *, n_rows_in: int | None = None
+    ) -> _DependencyFit:
         """The fit on in-memory data (also what the Dask path runs on its sample).
 
-        ``n_rows_in``: rows of the data ``X`` was sampled from (the Dask path's), else
-        ``len(X)``.
+        ``seed``: the fit's (:func:`~advval.dependency._fitted.fit_seed`). ``n_rows_in``:
+        rows of the data ``X`` was sampled from (the Dask path's), else ``len(X)``.
         """
         frame = self._check_frame(X, reset=True)
         target_y = None if y is None else _check_y(y, frame)
-        frame, self.dropped_features_ = self._drop_empty(frame)
-        rng = check_random_state(self.random_state)
-        seed = int(rng.randint(0, 2**31 - 10**8))  # room for per-target offsets
+        frame, dropped = self._drop_empty(frame)
 
         with stage("screening columns (kinds, ID-like columns)"):
             encoder = fit_encoder(frame, frame, self.column_kinds)
             encoder.check_finite(frame, name="X")
-            self.id_like_features_ = id_like(encoder, frame)  # every row: unique per row?
-        self.n_rows_in_ = len(frame) if n_rows_in is None else int(n_rows_in)
-        self.max_rows_ = self.resolve_max_rows(len(frame))
-        rows = budget_rows(len(frame), self.max_rows_, seed + 7)
-        self.n_rows_used_ = int(rows.size)
+            id_like_features = id_like(encoder, frame)  # every row: unique per row?
+        n_rows_in = len(frame) if n_rows_in is None else int(n_rows_in)
+        max_rows = self.resolve_max_rows(len(frame))
+        rows = budget_rows(len(frame), max_rows, seed + 7)
+        n_rows_used = int(rows.size)
         holdout = holdout_mask(rows.size, seed + 9)
-        self._note_budget(holdout)
+        _note_budget(holdout, n_rows_in, n_rows_used)
         if rows.size < len(frame):
             frame = frame.iloc[rows]
             if target_y is not None:
                 target_y = target_y.subset(rows)
 
         # the budget's rows: a rank correlation of 0.99 is known to +-0.0002 on them
-        self.near_duplicates_ = near_duplicates(encoder, frame)
+        duplicates = near_duplicates(encoder, frame)
         columns = list(encoder.columns)
         n_rows = len(frame)
         encoded = encoder.transform(frame)
         params = self._params(n_rows)
         single = default_params(n_rows=n_rows, single=True)
         targets = {c: column_target(encoder, frame, c) for c in columns}
-        self.unscored_features_ = [c for c in columns if targets[c] is None]
-        self._warn_unscored(encoder)
+        unscored = [c for c in columns if targets[c] is None]
+        _warn_unscored(encoder, unscored)
         parts = {
             c: [e for e, s in zip(encoded.columns, encoder.source, strict=True) if s == c]
             for c in columns
@@ -500,27 +519,27 @@ class FeatureDependencyChecker(ReprMixin, SharesClientMixin, BaseEstimator):
                         shares[j] = row / row.sum()
                 bar.advance()
 
-        self._basis = None
+        basis = None
         if holdout is not None:
-            self._basis = FitBasis(
+            basis = FitBasis(
                 encoder=encoder,
                 columns=[str(c) for c in self.feature_names_in_]
                 if hasattr(self, "feature_names_in_")
                 else [f"x{i}" for i in range(self.n_features_in_)],
-                n_rows=self.n_rows_in_,
-                n_rows_used=self.n_rows_used_,
+                n_rows=n_rows_in,
+                n_rows_used=n_rows_used,
                 held_out={c: f.held_out for c, f in fits.items() if f.held_out is not None},
                 mappings={
                     c: class_mapping(encoder.column_values(frame, c))
                     for c, t in targets.items()
                     if t is not None and t.kind == "classes"
                 },
-                unpredicted=list(self.unscored_features_),
+                unpredicted=list(unscored),
             )
         with stage("row order: the row position from the columns", total=len(columns) + 1) as bar:
             bar.describe("all columns")
             row_target = numeric_target(np.asarray(rows, dtype=np.float64))
-            self.row_order_score_ = cross_fit(
+            row_order_score = cross_fit(
                 row_target,
                 design,
                 params,
@@ -548,9 +567,16 @@ class FeatureDependencyChecker(ReprMixin, SharesClientMixin, BaseEstimator):
         singles = {c: Design(encoded[parts[c]], single) for c in columns}
 
         score = np.array([fits[c].score for c in columns])
-        low, high = np.array(
-            [score_interval(fits[c].metric, fits[c].baseline, fits[c].score_se) for c in columns]
-        ).reshape(len(columns), 2).T
+        low, high = (
+            np.array(
+                [
+                    score_interval(fits[c].metric, fits[c].baseline, fits[c].score_se)
+                    for c in columns
+                ]
+            )
+            .reshape(len(columns), 2)
+            .T
+        )
         p_raw = np.array([fits[c].p_value for c in columns])
         p_adjusted = adjust_p_values(p_raw, self.correction)
         significant = p_adjusted < self.alpha
@@ -558,9 +584,7 @@ class FeatureDependencyChecker(ReprMixin, SharesClientMixin, BaseEstimator):
         # explain at least that much, at 97.5% confidence
         redundant = significant & (np.nan_to_num(low, nan=-1.0) >= self.redundancy_threshold)
         matrix = shares * np.nan_to_num(score)[:, None]
-        self.dependency_matrix_ = _square(matrix, columns)
-        self.redundant_features_ = [c for c, r in zip(columns, redundant, strict=True) if r]
-        self.row_order_features_ = [
+        row_order_features = [
             c for c, s in zip(columns, row_scores, strict=True) if s >= self.redundancy_threshold
         ]
         report = pd.DataFrame(
@@ -581,12 +605,12 @@ class FeatureDependencyChecker(ReprMixin, SharesClientMixin, BaseEstimator):
                 ),
                 "top_features": [_top(matrix[j], columns) for j in range(len(columns))],
                 "row_order_score": row_scores,
-                "id_like": [c in self.id_like_features_ for c in columns],
+                "id_like": [c in id_like_features for c in columns],
             },
             index=pd.Index(columns, name="feature"),
         )
-        self.target_scores_ = None
-        self.leaking_features_ = []
+        target_scores = None
+        leaking: list[str] = []
         if target_y is not None:
             leak_scores = []
             leak_stage = "leak check: each column alone predicting the target"
@@ -596,43 +620,34 @@ class FeatureDependencyChecker(ReprMixin, SharesClientMixin, BaseEstimator):
                         self._single(target_y, singles[c], single, seed + 10 * j + 3, holdout)
                     )
                     bar.advance()
-            self.target_scores_ = pd.Series(
+            target_scores = pd.Series(
                 leak_scores, index=pd.Index(columns, name="feature"), name="target_score"
             )
             report["target_score"] = leak_scores
             report["leak"] = [s >= self.leak_threshold for s in leak_scores]
-            self.leaking_features_ = [
+            leaking = [
                 c for c, s in zip(columns, leak_scores, strict=True) if s >= self.leak_threshold
             ]
-        self.scores_ = report
-        self.pairwise_matrix_ = (
+        pairwise = (
             self._pairwise(targets, singles, single, seed, holdout) if self.pairwise else None
         )
-        return self
-
-    def _note_budget(self, holdout: NDArray[np.bool_] | None) -> None:
-        """Say, at the start, which rows the models use when the budget applies."""
-        if self.n_rows_used_ >= self.n_rows_in_:
-            return
-        how = "every column is scored by cross-fitting them"
-        if holdout is not None:
-            held = int(holdout.sum())
-            how = (
-                f"each column's model trains on {self.n_rows_used_ - held:,} of them and is "
-                f"scored on the other {held:,}"
-            )
-        note(
-            f"advval: {self.n_rows_in_:,} rows given; the per-column models use "
-            f"{self.n_rows_used_:,} of them, drawn uniformly: {how} (the row budget: more "
-            f"rows would not make a score more precise than +-{PRECISION}; set max_rows / "
-            f"--max-rows to change it). The column kinds and ID-like flags use every row."
-        )
-
-    def _warn_unscored(self, encoder: FrameEncoder) -> None:
-        text = [c for c in self.unscored_features_ if encoder.kinds[c] == TEXT]
-        codes = [c for c in self.unscored_features_ if encoder.kinds[c] != TEXT]
-        unpredicted_warning(
-            _OWNER, text, codes, "so their score is NaN; they are checked for leaks and IDs."
+        return _DependencyFit(
+            dropped_features=dropped,
+            id_like_features=id_like_features,
+            n_rows_in=n_rows_in,
+            max_rows=max_rows,
+            n_rows_used=n_rows_used,
+            near_duplicates=duplicates,
+            unscored_features=unscored,
+            row_order_score=row_order_score,
+            dependency_matrix=_square(matrix, columns),
+            redundant_features=[c for c, r in zip(columns, redundant, strict=True) if r],
+            row_order_features=row_order_features,
+            target_scores=target_scores,
+            leaking_features=leaking,
+            scores=report,
+            pairwise_matrix=pairwise,
+            basis=basis,
         )
 
     def _single(
@@ -768,9 +783,31 @@ class FeatureDependencyChecker(ReprMixin, SharesClientMixin, BaseEstimator):
         return tags
 
 
-def _is_dask(X: object) -> bool:
-    """Whether ``X`` is a Dask collection, without importing Dask."""
-    return type(X).__module__.split(".")[0] in ("dask", "dask_expr")
+def _note_budget(holdout: NDArray[np.bool_] | None, n_rows_in: int, n_rows_used: int) -> None:
+    """Say, at the start, which rows the models use when the budget applies."""
+    if n_rows_used >= n_rows_in:
+        return
+    how = "every column is scored by cross-fitting them"
+    if holdout is not None:
+        held = int(holdout.sum())
+        how = (
+            f"each column's model trains on {n_rows_used - held:,} of them and is "
+            f"scored on the other {held:,}"
+        )
+    note(
+        f"advval: {n_rows_in:,} rows given; the per-column models use "
+        f"{n_rows_used:,} of them, drawn uniformly: {how} (the row budget: more "
+        f"rows would not make a score more precise than +-{PRECISION}; set max_rows / "
+        f"--max-rows to change it). The column kinds and ID-like flags use every row."
+    )
+
+
+def _warn_unscored(encoder: FrameEncoder, unscored: list[str]) -> None:
+    text = [c for c in unscored if encoder.kinds[c] == TEXT]
+    codes = [c for c in unscored if encoder.kinds[c] != TEXT]
+    unpredicted_warning(
+        _OWNER, text, codes, "so their score is NaN; they are checked for leaks and IDs."
+    )
 
 
 def column_target(encoder: FrameEncoder, frame: pd.DataFrame, column: str) -> Target | None:

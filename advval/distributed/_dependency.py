@@ -25,6 +25,7 @@ brought to the driver).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import dask
@@ -32,6 +33,7 @@ import numpy as np
 import pandas as pd
 from distributed import Client
 
+from ..dependency._fitted import RowSample
 from ._client import as_dask, resolve_client
 from ._folds import row_keys, uniforms
 from ._progress import compute
@@ -85,32 +87,36 @@ def _target_parts(y: Any, lengths: list[int], n_parts: int) -> list[Any]:
     return [values[edges[i] : edges[i + 1]] for i in range(n_parts)]
 
 
-def fit_checker(checker: Any, X: Any, y: Any) -> Any:
-    """Fit ``checker`` on a hash-based sample of the Dask frame ``X`` drawn on the cluster."""
-    client: Client = resolve_client(checker.client, owner=_OWNER)
-    with client.as_current():
-        frame = as_dask(X, name="X", client=client)
+def sample_rows(
+    X: Any, y: Any, *, client: Any, budget: Callable[[int], int | None], seed: int
+) -> RowSample:
+    """A hash-based sample of the Dask frame ``X`` (and ``y``), drawn on the cluster.
+
+    ``budget(n_rows)`` is the checker's row budget for the frame's ``n_rows`` rows
+    (``None``: every row); the sample holds it with a margin (:func:`sample_rate`).
+    ``seed`` seeds the row hash. The checker runs its in-memory fit on the sample.
+    """
+    resolved: Client = resolve_client(client, owner=_OWNER)
+    with resolved.as_current():
+        frame = as_dask(X, name="X", client=resolved)
         if _Y in frame.columns:
             raise ValueError(f"X has a column named {_Y!r}, a name advval reserves; rename it.")
-        [counted] = compute(client, [frame.map_partitions(len)], step="counting the rows")
+        [counted] = compute(resolved, [frame.map_partitions(len)], step="counting the rows")
         lengths = [int(n) for n in counted]
         n_rows = sum(lengths)
-        rate = sample_rate(checker.resolve_max_rows(n_rows), n_rows)
-        seed = checker.random_state if isinstance(checker.random_state, int) else 0
+        rate = sample_rate(budget(n_rows), n_rows)
         parts = frame.to_delayed()
         targets = _target_parts(y, lengths, len(parts))
         tasks = [
             dask.delayed(_take)(part, target, rate, seed)
             for part, target in zip(parts, targets, strict=True)
         ]
-        pieces = compute(client, tasks, step="sampling the rows")
+        pieces = compute(resolved, tasks, step="sampling the rows")
     sample = pd.concat(pieces, ignore_index=True)
     target = None
     if y is not None:
         target = sample.pop(_Y).to_numpy()
-    checker._fit_frame(sample, target, n_rows_in=n_rows)
-    checker.n_rows_sampled_ = len(sample)
-    return checker
+    return RowSample(frame=sample, target=target, n_rows=n_rows)
 
 
 def sample_rate(budget: int | None, n_rows: int) -> float:

@@ -35,6 +35,8 @@ from Dask frames in 12 partitions and from pandas frames scattered in 2.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import dask
@@ -43,14 +45,15 @@ import numpy as np
 import pandas as pd
 from distributed import Client
 from lightgbm import LGBMClassifier
+from numpy.typing import NDArray
 from sklearn.base import clone
-from sklearn.utils import check_random_state
 
 from .._frames import FrameEncoder, align_columns
 from .._models import default_domain_classifier, positive_scores, tree_contributions
 from ..drift._attribution import ROWS_PER_FOLD, Attribution, _aggregation_matrix
-from ..drift._crossfit import combine_sequential
-from ..drift._univariate import UNIVARIATE_MAX_ROWS, compare_columns
+from ..drift._crossfit import SequentialTest, combine_sequential
+from ..drift._fitted import _DriftFit, check_sides
+from ..drift._univariate import UNIVARIATE_MAX_ROWS, ColumnTests, compare_columns
 from . import _reduce
 from ._blocks import block_edges, block_folds, blocks_of
 from ._client import as_dask, resolve_client, shared
@@ -64,17 +67,28 @@ KEY, Y, FOLD, KEEP = "__advval_key", "__advval_y", "__advval_fold", "__advval_ke
 OOF, SEQ = "__advval_oof", "__advval_seq"
 
 
-def fit_validator(validator: Any, X_train: Any, X_test: Any, *, groups: Any) -> Any:
-    """Fit ``validator`` (an AdversarialValidator) on Dask data through its client."""
+def fit_validator(
+    validator: Any, X_train: Any, X_test: Any, *, groups: Any, seeds: NDArray[np.int_]
+) -> _DriftFit:
+    """The fit of ``validator`` (an AdversarialValidator, only read) on Dask data.
+
+    ``seeds`` are the fit's (:func:`advval.drift._fitted.fit_seeds`); the validator sets
+    its attributes from the frozen fit returned.
+    """
     client = resolve_client(validator.client, owner=_OWNER)
     with client.as_current():
-        return _fit_validator(validator, X_train, X_test, groups, client)
+        return _fit_validator(validator, X_train, X_test, groups, client, seeds)
 
 
-def _fit_validator(validator: Any, X_train: Any, X_test: Any, groups: Any, client: Client) -> Any:
+def _fit_validator(
+    validator: Any,
+    X_train: Any,
+    X_test: Any,
+    groups: Any,
+    client: Client,
+    seeds: NDArray[np.int_],
+) -> _DriftFit:
     _templates(validator, 1, 0)  # refuse an estimator lightgbm cannot train before any work
-    rng = check_random_state(validator.random_state)
-    seeds = rng.randint(0, 2**31 - 1, size=4)
     train = as_dask(X_train, name="X_train", client=client)
     test = as_dask(X_test, name="X_test", client=client)
     test = test[list(align_columns(train._meta, test._meta).columns)]
@@ -87,23 +101,10 @@ def _fit_validator(validator: Any, X_train: Any, X_test: Any, groups: Any, clien
     encoder, n_train, n_test = fit_encoder(
         features_train, features_test, client, column_kinds=validator.column_kinds
     )
-    for n, name in ((n_train, "X_train"), (n_test, "X_test")):
-        if n < validator.n_splits:
-            raise ValueError(
-                f"{name} has {n} row(s) but adversarial validation with "
-                f"n_splits={validator.n_splits} needs at least {validator.n_splits} rows on "
-                f"each side."
-            )
-    validator.n_train_, validator.n_test_ = n_train, n_test
-    validator.feature_names_in_ = np.asarray(features_train.columns, dtype=object)
-    validator.n_features_in_ = len(validator.feature_names_in_)
-    validator.dropped_features_ = list(encoder.dropped)
-    validator.encoder_ = encoder
-    # the per-column facts and the summary read every row as pandas: not computed here
-    validator.column_facts_ = validator.dataset_summary_ = None
+    check_sides(n_train, n_test, validator.n_splits)
     total = n_train + n_test
-    validator.max_rows_ = validator.resolve_max_rows(n_train, n_test)
-    budget = 1.0 if validator.max_rows_ is None else min(1.0, validator.max_rows_ / total)
+    max_rows = validator.resolve_max_rows(n_train, n_test)
+    budget = 1.0 if max_rows is None else min(1.0, max_rows / total)
 
     settings = _Settings(encoder, int(seeds[1]), validator.n_splits, group_column, budget)
     if validator.time_col is not None:
@@ -117,9 +118,34 @@ def _fit_validator(validator: Any, X_train: Any, X_test: Any, groups: Any, clien
     # nothing is persisted but the training layout (budgeted rows only) and the scores:
     # each later pass reads and prepares the partitions again, so the workers' memory
     # holds one copy of the rows the models train on, not of the input
-    _fit_on(validator, prepared, client, encoder, settings, seeds)
-    _attribute_and_test(validator, prepared, train, test, client, settings, int(seeds[3]))
-    return validator
+    classifier = _fit_on(validator, prepared, client, settings, seeds, total)
+    attribution, tests = _attribute_and_test(
+        validator,
+        prepared,
+        (train, test),
+        client,
+        settings,
+        classifier,
+        (n_train, n_test),
+        int(seeds[3]),
+    )
+    # the per-column facts and the summary read every row as pandas: not computed here
+    return _DriftFit(
+        n_train=n_train,
+        n_test=n_test,
+        feature_names=np.asarray(features_train.columns, dtype=object),
+        encoder=encoder,
+        max_rows=max_rows,
+        n_rows_used=classifier.n_rows_used,
+        estimators=classifier.models,
+        fold_aucs=classifier.fold_aucs,
+        sequential=classifier.sequential,
+        auc=classifier.auc,
+        auc_variance=classifier.auc_variance,
+        oof_proba=classifier.oof_proba,
+        attribution=attribution,
+        tests=tests,
+    )
 
 
 def _group_column(validator: Any, groups: Any, train: dd.DataFrame) -> str | None:
@@ -258,20 +284,34 @@ def _templates(validator: Any, n_fit: int, seed: int) -> LGBMClassifier:
     return clone(estimator)
 
 
+@dataclass(frozen=True)
+class _Classifier:
+    """The distributed domain classifier: models, fold sizes and statistics."""
+
+    models: tuple[LGBMClassifier, ...]
+    fold_sizes: NDArray[np.int_]
+    n_rows_used: int
+    fold_aucs: NDArray[np.float64]
+    sequential: SequentialTest
+    auc: float
+    auc_variance: float
+    oof_proba: NDArray[np.float64] = field(repr=False)
+
+
 def _fit_on(
     validator: Any,
     data: dd.DataFrame,
     client: Client,
-    encoder: FrameEncoder,
     settings: _Settings,
-    seeds: np.ndarray,
-) -> None:
+    seeds: NDArray[np.int_],
+    n_rows: int,
+) -> _Classifier:
     n_splits = validator.n_splits
     kept = data[data[KEEP]]
     counts_per_fold = kept.groupby([FOLD, Y]).size()
     # the early-stopping sample is drawn in the same pass, a little larger than needed
     # (the kept rows are not counted yet), and thinned on the driver once they are
-    expected = max((validator.n_train_ + validator.n_test_) * settings.budget, 1.0)
+    expected = max(n_rows * settings.budget, 1.0)
     drawn = min(1.0, 1.25 * STOPPING_SAMPLE_ROWS / expected)
     counts, stopping = compute(
         client, [counts_per_fold, _sample(data, STOPPING, drawn)], step="counting the folds"
@@ -284,7 +324,6 @@ def _fit_on(
             f"with Dask inputs folds are drawn per row, so use fewer folds or more rows."
         )
     n_used = int(table.to_numpy().sum())
-    validator.n_rows_used_ = n_used
     n_fit = int(n_used * (n_splits - 1) / n_splits)
     template = _templates(validator, n_fit, int(seeds[2]))
     rate = min(1.0, STOPPING_SAMPLE_ROWS / n_used)
@@ -317,20 +356,23 @@ def _fit_on(
     scores = data.map_partitions(_score, models_task, forward_task, features, meta=meta)
     scores = persist(client, scores, step="scoring the held-out folds")
     oof_table, seq_table = _reduce.count_tables(scores, [OOF, SEQ], client)
-    validator.estimators_ = models
-    validator.fold_aucs_ = np.array([_reduce.fold_test(oof_table, k).auc for k in range(n_splits)])
+    fold_aucs = np.array([_reduce.fold_test(oof_table, k).auc for k in range(n_splits)])
     sequential = combine_sequential(
         [_reduce.fold_test(seq_table, k) for k in range(1, n_splits)], n_rows=n_used
     )
-    validator.fold_p_values_ = np.asarray(sequential.fold_p_values)
-    validator.sequential_p_value_ = sequential.p_value
-    validator.n_rows_sequential_ = sequential.n_rows
-    validator._set_verdict(*_reduce.pooled_auc(oof_table))
+    auc, variance = _reduce.pooled_auc(oof_table)
     # NaN outside the max_rows budget
     [oof] = compute(client, [scores[OOF]], step="collecting the out-of-fold scores")
-    validator.oof_proba_ = np.asarray(oof, dtype=np.float64)
-    validator._dask_fold_sizes = table.sum(axis=1).to_numpy()
-    validator._dask_models = models
+    return _Classifier(
+        models=tuple(models),
+        fold_sizes=table.sum(axis=1).to_numpy(),
+        n_rows_used=n_used,
+        fold_aucs=fold_aucs,
+        sequential=sequential,
+        auc=auc,
+        auc_variance=variance,
+        oof_proba=np.asarray(oof, dtype=np.float64),
+    )
 
 
 def _score(
@@ -389,16 +431,19 @@ def _shap_columns(n_columns: int) -> list[str]:
 def _attribute_and_test(
     validator: Any,
     data: dd.DataFrame,
-    train: dd.DataFrame,
-    test: dd.DataFrame,
+    sides: tuple[dd.DataFrame, dd.DataFrame],
     client: Client,
     settings: _Settings,
+    classifier: _Classifier,
+    rows: tuple[int, int],
     seed: int,
-) -> None:
-    encoder = validator.encoder_
-    models = validator._dask_models
+) -> tuple[Attribution, ColumnTests]:
+    """Mean |TreeSHAP| per fold, and the per-column tests on a sample of each side."""
+    train, test = sides
+    encoder = settings.encoder
+    models = list(classifier.models)
     to_column = _aggregation_matrix(encoder.source, encoder.columns)
-    smallest = max(int(validator._dask_fold_sizes.min()), 1)
+    smallest = max(int(classifier.fold_sizes.min()), 1)
     shap_rate = min(1.0, ROWS_PER_FOLD / smallest)
     sampled = _sample(data, SHAP, shap_rate)
     names = _shap_columns(len(encoder.columns))
@@ -406,8 +451,9 @@ def _attribute_and_test(
     per_part = sampled.map_partitions(
         _shap_sums, shared(client, models), settings.features, to_column, meta=meta
     )
-    rate_train = min(1.0, UNIVARIATE_MAX_ROWS / max(validator.n_train_, 1))
-    rate_test = min(1.0, UNIVARIATE_MAX_ROWS / max(validator.n_test_, 1))
+    n_train, n_test = rows
+    rate_train = min(1.0, UNIVARIATE_MAX_ROWS / max(n_train, 1))
+    rate_test = min(1.0, UNIVARIATE_MAX_ROWS / max(n_test, 1))
     train_meta = settings.raw_sample(train._meta, 1.0)
     train_rows = train.map_partitions(settings.raw_sample, rate_train, meta=train_meta)
     test_rows = test.map_partitions(settings.raw_sample, rate_test, meta=train_meta)
@@ -435,22 +481,26 @@ def _attribute_and_test(
         leak_threshold=validator.leak_threshold,
         random_state=seed,
     )
-    del validator._dask_models, validator._dask_fold_sizes
-    validator._screen_leaks(encoder, tests)
-    validator._store_features(encoder, attribution, tests)
+    return attribution, tests
 
 
-def likeness(validator: Any, X: Any) -> Any:
-    """Lazy test-likeness of the rows of a Dask frame: a Dask array, one value per row."""
+def likeness(
+    X: Any, *, encoder: FrameEncoder, models: Sequence[Any], columns: Sequence[str]
+) -> Any:
+    """Lazy test-likeness of the rows of a Dask frame: a Dask array, one value per row.
+
+    The mean score of the fold ``models`` (an AdversarialValidator's ``estimators_``) on
+    the rows of ``X`` encoded by ``encoder``; ``columns`` are the features seen in fit.
+    """
     frame: dd.DataFrame = X
-    reference = pd.DataFrame(columns=list(validator.feature_names_in_))
+    reference = pd.DataFrame(columns=list(columns))
     align_columns(reference, frame._meta, names=("the data seen in fit", "X"))
-    frame = frame[list(validator.feature_names_in_)]
+    frame = frame[list(columns)]
 
     series = frame.map_partitions(
         _likeness,
-        dask.delayed(validator.encoder_),
-        dask.delayed(validator.estimators_),
+        dask.delayed(encoder),
+        dask.delayed(list(models)),
         meta=pd.Series(dtype=np.float64),
     )
     return series.to_dask_array()

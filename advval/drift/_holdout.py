@@ -77,8 +77,10 @@ class HeldOutCheck:
     def __init__(
         self, validator: AdversarialValidator, train: pd.DataFrame, test: pd.DataFrame
     ) -> None:
-        state = validator._crossfit
-        train_rows, test_rows = validator._budget
+        state, budget = validator._crossfit, validator._budget
+        if state is None or budget is None:  # callers check first (check_prefit)
+            raise ValueError("HeldOutCheck needs a validator fitted on pandas frames.")
+        train_rows, test_rows = budget
         encoder = validator.encoder_
         self._validator = validator
         self._source = list(encoder.source)

@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from .._client import SharesClientMixin
+from .._dask import drift_likeness, fit_drift, is_dask, on_dask
 from .._frames import FrameEncoder, align_columns, as_frame
 from .._models import default_domain_classifier, positive_scores
 from .._progress import note, progress_display, stage
@@ -26,12 +26,15 @@ from ._crossfit import (
     SEQUENTIAL_MAX_ROWS,
     CrossFitState,
     CrossFitter,
+    OutOfFold,
+    SequentialTest,
     assign_folds,
     design_effect,
     out_of_fold,
     sequential_test,
 )
 from ._facts import column_facts
+from ._fitted import _DriftFit, check_sides, fit_seeds
 from ._grouping import split_off_groups
 from ._segments import SegmentSearch, find_segments
 from ._univariate import ColumnTests, compare_columns, leak_columns
@@ -372,37 +375,33 @@ class AdversarialValidator(ReprMixin, SharesClientMixin, BaseEstimator):
         self : AdversarialValidator
         """
         self._validate_params()
-        if self.client is not None or _is_dask(X_train) or _is_dask(X_test):
-            from ..distributed._drift import fit_validator
+        seeds = fit_seeds(self.random_state)
+        if on_dask(self.client, X_train, X_test):
+            fit = fit_drift(self, X_train, X_test, groups=groups, seeds=seeds)
+            # the Dask backend tests the columns last: its leak warning comes with the fit
+            self._warn_leaks(self._leaks(fit), stacklevel=4)
+        else:
+            with progress_display(enabled=bool(self.verbose)):
+                fit = self._fit_frames(X_train, X_test, groups, seeds)
+        self._store_fit(fit)
+        return self
 
-            return fit_validator(self, X_train, X_test, groups=groups)
-        with progress_display(enabled=bool(self.verbose)):
-            return self._fit_frames(X_train, X_test, groups)
-
-    def _fit_frames(self, X_train: Any, X_test: Any, groups: Any) -> AdversarialValidator:
-        rng = check_random_state(self.random_state)
-        seeds = rng.randint(0, 2**31 - 1, size=4)
+    def _fit_frames(
+        self, X_train: Any, X_test: Any, groups: Any, seeds: NDArray[np.int_]
+    ) -> _DriftFit:
+        """The fit on in-memory frames."""
         train = as_frame(X_train, name="X_train")
         test = align_columns(train, as_frame(X_test, name="X_test"))
         given = (train, test)
         train, test, group_ids = split_off_groups(
             train, test, groups=groups, time_col=self.time_col, n_splits=self.n_splits
         )
-        for frame, name in ((train, "X_train"), (test, "X_test")):
-            if len(frame) < self.n_splits:
-                raise ValueError(
-                    f"{name} has {len(frame)} row(s) but adversarial validation with "
-                    f"n_splits={self.n_splits} needs at least {self.n_splits} rows on each side."
-                )
+        check_sides(len(train), len(test), self.n_splits)
+        n_train, n_test = len(train), len(test)
         with stage("screening columns"):
             encoder = FrameEncoder(column_kinds=self.column_kinds).fit(train, test)
             encoder.check_finite(train, name="X_train")
             encoder.check_finite(test, name="X_test")
-            self.n_train_, self.n_test_ = len(train), len(test)
-            self.feature_names_in_ = np.asarray(train.columns, dtype=object)
-            self.n_features_in_ = train.shape[1]
-            self.dropped_features_ = list(encoder.dropped)
-            self.encoder_ = encoder
             # every row (up to the univariate cap) for the cheap per-column checks, and the
             # leak screen's warning before any model is trained
             tests = compare_columns(
@@ -413,8 +412,9 @@ class AdversarialValidator(ReprMixin, SharesClientMixin, BaseEstimator):
                 leak_threshold=self.leak_threshold,
                 random_state=int(seeds[3]),
             )
-            self._screen_leaks(encoder, tests)
-            self.column_facts_, self.dataset_summary_ = column_facts(
+            leaks = leak_columns(encoder.columns, tests.separation, self.leak_threshold)
+            self._warn_leaks(leaks, stacklevel=5)
+            facts, summary = column_facts(
                 encoder,
                 *given,
                 correction=self.correction,
@@ -422,13 +422,15 @@ class AdversarialValidator(ReprMixin, SharesClientMixin, BaseEstimator):
                 excluded=[c for c in given[0].columns if c not in train.columns],
             )
 
-        self.max_rows_ = self.resolve_max_rows(self.n_train_, self.n_test_)
-        train_rows, test_rows = self._budget_rows(np.random.default_rng(seeds[0]))
-        self.n_rows_used_ = len(train_rows) + len(test_rows)
-        if self.n_rows_used_ < self.n_train_ + self.n_test_:
+        max_rows = self.resolve_max_rows(n_train, n_test)
+        train_rows, test_rows = self._budget_rows(
+            n_train, n_test, max_rows, np.random.default_rng(seeds[0])
+        )
+        n_used = len(train_rows) + len(test_rows)
+        if n_used < n_train + n_test:
             note(
-                f"advval: {self.n_train_ + self.n_test_:,} rows given; the domain classifier "
-                f"uses {self.n_rows_used_:,} of them, drawn in proportion from both sides "
+                f"advval: {n_train + n_test:,} rows given; the domain classifier "
+                f"uses {n_used:,} of them, drawn in proportion from both sides "
                 f"(the row budget: more rows would not change the verdict on a shift of "
                 f"twice the effect floor; set max_rows / --max-rows to change it). The "
                 f"per-column tests use every row."
@@ -440,23 +442,44 @@ class AdversarialValidator(ReprMixin, SharesClientMixin, BaseEstimator):
         y = np.r_[np.zeros(len(train_rows), dtype=np.int_), np.ones(len(test_rows), dtype=np.int_)]
 
         if group_ids is not None:
-            group_ids = np.r_[group_ids[train_rows], group_ids[self.n_train_ + test_rows]]
-        self._fit_domain_classifier(X, y, seeds, group_ids)
-        self._budget = (train_rows, test_rows)
-        self._store_scores(train_rows, test_rows)
+            group_ids = np.r_[group_ids[train_rows], group_ids[n_train + test_rows]]
+        folds = assign_folds(
+            y, n_splits=self.n_splits, random_state=int(seeds[1]), X=X, groups=group_ids
+        )
+        crossfit, oof, sequential = self._fit_domain_classifier(X, y, folds, int(seeds[2]), seeds)
+        proba = np.full(n_train + n_test, np.nan)
+        proba[train_rows] = oof.scores[: len(train_rows)]
+        proba[n_train + test_rows] = oof.scores[len(train_rows) :]
         with stage("explaining (SHAP)"):
             attribution = attribute(
-                self.estimators_,
-                self._X,
-                self._y,
-                self._folds,
+                oof.models,
+                X,
+                y,
+                folds,
                 source=encoder.source,
                 columns=encoder.columns,
                 random_state=int(seeds[3]),
             )
-        del self._X, self._y, self._folds, self._oof_scores
-        self._store_features(encoder, attribution, tests)
-        return self
+        return _DriftFit(
+            n_train=n_train,
+            n_test=n_test,
+            feature_names=np.asarray(train.columns, dtype=object),
+            encoder=encoder,
+            max_rows=max_rows,
+            n_rows_used=n_used,
+            estimators=oof.models,
+            fold_aucs=np.asarray(oof.fold_aucs),
+            sequential=sequential,
+            auc=rank_test(y, oof.scores).auc,
+            auc_variance=delong_variance(y, oof.scores),
+            oof_proba=proba,
+            attribution=attribution,
+            tests=tests,
+            column_facts=facts,
+            dataset_summary=summary,
+            crossfit=crossfit,
+            budget=(train_rows, test_rows),
+        )
 
     def resolve_max_rows(self, n_train: int, n_test: int) -> int | None:
         """The row budget for ``n_train`` and ``n_test`` rows: ``max_rows`` resolved.
@@ -484,13 +507,14 @@ class AdversarialValidator(ReprMixin, SharesClientMixin, BaseEstimator):
         )
         return None if budget is None or budget >= n_train + n_test else budget
 
-    def _budget_rows(self, rng: np.random.Generator) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
-        n_train, n_test = self.n_train_, self.n_test_
+    def _budget_rows(
+        self, n_train: int, n_test: int, max_rows: int | None, rng: np.random.Generator
+    ) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
         total = n_train + n_test
-        if self.max_rows_ is None or total <= self.max_rows_:
+        if max_rows is None or total <= max_rows:
             return np.arange(n_train), np.arange(n_test)
-        keep_train = max(self.n_splits, round(self.max_rows_ * n_train / total))
-        keep_test = max(self.n_splits, self.max_rows_ - keep_train)
+        keep_train = max(self.n_splits, round(max_rows * n_train / total))
+        keep_test = max(self.n_splits, max_rows - keep_train)
         return (
             np.sort(rng.choice(n_train, size=keep_train, replace=False)),
             np.sort(rng.choice(n_test, size=keep_test, replace=False)),
@@ -500,17 +524,16 @@ class AdversarialValidator(ReprMixin, SharesClientMixin, BaseEstimator):
         self,
         X: pd.DataFrame,
         y: NDArray[np.int_],
+        folds: NDArray[np.intp],
+        seed: int,
         seeds: NDArray[np.int_],
-        groups: NDArray[np.int_] | None,
-    ) -> None:
-        folds = assign_folds(
-            y, n_splits=self.n_splits, random_state=int(seeds[1]), X=X, groups=groups
-        )
+    ) -> tuple[CrossFitState, OutOfFold, SequentialTest]:
+        """The fold models, their out-of-fold scores and the forward-chained test."""
         estimator = self.estimator
         if estimator is None:
             n_fit = int(len(y) * (self.n_splits - 1) / self.n_splits)
             estimator = default_domain_classifier(
-                n_rows=n_fit, random_state=int(seeds[2]), n_jobs=self.n_jobs
+                n_rows=n_fit, random_state=seed, n_jobs=self.n_jobs
             )
         n_fits = 2 * self.n_splits - (2 if len(y) <= SEQUENTIAL_MAX_ROWS else 1)
         with stage("fitting domain classifier", total=n_fits) as progress:
@@ -519,21 +542,13 @@ class AdversarialValidator(ReprMixin, SharesClientMixin, BaseEstimator):
                 X,
                 y,
                 folds,
-                seed=int(seeds[2]),
+                seed=seed,
                 on_fit=progress.advance,
                 settle_auc=self._settle_auc(),
             )
             oof = out_of_fold(fitter)
             sequential = sequential_test(fitter, random_state=int(seeds[3]))
-        self._X, self._y, self._folds = X, y, folds
-        self._crossfit = CrossFitState(estimator, folds, int(seeds[2]), self._settle_auc())
-        self.estimators_ = list(oof.models)
-        self.fold_aucs_ = np.asarray(oof.fold_aucs)
-        self.fold_p_values_ = np.asarray(sequential.fold_p_values)
-        self.sequential_p_value_ = sequential.p_value
-        self.n_rows_sequential_ = sequential.n_rows
-        self._oof_scores = oof.scores
-        self._set_verdict(rank_test(y, oof.scores).auc, delong_variance(y, oof.scores))
+        return CrossFitState(estimator, folds, seed, self._settle_auc()), oof, sequential
 
     def _settle_auc(self) -> float:
         """The AUC past which the verdict cannot change: twice the effect floor above 1/2.
@@ -543,10 +558,31 @@ class AdversarialValidator(ReprMixin, SharesClientMixin, BaseEstimator):
         """
         return 0.5 + 2.0 * float(self.min_effect)
 
-    def _set_verdict(self, auc: float, variance: float) -> None:
-        """The classifier's AUC and its interval (DeLong x design effect)."""
-        self.auc_ = auc
-        self.auc_ci_ = auc_interval(auc, variance * design_effect(self.n_splits), self.confidence)
+    def _store_fit(self, fit: _DriftFit) -> None:
+        """Set every fitted attribute from ``fit`` and decide the verdict."""
+        self.n_train_, self.n_test_ = fit.n_train, fit.n_test
+        self.feature_names_in_ = fit.feature_names
+        self.n_features_in_ = len(fit.feature_names)
+        self.dropped_features_ = list(fit.encoder.dropped)
+        self.encoder_ = fit.encoder
+        self.column_facts_, self.dataset_summary_ = fit.column_facts, fit.dataset_summary
+        self.max_rows_ = fit.max_rows
+        self.n_rows_used_ = fit.n_rows_used
+        self.estimators_ = list(fit.estimators)
+        self.fold_aucs_ = fit.fold_aucs
+        self.fold_p_values_ = np.asarray(fit.sequential.fold_p_values)
+        self.sequential_p_value_ = fit.sequential.p_value
+        self.n_rows_sequential_ = fit.sequential.n_rows
+        self.oof_proba_ = fit.oof_proba
+        # what trains more models like the fold models (None after a Dask fit)
+        self._crossfit, self._budget = fit.crossfit, fit.budget
+        # the classifier's AUC and its interval (DeLong x design effect)
+        self.auc_ = fit.auc
+        self.auc_ci_ = auc_interval(
+            fit.auc, fit.auc_variance * design_effect(self.n_splits), self.confidence
+        )
+        self.leak_features_ = self._leaks(fit)
+        self._store_features(fit.encoder, fit.attribution, fit.tests)
 
     def _decide(self, report: pd.DataFrame) -> None:
         """``drift_`` from the classifier and the columns, ``alpha`` split between them."""
@@ -565,22 +601,23 @@ class AdversarialValidator(ReprMixin, SharesClientMixin, BaseEstimator):
         self.drift_by_ = tuple(evidence)
         self.drift_ = bool(evidence)
 
-    def _store_scores(self, train_rows: NDArray[np.intp], test_rows: NDArray[np.intp]) -> None:
-        proba = np.full(self.n_train_ + self.n_test_, np.nan)
-        proba[train_rows] = self._oof_scores[: len(train_rows)]
-        proba[self.n_train_ + test_rows] = self._oof_scores[len(train_rows) :]
-        self.oof_proba_ = proba
+    def _leaks(self, fit: _DriftFit) -> list[str]:
+        """The leak-like columns of ``fit``: those its sides (nearly) never mix in."""
+        return leak_columns(fit.encoder.columns, fit.tests.separation, self.leak_threshold)
 
-    def _screen_leaks(self, encoder: FrameEncoder, tests: ColumnTests) -> None:
-        """Set ``leak_features_`` from the per-column separation and warn about them now."""
-        self.leak_features_ = leak_columns(encoder.columns, tests.separation, self.leak_threshold)
-        if self.leak_features_:
+    def _warn_leaks(self, leaks: list[str], *, stacklevel: int) -> None:
+        """Warn about the leak-like columns (as soon as they are known).
+
+        ``stacklevel`` points the warning at the caller of :meth:`fit`'s caller on
+        either path (as before the backends returned fits).
+        """
+        if leaks:
             warnings.warn(
-                f"Column(s) {self.leak_features_!r} alone separate train from test almost "
+                f"Column(s) {leaks!r} alone separate train from test almost "
                 f"perfectly (single-column AUC or distance >= {self.leak_threshold}): likely "
                 f"an ID, a timestamp or a row counter. Exclude them if they are not features.",
                 LeakWarning,
-                stacklevel=5,
+                stacklevel=stacklevel,
             )
 
     def _store_features(
@@ -635,10 +672,13 @@ class AdversarialValidator(ReprMixin, SharesClientMixin, BaseEstimator):
             A lazy Dask array when ``X`` is a Dask DataFrame.
         """
         check_is_fitted(self, "estimators_")
-        if _is_dask(X):
-            from ..distributed._drift import likeness
-
-            return likeness(self, X)
+        if is_dask(X):
+            return drift_likeness(
+                X,
+                encoder=self.encoder_,
+                models=self.estimators_,
+                columns=list(self.feature_names_in_),
+            )
         frame = as_frame(X, name="X")
         reference = pd.DataFrame(columns=list(self.feature_names_in_))
         frame = align_columns(reference, frame, names=("the data seen in fit", "X"))
@@ -715,8 +755,3 @@ class AdversarialValidator(ReprMixin, SharesClientMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.non_deterministic = self.random_state is None
         return tags
-
-
-def _is_dask(X: object) -> bool:
-    """Whether ``X`` is a Dask collection, without importing Dask."""
-    return type(X).__module__.split(".")[0] in ("dask", "dask_expr")
