@@ -16,6 +16,15 @@ from typing import Any
 import numpy as np
 
 
+class ExportCheckError(ValueError):
+    """The export check of a report could not run (an unreadable exported model, other
+    classes than the model's); ``reason`` is the underlying message."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"export: {reason}")
+        self.reason = reason
+
+
 @dataclass(frozen=True)
 class ExportCheck:
     """Where an exported model's class differs from the native model's.
@@ -46,15 +55,7 @@ class ExportCheck:
 
     def summary(self) -> str:
         """One line per part: rows that disagree and the largest score gap."""
-        lines = []
-        for part, n in self.n_rows.items():
-            gap = self.max_score_gap[part]
-            gap_text = "n/a" if gap is None else f"{gap:.3g}"
-            lines.append(
-                f"{part} rows: {len(self.disagree[part])} of {n} predicted differently by "
-                f"the export; largest score gap {gap_text}"
-            )
-        return "\n".join(lines)
+        return summary(self.as_dict())
 
     def as_dict(self) -> dict[str, Any]:
         """Plain values (JSON-ready): counts, the first 100 disagreeing rows, gaps."""
@@ -167,7 +168,7 @@ def check_export(native: Any, exported: Any, X: Any, X_adv: Any = None) -> Expor
     >>> check_export(native, native, X).agrees
     True
     """
-    from .evaluate._run import ModelView
+    from .evaluate.runner import ModelView
 
     exported = _exported_model(exported)
     parts = {"attacked": X}
@@ -211,3 +212,115 @@ def _as_float(rows: Any) -> Any:
     if hasattr(rows, "to_numpy"):
         return rows.to_numpy(dtype=np.float64)
     return rows
+
+
+def summary(found: dict[str, Any]) -> str:
+    """One line per part of an export check's plain values (:meth:`ExportCheck.as_dict`,
+    or a report's ``settings["export_check"]``): rows that disagree, largest score gap."""
+    lines = []
+    for part, values in found.items():
+        if not isinstance(values, dict):  # the "file" entry of a report's setting
+            continue
+        gap = values["max_score_gap"]
+        gap_text = "n/a" if gap is None else f"{gap:.3g}"
+        lines.append(
+            f"{part} rows: {values['disagree']} of {values['rows']} predicted differently by "
+            f"the export; largest score gap {gap_text}"
+        )
+    return "\n".join(lines)
+
+
+def exported_name(exported: Any) -> str:
+    """How a report names the exported model: its path, or what kind of object it is."""
+    if isinstance(exported, (str, Path)):
+        return str(exported)
+    if isinstance(exported, (bytes, bytearray)):
+        return "<bytes>"
+    return f"<{type(exported).__module__.split('.')[0]}.{type(exported).__name__}>"
+
+
+def export_setting(
+    model: Any, exported: Any, X: Any, *, feature_space: Any = None, random_state: Any = None,
+    name: str | None = None,
+) -> dict[str, Any]:
+    """The export check a robustness report carries (``settings["export_check"]``).
+
+    :func:`check_export` on the attacked rows ``X`` and, for a model
+    :class:`~advval.attacks.TreeAttack` reads, on its minimal adversarial rows (the rows
+    nearest the thresholds). Disagreeing rows are given as ``X``'s index labels for a
+    DataFrame (positions otherwise), the first 100 of each part.
+
+    Parameters
+    ----------
+    model : classifier
+        The native model.
+    exported : path, bytes, onnx.ModelProto, treelite.Model or classifier
+        As in :func:`check_export` (an already loaded model is used as it is).
+    X : array-like or DataFrame
+        The attacked rows.
+    feature_space : FeatureSpace, optional
+        The space TreeAttack searches in (the report's).
+    random_state : int, RandomState or None
+        TreeAttack's seed.
+    name : str, optional
+        The setting's ``"file"`` (default: :func:`exported_name` of ``exported``).
+
+    Returns
+    -------
+    dict
+        ``{"file": name, "attacked": {...}, "adversarial": {...}}`` as in
+        :meth:`ExportCheck.as_dict`; no ``"adversarial"`` part for models TreeAttack does
+        not read.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.tree import DecisionTreeClassifier
+    >>> X = np.array([[0.0], [1.0], [2.0], [3.0]]); y = np.array([0, 0, 1, 1])
+    >>> native = DecisionTreeClassifier(max_depth=1).fit(X, y)
+    >>> found = export_setting(native, native, X, random_state=0)
+    >>> found["file"], found["adversarial"]["disagree"]
+    ('<sklearn.DecisionTreeClassifier>', 0)
+    """
+    from .trees._ensemble import read_ensemble
+
+    X_adv = None
+    try:
+        read_ensemble(model)
+    except (TypeError, ValueError):
+        pass  # not a tree model TreeAttack reads: the attacked rows only
+    else:
+        from .trees.attack import TreeAttack
+
+        X_adv = TreeAttack(model, feature_space=feature_space,
+                           random_state=random_state).generate(X)
+    found = check_export(model, exported, X, X_adv).as_dict()
+    index = getattr(X, "index", None)
+    if index is not None:  # positions in X -> X's row labels
+        for part in found.values():
+            part["disagreeing_rows"] = [
+                int(index[i]) if isinstance(index[i], (int, np.integer)) else str(index[i])
+                for i in part["disagreeing_rows"]
+            ]
+    return {"file": exported_name(exported) if name is None else name, **found}
+
+
+def load_export(export: Any) -> tuple[Any, str]:
+    """A report's ``export`` as a model to check, and its name; loaded (and an ONNX file
+    checked) before any attack runs."""
+    try:
+        return _exported_model(export), exported_name(export)
+    except (ValueError, TypeError) as exc:
+        raise ExportCheckError(str(exc)) from exc
+
+
+def report_export_check(
+    model: Any, loaded: tuple[Any, str], X: Any, feature_space: Any, random_state: Any,
+) -> dict[str, Any]:
+    """:func:`export_setting` for a report, its failures raised as :class:`ExportCheckError`."""
+    exported, name = loaded
+    try:
+        return export_setting(model, exported, X, feature_space=feature_space,
+                              random_state=random_state, name=name)
+    except (ValueError, TypeError) as exc:
+        raise ExportCheckError(str(exc)) from exc

@@ -572,36 +572,6 @@ def _named_features(report: RobustnessReport, columns: Sequence[str]) -> Robustn
     return dataclasses.replace(report, features=features, attacks=attacks)
 
 
-def _export_check(
-    model: Any, export_path: Path, X: Any, family: str, space: Any, seed: int, quiet: bool
-) -> dict[str, Any]:
-    """:func:`advval.attacks.check_export` on the attacked rows and TreeAttack's minimal
-    adversarial rows (tree models), summarised on stderr."""
-    from advval.attacks import TreeAttack, check_export
-
-    X_adv = None
-    if family == "trees":
-        X_adv = TreeAttack(model, feature_space=space, random_state=seed).generate(X)
-    try:
-        result = check_export(model, export_path, X, X_adv)
-    except ImportError as exc:
-        raise MissingDependency(str(exc)) from exc
-    except (ValueError, TypeError) as exc:
-        raise UsageFailure(f"--export '{export_path}': {exc}") from exc
-    if not quiet:
-        for line in result.summary().splitlines():
-            click.echo(f"advval: --export {line}", err=True)
-    found = result.as_dict()
-    index = getattr(X, "index", None)
-    if index is not None:  # positions in the attacked sample -> DATA's rows (0-based)
-        for part in found.values():
-            part["disagreeing_rows"] = [
-                int(index[i]) if isinstance(index[i], (int, np.integer)) else str(index[i])
-                for i in part["disagreeing_rows"]
-            ]
-    return {"file": str(export_path), **found}
-
-
 # -- the command ----------------------------------------------------------------------------
 
 
@@ -781,7 +751,9 @@ def attack(
     X = _as_input(X_all.iloc[rows], family)
 
     from advval.attacks import robustness_report
-    from advval.attacks.evaluate._run import ModelView
+    from advval.attacks._export_check import ExportCheckError
+    from advval.attacks._export_check import summary as export_summary
+    from advval.attacks.evaluate.runner import ModelView
 
     with _threads(n_jobs, family):
         try:
@@ -806,8 +778,13 @@ def attack(
         with progress_display(enabled=not quiet), _warnings_to_stderr():
             try:
                 report = robustness_report(
-                    loaded, X, y, attacks, eps=budgets, feature_space=space, random_state=seed
+                    loaded, X, y, attacks, eps=budgets, feature_space=space, random_state=seed,
+                    export=export_path,
                 )
+            except ImportError as exc:  # --export's extra (onnx, treelite) not installed
+                raise MissingDependency(str(exc)) from exc
+            except ExportCheckError as exc:
+                raise UsageFailure(f"--export '{export_path}': {exc.reason}") from exc
             except (ValueError, TypeError) as exc:
                 raise library_error(
                     exc, OPTIONS, f"attacking MODEL '{model}' on DATA file '{data}'"
@@ -831,10 +808,12 @@ def attack(
         + (" + constraints" if rules else ""),
         "seed": seed,
     }
-    if export_path is not None:
-        settings["export_check"] = _export_check(
-            loaded, export_path, X, family, space, seed, quiet
-        )
+    if export_path is not None:  # robustness_report(export=...)'s check, as it gave it
+        check: dict[str, Any] = report.settings["export_check"]
+        settings["export_check"] = check
+        if not quiet:
+            for line in export_summary(check).splitlines():
+                click.echo(f"advval: --export {line}", err=True)
     report = dataclasses.replace(report, settings=settings)
 
     gate_failed = fail_under is not None and report.robust_accuracy < fail_under

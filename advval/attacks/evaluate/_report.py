@@ -30,6 +30,7 @@ from ...results._robustness import (
     SanityFlag,
 )
 from .._base import Attack
+from .._export_check import load_export, report_export_check
 from .._inference import inference_state
 from .._space import check_input_data
 from ._run import (
@@ -66,6 +67,7 @@ def robustness_report(
     eps: Sequence[float] | Mapping[Any, Sequence[float]] | None = None,
     feature_space: Any = None,
     random_state: Any = None,
+    export: Any = None,
 ) -> RobustnessReport:
     """Evaluate a model against several attacks, worst case per sample.
 
@@ -91,6 +93,13 @@ def robustness_report(
     random_state : int, RandomState or None
         Seeds the attacks that have no ``random_state`` of their own (one seed per
         attack, the same at every eps). Same inputs and seed: same report.
+    export : path, bytes, onnx.ModelProto, treelite.Model or classifier, optional
+        The exported version of ``model`` (ONNX, Treelite): :func:`check_export` compares
+        its classes with the model's on ``X`` and, for tree models TreeAttack reads, on
+        TreeAttack's minimal adversarial rows (seeded by ``random_state``). Loaded and
+        checked before the attacks run; the result is ``settings["export_check"]``
+        (counts, the first 100 disagreeing rows as ``X``'s index labels, the largest score
+        gap), as ``advval attack --export`` gives it.
 
     Returns
     -------
@@ -115,7 +124,9 @@ def robustness_report(
     ------
     ValueError
         Among others: ``X`` holds +-inf (tables: NaN is a missing value and is kept as
-        it is; images: NaN too), or the model returns a NaN or infinite score.
+        it is; images: NaN too), or the model returns a NaN or infinite score; an
+        ``export`` that cannot be read or checked (``ExportCheckError``, a ValueError
+        whose message starts with ``export:``).
 
     See Also
     --------
@@ -150,8 +161,9 @@ def robustness_report(
     if n_samples(y) != n:
         raise ValueError(f"y has {n_samples(y)} labels but X has {n} samples.")
     check_input_data(X, owner=owner)
+    exported = None if export is None else load_export(export)
     with inference_state(model, owner=owner):
-        return _report(model, X, y, attacks, sweep, eps, feature_space, random_state)
+        return _report(model, X, y, attacks, sweep, eps, feature_space, random_state, exported)
 
 
 def _report(
@@ -163,6 +175,7 @@ def _report(
     eps: Any,
     feature_space: Any,
     random_state: Any,
+    exported: tuple[Any, str] | None = None,
 ) -> RobustnessReport:
     """The body of :func:`robustness_report`, its arguments checked."""
     n = n_samples(X)
@@ -210,6 +223,10 @@ def _report(
         else json_safe(feature_space),
         "random_state": json_safe(random_state),
     }
+    if exported is not None:  # TreeAttack's seed: the report's own, or the next draw
+        own = rng is None or isinstance(random_state, (int, np.integer))
+        seed = random_state if own else draw_seed(rng)
+        settings["export_check"] = report_export_check(model, exported, X, space, seed)
     return RobustnessReport(
         n_samples=n,
         n_correct=int(correct.sum()),
