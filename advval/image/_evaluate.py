@@ -24,7 +24,7 @@ from ..attacks._inference import inference_state
 from ..attacks._oracle import non_finite_outputs
 from ..attacks._space import check_input_data
 from ..attacks.evaluate._report import robustness_report
-from ..attacks.evaluate._run import (
+from ..attacks.evaluate.runner import (
     check_attacks,
     draw_seed,
     json_safe,
