@@ -41,8 +41,10 @@ caller can say so.
 
 from __future__ import annotations
 
+import math
 import re
 from functools import cache
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -249,3 +251,49 @@ def describe_formats() -> str:
         "' 05:30:15.250', ' 5:30 PM') and a UTC offset ('Z', '+01:00'); or a time of "
         "day alone ('05:30', '17:05:30', '5:30 PM')"
     )
+
+
+#: the day a time of day alone is read on (``pandas.to_datetime(format="%H:%M")``)
+CLOCK_DAY = "1900-01-01"
+
+
+def format_instant(seconds: Any, span: float = math.inf) -> str:
+    """A time in seconds since 1970-01-01 UTC as a date (``span`` of 2 days or more) or minute.
+
+    The label of a datetime histogram's bin edge (computed with the report's data) and of a
+    chart's time axis. A value that is not a finite number is ``"n/a"``; an instant outside
+    the years 0000-9999 is written as a number (3 significant digits).
+
+    Parameters
+    ----------
+    seconds : float
+        The instant.
+    span : float, default=inf
+        The range the instant is shown in (seconds): below 2 days the time of day is kept.
+
+    Examples
+    --------
+    >>> format_instant(1357000000.0), format_instant(1357000000.0, span=3600.0)
+    ('2013-01-01', '2013-01-01 00:26')
+    >>> format_instant(float("nan")), format_instant(1e300)
+    ('n/a', '1e+300')
+    >>> format_instant(-2208969000.0, span=3600.0)  # a time of day alone, on 1900-01-01
+    '05:30'
+    """
+    try:
+        value = float(seconds)
+    except (TypeError, ValueError):
+        return "n/a"
+    if not math.isfinite(value):
+        return "n/a"
+    try:
+        stamp = np.datetime64(int(round(value)), "s")
+    except (OverflowError, ValueError):
+        return f"{value:.3g}"
+    text = str(stamp)  # 2013-01-01T00:26:40
+    if "T" not in text or abs(value) >= 2.5e11:  # outside years 0000-9999
+        return f"{value:.3g}"
+    day, time = text.split("T", 1)
+    if day == CLOCK_DAY and span <= 86_400:  # a time of day alone ('05:30' strings)
+        return time[:5]
+    return day if span >= 2 * 86_400 else f"{day} {time[:5]}"

@@ -13,8 +13,8 @@ from sklearn.base import clone
 
 from advval import AdversarialValidator, AdversarialWeighter, DriftFeatureDropper
 from advval.compare import Baseline, DocumentError, apply_baseline
+from advval.drift import summarize
 from advval.drift._facts import matching_rows_share
-from advval.report import build_drift_report
 from advval.report._baseline_text import baseline_line
 from advval.report._facts_text import facts_line
 from advval.report._markdown import verdict_line
@@ -621,7 +621,7 @@ def _run(
                 err=True,
             )
     with stage("building the report"):
-        report = build_drift_report(
+        report = summarize(
             validator,
             X_train,
             X_test,

@@ -11,10 +11,12 @@ from ._checker import FeatureDependencyChecker
 from ._imputer import SubstitutionImputer
 from ._redundant import RedundantFeatureDropper
 from ._shift import dependency_shift
+from ._summary import summarize
 
 __all__ = [
     "FeatureDependencyChecker",
     "RedundantFeatureDropper",
     "SubstitutionImputer",
     "dependency_shift",
+    "summarize",
 ]

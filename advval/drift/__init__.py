@@ -1,8 +1,9 @@
-"""Adversarial validation: the drift check, where it lies (segments) and its remedies."""
+"""Adversarial validation: the drift check, where it lies (segments), its remedies and summary."""
 
 from ._dropper import DriftFeatureDropper
 from ._segments import Condition, Segment, SegmentSearch
 from ._split import TestLikeSplit
+from ._summary import summarize
 from ._validator import AdversarialValidator
 from ._weights import AdversarialWeighter
 
@@ -14,4 +15,5 @@ __all__ = [
     "Segment",
     "SegmentSearch",
     "TestLikeSplit",
+    "summarize",
 ]

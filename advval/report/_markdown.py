@@ -12,8 +12,7 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-import numpy as np
-
+from .._dates import format_instant  # noqa: F401 - its old import path
 from ._result import DriftReport, FeatureDrift, WithoutLeaks
 
 #: features listed in the Markdown table (the rest are counted, not shown)
@@ -105,44 +104,6 @@ def format_count(n: Any) -> str:
         return f"{int(n):,}"
     except (TypeError, ValueError):
         return str(n)
-
-
-def format_instant(seconds: Any, span: float = math.inf) -> str:
-    """A time in seconds since 1970-01-01 UTC as a date (``span`` of 2 days or more) or minute.
-
-    Parameters
-    ----------
-    seconds : float
-        The instant.
-    span : float, default=inf
-        The range the instant is shown in (seconds): below 2 days the time of day is kept.
-
-    Examples
-    --------
-    >>> format_instant(1357000000.0), format_instant(1357000000.0, span=3600.0)
-    ('2013-01-01', '2013-01-01 00:26')
-    >>> format_instant(float("nan")), format_instant(1e300)
-    ('n/a', '1e+300')
-    >>> format_instant(-2208969000.0, span=3600.0)  # a time of day alone, on 1900-01-01
-    '05:30'
-    """
-    if not _is_number(seconds):
-        return "n/a"
-    try:
-        stamp = np.datetime64(int(round(float(seconds))), "s")
-    except (OverflowError, ValueError):
-        return format_number(seconds)
-    text = str(stamp)  # 2013-01-01T00:26:40
-    if "T" not in text or abs(float(seconds)) >= 2.5e11:  # outside years 0000-9999
-        return format_number(seconds)
-    day, time = text.split("T", 1)
-    if day == CLOCK_DAY and span <= 86_400:  # a time of day alone ('05:30' strings)
-        return time[:5]
-    return day if span >= 2 * 86_400 else f"{day} {time[:5]}"
-
-
-#: the day a time of day alone is read on (``pandas.to_datetime(format="%H:%M")``)
-CLOCK_DAY = "1900-01-01"
 
 
 def ci_label(report: DriftReport) -> str:

@@ -15,7 +15,8 @@ import html
 import math
 from collections.abc import Sequence
 
-from ._markdown import display_name, format_instant
+from .._dates import format_instant
+from ._markdown import display_name
 from ._result import Distribution, FeatureDrift, RocCurve
 
 TRAIN_COLOR = "#2563eb"
