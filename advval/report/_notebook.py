@@ -45,13 +45,18 @@ __all__ = [
     "SCOPE",
     "dependency_card",
     "dependency_fragment",
+    "dependency_text",
     "diff_fragment",
+    "diff_text",
     "drift_card",
     "drift_fragment",
+    "drift_text",
     "image_fragment",
+    "image_text",
     "notebook_fragment",
     "report_text",
     "robustness_fragment",
+    "robustness_text",
     "scope_css",
 ]
 
@@ -263,6 +268,9 @@ def diff_fragment(diff: Any) -> str:
 def notebook_fragment(report: Any) -> str:
     """The notebook fragment of any report (``_repr_html_`` of :class:`advval._display.Displayed`).
 
+    The fragment renderer registered for the report's type
+    (:mod:`advval.report._renderers`).
+
     Parameters
     ----------
     report : DriftReport, DependencyReport, RobustnessReport, ImageRobustnessReport or ReportDiff
@@ -270,20 +278,52 @@ def notebook_fragment(report: Any) -> str:
     Returns
     -------
     str
+
+    Raises
+    ------
+    TypeError
+        When no renderer is registered for the type of ``report``.
     """
-    if isinstance(report, DriftReport):
-        return drift_fragment(report)
-    if isinstance(report, DependencyReport):
-        return dependency_fragment(report)
-    if hasattr(report, "old_verdict"):  # ReportDiff
-        return diff_fragment(report)
-    if hasattr(report, "robustness"):  # ImageRobustnessReport
-        return image_fragment(report)
-    return robustness_fragment(report)
+    from ._renderers import renderers_for
+
+    return renderers_for(report, "notebook_fragment").fragment(report)
+
+
+def drift_text(report: DriftReport) -> str:
+    """A drift report's verdict line with its sizes (the repr's body)."""
+    return (
+        f"{verdict_line(report)}; {format_count(report.n_train)} train and "
+        f"{format_count(report.n_test)} test rows, {format_count(report.n_features)} "
+        "columns"
+    )
+
+
+def dependency_text(report: DependencyReport) -> str:
+    """A dependency report's summary line (the repr's body)."""
+    return summary_line(report).removeprefix("dependency check: ")
+
+
+def robustness_text(report: Any) -> str:
+    """A robustness report's summary line (the repr's body)."""
+    return robustness_line(report).removeprefix("robustness: ")
+
+
+def image_text(report: Any) -> str:
+    """An image robustness report's summary line: its robustness report's (the repr's body)."""
+    return robustness_text(report.robustness)
+
+
+def diff_text(diff: Any) -> str:
+    """A report diff's kind, verdicts and outcome (the repr's body)."""
+    outcome = "worse: " + "; ".join(diff.reasons) if diff.worse else "not worse"
+    return f"{diff.kind}, {diff.old_verdict} -> {diff.new_verdict}; {outcome}"
 
 
 def report_text(report: Any) -> str:
     """The one-line plain-text repr of a report: its kind and the command line's verdict line.
+
+    The text renderer registered for the report's type (:mod:`advval.report._renderers`),
+    framed as ``<Kind: ...>``.
 
     Examples
     --------
@@ -291,20 +331,7 @@ def report_text(report: Any) -> str:
     >>> report_text(DependencyReport(10, 2, (), ("a",), None, (), (), (), {}, "0"))
     '<DependencyReport: 2 features, 1 redundant, 0 id-like, 0 near-duplicate pairs>'
     """
-    name = type(report).__name__
-    if isinstance(report, DriftReport):
-        line = (
-            f"{verdict_line(report)}; {format_count(report.n_train)} train and "
-            f"{format_count(report.n_test)} test rows, {format_count(report.n_features)} "
-            "columns"
-        )
-    elif isinstance(report, DependencyReport):
-        line = summary_line(report).removeprefix("dependency check: ")
-    elif hasattr(report, "old_verdict"):  # ReportDiff
-        outcome = "worse: " + "; ".join(report.reasons) if report.worse else "not worse"
-        line = f"{report.kind}, {report.old_verdict} -> {report.new_verdict}; {outcome}"
-    elif hasattr(report, "robustness"):  # ImageRobustnessReport
-        line = robustness_line(report.robustness).removeprefix("robustness: ")
-    else:
-        line = robustness_line(report).removeprefix("robustness: ")
-    return f"<{name}: {line}>"
+    from ._renderers import renderers_for
+
+    line = renderers_for(report, "report_text").text(report)
+    return f"<{type(report).__name__}: {line}>"

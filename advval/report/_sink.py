@@ -14,54 +14,16 @@ import io
 import os
 import secrets
 import stat
-import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-from ..attacks.evaluate import RobustnessReport
-from ._dependency import DependencyReport, render_dependency_markdown
-from ._dependency_html import render_dependency_html
-from ._html import render_html
-from ._image import render_image_html, render_image_json, render_image_markdown
-from ._json import render_json
-from ._markdown import render_markdown
-from ._result import DriftReport
-from ._robustness import render_robustness_json, render_robustness_markdown
-from ._robustness_html import render_robustness_html
-
-#: format name -> renderer of an ImageRobustnessReport (advval.image.evaluate_robustness)
-IMAGE_RENDERERS: dict[str, Callable[[Any], str]] = {
-    "html": render_image_html,
-    "json": render_image_json,
-    "markdown": render_image_markdown,
-}
+from ..results import DependencyReport, DriftReport, ImageRobustnessReport, RobustnessReport
+from ._renderers import FORMATS, renderers_for
 
 
 def _is_image_report(report: Any) -> bool:
-    """Whether ``report`` is an ImageRobustnessReport, without importing torch: the class
-    exists only once ``advval.image`` (which needs torch) has been imported."""
-    module = sys.modules.get("advval.image._evaluate")
-    return module is not None and isinstance(report, module.ImageRobustnessReport)
-
-
-#: format name -> renderer
-RENDERERS: dict[str, Callable[[DriftReport], str]] = {
-    "html": render_html,
-    "json": render_json,
-    "markdown": render_markdown,
-}
-#: format name -> renderer of a DependencyReport
-DEPENDENCY_RENDERERS: dict[str, Callable[[DependencyReport], str]] = {
-    "html": render_dependency_html,
-    "json": render_json,
-    "markdown": render_dependency_markdown,
-}
-#: format name -> renderer of a RobustnessReport
-ROBUSTNESS_RENDERERS: dict[str, Callable[[RobustnessReport], str]] = {
-    "html": render_robustness_html,
-    "json": render_robustness_json,
-    "markdown": render_robustness_markdown,
-}
+    """Whether ``report`` is an ImageRobustnessReport (kept for older callers)."""
+    return isinstance(report, ImageRobustnessReport)
 
 
 def render_report(
@@ -69,9 +31,12 @@ def render_report(
 ) -> str:
     """The text of ``report`` in ``format``, ending with a newline.
 
+    The renderer is the one registered for the report's type
+    (:mod:`advval.report._renderers`).
+
     Parameters
     ----------
-    report : DriftReport, DependencyReport, RobustnessReport or ImageRobustnessReport
+    report : DriftReport, DependencyReport, RobustnessReport, ImageRobustnessReport or ReportDiff
         The result to render.
     format : {"html", "json", "markdown"}
         Output format.
@@ -84,6 +49,8 @@ def render_report(
     ------
     ValueError
         If ``format`` is not one of the three.
+    TypeError
+        If no renderer is registered for the type of ``report``.
 
     Examples
     --------
@@ -92,26 +59,19 @@ def render_report(
     ValueError: The 'format' parameter of render_report must be one of [...]. Got 'xml' instead.
     """
     _check_format(format, "render_report")
-    return _render(report, format)
+    return _render(report, format, "render_report")
 
 
 def _check_format(format: str, owner: str) -> None:
-    if format not in RENDERERS:
+    if format not in FORMATS:
         raise ValueError(
-            f"The 'format' parameter of {owner} must be one of {sorted(RENDERERS)}. "
+            f"The 'format' parameter of {owner} must be one of {sorted(FORMATS)}. "
             f"Got {format!r} instead."
         )
 
 
-def _render(report: Any, format: str) -> str:
-    if _is_image_report(report):
-        text = IMAGE_RENDERERS[format](report)
-    elif isinstance(report, DependencyReport):
-        text = DEPENDENCY_RENDERERS[format](report)
-    elif isinstance(report, RobustnessReport):
-        text = ROBUSTNESS_RENDERERS[format](report)
-    else:
-        text = RENDERERS[format](report)
+def _render(report: Any, format: str, owner: str) -> str:
+    text = renderers_for(report, owner).format(format)(report)
     return text if text.endswith("\n") else text + "\n"
 
 
@@ -122,8 +82,8 @@ def write_report(
 
     Parameters
     ----------
-    report : DriftReport, DependencyReport, RobustnessReport or ImageRobustnessReport
-        The result to write.
+    report : DriftReport, DependencyReport, RobustnessReport, ImageRobustnessReport or ReportDiff
+        The result to write (rendered by the renderers registered for its type).
     sink : str, os.PathLike or text file object
         A path (written as UTF-8 with ``\\n`` line endings, atomically: see
         :func:`write_files`) or an object with a ``write(str)`` method, such as
@@ -136,7 +96,8 @@ def write_report(
     ValueError
         If ``format`` is not one of the three.
     TypeError
-        If ``sink`` is neither a path nor a text file object.
+        If ``sink`` is neither a path nor a text file object, or no renderer is
+        registered for the type of ``report``.
     OSError
         If the file cannot be written; the previous file, if any, is left as it was.
 
@@ -156,7 +117,7 @@ def write_report(
             "write_report needs a path (str or os.PathLike) or a text file object with a "
             f"write() method for 'sink'; got {type(sink).__name__}."
         )
-    text = _render(report, format)
+    text = _render(report, format, "write_report")
     if is_path:
         write_files({sink: text.encode("utf-8")})
     else:
