@@ -53,6 +53,7 @@ from .._models import default_domain_classifier, positive_scores, tree_contribut
 from ..drift._attribution import ROWS_PER_FOLD, Attribution, _aggregation_matrix
 from ..drift._crossfit import SequentialTest, combine_sequential
 from ..drift._fitted import _DriftFit, check_sides
+from ..drift._grouping import require_column
 from ..drift._univariate import UNIVARIATE_MAX_ROWS, ColumnTests, compare_columns
 from . import _reduce
 from ._blocks import block_edges, block_folds, blocks_of
@@ -149,12 +150,8 @@ def _fit_validator(
 
 
 def _group_column(validator: Any, groups: Any, train: dd.DataFrame) -> str | None:
-    time_col = validator.time_col
-    if time_col is not None and time_col not in train.columns:
-        raise ValueError(
-            f"The 'time_col' column {time_col!r} is not in X_train / X_test; columns are "
-            f"{list(train.columns)[:10]!r}."
-        )
+    if validator.time_col is not None:
+        require_column(train._meta, validator.time_col, "time_col")
     if groups is None:
         return None
     if not isinstance(groups, str):
@@ -162,11 +159,7 @@ def _group_column(validator: Any, groups: Any, train: dd.DataFrame) -> str | Non
             f"With Dask inputs, groups must be the name of a column present in both frames. "
             f"Got {type(groups).__name__} instead."
         )
-    if groups not in train.columns:
-        raise ValueError(
-            f"The 'groups' column {groups!r} is not in X_train / X_test; columns are "
-            f"{list(train.columns)[:10]!r}."
-        )
+    require_column(train._meta, groups, "groups")
     return groups
 
 

@@ -57,7 +57,7 @@ def split_off_groups(
     n_total = len(train) + len(test)
     ids: NDArray[np.int_] | None = None
     if isinstance(groups, str):
-        _require_column(train, groups, "groups")
+        require_column(train, groups, "groups")
         labels = pd.concat([train[groups], test[groups]], ignore_index=True)
         ids = pd.factorize(labels, use_na_sentinel=False)[0].astype(np.int_)
         train, test = train.drop(columns=groups), test.drop(columns=groups)
@@ -70,7 +70,7 @@ def split_off_groups(
             )
         ids = pd.factorize(pd.Series(values), use_na_sentinel=False)[0].astype(np.int_)
     if time_col is not None:
-        _require_column(train, time_col, "time_col")
+        require_column(train, time_col, "time_col")
         blocks = np.r_[
             _time_blocks(train[time_col], n_splits, "X_train", time_col),
             _time_blocks(test[time_col], n_splits, "X_test", time_col) + n_splits * BLOCKS_PER_FOLD,
@@ -86,7 +86,11 @@ def split_off_groups(
     return train, test, ids
 
 
-def _require_column(frame: pd.DataFrame, column: str, parameter: str) -> None:
+def require_column(frame: pd.DataFrame, column: str, parameter: str) -> None:
+    """Raise ``ValueError`` unless the ``parameter`` column is in ``frame`` (any backend).
+
+    ``frame`` needs only ``columns`` (a Dask frame's ``_meta`` works).
+    """
     if column not in frame.columns:
         raise ValueError(
             f"The {parameter!r} column {column!r} is not in X_train / X_test; columns are "
