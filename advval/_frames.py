@@ -741,11 +741,7 @@ class FrameEncoder:
 
     def _stamps(self, values: pd.Series, column: str) -> pd.Series:
         """A datetime column (or date strings, read with their format) as naive UTC."""
-        if column not in self.formats:
-            return as_utc(values)
-        codes, labels = labels_and_codes(values)
-        parsed = np.append(parse_dates(labels, self.formats[column]), np.datetime64("NaT", "us"))
-        return pd.Series(parsed[codes], index=values.index)
+        return naive_utc(values, self.formats.get(column))
 
     def column_values(
         self, frame: pd.DataFrame, column: str
@@ -769,6 +765,28 @@ class FrameEncoder:
             return _per_row(text_features(labels, ("length",))["length"], codes)
         strings = np.append(np.asarray(labels.to_pylist(), dtype=object), np.nan)
         return np.asarray(strings[codes], dtype=object)
+
+
+def naive_utc(values: pd.Series, date_format: str | None = None) -> pd.Series:
+    """Dates as naive UTC timestamps: a datetime column, or strings read with ``date_format``.
+
+    How every reader of dates in the package reads a column's values (the encoder's
+    model columns and univariate tests, the imputer's numbers): aware datetimes are
+    converted to UTC, naive ones kept; strings are parsed once per distinct value with
+    the format the encoder found (:attr:`FrameEncoder.formats`); missing values are NaT.
+
+    Examples
+    --------
+    >>> naive_utc(pd.Series(["01/31/2013", None]), "%m/%d/%Y").tolist()
+    [Timestamp('2013-01-31 00:00:00'), NaT]
+    >>> naive_utc(pd.Series(pd.to_datetime(["2020-01-01 01:00+01:00"]))).tolist()
+    [Timestamp('2020-01-01 00:00:00')]
+    """
+    if date_format is None:
+        return as_utc(values)
+    codes, labels = labels_and_codes(values)
+    parsed = np.append(parse_dates(labels, date_format), np.datetime64("NaT", "us"))
+    return pd.Series(parsed[codes], index=values.index)
 
 
 def _per_row(per_label: NDArray[np.float64], codes: NDArray[np.intp]) -> NDArray[np.float64]:

@@ -11,6 +11,12 @@ from collections.abc import Iterable
 import numpy as np
 
 
+class ParameterError(ValueError, TypeError):
+    """A parameter of the wrong type or value (scikit-learn's ``InvalidParameterError``
+    shape): caught by ``except ValueError`` and by ``except TypeError`` alike, so a check
+    that moved here raises what it raised before."""
+
+
 def check_number(
     value: object,
     *,
@@ -190,4 +196,61 @@ def check_seed(value: object, *, owner: str) -> None:
     raise ValueError(
         f"The 'random_state' parameter of {owner} must be None, an int in the range "
         f"[0, {2**32 - 1}] or a numpy.random.RandomState. Got {value!r} instead."
+    )
+
+
+def check_bool(value: object, *, name: str, owner: str) -> None:
+    """Raise :class:`ParameterError` unless ``value`` is a bool (``numpy.bool_`` included).
+
+    The package's one wording for a flag (0, 1 and strings are not flags).
+
+    Examples
+    --------
+    >>> check_bool(True, name="prefit", owner="TestLikeSplit")
+    >>> check_bool("yes", name="prefit", owner="TestLikeSplit")
+    Traceback (most recent call last):
+    ...
+    advval._validation.ParameterError: The 'prefit' parameter of TestLikeSplit must be a bool. Got 'yes' instead.
+    """  # noqa: E501
+    if isinstance(value, (bool, np.bool_)):
+        return
+    raise ParameterError(
+        f"The {name!r} parameter of {owner} must be a bool. Got {value!r} instead."
+    )
+
+
+def check_min_rows(
+    n_rows: int, *, name: str, minimum: int, needed_by: str, each_side: bool = False
+) -> None:
+    """Raise ``ValueError`` when ``name`` has fewer than ``minimum`` rows.
+
+    The package's one wording for too few rows. It says "sample(s)" as scikit-learn's
+    common checks expect of an estimator given one row.
+
+    Parameters
+    ----------
+    n_rows : int
+        Rows the data has.
+    name : str
+        What the caller calls the data (``"X_test"``).
+    minimum : int
+        Rows needed.
+    needed_by : str
+        Who needs them and why (``"adversarial validation with n_splits=5"``).
+    each_side : bool, default=False
+        The minimum applies to each of two frames (train and test).
+
+    Examples
+    --------
+    >>> check_min_rows(3, name="X_test", minimum=5, needed_by="adversarial validation with "
+    ...                "n_splits=5", each_side=True)
+    Traceback (most recent call last):
+    ...
+    ValueError: X_test has 3 sample(s) but adversarial validation with n_splits=5 needs at least 5 rows on each side.
+    """  # noqa: E501
+    if n_rows >= minimum:
+        return
+    side = " on each side" if each_side else ""
+    raise ValueError(
+        f"{name} has {n_rows} sample(s) but {needed_by} needs at least {minimum} rows{side}."
     )

@@ -48,3 +48,22 @@ def test_array_columns_follow_one_rule_with_two_spellings():
     assert array_column_names(2, prefix="") == ["0", "1"]
     assert array_column_names(0) == []
     assert as_frame(np.zeros((2, 3)), name="X").columns.tolist() == array_column_names(3)
+
+
+def test_deps_compare_names_the_users_files(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from advval.cli import cli
+
+    rng = np.random.default_rng(0)
+    data = pd.DataFrame({"a": rng.normal(size=30), "b": rng.normal(size=30)})
+    data.to_csv(tmp_path / "data.csv", index=False)
+    data.rename(columns={"b": "B"}).to_csv(tmp_path / "other.csv", index=False)
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["deps", "data.csv", "--compare", "other.csv", "--quiet"])
+    assert result.exit_code == 2
+    assert (
+        "TEST file 'other.csv' has 2 columns but DATA file 'data.csv' has 2: missing in TEST "
+        "file 'other.csv': ['b']; missing in DATA file 'data.csv': ['B']" in result.stderr
+    )
+    assert "X_train" not in result.stderr and "X_test" not in result.stderr

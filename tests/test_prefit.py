@@ -144,7 +144,7 @@ def test_prefit_errors(shift, fitted):
         DriftFeatureDropper(X_test=shift.X_test, prefit=True).fit(shift.X_train)
     with pytest.raises(
         ValueError,
-        match=re.escape("The 'prefit' parameter of TestLikeSplit must be an instance of 'bool'"),
+        match=re.escape("The 'prefit' parameter of TestLikeSplit must be a bool. Got 'yes'"),
     ):
         list(TestLikeSplit(X_test=shift.X_test, prefit="yes").split(shift.X_train))
 

@@ -25,7 +25,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, clone
 from sklearn.utils import check_random_state
 
-from .._validation import check_number
+from .._validation import check_bool, check_number
 from ._inference import inference_state
 from ._norms import canonical_norm
 from ._oracle import QueryOracle, label_indices, model_scores
@@ -203,11 +203,7 @@ class Attack(BaseEstimator):
         check_number(
             self.max_queries, name="max_queries", owner=name, kind=int, low=1, allow_none=True
         )
-        if not isinstance(self.targeted, (bool, np.bool_)):
-            raise ValueError(
-                f"The 'targeted' parameter of {name} must be a bool. Got {self.targeted!r} "
-                "instead."
-            )
+        check_bool(self.targeted, name="targeted", owner=name)
         return norm
 
     def _labels(

@@ -12,6 +12,7 @@ from advval import FeatureDependencyChecker
 from advval.report import build_dependency_report
 from advval.report._dependency import redundant_line, summary_line
 
+from .._frames import align_columns
 from .._progress import note, stage
 from ._ci import CiOptions, ci_options
 from ._console import console
@@ -288,15 +289,12 @@ def _run(
         with stage(f"reading TEST file '{compare}'"):
             other = read_table(compare, "TEST", csv)
         other = other.drop(columns=[c for c in excluded if c in other.columns])
-        missing = [c for c in X.columns if c not in other.columns]
-        extra = [c for c in other.columns if c not in X.columns]
-        if missing or extra:
-            detail = f"missing {missing!r}" if missing else f"extra {extra!r}"
-            raise UsageFailure(
-                f"TEST file '{compare}' must have the same feature columns as DATA file "
-                f"'{data}'; it has {detail} column(s)"
+        try:
+            X_test = align_columns(
+                X, other, names=(f"DATA file '{data}'", f"TEST file '{compare}'")
             )
-        X_test = other[list(X.columns)]
+        except ValueError as exc:
+            raise UsageFailure(str(exc)) from exc
 
     checker = FeatureDependencyChecker(
         n_splits=n_splits,

@@ -33,13 +33,15 @@ from .._frames import (
     CATEGORICAL,
     DATETIME,
     TEXT,
+    array_column_names,
     column_kind,
     magnitude_unit,
+    naive_utc,
 )
 from .._levels import labels_and_codes
 from .._lightgbm_params import lightgbm_params, lightgbm_threads, quiet
 from .._text import TEXT_PARTS, text_features
-from .._validation import check_number, check_option
+from .._validation import check_bool, check_min_rows, check_number, check_option
 from ..exceptions import DataWarning
 from ._encoding import fit_encoder, unpredicted_warning
 from ._impute_choice import FOREST_MAX_ROWS, choose_classifier, choose_regressor, missing_odds
@@ -289,11 +291,7 @@ class SubstitutionImputer(TransformerMixin, BaseEstimator):
         )
         check_number(self.n_jobs, name="n_jobs", owner=_OWNER, kind=int, allow_none=True)
         for name in ("linear_start", "early_stopping"):
-            value = getattr(self, name)
-            if not isinstance(value, bool | np.bool_):
-                raise TypeError(
-                    f"The '{name}' parameter of {_OWNER} must be a bool. Got {value!r} instead."
-                )
+            check_bool(getattr(self, name), name=name, owner=_OWNER)
 
     # ------------------------------------------------------------------ fit
 
@@ -496,7 +494,7 @@ class SubstitutionImputer(TransformerMixin, BaseEstimator):
         default = (
             np.asarray(fitted, dtype=object)
             if fitted is not None
-            else np.asarray([f"x{i}" for i in range(self.n_features_in_)], dtype=object)
+            else np.asarray(array_column_names(self.n_features_in_), dtype=object)
         )
         if input_features is not None:
             given = np.asarray(input_features, dtype=object)
@@ -527,15 +525,13 @@ class SubstitutionImputer(TransformerMixin, BaseEstimator):
                     "X must be 2-D; got a pandas Series. Use X.to_frame() for one column."
                 )
             array = validate_data(self, X, reset=reset, dtype=None, ensure_all_finite="allow-nan")
-            frame = pd.DataFrame(array, columns=[f"x{i}" for i in range(array.shape[1])])
+            frame = pd.DataFrame(array, columns=array_column_names(array.shape[1]))
             if array.dtype == object:
                 frame = frame.infer_objects()
         if frame.shape[1] == 0:
             raise ValueError(f"{name} has no columns (0 feature(s)); {_OWNER} needs at least 1.")
-        if reset and frame.shape[0] < 2:
-            raise ValueError(
-                f"{name} has {frame.shape[0]} sample(s); {_OWNER} needs at least 2 to fit."
-            )
+        if reset:
+            check_min_rows(frame.shape[0], name=name, minimum=2, needed_by=_OWNER)
         if frame.shape[0] == 0:
             raise ValueError(f"{name} is empty (0 samples).")
         _check_finite(frame, name=name)
@@ -728,16 +724,10 @@ class _Column:
         return raw / self.unit if self.unit != 1.0 else raw
 
     def _numbers(self, values: pd.Series) -> NDArray[np.float64]:
-        if self.date_format is not None:
-            codes, labels = labels_and_codes(values)
-            parsed = np.append(parse_dates(labels, self.date_format), np.datetime64("NaT"))
-            return _nanoseconds(parsed[codes].astype("datetime64[ns]"))
-        if self.source_kind == DATETIME:
-            stamps = pd.to_datetime(values)
-            if stamps.dt.tz is not None:
-                stamps = stamps.dt.tz_convert("UTC").dt.tz_localize(None)
-            raw = stamps.to_numpy(dtype="datetime64[ns]")
-            return _nanoseconds(raw)
+        if self.date_format is not None or self.source_kind == DATETIME:
+            # read as the shared encoder reads dates (naive UTC; strings by their format)
+            stamps = naive_utc(values, self.date_format)
+            return _nanoseconds(stamps.to_numpy(dtype="datetime64[ns]"))
         if pd.api.types.is_timedelta64_dtype(values.dtype):
             return _nanoseconds(values.to_numpy(dtype="timedelta64[ns]"))
         return np.asarray(values.to_numpy(dtype=np.float64, na_value=np.nan))

@@ -27,11 +27,11 @@ from .._models import numeric_codes
 from .._progress import stage
 from .._repr import ReprMixin
 from .._selection import SupportSelectorMixin
-from .._validation import check_number
+from .._validation import check_bool, check_number
 from ..exceptions import DataWarning
 from ._copies import NearCopies
 from ._holdout import HeldOutCheck, HeldOutStep
-from ._split import check_bool, check_prefit
+from ._split import check_prefit
 from ._validator import AdversarialValidator, alpha_split
 
 _OWNER = "DriftFeatureDropper"

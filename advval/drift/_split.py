@@ -21,7 +21,7 @@ from sklearn.utils.validation import check_array, check_is_fitted
 
 from .._frames import align_columns, as_frame
 from .._repr import shown_value
-from .._validation import check_number, check_option
+from .._validation import check_bool, check_min_rows, check_number, check_option
 from ._ratio import blend
 from ._validator import AdversarialValidator
 
@@ -583,10 +583,13 @@ def fit_likeness(
         if fitted.get_params().get("random_state", 0) is None:
             fitted.set_params(random_state=seed)
     n_splits = fitted.get_params().get("n_splits")
-    if isinstance(n_splits, numbers.Integral) and len(X) < int(n_splits):
-        raise ValueError(
-            f"X has {len(X)} sample(s) but the validator (n_splits={n_splits}) needs at "
-            f"least {n_splits} rows on each side."
+    if isinstance(n_splits, numbers.Integral):
+        check_min_rows(
+            len(X),
+            name="X",
+            minimum=int(n_splits),
+            needed_by=f"the validator (n_splits={n_splits})",
+            each_side=True,
         )
     test = as_frame(X_test, name="X_test")
     align_columns(X, test, names=("X", "X_test"))
@@ -649,15 +652,6 @@ def check_validator(validator: object, *, owner: str) -> None:
     raise TypeError(
         f"The 'validator' parameter of {owner} must be an AdversarialValidator or None. "
         f"Got {type(validator).__name__} instead."
-    )
-
-
-def check_bool(value: object, *, name: str, owner: str) -> None:
-    """Raise ``ValueError`` unless ``value`` is a bool."""
-    if isinstance(value, (bool, np.bool_)):
-        return
-    raise ValueError(
-        f"The {name!r} parameter of {owner} must be an instance of 'bool'. Got {value!r} instead."
     )
 
 

@@ -17,10 +17,10 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._repr import ReprMixin
-from .._validation import check_number, check_option
+from .._validation import check_bool, check_number, check_option
 from ..exceptions import DataWarning
 from ._ratio import blend
-from ._split import check_bool, check_validator, checked_frame, fit_likeness
+from ._split import check_validator, checked_frame, fit_likeness
 from ._validator import AdversarialValidator
 
 _OWNER = "AdversarialWeighter"

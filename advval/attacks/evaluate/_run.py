@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
+from ..._frames import array_column_names
 from ..._progress import stage
 from ...results._json import json_setting as json_safe  # the settings rule, one place
 from .._base import Attack, _numpy
@@ -324,7 +325,7 @@ def feature_names(X: Any) -> tuple[str, ...]:
     if isinstance(X, pd.DataFrame):
         return tuple(str(c) for c in X.columns)
     ndim = X.ndim if hasattr(X, "ndim") else np.ndim(X)
-    return tuple(str(j) for j in range(int(X.shape[1]))) if ndim == 2 else ()
+    return tuple(array_column_names(int(X.shape[1]), prefix="")) if ndim == 2 else ()
 
 
 def norm_name(attack: Attack) -> str:

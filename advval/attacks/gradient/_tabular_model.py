@@ -24,6 +24,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
+from ..._frames import array_column_names
 from ..._validation import check_number
 from .._inference import inference_state
 from .._space import FeatureSpace
@@ -296,7 +297,7 @@ class TorchTabularClassifier(ClassifierMixin, BaseEstimator):
             array, y = validate_data(self, X, y, dtype=[np.float64, np.float32])
         else:
             array = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
-        return pd.DataFrame(array, columns=[str(j) for j in range(array.shape[1])]), y
+        return pd.DataFrame(array, columns=array_column_names(array.shape[1], prefix="")), y
 
 
 def _finite(Z: np.ndarray) -> np.ndarray:
