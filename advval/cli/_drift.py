@@ -115,6 +115,89 @@ def _load(
     return X_train, X_test, str(train), str(test)
 
 
+@dataclasses.dataclass(frozen=True)
+class DriftJob:
+    """One ``advval drift`` run, as its options set it (built from click's arguments).
+
+    Each field is the option of the same name (``seed`` is ``--seed``, ``fmt`` is
+    ``--format``...); the command reads nothing else.
+    """
+
+    train: Path | None
+    test: Path | None
+    target: str | None
+    ignore: tuple[str, ...]
+    ids: tuple[str, ...]
+    fmt: str | None
+    output: Path | None
+    html_path: Path | None
+    json_path: Path | None
+    markdown_path: Path | None
+    seed: int
+    alpha: float
+    min_effect: float
+    min_distance: float
+    n_splits: int
+    max_rows: int | str | None
+    n_jobs: int | None
+    group_col: str | None
+    time_col: str | None
+    remedy: bool
+    max_drop: int
+    export_test_likeness: Path | None
+    export_weights: Path | None
+    export_segments: Path | None
+    fail_on_drift: bool
+    baseline: Path | None
+    demo: bool
+    scheduler: str | None
+    workers: int | None
+    scheduler_timeout: float
+    quiet: bool
+    csv: CsvOptions
+    categorical_cols: tuple[str, ...]
+    date_cols: tuple[str, ...]
+    text_cols: tuple[str, ...]
+    ci: CiOptions
+
+    @property
+    def exports(self) -> dict[str, Path | None]:
+        """The per-row export options and their files (``None``: not asked for)."""
+        return {
+            "--export-test-likeness": self.export_test_likeness,
+            "--export-weights": self.export_weights,
+            "--export-segments": self.export_segments,
+        }
+
+    @property
+    def kinds(self) -> dict[str, str] | None:
+        """The validator's ``column_kinds`` from ``--categorical``, ``--parse-dates``..."""
+        return column_kinds(self.categorical_cols, self.date_cols, self.text_cols)
+
+    @property
+    def kinds_named(self) -> list[tuple[str, str]]:
+        """``(option, column)`` of every column the kind options name."""
+        return kind_columns(self.categorical_cols, self.date_cols, self.text_cols)
+
+    def plan(self) -> OutputPlan:
+        """Every file the run writes: the reports, the exports and the CI outputs."""
+        return OutputPlan(
+            [
+                *report_targets(
+                    "drift", fmt=self.fmt, output=self.output, html_path=self.html_path,
+                    json_path=self.json_path, markdown_path=self.markdown_path,
+                ),
+                *(
+                    Target(option, path, EXPORTS[option])
+                    for option, path in self.exports.items()
+                    if path
+                ),
+                *self.ci.targets(),
+            ],
+            inputs={"TRAIN": self.train, "TEST": self.test, "--baseline": self.baseline},
+        )
+
+
 @click.command(epilog=exit_codes_help())
 @input_file("train")
 @input_file("test")
@@ -249,44 +332,7 @@ def _load(
 @cluster_options
 @quiet_option
 @ci_options
-def drift(
-    train: Path | None,
-    test: Path | None,
-    target: str | None,
-    ignore: tuple[str, ...],
-    ids: tuple[str, ...],
-    fmt: str | None,
-    output: Path | None,
-    html_path: Path | None,
-    json_path: Path | None,
-    markdown_path: Path | None,
-    seed: int,
-    alpha: float,
-    min_effect: float,
-    min_distance: float,
-    n_splits: int,
-    max_rows: int | str | None,
-    n_jobs: int | None,
-    group_col: str | None,
-    time_col: str | None,
-    remedy: bool,
-    max_drop: int,
-    export_test_likeness: Path | None,
-    export_weights: Path | None,
-    export_segments: Path | None,
-    fail_on_drift: bool,
-    baseline: Path | None,
-    demo: bool,
-    scheduler: str | None,
-    workers: int | None,
-    scheduler_timeout: float,
-    quiet: bool,
-    csv: CsvOptions,
-    categorical_cols: tuple[str, ...],
-    date_cols: tuple[str, ...],
-    text_cols: tuple[str, ...],
-    ci: CiOptions,
-) -> None:
+def drift(**options: Any) -> None:
     """Check whether TEST rows look like TRAIN rows (adversarial validation).
 
     A classifier is trained to tell TRAIN rows from TEST rows. The report gives its AUC
@@ -310,68 +356,42 @@ def drift(
       advval drift train/ test/ --scheduler tcp://10.0.0.5:8786
       advval drift --demo
     """
-    kinds = column_kinds(categorical_cols, date_cols, text_cols)
-    kinds_named = kind_columns(categorical_cols, date_cols, text_cols)
-    exports = {
-        "--export-test-likeness": export_test_likeness,
-        "--export-weights": export_weights,
-        "--export-segments": export_segments,
-    }
-    plan = OutputPlan(
-        [
-            *report_targets(
-                "drift", fmt=fmt, output=output, html_path=html_path, json_path=json_path,
-                markdown_path=markdown_path,
-            ),
-            *(Target(option, path, EXPORTS[option]) for option, path in exports.items() if path),
-            *ci.targets(),
-        ],
-        inputs={"TRAIN": train, "TEST": test, "--baseline": baseline},
-    )
-    accepted = _read_baseline(baseline)
+    run(DriftJob(**options))
+
+
+def run(job: DriftJob) -> None:
+    """Load TRAIN and TEST (or the demo, or Dask inputs), then check, report and exit."""
+    plan = job.plan()
+    accepted = _read_baseline(job.baseline)
     with ExitStack() as stack:
-        stack.enter_context(console(quiet=quiet))
-        if not demo and is_distributed(train, test, scheduler=scheduler, workers=workers):
-            train_path, test_path = _distributed_inputs(train, test, exports)
+        stack.enter_context(console(quiet=job.quiet))
+        if not job.demo and is_distributed(
+            job.train, job.test, scheduler=job.scheduler, workers=job.workers
+        ):
+            train_path, test_path = _distributed_inputs(job.train, job.test, job.exports)
             X_train, X_test = read_files(train_path, "TRAIN"), read_files(test_path, "TEST")
             train_name, test_name = str(train_path), str(test_path)
             client = stack.enter_context(
                 dask_client(
-                    scheduler=scheduler, workers=workers, timeout=scheduler_timeout, quiet=quiet
+                    scheduler=job.scheduler,
+                    workers=job.workers,
+                    timeout=job.scheduler_timeout,
+                    quiet=job.quiet,
                 )
             )
         else:
-            X_train, X_test, train_name, test_name = _load(train, test, demo, csv)
+            X_train, X_test, train_name, test_name = _load(
+                job.train, job.test, job.demo, job.csv
+            )
             client = None
         _run(
             X_train,
             X_test,
+            job,
             train_name=train_name,
             test_name=test_name,
             client=client,
-            target=target,
-            ignore=ignore,
-            ids=ids,
             plan=plan,
-            seed=seed,
-            alpha=alpha,
-            min_effect=min_effect,
-            min_distance=min_distance,
-            n_splits=n_splits,
-            max_rows=max_rows,
-            n_jobs=n_jobs,
-            group_col=group_col,
-            time_col=time_col,
-            remedy=remedy,
-            max_drop=max_drop,
-            export_test_likeness=export_test_likeness,
-            export_weights=export_weights,
-            export_segments=export_segments,
-            fail_on_drift=fail_on_drift,
-            quiet=quiet,
-            kinds=kinds,
-            kinds_named=kinds_named,
-            ci=ci,
             baseline=accepted,
         )
 
@@ -493,87 +513,67 @@ def _with_excluded_columns(report: Any, given: tuple[Any, Any], checked: tuple[A
 def _run(
     X_train: Any,
     X_test: Any,
+    job: DriftJob,
     *,
     train_name: str,
     test_name: str,
     client: Any,
-    target: str | None,
-    ignore: tuple[str, ...],
-    ids: tuple[str, ...],
     plan: OutputPlan,
-    seed: int,
-    alpha: float,
-    min_effect: float,
-    min_distance: float,
-    n_splits: int,
-    max_rows: int | str | None,
-    n_jobs: int | None,
-    group_col: str | None,
-    time_col: str | None,
-    remedy: bool,
-    max_drop: int,
-    export_test_likeness: Path | None,
-    export_weights: Path | None,
-    export_segments: Path | None,
-    fail_on_drift: bool,
-    quiet: bool,
-    kinds: dict[str, str] | None,
-    kinds_named: list[tuple[str, str]],
-    ci: CiOptions,
     baseline: Baseline | None = None,
 ) -> None:
     """Fit, report, export, exit code: the same for pandas and (with ``client``) Dask frames."""
     distributed = client is not None
     target_values = (
-        X_train[target]
-        if target is not None and target in X_train.columns and not distributed
+        X_train[job.target]
+        if job.target is not None and job.target in X_train.columns and not distributed
         else None
     )
     if distributed:
         train_keys = test_keys = None
     else:
-        train_keys, test_keys = row_keys(X_train, ids, "train"), row_keys(X_test, ids, "test")
+        train_keys = row_keys(X_train, job.ids, "train")
+        test_keys = row_keys(X_test, job.ids, "test")
     given = (X_train, X_test)
     X_train, X_test = select_columns(
         X_train,
         X_test,
-        target=target,
-        ignore=ignore,
-        ids=ids,
+        target=job.target,
+        ignore=job.ignore,
+        ids=job.ids,
         train_name=train_name,
         test_name=test_name,
-        also_named=kinds_named,
+        also_named=job.kinds_named,
     )
 
     validator = AdversarialValidator(
-        n_splits=n_splits,
-        alpha=alpha,
-        min_effect=min_effect,
-        min_distance=min_distance,
-        max_rows=max_rows,
-        n_jobs=n_jobs,
-        random_state=seed,
-        verbose=not quiet,
-        time_col=time_col,
-        column_kinds=kinds,
+        n_splits=job.n_splits,
+        alpha=job.alpha,
+        min_effect=job.min_effect,
+        min_distance=job.min_distance,
+        max_rows=job.max_rows,
+        n_jobs=job.n_jobs,
+        random_state=job.seed,
+        verbose=not job.quiet,
+        time_col=job.time_col,
+        column_kinds=job.kinds,
         client=client,
     )
     try:
-        validator.fit(X_train, X_test, groups=group_col)
+        validator.fit(X_train, X_test, groups=job.group_col)
         # the remedies reuse the fitted validator: they see its feature columns
-        not_features = [c for c in (group_col, time_col) if c is not None]
+        not_features = [c for c in (job.group_col, job.time_col) if c is not None]
         features_train = X_train.drop(columns=not_features) if not_features else X_train
         features_test = X_test.drop(columns=not_features) if not_features else X_test
         # the remedy; without it, still the check without the leak-like columns (one model)
         # for the headline, when there are any
-        search = remedy or bool(validator.leak_features_)
+        search = job.remedy or bool(validator.leak_features_)
         dropper = (
             DriftFeatureDropper(
                 X_test=features_test,
                 validator=validator,
                 prefit=True,
-                max_drop=max_drop if remedy else 0,
-                random_state=seed,
+                max_drop=job.max_drop if job.remedy else 0,
+                random_state=job.seed,
             ).fit(features_train, target_values)
             if search and validator.drift_ and not distributed
             else None
@@ -583,25 +583,27 @@ def _run(
         if not distributed:
             with stage("searching segments"):
                 segments = validator.segments(features_train, features_test)
-        exporting = export_weights is not None or export_test_likeness is not None
+        exporting = job.export_weights is not None or job.export_test_likeness is not None
         per_row, leaks = validator, list[str]()
         if exporting and not distributed:
-            per_row, leaks = _validator_for_the_exports(validator, X_train, X_test, group_col)
+            per_row, leaks = _validator_for_the_exports(
+                validator, X_train, X_test, job.group_col
+            )
         if leaks:
             features_train = features_train.drop(columns=leaks)
             features_test = features_test.drop(columns=leaks)
         weights = (
             AdversarialWeighter(
-                X_test=features_test, validator=per_row, prefit=True, random_state=seed
+                X_test=features_test, validator=per_row, prefit=True, random_state=job.seed
             )
             .fit(features_train)
             .weights_
-            if export_weights is not None
+            if job.export_weights is not None
             else None
         )
         likeness = (
             _likeness_of_every_row(per_row, features_train, features_test)
-            if export_test_likeness is not None
+            if job.export_test_likeness is not None
             else None
         )
     except (ValueError, TypeError, MemoryError) as exc:  # memory: stalled Dask workers
@@ -609,12 +611,12 @@ def _run(
     if distributed:
         plotted = list(validator.feature_report_.index)  # the HTML report plots every column
         X_train = sample_rows(
-            X_train, plotted, validator.n_train_, rows=OVERLAY_SAMPLE_ROWS, seed=seed
+            X_train, plotted, validator.n_train_, rows=OVERLAY_SAMPLE_ROWS, seed=job.seed
         )
         X_test = sample_rows(
-            X_test, plotted, validator.n_test_, rows=OVERLAY_SAMPLE_ROWS, seed=seed
+            X_test, plotted, validator.n_test_, rows=OVERLAY_SAMPLE_ROWS, seed=job.seed
         )
-        if remedy and validator.drift_ and not quiet:
+        if job.remedy and validator.drift_ and not job.quiet:
             click.echo(
                 "advval: the remedy (features to drop) is not searched on distributed "
                 "inputs",
@@ -630,7 +632,7 @@ def _run(
             train_name=train_name,
             test_name=test_name,
         )
-    if not remedy:  # the leak step ran for the headline only
+    if not job.remedy:  # the leak step ran for the headline only
         report = dataclasses.replace(report, remedy=())
     if report.summary is not None and not distributed:
         report = _with_excluded_columns(report, given, (X_train, X_test))
@@ -640,9 +642,9 @@ def _run(
     if likeness is not None and train_keys is not None and test_keys is not None:
         table = test_likeness_table(*likeness, train_keys, test_keys)
         files[plan.target("--export-test-likeness")] = csv_bytes(table)
-    if weights is not None and export_weights is not None and train_keys is not None:
+    if weights is not None and job.export_weights is not None and train_keys is not None:
         files[plan.target("--export-weights")] = csv_bytes(weights_table(weights, train_keys))
-    if export_segments is not None and segments is not None and train_keys is not None:
+    if job.export_segments is not None and segments is not None and train_keys is not None:
         assert test_keys is not None
         table = segments_table(
             segments, (features_train, features_test), (train_keys, test_keys)
@@ -652,16 +654,20 @@ def _run(
     # the gate: drift flagged, and with --baseline only new or grown drift (the CI outputs
     # read this flag)
     gate_failed = bool(
-        report.drift and fail_on_drift and (report.baseline is None or report.baseline.failed)
+        report.drift
+        and job.fail_on_drift
+        and (report.baseline is None or report.baseline.failed)
     )
-    written = ci.write(plan, report, files, failed=gate_failed,
-                       gate="--fail-on-drift" if fail_on_drift else "")
+    written = job.ci.write(
+        plan, report, files, failed=gate_failed,
+        gate="--fail-on-drift" if job.fail_on_drift else "",
+    )
     click.echo(f"advval: {verdict_line(report)}", err=True)
     if report.baseline is not None:
         click.echo(f"advval: {baseline_line(report.baseline)}", err=True)
-    if not quiet and report.column_facts:
+    if not job.quiet and report.column_facts:
         click.echo(f"advval: {facts_line(report.column_facts, report.summary)}", err=True)
-    if not quiet and report.segments:
+    if not job.quiet and report.segments:
         click.echo(f"advval: {segments_line(report)}", err=True)
     report_messages(written)
     if gate_failed:
