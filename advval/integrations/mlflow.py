@@ -22,11 +22,14 @@ from typing import Any
 
 from .._compat import require
 from .._validation import check_number
-from ..attacks.evaluate import RobustnessReport
-from ..report._dependency import DependencyReport
-from ..report._json import round_floats
-from ..report._result import DriftReport
-from ..report._sink import _is_image_report, render_report
+from ..report._sink import render_report
+from ..results import (
+    DependencyReport,
+    DriftReport,
+    ImageRobustnessReport,
+    RobustnessReport,
+    json_ready,
+)
 
 _OWNER = "log_report"
 #: characters kept in a key part (MLflow also accepts ':' and any Unicode letter, except
@@ -86,15 +89,16 @@ def _check_prefix(prefix: object) -> str:
 
 
 def _document(report: Any) -> dict[str, Any]:
-    if not (isinstance(report, (DriftReport, DependencyReport, RobustnessReport))
-            or _is_image_report(report)):
+    if not isinstance(
+        report, (DriftReport, DependencyReport, RobustnessReport, ImageRobustnessReport)
+    ):
         raise TypeError(
             f"The 'report' parameter of {_OWNER} must be a DriftReport, DependencyReport, "
             f"RobustnessReport or ImageRobustnessReport (advval.report.build_drift_report, "
             f"build_dependency_report, advval.attacks.robustness_report, "
             f"advval.image.evaluate_robustness). Got {type(report).__name__}."
         )
-    document: dict[str, Any] = round_floats(report.to_dict())
+    document: dict[str, Any] = json_ready(report.to_dict())
     return document
 
 

@@ -17,18 +17,16 @@ files of a report (``triplets.png`` and ``curve.svg``), which the command line w
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
-from ._json import round_floats
+from ..results._json import json_text
 from ._markdown import format_count, format_fixed, format_number, md_escape
 from ._png import encode_png, noise_factor, patch_png, png_data_uri, triplet_grid, triplet_row
 from ._robustness import _attack_lines, _curve_lines, _setting_text, flag_lines
 from ._robustness_html import NORM_LABELS, _context, _curves, summary_line
 
 if TYPE_CHECKING:
-    from advval.attacks.evaluate import RobustnessReport
-    from advval.image._evaluate import ImageRobustnessReport
+    from ..results import ImageRobustnessReport, RobustnessReport
 
 #: examples drawn on the HTML page (the size stays bounded whatever the evaluation kept)
 HTML_MAX_EXAMPLES = 16
@@ -61,8 +59,7 @@ def render_image_json(report: ImageRobustnessReport, *, timings: bool = False) -
     --------
     render_image_markdown, render_image_html
     """
-    document = round_floats(report.to_dict(timings=timings))
-    return json.dumps(document, sort_keys=True, indent=2, allow_nan=False)
+    return json_text(report.to_dict(timings=timings))
 
 
 def image_summary_line(report: ImageRobustnessReport) -> str:

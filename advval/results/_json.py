@@ -61,7 +61,7 @@ def json_number(value: Any, digits: int | None = SIGNIFICANT_DIGITS) -> float | 
     float or None
         ``None`` for NaN, ``inf`` and ``-inf``; otherwise the value rounded to ``digits``
         significant digits (the nearest float to the decimal ``f"{value:.{digits}g}"``),
-        with ``-0.0`` (and a negative value that rounds to zero) written as ``0.0``.
+        with ``-0.0`` written as ``0.0``.
 
     Examples
     --------
