@@ -140,6 +140,15 @@ class DependencyReport(Displayed):
         ``matrix[i][k]``: the share of ``matrix_rows[i]``'s score attributed to
         ``matrix_columns[k]`` (mean |TreeSHAP| share times the score; a full row sums to
         the score).
+
+    Examples
+    --------
+    >>> a = FeatureDependency("a", "numeric", 0.97, 1e-9, True, True, None, False, ("b",))
+    >>> report = DependencyReport(n_rows=10, n_features=2, features=(a,), redundant=("a",),
+    ...                           leaking=None, id_like=(), near_duplicates=(), shift=(),
+    ...                           settings={}, advval_version="0")
+    >>> report.to_dict()["features"][0]["score_ci"], report.matrix_capped
+    ([nan, nan], False)
     """
 
     n_rows: int

@@ -182,6 +182,16 @@ class RobustnessReport(Displayed):
     flags : tuple of SanityFlag
     settings : dict
     advval_version : str
+
+    Examples
+    --------
+    >>> flag = SanityFlag("zero_gradients", "PGD left every row unchanged.", "PGD")
+    >>> report = RobustnessReport(n_samples=4, n_correct=3, clean_accuracy=0.75,
+    ...                           robust_accuracy=0.25, attacks=(), features=(), curve=(),
+    ...                           flags=(flag,), settings={}, advval_version="0")
+    >>> document = report.to_dict()
+    >>> document["kind"], document["robust_accuracy"], document["flags"][0]["code"]
+    ('robustness', 0.25, 'zero_gradients')
     """
 
     n_samples: int
