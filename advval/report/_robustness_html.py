@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..attacks.evaluate import AttackResult, RobustnessReport
+from ..results import AttackResult, RobustnessReport
 from . import _svg
 from ._html import clip, page_context, render_page
 from ._markdown import format_count, format_fixed, format_number
