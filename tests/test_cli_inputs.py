@@ -14,7 +14,8 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from advval.cli import ExitCode, _attack, _image, cli
+from advval.attacks import _space_config
+from advval.cli import ExitCode, _image, cli
 from advval.cli._options import cpu_cores
 
 CORES = cpu_cores()
@@ -213,7 +214,7 @@ def test_nested_parquet_columns_are_named(runner):
 )
 def test_constraints_files_cannot_recurse_or_expand_without_bound(runner, paths, monkeypatch,
                                                                   name, content, reason):
-    monkeypatch.setattr(_attack, "MAX_CONSTRAINTS_VALUES", 10_000)  # 10**8 names in the aliases
+    monkeypatch.setattr(_space_config, "MAX_CONSTRAINTS_VALUES", 10_000)  # 10**8 names
     Path(name).write_text(content, encoding="utf-8")
     result = _run(runner, *COMMANDS["attack"](paths), "--constraints", name)
     assert result.exit_code == ExitCode.USAGE, result.output
@@ -221,7 +222,7 @@ def test_constraints_files_cannot_recurse_or_expand_without_bound(runner, paths,
 
 
 def test_an_oversized_constraints_file_is_not_read(runner, paths, monkeypatch):
-    monkeypatch.setattr(_attack, "MAX_CONSTRAINTS_BYTES", 2**20)
+    monkeypatch.setattr(_space_config, "MAX_CONSTRAINTS_BYTES", 2**20)
     Path("big.json").write_text(json.dumps({"immutable": ["a"] * 300_000}), encoding="utf-8")
     result = _run(runner, *COMMANDS["attack"](paths), "--constraints", "big.json")
     assert result.exit_code == ExitCode.USAGE
