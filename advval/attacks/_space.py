@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._frames import BOOLEAN, CATEGORICAL, DATETIME, column_kind
+from .._frames import BOOLEAN, CATEGORICAL, DATETIME, array_column_names, column_kind
 from ._norms import flat, namespace, norm_of, per_sample, project_ball
 
 _TOLERANCE = 1e-7
@@ -297,8 +297,11 @@ class FeatureSpace:
         -------
         Domain
         """
-        frame = _as_frame(X) if not _is_tensor(X) else None
-        n_features = int(X.shape[1]) if _is_tensor(X) else frame.shape[1]  # type: ignore[union-attr]
+        if isinstance(X, pd.DataFrame) or not (_is_tensor(X) or _is_table_array(X)):
+            frame: pd.DataFrame | None = _as_frame(X)
+        else:  # a tensor or 2-D array: a frame of it only for categorical values (below)
+            frame = None
+        n_features = int(X.shape[1]) if frame is None else frame.shape[1]
         data_names = (
             [str(c) for c in frame.columns]
             if isinstance(X, pd.DataFrame) and frame is not None
@@ -359,7 +362,8 @@ class FeatureSpace:
                         f"value: {_preview(categories[j])}. List the categories only; missing "
                         "values in the data are kept as they are, never attacked into."
                     )
-            elif frame is not None:
+            elif not _is_tensor(X):
+                frame = _as_frame(X) if frame is None else frame
                 categories[j] = _allowed_values(frame.iloc[:, j])
             else:
                 raise ValueError(
@@ -423,7 +427,7 @@ class FeatureSpace:
             return [str(n) for n in own]
         if data_names is not None:
             return data_names
-        return [str(j) for j in range(n_features)]
+        return array_column_names(n_features, prefix="")
 
 
 class Box:
@@ -788,8 +792,9 @@ class Domain:
         xp = namespace(x)
         c = self._consts(x)
         x = self.project(x, x0, eps, norm)
-        rounded = xp.where(x > x0, xp.maximum(xp.floor(x), x0), xp.minimum(xp.ceil(x), x0))
-        x = xp.where(c["integer"], rounded, x)
+        if self.integer.any():
+            rounded = xp.where(x > x0, xp.maximum(xp.floor(x), x0), xp.minimum(xp.ceil(x), x0))
+            x = xp.where(c["integer"], rounded, x)
         for group in self.groups:
             block = x[:, group]
             if xp is np:
@@ -985,11 +990,16 @@ def _as_frame(X: Any) -> pd.DataFrame:
     arr = np.asarray(X)
     if arr.ndim != 2:
         raise ValueError(f"Expected 2-D data (n_samples, n_features), got shape {arr.shape}.")
-    return pd.DataFrame(arr, columns=[str(j) for j in range(arr.shape[1])])
+    return pd.DataFrame(arr, columns=array_column_names(arr.shape[1], prefix=""))
 
 
 def _is_tensor(X: Any) -> bool:
     return type(X).__module__.startswith("torch") and hasattr(X, "detach")
+
+
+def _is_table_array(X: Any) -> bool:
+    """A 2-D NumPy array (read by :meth:`FeatureSpace.bind` without a DataFrame)."""
+    return isinstance(X, np.ndarray) and X.ndim == 2
 
 
 def _name(ref: Hashable, names: list[str]) -> str:
@@ -1159,7 +1169,7 @@ def check_input_data(X: Any, *, owner: str, name: str = "X") -> None:
         floating = np.issubdtype(values.dtype, np.floating)
     if not floating or values.ndim < 2 or len(values) == 0:
         return
-    names = [str(j) for j in range(values.shape[1])] if values.ndim == 2 else None
+    names = array_column_names(values.shape[1], prefix="") if values.ndim == 2 else None
     _check_finite(values, names, owner=owner, name=name)
 
 
