@@ -67,3 +67,22 @@ def test_deps_compare_names_the_users_files(tmp_path, monkeypatch):
         "file 'other.csv': ['b']; missing in DATA file 'data.csv': ['B']" in result.stderr
     )
     assert "X_train" not in result.stderr and "X_test" not in result.stderr
+
+
+def test_drift_names_the_users_files_when_columns_differ(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from advval.cli import cli
+
+    rng = np.random.default_rng(0)
+    train = pd.DataFrame({"a": rng.normal(size=30), "b": rng.normal(size=30)})
+    train.to_csv(tmp_path / "tr.csv", index=False)
+    train.assign(z=1.0).to_csv(tmp_path / "te.csv", index=False)
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["drift", "tr.csv", "te.csv", "--quiet"])
+    assert result.exit_code == 2
+    assert (
+        "TEST file 'te.csv' has 3 columns but TRAIN file 'tr.csv' has 2: missing in TRAIN file "
+        "'tr.csv': ['z']" in result.stderr
+    )
+    assert "X_train" not in result.stderr and "X_test" not in result.stderr

@@ -20,6 +20,7 @@ from advval.report._facts_text import facts_line
 from advval.report._markdown import verdict_line
 from advval.report._segments_text import segments_line
 
+from .._frames import align_columns
 from .._progress import note, stage
 from ._ci import CiOptions, ci_options
 from ._console import console, warnings_to_stderr
@@ -544,6 +545,12 @@ def _run(
         test_name=test_name,
         also_named=job.kinds_named,
     )
+    try:  # a column mismatch names the user's files, not the library's arguments
+        align_columns(
+            X_train, X_test, names=(f"TRAIN file '{train_name}'", f"TEST file '{test_name}'")
+        )
+    except ValueError as exc:
+        raise UsageFailure(str(exc)) from exc
 
     validator = AdversarialValidator(
         n_splits=job.n_splits,
