@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -67,6 +68,65 @@ def _check_columns(
         if column not in columns:
             raise UsageFailure(f"{option} column '{column}' is not in DATA file '{name}'")
     return list(dict.fromkeys(c for _, c in named if c is not None))
+
+
+@dataclasses.dataclass(frozen=True)
+class DepsJob:
+    """One ``advval deps`` run, as its options set it (built from click's arguments).
+
+    Each field is the option of the same name (``seed`` is ``--seed``, ``fmt`` is
+    ``--format``, ``compare`` is ``--compare``...); the command reads nothing else.
+    """
+
+    data: Path
+    target: str | None
+    ignore: tuple[str, ...]
+    ids: tuple[str, ...]
+    compare: Path | None
+    fmt: str | None
+    output: Path | None
+    html_path: Path | None
+    json_path: Path | None
+    markdown_path: Path | None
+    seed: int
+    alpha: float
+    n_splits: int
+    max_rows: int | str | None
+    n_jobs: int | None
+    max_features: int
+    fail_on: tuple[str, ...]
+    categorical_cols: tuple[str, ...]
+    date_cols: tuple[str, ...]
+    text_cols: tuple[str, ...]
+    csv: CsvOptions
+    scheduler: str | None
+    workers: int | None
+    scheduler_timeout: float
+    quiet: bool
+    ci: CiOptions
+
+    @property
+    def kinds(self) -> dict[str, str] | None:
+        """The checker's ``column_kinds`` from ``--categorical``, ``--parse-dates``..."""
+        return column_kinds(self.categorical_cols, self.date_cols, self.text_cols)
+
+    @property
+    def kinds_named(self) -> list[tuple[str, str]]:
+        """``(option, column)`` of every column the kind options name."""
+        return kind_columns(self.categorical_cols, self.date_cols, self.text_cols)
+
+    def plan(self) -> OutputPlan:
+        """Every file the run writes: the reports and the CI outputs."""
+        return OutputPlan(
+            [
+                *report_targets(
+                    "deps", fmt=self.fmt, output=self.output, html_path=self.html_path,
+                    json_path=self.json_path, markdown_path=self.markdown_path,
+                ),
+                *self.ci.targets(),
+            ],
+            inputs={"DATA": self.data, "--compare": self.compare},
+        )
 
 
 @click.command(epilog=exit_codes_help())
@@ -139,34 +199,7 @@ def _check_columns(
 @cluster_options
 @quiet_option
 @ci_options
-def deps(
-    data: Path,
-    target: str | None,
-    ignore: tuple[str, ...],
-    ids: tuple[str, ...],
-    compare: Path | None,
-    fmt: str | None,
-    output: Path | None,
-    html_path: Path | None,
-    json_path: Path | None,
-    markdown_path: Path | None,
-    seed: int,
-    alpha: float,
-    n_splits: int,
-    max_rows: int | str | None,
-    n_jobs: int | None,
-    max_features: int,
-    fail_on: tuple[str, ...],
-    categorical_cols: tuple[str, ...],
-    date_cols: tuple[str, ...],
-    text_cols: tuple[str, ...],
-    csv: CsvOptions,
-    scheduler: str | None,
-    workers: int | None,
-    scheduler_timeout: float,
-    quiet: bool,
-    ci: CiOptions,
-) -> None:
+def deps(**options: Any) -> None:
     """Check how DATA's columns depend on each other: redundancy, leaks, IDs, shift.
 
     Every column is predicted from all the others out-of-sample; the report gives each
@@ -198,116 +231,75 @@ def deps(
       advval deps train.csv --target y --json deps.json --html deps.html
       advval deps 'logs/*.parquet' --target y --workers 4
     """
-    kinds = column_kinds(categorical_cols, date_cols, text_cols)
-    kinds_named = kind_columns(categorical_cols, date_cols, text_cols)
-    plan = OutputPlan(
-        [*report_targets(
-            "deps", fmt=fmt, output=output, html_path=html_path, json_path=json_path,
-            markdown_path=markdown_path,
-        ), *ci.targets()],
-        inputs={"DATA": data, "--compare": compare},
-    )
-    if "shift" in fail_on and compare is None:
+    run(DepsJob(**options))
+
+
+def run(job: DepsJob) -> None:
+    """Read DATA (a file, or many on a Dask cluster), then check, report and exit."""
+    plan = job.plan()
+    if "shift" in job.fail_on and job.compare is None:
         raise UsageFailure("--fail-on shift needs a second file: pass --compare TEST")
-    distributed = is_distributed(data, scheduler=scheduler, workers=workers)
-    if distributed and compare is not None:
+    distributed = is_distributed(job.data, scheduler=job.scheduler, workers=job.workers)
+    if distributed and job.compare is not None:
         raise UsageFailure(
             "--compare is not available on distributed inputs (glob patterns, directories, "
             "--scheduler, --workers); compare single files"
         )
     with ExitStack() as stack:
-        stack.enter_context(console(quiet=quiet))
+        stack.enter_context(console(quiet=job.quiet))
         client: Any = None
         if distributed:
-            frame = read_files(data, "DATA")
+            frame = read_files(job.data, "DATA")
             client = stack.enter_context(
                 dask_client(
-                    scheduler=scheduler, workers=workers, timeout=scheduler_timeout, quiet=quiet
+                    scheduler=job.scheduler,
+                    workers=job.workers,
+                    timeout=job.scheduler_timeout,
+                    quiet=job.quiet,
                 )
             )
         else:
-            with stage(f"reading DATA file '{data}'"):
-                frame = read_table(data, "DATA", csv)
-        _run(
-            frame,
-            data=data,
-            client=client,
-            target=target,
-            ignore=ignore,
-            ids=ids,
-            compare=compare,
-            plan=plan,
-            seed=seed,
-            alpha=alpha,
-            n_splits=n_splits,
-            max_rows=max_rows,
-            n_jobs=n_jobs,
-            max_features=max_features,
-            fail_on=fail_on,
-            quiet=quiet,
-            kinds=kinds,
-            kinds_named=kinds_named,
-            csv=csv,
-            ci=ci,
-        )
+            with stage(f"reading DATA file '{job.data}'"):
+                frame = read_table(job.data, "DATA", job.csv)
+        _run(frame, job, client=client, plan=plan)
 
 
-def _run(
-    frame: Any,
-    *,
-    data: Path,
-    client: Any,
-    target: str | None,
-    ignore: tuple[str, ...],
-    ids: tuple[str, ...],
-    compare: Path | None,
-    plan: OutputPlan,
-    seed: int,
-    alpha: float,
-    n_splits: int,
-    max_rows: int | str | None,
-    n_jobs: int | None,
-    max_features: int,
-    fail_on: tuple[str, ...],
-    quiet: bool,
-    kinds: dict[str, str] | None,
-    kinds_named: list[tuple[str, str]],
-    csv: CsvOptions,
-    ci: CiOptions,
-) -> None:
+def _run(frame: Any, job: DepsJob, *, client: Any, plan: OutputPlan) -> None:
     """Check, report, exit code: the same for a pandas and (with ``client``) a Dask frame."""
-    excluded = _check_columns(list(frame.columns), target, ignore, ids, str(data), kinds_named)
-    y = frame[target] if target is not None else None
+    excluded = _check_columns(
+        list(frame.columns), job.target, job.ignore, job.ids, str(job.data), job.kinds_named
+    )
+    y = frame[job.target] if job.target is not None else None
     X = frame.drop(columns=excluded)
     if X.shape[1] == 0:
         raise UsageFailure(
-            f"no feature column is left in DATA file '{data}' after removing the --target, "
+            f"no feature column is left in DATA file '{job.data}' after removing the --target, "
             "--ignore and --id columns"
         )
     X_test = None
-    if compare is not None:
-        with stage(f"reading TEST file '{compare}'"):
-            other = read_table(compare, "TEST", csv)
+    if job.compare is not None:
+        with stage(f"reading TEST file '{job.compare}'"):
+            other = read_table(job.compare, "TEST", job.csv)
         other = other.drop(columns=[c for c in excluded if c in other.columns])
         try:
             X_test = align_columns(
-                X, other, names=(f"DATA file '{data}'", f"TEST file '{compare}'")
+                X, other, names=(f"DATA file '{job.data}'", f"TEST file '{job.compare}'")
             )
         except ValueError as exc:
             raise UsageFailure(str(exc)) from exc
 
     checker = FeatureDependencyChecker(
-        n_splits=n_splits,
-        alpha=alpha,
-        max_features=max_features,
-        max_rows=max_rows,
-        column_kinds=kinds,
-        n_jobs=n_jobs,
-        random_state=seed,
+        n_splits=job.n_splits,
+        alpha=job.alpha,
+        max_features=job.max_features,
+        max_rows=job.max_rows,
+        column_kinds=job.kinds,
+        n_jobs=job.n_jobs,
+        random_state=job.seed,
         client=client,
     )
     rows = "the rows" if client is not None else f"{len(X):,} rows"
-    note(f"advval: checking {X.shape[1]} columns of {rows} from '{data}'")
+    note(f"advval: checking {X.shape[1]} columns of {rows} from '{job.data}'")
     try:
         checker.fit(X, y)
         # the fit's models serve the shift too (prefit): one model per column in all
@@ -315,9 +307,9 @@ def _run(
     except (ValueError, TypeError, MemoryError) as exc:  # memory: stalled Dask workers
         raise library_error(exc, OPTIONS) from exc
     settings = {
-        "target": target,
-        "compare": None if compare is None else str(compare),
-        "max_rows": max_rows,
+        "target": job.target,
+        "compare": None if job.compare is None else str(job.compare),
+        "max_rows": job.max_rows,
         "n_rows_used": int(checker.n_rows_used_),
         **({} if shift is None else shift_rows(shift)),
     }
@@ -331,9 +323,11 @@ def _run(
         "redundant": bool(report.redundant),
         "shift": bool(report.shifted),
     }
-    gate_failed = any(present[name] for name in fail_on)
-    written = ci.write(plan, report, failed=gate_failed, fail_on=fail_on,
-                       gate=" ".join(f"--fail-on {name}" for name in fail_on))
+    gate_failed = any(present[name] for name in job.fail_on)
+    written = job.ci.write(
+        plan, report, failed=gate_failed, fail_on=job.fail_on,
+        gate=" ".join(f"--fail-on {name}" for name in job.fail_on),
+    )
     click.echo(f"advval: {summary_line(report)}", err=True)
     redundant = redundant_line(report)
     if redundant is not None:
