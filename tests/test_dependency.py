@@ -463,7 +463,7 @@ def test_repr_and_params():
         ({"redundancy_threshold": 1.5}, "'redundancy_threshold' parameter"),
         ({"max_features": 1}, "'max_features' parameter"),
         ({"n_jobs": 1.5}, "'n_jobs' parameter"),
-        ({"verbose": "yes"}, "'verbose' parameter of FeatureDependencyChecker must be one of"),
+        ({"verbose": "yes"}, "'verbose' parameter of FeatureDependencyChecker must be a bool"),
     ],
 )
 def test_bad_parameters(params, match):

@@ -114,7 +114,7 @@ def test_the_seed_protocols():
 
 def test_one_row_check_for_every_backend():
     check_sides(3, 3, 3)
-    with pytest.raises(ValueError, match=re.escape("X_train has 2 row(s) but adversarial")):
+    with pytest.raises(ValueError, match=re.escape("X_train has 2 sample(s) but adversarial")):
         check_sides(2, 9, 3)
     with pytest.raises(ValueError, match=re.escape("needs at least 3 rows on each side")):
         AdversarialValidator(n_splits=3).fit(

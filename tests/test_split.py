@@ -471,7 +471,7 @@ def test_val_size_rounding_to_nothing(shifted):
             r"range \[1, inf\). Got 0 instead.",
         ),
         ({"pool_factor": 0.5}, r"The 'pool_factor' parameter .* \[1, inf\). Got 0.5 instead"),
-        ({"stratify": "yes"}, r"The 'stratify' parameter .* 'bool'. Got 'yes' instead"),
+        ({"stratify": "yes"}, r"The 'stratify' parameter .* a bool\. Got 'yes' instead"),
         (
             {"draw": "best"},
             r"The 'draw' parameter of TestLikeSplit must be one of 'ratio', 'top'. Got "

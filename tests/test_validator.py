@@ -357,7 +357,7 @@ def test_one_row():
     with pytest.raises(
         ValueError,
         match=re.escape(
-            "X_test has 1 row(s) but adversarial validation with n_splits=5 needs at least 5 "
+            "X_test has 1 sample(s) but adversarial validation with n_splits=5 needs at least 5 "
             "rows on each side."
         ),
     ):

@@ -558,7 +558,7 @@ def test_arrays_and_missing_values_are_accepted(shifted):
         ({"temper": -0.5}, r"The 'temper' parameter .* range \[0, 1\]. Got -0.5 instead"),
         ({"temper": 2}, r"'temper' .* Got 2 instead"),
         ({"min_ess_fraction": 1.5}, r"The 'min_ess_fraction' parameter .* Got 1.5 instead"),
-        ({"calibrate": "yes"}, r"The 'calibrate' parameter .* 'bool'. Got 'yes' instead"),
+        ({"calibrate": "yes"}, r"The 'calibrate' parameter .* a bool\. Got 'yes' instead"),
         (
             {"ratio_model": "kliep"},
             r"The 'ratio_model' parameter of AdversarialWeighter must be one of 'blend', "

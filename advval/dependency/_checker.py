@@ -21,11 +21,11 @@ from sklearn.utils.validation import (
 
 from .._client import SharesClientMixin
 from .._dask import on_dask, sample_rows
-from .._frames import BOOLEAN, CATEGORICAL, TEXT, FrameEncoder, as_frame
+from .._frames import BOOLEAN, CATEGORICAL, TEXT, FrameEncoder, array_column_names, as_frame
 from .._progress import note, progress_display, stage
 from .._repr import ReprMixin
 from .._stats import Correction, adjust_p_values
-from .._validation import check_number, check_option
+from .._validation import check_bool, check_min_rows, check_number, check_option
 from ..exceptions import DataWarning
 from ._budget import (
     PRECISION,
@@ -309,7 +309,7 @@ class FeatureDependencyChecker(ReprMixin, SharesClientMixin, BaseEstimator):
             owner=_OWNER,
             options=("holm", "fdr_bh", "bonferroni", "none"),
         )
-        check_option(self.pairwise, name="pairwise", owner=_OWNER, options=(False, True))
+        check_bool(self.pairwise, name="pairwise", owner=_OWNER)
         for name in ("leak_threshold", "redundancy_threshold"):
             check_number(
                 getattr(self, name), name=name, owner=_OWNER, low=0, high=1, closed="right"
@@ -317,7 +317,7 @@ class FeatureDependencyChecker(ReprMixin, SharesClientMixin, BaseEstimator):
         check_number(self.max_features, name="max_features", owner=_OWNER, kind=int, low=2)
         check_max_rows(self.max_rows, owner=_OWNER, n_splits=self.n_splits)
         check_number(self.n_jobs, name="n_jobs", owner=_OWNER, kind=int, allow_none=True)
-        check_option(self.verbose, name="verbose", owner=_OWNER, options=(False, True))
+        check_bool(self.verbose, name="verbose", owner=_OWNER)
         if self.estimator is not None and not isinstance(self.estimator, lgb.LGBMModel):
             raise TypeError(
                 f"The 'estimator' parameter of {_OWNER} must be a LightGBM model "
@@ -352,11 +352,12 @@ class FeatureDependencyChecker(ReprMixin, SharesClientMixin, BaseEstimator):
                 f"fits). Select fewer columns, or pass max_features={n_columns} (or more) "
                 f"if you can afford it."
             )
-        if n_rows < 2 * self.n_splits:
-            raise ValueError(
-                f"X has {n_rows} sample(s) but {_OWNER} with n_splits={self.n_splits} needs "
-                f"at least {2 * self.n_splits} rows."
-            )
+        check_min_rows(
+            n_rows,
+            name="X",
+            minimum=2 * self.n_splits,
+            needed_by=f"{_OWNER} with n_splits={self.n_splits}",
+        )
         return frame
 
     def _drop_empty(self, frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
@@ -525,7 +526,7 @@ class FeatureDependencyChecker(ReprMixin, SharesClientMixin, BaseEstimator):
                 encoder=encoder,
                 columns=[str(c) for c in self.feature_names_in_]
                 if hasattr(self, "feature_names_in_")
-                else [f"x{i}" for i in range(self.n_features_in_)],
+                else array_column_names(self.n_features_in_),
                 n_rows=n_rows_in,
                 n_rows_used=n_rows_used,
                 held_out={c: f.held_out for c, f in fits.items() if f.held_out is not None},
@@ -725,7 +726,7 @@ class FeatureDependencyChecker(ReprMixin, SharesClientMixin, BaseEstimator):
         from ._shift import dependency_shift, shift_from_fit
 
         self._validate_params()
-        check_option(prefit, name="prefit", owner=_OWNER, options=(False, True))
+        check_bool(prefit, name="prefit", owner=_OWNER)
         basis = getattr(self, "_basis", None) if prefit else None
         if prefit and not hasattr(self, "scores_"):
             raise ValueError(

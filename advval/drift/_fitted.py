@@ -19,6 +19,7 @@ from sklearn.base import ClassifierMixin
 from sklearn.utils import check_random_state
 
 from .._frames import FrameEncoder
+from .._validation import check_min_rows
 from ._attribution import Attribution
 from ._crossfit import CrossFitState, SequentialTest
 from ._univariate import ColumnTests
@@ -49,14 +50,16 @@ def check_sides(n_train: int, n_test: int, n_splits: int) -> None:
     >>> check_sides(5, 4, n_splits=5)
     Traceback (most recent call last):
     ...
-    ValueError: X_test has 4 row(s) but adversarial validation with n_splits=5 needs ...
+    ValueError: X_test has 4 sample(s) but adversarial validation with n_splits=5 needs ...
     """
     for n, name in ((n_train, "X_train"), (n_test, "X_test")):
-        if n < n_splits:
-            raise ValueError(
-                f"{name} has {n} row(s) but adversarial validation with "
-                f"n_splits={n_splits} needs at least {n_splits} rows on each side."
-            )
+        check_min_rows(
+            n,
+            name=name,
+            minimum=n_splits,
+            needed_by=f"adversarial validation with n_splits={n_splits}",
+            each_side=True,
+        )
 
 
 @dataclass(frozen=True)
