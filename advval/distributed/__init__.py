@@ -1,11 +1,12 @@
 """Dask backend: the drift and dependency checks on data that outgrows one machine.
 
 :class:`~advval.AdversarialValidator` and :class:`~advval.FeatureDependencyChecker`
-dispatch here when given Dask DataFrames (or a ``client=``); the fitted attributes, and
-so every report, are the same as on one machine. The domain classifier is trained with
-LightGBM's distributed training on the workers of a ``distributed`` cluster (the
-mechanism of ``lightgbm.dask``, with ranks fixed so results are reproducible; see
-``_train``); folds and samples come from a seeded hash
+dispatch here, through the one seam :mod:`advval._dask`, when given Dask DataFrames (or
+a ``client=``); the backend returns a frozen fit and the estimator sets its attributes
+from it, so the fitted attributes, and every report, are the same as on one machine.
+The domain classifier is trained with LightGBM's distributed training on the workers of
+a ``distributed`` cluster (the mechanism of ``lightgbm.dask``, with ranks fixed so
+results are reproducible; see ``_train``); folds and samples come from a seeded hash
 of each row, so nothing is collected on the driver and the result does not depend on
 the partitioning.
 

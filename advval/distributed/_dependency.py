@@ -18,9 +18,11 @@ training. Each model sees at most 10,000 rows by design, so a cluster-wide fit w
 change what is measured; the column kinds and the row-level flags that look at one
 column's values (``id_like_features_``, ``near_duplicates_``) are judged on the sample.
 
-Fitted attributes are those of the single-machine checker (``n_rows_in_``: rows of the
-Dask frame; ``n_rows_used_``: rows the models used), plus ``n_rows_sampled_`` (rows
-brought to the driver).
+This module only draws the sample (:func:`sample_rows`, a frozen
+:class:`advval.dependency._fitted.RowSample`); the checker runs its fit on it and sets its
+attributes: those of the single-machine checker (``n_rows_in_``: rows of the Dask frame;
+``n_rows_used_``: rows the models used), plus ``n_rows_sampled_`` (rows brought to the
+driver).
 """
 
 from __future__ import annotations

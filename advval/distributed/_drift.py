@@ -1,4 +1,9 @@
-"""The Dask fit of :class:`~advval.AdversarialValidator` (same attributes, same reports).
+"""The Dask fit of :class:`~advval.AdversarialValidator`: a frozen ``_DriftFit``.
+
+The validator dispatches here through :mod:`advval._dask`, passing the seeds it drew;
+this module only reads its parameters and returns the fit
+(:class:`advval.drift._fitted._DriftFit`), from which the validator sets the same
+attributes as on one machine (so the same reports).
 
 Flow (one seed, as on one machine):
 
