@@ -48,6 +48,8 @@ _EAGER = {
     "make_robust_scorer": ".evaluate",
     "AdversarialTrainingClassifier": ".evaluate",
     "load_model": "._loading",
+    "model_format": "._loading",
+    "model_family": "._families",
     "check_export": "._export_check",
     "check_attack": "._checks",
 }

@@ -100,13 +100,33 @@ _JIT_LOAD_DEPRECATED = r"`torch\.jit\.load` is deprecated"
 
 
 def model_format(path: str | Path) -> str:
-    """The format of a saved model: ``"lightgbm"``, ``"torchscript"``, ``"torch.export"``,
-    ``"onnx"`` or ``"pickle"``, from the file's suffix and first bytes (ONNX by content).
+    """What kind of model a saved file holds, without loading it.
+
+    The format is read from the file's suffix (pickles, TorchScript, torch.export) and
+    from its first bytes (LightGBM text models, XGBoost JSON / UBJSON, CatBoost, ONNX,
+    TorchScript archives under another suffix). Nothing is unpickled or executed.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The model file.
+
+    Returns
+    -------
+    str
+        ``"lightgbm"``, ``"xgboost"``, ``"catboost"``, ``"onnx"``, ``"torchscript"``,
+        ``"torch.export"`` or ``"pickle"``: the formats :func:`load_model` reads.
 
     Raises
     ------
     ValueError
-        For any other file, naming it and the supported formats.
+        For any other file, or one that cannot be read, naming it and the supported
+        formats.
+
+    See Also
+    --------
+    load_model : load the file (pickles only with ``trust=True``).
+    model_family : which attacks apply to the loaded model.
 
     Examples
     --------

@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any
 import click
 import numpy as np
 
-from advval.attacks._loading import PICKLE_RISK, load_model, model_format, model_frame
+from advval.attacks import load_model, model_family, model_format
+from advval.attacks._loading import PICKLE_RISK, model_frame
 from advval.attacks._space import check_input_data
 from advval.report._robustness_html import NORM_LABELS, summary_line
 
@@ -105,22 +106,11 @@ def _load(model_path: Path, trust: bool) -> tuple[Any, str]:
 
 
 def _family(model: Any) -> str:
-    """``"torch"``, ``"trees"`` (TreeAttack reads it) or ``"any"`` (black-box only)."""
-    from advval.attacks._oracle import model_kind
-
+    """:func:`advval.attacks.model_family`; a model no attack accepts is a usage error."""
     try:
-        kind = model_kind(model)
+        return model_family(model)
     except TypeError as exc:
         raise UsageFailure(f"MODEL cannot be attacked: {exc}") from exc
-    if kind == "torch":
-        return "torch"
-    from advval.attacks.trees._ensemble import read_ensemble
-
-    try:
-        read_ensemble(model)
-    except (TypeError, ValueError):
-        return "any"
-    return "trees"
 
 
 def _split(
