@@ -107,7 +107,8 @@ class DependencyShift:
 class DependencyReport(Displayed):
     """Everything an ``advval deps`` report shows, as data.
 
-    Build one with :func:`advval.report.build_dependency_report`; render it with
+    Build one with :func:`advval.dependency.summarize` (or
+    :func:`advval.report.build_dependency_report`); render it with
     :func:`advval.report.render_json` or :func:`advval.report.render_dependency_markdown`.
 
     Attributes

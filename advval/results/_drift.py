@@ -354,8 +354,8 @@ class DriftReport(Displayed):
     """Everything a drift report shows, as data.
 
     Build one from a fitted :class:`~advval.AdversarialValidator` with
-    :func:`advval.report.build_drift_report`; render it with ``render_json``,
-    ``render_markdown`` or ``render_html``.
+    :func:`advval.drift.summarize` (or :func:`advval.report.build_drift_report`); render it
+    with ``advval.report``'s ``render_json``, ``render_markdown`` or ``render_html``.
 
     Attributes
     ----------
