@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from advval import FeatureDependencyChecker
-from advval.report import build_dependency_report
+from advval.dependency import summarize
 from advval.report._dependency import redundant_line, summary_line
 
 from .._frames import align_columns
@@ -314,7 +314,7 @@ def _run(frame: Any, job: DepsJob, *, client: Any, plan: OutputPlan) -> None:
         **({} if shift is None else shift_rows(shift)),
     }
     with stage("building the report"):
-        report = build_dependency_report(
+        report = summarize(
             checker, shift, n_rows=int(checker.n_rows_in_), settings=settings
         )
 

@@ -10,12 +10,11 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from ..drift._distributions import distributions as _overlays
-from ..drift._distributions import numeric_shares as _numeric_shares
-from ..drift._summary import drift_report, overlay_columns
+from ..drift._distributions import distributions as _overlays  # noqa: F401 - old name
+from ..drift._distributions import numeric_shares as _numeric_shares  # noqa: F401 - old name
+from ..drift._summary import drift_report
+from ..drift._summary import overlay_columns as overlay_columns  # re-export
 from ..results import DriftReport
-
-__all__ = ["_numeric_shares", "_overlays", "build_drift_report", "overlay_columns"]
 
 
 def build_drift_report(
