@@ -378,6 +378,61 @@ def image() -> None:
     """Image classifiers: how robust is a model on a set of images (evaluate)?"""
 
 
+@dataclasses.dataclass(frozen=True)
+class ImageJob:
+    """One ``advval image evaluate`` run, as its options set it (built from click's
+    arguments).
+
+    Each field is the option of the same name (``seed`` is ``--seed``, ``fmt`` is
+    ``--format``, ``attack_names`` is ``--attack``...); the command reads nothing else.
+    """
+
+    model: Path
+    data: Path
+    x_key: str | None
+    y_key: str | None
+    layout: str
+    bounds: tuple[float, float]
+    mean: tuple[float, ...]
+    std: tuple[float, ...]
+    attack_names: tuple[str, ...]
+    eps: tuple[float, ...]
+    norm: str
+    steps: int | None
+    max_images: int
+    n_examples: int
+    batch_size: int | None
+    n_jobs: int
+    png_dir: Path | None
+    fmt: str | None
+    output: Path | None
+    html_path: Path | None
+    json_path: Path | None
+    markdown_path: Path | None
+    seed: int
+    fail_under: float | None
+    trust_model: bool
+    quiet: bool
+    ci: CiOptions
+
+    def plan(self) -> OutputPlan:
+        """Every file the run writes: the reports, the --png-dir pictures, the CI outputs."""
+        pictures = [
+            Target("--png-dir", self.png_dir / name, "picture", make_folder=True)
+            for name in PICTURES
+        ] if self.png_dir is not None else []
+        return OutputPlan(
+            [
+                *report_targets(
+                    "image", fmt=self.fmt, output=self.output, html_path=self.html_path,
+                    json_path=self.json_path, markdown_path=self.markdown_path,
+                ),
+                *pictures,
+                *self.ci.targets(),
+            ],
+            inputs={"MODEL": self.model, "DATA": self.data},
+        )
+
 @image.command(epilog=exit_codes_help())
 @click.argument(
     "model", type=click.Path(exists=True, dir_okay=False, readable=True, path_type=Path)
@@ -444,35 +499,7 @@ def image() -> None:
 )
 @quiet_option
 @ci_options
-def evaluate(
-    model: Path,
-    data: Path,
-    x_key: str | None,
-    y_key: str | None,
-    layout: str,
-    bounds: tuple[float, float],
-    mean: tuple[float, ...],
-    std: tuple[float, ...],
-    attack_names: tuple[str, ...],
-    eps: tuple[float, ...],
-    norm: str,
-    steps: int | None,
-    max_images: int,
-    n_examples: int,
-    batch_size: int | None,
-    n_jobs: int,
-    png_dir: Path | None,
-    fmt: str | None,
-    output: Path | None,
-    html_path: Path | None,
-    json_path: Path | None,
-    markdown_path: Path | None,
-    seed: int,
-    fail_under: float | None,
-    trust_model: bool,
-    quiet: bool,
-    ci: CiOptions,
-) -> None:
+def evaluate(**options: Any) -> None:
     """Attack the image classifier MODEL on the images of DATA and report its robustness.
 
     MODEL is a TorchScript module (torch.jit.save) or a torch.export program (.pt2) that
@@ -491,32 +518,25 @@ def evaluate(
       advval image evaluate net.pt2 cifar.npz --mean 0.49 --mean 0.48 --mean 0.45
           --std 0.25 --std 0.24 --std 0.26 --format json --fail-under 0.4
     """
-    pictures_planned = [
-        Target("--png-dir", png_dir / name, "picture", make_folder=True)
-        for name in PICTURES
-    ] if png_dir is not None else []
-    plan = OutputPlan(
-        [
-            *report_targets(
-                "image", fmt=fmt, output=output, html_path=html_path, json_path=json_path,
-                markdown_path=markdown_path,
-            ),
-            *pictures_planned,
-            *ci.targets(),
-        ],
-        inputs={"MODEL": model, "DATA": data},
+    run(ImageJob(**options))
+
+
+def run(job: ImageJob) -> None:
+    """Read MODEL and DATA, attack, report, write the outputs and set the exit code."""
+    plan = job.plan()
+    images, labels, description = read_images(
+        job.data, x_key=job.x_key, y_key=job.y_key, layout=job.layout
     )
-    images, labels, description = read_images(data, x_key=x_key, y_key=y_key, layout=layout)
-    _check_bounds(images, bounds, data, description["scaling"])
-    loaded, model_format = _load(model, trust_model)
+    _check_bounds(images, job.bounds, job.data, description["scaling"])
+    loaded, model_format = _load(job.model, job.trust_model)
     if _family(loaded) != "torch":
         raise UsageFailure(
-            f"MODEL '{model}' is not a torch model; advval image evaluate needs a TorchScript "
-            "module or a torch.export program"
+            f"MODEL '{job.model}' is not a torch model; advval image evaluate needs a "
+            "TorchScript module or a torch.export program"
         )
-    budgets = sorted(set(eps)) or None  # None: evaluate_robustness's default curve
-    attacks = _attacks(attack_names, norm=norm, bounds=bounds, steps=steps)
-    rows = _sample(len(images), max_images, seed)
+    budgets = sorted(set(job.eps)) or None  # None: evaluate_robustness's default curve
+    attacks = _attacks(job.attack_names, norm=job.norm, bounds=job.bounds, steps=job.steps)
+    rows = _sample(len(images), job.max_images, job.seed)
 
     import torch
 
@@ -524,44 +544,49 @@ def evaluate(
 
     X = torch.as_tensor(images[rows])
     y = torch.as_tensor(labels[rows])
-    with _threads(n_jobs, "torch"):
-        net = _normalized(loaded, mean, std, images.shape[1])
-        n_classes = _n_classes(net, X, (model, data))
+    with _threads(job.n_jobs, "torch"):
+        net = _normalized(loaded, job.mean, job.std, images.shape[1])
+        n_classes = _n_classes(net, X, (job.model, job.data))
         if int(y.max()) >= n_classes:
             raise UsageFailure(
-                f"array '{description['y_key']}' of DATA file '{data}' has label "
-                f"{int(y.max())}, but MODEL '{model}' scores {n_classes} classes "
+                f"array '{description['y_key']}' of DATA file '{job.data}' has label "
+                f"{int(y.max())}, but MODEL '{job.model}' scores {n_classes} classes "
                 f"(0..{n_classes - 1})"
             )
-        if not quiet:
+        if not job.quiet:
             which = "autoattack" if attacks is None else ", ".join(
                 type(a).__name__ for a in attacks)
             click.echo(
-                f"advval: attacking {len(rows):,} of {len(images):,} images of '{data}' with "
-                f"{which} ({'L∞' if norm == 'inf' else 'L2'}, eps "
+                f"advval: attacking {len(rows):,} of {len(images):,} images of "
+                f"'{job.data}' with {which} ({'L∞' if job.norm == 'inf' else 'L2'}, eps "
                 f"{', '.join(f'{e:g}' for e in budgets) if budgets else 'default curve'})...",
                 err=True,
             )
-        with progress_display(enabled=not quiet), _warnings_to_stderr():
+        with progress_display(enabled=not job.quiet), _warnings_to_stderr():
             try:
                 report = evaluate_robustness(
-                    net, (X, y), attacks=attacks, eps=budgets, norm=norm, bounds=bounds,
-                    n_examples=n_examples, batch_size=batch_size, random_state=seed,
+                    net, (X, y), attacks=attacks, eps=budgets, norm=job.norm,
+                    bounds=job.bounds, n_examples=job.n_examples, batch_size=job.batch_size,
+                    random_state=job.seed,
                 )
             except (ValueError, TypeError) as exc:
                 raise library_error(exc, OPTIONS) from exc
     settings = {
-        "model": str(model),
+        "model": str(job.model),
         "model_format": model_format,
-        "data": str(data),
+        "data": str(job.data),
         "images": f"{len(rows)} of {len(images)}"
-        + (f" (seeded sample, --max-images {max_images})" if len(rows) < len(images) else ""),
+        + (
+            f" (seeded sample, --max-images {job.max_images})"
+            if len(rows) < len(images)
+            else ""
+        ),
         **description,
-        "normalize": None if not mean else {"mean": list(mean), "std": list(std)},
-        "attacks": list(dict.fromkeys(attack_names)) or ["autoattack"],
-        "steps": steps,
+        "normalize": None if not job.mean else {"mean": list(job.mean), "std": list(job.std)},
+        "attacks": list(dict.fromkeys(job.attack_names)) or ["autoattack"],
+        "steps": job.steps,
         **report.settings,
-        "seed": seed,
+        "seed": job.seed,
     }
     report = dataclasses.replace(report, settings=settings)
 
@@ -569,12 +594,16 @@ def evaluate(
     from advval.report._image import image_summary_line
 
     files = {}
-    if png_dir is not None:
+    if job.png_dir is not None:
         for name, content in render_image_pictures(report).items():
-            files[plan.target("--png-dir", png_dir / name)] = content
-    gate_failed = fail_under is not None and report.robustness.robust_accuracy < fail_under
-    written = ci.write(plan, report, files, failed=gate_failed, fail_under=fail_under,
-                       gate="" if fail_under is None else f"--fail-under {fail_under:g}")
+            files[plan.target("--png-dir", job.png_dir / name)] = content
+    gate_failed = (
+        job.fail_under is not None and report.robustness.robust_accuracy < job.fail_under
+    )
+    written = job.ci.write(
+        plan, report, files, failed=gate_failed, fail_under=job.fail_under,
+        gate="" if job.fail_under is None else f"--fail-under {job.fail_under:g}",
+    )
     click.echo(f"advval: {image_summary_line(report)}", err=True)
     report_messages(written)
     if gate_failed:
