@@ -19,11 +19,11 @@ from sklearn.base import clone
 from sklearn.utils import check_random_state
 
 from .._validation import check_bounds, check_number, check_option
-from ..attacks._base import Attack
+from ..attacks import Attack
 from ..attacks._inference import inference_state
 from ..attacks._oracle import non_finite_outputs
 from ..attacks._space import check_input_data
-from ..attacks.evaluate._report import robustness_report
+from ..attacks.evaluate import robustness_report
 from ..attacks.evaluate.runner import (
     check_attacks,
     draw_seed,
@@ -32,7 +32,7 @@ from ..attacks.evaluate.runner import (
     numbered,
     prepare,
 )
-from ..attacks.gradient.autoattack import AutoAttack
+from ..attacks.gradient import AutoAttack
 from ..results._image import KIND as KIND  # re-export
 from ..results._image import AdversarialExamples, ImageRobustnessReport
 

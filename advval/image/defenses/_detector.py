@@ -41,7 +41,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from ..._validation import check_number
-from ...attacks._base import Attack
+from ...attacks import Attack
 from ...attacks._inference import inference_state
 from ...results._json import json_number
 from ._preprocess import BitDepthReduction, MedianSmoothing, straight_through
