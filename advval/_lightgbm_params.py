@@ -44,6 +44,19 @@ SINGLE_THREAD_ROWS = 50_000
 _COMMON: dict[str, Any] = {"deterministic": True, "force_col_wise": True, "verbose": -1}
 
 
+#: the scikit-learn roles: their trees (rounds, learning rate, leaves) and the cap on the
+#: minimum leaf size; the domain classifier's are argued in
+#: :func:`advval._models.default_domain_classifier`, the others are a small model of one
+#: target used as it is (no early stopping); every tree of the domain classifier sees
+#: every column, the others sample 80% of the columns per tree
+_SMALL_MODEL: dict[str, Any] = {"n_estimators": 100, "learning_rate": 0.1, "num_leaves": 15}
+_SKLEARN_ROLES: dict[str, tuple[dict[str, Any], int]] = {
+    "domain": ({"n_estimators": 1000, "learning_rate": 0.05, "num_leaves": 4}, 50),
+    "signal": (_SMALL_MODEL, 20),
+    "imputer": (_SMALL_MODEL, 20),
+}
+
+
 def lightgbm_params(
     role: Role, *, n_rows: int, random_state: int | None = None, n_jobs: int | None = None
 ) -> dict[str, Any]:
@@ -78,29 +91,15 @@ def lightgbm_params(
     >>> lightgbm_params("single", n_rows=1_000)["num_leaves"]
     8
     """
-    if role == "domain":
-        # why these: advval._models.default_domain_classifier
+    if role in _SKLEARN_ROLES:
+        shape, largest_leaf_minimum = _SKLEARN_ROLES[role]
         return {
-            "n_estimators": 1000,
-            "learning_rate": 0.05,
-            "num_leaves": 4,
-            "min_child_samples": int(np.clip(n_rows // 50, 5, 50)),
+            **shape,
+            # a minimum leaf size that grows with the data, so small samples can still split
+            "min_child_samples": int(np.clip(n_rows // 50, 5, largest_leaf_minimum)),
             "subsample": 0.8,
             "subsample_freq": 1,
-            "random_state": random_state,
-            "n_jobs": lightgbm_threads(n_jobs, n_rows),
-            **_COMMON,
-        }
-    if role in ("signal", "imputer"):
-        # a small model of one target, used as it is (no early stopping)
-        return {
-            "n_estimators": 100,
-            "learning_rate": 0.1,
-            "num_leaves": 15,
-            "min_child_samples": int(np.clip(n_rows // 50, 5, 20)),
-            "subsample": 0.8,
-            "subsample_freq": 1,
-            "colsample_bytree": 0.8,
+            **({} if role == "domain" else {"colsample_bytree": 0.8}),
             "random_state": random_state,
             "n_jobs": lightgbm_threads(n_jobs, n_rows),
             **_COMMON,
