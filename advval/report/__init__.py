@@ -7,6 +7,19 @@ Image robustness reports (``advval.image.evaluate_robustness``) render with the
 """
 
 from .._display import register_display
+from ..results import (
+    ColumnFacts,
+    DatasetSummary,
+    Distribution,
+    DriftReport,
+    DriftSegment,
+    FeatureDrift,
+    RemedyStep,
+    RocCurve,
+    SegmentSearchSummary,
+    SideSummary,
+    WithoutLeaks,
+)
 from ._build import build_drift_report
 from ._dependency import (
     DependencyReport,
@@ -29,19 +42,6 @@ from ._image import (
 from ._json import render_json
 from ._markdown import render_markdown
 from ._notebook import notebook_fragment, report_text
-from ._result import (
-    ColumnFacts,
-    DatasetSummary,
-    Distribution,
-    DriftReport,
-    DriftSegment,
-    FeatureDrift,
-    RemedyStep,
-    RocCurve,
-    SegmentSearchSummary,
-    SideSummary,
-    WithoutLeaks,
-)
 from ._robustness import render_robustness_json, render_robustness_markdown
 from ._robustness_html import render_robustness_html
 from ._schemas import SCHEMA_KINDS, json_schema

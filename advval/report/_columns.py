@@ -20,9 +20,9 @@ import math
 from importlib import resources
 from typing import Any
 
+from ..results import ColumnFacts, DatasetSummary, Distribution, DriftReport, FeatureDrift
 from . import _svg
 from ._markdown import format_count, format_fixed, format_number, format_p
-from ._result import ColumnFacts, DatasetSummary, Distribution, DriftReport, FeatureDrift
 
 #: what the table calls the flags of a column (drift verdicts, then the per-column facts)
 FLAG_LABELS = {

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from ..results import ColumnFacts, DatasetSummary, SideSummary
 from ._markdown import format_count, format_p, md_escape, md_name
-from ._result import ColumnFacts, DatasetSummary, SideSummary
 
 #: the flags of :class:`ColumnFacts`, in words
 FLAG_TEXT = {

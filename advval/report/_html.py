@@ -20,6 +20,7 @@ from dataclasses import replace
 from importlib import resources
 from typing import Any
 
+from ..results import Distribution, DriftReport, FeatureDrift
 from . import _svg
 from ._baseline_text import baseline_context
 from ._columns import (
@@ -44,7 +45,6 @@ from ._markdown import (
     settings_items,
     without_leaks_target,
 )
-from ._result import Distribution, DriftReport, FeatureDrift
 from ._segments_html import segments_context
 from ._verdict import disagreement, reason, rule
 

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from .._dates import format_instant  # noqa: F401 - its old import path
-from ._result import DriftReport, FeatureDrift, WithoutLeaks
+from ..results import DriftReport, FeatureDrift, WithoutLeaks
 
 #: features listed in the Markdown table (the rest are counted, not shown)
 MARKDOWN_TOP_FEATURES = 10
@@ -149,7 +149,7 @@ def leak_clause(report: DriftReport) -> str:
 
     Examples
     --------
-    >>> from advval.report._result import WithoutLeaks
+    >>> from advval.report import WithoutLeaks
     >>> class R:
     ...     leaks = ("month", "date")
     ...     without_leaks = WithoutLeaks(("month", "date"), 8, 0.61, (0.58, 0.64), 2e-9, True)
@@ -358,7 +358,7 @@ def remedy_summary(report: DriftReport) -> str:
 
     Examples
     --------
-    >>> from advval.report._result import RemedyStep
+    >>> from advval.report import RemedyStep
     >>> class R:
     ...     remedy = (RemedyStep(3, 0.8, (0.78, 0.82), True, ("a",), None),
     ...               RemedyStep(2, 0.51, (0.49, 0.53), False, (), None))

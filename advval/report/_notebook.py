@@ -20,11 +20,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from ..results import DriftReport
 from ._dependency import DependencyReport, summary_line
 from ._dependency_html import dependency_context
 from ._html import DRIFT_SVG_KEYS, drift_context, render_page
 from ._markdown import format_count, verdict_line
-from ._result import DriftReport
 from ._robustness_html import robustness_context
 from ._robustness_html import summary_line as robustness_line
 

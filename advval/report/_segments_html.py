@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..results import DriftReport, DriftSegment
 from ._facts_text import format_share
-from ._result import DriftReport, DriftSegment
 from ._segments_text import lift_text, search_text
 from ._svg import TEST_COLOR, TRAIN_COLOR, _c, _esc
 

@@ -7,9 +7,9 @@ each side's rows in it and the lift (test share / train share) with its interval
 
 from __future__ import annotations
 
+from ..results import DriftReport, DriftSegment
 from ._facts_text import format_share
 from ._markdown import md_escape
-from ._result import DriftReport, DriftSegment
 
 
 def format_lift(value: float) -> str:

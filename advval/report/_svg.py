@@ -16,8 +16,8 @@ import math
 from collections.abc import Sequence
 
 from .._dates import format_instant
+from ..results import Distribution, FeatureDrift, RocCurve
 from ._markdown import display_name
-from ._result import Distribution, FeatureDrift, RocCurve
 
 TRAIN_COLOR = "#2563eb"
 TEST_COLOR = "#ea580c"

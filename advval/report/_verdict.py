@@ -11,8 +11,8 @@ disagree (one from the forward-chained folds, the other from every row) a senten
 
 from __future__ import annotations
 
+from ..results import DriftReport, FeatureDrift
 from ._markdown import format_fixed, format_number, p_clause, plain_names
-from ._result import DriftReport, FeatureDrift
 
 #: flagged columns a sentence names (the largest distances first)
 NAMED_COLUMNS = 3
