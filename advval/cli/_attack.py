@@ -357,6 +357,53 @@ def _named_features(report: RobustnessReport, columns: Sequence[str]) -> Robustn
 # -- the command ----------------------------------------------------------------------------
 
 
+@dataclasses.dataclass(frozen=True)
+class AttackJob:
+    """One ``advval attack`` run, as its options set it (built from click's arguments).
+
+    Each field is the option of the same name (``seed`` is ``--seed``, ``fmt`` is
+    ``--format``, ``attack_names`` is ``--attack``, ``export_path`` is ``--export``...);
+    the command reads nothing else.
+    """
+
+    model: Path
+    data: Path
+    target: str
+    ignore: tuple[str, ...]
+    constraints: Path | None
+    attack_names: tuple[str, ...]
+    eps: float | None
+    norm: str
+    curve: list[float] | None
+    max_queries: int
+    max_rows: int
+    n_jobs: int
+    fmt: str | None
+    output: Path | None
+    html_path: Path | None
+    json_path: Path | None
+    markdown_path: Path | None
+    seed: int
+    fail_under: float | None
+    export_path: Path | None
+    trust_model: bool
+    csv: CsvOptions
+    quiet: bool
+    ci: CiOptions
+
+    def plan(self) -> OutputPlan:
+        """Every file the run writes: the reports and the CI outputs."""
+        return OutputPlan(
+            [
+                *report_targets(
+                    "robustness", fmt=self.fmt, output=self.output, html_path=self.html_path,
+                    json_path=self.json_path, markdown_path=self.markdown_path,
+                ),
+                *self.ci.targets(),
+            ],
+            inputs={"MODEL": self.model, "DATA": self.data, "--constraints": self.constraints},
+        )
+
 @click.command(epilog=exit_codes_help())
 @click.argument(
     "model", type=click.Path(exists=True, dir_okay=False, readable=True, path_type=Path)
@@ -458,32 +505,7 @@ def _named_features(report: RobustnessReport, columns: Sequence[str]) -> Robustn
 @csv_options
 @quiet_option
 @ci_options
-def attack(
-    model: Path,
-    data: Path,
-    target: str,
-    ignore: tuple[str, ...],
-    constraints: Path | None,
-    attack_names: tuple[str, ...],
-    eps: float | None,
-    norm: str,
-    curve: list[float] | None,
-    max_queries: int,
-    max_rows: int,
-    n_jobs: int,
-    fmt: str | None,
-    output: Path | None,
-    html_path: Path | None,
-    json_path: Path | None,
-    markdown_path: Path | None,
-    seed: int,
-    fail_under: float | None,
-    export_path: Path | None,
-    trust_model: bool,
-    csv: CsvOptions,
-    quiet: bool,
-    ci: CiOptions,
-) -> None:
+def attack(**options: Any) -> None:
     """Attack MODEL on the rows of DATA and report how robust it is.
 
     MODEL is a LightGBM text model (Booster.save_model), a TorchScript module
@@ -507,29 +529,28 @@ def attack(
       advval attack model.txt test.csv --target y --json gate.json --html robustness.html
       advval attack model.txt test.csv --target y --export model.onnx
     """
-    plan = OutputPlan(
-        [*report_targets(
-            "robustness", fmt=fmt, output=output, html_path=html_path, json_path=json_path,
-            markdown_path=markdown_path,
-        ), *ci.targets()],
-        inputs={"MODEL": model, "DATA": data, "--constraints": constraints},
-    )
-    eps = DEFAULT_EPS[norm] if eps is None else eps
-    budgets = sorted({*curve, eps}) if curve else None
-    rules = read_constraints(constraints) if constraints is not None else {}
-    frame = read_table(data, "DATA", csv)
-    features, y_all = _split(frame, target, ignore, data)
-    loaded, model_fmt = _load(model, trust_model)
+    run(AttackJob(**options))
+
+
+def run(job: AttackJob) -> None:
+    """Read MODEL and DATA, build the feature space and the attacks, attack, report, write."""
+    plan = job.plan()
+    eps = DEFAULT_EPS[job.norm] if job.eps is None else job.eps
+    budgets = sorted({*job.curve, eps}) if job.curve else None
+    rules = read_constraints(job.constraints) if job.constraints is not None else {}
+    frame = read_table(job.data, "DATA", job.csv)
+    features, y_all = _split(frame, job.target, job.ignore, job.data)
+    loaded, model_fmt = _load(job.model, job.trust_model)
     family = _family(loaded)
     with _warnings_to_stderr():
-        X_all = _model_columns(loaded, features, family, (model, data), quiet)
+        X_all = _model_columns(loaded, features, family, (job.model, job.data), job.quiet)
     try:
-        check_input_data(X_all, owner="advval attack", name=f"DATA file '{data}'")
+        check_input_data(X_all, owner="advval attack", name=f"DATA file '{job.data}'")
     except ValueError as exc:
         raise UsageFailure(" ".join(str(exc).split())) from exc
-    space = build_space(X_all, rules, constraints, target)
-    names = _attack_names(attack_names, family, norm, model)
-    rows = _sample(len(X_all), max_rows, seed)
+    space = build_space(X_all, rules, job.constraints, job.target)
+    names = _attack_names(job.attack_names, family, job.norm, job.model)
+    rows = _sample(len(X_all), job.max_rows, job.seed)
     X = _as_input(X_all.iloc[rows], family)
 
     from advval.attacks import robustness_report
@@ -537,70 +558,70 @@ def attack(
     from advval.attacks._export_check import summary as export_summary
     from advval.attacks.evaluate.runner import ModelView
 
-    with _threads(n_jobs, family):
+    with _threads(job.n_jobs, family):
         try:
             view = ModelView(loaded, X)
             probe = view.outputs(X)  # every attacked row: NaN outputs are counted over all
         except Exception as exc:  # any failure of the user's model on the user's rows
             reason = " ".join(str(exc).split())[:500] or type(exc).__name__
             raise UsageFailure(
-                f"MODEL '{model}' failed on the {X_all.shape[1]} columns of DATA file "
-                f"'{data}': {reason}"
+                f"MODEL '{job.model}' failed on the {X_all.shape[1]} columns of DATA file "
+                f"'{job.data}': {reason}"
             ) from exc
-        _check_outputs(probe, len(rows), model, data)
-        y = _labels(view, y_all[rows], target, model)
-        attacks = _make_attacks(names, eps=eps, norm=norm, max_queries=max_queries)
-        if not quiet:
+        _check_outputs(probe, len(rows), job.model, job.data)
+        y = _labels(view, y_all[rows], job.target, job.model)
+        attacks = _make_attacks(names, eps=eps, norm=job.norm, max_queries=job.max_queries)
+        if not job.quiet:
             click.echo(
-                f"advval: attacking {len(rows):,} of {len(X_all):,} rows of '{data}' with "
-                f"{', '.join(type(a).__name__ for a in attacks)} ({NORM_LABELS[norm]}, eps "
-                f"{eps:g}, at most {max_queries:,} queries per row)...",
+                f"advval: attacking {len(rows):,} of {len(X_all):,} rows of '{job.data}' with "
+                f"{', '.join(type(a).__name__ for a in attacks)} ({NORM_LABELS[job.norm]}, eps "
+                f"{eps:g}, at most {job.max_queries:,} queries per row)...",
                 err=True,
             )
-        with progress_display(enabled=not quiet), _warnings_to_stderr():
+        with progress_display(enabled=not job.quiet), _warnings_to_stderr():
             try:
                 report = robustness_report(
-                    loaded, X, y, attacks, eps=budgets, feature_space=space, random_state=seed,
-                    export=export_path,
+                    loaded, X, y, attacks, eps=budgets, feature_space=space, random_state=job.seed,
+                    export=job.export_path,
                 )
             except ImportError as exc:  # --export's extra (onnx, treelite) not installed
                 raise MissingDependency(str(exc)) from exc
             except ExportCheckError as exc:
-                raise UsageFailure(f"--export '{export_path}': {exc.reason}") from exc
+                raise UsageFailure(f"--export '{job.export_path}': {exc.reason}") from exc
             except (ValueError, TypeError) as exc:
                 raise library_error(
-                    exc, OPTIONS, f"attacking MODEL '{model}' on DATA file '{data}'"
+                    exc, OPTIONS, f"attacking MODEL '{job.model}' on DATA file '{job.data}'"
                 ) from exc
     if family == "torch":
         report = _named_features(report, [str(c) for c in X_all.columns])
     settings = {
-        "model": str(model),
+        "model": str(job.model),
         "model_format": model_fmt,
-        "data": str(data),
-        "target": target,
+        "data": str(job.data),
+        "target": job.target,
         "rows": f"{len(rows)} of {len(X_all)}"
-        + (f" (seeded sample, --max-rows {max_rows})" if len(rows) < len(X_all) else ""),
+        + (f" (seeded sample, --max-rows {job.max_rows})" if len(rows) < len(X_all) else ""),
         "attacks": names,
-        "norm": norm,
+        "norm": job.norm,
         "eps": eps,
         "curve": budgets,
-        "max_queries": max_queries,
-        "constraints": None if constraints is None else str(constraints),
+        "max_queries": job.max_queries,
+        "constraints": None if job.constraints is None else str(job.constraints),
         "feature_space": "FeatureSpace.from_frame(DATA, all rows)"
         + (" + constraints" if rules else ""),
-        "seed": seed,
+        "seed": job.seed,
     }
-    if export_path is not None:  # robustness_report(export=...)'s check, as it gave it
+    if job.export_path is not None:  # robustness_report(export=...)'s check, as it gave it
         check: dict[str, Any] = report.settings["export_check"]
         settings["export_check"] = check
-        if not quiet:
+        if not job.quiet:
             for line in export_summary(check).splitlines():
                 click.echo(f"advval: --export {line}", err=True)
     report = dataclasses.replace(report, settings=settings)
 
-    gate_failed = fail_under is not None and report.robust_accuracy < fail_under
-    written = ci.write(plan, report, failed=gate_failed, fail_under=fail_under,
-                       gate="" if fail_under is None else f"--fail-under {fail_under:g}")
+    gate_failed = job.fail_under is not None and report.robust_accuracy < job.fail_under
+    written = job.ci.write(plan, report, failed=gate_failed, fail_under=job.fail_under,
+                       gate="" if job.fail_under is None else f"--fail-under {job.fail_under:g}")
     click.echo(f"advval: {summary_line(report)}", err=True)
     report_messages(written)
     if gate_failed:
