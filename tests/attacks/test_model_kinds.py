@@ -66,7 +66,7 @@ def test_a_pickle_is_not_unpickled(tmp_path):
 def test_unknown_or_unreadable_files_name_the_file(tmp_path):
     path = tmp_path / "notes.bin"
     path.write_bytes(b"just some bytes, not a model")
-    with pytest.raises(ValueError, match=r"'.*notes\.bin': unknown format; expected a LightGBM text model"):
+    with pytest.raises(ValueError, match=r"'.*notes\.bin': unknown format; expected a LightGBM"):
         model_format(path)
     with pytest.raises(ValueError, match=r"cannot read the model file '.*missing\.bin'"):
         model_format(tmp_path / "missing.bin")
