@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from ._frames import FrameEncoder
     from .dependency._fitted import RowSample
     from .drift._fitted import _DriftFit
+    from .drift._validator import AdversarialValidator
 
 
 def is_dask(data: object) -> bool:
@@ -44,7 +45,12 @@ def on_dask(client: object, *data: object) -> bool:
 
 
 def fit_drift(
-    validator: Any, X_train: Any, X_test: Any, *, groups: Any, seeds: NDArray[np.int_]
+    validator: AdversarialValidator,
+    X_train: Any,
+    X_test: Any,
+    *,
+    groups: Any,
+    seeds: NDArray[np.int_],
 ) -> _DriftFit:
     """The Dask fit of an AdversarialValidator (read, not modified): a frozen fit."""
     from .distributed._drift import fit_validator

@@ -42,7 +42,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import dask
 import dask.dataframe as dd
@@ -68,13 +68,21 @@ from ._folds import BUDGET, SHAP, STOPPING, UNIVARIATE, folds_of, row_keys, unif
 from ._progress import compute, persist
 from ._train import STOPPING_SAMPLE_ROWS, Layout, fit_distributed, rounds_on_sample
 
+if TYPE_CHECKING:
+    from ..drift._validator import AdversarialValidator
+
 _OWNER = "AdversarialValidator"
 KEY, Y, FOLD, KEEP = "__advval_key", "__advval_y", "__advval_fold", "__advval_keep"
 OOF, SEQ = "__advval_oof", "__advval_seq"
 
 
 def fit_validator(
-    validator: Any, X_train: Any, X_test: Any, *, groups: Any, seeds: NDArray[np.int_]
+    validator: AdversarialValidator,
+    X_train: Any,
+    X_test: Any,
+    *,
+    groups: Any,
+    seeds: NDArray[np.int_],
 ) -> _DriftFit:
     """The fit of ``validator`` (an AdversarialValidator, only read) on Dask data.
 
@@ -87,7 +95,7 @@ def fit_validator(
 
 
 def _fit_validator(
-    validator: Any,
+    validator: AdversarialValidator,
     X_train: Any,
     X_test: Any,
     groups: Any,
@@ -154,7 +162,7 @@ def _fit_validator(
     )
 
 
-def _group_column(validator: Any, groups: Any, train: dd.DataFrame) -> str | None:
+def _group_column(validator: AdversarialValidator, groups: Any, train: dd.DataFrame) -> str | None:
     if validator.time_col is not None:
         require_column(train._meta, validator.time_col, "time_col")
     if groups is None:
@@ -269,7 +277,7 @@ def _sample(data: dd.DataFrame, salt: int, rate: float) -> dd.DataFrame:
     return data.map_partitions(take, meta=data._meta)
 
 
-def _templates(validator: Any, n_fit: int, seed: int) -> LGBMClassifier:
+def _templates(validator: AdversarialValidator, n_fit: int, seed: int) -> LGBMClassifier:
     estimator = validator.estimator
     if estimator is None:
         return default_domain_classifier(n_rows=n_fit, random_state=seed, n_jobs=None)
@@ -297,7 +305,7 @@ class _Classifier:
 
 
 def _fit_on(
-    validator: Any,
+    validator: AdversarialValidator,
     data: dd.DataFrame,
     client: Client,
     settings: _Settings,
@@ -427,7 +435,7 @@ def _shap_columns(n_columns: int) -> list[str]:
 
 
 def _attribute_and_test(
-    validator: Any,
+    validator: AdversarialValidator,
     data: dd.DataFrame,
     sides: tuple[dd.DataFrame, dd.DataFrame],
     client: Client,
