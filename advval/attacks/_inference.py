@@ -163,16 +163,21 @@ def inference_state(model: Any, *, owner: str) -> Iterator[None]:
             AdvvalWarning,
             stacklevel=_outside_advval(),
         )
+    # only the modules in training mode are switched (and switched back): nn.Module's
+    # attribute assignment is slow, and a model in eval mode needs none
+    switched = [m for m, mode in zip(modules, modes, strict=True) if mode]
     try:
-        for m in modules:
+        for m in switched:
             m.training = False
         yield
     finally:
         for m, mode in zip(modules, modes, strict=True):
-            m.training = mode
-        with torch.no_grad():
-            for buffer, value in zip(buffers, saved, strict=True):
-                buffer.copy_(value)
+            if m.training != mode:  # switched here, or by the code inside
+                m.training = mode
+        if buffers:
+            with torch.no_grad():
+                for buffer, value in zip(buffers, saved, strict=True):
+                    buffer.copy_(value)
 
 
 __all__ = ["MODE_LAYERS", "inference_state", "mode_layers", "reads_mode", "torch_module"]

@@ -499,6 +499,8 @@ class Projector:
                 x = xp.minimum(xp.maximum(x, self.first[0]), self.first[1])
             delta = xp.where(xp.isnan(self.x0), xp.zeros_like(x), (x - self.x0) / self.scale)
             x = self.x0 + project_ball(delta, self.eps, "2") * self.scale
+        if xp is not np:  # one kernel (low <= high: the box holds x0; NaN propagates)
+            return x.clamp(self.low, self.high)
         return xp.minimum(xp.maximum(x, self.low), self.high)
 
 
@@ -1117,13 +1119,14 @@ def _infinite_columns(
     )
 
 
-def _check_finite(z: Any, names: Sequence[str] | None, *, owner: str, name: str) -> None:
-    """Tables (``names`` given): no +-inf; other inputs: no NaN and no +-inf."""
+def _check_finite(z: Any, table: bool, *, owner: str, name: str) -> None:
+    """Tables: no +-inf (columns named by position); other inputs: no NaN and no +-inf."""
     xp = namespace(z)
-    if names is not None:
+    if table:
         infinite = xp.isinf(z)
         if bool(infinite.any()):
             found = infinite.cpu().numpy() if xp is not np else infinite
+            names = array_column_names(z.shape[1], prefix="")
             raise _infinite_columns(found, names, owner, name)
         return
     finite = xp.isfinite(z)
@@ -1169,8 +1172,8 @@ def check_input_data(X: Any, *, owner: str, name: str = "X") -> None:
         floating = np.issubdtype(values.dtype, np.floating)
     if not floating or values.ndim < 2 or len(values) == 0:
         return
-    names = array_column_names(values.shape[1], prefix="") if values.ndim == 2 else None
-    _check_finite(values, names, owner=owner, name=name)
+    table = values.ndim == 2
+    _check_finite(values, table, owner=owner, name=name)
 
 
 def check_attack_bounds(bounds: Any, *, owner: str, ndim: int) -> None:

@@ -159,6 +159,9 @@ class GradientAttack(Attack):
             if isinstance(domain, Domain) and domain.categories:
                 return torch.as_tensor(domain.encode(X), dtype=dtype, device=device)
             return X.detach().to(device=device, dtype=dtype, copy=True)
+        if _plain_array(X, domain):  # what encode gives, without a frame of it: one copy
+            dtype = torch.float32 if X.dtype in (np.float32, np.float16) else torch.float64
+            return torch.tensor(X, dtype=dtype, device=device)
         values = np.asarray(domain.encode(X))
         # a float32 (or float16) array is searched in float32, anything else in float64
         given = X.dtype if isinstance(X, np.ndarray) else values.dtype
@@ -232,6 +235,14 @@ class GradientAttack(Attack):
 
     def _norm(self) -> str:
         return canonical_norm(self.norm, owner=type(self).__name__, allowed=self.norms)
+
+
+def _plain_array(X: Any, domain: Any) -> bool:
+    """A 2-D array of numbers on a table without categories (encoded as it is)."""
+    return (
+        isinstance(X, np.ndarray) and X.ndim == 2 and X.dtype.kind in "fiu"
+        and isinstance(domain, Domain) and not domain.categories
+    )
 
 
 def _placement(module: torch.nn.Module) -> tuple[torch.device, torch.dtype]:

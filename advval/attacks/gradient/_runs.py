@@ -67,7 +67,7 @@ class BestPoints:
         :meth:`TorchTarget.evaluate`) and the labels the step was scored against.
         """
         hit = is_adversarial(logits, labels, targeted=self.targeted)
-        score = torch.where(hit, torch.inf, value.to(seen.dtype))
+        score = value.to(seen.dtype).masked_fill(hit, torch.inf)  # one kernel, no scalar
         self.point = torch.where(per_row(score >= self.score, seen), seen, self.point)
         self.score = torch.maximum(self.score, score)
 

@@ -66,6 +66,12 @@ class Units:
 
 def units(domain: Any, like: torch.Tensor) -> Units:
     """The :class:`Units` of ``domain`` for tensors like ``like``."""
+    if isinstance(domain, Domain):  # its tensors, made once per domain and device
+        consts = domain._consts(like)
+        scale = None if bool((domain.scale == 1).all()) else consts["scale"]
+        mask = None if bool((domain.mutable & ~domain.label_coded).all()) else consts["step"]
+        weight = mask if scale is None else scale if mask is None else scale * mask
+        return Units(scale, mask, weight)
 
     def tensor(value: Any) -> Any:
         if torch.is_tensor(value) or np.ndim(value):
