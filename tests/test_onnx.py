@@ -21,7 +21,7 @@ from sklearn.ensemble import (  # noqa: E402
 )
 from sklearn.tree import DecisionTreeClassifier  # noqa: E402
 
-from advval.attacks import TreeAttack, check_export, load_model  # noqa: E402
+from advval.attacks import FeatureSpace, TreeAttack, check_export, load_model  # noqa: E402
 from advval.attacks._loading import model_format  # noqa: E402
 from advval.attacks._model_files import _onnx as onnx_check  # noqa: E402
 from advval.attacks.trees._onnx import (  # noqa: E402
@@ -508,10 +508,8 @@ def test_cli_attacks_an_onnx_file_and_checks_the_export(forest_files, tmp_path):
     assert "--export adversarial rows" in result.stderr
     # the disagreeing rows are DATA's rows: recomputed with the same minimal attack (same
     # feature space, seed 0), the native Booster and onnxruntime differ exactly there
-    from advval.cli._attack import build_space
-
     features = frame.drop(columns="y")
-    X_adv = TreeAttack(booster, feature_space=build_space(features, {}, None, "y"),
+    X_adv = TreeAttack(booster, feature_space=FeatureSpace.from_config({}, features),
                        random_state=0).generate(features)
     native_class = (booster.predict(np.asarray(X_adv)) > 0.5).astype(int)
     onnx_class = load_model(exported).predict(np.asarray(X_adv))
