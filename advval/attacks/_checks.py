@@ -291,13 +291,15 @@ def _valid(attack: Attack, X: Any, out: Any) -> tuple[bool, Callable[[], str]]:
             kept = (np.isnan(block) & np.isnan(start)).all(1) | (block == start).all(1)
             off[:, group] |= ~(one_hot | kept)[:, None]
     if off.any():
-        row, column = (int(i) for i in np.argwhere(off)[0])
+        n = len(z)  # an image's values are numbered in C order
+        row, column = (int(i) for i in np.argwhere(off.reshape(n, -1))[0])
+        value, valid = z.reshape(n, -1)[row, column], projected.reshape(n, -1)[row, column]
         feature = domain.feature_names[column] if isinstance(domain, Domain) else column
         return False, lambda: (
             f"returned row {row} outside its domain: feature {feature!r} is "
-            f"{float(z[row, column]):.6g}, not a valid value (bounds, immutable, integer, "
+            f"{float(value):.6g}, not a valid value (bounds, immutable, integer, "
             f"categorical, one-hot and monotone columns, the eps-ball); the projection "
-            f"gives {float(projected[row, column]):.6g}"
+            f"gives {float(valid):.6g}"
         )
     reported = np.asarray(getattr(attack, "norms_", size), dtype=np.float64)
     if not np.allclose(reported, size, rtol=_RTOL, atol=_ATOL):

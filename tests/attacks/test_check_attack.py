@@ -229,3 +229,29 @@ def test_import_does_not_load_torch():
         "assert 'torch' not in sys.modules, 'torch imported'"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_images_in_a_box_on_torch_tensors():
+    torch = pytest.importorskip("torch")
+    from advval.attacks import PGD
+
+    class LeavesTheBox(PGD):
+        def generate(self, X, y=None):  # a pixel above the box [0, 1], inside eps
+            out = super().generate(X, y).clone()
+            out[:, 0, 0, 0] = torch.clamp(X[:, 0, 0, 0] + 0.04, min=1.01)
+            return out
+
+    generator = torch.Generator().manual_seed(0)
+    net = torch.nn.Sequential(
+        torch.nn.Conv2d(1, 4, 3), torch.nn.ReLU(), torch.nn.Flatten(), torch.nn.Linear(144, 3)
+    ).eval()
+    with torch.no_grad():
+        for p in net.parameters():
+            p.copy_(torch.randn(p.shape, generator=generator) * 0.3)
+    X = torch.rand(12, 1, 8, 8, generator=generator) * 0.98
+    X[:, 0, 0, 0] = 0.99
+    y = net(X).argmax(1)
+    settings = {"eps": 0.05, "bounds": (0.0, 1.0), "steps": 5, "random_state": 0}
+    assert check_attack(PGD(net, **settings), X, y) == CHECKS
+    with pytest.raises(AssertionError, match="^valid_output: LeavesTheBox returned row 0"):
+        check_attack(LeavesTheBox(net, **settings), X, y)
