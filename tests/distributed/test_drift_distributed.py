@@ -271,7 +271,7 @@ def test_non_lightgbm_estimator_is_refused(shifted, client):
 
 def test_too_few_rows_for_the_folds(client):
     train = pd.DataFrame({"x": [1.0, 2.0, 3.0]})
-    with pytest.raises(ValueError, match="X_train has 3 row\\(s\\) but .* n_splits=5"):
+    with pytest.raises(ValueError, match="X_train has 3 sample\\(s\\) but .* n_splits=5"):
         AdversarialValidator(client=client).fit(_dask(train, 1), _dask(train * 2, 1))
 
 
