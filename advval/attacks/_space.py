@@ -601,6 +601,9 @@ class Domain:
                 grouped[group] = True
             coded = self.label_coded
             movable = self.mutable & ~coded if self.raw else self.mutable
+            n_codes = np.zeros(len(coded))  # the largest code of each label-coded column
+            for j, allowed in self.categories.items():
+                n_codes[j] = len(allowed) - 1
             arrays = {
                 "lower": self.lower,
                 "upper": self.upper,
@@ -612,9 +615,7 @@ class Domain:
                 "grouped": grouped,
                 "plain": ~coded & ~grouped,
                 "integer": self.integer,
-                "n_codes": np.array(
-                    [len(self.categories.get(j, [0])) - 1 for j in range(self.n_features)], float
-                ),
+                "n_codes": n_codes,
                 "step": (movable & ~coded).astype(float),
             }
             if xp is np:

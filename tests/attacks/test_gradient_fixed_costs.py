@@ -12,6 +12,8 @@ torch = pytest.importorskip("torch")
 
 from advval.attacks import FGSM, PGD, FeatureSpace  # noqa: E402
 from advval.attacks._inference import inference_state  # noqa: E402
+from advval.attacks.gradient import APGD  # noqa: E402
+from advval.attacks.gradient._random import LazyRandomState  # noqa: E402
 from advval.attacks.gradient._steps import units  # noqa: E402
 
 
@@ -79,3 +81,23 @@ def test_modes_are_switched_only_where_they_change_and_restored(monkeypatch):
         model[2].train()  # the code inside switches another one
     assert assigned == ["Dropout", "Linear", "Dropout", "Linear"]
     assert [m.training for m in model.modules()] == [False, False, True, False]
+
+
+def test_a_seed_drawn_from_the_cache_leaves_the_same_draws_after_it():
+    lazy = LazyRandomState(7)
+    draws = [lazy.draw_seed(1000), lazy.draw_seed(50), *lazy.randint(9, size=3).tolist()]
+    reference = np.random.RandomState(7)
+    expected = [int(reference.randint(1000)), int(reference.randint(50)),
+                *reference.randint(9, size=3).tolist()]
+    assert draws == expected
+
+
+@pytest.mark.parametrize("attack", [PGD, APGD])
+def test_an_int_seed_gives_what_its_random_state_gives(attack):
+    X = np.random.RandomState(1).normal(size=(30, 4))
+    settings = {"eps": 0.5, "steps": 4, "feature_space": FeatureSpace.from_frame(X)}
+    by_int = attack(_model(), random_state=5, **settings).generate(X)
+    by_state = attack(_model(), random_state=np.random.RandomState(5), **settings).generate(X)
+    np.testing.assert_array_equal(by_int, by_state)
+    other = attack(_model(), random_state=6, **settings).generate(X)
+    assert not np.array_equal(by_int, other)  # the seed matters (a random start)
