@@ -5,8 +5,8 @@ clips to [0, 1]): robust accuracy of FGSM and PGD at equal eps, steps and step s
 the cost table: each call of FGSM and PGD-20, and each PGD step, against the floor, a
 hand-written FGSM / PGD of the same batch (same step, ball and box, one final check),
 measured in the same run on one thread (process CPU time, and the wall-time ratio),
-with tensor input and float32 NumPy input (searched in float32), and torchattacks in the
-same run when it is installed.
+with tensor input and float32 NumPy input (searched in float32), and torchattacks and ART
+in the same run when they are installed.
 
 Part 2, LightGBM (100 trees), a random forest (100 trees) and, when installed, XGBoost
 (100 trees, depth 6) and CatBoost (100 symmetric trees, depth 6) on breast_cancer,
@@ -220,15 +220,15 @@ def cost_table(model: Any, x: Any, y: Any, eps: float, quick: bool) -> None:
 
     unit = FeatureSpace(bounds=(0.0, 1.0))
     steps, repeats = 20, 5 if quick else 15
-    peer = have("torchattacks")
+    peers = [name for name, module in (("ta", "torchattacks"), ("art", "art")) if have(module)]
     print("\n## Cost against the floor (hand-written FGSM / PGD on the same batch, same run; "
           f"one thread; best of {repeats}, interleaved; CPU = this process's CPU time)")
     print("per step = (time of PGD-40 - time of PGD-20) / 20; ratio = advval / hand-written"
-          + ("; ta = torchattacks (tensor input)" if peer else
-             " (torchattacks not installed: no peer column)"))
+          "; ta = torchattacks (tensor input), art = ART (PyTorchClassifier, float32 NumPy "
+          "input; " + (", ".join(peers) or "none") + " installed)")
     header = (f"{'batch':>6} {'what':<9} {'hand ms':>8} {'tensor ms':>9} {'ratio':>6} "
               f"{'numpy32 ms':>10} {'ratio':>6} {'wall ratio':>10}")
-    print(header + (f" {'ta ms':>8} {'ta ratio':>8}" if peer else ""))
+    print(header + "".join(f" {p + ' ms':>8} {p + ' ratio':>9}" for p in peers))
     generator = torch.Generator().manual_seed(0)
     for batch in (len(x), 4096) if quick else (len(x), 1024, 8192):
         if batch == len(x):
@@ -250,7 +250,7 @@ def cost_table(model: Any, x: Any, y: Any, eps: float, quick: bool) -> None:
                 model, eps=eps, steps=s, feature_space=unit, random_state=0).generate(xb, yb))
             functions[f"pgd{s} np"] = (lambda s=s, xn=xn, yn=yn: PGD(
                 model, eps=eps, steps=s, feature_space=unit, random_state=0).generate(xn, yn))
-        if peer:
+        if "ta" in peers:
             import torchattacks
 
             functions["ta fgsm"] = (lambda xb=xb, yb=yb: torchattacks.FGSM(model, eps=eps)(xb,
@@ -258,33 +258,57 @@ def cost_table(model: Any, x: Any, y: Any, eps: float, quick: bool) -> None:
             for s in (steps, 2 * steps):
                 functions[f"ta pgd{s}"] = (lambda s=s, xb=xb, yb=yb: torchattacks.PGD(
                     model, eps=eps, alpha=2.5 * eps / s, steps=s)(xb, yb))
+        if "art" in peers:
+            functions.update(art_functions(model, xn, yn, eps, (steps, 2 * steps)))
         t = cpu_and_wall(functions, repeats)
 
-        common = {"batch": batch, "steps": steps, "peer": peer}
-        cost_row(t, "FGSM", ("hand fgsm", "fgsm", "fgsm np", "ta fgsm"), **common)
-        keys = (f"hand pgd{steps}", f"pgd{steps}", f"pgd{steps} np", f"ta pgd{steps}")
-        cost_row(t, f"PGD-{steps}", keys, **common)
-        cost_row(t, "per step", keys, per_step=True, **common)
+        common = {"batch": batch, "steps": steps, "peers": peers}
+        cost_row(t, "FGSM", ("hand fgsm", "fgsm", "fgsm np"), "fgsm", **common)
+        keys = (f"hand pgd{steps}", f"pgd{steps}", f"pgd{steps} np")
+        cost_row(t, f"PGD-{steps}", keys, f"pgd{steps}", **common)
+        cost_row(t, "per step", keys, f"pgd{steps}", per_step=True, **common)
 
 
-def cost_row(t: dict[str, tuple[float, float]], what: str, keys: tuple[str, str, str, str], *,
-             batch: int, steps: int, peer: bool, per_step: bool = False) -> None:
-    """One line of the cost table: ``keys`` are the hand-written, tensor, NumPy and peer
-    timings (per step: from the ``steps`` and ``2 * steps`` runs)."""
+def art_functions(model: Any, x: np.ndarray, y: np.ndarray, eps: float,
+                  steps: tuple[int, ...]) -> dict[str, Callable[[], Any]]:
+    """ART's FGSM and PGD on the same batch (PGD with one random start, as the
+    hand-written floor and advval's PGD; the whole batch in one batch)."""
+    import torch
+    from art.attacks.evasion import FastGradientMethod, ProjectedGradientDescent
+    from art.estimators.classification import PyTorchClassifier
+
+    classifier = PyTorchClassifier(model, loss=torch.nn.CrossEntropyLoss(),
+                                   input_shape=(x.shape[1],), nb_classes=2,
+                                   clip_values=(0.0, 1.0))
+    fgsm = FastGradientMethod(classifier, norm=np.inf, eps=eps, batch_size=len(x))
+    functions: dict[str, Callable[[], Any]] = {"art fgsm": lambda: fgsm.generate(x, y=y)}
+    for s in steps:
+        pgd = ProjectedGradientDescent(classifier, norm=np.inf, eps=eps, eps_step=2.5 * eps / s,
+                                       max_iter=s, num_random_init=1, batch_size=len(x),
+                                       verbose=False)
+        functions[f"art pgd{s}"] = lambda pgd=pgd: pgd.generate(x, y=y)
+    return functions
+
+
+def cost_row(t: dict[str, tuple[float, float]], what: str, keys: tuple[str, str, str],
+             suffix: str, *, batch: int, steps: int, peers: list[str],
+             per_step: bool = False) -> None:
+    """One line of the cost table: ``keys`` are the hand-written, tensor and NumPy timings,
+    ``f"{peer} {suffix}"`` each peer's (per step: from the ``steps`` and ``2 * steps`` runs)."""
     def seconds(key: str, index: int = 0) -> float:
         if not per_step:
             return t[key][index]
         longer = key.replace(str(steps), str(2 * steps))
         return (t[longer][index] - t[key][index]) / steps
 
-    hand, ours, numpy, peer_key = keys
+    hand, ours, numpy = keys
     line = (f"{batch:>6} {what:<9} {seconds(hand) * 1e3:>8.3f} {seconds(ours) * 1e3:>9.3f} "
             f"{seconds(ours) / seconds(hand):>6.2f} {seconds(numpy) * 1e3:>10.3f} "
             f"{seconds(numpy) / seconds(hand):>6.2f} "
             f"{seconds(ours, 1) / seconds(hand, 1):>10.2f}")
-    if peer:
-        line += (f" {seconds(peer_key) * 1e3:>8.3f} "
-                 f"{seconds(peer_key) / seconds(hand):>8.2f}")
+    for peer in peers:
+        key = f"{peer} {suffix}"
+        line += f" {seconds(key) * 1e3:>8.3f} {seconds(key) / seconds(hand):>9.2f}"
     print(line, flush=True)
 
 
