@@ -22,33 +22,31 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.tree import DecisionTreeClassifier
 
-torch = pytest.importorskip("torch")
-
-from advval import attacks  # noqa: E402
-from advval._validation import check_number  # noqa: E402
-from advval.attacks import (  # noqa: E402
-    APGD,
-    FGSM,
-    PGD,
+from advval import attacks
+from advval._validation import check_number
+from advval.attacks import (
     AdversarialTrainingClassifier,
-    AutoAttack,
     Box,
-    CarliniWagnerL2,
-    DeepFool,
     FeatureSpace,
     GeneticAttack,
     HopSkipJump,
     NESAttack,
     SquareAttack,
-    TorchTabularClassifier,
-    TransferAttack,
     TreeAttack,
     make_robust_scorer,
     robustness_report,
 )
-from advval.attacks._inference import inference_state, reads_mode  # noqa: E402
-from advval.attacks._space import check_input_data  # noqa: E402
-from advval.exceptions import AdvvalWarning  # noqa: E402
+from advval.attacks._inference import inference_state, reads_mode
+from advval.attacks._space import check_input_data
+from advval.exceptions import AdvvalWarning
+
+try:  # the checks on black-box, tree and FeatureSpace inputs need no torch
+    import torch
+except ImportError:
+    torch = None
+else:
+    from advval.attacks import PGD, DeepFool, TorchTabularClassifier, TransferAttack
+needs_torch = pytest.mark.skipif(torch is None, reason="needs torch")
 
 TRAINING = "the model is in training mode; it is evaluated in eval mode"
 #: small settings so the checks stay fast
@@ -141,6 +139,7 @@ def run_once_warned(call):
     return out
 
 
+@needs_torch
 @pytest.mark.parametrize("name", GRADIENT + BLACK_BOX)
 def test_attacks_leave_a_training_model_as_found_and_attack_it_in_eval_mode(name):
     X, y = tabular()
@@ -153,6 +152,7 @@ def test_attacks_leave_a_training_model_as_found_and_attack_it_in_eval_mode(name
     assert torch.equal(out, expected)  # the attack ran on the model's inference behaviour
 
 
+@needs_torch
 def test_deepfool_on_a_training_model_with_one_row_batches():
     # batch-norm in training mode refuses one row: DeepFool's shrinking batch hit it
     X, y = tabular(n=3)
@@ -165,6 +165,7 @@ def test_deepfool_on_a_training_model_with_one_row_batches():
     assert_as_found(net, before)
 
 
+@needs_torch
 @pytest.mark.parametrize("name", ("PGD", "SquareAttack"))
 def test_an_attack_that_raises_leaves_the_model_as_found(name):
     X, y = tabular()
@@ -179,20 +180,22 @@ def test_an_attack_that_raises_leaves_the_model_as_found(name):
     assert_as_found(net, before)
 
 
-class Flaky(torch.nn.Module):
-    """A model that fails on its ``fail_at``-th forward pass (a crash mid-evaluation)."""
+if torch is not None:
+    class Flaky(torch.nn.Module):
+        """A model that fails on its ``fail_at``-th forward pass (a crash mid-evaluation)."""
 
-    def __init__(self, net, fail_at):
-        super().__init__()
-        self.net, self.fail_at, self.calls = net, fail_at, 0
+        def __init__(self, net, fail_at):
+            super().__init__()
+            self.net, self.fail_at, self.calls = net, fail_at, 0
 
-    def forward(self, x):
-        self.calls += 1
-        if self.calls == self.fail_at:
-            raise RuntimeError("the model crashed")
-        return self.net(x)
+        def forward(self, x):
+            self.calls += 1
+            if self.calls == self.fail_at:
+                raise RuntimeError("the model crashed")
+            return self.net(x)
 
 
+@needs_torch
 def test_robustness_report_leaves_the_model_as_found_on_success_and_on_error():
     X, y = tabular()
     net = dress(mode_net().train())
@@ -217,6 +220,7 @@ def test_robustness_report_leaves_the_model_as_found_on_success_and_on_error():
         assert flaky.training  # the wrapper's own flag too
 
 
+@needs_torch
 def test_robust_scorer_and_torch_tabular_predictions_leave_the_model_as_found():
     X, y = tabular()
     net = dress(mode_net().train())
@@ -237,6 +241,7 @@ def test_robust_scorer_and_torch_tabular_predictions_leave_the_model_as_found():
     clf.module_.eval()
 
 
+@needs_torch
 def test_adversarial_training_with_a_torch_estimator_leaves_no_mode_behind():
     frame = pd.DataFrame(tabular()[0].numpy(), columns=list("abcd"))
     y = (frame["a"] > 0).to_numpy().astype(int)
@@ -252,6 +257,7 @@ def test_adversarial_training_with_a_torch_estimator_leaves_no_mode_behind():
     assert_as_found(module, before)
 
 
+@needs_torch
 def test_transfer_attack_leaves_target_and_surrogate_as_found():
     X, y = tabular()
     target, surrogate = dress(mode_net(0).train()), dress(mode_net(1).train())
@@ -265,6 +271,7 @@ def test_transfer_attack_leaves_target_and_surrogate_as_found():
     assert_as_found(surrogate, second)
 
 
+@needs_torch
 def test_the_warning_only_where_the_mode_changes_the_outputs():
     X, y = tabular()
     plain = torch.nn.Sequential(torch.nn.Linear(4, 3)).double()  # training mode, no effect
@@ -290,6 +297,7 @@ def test_the_warning_only_where_the_mode_changes_the_outputs():
     assert own.training and own.linear.training
 
 
+@needs_torch
 def test_inference_state_restores_a_buffer_a_forward_changes_and_passes_other_models():
     class Counter(torch.nn.Module):
         def __init__(self):
@@ -329,18 +337,19 @@ class NaNProba:
         return out
 
 
-class NaNNet(torch.nn.Module):
-    """Logits, NaN (or inf) where the first input is above ``cut``."""
+if torch is not None:
+    class NaNNet(torch.nn.Module):
+        """Logits, NaN (or inf) where the first input is above ``cut``."""
 
-    def __init__(self, cut=1.0, value=float("nan")):
-        super().__init__()
-        self.linear = torch.nn.Linear(2, 2).double()
-        self.cut, self.value = cut, value
-        self.eval()
+        def __init__(self, cut=1.0, value=float("nan")):
+            super().__init__()
+            self.linear = torch.nn.Linear(2, 2).double()
+            self.cut, self.value = cut, value
+            self.eval()
 
-    def forward(self, x):
-        out = self.linear(x)
-        return torch.where(x[:, :1] > self.cut, torch.full_like(out, self.value), out)
+        def forward(self, x):
+            out = self.linear(x)
+            return torch.where(x[:, :1] > self.cut, torch.full_like(out, self.value), out)
 
 
 def two_columns(n=20):
@@ -359,6 +368,7 @@ def test_black_box_attacks_refuse_nan_probabilities(name, value):
         make(name, NaNProba(value=value), bounds=(-3, 3)).generate(X, y)
 
 
+@needs_torch
 def test_nan_scores_found_only_on_perturbed_rows_are_refused():
     X, y = two_columns()
     keep = X[:, 0] < 1
@@ -374,6 +384,7 @@ def test_nan_scores_found_only_on_perturbed_rows_are_refused():
             torch.as_tensor(X), torch.as_tensor(y))
 
 
+@needs_torch
 @pytest.mark.parametrize("value", [float("nan"), float("inf"), -float("inf")])
 @pytest.mark.parametrize("name", GRADIENT + ("SquareAttack",))
 def test_torch_models_with_non_finite_logits_are_refused(name, value):
@@ -385,6 +396,7 @@ def test_torch_models_with_non_finite_logits_are_refused(name, value):
         make(name, net, bounds=(-3, 3)).generate(torch.as_tensor(X), torch.as_tensor(y))
 
 
+@needs_torch
 def test_a_torchscript_model_is_named_by_the_class_it_was_scripted_from():
     X, y = two_columns()
     with warnings.catch_warnings():
@@ -395,6 +407,7 @@ def test_a_torchscript_model_is_named_by_the_class_it_was_scripted_from():
         SquareAttack(scripted, eps=0.3, steps=5, bounds=(-3, 3)).generate(torch.as_tensor(X))
 
 
+@needs_torch
 def test_evaluations_refuse_nan_scores():
     X, y = two_columns()
     attack = SquareAttack(None, eps=0.3, steps=10)
@@ -496,6 +509,7 @@ def test_allowed_categories_cannot_include_a_missing_value(missing):
     assert np.isnan(domain.encode(frame)[2, 2])  # a missing value in the data: fine
 
 
+@needs_torch
 @pytest.mark.parametrize("spread", [np.nan, np.inf, "2"])
 def test_transfer_spread_refuses_nan_inf_and_text(spread):
     X, y = two_columns()
@@ -519,20 +533,27 @@ def test_from_frame_refuses_infinity_and_leaves_empty_columns_unbounded():
 
 
 @pytest.mark.parametrize(
-    ("klass", "param", "value"),
+    ("name", "param", "value"),
     [
-        (PGD, "eps", np.nan), (PGD, "eps", np.inf), (PGD, "step_size", np.inf),
-        (FGSM, "eps", np.nan), (APGD, "rho", np.nan), (AutoAttack, "eps", np.inf),
-        (CarliniWagnerL2, "confidence", np.inf), (CarliniWagnerL2, "initial_const", np.nan),
-        (CarliniWagnerL2, "lr", np.inf), (DeepFool, "overshoot", np.inf),
-        (DeepFool, "eps", np.nan), (SquareAttack, "eps", np.inf),
-        (SquareAttack, "p_init", np.nan), (NESAttack, "sigma", np.inf),
-        (NESAttack, "step_size", np.nan), (HopSkipJump, "gamma", np.inf),
-        (GeneticAttack, "mutation_scale", np.inf), (GeneticAttack, "distance_penalty", np.inf),
-        (TreeAttack, "eps", np.nan),
+        *(
+            pytest.param(name, param, value, marks=needs_torch)
+            for name, param, value in [
+                ("PGD", "eps", np.nan), ("PGD", "eps", np.inf), ("PGD", "step_size", np.inf),
+                ("FGSM", "eps", np.nan), ("APGD", "rho", np.nan), ("AutoAttack", "eps", np.inf),
+                ("CarliniWagnerL2", "confidence", np.inf),
+                ("CarliniWagnerL2", "initial_const", np.nan),
+                ("CarliniWagnerL2", "lr", np.inf), ("DeepFool", "overshoot", np.inf),
+                ("DeepFool", "eps", np.nan),
+            ]
+        ),
+        ("SquareAttack", "eps", np.inf), ("SquareAttack", "p_init", np.nan),
+        ("NESAttack", "sigma", np.inf), ("NESAttack", "step_size", np.nan),
+        ("HopSkipJump", "gamma", np.inf), ("GeneticAttack", "mutation_scale", np.inf),
+        ("GeneticAttack", "distance_penalty", np.inf), ("TreeAttack", "eps", np.nan),
     ],
 )
-def test_attack_numbers_refuse_nan_and_inf(klass, param, value):
+def test_attack_numbers_refuse_nan_and_inf(name, param, value):
+    klass = getattr(attacks, name)
     X, y = FRAME.to_numpy(), np.array([0, 1, 1])
     model = NaNProba(cut=10)
     if klass is TreeAttack:
@@ -554,6 +575,7 @@ def test_max_queries_must_be_a_whole_number(max_queries):
         SquareAttack(NaNProba(cut=10), max_queries=max_queries).generate(FRAME, [0, 1, 1])
 
 
+@needs_torch
 @pytest.mark.parametrize("bounds", [(np.nan, 1.0), (0.0, np.nan), (2.0, 1.0), (np.inf, None),
                                     ("0", 1.0), (0.0,)])
 def test_attack_bounds_refuse_nan_inf_and_inverted_pairs(bounds):
@@ -593,6 +615,7 @@ def table_with(value, rows=(1, 4), n=30):
     return frame, labels
 
 
+@needs_torch
 @pytest.mark.parametrize("value", [np.inf, -np.inf])
 def test_infinite_attack_data_is_refused_naming_the_columns(value):
     frame, labels = table_with(value)
@@ -624,6 +647,7 @@ def test_infinite_attack_data_is_refused_naming_the_columns(value):
         AdversarialTrainingClassifier(LogisticRegression(), attack).fit(frame, labels)
 
 
+@needs_torch
 def test_nan_image_pixels_are_refused_naming_the_tensor():
     images = torch.rand(4, 1, 3, 3, generator=torch.Generator().manual_seed(0))
     images[1, 0, 0, 0] = float("nan")
