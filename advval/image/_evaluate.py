@@ -20,14 +20,14 @@ from sklearn.utils import check_random_state
 
 from .._validation import check_bounds, check_number, check_option
 from ..attacks import Attack
-from ..attacks._inference import inference_state
-from ..attacks._oracle import non_finite_outputs
-from ..attacks._space import check_input_data
 from ..attacks.evaluate import robustness_report
 from ..attacks.evaluate.runner import (
     check_attacks,
+    check_input_data,
     draw_seed,
+    inference_state,
     json_safe,
+    non_finite_outputs,
     norm_name,
     numbered,
     prepare,

@@ -35,7 +35,7 @@ from sklearn.utils.validation import check_is_fitted
 from torch.nn import functional as F
 
 from .._validation import check_bounds, check_number, check_option
-from ..attacks._inference import inference_state
+from ..attacks.evaluate.runner import inference_state
 from ..attacks.gradient.steps import LOSSES, adam_step, is_adversarial, objective
 
 _OWNER = "AdversarialPatch"

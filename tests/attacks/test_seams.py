@@ -1,7 +1,8 @@
 """The seams of attacks/: image/ and the CLI use named modules, not private plumbing.
 
-image/ takes the pieces of a gradient step from ``advval.attacks.gradient.steps`` and
-the run helpers from ``advval.attacks.evaluate.runner``; the CLI asks
+image/ imports only public names of advval.attacks and two named internal modules: the
+pieces of a gradient step from ``advval.attacks.gradient.steps`` and the run helpers
+from ``advval.attacks.evaluate.runner``; the CLI asks
 ``advval.attacks.model_format`` / ``model_family`` what a model is. The old private
 paths stay importable (``gradient._base`` re-exports the step helpers it used to hold).
 """
@@ -61,12 +62,22 @@ def sources(package: str) -> list[Path]:
 def test_the_import_reader_resolves_relative_imports():
     found = imports_of(ROOT / "image" / "_patch.py")
     assert "advval.attacks.gradient.steps" in found
-    assert "advval.attacks._inference" in found
+    assert "advval.attacks.evaluate.runner.inference_state" in found
+    found = imports_of(ROOT / "attacks" / "evaluate" / "runner.py")
+    assert {"advval.attacks._inference", "advval.attacks.evaluate._run"} <= found
+    assert private_to_attacks("advval.attacks._space.Box")
+    assert not private_to_attacks("advval.attacks.gradient.steps.BoxDomain")
+
+
+def private_to_attacks(module: str) -> bool:
+    """A module (or name) under advval.attacks with a private part: ``attacks._space``."""
+    parts = module.split(".")
+    return parts[:2] == ["advval", "attacks"] and any(p.startswith("_") for p in parts[2:])
 
 
 @pytest.mark.parametrize("path", sources("image"), ids=lambda p: str(p.relative_to(ROOT)))
-def test_image_uses_the_named_modules(path):
-    found = imports_of(path) & (GRADIENT_PRIVATE | EVALUATE_PRIVATE)
+def test_image_uses_public_names_and_the_named_modules(path):
+    found = {m for m in imports_of(path) if private_to_attacks(m)}
     assert not found, f"{path.name} imports {sorted(found)}: use gradient.steps / evaluate.runner"
 
 
@@ -78,9 +89,10 @@ def test_the_cli_uses_public_probes(path):
 
 def test_runner_names_are_the_implementations():
     runner = importlib.import_module("advval.attacks.evaluate.runner")
-    run = importlib.import_module("advval.attacks.evaluate._run")
+    homes = [importlib.import_module(f"advval.attacks.{m}")
+             for m in ("evaluate._run", "_inference", "_oracle", "_space")]
     for name in runner.__all__:
-        assert getattr(runner, name) is getattr(run, name), name
+        assert any(getattr(home, name, None) is getattr(runner, name) for home in homes), name
 
 
 def test_steps_names_and_the_old_base_paths():

@@ -17,7 +17,12 @@ report, the CLI's model check) runs attacks the same way:
     the size of each returned perturbation, measured on the returned rows;
 :func:`norm_name`, :func:`numbered`, :func:`json_safe`
     how a report names an attack's norm, tells repeated attacks apart and writes an
-    attack's settings.
+    attack's settings;
+:func:`check_input_data`, :func:`inference_state`, :func:`non_finite_outputs`
+    the data and the model as every attack sees them: the input check (no +-inf in a
+    table, no NaN or inf in an image), the model in eval mode for the run (its modes and
+    buffers restored after) and the error for a model that returns NaN or infinite
+    scores. The image patch and detector use them too.
 
 Examples
 --------
@@ -34,6 +39,9 @@ Examples
 
 from __future__ import annotations
 
+from .._inference import inference_state
+from .._oracle import non_finite_outputs
+from .._space import check_input_data
 from ._run import (
     ModelView,
     check_attacks,
@@ -48,9 +56,12 @@ from ._run import (
 __all__ = [
     "ModelView",
     "check_attacks",
+    "check_input_data",
     "draw_seed",
+    "inference_state",
     "json_safe",
     "measure",
+    "non_finite_outputs",
     "norm_name",
     "numbered",
     "prepare",

@@ -5,9 +5,10 @@ between releases), but the one place code outside ``advval.attacks.gradient`` ta
 pieces of a gradient step from: :mod:`advval.image` (adversarial patches, adversarial
 training) imports these names and never the private modules behind them.
 
-The oracle
+The oracle and the domain
     :class:`TorchTarget` (counted, differentiable access to a torch module),
-    :func:`subset_target`.
+    :func:`subset_target`; :class:`BoxDomain` (an image's pixel box, bound to the data:
+    what ``Box(lo, hi).bind(X)`` returns).
 A step, in standard units
     :class:`Units` / :func:`units`, :func:`ascend` (steepest ascent under L-inf or L2),
     :func:`projector` (back into the domain and the eps-ball), :func:`finalizer`,
@@ -42,6 +43,7 @@ tensor([[0.1000, 0.0000, 0.0000]])
 
 from __future__ import annotations
 
+from .._space import BoxDomain
 from ._losses import APGD_LOSSES, LOSSES, dlr_toward, is_adversarial, margin, objective
 from ._optim import adam_step
 from ._random import LazyRandomState, torch_generator
@@ -52,6 +54,7 @@ from ._target import LossFn, Snap, TorchTarget, subset_target
 __all__ = [
     "APGD_LOSSES",
     "BestPoints",
+    "BoxDomain",
     "LOSSES",
     "LazyRandomState",
     "LossFn",

@@ -25,9 +25,15 @@ from torch.nn import functional as F
 
 from ..._validation import check_bounds, check_number, check_option
 from ...attacks import Box
-from ...attacks._space import BoxDomain
 from ...attacks.gradient import PGD, GradientAttack
-from ...attacks.gradient.steps import TorchTarget, ascend, projector, torch_generator, units
+from ...attacks.gradient.steps import (
+    BoxDomain,
+    TorchTarget,
+    ascend,
+    projector,
+    torch_generator,
+    units,
+)
 from ._loop import (
     Batches,
     Stepper,

@@ -42,7 +42,7 @@ from torch.nn import functional as F
 
 from ..._validation import check_number
 from ...attacks import Attack
-from ...attacks._inference import inference_state
+from ...attacks.evaluate.runner import inference_state
 from ...results._json import json_number
 from ._preprocess import BitDepthReduction, MedianSmoothing, straight_through
 
