@@ -45,8 +45,8 @@ def test_the_contracts_are_kept():
     pytest.importorskip("importlinter")
     result = subprocess.run(
         [sys.executable, "-c", "import sys; from importlinter.cli import lint_imports_command; "
-         "sys.exit(lint_imports_command())", "--no-cache", "--config", str(CONFIG)],
-        capture_output=True, text=True, cwd=ROOT,
+         "sys.exit(lint_imports_command())", "--no-cache"],
+        capture_output=True, text=True, cwd=ROOT,  # reads ROOT/.importlinter
     )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     assert "0 broken" in result.stdout
@@ -57,11 +57,12 @@ def test_the_contracts_catch_an_arrow_against_the_design(tmp_path):
     pytest.importorskip("importlinter")
     copy = tmp_path / "advval"
     subprocess.run(["cp", "-r", str(ROOT / "advval"), str(copy)], check=True)
+    (tmp_path / ".importlinter").write_text(CONFIG.read_text())
     stats = copy / "_stats.py"
     stats.write_text(stats.read_text() + "\n\ndef _render():\n    from .report import _json\n")
     result = subprocess.run(
         [sys.executable, "-c", "import sys; from importlinter.cli import lint_imports_command; "
-         "sys.exit(lint_imports_command())", "--no-cache", "--config", str(CONFIG)],
+         "sys.exit(lint_imports_command())", "--no-cache"],
         capture_output=True, text=True, cwd=tmp_path,
         env={**os.environ, "PYTHONPATH": str(tmp_path)},
     )
