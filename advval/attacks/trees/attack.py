@@ -10,12 +10,23 @@ import pandas as pd
 from .._base import Attack, check_positive_int
 from .._space import Domain
 from ._ensemble import Ensemble, read_ensemble
+from ._polish import (
+    best_of,
+    descend,
+    into_ball,
+    norms_of,
+    random_starts,
+    undo,
+    with_norm,
+)
 from ._search import Lattice, from_donors, grow, margin, model_rows, refine
 
 #: cells (states x trees x features) of path bookkeeping per chunk of samples
 _CHUNK_CELLS = 4_000_000
 #: nudges after a disagreement with the model: float32 steps further across the threshold
 _NUDGES = (1, 4, 16)
+#: random starting points inside the ball for samples the budget search misses
+_RESTARTS = 2
 
 
 class TreeAttack(Attack):
@@ -36,7 +47,9 @@ class TreeAttack(Attack):
     shrinks the perturbation while it stays adversarial (see
     :mod:`advval.attacks.trees._search`). Every success is re-checked with the model's own
     predictions; a row the model disagrees on is nudged further across its thresholds and
-    re-checked, and reported as a failure if that does not help.
+    re-checked, and reported as a failure if that does not help. Under L2 the L-inf search
+    runs as well and each coordinate its solution does not need is moved back toward the
+    original; every sample keeps the smaller of the two solutions.
 
     Norms: ``"inf"``, ``"2"`` and ``"0"`` (number of changed features), in the standard
     units of the :class:`~advval.attacks.FeatureSpace`.
@@ -48,7 +61,11 @@ class TreeAttack(Attack):
         Pipelines that transform the features need a black-box attack.
     eps : float, optional
         Budget in standard units (``norm="0"``: number of features). ``None`` (default)
-        finds a small perturbation; with a budget only moves inside the ball are tried.
+        finds a small perturbation. With a budget the minimal search runs first and its
+        solutions inside the ball are kept; the samples it leaves outside are searched
+        inside the ball (from scratch, from their minimal solution brought into the ball,
+        and from random starting points), so a budget never succeeds less often than the
+        minimal search within it.
     norm : {"inf", "2", "0"}, default="inf"
     targeted : bool, default=False
         Move toward the classes given as ``y`` instead of away from them.
@@ -60,8 +77,9 @@ class TreeAttack(Attack):
     max_queries : int, optional
         Budget of verification rows per sample (the search itself queries nothing).
     random_state : int or RandomState, optional
-        Seeds the choice of starting rows for samples the search cannot flip on its own
-        (the attack is otherwise deterministic).
+        Seeds the choice of starting rows for samples the search cannot flip on its own,
+        and the random starting points inside the ball with a budget (the attack is
+        otherwise deterministic).
     beam_width : int, default=1
         States kept per sample during the search (1: greedy). Wider beams rarely find
         smaller perturbations here: the refinement does most of the shrinking.
@@ -198,24 +216,104 @@ class TreeAttack(Attack):
         chunk = max(1, _CHUNK_CELLS // (self.beam_width * ensemble.n_trees * max(d, 1)))
         for lo in range(0, n, chunk):
             part = np.arange(lo, min(lo + chunk, n))
-            lattice = Lattice(
-                ensemble, domain, z0[part], labels[part], targeted=bool(self.targeted),
-                norm=norm, eps=eps, tables=tables, rng=rng,
-            )
-            levels, ok = grow(
-                lattice, beam_width=self.beam_width, max_moves=self.max_moves,
-                max_crossings=self.max_crossings,
-            )
-            from_donors(lattice, levels, ok, rng)
-            if self.refine:
-                levels = refine(
-                    lattice, levels, ok, max_moves=self.max_moves,
-                    max_crossings=self.max_crossings,
-                )
-            rows = np.flatnonzero(ok)
-            z[part[rows]] = lattice.rows(rows, levels[rows])
-            found[part] = ok
+            z[part], found[part] = self._chunk(domain, z0[part], labels[part], eps, tables, rng)
         return self._check_claims(z, z0, labels, found, domain, oracle, norm, tables)
+
+    def _lattice(
+        self, domain: Domain, z0: np.ndarray, labels: np.ndarray, eps: float | None,
+        tables: dict[int, np.ndarray], rng: np.random.RandomState,
+    ) -> Lattice:
+        return Lattice(
+            self._ensemble, domain, z0, labels, targeted=bool(self.targeted), norm=self._norm,
+            eps=eps, tables=tables, rng=rng,
+        )
+
+    def _chunk(
+        self, domain: Domain, z0: np.ndarray, labels: np.ndarray, eps: float | None,
+        tables: dict[int, np.ndarray], rng: np.random.RandomState,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Adversarial rows (n, d) and success (n,) of one chunk of samples.
+
+        With a budget, the minimal search runs first (its solutions inside the ball are
+        kept), then the samples it leaves outside are searched inside the ball.
+        """
+        full = self._lattice(domain, z0, labels, None, tables, rng)
+        levels, found = self._minimal(full, rng)
+        ok = found.copy()
+        if eps is not None:
+            ok &= norms_of(full, levels, found) <= eps * (1 + 1e-12)
+        z = z0.copy()
+        rows = np.flatnonzero(ok)
+        z[rows] = full.rows(rows, levels[rows])
+        rest = np.flatnonzero(~ok)
+        if eps is None or not rest.size:
+            return z, ok
+        start = full.rows(rest, levels[rest])
+        z_ball, ok_ball = self._in_ball(
+            domain, z0[rest], labels[rest], start, found[rest], eps, tables, rng
+        )
+        z[rest[ok_ball]] = z_ball[ok_ball]
+        ok[rest] = ok_ball
+        return z, ok
+
+    def _minimal(self, lat: Lattice, rng: np.random.RandomState) -> tuple[np.ndarray, np.ndarray]:
+        """The minimum-norm search: levels (n, F) and success (n,).
+
+        Under L2 the L-inf search runs too: its solutions, with every coordinate that is
+        not needed moved back toward the original (:func:`undo`), are often smaller in L2
+        than the L2 search's own; each sample keeps the smallest.
+        """
+        levels, ok = self._search(lat, rng)
+        if not self.refine or lat.norm != "2":
+            return levels, ok
+        solutions = [(levels, ok), self._search(with_norm(lat, "inf"), rng)]
+        shrunk = [(undo(lat, start, done, max_moves=self.max_moves), done)
+                  for start, done in solutions]
+        return best_of(lat, solutions + shrunk)
+
+    def _search(self, lat: Lattice, rng: np.random.RandomState) -> tuple[np.ndarray, np.ndarray]:
+        levels, ok = grow(
+            lat, beam_width=self.beam_width, max_moves=self.max_moves,
+            max_crossings=self.max_crossings,
+        )
+        from_donors(lat, levels, ok, rng)
+        if self.refine:
+            levels = refine(
+                lat, levels, ok, max_moves=self.max_moves, max_crossings=self.max_crossings
+            )
+        return levels, ok
+
+    def _in_ball(
+        self, domain: Domain, z0: np.ndarray, labels: np.ndarray, start: np.ndarray,
+        known: np.ndarray, eps: float, tables: dict[int, np.ndarray],
+        rng: np.random.RandomState,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The budget search for samples the minimal search left outside the ball.
+
+        ``start`` holds the minimal search's solutions (where ``known``): the ball's own
+        search runs first, then those solutions brought into the ball and descended from,
+        then random starting points inside the ball.
+        """
+        ball = self._lattice(domain, z0, labels, eps, tables, rng)
+        levels, ok = self._search(ball, rng)
+        todo = ~ok & known
+        if todo.any():
+            proj = into_ball(ball, ball.snap(np.arange(ball.n), start), todo, eps)
+            proj, won = descend(ball, proj, todo, eps, max_moves=self.max_moves,
+                                max_crossings=self.max_crossings)
+            levels[won], ok[won] = proj[won], True
+        for _ in range(_RESTARTS):
+            todo = ~ok
+            if not todo.any():
+                break
+            draw = random_starts(ball, todo, eps, rng)
+            draw, won = descend(ball, draw, todo, eps, max_moves=self.max_moves,
+                                max_crossings=self.max_crossings)
+            levels[won], ok[won] = draw[won], True
+        z = z0.copy()
+        rows = np.flatnonzero(ok)
+        z[rows] = ball.rows(rows, levels[rows])
+        return z, ok
 
     # -- verification ------------------------------------------------------------------
 

@@ -1,0 +1,186 @@
+"""TreeAttack in L2 and with an eps budget, against the black-box attacks, one run.
+
+The tree part of ``bench_tabular_attacks.py`` compares attacks in L-inf; this one covers
+the other settings of issue #18 on the same models (LightGBM-100, and XGBoost-100 when
+installed; breast_cancer, correctly classified test points, every norm in training
+standard deviations):
+
+- L2 minimal: success and median L2 (a failure counts as infinitely far) of TreeAttack
+  (``norm="2"``), TreeAttack's L-inf run measured in L2, advval's HopSkipJump (L2) and,
+  when installed, ART's Boundary and HopSkipJump (L2). ART minimizes L2 in its input
+  units, so it is given standardized features (the model wrapped to undo the scaling):
+  the same units as everyone else.
+- eps budget: success within eps for TreeAttack with ``eps`` (L-inf .25/.5/1, L2
+  .5/1/2), TreeAttack's and HopSkipJump's minimal runs within eps, and SquareAttack.
+
+Seconds are process CPU time; run with one thread
+(``OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1``). ART is not a
+dependency (``pip install --no-deps adversarial-robustness-toolbox``); its L2 attacks
+take minutes per model.
+
+Usage::
+
+    python benchmarks/bench_tree_norms.py [--quick] [--points 100] [--no-art]
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import time
+import warnings
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+import numpy as np
+
+warnings.filterwarnings("ignore")
+
+EPS = {"inf": (0.25, 0.5, 1.0), "2": (0.5, 1.0, 2.0)}
+
+
+def have(name: str) -> bool:
+    return importlib.util.find_spec(name) is not None
+
+
+def models_and_points(n_points: int) -> tuple[dict[str, tuple], Any]:
+    import lightgbm as lgb
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.model_selection import train_test_split
+
+    from advval.attacks import FeatureSpace
+
+    X, y = load_breast_cancer(return_X_y=True)
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, test_size=0.3, random_state=0, stratify=y
+    )
+    models: dict[str, Any] = {
+        "LightGBM-100": lgb.LGBMClassifier(n_estimators=100, verbose=-1, n_jobs=1,
+                                           random_state=0).fit(X_train, y_train),
+    }
+    if have("xgboost"):
+        import xgboost as xgb
+
+        models["XGBoost-100"] = xgb.XGBClassifier(n_estimators=100, n_jobs=1,
+                                                  random_state=0).fit(X_train, y_train)
+    space = FeatureSpace.from_frame(X_train)
+    out = {}
+    for name, model in models.items():
+        correct = model.predict(X_test) == y_test
+        out[name] = (model, X_test[correct][:n_points], y_test[correct][:n_points])
+    return out, (space, X_train)
+
+
+def sizes(model: Any, domain: Any, adv: Any, X: np.ndarray, y: np.ndarray,
+          norm: str) -> np.ndarray:
+    """Perturbation size per point in ``norm``; infinite where the model is not fooled."""
+    adv = np.asarray(adv, dtype=np.float64)
+    fooled = model.predict(adv) != y
+    return np.where(fooled, np.asarray(domain.distance(adv, X, norm)), np.inf)
+
+
+def cpu(function: Callable[[], Any]) -> tuple[Any, float]:
+    start = time.process_time()
+    out = function()
+    return out, time.process_time() - start
+
+
+def art_l2(model: Any, X: np.ndarray, X_train: np.ndarray, domain: Any,
+           quick: bool) -> dict[str, tuple[np.ndarray, float]]:
+    """ART's Boundary and HopSkipJump (L2) on standardized features: adversarial rows back
+    in raw units, and CPU seconds."""
+    from art.attacks.evasion import BoundaryAttack
+    from art.attacks.evasion import HopSkipJump as ArtHopSkipJump
+    from art.estimators.classification import BlackBoxClassifier
+
+    mean, scale = X_train.mean(0), np.asarray(domain.scale, dtype=np.float64)
+    clip = ((X_train.min(0) - mean) / scale, (X_train.max(0) - mean) / scale)
+    classifier = BlackBoxClassifier(
+        lambda Z: model.predict_proba(np.asarray(Z, dtype=np.float64) * scale + mean),
+        input_shape=(X.shape[1],), nb_classes=2, clip_values=clip,
+    )
+    attacks = {
+        "ART Boundary": lambda: BoundaryAttack(classifier, targeted=False,
+                                               max_iter=200 if quick else 1000, verbose=False),
+        "ART HopSkipJump": lambda: ArtHopSkipJump(classifier, norm=2,
+                                                  max_iter=20 if quick else 50,
+                                                  max_eval=1000 if quick else 10000,
+                                                  init_eval=100, verbose=False),
+    }
+    start = ((X - mean) / scale).astype(np.float32)
+    out = {}
+    for name, make in attacks.items():
+        adv, seconds = cpu(lambda make=make: make().generate(start))
+        out[name] = (np.asarray(adv, dtype=np.float64) * scale + mean, seconds)
+    return out
+
+
+def run(quick: bool, n_points: int, art: bool) -> None:
+    from advval.attacks import HopSkipJump, SquareAttack, TreeAttack
+
+    data, (space, X_train) = models_and_points(n_points)
+    for name, (model, X, y) in data.items():
+        domain = space.bind(X_train)
+        print(f"\n## {name}, {len(X)} points")
+        minimal: dict[str, dict[str, np.ndarray]] = {"inf": {}, "2": {}}
+        print(f"\n{'L2 minimal':<26} {'success':>7} {'median L2':>9} {'cpu s':>7}")
+        for label, make, norm in [
+            ("TreeAttack (L2)", lambda m: TreeAttack(m, norm="2", feature_space=space,
+                                                     random_state=0), "2"),
+            ("TreeAttack (L-inf)", lambda m: TreeAttack(m, norm="inf", feature_space=space,
+                                                        random_state=0), "inf"),
+            ("HopSkipJump (L2)", lambda m: HopSkipJump(m, norm="2", feature_space=space,
+                                                       steps=20 if quick else 40,
+                                                       random_state=0), "2"),
+            ("HopSkipJump (L-inf)", lambda m: HopSkipJump(m, norm="inf", feature_space=space,
+                                                          steps=20 if quick else 40,
+                                                          random_state=0), "inf"),
+        ]:
+            attack = make(model)
+            adv, seconds = cpu(partial(attack.generate, X, y))
+            minimal[norm][label] = sizes(model, domain, adv, X, y, norm)
+            l2 = sizes(model, domain, adv, X, y, "2")
+            if label != "HopSkipJump (L-inf)":
+                shown = label + (" in L2" if norm == "inf" else "")
+                print(f"{shown:<26} {np.isfinite(l2).mean():>7.2f} {np.median(l2):>9.3f} "
+                      f"{seconds:>7.1f}")
+        if art and have("art"):
+            for label, (adv, seconds) in art_l2(model, X, X_train, domain, quick).items():
+                l2 = sizes(model, domain, adv, X, y, "2")
+                minimal["2"][label] = l2
+                print(f"{label:<26} {np.isfinite(l2).mean():>7.2f} {np.median(l2):>9.3f} "
+                      f"{seconds:>7.1f}")
+        for norm, grid in EPS.items():
+            title = "L-inf" if norm == "inf" else "L2"
+            print(f"\n{'success within eps, ' + title:<34}"
+                  + "".join(f" {'eps ' + str(e):>8}" for e in grid) + f" {'cpu s':>7}")
+            for label, size in minimal[norm].items():
+                print(f"{label + ', minimal':<34}"
+                      + "".join(f" {(size <= e + 1e-9).mean():>8.2f}" for e in grid))
+            for label, cls, extra in [
+                ("TreeAttack (eps)", TreeAttack, {}),
+                ("SquareAttack", SquareAttack, {"steps": 300 if quick else 1000}),
+            ]:
+                rates, total = [], 0.0
+                for e in grid:
+                    attack = cls(model, norm=norm, eps=e, feature_space=space, random_state=0,
+                                 **extra)
+                    adv, seconds = cpu(partial(attack.generate, X, y))
+                    rates.append((sizes(model, domain, adv, X, y, norm) <= e + 1e-9).mean())
+                    total += seconds
+                print(f"{label:<34}" + "".join(f" {r:>8.2f}" for r in rates)
+                      + f" {total:>7.1f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer steps")
+    parser.add_argument("--points", type=int, default=100)
+    parser.add_argument("--no-art", action="store_true", help="skip ART even if installed")
+    args = parser.parse_args()
+    run(args.quick, args.points, art=not args.no_art)
+
+
+if __name__ == "__main__":
+    main()
