@@ -35,7 +35,11 @@ from advval.attacks._model_files._torchscript import code_problem
 from advval.attacks._model_files._zip import read_archive
 from advval.cli._exit import ExitCode
 
-torch = pytest.importorskip("torch")
+try:  # LightGBM text files, pickles and archives are checked without torch
+    import torch
+except ImportError:
+    torch = None
+needs_torch = pytest.mark.skipif(torch is None, reason="needs torch")
 
 ROOT = Path(advval.__file__).resolve().parent.parent
 TRUST = re.escape("Load it only if you trust the file (--trust-model, or trust=True)")
@@ -108,37 +112,38 @@ def _edit_json(source: Path, target: Path, member: str, edit: Callable[[dict], N
     return _rewrite(source, target, {member: json.dumps(document).encode()})
 
 
-class Net(torch.nn.Module):
-    def __init__(self) -> None:
-        super().__init__()
-        self.layer = torch.nn.Linear(3, 2)
-        self.register_buffer("shift", torch.tensor([0.5, -0.5]))
+if torch is not None:
+    class Net(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.layer = torch.nn.Linear(3, 2)
+            self.register_buffer("shift", torch.tensor([0.5, -0.5]))
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.layer(x) + self.shift
-
-
-class Holder:
-    """A TorchScript class whose ``__setstate__`` writes a file while the module loads."""
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-
-    def __getstate__(self) -> str:
-        return self.path
-
-    def __setstate__(self, state: str) -> None:
-        torch.save(torch.zeros(1), state)
-        self.path = state
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return self.layer(x) + self.shift
 
 
-class Writer(torch.nn.Module):
-    def __init__(self, path: str) -> None:
-        super().__init__()
-        self.holder = Holder(path)
+    class Holder:
+        """A TorchScript class whose ``__setstate__`` writes a file while the module loads."""
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x
+        def __init__(self, path: str) -> None:
+            self.path = path
+
+        def __getstate__(self) -> str:
+            return self.path
+
+        def __setstate__(self, state: str) -> None:
+            torch.save(torch.zeros(1), state)
+            self.path = state
+
+
+    class Writer(torch.nn.Module):
+        def __init__(self, path: str) -> None:
+            super().__init__()
+            self.holder = Holder(path)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return x
 
 
 def _save_writer(marker: Path, path: Path) -> Path:
@@ -153,6 +158,8 @@ def _save_writer(marker: Path, path: Path) -> Path:
 @pytest.fixture(scope="module")
 def nets(tmp_path_factory) -> dict[str, Path]:
     """A small network saved as torch.export, TorchScript (scripted, traced), quantized."""
+    if torch is None:
+        pytest.skip("needs torch")
     folder = tmp_path_factory.mktemp("nets")
     with torch.random.fork_rng():
         torch.manual_seed(0)
@@ -327,6 +334,7 @@ def test_example_inputs_that_pass_the_check_are_still_never_read(nets, tmp_path)
         load_model(path, trust=True)  # torch reads them, and fails
 
 
+@needs_torch
 @pytest.mark.parametrize("pickled, problem", [
     (b"\x80\x04\x95\x0b\x00\x00\x00\x00\x00\x00\x00\x8c\x02os\x8c\x06system\x93.",
      "uses the pickle opcode STACK_GLOBAL"),
@@ -412,6 +420,7 @@ def test_symbolic_sizes_are_held_to_what_torch_writes(expression, problem):
     assert sympy_problem(expression) == problem
 
 
+@needs_torch
 def test_symbolic_sizes_torch_writes_are_accepted(tmp_path):
     class Flat(torch.nn.Module):
         def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -519,6 +528,7 @@ def test_what_torch_logs_on_a_failed_load_becomes_the_message(nets, tmp_path, ca
     assert "Traceback" not in capfd.readouterr().err
 
 
+@needs_torch
 def test_a_pickle_named_pt2_is_not_unpickled(tmp_path, marker):
     path = tmp_path / "model.pt2"
     path.write_bytes(_hostile_pickle(marker))
@@ -529,6 +539,7 @@ def test_a_pickle_named_pt2_is_not_unpickled(tmp_path, marker):
     assert not marker.exists()
 
 
+@needs_torch
 def test_a_torch_save_zip_named_pt2_is_refused(tmp_path, marker):
     path = tmp_path / "model.pt2"
     path.write_bytes(_hostile_torch_save(marker))
@@ -561,6 +572,7 @@ def test_a_member_twice_is_refused(nets, tmp_path):
         load_model(path)
 
 
+@needs_torch
 def test_a_zip_bomb_is_not_inflated(tmp_path):
     path = tmp_path / "bomb.pt"
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
@@ -678,6 +690,7 @@ def test_torchscript_loads_without_trust_and_computes_the_same(nets, name):
     assert torch.equal(_output(load_model(nets[name]), x), reference)
 
 
+@needs_torch
 @pytest.mark.parametrize("trust", [False, True])
 def test_a_torch_save_pickle_named_pt_is_never_unpickled(tmp_path, marker, trust):
     path = tmp_path / "weights.pt"
@@ -693,6 +706,7 @@ def test_a_torch_save_pickle_named_pt_is_never_unpickled(tmp_path, marker, trust
     assert not marker.exists()  # torch.jit.load never uses Python's unpickler
 
 
+@needs_torch
 @pytest.mark.parametrize("trust", [False, True])
 def test_a_legacy_torch_save_file_named_pt_is_never_unpickled(tmp_path, marker, trust):
     path = tmp_path / "legacy.pth"
@@ -714,6 +728,7 @@ def test_a_hostile_pickle_inside_torchscript_is_never_unpickled(nets, tmp_path, 
     assert not marker.exists()  # the C++ unpickler knows no such global
 
 
+@needs_torch
 def test_torchscript_that_writes_a_file_while_loading_is_refused(tmp_path, marker):
     path = _save_writer(marker, tmp_path / "writer.pt")
     message = (
@@ -728,6 +743,7 @@ def test_torchscript_that_writes_a_file_while_loading_is_refused(tmp_path, marke
     assert marker.exists()  # Holder.__setstate__ ran torch.save while the module loaded
 
 
+@needs_torch
 def test_torchscript_disguised_with_another_suffix_is_still_checked(tmp_path, marker):
     path = _save_writer(marker, tmp_path / "model.bin")
     assert model_format(path) == "torchscript"
@@ -736,6 +752,7 @@ def test_torchscript_disguised_with_another_suffix_is_still_checked(tmp_path, ma
     assert not marker.exists()
 
 
+@needs_torch
 @pytest.mark.parametrize("name", ["model.txt", "model.pt2"])
 def test_a_pipe_is_not_read(tmp_path, name):
     path = tmp_path / name
@@ -745,6 +762,7 @@ def test_a_pipe_is_not_read(tmp_path, name):
         load_model(path)
 
 
+@needs_torch
 def test_a_torch_save_zip_disguised_as_text_is_unknown(tmp_path, marker):
     path = tmp_path / "model.txt"
     path.write_bytes(_hostile_torch_save(marker))
