@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
+from ..._validation import check_bool
 from .._base import Attack, check_positive_int
 from .._space import Domain
 from ._ensemble import Ensemble, read_ensemble
@@ -179,10 +180,7 @@ class TreeAttack(Attack):
         check_positive_int(self.beam_width, name="beam_width", owner=name)
         check_positive_int(self.max_moves, name="max_moves", owner=name)
         check_positive_int(self.max_crossings, name="max_crossings", owner=name)
-        if not isinstance(self.refine, (bool, np.bool_)):
-            raise ValueError(
-                f"The 'refine' parameter of {name} must be a bool. Got {self.refine!r} instead."
-            )
+        check_bool(self.refine, name="refine", owner=name)
         self._ensemble = read_ensemble(self.model)
         self._norm = norm
         return norm
