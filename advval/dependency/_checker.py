@@ -21,6 +21,7 @@ from sklearn.utils.validation import (
 
 from .._client import SharesClientMixin
 from .._dask import on_dask, sample_rows
+from .._display import verdict_card, verdict_line
 from .._frames import BOOLEAN, CATEGORICAL, TEXT, FrameEncoder, array_column_names, as_frame
 from .._progress import note, progress_display, stage
 from .._repr import ReprMixin
@@ -49,6 +50,7 @@ from ._scoring import (
     score_interval,
 )
 from ._shift import FitBasis
+from ._summary import summarize
 
 _OWNER = "FeatureDependencyChecker"
 
@@ -761,18 +763,13 @@ class FeatureDependencyChecker(ReprMixin, SharesClientMixin, BaseEstimator):
         """The repr's last line once fitted: the findings (:class:`advval._repr.ReprMixin`)."""
         if not hasattr(self, "scores_"):
             return None
-        from ..report._dependency import build_dependency_report, summary_line
-
-        return "fitted: " + summary_line(build_dependency_report(self))
+        return "fitted: " + verdict_line(summarize(self))
 
     def _fitted_card(self) -> str | None:
         """The findings card under the HTML diagram once fitted (as the report shows it)."""
         if not hasattr(self, "scores_"):
             return None
-        from ..report._dependency import build_dependency_report
-        from ..report._notebook import dependency_card
-
-        return dependency_card(build_dependency_report(self))
+        return verdict_card(summarize(self))
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()

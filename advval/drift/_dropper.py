@@ -21,6 +21,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from .._display import format_fixed, plain_names
 from .._frames import FrameEncoder, align_columns, as_frame
 from .._lightgbm_params import lightgbm_params
 from .._models import numeric_codes
@@ -421,8 +422,6 @@ class DriftFeatureDropper(ReprMixin, SupportSelectorMixin, BaseEstimator):
         """The repr's last line once fitted: what it drops (:class:`advval._repr.ReprMixin`)."""
         if not hasattr(self, "path_"):
             return None
-        from ..report._markdown import format_fixed, plain_names
-
         dropped = list(self.dropped_features_)
         first, last = self.path_.iloc[0], self.path_.iloc[-1]
         names = f" ({plain_names(dropped)})" if dropped else ""

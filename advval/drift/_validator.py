@@ -13,6 +13,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._client import SharesClientMixin
 from .._dask import drift_likeness, fit_drift, is_dask, on_dask
+from .._display import verdict_card, verdict_line
 from .._frames import FrameEncoder, align_columns, as_frame
 from .._models import default_domain_classifier, positive_scores
 from .._progress import note, progress_display, stage
@@ -737,19 +738,17 @@ class AdversarialValidator(ReprMixin, SharesClientMixin, BaseEstimator):
         """The repr's last line once fitted: the verdict (:class:`advval._repr.ReprMixin`)."""
         if not hasattr(self, "estimators_"):
             return None
-        from ..report._build import build_drift_report
-        from ..report._markdown import verdict_line
+        from ._summary import summarize  # imports this module
 
-        return f"fitted: {verdict_line(build_drift_report(self))}"
+        return f"fitted: {verdict_line(summarize(self))}"
 
     def _fitted_card(self) -> str | None:
         """The verdict card under the HTML diagram once fitted (as the report shows it)."""
         if not hasattr(self, "estimators_"):
             return None
-        from ..report._build import build_drift_report
-        from ..report._notebook import drift_card
+        from ._summary import summarize
 
-        return drift_card(build_drift_report(self))
+        return verdict_card(summarize(self))
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()

@@ -41,14 +41,15 @@ from ._image import (
 )
 from ._json import render_json
 from ._markdown import render_markdown
-from ._notebook import notebook_fragment, report_text
+from ._notebook import fitted_card, fitted_line, notebook_fragment, report_text
 from ._robustness import render_robustness_json, render_robustness_markdown
 from ._robustness_html import render_robustness_html
 from ._schemas import SCHEMA_KINDS, json_schema
 from ._sink import write_report
 
-#: how every result shows itself (repr, notebook): see advval._display
-register_display(text=report_text, html=notebook_fragment)
+#: how every result shows itself (repr, notebook), and the verdict line and card of the
+#: fitted estimator whose summary it is: see advval._display
+register_display(text=report_text, html=notebook_fragment, line=fitted_line, card=fitted_card)
 
 __all__ = [
     "ColumnFacts",

@@ -7,30 +7,25 @@ Renderers never compute statistics: the helpers here only format numbers already
 from __future__ import annotations
 
 import html
-import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import Any
 
 from .._dates import format_instant  # noqa: F401 - its old import path
+from .._display import HEADLINE_MAX_NAMES as HEADLINE_MAX_NAMES  # re-export
+from .._display import display_name as display_name  # re-export
+from .._display import format_fixed as format_fixed  # re-export
+from .._display import is_finite_number as _is_number
+from .._display import plain_names as plain_names  # re-export
 from ..results import DriftReport, FeatureDrift, WithoutLeaks
 
 #: features listed in the Markdown table (the rest are counted, not shown)
 MARKDOWN_TOP_FEATURES = 10
 #: names listed in one Markdown line (leaks, dropped columns) before "and N more"
 MARKDOWN_MAX_NAMES = 20
-#: leak-like columns named in the one-line verdict before "and N more"
-HEADLINE_MAX_NAMES = 5
 
 _MD_PUNCTUATION = re.compile(r"([\\`*_\[\]|~])")
 _WHITESPACE = re.compile(r"\s+")
-
-
-def _is_number(x: Any) -> bool:
-    try:
-        return math.isfinite(float(x))
-    except (TypeError, ValueError):
-        return False
 
 
 def format_number(x: Any, digits: int = 3) -> str:
@@ -44,19 +39,6 @@ def format_number(x: Any, digits: int = 3) -> str:
     if not _is_number(x):
         return "n/a"
     return f"{float(x):.{digits}g}"
-
-
-def format_fixed(x: Any, decimals: int = 3) -> str:
-    """Format a float with a fixed number of decimals; ``"n/a"`` when not finite.
-
-    Examples
-    --------
-    >>> format_fixed(0.73449), format_fixed(None)
-    ('0.734', 'n/a')
-    """
-    if not _is_number(x):
-        return "n/a"
-    return f"{float(x):.{decimals}f}"
 
 
 def format_p(p: Any) -> str:
@@ -118,18 +100,6 @@ def format_auc(report: DriftReport | WithoutLeaks) -> str:
     """``"0.734 [0.710, 0.760]"``: the AUC and its confidence interval."""
     low, high = report.auc_ci
     return f"{format_fixed(report.auc)} [{format_fixed(low)}, {format_fixed(high)}]"
-
-
-def plain_names(names: Sequence[str], limit: int = HEADLINE_MAX_NAMES) -> str:
-    """Names for one line of plain text: :func:`display_name`, ``and N more`` past ``limit``.
-
-    Examples
-    --------
-    >>> plain_names(["month", "date"]), plain_names(list("abcdefg"), limit=3)
-    ('month, date', 'a, b, c and 4 more')
-    """
-    shown = ", ".join(display_name(n) for n in names[:limit])
-    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
 
 
 def without_leaks_target(report: DriftReport) -> str:
@@ -285,28 +255,6 @@ def md_escape(text: Any) -> str:
     """
     text = _WHITESPACE.sub(" ", str(text))
     return _MD_PUNCTUATION.sub(r"\\\1", html.escape(text, quote=False))
-
-
-def display_name(name: Any) -> str:
-    r"""A column name (or category) as reports show it: as it is, or its Python ``repr``.
-
-    Names that read unambiguously on one line (not empty, printable, single spaces, no
-    leading or trailing space, not starting with a quote) are shown as they are. The
-    others (``""``, ``"  "``, ``"a\nb"``, ``"a\tb"``, ``"'x'"``) are shown as their
-    ``repr``, which always starts with a quote: so two different names never look the
-    same, and a newline cannot break a Markdown table row.
-
-    Examples
-    --------
-    >>> display_name("Unnamed: 0"), display_name("a|b"), display_name("a\nb")
-    ('Unnamed: 0', 'a|b', "'a\\nb'")
-    >>> display_name(""), display_name("  ")
-    ("''", "'  '")
-    """
-    text = str(name)
-    if text and text.isprintable() and text == " ".join(text.split()) and text[0] not in "'\"":
-        return text
-    return repr(text)
 
 
 def md_name(name: Any) -> str:

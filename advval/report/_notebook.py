@@ -335,3 +335,44 @@ def report_text(report: Any) -> str:
 
     line = renderers_for(report, "report_text").text(report)
     return f"<{type(report).__name__}: {line}>"
+
+
+def _fitted(report: Any, how: str) -> Any:
+    """The verdict line or card registered for ``report``'s type (``how``: "line", "card")."""
+    from ._renderers import renderers_for
+
+    owner = f"verdict_{how}"
+    renderer = getattr(renderers_for(report, owner), how)
+    if renderer is None:
+        raise TypeError(
+            f"The 'result' parameter of {owner} must be the summary of a fitted estimator "
+            f"(a DriftReport or DependencyReport). Got {type(report).__name__} instead."
+        )
+    return renderer
+
+
+def fitted_line(report: Any) -> str:
+    """The verdict line a fitted estimator adds to its repr, from its summary ``report``.
+
+    The line renderer registered for the report's type (:mod:`advval.report._renderers`):
+    a drift report's verdict line, a dependency report's counts of findings. Shown by
+    :func:`advval._display.verdict_line`.
+
+    Examples
+    --------
+    >>> from advval.report import DependencyReport
+    >>> fitted_line(DependencyReport(10, 2, (), ("a",), None, (), (), (), {}, "0"))
+    'dependency check: 2 features, 1 redundant, 0 id-like, 0 near-duplicate pairs'
+    """
+    line: str = _fitted(report, "line")(report)
+    return line
+
+
+def fitted_card(report: Any) -> str:
+    """The verdict card a fitted estimator shows under its HTML diagram, from its summary.
+
+    The card renderer registered for the report's type (:func:`drift_card`,
+    :func:`dependency_card`). Shown by :func:`advval._display.verdict_card`.
+    """
+    card: str = _fitted(report, "card")(report)
+    return card

@@ -19,14 +19,14 @@ from typing import Any
 from ..compare import ReportDiff
 from ..results import DependencyReport, DriftReport, ImageRobustnessReport, RobustnessReport
 from . import _notebook
-from ._dependency import render_dependency_markdown
+from ._dependency import render_dependency_markdown, summary_line
 from ._dependency_html import render_dependency_html
 from ._diff import render_diff_json, render_diff_markdown
 from ._diff_html import render_diff_html
 from ._html import render_html
 from ._image import render_image_html, render_image_json, render_image_markdown
 from ._json import render_json
-from ._markdown import render_markdown
+from ._markdown import render_markdown, verdict_line
 from ._robustness import render_robustness_json, render_robustness_markdown
 from ._robustness_html import render_robustness_html
 
@@ -49,6 +49,10 @@ class Renderers:
     text : callable
         ``report -> str``: the one-line verdict of the plain-text repr (without the
         ``<Kind: ...>`` frame).
+    line, card : callable or None
+        ``report -> str``: the verdict line and the HTML card a fitted estimator whose
+        summary the result is adds to its repr and under its diagram
+        (:func:`advval._display.verdict_line`); ``None`` for results no estimator shows.
     """
 
     html: Renderer
@@ -56,6 +60,8 @@ class Renderers:
     markdown: Renderer
     fragment: Renderer
     text: Renderer
+    line: Renderer | None = None
+    card: Renderer | None = None
 
     def format(self, name: str) -> Renderer:
         """The renderer of one of :data:`FORMATS`."""
@@ -138,10 +144,12 @@ def renderers_for(report: Any, owner: str = "renderers_for") -> Renderers:
 register_renderers(DriftReport, Renderers(
     html=render_html, json=render_json, markdown=render_markdown,
     fragment=_notebook.drift_fragment, text=_notebook.drift_text,
+    line=verdict_line, card=_notebook.drift_card,
 ))
 register_renderers(DependencyReport, Renderers(
     html=render_dependency_html, json=render_json, markdown=render_dependency_markdown,
     fragment=_notebook.dependency_fragment, text=_notebook.dependency_text,
+    line=summary_line, card=_notebook.dependency_card,
 ))
 register_renderers(RobustnessReport, Renderers(
     html=render_robustness_html, json=render_robustness_json,
