@@ -120,3 +120,25 @@ def test_l2_matches_exhaustive_search_on_a_tiny_model():
     assert np.all(attack.norms_[ok] >= exact[ok] - 1e-5)
     close = np.abs(attack.norms_[ok] - exact[ok]) <= 1e-5
     assert close.mean() >= 0.9
+
+
+@pytest.mark.parametrize(("norm", "quantile"), [("inf", 0.5), ("2", 0.6)])
+def test_robustness_report_counts_every_point_the_minimal_search_flips_within_eps(
+    norm, quantile, cancer
+):
+    from advval.attacks import robustness_report
+
+    model, X, space = cancer
+    y = model.predict(X)  # every point starts correct: fooled means flipped
+    free = TreeAttack(model, norm=norm, feature_space=space, random_state=0)
+    free.generate(X)
+    eps = float(np.quantile(free.norms_, quantile))
+    report = robustness_report(
+        model, X, y, [TreeAttack(None, norm=norm, eps=eps)], feature_space=space,
+        random_state=0,
+    )
+    (result,) = report.attacks
+    within = int((free.norms_ <= eps).sum())
+    assert result.white_box is True and result.norm == norm
+    assert result.n_fooled >= within > 0
+    assert report.robust_accuracy <= 1 - within / len(X)
