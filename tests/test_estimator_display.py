@@ -11,6 +11,10 @@ out here.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -154,3 +158,25 @@ def test_the_text_formats_keep_their_old_import_path():
     assert _display.format_fixed(2 / 3, 2) == "0.67"
     assert _display.plain_names(["a", " b", "'c'"]) == "a, ' b', \"'c'\""
     assert _display.plain_names(list("abcdef")) == "a, b, c, d, e and 1 more"
+
+
+def test_a_fitted_estimators_repr_imports_the_report_layer_by_name_on_first_use():
+    """The estimators import no report module: the first repr loads it through the registry."""
+    code = (
+        "import sys, numpy as np, pandas as pd\n"
+        "from advval import FeatureDependencyChecker\n"
+        "X = pd.DataFrame(np.random.default_rng(0).normal(size=(200, 3)), columns=list('abc'))\n"
+        "checker = FeatureDependencyChecker(n_splits=3, random_state=0).fit(X)\n"
+        "print('advval.report' in sys.modules)\n"
+        "print(repr(checker).splitlines()[-1])\n"
+        "print('advval.report' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+    )
+    assert done.stdout.splitlines() == [
+        "False",
+        "fitted: dependency check: 3 features, 0 redundant, 0 id-like, 0 near-duplicate pairs",
+        "True",
+    ]
