@@ -7,6 +7,7 @@ gradient attacks, which run on the model's device. The first axis is always the 
 
 from __future__ import annotations
 
+import math
 from types import ModuleType
 from typing import Any
 
@@ -78,7 +79,7 @@ def namespace(x: Any) -> ModuleType:
 
 def flat(x: Any) -> Any:
     """View ``x`` as (n_samples, n_values)."""
-    return x.reshape(x.shape[0], int(np.prod(x.shape[1:])))
+    return x.reshape(x.shape[0], math.prod(x.shape[1:]))
 
 
 def per_sample(value: Any, like: Any) -> Any:
