@@ -27,7 +27,7 @@ _CHUNK_CELLS = 4_000_000
 #: nudges after a disagreement with the model: float32 steps further across the threshold
 _NUDGES = (1, 4, 16)
 #: random starting points inside the ball for samples the budget search misses
-_RESTARTS = 2
+_RESTARTS = 1
 
 
 class TreeAttack(Attack):
