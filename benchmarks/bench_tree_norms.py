@@ -74,10 +74,12 @@ def models_and_points(n_points: int) -> tuple[dict[str, tuple], Any]:
 
 def sizes(model: Any, domain: Any, adv: Any, X: np.ndarray, y: np.ndarray,
           norm: str) -> np.ndarray:
-    """Perturbation size per point in ``norm``; infinite where the model is not fooled."""
+    """Perturbation size per point in ``norm``; infinite where the model is not fooled
+    (or the row is not finite: ART's Boundary attack sometimes returns NaN rows)."""
     adv = np.asarray(adv, dtype=np.float64)
     fooled = model.predict(adv) != y
-    return np.where(fooled, np.asarray(domain.distance(adv, X, norm)), np.inf)
+    size = np.asarray(domain.distance(adv, X, norm))
+    return np.where(fooled & np.isfinite(size), size, np.inf)
 
 
 def cpu(function: Callable[[], Any]) -> tuple[Any, float]:
