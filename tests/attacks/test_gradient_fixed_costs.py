@@ -101,3 +101,22 @@ def test_an_int_seed_gives_what_its_random_state_gives(attack):
     np.testing.assert_array_equal(by_int, by_state)
     other = attack(_model(), random_state=6, **settings).generate(X)
     assert not np.array_equal(by_int, other)  # the seed matters (a random start)
+
+
+def test_the_gradient_is_that_of_the_summed_losses_bit_for_bit():
+    from advval.attacks.gradient._losses import objective
+    from advval.attacks.gradient.steps import TorchTarget
+
+    model = _model()
+    z = torch.randn(25, 4, generator=torch.Generator().manual_seed(2))
+    y = torch.randint(0, 3, (25,), generator=torch.Generator().manual_seed(3))
+    target = TorchTarget(model, n_samples=25, max_queries=None, dtype=torch.float32)
+    for loss in ("ce", "margin"):
+        def fn(logits, labels, loss=loss):
+            return objective(logits, labels, loss=loss, targeted=False)
+
+        grad = target.gradient(z, y, fn)[0]
+        leaf = z.clone().requires_grad_(True)
+        (expected,) = torch.autograd.grad(fn(model(leaf), y).sum(), leaf)
+        assert torch.equal(grad, expected)
+        assert torch.equal(target.gradient(z, y, fn)[0], grad)  # the cached weights again

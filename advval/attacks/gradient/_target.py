@@ -59,6 +59,7 @@ class TorchTarget:
         #: checked against it as soon as it is (see :meth:`_learn`)
         self.pending: int | None = None
         self._tiled: dict[int, torch.Tensor] = {}
+        self._weights: dict[Any, torch.Tensor] = {}
 
     @property
     def classes_(self) -> np.ndarray:
@@ -181,8 +182,17 @@ class TorchTarget:
             x = z if snap is None else z + (snap(z.detach()) - z).detach()
             logits = self.logits(x)
             values = fn(logits, labels)
-            (grad,) = torch.autograd.grad(values.sum(), z)
+            # the gradient of values.sum(): each value's with weight 1 (no sum kernels)
+            (grad,) = torch.autograd.grad(values, z, grad_outputs=self._ones(values))
         return grad, logits.detach(), values.detach(), x.detach()
+
+    def _ones(self, like: torch.Tensor) -> torch.Tensor:
+        """A tensor of ones like ``like``, made once per shape, dtype and device."""
+        key = (tuple(like.shape), like.dtype, like.device)
+        ones = self._weights.get(key)
+        if ones is None:
+            ones = self._weights[key] = torch.ones_like(like)
+        return ones
 
     def evaluate(
         self, z: torch.Tensor, labels: torch.Tensor, fn: LossFn, snap: Snap | None = None
