@@ -69,6 +69,7 @@ training rows          at most 10,000 (uniform subsample of the training folds),
                        of them to validate
 scored rows            the row budget's (:mod:`advval.dependency._budget`)
 columns per tree       at most 32 (a random share of the predictors above 32)
+                       (a selected model: every column it kept)
 trees per model        at most 1,000 (multiclass: fewer rounds, at least 20, and a
                        faster rate, at most 0.3)
 =====================  ==========================  ===========================
