@@ -490,7 +490,11 @@ class FrameEncoder:
     units: dict[str, float] = field(default_factory=dict)
 
     def fit(
-        self, train: pd.DataFrame | FrameSummary, test: pd.DataFrame | FrameSummary
+        self,
+        train: pd.DataFrame | FrameSummary,
+        test: pd.DataFrame | FrameSummary,
+        *,
+        names: tuple[str, str] = ALIGN_NAMES,
     ) -> FrameEncoder:
         """Learn kinds, levels and formats from both sides; warn about what was guessed.
 
@@ -499,7 +503,25 @@ class FrameEncoder:
         train, test : DataFrame or FrameSummary
             The aligned frames, or their summaries (what :mod:`advval.distributed` learns
             from the partitions of Dask frames).
-        """
+        names : tuple of (str, str), default=("X_train", "X_test")
+            What the errors and warnings call ``train`` and ``test`` (as in
+            :func:`align_columns`): the caller's argument names or the user's files.
+
+        Raises
+        ------
+        TypeError
+            A column of one kind on one side and another on the other (numbers and
+            words, say); the message names the column and both sides.
+
+        Examples
+        --------
+        >>> numbers = pd.DataFrame({"d": [1.0, 2.0]})
+        >>> days = pd.DataFrame({"d": ["2020-01-01", "2020-01-02"]})
+        >>> FrameEncoder().fit(numbers, days, names=("X", "X_test"))
+        Traceback (most recent call last):
+        ...
+        TypeError: Column 'd' is numeric in X but text/categorical in X_test, where these values are not numbers: ...
+        """  # noqa: E501
         requested = self.requested_kinds(list(train.columns))
         levels = [c for c, kind in requested.items() if kind == CATEGORICAL]
         left = train if isinstance(train, FrameSummary) else FrameSummary.of(train, levels=levels)
@@ -516,7 +538,7 @@ class FrameEncoder:
                 self.dropped.append(column)
                 continue
             both = merge(first, second)
-            kind = self._pair_kind(column, first, second)
+            kind = self._pair_kind(column, first, second, names)
             if column in requested:
                 kind = self._requested_kind(column, kind, requested[column], both)
             elif kind == CATEGORICAL and both.strings:
@@ -534,12 +556,12 @@ class FrameEncoder:
                     kind = TEXT
                     text.append(column)
             self._learn(column, kind, both)
-        self._warn(text)
+        self._warn(text, names)
         if apart:
             formats = "; ".join(f"{c!r}: {a!r} vs {b!r}" for c, (a, b) in apart.items())
             warnings.warn(
-                f"Column(s) {_preview(list(apart))} hold dates written one way in X_train and "
-                f"another in X_test ({formats}): no one format reads both sides, so they are "
+                f"Column(s) {_preview(list(apart))} hold dates written one way in {names[0]} and "
+                f"another in {names[1]} ({formats}): no one format reads both sides, so they are "
                 f"compared as categories, and differ for that alone. Write both sides in one "
                 f"format first (pandas.to_datetime(..., format=...)).",
                 DataWarning,
@@ -581,7 +603,9 @@ class FrameEncoder:
         return dict(self.column_kinds)
 
     @staticmethod
-    def _pair_kind(column: str, left: ColumnSummary, right: ColumnSummary) -> str:
+    def _pair_kind(
+        column: str, left: ColumnSummary, right: ColumnSummary, names: tuple[str, str]
+    ) -> str:
         if left.present == 0:
             return right.kind
         if right.present == 0 or left.kind == right.kind:
@@ -589,8 +613,8 @@ class FrameEncoder:
         if {left.kind, right.kind} == {NUMERIC, BOOLEAN}:
             return NUMERIC
         raise TypeError(
-            f"Column {column!r} is {_describe(left.kind)} in X_train but "
-            f"{_describe(right.kind)} in X_test{_not_numbers(left, right)} convert one side "
+            f"Column {column!r} is {_describe(left.kind)} in {names[0]} but "
+            f"{_describe(right.kind)} in {names[1]}{_not_numbers(left, right)} convert one side "
             "so both have one type."
         )
 
@@ -656,12 +680,12 @@ class FrameEncoder:
             self.source.append(column)
             self.parts.append(part)
 
-    def _warn(self, text: list[str]) -> None:
+    def _warn(self, text: list[str], names: tuple[str, str]) -> None:
         """The warnings of :meth:`fit`: dropped columns, free text, ambiguous dates."""
         if self.dropped:
             warnings.warn(
                 f"Dropped {len(self.dropped)} column(s) whose values are all missing in "
-                f"both X_train and X_test: {_preview(self.dropped)}.",
+                f"both {names[0]} and {names[1]}: {_preview(self.dropped)}.",
                 DataWarning,
                 stacklevel=4,
             )

@@ -303,10 +303,16 @@ def test_placeholders_in_a_column_of_numbers_are_named_with_the_option_that_read
     _cities(tmp_path, "utf-8", placeholder="unknown")
     args = ["drift", "train.csv", "test.csv"] if command == "drift" else [
         "deps", "train.csv", "--compare", "test.csv"]
+    # drift names the user's files; deps --compare still names the library's arguments
+    sides = (
+        ("TRAIN file 'train.csv'", "TEST file 'test.csv'")
+        if command == "drift"
+        else ("X_train", "X_test")
+    )
     result = _run(runner, *args, "--quiet", "--n-jobs", "1")
     assert result.exit_code == ExitCode.USAGE
     assert (
-        "Column 'price' is numeric in X_train but text/categorical in X_test, where these "
+        f"Column 'price' is numeric in {sides[0]} but text/categorical in {sides[1]}, where these "
         "values are not numbers: 'unknown' (7 rows). If they mark missing values, read them "
         "as missing (pandas.read_csv(na_values=['unknown']); on the command line --na-values "
         "unknown); otherwise convert one side so both have one type."

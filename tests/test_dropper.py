@@ -406,7 +406,7 @@ def test_y_of_other_length(small):
 
 
 def test_validator_data_errors_name_x(small):
-    with pytest.raises(ValueError, match=r"^X has 3 row\(s\) but adversarial validation"):
+    with pytest.raises(ValueError, match=r"^X has 3 sample\(s\) but adversarial validation"):
         dropper(small.X_test).fit(small.X_train.iloc[:3])
     text = small.X_test.assign(x1=small.X_test["x1"].astype(str))
     with pytest.raises(

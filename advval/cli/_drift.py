@@ -545,10 +545,10 @@ def _run(
         test_name=test_name,
         also_named=job.kinds_named,
     )
-    try:  # a column mismatch names the user's files, not the library's arguments
-        align_columns(
-            X_train, X_test, names=(f"TRAIN file '{train_name}'", f"TEST file '{test_name}'")
-        )
+    # errors about the data name the user's files, not the library's arguments
+    sides = (f"TRAIN file '{train_name}'", f"TEST file '{test_name}'")
+    try:
+        align_columns(X_train, X_test, names=sides)
     except ValueError as exc:
         raise UsageFailure(str(exc)) from exc
 
@@ -566,7 +566,7 @@ def _run(
         client=client,
     )
     try:
-        validator.fit(X_train, X_test, groups=job.group_col)
+        validator._fit_named(X_train, X_test, groups=job.group_col, names=sides)
         # the remedies reuse the fitted validator: they see its feature columns
         not_features = [c for c in (job.group_col, job.time_col) if c is not None]
         features_train = X_train.drop(columns=not_features) if not_features else X_train

@@ -316,13 +316,8 @@ class DriftFeatureDropper(ReprMixin, SupportSelectorMixin, BaseEstimator):
         validator = clone(self.validator) if self.validator is not None else AdversarialValidator()
         if validator.random_state is None:
             validator.set_params(random_state=seed)
-        try:
-            validator.fit(train, test)
-        except (ValueError, TypeError) as error:
-            if type(error) not in (ValueError, TypeError):
-                raise
-            raise type(error)(_rename(str(error))) from error
-        return validator
+        # its errors about the data name this estimator's arguments, X and X_test
+        return validator._fit_named(train, test, groups=None, names=("X", "X_test"))
 
     def _training_frame(self, X: Any) -> pd.DataFrame:
         if isinstance(X, pd.DataFrame):
@@ -519,10 +514,6 @@ def _array_frame(array: NDArray[Any], *, name: str) -> pd.DataFrame:
     """An array as a frame; an object array's numeric columns become numeric."""
     frame = as_frame(array, name=name)
     return frame.infer_objects() if array.dtype == object else frame
-
-
-def _rename(message: str) -> str:
-    return message.replace("X_train", "X")
 
 
 def _preview(names: list[str], limit: int = 10) -> str:

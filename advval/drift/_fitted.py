@@ -18,7 +18,7 @@ from numpy.typing import NDArray
 from sklearn.base import ClassifierMixin
 from sklearn.utils import check_random_state
 
-from .._frames import FrameEncoder
+from .._frames import ALIGN_NAMES, FrameEncoder
 from .._validation import check_min_rows
 from ._attribution import Attribution
 from ._crossfit import CrossFitState, SequentialTest
@@ -41,8 +41,13 @@ def fit_seeds(random_state: int | np.random.RandomState | None) -> NDArray[np.in
     return rng.randint(0, 2**31 - 1, size=N_SEEDS)
 
 
-def check_sides(n_train: int, n_test: int, n_splits: int) -> None:
+def check_sides(
+    n_train: int, n_test: int, n_splits: int, *, names: tuple[str, str] = ALIGN_NAMES
+) -> None:
     """Raise ``ValueError`` unless each side has at least ``n_splits`` rows.
+
+    ``names`` is what the message calls the two sides (see
+    :func:`~advval._frames.align_columns`).
 
     Examples
     --------
@@ -52,7 +57,7 @@ def check_sides(n_train: int, n_test: int, n_splits: int) -> None:
     ...
     ValueError: X_test has 4 sample(s) but adversarial validation with n_splits=5 needs ...
     """
-    for n, name in ((n_train, "X_train"), (n_test, "X_test")):
+    for n, name in zip((n_train, n_test), names, strict=True):
         check_min_rows(
             n,
             name=name,

@@ -15,6 +15,8 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from .._frames import ALIGN_NAMES
+
 #: time blocks per fold and side: each fold gets about this many blocks of each side
 BLOCKS_PER_FOLD = 5
 
@@ -26,6 +28,7 @@ def split_off_groups(
     groups: Any,
     time_col: str | None,
     n_splits: int,
+    names: tuple[str, str] = ALIGN_NAMES,
 ) -> tuple[pd.DataFrame, pd.DataFrame, NDArray[np.int_] | None]:
     """Remove the grouping columns from both frames and return one group id per row.
 
@@ -38,6 +41,9 @@ def split_off_groups(
     time_col : str or None
         A datetime or numeric column: each side is cut into contiguous blocks.
     n_splits : int
+    names : tuple of (str, str), default=("X_train", "X_test")
+        What the errors call ``train`` and ``test`` (see
+        :func:`~advval._frames.align_columns`).
 
     Returns
     -------
@@ -57,7 +63,7 @@ def split_off_groups(
     n_total = len(train) + len(test)
     ids: NDArray[np.int_] | None = None
     if isinstance(groups, str):
-        require_column(train, groups, "groups")
+        require_column(train, groups, "groups", names=names)
         labels = pd.concat([train[groups], test[groups]], ignore_index=True)
         ids = pd.factorize(labels, use_na_sentinel=False)[0].astype(np.int_)
         train, test = train.drop(columns=groups), test.drop(columns=groups)
@@ -65,15 +71,15 @@ def split_off_groups(
         values = np.asarray(groups)
         if values.ndim != 1 or len(values) != n_total:
             raise ValueError(
-                f"groups must be a column name or one label per row of X_train then X_test "
+                f"groups must be a column name or one label per row of {names[0]} then {names[1]} "
                 f"({n_total} labels); got an array of shape {values.shape}."
             )
         ids = pd.factorize(pd.Series(values), use_na_sentinel=False)[0].astype(np.int_)
     if time_col is not None:
-        require_column(train, time_col, "time_col")
+        require_column(train, time_col, "time_col", names=names)
         blocks = np.r_[
-            _time_blocks(train[time_col], n_splits, "X_train", time_col),
-            _time_blocks(test[time_col], n_splits, "X_test", time_col) + n_splits * BLOCKS_PER_FOLD,
+            _time_blocks(train[time_col], n_splits, names[0], time_col),
+            _time_blocks(test[time_col], n_splits, names[1], time_col) + n_splits * BLOCKS_PER_FOLD,
         ]
         ids = (
             blocks
@@ -86,14 +92,17 @@ def split_off_groups(
     return train, test, ids
 
 
-def require_column(frame: pd.DataFrame, column: str, parameter: str) -> None:
+def require_column(
+    frame: pd.DataFrame, column: str, parameter: str, *, names: tuple[str, str] = ALIGN_NAMES
+) -> None:
     """Raise ``ValueError`` unless the ``parameter`` column is in ``frame`` (any backend).
 
-    ``frame`` needs only ``columns`` (a Dask frame's ``_meta`` works).
+    ``frame`` needs only ``columns`` (a Dask frame's ``_meta`` works); ``names`` is what
+    the message calls the two sides.
     """
     if column not in frame.columns:
         raise ValueError(
-            f"The {parameter!r} column {column!r} is not in X_train / X_test; columns are "
+            f"The {parameter!r} column {column!r} is not in {names[0]} / {names[1]}; columns are "
             f"{list(frame.columns)[:10]!r}."
         )
 

@@ -14,7 +14,7 @@ from sklearn.utils.validation import check_is_fitted
 from .._client import SharesClientMixin
 from .._dask import drift_likeness, fit_drift, is_dask, on_dask
 from .._display import verdict_card, verdict_line
-from .._frames import FrameEncoder, align_columns, as_frame
+from .._frames import ALIGN_NAMES, FrameEncoder, align_columns, as_frame
 from .._models import default_domain_classifier, positive_scores
 from .._progress import note, progress_display, stage
 from .._repr import ReprMixin
@@ -375,34 +375,55 @@ class AdversarialValidator(ReprMixin, SharesClientMixin, BaseEstimator):
         -------
         self : AdversarialValidator
         """
+        return self._fit_named(X_train, X_test, groups=groups, names=ALIGN_NAMES)
+
+    def _fit_named(
+        self, X_train: Any, X_test: Any, *, groups: Any, names: tuple[str, str]
+    ) -> AdversarialValidator:
+        """:meth:`fit`, its errors about the data calling the two sides ``names``.
+
+        For the package's own callers: the dropper fits on ``X`` and ``X_test``, the
+        command line on the user's files (``("TRAIN file 'a.csv'", "TEST file 'b.csv'")``).
+        The Dask backend names them ``X_train`` and ``X_test`` whatever ``names`` says.
+        """
         self._validate_params()
         seeds = fit_seeds(self.random_state)
         if on_dask(self.client, X_train, X_test):
             fit = fit_drift(self, X_train, X_test, groups=groups, seeds=seeds)
             # the Dask backend tests the columns last: its leak warning comes with the fit
-            self._warn_leaks(self._leaks(fit), stacklevel=4)
+            self._warn_leaks(self._leaks(fit), stacklevel=5)
         else:
             with progress_display(enabled=bool(self.verbose)):
-                fit = self._fit_frames(X_train, X_test, groups, seeds)
+                fit = self._fit_frames(X_train, X_test, groups, seeds, names)
         self._store_fit(fit)
         return self
 
     def _fit_frames(
-        self, X_train: Any, X_test: Any, groups: Any, seeds: NDArray[np.int_]
+        self,
+        X_train: Any,
+        X_test: Any,
+        groups: Any,
+        seeds: NDArray[np.int_],
+        names: tuple[str, str] = ALIGN_NAMES,
     ) -> _DriftFit:
         """The fit on in-memory frames."""
-        train = as_frame(X_train, name="X_train")
-        test = align_columns(train, as_frame(X_test, name="X_test"))
+        train = as_frame(X_train, name=names[0])
+        test = align_columns(train, as_frame(X_test, name=names[1]), names=names)
         given = (train, test)
         train, test, group_ids = split_off_groups(
-            train, test, groups=groups, time_col=self.time_col, n_splits=self.n_splits
+            train,
+            test,
+            groups=groups,
+            time_col=self.time_col,
+            n_splits=self.n_splits,
+            names=names,
         )
-        check_sides(len(train), len(test), self.n_splits)
+        check_sides(len(train), len(test), self.n_splits, names=names)
         n_train, n_test = len(train), len(test)
         with stage("screening columns"):
-            encoder = FrameEncoder(column_kinds=self.column_kinds).fit(train, test)
-            encoder.check_finite(train, name="X_train")
-            encoder.check_finite(test, name="X_test")
+            encoder = FrameEncoder(column_kinds=self.column_kinds).fit(train, test, names=names)
+            encoder.check_finite(train, name=names[0])
+            encoder.check_finite(test, name=names[1])
             # every row (up to the univariate cap) for the cheap per-column checks, and the
             # leak screen's warning before any model is trained
             tests = compare_columns(
@@ -414,7 +435,7 @@ class AdversarialValidator(ReprMixin, SharesClientMixin, BaseEstimator):
                 random_state=int(seeds[3]),
             )
             leaks = leak_columns(encoder.columns, tests.separation, self.leak_threshold)
-            self._warn_leaks(leaks, stacklevel=5)
+            self._warn_leaks(leaks, stacklevel=6)
             facts, summary = column_facts(
                 encoder,
                 *given,
