@@ -30,7 +30,6 @@ from sklearn.linear_model import LogisticRegression
 
 from advval import AdversarialValidator, DriftFeatureDropper, FeatureDependencyChecker
 from advval.attacks import NESAttack, SquareAttack, robustness_report
-from advval.attacks.evaluate import _report as robustness_module
 from advval.compare._diff import DIFF_SCHEMA_VERSION
 from advval.datasets import load_flights
 from advval.report import (
@@ -42,9 +41,11 @@ from advval.report import (
     render_json,
     render_robustness_json,
 )
-from advval.report import _dependency as deps_module
-from advval.report import _result as drift_module
+from advval.report import _schemas as schemas_module
 from advval.report._schemas import SCHEMA_ID_PREFIX
+from advval.results import _dependency as deps_module
+from advval.results import _drift as drift_module
+from advval.results import _robustness as robustness_module
 
 CONTRACTS = Path(__file__).parent / "schema_contracts"
 #: kind -> the constant its documents' ``schema_version`` comes from
@@ -279,7 +280,7 @@ def test_json_schema_refuses_an_unknown_kind():
 
 
 def test_the_shipped_files_are_the_package_data():
-    folder = Path(drift_module.__file__).parent / "schemas"
+    folder = Path(schemas_module.__file__).parent / "schemas"
     assert sorted(p.name for p in folder.glob("*.json")) == sorted(
         f"{kind}.schema.json" for kind in SCHEMA_KINDS)
     pyproject = (Path(__file__).parents[1] / "pyproject.toml").read_text(encoding="utf-8")

@@ -37,7 +37,7 @@ class Import:
     """One import statement from one part of the package to another."""
 
     source: str  # the importing module, e.g. advval.cli._drift
-    target: str  # the imported module, e.g. advval.report._result
+    target: str  # the imported module, e.g. advval.report._json
     kind: str  # module, lazy or typing
     line: int
 

@@ -95,13 +95,12 @@ def test_old_import_paths_give_the_same_classes():
     from advval import report
     from advval.attacks import evaluate
     from advval.attacks.evaluate import _report
-    from advval.report import _dependency, _result
+    from advval.report import _dependency
 
     for name in ("ColumnFacts", "DatasetSummary", "Distribution", "DriftReport",
                  "DriftSegment", "FeatureDrift", "RemedyStep", "RocCurve",
                  "SegmentSearchSummary", "SideSummary", "WithoutLeaks"):
         assert getattr(report, name) is getattr(results, name)
-        assert getattr(_result, name) is getattr(results, name)
     for name in ("DependencyReport", "DependencyShift", "FeatureDependency"):
         assert getattr(report, name) is getattr(results, name)
         assert getattr(_dependency, name) is getattr(results, name)
@@ -109,7 +108,7 @@ def test_old_import_paths_give_the_same_classes():
                  "SanityFlag"):
         assert getattr(evaluate, name) is getattr(results, name)
         assert getattr(_report, name) is getattr(results, name)
-    assert _result.SCHEMA_VERSION == _dependency.SCHEMA_VERSION == _report.SCHEMA_VERSION
+    assert _dependency.SCHEMA_VERSION == _report.SCHEMA_VERSION
     assert _report.SCHEMA_VERSION == results.SCHEMA_VERSION == 1
 
 
