@@ -8,13 +8,16 @@ import pytest
 from advval.dependency._impute_choice import (
     choose_classifier,
     choose_regressor,
+    convex_weights,
     folds,
     lowest_loss,
     missing_odds,
+    simplex_grid,
 )
 from advval.dependency._impute_models import (
     FOREST_TREES,
     NUMERIC_FAMILIES,
+    ColumnBlend,
     ColumnClassifier,
     ColumnForest,
     ColumnRegressor,
@@ -146,7 +149,8 @@ def test_families_fit_and_predict_within_their_bounds():
         assert (model.linear_ is not None) == family.startswith("linear")
         if model.linear_ is not None:  # the indicator is left out of the linear model
             assert model.linear_.design.numeric == ["c0"]
-        assert model.n_trees_ == {"linear": 0, "forest": FOREST_TREES}.get(family, 100)
+        forest_trees = FOREST_TREES if family.endswith("forest") else 100
+        assert model.n_trees_ == (0 if family == "linear" else forest_trees)
         inside = model.predict(X)
         assert np.sqrt(np.mean((inside - y) ** 2)) < 0.6
         # far beyond the data: within the observed range widened by that range
@@ -223,3 +227,135 @@ def test_forest_reads_categories_as_indicators_or_codes_and_leaves_out_skip():
     # seeded: the same forest twice
     again = ColumnForest(classifier=False, random_state=0, skip=frozenset({"m3"}))
     assert np.array_equal(again.fit(X[train], y[train]).predict(X[test]), model.predict(X[test]))
+
+
+# ---------------------------------------------------------------------------- blends
+
+
+def test_simplex_grid_lists_every_weight_vector_once_single_families_first():
+    grid = simplex_grid(3, 10)
+    assert grid.shape == (66, 3)  # C(12, 2)
+    assert np.allclose(grid.sum(axis=1), 1.0) and (grid >= 0).all()
+    assert len({tuple(row) for row in grid}) == 66
+    assert np.array_equal(grid[:3], np.eye(3))  # each family alone, in order
+    members = (grid > 0).sum(axis=1)
+    assert np.all(np.diff(members) >= 0)
+
+
+def test_two_equally_good_independent_predictions_are_blended_half_and_half():
+    rng = np.random.default_rng(8)
+    n = 4_000
+    y = rng.normal(size=n)
+    # each family errs by independent noise of variance 1: the mean of both by 1/2
+    stacked = np.column_stack([y + rng.normal(size=n), y + rng.normal(size=n)])
+    weights = np.ones(n)
+    mix = convex_weights(lambda blend: (blend - y[:, None]) ** 2, stacked, weights)
+    assert mix == pytest.approx([0.5, 0.5], abs=0.1 + 1e-9)
+    # noise of variance 1 and 4: the optimum is 4/5 and 1/5
+    stacked[:, 1] = y + 2 * rng.normal(size=n)
+    mix = convex_weights(lambda blend: (blend - y[:, None]) ** 2, stacked, weights)
+    assert mix == pytest.approx([0.8, 0.2], abs=0.1 + 1e-9)
+    # a family that is the truth takes every weight; ties go to the first family
+    exact = np.column_stack([y + rng.normal(size=n), y])
+    assert list(convex_weights(lambda b: (b - y[:, None]) ** 2, exact, weights)) == [0, 1]
+    same = np.column_stack([y, y])
+    assert list(convex_weights(lambda b: (b - y[:, None]) ** 2, same, weights)) == [1, 0]
+    # the held-out rows' weights decide: family 0 is exact on the rows that weigh
+    half = np.arange(n) < n // 2
+    split = np.column_stack([np.where(half, y, 0.0), np.where(half, 0.0, y)])
+    assert list(convex_weights(lambda b: (b - y[:, None]) ** 2, split, half * 1.0)) == [1, 0]
+
+
+def test_a_categorical_blend_minimises_misclassification_then_the_brier_score():
+    # three rows of two classes; family 0 gets rows 0 and 1 right, family 1 row 2
+    truth = np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
+    stacked = np.stack(
+        [
+            np.array([[0.6, 0.4], [0.6, 0.4], [0.6, 0.4]]),
+            np.array([[0.45, 0.55], [0.9, 0.1], [0.1, 0.9]]),
+        ],
+        axis=2,
+    )
+
+    def wrong(blend):
+        return 1.0 - np.take_along_axis(truth[..., None], blend.argmax(axis=1)[:, None], 1)[:, 0]
+
+    def brier(blend):
+        return np.sum((blend - truth[..., None]) ** 2, axis=1)
+
+    mix = convex_weights(wrong, stacked, np.ones(3), tie=brier)
+    # every row right needs family 1 at least 0.2 of the weight (row 0: 0.6 - 0.15 w
+    # > 0.4 + 0.15 w for w < 2/3; row 2: 0.4 + 0.5 w > 0.6 - 0.5 w for w > 0.2); among
+    # those, the Brier score (computed here) is lowest at 0.6 of family 1
+    assert mix == pytest.approx([0.4, 0.6])
+    assert wrong(stacked @ mix[:, None]).sum() == 0
+
+
+def test_a_blend_averages_its_members_and_imputes_the_most_probable_class():
+    rng = np.random.default_rng(9)
+    n = 300
+    X = pd.DataFrame({"c0": rng.uniform(-2, 2, n), "c1": rng.normal(size=n)})
+    y = np.sin(2 * X["c0"].to_numpy()) + X["c0"].to_numpy()
+    trees, forest = _makers("numeric", n, 2)
+    line = ColumnRegressor(trees(), forest()).fit(X, y, family="linear", n_trees=None, seed=0)
+    wood = ColumnRegressor(trees(), forest()).fit(X, y, family="forest", n_trees=None, seed=0)
+    blend = ColumnBlend([(0.3, line), (0.7, wood)])
+    assert blend.family_ == "forest" and blend.n_trees_ == FOREST_TREES
+    assert np.allclose(blend.predict(X), 0.3 * line.predict(X) + 0.7 * wood.predict(X))
+    labels = (y > 0).astype(np.int64)
+    trees, forest = _makers("categorical", n, 2)
+    parts = [
+        (w, ColumnClassifier(trees(), forest()).fit(X, labels, family=f, n_trees=None, seed=0))
+        for w, f in ((0.5, "linear"), (0.25, "trees"), (0.25, "forest"))
+    ]
+    mixed = ColumnBlend(parts)
+    probability = sum(w * m.predict_proba(X) for w, m in parts)
+    assert np.array_equal(mixed.predict(X), probability.argmax(axis=1))
+    assert mixed.family_ == "linear" and mixed.n_trees_ == 0 + 100 + FOREST_TREES
+
+
+def test_a_forest_on_the_ridge_residuals_extrapolates_where_a_forest_stays_flat():
+    rng = np.random.default_rng(10)
+    n = 400
+    x = rng.uniform(0, 10, n)
+    X = pd.DataFrame({"c0": x, "c1": rng.normal(size=n)})
+    y = 3 * x + 0.5 * np.sin(3 * x) + rng.normal(scale=0.1, size=n)
+    inside = x < 8  # fitted below 8, imputed above
+    beyond = pd.DataFrame({"c0": [9.0, 10.0], "c1": [0.0, 0.0]})
+    truth = 3 * beyond["c0"].to_numpy() + 0.5 * np.sin(3 * beyond["c0"].to_numpy())
+    trees, forest = _makers("numeric", n, 2)
+    fitted = {
+        family: ColumnRegressor(trees(), forest())
+        .fit(X[inside], y[inside], family=family, n_trees=None, seed=0)
+        .predict(beyond)
+        for family in ("forest", "linear+forest")
+    }
+    # the forest: at most the largest fitted value (about 24.5), the truth 26.5 and more;
+    # on the ridge's residuals it misses by about the wave's range (1) at most
+    assert np.all(fitted["forest"] < 24.6)
+    assert np.abs(fitted["forest"] - truth).min() > 2.0
+    assert np.abs(fitted["linear+forest"] - truth).max() < 1.2
+
+
+def test_a_categorical_family_or_blend_far_better_than_the_forest_replaces_it():
+    rng = np.random.default_rng(11)
+    n = 300
+    X = pd.DataFrame({f"c{i}": rng.normal(size=n) for i in range(3)})
+    families = ("linear", "trees", "forest")
+    trees, forest = _makers("categorical", n, 3)
+    # the signs' XOR: boosted trees split on the axes and never err, the forest's random
+    # thresholds err on 8% of the held-out rows (several standard errors), the logistic
+    # regression on half
+    xor = ((X["c0"] > 0) ^ (X["c1"] > 0)).to_numpy().astype(np.int64)
+    chosen = choose_classifier(
+        trees, forest, X, xor, np.ones(n), families=families, seed=0, skip=frozenset()
+    )
+    assert chosen.losses["linear"] > 0.4 and chosen.losses["trees"] < chosen.losses["forest"]
+    assert chosen.family == "trees" and chosen.blend == {"trees": 1.0}
+    # a linear boundary: the logistic regression (alone or most of a blend) replaces it
+    line = (X.sum(axis=1) > 0).to_numpy().astype(np.int64)
+    chosen = choose_classifier(
+        trees, forest, X, line, np.ones(n), families=families, seed=0, skip=frozenset()
+    )
+    assert chosen.blend.get("linear", 0.0) >= 0.5 and chosen.family == "linear"
+    assert sum(chosen.blend.values()) == pytest.approx(1.0)

@@ -18,7 +18,12 @@ from sklearn.linear_model import Ridge
 from sklearn.model_selection import cross_val_score
 from sklearn.pipeline import make_pipeline
 
-from advval.dependency._impute_models import ColumnClassifier, ColumnForest, ColumnRegressor
+from advval.dependency._impute_models import (
+    ColumnBlend,
+    ColumnClassifier,
+    ColumnForest,
+    ColumnRegressor,
+)
 from advval.dependency._imputer import SubstitutionImputer
 from advval.exceptions import DataWarning
 
@@ -186,19 +191,29 @@ def test_rounds_attributes_and_early_stop():
     assert imputer.changes_[0] > imputer.changes_[-1]
     assert imputer.n_features_in_ == 6
     assert list(imputer.feature_names_in_) == list(X.columns)
-    assert isinstance(imputer.models_["a"], ColumnRegressor)
-    for column in X.columns:  # the forest family is extremely randomised trees
+    assert isinstance(imputer.models_["a"], ColumnRegressor | ColumnBlend)
+    for column in X.columns:  # the forest families are extremely randomised trees
         model = imputer.models_[column]
-        inner = model.booster_model_ if isinstance(model, ColumnRegressor) else model.model_
-        forest = isinstance(inner, ColumnForest)
-        assert forest == (imputer.families_[column] == "forest")
-    assert isinstance(imputer.models_["quadrant"], ColumnClassifier)
+        members = model.members_ if isinstance(model, ColumnBlend) else [(1.0, model)]
+        weights = {}
+        for weight, member in members:
+            inner = member.booster_model_ if isinstance(member, ColumnRegressor) else member.model_
+            assert isinstance(inner, ColumnForest) == member.family_.endswith("forest")
+            weights[member.family_] = weight
+        # a blend (small tables: every column may get one) says its weights; its family
+        # is the heaviest
+        assert imputer.blends_.get(column, {model.family_: 1.0}) == weights
+        assert imputer.families_[column] == model.family_ == max(weights, key=weights.get)
+        assert sum(weights.values()) == pytest.approx(1.0)
+        assert imputer.n_trees_[column] == sum(m.n_trees_ for _, m in members)
+    assert isinstance(imputer.models_["quadrant"], ColumnClassifier | ColumnBlend)
     assert set(imputer.n_trees_) == set(imputer.families_) == set(X.columns)
     assert {imputer.models_[c].family_ for c in X.columns} <= {
         "linear",
         "linear+trees",
         "trees",
         "forest",
+        "linear+forest",
     }
     counts = X.isna().sum()
     assert list(counts[imputer.imputation_order_]) == sorted(counts)
@@ -305,7 +320,9 @@ def test_a_straight_line_is_imputed_by_the_ridge_start():
     X.loc[holes, "y"] = np.nan
     ours = _imputer().fit(X)
     trees_alone = _imputer(linear_start=False, early_stopping=False).fit(X)
-    assert ours.models_["y"].linear_ is not None  # chosen over trees alone
+    # chosen over trees alone (alone, or most of a blend)
+    weights = ours.blends_.get("y", {ours.families_["y"]: 1.0})
+    assert sum(w for family, w in weights.items() if family.startswith("linear")) >= 0.8
     assert ours.families_["y"].startswith("linear")
     error = _nrmse(truth, X, ours.transform(X), ["y"])
     # the noise (sd 0.05) over y's spread (about 9.5) is the floor: about 0.005
@@ -364,12 +381,17 @@ def test_trees_are_chosen_once_then_reused():
     X = _mcar(_nonlinear(400))
     imputer = _imputer(max_iter=3, tol=0.0).fit(X)
     for column, model in imputer.models_.items():
-        if isinstance(model, ColumnRegressor) and model.family_ == "forest":
-            assert imputer.n_trees_[column] == len(model.booster_model_.model_.estimators_)
-        elif isinstance(model, ColumnRegressor) and imputer.n_trees_[column] > 0:
-            assert model.booster_model_.booster_.current_iteration() == imputer.n_trees_[column]
+        members = model.members_ if isinstance(model, ColumnBlend) else [(1.0, model)]
+        assert imputer.n_trees_[column] == sum(member.n_trees_ for _, member in members)
+        for _, member in members:
+            if isinstance(member, ColumnRegressor) and member.family_.endswith("forest"):
+                assert member.n_trees_ == len(member.booster_model_.model_.estimators_)
+            elif isinstance(member, ColumnRegressor) and member.n_trees_ > 0:
+                assert member.booster_model_.booster_.current_iteration() == member.n_trees_
     assert imputer.families_["sin_a"] != "linear"  # a wave
-    assert 0 < imputer.n_trees_["sin_a"] <= 100
+    blend = imputer.models_["sin_a"]
+    members = blend.members_ if isinstance(blend, ColumnBlend) else [(1.0, blend)]
+    assert 0 < max(member.n_trees_ for _, member in members) <= 100
     # below 100 observed rows there is no held-out slice: every tree is kept
     small = _imputer(max_iter=1).fit(_mcar(_nonlinear(90)))
     assert set(small.n_trees_.values()) == {100}
@@ -579,7 +601,9 @@ def test_one_rule_for_threads():
 
     X = _mcar(_nonlinear(120))
     for n_jobs in (None, 1, -1):
-        imputer = SubstitutionImputer(n_jobs=n_jobs, max_iter=1, random_state=0).fit(X)
+        imputer = SubstitutionImputer(
+            n_jobs=n_jobs, max_iter=1, random_state=0, early_stopping=False
+        ).fit(X)
         assert imputer.models_["a"].booster_model_.get_params()["n_jobs"] == lightgbm_threads(
             n_jobs, 120
         )

@@ -13,9 +13,9 @@ at random the weights are about equal; when cells go missing where another colum
 large, the rows that look like the missing ones count more, as the imputations will be
 made there.
 
-**The forest is the default** where it is a candidate (small tables, see
-``FOREST_MAX_ROWS``): another family replaces it only when its weighted mean loss is
-lower by more than the standard error of the row-by-row difference
+Without blends (``BLEND`` off), **the forest is the default** where it is a candidate
+(small tables, see ``FOREST_MAX_ROWS``): another family replaces it only when its
+weighted mean loss is lower by more than the standard error of the row-by-row difference
 (:func:`lowest_loss`); elsewhere the family of lowest weighted mean loss is chosen (the
 simpler one on a tie). On a few hundred rows, the held-out rows of five folds pick among
 near-equal families by chance, and the forest is the family whose mistakes cost least:
@@ -29,6 +29,22 @@ forest's averaged probabilities are less sharp than a logistic regression's, so 
 Brier score preferred the logistic regression where the forest imputed more cells right
 (wine cultivars, MCAR: 0.054 of the cells wrong against 0.037).
 
+**Blends** (``BLEND``; small tables, where the forest is a candidate): instead of one
+family, a column gets the convex combination of every family's held-out predictions of
+lowest weighted loss (stacking; :func:`convex_weights`, weights on a grid of tenths):
+the squared error of the blended value (numeric), the misclassification of the blend's
+most probable class, ties broken by its Brier score (categorical). The blend includes
+each family alone, so on the held-out rows it is never worse than the best of them;
+mixing a ridge (or a forest on the ridge's residuals, ``"linear+forest"``) into a
+forest gives it the slope that cells missing beyond the observed values need, and
+averaging families whose errors differ lowers the error of both. A categorical blend,
+whose misclassification is tuned on the rows that judge it, replaces the forest only
+when lower by a standard error of the row-by-row difference (as above): blended freely,
+the 178 wines' cultivars (MCAR, 3 seeds) went from 0.028 of the cells wrong to 0.048
+against missForest's 0.030. Every family of
+positive weight is then fitted on every observed row
+(:class:`~advval.dependency._impute_models.ColumnBlend`).
+
 A boosted family's held-out rows of one fold are scored at the number of trees the
 other folds chose (:func:`_cross_fitted`), so that the number is not tuned on the rows
 that judge it.
@@ -37,7 +53,7 @@ that judge it.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -46,6 +62,7 @@ from numpy.typing import NDArray
 from sklearn.linear_model import LogisticRegression
 
 from ._impute_models import (
+    FOREST_FAMILIES,
     MAX_LINEAR_ROWS,
     MIN_VALIDATION_ROWS,
     VALIDATION_SHARE,
@@ -68,6 +85,11 @@ FOREST_MAX_ROWS = 5_000
 #: and categorical columns; None: the lowest loss)
 DEFAULT_FAMILY: str | None = "forest"
 DEFAULT_LABEL_FAMILY: str | None = "forest"
+#: blend the families where a forest is among them (small tables): the convex
+#: combination of their held-out predictions of lowest loss (see :func:`convex_weights`)
+BLEND = True
+#: the blend's weights are multiples of 1 / BLEND_STEPS
+BLEND_STEPS = 10
 #: largest weight of a held-out row, in multiples of the mean weight
 MAX_WEIGHT = 10.0
 
@@ -82,6 +104,10 @@ class Choice:
     n_trees: int | None
     #: family -> weighted mean held-out loss (empty when there was no choice)
     losses: dict[str, float]
+    #: family -> its weight in the blend (one family: weight 1; empty: ``family`` alone)
+    blend: dict[str, float] = field(default_factory=dict)
+    #: family of the blend -> its number of boosted trees (None: not boosted)
+    trees: dict[str, int | None] = field(default_factory=dict)
 
 
 def folds(n_rows: int, seed: int) -> list[NDArray[np.bool_]]:
@@ -177,31 +203,33 @@ def choose_regressor(
     seed: int,
     skip: frozenset[str],
 ) -> Choice:
-    """The family (of ``families``, simplest first) and trees of a numeric column.
+    """The family (of ``families``, simplest first), or blend, and trees of a numeric column.
 
-    ``trees`` and ``forest`` make unfitted LightGBM regressors (boosting, random forest).
+    ``trees`` and ``forest`` make unfitted LightGBM regressors (boosting) and forests.
     """
     X, y, weights = _budgeted(X, y, weights, seed)
     limit = int(trees().get_params()["n_estimators"])
     held_out = folds(len(y), seed)
     if not held_out:
         return Choice(families[0] if len(families) == 1 else _default(families), None, {})
-    losses = {family: np.full(len(y), np.nan) for family in families}
+    predictions = {family: np.full(len(y), np.nan) for family in families}
     boosted: dict[str, list[tuple[Any, int, NDArray[np.float64] | None]]] = {}
     for held in held_out:
         start = None
-        if "linear" in families or "linear+trees" in families:
+        if any(family.startswith("linear") for family in families):
             linear = LinearStart.fit(X[~held], y[~held], seed=seed, skip=skip)
             start = linear.predict(X)
         for family in families:
+            base = start if family.startswith("linear") else None
             if family == "linear":
                 assert start is not None
-                losses[family][held] = (y[held] - start[held]) ** 2
-            elif family == "forest":
-                predicted = np.asarray(forest().fit(X[~held], y[~held]).predict(X[held]))
-                losses[family][held] = (y[held] - predicted) ** 2
+                predictions[family][held] = start[held]
+            elif family.endswith("forest"):
+                residual = y[~held] if base is None else y[~held] - base[~held]
+                predicted = np.asarray(forest().fit(X[~held], residual).predict(X[held]))
+                predictions[family][held] = predicted if base is None else base[held] + predicted
             else:
-                model, base = trees(), start if family == "linear+trees" else None
+                model = trees()
                 best = early_stopped(model, X, y, base, held)
                 boosted.setdefault(family, []).append((model, best, base))
     chosen_trees = {}
@@ -211,14 +239,29 @@ def choose_regressor(
             held_out, _cross_fitted(chosen_trees[family]), fitted, strict=True
         ):
             offset = None if base is None else base[held]
-            predicted = held_predictions(model, X[held], offset, n_trees)
-            losses[family][held] = (y[held] - predicted) ** 2
+            predictions[family][held] = held_predictions(model, X[held], offset, n_trees)
     scored = np.any(held_out, axis=0)
-    family = lowest_loss(
-        {f: loss[scored] for f, loss in losses.items()}, weights[scored], DEFAULT_FAMILY
+    losses = {f: (y - predicted) ** 2 for f, predicted in predictions.items()}
+    trees_used = {f: _scaled(chosen, limit) for f, chosen in chosen_trees.items()}
+    if BLEND and any(f in FOREST_FAMILIES for f in families):
+        stacked = np.column_stack([predictions[f][scored] for f in families])
+        mix = convex_weights(
+            lambda blend: (blend - y[scored][:, None]) ** 2, stacked, weights[scored]
+        )
+        blend = {f: float(w) for f, w in zip(families, mix, strict=True) if w > 0}
+        family = max(blend, key=lambda f: blend[f])
+    else:
+        family = lowest_loss(
+            {f: loss[scored] for f, loss in losses.items()}, weights[scored], DEFAULT_FAMILY
+        )
+        blend = {family: 1.0}
+    return Choice(
+        family,
+        trees_used.get(family),
+        _means(losses, weights, scored),
+        blend,
+        {f: trees_used.get(f) for f in blend},
     )
-    trees_used = _scaled(chosen_trees[family], limit) if family in chosen_trees else None
-    return Choice(family, trees_used, _means(losses, weights, scored))
 
 
 def choose_classifier(
@@ -232,56 +275,137 @@ def choose_classifier(
     seed: int,
     skip: frozenset[str],
 ) -> Choice:
-    """The family (of ``families``, simplest first) and trees of a categorical column.
+    """The family (of ``families``, simplest first), or blend, and trees of a categorical
+    column.
 
-    ``trees`` and ``forest`` make unfitted LightGBM classifiers. A held-out row whose
-    class is missing from its fold's training rows is not scored.
+    ``trees`` and ``forest`` make unfitted LightGBM classifiers and forests. A held-out
+    row whose class is missing from its fold's training rows is not scored.
     """
     X, y, weights = _budgeted(X, y, weights, seed)
     limit = int(trees().get_params()["n_estimators"])
     classes = np.unique(y)
-    losses = {family: np.full(len(y), np.nan) for family in families}
-    boosted: list[tuple[Any, int, NDArray[np.bool_], NDArray[np.float64]]] = []
+    probabilities = {family: np.full((len(y), len(classes)), np.nan) for family in families}
+    boosted: list[tuple[Any, int, NDArray[np.bool_]]] = []
     for held in folds(len(y), seed):
         held = held & np.isin(y, y[~held])  # a class only held out: trained on instead
         if len(np.unique(y[~held])) < 2 or not held.any():
             continue
-        onehot = (y[held][:, None] == classes).astype(np.float64)
         for family in families:
             model: Any
             if family == "linear":
                 model = LinearClassifier().fit(X[~held], y[~held], seed=seed, skip=skip)
-                probability = model.predict_proba(X[held])
             elif family == "forest":
                 model = forest().fit(X[~held], y[~held])
-                probability = np.asarray(model.predict_proba(X[held]))
             else:
                 model = trees()
-                boosted.append((model, early_stopped(model, X, y, None, held), held, onehot))
+                boosted.append((model, early_stopped(model, X, y, None, held), held))
                 continue
-            losses[family][held] = _misclassified(model, probability, classes, onehot)
-    chosen_trees = [best for _, best, _, _ in boosted]
-    for n_trees, (model, _, held, onehot) in zip(_cross_fitted(chosen_trees), boosted, strict=True):
+            probabilities[family][held] = _aligned(model, model.predict_proba(X[held]), classes)
+    chosen_trees = [best for _, best, _ in boosted]
+    for n_trees, (model, _, held) in zip(_cross_fitted(chosen_trees), boosted, strict=True):
         probability = held_predictions(model, X[held], None, n_trees)
-        losses["trees"][held] = _misclassified(model, probability, classes, onehot)
-    scored = ~np.isnan(losses[families[0]])
+        probabilities["trees"][held] = _aligned(model, probability, classes)
+    scored = ~np.isnan(probabilities[families[0]][:, 0])
     if not scored.any():
         return Choice(_default(families), None, {})
-    family = lowest_loss(
-        {f: loss[scored] for f, loss in losses.items()}, weights[scored], DEFAULT_LABEL_FAMILY
+    onehot = (y[:, None] == classes).astype(np.float64)
+    losses = {f: _wrong(p, onehot) for f, p in probabilities.items()}
+    trees_used = {"trees": _scaled(chosen_trees, limit)} if chosen_trees else {}
+    if BLEND and "forest" in families:
+        stacked = np.stack([probabilities[f][scored] for f in families], axis=2)
+        truth = onehot[scored]
+        mix = convex_weights(
+            lambda blend: _wrong(blend, truth[..., None]), stacked, weights[scored],
+            tie=lambda blend: np.sum((blend - truth[..., None]) ** 2, axis=1),
+        )  # fmt: skip
+        blend = {f: float(w) for f, w in zip(families, mix, strict=True) if w > 0}
+        family = max(blend, key=lambda f: blend[f])
+        # a blend's misclassification is tuned on the held-out rows that judge it: it
+        # replaces the default family only when lower by a standard error
+        blended = _wrong(stacked @ mix, truth)
+        default = DEFAULT_LABEL_FAMILY
+        if default in losses and blend != {default: 1.0}:
+            judged = {"blend": blended, default: losses[default][scored]}
+            if lowest_loss(judged, weights[scored], default) == default:
+                family, blend = default, {default: 1.0}
+    else:
+        family = lowest_loss(
+            {f: loss[scored] for f, loss in losses.items()}, weights[scored], DEFAULT_LABEL_FAMILY
+        )
+        blend = {family: 1.0}
+    return Choice(
+        family,
+        trees_used.get(family),
+        _means(losses, weights, scored),
+        blend,
+        {f: trees_used.get(f) for f in blend},
     )
-    trees_used = _scaled(chosen_trees, limit) if family == "trees" else None
-    return Choice(family, trees_used, _means(losses, weights, scored))
 
 
-def _misclassified(
-    model: Any, probability: NDArray[np.float64], classes: NDArray[Any], onehot: NDArray[Any]
+def convex_weights(
+    loss: Callable[[NDArray[np.float64]], NDArray[np.float64]],
+    stacked: NDArray[np.float64],
+    weights: NDArray[np.float64],
+    *,
+    tie: Callable[[NDArray[np.float64]], NDArray[np.float64]] | None = None,
 ) -> NDArray[np.float64]:
-    """1 for each row whose most probable class (of ``model.classes_``) is not its class
-    (``onehot`` over ``classes``), else 0: the imputer imputes the most probable class."""
-    aligned = np.zeros_like(onehot)
+    """The convex combination of the families' held-out predictions of lowest loss.
+
+    ``stacked``: held-out predictions, families along the last axis (rows first; class
+    probabilities in between for a categorical column). ``loss`` maps the blended
+    predictions of every candidate (candidates along the last axis) to each row's loss
+    (rows x candidates). The candidates are the weights on a grid of step
+    ``1 / BLEND_STEPS`` over the simplex; ``tie`` (same shape) breaks ties of ``loss``
+    (a misclassification is 0 or 1), then the earlier candidate wins: a single family
+    before mixtures, simpler families first.
+    """
+    grid = simplex_grid(stacked.shape[-1], BLEND_STEPS)
+    blended = stacked @ grid.T
+    means = weights @ loss(blended) / float(weights.sum())
+    best = np.flatnonzero(means <= means.min() + 1e-12)
+    if tie is not None and len(best) > 1:
+        ties = weights @ tie(blended[..., best]) / float(weights.sum())
+        best = best[ties <= ties.min() + 1e-12]
+    return np.asarray(grid[best[0]])
+
+
+def simplex_grid(n_families: int, steps: int) -> NDArray[np.float64]:
+    """Every weight vector of ``n_families`` non-negative multiples of ``1 / steps``
+    summing to 1: single families first (in order), then mixtures by fewest members.
+
+    Examples
+    --------
+    >>> simplex_grid(2, 2).tolist()
+    [[1.0, 0.0], [0.0, 1.0], [0.5, 0.5]]
+    """
+    points: list[tuple[int, ...]] = []
+
+    def extend(prefix: tuple[int, ...], left: int) -> None:
+        if len(prefix) == n_families - 1:
+            points.append((*prefix, left))
+            return
+        for k in range(left, -1, -1):
+            extend((*prefix, k), left - k)
+
+    extend((), steps)
+    points.sort(key=lambda point: sum(1 for k in point if k > 0))
+    return np.asarray(points, dtype=np.float64) / steps
+
+
+def _aligned(
+    model: Any, probability: NDArray[np.float64], classes: NDArray[Any]
+) -> NDArray[np.float64]:
+    """``probability`` (columns in ``model.classes_`` order) over every one of ``classes``."""
+    aligned = np.zeros((len(probability), len(classes)))
     aligned[:, np.searchsorted(classes, model.classes_)] = probability
-    return np.asarray(1.0 - onehot[np.arange(len(onehot)), aligned.argmax(axis=1)])
+    return aligned
+
+
+def _wrong(probability: NDArray[np.float64], onehot: NDArray[np.float64]) -> NDArray[np.float64]:
+    """1 where the most probable class (axis 1) is not the row's class, else 0: the
+    imputer imputes the most probable class. Extra trailing axes broadcast (candidates)."""
+    picked = np.take_along_axis(onehot, probability.argmax(axis=1)[:, None], axis=1)
+    return np.asarray(1.0 - picked[:, 0])
 
 
 def _cross_fitted(trees: list[int]) -> list[int]:

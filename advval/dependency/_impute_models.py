@@ -1,7 +1,8 @@
 """The per-column models of :class:`~advval.dependency.SubstitutionImputer`.
 
-Each column is predicted by one of a few **model families**, chosen per column on
-held-out observed rows (:mod:`~advval.dependency._impute_choice`):
+Each column is predicted by one of a few **model families**, or on small tables by a
+convex blend of them (:class:`ColumnBlend`), chosen per column on held-out observed rows
+(:mod:`~advval.dependency._impute_choice`):
 
 - ``"linear"``: a ridge regression (numeric column) or a multinomial logistic regression
   (categorical column) on the predictors, standardised (:class:`LinearDesign`);
@@ -10,7 +11,9 @@ held-out observed rows (:mod:`~advval.dependency._impute_choice`):
 - ``"trees"``: gradient-boosted LightGBM trees alone;
 - ``"forest"`` (small tables): extremely randomised trees grown to single rows, a
   random subset of the predictors at each split (:class:`ColumnForest`; close to the
-  missForest recipe, with random thresholds).
+  missForest recipe, with random thresholds);
+- ``"linear+forest"`` (numeric, small tables): the forest fits the residuals from the
+  ridge, so that the blend has a forest that extrapolates along the ridge.
 
 Why several:
 
@@ -68,7 +71,9 @@ FOREST_FEATURES = 0.5
 RANGE_MARGIN = 1.0
 
 #: model families of numeric columns, simplest first
-NUMERIC_FAMILIES = ("linear", "linear+trees", "trees", "forest")
+NUMERIC_FAMILIES = ("linear", "linear+trees", "trees", "forest", "linear+forest")
+#: the families that grow a forest (small tables only)
+FOREST_FAMILIES = ("forest", "linear+forest")
 #: model families of categorical columns, simplest first
 LABEL_FAMILIES = ("linear", "trees", "forest")
 
@@ -335,10 +340,10 @@ class ColumnRegressor:
     family_ : str
         One of ``NUMERIC_FAMILIES``.
     linear_ : LinearStart or None
-        The linear start (families ``"linear"`` and ``"linear+trees"``).
+        The linear start (the families whose name starts with ``"linear"``).
     booster_model_ : LGBMRegressor or ColumnForest
         The trees (fitted to ``y - linear_.predict(X)`` with a linear start); a
-        :class:`ColumnForest` for ``"forest"``.
+        :class:`ColumnForest` for ``"forest"`` and ``"linear+forest"``.
     n_trees_ : int
         Trees used (0: the linear start alone).
     bounds_ : tuple of float
@@ -365,11 +370,12 @@ class ColumnRegressor:
         self.bounds_ = (low - margin, high + margin)
         self.family_ = family
         self.linear_ = None
-        if family in ("linear", "linear+trees"):
+        if family.startswith("linear"):
             self.linear_ = LinearStart.fit(X, y, seed=seed, skip=skip)
-        if family == "forest":
+        if family in ("forest", "linear+forest"):
             assert self._forest is not None
-            self.booster_model_ = self._forest.fit(X, y)
+            start = None if self.linear_ is None else self.linear_.predict(X)
+            self.booster_model_ = self._forest.fit(X, y if start is None else y - start)
             self.n_trees_ = FOREST_TREES
             return self
         if family == "linear":
@@ -380,10 +386,10 @@ class ColumnRegressor:
         return self
 
     def predict(self, X: pd.DataFrame) -> NDArray[np.float64]:
-        if self.family_ == "forest":
-            return np.clip(np.asarray(self.booster_model_.predict(X)), *self.bounds_)
         predicted = np.zeros(len(X)) if self.linear_ is None else self.linear_.predict(X)
-        if self.n_trees_ > 0:
+        if self.family_.endswith("forest"):
+            predicted = predicted + np.asarray(self.booster_model_.predict(X))
+        elif self.n_trees_ > 0:
             predicted = predicted + self.booster_model_.predict(X, num_iteration=self.n_trees_)
         return np.clip(predicted, *self.bounds_)
 
@@ -436,6 +442,51 @@ class ColumnClassifier:
         if self.family_ == "trees":
             return np.asarray(self.model_.predict(X, num_iteration=self.n_trees_))
         return np.asarray(self.model_.predict(X))
+
+    def predict_proba(self, X: pd.DataFrame) -> NDArray[np.float64]:
+        """Class probabilities, in the order of ``classes_``."""
+        if self.family_ == "trees":
+            return np.asarray(self.model_.predict_proba(X, num_iteration=self.n_trees_))
+        return np.asarray(self.model_.predict_proba(X))
+
+    @property
+    def classes_(self) -> NDArray[Any]:
+        return np.asarray(self.model_.classes_)
+
+
+class ColumnBlend:
+    """A convex combination of fitted column models of several families.
+
+    The weights are fitted on the families' held-out predictions
+    (:func:`~advval.dependency._impute_choice.convex_weights`): numeric columns average
+    the members' predictions (each within its bounds), categorical columns their class
+    probabilities, and impute the most probable class.
+
+    Attributes
+    ----------
+    members_ : list of tuple
+        ``(weight, model)``: each a fitted :class:`ColumnRegressor` or
+        :class:`ColumnClassifier`; weights positive, summing to 1.
+    family_ : str
+        The family of the heaviest member.
+    n_trees_ : int
+        Trees of every member together.
+    """
+
+    def __init__(self, members: list[tuple[float, Any]]) -> None:
+        self.members_ = members
+        self.family_ = max(members, key=lambda member: member[0])[1].family_
+        self.n_trees_ = sum(int(model.n_trees_) for _, model in members)
+
+    def predict(self, X: pd.DataFrame) -> NDArray[Any]:
+        if isinstance(self.members_[0][1], ColumnRegressor):
+            return np.asarray(sum(w * model.predict(X) for w, model in self.members_))
+        classes = np.unique(np.concatenate([model.classes_ for _, model in self.members_]))
+        probability = np.zeros((len(X), len(classes)))
+        for weight, model in self.members_:
+            columns = np.searchsorted(classes, model.classes_)
+            probability[:, columns] += weight * model.predict_proba(X)
+        return np.asarray(classes[probability.argmax(axis=1)])
 
 
 # -------------------------------------------------------------------- trees

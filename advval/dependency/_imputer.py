@@ -46,8 +46,10 @@ from ..exceptions import DataWarning
 from ._encoding import fit_encoder, unpredicted_warning
 from ._impute_choice import FOREST_MAX_ROWS, choose_classifier, choose_regressor, missing_odds
 from ._impute_models import (
+    FOREST_FAMILIES,
     LABEL_FAMILIES,
     NUMERIC_FAMILIES,
+    ColumnBlend,
     ColumnClassifier,
     ColumnForest,
     ColumnRegressor,
@@ -96,11 +98,13 @@ class SubstitutionImputer(TransformerMixin, BaseEstimator):
       column is fitted, then reused in every round: a linear model (ridge regression, or
       multinomial logistic regression for a categorical column), boosted trees from a
       ridge start (numeric), boosted trees alone, or, on small tables, a forest of
-      extremely randomised trees (:mod:`~advval.dependency._impute_models`). The held-out
-      rows are weighted by the odds that a row like them is missing; the family of lowest
-      loss wins, except that on small tables the forest stays unless another family is
-      better by a standard error (a categorical column is judged by its misclassified
-      rows). No one family is best everywhere: a straight-line relation
+      extremely randomised trees, alone or on the ridge's residuals
+      (:mod:`~advval.dependency._impute_models`). The held-out rows are weighted by the
+      odds that a row like them is missing; the family of lowest loss wins, and on small
+      tables (where a forest is a candidate) the column gets the convex blend of the
+      families' held-out predictions of lowest loss instead (``blends_``; a categorical
+      column is judged by its misclassified rows). No one family is best everywhere: a
+      straight-line relation
       (a charge that is a rate times minutes) is a staircase to trees, and cells missing
       at random where another column is large lie beyond the observed values, where only
       a linear model extrapolates; a few hundred rows of nonlinear relations are
@@ -199,7 +203,8 @@ class SubstitutionImputer(TransformerMixin, BaseEstimator):
         Column name -> fitted model of that column (from the last round for columns with
         missing values in fit): a
         :class:`~advval.dependency._impute_models.ColumnRegressor` (numeric) or
-        :class:`~advval.dependency._impute_models.ColumnClassifier` (categorical). A
+        :class:`~advval.dependency._impute_models.ColumnClassifier` (categorical), or a
+        :class:`~advval.dependency._impute_models.ColumnBlend` of them. A
         ``DummyRegressor`` or ``DummyClassifier`` stands in for a column whose observed
         values are all equal, or when there is a single column.
     round_models_ : list of dict
@@ -209,8 +214,12 @@ class SubstitutionImputer(TransformerMixin, BaseEstimator):
     n_trees_ : dict
         Column name -> the number of trees its model uses (0: a linear model alone).
     families_ : dict
-        Column name -> its model family: ``"linear"``, ``"linear+trees"``, ``"trees"``
-        or ``"forest"`` (columns with a dummy model are absent).
+        Column name -> its model family: ``"linear"``, ``"linear+trees"``, ``"trees"``,
+        ``"forest"`` or ``"linear+forest"``; for a blend, its heaviest family (columns
+        with a dummy model are absent).
+    blends_ : dict
+        Column name -> family -> weight, for the columns imputed by a blend of families
+        (a :class:`~advval.dependency._impute_models.ColumnBlend`; small tables only).
     imputation_order_ : list
         Every kept column, by increasing number of missing values in fit (ties in column
         order): the order in which columns are visited in each round.
@@ -379,6 +388,7 @@ class SubstitutionImputer(TransformerMixin, BaseEstimator):
             column = columns[0]
             self.models_ = {column.name: _dummy(column, state)}
             self.families_ = {}
+            self.blends_ = {}
             self.n_iter_ = 0
             return frame, state
 
@@ -401,6 +411,7 @@ class SubstitutionImputer(TransformerMixin, BaseEstimator):
             c.name: final[c.name] if c.name in final else self._fit_model(c, state) for c in columns
         }
         self.families_ = dict(self._factory.families)
+        self.blends_ = {c: dict(b) for c, (b, _) in self._factory.blends.items()}
         return frame, state
 
     def _warn_unpredicted(self, columns: list[_Column]) -> None:
@@ -1008,8 +1019,12 @@ class _ModelFactory:
     seed: int = 0
     linear_start: bool = False
     early_stopping: bool = False
-    #: column -> its chosen model family
+    #: column -> its chosen model family (the heaviest of a blend)
     families: dict[Hashable, str] = field(default_factory=dict)
+    #: column -> (family -> weight, family -> boosted trees) of a blend of families
+    blends: dict[Hashable, tuple[dict[str, float], dict[str, int | None]]] = field(
+        default_factory=dict
+    )
 
     def choosing(self, column: _Column) -> bool:
         """Whether fitting ``column`` next chooses its family (on held-out rows)."""
@@ -1023,7 +1038,7 @@ class _ModelFactory:
         trees: dict[Hashable, int],
         skip: frozenset[str],
         weights: NDArray[np.float64] | None = None,
-    ) -> ColumnRegressor | ColumnClassifier:
+    ) -> ColumnRegressor | ColumnClassifier | ColumnBlend:
         """``column``'s model fitted on ``predictors``; records its trees in ``trees``.
 
         ``skip``: predictors a linear model leaves out (see ``ColumnRegressor``);
@@ -1047,11 +1062,11 @@ class _ModelFactory:
                 skip=indicators,
             )
 
-        model: ColumnRegressor | ColumnClassifier = (
-            ColumnRegressor(boosted(), forest())
-            if column.kind == _NUMERIC
-            else ColumnClassifier(boosted(), forest())
-        )
+        def member() -> ColumnRegressor | ColumnClassifier:
+            if column.kind == _NUMERIC:
+                return ColumnRegressor(boosted(), forest())
+            return ColumnClassifier(boosted(), forest())
+
         if column.name not in self.families:
             if self.early_stopping:
                 choose = choose_regressor if column.kind == _NUMERIC else choose_classifier
@@ -1061,12 +1076,28 @@ class _ModelFactory:
                     families=families, seed=seed, skip=skip,
                 )  # fmt: skip
                 family, n_trees = choice.family, choice.n_trees
+                if len(choice.blend) > 1:
+                    self.blends[column.name] = (choice.blend, choice.trees)
             else:
                 family, n_trees = families[-1], None
             self.families[column.name] = family
         else:
             family, n_trees = self.families[column.name], trees.get(column.name)
-        fitted = model.fit(predictors, target, family=family, n_trees=n_trees, seed=seed, skip=skip)
+        fitted: ColumnRegressor | ColumnClassifier | ColumnBlend
+        if column.name in self.blends:
+            blend, blend_trees = self.blends[column.name]
+            members = []
+            for name, weight in blend.items():
+                fitted_member = member().fit(
+                    predictors, target, family=name, n_trees=blend_trees.get(name),
+                    seed=seed, skip=skip,
+                )  # fmt: skip
+                members.append((weight, fitted_member))
+            fitted = ColumnBlend(members)
+        else:
+            fitted = member().fit(
+                predictors, target, family=family, n_trees=n_trees, seed=seed, skip=skip
+            )
         trees[column.name] = fitted.n_trees_
         return fitted
 
@@ -1085,7 +1116,7 @@ class _ModelFactory:
         if not self.linear_start:
             families = tuple(f for f in families if not f.startswith("linear"))
         if size > FOREST_MAX_ROWS:
-            families = tuple(f for f in families if f != "forest")
+            families = tuple(f for f in families if f not in FOREST_FAMILIES)
         return families
 
     @classmethod
