@@ -13,7 +13,7 @@ import dataclasses
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import click
 import numpy as np
@@ -24,10 +24,11 @@ from advval.attacks._space import check_input_data
 from advval.report._robustness_html import NORM_LABELS, summary_line
 
 from .._progress import progress_display
-from ._ci import CiOptions, ci_options
+from ._ci import ci_options
 from ._drift import _warnings_to_stderr
 from ._exit import ExitCode, MissingDependency, UsageFailure, exit_codes_help, library_error
 from ._io import CsvOptions, read_table
+from ._jobs import CommandJob
 from ._options import (
     FiniteFloatList,
     csv_options,
@@ -38,7 +39,7 @@ from ._options import (
     resolve_threads,
     seed_option,
 )
-from ._outputs import OutputPlan, report_messages, report_targets
+from ._outputs import report_messages
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -358,13 +359,16 @@ def _named_features(report: RobustnessReport, columns: Sequence[str]) -> Robustn
 
 
 @dataclasses.dataclass(frozen=True)
-class AttackJob:
+class AttackJob(CommandJob):
     """One ``advval attack`` run, as its options set it (built from click's arguments).
 
     Each field is the option of the same name (``seed`` is ``--seed``, ``fmt`` is
     ``--format``, ``attack_names`` is ``--attack``, ``export_path`` is ``--export``...);
-    the command reads nothing else.
+    the command reads nothing else. The options every command takes are the fields of
+    :class:`~advval.cli._jobs.CommandJob`.
     """
+
+    report: ClassVar[str] = "robustness"
 
     model: Path
     data: Path
@@ -378,31 +382,15 @@ class AttackJob:
     max_queries: int
     max_rows: int
     n_jobs: int
-    fmt: str | None
-    output: Path | None
-    html_path: Path | None
-    json_path: Path | None
-    markdown_path: Path | None
-    seed: int
     fail_under: float | None
     export_path: Path | None
     trust_model: bool
     csv: CsvOptions
-    quiet: bool
-    ci: CiOptions
 
-    def plan(self) -> OutputPlan:
-        """Every file the run writes: the reports and the CI outputs."""
-        return OutputPlan(
-            [
-                *report_targets(
-                    "robustness", fmt=self.fmt, output=self.output, html_path=self.html_path,
-                    json_path=self.json_path, markdown_path=self.markdown_path,
-                ),
-                *self.ci.targets(),
-            ],
-            inputs={"MODEL": self.model, "DATA": self.data, "--constraints": self.constraints},
-        )
+    @property
+    def inputs(self) -> dict[str, Path | None]:
+        """MODEL, DATA and the ``--constraints`` file."""
+        return {"MODEL": self.model, "DATA": self.data, "--constraints": self.constraints}
 
 @click.command(epilog=exit_codes_help())
 @click.argument(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from contextlib import ExitStack
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import click
 
@@ -15,17 +15,16 @@ from advval.report._dependency import redundant_line, summary_line
 
 from .._frames import align_columns
 from .._progress import note, stage
-from ._ci import CiOptions, ci_options
+from ._ci import ci_options
 from ._console import console
 from ._exit import ExitCode, UsageFailure, exit_codes_help, library_error
-from ._io import CsvOptions, dask_client, is_distributed, read_files, read_table
+from ._io import CsvOptions, read_files, read_table
+from ._jobs import ClusterOptions, ColumnKindOptions, CommandJob
 from ._options import (
     cluster_options,
-    column_kinds,
     csv_options,
     finite_float,
     input_file,
-    kind_columns,
     kind_options,
     max_rows_option,
     n_jobs_option,
@@ -33,7 +32,7 @@ from ._options import (
     quiet_option,
     seed_option,
 )
-from ._outputs import OutputPlan, report_messages, report_targets
+from ._outputs import OutputPlan, report_messages
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -71,62 +70,34 @@ def _check_columns(
 
 
 @dataclasses.dataclass(frozen=True)
-class DepsJob:
+class DepsJob(CommandJob, ColumnKindOptions, ClusterOptions):
     """One ``advval deps`` run, as its options set it (built from click's arguments).
 
     Each field is the option of the same name (``seed`` is ``--seed``, ``fmt`` is
-    ``--format``, ``compare`` is ``--compare``...); the command reads nothing else.
+    ``--format``, ``compare`` is ``--compare``...); the command reads nothing else. The
+    options other commands take too are the fields of the base classes
+    (:mod:`advval.cli._jobs`).
     """
+
+    report: ClassVar[str] = "deps"
 
     data: Path
     target: str | None
     ignore: tuple[str, ...]
     ids: tuple[str, ...]
     compare: Path | None
-    fmt: str | None
-    output: Path | None
-    html_path: Path | None
-    json_path: Path | None
-    markdown_path: Path | None
-    seed: int
     alpha: float
     n_splits: int
     max_rows: int | str | None
     n_jobs: int | None
     max_features: int
     fail_on: tuple[str, ...]
-    categorical_cols: tuple[str, ...]
-    date_cols: tuple[str, ...]
-    text_cols: tuple[str, ...]
     csv: CsvOptions
-    scheduler: str | None
-    workers: int | None
-    scheduler_timeout: float
-    quiet: bool
-    ci: CiOptions
 
     @property
-    def kinds(self) -> dict[str, str] | None:
-        """The checker's ``column_kinds`` from ``--categorical``, ``--parse-dates``..."""
-        return column_kinds(self.categorical_cols, self.date_cols, self.text_cols)
-
-    @property
-    def kinds_named(self) -> list[tuple[str, str]]:
-        """``(option, column)`` of every column the kind options name."""
-        return kind_columns(self.categorical_cols, self.date_cols, self.text_cols)
-
-    def plan(self) -> OutputPlan:
-        """Every file the run writes: the reports and the CI outputs."""
-        return OutputPlan(
-            [
-                *report_targets(
-                    "deps", fmt=self.fmt, output=self.output, html_path=self.html_path,
-                    json_path=self.json_path, markdown_path=self.markdown_path,
-                ),
-                *self.ci.targets(),
-            ],
-            inputs={"DATA": self.data, "--compare": self.compare},
-        )
+    def inputs(self) -> dict[str, Path | None]:
+        """DATA and the ``--compare`` file."""
+        return {"DATA": self.data, "--compare": self.compare}
 
 
 @click.command(epilog=exit_codes_help())
@@ -239,7 +210,7 @@ def run(job: DepsJob) -> None:
     plan = job.plan()
     if "shift" in job.fail_on and job.compare is None:
         raise UsageFailure("--fail-on shift needs a second file: pass --compare TEST")
-    distributed = is_distributed(job.data, scheduler=job.scheduler, workers=job.workers)
+    distributed = job.distributed(job.data)
     if distributed and job.compare is not None:
         raise UsageFailure(
             "--compare is not available on distributed inputs (glob patterns, directories, "
@@ -250,14 +221,7 @@ def run(job: DepsJob) -> None:
         client: Any = None
         if distributed:
             frame = read_files(job.data, "DATA")
-            client = stack.enter_context(
-                dask_client(
-                    scheduler=job.scheduler,
-                    workers=job.workers,
-                    timeout=job.scheduler_timeout,
-                    quiet=job.quiet,
-                )
-            )
+            client = stack.enter_context(job.client(quiet=job.quiet))
         else:
             with stage(f"reading DATA file '{job.data}'"):
                 frame = read_table(job.data, "DATA", job.csv)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from contextlib import ExitStack
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import click
 import numpy as np
@@ -22,27 +22,18 @@ from advval.report._segments_text import segments_line
 
 from .._frames import align_columns
 from .._progress import note, stage
-from ._ci import CiOptions, ci_options
+from ._ci import ci_options
 from ._console import console, warnings_to_stderr
 from ._exit import ExitCode, UsageFailure, exit_codes_help, library_error
 from ._exports import csv_bytes, row_keys, segments_table, test_likeness_table, weights_table
-from ._io import (
-    CsvOptions,
-    dask_client,
-    is_distributed,
-    read_files,
-    read_table,
-    sample_rows,
-    select_columns,
-)
+from ._io import CsvOptions, read_files, read_table, sample_rows, select_columns
+from ._jobs import ClusterOptions, ColumnKindOptions, CommandJob
 from ._options import (
     cluster_options,
-    column_kinds,
     column_options,
     csv_options,
     finite_float,
     input_file,
-    kind_columns,
     kind_options,
     max_rows_option,
     n_jobs_option,
@@ -50,7 +41,7 @@ from ._options import (
     quiet_option,
     seed_option,
 )
-from ._outputs import OutputPlan, Target, report_messages, report_targets
+from ._outputs import OutputPlan, Target, report_messages
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -117,24 +108,21 @@ def _load(
 
 
 @dataclasses.dataclass(frozen=True)
-class DriftJob:
+class DriftJob(CommandJob, ColumnKindOptions, ClusterOptions):
     """One ``advval drift`` run, as its options set it (built from click's arguments).
 
     Each field is the option of the same name (``seed`` is ``--seed``, ``fmt`` is
-    ``--format``...); the command reads nothing else.
+    ``--format``...); the command reads nothing else. The options other commands take
+    too are the fields of the base classes (:mod:`advval.cli._jobs`).
     """
+
+    report: ClassVar[str] = "drift"
 
     train: Path | None
     test: Path | None
     target: str | None
     ignore: tuple[str, ...]
     ids: tuple[str, ...]
-    fmt: str | None
-    output: Path | None
-    html_path: Path | None
-    json_path: Path | None
-    markdown_path: Path | None
-    seed: int
     alpha: float
     min_effect: float
     min_distance: float
@@ -151,15 +139,7 @@ class DriftJob:
     fail_on_drift: bool
     baseline: Path | None
     demo: bool
-    scheduler: str | None
-    workers: int | None
-    scheduler_timeout: float
-    quiet: bool
     csv: CsvOptions
-    categorical_cols: tuple[str, ...]
-    date_cols: tuple[str, ...]
-    text_cols: tuple[str, ...]
-    ci: CiOptions
 
     @property
     def exports(self) -> dict[str, Path | None]:
@@ -171,32 +151,15 @@ class DriftJob:
         }
 
     @property
-    def kinds(self) -> dict[str, str] | None:
-        """The validator's ``column_kinds`` from ``--categorical``, ``--parse-dates``..."""
-        return column_kinds(self.categorical_cols, self.date_cols, self.text_cols)
+    def inputs(self) -> dict[str, Path | None]:
+        """TRAIN, TEST and the ``--baseline`` file."""
+        return {"TRAIN": self.train, "TEST": self.test, "--baseline": self.baseline}
 
-    @property
-    def kinds_named(self) -> list[tuple[str, str]]:
-        """``(option, column)`` of every column the kind options name."""
-        return kind_columns(self.categorical_cols, self.date_cols, self.text_cols)
-
-    def plan(self) -> OutputPlan:
-        """Every file the run writes: the reports, the exports and the CI outputs."""
-        return OutputPlan(
-            [
-                *report_targets(
-                    "drift", fmt=self.fmt, output=self.output, html_path=self.html_path,
-                    json_path=self.json_path, markdown_path=self.markdown_path,
-                ),
-                *(
-                    Target(option, path, EXPORTS[option])
-                    for option, path in self.exports.items()
-                    if path
-                ),
-                *self.ci.targets(),
-            ],
-            inputs={"TRAIN": self.train, "TEST": self.test, "--baseline": self.baseline},
-        )
+    def files(self) -> list[Target]:
+        """The per-row exports asked for."""
+        return [
+            Target(option, path, EXPORTS[option]) for option, path in self.exports.items() if path
+        ]
 
 
 @click.command(epilog=exit_codes_help())
@@ -366,20 +329,11 @@ def run(job: DriftJob) -> None:
     accepted = _read_baseline(job.baseline)
     with ExitStack() as stack:
         stack.enter_context(console(quiet=job.quiet))
-        if not job.demo and is_distributed(
-            job.train, job.test, scheduler=job.scheduler, workers=job.workers
-        ):
+        if not job.demo and job.distributed(job.train, job.test):
             train_path, test_path = _distributed_inputs(job.train, job.test, job.exports)
             X_train, X_test = read_files(train_path, "TRAIN"), read_files(test_path, "TEST")
             train_name, test_name = str(train_path), str(test_path)
-            client = stack.enter_context(
-                dask_client(
-                    scheduler=job.scheduler,
-                    workers=job.workers,
-                    timeout=job.scheduler_timeout,
-                    quiet=job.quiet,
-                )
-            )
+            client = stack.enter_context(job.client(quiet=job.quiet))
         else:
             X_train, X_test, train_name, test_name = _load(
                 job.train, job.test, job.demo, job.csv

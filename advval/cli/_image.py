@@ -16,7 +16,7 @@ import math
 import os
 import zipfile
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import click
 import numpy as np
@@ -25,12 +25,13 @@ from advval.attacks._loading import PICKLE_RISK
 
 from .._progress import progress_display
 from ._attack import _family, _load, _sample, _threads
-from ._ci import CiOptions, ci_options
+from ._ci import ci_options
 from ._drift import _warnings_to_stderr
 from ._exit import ExitCode, MissingDependency, UsageFailure, exit_codes_help, library_error
 from ._io import error_reason
+from ._jobs import CommandJob
 from ._options import finite_float, n_jobs_option, output_options, quiet_option, seed_option
-from ._outputs import OutputPlan, Target, report_messages, report_targets
+from ._outputs import Target, report_messages
 
 #: --attack name -> class in advval.attacks
 ATTACKS: dict[str, str] = {
@@ -379,13 +380,16 @@ def image() -> None:
 
 
 @dataclasses.dataclass(frozen=True)
-class ImageJob:
+class ImageJob(CommandJob):
     """One ``advval image evaluate`` run, as its options set it (built from click's
     arguments).
 
     Each field is the option of the same name (``seed`` is ``--seed``, ``fmt`` is
     ``--format``, ``attack_names`` is ``--attack``...); the command reads nothing else.
+    The options every command takes are the fields of :class:`~advval.cli._jobs.CommandJob`.
     """
+
+    report: ClassVar[str] = "image"
 
     model: Path
     data: Path
@@ -404,34 +408,22 @@ class ImageJob:
     batch_size: int | None
     n_jobs: int
     png_dir: Path | None
-    fmt: str | None
-    output: Path | None
-    html_path: Path | None
-    json_path: Path | None
-    markdown_path: Path | None
-    seed: int
     fail_under: float | None
     trust_model: bool
-    quiet: bool
-    ci: CiOptions
 
-    def plan(self) -> OutputPlan:
-        """Every file the run writes: the reports, the --png-dir pictures, the CI outputs."""
-        pictures = [
+    @property
+    def inputs(self) -> dict[str, Path | None]:
+        """MODEL and DATA."""
+        return {"MODEL": self.model, "DATA": self.data}
+
+    def files(self) -> list[Target]:
+        """The ``--png-dir`` pictures."""
+        if self.png_dir is None:
+            return []
+        return [
             Target("--png-dir", self.png_dir / name, "picture", make_folder=True)
             for name in PICTURES
-        ] if self.png_dir is not None else []
-        return OutputPlan(
-            [
-                *report_targets(
-                    "image", fmt=self.fmt, output=self.output, html_path=self.html_path,
-                    json_path=self.json_path, markdown_path=self.markdown_path,
-                ),
-                *pictures,
-                *self.ci.targets(),
-            ],
-            inputs={"MODEL": self.model, "DATA": self.data},
-        )
+        ]
 
 @image.command(epilog=exit_codes_help())
 @click.argument(
