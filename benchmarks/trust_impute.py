@@ -136,7 +136,16 @@ categorical: diamonds MAR now tied, credit MCAR still worse (closer), wine MCAR 
 CPU of advval over the 5 seeds: diamonds MAR 49 -> 78 s, mlc_churn MAR 95 -> 136 s
 (every family of a blend is fitted in every round). The Kaggle-shaped table (7,500
 rows) has no forest family, so no blend: its choice and cost are those above (not
-re-timed). The full table was not rerun with the blends: **target not met**.
+re-timed). The other pairs on ``--quick`` splits (3 seeds, missForest of 20 trees;
+before -> after, same machine, separate processes), nRMSE: boston MAR 0.526 -> 0.530
+(best both), wine MAR 0.660 -> 0.647, diamonds MCAR 0.294 (tied) -> 0.265 (best),
+hitters MCAR 0.435 (tied) -> 0.397 (best), wa_churn MCAR 0.668 (tied) -> 0.638 (best),
+wa_churn MAR 0.648 -> 0.638, mlc_churn MCAR 0.689 -> 0.684; cat err: boston MAR 0.077
+(WORSE) -> 0.072 (tied), wine MAR 0.044 (tied) -> 0.029 (best), diamonds MCAR 0.660 ->
+0.645 (tied both), hitters MCAR 0.271 -> 0.265, wa_churn MCAR 0.233 -> 0.233, wa_churn
+MAR 0.280 -> 0.250, mlc_churn MCAR 0.371 -> 0.368 (best otherwise); hitters MAR after
+the blends not measured in time. The full table was not rerun with the blends:
+**target not met**.
 
 Measured with ``--quick`` (3 seeds, 300 rows; 2-core shared machine, 2026-12-07; before
 the forest changes above), after the per-column model families (linear, ridge start +
