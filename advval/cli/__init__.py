@@ -84,7 +84,8 @@ class _Guarded(click.Group):
         for name in names:
             command = self.commands.get(name)
             if command is None and name in SUMMARIES:
-                rows.append((name, click.Command(name, help=SUMMARIES[name]).get_short_help_str(limit)))
+                summary = click.Command(name, help=SUMMARIES[name])
+                rows.append((name, summary.get_short_help_str(limit)))
                 continue
             command = self.get_command(ctx, name)
             if command is not None and not command.hidden:
