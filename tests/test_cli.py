@@ -417,7 +417,7 @@ def test_export_keeps_id_columns(runner, tmp_path):
 
 
 def test_export_into_a_missing_folder_is_refused_before_the_work(runner, csvs, monkeypatch):
-    monkeypatch.setattr(advval.AdversarialValidator, "fit", _never_called)
+    monkeypatch.setattr(advval.AdversarialValidator, "_fit_named", _never_called)
     result = _run(runner, "drift", csvs["train"], csvs["test"], "--target", "y", "--no-remedy",
                   "--export-test-likeness", "missing_dir/out.csv", "--format", "json", *FAST)
     assert result.exit_code == ExitCode.USAGE

@@ -64,8 +64,8 @@ def _temporaries(folder: Path) -> list[str]:
 
 @pytest.fixture
 def no_fit(monkeypatch):
-    """Fail the test if the drift check starts: a refusal must come before the work."""
-    monkeypatch.setattr(advval.AdversarialValidator, "fit", _never_called)
+    """Fail the test if the drift check starts (fit and the CLI both go through _fit_named)."""
+    monkeypatch.setattr(advval.AdversarialValidator, "_fit_named", _never_called)
 
 
 # ----------------------------------------------------------------- write_files, the writer
@@ -245,7 +245,7 @@ def test_ctrl_c_during_the_work_exits_130_and_writes_nothing(runner, csvs, monke
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(advval.AdversarialValidator, "fit", interrupted)
+    monkeypatch.setattr(advval.AdversarialValidator, "_fit_named", interrupted)
     result = _run(runner, "drift", csvs["train"], csvs["test"], "--json", "r.json", *FAST)
     assert result.exit_code == ExitCode.INTERRUPTED
     assert result.stderr == "advval: interrupted (Ctrl-C)\n"
@@ -256,7 +256,7 @@ def test_an_unexpected_error_is_one_line_and_exit_4(runner, csvs, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("boom\n  in a nested call")
 
-    monkeypatch.setattr(advval.AdversarialValidator, "fit", broken)
+    monkeypatch.setattr(advval.AdversarialValidator, "_fit_named", broken)
     result = _run(runner, "drift", csvs["train"], csvs["test"], *FAST)
     assert result.exit_code == ExitCode.INTERNAL_ERROR == 4
     assert result.stderr == (
