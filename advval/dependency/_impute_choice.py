@@ -248,20 +248,12 @@ def choose_regressor(
         mix = convex_weights(
             lambda blend: (blend - y[scored][:, None]) ** 2, stacked, weights[scored]
         )
-        blend = {f: float(w) for f, w in zip(families, mix, strict=True) if w > 0}
-        family = max(blend, key=lambda f: blend[f])
+        blend = _mixture(families, mix)
     else:
-        family = lowest_loss(
+        blend = {lowest_loss(
             {f: loss[scored] for f, loss in losses.items()}, weights[scored], DEFAULT_FAMILY
-        )
-        blend = {family: 1.0}
-    return Choice(
-        family,
-        trees_used.get(family),
-        _means(losses, weights, scored),
-        blend,
-        {f: trees_used.get(f) for f in blend},
-    )
+        ): 1.0}
+    return _choice(blend, trees_used, losses, weights, scored)
 
 
 def choose_classifier(
@@ -318,8 +310,7 @@ def choose_classifier(
             lambda blend: _wrong(blend, truth[..., None]), stacked, weights[scored],
             tie=lambda blend: np.sum((blend - truth[..., None]) ** 2, axis=1),
         )  # fmt: skip
-        blend = {f: float(w) for f, w in zip(families, mix, strict=True) if w > 0}
-        family = max(blend, key=lambda f: blend[f])
+        blend = _mixture(families, mix)
         # a blend's misclassification is tuned on the held-out rows that judge it: it
         # replaces the default family only when lower by a standard error
         blended = _wrong(stacked @ mix, truth)
@@ -327,12 +318,28 @@ def choose_classifier(
         if default in losses and blend != {default: 1.0}:
             judged = {"blend": blended, default: losses[default][scored]}
             if lowest_loss(judged, weights[scored], default) == default:
-                family, blend = default, {default: 1.0}
+                blend = {default: 1.0}
     else:
-        family = lowest_loss(
+        blend = {lowest_loss(
             {f: loss[scored] for f, loss in losses.items()}, weights[scored], DEFAULT_LABEL_FAMILY
-        )
-        blend = {family: 1.0}
+        ): 1.0}
+    return _choice(blend, trees_used, losses, weights, scored)
+
+
+def _mixture(families: tuple[str, ...], mix: NDArray[np.float64]) -> dict[str, float]:
+    """The families a blend gives weight, with their weights."""
+    return {f: float(w) for f, w in zip(families, mix, strict=True) if w > 0}
+
+
+def _choice(
+    blend: dict[str, float],
+    trees_used: dict[str, Any],
+    losses: dict[str, NDArray[np.float64]],
+    weights: NDArray[np.float64],
+    scored: NDArray[np.bool_],
+) -> Choice:
+    """The :class:`Choice` of ``blend``: its heaviest family names it."""
+    family = max(blend, key=lambda f: blend[f])
     return Choice(
         family,
         trees_used.get(family),
