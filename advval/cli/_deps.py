@@ -241,14 +241,14 @@ def _run(frame: Any, job: DepsJob, *, client: Any, plan: OutputPlan) -> None:
             "--ignore and --id columns"
         )
     X_test = None
+    # errors about the data name the user's files, not the library's arguments
+    sides = (f"DATA file '{job.data}'", f"TEST file '{job.compare}'")
     if job.compare is not None:
         with stage(f"reading TEST file '{job.compare}'"):
             other = read_table(job.compare, "TEST", job.csv)
         other = other.drop(columns=[c for c in excluded if c in other.columns])
         try:
-            X_test = align_columns(
-                X, other, names=(f"DATA file '{job.data}'", f"TEST file '{job.compare}'")
-            )
+            X_test = align_columns(X, other, names=sides)
         except ValueError as exc:
             raise UsageFailure(str(exc)) from exc
 
@@ -267,7 +267,11 @@ def _run(frame: Any, job: DepsJob, *, client: Any, plan: OutputPlan) -> None:
     try:
         checker.fit(X, y)
         # the fit's models serve the shift too (prefit): one model per column in all
-        shift = None if X_test is None else checker.dependency_shift(X, X_test, prefit=True)
+        shift = (
+            None
+            if X_test is None
+            else checker._shift_named(X, X_test, prefit=True, names=sides)
+        )
     except (ValueError, TypeError, MemoryError) as exc:  # memory: stalled Dask workers
         raise library_error(exc, OPTIONS) from exc
     settings = {

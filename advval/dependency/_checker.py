@@ -22,7 +22,15 @@ from sklearn.utils.validation import (
 from .._client import SharesClientMixin
 from .._dask import on_dask, sample_rows
 from .._display import verdict_card, verdict_line
-from .._frames import BOOLEAN, CATEGORICAL, TEXT, FrameEncoder, array_column_names, as_frame
+from .._frames import (
+    ALIGN_NAMES,
+    BOOLEAN,
+    CATEGORICAL,
+    TEXT,
+    FrameEncoder,
+    array_column_names,
+    as_frame,
+)
 from .._progress import note, progress_display, stage
 from .._repr import ReprMixin
 from .._stats import Correction, adjust_p_values
@@ -725,7 +733,17 @@ class FeatureDependencyChecker(ReprMixin, SharesClientMixin, BaseEstimator):
             the test rows are predicted (one fit per column in all, not two).
             Otherwise the shift fits its own models, as without ``prefit``.
         """
-        from ._shift import dependency_shift, shift_from_fit
+        return self._shift_named(X_train, X_test, prefit=prefit, names=ALIGN_NAMES)
+
+    def _shift_named(
+        self, X_train: Any, X_test: Any, *, prefit: bool, names: tuple[str, str]
+    ) -> pd.DataFrame:
+        """:meth:`dependency_shift`, its errors about the data calling the two sides ``names``.
+
+        For the command line, which names the user's files (``("DATA file 'a.csv'",
+        "TEST file 'b.csv'")``), as ``AdversarialValidator._fit_named`` does.
+        """
+        from ._shift import shift_from_fit, shift_named
 
         self._validate_params()
         check_bool(prefit, name="prefit", owner=_OWNER)
@@ -746,8 +764,9 @@ class FeatureDependencyChecker(ReprMixin, SharesClientMixin, BaseEstimator):
                     max_rows=self.max_rows,
                     column_kinds=self.column_kinds,
                     random_state=self.random_state,
+                    names=names,
                 )
-            return dependency_shift(
+            return shift_named(
                 X_train,
                 X_test,
                 estimator=self.estimator,
@@ -757,6 +776,7 @@ class FeatureDependencyChecker(ReprMixin, SharesClientMixin, BaseEstimator):
                 column_kinds=self.column_kinds,
                 n_jobs=self.n_jobs,
                 random_state=self.random_state,
+                names=names,
             )
 
     def _fitted_line(self) -> str | None:

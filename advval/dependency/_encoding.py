@@ -18,7 +18,7 @@ from collections.abc import Hashable, Sequence
 
 import pandas as pd
 
-from .._frames import FrameEncoder
+from .._frames import ALIGN_NAMES, FrameEncoder
 from ..exceptions import DataWarning
 from ._scoring import MIN_CLASS_SHARE
 
@@ -27,19 +27,30 @@ _TEXT_WARNING = r"Column\(s\) .* hold free text"
 
 
 def fit_encoder(
-    train: pd.DataFrame, test: pd.DataFrame, column_kinds: dict[str, str] | None
+    train: pd.DataFrame,
+    test: pd.DataFrame,
+    column_kinds: dict[str, str] | None,
+    *,
+    names: tuple[str, str] = ALIGN_NAMES,
 ) -> FrameEncoder:
     """:class:`~advval._frames.FrameEncoder` fitted on both frames, without its text warning.
+
+    ``names`` is what its errors and warnings call ``train`` and ``test`` (the caller's
+    arguments, or the user's files; see :func:`~advval._frames.align_columns`).
 
     Examples
     --------
     >>> frame = pd.DataFrame({"when": ["01/31/2013", "02/01/2013"], "x": [1.0, 2.0]})
     >>> fit_encoder(frame, frame, None).kinds
     {'when': 'datetime', 'x': 'numeric'}
-    """
+    >>> fit_encoder(frame, frame.assign(x=["a", "b"]), None, names=("A", "B"))
+    Traceback (most recent call last):
+    ...
+    TypeError: Column 'x' is numeric in A but text/categorical in B, where these values are not numbers: 'a' (1 rows), 'b' (1 rows); convert one side so both have one type.
+    """  # noqa: E501
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=_TEXT_WARNING, category=DataWarning)
-        return FrameEncoder(column_kinds=column_kinds).fit(train, test)
+        return FrameEncoder(column_kinds=column_kinds).fit(train, test, names=names)
 
 
 def unpredicted_warning(

@@ -11,6 +11,7 @@ import pandas as pd
 from sklearn.utils import check_random_state
 
 from .._frames import (
+    ALIGN_NAMES,
     BOOLEAN,
     CATEGORICAL,
     TEXT,
@@ -51,6 +52,8 @@ FIT_SHARE = 2 / 3
 MIN_DROP = 0.05
 #: the redundancy threshold whose precision sets the ``"auto"`` row budget
 BUDGET_THRESHOLD = 0.9
+#: rows each sample needs at least
+MIN_ROWS = 6
 _OWNER = "dependency_shift"
 
 
@@ -131,20 +134,48 @@ def dependency_shift(
     >>> bool((shift["marginal_p_value"] > 0.05).all())
     True
     """
+    return shift_named(
+        X_train,
+        X_test,
+        estimator=estimator,
+        alpha=alpha,
+        correction=correction,
+        max_rows=max_rows,
+        column_kinds=column_kinds,
+        n_jobs=n_jobs,
+        random_state=random_state,
+        names=ALIGN_NAMES,
+    )
+
+
+def shift_named(
+    X_train: Any,
+    X_test: Any,
+    *,
+    estimator: lgb.LGBMModel | None,
+    alpha: float,
+    correction: Correction,
+    max_rows: int | str | None,
+    column_kinds: dict[str, str] | None,
+    n_jobs: int | None,
+    random_state: int | np.random.RandomState | None,
+    names: tuple[str, str],
+) -> pd.DataFrame:
+    """:func:`dependency_shift`, its errors and warnings about the data calling the two
+    sides ``names`` (the command line's: the user's files, see
+    :func:`~advval._frames.align_columns`)."""
     check_max_rows(max_rows, owner=_OWNER, n_splits=3)
-    train = as_frame(X_train, name="X_train")
-    test = align_columns(train, as_frame(X_test, name="X_test"))
+    train, test = _sides(X_train, X_test, names)
     if train.shape[1] < 2:
         raise ValueError(
-            f"X_train has {train.shape[1]} column(s); dependency_shift predicts each column "
+            f"{names[0]} has {train.shape[1]} column(s); dependency_shift predicts each column "
             f"from the others, so it needs at least 2."
         )
-    for frame, name in ((train, "X_train"), (test, "X_test")):
-        if len(frame) < 6:
-            raise ValueError(f"{name} has {len(frame)} row(s); dependency_shift needs 6.")
-    encoder = fit_encoder(train, test, column_kinds)
-    encoder.check_finite(train, name="X_train")
-    encoder.check_finite(test, name="X_test")
+    for frame, name in zip((train, test), names, strict=True):
+        _check_rows(frame, name)
+    encoder = fit_encoder(train, test, column_kinds, names=names)
+    encoder.check_finite(train, name=names[0])
+    encoder.check_finite(test, name=names[1])
     rng = check_random_state(random_state)
     seed = int(rng.randint(0, 2**31 - 10**8))
     train_budget, test_budget = _budgets(max_rows)
@@ -221,27 +252,29 @@ def shift_from_fit(
     max_rows: int | str | None,
     column_kinds: dict[str, str] | None,
     random_state: int | np.random.RandomState | None,
+    names: tuple[str, str] = ALIGN_NAMES,
 ) -> pd.DataFrame:
     """:func:`dependency_shift` with the models of a checker's hold-out fit on ``X_train``.
 
     The checker's fit already trained each column's model on the training rows of its
     hold-out split and predicted its held-out rows: exactly the models and reference rows
     the dependency shift needs. Only the test rows are predicted here (at most the row
-    budget's), and the marginal tests read every row of both frames.
+    budget's), and the marginal tests read every row of both frames. ``names``: what the
+    errors and warnings about the data call the two sides (as in :func:`shift_named`).
     """
     check_max_rows(max_rows, owner=_OWNER, n_splits=3)
-    train = as_frame(X_train, name="X_train")
-    test = align_columns(train, as_frame(X_test, name="X_test"))
+    train, test = _sides(X_train, X_test, names)
     if list(train.columns) != basis.columns or len(train) != basis.n_rows:
         raise ValueError(
-            f"X_train has {len(train)} rows and columns {_preview(list(train.columns))}, but the "
-            f"checker was fitted on {basis.n_rows} rows and columns {_preview(basis.columns)}: "
-            f"with prefit=True, X_train must be the data fit was given."
+            f"{names[0]} has {len(train)} rows and columns {_preview(list(train.columns))}, "
+            f"but the checker was fitted on {basis.n_rows} rows and columns "
+            f"{_preview(basis.columns)}: with prefit=True, {names[0]} must be the data fit "
+            f"was given."
         )
-    if len(test) < 6:
-        raise ValueError(f"X_test has {len(test)} row(s); dependency_shift needs 6.")
-    joint = fit_encoder(train, test, column_kinds)  # checks that both sides' kinds agree
-    joint.check_finite(test, name="X_test")
+    _check_rows(test, names[1])
+    # checks that both sides' kinds agree
+    joint = fit_encoder(train, test, column_kinds, names=names)
+    joint.check_finite(test, name=names[1])
     seed = int(check_random_state(random_state).randint(0, 2**31 - 10**8))
     test_used = budget_rows(len(test), _budgets(max_rows)[1], seed + 2)
     rows = {
@@ -279,6 +312,18 @@ def shift_from_fit(
         scores.setdefault(column, (np.nan, np.nan, 1.0))
     unpredicted = [c for c in basis.unpredicted if c in joint.columns]
     return _table(joint, scores, unpredicted, marginals, rows, alpha=alpha, correction=correction)
+
+
+def _sides(X_train: Any, X_test: Any, names: tuple[str, str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Both samples as checked frames, the test one in the training one's column order."""
+    train = as_frame(X_train, name=names[0])
+    return train, align_columns(train, as_frame(X_test, name=names[1]), names=names)
+
+
+def _check_rows(frame: pd.DataFrame, name: str) -> None:
+    """Raise unless ``frame`` (called ``name`` in the message) has ``MIN_ROWS`` rows."""
+    if len(frame) < MIN_ROWS:
+        raise ValueError(f"{name} has {len(frame)} row(s); dependency_shift needs {MIN_ROWS}.")
 
 
 def _budgets(max_rows: int | str | None) -> tuple[int | None, int | None]:
