@@ -51,11 +51,15 @@ def fit_drift(
     *,
     groups: Any,
     seeds: NDArray[np.int_],
+    names: tuple[str, str],
 ) -> _DriftFit:
-    """The Dask fit of an AdversarialValidator (read, not modified): a frozen fit."""
+    """The Dask fit of an AdversarialValidator (read, not modified): a frozen fit.
+
+    ``names``: what its errors and warnings about the data call the two sides.
+    """
     from .distributed._drift import fit_validator
 
-    return fit_validator(validator, X_train, X_test, groups=groups, seeds=seeds)
+    return fit_validator(validator, X_train, X_test, groups=groups, seeds=seeds, names=names)
 
 
 def drift_likeness(

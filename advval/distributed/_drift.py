@@ -53,7 +53,7 @@ from lightgbm import LGBMClassifier
 from numpy.typing import NDArray
 from sklearn.base import clone
 
-from .._frames import FrameEncoder, align_columns
+from .._frames import ALIGN_NAMES, FrameEncoder, align_columns
 from .._models import default_domain_classifier, positive_scores, tree_contributions
 from ..drift._attribution import ROWS_PER_FOLD, Attribution, _aggregation_matrix
 from ..drift._crossfit import SequentialTest, combine_sequential
@@ -83,15 +83,18 @@ def fit_validator(
     *,
     groups: Any,
     seeds: NDArray[np.int_],
+    names: tuple[str, str] = ALIGN_NAMES,
 ) -> _DriftFit:
     """The fit of ``validator`` (an AdversarialValidator, only read) on Dask data.
 
     ``seeds`` are the fit's (:func:`advval.drift._fitted.fit_seeds`); the validator sets
-    its attributes from the frozen fit returned.
+    its attributes from the frozen fit returned. ``names``: what the errors and warnings
+    about the data call the two sides (the caller's arguments, or the user's files; see
+    :func:`~advval._frames.align_columns`).
     """
     client = resolve_client(validator.client, owner=_OWNER)
     with client.as_current():
-        return _fit_validator(validator, X_train, X_test, groups, client, seeds)
+        return _fit_validator(validator, X_train, X_test, groups, client, seeds, names)
 
 
 def _fit_validator(
@@ -101,28 +104,31 @@ def _fit_validator(
     groups: Any,
     client: Client,
     seeds: NDArray[np.int_],
+    names: tuple[str, str],
 ) -> _DriftFit:
     _templates(validator, 1, 0)  # refuse an estimator lightgbm cannot train before any work
-    train = as_dask(X_train, name="X_train", client=client)
-    test = as_dask(X_test, name="X_test", client=client)
-    test = test[list(align_columns(train._meta, test._meta).columns)]
-    group_column = _group_column(validator, groups, train)
+    train = as_dask(X_train, name=names[0], client=client)
+    test = as_dask(X_test, name=names[1], client=client)
+    test = test[list(align_columns(train._meta, test._meta, names=names).columns)]
+    group_column = _group_column(validator, groups, train, names)
     drop = [c for c in (group_column, validator.time_col) if c is not None]
     features_train = train.drop(columns=drop) if drop else train
     features_test = test.drop(columns=drop) if drop else test
     if features_train.shape[1] == 0:
         raise ValueError("No feature column is left after removing the groups / time_col columns.")
     encoder, n_train, n_test = fit_encoder(
-        features_train, features_test, client, column_kinds=validator.column_kinds
+        features_train, features_test, client, column_kinds=validator.column_kinds, names=names
     )
-    check_sides(n_train, n_test, validator.n_splits)
+    check_sides(n_train, n_test, validator.n_splits, names=names)
     total = n_train + n_test
     max_rows = validator.resolve_max_rows(n_train, n_test)
     budget = 1.0 if max_rows is None else min(1.0, max_rows / total)
 
     settings = _Settings(encoder, int(seeds[1]), validator.n_splits, group_column, budget)
     if validator.time_col is not None:
-        settings.time_blocks(validator.time_col, train, test, (n_train, n_test), client)
+        settings.time_blocks(
+            validator.time_col, train, test, (n_train, n_test), client, names=names
+        )
     prepared = dd.concat(
         [
             train.map_partitions(settings.prepare, 0, meta=settings.prepare(train._meta, 0)),
@@ -162,9 +168,11 @@ def _fit_validator(
     )
 
 
-def _group_column(validator: AdversarialValidator, groups: Any, train: dd.DataFrame) -> str | None:
+def _group_column(
+    validator: AdversarialValidator, groups: Any, train: dd.DataFrame, names: tuple[str, str]
+) -> str | None:
     if validator.time_col is not None:
-        require_column(train._meta, validator.time_col, "time_col")
+        require_column(train._meta, validator.time_col, "time_col", names=names)
     if groups is None:
         return None
     if not isinstance(groups, str):
@@ -172,7 +180,7 @@ def _group_column(validator: AdversarialValidator, groups: Any, train: dd.DataFr
             f"With Dask inputs, groups must be the name of a column present in both frames. "
             f"Got {type(groups).__name__} instead."
         )
-    require_column(train._meta, groups, "groups")
+    require_column(train._meta, groups, "groups", names=names)
     return groups
 
 
@@ -204,11 +212,16 @@ class _Settings:
         test: dd.DataFrame,
         rows: tuple[int, int],
         client: Client,
+        *,
+        names: tuple[str, str] = ALIGN_NAMES,
     ) -> None:
-        """Learn each side's time-block edges and the fold of every block."""
+        """Learn each side's time-block edges and the fold of every block.
+
+        ``names``: what the errors call ``train`` and ``test``.
+        """
         self.time_col = column
         rng = np.random.default_rng(self.seed)
-        for frame, n_rows, name in ((train, rows[0], "X_train"), (test, rows[1], "X_test")):
+        for frame, n_rows, name in zip((train, test), rows, names, strict=True):
             self.edges.append(
                 block_edges(
                     frame,

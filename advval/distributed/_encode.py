@@ -23,7 +23,7 @@ import dask.dataframe as dd
 import pandas as pd
 from distributed import Client
 
-from .._frames import NUMERIC, FrameEncoder, infinite_values_error
+from .._frames import ALIGN_NAMES, NUMERIC, FrameEncoder, infinite_values_error
 from .._kinds import CATEGORICAL
 from .._summary import FrameSummary, merge_frames
 from ._progress import compute
@@ -103,6 +103,7 @@ def fit_encoder(
     client: Client,
     *,
     column_kinds: Mapping[str, str] | None = None,
+    names: tuple[str, str] = ALIGN_NAMES,
 ) -> tuple[FrameEncoder, int, int]:
     """The encoder the single-machine path would learn from both frames, and their rows.
 
@@ -113,14 +114,17 @@ def fit_encoder(
     client : Client
     column_kinds : dict or None
         As :class:`~advval._frames.FrameEncoder`'s ``column_kinds``.
+    names : tuple of (str, str), default=("X_train", "X_test")
+        What the errors and warnings call ``train`` and ``test`` (see
+        :func:`~advval._frames.align_columns`).
     """
     encoder = FrameEncoder(column_kinds=None if column_kinds is None else dict(column_kinds))
     requested = encoder.requested_kinds(list(train.columns))
     levels = tuple(c for c, kind in requested.items() if kind == CATEGORICAL)
     train_summary, n_train = summarize(train, client, levels=levels)
     test_summary, n_test = summarize(test, client, levels=levels)
-    encoder.fit(train_summary, test_summary)
-    for summary, name in ((train_summary, "X_train"), (test_summary, "X_test")):
+    encoder.fit(train_summary, test_summary, names=names)
+    for summary, name in zip((train_summary, test_summary), names, strict=True):
         for column in encoder.columns:
             if encoder.kinds[column] == NUMERIC and summary[column].infinite:
                 raise infinite_values_error(column, name)

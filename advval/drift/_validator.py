@@ -383,13 +383,13 @@ class AdversarialValidator(ReprMixin, SharesClientMixin, BaseEstimator):
         """:meth:`fit`, its errors about the data calling the two sides ``names``.
 
         For the package's own callers: the dropper fits on ``X`` and ``X_test``, the
-        command line on the user's files (``("TRAIN file 'a.csv'", "TEST file 'b.csv'")``).
-        The Dask backend names them ``X_train`` and ``X_test`` whatever ``names`` says.
+        command line on the user's files (``("TRAIN file 'a.csv'", "TEST file 'b.csv'")``),
+        on pandas and Dask data alike.
         """
         self._validate_params()
         seeds = fit_seeds(self.random_state)
         if on_dask(self.client, X_train, X_test):
-            fit = fit_drift(self, X_train, X_test, groups=groups, seeds=seeds)
+            fit = fit_drift(self, X_train, X_test, groups=groups, seeds=seeds, names=names)
             # the Dask backend tests the columns last: its leak warning comes with the fit
             self._warn_leaks(self._leaks(fit), stacklevel=5)
         else:
