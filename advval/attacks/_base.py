@@ -127,11 +127,11 @@ class Attack(BaseEstimator):
         labels = self._labels(X, y, z0, oracle, n_samples)
         rng = self._random()
         z = z0 if self.eps == 0 else self._generate(z0, labels, domain, oracle, rng)
-        z = domain.finalize(z, z0, self.eps, norm)
+        z, size = domain.finalize_with_size(z, z0, self.eps, norm)
         predicted = self._verify(z, oracle)
         self.success_ = predicted == labels if self.targeted else predicted != labels
         self.queries_ = oracle.queries.copy()
-        self.norms_ = _numpy(domain.distance(z, z0, norm)).astype(np.float64)
+        self.norms_ = _numpy(size).astype(np.float64)
         return self._from_internal(z, X, domain)
 
     def _generate(

@@ -28,9 +28,11 @@ Missing values (NaN) are never changed, and never created.
 from __future__ import annotations
 
 import numbers
+import pickle
+import weakref
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -39,7 +41,12 @@ from .._frames import BOOLEAN, CATEGORICAL, DATETIME, array_column_names, column
 from ._norms import flat, namespace, norm_of, per_sample, project_ball
 
 _TOLERANCE = 1e-7
-_HUGE = 1e150  # stands for an infinite category cost without 0 * inf = nan
+_HUGE = 1e150
+#: each space's bound domains, by (raw, number of columns, column names), with the
+#: parameters they were bound from (see :meth:`FeatureSpace.bind`)
+_BOUND: weakref.WeakKeyDictionary[Any, dict[Any, tuple[bytes, Any]]] = (
+    weakref.WeakKeyDictionary()
+)  # stands for an infinite category cost without 0 * inf = nan
 
 
 class FeatureSpace:
@@ -296,6 +303,10 @@ class FeatureSpace:
         Returns
         -------
         Domain
+            Shared by the calls that bind the same space, unchanged, to data with the same
+            columns (never change its arrays in place): an attack called again on the same
+            space reuses its checks and its device tensors. Categorical values read from the data
+            are bound afresh each time.
         """
         if isinstance(X, pd.DataFrame) or not (_is_tensor(X) or _is_table_array(X)):
             frame: pd.DataFrame | None = _as_frame(X)
@@ -307,6 +318,35 @@ class FeatureSpace:
             if isinstance(X, pd.DataFrame) and frame is not None
             else None
         )
+        key = (raw, n_features, None if data_names is None else tuple(data_names))
+        state = self._state()
+        bound = _BOUND.get(self, {})
+        found = bound.get(key)
+        if state is not None and found is not None and found[0] == state:
+            return found[1]
+        domain = self._bind(X, raw, frame, n_features, data_names)
+        if state is not None:
+            if len(bound) >= 8:  # many column sets: start over
+                bound.clear()
+            bound[key] = (state, domain)
+            _BOUND[self] = bound
+        return domain
+
+    def _state(self) -> bytes | None:
+        """The parameters as bytes (equal bytes: the same domain), or ``None``: the domain
+        depends on the data (categorical values read from it) or cannot be told apart."""
+        cats = self.categorical
+        if cats and not isinstance(cats, Mapping):
+            return None
+        try:
+            return pickle.dumps((type(self), vars(self)), protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception:  # an unpicklable parameter: bound afresh every time
+            return None
+
+    def _bind(
+        self, X: Any, raw: bool, frame: pd.DataFrame | None, n_features: int,
+        data_names: list[str] | None,
+    ) -> Domain:
         names = self._check_names(data_names, n_features)
         owner = "FeatureSpace"
 
@@ -480,7 +520,7 @@ class Projector:
 
     def __init__(
         self, x0: Any, low: Any, high: Any, *, scale: Any, eps: Any, norm: str,
-        first: tuple[Any, Any] | None = None,
+        first: tuple[Any, Any] | None = None, pinned: bool = False,
     ) -> None:
         xp = namespace(x0)
         self.x0, self.scale, self.eps, self.norm, self.first = x0, scale, eps, norm, first
@@ -488,6 +528,9 @@ class Projector:
             radius = per_sample(eps, x0) * scale
             low = xp.maximum(low, x0 - radius)
             high = xp.minimum(high, x0 + radius)
+        if pinned:  # ``low`` and ``high`` are already NaN where ``x0`` is
+            self.low, self.high = low, high
+            return
         nan = xp.isnan(x0)
         self.low = xp.where(nan, x0, low)
         self.high = xp.where(nan, x0, high)
@@ -525,6 +568,11 @@ class BoxDomain:
         return x
 
     finalize = project
+
+    def finalize_with_size(self, x: Any, x0: Any, eps: Any, norm: str) -> tuple[Any, Any]:
+        """:meth:`finalize` and the per-sample :meth:`distance` of its result."""
+        x = self.project(x, x0, eps, norm)
+        return x, self.distance(x, x0, norm)
 
     def projector(self, x0: Any, eps: Any, norm: str) -> Projector:
         """:meth:`project` for a fixed ``x0``, ``eps`` and ``norm``, precomputed."""
@@ -592,6 +640,28 @@ class Domain:
         """1 where an iterative attack may move (mutable numeric / one-hot), else 0."""
         return self._consts(like)["step"]
 
+    @property
+    def kind(self) -> dict[str, bool]:
+        """What the projections may skip, read once per domain (its arrays never change).
+
+        ``numeric``: no label-coded column and no one-hot group; ``box``: numeric, every
+        column mutable and none monotone (the projection is the ball and the bounds);
+        ``unit``: every scale is 1; ``integer``, ``monotone``: some column is;
+        ``mutable``: every column is.
+        """
+        found = self._cache.get("kind")
+        if found is None:
+            numeric = not self.categories and not self.groups
+            found = self._cache["kind"] = {
+                "numeric": numeric,
+                "box": numeric and bool(self.mutable.all()) and not self.monotone.any(),
+                "unit": bool((self.scale == 1).all()),
+                "integer": bool(self.integer.any()),
+                "monotone": bool(self.monotone.any()),
+                "mutable": bool(self.mutable.all()),
+            }
+        return cast(dict[str, bool], found)
+
     def _consts(self, like: Any) -> dict[str, Any]:
         xp = namespace(like)
         key = "numpy" if xp is np else (str(like.device), str(like.dtype))
@@ -647,10 +717,10 @@ class Domain:
         """Per-sample perturbation size in standard units (see the module notes)."""
         xp = namespace(x)
         c = self._consts(x)
-        if not self.categories and not self.groups:  # numeric columns only
-            unit = bool((self.scale == 1).all())
-            delta = x - x0 if unit else (x - x0) / c["scale"]
-            return norm_of(xp.where(xp.isnan(x0), xp.zeros_like(x0), delta), norm)
+        kind = self.kind
+        if kind["numeric"]:  # numeric columns only
+            delta = x - x0 if kind["unit"] else (x - x0) / c["scale"]
+            return norm_of(xp.where(xp.isnan(x0), 0.0, delta), norm)
         use = c["plain"] & ~xp.isnan(x0)
         delta = xp.where(use, (x - x0) / c["scale"], xp.zeros_like(x0))
         changes = self._category_changes(x, x0)
@@ -673,7 +743,7 @@ class Domain:
         eps-ball that is left after the category changes, then onto the bounds (widened to
         include the original row).
         """
-        if eps is not None and norm != "0" and not self.categories and not self.monotone.any():
+        if eps is not None and norm != "0" and not self.categories and not self.kind["monotone"]:
             return self._project_numeric(x, x0, eps, norm)
         xp = namespace(x)
         c = self._consts(x)
@@ -695,20 +765,23 @@ class Domain:
         passes: frozen values kept, the ball, then the bounds widened to ``x0``.
 
         A missing value of ``x0`` stays missing (NaN propagates through the arithmetic
-        and the bounds) and counts nothing toward the L2 ball.
+        and the bounds) and counts nothing toward the L2 ball. A missing value of ``x``
+        alone falls back to ``x0``: its change is read as 0 (as are the changes of the
+        immutable columns); an infinite change becomes the largest float, which the ball
+        then cuts to its radius, as it would the infinity.
         """
         xp = namespace(x)
         c = self._consts(x)
-        keep = xp.isnan(x0) | xp.isnan(x)
-        if not self.mutable.all():
-            keep = keep | ~c["mutable"]
-        x = xp.where(keep, x0, x)
-        unit = bool((self.scale == 1).all())
-        delta = x - x0 if unit else (x - x0) / c["scale"]
-        if norm == "2":
-            delta = xp.nan_to_num(delta)
-        step = project_ball(delta, eps, norm)
-        x = x0 + (step if unit else step * c["scale"])
+        kind = self.kind
+        delta = x - x0 if kind["unit"] else (x - x0) / c["scale"]
+        delta = xp.nan_to_num(delta, nan=0.0)
+        if not kind["mutable"]:
+            delta = xp.where(c["mutable"], delta, 0.0)
+        if norm == "inf" and not np.ndim(eps):  # the ball is one clip (NaN-free here)
+            step = xp.clip(delta, -eps, eps)
+        else:
+            step = project_ball(delta, eps, norm)
+        x = x0 + (step if kind["unit"] else step * c["scale"])
         low, high = xp.minimum(c["lower"], x0), xp.maximum(c["upper"], x0)
         return xp.minimum(xp.maximum(x, low), high)
 
@@ -724,6 +797,13 @@ class Domain:
             return lambda x: self.project(x, x0, eps, norm)
         xp = namespace(x0)
         c = self._consts(x0)
+        if self.kind["box"] and norm == "inf" and eps is not None and not np.ndim(eps):
+            # nothing frozen or one-sided: the ball and the bounds widened to x0 (a missing
+            # value of x0 gives NaN bounds, which keep it missing)
+            radius = eps if self.kind["unit"] else c["scale"] * eps
+            low = xp.maximum(xp.minimum(c["lower"], x0), x0 - radius)
+            high = xp.minimum(xp.maximum(c["upper"], x0), x0 + radius)
+            return Projector(x0, low, high, scale=c["scale"], eps=None, norm=norm, pinned=True)
         nan = xp.isnan(x0)
         frozen = ~c["mutable"] | nan | c["coded"]
         # what project() applies before the ball: frozen values, monotone directions
@@ -792,10 +872,18 @@ class Domain:
         exceed the budget gets those changes undone; a row that is still invalid is
         returned unchanged. The result is always a valid row within the eps-ball.
         """
+        return self._finalize(x, x0, eps, norm, sized=False)[0]
+
+    def finalize_with_size(self, x: Any, x0: Any, eps: Any, norm: str) -> tuple[Any, Any]:
+        """:meth:`finalize`, and the per-sample :meth:`distance` of its result (which the
+        budget check measures anyway)."""
+        return self._finalize(x, x0, eps, norm, sized=True)
+
+    def _finalize(self, x: Any, x0: Any, eps: Any, norm: str, *, sized: bool) -> tuple[Any, Any]:
         xp = namespace(x)
         c = self._consts(x)
         x = self.project(x, x0, eps, norm)
-        if self.integer.any():
+        if self.kind["integer"]:
             rounded = xp.where(x > x0, xp.maximum(xp.floor(x), x0), xp.minimum(xp.ceil(x), x0))
             x = xp.where(c["integer"], rounded, x)
         for group in self.groups:
@@ -808,19 +896,20 @@ class Domain:
                 snapped = xp.nn.functional.one_hot(block.argmax(1), len(group)).to(x.dtype)
             x[:, group] = xp.where(xp.isnan(x0[:, group]), x0[:, group], snapped)
         if eps is None:
-            return x
+            return x, self.distance(x, x0, norm) if sized else None
+        size = self.distance(x, x0, norm)
         limit = per_sample(eps, x[:, 0]) if np.ndim(eps) else eps
         limit = limit * (1 + _TOLERANCE) + _TOLERANCE
-        size = self.distance(x, x0, norm)
         if not bool((size > limit).any()):
-            return x
+            return x, size
         limit = limit + self._rounding(x, x0, norm)  # only where it can matter
         over = size > limit
         if bool(over.any()):
             x = xp.where(over[:, None] & (c["coded"] | c["grouped"]), x0, x)
             over = self.distance(x, x0, norm) > limit
             x = xp.where(over[:, None], x0, x)
-        return x
+            size = self.distance(x, x0, norm) if sized else None
+        return x, size
 
     def _rounding(self, x: Any, x0: Any, norm: str) -> Any:
         """Per-sample bound on the distance that float32 (or coarser) rounding can add.
