@@ -72,9 +72,16 @@ def drift_likeness(
 
 
 def sample_rows(
-    X: Any, y: Any, *, client: Any, budget: Callable[[int], int | None], seed: int
+    X: Any,
+    y: Any,
+    *,
+    client: Any,
+    budget: Callable[[int], int | None],
+    seed: int,
+    name: str = "X",
 ) -> RowSample:
-    """A hash-based sample of the Dask frame ``X`` that holds ``budget(n_rows)`` rows."""
+    """A hash-based sample of the Dask frame ``X`` (called ``name`` in errors) that holds
+    ``budget(n_rows)`` rows."""
     from .distributed._dependency import sample_rows as sample
 
-    return sample(X, y, client=client, budget=budget, seed=seed)
+    return sample(X, y, client=client, budget=budget, seed=seed, name=name)

@@ -265,7 +265,8 @@ def _run(frame: Any, job: DepsJob, *, client: Any, plan: OutputPlan) -> None:
     rows = "the rows" if client is not None else f"{len(X):,} rows"
     note(f"advval: checking {X.shape[1]} columns of {rows} from '{job.data}'")
     try:
-        checker.fit(X, y)
+        target = f"--target column '{job.target}' of DATA file '{job.data}'"
+        checker._fit_named(X, y, names=(sides[0], target))
         # the fit's models serve the shift too (prefit): one model per column in all
         shift = (
             None

@@ -340,41 +340,41 @@ class FeatureDependencyChecker(ReprMixin, SharesClientMixin, BaseEstimator):
             return default_params(n_rows=n_rows, single=False)
         return estimator_params(self.estimator)
 
-    def _check_frame(self, X: Any, *, reset: bool) -> pd.DataFrame:
+    def _check_frame(self, X: Any, *, reset: bool, name: str = "X") -> pd.DataFrame:
         if isinstance(X, pd.DataFrame):
             validate_data(self, X, reset=reset, skip_check_array=True)
-            frame = as_frame(X, name="X")
+            frame = as_frame(X, name=name)
         else:
             array = validate_data(self, X, reset=reset, dtype=None, ensure_all_finite="allow-nan")
-            frame = as_frame(array, name="X")
+            frame = as_frame(array, name=name)
             if array.dtype == object:
                 frame = frame.infer_objects()
         n_rows, n_columns = frame.shape
         if n_columns < 2:
             raise ValueError(
-                f"X has {n_columns} feature(s) {list(frame.columns)!r} but {_OWNER} predicts "
+                f"{name} has {n_columns} feature(s) {list(frame.columns)!r} but {_OWNER} predicts "
                 f"each column from the others, so it needs at least 2 columns."
             )
         if n_columns > self.max_features:
             raise ValueError(
-                f"X has {n_columns} columns but max_features={self.max_features}: the "
+                f"{name} has {n_columns} columns but max_features={self.max_features}: the "
                 f"checker fits one model per column ({n_columns} x {2 * self.n_splits - 2} "
                 f"fits). Select fewer columns, or pass max_features={n_columns} (or more) "
                 f"if you can afford it."
             )
         check_min_rows(
             n_rows,
-            name="X",
+            name=name,
             minimum=2 * self.n_splits,
             needed_by=f"{_OWNER} with n_splits={self.n_splits}",
         )
         return frame
 
-    def _drop_empty(self, frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    def _drop_empty(self, frame: pd.DataFrame, name: str) -> tuple[pd.DataFrame, list[str]]:
         empty = [c for c in frame.columns if bool(frame[c].isna().all())]
         if empty:
             warnings.warn(
-                f"Dropped {len(empty)} column(s) of X whose values are all missing: "
+                f"Dropped {len(empty)} column(s) of {name} whose values are all missing: "
                 f"{empty[:10]!r}{' and more' if len(empty) > 10 else ''}.",
                 DataWarning,
                 stacklevel=3,
@@ -382,7 +382,7 @@ class FeatureDependencyChecker(ReprMixin, SharesClientMixin, BaseEstimator):
             frame = frame.drop(columns=empty)
         if frame.shape[1] < 2:
             raise ValueError(
-                f"X has {frame.shape[1]} column(s) {list(frame.columns)!r} left after "
+                f"{name} has {frame.shape[1]} column(s) {list(frame.columns)!r} left after "
                 f"dropping {len(empty)} entirely missing one(s) {empty[:10]!r}; {_OWNER} "
                 f"needs at least 2 columns with values."
             )
@@ -408,6 +408,15 @@ class FeatureDependencyChecker(ReprMixin, SharesClientMixin, BaseEstimator):
         -------
         self : FeatureDependencyChecker
         """
+        return self._fit_named(X, y, names=("X", "y"))
+
+    def _fit_named(self, X: Any, y: Any, *, names: tuple[str, str]) -> FeatureDependencyChecker:
+        """:meth:`fit`, its errors and warnings about the data calling ``X`` and ``y`` ``names``.
+
+        For the command line, which names the user's file and target column (``("DATA
+        file 'a.csv'", "--target column 'y' of DATA file 'a.csv'")``), on pandas and Dask
+        data alike.
+        """
         self._validate_params()
         seed = fit_seed(self.random_state)
         if on_dask(self.client, X, y):
@@ -418,12 +427,15 @@ class FeatureDependencyChecker(ReprMixin, SharesClientMixin, BaseEstimator):
                 client=self.client,
                 budget=self.resolve_max_rows,
                 seed=sample_seed(self.random_state),
+                name=names[0],
             )
-            fit = self._fit_frame(sample.frame, sample.target, seed, n_rows_in=sample.n_rows)
+            fit = self._fit_frame(
+                sample.frame, sample.target, seed, n_rows_in=sample.n_rows, names=names
+            )
             fit = replace(fit, n_rows_sampled=len(sample.frame))
         else:
             with progress_display(enabled=bool(self.verbose)):
-                fit = self._fit_frame(X, y, seed)
+                fit = self._fit_frame(X, y, seed, names=names)
         self._store_fit(fit)
         return self
 
@@ -454,20 +466,27 @@ class FeatureDependencyChecker(ReprMixin, SharesClientMixin, BaseEstimator):
         return None if budget is None or budget >= n_rows else budget
 
     def _fit_frame(
-        self, X: Any, y: Any, seed: int, *, n_rows_in: int | None = None
+        self,
+        X: Any,
+        y: Any,
+        seed: int,
+        *,
+        n_rows_in: int | None = None,
+        names: tuple[str, str] = ("X", "y"),
     ) -> _DependencyFit:
         """The fit on in-memory data (also what the Dask path runs on its sample).
 
         ``seed``: the fit's (:func:`~advval.dependency._fitted.fit_seed`). ``n_rows_in``:
         rows of the data ``X`` was sampled from (the Dask path's), else ``len(X)``.
+        ``names``: what the messages call ``X`` and ``y``.
         """
-        frame = self._check_frame(X, reset=True)
-        target_y = None if y is None else _check_y(y, frame)
-        frame, dropped = self._drop_empty(frame)
+        frame = self._check_frame(X, reset=True, name=names[0])
+        target_y = None if y is None else _check_y(y, frame, name=names[1])
+        frame, dropped = self._drop_empty(frame, names[0])
 
         with stage("screening columns (kinds, ID-like columns)"):
             encoder = fit_encoder(frame, frame, self.column_kinds)
-            encoder.check_finite(frame, name="X")
+            encoder.check_finite(frame, name=names[0])
             id_like_features = id_like(encoder, frame)  # every row: unique per row?
         n_rows_in = len(frame) if n_rows_in is None else int(n_rows_in)
         max_rows = self.resolve_max_rows(len(frame))
@@ -862,7 +881,7 @@ def _names(names: list[str], limit: int = 10) -> str:
     return f"{names[:limit]!r}{more}"
 
 
-def _check_y(y: Any, frame: pd.DataFrame) -> Target:
+def _check_y(y: Any, frame: pd.DataFrame, *, name: str = "y") -> Target:
     array = check_array(
         y, ensure_2d=False, dtype=None, input_name="y", ensure_all_finite="allow-nan"
     )
@@ -872,13 +891,13 @@ def _check_y(y: Any, frame: pd.DataFrame) -> Target:
     observed = series.dropna()
     if observed.empty:
         raise ValueError(
-            f"y has no observed value (all {len(series)} are missing); the leak check needs "
+            f"{name} has no observed value (all {len(series)} are missing); the leak check needs "
             f"a target with at least two classes or values."
         )
     if observed.nunique() < 2:
         value = observed.iloc[:1].tolist()[0]
         raise ValueError(
-            f"y has a single distinct value ({value!r}); the leak check needs a target with "
+            f"{name} has a single distinct value ({value!r}); the leak check needs a target with "
             f"at least two classes or values."
         )
     if _is_class_target(observed.to_numpy()):

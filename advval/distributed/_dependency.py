@@ -90,19 +90,28 @@ def _target_parts(y: Any, lengths: list[int], n_parts: int) -> list[Any]:
 
 
 def sample_rows(
-    X: Any, y: Any, *, client: Any, budget: Callable[[int], int | None], seed: int
+    X: Any,
+    y: Any,
+    *,
+    client: Any,
+    budget: Callable[[int], int | None],
+    seed: int,
+    name: str = "X",
 ) -> RowSample:
     """A hash-based sample of the Dask frame ``X`` (and ``y``), drawn on the cluster.
 
     ``budget(n_rows)`` is the checker's row budget for the frame's ``n_rows`` rows
     (``None``: every row); the sample holds it with a margin (:func:`sample_rate`).
     ``seed`` seeds the row hash. The checker runs its in-memory fit on the sample.
+    ``name``: what the errors call ``X`` (the caller's argument, or the user's files).
     """
     resolved: Client = resolve_client(client, owner=_OWNER)
     with resolved.as_current():
-        frame = as_dask(X, name="X", client=resolved)
+        frame = as_dask(X, name=name, client=resolved)
         if _Y in frame.columns:
-            raise ValueError(f"X has a column named {_Y!r}, a name advval reserves; rename it.")
+            raise ValueError(
+                f"{name} has a column named {_Y!r}, a name advval reserves; rename it."
+            )
         [counted] = compute(resolved, [frame.map_partitions(len)], step="counting the rows")
         lengths = [int(n) for n in counted]
         n_rows = sum(lengths)

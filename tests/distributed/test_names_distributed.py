@@ -122,3 +122,30 @@ def test_drift_on_a_cluster_names_both_files(cluster, tmp_path, monkeypatch, mak
     stderr = " ".join(result.stderr.split())
     assert message.format("TRAIN file 'tr.csv'", "TEST file 'te.csv'") in stderr, stderr
     assert "X_train" not in stderr and "X_test" not in stderr
+
+
+@pytest.mark.parametrize(
+    ("make_data", "message"),
+    [
+        (_infinite,
+         "Column 'x' of DATA file 'data.csv' contains infinite values; replace them with NaN "
+         "or finite numbers."),
+        (lambda f: f.assign(__advval_target=1.0),
+         "DATA file 'data.csv' has a column named '__advval_target', a name advval reserves; "
+         "rename it."),
+    ],
+    ids=["infinite", "reserved_name"],
+)
+def test_deps_on_a_cluster_names_the_data_file(cluster, tmp_path, monkeypatch, make_data,
+                                               message):
+    monkeypatch.chdir(tmp_path)
+    make_data(_frame(0)).to_csv("data.csv", index=False)
+    result = CliRunner().invoke(
+        cli,
+        ["deps", "data.csv", "--scheduler", cluster.scheduler_address, "-o", "deps.json",
+         "--quiet", "--n-jobs", "1"],
+    )
+    assert result.exit_code == ExitCode.USAGE, result.output
+    stderr = " ".join(result.stderr.split())
+    assert f"Error: {message}" in stderr, stderr
+    assert "of X " not in stderr and "X has" not in stderr
