@@ -87,8 +87,9 @@ from __future__ import annotations
 import argparse
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -102,6 +103,9 @@ from sklearn.model_selection import KFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder
 
+if TYPE_CHECKING:
+    from advval import AdversarialValidator
+
 ESTIMATES = (
     "kfold", "true", "classifier", "blend", "split_top", "split_ratio", "split_true"
 )
@@ -109,6 +113,9 @@ ESTIMATES = (
 #: a training row's out-of-fold squared error this many times their median is a gross
 #: loss (a data error or an extreme row): the seeds with one are summarised apart
 GROSS = 1000.0
+
+#: replicate r of a seed draws the estimators' random choices from seed + r * this
+REPLICATE_STEP = 1000
 
 
 @dataclass(frozen=True)
@@ -293,14 +300,31 @@ class Outcome:
     gross: bool  # a training row's out-of-fold squared error above GROSS x their median
 
 
-def evaluate(case: Case, seed: int) -> Outcome:
-    """Relative error of every estimate, the untrusted regions and the weighters' CPU time."""
-    from advval import AdversarialValidator, AdversarialWeighter, TestLikeSplit
+def evaluate(case: Case, seed: int, replicates: int = 1) -> list[Outcome]:
+    """Relative error of every estimate, the untrusted regions and the weighters' CPU time.
+
+    One outcome per replicate: the case and the validator stay, the estimators' own
+    random choices (the K-fold partition, the weighter's and the splitter's seeds) are
+    drawn again from ``seed + 1000 * replicate`` (replicate 0: ``seed`` itself).
+    """
+    from advval import AdversarialValidator
 
     truth = case.test_mse(clone(case.model).fit(case.X_train, case.y_train))
     started = time.process_time()
     validator = AdversarialValidator(random_state=seed, n_jobs=1).fit(case.X_train, case.X_test)
     validator_seconds = time.process_time() - started
+    return [
+        _estimates(case, truth, validator, validator_seconds, seed + REPLICATE_STEP * r)
+        for r in range(replicates)
+    ]
+
+
+def _estimates(
+    case: Case, truth: float, validator: AdversarialValidator, validator_seconds: float,
+    seed: int,
+) -> Outcome:
+    from advval import AdversarialWeighter, TestLikeSplit
+
     squared = _squared_errors(
         case, list(KFold(5, shuffle=True, random_state=seed).split(case.X_train))
     )
@@ -342,7 +366,7 @@ class _TrueRatioSplit:
     def __init__(self, ratio: np.ndarray, seed: int) -> None:
         self.ratio, self.seed = ratio, seed
 
-    def split(self, X: pd.DataFrame):  # type: ignore[no-untyped-def]
+    def split(self, X: pd.DataFrame) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         from advval.drift._split import systematic_sample
 
         rng = np.random.default_rng(self.seed)
@@ -361,7 +385,7 @@ def _weighted(squared: np.ndarray, weights: np.ndarray) -> float:
 # -- the table -------------------------------------------------------------------------
 
 
-def run(quick: bool = False) -> None:
+def run(quick: bool = False, replicates: int = 1, cases: list[str] | None = None) -> None:
     """Print the table: mean relative error per case and estimate, and the targets."""
     seeds = range(5 if quick else 20)
     n_synthetic, n_real = (800, 1500) if quick else (1500, 3000)
@@ -369,19 +393,27 @@ def run(quick: bool = False) -> None:
         (name, lambda name, seed: synthetic_case(name, seed, n=n_synthetic))
         for name in SYNTHETIC
     ] + [(name, lambda name, seed: selection_case(name, seed, n=n_real)) for name in TABLES]
+    if cases:
+        unknown = set(cases) - {name for name, _ in factories}
+        if unknown:
+            names = [name for name, _ in factories]
+            raise SystemExit(f"unknown case(s) {sorted(unknown)}; the cases are {names}")
+        factories = [(name, factory) for name, factory in factories if name in cases]
     print(
         f"relative error |estimate - test MSE| / test MSE, mean over {len(seeds)} seeds "
-        f"(lower is better); 5-fold CV; synthetic n={n_synthetic} a side, real tables "
+        + (f"x {replicates} replicates " if replicates > 1 else "")
+        + f"(lower is better); 5-fold CV; synthetic n={n_synthetic} a side, real tables "
         f"{n_real} test rows"
     )
     header = f"{'case':<18}" + "".join(f"{name:>12}" for name in ESTIMATES)
     header += f"{'untrusted':>11}{'2se':>5}{'k>.7':>6}{'cpu x':>7}  targets"
     print(header)
     met_all = True
-    apart = []
+    apart, spread = [], []
     for name, factory in factories:
-        outcomes = [evaluate(factory(name, seed), seed) for seed in seeds]
-        mean = {e: float(np.mean([o.errors[e] for o in outcomes])) for e in ESTIMATES}
+        grid = [evaluate(factory(name, seed), seed, replicates) for seed in seeds]
+        outcomes = [o for row in grid for o in row]
+        mean = _means(outcomes)
         untrusted = np.mean([o.untrusted["blend"] for o in outcomes])
         covered = np.mean([o.covered for o in outcomes])
         unreliable = np.mean([o.unreliable for o in outcomes])
@@ -389,11 +421,7 @@ def run(quick: bool = False) -> None:
         cost = sum(o.seconds["blend"] for o in outcomes) / max(
             1e-9, sum(o.seconds["classifier"] for o in outcomes)
         )
-        checks = {
-            "blend<=kfold": mean["blend"] <= mean["kfold"],
-            "blend<=1.5true": mean["blend"] <= 1.5 * mean["true"],
-            "split<=kfold": mean["split_ratio"] <= mean["kfold"],
-        }
+        checks = {target: margin(mean) <= 0 for target, margin in TARGETS.items()}
         met_all &= all(checks.values())
         verdict = " ".join(f"{k}:{'met' if v else 'NOT MET'}" for k, v in checks.items())
         print(
@@ -404,6 +432,8 @@ def run(quick: bool = False) -> None:
         )
         if any(o.gross for o in outcomes):
             apart.append(_apart(name, outcomes))
+        if replicates > 1:
+            spread.append(_spread(name, grid))
     print(
         "untrusted: regions of the test data (of 5) flagged by AdversarialWeighter.regions_, "
         "mean over seeds, classifier -> blend; 2se: share of seeds whose blend estimate is "
@@ -415,7 +445,47 @@ def run(quick: bool = False) -> None:
     )
     for line in apart:
         print(line)
+    if spread:
+        print(
+            "margin of each target (its left side less its right; met at or below 0) on the "
+            f"mean over the {len(seeds)} seeds, for each replicate of the estimators' random "
+            "choices (K-fold partition, weighter and splitter seeds; case and validator "
+            "fixed): their mean (each replicate's; how many met), and the standard error of "
+            "the mean over the seeds (each seed's margin averaged over the replicates)"
+        )
+        for line in spread:
+            print(line)
     print(f"all targets met: {'yes' if met_all else 'NO'}")
+
+
+#: each target as a margin of the mean errors: met where it is at most 0
+TARGETS: dict[str, Callable[[dict[str, float]], float]] = {
+    "blend<=kfold": lambda m: m["blend"] - m["kfold"],
+    "blend<=1.5true": lambda m: m["blend"] - 1.5 * m["true"],
+    "split<=kfold": lambda m: m["split_ratio"] - m["kfold"],
+}
+
+
+def _means(outcomes: list[Outcome]) -> dict[str, float]:
+    return {e: float(np.mean([o.errors[e] for o in outcomes])) for e in ESTIMATES}
+
+
+def _spread(name: str, grid: list[list[Outcome]]) -> str:
+    """How each target's margin varies with the estimators' random choices and the seeds."""
+    replicates = len(grid[0])
+    parts = []
+    for target, margin in TARGETS.items():
+        per_replicate = np.array(
+            [margin(_means([row[r] for row in grid])) for r in range(replicates)]
+        )
+        per_seed = np.array([margin(_means(row)) for row in grid])
+        error = per_seed.std(ddof=1) / np.sqrt(len(per_seed)) if len(per_seed) > 1 else 0.0
+        listed = " ".join(f"{value:+.3f}" for value in per_replicate)
+        parts.append(
+            f"{target} {per_replicate.mean():+.3f} ({listed}; met {int((per_replicate <= 0).sum())}"
+            f"/{replicates}), seeds +-{error:.3f}"
+        )
+    return f"{name}: " + "; ".join(parts)
 
 
 def _apart(name: str, outcomes: list[Outcome]) -> str:
@@ -434,7 +504,15 @@ def _apart(name: str, outcomes: list[Outcome]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="5 seeds, smaller tables")
-    run(quick=parser.parse_args().quick)
+    parser.add_argument(
+        "--replicates", type=int, default=1,
+        help="draws of the estimators' random choices per seed (the case and validator fixed)",
+    )
+    parser.add_argument(
+        "--case", action="append", help="run only this case (its name in the table; repeatable)"
+    )
+    args = parser.parse_args()
+    run(quick=args.quick, replicates=args.replicates, cases=args.case)
 
 
 if __name__ == "__main__":

@@ -168,6 +168,40 @@ def test_systematic_sample_keeps_each_rows_probability_and_stratifies_in_order()
     assert len(spread) > 1
 
 
+def test_ratio_draw_is_unbiased_for_its_ratio_over_repeated_draws(shifted):
+    # a RandomState instance keeps the fitted ratio (cached) and redraws the held-out
+    # parts and the draws at every call: averaged over 100 calls, each row is drawn as
+    # often as held out x n_val x its share of its part's ratio, computed independently
+    # by averaging that share over 4,000 random partitions into fifths
+    X, x0 = shifted.X_train, shifted.X_train["x0"].to_numpy()
+    cv = _split(shifted.X_test, n_splits=5, val_size=0.2,
+                random_state=np.random.RandomState(0))
+    counts = np.zeros(400)
+    calls = 100
+    for call in range(calls):
+        for _, val in cv.split(X):
+            counts += np.bincount(val, minlength=400)
+        if call == 0:
+            likeness = cv.test_likeness_.copy()
+    np.testing.assert_array_equal(cv.test_likeness_, likeness)  # one ratio throughout
+    drawn = counts / (5 * calls)  # mean draws of each row per split
+    ratio = _ratio_of(cv)
+    rng = np.random.default_rng(1)
+    expected = np.zeros(400)
+    for _ in range(4000):
+        for part in np.array_split(rng.permutation(400), 5):
+            expected[part] += 80 * ratio[part] / ratio[part].sum()
+    expected /= 5 * 4000
+    assert drawn.sum() == pytest.approx(80)
+    np.testing.assert_allclose(drawn, expected, atol=0.05)  # up to 2.5 draws a row
+    assert expected.max() > 2
+    # the draws follow the planted ratio exp(x0 - 1/2): log-counts rise with x0 with a
+    # slope near 1 (the estimated ratio is a little flatter than the truth)
+    slope = np.polyfit(x0, np.log(drawn + 1e-3), 1)[0]
+    assert 0.6 < slope < 1.2
+    assert np.corrcoef(np.log(drawn + 1e-3), x0)[0, 1] > 0.9
+
+
 def test_effective_rows_count_what_a_weighted_split_is_worth(shifted):
     X, x0 = shifted.X_train, shifted.X_train["x0"].to_numpy()
     cv = _split(shifted.X_test, n_splits=5, val_size=0.2)

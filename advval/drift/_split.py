@@ -67,7 +67,10 @@ class TestLikeSplit(BaseCrossValidator):
     much the ratio varies: ``effective_rows_``). The draw is systematic, in order of the
     ratio (one random start: each row's count is the floor or the ceiling of its
     expected count, and the drawn rows spread evenly over the range of the ratio, so the
-    score varies less from draw to draw than with independent draws). Validation
+    score varies less from draw to draw than with independent draws: it differs from
+    the ratio-weighted mean of the held-out part only by the rounding of the counts,
+    and what varies from seed to seed is which rows are held out, as in K-fold).
+    Validation
     positions therefore repeat, which the scikit-learn functions below accept (a
     repeated row counts as often as it appears);
     :func:`~sklearn.model_selection.cross_val_predict` needs a partition and refuses
@@ -128,8 +131,11 @@ class TestLikeSplit(BaseCrossValidator):
     inclusion_ : ndarray of shape (n_samples,)
         Expected number of times each row is in a split's validation part: the held-out
         share times ``ratio / mean(ratio)`` with ``draw="ratio"`` (it sums to the
-        validation rows of a split); the validation rows over the pool size inside the
-        pool, 0 outside, with ``draw="top"`` (a probability: no row repeats).
+        validation rows of a split; to first order: a row heavy enough to weigh on its
+        held-out part's total ratio is drawn somewhat less, e.g. 11% less for a row
+        with 14 times the mean ratio in a part of 80 rows); the validation rows over
+        the pool size inside the pool, 0 outside, with ``draw="top"`` (a probability:
+        no row repeats).
     effective_rows_ : float
         How many rows of an unweighted split a split's validation score is worth: the
         held-out rows times the ratio's effective fraction ``sum(r) ** 2 / (n *
