@@ -51,7 +51,7 @@ def fit_drift(
     *,
     groups: Any,
     seeds: NDArray[np.int_],
-    names: tuple[str, str],
+    names: tuple[str, str] = ("X_train", "X_test"),
 ) -> _DriftFit:
     """The Dask fit of an AdversarialValidator (read, not modified): a frozen fit.
 
