@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -29,6 +30,9 @@ from typing import Any, TextIO
 
 #: the display of the current run, if one is open
 _ACTIVE: ContextVar[_Display | None] = ContextVar("advval_progress", default=None)
+#: seconds between redraws of a terminal line whose stage takes no step meanwhile, so
+#: that its time keeps counting through a long fit instead of standing still
+TICK_SECONDS = 1.0
 
 
 class _Stage:
@@ -65,9 +69,11 @@ class _Frame:
 class _Display:
     """The open stages on ``stream``, outermost first, with the time spent and left.
 
-    On a terminal, one tqdm line redrawn in place. Elsewhere (a CI log, a file, a pipe),
-    where redrawn lines would pile up, one plain line when a stage starts or changes its
-    detail (then with its counter so far), and nothing on every counted step.
+    On a terminal, one tqdm line redrawn in place: on every step, and every
+    :data:`TICK_SECONDS` by a background thread, so that the time spent keeps counting
+    while a stage takes no step. Elsewhere (a CI log, a file, a pipe), where redrawn
+    lines would pile up, one plain line when a stage starts or changes its detail (then
+    with its counter so far), and nothing on every counted step.
     """
 
     def __init__(self, stream: TextIO) -> None:
@@ -78,27 +84,40 @@ class _Display:
         self._live = _has_width(stream)
         self._bar: Any = None
         self._frames: list[_Frame] = []
+        # the ticker thread redraws too: every change of the line holds this lock
+        self._lock = threading.RLock()
+        self._stop: threading.Event | None = None
 
     def push(self, name: str, total: int | None) -> None:
-        self._frames.append(_Frame(name, total))
-        self._refresh(started=True)
+        with self._lock:
+            self._frames.append(_Frame(name, total))
+            self._refresh(started=True)
 
     def pop(self) -> None:
-        self._frames.pop()
-        if self._frames and self._live:
-            self._refresh(started=False)
-        elif not self._frames:
-            self.close()
+        with self._lock:
+            self._frames.pop()
+            if self._frames and self._live:
+                self._refresh(started=False)
+            elif not self._frames:
+                self.close()
 
     def advance(self, n: int) -> None:
-        if self._frames:
-            self._frames[-1].done += n
-            self._refresh(started=False)
+        with self._lock:
+            if self._frames:
+                self._frames[-1].done += n
+                self._refresh(started=False)
 
     def describe(self, text: str) -> None:
-        if self._frames:
-            self._frames[-1].detail = text
-            self._refresh(started=True, counted=True)
+        with self._lock:
+            if self._frames:
+                self._frames[-1].detail = text
+                self._refresh(started=True, counted=True)
+
+    def tick(self) -> None:
+        """Redraw the terminal line with the time spent so far (the ticker's call)."""
+        with self._lock:
+            if self._bar is not None and self._frames:
+                self._draw()
 
     def _refresh(self, *, started: bool, counted: bool = False) -> None:
         if not self._live:
@@ -113,6 +132,10 @@ class _Display:
             self._bar = self._tqdm(
                 file=self._stream, leave=False, dynamic_ncols=True, bar_format="{desc}"
             )
+            self._start_ticker()
+        self._draw()
+
+    def _draw(self) -> None:
         top = self._frames[-1]
         elapsed = time.monotonic() - top.started
         timing = self._tqdm.format_interval(elapsed)
@@ -122,18 +145,32 @@ class _Display:
         labels = " > ".join(frame.label() for frame in self._frames)
         self._bar.set_description_str(f"advval: {labels} [{timing}]")
 
+    def _start_ticker(self) -> None:
+        stop = self._stop = threading.Event()
+
+        def run() -> None:
+            while not stop.wait(TICK_SECONDS):
+                self.tick()
+
+        threading.Thread(target=run, name="advval-progress", daemon=True).start()
+
     def write(self, text: str) -> None:
         """Print a whole line above the bar (the bar is redrawn below it)."""
-        if self._live:
-            self._tqdm.write(text, file=self._stream)
-        else:
-            self._stream.write(text + "\n")
-            self._stream.flush()
+        with self._lock:
+            if self._live:
+                self._tqdm.write(text, file=self._stream)
+            else:
+                self._stream.write(text + "\n")
+                self._stream.flush()
 
     def close(self) -> None:
-        if self._bar is not None:
-            self._bar.close()
-            self._bar = None
+        with self._lock:
+            if self._stop is not None:
+                self._stop.set()
+                self._stop = None
+            if self._bar is not None:
+                self._bar.close()
+                self._bar = None
 
 
 def _has_width(stream: TextIO) -> bool:

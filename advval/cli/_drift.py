@@ -398,9 +398,11 @@ def _validator_for_the_exports(
         f"{', '.join(leaks)}: they separate the sides on their own, so no weighting can "
         "match them"
     )
-    leak_free = clone(validator).fit(
-        X_train.drop(columns=leaks), X_test.drop(columns=leaks), groups=group_col
-    )
+    # a stage of its own: the refit's screening and fitting show under it, not as a rerun
+    with stage("fitting again without the leak-like columns, for the exports"):
+        leak_free = clone(validator).fit(
+            X_train.drop(columns=leaks), X_test.drop(columns=leaks), groups=group_col
+        )
     return leak_free, leaks
 
 
@@ -553,15 +555,17 @@ def _run(
         if leaks:
             features_train = features_train.drop(columns=leaks)
             features_test = features_test.drop(columns=leaks)
-        weights = (
-            AdversarialWeighter(
-                X_test=features_test, validator=per_row, prefit=True, random_state=job.seed
-            )
-            .fit(features_train)
-            .weights_
-            if job.export_weights is not None
-            else None
-        )
+        weights = None
+        if job.export_weights is not None:
+            with stage(f"weighting {len(features_train):,} train rows"):
+                weights = (
+                    AdversarialWeighter(
+                        X_test=features_test, validator=per_row, prefit=True,
+                        random_state=job.seed,
+                    )
+                    .fit(features_train)
+                    .weights_
+                )
         likeness = (
             _likeness_of_every_row(per_row, features_train, features_test)
             if job.export_test_likeness is not None

@@ -124,7 +124,7 @@ def facts_markdown(facts: Sequence[ColumnFacts]) -> list[str]:
         return [*lines, "No column is flagged.", ""]
     lines.extend(
         [
-            "| column | kind | missing train → test | adjusted p | unseen in test (rows) "
+            "| column | kind | missing train → test | adjusted p | new in test (rows) "
             "| gone from test (rows) | top value train / test | outside train range "
             "| flags |",
             "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
@@ -148,8 +148,9 @@ def facts_markdown(facts: Sequence[ColumnFacts]) -> list[str]:
             "",
             "Counted on every row, no model. Missing rate: the change is tested (chi-squared, "
             "Fisher's exact test on small counts; adjusted p after multiple-testing "
-            "correction). Unseen / gone: levels found on one side only, and the share of "
-            "that side's rows holding them. Top value: the share of the most frequent value "
+            "correction). New in test: levels never seen in train, and the share of test "
+            "rows holding them; gone from test: levels never seen in test, and the share "
+            "of train rows holding them. Top value: the share of the most frequent value "
             "(missing included). Outside train range: test rows below the train minimum or "
             "above its maximum.",
             "",

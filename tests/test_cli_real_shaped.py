@@ -1,0 +1,113 @@
+"""Real-shaped (Kaggle-like) files end to end through ``advval drift``.
+
+The files are what a competition hands out, not a tidy frame: ``;``-separated with a
+byte-order mark, odd column names (spaces, a dollar sign, unicode, dots, a colon), a date
+column written one way in train and another in test (so it separates the sides on its
+own: a leak-like column), free text, a code with hundreds of levels, holes, a column that
+is empty in test, and a row identifier. The exports must keep every row and its id, the
+weights must average 1 over the train rows, and the progress lines must say what the long
+steps after the check are (the refit without the leak-like columns, the weighting).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from advval.cli import ExitCode, cli
+
+N_TRAIN, N_TEST = 500, 250
+ID = "row id"
+
+
+def _side(rng: np.random.Generator, n: int, first_id: int, *, test: bool) -> pd.DataFrame:
+    words = np.array(["red", "cat", "runs", "far", "blue", "dog", "sleeps", "near", "old", "new"])
+    days = pd.Timestamp("2021-07-01" if test else "2021-01-01") + pd.to_timedelta(
+        rng.integers(0, 150, n), unit="D"
+    )
+    frame = pd.DataFrame(
+        {
+            ID: np.arange(first_id, first_id + n),
+            # the same dates written two ways: no one format reads both sides
+            "signup date": days.strftime("%m/%d/%Y" if test else "%Y-%m-%d"),
+            "Title": [" ".join(rng.choice(words, 5)) + f" {k}" for k in range(n)],
+            "code": [f"C{k}" for k in rng.integers(0, 300, n)],
+            "budget $": rng.normal(1.0 if test else 0.0, 1.0, n).round(3),
+            "Genre: Action": rng.integers(0, 2, n),
+            "Comédie": rng.integers(0, 2, n),
+            "r1.pct": rng.uniform(0, 50, n).round(1),
+            "box office": np.nan if test else rng.lognormal(3, 1, n).round(1),
+        }
+    )
+    holes = rng.random(n) < 0.1
+    frame.loc[holes, "budget $"] = np.nan
+    frame.loc[rng.random(n) < 0.05, "code"] = np.nan
+    if not test:
+        frame["y"] = rng.integers(0, 2, n)
+    return frame
+
+
+@pytest.fixture
+def files(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    rng = np.random.default_rng(0)
+    train = _side(rng, N_TRAIN, 1, test=False)
+    test = _side(rng, N_TEST, N_TRAIN + 1, test=True)
+    train.to_csv("train.csv", sep=";", index=False, encoding="utf-8-sig")
+    test.to_csv("test.csv", sep=";", index=False, encoding="utf-8-sig")
+    return train, test
+
+
+def test_drift_exports_on_a_real_shaped_table(files):
+    train, test = files
+    result = CliRunner().invoke(
+        cli,
+        [
+            "drift", "train.csv", "test.csv", "--target", "y", "--id", ID, "--no-remedy",
+            "--n-jobs", "1", "--export-weights", "w.csv", "--export-test-likeness", "t.csv",
+            "--json", "r.json", "--markdown", "r.md",
+        ],
+        catch_exceptions=False,
+    )
+    assert result.exit_code == ExitCode.OK, result.output
+    report = json.loads(Path("r.json").read_text(encoding="utf-8"))
+    # the dates written two ways, and the column empty in test, separate the sides alone
+    assert report["leaks"] == ["signup date", "box office"]
+    assert report["n_train"] == N_TRAIN and report["n_test"] == N_TEST
+
+    # the long steps after the check are named, the refit's own stages under its name
+    lines = result.stderr.splitlines()
+    refit = "advval: fitting again without the leak-like columns, for the exports"
+    assert f"{refit} > screening columns" in lines
+    assert f"{refit} > fitting domain classifier" in lines
+    assert f"advval: weighting {N_TRAIN:,} train rows" in lines
+
+    # every train row weighted once, in file order, with its id; the weights average 1
+    weights = pd.read_csv("w.csv")
+    assert list(weights.columns) == ["side", "row", ID, "weight"]
+    assert (weights["side"] == "train").all()
+    assert weights["row"].tolist() == list(range(N_TRAIN))
+    assert weights[ID].tolist() == train[ID].tolist()
+    assert weights["weight"].gt(0).all()
+    assert weights["weight"].mean() == pytest.approx(1.0, abs=1e-4)
+
+    # every row of both files scored once, with its id
+    likeness = pd.read_csv("t.csv")
+    assert len(likeness) == N_TRAIN + N_TEST
+    assert likeness[ID].tolist() == [*train[ID], *test[ID]]
+    assert likeness["test_likeness"].between(0, 1).all()
+
+    # the Markdown names the odd columns as they are, and its facts table says which side
+    # a level is new on
+    markdown = Path("r.md").read_text(encoding="utf-8")
+    for name in ("budget $", "Comédie", "box office"):
+        assert name in markdown
+    assert "| new in test (rows) | gone from test (rows) |" in markdown
+    assert "unseen in test" not in markdown
+    for bad in ("nan", "inf", "X_train", "X_test"):
+        assert f" {bad} " not in markdown.replace("|", " ")
