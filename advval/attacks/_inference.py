@@ -153,7 +153,7 @@ def inference_state(model: Any, *, owner: str) -> Iterator[None]:
 
     modules = list(module.modules())
     modes = [m.training for m in modules]
-    buffers = list(module.buffers())
+    buffers = _buffers(modules)
     saved = [b.detach().clone() for b in buffers]
     if any(mode and reads_mode(m) for m, mode in zip(modules, modes, strict=True)):
         warnings.warn(
@@ -178,6 +178,19 @@ def inference_state(model: Any, *, owner: str) -> Iterator[None]:
             with torch.no_grad():
                 for buffer, value in zip(buffers, saved, strict=True):
                     buffer.copy_(value)
+
+
+def _buffers(modules: list[Any]) -> list[Any]:
+    """The buffers of ``modules`` (each once), what ``module.buffers()`` gives for their
+    root, read from the list already walked (not a second walk of the module tree)."""
+    found: list[Any] = []
+    seen: set[int] = set()
+    for m in modules:
+        for buffer in m._buffers.values():
+            if buffer is not None and id(buffer) not in seen:
+                seen.add(id(buffer))
+                found.append(buffer)
+    return found
 
 
 __all__ = ["MODE_LAYERS", "inference_state", "mode_layers", "reads_mode", "torch_module"]

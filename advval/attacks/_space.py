@@ -782,8 +782,8 @@ class Domain:
         else:
             step = project_ball(delta, eps, norm)
         x = x0 + (step if kind["unit"] else step * c["scale"])
-        low, high = xp.minimum(c["lower"], x0), xp.maximum(c["upper"], x0)
-        return xp.minimum(xp.maximum(x, low), high)
+        # max(x, low) then min(., high), NaN propagating, in one kernel
+        return xp.clip(x, xp.minimum(c["lower"], x0), xp.maximum(c["upper"], x0))
 
     def projector(self, x0: Any, eps: Any, norm: str) -> Projector | Any:
         """:meth:`project` for a fixed ``x0``, ``eps`` and ``norm``, precomputed.
@@ -896,8 +896,8 @@ class Domain:
                 snapped = xp.nn.functional.one_hot(block.argmax(1), len(group)).to(x.dtype)
             x[:, group] = xp.where(xp.isnan(x0[:, group]), x0[:, group], snapped)
         if eps is None:
-            return x, self.distance(x, x0, norm) if sized else None
-        size = self.distance(x, x0, norm)
+            return x, self._size(x, x0, norm) if sized else None
+        size = self._size(x, x0, norm)
         limit = per_sample(eps, x[:, 0]) if np.ndim(eps) else eps
         limit = limit * (1 + _TOLERANCE) + _TOLERANCE
         if not bool((size > limit).any()):
@@ -908,8 +908,17 @@ class Domain:
             x = xp.where(over[:, None] & (c["coded"] | c["grouped"]), x0, x)
             over = self.distance(x, x0, norm) > limit
             x = xp.where(over[:, None], x0, x)
-            size = self.distance(x, x0, norm) if sized else None
+            size = self._size(x, x0, norm) if sized else None
         return x, size
+
+    def _size(self, x: Any, x0: Any, norm: str) -> Any:
+        """:meth:`distance` of a projected row, which is missing only where ``x0`` is: on
+        a numeric table its NaN changes are those of ``x0``, and count 0."""
+        if not self.kind["numeric"]:
+            return self.distance(x, x0, norm)
+        xp = namespace(x)
+        delta = x - x0 if self.kind["unit"] else (x - x0) / self._consts(x)["scale"]
+        return norm_of(xp.nan_to_num(delta, nan=0.0, posinf=np.inf, neginf=-np.inf), norm)
 
     def _rounding(self, x: Any, x0: Any, norm: str) -> Any:
         """Per-sample bound on the distance that float32 (or coarser) rounding can add.

@@ -5,7 +5,6 @@ from __future__ import annotations
 import torch
 
 from ._losses import is_adversarial
-from ._steps import per_row
 
 
 def stack_runs(z0: torch.Tensor, runs: int) -> torch.Tensor:
@@ -57,6 +56,7 @@ class BestPoints:
         self.targeted = targeted
         self.point = z
         self.score = torch.full(z.shape[:1], -torch.inf, dtype=z.dtype, device=z.device)
+        self._row = (-1,) + (1,) * (z.ndim - 1)  # one value per row, against the points
 
     def update(
         self, logits: torch.Tensor, value: torch.Tensor, seen: torch.Tensor, labels: torch.Tensor
@@ -67,9 +67,11 @@ class BestPoints:
         :meth:`TorchTarget.evaluate`) and the labels the step was scored against.
         """
         hit = is_adversarial(logits, labels, targeted=self.targeted)
-        score = value.to(seen.dtype).masked_fill(hit, torch.inf)  # one kernel, no scalar
-        self.point = torch.where(per_row(score >= self.score, seen), seen, self.point)
-        self.score = torch.maximum(self.score, score)
+        if value.dtype != seen.dtype:
+            value = value.to(seen.dtype)
+        score = value.masked_fill(hit, torch.inf)  # one kernel, no scalar
+        self.point = torch.where((score >= self.score).view(self._row), seen, self.point)
+        torch.maximum(self.score, score, out=self.score)  # its own buffer: in place
 
     def pick(self, n: int) -> torch.Tensor:
         """Per sample, the best point over its runs: shape (n, ...)."""

@@ -67,9 +67,9 @@ class Units:
 def units(domain: Any, like: torch.Tensor) -> Units:
     """The :class:`Units` of ``domain`` for tensors like ``like``."""
     if isinstance(domain, Domain):  # its tensors, made once per domain and device
-        consts = domain._consts(like)
-        scale = None if bool((domain.scale == 1).all()) else consts["scale"]
-        mask = None if bool((domain.mutable & ~domain.label_coded).all()) else consts["step"]
+        consts, kind = domain._consts(like), domain.kind
+        scale = None if kind["unit"] else consts["scale"]
+        mask = None if kind["mutable"] and not domain.categories else consts["step"]
         weight = mask if scale is None else scale if mask is None else scale * mask
         return Units(scale, mask, weight)
 
