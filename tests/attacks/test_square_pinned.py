@@ -76,11 +76,12 @@ def digest(array):
     return hashlib.sha256(np.ascontiguousarray(array, dtype=np.float64).tobytes()).hexdigest()[:16]
 
 
-def square_table(norm, eps, targeted=False):
+def square_table(norm, eps, targeted=False, max_queries=None):
     X = table_rows()
     y = (three_class_proba(X).argmax(1) + 1) % 3 if targeted else None
     attack = SquareAttack(ThreeClasses(), eps=eps, norm=norm, targeted=targeted, steps=80,
-                          feature_space=table_space(), random_state=7)
+                          feature_space=table_space(), random_state=7,
+                          max_queries=max_queries)
     out = attack.generate(X, y)
     return digest(out), attack.queries_.tolist(), attack.success_.astype(int).tolist()
 
@@ -93,7 +94,7 @@ def square_image(norm, eps, p_init):
     return digest(out), attack.queries_.tolist(), attack.success_.astype(int).tolist()
 
 
-def autoattack_masked():
+def autoattack_masked(max_queries=None):
     torch = pytest.importorskip("torch")
     from advval.attacks import AutoAttack
     from advval.image import BitDepthReduction
@@ -109,7 +110,7 @@ def autoattack_masked():
     model = torch.nn.Sequential(BitDepthReduction(bits=2), net).eval()
     X = torch.tensor(images(16), dtype=torch.float32)
     attack = AutoAttack(model, eps=0.2, bounds=(0, 1), steps=3, square_steps=150,
-                        random_state=0)
+                        random_state=0, max_queries=max_queries)
     out = attack.generate(X)
     return (digest(out.double().numpy().round(5)), attack.queries_.tolist(),
             attack.stage_.tolist())
@@ -122,6 +123,8 @@ CASES = {
     "image-inf": lambda: square_image("inf", 0.08, 0.3),
     "image-2": lambda: square_image("2", 0.6, 0.1),
     "autoattack": autoattack_masked,
+    "table-2-budget": lambda: square_table("2", 0.8, max_queries=30),
+    "autoattack-budget": lambda: autoattack_masked(max_queries=130),
 }
 
 #: (digest of the output, queries_, success_ or stage_) of each case, recorded at eab2a3f;
@@ -142,6 +145,15 @@ RECORDED = {
         [169, 174, 174, 174, 174, 139, 174, 174, 111, 174, 174, 151, 174, 122, 105, 174],
         ["square", "none", "none", "none", "none", "square", "none", "none", "square",
          "none", "none", "square", "none", "square", "square", "none"],
+    ),
+    # budgets that run out (the counted path of the search), recorded at eab2a3f too
+    "table-2-budget": ("9869952b866962fe", [30, 30, 23, 8, 22, 17, 30, 30, 5, 30, 30, 14],
+                       [0, 0, 1, 1, 1, 1, 0, 0, 1, 0, 0, 1]),
+    "autoattack-budget": (
+        "882a44815dc2d2cc",
+        [130, 130, 130, 130, 130, 130, 130, 130, 111, 130, 130, 130, 130, 122, 105, 130],
+        ["none", "none", "none", "none", "none", "none", "none", "none", "square", "none",
+         "none", "none", "none", "square", "square", "none"],
     ),
 }
 

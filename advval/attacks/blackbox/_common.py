@@ -48,9 +48,8 @@ def log_margin(proba: np.ndarray, labels: np.ndarray, targeted: bool) -> np.ndar
     logp = np.log(np.maximum(proba, _TINY))
     idx = np.arange(len(labels))
     own = logp[idx, labels]
-    others = logp.copy()
-    others[idx, labels] = -np.inf
-    best = others.max(1)
+    logp[idx, labels] = -np.inf  # the others' best (logp is our own array)
+    best = logp.max(1)
     return best - own if targeted else own - best
 
 
@@ -81,6 +80,14 @@ def decisions(
 def budget(oracle: Any, rows: np.ndarray) -> np.ndarray:
     """Queries each sample in ``rows`` may still spend, keeping one for the final check."""
     return np.maximum(oracle.remaining(rows) - RESERVE, 0)
+
+
+def unlimited(oracle: Any) -> bool:
+    """Whether no sample's budget can run out: the oracle says ``max_queries`` is None.
+
+    An oracle that does not say is treated as counted (its budget is checked).
+    """
+    return getattr(oracle, "max_queries", 0) is None
 
 
 def allot(wanted: Any, oracle: Any, rows: np.ndarray) -> np.ndarray:

@@ -20,6 +20,7 @@ from ._common import (
     random_categories,
     scores,
     units,
+    unlimited,
 )
 
 #: iterations (out of 10,000) after which the block fraction halves (Andriushchenko et al.)
@@ -136,72 +137,207 @@ class SquareAttack(Attack):
         coded = categorical_mask(domain, z0)
         plain = movable(domain, z0) & ~coded
         search = _Search(domain, z0, eps, norm, plain, coded, rng, self.p_init)
+        fractions = block_fractions(self.p_init, self.steps)
         best = Best(z0)
         active = first_check(oracle, z0, labels, self.targeted, best)
+        counted = not unlimited(oracle)
         z = z0.copy()
+        near = z0[active]  # the inputs of the active samples
         loss = np.full(len(z0), np.inf)
         for i in range(self.steps):
-            active = active[budget(oracle, active) >= 1]
+            if counted:
+                left = budget(oracle, active) >= 1
+                if not left.all():
+                    active, near = active[left], near[left]
             if not active.size:
                 break
             if i == 0:
-                candidate = search.start(active) if start is None else start[active]
+                candidate = search.start(near) if start is None else start[active]
             else:
-                p = self.p_init / 2.0 ** np.searchsorted(_HALVINGS, int(i / self.steps * 10_000))
-                candidate = search.propose(z[active], active, p)
-            candidate = domain.finalize(candidate, z0[active], eps, norm)
+                candidate = search.propose(z[active], near, fractions[i])
+            candidate = domain.finalize(candidate, near, eps, norm)
             adversarial, new_loss = scores(oracle, candidate, active, labels, self.targeted)
             better = new_loss <= loss[active]
-            z[active[better]], loss[active[better]] = candidate[better], new_loss[better]
-            best.offer(active, candidate, adversarial, domain.distance(candidate, z0[active], norm))
-            active = active[~adversarial]
+            improved = active[better]
+            z[improved], loss[improved] = candidate[better], new_loss[better]
+            if adversarial.any():
+                best.offer(active, candidate, adversarial, domain.distance(candidate, near, norm))
+                active, near = active[~adversarial], near[~adversarial]
         return np.where(per_row(best.found, z0), best.z, z)
 
 
+def block_fractions(p_init: float, steps: int) -> np.ndarray:
+    """The block fraction of each of ``steps`` iterations: ``p_init`` halved at the
+    paper's iterations (:data:`_HALVINGS`, out of 10,000) scaled to ``steps``.
+
+    Examples
+    --------
+    >>> block_fractions(0.8, 10).tolist()
+    [0.8, 0.05, 0.025, 0.0125, 0.0125, 0.00625, 0.00625, 0.003125, 0.003125, 0.0015625]
+    """
+    progress = (np.arange(steps) / steps * 10_000).astype(np.int64)
+    return p_init / 2.0 ** np.searchsorted(_HALVINGS, progress)
+
+
 class _Search:
-    """Proposals of the Square Attack around ``z0`` (one row per active sample)."""
+    """Proposals of the Square Attack around ``z0`` (one row per active sample).
+
+    The masks and units it needs on every step are made once: the block tables, whether
+    every value may move, whether any category may change, whether the units are all 1.
+    """
 
     def __init__(
         self, domain: Any, z0: np.ndarray, eps: float, norm: str, plain: np.ndarray,
         coded: np.ndarray, rng: np.random.RandomState, p_init: float,
     ) -> None:
-        self.domain, self.z0, self.eps, self.norm = domain, z0, eps, norm
+        self.domain, self.eps, self.norm = domain, eps, norm
         self.plain, self.coded, self.rng = plain, coded, rng
         self.p_init = p_init
         self.scale = units(domain, z0)
+        self.unit = bool(np.all(self.scale == 1.0))  # x * 1.0 is x: the product is skipped
+        self.all_plain = bool(plain.all())
+        self.any_coded = bool(coded.any())
+        self.blocks = Blocks(z0.shape[1:], plain | coded)
 
-    def start(self, rows: np.ndarray) -> np.ndarray:
-        """The first candidate: vertical stripes (images) or random vertices (tables) of
-        the eps-box (L-inf); a random direction of norm eps on a block (L2)."""
-        z0 = self.z0[rows]
+    def _units(self, x: np.ndarray) -> np.ndarray:
+        return x if self.unit else x * self.scale
+
+    def _plain(self, mask: np.ndarray) -> np.ndarray:
+        return mask if self.all_plain else mask & self.plain
+
+    def start(self, z0: np.ndarray) -> np.ndarray:
+        """The first candidate around the inputs ``z0``: vertical stripes (images) or
+        random vertices (tables) of the eps-box (L-inf); a random direction of norm eps
+        on a block (L2)."""
         if self.norm == "2":
-            step = self.rng.standard_normal(z0.shape) * select_block(
-                z0.shape, self.p_init, self.plain, self.rng
-            )
+            step = self.rng.standard_normal(z0.shape) * Blocks(
+                z0.shape[1:], self.plain
+            ).draw(len(z0), self.p_init, self.rng)
             return z0 + step * per_row(self.eps / np.maximum(_size(step), 1e-12), z0) * self.scale
         shape = z0.shape[:-2] + (1, z0.shape[-1]) if z0.ndim > 2 else z0.shape
-        return z0 + self.eps * self.rng.choice([-1.0, 1.0], size=shape) * self.scale * self.plain
+        return z0 + self.eps * signs(self.rng, shape) * self.scale * self.plain
 
-    def propose(self, z: np.ndarray, rows: np.ndarray, p: float) -> np.ndarray:
-        """``z`` with one block changed."""
-        z0 = self.z0[rows]
-        block = select_block(z.shape, p, self.plain | self.coded, self.rng)
+    def propose(self, z: np.ndarray, z0: np.ndarray, p: float) -> np.ndarray:
+        """``z`` with one block changed (``z0``: the inputs of its rows)."""
+        block = self.blocks.draw(len(z), p, self.rng)
+        step = self._plain(block)
         if self.norm == "inf":
             shape = z.shape[:-2] + (1, 1) if z.ndim > 2 else z.shape
-            vertex = z0 + self.eps * self.rng.choice([-1.0, 1.0], size=shape) * self.scale
-            new = np.where(block & self.plain, vertex, z)
+            vertex = z0 + self._units(self.eps * signs(self.rng, shape))
+            new = np.where(step, vertex, z)
         else:
-            count = (block & self.plain).reshape(len(z), -1).sum(1)
+            step = np.broadcast_to(step, z.shape)
+            count = step.reshape(len(z), -1).sum(1)
             side = self.eps / np.sqrt(np.maximum(count, 1))
-            vertex = self.rng.choice([-1.0, 1.0], size=z.shape) * per_row(side, z)
-            moved = np.where(block & self.plain, vertex, delta(z, z0, self.domain) * self.plain)
+            vertex = signs(self.rng, z.shape) * per_row(side, z)
+            moved = np.where(step, vertex, delta(z, z0, self.domain) * self.plain)
             moved = moved / per_row(np.maximum(_size(moved) / self.eps, 1.0), z)
             new = np.where(self.plain, z0 + moved * self.scale, z)
+        if not self.any_coded:  # no category to move (nothing drawn from the stream)
+            return new
         return random_categories(self.domain, new, block & self.coded, self.rng)
+
+
+def signs(rng: np.random.RandomState, shape: tuple[int, ...]) -> np.ndarray:
+    """Random -1.0 / +1.0 values: the draws of ``rng.choice([-1.0, 1.0], size=shape)``
+    without its per-call setup."""
+    return rng.randint(0, 2, size=shape) * 2.0 - 1.0
 
 
 def _size(x: np.ndarray) -> np.ndarray:
     return np.sqrt((x * x).reshape(len(x), -1).sum(1))
+
+
+class Blocks:
+    """Random blocks of about a fraction ``p`` of the eligible values of a sample.
+
+    Tables (one axis): a random subset of ``max(1, round(p * n_eligible))`` eligible
+    features. Images (N-D): a square window of side ``round(sqrt(p * H * W))`` over the
+    last two axes, all channels. The window tables of each side are made once.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        The shape of one sample.
+    eligible : ndarray of bool, shaped like one sample
+        The values a block may hold.
+
+    Examples
+    --------
+    >>> blocks = Blocks((3, 8, 8), np.ones((3, 8, 8), bool))
+    >>> window = blocks.draw(1, 0.25, np.random.RandomState(0))  # broadcasts over channels
+    >>> window.shape, int(window.sum())
+    ((1, 1, 8, 8), 16)
+    """
+
+    def __init__(self, shape: tuple[int, ...], eligible: np.ndarray) -> None:
+        self.shape = tuple(shape)
+        self.eligible = np.broadcast_to(np.asarray(eligible, dtype=bool), self.shape)
+        self.every = bool(self.eligible.all())
+        self.count = int(self.eligible.sum())
+        self._sides: dict[float, int] = {}
+        self._windows: dict[int, _Windows] = {}
+
+    def draw(self, n: int, p: float, rng: np.random.RandomState) -> np.ndarray:
+        """Blocks for ``n`` samples: a boolean mask ``(n,) + shape`` (images: one window
+        per sample, shaped to broadcast over the channels when every value is eligible)."""
+        if len(self.shape) > 1:
+            return self._window(n, p, rng)
+        size = max(1, int(round(p * self.count)))
+        keys = rng.random_sample((n,) + self.shape)
+        if not self.every:
+            keys = np.where(self.eligible, keys, np.inf)
+        chosen = np.argsort(keys, axis=1, kind="stable")[:, :size]
+        mask = np.zeros(keys.shape, dtype=bool)
+        mask[np.arange(n)[:, None], chosen] = True
+        return mask if self.every else mask & self.eligible
+
+    def _window(self, n: int, p: float, rng: np.random.RandomState) -> np.ndarray:
+        height, width = self.shape[-2:]
+        side = self._sides.get(p)
+        if side is None:
+            side = int(np.clip(round(np.sqrt(p * height * width)), 1, min(height, width)))
+            self._sides[p] = side
+        table = self._windows.get(side)
+        if table is None:
+            table = self._windows[side] = _Windows(height, width, side)
+        top = rng.randint(0, height - side + 1, size=n)
+        left = rng.randint(0, width - side + 1, size=n)
+        window = table.at(top, left).reshape((n,) + (1,) * (len(self.shape) - 2) + (height, width))
+        if self.every:
+            return window
+        return np.broadcast_to(window, (n,) + self.shape) & self.eligible
+
+
+#: largest table of every window of one side (values) that :class:`_Windows` keeps
+_WINDOW_TABLE = 1 << 22
+
+
+class _Windows:
+    """The ``side x side`` windows of a ``height x width`` grid by top-left corner: every
+    window made once when the table is small (a lookup per draw), else the row and column
+    spans (an outer product per draw)."""
+
+    def __init__(self, height: int, width: int, side: int) -> None:
+        self.rows, self.cols = _spans(height, side), _spans(width, side)
+        self.positions = len(self.cols)
+        self.every: np.ndarray | None = None
+        if len(self.rows) * len(self.cols) * height * width <= _WINDOW_TABLE:
+            every = self.rows[:, None, :, None] & self.cols[None, :, None, :]
+            self.every = every.reshape(-1, height, width)
+
+    def at(self, top: np.ndarray, left: np.ndarray) -> np.ndarray:
+        """The windows with these top-left corners, shape ``(n, height, width)``."""
+        if self.every is not None:
+            return self.every.take(top * self.positions + left, axis=0)
+        return self.rows[top][:, :, None] & self.cols[left][:, None, :]
+
+
+def _spans(length: int, side: int) -> np.ndarray:
+    """Row ``start`` marks the ``side`` positions from ``start`` on, of ``length``."""
+    index = np.arange(length)
+    start = np.arange(length - side + 1)[:, None]
+    return (index >= start) & (index < start + side)
 
 
 def select_block(
@@ -211,7 +347,7 @@ def select_block(
 
     Tables (2-D): a random subset of ``max(1, round(p * n_eligible))`` eligible features.
     Images (N-D): a square window of side ``round(sqrt(p * H * W))`` over the last two
-    axes, all channels.
+    axes, all channels. One draw of :class:`Blocks`, as a full mask of ``shape``.
 
     Examples
     --------
@@ -223,21 +359,5 @@ def select_block(
     >>> int(window[0, 0].sum()), int(window[0].sum())
     (16, 48)
     """
-    n = shape[0]
-    if len(shape) > 2:
-        height, width = shape[-2:]
-        side = int(np.clip(round(np.sqrt(p * height * width)), 1, min(height, width)))
-        top = rng.randint(0, height - side + 1, size=n)[:, None]
-        left = rng.randint(0, width - side + 1, size=n)[:, None]
-        rows = (np.arange(height) >= top) & (np.arange(height) < top + side)
-        cols = (np.arange(width) >= left) & (np.arange(width) < left + side)
-        window = rows[:, :, None] & cols[:, None, :]
-        window = window.reshape((n,) + (1,) * (len(shape) - 3) + (height, width))
-        return np.broadcast_to(window, shape) & eligible
-    count = int(eligible.sum())
-    size = max(1, int(round(p * count)))
-    keys = np.where(eligible, rng.random_sample(shape), np.inf)
-    chosen = np.argsort(keys, axis=1, kind="stable")[:, :size]
-    mask = np.zeros(shape, dtype=bool)
-    np.put_along_axis(mask, chosen, True, axis=1)
-    return mask & eligible
+    mask = Blocks(shape[1:], eligible).draw(shape[0], p, rng)
+    return np.array(np.broadcast_to(mask, shape))

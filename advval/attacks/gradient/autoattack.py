@@ -350,6 +350,10 @@ class _Scores:
     def n_classes(self) -> int:
         return len(self.target.classes_)
 
+    @property
+    def max_queries(self) -> int | None:
+        return self.target.max_queries
+
     def remaining(self, rows: np.ndarray) -> np.ndarray:
         if self.target.max_queries is None:
             return np.full(len(rows), np.iinfo(np.int64).max // 4)
@@ -359,7 +363,7 @@ class _Scores:
         z = torch.as_tensor(Z, device=self.device).to(self.dtype)
         with torch.no_grad():
             logits = self.target.logits(z, np.asarray(rows))
-        proba = torch.softmax(logits.double(), dim=1).cpu().numpy()
+        proba = torch.softmax(logits, dim=1, dtype=torch.float64).cpu().numpy()
         check_finite_outputs(proba, self.target.module, "logits")
         return proba
 
