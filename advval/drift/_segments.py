@@ -542,7 +542,9 @@ def _merged(path: tuple[Condition, ...]) -> tuple[Condition, ...]:
             merged[key] = clause
         elif clause.levels is not None:
             assert before.levels is not None
-            kept = tuple(label for label in before.levels if label in set(clause.levels))
+            # one set for the whole intersection: a code or a title holds 10,000s of levels
+            allowed = set(clause.levels)
+            kept = tuple(label for label in before.levels if label in allowed)
             merged[key] = Condition(
                 clause.column,
                 clause.feature,
