@@ -267,6 +267,32 @@ def cost_table(model: Any, x: Any, y: Any, eps: float, quick: bool) -> None:
         keys = (f"hand pgd{steps}", f"pgd{steps}", f"pgd{steps} np")
         cost_row(t, f"PGD-{steps}", keys, f"pgd{steps}", **common)
         cost_row(t, "per step", keys, f"pgd{steps}", per_step=True, **common)
+        if batch == len(x):
+            counts = {name: kernel_count(functions[name]) for name in (
+                "hand fgsm", "fgsm", f"hand pgd{steps}", f"pgd{steps}", f"hand pgd{2 * steps}",
+                f"pgd{2 * steps}")}
+            step = {who: (counts[f"{who}pgd{2 * steps}"] - counts[f"{who}pgd{steps}"]) / steps
+                    for who in ("hand ", "")}
+            print(f"{'':>6} torch operations dispatched (tensor input): FGSM hand "
+                  f"{counts['hand fgsm']}, advval {counts['fgsm']}; PGD step hand "
+                  f"{step['hand ']:.0f}, advval {step['']:.0f}", flush=True)
+
+
+def kernel_count(function: Callable[[], Any]) -> int:
+    """Torch operations (ATen calls, views and detaches included) one call dispatches."""
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    class Count(TorchDispatchMode):
+        count = 0
+
+        def __torch_dispatch__(self, func: Any, types: Any, args: Any = (),
+                               kwargs: Any = None) -> Any:
+            self.count += 1
+            return func(*args, **(kwargs or {}))
+
+    with Count() as counter:
+        function()
+    return counter.count
 
 
 def art_functions(model: Any, x: np.ndarray, y: np.ndarray, eps: float,

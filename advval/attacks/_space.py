@@ -339,7 +339,7 @@ class FeatureSpace:
         if cats and not isinstance(cats, Mapping):
             return None
         try:
-            return pickle.dumps((type(self), vars(self)), protocol=pickle.HIGHEST_PROTOCOL)
+            return pickle.dumps(vars(self), protocol=pickle.HIGHEST_PROTOCOL)
         except Exception:  # an unpicklable parameter: bound afresh every time
             return None
 
@@ -664,7 +664,7 @@ class Domain:
 
     def _consts(self, like: Any) -> dict[str, Any]:
         xp = namespace(like)
-        key = "numpy" if xp is np else (str(like.device), str(like.dtype))
+        key = "numpy" if xp is np else (like.device, like.dtype)
         if key not in self._cache:
             grouped = np.zeros(self.n_features, dtype=bool)
             for group in self.groups:

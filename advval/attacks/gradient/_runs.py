@@ -80,6 +80,8 @@ class BestPoints:
     def best(self, n: int) -> tuple[torch.Tensor, torch.Tensor]:
         """Per sample, the best point over its runs and its score (``inf``: adversarial)."""
         runs = len(self.point) // n
+        if runs == 1:  # one run: its points (no kernels)
+            return self.point, self.score
         scores = self.score.reshape(runs, n)
         choice = scores.argmax(0)
         stacked = self.point.reshape((runs, n) + self.point.shape[1:])
