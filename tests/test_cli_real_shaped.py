@@ -111,3 +111,13 @@ def test_drift_exports_on_a_real_shaped_table(files):
     assert "unseen in test" not in markdown
     for bad in ("nan", "inf", "X_train", "X_test"):
         assert f" {bad} " not in markdown.replace("|", " ")
+
+
+def test_deps_compare_says_how_to_leave_out_the_label_only_train_has(files):
+    # a competition's test file has no label: the column mismatch says what to pass
+    result = CliRunner().invoke(
+        cli, ["deps", "train.csv", "--compare", "test.csv", "--quiet"], catch_exceptions=False
+    )
+    assert result.exit_code == ExitCode.USAGE, result.output
+    assert "missing in TEST file 'test.csv': ['y']" in result.stderr
+    assert "--ignore y (or named with --target y" in result.stderr

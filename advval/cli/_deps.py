@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import shlex
 from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -228,6 +229,28 @@ def run(job: DepsJob) -> None:
         _run(frame, job, client=client, plan=plan)
 
 
+def _only_in_data_hint(X: Any, other: Any) -> str:
+    """How to run on when DATA has columns TEST lacks: a Kaggle label is in train only.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> data, test = pd.DataFrame(columns=["a", "sale price"]), pd.DataFrame(columns=["a"])
+    >>> hint = _only_in_data_hint(data, test)
+    >>> hint.split(" (")[0]
+    " A column only DATA has, such as a label, is left out with --ignore 'sale price'"
+    """
+    present = set(other.columns)
+    only = [str(c) for c in X.columns if c not in present]
+    if not only:
+        return ""
+    name = shlex.quote(only[0])
+    return (
+        f" A column only DATA has, such as a label, is left out with --ignore {name} (or "
+        f"named with --target {name}, which also checks it for leaks)."
+    )
+
+
 def _run(frame: Any, job: DepsJob, *, client: Any, plan: OutputPlan) -> None:
     """Check, report, exit code: the same for a pandas and (with ``client``) a Dask frame."""
     excluded = _check_columns(
@@ -250,7 +273,7 @@ def _run(frame: Any, job: DepsJob, *, client: Any, plan: OutputPlan) -> None:
         try:
             X_test = align_columns(X, other, names=sides)
         except ValueError as exc:
-            raise UsageFailure(str(exc)) from exc
+            raise UsageFailure(str(exc) + _only_in_data_hint(X, other)) from exc
 
     checker = FeatureDependencyChecker(
         n_splits=job.n_splits,
