@@ -121,3 +121,46 @@ def test_deps_compare_says_how_to_leave_out_the_label_only_train_has(files):
     assert result.exit_code == ExitCode.USAGE, result.output
     assert "missing in TEST file 'test.csv': ['y']" in result.stderr
     assert "--ignore y (or named with --target y" in result.stderr
+
+
+def test_attack_reads_a_lightgbm_model_whose_names_had_spaces(tmp_path, monkeypatch):
+    # LightGBM saves 'origin name' as 'origin_name': DATA keeps the names it was fitted on
+    import lightgbm as lgb
+
+    monkeypatch.chdir(tmp_path)
+    rng = np.random.default_rng(0)
+    n = 400
+    frame = pd.DataFrame(
+        {
+            "dep delay (min)": rng.normal(0, 10, n).round(1),
+            "origin name": rng.choice(["La Guardia", "John F Kennedy Intl", "Newark"], n),
+            "r1.pct": rng.uniform(0, 50, n).round(1),
+        }
+    )
+    frame.loc[rng.random(n) < 0.1, "dep delay (min)"] = np.nan
+    frame["y"] = ((frame["dep delay (min)"].fillna(0) > 0) ^ (frame["origin name"] == "Newark"))
+    frame["y"] = frame["y"].astype(int)
+    features = frame.drop(columns="y").astype({"origin name": "category"})
+    booster = lgb.train(
+        {"objective": "binary", "verbose": -1, "num_threads": 1, "min_data_in_leaf": 5},
+        lgb.Dataset(features, frame["y"]),
+        num_boost_round=10,
+    )
+    booster.save_model("model.txt")
+    assert "origin_name" in lgb.Booster(model_file="model.txt").feature_name()
+    frame.to_csv("data.csv", index=False)
+    result = CliRunner().invoke(
+        cli,
+        [
+            "attack", "model.txt", "data.csv", "--target", "y", "--attack", "tree",
+            "--max-rows", str(n), "--max-queries", "20", "--quiet", "--json", "a.json",
+        ],
+        catch_exceptions=False,
+    )
+    assert result.exit_code == ExitCode.OK, result.output
+    report = json.loads(Path("a.json").read_text(encoding="utf-8"))
+    assert report["n_samples"] == n
+    # the model's answers on DATA are its answers on the frame it was fitted on
+    assert report["clean_accuracy"] == pytest.approx(
+        np.mean((booster.predict(features) > 0.5) == frame["y"])
+    )

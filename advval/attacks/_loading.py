@@ -453,7 +453,7 @@ def model_frame(model: Any, X: pd.DataFrame) -> pd.DataFrame:
         if _unnamed(names) and X.shape[1] == len(names) and not set(names) & set(X.columns):
             frame = X.set_axis(names, axis=1)
         else:
-            frame = _select(X, names)
+            frame = _select(X, names, spaces_as="_")
         return _lightgbm_types(booster, frame)
     if type(model).__module__.startswith("catboost"):
         return _catboost_frame(model, X)
@@ -529,8 +529,21 @@ def _unnamed(names: Sequence[str]) -> bool:
     return all(name == f"Column_{i}" for i, name in enumerate(names))
 
 
-def _select(X: pd.DataFrame, names: list[str]) -> pd.DataFrame:
+def _select(X: pd.DataFrame, names: list[str], spaces_as: str | None = None) -> pd.DataFrame:
+    """``X``'s columns ``names``, under ``X``'s own names.
+
+    ``spaces_as``: the model stored each name with its spaces replaced by this (LightGBM
+    saves ``"origin name"`` as ``"origin_name"``); a column of ``X`` is found under that
+    spelling too, when no other column has it.
+    """
     columns = {str(c): c for c in X.columns}
+    if spaces_as is not None:
+        spelled: dict[str, list[Any]] = {}
+        for column in X.columns:
+            spelled.setdefault(str(column).replace(" ", spaces_as), []).append(column)
+        for name, found in spelled.items():
+            if name not in columns and len(found) == 1:
+                columns[name] = found[0]
     missing = [name for name in names if name not in columns]
     if missing:
         raise ValueError(
