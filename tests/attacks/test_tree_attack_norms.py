@@ -142,3 +142,44 @@ def test_robustness_report_counts_every_point_the_minimal_search_flips_within_ep
     assert result.white_box is True and result.norm == norm
     assert result.n_fooled >= within > 0
     assert report.robust_accuracy <= 1 - within / len(X)
+
+
+def test_a_searched_sample_does_not_depend_on_which_others_are_searched(cancer):
+    """The ball search skips samples far outside eps (``which``); the samples it does
+    search get exactly what a search of every sample gives them."""
+    from advval.attacks.trees import attack as tree_attack
+    from advval.attacks.trees._search import Lattice, from_donors, grow
+
+    model, X, space = cancer
+    attack = TreeAttack(model, norm="inf", eps=0.3, feature_space=space, random_state=0)
+    attack.generate(X[:2])  # reads the ensemble
+    domain = space.bind(X)
+    labels = model.predict(X)
+
+    def search(which):
+        lat = Lattice(attack._ensemble, domain, X, labels, targeted=False, norm="inf",
+                      eps=0.3, tables={}, rng=np.random.RandomState(0))
+        levels, ok = grow(lat, beam_width=1, max_moves=100, max_crossings=3, which=which)
+        from_donors(lat, levels, ok, np.random.RandomState(1), which=which)
+        return levels, ok
+
+    every, every_ok = search(None)
+    which = np.arange(len(X)) % 3 != 0
+    some, some_ok = search(which)
+    assert every_ok[which].any() and every_ok[~which].any()
+    np.testing.assert_array_equal(some[which], every[which])
+    np.testing.assert_array_equal(some_ok[which], every_ok[which])
+    assert not some_ok[~which].any() and not some[~which].any()
+    # and on this model, skipping the far samples changes no output of the attack
+    for norm, eps in [("inf", 0.3), ("2", 0.8)]:
+        skipping = TreeAttack(model, norm=norm, eps=eps, feature_space=space, random_state=0)
+        X_skip = skipping.generate(X)
+        reach = tree_attack._REACH
+        try:
+            tree_attack._REACH = np.inf
+            full = TreeAttack(model, norm=norm, eps=eps, feature_space=space, random_state=0)
+            X_full = full.generate(X)
+        finally:
+            tree_attack._REACH = reach
+        np.testing.assert_array_equal(X_skip, X_full)
+        assert 0 < skipping.success_.mean() < 1
