@@ -164,3 +164,13 @@ def test_attack_reads_a_lightgbm_model_whose_names_had_spaces(tmp_path, monkeypa
     assert report["clean_accuracy"] == pytest.approx(
         np.mean((booster.predict(features) > 0.5) == frame["y"])
     )
+
+
+def test_attack_tables_write_both_query_counts_with_separators():
+    # the flights attack's table read '1000 / 1,000' (queries median / max)
+    from advval.report._robustness import format_queries
+
+    assert format_queries(1000.0, 1000) == "1,000 / 1,000"
+    assert format_queries(12345.5, 20000) == "12,345.5 / 20,000"
+    assert format_queries(17.0, 20) == "17 / 20"
+    assert format_queries(float("nan"), 0) == "n/a / 0"

@@ -8,6 +8,7 @@ and leaves wall times out unless asked, so the same inputs and seed give the sam
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from ..results._json import json_text
@@ -18,6 +19,27 @@ from ._markdown import format_count, format_fixed, format_number, md_escape
 MARKDOWN_TOP_FEATURES = 15
 
 _NORMS = {"inf": "L∞", "2": "L2", "0": "L0"}
+
+
+def format_queries(median: Any, largest: Any) -> str:
+    """Median and largest queries per attacked row, both with thousands separators.
+
+    Examples
+    --------
+    >>> format_queries(1000.0, 1000), format_queries(1234.5, 2000), format_queries(None, 0)
+    ('1,000 / 1,000', '1,234.5 / 2,000', 'n/a / 0')
+    """
+    try:
+        value = float(median)
+    except (TypeError, ValueError):
+        return f"n/a / {format_count(largest)}"
+    if not math.isfinite(value):
+        shown = "n/a"
+    elif value.is_integer():
+        shown = format_count(value)
+    else:
+        shown = f"{value:,.1f}"
+    return f"{shown} / {format_count(largest)}"
 
 
 def render_robustness_json(report: RobustnessReport, *, timings: bool = False) -> str:
@@ -113,7 +135,7 @@ def _attack_lines(report: RobustnessReport, timings: bool) -> list[str]:
             f"| {_eps(a.eps)} | {format_fixed(a.robust_accuracy)} "
             f"| {format_fixed(a.success_rate)} | {format_fixed(a.fooling_rate)} "
             f"| {format_number(a.norm_median)} | {format_number(a.norm_mean)} "
-            f"| {format_number(a.queries_median, 6)} / {format_count(a.queries_max)} |{time_cell}"
+            f"| {format_queries(a.queries_median, a.queries_max)} |{time_cell}"
         )
     lines.extend([
         "",

@@ -18,7 +18,7 @@ from ..results import AttackResult, RobustnessReport
 from . import _svg
 from ._html import clip, page_context, render_page
 from ._markdown import format_count, format_fixed, format_number
-from ._robustness import _setting_text
+from ._robustness import _setting_text, format_queries
 
 #: attacks listed in the table (and their settings)
 HTML_MAX_ATTACKS = 50
@@ -183,7 +183,7 @@ def _context(report: RobustnessReport) -> dict[str, Any]:
                 "fooled": f"{format_count(a.n_fooled)} / {format_count(a.n_attacked)}",
                 "norm_median": format_number(a.norm_median),
                 "norm_mean": format_number(a.norm_mean),
-                "queries": f"{format_number(a.queries_median, 6)} / {format_count(a.queries_max)}",
+                "queries": format_queries(a.queries_median, a.queries_max),
                 "seconds": f"{a.seconds:.2f} s",
                 "is_worst": worst is not None and a.name == worst.name,
                 "settings": [(clip(k), _settings_text(v)) for k, v in a.settings.items()],
