@@ -174,3 +174,28 @@ def test_attack_tables_write_both_query_counts_with_separators():
     assert format_queries(12345.5, 20000) == "12,345.5 / 20,000"
     assert format_queries(17.0, 20) == "17 / 20"
     assert format_queries(float("nan"), 0) == "n/a / 0"
+
+
+def test_diff_of_a_wide_table_names_a_few_reasons_and_counts_the_rest(tmp_path, monkeypatch):
+    # 'advval diff' of deps reports on the 127-column flights table: 24 columns started
+    # shifting, and the headline listed all 24 (a 900-character terminal line)
+    monkeypatch.chdir(tmp_path)
+    names = [f"feature {k}" for k in range(24)]
+    old = {"kind": "deps", "features": [{"name": n, "score": 0.1} for n in names]}
+    new = {
+        **old,
+        "shift": [{"name": n, "shifted": True, "drop": 0.1 + k / 100} for k, n in enumerate(names)],
+    }
+    Path("old.json").write_text(json.dumps(old), encoding="utf-8")
+    Path("new.json").write_text(json.dumps(new), encoding="utf-8")
+    result = CliRunner().invoke(cli, ["diff", "old.json", "new.json"])
+    assert result.exit_code == ExitCode.OK, result.output
+    worse = [x for x in result.stdout.splitlines() if x.startswith("Worse: feature")]
+    assert len(worse) == 1
+    assert worse[0].count("started shifting") == 5 and worse[0].endswith("; and 19 more.")
+    line = next(x for x in result.stderr.splitlines() if x.startswith("advval: diff (dep"))
+    assert line.count("started shifting") == 5 and line.endswith("; and 19 more")
+    # the table and the JSON still list every one
+    assert result.stdout.count("**started shifting**") == 24
+    as_json = CliRunner().invoke(cli, ["diff", "old.json", "new.json", "--format", "json"])
+    assert len(json.loads(as_json.stdout)["reasons"]) == 24

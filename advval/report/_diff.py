@@ -8,6 +8,7 @@ sorted, floats rounded to 6 significant digits): the same two reports give the s
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from ..compare import ItemChange, MetricChange, ReportDiff
@@ -16,6 +17,8 @@ from ._markdown import display_name, format_fixed, md_escape
 
 #: changed items listed in the Markdown table (the rest are counted)
 MARKDOWN_MAX_CHANGES = 25
+#: reasons a headline names before ``and N more``
+HEADLINE_MAX_REASONS = 5
 #: the figures' table rows at most (per-attack rows after the headline ones)
 MARKDOWN_MAX_METRICS = 12
 #: how the reports' kinds are named
@@ -64,10 +67,27 @@ def interval_text(value: float | None, ci: tuple[float, float] | None) -> str:
 
 
 def headline(diff: ReportDiff) -> str:
-    """``worse`` / ``not worse``, with the reasons: the first line of every format."""
+    """``worse`` / ``not worse``, with the reasons: the first line of every format.
+
+    At most :data:`HEADLINE_MAX_REASONS` reasons, then how many more (the table lists
+    them): 24 columns that started shifting on a wide table made one line of 900
+    characters.
+    """
     if diff.worse:
-        return "worse: " + "; ".join(display_name(r) for r in diff.reasons)
+        return "worse: " + reasons_text(diff.reasons)
     return "not worse"
+
+
+def reasons_text(reasons: Sequence[str], limit: int = HEADLINE_MAX_REASONS) -> str:
+    """The first ``limit`` reasons joined by ``; ``, then ``and N more``.
+
+    Examples
+    --------
+    >>> reasons_text(["AUC rose"]), reasons_text(["a started shifting"] * 3, limit=2)
+    ('AUC rose', 'a started shifting; a started shifting; and 1 more')
+    """
+    shown = "; ".join(display_name(r) for r in reasons[:limit])
+    return shown + (f"; and {len(reasons) - limit} more" if len(reasons) > limit else "")
 
 
 def summary_line(diff: ReportDiff) -> str:
@@ -141,7 +161,7 @@ def render_diff_markdown(diff: ReportDiff) -> str:
         lines.append("")
     lines.append(f"Verdict: {md_escape(diff.old_verdict)} → {md_escape(diff.new_verdict)}.")
     if diff.worse:
-        lines.append(f"Worse: {md_escape('; '.join(display_name(r) for r in diff.reasons))}.")
+        lines.append(f"Worse: {md_escape(reasons_text(diff.reasons))}.")
     lines.append("")
     rows = metric_rows(diff)
     if rows:
