@@ -179,6 +179,9 @@ class Lattice:
         self.tol = 1e-9 * max(1.0, ensemble.scale())
         self._build(domain)
         self.weights = rng.randint(1, 2**62, size=max(self.n_features, 1)).astype(np.uint64)
+        # dense ranks of the path bounds: one integer sort orders the trees of a move
+        self._high_rank = np.unique(ensemble.high_table, return_inverse=True)[1].ravel()
+        self._low_rank = np.unique(-ensemble.low_table, return_inverse=True)[1].ravel()
 
     # -- construction ------------------------------------------------------------------
 
@@ -501,17 +504,19 @@ class Lattice:
             # feature) the trees are sorted by their bound, so a move up changes a prefix
             # sorted by ``high`` and a move down a prefix sorted by ``-low``.
             F, T = self.n_features, ens.n_trees
-            group, inverse = np.unique(sb * F + fb, return_inverse=True)
+            group, inverse = _groups(sb * F + fb)
             gs, gf = group // F, group % F
             start = paths.first[gs[:, None] * T + np.arange(T), gf[:, None]]
             g, tree = np.nonzero(start >= 0)
             pair = gs[g] * T + tree
-            high = ens.high_table[paths.high[pair, gf[g]]]
-            low = ens.low_table[paths.low[pair, gf[g]]]
+            high_at, low_at = paths.high[pair, gf[g]], paths.low[pair, gf[g]]
+            high, low = ens.high_table[high_at], ens.low_table[low_at]
             counts = np.bincount(g, minlength=len(group))
             first = np.cumsum(counts) - counts
-            by_high = np.lexsort((high, g))
-            by_low = np.lexsort((-low, g))
+            # per group, the trees by bound: the order of np.lexsort((high, g)) and
+            # np.lexsort((-low, g)), from one stable sort of integer keys (dense ranks)
+            by_high = _by_group(g, self._high_rank, high_at)
+            by_low = _by_group(g, self._low_rank, low_at)
             column = np.maximum(self.col[fb], 0)
             new, now = rows[r, column], st.M[sb, column]
             lo_c, hi_c = first[inverse], first[inverse] + counts[inverse]
@@ -599,6 +604,24 @@ def _search_sorted(
         go_right = ~(probe > target) if side == "right" else ~(probe >= target)
         lo = np.where(open_ & go_right, mid + 1, lo)
         hi = np.where(open_ & ~go_right, mid, hi)
+
+
+def _groups(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(key, return_inverse=True)``, without a sort when ``key`` is sorted
+    (the moves of a step come ordered by state and feature)."""
+    if len(key) < 2 or not np.all(key[1:] >= key[:-1]):
+        group, inverse = np.unique(key, return_inverse=True)
+        return group, inverse.ravel()
+    head = np.empty(len(key), dtype=bool)
+    head[0] = True
+    np.not_equal(key[1:], key[:-1], out=head[1:])
+    return key[head], np.cumsum(head) - 1
+
+
+def _by_group(g: np.ndarray, rank: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """Indices ordered by group ``g``, then by ``rank[at]``, ties in their order."""
+    size = int(rank.max(initial=0)) + 1
+    return np.argsort(g * size + rank[at], kind="stable")
 
 
 def _first_per_owner(owner: np.ndarray, *keys: np.ndarray) -> np.ndarray:
