@@ -59,10 +59,14 @@ def _first_draw(seed: int, high: int) -> int:
     return int(np.random.RandomState(seed).randint(high))
 
 
+#: seeds are drawn below this (read once: ``np.iinfo`` is slow to ask)
+_SEED_HIGH = int(np.iinfo(np.int32).max)
+
+
 def torch_generator(rng: np.random.RandomState, device: torch.device) -> torch.Generator:
     """A local generator seeded from the attack's ``random_state`` (never global seeding)."""
     generator = torch.Generator(device=device)
-    high = np.iinfo(np.int32).max
+    high = _SEED_HIGH
     seed = rng.draw_seed(high) if isinstance(rng, LazyRandomState) else int(rng.randint(high))
     generator.manual_seed(seed)
     return generator

@@ -17,6 +17,8 @@ import torch
 from .._oracle import QueryBudgetError, non_finite_outputs
 
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+#: the forward rows left to a sample without ``max_queries`` (``np.iinfo`` is slow to ask)
+_UNBOUNDED = int(np.iinfo(np.int64).max // 4)
 Snap = Callable[[torch.Tensor], torch.Tensor]
 
 
@@ -97,7 +99,7 @@ class TorchTarget:
     def remaining(self) -> int:
         """Forward rows every sample may still use (a large number when unbounded)."""
         if self.max_queries is None:
-            return np.iinfo(np.int64).max // 4
+            return _UNBOUNDED
         return int(self.max_queries - self.queries.max())
 
     def budget(self, cost: int = 1) -> int:
