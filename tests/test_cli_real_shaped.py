@@ -103,12 +103,15 @@ def test_drift_exports_on_a_real_shaped_table(files):
     assert likeness["test_likeness"].between(0, 1).all()
 
     # the Markdown names the odd columns as they are, and its facts table says which side
-    # a level is new on
+    # a level is new on, its counts with thousands separators
     markdown = Path("r.md").read_text(encoding="utf-8")
     for name in ("budget $", "Comédie", "box office"):
         assert name in markdown
-    assert "| new in test (rows) | gone from test (rows) |" in markdown
+    assert "| levels new in test (test rows) | levels gone from test (train rows) |" in markdown
     assert "unseen in test" not in markdown
+    from advval.report._facts_text import _levels_text
+
+    assert _levels_text(19063, 1.0) == "19,063 (100%)"
     for bad in ("nan", "inf", "X_train", "X_test"):
         assert f" {bad} " not in markdown.replace("|", " ")
 

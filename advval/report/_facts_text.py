@@ -97,7 +97,7 @@ def summary_markdown(summary: DatasetSummary) -> list[str]:
 def _levels_text(levels: int | None, share: float | None) -> str:
     if levels is None:
         return ""
-    return f"{levels} ({format_share(share)})" if levels else "0"
+    return f"{format_count(levels)} ({format_share(share)})" if levels else "0"
 
 
 def facts_markdown(facts: Sequence[ColumnFacts]) -> list[str]:
@@ -124,8 +124,9 @@ def facts_markdown(facts: Sequence[ColumnFacts]) -> list[str]:
         return [*lines, "No column is flagged.", ""]
     lines.extend(
         [
-            "| column | kind | missing train → test | adjusted p | new in test (rows) "
-            "| gone from test (rows) | top value train / test | outside train range "
+            "| column | kind | missing train → test | adjusted p "
+            "| levels new in test (test rows) | levels gone from test (train rows) "
+            "| top value train / test | outside train range "
             "| flags |",
             "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
         ]
@@ -148,11 +149,11 @@ def facts_markdown(facts: Sequence[ColumnFacts]) -> list[str]:
             "",
             "Counted on every row, no model. Missing rate: the change is tested (chi-squared, "
             "Fisher's exact test on small counts; adjusted p after multiple-testing "
-            "correction). New in test: levels never seen in train, and the share of test "
-            "rows holding them; gone from test: levels never seen in test, and the share "
-            "of train rows holding them. Top value: the share of the most frequent value "
-            "(missing included). Outside train range: test rows below the train minimum or "
-            "above its maximum.",
+            "correction). Levels new in test: how many levels train never has, and the "
+            "share of test rows holding them; levels gone from test: how many levels test "
+            "never has, and the share of train rows holding them. Top value: the share of "
+            "the most frequent value (missing included). Outside train range: test rows "
+            "below the train minimum or above its maximum.",
             "",
         ]
     )
