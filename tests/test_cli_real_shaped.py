@@ -202,3 +202,20 @@ def test_diff_of_a_wide_table_names_a_few_reasons_and_counts_the_rest(tmp_path, 
     assert result.stdout.count("**started shifting**") == 24
     as_json = CliRunner().invoke(cli, ["diff", "old.json", "new.json", "--format", "json"])
     assert len(json.loads(as_json.stdout)["reasons"]) == 24
+
+
+def test_deps_terminal_line_quotes_a_name_with_a_trailing_space():
+    # the movies table's 'Votes' and 'Votes ' (log votes) both redundant: told apart
+    from advval.report._dependency import redundant_line
+    from advval.results._dependency import DependencyReport, FeatureDependency
+
+    features = tuple(
+        FeatureDependency(name, "numeric", 0.98, 1e-9, True, True, False, False, ("r1.pct",),
+                          score_low=0.977, score_high=0.984)
+        for name in ("Votes ", "Votes")
+    )
+    report = DependencyReport(10, 2, features, ("Votes ", "Votes"), None, (), (), (), {}, "0")
+    assert redundant_line(report) == (
+        "redundant (score [95% interval]): 'Votes ' 0.980 [0.977, 0.984], "
+        "Votes 0.980 [0.977, 0.984]"
+    )

@@ -17,7 +17,15 @@ from ..dependency._summary import summarize as build_dependency_report  # noqa: 
 from ..results._dependency import DependencyReport, FeatureDependency
 from ..results._dependency import DependencyShift as DependencyShift  # re-export
 from ..results._json import SCHEMA_VERSION as SCHEMA_VERSION  # re-export
-from ._markdown import format_count, format_fixed, format_number, format_p, md_escape, md_name
+from ._markdown import (
+    display_name,
+    format_count,
+    format_fixed,
+    format_number,
+    format_p,
+    md_escape,
+    md_name,
+)
 
 #: columns listed in the Markdown table (the rest are counted, not shown)
 MARKDOWN_TOP_DEPENDENCIES = 15
@@ -184,7 +192,8 @@ def redundant_line(report: DependencyReport, limit: int = 5) -> str | None:
     shown = [f for f in report.features if f.redundant]
     if not shown:
         return None
-    text = ", ".join(f"{f.name} {score_text(f)}" for f in shown[:limit])
+    # a name with a trailing space or a newline is quoted: 'Votes ' is not Votes
+    text = ", ".join(f"{display_name(f.name)} {score_text(f)}" for f in shown[:limit])
     if len(shown) > limit:
         text += f" and {len(shown) - limit} more"
     return f"redundant (score [95% interval]): {text}"
