@@ -67,10 +67,10 @@ class TreeAttack(Attack):
     eps : float, optional
         Budget in standard units (``norm="0"``: number of features). ``None`` (default)
         finds a small perturbation. With a budget the minimal search runs first and its
-        solutions inside the ball are kept; the samples it leaves outside are searched
-        inside the ball (from scratch, from their minimal solution brought into the ball,
-        and from random starting points), so a budget never succeeds less often than the
-        minimal search within it.
+        solutions inside the ball are kept; the samples it leaves outside, but within
+        twice eps (or with no solution), are searched inside the ball (from scratch, from
+        their minimal solution brought into the ball, and from random starting points),
+        so a budget never succeeds less often than the minimal search within it.
     norm : {"inf", "2", "0"}, default="inf"
     targeted : bool, default=False
         Move toward the classes given as ``y`` instead of away from them.
