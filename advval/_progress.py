@@ -15,6 +15,15 @@ show on one line of stderr, replaced stage by stage) or by an estimator for its 
 The active display lives in a :class:`contextvars.ContextVar`, so estimators need no
 extra parameter and nested calls (the remedy's validator fits inside one command) share
 the run's display. tqdm is imported only when a display opens.
+
+A stage opened with ``shared=True`` may also be counted from deep inside the work it
+wraps, by code that knows nothing of it: an attack run by an evaluation calls
+:func:`advance` (or a :func:`countdown`) as its rows finish, and the evaluation then
+counts only what the attack did not::
+
+    with stage("TreeAttack on 900 rows", total=900, shared=True) as bar:
+        X_adv = attack.generate(X, y)  # calls advance(n) after each chunk of rows
+        bar.advance(900 - bar.done)
 """
 
 from __future__ import annotations
@@ -23,7 +32,7 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, TextIO
@@ -38,8 +47,14 @@ TICK_SECONDS = 1.0
 class _Stage:
     """Handle of one running stage: :meth:`advance` moves its counter."""
 
-    def __init__(self, display: _Display | None) -> None:
+    def __init__(self, display: _Display | None, frame: _Frame | None = None) -> None:
         self._display = display
+        self._frame = frame
+
+    @property
+    def done(self) -> int:
+        """Units of this stage counted so far (0 when no display is open)."""
+        return 0 if self._frame is None else self._frame.done
 
     def advance(self, n: int = 1) -> None:
         """Count ``n`` more units of this stage as done."""
@@ -55,8 +70,9 @@ class _Stage:
 class _Frame:
     """One open stage: its name, detail, counter and total."""
 
-    def __init__(self, name: str, total: int | None) -> None:
+    def __init__(self, name: str, total: int | None, *, shared: bool = False) -> None:
         self.name, self.total, self.done, self.detail = name, total, 0, ""
+        self.shared = shared
         self.started = time.monotonic()
 
     def label(self, *, counted: bool = True) -> str:
@@ -88,9 +104,9 @@ class _Display:
         self._lock = threading.RLock()
         self._stop: threading.Event | None = None
 
-    def push(self, name: str, total: int | None) -> None:
+    def push(self, frame: _Frame) -> None:
         with self._lock:
-            self._frames.append(_Frame(name, total))
+            self._frames.append(frame)
             self._refresh(started=True)
 
     def pop(self) -> None:
@@ -106,6 +122,18 @@ class _Display:
             if self._frames:
                 self._frames[-1].done += n
                 self._refresh(started=False)
+
+    def advance_shared(self, n: int) -> bool:
+        """Count ``n`` units of the innermost stage if it is shared, never past its total."""
+        with self._lock:
+            if not self._frames or not self._frames[-1].shared:
+                return False
+            top = self._frames[-1]
+            step = n if top.total is None else min(n, top.total - top.done)
+            if step > 0:
+                top.done += step
+                self._refresh(started=False)
+            return True
 
     def describe(self, text: str) -> None:
         with self._lock:
@@ -219,20 +247,72 @@ def progress_display(*, enabled: bool, stream: TextIO | None = None) -> Iterator
 
 
 @contextmanager
-def stage(name: str, total: int | None = None) -> Iterator[_Stage]:
+def stage(name: str, total: int | None = None, *, shared: bool = False) -> Iterator[_Stage]:
     """Show ``name`` (with a counter out of ``total``) while the block runs.
 
     Silent when no display is open. The stage's line is removed when the block ends.
+    With ``shared=True``, code run inside the block may count the stage's units too, with
+    :func:`advance` (while no inner stage is open); the handle's ``done`` says how many
+    were counted so far.
+
+    Examples
+    --------
+    >>> with stage("attacking", total=10, shared=True) as bar:
+    ...     advance(4)  # deep inside the work; silent here, as no display is open
+    ...     bar.advance(10 - bar.done)
+    False
     """
     display = _ACTIVE.get()
     if display is None:
         yield _Stage(None)
         return
-    display.push(name, total)
+    frame = _Frame(name, total, shared=shared)
+    display.push(frame)
     try:
-        yield _Stage(display)
+        yield _Stage(display, frame)
     finally:
         display.pop()
+
+
+def advance(n: int) -> bool:
+    """Count ``n`` units of the enclosing stage, if it was opened with ``shared=True``.
+
+    For library code deep inside a long step (an attack's loop over its rows) that does
+    not hold the stage's handle. Nothing happens without a display, or when the innermost
+    open stage is not shared (its units may be other things: batches, columns); a shared
+    stage's counter never goes past its total. Returns whether the units were counted.
+
+    Examples
+    --------
+    >>> advance(3)
+    False
+    """
+    display = _ACTIVE.get()
+    return False if display is None else display.advance_shared(int(n))
+
+
+def countdown(total: int) -> Callable[[int], None]:
+    """A counter of ``total`` rows for a loop that drops its rows as they finish.
+
+    Call it with the number of rows still left at each step: the rows that finished since
+    the last call are counted with :func:`advance`.
+
+    Examples
+    --------
+    >>> left = countdown(5)
+    >>> left(3)  # two rows finished (silent: no display is open)
+    >>> left(0)
+    """
+    finished = 0
+
+    def left(n_left: int) -> None:
+        nonlocal finished
+        now = total - int(n_left)
+        if now > finished:
+            advance(now - finished)
+            finished = now
+
+    return left
 
 
 def note(text: str) -> bool:

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from ..._progress import countdown
 from ..._validation import check_number
 from .._base import Attack, check_positive_int
 from .._norms import canonical_norm
@@ -154,9 +155,11 @@ class GeneticAttack(Attack):
             reach[:] = eps
         population[active] = evolution.mutate(population[active], z0[active], reach[active])
         fittest = z0.copy()
+        left = countdown(len(z0))  # progress: a row is done when its evolution stops
         for _ in range(self.generations):
             counts = np.minimum(size, budget(oracle, active))
             active, counts = active[counts >= 1], counts[counts >= 1]
+            left(active.size)
             if not active.size:
                 break
             owner, member = np.nonzero(np.arange(size) < counts[:, None])

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from ..._progress import countdown
 from .._base import Attack, check_positive_int
 from .._norms import canonical_norm, norm_of
 from ._common import (
@@ -152,12 +153,14 @@ class HopSkipJump(Attack):
         current = z0.copy()
         current[rows] = walk.boundary(start[rows], rows)
         best.offer(rows, current[rows], found[rows], walk.distance(current[rows], rows))
+        left = countdown(len(z0))  # progress: a row is done when its walk stops
         for t in range(self.steps):
             if self.eps is not None:
                 rows = rows[best.distance[rows] > self.eps]
             evals = min(int(self.init_evals * np.sqrt(t + 1)), self.max_evals)
             counts = np.minimum(evals, budget(oracle, rows) - walk.n_search - 1)
             rows, counts = rows[counts >= 2], counts[counts >= 2]
+            left(rows.size)
             if not rows.size:
                 break
             dist = walk.distance(current[rows], rows)

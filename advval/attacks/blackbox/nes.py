@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from ..._progress import countdown
 from .._base import Attack, check_positive_int
 from .._norms import canonical_norm
 from ._common import (
@@ -142,10 +143,12 @@ class NESAttack(Attack):
         best = Best(z0)
         active = first_check(oracle, z0, labels, self.targeted, best)
         z = z0.copy()
+        left = countdown(len(z0))  # progress: a row is done when its search stops
         for _ in range(self.steps):
             # pairs of queries for the estimate, plus one to check the new iterate
             pairs = np.minimum(self.n_samples // 2, (budget(oracle, active) - 1) // 2)
             active, pairs = active[pairs >= 1], pairs[pairs >= 1]
+            left(active.size)
             if not active.size:
                 break
             owner = np.repeat(np.arange(len(active)), pairs)

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from ..._progress import advance
 from .._base import Attack, check_positive_int
 from .._norms import canonical_norm
 from ._common import (
@@ -162,6 +163,7 @@ class SquareAttack(Attack):
             z[improved], loss[improved] = candidate[better], new_loss[better]
             if adversarial.any():
                 best.offer(active, candidate, adversarial, domain.distance(candidate, near, norm))
+                advance(int(adversarial.sum()))  # progress: these rows are done
                 active, near = active[~adversarial], near[~adversarial]
         return np.where(per_row(best.found, z0), best.z, z)
 

@@ -209,11 +209,13 @@ def run_attack(
                    empty.astype(np.int64), 0.0, None)
     X_rows = take(X, rows)
     y_rows = take(_numpy(y) if is_tensor(y) else np.asarray(y), rows)
-    with stage(progress_label(attack, len(rows)), total=len(rows)) as bar:
+    # shared: the attack counts its rows as they finish (advval._progress.advance), and
+    # the rows it did not count are counted when it returns
+    with stage(progress_label(attack, len(rows)), total=len(rows), shared=True) as bar:
         start = time.perf_counter()
         X_adv = attack.generate(X_rows, y_rows)
         seconds = time.perf_counter() - start
-        bar.advance(len(rows))
+        bar.advance(len(rows) - bar.done)
         bar.describe(f"done in {seconds:.1f} s")
     fooled = view.labels(X_adv) != view.indices(y_rows)
     changed = changed_columns(X_rows, X_adv) if changes else None

@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
+from ..._progress import advance
 from ..._validation import check_bool
 from .._base import Attack, check_positive_int
 from .._space import Domain
@@ -219,6 +220,7 @@ class TreeAttack(Attack):
         for lo in range(0, n, chunk):
             part = np.arange(lo, min(lo + chunk, n))
             z[part], found[part] = self._chunk(domain, z0[part], labels[part], eps, tables, rng)
+            advance(part.size)  # progress: the chunk's rows are done
         return self._check_claims(z, z0, labels, found, domain, oracle, norm, tables)
 
     def _lattice(
