@@ -599,3 +599,51 @@ def test_sparse_and_one_dimensional_input_are_rejected(shifted):
         _weighter(shifted.X_test).fit(sparse.csr_matrix(shifted.X_train.to_numpy()))
     with pytest.raises(ValueError, match="Expected 2D array, got 1D array instead"):
         _weighter(shifted.X_test).fit(shifted.X_train["x0"].to_numpy())
+
+
+def test_unsupported_rows_warning_says_which_score_and_counts_the_classifiers_too():
+    # the warning counts the blended, calibrated scores the weights use; the validator's
+    # own out-of-fold scores (what --export-test-likeness writes) are counted beside them,
+    # so the figure can be checked against them (the flights table: 4,895 blended rows
+    # above 0.99 against an exported maximum of 0.976)
+    data = make_shift(
+        "mean", n_train=300, n_test=300, n_features=3, n_shifted=2, delta=3.0, random_state=0
+    )
+    with pytest.warns(DataWarning) as record:
+        weighter = _weighter(data.X_test).fit(data.X_train)
+    message = next(str(r.message) for r in record if "test-likeness above" in str(r.message))
+    oof = weighter.validator_.oof_proba_[300:]
+    by_classifier = int((oof > 0.99).sum())
+    assert by_classifier != weighter.n_test_unsupported_  # the two scores differ here
+    assert message.startswith(
+        f"{weighter.n_test_unsupported_} of 300 rows of X_test have a test-likeness above "
+        f"0.99 by the blended score the weights are computed from (the domain classifier's "
+        f"and the smooth model's out-of-fold scores, calibrated; by the domain classifier's "
+        f"own out-of-fold scores, {by_classifier} do): they have almost no counterpart in X,"
+    )
+    n_high = int((weighter.test_likeness_ > 0.99).sum())
+    n_low = int((weighter.test_likeness_ < 0.01).sum())
+    assert f"{n_high} of 300 rows of X was clipped to 0.99 (and of {n_low} to 0.01)" in message
+
+
+def test_warnings_call_the_sides_by_the_names_given():
+    # the command line passes the user's files, as it does to the validator
+    data = make_shift(
+        "mean", n_train=300, n_test=300, n_features=3, n_shifted=2, delta=3.0, random_state=0
+    )
+    names = ("TRAIN file 'a.csv'", "TEST file 'b.csv'")
+    with pytest.warns(DataWarning) as record:
+        _weighter(data.X_test)._fit_named(data.X_train, names=names)
+    messages = [str(r.message) for r in record]
+    clip_message = next(m for m in messages if "test-likeness above" in m)
+    assert " of 300 rows of TEST file 'b.csv' have a test-likeness above 0.99" in clip_message
+    assert "no counterpart in TRAIN file 'a.csv'" in clip_message
+    assert "of 300 rows of TRAIN file 'a.csv' was clipped" in clip_message
+    region_message = next(m for m in messages if "cannot be trusted in" in m)
+    assert "bins of the test-likeness of TEST file 'b.csv'" in region_message
+    assert re.search(
+        r"region 5 \(20% of TEST file 'b.csv'\) rests on an effective \d+\.\d rows of "
+        r"TRAIN file 'a.csv'",
+        region_message,
+    )
+    assert not re.search(r"\bX(_test)?\b", clip_message + region_message)

@@ -563,7 +563,7 @@ def _run(
                         X_test=features_test, validator=per_row, prefit=True,
                         random_state=job.seed,
                     )
-                    .fit(features_train)
+                    ._fit_named(features_train, names=sides)
                     .weights_
                 )
         likeness = (

@@ -260,6 +260,14 @@ class AdversarialWeighter(ReprMixin, BaseEstimator):
         -------
         self : AdversarialWeighter
         """
+        return self._fit_named(X, names=("X", "X_test"))
+
+    def _fit_named(self, X: Any, *, names: tuple[str, str]) -> AdversarialWeighter:
+        """:meth:`fit`, its warnings calling ``X`` and ``X_test`` ``names``.
+
+        For the command line, whose warnings name the user's files (``("TRAIN file
+        'a.csv'", "TEST file 'b.csv'")``), as :meth:`AdversarialValidator._fit_named` does.
+        """
         self._validate_params()
         frame = checked_frame(X, owner=_OWNER)
         validate_data(self, X, skip_check_array=True, reset=True)
@@ -286,14 +294,15 @@ class AdversarialWeighter(ReprMixin, BaseEstimator):
         self.n_test_unsupported_ = int((test_scores > high).sum())
         if n_high or self.n_test_unsupported_ > _UNSUPPORTED_SHARE * len(test_scores):
             warnings.warn(
-                f"{self.n_test_unsupported_} of {len(test_scores)} rows of X_test have a "
-                f"test-likeness above {high}: they have almost no counterpart in X, and no "
-                f"weighting of X can stand in for them. The test-likeness of {n_high} of "
-                f"{len(frame)} rows of X was clipped to {high} (and of {n_low} to {low}), "
-                f"so their weights are capped and the correction is partial."
-                + _leak_advice(self.validator_.leak_features_),
+                _unsupported_message(
+                    self.validator_,
+                    (self.n_test_unsupported_, len(test_scores)),
+                    (n_low, n_high, len(frame)),
+                    (low, high),
+                    names,
+                ),
                 DataWarning,
-                stacklevel=2,
+                stacklevel=3,
             )
         raw_ratio = self._ratio(train_scores)
         self._scale = float(raw_ratio.mean())
@@ -320,13 +329,13 @@ class AdversarialWeighter(ReprMixin, BaseEstimator):
                 f"{self.min_ess_fraction}. Train and test barely overlap; consider a "
                 f"smaller temper, a narrower clip or dropping the drifting features.",
                 DataWarning,
-                stacklevel=2,
+                stacklevel=3,
             )
         if not self.regions_["trusted"].all():
             warnings.warn(
-                _region_message(self.regions_, float(self.min_region_ess)),
+                _region_message(self.regions_, float(self.min_region_ess), names),
                 DataWarning,
-                stacklevel=2,
+                stacklevel=3,
             )
         return self
 
@@ -572,18 +581,56 @@ def region_diagnostics(
     return pd.DataFrame(rows, index=pd.RangeIndex(1, n_regions + 1, name="region"))
 
 
-def _region_message(regions: pd.DataFrame, min_ess: float) -> str:
+def _unsupported_message(
+    validator: AdversarialValidator,
+    test: tuple[int, int],
+    train: tuple[int, int, int],
+    clip: tuple[float, float],
+    names: tuple[str, str],
+) -> str:
+    """The warning about test rows above the clip and training rows clipped.
+
+    ``test`` is (rows above the clip, rows scored), ``train`` (rows below, rows above,
+    rows). The count is of the blended scores the weights use; the domain classifier's
+    own out-of-fold scores of the same test rows (what ``oof_proba_`` and the command
+    line's ``--export-test-likeness`` give) are counted too, so the figure can be checked.
+    """
+    (n_unsupported, n_scored), (n_low, n_high, n_train) = test, train
+    low, high = clip
+    train_name, test_name = names
+    oof = np.asarray(validator.oof_proba_, dtype=np.float64)[validator.n_train_ :]
+    scored = oof[np.isfinite(oof)]
+    by_classifier = int((scored > high).sum())
+    of_rows = (
+        f"{n_scored} rows of {test_name}"
+        if n_scored == validator.n_test_
+        else f"the {n_scored} rows of {test_name} the domain classifier was fitted on"
+    )
+    return (
+        f"{n_unsupported} of {of_rows} have a test-likeness above {high} by the blended "
+        f"score the weights are computed from (the domain classifier's and the smooth "
+        f"model's out-of-fold scores, calibrated; by the domain classifier's own "
+        f"out-of-fold scores, {by_classifier} do): they have almost no counterpart in "
+        f"{train_name}, and no weighting of it can stand in for them. The test-likeness of "
+        f"{n_high} of {n_train} rows of {train_name} was clipped to {high} (and of {n_low} "
+        f"to {low}), so their weights are capped and the correction is partial."
+        + _leak_advice(validator.leak_features_)
+    )
+
+
+def _region_message(regions: pd.DataFrame, min_ess: float, names: tuple[str, str]) -> str:
     """The warning naming the regions of the test data whose weighted estimate is weak."""
+    train_name, test_name = names
     weak = regions[~regions["trusted"]]
     parts = [
-        f"region {region} ({row.test_share:.0%} of X_test) rests on an effective "
-        f"{row.effective_rows:.1f} rows of X whose weights carry {row.weight_share:.0%} of "
-        f"the total"
+        f"region {region} ({row.test_share:.0%} of {test_name}) rests on an effective "
+        f"{row.effective_rows:.1f} rows of {train_name} whose weights carry "
+        f"{row.weight_share:.0%} of the total"
         for region, row in weak.iterrows()
     ]
     return (
         f"A weighted estimate cannot be trusted in {len(weak)} of {len(regions)} regions of "
-        f"the test data (regions: bins of X_test's test-likeness, 1 least and "
+        f"the test data (regions: bins of the test-likeness of {test_name}, 1 least and "
         f"{len(regions)} most test-like): " + "; ".join(parts) + f". Each needs an effective "
         f"{min_ess:g} rows (min_region_ess) and at least half its share of the test rows "
         f"in weight; see regions_. Too few training rows look like these test rows: "
