@@ -74,8 +74,7 @@ class SubstitutionImputer(TransformerMixin, BaseEstimator):
     """Impute each column from the other columns with LightGBM, round after round.
 
     Missing cells first get a simple fill (``initial_strategy`` for numeric columns, the
-    most frequent value for categorical ones), which a round of ridge regressions refines
-    for the numeric columns (the linear start, below). Then, in each round, the columns with
+    most frequent value for categorical ones). Then, in each round, the columns with
     missing values are visited in order of increasing missingness; for each, a model is
     fitted on the rows where the column is observed, predicting it from every other
     column, and re-predicts the column's originally missing cells. Rounds stop when the
@@ -94,16 +93,6 @@ class SubstitutionImputer(TransformerMixin, BaseEstimator):
       of missingness itself when it is informative). On 20% MCAR data (see
       ``benchmarks/bench_imputer.py``) this beat both NaN predictors and fills without
       indicators on the nonlinear table (normalised RMSE 0.31 vs 0.40 and 0.36).
-    - **The families are chosen after a linear start** (with ``linear_start`` and
-      ``early_stopping``): before the first round, each numeric column with missing
-      values is re-predicted once by a ridge regression from the others' current values
-      (in the rounds' order; ``start_models_``), so that the choice below reads
-      predictors imputed by a model, not filled with their means. Under missingness at
-      random a mean fill sits far from the missing values, and models chosen on it are
-      the ones that can tell fills apart (trees reading the missing-value indicators),
-      not the ones that impute best once the predictors are imputed: on 300 rows of the
-      diamonds table (MAR, 5 seeds, ``benchmarks/trust_impute.py``) the normalised RMSE
-      of the numeric columns went from 0.504 to 0.432 (``IterativeImputer``: 0.441).
     - **Each column's model family is chosen on its held-out observed rows**
       (``early_stopping``; :mod:`~advval.dependency._impute_choice`), the first time the
       column is fitted, then reused in every round: a linear model (ridge regression, or
@@ -168,7 +157,7 @@ class SubstitutionImputer(TransformerMixin, BaseEstimator):
         subsampling. Its ``n_estimators`` is the most trees a model gets when
         ``early_stopping`` chooses the number.
     max_iter : int, default=5
-        Most rounds, at least 1 (the linear start is not counted).
+        Most rounds, at least 1.
     tol : float, default=1e-3
         Stop once a round changes the imputed values by less than this. The change of a
         round is the largest, over the imputed columns, of: the root mean squared change
@@ -218,11 +207,6 @@ class SubstitutionImputer(TransformerMixin, BaseEstimator):
         :class:`~advval.dependency._impute_models.ColumnBlend` of them. A
         ``DummyRegressor`` or ``DummyClassifier`` stands in for a column whose observed
         values are all equal, or when there is a single column.
-    start_models_ : dict
-        Numeric column name -> the ridge regression of the linear start (a
-        :class:`~advval.dependency._impute_models.ColumnRegressor` of the ``"linear"``
-        family; columns with missing values in fit only; empty without ``linear_start``
-        or ``early_stopping``). :meth:`transform` replays it after the simple fill.
     round_models_ : list of dict
         For each round, column name -> the model fitted in that round (columns with
         missing values in fit only). :meth:`transform` replays these rounds, so
@@ -405,11 +389,9 @@ class SubstitutionImputer(TransformerMixin, BaseEstimator):
             self.models_ = {column.name: _dummy(column, state)}
             self.families_ = {}
             self.blends_ = {}
-            self.start_models_ = {}
             self.n_iter_ = 0
             return frame, state
 
-        self.start_models_ = self._linear_start(order, state) if self._starts_linear() else {}
         for _ in range(self.max_iter):
             models: dict[Hashable, Any] = {}
             change = 0.0
@@ -432,24 +414,6 @@ class SubstitutionImputer(TransformerMixin, BaseEstimator):
         self.blends_ = {c: dict(b) for c, (b, _) in self._factory.blends.items()}
         return frame, state
 
-    def _starts_linear(self) -> bool:
-        """Whether a chained round of ridge regressions refines the simple fill."""
-        return bool(self.early_stopping and self.linear_start)
-
-    def _linear_start(self, order: list[_Column], state: _State) -> dict[Hashable, Any]:
-        """One round of ridge regressions over the numeric columns with missing values
-        (in ``order``, each from the others' current values); return the models.
-
-        The families are chosen after it (see :class:`SubstitutionImputer`).
-        """
-        models: dict[Hashable, Any] = {}
-        for column in order:
-            if column.kind == _NUMERIC and column.n_missing > 0:
-                model = self._fit_model(column, state, family="linear")
-                models[column.name] = model
-                state.update(column, model, self._columns)
-        return models
-
     def _warn_unpredicted(self, columns: list[_Column]) -> None:
         unpredicted_warning(
             _OWNER,
@@ -463,9 +427,7 @@ class SubstitutionImputer(TransformerMixin, BaseEstimator):
             return "most frequent value"
         return f"{self.initial_strategy}"
 
-    def _fit_model(self, column: _Column, state: _State, family: str | None = None) -> Any:
-        """``column``'s model on its observed rows: its chosen family (chosen now the
-        first time), or ``family`` when given (no choice, nothing recorded)."""
+    def _fit_model(self, column: _Column, state: _State) -> Any:
         observed = ~state.missing[column.name]
         if column.kind == _LABELS:
             if not column.modelled:
@@ -479,10 +441,6 @@ class SubstitutionImputer(TransformerMixin, BaseEstimator):
         elif float(np.ptp(target)) == 0.0:
             return _dummy(column, state)
         weights = None
-        if family is not None:
-            predictors = state.predictors(column, self._columns, observed)
-            skip = state.linear_skip(column, self._columns, predictors.columns)
-            return self._factory.fit_given(column, predictors, target, family, skip)
         if self._factory.choosing(column):  # rows like the missing ones weigh more
             everything = state.predictors(column, self._columns, np.ones(len(observed), bool))
             predictors = everything[observed].reset_index(drop=True)
@@ -499,9 +457,8 @@ class SubstitutionImputer(TransformerMixin, BaseEstimator):
     def transform(self, X: Any) -> Any:
         """Impute the missing values of ``X`` with the fitted models.
 
-        The initial fill uses the statistics learned in :meth:`fit`; then the linear
-        start (``start_models_``) and ``n_iter_`` rounds replay the models of
-        :meth:`fit`. Each row is imputed from
+        The initial fill uses the statistics learned in :meth:`fit`; then ``n_iter_``
+        rounds replay the models of each round of :meth:`fit`. Each row is imputed from
         its own values only.
 
         Parameters
@@ -524,9 +481,6 @@ class SubstitutionImputer(TransformerMixin, BaseEstimator):
             if self.n_iter_ == 0:
                 for column in order:
                     state.update(column, self.models_[column.name], self._columns)
-            for column in order:
-                if column.name in self.start_models_:
-                    state.update(column, self.start_models_[column.name], self._columns)
             for models in self.round_models_:
                 for column in order:
                     model = models.get(column.name, self.models_[column.name])
@@ -1090,7 +1044,7 @@ class _ModelFactory:
         ``skip``: predictors a linear model leaves out (see ``ColumnRegressor``);
         ``weights``: of the rows, when the family is chosen (None: equal).
         """
-        seed = self._seed(column)
+        seed = (self.seed + 7919 * (column.position + 1)) % (2**31 - 1)
         n_rows = len(predictors)
         n_outputs = len(np.unique(target)) if column.kind == _LABELS else 1
         families = self._families(column.kind, n_rows * (n_outputs if n_outputs > 2 else 1))
@@ -1146,24 +1100,6 @@ class _ModelFactory:
             )
         trees[column.name] = fitted.n_trees_
         return fitted
-
-    def fit_given(
-        self,
-        column: _Column,
-        predictors: pd.DataFrame,
-        target: NDArray[Any],
-        family: str,
-        skip: frozenset[str],
-    ) -> ColumnRegressor | ColumnClassifier:
-        """``column``'s model of ``family`` (every tree of a boosted one), fitted on
-        ``predictors``, recording nothing (the linear start of the imputer)."""
-        seed = self._seed(column)
-        model = self.make(column.kind)
-        member = ColumnRegressor(model) if column.kind == _NUMERIC else ColumnClassifier(model)
-        return member.fit(predictors, target, family=family, n_trees=None, seed=seed, skip=skip)
-
-    def _seed(self, column: _Column) -> int:
-        return (self.seed + 7919 * (column.position + 1)) % (2**31 - 1)
 
     def _families(self, kind: str, size: int) -> tuple[str, ...]:
         """The families a column may get (simplest first); without ``early_stopping``,
