@@ -185,7 +185,8 @@ quadrant's accuracy from 0.941 to 0.812 and raised the numeric nRMSE from 0.439 
 0.549 (ridge imputations of sines and squares look like observed values, so the choice
 trusts them), and on the Kaggle-shaped table (7,500 x 50, 2 rounds, same process) it
 cost 87.0 s of CPU against 55.1 s for the trees-only imputer (1.58x; the limit is
-1.1x): a ridge per column on the wide design. A start that helps under MAR without
+1.1x; the imputer without the start was 1.07x in an earlier, quieter run, not
+remeasured beside it): a ridge per column on the wide design. A start that helps under MAR without
 those costs (on small tables only; a start whose imputations carry their own
 indicator; or choosing again after the first round) is left for next.
 Tried and not adopted: the start over the categorical columns too (logistic
