@@ -301,6 +301,21 @@ def test_progress_is_shown_unless_quiet(runner, csvs):
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="pseudo-terminals are POSIX")
+def _drain(leader: int) -> str:
+    """Everything a closed pseudo-terminal showed: one read may return only part of it."""
+    chunks = []
+    while True:
+        try:
+            data = os.read(leader, 65536)
+        except OSError:  # EIO: the follower is closed and everything was read
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(leader)
+    return b"".join(chunks).decode()
+
+
 def test_progress_on_a_terminal_redraws_one_line_and_on_an_unsized_one_prints_lines():
     import fcntl
     import struct
@@ -318,9 +333,7 @@ def test_progress_on_a_terminal_redraws_one_line_and_on_an_unsized_one_prints_li
         ):
             bar.advance()
             bar.advance()
-        text = os.read(leader, 65536).decode()
-        os.close(leader)
-        return text
+        return _drain(leader)
 
     sized = shown(120)
     assert "advval: fitting domain classifier 1/2 [" in sized and "\r" in sized
