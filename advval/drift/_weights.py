@@ -138,9 +138,11 @@ class AdversarialWeighter(ReprMixin, BaseEstimator):
     n_clipped_ : int
         Rows of ``X`` whose test-likeness was outside ``clip`` (at either end).
     n_test_unsupported_ : int
-        Rows of ``X_test`` whose out-of-fold test-likeness is above ``clip[1]``: test
-        rows with almost no counterpart in ``X``, which no weighting of ``X`` can
-        represent.
+        Rows of ``X_test`` whose out-of-fold test-likeness, blended and calibrated as
+        ``test_likeness_`` (not the validator's own ``oof_proba_``, which the warning
+        counts beside it), is above ``clip[1]``: test rows with almost no counterpart in
+        ``X``, which no weighting of ``X`` can represent. Only the rows of ``X_test`` the
+        validator was fitted on (its ``max_rows``) are scored.
     effective_sample_size_ : float
         Kish's effective sample size ``sum(w) ** 2 / sum(w ** 2)``.
     ess_fraction_ : float
