@@ -16,7 +16,9 @@ from advval.dependency._impute_choice import (
 )
 from advval.dependency._impute_models import (
     FOREST_TREES,
+    LABEL_FAMILIES,
     NUMERIC_FAMILIES,
+    ClassPrior,
     ColumnBlend,
     ColumnClassifier,
     ColumnForest,
@@ -124,11 +126,11 @@ def test_a_linear_boundary_chooses_the_logistic_family():
     y = (X.sum(axis=1) > 0).to_numpy().astype(np.int64)
     trees, forest = _makers("categorical", n, 4)
     choice = choose_classifier(
-        trees, forest, X, y, np.ones(n), families=("linear", "trees", "forest"),
-        seed=0, skip=frozenset(),
-    )  # fmt: skip
+        trees, forest, X, y, np.ones(n), families=LABEL_FAMILIES, seed=0, skip=frozenset()
+    )
     assert choice.family == "linear"
     assert choice.losses["linear"] < choice.losses["trees"]
+    assert choice.losses["prior"] > 0.4  # the class shares: about half the rows wrong
     model = ColumnClassifier(trees(), forest()).fit(X, y, family="linear", n_trees=None, seed=0)
     assert isinstance(model.model_, LinearClassifier)
     assert (model.predict(X) == y).mean() > 0.95
@@ -359,3 +361,73 @@ def test_a_categorical_family_or_blend_far_better_than_the_forest_replaces_it():
     )
     assert chosen.blend.get("linear", 0.0) >= 0.5 and chosen.family == "linear"
     assert sum(chosen.blend.values()) == pytest.approx(1.0)
+
+
+# ------------------------------------------------------------------- class shares
+
+
+def test_class_prior_imputes_the_most_frequent_class_whatever_the_predictors():
+    y = np.array([2, 0, 2, 1, 2, 0, 2, 2])
+    prior = ClassPrior().fit(pd.DataFrame({"c0": np.arange(8.0)}), y)
+    assert list(prior.classes_) == [0, 1, 2]
+    assert prior.shares_ == pytest.approx([2 / 8, 1 / 8, 5 / 8])
+    new = pd.DataFrame({"c0": [-5.0, 100.0, 3.0]})
+    assert np.allclose(prior.predict_proba(new), [[0.25, 0.125, 0.625]] * 3)
+    assert list(prior.predict(new)) == [2, 2, 2]
+    trees, forest = _makers("categorical", 8, 1)
+    model = ColumnClassifier(trees(), forest()).fit(
+        pd.DataFrame({"c0": np.arange(8.0)}), y, family="prior", n_trees=None, seed=0
+    )
+    assert model.n_trees_ == 0 and list(model.classes_) == [0, 1, 2]
+    assert list(model.predict(new)) == [2, 2, 2]
+
+
+def test_a_categorical_column_nothing_predicts_keeps_its_most_frequent_class():
+    # classes of shares 0.5, 0.3 and 0.2, independent of the predictors: every model
+    # can only err more often than the most frequent class (half the rows wrong)
+    rng = np.random.default_rng(12)
+    n = 300
+    X = pd.DataFrame({f"c{i}": rng.normal(size=n) for i in range(4)})
+    X["c4"] = pd.Categorical(rng.choice(list("abc"), n))
+    y = rng.choice(3, size=n, p=[0.5, 0.3, 0.2]).astype(np.int64)
+    trees, forest = _makers("categorical", n, 5)
+    choice = choose_classifier(
+        trees, forest, X, y, np.ones(n), families=LABEL_FAMILIES, seed=0, skip=frozenset()
+    )
+    assert choice.family == "prior" and choice.blend == {"prior": 1.0}
+    assert choice.n_trees is None and set(choice.losses) == set(LABEL_FAMILIES)
+    # each held-out row's most frequent class among the other folds is class 0 here
+    assert choice.losses["prior"] == pytest.approx(float(np.mean(y != 0)))
+    assert choice.losses["forest"] > choice.losses["prior"]
+    # without the forest (large tables: no blend) the class shares stay the default too
+    no_forest = choose_classifier(
+        trees, forest, X, y, np.ones(n), families=("prior", "linear", "trees"), seed=0,
+        skip=frozenset(),
+    )  # fmt: skip
+    assert no_forest.family == "prior"
+    assert no_forest.losses["prior"] == choice.losses["prior"]
+
+
+def test_a_choice_without_a_blend_keeps_no_probabilities_of_every_row_and_class():
+    # 20,000 rows of 40 classes: one rows x classes array of float64 is 6.4 MB; a
+    # choice without a forest (no blend) keeps each held-out row's loss, and a fold's
+    # probabilities (4,000 rows) only while it is scored
+    import tracemalloc
+
+    rng = np.random.default_rng(13)
+    n, n_classes = 20_000, 40
+    X = pd.DataFrame({"c0": rng.normal(size=n), "c1": rng.normal(size=n)})
+    y = np.minimum((np.abs(X["c0"].to_numpy()) * 15).astype(np.int64), n_classes - 1)
+    assert len(np.unique(y)) == n_classes
+    params = PARAMS | {"n_estimators": 3}
+    tracemalloc.start()
+    try:
+        choice = choose_classifier(
+            lambda: lgb.LGBMClassifier(**params), None, X, y, np.ones(n),
+            families=("prior", "trees"), seed=0, skip=frozenset(),
+        )  # fmt: skip
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert choice.losses["trees"] < choice.losses["prior"]  # |c0| sets the class
+    assert peak < n * n_classes * 8  # less than one such array (before: three, 19 MB)

@@ -209,6 +209,7 @@ def test_rounds_attributes_and_early_stop():
     assert isinstance(imputer.models_["quadrant"], ColumnClassifier | ColumnBlend)
     assert set(imputer.n_trees_) == set(imputer.families_) == set(X.columns)
     assert {imputer.models_[c].family_ for c in X.columns} <= {
+        "prior",
         "linear",
         "linear+trees",
         "trees",
@@ -375,6 +376,44 @@ def test_a_column_nothing_predicts_is_imputed_near_its_mean():
     # the mean of 480 observed values: sqrt(1 + 1/480) plus the spread of the estimate
     assert error < 1.02
     assert _nrmse(truth, X, before.transform(X), ["noise"]) > error
+
+
+def test_categories_nothing_predicts_are_imputed_by_their_most_frequent_class():
+    # four categories independent of everything (the noise columns of a credit table:
+    # gender, marital status...) next to ``sign``, which ``a`` and ``b`` predict
+    rng = np.random.default_rng(0)
+    n = 300
+    a = rng.normal(size=n)
+    truth = pd.DataFrame(
+        {
+            "a": a,
+            "b": a + rng.normal(scale=0.5, size=n),
+            "c": rng.normal(size=n),
+            "sign": pd.Categorical(np.where(a + rng.normal(scale=0.3, size=n) > 0, "+", "-")),
+        }
+    )
+    shares = {
+        "k3": (0.5, 0.25, 0.25),
+        "k2": (0.65, 0.35),
+        "j3": (0.6, 0.2, 0.2),
+        "j2": (0.55, 0.45),
+    }
+    for name, p in shares.items():
+        truth[name] = pd.Categorical(rng.choice(list("xyz")[: len(p)], n, p=p))
+    X = truth.mask(rng.random(truth.shape) < 0.2)
+    imputer = _imputer().fit(X)
+    filled = imputer.transform(X)
+    for name in shares:
+        assert imputer.families_[name] == "prior" and name not in imputer.blends_
+        assert imputer.n_trees_[name] == 0
+        removed = X[name].isna()
+        assert set(filled[name][removed]) == {X[name].mode().iloc[0]}
+    # (before the class shares, boosted trees or blends imputed them: 0.364 and 0.443 of
+    # these cells wrong on two draws of this table, against the shares' 0.378 and 0.423)
+    # (alone, or blended: the class shares mixed with a model that sets the class)
+    assert imputer.blends_.get("sign", {imputer.families_["sign"]: 1.0}) != {"prior": 1.0}
+    gaps = X["sign"].isna()
+    assert (filled["sign"][gaps] == truth["sign"][gaps]).mean() > 0.8
 
 
 def test_trees_are_chosen_once_then_reused():

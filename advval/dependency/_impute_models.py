@@ -4,6 +4,8 @@ Each column is predicted by one of a few **model families**, or on small tables 
 convex blend of them (:class:`ColumnBlend`), chosen per column on held-out observed rows
 (:mod:`~advval.dependency._impute_choice`):
 
+- ``"prior"`` (categorical only): the observed class shares, whatever the predictors
+  (:class:`ClassPrior`): the most frequent class is imputed;
 - ``"linear"``: a ridge regression (numeric column) or a multinomial logistic regression
   (categorical column) on the predictors, standardised (:class:`LinearDesign`);
 - ``"linear+trees"`` (numeric only): the ridge gives every row a start and LightGBM fits
@@ -75,7 +77,7 @@ NUMERIC_FAMILIES = ("linear", "linear+trees", "trees", "forest", "linear+forest"
 #: the families that grow a forest (small tables only)
 FOREST_FAMILIES = ("forest", "linear+forest")
 #: model families of categorical columns, simplest first
-LABEL_FAMILIES = ("linear", "trees", "forest")
+LABEL_FAMILIES = ("prior", "linear", "trees", "forest")
 
 
 # ------------------------------------------------------------------ linear models
@@ -227,6 +229,33 @@ class LinearClassifier:
 
     def predict(self, X: pd.DataFrame) -> NDArray[Any]:
         return np.asarray(self.model_.predict(self._matrix(X)))
+
+
+class ClassPrior:
+    """The class shares of a categorical target, whatever the predictors.
+
+    The ``"prior"`` family: a column the others do not predict (a customer's gender from
+    their bank balance) is best imputed by its most frequent class, and a model fitted to
+    noise scatters its imputations over the other classes instead.
+
+    Attributes
+    ----------
+    classes_ : ndarray
+        The target codes, sorted.
+    shares_ : ndarray
+        The share of each class among the fitted rows.
+    """
+
+    def fit(self, X: pd.DataFrame, y: NDArray[Any]) -> ClassPrior:
+        self.classes_, counts = np.unique(y, return_counts=True)
+        self.shares_ = counts / counts.sum()
+        return self
+
+    def predict_proba(self, X: pd.DataFrame) -> NDArray[np.float64]:
+        return np.tile(self.shares_, (len(X), 1))
+
+    def predict(self, X: pd.DataFrame) -> NDArray[Any]:
+        return np.full(len(X), self.classes_[np.argmax(self.shares_)])
 
 
 # -------------------------------------------------------------------- forests
@@ -399,16 +428,17 @@ BoostedLinearRegressor = ColumnRegressor
 
 
 class ColumnClassifier:
-    """A categorical column's model: a logistic regression, boosted trees or a forest.
+    """A categorical column's model: the class shares, a logistic regression, boosted
+    trees or a forest.
 
     Attributes
     ----------
     family_ : str
         One of ``LABEL_FAMILIES``.
-    model_ : LinearClassifier, LGBMClassifier or ColumnForest
+    model_ : ClassPrior, LinearClassifier, LGBMClassifier or ColumnForest
         The fitted model.
     n_trees_ : int
-        Trees used (0 for ``"linear"``).
+        Trees used (0 for ``"prior"`` and ``"linear"``).
     """
 
     def __init__(self, model: lgb.LGBMClassifier, forest: ColumnForest | None = None) -> None:
@@ -427,7 +457,10 @@ class ColumnClassifier:
     ) -> ColumnClassifier:
         """Fit ``family`` on every row; ``n_trees=None``: every tree of the template."""
         self.family_ = family
-        if family == "linear":
+        if family == "prior":
+            self.model_ = ClassPrior().fit(X, y)
+            self.n_trees_ = 0
+        elif family == "linear":
             self.model_ = LinearClassifier().fit(X, y, seed=seed, skip=skip)
             self.n_trees_ = 0
         elif family == "forest":

@@ -103,7 +103,9 @@ class SubstitutionImputer(TransformerMixin, BaseEstimator):
       odds that a row like them is missing; the family of lowest loss wins, and on small
       tables (where a forest is a candidate) the column gets the convex blend of the
       families' held-out predictions of lowest loss instead (``blends_``; a categorical
-      column is judged by its misclassified rows). No one family is best everywhere: a
+      column is judged by its misclassified rows, and keeps its class shares, imputing
+      its most frequent class, unless a model errs less by a standard error). No one
+      family is best everywhere: a
       straight-line relation
       (a charge that is a rate times minutes) is a staircase to trees, and cells missing
       at random where another column is large lie beyond the observed values, where only
@@ -212,11 +214,12 @@ class SubstitutionImputer(TransformerMixin, BaseEstimator):
         missing values in fit only). :meth:`transform` replays these rounds, so
         ``fit(X).transform(X)`` equals ``fit_transform(X)``.
     n_trees_ : dict
-        Column name -> the number of trees its model uses (0: a linear model alone).
+        Column name -> the number of trees its model uses (0: a linear model or the
+        class shares alone).
     families_ : dict
         Column name -> its model family: ``"linear"``, ``"linear+trees"``, ``"trees"``,
-        ``"forest"`` or ``"linear+forest"``; for a blend, its heaviest family (columns
-        with a dummy model are absent).
+        ``"forest"`` or ``"linear+forest"``, or ``"prior"`` (a categorical column's class
+        shares); for a blend, its heaviest family (columns with a dummy model are absent).
     blends_ : dict
         Column name -> family -> weight, for the columns imputed by a blend of families
         (a :class:`~advval.dependency._impute_models.ColumnBlend`; small tables only).
