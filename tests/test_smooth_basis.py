@@ -55,34 +55,45 @@ def test_warm_started_folds_reach_the_cold_started_solution():
     n = 4000
     labels = np.r_[np.zeros(n // 2, dtype=int), np.ones(n // 2, dtype=int)]
     design = rng.normal(size=(n, 12)) + 0.4 * labels[:, None] * (np.arange(12) < 3)
-    folds = StratifiedKFold(5, shuffle=True, random_state=0)
-    cold_loss, cold = ratio._fold_fits(design, labels, folds, (1.0,))
-    far = (np.full((1, 12), 3.0), np.array([-2.0]))  # a start far from the optimum
-    warm_loss, warm = ratio._fold_fits(design, labels, folds, (1.0,), start=far)
+    splits = list(StratifiedKFold(5, shuffle=True, random_state=0).split(design, labels))
+    cold_loss, cold = ratio._fold_fits(design, labels, splits, (1.0,))
+    far = [(np.full((1, 12), 3.0), np.array([-2.0]))] * 5  # far from the optimum
+    warm_loss, warm = ratio._fold_fits(design, labels, splits, (1.0,), starts=far)
     assert np.allclose(warm[0][0], cold[0][0], atol=1e-3)
     assert warm_loss[0] == pytest.approx(cold_loss[0], abs=1e-5)
-    assert far[0][0, 0] == 3.0  # the start is not modified
+    assert far[0][0][0, 0] == 3.0  # the start is not modified
 
 
-def test_large_path_starts_the_folds_from_the_sample_solution(monkeypatch):
-    # above PENALTY_MAX_ROWS the penalty is chosen on a sample and the folds start from
-    # its fold models' mean coefficients: the scores match a cold start's
+def test_large_path_starts_each_fold_from_a_sample_model_that_never_saw_its_rows(
+    monkeypatch,
+):
+    # above PENALTY_MAX_ROWS the penalty is chosen on a sample that keeps each row's
+    # fold; fold k starts from the sample's fold model k: the scores match a cold start's
     rng = np.random.default_rng(3)
     x = np.r_[rng.normal(0.0, 1.0, 1500), rng.normal(0.5, 0.6, 1500)]
     labels = np.r_[np.zeros(1500, dtype=int), np.ones(1500, dtype=int)]
     encoded = pd.DataFrame({"x": x, "y": rng.normal(size=3000)})
     monkeypatch.setattr(ratio, "PENALTY_MAX_ROWS", 1000)
-    starts = []
+    calls = []
     fold_fits = ratio._fold_fits
 
-    def recording(*args, start=None):
-        starts.append(start)
-        return fold_fits(*args, start=start)
+    def recording(design, labels_, splits, grid, starts=None):
+        result = fold_fits(design, labels_, splits, grid, starts=starts)
+        calls.append((design, splits, starts, result))
+        return result
 
     monkeypatch.setattr(ratio, "_fold_fits", recording)
     warm = ratio.smooth_scores(encoded, labels, n_splits=5, seed=0)
-    assert starts[0] is None and starts[1] is not None
-    monkeypatch.setattr(ratio, "_fold_fits", lambda *args, start=None: fold_fits(*args))
+    (sample_design, sample_splits, no_start, sampled), (design, splits, starts, _) = calls
+    assert no_start is None and len(starts) == 5 and len(sample_design) == 1000
+    chosen = ratio.PENALTY_GRID.index(warm.penalty)
+    for k in range(5):
+        # the sample's fold k holds out only rows that the full fold k holds out
+        sample_held = {tuple(row) for row in sample_design[sample_splits[k][1]]}
+        full_held = {tuple(row) for row in design[splits[k][1]]}
+        assert sample_held <= full_held and len(sample_held) > 150
+        assert starts[k][0] is sampled[1][chosen][1][k].coef_
+    monkeypatch.setattr(ratio, "_fold_fits", lambda *args, starts=None: fold_fits(*args))
     cold = ratio.smooth_scores(encoded, labels, n_splits=5, seed=0)
     assert warm.penalty == cold.penalty
     # the same optimum, up to lbfgs's tolerance (tol=1e-4)

@@ -356,8 +356,9 @@ def smooth_scores(
     design = basis.fit_transform(encoded.iloc[fitted_rows])
     fitted_labels = labels[fitted_rows]
     folds = StratifiedKFold(n_splits, shuffle=True, random_state=int(rng.integers(2**31 - 1)))
+    splits = list(folds.split(design, fitted_labels))
     grid: tuple[float, ...] = PENALTY_GRID
-    start = None
+    starts = None
     if len(fitted_rows) > PENALTY_MAX_ROWS:  # choose on a sample, then fit once
         sample = np.sort(
             np.concatenate(
@@ -374,22 +375,24 @@ def smooth_scores(
                 ]
             )
         )
-        sample_folds = StratifiedKFold(
-            n_splits, shuffle=True, random_state=int(rng.integers(2**31 - 1))
-        )
+        # the sample keeps each row's fold, so its fold model k never saw the rows that
+        # fold k holds out: the fold fits start from it (the same optimum, about two
+        # thirds of the iterations) and no held-out row leaks in through the start
+        fold_of = np.empty(len(fitted_rows), dtype=np.int_)
+        for k, (_, held) in enumerate(splits):
+            fold_of[held] = k
+        sample_fold = fold_of[sample]
+        sample_splits = [
+            (np.flatnonzero(sample_fold != k), np.flatnonzero(sample_fold == k))
+            for k in range(n_splits)
+        ]
         losses, sample_fits = _fold_fits(
-            design[sample], fitted_labels[sample], sample_folds, grid
+            design[sample], fitted_labels[sample], sample_splits, grid
         )
         chosen = int(np.argmin(losses))
         grid = (grid[chosen],)
-        # the folds start from the sample's solution at that penalty (the same optimum,
-        # about half the iterations)
-        chosen_models = sample_fits[chosen][1]
-        start = (
-            np.mean([m.coef_ for m in chosen_models], axis=0),
-            np.mean([m.intercept_ for m in chosen_models], axis=0),
-        )
-    losses, fits = _fold_fits(design, fitted_labels, folds, grid, start=start)
+        starts = [(m.coef_, m.intercept_) for m in sample_fits[chosen][1]]
+    losses, fits = _fold_fits(design, fitted_labels, splits, grid, starts=starts)
     best = int(np.argmin(losses))
     held_scores, models = fits[best]
     scores = np.full(n, np.nan)
@@ -404,21 +407,22 @@ def smooth_scores(
 def _fold_fits(
     design: NDArray[np.float64],
     labels: NDArray[np.int_],
-    folds: StratifiedKFold,
+    splits: list[tuple[NDArray[np.intp], NDArray[np.intp]]],
     grid: tuple[float, ...],
     *,
-    start: tuple[NDArray[np.float64], NDArray[np.float64]] | None = None,
+    starts: list[tuple[NDArray[np.float64], NDArray[np.float64]]] | None = None,
 ) -> tuple[list[float], list[tuple[NDArray[np.float64], tuple[LogisticRegression, ...]]]]:
     """Out-of-fold log loss, scores and fold models of the smooth model for each penalty.
 
-    Each fold's fits run from the first penalty of ``grid`` to the last, each started
-    from the previous coefficients (lbfgs ``warm_start``); the first from ``start``
-    (coefficients, intercept) when given, else from zero.
+    ``splits`` holds each fold's (fitted, held-out) row positions. Each fold's fits run
+    from the first penalty of ``grid`` to the last, each started from the previous
+    coefficients (lbfgs ``warm_start``); the first from ``starts[k]`` (coefficients,
+    intercept) for fold ``k`` when given, else from zero.
     """
     held_scores = np.full((len(grid), len(labels)), np.nan)
     models: list[list[LogisticRegression]] = [[] for _ in grid]
-    for fit, held in folds.split(design, labels):
-        previous = start
+    for fold, (fit, held) in enumerate(splits):
+        previous = None if starts is None else starts[fold]
         for k, penalty in enumerate(grid):
             model = LogisticRegression(C=penalty, max_iter=1000, warm_start=True)
             if previous is not None:
