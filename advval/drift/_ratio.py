@@ -335,7 +335,8 @@ def smooth_scores(
     on; the others are scored by the fold models. The L2 penalty (``C`` on standardised
     columns) is the one of :data:`PENALTY_GRID` whose out-of-fold scores have the lowest
     log loss, on at most :data:`PENALTY_MAX_ROWS` of the rows fitted on (a sample of
-    them beyond that: the choice costs about half a fit, not three).
+    them beyond that: the choice costs about half a fit, not three; each fold's fit then
+    starts from the sample's model of the same fold).
     """
     rng = np.random.default_rng(seed)
     n = len(labels)
