@@ -7,6 +7,7 @@ the rows whose search is over. Showing progress never changes a result.
 
 from __future__ import annotations
 
+import io
 import json
 
 import lightgbm as lgb
@@ -27,26 +28,6 @@ from advval.attacks import (
 )
 from advval.attacks.trees import attack as tree_module
 from advval.cli import cli
-
-
-class _Stream:
-    """A text stream that is not a terminal (plain progress lines)."""
-
-    def __init__(self) -> None:
-        self.parts: list[str] = []
-
-    def write(self, text: str) -> int:
-        self.parts.append(text)
-        return len(text)
-
-    def flush(self) -> None:
-        pass
-
-    def isatty(self) -> bool:
-        return False
-
-    def getvalue(self) -> str:
-        return "".join(self.parts)
 
 
 @pytest.fixture
@@ -91,7 +72,7 @@ def test_tree_attack_counter_moves_chunk_by_chunk_through_robustness_report(
     model, X, y = table
     # 20 trees x 6 features x 50 cells: chunks of 50 samples
     monkeypatch.setattr(tree_module, "_CHUNK_CELLS", 20 * 6 * 50)
-    with progress_display(enabled=True, stream=_Stream()):
+    with progress_display(enabled=True, stream=io.StringIO()):
         loud = robustness_report(model, X, y, [TreeAttack(None)], random_state=0)
     n = loud.attacks[0].n_attacked
     assert n > 100  # three chunks: 50, 50 and the rest
@@ -109,7 +90,10 @@ def test_tree_attack_outputs_are_the_same_with_a_display(monkeypatch, table):
     silent = TreeAttack(model, random_state=0)
     X_silent = silent.generate(X, y)
     shown = TreeAttack(model, random_state=0)
-    with progress_display(enabled=True, stream=_Stream()), stage("run", total=len(X), shared=True):
+    with (
+        progress_display(enabled=True, stream=io.StringIO()),
+        stage("run", total=len(X), shared=True),
+    ):
         X_shown = shown.generate(X, y)
     pd.testing.assert_frame_equal(X_silent, X_shown)
     np.testing.assert_array_equal(silent.success_, shown.success_)
@@ -124,7 +108,7 @@ def test_tree_attack_outputs_are_the_same_with_a_display(monkeypatch, table):
 ], ids=["square", "hopskipjump", "nes", "genetic"])
 def test_black_box_attacks_count_rows_whose_search_is_over(counters, table, make):
     model, X, y = table
-    with progress_display(enabled=True, stream=_Stream()):
+    with progress_display(enabled=True, stream=io.StringIO()):
         loud = robustness_report(model, X, y, [make()], random_state=0)
     n = loud.attacks[0].n_attacked
     values = _values(counters, type(make()).__name__)
@@ -157,7 +141,7 @@ def test_the_cli_shows_the_final_count_of_a_chunked_tree_attack(
 
 
 def test_advance_counts_only_a_shared_innermost_stage_and_never_past_its_total(counters):
-    with progress_display(enabled=True, stream=_Stream()):
+    with progress_display(enabled=True, stream=io.StringIO()):
         with stage("outer", total=10, shared=True) as outer:
             assert advance(4)
             assert outer.done == 4
@@ -174,7 +158,7 @@ def test_advance_counts_only_a_shared_innermost_stage_and_never_past_its_total(c
 
 def test_countdown_counts_the_rows_that_left_since_the_last_call():
     with (
-        progress_display(enabled=True, stream=_Stream()),
+        progress_display(enabled=True, stream=io.StringIO()),
         stage("attack", total=8, shared=True) as bar,
     ):
         left = countdown(8)

@@ -3,6 +3,8 @@ strength while it drops fooled samples, and progress lines on the command line."
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -246,7 +248,7 @@ def test_autoattack_reports_its_stages_batch_by_batch():
     X = torch.rand(24, 16, generator=torch.Generator().manual_seed(5))
     with torch.no_grad():
         y = model(X).argmax(1)
-    stream = _Stream()
+    stream = io.StringIO()
     attack = AutoAttack(model, eps=0.03, bounds=(0, 1), steps=3, square_steps=3,
                         batch_size=10, random_state=0)
     with progress_display(enabled=True, stream=stream):
@@ -256,26 +258,6 @@ def test_autoattack_reports_its_stages_batch_by_batch():
     assert "(10 done, " in text and "(20 done, " in text and "(24 done, " in text
     silent = AutoAttack(**attack.get_params()).generate(X, y)
     assert torch.equal(out, silent)
-
-
-class _Stream:
-    """A text stream that is not a terminal (plain progress lines)."""
-
-    def __init__(self) -> None:
-        self.parts: list[str] = []
-
-    def write(self, text: str) -> int:
-        self.parts.append(text)
-        return len(text)
-
-    def flush(self) -> None:
-        pass
-
-    def isatty(self) -> bool:
-        return False
-
-    def getvalue(self) -> str:
-        return "".join(self.parts)
 
 
 @pytest.mark.parametrize("norm", ["inf", "2"])
