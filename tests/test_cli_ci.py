@@ -365,6 +365,18 @@ def test_levels_follow_the_gate(make_drift_report, make_dependency_report):
         "advval deps: redundant columns", "advval deps: id-like columns"]
 
 
+def test_annotations_write_a_vanishing_p_value_as_below_the_floats_reach(make_drift_report):
+    import dataclasses
+
+    report = make_drift_report(drift=True)
+    zero = tuple(dataclasses.replace(f, p_value=0.0) for f in report.features)
+    messages = " ".join(
+        a.message for a in outcome(dataclasses.replace(report, features=zero),
+                                   failed=False).annotations)
+    assert "p < 1e-300" in messages
+    assert "p=<" not in messages and "p=0" not in messages
+
+
 def test_image_outcome_names_its_command_and_flags():
     pytest.importorskip("torch")
     from advval.image._evaluate import ImageRobustnessReport

@@ -22,6 +22,7 @@ from advval.report._markdown import (
     format_number,
     format_p,
     md_escape,
+    p_clause,
     verdict_line,
 )
 
@@ -191,7 +192,7 @@ def _drift(report: Any, *, failed: bool, gate: str) -> Outcome:
                     "" if report.drift else verdict)]
     for feature in report.features:
         numbers = (f"importance {format_number(feature.importance)}, "
-                   f"{_distance(feature)}, p={format_p(feature.p_value)}")
+                   f"{_distance(feature)}, {p_clause(feature.p_value)}")
         problems = _column_problems(feature)
         checks.append(Check(
             f"column {display_name(feature.name)}", "advval.drift.columns",
@@ -204,7 +205,7 @@ def _drift(report: Any, *, failed: bool, gate: str) -> Outcome:
     drifting = [f for f in report.features if f.drift]
     if drifting:
         listed = names_text([
-            f"{display_name(f.name)} ({_distance(f)}, p={format_p(f.p_value)})"
+            f"{display_name(f.name)} ({_distance(f)}, {p_clause(f.p_value)})"
             for f in drifting])
         annotations.append(Annotation(
             "warning", "advval drift: drifting columns",
@@ -314,7 +315,7 @@ def _deps(report: Any, *, failed: bool, gate: str, fail_on: Sequence[str]) -> Ou
                     verdict if flagged else None, "findings", "" if flagged else verdict)]
     for feature in report.features:
         found = by_column.get(feature.name, [])
-        numbers = f"score {score_text(feature)}, p={format_p(feature.p_value)}"
+        numbers = f"score {score_text(feature)}, {p_clause(feature.p_value)}"
         checks.append(Check(
             f"column {display_name(feature.name)}", "advval.deps.columns",
             f"{', '.join(found)}: {numbers}" if found else None,
