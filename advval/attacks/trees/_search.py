@@ -653,14 +653,9 @@ def _child_levels(st: States, mv: Moves, picked: np.ndarray) -> np.ndarray:
 
 
 def grow(
-    lat: Lattice, *, beam_width: int, max_moves: int, max_crossings: int,
-    which: np.ndarray | None = None,
+    lat: Lattice, *, beam_width: int, max_moves: int, max_crossings: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """Beam search for an adversarial level vector per sample.
-
-    ``which`` (bool, (n,)) limits the search to those samples (the others are only
-    checked at their original row); each sample's search is its own, so a sample's
-    result does not depend on which others are searched.
 
     Returns
     -------
@@ -676,7 +671,7 @@ def grow(
     K = np.full(n, max_crossings, dtype=np.int64)
     if F == 0:
         return best, found
-    keep = ~found[st.owner] if which is None else ~found[st.owner] & which[st.owner]
+    keep = ~found[st.owner]
     st = lat.states(st.owner[keep], st.levels[keep])
     widest = min(max(lat.span, 1), _WIDEST)
     for _ in range(max_moves):
@@ -715,16 +710,15 @@ def grow(
 
 def from_donors(
     lat: Lattice, levels: np.ndarray, found: np.ndarray, rng: np.random.RandomState,
-    n_donors: int = 256, which: np.ndarray | None = None,
+    n_donors: int = 256,
 ) -> None:
     """Start failed samples from rows of the batch the model already classifies as wanted.
 
-    Each failed sample (of ``which``, when given) is paired with up to ``n_donors`` rows
-    of the batch; a donor row is snapped onto the sample's lattice (immutable columns,
-    bounds and budget kept), and the adversarial pairing of smallest norm becomes the
-    sample's solution, to be refined.
+    Each failed sample is paired with up to ``n_donors`` rows of the batch; a donor row is
+    snapped onto the sample's lattice (immutable columns, bounds and budget kept), and the
+    adversarial pairing of smallest norm becomes the sample's solution, to be refined.
     """
-    missing = np.flatnonzero(~found if which is None else ~found & which)
+    missing = np.flatnonzero(~found)
     if not missing.size or lat.n_features == 0:
         return
     origin = lat.states(np.arange(lat.n), np.zeros((lat.n, lat.n_features)), paths=False)

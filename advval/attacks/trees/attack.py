@@ -29,10 +29,6 @@ _CHUNK_CELLS = 4_000_000
 _NUDGES = (1, 4, 16)
 #: random starting points inside the ball for samples the budget search misses
 _RESTARTS = 1
-#: with a budget, samples whose minimal solution is more than this many times eps away are
-#: not searched inside the ball (on LightGBM/XGBoost-100, breast_cancer, every point the
-#: ball search won had a minimal norm at most 1.2 eps; see benchmarks/bench_tree_norms.py)
-_REACH = 2.0
 
 
 class TreeAttack(Attack):
@@ -68,10 +64,10 @@ class TreeAttack(Attack):
     eps : float, optional
         Budget in standard units (``norm="0"``: number of features). ``None`` (default)
         finds a small perturbation. With a budget the minimal search runs first and its
-        solutions inside the ball are kept; the samples it leaves outside, but within
-        twice eps (or with no solution), are searched inside the ball (from scratch, from
-        their minimal solution brought into the ball, and from random starting points),
-        so a budget never succeeds less often than the minimal search within it.
+        solutions inside the ball are kept; the samples it leaves outside are searched
+        inside the ball (from scratch, from their minimal solution brought into the ball,
+        and from random starting points), so a budget never succeeds less often than the
+        minimal search within it.
     norm : {"inf", "2", "0"}, default="inf"
     targeted : bool, default=False
         Move toward the classes given as ``y`` instead of away from them.
@@ -244,11 +240,8 @@ class TreeAttack(Attack):
         full = self._lattice(domain, z0, labels, None, tables, rng)
         levels, found = self._minimal(full, rng)
         ok = found.copy()
-        reach = np.ones(len(z0), dtype=bool)
         if eps is not None:
-            norm = norms_of(full, levels, found)
-            ok &= norm <= eps * (1 + 1e-12)
-            reach = ~found | (norm <= _REACH * eps)
+            ok &= norms_of(full, levels, found) <= eps * (1 + 1e-12)
         z = z0.copy()
         rows = np.flatnonzero(ok)
         z[rows] = full.rows(rows, levels[rows])
@@ -257,7 +250,7 @@ class TreeAttack(Attack):
             return z, ok
         start = full.rows(rest, levels[rest])
         z_ball, ok_ball = self._in_ball(
-            domain, z0[rest], labels[rest], start, found[rest], reach[rest], eps, tables, rng
+            domain, z0[rest], labels[rest], start, found[rest], eps, tables, rng
         )
         z[rest[ok_ball]] = z_ball[ok_ball]
         ok[rest] = ok_ball
@@ -278,14 +271,12 @@ class TreeAttack(Attack):
                   for start, done in solutions]
         return best_of(lat, solutions + shrunk)
 
-    def _search(
-        self, lat: Lattice, rng: np.random.RandomState, which: np.ndarray | None = None
-    ) -> tuple[np.ndarray, np.ndarray]:
+    def _search(self, lat: Lattice, rng: np.random.RandomState) -> tuple[np.ndarray, np.ndarray]:
         levels, ok = grow(
             lat, beam_width=self.beam_width, max_moves=self.max_moves,
-            max_crossings=self.max_crossings, which=which,
+            max_crossings=self.max_crossings,
         )
-        from_donors(lat, levels, ok, rng, which=which)
+        from_donors(lat, levels, ok, rng)
         if self.refine:
             levels = refine(
                 lat, levels, ok, max_moves=self.max_moves, max_crossings=self.max_crossings
@@ -294,21 +285,18 @@ class TreeAttack(Attack):
 
     def _in_ball(
         self, domain: Domain, z0: np.ndarray, labels: np.ndarray, start: np.ndarray,
-        known: np.ndarray, near: np.ndarray, eps: float, tables: dict[int, np.ndarray],
+        known: np.ndarray, eps: float, tables: dict[int, np.ndarray],
         rng: np.random.RandomState,
     ) -> tuple[np.ndarray, np.ndarray]:
         """The budget search for samples the minimal search left outside the ball.
 
         ``start`` holds the minimal search's solutions (where ``known``): the ball's own
         search runs first, then those solutions brought into the ball and descended from,
-        then random starting points inside the ball. Only the samples ``near`` are
-        searched (those with no minimal solution, or one within ``_REACH`` times eps); the
-        lattice, its donor rows and the random draws are those of all the samples, so a
-        searched sample's result does not depend on which others are searched.
+        then random starting points inside the ball.
         """
         ball = self._lattice(domain, z0, labels, eps, tables, rng)
-        levels, ok = self._search(ball, rng, near)
-        todo = ~ok & known & near
+        levels, ok = self._search(ball, rng)
+        todo = ~ok & known
         if todo.any():
             proj = into_ball(ball, ball.snap(np.arange(ball.n), start), todo, eps)
             proj, won = descend(ball, proj, todo, eps, max_moves=self.max_moves,
@@ -319,7 +307,7 @@ class TreeAttack(Attack):
             if not todo.any():
                 break
             draw = random_starts(ball, todo, eps, rng)
-            draw, won = descend(ball, draw, todo & near, eps, max_moves=self.max_moves,
+            draw, won = descend(ball, draw, todo, eps, max_moves=self.max_moves,
                                 max_crossings=self.max_crossings)
             levels[won], ok[won] = draw[won], True
         z = z0.copy()
