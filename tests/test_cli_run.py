@@ -303,11 +303,11 @@ def test_placeholders_in_a_column_of_numbers_are_named_with_the_option_that_read
     _cities(tmp_path, "utf-8", placeholder="unknown")
     args = ["drift", "train.csv", "test.csv"] if command == "drift" else [
         "deps", "train.csv", "--compare", "test.csv"]
-    # drift names the user's files; deps --compare still names the library's arguments
+    # both commands name the user's files (deps --compare calls DATA the first)
     sides = (
         ("TRAIN file 'train.csv'", "TEST file 'test.csv'")
         if command == "drift"
-        else ("X_train", "X_test")
+        else ("DATA file 'train.csv'", "TEST file 'test.csv'")
     )
     result = _run(runner, *args, "--quiet", "--n-jobs", "1")
     assert result.exit_code == ExitCode.USAGE
