@@ -103,6 +103,7 @@ class _Display:
         # the ticker thread redraws too: every change of the line holds this lock
         self._lock = threading.RLock()
         self._stop: threading.Event | None = None
+        self._noted: set[str] = set()
 
     def push(self, frame: _Frame) -> None:
         with self._lock:
@@ -181,6 +182,14 @@ class _Display:
                 self.tick()
 
         threading.Thread(target=run, name="advval-progress", daemon=True).start()
+
+    def note(self, text: str) -> None:
+        """:meth:`write` ``text``, unless this display has printed it already."""
+        with self._lock:
+            if text in self._noted:
+                return
+            self._noted.add(text)
+            self.write(text)
 
     def write(self, text: str) -> None:
         """Print a whole line above the bar (the bar is redrawn below it)."""
@@ -318,6 +327,9 @@ def countdown(total: int) -> Callable[[int], None]:
 def note(text: str) -> bool:
     """Print ``text`` as its own line now, above any running stage; False when silent.
 
+    A line is printed once per display: a step run twice in one command (a refit on the
+    same rows) says nothing new the second time, and says nothing.
+
     Examples
     --------
     >>> note("nobody listens")
@@ -326,7 +338,7 @@ def note(text: str) -> bool:
     display = _ACTIVE.get()
     if display is None:
         return False
-    display.write(text)
+    display.note(text)
     return True
 
 

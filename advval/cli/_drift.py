@@ -381,6 +381,7 @@ def _validator_for_the_exports(
     X_train: pd.DataFrame,
     X_test: pd.DataFrame,
     group_col: str | None,
+    sides: tuple[str, str],
 ) -> tuple[AdversarialValidator, list[str]]:
     """The validator whose scores the per-row exports use, and the columns it leaves out.
 
@@ -400,8 +401,9 @@ def _validator_for_the_exports(
     )
     # a stage of its own: the refit's screening and fitting show under it, not as a rerun
     with stage("fitting again without the leak-like columns, for the exports"):
-        leak_free = clone(validator).fit(
-            X_train.drop(columns=leaks), X_test.drop(columns=leaks), groups=group_col
+        # named as the first fit names the files: its warnings read the same (shown once)
+        leak_free = clone(validator)._fit_named(
+            X_train.drop(columns=leaks), X_test.drop(columns=leaks), groups=group_col, names=sides
         )
     return leak_free, leaks
 
@@ -550,7 +552,7 @@ def _run(
         per_row, leaks = validator, list[str]()
         if exporting and not distributed:
             per_row, leaks = _validator_for_the_exports(
-                validator, X_train, X_test, job.group_col
+                validator, X_train, X_test, job.group_col, sides
             )
         if leaks:
             features_train = features_train.drop(columns=leaks)
