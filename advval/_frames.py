@@ -54,6 +54,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
+from ._caller import user_stacklevel
 from ._dates import describe_formats, is_ambiguous, parse_dates, pick_format
 from ._kinds import (
     BOOLEAN,
@@ -565,7 +566,7 @@ class FrameEncoder:
                 f"compared as categories, and differ for that alone. Write both sides in one "
                 f"format first (pandas.to_datetime(..., format=...)).",
                 DataWarning,
-                stacklevel=3,
+                stacklevel=user_stacklevel(),
             )
         if not self.columns:
             raise ValueError("Every column is entirely missing; nothing left to compare.")
@@ -687,7 +688,7 @@ class FrameEncoder:
                 f"Dropped {len(self.dropped)} column(s) whose values are all missing in "
                 f"both {names[0]} and {names[1]}: {_preview(self.dropped)}.",
                 DataWarning,
-                stacklevel=4,
+                stacklevel=user_stacklevel(),
             )
         if text:
             warnings.warn(
@@ -697,7 +698,7 @@ class FrameEncoder:
                 f"lengths. Name them in column_kinds as 'categorical' (CLI: --categorical) to "
                 f"treat them as categories instead.",
                 DataWarning,
-                stacklevel=4,
+                stacklevel=user_stacklevel(),
             )
         if self.ambiguous_dates:
             formats = {c: self.formats[c] for c in self.ambiguous_dates}
@@ -706,7 +707,7 @@ class FrameEncoder:
                 f"and day first (no day above 12): read month first, {formats!r}. Convert "
                 f"them with pandas.to_datetime(..., format=...) first if the day comes first.",
                 DataWarning,
-                stacklevel=4,
+                stacklevel=user_stacklevel(),
             )
 
     def check_finite(self, frame: pd.DataFrame, *, name: str) -> None:

@@ -30,12 +30,12 @@ This module does not import torch: a model that is not a torch module passes thr
 from __future__ import annotations
 
 import functools
-import sys
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from .._caller import user_stacklevel
 from ..exceptions import AdvvalWarning
 from ._oracle import _is_torch_module
 
@@ -90,19 +90,6 @@ def mode_layers() -> tuple[type, ...]:
         if isinstance(klass, type):  # a name a future PyTorch drops is skipped
             found.append(klass)
     return tuple(found)
-
-
-def _outside_advval() -> int:
-    """The ``stacklevel`` (for a warning issued by our caller) of the first frame outside
-    advval and :mod:`contextlib`: the user's call, however deep the entry point nests."""
-    frame = sys._getframe(1)
-    level = 1
-    while frame.f_back is not None and str(frame.f_globals.get("__name__", "")).startswith(
-        ("advval.", "contextlib")
-    ):
-        frame = frame.f_back
-        level += 1
-    return level
 
 
 #: PyTorch's layers that behave differently in training mode (their subclasses too):
@@ -161,7 +148,7 @@ def inference_state(model: Any, *, owner: str) -> Iterator[None]:
             "runs at inference (dropout off, batch-norm running statistics), and put back "
             "in training mode afterwards. Call model.eval() first to silence this warning.",
             AdvvalWarning,
-            stacklevel=_outside_advval(),
+            stacklevel=user_stacklevel(),
         )
     # only the modules in training mode are switched (and switched back): nn.Module's
     # attribute assignment is slow, and a model in eval mode needs none

@@ -19,6 +19,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from .._caller import user_stacklevel
 from .._client import SharesClientMixin
 from .._dask import on_dask, sample_rows
 from .._display import verdict_card, verdict_line
@@ -377,7 +378,7 @@ class FeatureDependencyChecker(ReprMixin, SharesClientMixin, BaseEstimator):
                 f"Dropped {len(empty)} column(s) of {name} whose values are all missing: "
                 f"{empty[:10]!r}{' and more' if len(empty) > 10 else ''}.",
                 DataWarning,
-                stacklevel=3,
+                stacklevel=user_stacklevel(),
             )
             frame = frame.drop(columns=empty)
         if frame.shape[1] < 2:

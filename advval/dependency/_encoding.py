@@ -18,6 +18,7 @@ from collections.abc import Hashable, Sequence
 
 import pandas as pd
 
+from .._caller import user_stacklevel
 from .._frames import ALIGN_NAMES, FrameEncoder
 from ..exceptions import DataWarning
 from ._scoring import MIN_CLASS_SHARE
@@ -77,7 +78,7 @@ def unpredicted_warning(
         f"words and shares of digits, upper case and punctuation; codes by their frequent "
         f"values and counts).",
         DataWarning,
-        stacklevel=4,
+        stacklevel=user_stacklevel(),
     )
 
 

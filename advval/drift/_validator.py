@@ -11,6 +11,7 @@ from numpy.typing import NDArray
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
+from .._caller import user_stacklevel
 from .._client import SharesClientMixin
 from .._dask import drift_likeness, fit_drift, is_dask, on_dask
 from .._display import verdict_card, verdict_line
@@ -391,7 +392,7 @@ class AdversarialValidator(ReprMixin, SharesClientMixin, BaseEstimator):
         if on_dask(self.client, X_train, X_test):
             fit = fit_drift(self, X_train, X_test, groups=groups, seeds=seeds, names=names)
             # the Dask backend tests the columns last: its leak warning comes with the fit
-            self._warn_leaks(self._leaks(fit), stacklevel=5)
+            self._warn_leaks(self._leaks(fit))
         else:
             with progress_display(enabled=bool(self.verbose)):
                 fit = self._fit_frames(X_train, X_test, groups, seeds, names)
@@ -435,7 +436,7 @@ class AdversarialValidator(ReprMixin, SharesClientMixin, BaseEstimator):
                 random_state=int(seeds[3]),
             )
             leaks = leak_columns(encoder.columns, tests.separation, self.leak_threshold)
-            self._warn_leaks(leaks, stacklevel=6)
+            self._warn_leaks(leaks)
             facts, summary = column_facts(
                 encoder,
                 *given,
@@ -627,19 +628,17 @@ class AdversarialValidator(ReprMixin, SharesClientMixin, BaseEstimator):
         """The leak-like columns of ``fit``: those its sides (nearly) never mix in."""
         return leak_columns(fit.encoder.columns, fit.tests.separation, self.leak_threshold)
 
-    def _warn_leaks(self, leaks: list[str], *, stacklevel: int) -> None:
-        """Warn about the leak-like columns (as soon as they are known).
-
-        ``stacklevel`` points the warning at the caller of :meth:`fit`'s caller on
-        either path (as before the backends returned fits).
-        """
+    def _warn_leaks(self, leaks: list[str]) -> None:
+        """Warn about the leak-like columns (as soon as they are known), at the user's line
+        (:func:`~advval._caller.user_stacklevel`: :meth:`fit`, or the weighter's or split's
+        fit around it)."""
         if leaks:
             warnings.warn(
                 f"Column(s) {leaks!r} alone separate train from test almost "
                 f"perfectly (single-column AUC or distance >= {self.leak_threshold}): likely "
                 f"an ID, a timestamp or a row counter. Exclude them if they are not features.",
                 LeakWarning,
-                stacklevel=stacklevel,
+                stacklevel=user_stacklevel(),
             )
 
     def _store_features(
