@@ -164,6 +164,7 @@ class Ensemble:
         rows: np.ndarray,
         nodes: np.ndarray,
         record: PathRecord | None = None,
+        changed: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> np.ndarray:
         """Walk (row, node) pairs down to their leaves, all pairs one level at a time.
 
@@ -175,6 +176,10 @@ class Ensemble:
             Which row each pair reads and the node it starts from.
         record : PathRecord, optional
             Filled with what each pair's path says about the recorded features.
+        changed : (columns, values) int and float arrays of shape (n_pairs, k), optional
+            Pair ``p`` reads ``values[p, c]`` instead of ``X[rows[p], columns[p, c]]``
+            (``columns`` -1: no change); a candidate row is then one shared row plus its
+            few changed cells, never a copy.
 
         Returns
         -------
@@ -187,9 +192,15 @@ class Ensemble:
         node = out[pair]
         base = np.asarray(rows, dtype=np.int64)[pair] * X.shape[1]
         plain = not (self.has_categorical or self.zero_missing or np.isnan(flat).any())
+        if changed is not None:
+            columns, values = changed[0][pair], changed[1][pair]
+            plain = plain and not np.isnan(values).any()
         while pair.size:
             feat = self.feature[node]
             x = flat[base + feat]
+            if changed is not None:
+                for c in range(columns.shape[1]):
+                    x = np.where(feat == columns[:, c], values[:, c], x)
             if plain:
                 child = self.children[2 * node + (x > self.threshold[node])]
             else:
@@ -202,6 +213,8 @@ class Ensemble:
                 out[pair[done]] = node[done]
                 keep = ~done
                 pair, node, base = pair[keep], node[keep], base[keep]
+                if changed is not None:
+                    columns, values = columns[keep], values[keep]
         return out
 
     def apply(self, X: np.ndarray) -> np.ndarray:

@@ -180,8 +180,22 @@ class Lattice:
         self._build(domain)
         self.weights = rng.randint(1, 2**62, size=max(self.n_features, 1)).astype(np.uint64)
         # dense ranks of the path bounds: one integer sort orders the trees of a move
-        self._high_rank = np.unique(ensemble.high_table, return_inverse=True)[1].ravel()
-        self._low_rank = np.unique(-ensemble.low_table, return_inverse=True)[1].ravel()
+        self._high_values, rank = np.unique(ensemble.high_table, return_inverse=True)
+        self._high_rank = rank.ravel()
+        self._low_values, rank = np.unique(-ensemble.low_table, return_inverse=True)
+        self._low_rank = rank.ravel()
+        # without NaN bounds, value order is rank order: prefixes come from one searchsorted
+        self._ranked = not (np.isnan(self._high_values).any() or np.isnan(self._low_values).any())
+        # per feature, the trees that split on it (sorted): only their paths can read it
+        inner = ~ensemble.leaf
+        tree_of = np.repeat(np.arange(ensemble.n_trees), np.diff(np.append(ensemble.roots,
+                                                                          len(ensemble.leaf))))
+        slot = self.slot[ensemble.feature[inner]]
+        pairs = np.unique(slot[slot >= 0] * ensemble.n_trees + tree_of[inner][slot >= 0])
+        self._trees = pairs % ensemble.n_trees
+        self._tree_start = np.searchsorted(
+            pairs // ensemble.n_trees, np.arange(self.n_features + 1)
+        )
 
     # -- construction ------------------------------------------------------------------
 
@@ -474,31 +488,17 @@ class Lattice:
     ) -> np.ndarray:
         """Exact raw outputs after each move: re-walk only the trees the move can change."""
         ens = self.ens
-        out = st.raw[s].copy()
+        out = st.raw[s]
         paths = st.paths
         assert paths is not None and st.leaves is not None
         block = max(1, _BLOCK_CELLS // max(self.d + ens.n_trees, 1))
         for lo in range(0, len(s), block):
             part = slice(lo, lo + block)
             sb, fb, lb = s[part], f[part], level[part]
-            rows = st.M[sb].copy()
+            # each candidate row is its state's row with one or two cells changed
+            columns, values = self._changed_cells(st, sb, fb, lb)
             r = np.arange(len(sb))
-            i = st.owner[sb]
             kind = self.kind[fb]
-            num = kind == NUM
-            if num.any():
-                value = self.num_value(i[num], fb[num], lb[num])
-                rows[r[num], self.col[fb[num]]] = ens.as_input(value[None, :])[0]
-            code = kind == CODE
-            if code.any():
-                index = (self.origin[i[code], fb[code]] + lb[code]).astype(np.int64)
-                rows[r[code], self.col[fb[code]]] = self.tab[self.tab_start[fb[code]] + index]
-            grp = kind == GROUP
-            if grp.any():
-                now = (self.origin[i[grp], fb[grp]] + st.levels[sb[grp], fb[grp]]).astype(int)
-                new = (self.origin[i[grp], fb[grp]] + lb[grp]).astype(int)
-                rows[r[grp], self.members[fb[grp], now]] = 0.0
-                rows[r[grp], self.members[fb[grp], new]] = 1.0
             # The trees a move can change: those whose path reads the feature and allows
             # an interval (low, high] of its values that the new value leaves. Per (state,
             # feature) the trees are sorted by their bound, so a move up changes a prefix
@@ -506,8 +506,12 @@ class Lattice:
             F, T = self.n_features, ens.n_trees
             group, inverse = _groups(sb * F + fb)
             gs, gf = group // F, group % F
-            start = paths.first[gs[:, None] * T + np.arange(T), gf[:, None]]
-            g, tree = np.nonzero(start >= 0)
+            # (group, tree) for the trees that split on the group's feature, tree-ordered
+            ts, n_t = self._tree_start[gf], np.diff(self._tree_start)[gf]
+            g = np.repeat(np.arange(len(group)), n_t)
+            tree = self._trees[np.arange(len(g)) + np.repeat(ts - (np.cumsum(n_t) - n_t), n_t)]
+            read = paths.first[gs[g] * T + tree, gf[g]] >= 0
+            g, tree = g[read], tree[read]
             pair = gs[g] * T + tree
             high_at, low_at = paths.high[pair, gf[g]], paths.low[pair, gf[g]]
             high, low = ens.high_table[high_at], ens.low_table[low_at]
@@ -518,25 +522,64 @@ class Lattice:
             by_high = _by_group(g, self._high_rank, high_at)
             by_low = _by_group(g, self._low_rank, low_at)
             column = np.maximum(self.col[fb], 0)
-            new, now = rows[r, column], st.M[sb, column]
+            new, now = values[:, 0], st.M[sb, column]
             lo_c, hi_c = first[inverse], first[inverse] + counts[inverse]
             up = new > now
-            count = np.where(
-                up,
-                _search_sorted(high[by_high], lo_c, hi_c, new, "left"),
-                _search_sorted(-low[by_low], lo_c, hi_c, -new, "right"),
-            ) - lo_c
+            if self._ranked:
+                # trees of the group with high < new (up), with -low <= -new (down)
+                count = np.where(
+                    up,
+                    _ranked_prefix(g, high_at, by_high, self._high_rank, inverse,
+                                   np.searchsorted(self._high_values, new, "left")),
+                    _ranked_prefix(g, low_at, by_low, self._low_rank, inverse,
+                                   np.searchsorted(self._low_values, -new, "right")),
+                ) - lo_c
+            else:
+                count = np.where(
+                    up,
+                    _search_sorted(high[by_high], lo_c, hi_c, new, "left"),
+                    _search_sorted(-low[by_low], lo_c, hi_c, -new, "right"),
+                ) - lo_c
             count = np.where(kind == GROUP, counts[inverse], count)
             c = np.repeat(r, count)
             at = lo_c[c] + np.arange(len(c)) - np.repeat(np.cumsum(count) - count, count)
             at = np.where(kind[c] == GROUP, at, np.where(up[c], by_high[at], by_low[at]))
             tree, pair = tree[at], pair[at]
             entry = paths.first[pair, fb[c]].astype(np.int64)
-            leaves = ens.traverse(rows, c, entry)
+            leaves = ens.traverse(st.M, sb[c], entry, changed=(columns[c], values[c]))
             delta = ens.value[leaves] - ens.value[st.leaves[sb[c], tree]]
             for k in range(ens.n_outputs):
                 out[part, k] += np.bincount(c, weights=delta[:, k], minlength=len(sb))
         return out
+
+    def _changed_cells(
+        self, st: States, s: np.ndarray, f: np.ndarray, level: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The cells of the rows the moves ``levels[s, f] <- level`` change, as the model
+        reads them: ``(columns, values)`` of shape (n_moves, 2), column -1 where unused
+        (a one-hot move changes two members, any other move one column)."""
+        columns = np.full((len(s), 2), -1, dtype=np.int64)
+        values = np.zeros((len(s), 2))
+        i = st.owner[s]
+        kind = self.kind[f]
+        num = kind == NUM
+        if num.any():
+            value = self.num_value(i[num], f[num], level[num])
+            columns[num, 0] = self.col[f[num]]
+            values[num, 0] = self.ens.as_input(value[None, :])[0]
+        code = kind == CODE
+        if code.any():
+            index = (self.origin[i[code], f[code]] + level[code]).astype(np.int64)
+            columns[code, 0] = self.col[f[code]]
+            values[code, 0] = self.tab[self.tab_start[f[code]] + index]
+        grp = kind == GROUP
+        if grp.any():
+            now = (self.origin[i[grp], f[grp]] + st.levels[s[grp], f[grp]]).astype(int)
+            new = (self.origin[i[grp], f[grp]] + level[grp]).astype(int)
+            columns[grp, 0] = self.members[f[grp], now]
+            columns[grp, 1] = self.members[f[grp], new]
+            values[grp, 1] = 1.0
+        return columns, values
 
     def snap(self, i: np.ndarray, values: np.ndarray) -> np.ndarray:
         """Levels (n_pairs, F) of internal rows ``values`` in sample ``i``'s lattice."""
@@ -616,6 +659,18 @@ def _groups(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     head[0] = True
     np.not_equal(key[1:], key[:-1], out=head[1:])
     return key[head], np.cumsum(head) - 1
+
+
+def _ranked_prefix(
+    g: np.ndarray, at: np.ndarray, order: np.ndarray, rank: np.ndarray,
+    group: np.ndarray, below: np.ndarray,
+) -> np.ndarray:
+    """Per query, the end (absolute index into ``order``) of the entries of group
+    ``group`` whose ``rank[at]`` is below ``below``; ``order`` sorts entries by group,
+    then rank (:func:`_by_group`), so that end is one ``np.searchsorted`` on integer keys."""
+    size = np.int64(len(rank) + 1)
+    key = g[order] * size + rank[at[order]]
+    return np.searchsorted(key, group * size + below, "left")
 
 
 def _by_group(g: np.ndarray, rank: np.ndarray, at: np.ndarray) -> np.ndarray:
