@@ -60,6 +60,9 @@ DEFAULT_LIFT_TOLERANCE = 0.25
 KS_CRITICAL_5 = 1.358
 #: statuses of a compared item
 STATUSES = ("accepted", "new", "grown", "resolved")
+#: the range of each compared measure: an AUC (its lower bound) and a distance lie in
+#: [0, 1], a lift in [0, inf); a limit is clipped to it (see :func:`clip_limit`)
+RANGES = {"auc": (0.0, 1.0), "column": (0.0, 1.0), "segment": (0.0, math.inf)}
 _SIDES = ("test", "train")
 
 
@@ -355,7 +358,9 @@ class BaselineItem:
         The new report's value the rule compared: the AUC's lower bound, the distance, or
         the lift's bound nearest 1 (``None`` for resolved items).
     limit : float or None
-        Where "grown" starts (``accepted`` moved by the tolerance).
+        Where "grown" starts: ``accepted`` moved by the tolerance, clipped to the measure's
+        range (:data:`RANGES`; a limit at the range's top, ``at_top``, is one the measure
+        cannot exceed: that item cannot grow).
     counts : bool
         Whether the item is evidence the new report's verdict counts (only those fail
         the gate).
@@ -371,6 +376,19 @@ class BaselineItem:
     limit: float | None
     counts: bool
     side: str | None = None
+
+    @property
+    def at_top(self) -> bool:
+        """Whether the limit is the largest value the measure can take (it cannot grow).
+
+        Examples
+        --------
+        >>> BaselineItem("auc", "AUC", "accepted", 0.99, 0.99, 1.0, True).at_top
+        True
+        >>> BaselineItem("column", "a", "accepted", 0.2, 0.2, 0.31, True).at_top
+        False
+        """
+        return self.limit is not None and self.limit >= RANGES[self.what][1]
 
     def to_dict(self) -> dict[str, Any]:
         """The item as a JSON-ready dict."""
@@ -526,9 +544,25 @@ def _auc_item(
     lower = ci[0] if ci is not None else auc
     if baseline.auc is None:
         return BaselineItem("auc", "AUC", "new", None, lower, None, counts)
-    limit = baseline.auc + baseline.auc_tolerance
+    limit = clip_limit("auc", baseline.auc + baseline.auc_tolerance)
     status = "grown" if lower is not None and lower > limit else "accepted"
     return BaselineItem("auc", "AUC", status, baseline.auc, lower, limit, counts)
+
+
+def clip_limit(what: str, limit: float) -> float:
+    """``limit`` within the range of the measure ``what`` compares (:data:`RANGES`).
+
+    An accepted AUC of 0.99 plus a tolerance of 0.02 would put the limit at 1.01, a value
+    no AUC reaches; the limit is 1, and the rule (grown when the measure exceeds the
+    limit) decides the same. The tolerances are never negative, so only the top can clip.
+
+    Examples
+    --------
+    >>> clip_limit("auc", 0.99 + 0.02), clip_limit("column", 0.3), clip_limit("segment", 7.5)
+    (1.0, 0.3, 7.5)
+    """
+    low, high = RANGES[what]
+    return min(max(limit, low), high)
 
 
 def distance_margin(n_train: Any, n_test: Any) -> float:
@@ -553,7 +587,7 @@ def _column_item(
 ) -> BaselineItem:
     if accepted is None:
         return BaselineItem("column", name, "new", None, statistic, None, counts)
-    limit = accepted.statistic + accepted.tolerance + margin
+    limit = clip_limit("column", accepted.statistic + accepted.tolerance + margin)
     status = "grown" if statistic > limit else "accepted"
     return BaselineItem("column", name, status, accepted.statistic, statistic, limit, counts)
 

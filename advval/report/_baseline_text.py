@@ -36,7 +36,8 @@ RULE_TEXT = (
     "segment matching an accepted one (same side, same rule or columns) grew when its lift "
     "interval moved beyond the accepted lift by the tolerance; one matching none is new "
     "unless it reads accepted columns only. Only new or grown drift that counts toward the "
-    "verdict fails the gate."
+    "verdict fails the gate. A limit marked max is the largest value its measure can take "
+    "(the accepted value plus the tolerance reaches past it): that item cannot grow."
 )
 
 
@@ -44,6 +45,20 @@ def _value(item: BaselineItem, value: float | None) -> str:
     if value is None:
         return ""
     return format_lift(value) if item.what == "segment" else format_fixed(value)
+
+
+def limit_text(item: BaselineItem) -> str:
+    """The limit, marked ``(max)`` when it is the largest value its measure can take.
+
+    Examples
+    --------
+    >>> limit_text(BaselineItem("auc", "AUC", "accepted", 0.99, 0.98, 1.0, True))
+    '1.000 (max)'
+    >>> limit_text(BaselineItem("column", "a", "accepted", 0.2, 0.2, 0.31, True))
+    '0.310'
+    """
+    shown = _value(item, item.limit)
+    return f"{shown} (max)" if item.at_top else shown
 
 
 def item_name(item: BaselineItem) -> str:
@@ -71,7 +86,7 @@ def baseline_rows(check: BaselineCheck) -> list[dict[str, Any]]:
             "measure": measure_text(i),
             "accepted": _value(i, i.accepted),
             "current": _value(i, i.current),
-            "limit": _value(i, i.limit),
+            "limit": limit_text(i),
         }
         for i in items
     ]
