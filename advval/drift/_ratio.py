@@ -566,6 +566,7 @@ def blend(
     ratio_model: str,
     calibrate: bool,
     seed: int,
+    names: tuple[str, str] = ("X", "X_test"),
 ) -> Blend:
     """Fit the smooth model and the stacked calibration next to a fitted ``validator``.
 
@@ -573,6 +574,8 @@ def blend(
     (fold-model scores for rows outside its budget). ``ratio_model`` is ``"blend"``,
     ``"classifier"`` or ``"smooth"``; without ``calibrate`` the one model's raw scores are
     used. The calibration is fitted on the rows the domain classifier was fitted on.
+    ``names``: what messages about the data call ``X`` and ``X_test`` (the weighter's
+    arguments, or the user's files), as the validator's fit on them does.
     """
     n_train = validator.n_train_
     oof = np.asarray(validator.oof_proba_, dtype=np.float64)
@@ -583,7 +586,7 @@ def blend(
     if ratio_model != "smooth":
         probabilities.append(np.r_[classifier_train, oof[n_train:]])
     if ratio_model != "classifier":
-        test = align_columns(X, as_frame(X_test, name="X_test"))
+        test = align_columns(X, as_frame(X_test, name=names[1]), names=names)
         encoded = pd.concat(
             [validator.encoder_.transform(X), validator.encoder_.transform(test)],
             ignore_index=True,
