@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import shlex
+from collections.abc import Collection
 from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -19,7 +20,7 @@ from .._progress import note, stage
 from ._ci import ci_options
 from ._console import console
 from ._exit import ExitCode, UsageFailure, exit_codes_help, library_error
-from ._io import CsvOptions, read_files, read_table
+from ._io import CsvOptions, read_files, read_numbers_noted, read_table
 from ._jobs import ClusterOptions, ColumnKindOptions, CommandJob
 from ._options import (
     cluster_options,
@@ -60,13 +61,18 @@ def _check_columns(
     ids: tuple[str, ...],
     name: str,
     also_named: list[tuple[str, str]],
+    test_columns: Collection[str] = (),
 ) -> list[str]:
-    """The columns to leave out of the check; every named column must be in DATA."""
+    """The columns to leave out of the check; every named column must be in DATA, but an
+    --ignore or --id column may be in the --compare TEST file alone (``test_columns``)."""
     named = [("--target", target)] if target is not None else []
     named += [("--ignore", c) for c in ignore] + [("--id", c) for c in ids]
     for option, column in [*named, *also_named]:
-        if column not in columns:
-            raise UsageFailure(f"{option} column '{column}' is not in DATA file '{name}'")
+        if column in columns:
+            continue
+        if option in ("--ignore", "--id") and column in test_columns:
+            continue
+        raise UsageFailure(f"{option} column '{column}' is not in DATA file '{name}'")
     return list(dict.fromkeys(c for _, c in named if c is not None))
 
 
@@ -225,7 +231,9 @@ def run(job: DepsJob) -> None:
             client = stack.enter_context(job.client(quiet=job.quiet))
         else:
             with stage(f"reading DATA file '{job.data}'"):
-                frame = read_table(job.data, "DATA", job.csv)
+                frame = read_table(
+                    job.data, "DATA", job.csv, numbers=job.compare is None, keep=job.kept_text
+                )
         _run(frame, job, client=client, plan=plan)
 
 
@@ -240,24 +248,41 @@ def _only_in_data_hint(X: Any, other: Any) -> str:
     >>> hint.split(" (")[0]
     " A column only DATA has, such as a label, is left out with --ignore 'sale price'"
     """
-    present = set(other.columns)
+    present, known = set(other.columns), set(X.columns)
     only = [str(c) for c in X.columns if c not in present]
-    if not only:
-        return ""
-    name = shlex.quote(only[0])
-    return (
-        f" A column only DATA has, such as a label, is left out with --ignore {name} (or "
-        f"named with --target {name}, which also checks it for leaks)."
-    )
+    extra = [str(c) for c in other.columns if c not in known]
+    hint = ""
+    if only:
+        name = shlex.quote(only[0])
+        hint = (
+            f" A column only DATA has, such as a label, is left out with --ignore {name} (or "
+            f"named with --target {name}, which also checks it for leaks)."
+        )
+    if extra:
+        options = " ".join(f"--ignore {shlex.quote(c)}" for c in extra[:3])
+        hint += f" A column only TEST has is left out with {options}."
+    return hint
 
 
 def _run(frame: Any, job: DepsJob, *, client: Any, plan: OutputPlan) -> None:
     """Check, report, exit code: the same for a pandas and (with ``client``) a Dask frame."""
+    other = None
+    if job.compare is not None:
+        with stage(f"reading TEST file '{job.compare}'"):
+            other = read_table(job.compare, "TEST", job.csv, numbers=False)
+        # both sides at once: a column is read as numbers on both or on neither
+        frame, other = read_numbers_noted([frame, other], ["DATA", "TEST"], keep=job.kept_text)
     excluded = _check_columns(
-        list(frame.columns), job.target, job.ignore, job.ids, str(job.data), job.kinds_named
+        list(frame.columns),
+        job.target,
+        job.ignore,
+        job.ids,
+        str(job.data),
+        job.kinds_named,
+        test_columns=[] if other is None else list(other.columns),
     )
     y = frame[job.target] if job.target is not None else None
-    X = frame.drop(columns=excluded)
+    X = frame.drop(columns=[c for c in excluded if c in frame.columns])
     if X.shape[1] == 0:
         raise UsageFailure(
             f"no feature column is left in DATA file '{job.data}' after removing the --target, "
@@ -266,9 +291,7 @@ def _run(frame: Any, job: DepsJob, *, client: Any, plan: OutputPlan) -> None:
     X_test = None
     # errors about the data name the user's files, not the library's arguments
     sides = (f"DATA file '{job.data}'", f"TEST file '{job.compare}'")
-    if job.compare is not None:
-        with stage(f"reading TEST file '{job.compare}'"):
-            other = read_table(job.compare, "TEST", job.csv)
+    if other is not None:
         other = other.drop(columns=[c for c in excluded if c in other.columns])
         try:
             X_test = align_columns(X, other, names=sides)

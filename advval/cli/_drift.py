@@ -26,7 +26,14 @@ from ._ci import ci_options
 from ._console import console, warnings_to_stderr
 from ._exit import ExitCode, UsageFailure, exit_codes_help, library_error
 from ._exports import csv_bytes, row_keys, segments_table, test_likeness_table, weights_table
-from ._io import CsvOptions, read_files, read_table, sample_rows, select_columns
+from ._io import (
+    CsvOptions,
+    read_files,
+    read_numbers_noted,
+    read_table,
+    sample_rows,
+    select_columns,
+)
 from ._jobs import ClusterOptions, ColumnKindOptions, CommandJob
 from ._options import (
     cluster_options,
@@ -88,7 +95,7 @@ _warnings_to_stderr = warnings_to_stderr
 
 
 def _load(
-    train: Path | None, test: Path | None, demo: bool, csv: CsvOptions
+    train: Path | None, test: Path | None, demo: bool, csv: CsvOptions, keep: tuple[str, ...]
 ) -> tuple[pd.DataFrame, pd.DataFrame, str, str]:
     if demo:
         if train is not None or test is not None:
@@ -101,9 +108,11 @@ def _load(
         missing = "TRAIN and TEST files" if train is None else "the TEST file"
         raise click.UsageError(f"missing {missing}; give TRAIN and TEST, or --demo")
     with stage(f"reading TRAIN file '{train}'"):
-        X_train = read_table(train, "TRAIN", csv)
+        X_train = read_table(train, "TRAIN", csv, numbers=False)
     with stage(f"reading TEST file '{test}'"):
-        X_test = read_table(test, "TEST", csv)
+        X_test = read_table(test, "TEST", csv, numbers=False)
+    # both sides at once: a column is read as numbers on both or on neither
+    X_train, X_test = read_numbers_noted([X_train, X_test], ["TRAIN", "TEST"], keep=keep)
     return X_train, X_test, str(train), str(test)
 
 
@@ -336,7 +345,7 @@ def run(job: DriftJob) -> None:
             client = stack.enter_context(job.client(quiet=job.quiet))
         else:
             X_train, X_test, train_name, test_name = _load(
-                job.train, job.test, job.demo, job.csv
+                job.train, job.test, job.demo, job.csv, job.kept_text
             )
             client = None
         _run(

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+import shlex
 import warnings
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,7 @@ from ._delimiters import (
     sniff,
 )
 from ._exit import MissingDependency, UsageFailure
+from ._numbers import number_markers, read_numbers, sentinel
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -76,8 +78,20 @@ class CsvOptions:
     na_values: tuple[str, ...] = ()
 
 
-def read_table(path: Path, role: str, csv: CsvOptions = CsvOptions()) -> pd.DataFrame:
+def read_table(
+    path: Path,
+    role: str,
+    csv: CsvOptions = CsvOptions(),
+    *,
+    numbers: bool = True,
+    keep: Collection[str] = (),
+) -> pd.DataFrame:
     """Read a CSV (or other delimited text) or Parquet file (by suffix) into a DataFrame.
+
+    With ``numbers``, string columns of numbers written for people (``$1,234.50``,
+    ``12%``, ``72 kg``) are read as numbers, and columns that look like numbers with
+    missing-value markers say so on stderr (:func:`read_numbers_noted`); a command reading
+    two files passes ``numbers=False`` and calls that on both, so both sides agree.
 
     Parameters
     ----------
@@ -87,6 +101,10 @@ def read_table(path: Path, role: str, csv: CsvOptions = CsvOptions()) -> pd.Data
         What the file is (``"TRAIN"``, ``"TEST"``), for messages.
     csv : CsvOptions
         How a text file is read.
+    numbers : bool, default=True
+        Read decorated numbers as numbers (and note what was read).
+    keep : collection of str
+        Columns left as text whatever they hold (``--categorical``, ``--text-col``).
 
     Returns
     -------
@@ -128,7 +146,94 @@ def read_table(path: Path, role: str, csv: CsvOptions = CsvOptions()) -> pd.Data
             f"cannot read {role} file '{path}': it has {frame.shape[0]} rows and "
             f"{frame.shape[1]} columns"
         )
+    if kind == "csv":
+        _note_duplicate_names(path, role, csv, list(frame.columns))
+    if numbers:
+        [frame] = read_numbers_noted([frame], [role], keep=keep)
     return frame
+
+
+def read_numbers_noted(
+    frames: Sequence[pd.DataFrame], roles: Sequence[str], *, keep: Collection[str] = ()
+) -> list[pd.DataFrame]:
+    """``frames`` with decorated numbers read as numbers (:func:`~._numbers.read_numbers`),
+    and a note on stderr for what was read, for number columns kept as text because of a
+    few marker values (``?``, ``-``), and for sentinel numbers (-999): each names the
+    option that changes it.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> [frame] = read_numbers_noted([pd.DataFrame({"fee": ["$1,200", "$35.50"]})], ["DATA"])
+    >>> frame["fee"].tolist()
+    [1200.0, 35.5]
+    """
+    parsed, found = read_numbers(frames, keep)
+    if found:
+        shown = ", ".join(f"{c!r} ({how.example!r}: {how.describe()})" for c, how in found.items())
+        _say(
+            f"advval: read column(s) {shown} as numbers; name a column with --categorical to "
+            "keep it as text"
+        )
+    markers: dict[str, dict[str, None]] = {}
+    sentinels: dict[str, tuple[float, str, float]] = {}
+    for frame, role in zip(parsed, roles, strict=True):
+        for column in frame.columns if not frame.columns.has_duplicates else ():
+            if column in keep:
+                continue
+            values = frame[column]
+            for marker in number_markers(values):
+                markers.setdefault(str(column), {})[marker] = None
+            mark = sentinel(values)
+            if mark is not None and str(column) not in sentinels:
+                share = float((values == mark).mean())
+                sentinels[str(column)] = (mark, role, share)
+    for column, found_markers in markers.items():
+        options = " ".join(f"--na-values {shlex.quote(m)}" for m in found_markers)
+        _say(
+            f"advval: column {column!r} holds numbers but for the value(s) "
+            f"{', '.join(repr(m) for m in found_markers)}, so it is compared as categories; "
+            f"if they mark missing values, {options} reads them as missing and the column "
+            "as numbers"
+        )
+    for column, (mark, role, share) in sentinels.items():
+        written = f"{mark:g}"
+        _say(
+            f"advval: column {column!r} holds {written} in {share:.1%} of the {role} rows, far "
+            f"outside its other values: if it marks a missing value, --na-values {written} "
+            "reads it as missing"
+        )
+    return parsed
+
+
+def _say(text: str) -> None:
+    """A note on how the data were read: on the display, or on stderr without one (it
+    says what was done to the user's data, so --quiet does not hide it, as with warnings)."""
+    if not note(text):
+        click.echo(text, err=True)
+
+
+def _note_duplicate_names(path: Path, role: str, csv: CsvOptions, read: list[str]) -> None:
+    """Say which columns a header repeats: pandas reads the second 'score' as 'score.1'."""
+    import csv as csv_module
+
+    lines = head_lines(path)
+    if not lines:
+        return
+    sep = csv.sep if csv.sep != "auto" else sniff(lines, default_sep(path))
+    header = next(csv_module.reader([lines[0]], delimiter=sep), [])
+    seen = {name for name in header if header.count(name) > 1}
+    if len(header) != len(read) or not seen:
+        return
+    renamed = [
+        f"{new!r}" for old, new in zip(header, read, strict=True) if old in seen and old != new
+    ]
+    _say(
+        f"advval: {role} file '{path}' has several columns named "
+        f"{', '.join(repr(n) for n in sorted(seen))}: they are read as {', '.join(renamed)} "
+        "(the first keeps its name); use these names in --ignore, --target and the other "
+        "column options"
+    )
 
 
 def error_reason(exc: BaseException) -> str:
@@ -288,8 +393,15 @@ def select_columns(
         first = only_train[0]
         raise UsageFailure(
             f"column(s) {only_train!r} are in TRAIN file '{train_name}' but not in TEST file "
-            f"'{test_name}'; if {first!r} is the label pass --target {first}, otherwise "
-            f"--ignore {first}"
+            f"'{test_name}'; if {first!r} is the label pass --target {shlex.quote(first)}, "
+            f"otherwise --ignore {shlex.quote(first)}"
+        )
+    only_test = [c for c in test.columns if c not in set(train.columns)]
+    if only_test and len(only_test) <= 3 and set(train.columns) <= set(test.columns):
+        options = " ".join(f"--ignore {shlex.quote(str(c))}" for c in only_test)
+        raise UsageFailure(
+            f"column(s) {only_test!r} are in TEST file '{test_name}' but not in TRAIN file "
+            f"'{train_name}'; {options} leaves them out of the check"
         )
     return train, test
 

@@ -87,6 +87,11 @@ class ColumnKindOptions:
         return column_kinds(self.categorical_cols, self.date_cols, self.text_cols)
 
     @property
+    def kept_text(self) -> tuple[str, ...]:
+        """Columns read as text whatever they hold (``--categorical``, ``--text-col``)."""
+        return self.categorical_cols + self.text_cols
+
+    @property
     def kinds_named(self) -> list[tuple[str, str]]:
         """``(option, column)`` of every column the kind options name."""
         return kind_columns(self.categorical_cols, self.date_cols, self.text_cols)

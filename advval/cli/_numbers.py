@@ -1,0 +1,285 @@
+"""Numbers written as text in an input file: money, percentages, thousands separators, units.
+
+Spreadsheet and Kaggle exports often write numbers for people: ``$1,234.50``, ``12.5%``,
+``1,234``, ``72 kg``. Read as they are, such a column is a string column with a level per
+row, so a shift of its values goes unseen and a model trained on the numbers cannot be
+attacked on it. The commands therefore read a string column as numbers when **every**
+present value is one number written one way:
+
+- an optional sign, then an optional currency symbol (``$ € £ ¥``), the same in every
+  value that has one;
+- digits, with ``,`` between groups of three (a thousands separator) and ``.`` before the
+  decimals;
+- an optional ``%`` or unit (letters, after an optional space), the same in every value
+  that has one;
+
+and at least one value carries a symbol, a separator or a suffix (plain digits in a string
+column are codes: a zip code keeps its leading zero). ``$1,234.50`` reads 1234.5, ``12%``
+reads 12 (the number as written, not 0.12), ``72 kg`` reads 72. A value of another shape
+(``unknown``, ``-``) leaves the column as it is. The user keeps a column as text by naming
+it with ``--categorical`` or ``--text-col``.
+
+:func:`number_markers` finds the near misses: columns of numbers but for a few marker
+values (``?``, ``-``, ``unknown``), to name the ``--na-values`` that would read them as
+numbers; :func:`sentinel` finds a number such as -999 standing for missing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+_CURRENCY = "$€£¥"
+#: a number as people write it: sign, currency, grouped digits, decimals, suffix
+_DECORATED = re.compile(
+    rf"(?P<sign>[-+]?)(?P<currency>[{_CURRENCY}]?)(?P<digits>[0-9]{{1,3}}(?:,[0-9]{{3}})+|[0-9]+)"
+    r"(?P<decimals>\.[0-9]+)?(?P<suffix>%| ?[A-Za-z]{1,12})?"
+)
+_PLAIN = re.compile(r"[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
+#: at most this many distinct non-numbers make a column "numbers with markers"
+MAX_MARKERS = 5
+#: the markers may cover at most this share of a column's present values
+MAX_MARKER_SHARE = 0.2
+
+
+@dataclass(frozen=True)
+class Decoration:
+    """How a column writes its numbers: what :func:`parse` strips.
+
+    Attributes
+    ----------
+    currency : str
+        The currency symbol, or ``""``.
+    suffix : str
+        The ``%`` or unit after the number (``"kg"``), or ``""``.
+    grouped : bool
+        Whether ``,`` separates thousands.
+    example : str
+        One value as written, for the note.
+    """
+
+    currency: str
+    suffix: str
+    grouped: bool
+    example: str
+
+    def describe(self) -> str:
+        """What was read, in words: ``"money ($), thousands separators"``."""
+        parts = [f"money ({self.currency})"] if self.currency else []
+        if self.suffix == "%":
+            parts.append("percentages (12% reads 12)")
+        elif self.suffix:
+            parts.append(f"a unit ({self.suffix!r})")
+        if self.grouped:
+            parts.append("',' thousands separators")
+        return ", ".join(parts)
+
+
+def _labels(values: pd.Series) -> pd.Series | None:
+    """The distinct present values of a string column, stripped; None for other columns."""
+    if not (pd.api.types.is_object_dtype(values.dtype) or pd.api.types.is_string_dtype(values)):
+        return None
+    distinct = pd.Series(values.dropna().unique())
+    if len(distinct) == 0 or not all(isinstance(v, str) for v in distinct.head(1000)):
+        return None
+    if not distinct.map(lambda v: isinstance(v, str)).all():
+        return None
+    return distinct.str.strip()
+
+
+def decoration(values: pd.Series) -> Decoration | None:
+    """How ``values`` write their numbers, or None when they are not all decorated numbers.
+
+    Examples
+    --------
+    >>> decoration(pd.Series(["$1,234.50", "$7", None])).describe()
+    "money ($), ',' thousands separators"
+    >>> decoration(pd.Series(["72 kg", "80 kg"])).describe()
+    "a unit ('kg')"
+    >>> decoration(pd.Series(["12", "unknown"])) is None, decoration(pd.Series(["02134"])) is None
+    (True, True)
+    """
+    labels = _labels(values)
+    if labels is None:
+        return None
+    found = labels.str.extract(_DECORATED.pattern + "$")
+    if found["digits"].isna().any():
+        return None
+    currencies = set(found["currency"].dropna()) - {""}
+    suffixes = {suffix.strip() for suffix in found["suffix"].dropna()} - {""}
+    if len(currencies) > 1 or len(suffixes) > 1:
+        return None
+    grouped = bool(found["digits"].str.contains(",", regex=False).any())
+    if not (currencies or suffixes or grouped):
+        return None
+    decorated = found["currency"].fillna("").ne("") | found["suffix"].fillna("").ne("")
+    example = str(labels[decorated | found["digits"].str.contains(",", regex=False)].iloc[0])
+    return Decoration(
+        currency=next(iter(currencies), ""),
+        suffix=next(iter(suffixes), ""),
+        grouped=grouped,
+        example=example,
+    )
+
+
+def parse(values: pd.Series, how: Decoration) -> pd.Series:
+    """``values`` as float64 numbers, read as :func:`decoration` found them written.
+
+    Examples
+    --------
+    >>> column = pd.Series(["$1,234.50", "-$7", None])
+    >>> parse(column, decoration(column)).tolist()
+    [1234.5, -7.0, nan]
+    """
+    text = values.astype("object").where(values.notna())
+    present = text.dropna().astype(str).str.strip()
+    if how.suffix:
+        present = present.str.removesuffix(how.suffix).str.rstrip()
+    if how.currency:
+        present = present.str.replace(how.currency, "", regex=False)
+    if how.grouped:
+        present = present.str.replace(",", "", regex=False)
+    numbers = pd.Series(np.nan, index=values.index, dtype="float64", name=values.name)
+    numbers[present.index] = pd.to_numeric(present).astype("float64")
+    return numbers
+
+
+def read_numbers(
+    frames: Sequence[pd.DataFrame], keep: Collection[str] = ()
+) -> tuple[list[pd.DataFrame], dict[str, Decoration]]:
+    """``frames`` with their decorated-number string columns read as numbers (new frames).
+
+    A column is read as numbers only when it is one in every frame that has it: decorated
+    numbers written one way throughout, or numbers already (a side without a ``$`` that
+    pandas read as numbers), so that train and test get one kind.
+
+    Parameters
+    ----------
+    frames : sequence of DataFrame
+        As read from the files (left unchanged): TRAIN and TEST, or one DATA file.
+    keep : collection of str
+        Columns to leave as text whatever they hold (named ``--categorical``...).
+
+    Returns
+    -------
+    frames : list of DataFrame
+    found : dict
+        Column -> how it was written, for the columns read as numbers.
+
+    Examples
+    --------
+    >>> train = pd.DataFrame({"price": ["$1,000", "$20.5"], "zip": ["02134", "10001"]})
+    >>> test = pd.DataFrame({"price": [3, 4], "zip": ["02134", "10002"]})
+    >>> (train, test), found = read_numbers([train, test])
+    >>> train["price"].tolist(), test["price"].tolist(), train["zip"].tolist(), list(found)
+    ([1000.0, 20.5], [3, 4], ['02134', '10001'], ['price'])
+    """
+    found: dict[str, Decoration] = {}
+    if any(frame.columns.has_duplicates for frame in frames):
+        return list(frames), found
+    keep = set(keep)
+    columns = dict.fromkeys(c for frame in frames for c in frame.columns if c not in keep)
+    for column in columns:
+        ways = [_written(frame[column]) for frame in frames if column in frame.columns]
+        if any(way is None for way in ways):
+            continue
+        written = [way for way in ways if isinstance(way, Decoration)]
+        if not written:
+            continue
+        currencies = {way.currency for way in written} - {""}
+        suffixes = {way.suffix for way in written} - {""}
+        if len(currencies) > 1 or len(suffixes) > 1:
+            continue
+        found[column] = Decoration(
+            currency=next(iter(currencies), ""),
+            suffix=next(iter(suffixes), ""),
+            grouped=any(way.grouped for way in written),
+            example=written[0].example,
+        )
+    if not found:
+        return list(frames), found
+    parsed = []
+    for frame in frames:
+        frame = frame.copy()
+        for column, how in found.items():
+            if column in frame.columns and not pd.api.types.is_numeric_dtype(frame[column]):
+                frame[column] = parse(frame[column], how)
+        parsed.append(frame)
+    return parsed, found
+
+
+def _written(values: pd.Series) -> Decoration | bool | None:
+    """How one side writes a column: a decoration, True for numbers already (or nothing
+    present), None for anything else."""
+    if values.isna().all():
+        return True
+    if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values):
+        return True
+    return decoration(values)
+
+
+def number_markers(values: pd.Series) -> list[str]:
+    """The few values keeping a column of numbers from reading as numbers (most frequent
+    first); empty when the column is not numbers but for at most :data:`MAX_MARKERS` values
+    covering at most :data:`MAX_MARKER_SHARE` of its present values.
+
+    Examples
+    --------
+    >>> number_markers(pd.Series([str(i / 2) for i in range(20)] + ["?", "?", "-"]))
+    ['?', '-']
+    >>> number_markers(pd.Series(["a", "b"])), number_markers(pd.Series(["1", "2"]))
+    ([], [])
+    """
+    if _labels(values) is None:
+        return []
+    counts = values.dropna().astype(str).str.strip().value_counts(sort=True)
+    numeric = counts.index.to_series().str.fullmatch(_PLAIN.pattern).to_numpy(dtype=bool)
+    if numeric.all() or not numeric.any() or (~numeric).sum() > MAX_MARKERS:
+        return []
+    if counts[~numeric].sum() > MAX_MARKER_SHARE * counts.sum():
+        return []
+    return [str(label) for label in counts.index[~numeric]]
+
+
+#: numbers that stand for "missing" in many exports, when they lie far outside the others
+SENTINELS = (-999999.0, -99999.0, -9999.0, -999.0, -99.0, 999.0, 9999.0, 99999.0, 999999.0)
+#: a sentinel is reported when at least this share of the present values hold it
+MIN_SENTINEL_SHARE = 0.001
+
+
+def sentinel(values: pd.Series) -> float | None:
+    """A sentinel number of a numeric column (-999, 9999...): frequent, and the column's
+    minimum (or maximum) by far; None when there is none.
+
+    A negative sentinel must be the column's only negative number or lie below twice the
+    others' minimum; a positive one above twice the others' largest magnitude: -999 beside
+    values in [0, 600] is a marker, -999 beside values down to -800 is not.
+
+    Examples
+    --------
+    >>> sentinel(pd.Series([3.0, 10, 25, -999, 40] * 10)), sentinel(pd.Series([-999.0, -800]))
+    (-999.0, None)
+    >>> sentinel(pd.Series([0.0, 543, 12, -999] * 10))
+    -999.0
+    """
+    if not pd.api.types.is_numeric_dtype(values.dtype) or pd.api.types.is_bool_dtype(values):
+        return None
+    numbers = values.to_numpy(dtype="float64", na_value=np.nan)
+    numbers = numbers[~np.isnan(numbers)]
+    if numbers.size == 0:
+        return None
+    for mark in SENTINELS:
+        at = numbers == mark
+        share = at.mean()
+        if share < MIN_SENTINEL_SHARE or share == 1.0:
+            continue
+        others = numbers[~at]
+        if mark < 0 and (others.min() >= 0 or others.min() > mark / 2):
+            return mark
+        if mark > 0 and others.max() < mark / 2 and others.min() > -mark / 2:
+            return mark
+    return None
