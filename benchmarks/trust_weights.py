@@ -145,7 +145,8 @@ if TYPE_CHECKING:
     from advval import AdversarialValidator
 
 ESTIMATES = (
-    "kfold", "true", "classifier", "blend", "split_top", "split_ratio", "split_true"
+    "kfold", "true", "classifier", "blend", "blend_full", "split_top", "split_ratio",
+    "split_true",
 )
 
 #: a training row's out-of-fold squared error this many times their median is a gross
@@ -351,6 +352,7 @@ class Outcome:
     covered: bool  # the blend estimate within 2 of its standard errors of the truth
     unreliable: bool  # the blend estimate's tail shape above the limit (not reliable)
     gross: bool  # a training row's out-of-fold squared error above GROSS x their median
+    power: float  # the power of the blend weights its estimate used (1: the full weights)
 
 
 def evaluate(case: Case, seed: int, replicates: int = 1) -> list[Outcome]:
@@ -395,6 +397,9 @@ def _estimates(
         seconds[kind] = validator_seconds + time.process_time() - started
         result = weighter.estimate(squared)
         estimates[kind] = result.value
+        if kind == "blend":
+            estimates["blend_full"] = result.weighted
+            power = result.power
         untrusted[kind] = int((~weighter.regions_["trusted"]).sum())
         if kind == "blend":
             covered = abs(result.value - truth) <= 2 * result.standard_error
@@ -408,7 +413,7 @@ def _estimates(
     estimates["split_true"] = _split_estimate(case, _TrueRatioSplit(case.ratio, seed))
     errors = {name: abs(estimates[name] - truth) / truth for name in ESTIMATES}
     gross = bool(squared.max() > GROSS * np.median(squared))
-    return Outcome(errors, untrusted, seconds, covered, unreliable, gross)
+    return Outcome(errors, untrusted, seconds, covered, unreliable, gross, power)
 
 
 class _TrueRatioSplit:
@@ -461,7 +466,7 @@ def run(quick: bool = False, replicates: int = 1, cases: list[str] | None = None
         f"{n_real} test rows"
     )
     header = f"{'case':<18}" + "".join(f"{name:>12}" for name in ESTIMATES)
-    header += f"{'untrusted':>11}{'2se':>5}{'k>.7':>6}{'cpu x':>7}  targets"
+    header += f"{'untrusted':>11}{'2se':>5}{'k>.7':>6}{'flat':>6}{'cpu x':>7}  targets"
     print(header)
     met_all = True
     apart, spread = [], []
@@ -472,6 +477,7 @@ def run(quick: bool = False, replicates: int = 1, cases: list[str] | None = None
         untrusted = np.mean([o.untrusted["blend"] for o in outcomes])
         covered = np.mean([o.covered for o in outcomes])
         unreliable = np.mean([o.unreliable for o in outcomes])
+        flattened = np.mean([o.power < 1 for o in outcomes])
         untrusted_before = np.mean([o.untrusted["classifier"] for o in outcomes])
         cost = sum(o.seconds["blend"] for o in outcomes) / max(
             1e-9, sum(o.seconds["classifier"] for o in outcomes)
@@ -482,6 +488,7 @@ def run(quick: bool = False, replicates: int = 1, cases: list[str] | None = None
         print(
             f"{name:<18}" + "".join(f"{mean[e]:>12.3f}" for e in ESTIMATES)
             + f"{untrusted_before:>5.1f}->{untrusted:<4.1f}{covered:>5.0%}{unreliable:>6.0%}"
+            + f"{flattened:>6.0%}"
             + f"{cost:>7.1f}  {verdict}",
             flush=True,
         )
@@ -494,7 +501,8 @@ def run(quick: bool = False, replicates: int = 1, cases: list[str] | None = None
         "mean over seeds, classifier -> blend; 2se: share of seeds whose blend estimate is "
         "within 2 of its standard errors (AdversarialWeighter.estimate) of the truth; k>.7: "
         "share of seeds whose blend estimate is flagged not reliable (its tail_shape above "
-        "0.7); cpu x: "
+        "0.7); flat: share of seeds whose blend estimate flattened the weights (its "
+        "power below 1; blend_full: the same weights unflattened, the blend before); cpu x: "
         "process CPU time of fitting the blend weighter over the classifier-only one, the "
         "validator's fit included (one thread)."
     )
@@ -544,8 +552,9 @@ def _spread(name: str, grid: list[list[Outcome]]) -> str:
 
 
 def _apart(name: str, outcomes: list[Outcome]) -> str:
-    """kfold, true, split_ratio and split_true on the seeds with a gross loss and without."""
-    shown = ("kfold", "true", "split_ratio", "split_true")
+    """kfold, true, blend (full and chosen) and the splits on the seeds with a gross loss and
+    without."""
+    shown = ("kfold", "true", "blend", "blend_full", "split_ratio", "split_true")
     parts = []
     for label, group in (("with", [o for o in outcomes if o.gross]),
                          ("without", [o for o in outcomes if not o.gross])):

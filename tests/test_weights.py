@@ -18,7 +18,7 @@ from sklearn.preprocessing import StandardScaler
 
 from advval import AdversarialValidator, AdversarialWeighter, TestLikeSplit
 from advval.datasets import make_shift
-from advval.drift._weights import weighted_estimate
+from advval.drift._weights import FLATTEN_GAIN, FLATTENING, weighted_estimate
 from advval.exceptions import DataWarning
 
 
@@ -223,10 +223,18 @@ def test_estimate_is_the_weighted_mean_with_its_standard_error(shifted, fitted):
     losses = rng.exponential(size=400)
     result = fitted.estimate(list(losses))
     w = fitted.weights_
-    assert result.value == pytest.approx(np.average(losses, weights=w))
-    expected = np.sqrt(np.sum(w**2 * (losses - result.value) ** 2)) / w.sum()
-    assert result.standard_error == pytest.approx(expected)
+    assert result.weighted == pytest.approx(np.average(losses, weights=w))
+    expected = np.sqrt(np.sum(w**2 * (losses - result.weighted) ** 2)) / w.sum()
+    assert result.weighted_standard_error == pytest.approx(expected)
     assert result.effective_rows == pytest.approx(fitted.effective_sample_size_)
+    # the value is the mean with the weights raised to the power it names
+    assert result.power in FLATTENING
+    assert result.value == pytest.approx(np.average(losses, weights=w**result.power))
+    if result.power == 1:
+        assert result.standard_error == result.weighted_standard_error
+        assert result.reason.startswith("full weights")
+    else:
+        assert result.reason.startswith(f"weights flattened to w ** {result.power:g}")
     # uniform weights: the plain mean and its textbook standard error
     plain = weighted_estimate(losses, np.ones(400))
     assert plain.value == pytest.approx(losses.mean())
@@ -235,7 +243,74 @@ def test_estimate_is_the_weighted_mean_with_its_standard_error(shifted, fitted):
     # one heavy row with a huge loss carries the estimate
     spiked = losses.copy()
     spiked[np.argmax(w)] = 1e4
-    assert fitted.estimate(spiked).top_share > 0.9
+    heavy = fitted.estimate(spiked)
+    assert heavy.top_share > 0.9
+    # ... so the weights are flattened, and the estimate moves towards the clean mean
+    assert heavy.power < 1 and heavy.reason.startswith("weights flattened")
+    clean = np.average(losses, weights=w)
+    assert abs(heavy.value - clean) < 0.5 * abs(heavy.weighted - clean)
+    assert heavy.standard_error <= np.sqrt(FLATTEN_GAIN) * heavy.weighted_standard_error
+
+
+def _gaussian_shift(seed, *, n=2000, mu=0.5, sd=0.8):
+    """Train N(0, 1), test N(mu, sd^2), losses exponential with mean 1 + x^2, true ratio.
+
+    The test loss is ``1 + mu^2 + sd^2``.
+    """
+    from scipy.stats import norm
+
+    rng = np.random.default_rng(seed)
+    x = rng.normal(0.0, 1.0, n)
+    ratio = norm.pdf(x, mu, sd) / norm.pdf(x, 0.0, 1.0)
+    return rng, ratio, rng.exponential(1 + x**2), 1 + mu**2 + sd**2
+
+
+def test_estimate_flattens_weights_carrying_a_few_gross_losses():
+    # three rows among the 10% most heavily weighted hold a gross loss (a data error,
+    # 1000x the median): the full weights multiply it and miss the test loss by far
+    # more than the plain mean does; the chosen estimate gets closer than the full
+    # weights in every seed and is as close as the plain mean on average
+    errors = {"weighted": [], "value": [], "plain": []}
+    for seed in range(20):
+        rng, ratio, losses, truth = _gaussian_shift(seed)
+        rows = rng.choice(np.argsort(ratio)[-200:], 3, replace=False)
+        losses[rows] = 1000 * np.median(losses)
+        result = weighted_estimate(losses, ratio)
+        assert result.power < 1
+        assert abs(result.value - truth) < abs(result.weighted - truth)
+        for name, value in (("weighted", result.weighted), ("value", result.value),
+                            ("plain", losses.mean())):
+            errors[name].append(abs(value - truth))
+    mean = {name: float(np.mean(values)) for name, values in errors.items()}
+    assert mean["value"] < 0.7 * mean["weighted"]
+    assert mean["value"] < 1.05 * mean["plain"]
+
+
+def test_estimate_keeps_the_true_ratio_estimate_on_a_clean_shift():
+    # the same shift with no gross loss: the weighted mean with the true ratio is off by
+    # half the plain mean's error; the chosen estimate keeps its accuracy, whatever power
+    errors = {"weighted": [], "value": [], "plain": []}
+    for seed in range(20):
+        _, ratio, losses, truth = _gaussian_shift(seed)
+        result = weighted_estimate(losses, ratio)
+        assert abs(result.value - result.weighted) < result.weighted_standard_error
+        for name, value in (("weighted", result.weighted), ("value", result.value),
+                            ("plain", losses.mean())):
+            errors[name].append(abs(value - truth))
+    mean = {name: float(np.mean(values)) for name, values in errors.items()}
+    assert mean["weighted"] < 0.6 * mean["plain"]
+    assert mean["value"] < 1.1 * mean["weighted"]
+
+
+def test_estimate_is_deterministic_and_leaves_its_input_alone(fitted):
+    rng = np.random.default_rng(3)
+    losses = rng.exponential(size=400)
+    losses[np.argsort(fitted.weights_)[-3:]] = 500.0
+    kept, weights = losses.copy(), fitted.weights_.copy()
+    first, second = fitted.estimate(losses), fitted.estimate(losses)
+    assert first == second  # every field, the reason included
+    np.testing.assert_array_equal(losses, kept)
+    np.testing.assert_array_equal(fitted.weights_, weights)
 
 
 def test_estimate_tail_shape_recovers_known_pareto_tails():

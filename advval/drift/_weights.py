@@ -38,6 +38,14 @@ _UNSUPPORTED_SHARE = 0.01
 #: reliable (Vehtari et al. 2024: its error no longer shrinks at the usual rate)
 TAIL_SHAPE_LIMIT = 0.7
 
+#: powers of the weights :meth:`AdversarialWeighter.estimate` weighs flattening by
+#: (``w ** a``: 1 the full weights, 0 the plain mean; Shimodaira 2000)
+FLATTENING = tuple(round(0.1 * step, 1) for step in range(11))
+
+#: a flattened estimate is used when its estimated mean squared error is at most this
+#: share of the full weights' (a quarter less; trust_weights.py measures 0.5 to 1)
+FLATTEN_GAIN = 0.75
+
 
 class AdversarialWeighter(ReprMixin, BaseEstimator):
     """Importance weights for training rows from train-vs-test domain classifiers.
@@ -345,11 +353,15 @@ class AdversarialWeighter(ReprMixin, BaseEstimator):
         """The weighted mean of per-row values of ``X`` (validation losses), with its error.
 
         With the out-of-fold losses of a cross-validation of ``X`` (each row validated
-        once), this estimates the loss on the test distribution. The standard error, the
-        share of the estimate carried by its heaviest rows and the Pareto shape of its
-        largest weighted losses (``reliable`` false above 0.7) say how far to trust it: a
-        few rows with large weights and large losses make it unstable even when the
-        weights are right, and then its standard error understates how far off it can be.
+        once), this estimates the loss on the test distribution. A few rows with large
+        weights and gross losses (data errors, extreme rows) make the weighted mean
+        unstable even when the weights are right, so ``value`` uses the weights raised
+        to a power in [0, 1] (``power``, 1 unless flattening is estimated to cut the
+        mean squared error by a quarter or more; :func:`weighted_estimate` says how);
+        the mean with the full weights stays in ``weighted``, and ``reason`` says which
+        was used and why. The standard error, the share of the estimate carried by its
+        heaviest rows and the Pareto shape of its largest weighted losses (``reliable``
+        false above 0.7) say how far to trust it.
 
         Parameters
         ----------
@@ -359,6 +371,23 @@ class AdversarialWeighter(ReprMixin, BaseEstimator):
         Returns
         -------
         WeightedEstimate
+
+        Examples
+        --------
+        >>> from advval import AdversarialValidator, AdversarialWeighter
+        >>> from advval.datasets import make_shift
+        >>> data = make_shift("mean", n_train=300, n_test=300, n_features=2, n_shifted=1,
+        ...                   delta=1.0, random_state=0)
+        >>> weighter = AdversarialWeighter(X_test=data.X_test, random_state=0,
+        ...                                validator=AdversarialValidator(n_jobs=1))
+        >>> weighter = weighter.fit(data.X_train)
+        >>> losses = np.ones(300)
+        >>> losses[weighter.weights_.argmax()] = 1000.0  # a data error on the heaviest row
+        >>> result = weighter.estimate(losses)
+        >>> result.power < 1, bool(result.value < result.weighted)
+        (True, True)
+        >>> result.reason.startswith("weights flattened")
+        True
         """
         check_is_fitted(self, "weights_")
         array = np.asarray(values, dtype=np.float64)
@@ -425,31 +454,51 @@ class AdversarialWeighter(ReprMixin, BaseEstimator):
 
 @dataclass(frozen=True)
 class WeightedEstimate:
-    """A self-normalised weighted mean and how much it can be trusted.
+    """A weighted mean of per-row losses, how far to trust it, and the weights' power used.
+
+    The self-normalised mean with the full weights (``weighted``) is unbiased for the
+    test loss when the weights are the density ratio, but a few rows with large weights
+    and gross losses (a data error, an extreme row) can carry it far off. Flattened
+    weights ``w ** power`` (Shimodaira 2000; ``power`` 0 gives the plain mean) trade
+    some of that bias for less variance. ``value`` uses the power among
+    :data:`FLATTENING` whose estimated mean squared error is lowest, provided it is at
+    most :data:`FLATTEN_GAIN` (three quarters) of the full weights'; otherwise the full
+    weights. See :func:`weighted_estimate` for how the error is estimated.
 
     Attributes
     ----------
     value : float
-        ``sum(w * v) / sum(w)``.
+        The estimate: ``sum(w ** power * v) / sum(w ** power)``.
     standard_error : float
-        Its delta-method standard error, ``sqrt(sum(w ** 2 * (v - value) ** 2)) /
-        sum(w)`` (rows taken as independent).
+        Its estimated root mean squared error: the delta-method standard deviation of
+        ``value`` plus, with ``power < 1``, the squared bias it is estimated to carry
+        against ``weighted``. With ``power == 1``, ``sqrt(sum(w ** 2 * (v - value) **
+        2)) / sum(w)`` (rows taken as independent).
     effective_rows : float
-        Kish's effective number of the weights.
+        Kish's effective number of the full weights.
     top_share : float
         Share of ``sum(w * |v|)`` carried by the heaviest 1% of the rows by ``w * |v|``
-        (at least one row): near 0.01 when no row dominates, near 1 when one does.
+        (at least one row), full weights: near 0.01 when no row dominates, near 1 when
+        one does.
     tail_shape : float
         Shape of a generalised Pareto distribution fitted (maximum likelihood) to the
-        largest ``w * |v|``, the ``min(n / 5, 3 sqrt(n))`` above the next one, as Pareto
-        smoothed importance sampling does (Vehtari, Simpson, Gelman, Yao and Gabry 2024,
-        JMLR 25(72)). Below 0.5 the weighted mean has a finite variance and the standard
-        error is meaningful; above :data:`TAIL_SHAPE_LIMIT` (0.7) a few rows decide the
-        estimate, which then varies from sample to sample far more than its standard
-        error says (heavy-tailed losses where the weights are large). NaN with fewer than
-        25 rows or when the largest values are all equal.
-    reliable : bool
-        ``tail_shape`` is at most :data:`TAIL_SHAPE_LIMIT` (NaN counts as reliable).
+        largest ``w * |v|`` (full weights), the ``min(n / 5, 3 sqrt(n))`` above the next
+        one, as Pareto smoothed importance sampling does (Vehtari, Simpson, Gelman, Yao
+        and Gabry 2024, JMLR 25(72)). Below 0.5 the weighted mean has a finite variance
+        and its standard error is meaningful; above :data:`TAIL_SHAPE_LIMIT` (0.7) a few
+        rows decide it, and it varies from sample to sample far more than its standard
+        error says (heavy-tailed losses where the weights are large). NaN with fewer
+        than 25 rows or when the largest values are all equal.
+    weighted : float
+        The mean with the full weights, ``sum(w * v) / sum(w)`` (unbiased when the
+        weights are the density ratio).
+    weighted_standard_error : float
+        Its delta-method standard error.
+    power : float
+        The power of the weights ``value`` uses: 1 (the full weights) down to 0 (the
+        plain mean).
+    reason : str
+        Why that power: the estimated root mean squared errors compared.
     """
 
     value: float
@@ -457,6 +506,10 @@ class WeightedEstimate:
     effective_rows: float
     top_share: float
     tail_shape: float
+    weighted: float
+    weighted_standard_error: float
+    power: float
+    reason: str
 
     @property
     def reliable(self) -> bool:
@@ -467,25 +520,75 @@ class WeightedEstimate:
 def weighted_estimate(
     values: NDArray[np.float64], weights: NDArray[np.float64]
 ) -> WeightedEstimate:
-    """Weighted mean of ``values``, its standard error, concentration and tail shape.
+    """Weighted mean of ``values``, flattened where that is estimated to be more accurate.
+
+    For each power ``a`` of :data:`FLATTENING` the mean ``m_a`` with weights ``w ** a``
+    is taken, with the linearised influence of each row on it, ``w_i ** a (v_i - m_a)
+    / sum(w ** a)``. Its mean squared error as an estimate of the full-weight target is
+    estimated as its variance (the sum of the squared influences) plus its squared bias
+    ``(m_a - m_1) ** 2``, less the variance of ``m_a - m_1`` (the squared difference
+    overstates the bias by that much on average; floored at 0). The power with the
+    lowest estimate is used when that estimate is at most :data:`FLATTEN_GAIN` of the
+    full weights' (their variance): the error estimates are themselves noisy, above all
+    the bias term, and a small estimated gain does not outweigh the bias flattening
+    brings when the weights are right. Ties go to the higher power.
 
     Examples
     --------
     >>> result = weighted_estimate(np.array([1.0, 2.0, 3.0, 4.0]), np.ones(4))
-    >>> result.value, round(result.standard_error, 4), result.effective_rows
-    (2.5, 0.559, 4.0)
+    >>> result.value, round(result.standard_error, 4), result.effective_rows, result.power
+    (2.5, 0.559, 4.0, 1.0)
     >>> rng = np.random.default_rng(0)
     >>> light = weighted_estimate(rng.uniform(size=2000), np.ones(2000))
     >>> bool(light.tail_shape < 0), light.reliable  # bounded values: a negative shape
     (True, True)
+    >>> losses = rng.exponential(size=2000)
+    >>> weights = rng.exponential(size=2000)
+    >>> losses[0], weights[0] = 2000.0, 30.0  # one gross loss on a heavy row
+    >>> gross = weighted_estimate(losses, weights)
+    >>> gross.power < 1, bool(abs(gross.value - 1) < abs(gross.weighted - 1))
+    (True, True)
     """
     total = float(weights.sum())
     value = float(weights @ values) / total
-    error = math.sqrt(float(np.sum(weights**2 * (values - value) ** 2))) / total
+    influence = weights * (values - value) / total
+    error = math.sqrt(float(influence @ influence))
+    power, flat_value, flat_mse = 1.0, value, error**2
+    for candidate in sorted((float(a) for a in FLATTENING if a < 1), reverse=True):
+        flattened = np.where(weights > 0, weights**candidate, 0.0)
+        mean = float(flattened @ values) / float(flattened.sum())
+        own = flattened * (values - mean) / float(flattened.sum())
+        gap = own - influence
+        mse = float(own @ own) + max(0.0, (mean - value) ** 2 - float(gap @ gap))
+        if mse < flat_mse:
+            power, flat_value, flat_mse = candidate, mean, mse
+    if power < 1 and flat_mse <= FLATTEN_GAIN * error**2:
+        reason = (
+            f"weights flattened to w ** {power:g}: estimated root mean squared error "
+            f"{math.sqrt(flat_mse):.4g} against {error:.4g} with the full weights, whose "
+            f"heaviest weighted values make them noisy"
+        )
+    else:
+        reason = (
+            f"full weights: no power of them below 1 is estimated to cut their mean "
+            f"squared error by {1 - FLATTEN_GAIN:.0%} or more (their root mean squared "
+            f"error {error:.4g})"
+        )
+        power, flat_value, flat_mse = 1.0, value, error**2
     contributions = np.sort(weights * np.abs(values))
     heaviest = max(1, math.ceil(_TOP_ROWS * len(values)))
     top = float(contributions[-heaviest:].sum() / max(contributions.sum(), 1e-300))
-    return WeightedEstimate(value, error, kish(weights), top, pareto_tail_shape(contributions))
+    return WeightedEstimate(
+        value=flat_value,
+        standard_error=math.sqrt(flat_mse),
+        effective_rows=kish(weights),
+        top_share=top,
+        tail_shape=pareto_tail_shape(contributions),
+        weighted=value,
+        weighted_standard_error=error,
+        power=power,
+        reason=reason,
+    )
 
 
 def pareto_tail_shape(values: NDArray[np.float64]) -> float:
