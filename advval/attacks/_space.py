@@ -524,6 +524,8 @@ class Projector:
     ) -> None:
         xp = namespace(x0)
         self.x0, self.scale, self.eps, self.norm, self.first = x0, scale, eps, norm, first
+        #: a tensor projection that is one clamp (read once, not at every call)
+        self._clamp = xp is not np and not (eps is not None and norm == "2")
         if eps is not None and norm == "inf":
             radius = per_sample(eps, x0) * scale
             low = xp.maximum(low, x0 - radius)
@@ -536,6 +538,8 @@ class Projector:
         self.high = xp.where(nan, x0, high)
 
     def __call__(self, x: Any) -> Any:
+        if self._clamp:
+            return x.clamp(self.low, self.high)
         xp = namespace(x)
         if self.eps is not None and self.norm == "2":
             if self.first is not None:

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import copy
 import itertools
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import numpy as np
 import pandas as pd
@@ -230,6 +230,10 @@ class GradientAttack(Attack):
             except TypeError:
                 pass
         return super()._labels(X, y, z0, oracle, n_samples)
+
+    def _verify(self, z: Any, oracle: Any) -> np.ndarray:
+        # one row per sample: the whole batch, counted without a bincount
+        return cast(np.ndarray, oracle.labels(z, None))
 
     # -- helpers for the attacks -----------------------------------------------------------
 

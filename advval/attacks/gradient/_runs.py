@@ -78,6 +78,7 @@ class BestPoints:
         self._score = torch.full(z.shape[:1], -torch.inf, dtype=z.dtype, device=z.device)
         self._pending: list[tuple[torch.Tensor, ...]] = []
         self._bytes = 0
+        self._step_bytes = z.element_size() * z.nelement()  # what a step's point keeps
 
     @property
     def point(self) -> torch.Tensor:
@@ -100,7 +101,7 @@ class BestPoints:
         :meth:`TorchTarget.evaluate`) and the labels the step was scored against.
         """
         self._pending.append((logits, value, seen, labels))
-        self._bytes += seen.element_size() * seen.nelement()
+        self._bytes += self._step_bytes
         if self._bytes >= self.FOLD_BYTES:
             self._fold()
 
@@ -119,7 +120,10 @@ class BestPoints:
             labels[0].repeat(len(pending)) if same else torch.cat(labels),
             targeted=self.targeted,
         )
-        scores = torch.stack((self._score, *(v.to(self._score.dtype) for v in values)))
+        dtype = self._score.dtype
+        if any(value.dtype != dtype for value in values):
+            values = tuple(value.to(dtype) for value in values)
+        scores = torch.stack((self._score, *values))
         scores[1:].masked_fill_(hit.view(len(pending), -1), torch.inf)
         running = scores.cummax(0).values
         taken = scores[1:] >= running[:-1]  # (steps, rows): where the step takes its point

@@ -20,6 +20,8 @@ LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 #: the forward rows left to a sample without ``max_queries`` (``np.iinfo`` is slow to ask)
 _UNBOUNDED = int(np.iinfo(np.int64).max // 4)
 Snap = Callable[[torch.Tensor], torch.Tensor]
+#: logits NumPy can read in place (the final check on the CPU)
+_NUMPY_FLOATS = (torch.float32, torch.float64)
 
 
 class TorchTarget:
@@ -108,9 +110,9 @@ class TorchTarget:
 
     def _count(self, rows: np.ndarray | None, n_rows: int) -> None:
         if rows is None:
-            counts: Any = n_rows // self.n_samples
+            counts: Any = n_rows // len(self.queries)
         else:
-            counts = np.bincount(rows, minlength=self.n_samples)
+            counts = np.bincount(rows, minlength=len(self.queries))
         if self.max_queries is not None and np.any(self.queries + counts > self.max_queries):
             raise QueryBudgetError(
                 f"A sample would be queried more than max_queries={self.max_queries} times."
@@ -124,7 +126,7 @@ class TorchTarget:
         x = z
         if self.fixed is not None and self.coded is not None:
             if rows is None:  # stacked copies of the batch: tile once per batch size
-                copies = len(z) // self.n_samples
+                copies = z.shape[0] // len(self.queries)
                 if copies not in self._tiled:
                     self._tiled[copies] = self.fixed.repeat(copies, 1)
                 fixed = self._tiled[copies]
@@ -149,18 +151,26 @@ class TorchTarget:
 
     def logits(self, z: torch.Tensor, rows: np.ndarray | None = None) -> torch.Tensor:
         """Logits of the rows ``z``, counted against each sample's budget."""
-        self._count(rows, len(z))
+        self._count(rows, z.shape[0])
         return self.forward(z, rows)
 
-    def labels(self, Z: torch.Tensor, rows: np.ndarray) -> np.ndarray:
-        """Predicted class indices in full precision (the labels and the final check)."""
-        rows = np.asarray(rows)
-        self._count(rows, len(Z))
+    def labels(self, Z: torch.Tensor, rows: np.ndarray | None) -> np.ndarray:
+        """Predicted class indices in full precision (the labels and the final check).
+
+        ``rows`` as in :meth:`logits` (``None`` with one row per sample: the whole batch).
+        """
+        rows = None if rows is None else np.asarray(rows)
+        self._count(rows, Z.shape[0])
         with torch.no_grad():
             logits = self.forward(Z, rows, exact=True)
-            finite = (logits - logits == 0).all(1)  # isfinite in two kernels, not four
-            # -1 marks a row with a NaN or infinite logit: still one read back per call
-            predicted = torch.where(finite, logits.argmax(1), -1).cpu().numpy()
+            if logits.device.type == "cpu" and logits.dtype in _NUMPY_FLOATS:
+                # on the CPU NumPy reads the logits in place: no kernel launches
+                values = logits.numpy()
+                predicted = np.where(np.isfinite(values).all(1), values.argmax(1), -1)
+            else:
+                finite = (logits - logits == 0).all(1)  # isfinite in two kernels, not four
+                # -1 marks a row with a NaN or infinite logit: one read back per call
+                predicted = torch.where(finite, logits.argmax(1), -1).cpu().numpy()
         bad = int((predicted < 0).sum())
         if bad:
             raise non_finite_outputs(self.module, "logits", bad, len(predicted))
@@ -179,14 +189,16 @@ class TorchTarget:
         the gradient passes straight through to ``z``. Returns the gradient, the logits,
         the ``fn`` values and the row the model saw (all detached).
         """
+        if not torch.is_grad_enabled():
+            with torch.enable_grad():
+                return self.gradient(z, labels, fn, snap)
         given = z
-        with torch.enable_grad():
-            z = z.detach().requires_grad_(True)
-            x = z if snap is None else z + (snap(z.detach()) - z).detach()
-            logits = self.logits(x)
-            values = fn(logits, labels)
-            # the gradient of values.sum(): each value's with weight 1 (no sum kernels)
-            (grad,) = torch.autograd.grad(values, z, grad_outputs=self._ones(values))
+        z = z.detach().requires_grad_(True)
+        x = z if snap is None else z + (snap(z.detach()) - z).detach()
+        logits = self.logits(x)
+        values = fn(logits, labels)
+        # the gradient of values.sum(): each value's with weight 1 (no sum kernels)
+        (grad,) = torch.autograd.grad(values, z, grad_outputs=self._ones(values))
         seen = given if snap is None and not given.requires_grad else x.detach()
         return grad, logits.detach(), values.detach(), seen
 
