@@ -80,6 +80,8 @@ def test_decorated_numbers_read_as_numbers():
         ["1.2.3", "1.2.4"],  # versions
         ["2021-01-02", "2021-01-03"],  # dates
         ["CUST-0001", "CUST-0002"],  # ids
+        pd.Series([1, "$2"], dtype=object),  # numbers and strings mixed in one column
+        pd.Series([True, False]),
     ],
 )
 def test_other_strings_are_left_alone(values):

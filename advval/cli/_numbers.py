@@ -79,16 +79,30 @@ class Decoration:
         return ", ".join(parts)
 
 
-def _labels(values: pd.Series) -> pd.Series | None:
-    """The distinct present values of a string column, stripped; None for other columns."""
-    if not (pd.api.types.is_object_dtype(values.dtype) or pd.api.types.is_string_dtype(values)):
-        return None
-    distinct = pd.Series(values.dropna().unique())
-    if len(distinct) == 0 or not all(isinstance(v, str) for v in distinct.head(1000)):
-        return None
-    if not distinct.map(lambda v: isinstance(v, str)).all():
-        return None
-    return distinct.str.strip()
+def _is_text(values: pd.Series) -> bool:
+    """Whether ``values`` is a column of strings (pandas' string dtypes, or objects that
+    are all strings)."""
+    if pd.api.types.is_string_dtype(values.dtype) and not pd.api.types.is_object_dtype(
+        values.dtype
+    ):
+        return True
+    if not pd.api.types.is_object_dtype(values.dtype):
+        return False
+    return pd.api.types.infer_dtype(values, skipna=True) == "string"
+
+
+def _head(values: pd.Series) -> pd.Series:
+    """The first present values, stripped: a cheap look before the distinct values."""
+    return values.head(_PROBE * 4).dropna().astype("str").str.strip()
+
+
+def _labels(values: pd.Series) -> pd.Series:
+    """The distinct present values of a string column, stripped."""
+    return pd.Series(values.dropna().unique()).astype("str").str.strip()
+
+
+#: distinct values looked at first: most columns of other things fail on these already
+_PROBE = 1000
 
 
 def decoration(values: pd.Series) -> Decoration | None:
@@ -103,21 +117,25 @@ def decoration(values: pd.Series) -> Decoration | None:
     >>> decoration(pd.Series(["12", "unknown"])) is None, decoration(pd.Series(["02134"])) is None
     (True, True)
     """
+    if not _is_text(values) or values.isna().all():
+        return None
+    if not _head(values).str.fullmatch(_DECORATED.pattern).all():
+        return None  # a cheap look first
     labels = _labels(values)
-    if labels is None:
+    if not labels.str.fullmatch(_DECORATED.pattern).all():
         return None
-    found = labels.str.extract(_DECORATED.pattern + "$")
-    if found["digits"].isna().any():
-        return None
-    currencies = set(found["currency"].dropna()) - {""}
-    suffixes = {suffix.strip() for suffix in found["suffix"].dropna()} - {""}
+    # every value matches: its parts are read off with vectorised string operations
+    currencies = {c for c in _CURRENCY if labels.str.contains(c, regex=False).any()}
+    after = labels.str.replace(r"^[-+]?[^0-9]?[0-9,]+(?:\.[0-9]+)?", "", regex=True)
+    suffixes = set(after.str.strip().unique()) - {""}
     if len(currencies) > 1 or len(suffixes) > 1:
         return None
-    grouped = bool(found["digits"].str.contains(",", regex=False).any())
+    commas = labels.str.contains(",", regex=False)
+    grouped = bool(commas.any())
     if not (currencies or suffixes or grouped):
         return None
-    decorated = found["currency"].fillna("").ne("") | found["suffix"].fillna("").ne("")
-    example = str(labels[decorated | found["digits"].str.contains(",", regex=False)].iloc[0])
+    decorated = commas | after.ne("") | labels.str.contains(f"[{_CURRENCY}]", regex=True)
+    example = str(labels[decorated].iloc[0])
     return Decoration(
         currency=next(iter(currencies), ""),
         suffix=next(iter(suffixes), ""),
@@ -144,7 +162,7 @@ def parse(values: pd.Series, how: Decoration) -> pd.Series:
     if how.grouped:
         present = present.str.replace(",", "", regex=False)
     numbers = pd.Series(np.nan, index=values.index, dtype="float64", name=values.name)
-    numbers[present.index] = pd.to_numeric(present).astype("float64")
+    numbers[present.index] = present.astype("float64")
     return numbers
 
 
@@ -234,8 +252,11 @@ def number_markers(values: pd.Series) -> list[str]:
     >>> number_markers(pd.Series(["a", "b"])), number_markers(pd.Series(["1", "2"]))
     ([], [])
     """
-    if _labels(values) is None:
+    if not _is_text(values):
         return []
+    head = _head(values)
+    if head.nunique() > MAX_MARKERS and (~head.str.fullmatch(_PLAIN.pattern)).mean() > 0.5:
+        return []  # mostly not numbers among the values seen first
     counts = values.dropna().astype(str).str.strip().value_counts(sort=True)
     numeric = counts.index.to_series().str.fullmatch(_PLAIN.pattern).to_numpy(dtype=bool)
     if numeric.all() or not numeric.any() or (~numeric).sum() > MAX_MARKERS:
