@@ -69,3 +69,52 @@ def test_every_summary_is_the_first_paragraph_of_its_command_help(name):
 
 def test_the_summary_table_names_every_command_and_no_other():
     assert set(SUMMARIES) == set(COMMANDS)
+
+
+def _heavy_after(code: str) -> list[str]:
+    """The heavy modules a fresh interpreter has imported after running ``code``."""
+    script = (
+        "import sys\n" + code + "\n"
+        f"print('\\x00' + ','.join(sorted({{m.split('.')[0] for m in sys.modules}} & "
+        f"set({HEAVY + ('onnx', 'onnxruntime', 'xgboost', 'catboost')!r}))))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    loaded = result.stdout.rpartition("\x00")[2]
+    return [name for name in loaded.strip().split(",") if name]
+
+
+@pytest.mark.parametrize("name", ["baseline", "diff"])
+def test_help_of_a_light_command_imports_nothing_heavy(name):
+    code = (
+        "from advval.cli import main\n"
+        "try:\n"
+        f"    main([{name!r}, '--help'])\n"
+        "except SystemExit as exc:\n"
+        "    assert exc.code in (0, None), exc.code\n"
+    )
+    assert _heavy_after(code) == []
+
+
+def test_the_attack_command_imports_torch_only_for_a_torch_model(tmp_path):
+    """Importing the command and loading a LightGBM model file leave torch (and the
+    readers of other formats) unimported."""
+    lightgbm = pytest.importorskip("lightgbm")
+    rng = __import__("numpy").random.RandomState(0)
+    X = rng.normal(size=(60, 3))
+    booster = lightgbm.train(
+        {"objective": "binary", "verbose": -1, "num_threads": 1},
+        lightgbm.Dataset(X, (X[:, 0] > 0).astype(int)), num_boost_round=3,
+    )
+    path = tmp_path / "model.txt"
+    booster.save_model(str(path))
+    assert "torch" not in _heavy_after("import advval.cli._attack")
+    loaded = _heavy_after(
+        "from pathlib import Path\n"
+        "from advval.cli._attack import _family, _load\n"
+        f"model, fmt = _load(Path({str(path)!r}), False)\n"
+        "assert _family(model) == 'trees', _family(model)\n"
+    )
+    assert "lightgbm" in loaded
+    assert not {"torch", "onnx", "onnxruntime", "xgboost", "catboost"} & set(loaded)

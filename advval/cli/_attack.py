@@ -18,14 +18,11 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import click
 import numpy as np
 
-from advval.attacks import load_model, model_family, model_format
-from advval.attacks._loading import PICKLE_RISK, model_frame
-from advval.attacks._space import check_input_data
-from advval.report._robustness_html import NORM_LABELS, summary_line
+from advval.attacks._model_files import PICKLE_RISK
 
 from .._progress import progress_display
 from ._ci import ci_options
-from ._drift import _warnings_to_stderr
+from ._console import warnings_to_stderr as _warnings_to_stderr
 from ._exit import ExitCode, MissingDependency, UsageFailure, exit_codes_help, library_error
 from ._io import CsvOptions, read_table
 from ._jobs import CommandJob
@@ -92,6 +89,8 @@ def _load(model_path: Path, trust: bool) -> tuple[Any, str]:
     A model file is input: whatever makes it fail to load (a garbled file, a library's own
     error type) is a usage error naming the file.
     """
+    from advval.attacks import load_model, model_format
+
     try:
         fmt = model_format(model_path)
         return load_model(model_path, trust=trust), fmt
@@ -108,6 +107,8 @@ def _load(model_path: Path, trust: bool) -> tuple[Any, str]:
 
 def _family(model: Any) -> str:
     """:func:`advval.attacks.model_family`; a model no attack accepts is a usage error."""
+    from advval.attacks import model_family
+
     try:
         return model_family(model)
     except TypeError as exc:
@@ -140,6 +141,8 @@ def _model_columns(
     model: Any, features: pd.DataFrame, family: str, names: tuple[Path, Path], quiet: bool
 ) -> pd.DataFrame:
     """DATA's columns as the model reads them (a LightGBM model's order and categories)."""
+    from advval.attacks._loading import model_frame
+
     model_path, data = names
     try:
         X = model_frame(model, features)
@@ -522,6 +525,10 @@ def attack(**options: Any) -> None:
 
 def run(job: AttackJob) -> None:
     """Read MODEL and DATA, build the feature space and the attacks, attack, report, write."""
+    # the library is imported when a command runs, not to print its help
+    from advval.attacks._space import check_input_data
+    from advval.report._robustness_html import NORM_LABELS, summary_line
+
     plan = job.plan()
     eps = DEFAULT_EPS[job.norm] if job.eps is None else job.eps
     budgets = sorted({*job.curve, eps}) if job.curve else None
