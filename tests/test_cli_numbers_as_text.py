@@ -251,3 +251,29 @@ def test_attack_reads_money_as_the_numbers_the_model_was_trained_on(tmp_path, mo
         np.mean((booster.predict(features) > 0.5) == label)
     )
     assert "read column(s) 'income'" in result.stderr
+
+
+def test_attack_says_how_word_labels_map_to_class_indices(tmp_path, monkeypatch):
+    # a Kaggle label is 'yes' / 'no'; a LightGBM text model knows only the indices 0 and 1
+    import lightgbm as lgb
+
+    monkeypatch.chdir(tmp_path)
+    rng = np.random.default_rng(2)
+    x = rng.normal(0, 1, 200)
+    booster = lgb.train(
+        {"objective": "binary", "verbose": -1, "num_threads": 1, "min_data_in_leaf": 5},
+        lgb.Dataset(pd.DataFrame({"x": x}), (x > 0).astype(int)),
+        num_boost_round=3,
+    )
+    booster.save_model("model.txt")
+    pd.DataFrame({"x": x, "y": np.where(x > 0, "yes", "no")}).to_csv("data.csv", index=False)
+    result = CliRunner().invoke(
+        cli,
+        ["attack", "model.txt", "data.csv", "--target", "y", "--quiet", "--format", "json"],
+        catch_exceptions=False,
+    )
+    assert result.exit_code == ExitCode.USAGE, result.output
+    assert "must be the class indices 0..1; write them as the model's training did" in (
+        result.stderr
+    )
+    assert "'no' -> 0, 'yes' -> 1" in result.stderr

@@ -192,9 +192,19 @@ def _labels(view: Any, y: np.ndarray, target: str, model_path: Path) -> np.ndarr
             if classes.dtype.kind in "iu"
             else f"its classes {classes.tolist()[:10]!r}"
         )
+        given = sorted({str(v) for v in np.asarray(y, dtype=object).tolist()})
+        hint = ""
+        if classes.dtype.kind in "iu" and len(given) == len(classes) and unknown == given:
+            # word labels: the usual encodings (LabelEncoder, pandas category codes) sort them
+            pairs = zip(classes.tolist(), given, strict=True)
+            mapping = ", ".join(f"{g!r} -> {i}" for i, g in pairs)
+            hint = (
+                f"; write them as the model's training did (sorted, as scikit-learn's "
+                f"LabelEncoder and pandas' category codes number them: {mapping[:200]})"
+            )
         raise UsageFailure(
             f"--target column '{target}' has label(s) {unknown[:10]!r} that MODEL "
-            f"'{model_path}' does not predict: the labels must be {kind}"
+            f"'{model_path}' does not predict: the labels must be {kind}{hint}"
         )
     return y
 
