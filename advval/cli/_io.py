@@ -25,7 +25,6 @@ from ._delimiters import (
     sniff,
 )
 from ._exit import MissingDependency, UsageFailure
-from ._numbers import number_markers, read_numbers, sentinel
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -168,6 +167,8 @@ def read_numbers_noted(
     >>> frame["fee"].tolist()
     [1200.0, 35.5]
     """
+    from ._numbers import number_markers, read_numbers, sentinel  # pandas: not for --help
+
     parsed, found = read_numbers(frames, keep)
     if found:
         shown = ", ".join(f"{c!r} ({how.example!r}: {how.describe()})" for c, how in found.items())
@@ -192,7 +193,7 @@ def read_numbers_noted(
         options = " ".join(f"--na-values {shlex.quote(m)}" for m in found_markers)
         _say(
             f"advval: column {column!r} holds numbers but for the value(s) "
-            f"{', '.join(repr(m) for m in found_markers)}, so it is compared as categories; "
+            f"{', '.join(repr(m) for m in found_markers)}, so it is read as text (categories); "
             f"if they mark missing values, {options} reads them as missing and the column "
             "as numbers"
         )
