@@ -205,7 +205,7 @@ class GradientAttack(Attack):
             if z0 is None:
                 head = X.iloc[:2] if isinstance(X, pd.DataFrame) else X[:2]
                 z0 = self._to_internal(head, domain)
-            target.probe = (z0[:2], np.arange(min(2, len(z0))))
+            target.probe = (z0, np.arange(min(2, z0.shape[0])))  # sliced only if used
         return target
 
     def _labels(self, X: Any, y: Any, z0: Any, oracle: Any, n_samples: int) -> np.ndarray:

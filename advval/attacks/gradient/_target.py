@@ -56,8 +56,9 @@ class TorchTarget:
         self.coded = coded
         self.queries = np.zeros(n_samples, dtype=np.int64)
         self._classes: np.ndarray | None = None
-        #: rows (and their sample indices) to learn the number of classes from, with one
-        #: uncounted forward pass, if no counted pass has told it first (see ``classes_``)
+        #: rows (and the sample indices of the first ``len(indices)`` of them) to learn the
+        #: number of classes from, with one uncounted forward pass of those, if no counted
+        #: pass has told it first (see ``classes_``)
         self.probe: tuple[torch.Tensor, np.ndarray] | None = None
         #: the largest label taken as a logit index before the class count was known:
         #: checked against it as soon as it is (see :meth:`_learn`)
@@ -77,7 +78,7 @@ class TorchTarget:
                 return np.arange(0)
             rows, index = self.probe
             with torch.no_grad():
-                self.forward(rows, index)  # learns the class count
+                self.forward(rows[: len(index)], index)  # learns the class count
         return cast(np.ndarray, self._classes)
 
     @classes_.setter
