@@ -277,3 +277,39 @@ def test_attack_says_how_word_labels_map_to_class_indices(tmp_path, monkeypatch)
         result.stderr
     )
     assert "'no' -> 0, 'yes' -> 1" in result.stderr
+
+
+def test_parquet_strings_and_na_values_read_as_in_a_csv(tmp_path, monkeypatch):
+    # a Parquet export keeps 'NA' and '?' as strings and -999 as a number; --na-values
+    # reads them as missing there too (it used to apply to CSV inputs only)
+    monkeypatch.chdir(tmp_path)
+    rng = np.random.default_rng(4)
+    for name, shift in (("train", 0.0), ("test", 0.5)):
+        n = 800
+        age = (rng.normal(40, 10, n) + 10 * shift).round(1).astype(str).astype(object)
+        age[rng.random(n) < 0.05] = "NA"
+        age[rng.random(n) < 0.05] = "?"
+        months = rng.integers(0, 400, n)
+        months[rng.random(n) < 0.05] = -999
+        pd.DataFrame(
+            {"age": age, "months": months, "fee": _money(rng.lognormal(5, 1, n))}
+        ).to_parquet(f"{name}.parquet")
+    args = ["drift", "train.parquet", "test.parquet", "--no-remedy", "--n-jobs", "1"]
+    result = CliRunner().invoke(cli, [*args, "--json", "a.json"], catch_exceptions=False)
+    assert result.exit_code in (ExitCode.OK, ExitCode.DRIFT), result.output
+    assert "'age' holds numbers but for the value(s) " in result.stderr
+    assert "--na-values NA" in result.stderr and "--na-values '?'" in result.stderr
+    assert "'months' holds -999" in result.stderr
+    report = json.loads(Path("a.json").read_text(encoding="utf-8"))
+    assert {f["name"]: f["kind"] for f in report["features"]} == {
+        "age": "categorical", "months": "numeric", "fee": "numeric",
+    }  # fmt: skip
+    na = ["--na-values", "NA", "--na-values", "?", "--na-values", "-999"]
+    result = CliRunner().invoke(cli, [*args, *na, "--json", "b.json"], catch_exceptions=False)
+    assert result.exit_code in (ExitCode.OK, ExitCode.DRIFT), result.output
+    report = json.loads(Path("b.json").read_text(encoding="utf-8"))
+    facts = {f["name"]: f for f in report["features"]}
+    assert facts["age"]["kind"] == "numeric"
+    assert "holds" not in result.stderr
+    # the age shift of 5 years is seen once age is numbers
+    assert facts["age"]["drift"]

@@ -125,7 +125,10 @@ def read_table(
         except ImportError as exc:
             raise MissingDependency(str(exc)) from exc
     try:
-        frame = _read_parquet(path, role) if kind == "parquet" else _read_csv(path, role, csv)
+        if kind == "parquet":
+            frame = _missing_values(_read_parquet(path, role), csv.na_values)
+        else:
+            frame = _read_csv(path, role, csv)
     except UsageFailure:
         raise
     except UnicodeDecodeError as exc:
@@ -334,6 +337,51 @@ def _read_parquet(path: Path, role: str) -> pd.DataFrame:
             "categories. Flatten them or leave them out of the file"
         )
     return pd.read_parquet(path, engine="pyarrow")
+
+
+def _missing_values(frame: pd.DataFrame, na_values: Sequence[str]) -> pd.DataFrame:
+    """``--na-values`` in a Parquet file: string cells equal to one, and number cells equal
+    to one read as a number, become missing (a new frame; the CSV reader does this itself);
+    a string column left with plain numbers only is read as numbers, as in a CSV file.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"a": ["1", "?"], "b": [-999, 4], "c": ["x", "?"]})
+    >>> read = _missing_values(frame, ["?", "-999"])
+    >>> read["a"].tolist(), read["b"].tolist(), read["c"].tolist()
+    ([1.0, nan], [nan, 4.0], ['x', nan])
+    """
+    import numpy as np
+    import pandas as pd
+
+    from ._numbers import plain_numbers
+
+    if not na_values:
+        return frame
+    numbers = [float(v) for v in na_values if plain_numbers(pd.Series([v]))]
+    changed = {}
+    for column in frame.columns:
+        values = frame[column]
+        if pd.api.types.is_bool_dtype(values.dtype):
+            continue
+        if pd.api.types.is_numeric_dtype(values.dtype):
+            hit = values.isin(numbers) if numbers else None
+        elif pd.api.types.is_object_dtype(values.dtype) or pd.api.types.is_string_dtype(
+            values.dtype
+        ):
+            hit = values.isin(list(na_values))
+        else:
+            continue
+        if hit is None or not bool(hit.any()):
+            continue
+        if pd.api.types.is_integer_dtype(values.dtype):
+            values = values.astype("float64")
+        values = values.mask(hit.to_numpy(), np.nan)
+        if not pd.api.types.is_numeric_dtype(values.dtype) and plain_numbers(values):
+            values = values.astype("float64")  # as the CSV reader reads such a column
+        changed[column] = values
+    return frame.assign(**changed) if changed and not frame.columns.has_duplicates else frame
 
 
 def _drop(frame: pd.DataFrame, columns: Iterable[str]) -> pd.DataFrame:

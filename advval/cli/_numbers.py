@@ -41,7 +41,7 @@ _DECORATED = re.compile(
 )
 _PLAIN = re.compile(r"[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
 #: at most this many distinct non-numbers make a column "numbers with markers"
-MAX_MARKERS = 5
+MAX_MARKERS = 8
 #: the markers may cover at most this share of a column's present values
 MAX_MARKER_SHARE = 0.2
 
@@ -264,6 +264,22 @@ def number_markers(values: pd.Series) -> list[str]:
     if counts[~numeric].sum() > MAX_MARKER_SHARE * counts.sum():
         return []
     return [str(label) for label in counts.index[~numeric]]
+
+
+def plain_numbers(values: pd.Series) -> bool:
+    """Whether every present value of a string column is a plain number (``12``, ``-3.5``).
+
+    Examples
+    --------
+    >>> plain_numbers(pd.Series(["12", "-3.5", None])), plain_numbers(pd.Series(["12", "a"]))
+    (True, False)
+    """
+    present = values.dropna()
+    return (
+        _is_text(values)
+        and len(present) > 0
+        and bool(present.astype("str").str.strip().str.fullmatch(_PLAIN.pattern).all())
+    )
 
 
 #: numbers that stand for "missing" in many exports, when they lie far outside the others

@@ -478,7 +478,8 @@ na_values_option = click.option(
     multiple=True,
     metavar="VALUE",
     help="Read this value of CSV/TSV inputs as missing, besides the usual empty cells, NA, "
-    "NaN, null (repeatable: --na-values '?' --na-values unknown).",
+    "NaN, null (repeatable: --na-values '?' --na-values unknown); in Parquet inputs, the "
+    "string cells equal to it and the number cells equal to it as a number (-999).",
 )
 
 
