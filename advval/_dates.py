@@ -44,13 +44,15 @@ from __future__ import annotations
 import math
 import re
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 from numpy.typing import NDArray
+
+if TYPE_CHECKING:  # pandas is imported to parse, not by the reports that format dates
+    import pandas as pd
 
 ISO8601 = "ISO8601"
 
@@ -233,6 +235,8 @@ def parse_dates(labels: pa.Array, fmt: str) -> NDArray[np.datetime64]:
 
 
 def _parse(values: pd.Series, fmt: str) -> pd.Series:
+    import pandas as pd
+
     parsed = pd.to_datetime(values, format=fmt, errors="coerce", utc=True)
     return parsed.dt.tz_localize(None)
 

@@ -21,12 +21,12 @@ from typing import Any, ClassVar
 import click
 import numpy as np
 
-from advval.attacks._loading import PICKLE_RISK
+from advval.attacks._model_files import PICKLE_RISK
 
 from .._progress import progress_display
 from ._attack import _family, _load, _sample, _threads
 from ._ci import ci_options
-from ._drift import _warnings_to_stderr
+from ._console import warnings_to_stderr as _warnings_to_stderr
 from ._exit import ExitCode, MissingDependency, UsageFailure, exit_codes_help, library_error
 from ._io import error_reason
 from ._jobs import CommandJob

@@ -6,6 +6,9 @@ Image robustness reports (``advval.image.evaluate_robustness``) render with the
 ``render_image_*`` functions, which import nothing from torch.
 """
 
+import importlib
+from typing import Any
+
 from .._display import register_display
 from ..results import (
     ColumnFacts,
@@ -20,12 +23,10 @@ from ..results import (
     SideSummary,
     WithoutLeaks,
 )
-from ._build import build_drift_report
 from ._dependency import (
     DependencyReport,
     DependencyShift,
     FeatureDependency,
-    build_dependency_report,
     render_dependency_markdown,
 )
 from ._dependency_html import render_dependency_html
@@ -50,6 +51,17 @@ from ._sink import write_report
 #: how every result shows itself (repr, notebook), and the verdict line and card of the
 #: fitted estimator whose summary it is: see advval._display
 register_display(text=report_text, html=notebook_fragment, line=fitted_line, card=fitted_card)
+
+#: builders that live with the estimators (scikit-learn, LightGBM): imported on first use,
+#: so rendering a report (and the command line's help) does not import them
+_BUILDERS = {"build_drift_report": "._build", "build_dependency_report": "._dependency"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _BUILDERS:
+        return getattr(importlib.import_module(_BUILDERS[name], __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "ColumnFacts",

@@ -12,8 +12,6 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ..dependency._summary import MATRIX_MAX_FEATURES as MATRIX_MAX_FEATURES  # re-export
-from ..dependency._summary import summarize as build_dependency_report  # noqa: F401 - old name
 from ..results._dependency import DependencyReport, FeatureDependency
 from ..results._dependency import DependencyShift as DependencyShift  # re-export
 from ..results._json import SCHEMA_VERSION as SCHEMA_VERSION  # re-export
@@ -26,6 +24,16 @@ from ._markdown import (
     md_escape,
     md_name,
 )
+
+
+def __getattr__(name: str) -> Any:
+    """The builder's older name and its size cap, from :mod:`advval.dependency` on first
+    use: that package imports scikit-learn and LightGBM, which rendering does not need."""
+    if name in ("MATRIX_MAX_FEATURES", "build_dependency_report"):
+        from ..dependency import _summary
+
+        return getattr(_summary, "summarize" if name == "build_dependency_report" else name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 #: columns listed in the Markdown table (the rest are counted, not shown)
 MARKDOWN_TOP_DEPENDENCIES = 15
