@@ -300,6 +300,6 @@ def test_date_strings_text_and_codes_from_a_semicolon_file(runner, tmp_path):
     assert set(doc["id_like"]) >= {"note", "ticket"}
     assert "advval: reading DATA file" in err and "as ';'-separated" in err
     assert (
-        "advval: warning: FeatureDependencyChecker does not predict free text ['note'] and "
-        "codes with no value on 1% of the rows ['ticket'] from the other columns" in err
+        "advval: warning: The dependency check does not predict free text ['note'] and "
+        "codes with no value on 1% of the rows ['ticket'] of DATA file" in err
     )

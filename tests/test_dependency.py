@@ -335,11 +335,14 @@ def test_date_strings_free_text_and_codes():
     X = _kaggle_like()
     y = (X["x"] + np.random.default_rng(1).normal(scale=0.5, size=len(X)) > 0).astype(int)
     message = (
-        "FeatureDependencyChecker does not predict free text ['note'] and codes with no value "
-        "on 1% of the rows ['ticket'] from the other columns: there is no class to learn, so "
-        "their score is NaN; they are checked for leaks and IDs. They are still predictors "
-        "(text by its length, words and shares of digits, upper case and punctuation; codes "
-        "by their frequent values and counts)."
+        "The dependency check does not predict free text ['note'] and codes with no value on "
+        "1% of the rows ['ticket'] of X from the other columns: a model cannot learn which of "
+        "their many values a row holds, so they get no score and are never called redundant; "
+        "they are still checked for leaks and IDs. They are still predictors (text by its "
+        "length, words and shares of digits, upper case and punctuation; codes by their "
+        "frequent values and counts). To have one scored, derive a column with fewer, "
+        "frequent values from it (a code's prefix, a text's category); leave out an "
+        "identifier (CLI: --id or --ignore)."
     )
     with pytest.warns(DataWarning, match=_exact(message)):
         checker = _checker().fit(X, y)
@@ -688,11 +691,14 @@ def test_shift_with_date_strings_text_and_codes():
     train, test = _kaggle_like(500, seed=0), _kaggle_like(400, seed=1)
     test["x"] = -test["x"]  # label follows x in train, the opposite in test
     message = (
-        "dependency_shift does not predict free text ['note'] and codes with no value on 1% "
-        "of the rows ['ticket'] from the other columns: there is no class to learn, so their "
-        "scores are NaN and they are never flagged as shifted. They are still predictors "
+        "The dependency shift does not predict free text ['note'] and codes with no value on "
+        "1% of the rows ['ticket'] of X_train from the other columns: a model cannot learn "
+        "which of their many values a row holds, so they get no scores and are never flagged "
+        "as shifted; their per-column test is still reported. They are still predictors "
         "(text by its length, words and shares of digits, upper case and punctuation; codes "
-        "by their frequent values and counts)."
+        "by their frequent values and counts). To have one scored, derive a column with "
+        "fewer, frequent values from it (a code's prefix, a text's category); leave out an "
+        "identifier (CLI: --id or --ignore)."
     )
     with pytest.warns(DataWarning, match=_exact(message)):
         shift = dependency_shift(train, test, n_jobs=1, random_state=0)
@@ -710,7 +716,7 @@ def test_prefit_shift_reuses_the_hold_out_models(small_budget):
     test["code"] = [f"c{i}" for i in range(400)]
     with pytest.warns(DataWarning, match="codes with no value on 1% of the rows"):
         checker = _checker().fit(train)
-    with pytest.warns(DataWarning, match=r"^dependency_shift does not predict codes .*'code'"):
+    with pytest.warns(DataWarning, match=r"^The dependency shift does not predict codes .*'code'"):
         shift = checker.dependency_shift(train, test, prefit=True)
     assert shift.attrs == {
         "n_train_rows": 500,

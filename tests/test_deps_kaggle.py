@@ -110,9 +110,9 @@ def test_strings_are_read_as_a_kaggle_table_has_them(run):
         assert features[name]["score"] is None and features[name]["metric_name"] == "none"
         assert features[name]["target_score"] is not None  # still checked for a leak
     warning = (
-        "advval: warning: FeatureDependencyChecker does not predict free text ['flight "
+        "advval: warning: The dependency check does not predict free text ['flight "
         "summary'] and codes with no value on 1% of the rows ['tailnum', 'flight_code', "
-        "'prev_flight_code'] from the other columns"
+        "'prev_flight_code'] of DATA file"
     )
     assert any(line.startswith(warning) for line in run[0].stderr.splitlines())
     # the date strings are read as dates: each determines the others

@@ -594,8 +594,9 @@ def test_free_text_and_codes_keep_their_fill_and_many_levels_are_capped():
     X = X.mask(holes)
     message = (
         "SubstitutionImputer does not predict free text ['note'] and codes with no value on "
-        "1% of the rows ['ticket'] from the other columns: there is no class to learn, so "
-        "their gaps keep the initial fill (the most frequent value). They are still "
+        "1% of the rows ['ticket'] of X from the other columns: a model cannot learn which "
+        "of their many values a row holds, so their gaps keep the initial fill (the most "
+        "frequent value). They are still "
         "predictors (text by its length, words and shares of digits, upper case and "
         "punctuation; codes by their frequent values and counts)."
     )

@@ -46,7 +46,7 @@ from ._budget import (
     holdout_mask,
 )
 from ._crossfit import TargetFit, cross_fit
-from ._encoding import fit_encoder, unpredicted_warning
+from ._encoding import SCORE_ADVICE, fit_encoder, unpredicted_warning
 from ._fitted import _DependencyFit, fit_seed, sample_seed
 from ._fitting import Design, default_params, estimator_params
 from ._flags import id_like, near_duplicates
@@ -509,7 +509,7 @@ class FeatureDependencyChecker(ReprMixin, SharesClientMixin, BaseEstimator):
         single = default_params(n_rows=n_rows, single=True)
         targets = {c: column_target(encoder, frame, c) for c in columns}
         unscored = [c for c in columns if targets[c] is None]
-        _warn_unscored(encoder, unscored)
+        _warn_unscored(encoder, unscored, names[0])
         parts = {
             c: [e for e, s in zip(encoded.columns, encoder.source, strict=True) if s == c]
             for c in columns
@@ -840,11 +840,18 @@ def _note_budget(holdout: NDArray[np.bool_] | None, n_rows_in: int, n_rows_used:
     )
 
 
-def _warn_unscored(encoder: FrameEncoder, unscored: list[str]) -> None:
+def _warn_unscored(encoder: FrameEncoder, unscored: list[str], name: str) -> None:
+    """Name the columns of ``name`` that get no score, why, and what to do about it."""
     text = [c for c in unscored if encoder.kinds[c] == TEXT]
     codes = [c for c in unscored if encoder.kinds[c] != TEXT]
     unpredicted_warning(
-        _OWNER, text, codes, "so their score is NaN; they are checked for leaks and IDs."
+        "The dependency check",
+        text,
+        codes,
+        "so they get no score and are never called redundant; they are still checked for "
+        "leaks and IDs.",
+        name=name,
+        advice=SCORE_ADVICE,
     )
 
 

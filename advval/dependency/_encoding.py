@@ -54,10 +54,27 @@ def fit_encoder(
         return FrameEncoder(column_kinds=column_kinds).fit(train, test, names=names)
 
 
+#: what to do about a column the dependency estimators cannot score
+SCORE_ADVICE = (
+    " To have one scored, derive a column with fewer, frequent values from it (a code's "
+    "prefix, a text's category); leave out an identifier (CLI: --id or --ignore)."
+)
+
+
 def unpredicted_warning(
-    owner: str, text: Sequence[Hashable], codes: Sequence[Hashable], consequence: str
+    owner: str,
+    text: Sequence[Hashable],
+    codes: Sequence[Hashable],
+    consequence: str,
+    *,
+    name: str = "X",
+    advice: str = "",
 ) -> None:
-    """Warn that the free-text and code columns are not predicted, and what ``owner`` does.
+    """Warn that the free-text and code columns of ``name`` are not predicted, why, and
+    what ``owner`` does (``consequence``) and the user can do (``advice``).
+
+    ``name`` is what the caller calls the data (``X``, or the user's file on the command
+    line); the message reads the same in Python and on the command line.
 
     Examples
     --------
@@ -73,10 +90,10 @@ def unpredicted_warning(
     if codes:
         parts.append(f"codes with no value on {MIN_CLASS_SHARE:.0%} of the rows {_preview(codes)}")
     warnings.warn(
-        f"{owner} does not predict {' and '.join(parts)} from the other columns: there is "
-        f"no class to learn, {consequence} They are still predictors (text by its length, "
-        f"words and shares of digits, upper case and punctuation; codes by their frequent "
-        f"values and counts).",
+        f"{owner} does not predict {' and '.join(parts)} of {name} from the other columns: "
+        f"a model cannot learn which of their many values a row holds, {consequence} They "
+        f"are still predictors (text by its length, words and shares of digits, upper case "
+        f"and punctuation; codes by their frequent values and counts).{advice}",
         DataWarning,
         stacklevel=user_stacklevel(),
     )

@@ -25,7 +25,7 @@ from .._progress import note, stage
 from .._stats import Correction, adjust_p_values, category_test, ks_test, rank_test
 from ._budget import budget_rows, check_max_rows, default_row_budget, scored_rows
 from ._crossfit import HeldOut
-from ._encoding import fit_encoder, unpredicted_warning
+from ._encoding import SCORE_ADVICE, fit_encoder, unpredicted_warning
 from ._fitting import (
     MAX_TRAIN_ROWS,
     Design,
@@ -117,7 +117,8 @@ def dependency_shift(
         ``test_score``, ``drop`` (``train_score - test_score``), ``p_value``,
         ``p_value_adjusted``, ``shifted`` (adjusted p below ``alpha`` and a drop of at
         least 0.05), ``marginal_test`` (``"ks"`` or ``"chi2"``), ``marginal_statistic``
-        (KS D or total-variation distance) and ``marginal_p_value``. Its ``attrs`` give
+        (KS D or total-variation distance) and ``marginal_p_value`` (scores, statistic
+        and p-value NaN for a column with no value in one sample). Its ``attrs`` give
         the rows given and used: ``n_train_rows``, ``n_train_rows_used``,
         ``n_test_rows``, ``n_test_rows_used``.
 
@@ -239,7 +240,10 @@ def shift_named(
                     model.predict(test_matrix[test_target.rows]),
                 )
             bar.advance()
-    return _table(encoder, scores, unpredicted, marginals, rows, alpha=alpha, correction=correction)
+    return _table(
+        encoder, scores, unpredicted, marginals, rows, alpha=alpha, correction=correction,
+        name=names[0],
+    )
 
 
 def shift_from_fit(
@@ -311,7 +315,10 @@ def shift_from_fit(
     for column in joint.columns:  # entirely missing in X_train, present in X_test
         scores.setdefault(column, (np.nan, np.nan, 1.0))
     unpredicted = [c for c in basis.unpredicted if c in joint.columns]
-    return _table(joint, scores, unpredicted, marginals, rows, alpha=alpha, correction=correction)
+    return _table(
+        joint, scores, unpredicted, marginals, rows, alpha=alpha, correction=correction,
+        name=names[0],
+    )
 
 
 def _sides(X_train: Any, X_test: Any, names: tuple[str, str]) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -390,12 +397,20 @@ def _contrast(
     test_target: Target,
     test_prediction: np.ndarray,
 ) -> tuple[float, float, float]:
-    """Held-out training score, test score and the p-value of "test losses are larger"."""
+    """Held-out training score, test score and the p-value of "test losses are larger".
+
+    A sample with no value of the column (all missing in test) has no score (NaN) and
+    no test (p-value 1).
+    """
     scores, losses = [], []
     for y, prediction in (
         (held.y, held.prediction),
         (test_target.observed, test_prediction),
     ):
+        if len(y) == 0:
+            scores.append(float("nan"))
+            losses.append(np.empty(0))
+            continue
         prediction = _pad(prediction, test_target)
         baseline = _pad(_constant(model, len(y)), test_target)
         scores.append(
@@ -418,8 +433,12 @@ def _table(
     *,
     alpha: float,
     correction: Correction,
+    name: str,
 ) -> pd.DataFrame:
-    """The result: one row per column, p-values corrected, rows given and used in attrs."""
+    """The result: one row per column, p-values corrected, rows given and used in attrs.
+
+    ``name``: what the warning about the unpredicted columns calls the training data.
+    """
     table = []
     for column in encoder.columns:
         train_score, test_score, p_value = scores.get(column, (np.nan, np.nan, 1.0))  # unpredicted
@@ -437,10 +456,13 @@ def _table(
             }
         )
     unpredicted_warning(
-        _OWNER,
+        "The dependency shift",
         [c for c in unpredicted if encoder.kinds[c] == TEXT],
         [c for c in unpredicted if encoder.kinds[c] != TEXT],
-        "so their scores are NaN and they are never flagged as shifted.",
+        "so they get no scores and are never flagged as shifted; their per-column test is "
+        "still reported.",
+        name=name,
+        advice=SCORE_ADVICE,
     )
     result = pd.DataFrame(table).set_index("feature")
     adjusted = adjust_p_values(result["p_value"].to_numpy(), correction)
@@ -454,9 +476,14 @@ def _table(
 def _marginal(
     encoder: FrameEncoder, train: pd.DataFrame, test: pd.DataFrame, column: str
 ) -> tuple[str, float, float]:
-    """The per-column two-sample test: chi-squared for categories, else KS (text: length)."""
+    """The per-column two-sample test: chi-squared for categories, else KS (text: length).
+
+    NaN statistic and p-value when a sample has no value of the column: nothing to compare.
+    """
     a = encoder.column_values(train, column)
     b = encoder.column_values(test, column)
+    if not (pd.notna(a).any() and pd.notna(b).any()):
+        return ("chi2" if encoder.kinds[column] in (CATEGORICAL, BOOLEAN) else "ks", np.nan, np.nan)
     if encoder.kinds[column] in (CATEGORICAL, BOOLEAN):
         return ("chi2", *category_test(a, b))
     return ("ks", *ks_test(a, b))
