@@ -162,7 +162,9 @@ kind_options = _compose(
         metavar="COL",
         multiple=True,
         help="Read this column as categorical (a numeric zip code, a numbered level); "
-        "repeatable.",
+        "repeatable. It also keeps as text a column of numbers written for people, which "
+        "is read as numbers otherwise: money ($1,234.50), percentages (12% reads 12), "
+        "thousands separators (1,234) and units (72 kg), when every value is one.",
     ),
     click.option(
         "--parse-dates",
