@@ -18,15 +18,30 @@ Seconds are process CPU time; run with one thread
 dependency (``pip install --no-deps adversarial-robustness-toolbox``); its L2 attacks
 take minutes per model.
 
+- ``--kaggle-rows N``: TreeAttack's cost on a real-shaped model instead: LightGBM-100 on
+  the flights table of :func:`advval.datasets.make_kaggle_table` (30,000 source rows;
+  numeric columns and string columns of at most 30 levels as pandas categories, 5% of the
+  cells missing), N test rows attacked (L-inf and L2 minimal, L-inf eps 0.3), CPU and wall
+  seconds of each run in a fresh process. ``--baseline-src DIR`` runs the same attacks
+  with another advval source tree (``git archive <commit> advval | tar -x -C DIR``) in the
+  same run, and says whether both returned identical rows, successes and norms.
+
 Usage::
 
     python benchmarks/bench_tree_norms.py [--quick] [--points 100] [--no-art]
+    python benchmarks/bench_tree_norms.py --kaggle-rows 924 [--baseline-src DIR]
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib.util
+import json
+import os
+import pickle
+import subprocess
+import sys
+import tempfile
 import time
 import warnings
 from collections.abc import Callable
@@ -175,12 +190,109 @@ def run(quick: bool, n_points: int, art: bool) -> None:
                       + f" {total:>7.1f}")
 
 
+#: TreeAttack settings of the real-shaped cost table: (norm, eps)
+KAGGLE_SETTINGS = (("inf", None), ("2", None), ("inf", 0.3))
+
+
+def kaggle_case(n_rows: int) -> tuple[Any, Any, Any]:
+    """LightGBM-100 on the flights table, the attacked test rows, the training frame."""
+    import re
+
+    import lightgbm as lgb
+    import pandas as pd
+
+    from advval.datasets import make_kaggle_table
+
+    table = make_kaggle_table("flights", n_rows=30_000, random_state=0)
+    train, test = table.train, table.test
+    columns = [c for c in test.columns if c not in (table.target, table.id)]
+    numeric = [c for c in columns if pd.api.types.is_numeric_dtype(train[c])]
+    coded = [c for c in columns if c not in numeric and train[c].nunique() <= 30]
+    X, X_test = train[numeric + coded].copy(), test[numeric + coded].copy()
+    for c in coded:
+        X[c] = X[c].astype("category")
+        X_test[c] = pd.Categorical(X_test[c], categories=X[c].cat.categories)
+    names = [re.sub(r"[^A-Za-z0-9_]", "_", str(c)) for c in X.columns]
+    X.columns = X_test.columns = names
+    model = lgb.LGBMClassifier(n_estimators=100, verbose=-1, n_jobs=1, random_state=0)
+    model.fit(X, train[table.target].astype(int))
+    return model, X_test.iloc[:n_rows].reset_index(drop=True), X
+
+
+def kaggle_worker(case_path: str, out_path: str) -> None:
+    """Attack the pickled case in this process; write results and CPU/wall seconds."""
+    from advval.attacks import FeatureSpace, TreeAttack
+
+    with open(case_path, "rb") as handle:
+        model, rows, X_train = pickle.load(handle)
+    space = FeatureSpace.from_frame(X_train)
+    results = {}
+    for norm, eps in KAGGLE_SETTINGS:
+        attack = TreeAttack(model, norm=norm, eps=eps, feature_space=space, random_state=0)
+        wall, start = time.perf_counter(), time.process_time()
+        adv = attack.generate(rows)
+        seconds = (time.process_time() - start, time.perf_counter() - wall)
+        results[f"{norm}/{eps}"] = (adv, attack.success_, attack.norms_, seconds)
+    with open(out_path, "wb") as handle:
+        pickle.dump(results, handle)
+
+
+def _same(a: Any, b: Any) -> bool:
+    a, b = np.asarray(a, dtype=object), np.asarray(b, dtype=object)
+    return a.shape == b.shape and all(
+        x == y or (x != x and y != y) for x, y in zip(a.ravel(), b.ravel(), strict=True)
+    )
+
+
+def run_kaggle(n_rows: int, baseline_src: str | None) -> None:
+    model, rows, X_train = kaggle_case(n_rows)
+    print(f"\n## TreeAttack cost, LightGBM-100 on flights ({rows.shape[1]} features, "
+          f"{rows.isna().to_numpy().mean():.1%} cells missing), {len(rows)} rows, "
+          "fresh process each, one thread")
+    with tempfile.TemporaryDirectory() as scratch:
+        case = os.path.join(scratch, "case.pkl")
+        with open(case, "wb") as handle:
+            pickle.dump((model, rows, X_train), handle)
+        trees = {"this tree": os.path.dirname(os.path.dirname(os.path.abspath(__file__)))}
+        if baseline_src:
+            trees = {"baseline": os.path.abspath(baseline_src), **trees}
+        found = {}
+        for label, root in trees.items():
+            out = os.path.join(scratch, f"{len(found)}.pkl")
+            env = {**os.environ, "PYTHONPATH": root, "OMP_NUM_THREADS": "1",
+                   "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+            here = os.path.dirname(os.path.abspath(__file__))
+            code = (f"import sys; sys.path.insert(0, {here!r}); import advval; "
+                    f"assert advval.__file__.startswith({root!r}), advval.__file__; "
+                    f"import bench_tree_norms as b; b.kaggle_worker({case!r}, {out!r})")
+            subprocess.run([sys.executable, "-c", code], env=env, check=True, cwd=scratch)
+            with open(out, "rb") as handle:
+                found[label] = pickle.load(handle)
+    print(f"\n{'setting':<12} {'tree':<10} {'success':>7} {'median':>9} {'cpu s':>7} "
+          f"{'wall s':>7}  identical")
+    for key in found["this tree"]:
+        first = next(iter(found.values()))[key]
+        for label, results in found.items():
+            adv, success, norms, (cpu_s, wall_s) = results[key]
+            same = all(_same(x, y) for x, y in zip(results[key][:3], first[:3], strict=True))
+            median = float(np.median(norms[success])) if success.any() else float("nan")
+            print(f"{key:<12} {label:<10} {success.mean():>7.3f} {median:>9.5f} "
+                  f"{cpu_s:>7.2f} {wall_s:>7.2f}  {json.dumps(same) if baseline_src else '-'}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer steps")
     parser.add_argument("--points", type=int, default=100)
     parser.add_argument("--no-art", action="store_true", help="skip ART even if installed")
+    parser.add_argument("--kaggle-rows", type=int, default=0,
+                        help="TreeAttack's cost on the real-shaped flights model instead")
+    parser.add_argument("--baseline-src", default=None,
+                        help="another advval source tree to time in the same run")
     args = parser.parse_args()
+    if args.kaggle_rows:
+        run_kaggle(args.kaggle_rows, args.baseline_src)
+        return
     run(args.quick, args.points, art=not args.no_art)
 
 
