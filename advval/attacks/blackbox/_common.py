@@ -13,6 +13,7 @@ output, so an attack may spend at most ``oracle.remaining(rows) - 1`` queries pe
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -187,7 +188,9 @@ def sampling_box(
     lower = np.broadcast_to(np.asarray(domain.lower, dtype=np.float64), shape)
     upper = np.broadcast_to(np.asarray(domain.upper, dtype=np.float64), shape)
     spread = widen * np.broadcast_to(units(domain, z0), shape)
-    with np.errstate(all="ignore"):
+    # a value missing in every attacked row (an all-missing column) has no range: 0, quietly
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "All-NaN slice", RuntimeWarning)
         seen_lo = np.nan_to_num(np.nanmin(z0, axis=0), nan=0.0) - spread
         seen_hi = np.nan_to_num(np.nanmax(z0, axis=0), nan=0.0) + spread
     return np.where(np.isfinite(lower), lower, seen_lo), np.where(
