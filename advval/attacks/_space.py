@@ -904,7 +904,7 @@ class Domain:
         size = self._size(x, x0, norm)
         limit = per_sample(eps, x[:, 0]) if np.ndim(eps) else eps
         limit = limit * (1 + _TOLERANCE) + _TOLERANCE
-        if not _any_above(size, limit):
+        if not bool((size > limit).any()):
             return x, size
         limit = limit + self._rounding(x, x0, norm)  # only where it can matter
         over = size > limit
@@ -974,19 +974,6 @@ class Domain:
                 table = np.asarray(list(allowed) + [np.nan], dtype=float)
                 Z[:, j] = table[np.where(np.isnan(Z[:, j]), -1, Z[:, j]).astype(int)]
         return Z
-
-
-def _any_above(size: Any, limit: Any) -> bool:
-    """``bool((size > limit).any())``; a float32 / float64 CPU tensor against a number is
-    read with NumPy in place (the same comparison in the tensor's dtype, no kernels)."""
-    if (
-        not isinstance(size, np.ndarray) and isinstance(limit, float)
-        and size.device.type == "cpu" and size.is_floating_point()
-        and size.element_size() in (4, 8) and not size.requires_grad
-    ):
-        values = size.numpy()
-        return bool((values > values.dtype.type(limit)).any())
-    return bool((size > limit).any())
 
 
 def _differs(x: Any, x0: Any) -> Any:
