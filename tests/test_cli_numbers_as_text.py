@@ -313,3 +313,17 @@ def test_parquet_strings_and_na_values_read_as_in_a_csv(tmp_path, monkeypatch):
     assert "holds" not in result.stderr
     # the age shift of 5 years is seen once age is numbers
     assert facts["age"]["drift"]
+
+
+def test_a_segment_threshold_on_money_reads_with_separators():
+    # the segment rules of the money column read 'income > 20,680', not 'income > 2.068e+04'
+    from advval.drift._segments import _range_text
+
+    assert _range_text("income", 20680.4, None, kind="numeric", feature="") == (
+        "income > 20,680"
+    )
+    assert _range_text("x", -1234567.0, 0.5, kind="numeric", feature="") == (
+        "-1,235,000 < x <= 0.5"
+    )
+    assert _range_text("x", None, 1234.5, kind="numeric", feature="") == "x <= 1234"
+    assert _range_text("x", None, 2.5e20, kind="numeric", feature="") == "x <= 2.5e+20"

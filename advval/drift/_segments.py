@@ -772,6 +772,9 @@ def _range_text(
             if stamp == stamp.normalize():
                 return stamp.strftime("%Y-%m-%d")
             return stamp.strftime("%Y-%m-%d %H:%M:%S")
+        rounded = float(f"{value:.4g}")
+        if 1e4 <= abs(rounded) < 1e15:  # money, counts: 20,680 rather than 2.068e+04
+            return f"{rounded:,.0f}"
         return f"{value:.4g}"
 
     if low is not None and high is not None:
