@@ -92,6 +92,8 @@ def test_the_command_line_names_the_file_and_prints_no_numpy_warning(tmp_path, m
     check = [x for x in lines if x.startswith("advval: warning: The dependency check")]
     assert len(check) == 1 and "['ticket'] of DATA file 'train.csv'" in check[0]
     assert check[0].endswith(ADVICE)
+    # the shift reuses the check's fit (prefit): the same columns are not named twice
+    assert not [x for x in lines if "The dependency shift does not predict" in x], lines
     assert not any("empty slice" in x or "invalid value" in x for x in lines), lines
     table = Path("d.md").read_text(encoding="utf-8")
     row = next(x for x in table.splitlines() if x.startswith("| box office |"))
@@ -112,3 +114,15 @@ def test_the_warning_is_a_data_warning(owner):
     }[owner]
     with pytest.warns(DataWarning, match=f"^{owner} does not predict free text"):
         call()
+
+
+def test_a_prefit_shift_does_not_name_the_columns_again_a_fresh_one_does():
+    train, test = _frame(0), _frame(2)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        checker = FeatureDependencyChecker(n_jobs=1, random_state=0).fit(train)
+        checker.dependency_shift(train, test, prefit=True)
+    assert len(_messages(caught, "The dependency check does not predict")) == 1
+    assert not _messages(caught, "The dependency shift does not predict")
+    with pytest.warns(DataWarning, match="^The dependency shift does not predict free text"):
+        checker.dependency_shift(train, test)  # its own models: its own warning

@@ -750,7 +750,8 @@ class FeatureDependencyChecker(ReprMixin, SharesClientMixin, BaseEstimator):
             pattern; its rows and columns are checked): reuse the models of the fit. When
             the fit scored its columns on a hold-out split (from 10,000 rows), those
             models and their held-out rows are exactly what the shift needs, and only
-            the test rows are predicted (one fit per column in all, not two).
+            the test rows are predicted (one fit per column in all, not two); the
+            columns the fit could not score are not named again (:meth:`fit` warned).
             Otherwise the shift fits its own models, as without ``prefit``.
         """
         return self._shift_named(X_train, X_test, prefit=prefit, names=ALIGN_NAMES)
@@ -797,6 +798,7 @@ class FeatureDependencyChecker(ReprMixin, SharesClientMixin, BaseEstimator):
                 n_jobs=self.n_jobs,
                 random_state=self.random_state,
                 names=names,
+                warn_unpredicted=not prefit,  # prefit: fit named them
             )
 
     def _fitted_line(self) -> str | None:

@@ -161,10 +161,12 @@ def shift_named(
     n_jobs: int | None,
     random_state: int | np.random.RandomState | None,
     names: tuple[str, str],
+    warn_unpredicted: bool = True,
 ) -> pd.DataFrame:
     """:func:`dependency_shift`, its errors and warnings about the data calling the two
     sides ``names`` (the command line's: the user's files, see
-    :func:`~advval._frames.align_columns`)."""
+    :func:`~advval._frames.align_columns`). ``warn_unpredicted=False``: a checker fitted
+    on ``X_train`` named the columns it cannot predict already."""
     check_max_rows(max_rows, owner=_OWNER, n_splits=3)
     train, test = _sides(X_train, X_test, names)
     if train.shape[1] < 2:
@@ -242,7 +244,7 @@ def shift_named(
             bar.advance()
     return _table(
         encoder, scores, unpredicted, marginals, rows, alpha=alpha, correction=correction,
-        name=names[0],
+        name=names[0], warn=warn_unpredicted,
     )
 
 
@@ -317,7 +319,7 @@ def shift_from_fit(
     unpredicted = [c for c in basis.unpredicted if c in joint.columns]
     return _table(
         joint, scores, unpredicted, marginals, rows, alpha=alpha, correction=correction,
-        name=names[0],
+        name=names[0], warn=False,
     )
 
 
@@ -434,10 +436,12 @@ def _table(
     alpha: float,
     correction: Correction,
     name: str,
+    warn: bool = True,
 ) -> pd.DataFrame:
     """The result: one row per column, p-values corrected, rows given and used in attrs.
 
-    ``name``: what the warning about the unpredicted columns calls the training data.
+    ``name``: what the warning about the unpredicted columns calls the training data;
+    ``warn=False`` when the checker whose fit the shift reuses named them already.
     """
     table = []
     for column in encoder.columns:
@@ -455,15 +459,16 @@ def _table(
                 "marginal_p_value": marginal_p,
             }
         )
-    unpredicted_warning(
-        "The dependency shift",
-        [c for c in unpredicted if encoder.kinds[c] == TEXT],
-        [c for c in unpredicted if encoder.kinds[c] != TEXT],
-        "so they get no scores and are never flagged as shifted; their per-column test is "
-        "still reported.",
-        name=name,
-        advice=SCORE_ADVICE,
-    )
+    if warn:
+        unpredicted_warning(
+            "The dependency shift",
+            [c for c in unpredicted if encoder.kinds[c] == TEXT],
+            [c for c in unpredicted if encoder.kinds[c] != TEXT],
+            "so they get no scores and are never flagged as shifted; their per-column test "
+            "is still reported.",
+            name=name,
+            advice=SCORE_ADVICE,
+        )
     result = pd.DataFrame(table).set_index("feature")
     adjusted = adjust_p_values(result["p_value"].to_numpy(), correction)
     drop = result["drop"].to_numpy()
