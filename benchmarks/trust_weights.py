@@ -143,8 +143,10 @@ targets: better on the textbook (0.041 to 0.034), mean-shift (0.232 to 0.169), 5
 x true 0.159) and by at most 0.002 elsewhere. On ``--quick`` (5 seeds, same session)
 SLID's full-weight estimate misses ``blend<=kfold`` (0.171 against 0.152) and the
 flattened one meets it (0.128); diamonds 0.447 to 0.470 (K-fold 0.521), CPS1988 0.110 to
-0.139 (K-fold 0.168), 5-D 0.085 to 0.049, the other synthetic cases within 0.001. The
-3/4 is a guard against the error estimates' own noise (above all the bias term):
+0.139 (K-fold 0.168), 5-D 0.085 to 0.049, the other synthetic cases within 0.001; with
+``--quick --replicates 3`` every ``blend`` target holds in every replicate (SLID 0.177
+to 0.132, K-fold 0.152; CPS1988 0.106 to 0.138, K-fold 0.166; diamonds 0.500 to 0.486,
+K-fold 0.532). The 3/4 is a guard against the error estimates' own noise (above all the bias term):
 measured on the out-of-fold losses and blend weights of the same seeds and replicates (3
 per synthetic or CPS1988 and SLID seed, 5 on diamonds), saved from this code, taking the
 lowest estimate whatever its gain costs the wider case (0.179 to 0.215, near its 1.5 x

@@ -77,7 +77,9 @@ class AdversarialWeighter(ReprMixin, BaseEstimator):
     the test rows. A :class:`~advval.exceptions.DataWarning` names the regions whose
     weighted estimate rests on too few rows or whose weight falls short (``trusted_``);
     :meth:`estimate` turns per-row validation losses into the weighted estimate of the
-    test loss, with its standard error and the share its heaviest rows carry.
+    test loss, with its standard error and the share its heaviest rows carry; it
+    flattens the weights (a power below 1) where a few heavy rows with gross losses
+    would make the full-weight estimate noisier than flattening makes it biased.
 
     Parameters
     ----------
