@@ -49,13 +49,9 @@ class BestPoints:
 
     The rows of ``z`` stack ``runs`` copies of the ``n`` attacked samples (batched
     restarts); :meth:`pick` returns, per sample, the best point over its runs. Scored from
-    the logits of the step itself: no extra model call, no device synchronization.
-
-    :meth:`update` only keeps references to its tensors (no kernel per step; do not
-    change them in place afterwards); they are folded into the best points a block of
-    steps at a time (about a dozen kernels a block, against seven a step when folded one
-    by one), when :meth:`best` or :meth:`pick` is called or the kept points reach
-    ``FOLD_BYTES``. The fold gives exactly the points of folding the steps one by one.
+    the logits of the step itself: no extra model call, no device synchronization. The
+    points and scores live in buffers of their own, updated in place (``z`` is copied
+    once, never written): a step costs six small kernels and no allocation of a point.
 
     Examples
     --------
@@ -69,28 +65,11 @@ class BestPoints:
     [1.0, 2.0]
     """
 
-    #: kept points (bytes) above which the pending steps are folded
-    FOLD_BYTES = 32 * 2**20
-
     def __init__(self, z: torch.Tensor, *, targeted: bool) -> None:
         self.targeted = targeted
-        self._point = z
-        self._score = torch.full(z.shape[:1], -torch.inf, dtype=z.dtype, device=z.device)
-        self._pending: list[tuple[torch.Tensor, ...]] = []
-        self._bytes = 0
-        self._step_bytes = z.element_size() * z.nelement()  # what a step's point keeps
-
-    @property
-    def point(self) -> torch.Tensor:
-        """Each row's best point so far."""
-        self._fold()
-        return self._point
-
-    @property
-    def score(self) -> torch.Tensor:
-        """Each row's best score so far (``inf``: adversarial)."""
-        self._fold()
-        return self._score
+        self.point = z.clone()  # keeps a channels-last batch channels-last
+        self.score = torch.full(z.shape[:1], -torch.inf, dtype=z.dtype, device=z.device)
+        self._row = (-1,) + (1,) * (z.ndim - 1)  # one value per row, against the points
 
     def update(
         self, logits: torch.Tensor, value: torch.Tensor, seen: torch.Tensor, labels: torch.Tensor
@@ -100,41 +79,13 @@ class BestPoints:
         The arguments are the tail of :meth:`TorchTarget.gradient` (all of
         :meth:`TorchTarget.evaluate`) and the labels the step was scored against.
         """
-        self._pending.append((logits, value, seen, labels))
-        self._bytes += self._step_bytes
-        if self._bytes >= self.FOLD_BYTES:
-            self._fold()
-
-    def _fold(self) -> None:
-        """Fold the pending steps in: at step ``k`` a row takes ``seen_k`` where its score
-        (``inf`` if adversarial, else the value) is at least the running maximum of the
-        scores before it (NaN-propagating, as ``torch.maximum``), so the result is the
-        step-by-step one: the last step that took it, else the point it had."""
-        pending, self._pending, self._bytes = self._pending, [], 0
-        if not pending:
-            return
-        logits, values, seen, labels = zip(*pending, strict=True)
-        same = all(label is labels[0] for label in labels)
-        hit = is_adversarial(
-            torch.stack(logits).flatten(0, 1),
-            labels[0].repeat(len(pending)) if same else torch.cat(labels),
-            targeted=self.targeted,
-        )
-        dtype = self._score.dtype
-        if any(value.dtype != dtype for value in values):
-            values = tuple(value.to(dtype) for value in values)
-        scores = torch.stack((self._score, *values))
-        scores[1:].masked_fill_(hit.view(len(pending), -1), torch.inf)
-        running = scores.cummax(0).values
-        taken = scores[1:] >= running[:-1]  # (steps, rows): where the step takes its point
-        order = torch.arange(1, len(pending) + 1, device=taken.device)
-        last = (taken * order[:, None]).amax(0)  # the last step that took it, 0 if none
-        points = torch.stack((self._point, *seen))
-        rows = torch.arange(points.shape[1], device=points.device)
-        point = points[last, rows]
-        if _channels_last(self._point):
-            point = point.contiguous(memory_format=torch.channels_last)
-        self._point, self._score = point, running[-1]
+        hit = is_adversarial(logits, labels, targeted=self.targeted)
+        if value.dtype != seen.dtype:
+            value = value.to(seen.dtype)
+        score = value.masked_fill(hit, torch.inf)  # one kernel, no scalar
+        take = (score >= self.score).view(self._row)
+        torch.where(take, seen, self.point, out=self.point)  # its own buffer: in place
+        torch.maximum(self.score, score, out=self.score)
 
     def pick(self, n: int) -> torch.Tensor:
         """Per sample, the best point over its runs: shape (n, ...)."""
@@ -151,12 +102,6 @@ class BestPoints:
         stacked = point.reshape((runs, n) + point.shape[1:])
         every = torch.arange(n, device=stacked.device)
         return stacked[choice, every], scores[choice, every]
-
-
-def _channels_last(z: torch.Tensor) -> bool:
-    return z.ndim == 4 and not z.is_contiguous() and z.is_contiguous(
-        memory_format=torch.channels_last
-    )
 
 
 __all__ = ["BestPoints", "fit_runs", "stack_runs"]
