@@ -27,10 +27,10 @@ ADVICE = (
 )
 
 
-def _frame(seed: int, n: int = 400, *, test: bool = False) -> pd.DataFrame:
+def _frame(seed: int, n: int = 400, *, test: bool = False, empty: bool = False) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     a = rng.normal(size=n)
-    return pd.DataFrame(
+    frame = pd.DataFrame(
         {
             "a": a,
             "b": 2 * a + rng.normal(0, 0.3, n),
@@ -40,6 +40,9 @@ def _frame(seed: int, n: int = 400, *, test: bool = False) -> pd.DataFrame:
             "box office": np.nan if test else rng.lognormal(3, 1, n),  # empty in test
         }
     )
+    if empty:
+        frame["all missing"] = np.nan  # on both sides
+    return frame
 
 
 def _messages(caught, start):
@@ -79,8 +82,8 @@ def test_the_shift_says_the_same_and_an_empty_side_has_no_score():
 
 def test_the_command_line_names_the_file_and_prints_no_numpy_warning(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    _frame(0).to_csv("train.csv", index=False)
-    _frame(1, test=True).to_csv("test.csv", index=False)
+    _frame(0, empty=True).to_csv("train.csv", index=False)
+    _frame(1, test=True, empty=True).to_csv("test.csv", index=False)
     result = CliRunner().invoke(
         cli,
         ["deps", "train.csv", "--compare", "test.csv", "--n-jobs", "1", "--markdown", "d.md",
@@ -94,6 +97,8 @@ def test_the_command_line_names_the_file_and_prints_no_numpy_warning(tmp_path, m
     assert check[0].endswith(ADVICE)
     # the shift reuses the check's fit (prefit): the same columns are not named twice
     assert not [x for x in lines if "The dependency shift does not predict" in x], lines
+    dropped = [x for x in lines if "whose values are all missing" in x]
+    assert len(dropped) == 1 and "['all missing']" in dropped[0], lines
     assert not any("empty slice" in x or "invalid value" in x for x in lines), lines
     table = Path("d.md").read_text(encoding="utf-8")
     row = next(x for x in table.splitlines() if x.startswith("| box office |"))
@@ -117,12 +122,16 @@ def test_the_warning_is_a_data_warning(owner):
 
 
 def test_a_prefit_shift_does_not_name_the_columns_again_a_fresh_one_does():
-    train, test = _frame(0), _frame(2)
+    train, test = _frame(0, empty=True), _frame(2, empty=True)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         checker = FeatureDependencyChecker(n_jobs=1, random_state=0).fit(train)
         checker.dependency_shift(train, test, prefit=True)
     assert len(_messages(caught, "The dependency check does not predict")) == 1
     assert not _messages(caught, "The dependency shift does not predict")
-    with pytest.warns(DataWarning, match="^The dependency shift does not predict free text"):
-        checker.dependency_shift(train, test)  # its own models: its own warning
+    assert len(_messages(caught, "Dropped 1 column(s)")) == 1  # the fit's, not the shift's
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        checker.dependency_shift(train, test)  # its own models: its own warnings
+    assert len(_messages(caught, "The dependency shift does not predict free text")) == 1
+    assert len(_messages(caught, "Dropped 1 column(s) whose values are all missing in both")) == 1

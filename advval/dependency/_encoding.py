@@ -25,6 +25,9 @@ from ._scoring import MIN_CLASS_SHARE
 
 #: the encoder's warning about free text, replaced by :func:`unpredicted_warning`
 _TEXT_WARNING = r"Column\(s\) .* hold free text"
+#: the encoder's warning about columns missing on both sides (a checker's fit on the
+#: first side named them already when the shift reuses it)
+_DROPPED_WARNING = r"Dropped \d+ column\(s\) whose values are all missing in both"
 
 
 def fit_encoder(
@@ -33,11 +36,14 @@ def fit_encoder(
     column_kinds: dict[str, str] | None,
     *,
     names: tuple[str, str] = ALIGN_NAMES,
+    named_dropped: bool = False,
 ) -> FrameEncoder:
     """:class:`~advval._frames.FrameEncoder` fitted on both frames, without its text warning.
 
     ``names`` is what its errors and warnings call ``train`` and ``test`` (the caller's
     arguments, or the user's files; see :func:`~advval._frames.align_columns`).
+    ``named_dropped``: the columns missing in every row of ``train`` were named already
+    (by the checker fitted on it), so those missing on both sides are dropped quietly.
 
     Examples
     --------
@@ -51,6 +57,8 @@ def fit_encoder(
     """  # noqa: E501
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=_TEXT_WARNING, category=DataWarning)
+        if named_dropped:
+            warnings.filterwarnings("ignore", message=_DROPPED_WARNING, category=DataWarning)
         return FrameEncoder(column_kinds=column_kinds).fit(train, test, names=names)
 
 

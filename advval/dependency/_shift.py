@@ -166,7 +166,8 @@ def shift_named(
     """:func:`dependency_shift`, its errors and warnings about the data calling the two
     sides ``names`` (the command line's: the user's files, see
     :func:`~advval._frames.align_columns`). ``warn_unpredicted=False``: a checker fitted
-    on ``X_train`` named the columns it cannot predict already."""
+    on ``X_train`` named the columns it cannot predict, and those missing in every row,
+    already."""
     check_max_rows(max_rows, owner=_OWNER, n_splits=3)
     train, test = _sides(X_train, X_test, names)
     if train.shape[1] < 2:
@@ -176,7 +177,9 @@ def shift_named(
         )
     for frame, name in zip((train, test), names, strict=True):
         _check_rows(frame, name)
-    encoder = fit_encoder(train, test, column_kinds, names=names)
+    encoder = fit_encoder(
+        train, test, column_kinds, names=names, named_dropped=not warn_unpredicted
+    )
     encoder.check_finite(train, name=names[0])
     encoder.check_finite(test, name=names[1])
     rng = check_random_state(random_state)
@@ -279,7 +282,7 @@ def shift_from_fit(
         )
     _check_rows(test, names[1])
     # checks that both sides' kinds agree
-    joint = fit_encoder(train, test, column_kinds, names=names)
+    joint = fit_encoder(train, test, column_kinds, names=names, named_dropped=True)
     joint.check_finite(test, name=names[1])
     seed = int(check_random_state(random_state).randint(0, 2**31 - 10**8))
     test_used = budget_rows(len(test), _budgets(max_rows)[1], seed + 2)
