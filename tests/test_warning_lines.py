@@ -75,6 +75,21 @@ CALLS = {
 }
 
 
+def _transfer_on_a_constant_model() -> None:
+    from sklearn.dummy import DummyClassifier
+    from sklearn.linear_model import LogisticRegression
+
+    from advval.attacks.transfer import TransferAttack
+
+    X = np.random.default_rng(0).normal(size=(40, 3))
+    y = np.r_[np.zeros(20), np.ones(20)].astype(int)
+    model = DummyClassifier(strategy="most_frequent").fit(X, y)  # one answer: no surrogate
+    TransferAttack(model, eps=0.1, surrogate=LogisticRegression(), random_state=0).generate(X, y)
+
+
+CALLS["TransferAttack.generate"] = _transfer_on_a_constant_model
+
+
 @pytest.mark.parametrize("entry", list(CALLS))
 def test_the_warnings_point_at_the_callers_line(entry):
     caught = _caught(CALLS[entry])

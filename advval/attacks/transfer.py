@@ -15,6 +15,7 @@ import numpy as np
 import torch
 from sklearn.base import clone
 
+from .._caller import user_stacklevel
 from .._validation import check_number
 from ..exceptions import AdvvalWarning
 from ._base import Attack, check_positive_int
@@ -175,7 +176,7 @@ class TransferAttack(Attack):
                 f"{name}: the target gave one answer to all {len(Z)} training rows, so no "
                 "surrogate can be learned; the rows are returned unchanged.",
                 AdvvalWarning,
-                stacklevel=3,
+                stacklevel=user_stacklevel(),
             )
             self.surrogate_, self.surrogate_agreement_ = None, float("nan")
             return z0
