@@ -328,7 +328,7 @@ class Lattice:
 
     def rows(self, owner: np.ndarray, levels: np.ndarray) -> np.ndarray:
         """Internal rows (S, d) for states given as levels (S, F)."""
-        Z = self.z0[owner].copy()
+        Z = np.take(self.z0, owner, axis=0)  # a new array
         num = np.flatnonzero(self.kind == NUM)
         if num.size:
             Z[:, self.col[num]] = self.num_value(owner[:, None], num[None, :], levels[:, num])
@@ -358,7 +358,7 @@ class Lattice:
         """Evaluate rows given as levels exactly (``paths`` keeps what moves need)."""
         owner = np.asarray(owner, dtype=np.int64)
         levels = np.asarray(levels, dtype=np.int64).reshape(len(owner), self.n_features)
-        M = self.model_rows(self.rows(owner, levels))
+        M = model_rows(self.ens, self.tables, self.rows(owner, levels), copy=False)
         ens = self.ens
         S, T = len(owner), ens.n_trees
         record = PathRecord.empty(S * T, self.slot, self.n_features) if paths else None
@@ -415,19 +415,26 @@ class Lattice:
             steps = np.arange(1, _SPREAD + 1) / _SPREAD
             parts.append(np.rint(hi[:, :, None] * steps).astype(np.int64))
             parts.append(np.rint(lo[:, :, None] * steps).astype(np.int64))
-        cat = self.kind != NUM
-        if cat.any():
-            width = int((self.hi[:, cat] - self.lo[:, cat]).max(initial=0)) + 1
-            every = lo[:, :, None] + np.arange(width)
-            parts.append(np.where(cat[None, :, None], every, 0))
         cand = np.concatenate(parts, axis=2)
         valid = (cand >= lo[:, :, None]) & (cand <= hi[:, :, None]) & (cand != L[:, :, None])
         sentinel = np.iinfo(np.int64).max
         cand = np.sort(np.where(valid, cand, sentinel), axis=2)
         keep = cand != sentinel
         keep[:, :, 1:] &= cand[:, :, 1:] != cand[:, :, :-1]
+        cat = np.flatnonzero(self.kind != NUM)
+        if not cat.size:
+            s, f, w = np.nonzero(keep)
+            return s, f, cand[s, f, w]
+        # categorical features try every allowed level (a superset of the moves above)
+        keep[:, cat] = False
         s, f, w = np.nonzero(keep)
-        return s, f, cand[s, f, w]
+        width = int((self.hi[:, cat] - self.lo[:, cat]).max(initial=0)) + 1
+        every = lo[:, cat, None] + np.arange(width)
+        s2, c2, w2 = np.nonzero((every <= hi[:, cat, None]) & (every != L[:, cat, None]))
+        s, f = np.concatenate([s, s2]), np.concatenate([f, cat[c2]])
+        level = np.concatenate([cand[s[: len(w)], f[: len(w)], w], every[s2, c2, w2]])
+        order = np.argsort(s * F + f, kind="stable")  # by state, then feature
+        return s[order], f[order], level[order]
 
     def edges(self, i: np.ndarray, radius: np.ndarray) -> np.ndarray:
         """Farthest levels within ``radius`` each way, (S, F, 2) (numeric features)."""
@@ -527,13 +534,17 @@ class Lattice:
             up = new > now
             if self._ranked:
                 # trees of the group with high < new (up), with -low <= -new (down)
-                count = np.where(
-                    up,
-                    _ranked_prefix(g, high_at, by_high, self._high_rank, inverse,
-                                   np.searchsorted(self._high_values, new, "left")),
-                    _ranked_prefix(g, low_at, by_low, self._low_rank, inverse,
-                                   np.searchsorted(self._low_values, -new, "right")),
-                ) - lo_c
+                count = np.empty(len(sb), dtype=np.int64)
+                down = ~up
+                count[up] = _ranked_prefix(
+                    g, high_at, by_high, self._high_rank, inverse[up],
+                    np.searchsorted(self._high_values, new[up], "left"),
+                )
+                count[down] = _ranked_prefix(
+                    g, low_at, by_low, self._low_rank, inverse[down],
+                    np.searchsorted(self._low_values, -new[down], "right"),
+                )
+                count -= lo_c
             else:
                 count = np.where(
                     up,
@@ -603,11 +614,14 @@ class Lattice:
         return levels
 
 
-def model_rows(ensemble: Ensemble, tables: dict[int, np.ndarray], Z: np.ndarray) -> np.ndarray:
-    """Internal rows (category codes) as the model reads them (category values)."""
-    M = Z.copy()
+def model_rows(
+    ensemble: Ensemble, tables: dict[int, np.ndarray], Z: np.ndarray, *, copy: bool = True
+) -> np.ndarray:
+    """Internal rows (category codes) as the model reads them (category values); ``Z`` is
+    written into when ``copy`` is False."""
+    M = Z.copy() if copy else Z
     for j, table in tables.items():
-        codes = Z[:, j]
+        codes = Z[:, j].copy()
         ok = ~np.isnan(codes)
         M[:, j] = np.nan
         M[ok, j] = table[codes[ok].astype(np.int64)]
