@@ -16,9 +16,11 @@ from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from .._frames import align_columns, as_frame
 from .._repr import ReprMixin
 from .._validation import check_bool, check_number, check_option
 from ..exceptions import DataWarning
+from ._new_levels import NewLevels, describe_new_levels, new_levels
 from ._ratio import blend
 from ._split import check_validator, checked_frame, fit_likeness
 from ._validator import AdversarialValidator
@@ -312,6 +314,9 @@ class AdversarialWeighter(ReprMixin, BaseEstimator):
                     (n_low, n_high, len(frame)),
                     (low, high),
                     names,
+                    levels=_unsupported_levels(
+                        self.validator_, frame, self.X_test, test_scores > high, names
+                    ),
                 ),
                 DataWarning,
                 stacklevel=3,
@@ -694,6 +699,8 @@ def _unsupported_message(
     train: tuple[int, int, int],
     clip: tuple[float, float],
     names: tuple[str, str],
+    *,
+    levels: tuple[list[NewLevels], int, float] | None = None,
 ) -> str:
     """The warning about test rows above the clip and training rows clipped.
 
@@ -701,6 +708,8 @@ def _unsupported_message(
     rows). The count is of the blended scores the weights use; the domain classifier's
     own out-of-fold scores of the same test rows (what ``oof_proba_`` and the command
     line's ``--export-test-likeness`` give) are counted too, so the figure can be checked.
+    ``levels`` (see :func:`_unsupported_levels`) names the levels train never has that
+    those rows hold, and says why the classifier's own scores count fewer.
     """
     (n_unsupported, n_scored), (n_low, n_high, n_train) = test, train
     low, high = clip
@@ -713,16 +722,58 @@ def _unsupported_message(
         if n_scored == validator.n_test_
         else f"the {n_scored} rows of {test_name} the domain classifier was fitted on"
     )
+    why = ""
+    if levels is not None and levels[0]:
+        found, n_held, classifier_top = levels
+        why = (
+            f" {n_held} of them hold a level {train_name} never has: "
+            f"{describe_new_levels(found)}. Such a row has no counterpart in {train_name} "
+            f"at all (its density ratio is infinite), so the warning is right about it"
+        )
+        if by_classifier < n_unsupported:
+            why += (
+                f"; the domain classifier's own scores of these rows stay at most "
+                f"{classifier_top:.3f} because boosting shrinks each leaf's score toward "
+                f"the average; the blend's calibration (a logistic regression of the side "
+                f"on both models' scores, where the smooth model's indicator of the level "
+                f"separates the sides) undoes that shrinkage"
+            )
+        why += (
+            ". Validate on those rows apart, or, if a level only renames one "
+            f"{train_name} has, recode it before fitting."
+        )
     return (
         f"{n_unsupported} of {of_rows} have a test-likeness above {high} by the blended "
         f"score the weights are computed from (the domain classifier's and the smooth "
         f"model's out-of-fold scores, calibrated; by the domain classifier's own "
         f"out-of-fold scores, {by_classifier} do): they have almost no counterpart in "
-        f"{train_name}, and no weighting of it can stand in for them. The test-likeness of "
+        f"{train_name}, and no weighting of it can stand in for them.{why} The "
+        f"test-likeness of "
         f"{n_high} of {n_train} rows of {train_name} was clipped to {high} (and of {n_low} "
         f"to {low}), so their weights are capped and the correction is partial."
         + _leak_advice(validator.leak_features_)
     )
+
+
+def _unsupported_levels(
+    validator: AdversarialValidator,
+    frame: pd.DataFrame,
+    X_test: Any,
+    unsupported: NDArray[np.bool_],
+    names: tuple[str, str],
+) -> tuple[list[NewLevels], int, float]:
+    """Levels train never has among the unsupported test rows, for the warning.
+
+    ``unsupported`` marks, over the test rows the domain classifier was fitted on, those
+    above the clip by the blended score. Returns the levels (:func:`new_levels`), the
+    rows holding one, and the classifier's largest out-of-fold score among those rows.
+    """
+    oof = np.asarray(validator.oof_proba_, dtype=np.float64)[validator.n_train_ :]
+    rows = np.flatnonzero(np.isfinite(oof))[unsupported]
+    test = align_columns(frame, as_frame(X_test, name=names[1]), names=names)
+    found, held = new_levels(validator.encoder_, frame, test, rows)
+    top = float(oof[rows[held]].max()) if held.any() else float("nan")
+    return found, int(held.sum()), top
 
 
 def _region_message(regions: pd.DataFrame, min_ess: float, names: tuple[str, str]) -> str:
