@@ -43,7 +43,8 @@ def test_warning_names_the_level_train_never_has_and_why_the_classifier_counts_f
     scores = weighter._blend.test
     is_v2 = (test["version"] == "v2").to_numpy()[np.isfinite(oof)]
     held = int((is_v2 & (scores > 0.99)).sum())
-    assert f"{held} of them hold a level X never has: 'v2' of column 'version' ({held} rows)" in text
+    named = f"{held} of them hold a level X never has: 'v2' of column 'version' ({held} rows)"
+    assert named in text
     top = float(oof[np.isfinite(oof)][is_v2 & (scores > 0.99)].max())
     assert top < 0.99  # the classifier's own score stays below the clip on them
     assert f"stay at most {top:.3f} because boosting shrinks" in text

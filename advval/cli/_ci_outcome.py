@@ -25,6 +25,7 @@ from advval.report._markdown import (
     p_clause,
     verdict_line,
 )
+from advval.report._segments_text import one_side_text
 
 #: annotations of one kind listed in one message before "and N more"
 MAX_NAMES = 10
@@ -275,10 +276,12 @@ def _segment_lines(report: Any) -> list[str]:
     lines = ["Regions one side over-fills:", ""]
     for segment in segments[:3]:
         low, high = segment.lift_ci
+        lift = one_side_text(segment) or (
+            f"lift {format_number(segment.lift)} [{format_number(low)}, {format_number(high)}]"
+        )
         lines.append(
             f"- {md_escape(segment.rule)}: {format_fixed(segment.test_share)} of TEST vs "
-            f"{format_fixed(segment.train_share)} of TRAIN (lift {format_number(segment.lift)} "
-            f"[{format_number(low)}, {format_number(high)}])"
+            f"{format_fixed(segment.train_share)} of TRAIN ({lift})"
         )
     return [*lines, ""]
 

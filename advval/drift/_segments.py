@@ -135,7 +135,10 @@ class Segment:
     train_share, test_share : float
         Share of the measured train rows and of the measured test rows in the region.
     lift : float
-        ``test_share / train_share``: above 1, test over-fills the region.
+        ``test_share / train_share``: above 1, test over-fills the region. When a side
+        has no measured row in it (a level train never has), half a row is added to each
+        count: the lift is then finite but says nothing beyond "one side only" (the
+        reports print ``new in test`` or ``absent from test`` instead).
     lift_low, lift_high : float
         Its confidence interval (Bonferroni-adjusted over the candidates searched).
     train_rows, test_rows : int

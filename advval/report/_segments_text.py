@@ -23,8 +23,34 @@ def format_lift(value: float) -> str:
     return f"{value:#.3g}".rstrip(".") + "x"
 
 
+def one_side_text(segment: DriftSegment) -> str | None:
+    """``"new in test"`` for a region no measured train row falls in, ``"absent from test"``
+    for one no measured test row falls in, else ``None``.
+
+    Its lift (test share / train share) divides by a share of 0: the number shown would
+    come from the half row added to keep the interval finite, and depend on the sample
+    size only ("1.87e+05x" for a level train never has).
+
+    Examples
+    --------
+    >>> from advval.results import DriftSegment
+    >>> new = DriftSegment("version in {v2}", "test", 0.0, 0.5, 1.9e5, (3.9e3, 8.9e6), 0, 7)
+    >>> one_side_text(new), lift_text(new)
+    ('new in test', 'new in test (no train row in it)')
+    """
+    if segment.train_rows == 0 and segment.test_rows > 0:
+        return "new in test"
+    if segment.test_rows == 0 and segment.train_rows > 0:
+        return "absent from test"
+    return None
+
+
 def lift_text(segment: DriftSegment) -> str:
-    """``3.77x [3.64x, 3.91x]``."""
+    """``3.77x [3.64x, 3.91x]``, or ``new in test (no train row in it)`` (one side empty)."""
+    side = one_side_text(segment)
+    if side is not None:
+        empty = "train" if side == "new in test" else "test"
+        return f"{side} (no {empty} row in it)"
     low, high = segment.lift_ci
     return f"{format_lift(segment.lift)} [{format_lift(low)}, {format_lift(high)}]"
 
@@ -74,5 +100,6 @@ def segments_line(report: DriftReport) -> str:
     tail = f" (+{more} more in the report)" if more else ""
     return (
         f"where: {top.rule}: {format_share(top.test_share)} of test rows vs "
-        f"{format_share(top.train_share)} of train rows, lift {lift_text(top)}{tail}"
+        f"{format_share(top.train_share)} of train rows, "
+        f"{one_side_text(top) or 'lift ' + lift_text(top)}{tail}"
     )
