@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import shlex
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -20,7 +20,13 @@ from .._progress import note, stage
 from ._ci import ci_options
 from ._console import console
 from ._exit import ExitCode, UsageFailure, exit_codes_help, library_error
-from ._io import CsvOptions, read_files, read_numbers_noted, read_table
+from ._io import (
+    CsvOptions,
+    collecting_reading_notes,
+    read_files,
+    read_numbers_noted,
+    read_table,
+)
 from ._jobs import ClusterOptions, ColumnKindOptions, CommandJob
 from ._options import (
     cluster_options,
@@ -225,6 +231,7 @@ def run(job: DepsJob) -> None:
         )
     with ExitStack() as stack:
         stack.enter_context(console(quiet=job.quiet))
+        notes = stack.enter_context(collecting_reading_notes())
         client: Any = None
         if distributed:
             frame = read_files(job.data, "DATA")
@@ -234,7 +241,7 @@ def run(job: DepsJob) -> None:
                 frame = read_table(
                     job.data, "DATA", job.csv, numbers=job.compare is None, keep=job.kept_text
                 )
-        _run(frame, job, client=client, plan=plan)
+        _run(frame, job, client=client, plan=plan, reading_notes=notes)
 
 
 def _only_in_data_hint(X: Any, other: Any) -> str:
@@ -264,8 +271,19 @@ def _only_in_data_hint(X: Any, other: Any) -> str:
     return hint
 
 
-def _run(frame: Any, job: DepsJob, *, client: Any, plan: OutputPlan) -> None:
-    """Check, report, exit code: the same for a pandas and (with ``client``) a Dask frame."""
+def _run(
+    frame: Any,
+    job: DepsJob,
+    *,
+    client: Any,
+    plan: OutputPlan,
+    reading_notes: Sequence[str] = (),
+) -> None:
+    """Check, report, exit code: the same for a pandas and (with ``client``) a Dask frame.
+
+    ``reading_notes``: what was said about reading the files (the TEST file's too, read
+    here), for the report.
+    """
     other = None
     if job.compare is not None:
         with stage(f"reading TEST file '{job.compare}'"):
@@ -332,6 +350,8 @@ def _run(frame: Any, job: DepsJob, *, client: Any, plan: OutputPlan) -> None:
         report = summarize(
             checker, shift, n_rows=int(checker.n_rows_in_), settings=settings
         )
+    if reading_notes:
+        report = dataclasses.replace(report, reading_notes=tuple(reading_notes))
 
     present = {
         "leak": bool(report.leaking),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -28,6 +29,7 @@ from ._exit import ExitCode, UsageFailure, exit_codes_help, library_error
 from ._exports import csv_bytes, row_keys, segments_table, test_likeness_table, weights_table
 from ._io import (
     CsvOptions,
+    collecting_reading_notes,
     read_files,
     read_numbers_noted,
     read_table,
@@ -338,6 +340,7 @@ def run(job: DriftJob) -> None:
     accepted = _read_baseline(job.baseline)
     with ExitStack() as stack:
         stack.enter_context(console(quiet=job.quiet))
+        notes = stack.enter_context(collecting_reading_notes())
         if not job.demo and job.distributed(job.train, job.test):
             train_path, test_path = _distributed_inputs(job.train, job.test, job.exports)
             X_train, X_test = read_files(train_path, "TRAIN"), read_files(test_path, "TEST")
@@ -357,6 +360,7 @@ def run(job: DriftJob) -> None:
             client=client,
             plan=plan,
             baseline=accepted,
+            reading_notes=notes,
         )
 
 
@@ -488,8 +492,12 @@ def _run(
     client: Any,
     plan: OutputPlan,
     baseline: Baseline | None = None,
+    reading_notes: Sequence[str] = (),
 ) -> None:
-    """Fit, report, export, exit code: the same for pandas and (with ``client``) Dask frames."""
+    """Fit, report, export, exit code: the same for pandas and (with ``client``) Dask frames.
+
+    ``reading_notes``: what was said about reading the files, for the report.
+    """
     distributed = client is not None
     target_values = (
         X_train[job.target]
@@ -612,6 +620,8 @@ def _run(
         report = dataclasses.replace(report, remedy=())
     if report.summary is not None and not distributed:
         report = _with_excluded_columns(report, given, (X_train, X_test))
+    if reading_notes:
+        report = dataclasses.replace(report, reading_notes=tuple(reading_notes))
     report = _against_baseline(report, baseline)
 
     files = {}

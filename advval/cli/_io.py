@@ -7,6 +7,7 @@ import shlex
 import warnings
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -210,9 +211,51 @@ def read_numbers_noted(
     return parsed
 
 
+#: the reading notes of the command running in this context (None: nobody collects them)
+_READING_NOTES: ContextVar[list[str] | None] = ContextVar("advval_reading_notes", default=None)
+#: what starts every line the command line prints, and no note in a report
+_PREFIX = "advval: "
+
+
+@contextmanager
+def collecting_reading_notes() -> Iterator[list[str]]:
+    """Collect the notes on how the input files were read, in the order they are said.
+
+    The list it yields fills while the block runs: each note once, as printed, without
+    the ``advval: `` of the terminal line; the drift and deps commands put it in their
+    reports (``reading_notes``), so a report read later says what the terminal said.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> with collecting_reading_notes() as notes:
+    ...     _ = read_numbers_noted([pd.DataFrame({"fee": ["$1,200", "$35.50"]})], ["DATA"])
+    >>> notes[0].startswith("read column(s) 'fee'")
+    True
+    """
+    notes: list[str] = []
+    token = _READING_NOTES.set(notes)
+    try:
+        yield notes
+    finally:
+        _READING_NOTES.reset(token)
+
+
+def _keep(text: str) -> None:
+    """Add ``text`` to the reading notes being collected, if any (once)."""
+    notes = _READING_NOTES.get()
+    if notes is None:
+        return
+    kept = text[len(_PREFIX) :] if text.startswith(_PREFIX) else text
+    if kept not in notes:
+        notes.append(kept)
+
+
 def _say(text: str) -> None:
     """A note on how the data were read: on the display, or on stderr without one (it
-    says what was done to the user's data, so --quiet does not hide it, as with warnings)."""
+    says what was done to the user's data, so --quiet does not hide it, as with warnings),
+    and in the reading notes being collected."""
+    _keep(text)
     if not note(text):
         click.echo(text, err=True)
 
@@ -270,7 +313,9 @@ def _read_csv(path: Path, role: str, csv: CsvOptions) -> pd.DataFrame:
     if sep == "auto":
         sep = sniff(lines, default_sep(path))
         if sep != default_sep(path):
-            note(f"advval: reading {role} file '{path}' as {describe(sep)}-separated (--sep)")
+            said = f"advval: reading {role} file '{path}' as {describe(sep)}-separated (--sep)"
+            _keep(said)
+            note(said)
     found = likely_delimiter(lines[0]) if lines and header_fields(lines[0], sep) == 1 else None
     if found is not None and found != sep:
         raise UsageFailure(

@@ -24,6 +24,7 @@ from ._markdown import (
     md_escape,
     md_name,
 )
+from ._reading_notes import reading_notes_markdown
 
 
 def __getattr__(name: str) -> Any:
@@ -300,6 +301,8 @@ def render_dependency_markdown(report: DependencyReport) -> str:
         else:
             lines.append("No column could be compared.")
         lines.append("")
+
+    lines.extend(reading_notes_markdown(report.reading_notes))
 
     settings = ", ".join(
         f"{md_escape(k)}={md_escape(format_number(v, 6) if isinstance(v, float) else v)}"

@@ -76,6 +76,7 @@ def dependency_context(report: DependencyReport) -> dict[str, Any]:
             "shifted": len(report.shifted),
         },
         "row_order_score": format_fixed(report.row_order_score),
+        "reading_notes": list(report.reading_notes),
         "row_order_text": row_order_sentence(report),
         "legend": [line for line in score_legend(report) if line],
         "heatmap_svg": (

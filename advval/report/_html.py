@@ -190,6 +190,7 @@ def _context(report: DriftReport, max_columns: int | None = None) -> dict[str, A
             for step in report.remedy
         ],
         "dropped": name_list(report.dropped_columns),
+        "reading_notes": list(report.reading_notes),
         "fold_aucs": ", ".join(format_fixed(a) for a in report.fold_aucs),
         **page_context(report, scripts=[table_script()]),
     }

@@ -490,6 +490,10 @@ def render_markdown(report: DriftReport) -> str:
         lines.append(f"Dropped before the check: {_name_list(report.dropped_columns)}.")
         lines.append("")
 
+    from ._reading_notes import reading_notes_markdown
+
+    lines.extend(reading_notes_markdown(report.reading_notes))
+
     lines.append("<details><summary>Settings</summary>")
     lines.append("")
     lines.append("| setting | value |")

@@ -141,6 +141,10 @@ class DependencyReport(Displayed):
         ``matrix[i][k]``: the share of ``matrix_rows[i]``'s score attributed to
         ``matrix_columns[k]`` (mean |TreeSHAP| share times the score; a full row sums to
         the score).
+    reading_notes : tuple of str
+        How the input files were read, as the command line said it (numbers read from
+        text, columns kept as text because of a marker value, likely sentinels...);
+        empty when nothing was noted or the report was not built by the command line.
 
     Examples
     --------
@@ -170,6 +174,7 @@ class DependencyReport(Displayed):
     matrix_columns: tuple[str, ...] = ()
     matrix: tuple[tuple[float, ...], ...] = ()
     kind: str = field(default="deps")
+    reading_notes: tuple[str, ...] = ()
 
     @property
     def matrix_capped(self) -> bool:
@@ -195,8 +200,9 @@ class DependencyReport(Displayed):
             part of the score each carries, ``top_shares``),
             ``redundant``, ``leaking`` (``null`` without a target), ``id_like``,
             ``near_duplicates``, ``row_order``, ``row_order_score``, ``dropped``,
-            ``shift`` (``[]`` without a comparison) and ``settings``. The heatmap's matrix
-            is a plot and is left out (``dependency_matrix_`` has all of it).
+            ``shift`` (``[]`` without a comparison), ``settings`` and, only when there
+            are any, ``reading_notes``. The heatmap's matrix is a plot and is left out
+            (``dependency_matrix_`` has all of it).
         """
         return {
             "schema_version": SCHEMA_VERSION,
@@ -245,4 +251,5 @@ class DependencyReport(Displayed):
                 for s in self.shift
             ],
             "settings": dict(self.settings),
+            **({"reading_notes": list(self.reading_notes)} if self.reading_notes else {}),
         }

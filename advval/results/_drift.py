@@ -426,6 +426,10 @@ class DriftReport(Displayed):
     baseline : BaselineCheck or None
         The drift sorted against an accepted-drift baseline (accepted, new, grown,
         resolved; :func:`advval.compare.apply_baseline`); ``None``: no baseline given.
+    reading_notes : tuple of str
+        How the input files were read, as the command line said it (numbers read from
+        text, columns kept as text because of a marker value, likely sentinels...);
+        empty when nothing was noted or the report was not built by the command line.
     """
 
     n_train: int
@@ -464,6 +468,7 @@ class DriftReport(Displayed):
     segment_search: SegmentSearchSummary | None = None
     distributions: tuple[Distribution, ...] = ()
     baseline: BaselineCheck | None = None
+    reading_notes: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON document of DESIGN.md section 6 (plots excluded), unrounded.
@@ -475,8 +480,9 @@ class DriftReport(Displayed):
             ``n_train``, ``n_test``, ``n_train_used``, ``n_test_used``, ``row_budget``),
             the verdict, ``without_leaks``, ``features`` (importance order), ``leaks``,
             ``dropped_columns``, ``fold_aucs``, ``remedy``, ``settings``,
-            ``column_facts``, ``summary``, ``segments``, ``segment_search`` and
-            ``baseline`` (``null`` without one).
+            ``column_facts``, ``summary``, ``segments``, ``segment_search``,
+            ``baseline`` (``null`` without one) and, only when there are any,
+            ``reading_notes``.
         """
         return {
             "schema_version": SCHEMA_VERSION,
@@ -538,6 +544,7 @@ class DriftReport(Displayed):
             "segments": [_segment_dict(segment) for segment in self.segments],
             "segment_search": _segment_search_dict(self.segment_search),
             "baseline": None if self.baseline is None else self.baseline.to_dict(),
+            **({"reading_notes": list(self.reading_notes)} if self.reading_notes else {}),
         }
 
 
