@@ -187,3 +187,22 @@ def test_the_section_is_all_that_the_notes_add(kind, drift_report):
     )
     assert json.loads(render_json(noted))["reading_notes"] == list(NOTES)
     assert "reading_notes" not in json.loads(render_json(report))
+
+
+def test_the_delimiter_found_and_a_repeated_header_are_in_the_report(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    rng = np.random.default_rng(2)
+    values = rng.normal(0, 1, 200)
+    rows = "".join(f"{x};{-x};{i % 3}\n" for i, x in enumerate(values))
+    Path("train.csv").write_text("a;a;b\n" + rows, encoding="utf-8")
+    document, markdown, _, stderr = _run(["deps", "train.csv", "--n-splits", "3", "--quiet"])
+    assert document["reading_notes"] == [
+        "reading DATA file 'train.csv' as ';'-separated (--sep)",
+        "DATA file 'train.csv' has several columns named 'a': they are read as 'a.1' (the "
+        "first keeps its name); use these names in --ignore, --target and the other column "
+        "options",
+    ]
+    # --quiet hides the delimiter on the terminal, not in the report; the header note shows
+    assert "-separated" not in stderr and "several columns named 'a'" in stderr
+    assert {f["name"] for f in document["features"]} == {"a", "a.1", "b"}
+    assert md_escape(document["reading_notes"][0]) in markdown
