@@ -42,6 +42,14 @@ from ._norms import flat, namespace, norm_of, per_sample, project_ball
 
 _TOLERANCE = 1e-7
 _HUGE = 1e150
+
+#: fewest distinct values a float column of whole numbers needs to be read as integer by
+#: default (fewer could be whole by chance)
+MIN_WHOLE_VALUES = 3
+
+#: whole numbers beyond this size are not evidence of an integer column (every float
+#: from 2 ** 53 on is whole)
+_WHOLE_LIMIT = 2.0**53
 #: each space's bound domains, by (raw, number of columns, column names), with the
 #: parameters they were bound from (see :meth:`FeatureSpace.bind`)
 _BOUND: weakref.WeakKeyDictionary[Any, dict[Any, tuple[bytes, Any]]] = (
@@ -149,7 +157,14 @@ class FeatureSpace:
         immutable, one_hot, monotone, categorical_distance
             As in the constructor.
         integer : sequence, optional
-            Default: the columns with an integer dtype.
+            Default: the numeric columns with an integer dtype, and the float columns
+            whose observed values are all whole numbers, with at least
+            :data:`MIN_WHOLE_VALUES` (3) distinct ones (a count read as float because
+            it has missing values): an attack keeps their values whole.
+            :func:`whole_number_columns` lists the latter. Pass the list to override
+            the default (``[]``: no integer column); a constraints file's
+            ``continuous`` key (:meth:`from_config`, ``advval attack
+            --constraints``) takes columns out of it.
         categorical : sequence or mapping, optional
             Default: boolean, category, string and object columns, with the values seen
             in ``X`` as allowed values.
@@ -170,6 +185,12 @@ class FeatureSpace:
         >>> space = FeatureSpace.from_frame(X, immutable=["age"], monotone={"debt": "increase"})
         >>> space.categorical, space.integer
         ({'city': ['a', 'b']}, ['age'])
+
+        A count with a missing value is a float column of whole numbers: integer too.
+
+        >>> counts = pd.DataFrame({"visits": [2.0, None, 5.0, 3.0], "debt": [1, 2.5, 4, 0]})
+        >>> FeatureSpace.from_frame(counts).integer
+        ['visits']
         """
         frame = _as_frame(X)
         names = [str(c) for c in frame.columns]
@@ -195,10 +216,12 @@ class FeatureSpace:
         else:
             categorical = {_name(c, names): list(v) for c, v in categorical.items()}
         if integer is None:
+            whole = set(whole_number_columns(frame))
             integer = [
                 n
                 for n, col in zip(names, frame.columns, strict=True)
-                if kinds[n] == "numeric" and pd.api.types.is_integer_dtype(frame[col].dtype)
+                if kinds[n] == "numeric"
+                and (pd.api.types.is_integer_dtype(frame[col].dtype) or n in whole)
                 and n not in categorical and n not in one_hot_cols
             ]
         numeric = [n for n in names if n not in categorical]
@@ -241,6 +264,7 @@ class FeatureSpace:
 
             immutable: [column, ...]
             integer: [column, ...]
+            continuous: [column, ...]           # whole-valued floats that may take fractions
             categorical: [column, ...]          # or {column: [allowed values]}
             one_hot: [[column, ...], ...]
             monotone: {column: increase | decrease}
@@ -249,8 +273,9 @@ class FeatureSpace:
             categorical_distance: 1.0
 
         The result is :meth:`from_frame` of ``X`` with these declarations added: integer
-        and categorical columns add to those recognised from the dtypes, ``bounds``
-        replace the data range of the columns they name.
+        and categorical columns add to those recognised from the dtypes (and whole-valued
+        float columns), ``continuous`` columns are taken out of the integer ones,
+        ``bounds`` replace the data range of the columns they name.
 
         Parameters
         ----------
@@ -974,6 +999,40 @@ class Domain:
                 table = np.asarray(list(allowed) + [np.nan], dtype=float)
                 Z[:, j] = table[np.where(np.isnan(Z[:, j]), -1, Z[:, j]).astype(int)]
         return Z
+
+
+def whole_number_columns(X: Any) -> list[str]:
+    """Float columns whose observed values are all whole numbers, at least 3 distinct.
+
+    What :meth:`FeatureSpace.from_frame` reads as integer beside the integer dtypes:
+    a count read as float because it has missing values (pandas stores a column with
+    a missing value as float). Missing values are left out; values beyond ``2 ** 53``
+    (all whole as floats) or fewer than :data:`MIN_WHOLE_VALUES` distinct ones do not
+    count as evidence.
+
+    Examples
+    --------
+    >>> X = pd.DataFrame({"visits": [1.0, None, 4.0, 2.0], "rate": [0.5, 1.0, 2.0, 3.0],
+    ...                   "flag": [0.0, 1.0, 1.0, None], "age": [30, 41, 52, 60]})
+    >>> whole_number_columns(X)
+    ['visits']
+    """
+    frame = _as_frame(X)
+    found = []
+    for position, name in enumerate(frame.columns):
+        column = frame.iloc[:, position]
+        if not pd.api.types.is_float_dtype(column.dtype):
+            continue
+        values = column.to_numpy(dtype=np.float64, na_value=np.nan)
+        values = values[~np.isnan(values)]
+        if (
+            values.size
+            and np.all(np.abs(values) < _WHOLE_LIMIT)
+            and np.all(values == np.round(values))
+            and np.unique(values).size >= MIN_WHOLE_VALUES
+        ):
+            found.append(str(name))
+    return found
 
 
 def _differs(x: Any, x0: Any) -> Any:

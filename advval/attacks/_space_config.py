@@ -4,6 +4,7 @@ The schema (every key optional)::
 
     immutable: [column, ...]
     integer: [column, ...]
+    continuous: [column, ...]           # whole-valued floats that may take fractions
     categorical: [column, ...]          # or {column: [allowed values]}
     one_hot: [[column, ...], ...]
     monotone: {column: increase | decrease}
@@ -12,8 +13,10 @@ The schema (every key optional)::
     categorical_distance: 1.0
 
 The space is :meth:`FeatureSpace.from_frame` of the data with these declarations added:
-integer and categorical columns add to those recognised from the dtypes, ``bounds``
-replace the data range of the columns they name. This is what ``advval attack
+integer and categorical columns add to those recognised from the dtypes (and, for
+integer, from whole-valued float columns: :func:`~advval.attacks._space.whole_number_columns`),
+``continuous`` columns are taken out of the integer ones, ``bounds`` replace the data
+range of the columns they name. This is what ``advval attack
 --constraints`` reads; :meth:`FeatureSpace.from_config` is the same from Python.
 """
 
@@ -34,6 +37,7 @@ from ._space import FeatureSpace
 CONSTRAINT_KEYS = {
     "immutable": "a list of column names",
     "integer": "a list of column names",
+    "continuous": "a list of column names",
     "categorical": "a list of column names or a mapping {column: [allowed values]}",
     "one_hot": "a list of lists of column names",
     "monotone": 'a mapping {column: "increase" or "decrease"}',
@@ -187,9 +191,15 @@ def space_from_config(
             declared = _categories(FeatureSpace.from_frame(columns_only, categorical=declared))
         categorical = _categories(detected)
         categorical.update((str(k), list(v)) for k, v in declared.items())
+        continuous = {str(c) for c in constraints.get("continuous", [])}
+        both = continuous.intersection(str(c) for c in constraints.get("integer", []))
+        if both:
+            raise ValueError(
+                f"'integer' and 'continuous' both name column(s) {sorted(both)!r}"
+            )
         integer = [
             c for c in dict.fromkeys([*detected.integer, *constraints.get("integer", [])])
-            if c not in categorical
+            if c not in categorical and c not in continuous
         ]
         space = FeatureSpace.from_frame(
             X,
@@ -261,7 +271,7 @@ def _referenced(constraints: Mapping[str, Any], where: str) -> dict[str, list[st
         )
 
     columns: dict[str, list[str]] = {}
-    for key in ("immutable", "integer"):
+    for key in ("immutable", "integer", "continuous"):
         if key in constraints:
             names = _names(constraints[key])
             if names is None:

@@ -279,6 +279,21 @@ def read_constraints(path: Path) -> dict[str, Any]:
         raise UsageFailure(str(exc)) from exc
 
 
+def _note_whole_columns(X: pd.DataFrame, space: FeatureSpace) -> None:
+    """Say once which float columns the attacks keep whole, and how to let them move."""
+    from advval.attacks._space import whole_number_columns
+
+    kept = [c for c in whole_number_columns(X) if c in space.integer]
+    if kept:
+        shown = ", ".join(repr(c) for c in kept[:10]) + (" ..." if len(kept) > 10 else "")
+        click.echo(
+            f"advval: column(s) {shown} hold only whole numbers (read as floats, e.g. for "
+            "missing values), so the attacks keep them whole; list them under 'continuous' "
+            "in a --constraints file to let them take fractions",
+            err=True,
+        )
+
+
 def build_space(
     X: pd.DataFrame, constraints: Mapping[str, Any], path: Path | None, target: str
 ) -> FeatureSpace:
@@ -419,8 +434,10 @@ class AttackJob(CommandJob):
     type=click.Path(exists=True, dir_okay=False, readable=True, path_type=Path),
     default=None,
     metavar="FILE",
-    help="JSON or YAML file of what a valid row may look like: immutable, integer, "
-    "categorical (list, or {column: allowed values}), one_hot (list of column groups), "
+    help="JSON or YAML file of what a valid row may look like: immutable, integer "
+    "(default: integer columns and float columns of whole numbers), continuous (whole-valued "
+    "columns that may take fractions), categorical (list, or {column: allowed values}), "
+    "one_hot (list of column groups), "
     "monotone ({column: increase|decrease}), bounds ({column: [lower, upper]}; default: the "
     "data range), scale (std|iqr), categorical_distance.",
 )
@@ -554,6 +571,8 @@ def run(job: AttackJob) -> None:
     except ValueError as exc:
         raise UsageFailure(" ".join(str(exc).split())) from exc
     space = build_space(X_all, rules, job.constraints, job.target)
+    if not job.quiet:
+        _note_whole_columns(X_all, space)
     names = _attack_names(job.attack_names, family, job.norm, job.model)
     rows = _sample(len(X_all), job.max_rows, job.seed)
     X = _as_input(X_all.iloc[rows], family)
