@@ -66,6 +66,9 @@ def test_new_levels_counts_rows_and_levels_on_the_rows_asked():
     found, held = new_levels(encoder, train, test, np.array([0, 1, 2, 3, 4]))
     assert [(f.column, f.levels, f.rows) for f in found] == [("c", ("z", "w"), 3)]
     assert held.tolist() == [False, True, True, True, False]
+    found, held = new_levels(encoder, train, test, np.arange(5), min_rows=2)
+    assert [(f.column, f.levels, f.rows) for f in found] == [("c", ("z",), 2)]
+    assert held.tolist() == [False, True, True, False, False]
     found, held = new_levels(encoder, train, test, np.array([0, 4]))
     assert found == [] and not held.any()
     assert describe_new_levels([]) == ""

@@ -40,12 +40,19 @@ class NewLevels:
 
 
 def new_levels(
-    encoder: FrameEncoder, train: pd.DataFrame, test: pd.DataFrame, rows: NDArray[np.intp]
+    encoder: FrameEncoder,
+    train: pd.DataFrame,
+    test: pd.DataFrame,
+    rows: NDArray[np.intp],
+    *,
+    min_rows: int = 1,
 ) -> tuple[list[NewLevels], NDArray[np.bool_]]:
     """Levels of categorical (and boolean) columns in ``test.iloc[rows]`` never in ``train``.
 
-    Returns one :class:`NewLevels` per column that has any (most rows first), and a mask
-    over ``rows``: the rows that hold at least one such level.
+    Only levels held by at least ``min_rows`` of those rows count (a level seen a few
+    times may be missing from train by chance: a number read as text, a typo). Returns
+    one :class:`NewLevels` per column that has any (most rows first), and a mask over
+    ``rows``: the rows that hold at least one such level.
 
     Examples
     --------
@@ -64,10 +71,12 @@ def new_levels(
         seen = pd.Series(encoder.column_values(train, column)).dropna().unique()
         values = pd.Series(encoder.column_values(test.iloc[rows], column))
         new = values.notna().to_numpy() & ~values.isin(seen).to_numpy()
-        if not new.any():
+        counts = values[new].value_counts()
+        counts = counts[counts >= min_rows]
+        if counts.empty:
             continue
-        counts = values[new].astype(str).value_counts()
-        found.append(NewLevels(column, tuple(counts.index), int(new.sum())))
+        new &= values.isin(counts.index).to_numpy()
+        found.append(NewLevels(column, tuple(str(v) for v in counts.index), int(new.sum())))
         held |= new
     found.sort(key=lambda item: -item.rows)
     return found, held

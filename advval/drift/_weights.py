@@ -21,7 +21,7 @@ from .._repr import ReprMixin
 from .._validation import check_bool, check_number, check_option
 from ..exceptions import DataWarning
 from ._new_levels import NewLevels, describe_new_levels, new_levels
-from ._ratio import blend
+from ._ratio import _MIN_LEVEL_ROWS, blend
 from ._split import check_validator, checked_frame, fit_likeness
 from ._validator import AdversarialValidator
 
@@ -765,13 +765,16 @@ def _unsupported_levels(
     """Levels train never has among the unsupported test rows, for the warning.
 
     ``unsupported`` marks, over the test rows the domain classifier was fitted on, those
-    above the clip by the blended score. Returns the levels (:func:`new_levels`), the
-    rows holding one, and the classifier's largest out-of-fold score among those rows.
+    above the clip by the blended score. Levels held by fewer of them than the smooth
+    model gives an indicator of its own (:data:`~advval.drift._ratio._MIN_LEVEL_ROWS`,
+    20) are left out: rare ones may be missing from train by chance. Returns the levels
+    (:func:`new_levels`), the rows holding one, and the classifier's largest out-of-fold
+    score among those rows.
     """
     oof = np.asarray(validator.oof_proba_, dtype=np.float64)[validator.n_train_ :]
     rows = np.flatnonzero(np.isfinite(oof))[unsupported]
     test = align_columns(frame, as_frame(X_test, name=names[1]), names=names)
-    found, held = new_levels(validator.encoder_, frame, test, rows)
+    found, held = new_levels(validator.encoder_, frame, test, rows, min_rows=_MIN_LEVEL_ROWS)
     top = float(oof[rows[held]].max()) if held.any() else float("nan")
     return found, int(held.sum()), top
 
