@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from advval.report._importance import importance_floor, shown_importance
 from advval.report._markdown import (
     display_name,
     format_fixed,
@@ -191,8 +192,10 @@ def _drift(report: Any, *, failed: bool, gate: str) -> Outcome:
     level = _level(failed, report.drift)
     checks = [Check("verdict", "advval.drift", verdict if report.drift else None, "drift",
                     "" if report.drift else verdict)]
+    floor = importance_floor(report.features)
     for feature in report.features:
-        numbers = (f"importance {format_number(feature.importance)}, "
+        shown = shown_importance(feature.importance, floor)
+        numbers = (f"importance {format_number(shown)}, "
                    f"{_distance(feature)}, {p_clause(feature.p_value)}")
         problems = _column_problems(feature)
         checks.append(Check(
@@ -260,10 +263,12 @@ def _drift_table(report: Any) -> list[str]:
         "| column | importance | distance | p-value | flagged |",
         "|---|---:|---:|---:|---|",
     ]
+    floor = importance_floor(report.features)
     for feature in report.features[:SUMMARY_ROWS]:
         flagged = ", ".join(p.split(" ")[0] for p in _column_problems(feature)) or "-"
+        shown = format_number(shown_importance(feature.importance, floor))
         lines.append(
-            f"| {md_escape(display_name(feature.name))} | {format_number(feature.importance)} "
+            f"| {md_escape(display_name(feature.name))} | {shown} "
             f"| {format_fixed(feature.statistic)} | {format_p(feature.p_value)} | {flagged} |"
         )
     return [*lines, ""]

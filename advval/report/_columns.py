@@ -22,6 +22,7 @@ from typing import Any
 
 from ..results import ColumnFacts, DatasetSummary, Distribution, DriftReport, FeatureDrift
 from . import _svg
+from ._importance import importance_floor, shown_importance
 from ._markdown import format_count, format_fixed, format_number, format_p
 
 #: what the table calls the flags of a column (drift verdicts, then the per-column facts)
@@ -130,8 +131,9 @@ def columns_context(report: DriftReport, name_text: Any) -> dict[str, Any]:
     """
     facts = {f.name: f for f in report.column_facts}
     plots = {d.name: d for d in report.distributions}
+    floor = importance_floor(report.features)
     rows = [
-        _row(rank, f, facts.get(f.name), plots.get(f.name), name_text)
+        _row(rank, f, facts.get(f.name), plots.get(f.name), name_text, floor)
         for rank, f in enumerate(report.features, start=1)
     ]
     present = {flag for row in rows for flag in row["flags"]}
@@ -152,6 +154,7 @@ def _row(
     facts: ColumnFacts | None,
     dist: Distribution | None,
     name_text: Any,
+    floor: float = 0.0,
 ) -> dict[str, Any]:
     flags = [key for key, on in (("drift", feature.drift), ("leak", feature.leak)) if on]
     if facts is not None:
@@ -160,9 +163,9 @@ def _row(
         "rank": rank,
         "name": name_text(feature.name),
         "kind": feature.kind,
-        "importance": format_number(feature.importance),
-        "importance_std": format_number(feature.importance_std),
-        "importance_v": _sort_value(feature.importance),
+        "importance": format_number(shown_importance(feature.importance, floor)),
+        "importance_std": format_number(shown_importance(feature.importance_std, floor)),
+        "importance_v": _sort_value(shown_importance(feature.importance, floor)),
         "statistic": format_fixed(feature.statistic),
         "statistic_v": _sort_value(feature.statistic),
         "test": {"ks": "KS D", "chi2": "TV"}.get(feature.test, feature.test),

@@ -18,6 +18,7 @@ from .._display import format_fixed as format_fixed  # re-export
 from .._display import is_finite_number as _is_number
 from .._display import plain_names as plain_names  # re-export
 from ..results import DriftReport, FeatureDrift, WithoutLeaks
+from ._importance import importance_floor, shown_importance
 
 #: features listed in the Markdown table (the rest are counted, not shown)
 MARKDOWN_TOP_FEATURES = 10
@@ -234,9 +235,15 @@ def rows_used_text(report: DriftReport) -> str:
     return text + " Change the budget with max_rows (Python) or --max-rows (command line)."
 
 
-def importance_text(feature: FeatureDrift) -> str:
-    """``"0.512 ± 0.0213"``: mean |SHAP| and its spread across folds."""
-    return f"{format_number(feature.importance)} ± {format_number(feature.importance_std)}"
+def importance_text(feature: FeatureDrift, floor: float = 0.0) -> str:
+    """``"0.512 ± 0.0213"``: mean |SHAP| and its spread across folds.
+
+    Either below ``floor`` (:func:`~advval.report._importance.importance_floor` of the
+    report's features) reads 0: the rounding noise of a sum that is really 0.
+    """
+    importance = shown_importance(feature.importance, floor)
+    spread = shown_importance(feature.importance_std, floor)
+    return f"{format_number(importance)} ± {format_number(spread)}"
 
 
 def statistic_text(feature: FeatureDrift) -> str:
@@ -458,9 +465,11 @@ def render_markdown(report: DriftReport) -> str:
             "| # | feature | kind | importance (± std) | statistic | adjusted p | drift | leak |"
         )
         lines.append("| ---: | --- | --- | ---: | ---: | ---: | :---: | :---: |")
+        floor = importance_floor(report.features)
         for rank, f in enumerate(top, start=1):
             lines.append(
-                f"| {rank} | {md_name(f.name)} | {md_escape(f.kind)} | {importance_text(f)} "
+                f"| {rank} | {md_name(f.name)} | {md_escape(f.kind)} | "
+                f"{importance_text(f, floor)} "
                 f"| {statistic_text(f)} "
                 f"| {format_p(f.p_value)} | {'yes' if f.drift else ''} "
                 f"| {'yes' if f.leak else ''} |"

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 
 from .._dates import format_instant
 from ..results import Distribution, FeatureDrift, RocCurve
+from ._importance import importance_floor, shown_importance
 from ._markdown import display_name
 
 TRAIN_COLOR = "#2563eb"
@@ -518,6 +519,7 @@ def importance_chart(features: Sequence[FeatureDrift], *, width: int = 720) -> s
     ticks = nice_ticks(importance_scale(features), 5)
     xmax = ticks[-1]
     cut = set(off_scale(features))
+    floor = importance_floor(features)
 
     def sx(v: float) -> float:
         return left + pw * min(max(_finite(v), 0.0), xmax) / xmax
@@ -539,8 +541,9 @@ def importance_chart(features: Sequence[FeatureDrift], *, width: int = 720) -> s
         imp, std = _finite(f.importance), max(_finite(f.importance_std), 0.0)
         status = "leak" if f.leak else "drift" if f.drift else "no drift"
         name = display_name(f.name)
+        shown, spread = shown_importance(imp, floor), shown_importance(std, floor)
         tip = (
-            f"{_esc(name)}: importance {imp:.3g} ± {std:.3g}, "
+            f"{_esc(name)}: importance {shown:.3g} ± {spread:.3g}, "
             f"statistic {_finite(f.statistic):.3f}, adjusted p {_finite(f.p_value, 1.0):.3g} "
             f"({status}{', off the scale' if f.name in cut else ''})"
         )
