@@ -7,11 +7,13 @@ and the HTML page the rows of :func:`baseline_rows`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from ..compare import BaselineCheck, BaselineItem
+from ..results import DriftSegment
 from ._markdown import display_name, format_fixed, md_escape
-from ._segments_text import format_lift
+from ._segments_text import format_lift, lift_text, one_side_text
 
 #: items listed in the Markdown table (the rest are counted)
 MARKDOWN_MAX_ITEMS = 30
@@ -75,8 +77,38 @@ def measure_text(item: BaselineItem) -> str:
     return {"auc": "AUC lower bound", "column": "distance", "segment": "lift bound"}[item.what]
 
 
-def baseline_rows(check: BaselineCheck) -> list[dict[str, Any]]:
-    """One dict per item, failing ones first: the table of every renderer."""
+def current_text(item: BaselineItem, segments: Sequence[DriftSegment] = ()) -> str:
+    """The new report's value, or how a segment only one side has reads in the report.
+
+    A segment of the report (``segments``, matched by rule and side) that no train row
+    (or no test row) falls in has no lift to speak of (its bound comes from the half row
+    that keeps the interval finite): it reads as in the segments section, ``new in test
+    (no train row in it)`` (:func:`~._segments_text.lift_text`).
+
+    Examples
+    --------
+    >>> new = DriftSegment("version in {v2}", "test", 0.0, 0.5, 1.9e5, (3.9e3, 8.9e6), 0, 7)
+    >>> item = BaselineItem("segment", "version in {v2}", "new", None, 3.9e3, None, True, "test")
+    >>> current_text(item), current_text(item, [new])
+    ('3.90e+03x', 'new in test (no train row in it)')
+    """
+    if item.what == "segment" and item.current is not None:
+        for segment in segments:
+            if (segment.rule, segment.over_represented) == (item.name, item.side):
+                if one_side_text(segment) is not None:
+                    return lift_text(segment)
+                break
+    return _value(item, item.current)
+
+
+def baseline_rows(
+    check: BaselineCheck, segments: Sequence[DriftSegment] = ()
+) -> list[dict[str, Any]]:
+    """One dict per item, failing ones first: the table of every renderer.
+
+    ``segments``: the report's (``DriftReport.segments``), so that a segment only one side
+    has reads as in the segments section (:func:`current_text`).
+    """
     items = sorted(check.items, key=lambda i: _ORDER.index(i.status))
     return [
         {
@@ -85,7 +117,7 @@ def baseline_rows(check: BaselineCheck) -> list[dict[str, Any]]:
             "name": item_name(i),
             "measure": measure_text(i),
             "accepted": _value(i, i.accepted),
-            "current": _value(i, i.current),
+            "current": current_text(i, segments),
             "limit": limit_text(i),
         }
         for i in items
@@ -128,13 +160,15 @@ def baseline_line(check: BaselineCheck) -> str:
     return "baseline: " + baseline_summary(check).removeprefix("against baseline").lstrip(" ")
 
 
-def baseline_markdown(check: BaselineCheck | None) -> list[str]:
-    """The Markdown section (nothing without a baseline)."""
+def baseline_markdown(
+    check: BaselineCheck | None, segments: Sequence[DriftSegment] = ()
+) -> list[str]:
+    """The Markdown section (nothing without a baseline); ``segments`` the report's."""
     if check is None:
         return []
     summary = md_escape(_sentence(baseline_summary(check)))
     lines = ["### Against the accepted-drift baseline", "", f"{summary}.", ""]
-    rows = baseline_rows(check)
+    rows = baseline_rows(check, segments)
     if rows:
         lines += [
             "| status | what | compared | accepted | now | limit |",
@@ -153,11 +187,14 @@ def baseline_markdown(check: BaselineCheck | None) -> list[str]:
     return lines
 
 
-def baseline_context(check: BaselineCheck | None, limit: int = 200) -> dict[str, Any] | None:
-    """The HTML section's variables (``None`` without a baseline), at most ``limit`` rows."""
+def baseline_context(
+    check: BaselineCheck | None, limit: int = 200, segments: Sequence[DriftSegment] = ()
+) -> dict[str, Any] | None:
+    """The HTML section's variables (``None`` without a baseline), at most ``limit`` rows;
+    ``segments`` the report's."""
     if check is None:
         return None
-    rows = baseline_rows(check)
+    rows = baseline_rows(check, segments)
     for row in rows:
         if len(row["name"]) > 120:
             row["name"] = row["name"][:119] + "…"

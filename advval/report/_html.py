@@ -151,7 +151,7 @@ def _context(report: DriftReport, max_columns: int | None = None) -> dict[str, A
         "n_used": _rows_used(report),
         "rows_used": rows_used_text(report),
         "without_leaks": _without_leaks(report),
-        "baseline": baseline_context(report.baseline),
+        "baseline": baseline_context(report.baseline, segments=report.segments),
         "n_drifting": sum(f.drift for f in report.features),
         "roc_svg": _svg.roc_chart(report.roc, report.auc),
         "likeness_svg": _svg.distribution_chart(

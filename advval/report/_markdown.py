@@ -434,7 +434,7 @@ def render_markdown(report: DriftReport) -> str:
     lines.append("")
     from ._baseline_text import baseline_markdown
 
-    lines.extend(baseline_markdown(report.baseline))
+    lines.extend(baseline_markdown(report.baseline, report.segments))
     if report.without_leaks is not None:
         lines.append(_without_leaks_markdown(report, report.without_leaks))
         lines.append("")
