@@ -298,6 +298,7 @@ class AdversarialWeighter(ReprMixin, BaseEstimator):
             ratio_model=self.ratio_model,
             calibrate=self.calibrate,
             seed=int(rng.randint(0, 2**31 - 1)),
+            names=names,
         )
         self.calibration_ = self._blend.calibration
         train_scores, test_scores = self._blend.train, self._blend.test
