@@ -487,6 +487,25 @@ class ColumnClassifier:
         return np.asarray(self.model_.classes_)
 
 
+def blend_name(weights: dict[str, float]) -> str:
+    """The name a blend of families is shown by: every member, heaviest first, joined
+    by ``" & "`` (one family: its own name).
+
+    A categorical blend of the class shares with a small weight of trees imputes the
+    class the trees prefer among the frequent ones, so its heaviest family alone would
+    misname it; the weights are in ``SubstitutionImputer.blends_``.
+
+    Examples
+    --------
+    >>> blend_name({"trees": 0.2, "prior": 0.8})
+    'prior & trees'
+    >>> blend_name({"linear": 1.0})
+    'linear'
+    """
+    ranked = sorted(weights, key=lambda family: -weights[family])
+    return " & ".join(ranked)
+
+
 class ColumnBlend:
     """A convex combination of fitted column models of several families.
 

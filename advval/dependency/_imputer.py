@@ -53,6 +53,7 @@ from ._impute_models import (
     ColumnClassifier,
     ColumnForest,
     ColumnRegressor,
+    blend_name,
 )
 from ._scoring import MIN_CLASS_SHARE
 
@@ -219,7 +220,10 @@ class SubstitutionImputer(TransformerMixin, BaseEstimator):
     families_ : dict
         Column name -> its model family: ``"linear"``, ``"linear+trees"``, ``"trees"``,
         ``"forest"`` or ``"linear+forest"``, or ``"prior"`` (a categorical column's class
-        shares); for a blend, its heaviest family (columns with a dummy model are absent).
+        shares); for a blend, its families, heaviest first, joined by ``" & "`` (e.g.
+        ``"prior & trees"``: mostly the class shares, but the trees decide among the
+        frequent classes; the weights are in ``blends_``). Columns with a dummy model
+        are absent.
     blends_ : dict
         Column name -> family -> weight, for the columns imputed by a blend of families
         (a :class:`~advval.dependency._impute_models.ColumnBlend`; small tables only).
@@ -413,7 +417,10 @@ class SubstitutionImputer(TransformerMixin, BaseEstimator):
         self.models_ = {
             c.name: final[c.name] if c.name in final else self._fit_model(c, state) for c in columns
         }
-        self.families_ = dict(self._factory.families)
+        self.families_ = {
+            c: blend_name(self._factory.blends[c][0]) if c in self._factory.blends else family
+            for c, family in self._factory.families.items()
+        }
         self.blends_ = {c: dict(b) for c, (b, _) in self._factory.blends.items()}
         return frame, state
 
