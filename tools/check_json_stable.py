@@ -84,13 +84,19 @@ def _commands() -> dict[str, list[str]]:
 def _run_all(work: Path, out: Path) -> list[str]:
     """Run every case, writing its JSON and Markdown into ``out``; the failures' messages."""
     failures = []
-    env = {**os.environ, **ONE_THREAD, "ADVVAL_NO_PROGRESS": "1"}
+    # the checkout this tool sits in, whether or not advval is installed from it
+    source = str(Path(__file__).resolve().parent.parent)
+    path = os.pathsep.join(filter(None, [source, os.environ.get("PYTHONPATH")]))
+    env = {**os.environ, **ONE_THREAD, "ADVVAL_NO_PROGRESS": "1", "PYTHONPATH": path}
     for name, args in _commands().items():
         command = [sys.executable, "-m", "advval", "--no-config", *args, "--ci", "none",
                    "--json", str(out / f"{name}.json"), "--markdown", str(out / f"{name}.md")]
         done = subprocess.run(command, cwd=work, env=env, capture_output=True, text=True)
-        if done.returncode not in (0, 1):
-            failures.append(f"{name}: exit {done.returncode}\n{done.stderr[-2000:]}")
+        written = all((out / f"{name}{suffix}").exists() for suffix in (".json", ".md"))
+        if done.returncode not in (0, 1) or not written:
+            # exit 1 is a drift/attack verdict, but also what a failed import returns
+            failures.append(f"{name}: exit {done.returncode}, reports written: {written}\n"
+                            f"{done.stderr[-2000:]}")
     return failures
 
 
@@ -139,7 +145,8 @@ def main() -> int:
     for name in missing:
         changed += 1
         print(f"MISSING  {name}")
-    print(f"{len(produced) - changed} of {len(produced)} identical")
+    print(f"{len(produced) - changed + len(missing)} of {len(produced) + len(missing)} "
+          "identical")
     return 1 if changed else 0
 
 
