@@ -128,3 +128,51 @@ def test_the_attack_command_imports_torch_only_for_a_torch_model(tmp_path):
     )
     assert "lightgbm" in loaded
     assert not {"torch", "onnx", "onnxruntime", "xgboost", "catboost"} & set(loaded)
+
+
+@pytest.mark.parametrize("name", ["drift", "deps"])
+def test_help_of_the_drift_and_deps_commands_imports_no_library_but_numpy(name):
+    """The option defaults come from advval._defaults: LightGBM, scikit-learn and pandas
+    are imported when the command runs, not for its help screen."""
+    assert _heavy_after(_help_code(name)) in ([], ["numpy"])
+
+
+#: (command, option's parameter name, estimator in advval, the estimator's parameter)
+_SHARED_DEFAULTS = [
+    ("drift", "alpha", "AdversarialValidator", "alpha"),
+    ("drift", "min_effect", "AdversarialValidator", "min_effect"),
+    ("drift", "min_distance", "AdversarialValidator", "min_distance"),
+    ("drift", "n_splits", "AdversarialValidator", "n_splits"),
+    ("drift", "max_drop", "DriftFeatureDropper", "max_drop"),
+    ("deps", "alpha", "FeatureDependencyChecker", "alpha"),
+    ("deps", "n_splits", "FeatureDependencyChecker", "n_splits"),
+    ("deps", "max_features", "FeatureDependencyChecker", "max_features"),
+]
+
+
+@pytest.mark.parametrize(("name", "option", "estimator", "param"), _SHARED_DEFAULTS)
+def test_a_command_default_is_its_estimator_default(name, option, estimator, param):
+    """What ``--help`` shows and the command uses is what the estimator does unasked."""
+    import advval
+
+    ctx = click.Context(cli, info_name="advval")
+    command = cli.get_command(ctx, name)
+    assert command is not None
+    [found] = [p for p in command.params if isinstance(p, click.Option) and p.name == option]
+    expected = getattr(advval, estimator)().get_params()[param]
+    assert expected is not None
+    assert found.default == expected
+    assert type(found.default) is type(expected)
+    assert found.show_default
+
+
+def test_the_shared_defaults_are_the_ones_documented():
+    """The estimators' docstrings state the same defaults as advval._defaults."""
+    import advval
+
+    for _, _, estimator, param in _SHARED_DEFAULTS:
+        value = getattr(advval, estimator)().get_params()[param]
+        doc = getattr(advval, estimator).__doc__
+        assert f"\n    {param} : " in doc, (estimator, param)
+        entry = doc.split(f"\n    {param} : ")[1].split("\n")[0]
+        assert entry.endswith(f"default={value}"), (estimator, param, entry)

@@ -11,11 +11,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import click
 
-from advval import FeatureDependencyChecker
-from advval.dependency import summarize
+from advval import _defaults
 from advval.report._dependency import redundant_line, summary_line
 
-from .._frames import align_columns
 from .._progress import note, stage
 from ._ci import ci_options
 from ._console import console
@@ -47,7 +45,6 @@ if TYPE_CHECKING:
 
 #: findings --fail-on can name
 FINDINGS = ("leak", "redundant", "shift")
-_DEFAULTS = FeatureDependencyChecker().get_params()
 #: the library's parameters -> the options that set them, for its error messages
 OPTIONS = {
     "n_splits": "--n-splits",
@@ -139,14 +136,14 @@ class DepsJob(CommandJob, ColumnKindOptions, ClusterOptions):
 @click.option(
     "--alpha",
     type=finite_float(0.0, 1.0, min_open=True, max_open=True),
-    default=_DEFAULTS["alpha"],
+    default=_defaults.CHECKER_ALPHA,
     show_default=True,
     help="Significance level (after the correction over columns).",
 )
 @click.option(
     "--n-splits",
     type=click.IntRange(min=2),
-    default=_DEFAULTS["n_splits"],
+    default=_defaults.CHECKER_N_SPLITS,
     show_default=True,
     help="Folds of the cross-fitting of data under 10,000 rows (larger data: one hold-out "
     "split).",
@@ -166,7 +163,7 @@ class DepsJob(CommandJob, ColumnKindOptions, ClusterOptions):
 @click.option(
     "--max-features",
     type=click.IntRange(min=2),
-    default=_DEFAULTS["max_features"],
+    default=_defaults.CHECKER_MAX_FEATURES,
     show_default=True,
     help="Column budget: one model is fitted per column, so wider data is refused.",
 )
@@ -284,6 +281,12 @@ def _run(
     ``reading_notes``: what was said about reading the files (the TEST file's too, read
     here), for the report.
     """
+    # the checker loads LightGBM, scikit-learn and pandas: a help screen does not
+    from advval import FeatureDependencyChecker
+    from advval.dependency import summarize
+
+    from .._frames import align_columns
+
     other = None
     if job.compare is not None:
         with stage(f"reading TEST file '{job.compare}'"):

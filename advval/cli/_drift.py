@@ -10,18 +10,14 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import click
 import numpy as np
-from sklearn.base import clone
 
-from advval import AdversarialValidator, AdversarialWeighter, DriftFeatureDropper
+from advval import _defaults
 from advval.compare import Baseline, DocumentError, apply_baseline
-from advval.drift import summarize
-from advval.drift._facts import matching_rows_share
 from advval.report._baseline_text import baseline_line
 from advval.report._facts_text import facts_line
 from advval.report._markdown import verdict_line
 from advval.report._segments_text import segments_line
 
-from .._frames import align_columns
 from .._progress import note, stage
 from ._ci import ci_options
 from ._console import console, warnings_to_stderr
@@ -55,8 +51,8 @@ from ._outputs import OutputPlan, Target, report_messages
 if TYPE_CHECKING:
     import pandas as pd
 
-#: the library's defaults are the command's defaults (one source of truth)
-_DEFAULTS = AdversarialValidator().get_params()
+    from advval import AdversarialValidator
+
 #: rows a side brought to the driver for the report's histograms on distributed inputs
 OVERLAY_SAMPLE_ROWS = 50_000
 #: the library's parameters -> the options that set them, for its error messages
@@ -182,21 +178,21 @@ class DriftJob(CommandJob, ColumnKindOptions, ClusterOptions):
 @click.option(
     "--alpha",
     type=finite_float(0.0, 1.0, min_open=True, max_open=True),
-    default=_DEFAULTS["alpha"],
+    default=_defaults.VALIDATOR_ALPHA,
     show_default=True,
     help="Significance level of the drift test.",
 )
 @click.option(
     "--min-effect",
     type=finite_float(0.0, 0.5, max_open=True),
-    default=_DEFAULTS["min_effect"],
+    default=_defaults.VALIDATOR_MIN_EFFECT,
     show_default=True,
     help="Effect floor: drift needs the AUC's lower confidence bound above 0.5 + this.",
 )
 @click.option(
     "--min-distance",
     type=finite_float(0.0, 1.0, max_open=True),
-    default=_DEFAULTS["min_distance"],
+    default=_defaults.VALIDATOR_MIN_DISTANCE,
     show_default=True,
     help="A column's effect floor: a column counts as drift when its test is significant "
     "and its distance (KS D; total-variation distance for categories) exceeds this.",
@@ -204,7 +200,7 @@ class DriftJob(CommandJob, ColumnKindOptions, ClusterOptions):
 @click.option(
     "--n-splits",
     type=click.IntRange(min=3),
-    default=_DEFAULTS["n_splits"],
+    default=_defaults.VALIDATOR_N_SPLITS,
     show_default=True,
     help="Cross-validation folds.",
 )
@@ -244,7 +240,7 @@ class DriftJob(CommandJob, ColumnKindOptions, ClusterOptions):
 @click.option(
     "--max-drop",
     type=click.IntRange(min=1),
-    default=DriftFeatureDropper().max_drop,
+    default=_defaults.DROPPER_MAX_DROP,
     show_default=True,
     help="Most features the remedy may drop.",
 )
@@ -404,6 +400,8 @@ def _validator_for_the_exports(
     correct anything come from the same validator fitted without those columns (one more
     fit, only when they are exported); without leak-like columns, the run's own validator.
     """
+    from sklearn.base import clone
+
     leaks = list(validator.leak_features_)
     if not leaks or len(leaks) == len(validator.feature_names_in_):
         return validator, []
@@ -466,6 +464,8 @@ def _with_excluded_columns(report: Any, given: tuple[Any, Any], checked: tuple[A
     The validator saw the checked columns only; the target, ``--id`` and ``--ignore``
     columns both files have are compared here too, when there are any.
     """
+    from advval.drift._facts import matching_rows_share
+
     common = set(given[1].columns)
     excluded = [c for c in given[0].columns if c in common and c not in set(checked[0].columns)]
     if not excluded:
@@ -498,6 +498,12 @@ def _run(
 
     ``reading_notes``: what was said about reading the files, for the report.
     """
+    # the estimators load LightGBM, scikit-learn and pandas: a help screen does not
+    from advval import AdversarialValidator, AdversarialWeighter, DriftFeatureDropper
+    from advval.drift import summarize
+
+    from .._frames import align_columns
+
     distributed = client is not None
     target_values = (
         X_train[job.target]

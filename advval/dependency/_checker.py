@@ -19,6 +19,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from .. import _defaults
 from .._caller import user_stacklevel
 from .._client import SharesClientMixin
 from .._dask import on_dask, sample_rows
@@ -278,14 +279,14 @@ class FeatureDependencyChecker(ReprMixin, SharesClientMixin, BaseEstimator):
         self,
         *,
         estimator: lgb.LGBMModel | None = None,
-        n_splits: int = 3,
+        n_splits: int = _defaults.CHECKER_N_SPLITS,
         n_permutations: int = 0,
-        alpha: float = 0.05,
+        alpha: float = _defaults.CHECKER_ALPHA,
         correction: Correction = "holm",
         pairwise: bool = False,
         leak_threshold: float = 0.95,
         redundancy_threshold: float = 0.9,
-        max_features: int = 1000,
+        max_features: int = _defaults.CHECKER_MAX_FEATURES,
         max_rows: int | str | None = "auto",
         column_kinds: dict[str, str] | None = None,
         n_jobs: int | None = None,

@@ -21,6 +21,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from .. import _defaults
 from .._display import format_fixed, plain_names
 from .._frames import FrameEncoder, align_columns, as_frame
 from .._lightgbm_params import lightgbm_params
@@ -170,7 +171,7 @@ class DriftFeatureDropper(ReprMixin, SupportSelectorMixin, BaseEstimator):
         X_test: Any = None,
         validator: AdversarialValidator | None = None,
         prefit: bool = False,
-        max_drop: int | None = 5,
+        max_drop: int | None = _defaults.DROPPER_MAX_DROP,
         near_copy_threshold: float | None = 0.9,
         target_auc: float | None = None,
         keep: Iterable[str] = (),

@@ -11,6 +11,7 @@ from numpy.typing import NDArray
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
+from .. import _defaults
 from .._caller import user_stacklevel
 from .._client import SharesClientMixin
 from .._dask import drift_likeness, fit_drift, is_dask, on_dask
@@ -277,10 +278,10 @@ class AdversarialValidator(ReprMixin, SharesClientMixin, BaseEstimator):
         self,
         *,
         estimator: ClassifierMixin | None = None,
-        n_splits: int = 5,
-        alpha: float = 0.05,
-        min_effect: float = 0.01,
-        min_distance: float = 0.02,
+        n_splits: int = _defaults.VALIDATOR_N_SPLITS,
+        alpha: float = _defaults.VALIDATOR_ALPHA,
+        min_effect: float = _defaults.VALIDATOR_MIN_EFFECT,
+        min_distance: float = _defaults.VALIDATOR_MIN_DISTANCE,
         confidence: float = 0.95,
         correction: Correction = "holm",
         max_rows: int | str | None = "auto",
