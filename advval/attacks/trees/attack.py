@@ -127,15 +127,21 @@ class TreeAttack(Attack):
     --------
     >>> import numpy as np
     >>> from sklearn.tree import DecisionTreeClassifier
-    >>> from advval.attacks import TreeAttack
+    >>> from advval.attacks import FeatureSpace, TreeAttack
     >>> X = np.array([[0.0], [1.0], [2.0], [3.0]]); y = np.array([0, 0, 1, 1])
     >>> stump = DecisionTreeClassifier(max_depth=1).fit(X, y)
-    >>> attack = TreeAttack(stump, bounds=(0, 3))
+    >>> attack = TreeAttack(stump, feature_space=FeatureSpace(bounds=(0, 3)))
     >>> X_adv = attack.generate(X)
     >>> attack.success_.tolist()
     [True, True, True, True]
-    >>> np.round(X_adv.ravel(), 4).tolist()
+    >>> np.round(X_adv.ravel(), 4).tolist()  # just across the stump's threshold, 1.5
     [1.5, 1.5, 1.5, 1.5]
+
+    Without a space, the space of the attacked rows (:meth:`FeatureSpace.from_frame`)
+    keeps a column of whole numbers whole:
+
+    >>> np.round(TreeAttack(stump, bounds=(0, 3)).generate(X).ravel(), 4).tolist()
+    [2.0, 2.0, 1.0, 1.0]
     """
 
     norms: ClassVar[tuple[str, ...]] = ("inf", "2", "0")
