@@ -44,7 +44,14 @@ from .._text import TEXT_PARTS, text_features
 from .._validation import check_bool, check_min_rows, check_number, check_option
 from ..exceptions import DataWarning
 from ._encoding import fit_encoder, unpredicted_warning
-from ._impute_choice import FOREST_MAX_ROWS, choose_classifier, choose_regressor, missing_odds
+from ._impute_choice import (
+    FOREST_MAX_ROWS,
+    choose_classifier,
+    choose_regressor,
+    missing_at_random,
+    missing_odds,
+    toward_linear,
+)
 from ._impute_models import (
     FOREST_FAMILIES,
     LABEL_FAMILIES,
@@ -69,6 +76,9 @@ _FLOAT_MAX = float(np.finfo(np.float64).max)
 #: missingness at random, columns driven by one column share most of their gaps, and
 #: leaving them out cost the ridge its best predictors: hitters 0.614 against 0.587)
 TWIN_SHARE = 0.9
+#: on small tables, after the first round, a numeric column's first choice may give
+#: weight to a ridge regression (never to more trees; see ``_ModelFactory.move``)
+SECOND_CHOICE = True
 
 
 class SubstitutionImputer(TransformerMixin, BaseEstimator):
@@ -105,8 +115,15 @@ class SubstitutionImputer(TransformerMixin, BaseEstimator):
       tables (where a forest is a candidate) the column gets the convex blend of the
       families' held-out predictions of lowest loss instead (``blends_``; a categorical
       column is judged by its misclassified rows, and keeps its class shares, imputing
-      its most frequent class, unless a model errs less by a standard error). No one
-      family is best everywhere: a
+      its most frequent class, unless a model errs less by a standard error). The first
+      choice sees predictors that hold the initial fill, where the trees that read the
+      missing-value indicators win; so on small tables, after the first round, a numeric
+      column's choice is blended once with a ridge regression fitted on the imputed
+      predictors, with the weight the ridge earns on the same held-out rows (kept only
+      when better by a standard error), if its gaps are missing at random (a logistic
+      model of its missing cells ranks held-out rows better than chance, by two standard
+      errors of the AUC): the choice may move towards the ridge, never towards more
+      trees. No one family is best everywhere: a
       straight-line relation
       (a charge that is a rate times minutes) is a staircase to trees, and cells missing
       at random where another column is large lie beyond the observed values, where only
@@ -412,6 +429,8 @@ class SubstitutionImputer(TransformerMixin, BaseEstimator):
             self.changes_.append(change)
             if change < self.tol:
                 break
+            if len(self.round_models_) == 1 and SECOND_CHOICE:
+                self._factory.moving = set(self._factory.firsts)
         self.n_iter_ = len(self.changes_)
         final = self.round_models_[-1] if self.round_models_ else {}
         self.models_ = {
@@ -451,6 +470,7 @@ class SubstitutionImputer(TransformerMixin, BaseEstimator):
         elif float(np.ptp(target)) == 0.0:
             return _dummy(column, state)
         weights = None
+        everything = None
         if self._factory.choosing(column):  # rows like the missing ones weigh more
             everything = state.predictors(column, self._columns, np.ones(len(observed), bool))
             predictors = everything[observed].reset_index(drop=True)
@@ -460,6 +480,19 @@ class SubstitutionImputer(TransformerMixin, BaseEstimator):
         else:
             predictors = state.predictors(column, self._columns, observed)
         skip = state.linear_skip(column, self._columns, predictors.columns)
+        if everything is not None:
+            model = self._factory.fit(column, predictors, target, self.n_trees_, skip, weights)
+            if column.name in self._factory.firsts and not missing_at_random(
+                everything, state.missing[column.name], seed=self._factory.seed
+            ):  # gaps missing completely at random: the first choice stays
+                del self._factory.firsts[column.name]
+            return model
+        if column.name in self._factory.moving:
+            # after the first round: predictors hold imputations (not choosing: every
+            # observed row, in order)
+            self._factory.move(
+                column, predictors, target, skip, n_trees=self.n_trees_.get(column.name)
+            )
         return self._factory.fit(column, predictors, target, self.n_trees_, skip, weights)
 
     # ------------------------------------------------------------ transform
@@ -1036,9 +1069,58 @@ class _ModelFactory:
         default_factory=dict
     )
 
+    #: numeric column -> (its first choice's held-out predictions, the rows' weights),
+    #: where that choice may move towards a ridge regression (small tables; dropped by
+    #: ``SubstitutionImputer._fit_model`` when the gaps are not missing at random)
+    firsts: dict[Hashable, tuple[NDArray[np.float64], NDArray[np.float64]]] = field(
+        default_factory=dict
+    )
+    #: columns whose choice may move towards the ridge the next time they are fitted
+    moving: set[Hashable] = field(default_factory=set)
+
     def choosing(self, column: _Column) -> bool:
         """Whether fitting ``column`` next chooses its family (on held-out rows)."""
         return self.early_stopping and column.name not in self.families
+
+    def move(
+        self,
+        column: _Column,
+        predictors: pd.DataFrame,
+        target: NDArray[Any],
+        skip: frozenset[str],
+        *,
+        n_trees: int | None,
+    ) -> None:
+        """Give a ridge regression the weight it earns in ``column``'s blend, once.
+
+        The first choice is made on predictors that hold the initial fill, where the
+        families that read the missing-value indicators (trees, forests) score best on
+        the held-out rows; on imputed predictors a ridge can do better (cells missing
+        where another column is large need a slope). So after the first round the
+        column's first choice is blended with a ridge fitted on ``predictors`` (the same
+        folds; :func:`~advval.dependency._impute_choice.toward_linear`); its other
+        families keep their share, scaled down, and nothing else is refitted, so the
+        choice may only move towards the ridge, never towards more trees. ``n_trees``:
+        the boosted trees of a single family (a blend keeps its own).
+        """
+        self.moving.discard(column.name)
+        previous, weights = self.firsts.pop(column.name)
+        seed = self._seed(column)
+        weight = toward_linear(previous, predictors, target, weights, seed=seed, skip=skip)
+        if weight == 0:
+            return
+        family = self.families[column.name]
+        blend, trees = self.blends.get(column.name, ({family: 1.0}, {family: n_trees}))
+        moved = {f: round(w * (1 - weight), 10) for f, w in blend.items() if weight < 1}
+        moved["linear"] = round(moved.get("linear", 0.0) + weight, 10)
+        self.families[column.name] = max(moved, key=lambda f: moved[f])
+        if len(moved) == 1:  # the ridge alone
+            self.blends.pop(column.name, None)
+        else:
+            self.blends[column.name] = (moved, {**trees, "linear": None})
+
+    def _seed(self, column: _Column) -> int:
+        return (self.seed + 7919 * (column.position + 1)) % (2**31 - 1)
 
     def fit(
         self,
@@ -1054,7 +1136,7 @@ class _ModelFactory:
         ``skip``: predictors a linear model leaves out (see ``ColumnRegressor``);
         ``weights``: of the rows, when the family is chosen (None: equal).
         """
-        seed = (self.seed + 7919 * (column.position + 1)) % (2**31 - 1)
+        seed = self._seed(column)
         n_rows = len(predictors)
         n_outputs = len(np.unique(target)) if column.kind == _LABELS else 1
         families = self._families(column.kind, n_rows * (n_outputs if n_outputs > 2 else 1))
@@ -1088,6 +1170,13 @@ class _ModelFactory:
                 family, n_trees = choice.family, choice.n_trees
                 if len(choice.blend) > 1:
                     self.blends[column.name] = (choice.blend, choice.trees)
+                if (
+                    choice.held_out is not None
+                    and "linear" in families
+                    and set(choice.blend) != {"linear"}
+                    and any(f in FOREST_FAMILIES for f in families)
+                ):
+                    self.firsts[column.name] = (choice.held_out, given)
             else:
                 family, n_trees = families[-1], None
             self.families[column.name] = family
