@@ -86,6 +86,30 @@ def _drift_report(
     )
 
 
+def _mar_line() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """500 rows: ``y = 3 x + noise`` of a complete ``x``, and a noise column ``z``; the
+    truth, and a copy whose ``y`` is missing mostly where ``x`` is large (MAR: the odds
+    ``expit(1.5 (x - 8))``), beyond most observed values of ``y``."""
+    import numpy as np
+
+    rng = np.random.default_rng(5)
+    n = 500
+    x = rng.uniform(0, 10, n)
+    truth = pd.DataFrame(
+        {"x": x, "y": 3 * x + rng.normal(scale=0.5, size=n), "z": rng.normal(size=n)}
+    )
+    X = truth.copy()
+    X.loc[rng.random(n) < 1 / (1 + np.exp(-(1.5 * (x - 8)))), "y"] = np.nan
+    return truth, X
+
+
+@pytest.fixture
+def mar_line() -> Callable[[], tuple[pd.DataFrame, pd.DataFrame]]:
+    """Factory: ``truth, X = mar_line()``: a line whose cells are missing at random beyond
+    the observed ones (the imputer's extrapolation tests)."""
+    return _mar_line
+
+
 @pytest.fixture
 def make_drift_report() -> Callable[..., DriftReport]:
     """Factory: ``make_drift_report(names=("age", ...), drift=True)`` -> a DriftReport."""

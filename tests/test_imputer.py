@@ -354,17 +354,10 @@ def test_a_straight_line_is_imputed_by_the_ridge_start():
     assert filled.iloc[1] == X["y"].max() + (X["y"].max() - X["y"].min())
 
 
-def test_cells_missing_at_random_beyond_the_observed_ones_are_extrapolated():
+def test_cells_missing_at_random_beyond_the_observed_ones_are_extrapolated(mar_line):
     # y is missing mostly where the complete x is large (MAR): its missing values lie
     # beyond most observed ones, where trees stay flat and a line goes on
-    rng = np.random.default_rng(5)
-    n = 500
-    x = rng.uniform(0, 10, n)
-    truth = pd.DataFrame(
-        {"x": x, "y": 3 * x + rng.normal(scale=0.5, size=n), "z": rng.normal(size=n)}
-    )
-    X = truth.copy()
-    X.loc[rng.random(n) < 1 / (1 + np.exp(-(1.5 * (x - 8)))), "y"] = np.nan
+    truth, X = mar_line()
     removed = X["y"].isna()
     # the missing values are mostly among the largest
     assert truth["y"][removed].mean() > X["y"].quantile(0.8)

@@ -121,7 +121,7 @@ def test_after_the_first_round_a_choice_only_moves_towards_the_ridge(monkeypatch
         assert trees[2] == trees[1] <= trees[0]
 
 
-def test_a_forest_chosen_first_under_missingness_at_random_moves_to_the_line(monkeypatch):
+def test_a_forest_chosen_first_under_missingness_at_random_moves_to_the_line(monkeypatch, mar_line):
     # y is a line of the complete x, missing mostly where x is large (MAR): beyond most
     # observed values, where a forest stays flat. Held to the forest in round 1 (as the
     # trees and forests that read the missing-value indicators win there on real tables),
@@ -132,14 +132,7 @@ def test_a_forest_chosen_first_under_missingness_at_random_moves_to_the_line(mon
         return choose(*args, **{**kwargs, "families": ("forest",)})
 
     monkeypatch.setattr(module, "choose_regressor", forest_first)
-    rng = np.random.default_rng(5)
-    n = 500
-    x = rng.uniform(0, 10, n)
-    truth = pd.DataFrame(
-        {"x": x, "y": 3 * x + rng.normal(scale=0.5, size=n), "z": rng.normal(size=n)}
-    )
-    X = truth.copy()
-    X.loc[rng.random(n) < 1 / (1 + np.exp(-(1.5 * (x - 8)))), "y"] = np.nan
+    truth, X = mar_line()
     removed = X["y"].isna().to_numpy()
 
     def error(imputer):
