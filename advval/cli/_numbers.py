@@ -296,12 +296,19 @@ def sentinel(values: pd.Series) -> float | None:
     others' minimum; a positive one above twice the others' largest magnitude: -999 beside
     values in [0, 600] is a marker, -999 beside values down to -800 is not.
 
+    Besides the usual round numbers (:data:`SENTINELS`), a number of the other sign than
+    every other value of the column, frequent (:data:`MIN_SENTINEL_SHARE`) and more than
+    twice their largest magnitude, is one too: Home Credit's ``DAYS_EMPLOYED`` counts days
+    back as negative numbers and writes 365243 (a thousand years) for "not employed".
+
     Examples
     --------
     >>> sentinel(pd.Series([3.0, 10, 25, -999, 40] * 10)), sentinel(pd.Series([-999.0, -800]))
     (-999.0, None)
     >>> sentinel(pd.Series([0.0, 543, 12, -999] * 10))
     -999.0
+    >>> sentinel(pd.Series([-1200, -35, -8000, 365243] * 10))
+    365243.0
     """
     if not pd.api.types.is_numeric_dtype(values.dtype) or pd.api.types.is_bool_dtype(values):
         return None
@@ -318,5 +325,21 @@ def sentinel(values: pd.Series) -> float | None:
         if mark < 0 and (others.min() >= 0 or others.min() > mark / 2):
             return mark
         if mark > 0 and others.max() < mark / 2 and others.min() > -mark / 2:
+            return mark
+    return _lone_other_sign(numbers)
+
+
+def _lone_other_sign(numbers: np.ndarray) -> float | None:
+    """The one number of the other sign than all the others (non-zero, frequent, more
+    than twice their largest magnitude); None when there is none."""
+    for side in (numbers > 0, numbers < 0):
+        if not side.any() or side.all():
+            continue
+        marks = np.unique(numbers[side])
+        others = numbers[~side]
+        if marks.size != 1 or (others != 0).sum() == 0:
+            continue
+        mark = float(marks[0])
+        if side.mean() >= MIN_SENTINEL_SHARE and abs(mark) > 2 * np.abs(others).max():
             return mark
     return None

@@ -1,0 +1,85 @@
+"""What a wide, Home-Credit-shaped table showed the commands doing wrong.
+
+Kaggle's Home Credit ``application_train.csv`` counts days back as negative numbers
+(``DAYS_BIRTH``, ``DAYS_EMPLOYED``) and writes 365243 (a thousand years) in
+``DAYS_EMPLOYED`` for about 18% of the applicants, those not employed. The frames here are
+small and built in the test, shaped like those columns.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from advval.cli import ExitCode, cli
+from advval.cli._numbers import sentinel
+
+NOT_EMPLOYED = 365243
+
+
+def _days_employed(rng: np.random.Generator, n: int, share: float) -> np.ndarray:
+    days = -(rng.exponential(2200, n).astype(int) + 1)
+    days[rng.random(n) < share] = NOT_EMPLOYED
+    return days
+
+
+def test_a_lone_number_of_the_other_sign_far_out_is_a_sentinel() -> None:
+    rng = np.random.default_rng(0)
+    assert sentinel(pd.Series(_days_employed(rng, 2000, 0.18))) == NOT_EMPLOYED
+    # the mirror: a count of days ahead with one far negative marker
+    ahead = np.abs(_days_employed(rng, 2000, 0.0)).astype(float)
+    ahead[:50] = -77777.0
+    assert sentinel(pd.Series(ahead)) == -77777.0
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        [0, 1, 1, 0] * 50,  # a flag
+        [-1, 1] * 50,  # a sign
+        [-300, -20, -5, 250] * 50,  # the positive value within reach of the others
+        [-300, -20, -5, 900, 1200] * 50,  # two positive values: a real range
+        list(range(-2000, 0)) + [5000],  # one row in 2,001: not frequent
+        [0, 0, 0, 5000] * 50,  # nothing else is non-zero
+    ],
+)
+def test_ordinary_columns_hold_no_sentinel(values: list[int]) -> None:
+    assert sentinel(pd.Series(values)) is None
+
+
+def test_drift_notes_the_days_employed_sentinel_in_its_reports(tmp_path: Path) -> None:
+    rng = np.random.default_rng(3)
+    for name, n in (("train.csv", 400), ("test.csv", 200)):
+        pd.DataFrame(
+            {
+                "DAYS_BIRTH": -rng.integers(20 * 365, 69 * 365, n),
+                "DAYS_EMPLOYED": _days_employed(rng, n, 0.18),
+                "EXT_SOURCE_2": rng.uniform(0, 1, n).round(6),
+            }
+        ).to_csv(tmp_path / name, index=False)
+    result = CliRunner().invoke(
+        cli,
+        [
+            "drift",
+            str(tmp_path / "train.csv"),
+            str(tmp_path / "test.csv"),
+            "--n-jobs",
+            "1",
+            "--no-remedy",
+            "--json",
+            str(tmp_path / "r.json"),
+            "--markdown",
+            str(tmp_path / "r.md"),
+        ],
+        catch_exceptions=False,
+    )
+    assert result.exit_code == ExitCode.OK, result.output
+    notes = json.loads((tmp_path / "r.json").read_text())["reading_notes"]
+    [note] = [n for n in notes if "DAYS_EMPLOYED" in n]
+    assert "365243" in note and "--na-values 365243" in note
+    assert "--na-values 365243" in (tmp_path / "r.md").read_text()
