@@ -69,7 +69,7 @@ from ._kinds import (
 from ._levels import MAX_LEVELS, classifier_levels, labels_and_codes
 from ._summary import ColumnSummary, FrameSummary, largest_magnitude, merge
 from ._text import TEXT_PARTS, is_free_text, text_features
-from .exceptions import DataWarning
+from .exceptions import ReadingWarning
 
 __all__ = [
     "BOOLEAN",
@@ -565,7 +565,7 @@ class FrameEncoder:
                 f"another in {names[1]} ({formats}): no one format reads both sides, so they are "
                 f"compared as categories, and differ for that alone. Write both sides in one "
                 f"format first (pandas.to_datetime(..., format=...)).",
-                DataWarning,
+                ReadingWarning,
                 stacklevel=user_stacklevel(),
             )
         if not self.columns:
@@ -687,7 +687,7 @@ class FrameEncoder:
             warnings.warn(
                 f"Dropped {len(self.dropped)} column(s) whose values are all missing in "
                 f"both {names[0]} and {names[1]}: {_preview(self.dropped)}.",
-                DataWarning,
+                ReadingWarning,
                 stacklevel=user_stacklevel(),
             )
         if text:
@@ -697,7 +697,7 @@ class FrameEncoder:
                 f"upper-case letters and punctuation, and the per-column test compares their "
                 f"lengths. Name them in column_kinds as 'categorical' (CLI: --categorical) to "
                 f"treat them as categories instead.",
-                DataWarning,
+                ReadingWarning,
                 stacklevel=user_stacklevel(),
             )
         if self.ambiguous_dates:
@@ -706,7 +706,7 @@ class FrameEncoder:
                 f"Column(s) {_preview(self.ambiguous_dates)} read as dates both month first "
                 f"and day first (no day above 12): read month first, {formats!r}. Convert "
                 f"them with pandas.to_datetime(..., format=...) first if the day comes first.",
-                DataWarning,
+                ReadingWarning,
                 stacklevel=user_stacklevel(),
             )
 

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from advval.report._absent import absent_sides
 from advval.report._importance import importance_floor, shown_importance
 from advval.report._markdown import (
     display_name,
@@ -193,10 +194,11 @@ def _drift(report: Any, *, failed: bool, gate: str) -> Outcome:
     checks = [Check("verdict", "advval.drift", verdict if report.drift else None, "drift",
                     "" if report.drift else verdict)]
     floor = importance_floor(report.features)
+    absent = absent_sides(report)
     for feature in report.features:
         shown = shown_importance(feature.importance, floor)
-        numbers = (f"importance {format_number(shown)}, "
-                   f"{_distance(feature)}, {p_clause(feature.p_value)}")
+        test = absent.get(feature.name) or f"{_distance(feature)}, {p_clause(feature.p_value)}"
+        numbers = f"importance {format_number(shown)}, {test}"
         problems = _column_problems(feature)
         checks.append(Check(
             f"column {display_name(feature.name)}", "advval.drift.columns",
@@ -264,13 +266,16 @@ def _drift_table(report: Any) -> list[str]:
         "|---|---:|---:|---:|---|",
     ]
     floor = importance_floor(report.features)
+    absent = absent_sides(report)
     for feature in report.features[:SUMMARY_ROWS]:
         flagged = ", ".join(p.split(" ")[0] for p in _column_problems(feature)) or "-"
         shown = format_number(shown_importance(feature.importance, floor))
-        lines.append(
-            f"| {md_escape(display_name(feature.name))} | {shown} "
-            f"| {format_fixed(feature.statistic)} | {format_p(feature.p_value)} | {flagged} |"
+        test = (
+            f"{absent[feature.name]} | n/a"
+            if feature.name in absent
+            else f"{format_fixed(feature.statistic)} | {format_p(feature.p_value)}"
         )
+        lines.append(f"| {md_escape(display_name(feature.name))} | {shown} | {test} | {flagged} |")
     return [*lines, ""]
 
 

@@ -20,8 +20,15 @@ def warnings_to_stderr() -> Iterator[None]:
     model is trained, so it shows before the long part of a run), once per message, above
     the progress line when one is showing. The command line owns the warning policy:
     user-facing warnings (``UserWarning`` and ``RuntimeWarning`` families) are printed;
-    deprecation notices, which are for developers, are not.
+    deprecation notices, which are for developers, are not. A warning on how the columns
+    were read (:class:`~advval.exceptions.ReadingWarning`: free text, dates read month
+    first, columns all missing) also joins the reading notes the reports carry
+    (:func:`~._io.collecting_reading_notes`).
     """
+    from advval.exceptions import ReadingWarning
+
+    from ._io import keep_reading_note
+
     seen: set[str] = set()
 
     def show(message: Any, category: type[Warning], *args: Any, **kwargs: Any) -> None:
@@ -29,6 +36,8 @@ def warnings_to_stderr() -> Iterator[None]:
         if not issubclass(category, (UserWarning, RuntimeWarning)) or text in seen:
             return
         seen.add(text)
+        if issubclass(category, ReadingWarning):
+            keep_reading_note(text)
         line = f"advval: warning: {text}"
         if not note(line):
             click.echo(line, err=True)

@@ -127,7 +127,7 @@ def read_table(
             raise MissingDependency(str(exc)) from exc
     try:
         if kind == "parquet":
-            frame = _missing_values(_read_parquet(path, role), csv.na_values)
+            frame = _missing_values(_read_parquet(path, role), (*CSV_NA_VALUES, *csv.na_values))
         else:
             frame = _read_csv(path, role, csv)
     except UsageFailure:
@@ -241,8 +241,8 @@ def collecting_reading_notes() -> Iterator[list[str]]:
         _READING_NOTES.reset(token)
 
 
-def _keep(text: str) -> None:
-    """Add ``text`` to the reading notes being collected, if any (once)."""
+def keep_reading_note(text: str) -> None:
+    """Add ``text`` to the reading notes being collected, if any (once), without saying it."""
     notes = _READING_NOTES.get()
     if notes is None:
         return
@@ -255,7 +255,7 @@ def _say(text: str) -> None:
     """A note on how the data were read: on the display, or on stderr without one (it
     says what was done to the user's data, so --quiet does not hide it, as with warnings),
     and in the reading notes being collected."""
-    _keep(text)
+    keep_reading_note(text)
     if not note(text):
         click.echo(text, err=True)
 
@@ -314,7 +314,7 @@ def _read_csv(path: Path, role: str, csv: CsvOptions) -> pd.DataFrame:
         sep = sniff(lines, default_sep(path))
         if sep != default_sep(path):
             said = f"advval: reading {role} file '{path}' as {describe(sep)}-separated (--sep)"
-            _keep(said)
+            keep_reading_note(said)
             note(said)
     found = likely_delimiter(lines[0]) if lines and header_fields(lines[0], sep) == 1 else None
     if found is not None and found != sep:
@@ -384,10 +384,20 @@ def _read_parquet(path: Path, role: str) -> pd.DataFrame:
     return pd.read_parquet(path, engine="pyarrow")
 
 
+#: the strings a CSV file's cells are read as missing by default (pandas.read_csv's
+#: documented list); a Parquet file's string cells holding one are read as missing too, so
+#: one table written both ways gives the same columns
+CSV_NA_VALUES = (
+    "", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
+    "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null",
+)  # fmt: skip
+
+
 def _missing_values(frame: pd.DataFrame, na_values: Sequence[str]) -> pd.DataFrame:
-    """``--na-values`` in a Parquet file: string cells equal to one, and number cells equal
-    to one read as a number, become missing (a new frame; the CSV reader does this itself);
-    a string column left with plain numbers only is read as numbers, as in a CSV file.
+    """The missing-value strings in a Parquet file: string (or category) cells equal to one
+    of ``na_values`` (:data:`CSV_NA_VALUES` and ``--na-values``), and number cells equal to
+    one read as a number, become missing (a new frame; the CSV reader does this itself); a
+    string column left with plain numbers only is read as numbers, as in a CSV file.
 
     Examples
     --------
@@ -412,8 +422,10 @@ def _missing_values(frame: pd.DataFrame, na_values: Sequence[str]) -> pd.DataFra
             continue
         if pd.api.types.is_numeric_dtype(values.dtype):
             hit = values.isin(numbers) if numbers else None
-        elif pd.api.types.is_object_dtype(values.dtype) or pd.api.types.is_string_dtype(
-            values.dtype
+        elif (
+            pd.api.types.is_object_dtype(values.dtype)
+            or pd.api.types.is_string_dtype(values.dtype)
+            or isinstance(values.dtype, pd.CategoricalDtype)
         ):
             hit = values.isin(list(na_values))
         else:

@@ -37,7 +37,7 @@ from .._progress import note, progress_display, stage
 from .._repr import ReprMixin
 from .._stats import Correction, adjust_p_values
 from .._validation import check_bool, check_min_rows, check_number, check_option
-from ..exceptions import DataWarning
+from ..exceptions import ReadingWarning
 from ._budget import (
     PRECISION,
     budget_rows,
@@ -378,7 +378,7 @@ class FeatureDependencyChecker(ReprMixin, SharesClientMixin, BaseEstimator):
             warnings.warn(
                 f"Dropped {len(empty)} column(s) of {name} whose values are all missing: "
                 f"{empty[:10]!r}{' and more' if len(empty) > 10 else ''}.",
-                DataWarning,
+                ReadingWarning,
                 stacklevel=user_stacklevel(),
             )
             frame = frame.drop(columns=empty)

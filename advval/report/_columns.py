@@ -22,6 +22,7 @@ from typing import Any
 
 from ..results import ColumnFacts, DatasetSummary, Distribution, DriftReport, FeatureDrift
 from . import _svg
+from ._absent import absent_side
 from ._importance import importance_floor, shown_importance
 from ._markdown import format_count, format_fixed, format_number, format_p
 
@@ -181,6 +182,9 @@ def _row(
     }
     if facts is not None:
         row.update(_facts_cells(facts))
+        absent = absent_side({feature.name: facts}, feature.name)
+        if absent is not None:  # no distance to show: the numbers would read "no change"
+            row.update(statistic=absent, test="", p_value="n/a")
     if dist is not None:
         row["svg"] = _svg.small_distribution_chart(dist)
         measure = [f"bins: {dist.measure}"] if dist.measure else []

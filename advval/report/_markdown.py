@@ -419,6 +419,7 @@ def render_markdown(report: DriftReport) -> str:
         heading += f" (without leak-like columns: {after})"
     lines.append(heading)
     lines.append("")
+    from ._absent import absent_sides
     from ._verdict import disagreement, reason, rule
 
     auc = f"AUC **{format_fixed(report.auc)}** ({ci_label(report)} " + (
@@ -466,12 +467,17 @@ def render_markdown(report: DriftReport) -> str:
         )
         lines.append("| ---: | --- | --- | ---: | ---: | ---: | :---: | :---: |")
         floor = importance_floor(report.features)
+        absent = absent_sides(report)
         for rank, f in enumerate(top, start=1):
+            test_cells = (
+                f"| {absent[f.name]} | n/a "
+                if f.name in absent
+                else f"| {statistic_text(f)} | {format_p(f.p_value)} "
+            )
             lines.append(
                 f"| {rank} | {md_name(f.name)} | {md_escape(f.kind)} | "
                 f"{importance_text(f, floor)} "
-                f"| {statistic_text(f)} "
-                f"| {format_p(f.p_value)} | {'yes' if f.drift else ''} "
+                f"{test_cells}| {'yes' if f.drift else ''} "
                 f"| {'yes' if f.leak else ''} |"
             )
         lines.append("")
