@@ -1282,7 +1282,13 @@ def _infinite_columns(
 
 
 def _check_finite(z: Any, table: bool, *, owner: str, name: str) -> None:
-    """Tables: no +-inf (columns named by position); other inputs: no NaN and no +-inf."""
+    """Tables: no +-inf (columns named by position); other inputs: no NaN and no +-inf.
+
+    A CPU tensor NumPy can read is looked at through a NumPy view of its memory (no copy):
+    the same test, without torch's per-operation dispatch.
+    """
+    if _is_tensor(z) and z.device.type == "cpu" and str(z.dtype) in _NUMPY_VIEWABLE:
+        z = z.detach().numpy()
     xp = namespace(z)
     if table:
         infinite = xp.isinf(z)
@@ -1300,6 +1306,10 @@ def _check_finite(z: Any, table: bool, *, owner: str, name: str) -> None:
         f"{owner}: {name} holds {values} NaN or infinite value(s) in {samples} of {len(z)} "
         "samples; images (and other N-D inputs) need finite values."
     )
+
+
+#: torch float dtypes a NumPy view can read (by name: torch is not imported here)
+_NUMPY_VIEWABLE = frozenset(("torch.float16", "torch.float32", "torch.float64"))
 
 
 def check_input_data(X: Any, *, owner: str, name: str = "X") -> None:

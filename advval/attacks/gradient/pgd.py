@@ -32,10 +32,11 @@ class PGD(GradientAttack):
     are stacked into one batch (one forward and one backward pass per step for all of
     them), and each sample keeps the best point seen: the latest adversarial one, else the
     one with the highest loss. That bookkeeping reuses the logits of the
-    step; the only extra model call is one forward pass to score the last iterate. On
-    tables with integer or one-hot columns the model sees each iterate as the valid row
-    it would be returned as (rounded, snapped; the gradient passes straight through), so
-    a success is never lost to the final projection.
+    step; the only extra model call is one forward pass to score the last iterate, which
+    is also the final success check where the returned row is that iterate (one restart,
+    full precision, on the CPU). On tables with integer or one-hot columns the model sees
+    each iterate as the valid row it would be returned as (rounded, snapped; the gradient
+    passes straight through), so a success is never lost to the final projection.
 
     Parameters
     ----------
@@ -182,7 +183,10 @@ class PGD(GradientAttack):
             grad, logits, value, seen = oracle.gradient(z, y, loss, snap)
             best.update(logits, value, seen, y)
             z = project(ascend(z, grad, norm, unit, sizes[t]))
-        best.update(*oracle.evaluate(z, y, loss, snap), y)  # the last iterate
+        logits, value, seen = oracle.evaluate(z, y, loss, snap)  # the last iterate
+        best.update(logits, value, seen, y)
+        if restarts == 1:  # the final check of this very row reads these logits
+            oracle.keep_scored(seen, logits)
         return best.pick(n)
 
 

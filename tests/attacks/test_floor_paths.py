@@ -1,0 +1,231 @@
+"""The floor-cost paths of the gradient attacks give what the plain paths give, bit for bit.
+
+- PGD's final check reads the logits of its last iterate where the returned row is that
+  iterate bit for bit (one restart, full precision, CPU), instead of a second forward
+  pass of the same rows: same rows, success, queries and norms as with the second pass,
+  and the same refusal of NaN logits;
+- the +-inf / NaN input check of a CPU tensor looks through a NumPy view: the same
+  refusals, word for word, as the torch test.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from advval.attacks import FGSM, PGD, FeatureSpace  # noqa: E402
+from advval.attacks import _space  # noqa: E402
+from advval.attacks.gradient._target import TorchTarget, same_bits  # noqa: E402
+
+needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+
+
+class Counted(torch.nn.Module):
+    """A small MLP that counts its forward passes."""
+
+    def __init__(self, n_features: int = 5, seed: int = 0) -> None:
+        super().__init__()
+        torch.manual_seed(seed)
+        self.net = torch.nn.Sequential(
+            torch.nn.Linear(n_features, 16), torch.nn.ReLU(), torch.nn.Linear(16, 3)
+        )
+        for p in self.parameters():
+            p.requires_grad_(False)
+        self.eval()
+        self.calls = 0
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        self.calls += 1
+        return self.net(x)
+
+
+def _rows(n: int = 40, n_features: int = 5, seed: int = 0, dtype=torch.float32):
+    generator = torch.Generator().manual_seed(seed)
+    return torch.rand(n, n_features, generator=generator, dtype=dtype)
+
+
+def _outputs(attack, X, y):
+    out = attack.generate(X, y)
+    out = out.numpy() if torch.is_tensor(out) else np.asarray(out)
+    return out.tobytes(), attack.success_.tobytes(), attack.queries_.tobytes(), \
+        attack.norms_.tobytes()
+
+
+# -- same_bits ---------------------------------------------------------------------------
+
+
+def test_same_bits_tells_nan_and_signed_zeros_apart_exactly():
+    nan, inf = float("nan"), float("inf")
+    for dtype in (torch.float16, torch.bfloat16, torch.float32, torch.float64):
+        a = torch.tensor([0.0, nan, inf, -inf, 1.5], dtype=dtype)
+        assert same_bits(a, a.clone())  # NaN equals itself bit for bit
+        assert not same_bits(a, torch.tensor([-0.0, nan, inf, -inf, 1.5], dtype=dtype))
+        assert not same_bits(a, a.to(torch.float32 if dtype != torch.float32 else
+                                       torch.float64))  # dtypes differ
+        assert not same_bits(a, a[:4])
+        b = a.clone()
+        bits = {2: torch.int16, 4: torch.int32, 8: torch.int64}[a.element_size()]
+        b.view(bits)[4] += 1  # the next float after 1.5
+        assert b[4] > a[4] and not same_bits(a, b)
+    negative_nan = -torch.tensor([nan])
+    assert not same_bits(torch.tensor([nan]), negative_nan)  # the sign bit counts
+
+
+# -- the final check reads the scored logits ---------------------------------------------
+
+
+def _target(model, n, **kwargs):
+    return TorchTarget(model, n_samples=n, max_queries=None, dtype=torch.float32, **kwargs)
+
+
+def test_the_final_check_reads_the_scored_logits_of_the_very_same_rows():
+    model, z = Counted(), _rows(8)
+    target = _target(model, 8)
+    fake = torch.zeros(8, 3)
+    fake[:, 2] = 1.0  # the module would not say class 2 for every row: proof of the read
+    target.keep_scored(z, fake)
+    calls = model.calls
+    assert target.labels(z.clone(), None).tolist() == [2] * 8
+    assert model.calls == calls  # no forward pass
+    assert target.queries.tolist() == [1] * 8  # the check's query is counted
+    assert target.scored is None  # read once
+    # read again, the same rows go through the module
+    with torch.no_grad():
+        assert target.labels(z, None).tolist() == model.net(z).argmax(1).tolist()
+    assert model.calls == calls + 1
+
+
+def test_other_rows_a_subset_or_a_signed_zero_go_through_the_module():
+    model, z = Counted(), _rows(6)
+    z[0, 0] = 0.0
+    other = z.clone()
+    other[0, 0] = -0.0  # the same number, another row bit for bit
+    target = _target(model, 6)
+    for rows, given in ((other, None), (z, np.arange(6))):
+        target.keep_scored(z, torch.zeros(6, 3))
+        calls = model.calls
+        with torch.no_grad():
+            expected = model.net(rows).argmax(1).tolist()
+        assert target.labels(rows, given).tolist() == expected
+        assert model.calls == calls + 1
+
+
+def test_scored_logits_are_kept_only_as_the_check_would_compute_them():
+    model, z = Counted(), _rows(6)
+    half = _target(model, 6, autocast=torch.bfloat16)
+    half.keep_scored(z, torch.zeros(6, 3))
+    assert half.scored is None  # reduced precision: never the check's logits
+    restarts = _target(model, 3)
+    restarts.keep_scored(z, torch.zeros(6, 3))
+    assert restarts.scored is None  # stacked restarts: not one row per sample
+
+
+def test_nan_scored_logits_are_refused_as_the_forward_pass_would_be():
+    model, z = Counted(), _rows(4)
+    target = _target(model, 4)
+    logits = torch.zeros(4, 3)
+    logits[1, 0] = torch.nan
+    target.keep_scored(z, logits)
+    with pytest.raises(ValueError, match="1 of 4"):
+        target.labels(z, None)
+
+
+@needs_cuda
+def test_rows_on_a_gpu_are_not_kept_and_go_through_the_module():
+    model, z = Counted(), _rows(6).cuda()
+    target = _target(model.cuda(), 6)
+    target.keep_scored(z, torch.zeros(6, 3, device="cuda"))
+    assert target.scored is None
+
+
+@pytest.mark.parametrize("norm", ["inf", 2])
+def test_pgd_gives_what_a_second_forward_pass_gives_and_saves_it(norm, monkeypatch):
+    spaces = {
+        "box": FeatureSpace(bounds=(0.0, 1.0)),
+        "free": FeatureSpace(bounds=(-10.0, 10.0)),
+        "whole": FeatureSpace(bounds=(0.0, 1.0), integer=[0]),
+        None: None,
+    }
+    read = 0
+    cases = [(space, eps, steps, dtype, seed)
+             for space in spaces for eps in (0.05, 0.5) for steps in (1, 5)
+             for dtype in (torch.float32, torch.float64) for seed in (0, 1)]
+    runs = {}
+    for keep in (True, False):
+        if not keep:
+            monkeypatch.setattr(TorchTarget, "keep_scored", lambda self, rows, logits: None)
+        for space, eps, steps, dtype, seed in cases:
+            model = Counted(seed=seed).to(dtype)
+            X = _rows(30, seed=seed, dtype=dtype)
+            if space == "whole":
+                X[:, 0] = X[:, 0].round()
+            attack = PGD(model, eps=eps, norm=norm, steps=steps, random_state=seed,
+                         feature_space=spaces[space])
+            runs[keep, space, eps, steps, dtype, seed] = (
+                _outputs(attack, X, None), model.calls
+            )
+    for case in cases:
+        (kept, kept_calls), (plain, plain_calls) = runs[(True, *case)], runs[(False, *case)]
+        assert kept == plain, case
+        assert kept_calls in (plain_calls, plain_calls - 1), case
+        read += kept_calls == plain_calls - 1
+    # the second pass is saved where the returned row is the last iterate bit for bit:
+    # often under L-inf; under L2 the final ball projection often moves the last bits
+    assert read >= (len(cases) // 4 if norm == "inf" else 1), read
+
+
+# -- the input check through a NumPy view ------------------------------------------------
+
+
+def _refusal(X, owner="FGSM.generate"):
+    try:
+        _space.check_input_data(X, owner=owner)
+    except ValueError as error:
+        return str(error)
+    return None
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.float32, torch.float64])
+def test_the_input_check_refuses_as_the_torch_test_does(dtype, monkeypatch):
+    table = torch.zeros(7, 4, dtype=dtype)
+    table[2, 1], table[5, 1], table[5, 3] = torch.inf, -torch.inf, torch.inf
+    table[0, 0] = torch.nan  # a missing value: allowed in a table
+    image = torch.zeros(3, 1, 2, 2, dtype=dtype)
+    image[1, 0, 1, 1] = torch.nan
+    zeros = torch.zeros(3, 4, dtype=dtype)
+    zeros[0, 0] = -0.0
+    cases = [table, image, zeros, table[:, 0:1], torch.zeros(0, 4, dtype=dtype)]
+    seen = [_refusal(X) for X in cases]
+    monkeypatch.setattr(_space, "_NUMPY_VIEWABLE", frozenset())  # the torch test
+    assert seen == [_refusal(X) for X in cases]
+    assert "column(s) ['1', '3'] (2 of 7 rows)" in seen[0]
+    assert "1 NaN or infinite value(s) in 1 of 3 samples" in seen[1]
+    assert seen[2:] == [None, None, None]
+
+
+def test_the_input_check_leaves_a_tensor_that_needs_grad_as_it_was():
+    X = torch.zeros(3, 2, requires_grad=True)
+    assert _refusal(X) is None
+    X2 = X.detach().clone()
+    X2[0, 0] = torch.inf
+    X2.requires_grad_(True)
+    assert "column(s) ['0']" in _refusal(X2)
+    assert X2.requires_grad and X2.grad is None
+
+
+@needs_cuda
+def test_a_gpu_tensor_takes_the_torch_test():
+    X = torch.zeros(3, 2, device="cuda")
+    X[1, 1] = torch.inf
+    assert "column(s) ['1'] (1 of 3 rows)" in _refusal(X)
+    assert _refusal(torch.zeros(3, 2, device="cuda")) is None
+
+
+def test_fgsm_refuses_infinite_tensor_rows_by_column():
+    model = Counted()
+    X = _rows(5)
+    X[3, 2] = -torch.inf
+    with pytest.raises(ValueError, match=r"column\(s\) \['2'\] \(1 of 5 rows\)"):
+        FGSM(model, eps=0.1).generate(X)
