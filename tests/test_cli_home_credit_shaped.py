@@ -18,6 +18,7 @@ from click.testing import CliRunner
 
 from advval.cli import ExitCode, cli
 from advval.cli._numbers import sentinel
+from advval.report._dependency import near_duplicate_groups
 
 NOT_EMPLOYED = 365243
 
@@ -83,3 +84,58 @@ def test_drift_notes_the_days_employed_sentinel_in_its_reports(tmp_path: Path) -
     [note] = [n for n in notes if "DAYS_EMPLOYED" in n]
     assert "365243" in note and "--na-values 365243" in note
     assert "--na-values 365243" in (tmp_path / "r.md").read_text()
+
+
+def test_near_duplicate_pairs_join_into_groups() -> None:
+    pairs = [("a", "b"), ("c", "d"), ("b", "c"), ("a", "d"), ("x", "y")]
+    assert near_duplicate_groups(pairs) == [("a", "b", "c", "d"), ("x", "y")]
+    assert near_duplicate_groups([]) == []
+
+
+def _building_block(rng: np.random.Generator, n: int) -> pd.DataFrame:
+    """Two building statistics written three ways (``_AVG``, ``_MODE``, ``_MEDI``), missing
+    together in about 60% of the rows, beside two ordinary columns."""
+    missing = rng.random(n) < 0.6
+    columns: dict[str, np.ndarray] = {"AMT_INCOME_TOTAL": rng.lognormal(11.8, 0.5, n).round()}
+    for stat in ("APARTMENTS", "FLOORSMAX"):
+        value = rng.beta(2, 8, n)
+        for suffix, noise in (("AVG", 0.0), ("MODE", 0.01), ("MEDI", 0.004)):
+            written = (value + rng.normal(0, noise, n)).clip(0, 1).round(4)
+            columns[f"{stat}_{suffix}"] = np.where(missing, np.nan, written)
+    columns["EXT_SOURCE_2"] = rng.uniform(0, 1, n).round(6)
+    return pd.DataFrame(columns)
+
+
+def test_deps_reports_each_block_written_three_ways_once(tmp_path: Path) -> None:
+    _building_block(np.random.default_rng(5), 1500).to_csv(tmp_path / "train.csv", index=False)
+    result = CliRunner().invoke(
+        cli,
+        [
+            "deps",
+            str(tmp_path / "train.csv"),
+            "--n-jobs",
+            "1",
+            "--json",
+            str(tmp_path / "r.json"),
+            "--markdown",
+            str(tmp_path / "r.md"),
+            "--html",
+            str(tmp_path / "r.html"),
+        ],
+        catch_exceptions=False,
+    )
+    assert result.exit_code == ExitCode.OK, result.output
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert len(report["near_duplicates"]) == 6  # the JSON keeps every pair
+    markdown = (tmp_path / "r.md").read_text()
+    assert "**Near-duplicate groups (6 pairs):** APARTMENTS\\_AVG ≈ APARTMENTS\\_MODE ≈ " in (
+        markdown
+    )
+    [groups] = [line for line in markdown.splitlines() if line.startswith("**Near-duplicate")]
+    assert groups.count("FLOORSMAX\\_MODE") == 1  # once, not in three pairs
+    redundant = [line for line in markdown.splitlines() if line.startswith("**Redundant")]
+    assert redundant and "6 of them are in 2 near-duplicate groups" in redundant[0]
+    assert "keep one column of each group" in redundant[0]
+    assert "6 near-duplicate pairs (in 2 groups)" in result.output
+    page = (tmp_path / "r.html").read_text()
+    assert "Near-duplicate groups" in page and "6 of them are in 2 near-duplicate groups" in page

@@ -27,6 +27,23 @@ from ._markdown import (
 from ._reading_notes import reading_notes_markdown
 
 
+def formats_apart_text(shift: DependencyShift) -> str:
+    """What the shift table says for a column of dates written one way in each file
+    (``""`` for any other column): it is not compared, and why.
+
+    Examples
+    --------
+    >>> row = DependencyShift("visit", *[float("nan")] * 4, False, float("nan"),
+    ...                       formats_apart=("%Y-%m-%d", "%m/%d/%Y"))
+    >>> formats_apart_text(row)
+    'not compared: dates written %Y-%m-%d in DATA, %m/%d/%Y in the comparison'
+    """
+    if shift.formats_apart is None:
+        return ""
+    data, other = shift.formats_apart
+    return f"not compared: dates written {data} in DATA, {other} in the comparison"
+
+
 def __getattr__(name: str) -> Any:
     """The builder's older name and its size cap, from :mod:`advval.dependency` on first
     use: that package imports scikit-learn and LightGBM, which rendering does not need."""
@@ -35,6 +52,7 @@ def __getattr__(name: str) -> Any:
 
         return getattr(_summary, "summarize" if name == "build_dependency_report" else name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 #: columns listed in the Markdown table (the rest are counted, not shown)
 MARKDOWN_TOP_DEPENDENCIES = 15
@@ -48,6 +66,68 @@ def _names(names: Any, limit: int = _MAX_NAMES) -> str:
     if len(names) > limit:
         shown += f" and {len(names) - limit} more"
     return shown
+
+
+def near_duplicate_groups(pairs: Any) -> list[tuple[str, ...]]:
+    """The near-duplicate pairs joined into groups: columns linked by a chain of pairs.
+
+    A statistic written three ways (Home Credit's ``_AVG``, ``_MODE`` and ``_MEDI``
+    building columns) is three pairs but one group; a wide table has dozens of them.
+    Groups and their columns come in the order the pairs first name them.
+
+    Examples
+    --------
+    >>> near_duplicate_groups([("a_avg", "a_mode"), ("a_avg", "a_medi"), ("x", "y"),
+    ...                        ("a_mode", "a_medi")])
+    [('a_avg', 'a_mode', 'a_medi'), ('x', 'y')]
+    """
+    group_of: dict[str, list[str]] = {}
+    groups: list[list[str]] = []
+    for a, b in pairs:
+        first, second = group_of.get(a), group_of.get(b)
+        if first is None and second is None:
+            group = [a, b]
+            groups.append(group)
+        elif first is not None and second is not None:
+            if first is second:
+                continue
+            first.extend(second)  # the later group joins the earlier one
+            groups.remove(second)
+            group = first
+        else:
+            group = first if first is not None else second  # type: ignore[assignment]
+            group.append(b if first is not None else a)
+        for name in group:
+            group_of[name] = group
+    return [tuple(g) for g in groups]
+
+
+def near_duplicate_note(report: DependencyReport) -> str | None:
+    """How many redundant columns sit in near-duplicate groups, and what that means;
+    ``None`` when fewer than two do.
+
+    Each column of a group is predicted by its copies, so each is redundant, but dropping
+    them all would drop what they say.
+
+    Examples
+    --------
+    >>> r = DependencyReport(10, 3, (), ("a", "b", "c"), None, (), (("a", "b"),), (), {}, "0")
+    >>> import textwrap
+    >>> print(textwrap.fill(near_duplicate_note(r), 80))
+    2 of them are in 1 near-duplicate group: each is predicted by its copies, so
+    keep one column of each group rather than dropping them all.
+    """
+    groups = near_duplicate_groups(report.near_duplicates)
+    grouped = {name for group in groups for name in group}
+    inside = [name for name in report.redundant if name in grouped]
+    if len(inside) < 2:
+        return None
+    touched = sum(1 for group in groups if any(name in set(inside) for name in group))
+    return (
+        f"{len(inside)} of them are in {touched} near-duplicate group"
+        f"{'s' if touched != 1 else ''}: each is predicted by its copies, so keep one "
+        "column of each group rather than dropping them all."
+    )
 
 
 def feature_flags(feature: FeatureDependency) -> list[str]:
@@ -90,13 +170,19 @@ def summary_line(report: DependencyReport) -> str:
         f"{report.n_features} features",
         f"{len(report.redundant)} redundant",
         f"{len(report.id_like)} id-like",
-        f"{len(report.near_duplicates)} near-duplicate pairs",
+        f"{len(report.near_duplicates)} near-duplicate pairs{_groups_text(report)}",
     ]
     if report.leaking is not None:
         parts.append(f"{len(report.leaking)} leaking")
     if report.compared:
         parts.append(f"{len(report.shifted)} shifted")
     return "dependency check: " + ", ".join(parts)
+
+
+def _groups_text(report: DependencyReport) -> str:
+    """`` (in N groups)`` when the pairs join into fewer groups than pairs, else ``""``."""
+    n_groups = len(near_duplicate_groups(report.near_duplicates))
+    return f" (in {n_groups} groups)" if n_groups < len(report.near_duplicates) else ""
 
 
 def _padded(values: tuple[float, ...], names: tuple[str, ...]) -> tuple[float, ...]:
@@ -245,14 +331,20 @@ def render_dependency_markdown(report: DependencyReport) -> str:
         ("Dropped (all values missing)", report.dropped),
     ):
         if names:
-            lines.append(f"**{label}:** {_names(names)}.")
+            note = near_duplicate_note(report) if names is report.redundant else None
+            lines.append(f"**{label}:** {_names(names)}." + (f" {note}" if note else ""))
             lines.append("")
     if report.near_duplicates:
-        pairs = [f"{md_name(a)} ≈ {md_name(b)}" for a, b in report.near_duplicates]
-        shown = ", ".join(pairs[:_MAX_NAMES])
-        if len(pairs) > _MAX_NAMES:
-            shown += f" and {len(pairs) - _MAX_NAMES} more"
-        lines.append(f"**Near-duplicate pairs:** {shown}.")
+        groups = near_duplicate_groups(report.near_duplicates)
+        shown = "; ".join(" ≈ ".join(md_name(n) for n in group) for group in groups[:_MAX_NAMES])
+        if len(groups) > _MAX_NAMES:
+            shown += f"; and {len(groups) - _MAX_NAMES} more"
+        label = (
+            "Near-duplicate pairs"
+            if len(groups) == len(report.near_duplicates)
+            else f"Near-duplicate groups ({len(report.near_duplicates)} pairs)"
+        )
+        lines.append(f"**{label}:** {shown}.")
         lines.append("")
 
     top = report.features[:MARKDOWN_TOP_DEPENDENCIES]
@@ -270,9 +362,7 @@ def render_dependency_markdown(report: DependencyReport) -> str:
         for rank, f in enumerate(top, start=1):
             explained = ", ".join(
                 md_name(c) + (f" {format_fixed(v)}" if math.isfinite(v) else "")
-                for c, v in zip(
-                    f.top_features, _padded(f.top_shares, f.top_features), strict=True
-                )
+                for c, v in zip(f.top_features, _padded(f.top_shares, f.top_features), strict=True)
             )
             lines.append(
                 f"| {rank} | {md_name(f.name)} | {f.kind} | {score_text(f)} "
@@ -292,10 +382,12 @@ def render_dependency_markdown(report: DependencyReport) -> str:
             )
             lines.append("| --- | ---: | ---: | ---: | ---: | :---: | ---: |")
             for s in report.shift:
+                apart = formats_apart_text(s)
+                shifted = md_escape(apart) if apart else ("yes" if s.shifted else "")
                 lines.append(
                     f"| {md_name(s.name)} | {format_fixed(s.train_score)} "
                     f"| {format_fixed(s.test_score)} | {format_fixed(s.drop)} "
-                    f"| {format_p(s.p_value)} | {'yes' if s.shifted else ''} "
+                    f"| {'n/a' if apart else format_p(s.p_value)} | {shifted} "
                     f"| {format_p(s.marginal_p_value)} |"
                 )
         else:

@@ -18,6 +18,9 @@ from . import _svg
 from ._dependency import (
     DependencyReport,
     feature_flags,
+    formats_apart_text,
+    near_duplicate_groups,
+    near_duplicate_note,
     report_findings,
     row_order_sentence,
     score_legend,
@@ -59,7 +62,9 @@ def dependency_context(report: DependencyReport) -> dict[str, Any]:
     shift = sorted(
         report.shift, key=lambda s: (not s.shifted, -s.drop if math.isfinite(s.drop) else 0.0)
     )[:HTML_TOP_DEPENDENCIES]
-    pairs = tuple(f"{name_text(a)} ≈ {name_text(b)}" for a, b in report.near_duplicates)
+    groups = near_duplicate_groups(report.near_duplicates)
+    pairs = tuple(" ≈ ".join(name_text(n) for n in group) for group in groups)
+    grouped_note = near_duplicate_note(report)
     return {
         "label": label,
         "verdict_class": verdict_class,
@@ -131,13 +136,23 @@ def dependency_context(report: DependencyReport) -> dict[str, Any]:
                     "Redundant",
                     "Predicted by the other columns: significant, and the lower end of the "
                     f"score's 95% interval is at least {threshold_text(report)}. They add "
-                    "little a model does not already have.",
+                    "little a model does not already have."
+                    + (f" {grouped_note}" if grouped_note else ""),
                     report.redundant,
                 ),
                 (
-                    "Near-duplicate pairs",
+                    "Near-duplicate pairs"
+                    if len(groups) == len(report.near_duplicates)
+                    else "Near-duplicate groups",
                     "Near-identical columns: |Spearman| above 0.99 (monotone transforms "
-                    "included) or a one-to-one relabelling.",
+                    "included) or a one-to-one relabelling"
+                    + (
+                        ""
+                        if len(groups) == len(report.near_duplicates)
+                        else f"; {len(report.near_duplicates)} such pairs, joined into "
+                        "groups of columns linked by a chain of pairs"
+                    )
+                    + ".",
                     pairs,
                 ),
                 (
@@ -163,9 +178,10 @@ def dependency_context(report: DependencyReport) -> dict[str, Any]:
                 "train_score": format_fixed(s.train_score),
                 "test_score": format_fixed(s.test_score),
                 "drop": format_fixed(s.drop),
-                "p_value": format_p(s.p_value),
+                "p_value": "n/a" if s.formats_apart else format_p(s.p_value),
                 "shifted": s.shifted,
                 "marginal_p_value": format_p(s.marginal_p_value),
+                "apart": formats_apart_text(s),
             }
             for s in shift
         ],
