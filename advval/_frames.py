@@ -459,6 +459,10 @@ class FrameEncoder:
         For each encoded column, the part of its column it holds: ``""`` for a column
         encoded as one model column (and a capped categorical's levels), the datetime part
         (``"year"``...), the text feature (``"length"``...), or ``"count"``.
+    formats_apart : dict
+        Column -> the date formats of each side, ``(train's, test's)``, for the string
+        columns whose every value is a date on each side but no one format reads both: they
+        are compared as categories, and differ for that alone.
     units : dict
         Numeric column -> the power of two its model column is divided by, for the
         columns where it is not 1 (values near the float limits, see
@@ -489,6 +493,7 @@ class FrameEncoder:
     source: list[str] = field(default_factory=list)
     parts: list[str] = field(default_factory=list)
     units: dict[str, float] = field(default_factory=dict)
+    formats_apart: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     def fit(
         self,
@@ -532,7 +537,7 @@ class FrameEncoder:
         self.ambiguous_dates, self.encoded_columns, self.source, self.parts = [], [], [], []
         self.units = {}
         text: list[str] = []
-        apart: dict[str, tuple[str, str]] = {}
+        self.formats_apart = apart = {}
         for column in left.columns:
             first, second = left[column], right[column]
             if first.present == 0 and second.present == 0:

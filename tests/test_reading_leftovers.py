@@ -202,3 +202,62 @@ def test_one_table_written_as_csv_and_parquet_gives_one_report(tmp_path, monkeyp
     assert [(f["name"], f["kind"], f["statistic"]) for f in parquet["features"]] == [
         (f["name"], f["kind"], f["statistic"]) for f in csv["features"]
     ]
+
+
+def _visits(rng: np.random.Generator, n: int, written: str) -> pd.DataFrame:
+    """Visits: an amount, a city and the visit's date written ``written``."""
+    days = pd.Timestamp("2021-01-01") + pd.to_timedelta(rng.integers(0, 300, n), unit="D")
+    amount = rng.normal(100, 20, n).round(2)
+    return pd.DataFrame(
+        {
+            "amount": amount,
+            "fee": (amount * 0.1 + rng.normal(0, 1, n)).round(2),
+            "city": rng.choice(["Paris", "Lyon", "Nice"], n),
+            "visit": days.strftime(written),
+        }
+    )
+
+
+def test_deps_compare_says_a_date_column_was_written_two_ways(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    rng = np.random.default_rng(9)
+    _visits(rng, 600, "%Y-%m-%d").to_csv("train.csv", index=False)
+    _visits(rng, 400, "%m/%d/%Y").to_csv("test.csv", index=False)
+    document, markdown, page, stderr = _run(
+        ["deps", "train.csv", "--compare", "test.csv", "--n-splits", "3"]
+    )
+    shift = {s["name"]: s for s in document["shift"]}
+    visit = shift["visit"]
+    # not compared: no score, no marginal p-value, never shifted (it read p < 1e-300)
+    assert visit["formats_apart"] == ["%Y-%m-%d", "%m/%d/%Y"]
+    assert visit["train_score"] is None and visit["test_score"] is None
+    assert visit["marginal_p_value"] is None and not visit["shifted"]
+    assert all("formats_apart" not in s for name, s in shift.items() if name != "visit")
+    import jsonschema
+
+    from advval.report import json_schema
+
+    jsonschema.validate(document, json_schema("deps"))
+    said = "not compared: dates written %Y-%m-%d in DATA, %m/%d/%Y in the comparison"
+    [row] = [line for line in markdown.splitlines() if line.startswith("| visit | n/a |")]
+    assert f"| n/a | {said} | n/a |" in row
+    assert said in page
+    [note] = [n for n in document["reading_notes"] if "['visit'] hold dates written" in n]
+    assert "is not compared" in note and "compared as categories" not in note
+    assert stderr.count("hold dates written one way") == 1
+
+
+def test_dependency_shift_leaves_a_date_column_written_two_ways_unscored():
+    from advval.dependency import dependency_shift
+    from advval.exceptions import ReadingWarning
+
+    rng = np.random.default_rng(10)
+    train, test = _visits(rng, 400, "%Y-%m-%d"), _visits(rng, 300, "%d.%m.%Y")
+    with pytest.warns(ReadingWarning, match=r"\['visit'\] hold dates written one way"):
+        table = dependency_shift(train, test, n_jobs=1, random_state=0)
+    assert table.attrs["formats_apart"] == {"visit": ("%Y-%m-%d", "%d.%m.%Y")}
+    row = table.loc["visit"]
+    assert np.isnan(row["train_score"]) and np.isnan(row["marginal_p_value"])
+    assert not row["shifted"]
+    # the other columns are still scored: fee follows amount on both sides
+    assert table.loc["fee", "train_score"] > 0.5 and not table.loc["fee", "shifted"]

@@ -22,7 +22,7 @@ from advval._summary import FrameSummary, merge_frames
 from advval._text import TEXT_PARTS, text_features
 from advval.datasets import make_kaggle_table
 from advval.drift._univariate import compare_columns, level_table
-from advval.exceptions import DataWarning, LeakWarning
+from advval.exceptions import DataWarning, LeakWarning, ReadingWarning
 
 PREFIXES = ("North", "South", "East", "West", "Old", "New", "Port", "Fort", "Lake", "Mount")
 STEMS = ("Oak", "Elm", "Pine", "Ash", "Bay", "Rock", "Hill", "Glen", "Ford", "Dale")
@@ -276,7 +276,8 @@ def test_free_text_is_told_from_codes_city_names_and_titles_and_said_once():
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         encoder = FrameEncoder().fit(frame, frame.iloc[::-1])
-    assert len(caught) == 1 and caught[0].category is DataWarning  # once, for every column
+    # once, for every column; a DataWarning on how the columns were read
+    assert len(caught) == 1 and caught[0].category is ReadingWarning
     assert re.fullmatch(message, str(caught[0].message))
     assert encoder.kinds == {
         "notes": "text", "tailnum": "categorical", "city": "categorical",

@@ -20,7 +20,7 @@ import pandas as pd
 
 from .._caller import user_stacklevel
 from .._frames import ALIGN_NAMES, FrameEncoder
-from ..exceptions import DataWarning
+from ..exceptions import DataWarning, ReadingWarning
 from ._scoring import MIN_CLASS_SHARE
 
 #: the encoder's warning about free text, replaced by :func:`unpredicted_warning`
@@ -28,6 +28,9 @@ _TEXT_WARNING = r"Column\(s\) .* hold free text"
 #: the encoder's warning about columns missing on both sides (a checker's fit on the
 #: first side named them already when the shift reuses it)
 _DROPPED_WARNING = r"Dropped \d+ column\(s\) whose values are all missing in both"
+#: the encoder's warning about dates written one way on each side, replaced by the
+#: dependency estimators' own (they do not compare such a column)
+_APART_WARNING = r"Column\(s\) .* hold dates written one way in"
 
 
 def fit_encoder(
@@ -57,9 +60,21 @@ def fit_encoder(
     """  # noqa: E501
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=_TEXT_WARNING, category=DataWarning)
+        warnings.filterwarnings("ignore", message=_APART_WARNING, category=DataWarning)
         if named_dropped:
             warnings.filterwarnings("ignore", message=_DROPPED_WARNING, category=DataWarning)
-        return FrameEncoder(column_kinds=column_kinds).fit(train, test, names=names)
+        encoder = FrameEncoder(column_kinds=column_kinds).fit(train, test, names=names)
+    if encoder.formats_apart:
+        formats = "; ".join(f"{c!r}: {a!r} vs {b!r}" for c, (a, b) in encoder.formats_apart.items())
+        warnings.warn(
+            f"Column(s) {list(encoder.formats_apart)!r} hold dates written one way in "
+            f"{names[0]} and another in {names[1]} ({formats}): no one format reads both, so "
+            f"their relationship to the other columns is not compared (no scores, never "
+            f"shifted). Write both in one format first (pandas.to_datetime(..., format=...)).",
+            ReadingWarning,
+            stacklevel=user_stacklevel(),
+        )
+    return encoder
 
 
 #: what to do about a column the dependency estimators cannot score

@@ -118,9 +118,11 @@ def dependency_shift(
         ``p_value_adjusted``, ``shifted`` (adjusted p below ``alpha`` and a drop of at
         least 0.05), ``marginal_test`` (``"ks"`` or ``"chi2"``), ``marginal_statistic``
         (KS D or total-variation distance) and ``marginal_p_value`` (scores, statistic
-        and p-value NaN for a column with no value in one sample). Its ``attrs`` give
-        the rows given and used: ``n_train_rows``, ``n_train_rows_used``,
-        ``n_test_rows``, ``n_test_rows_used``.
+        and p-value NaN for a column with no value in one sample, and for a column of
+        dates written one way in one sample and another in the other: nothing says how
+        to compare them). Its ``attrs`` give the rows given and used: ``n_train_rows``,
+        ``n_train_rows_used``, ``n_test_rows``, ``n_test_rows_used``, and, when there
+        are such date columns, ``formats_apart`` (column -> the two samples' formats).
 
     Examples
     --------
@@ -450,6 +452,9 @@ def _table(
     for column in encoder.columns:
         train_score, test_score, p_value = scores.get(column, (np.nan, np.nan, 1.0))  # unpredicted
         test_name, statistic, marginal_p = marginals[column]
+        if column in encoder.formats_apart:  # dates written two ways: they differ for that alone
+            train_score, test_score, p_value = np.nan, np.nan, 1.0
+            statistic, marginal_p = np.nan, np.nan
         table.append(
             {
                 "feature": column,
@@ -478,6 +483,8 @@ def _table(
     result.insert(4, "p_value_adjusted", adjusted)
     result.insert(5, "shifted", (adjusted < alpha) & (np.nan_to_num(drop, nan=0.0) >= MIN_DROP))
     result.attrs.update(rows)
+    if encoder.formats_apart:
+        result.attrs["formats_apart"] = dict(encoder.formats_apart)
     return result
 
 

@@ -141,6 +141,7 @@ def summarize(
 
     shift_rows: tuple[DependencyShift, ...] = ()
     if shift is not None:
+        apart = shift.attrs.get("formats_apart", {})
         shift_rows = tuple(
             DependencyShift(
                 name=str(name),
@@ -150,6 +151,7 @@ def summarize(
                 p_value=_float(row["p_value_adjusted"]),
                 shifted=bool(row["shifted"]),
                 marginal_p_value=_float(row["marginal_p_value"]),
+                formats_apart=tuple(apart[name]) if name in apart else None,
             )
             for name, row in shift.iterrows()
         )

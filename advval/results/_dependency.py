@@ -92,6 +92,10 @@ class DependencyShift:
     shifted : bool
     marginal_p_value : float
         The column's own two-sample test (KS or chi-squared).
+    formats_apart : tuple of (str, str) or None
+        The date formats of DATA and of the comparison, for a column of dates written one
+        way in each (``("%Y-%m-%d", "%m/%d/%Y")``): no one format reads both, so it is not
+        compared (its scores and p-values are NaN); None otherwise.
     """
 
     name: str
@@ -101,6 +105,7 @@ class DependencyShift:
     p_value: float
     shifted: bool
     marginal_p_value: float
+    formats_apart: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True, repr=False)
@@ -247,6 +252,7 @@ class DependencyReport(Displayed):
                     "p_value": s.p_value,
                     "shifted": s.shifted,
                     "marginal_p_value": s.marginal_p_value,
+                    **({"formats_apart": list(s.formats_apart)} if s.formats_apart else {}),
                 }
                 for s in self.shift
             ],
