@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -18,7 +19,9 @@ from click.testing import CliRunner
 
 from advval.cli import ExitCode, cli
 from advval.cli._numbers import sentinel
+from advval.report import RemedyStep
 from advval.report._dependency import near_duplicate_groups
+from advval.report._markdown import remedy_summary
 
 NOT_EMPLOYED = 365243
 
@@ -139,3 +142,34 @@ def test_deps_reports_each_block_written_three_ways_once(tmp_path: Path) -> None
     assert "6 near-duplicate pairs (in 2 groups)" in result.output
     page = (tmp_path / "r.html").read_text()
     assert "Near-duplicate groups" in page and "6 of them are in 2 near-duplicate groups" in page
+
+
+def _remedy(*steps: RemedyStep) -> SimpleNamespace:
+    return SimpleNamespace(remedy=steps)
+
+
+def test_a_remedy_that_leaves_drift_points_to_weighting_and_names_its_cost() -> None:
+    # a wide table's change of population: five columns dropped, drift left, the third
+    # of them the target's best predictor
+    left = _remedy(
+        RemedyStep(122, 0.681, (0.673, 0.690), True, ("NAME_EDUCATION_TYPE",), 0.037),
+        RemedyStep(121, 0.663, (0.654, 0.671), True, ("EXT_SOURCE_3",), 0.138),
+        RemedyStep(120, 0.650, (0.641, 0.659), True, (), None),
+    )
+    text = remedy_summary(left)
+    assert text.startswith("Dropping 2 columns (NAME_EDUCATION_TYPE, EXT_SOURCE_3)")
+    assert "drift remains" in text and "--export-weights" in text
+    assert "--export-test-likeness" in text
+    assert text.endswith("carry 18% of the signal for y.")  # 0.037 + 0.138
+    without_y = _remedy(
+        RemedyStep(3, 0.7, (0.68, 0.72), True, ("a",), None),
+        RemedyStep(2, 0.65, (0.63, 0.67), True, (), None),
+    )
+    assert "signal" not in remedy_summary(without_y)
+    gone = _remedy(
+        RemedyStep(3, 0.8, (0.78, 0.82), True, ("a",), 0.2),
+        RemedyStep(2, 0.51, (0.49, 0.53), False, (), None),
+    )
+    assert remedy_summary(gone) == (
+        "Dropping 1 column (a) brings the AUC from 0.800 to 0.510; no drift remains."
+    )

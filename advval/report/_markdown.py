@@ -319,6 +319,14 @@ def remedy_summary(report: DriftReport) -> str:
     ...               RemedyStep(2, 0.51, (0.49, 0.53), False, (), None))
     >>> remedy_summary(R())
     'Dropping 1 column (a) brings the AUC from 0.800 to 0.510; no drift remains.'
+
+    When drift remains, it says what else to do and what the dropped columns cost:
+
+    >>> class Left:
+    ...     remedy = (RemedyStep(3, 0.7, (0.68, 0.72), True, ("a",), 0.25),
+    ...               RemedyStep(2, 0.65, (0.63, 0.67), True, (), None))
+    >>> remedy_summary(Left()).endswith("carry 25% of the signal for y.")
+    True
     """
     steps = report.remedy
     names = [name for step in steps for name in step.dropped]
@@ -327,11 +335,30 @@ def remedy_summary(report: DriftReport) -> str:
     last = steps[-1]
     ending = "drift remains" if last.drift else "no drift remains"
     plural = "s" if len(names) != 1 else ""
-    return (
+    sentence = (
         f"Dropping {len(names)} column{plural} ({', '.join(map(display_name, names))}) "
         f"brings the AUC from "
         f"{format_fixed(steps[0].auc)} to {format_fixed(last.auc)}; {ending}."
     )
+    return f"{sentence} {REMEDY_LEFT_NOTE}{_signal_cost(steps)}" if last.drift else sentence
+
+
+#: what to do when dropping columns leaves drift (Markdown, HTML): the shift is spread
+#: over many columns, as a change of population is on a wide table
+REMEDY_LEFT_NOTE = (
+    "The difference is spread over more columns than those dropped, so dropping more "
+    "would cost columns, not remove it: weight the train rows (AdversarialWeighter, "
+    "--export-weights) or validate on the test-like rows (TestLikeSplit, "
+    "--export-test-likeness) and keep the columns."
+)
+
+
+def _signal_cost(steps: Any) -> str:
+    """`` The dropped columns carry N% of the model of y's signal.`` when it is known."""
+    shares = [s.target_signal for s in steps if s.dropped and s.target_signal is not None]
+    if not shares:
+        return ""
+    return f" The dropped columns carry {sum(shares):.0%} of the signal for y."
 
 
 def _remedy_lines(report: DriftReport) -> list[str]:
