@@ -15,8 +15,12 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from advval.attacks import FGSM, PGD, FeatureSpace  # noqa: E402
-from advval.attacks import _space  # noqa: E402
+from advval.attacks import (  # noqa: E402
+    FGSM,
+    PGD,
+    FeatureSpace,
+    _space,  # noqa: E402
+)
 from advval.attacks.gradient._target import TorchTarget, same_bits  # noqa: E402
 
 needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
@@ -229,3 +233,81 @@ def test_fgsm_refuses_infinite_tensor_rows_by_column():
     X[3, 2] = -torch.inf
     with pytest.raises(ValueError, match=r"column\(s\) \['2'\] \(1 of 5 rows\)"):
         FGSM(model, eps=0.1).generate(X)
+
+
+# -- the best-point update through NumPy views -------------------------------------------
+
+
+def _steps_with_nan_logits(generator, rows, n_steps, dtype, shape):
+    labels = torch.randint(0, 3, (rows,), generator=generator)
+    steps = []
+    for _ in range(n_steps):
+        logits = torch.randint(0, 3, (rows, 3), generator=generator).to(dtype)  # ties
+        draw = torch.rand(rows, 3, generator=generator)
+        logits[draw < 0.1] = torch.nan
+        logits[(draw >= 0.1) & (draw < 0.15)] = torch.inf
+        value = torch.randint(-2, 3, (rows,), generator=generator).float()
+        cut = torch.rand(rows, generator=generator)
+        value[cut < 0.1] = torch.nan
+        value[(cut >= 0.1) & (cut < 0.2)] = -torch.inf
+        value[(cut >= 0.2) & (cut < 0.25)] = -0.0
+        seen = torch.randn((rows, *shape), generator=generator, dtype=dtype)
+        if len(shape) == 3:
+            seen = seen.contiguous(memory_format=torch.channels_last)
+        steps.append((logits, value, seen, labels))
+    return steps
+
+
+@pytest.mark.parametrize("targeted", [False, True])
+@pytest.mark.parametrize("dtype", [torch.float16, torch.float32, torch.float64])
+def test_the_numpy_update_keeps_the_points_and_scores_of_the_torch_one(targeted, dtype):
+    from advval.attacks.gradient._runs import BestPoints
+
+    generator = torch.Generator().manual_seed(7 + int(targeted))
+    for trial in range(60):
+        rows, n_steps = 1 + trial % 7, 1 + trial % 6
+        shape = (2, 3, 3) if trial % 4 == 0 else (4,)
+        z = torch.randn((rows, *shape), generator=generator, dtype=dtype)
+        if len(shape) == 3:
+            z = z.contiguous(memory_format=torch.channels_last)
+        steps = _steps_with_nan_logits(generator, rows, n_steps, dtype, shape)
+        viewed, plain = BestPoints(z, targeted=targeted), BestPoints(z, targeted=targeted)
+        assert viewed._views is not None
+        plain._views = None  # the torch update
+        for step in steps:
+            viewed.update(*step)
+            plain.update(*step)
+            assert same_bits(viewed.point, plain.point)
+            # the scores are equal numbers; the sign of a zero score is not a number (and
+            # torch's own maximum gives 0.0 or -0.0 depending on the batch's length)
+            assert torch.equal(viewed.score.isnan(), plain.score.isnan())
+            assert torch.equal(viewed.score.nan_to_num(), plain.score.nan_to_num())
+        assert viewed.point.is_contiguous(memory_format=torch.channels_last) == (
+            len(shape) == 3
+        )
+
+
+def test_the_update_takes_the_torch_path_where_numpy_cannot_view():
+    from advval.attacks.gradient._runs import BestPoints
+
+    z = torch.zeros(3, 2, dtype=torch.bfloat16)
+    best = BestPoints(z, targeted=False)
+    assert best._views is None
+    logits = torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 0.0]], dtype=torch.bfloat16)
+    best.update(logits, torch.ones(3), z + 1, torch.tensor([0, 0, 0]))
+    assert best.point.tolist() == [[1.0, 1.0]] * 3
+    assert best.score.tolist() == [1.0, float("inf"), 1.0]
+
+
+@needs_cuda
+def test_the_update_takes_the_torch_path_on_a_gpu():
+    from advval.attacks.gradient._runs import BestPoints
+
+    z = torch.zeros(3, 2, device="cuda")
+    best = BestPoints(z, targeted=False)
+    assert best._views is None
+    logits = torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 0.0]], device="cuda")
+    best.update(logits, torch.ones(3, device="cuda"), z + 1,
+                torch.tensor([0, 0, 0], device="cuda"))
+    assert best.point.device.type == "cuda"
+    assert best.score.tolist() == [1.0, float("inf"), 1.0]

@@ -186,7 +186,13 @@ def test_step_loops_never_wait_on_the_device(digits_model, monkeypatch, name, au
     used = []
 
     def forbidden(method):
+        original = getattr(torch.Tensor, method)
+
         def call(self, *args, **kwargs):
+            if method == "numpy" and self.device.type == "cpu":
+                # a NumPy view of host memory (the CPU best-point update): no device wait;
+                # a device tensor's .numpy() still fails the test
+                return original(self, *args, **kwargs)
             used.append(method)
             raise AssertionError(f"Tensor.{method} in {name}'s step loop")
 

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from typing import cast
+
+import numpy as np
 import torch
 
 from ._losses import is_adversarial
+
+#: dtypes whose CPU tensors NumPy views in place
+_VIEWABLE = (torch.float16, torch.float32, torch.float64)
 
 
 def stack_runs(z0: torch.Tensor, runs: int) -> torch.Tensor:
@@ -51,7 +57,8 @@ class BestPoints:
     restarts); :meth:`pick` returns, per sample, the best point over its runs. Scored from
     the logits of the step itself: no extra model call, no device synchronization. The
     points and scores live in buffers of their own, updated in place (``z`` is copied
-    once, never written): a step costs six small kernels and no allocation of a point.
+    once, never written): a step costs six small kernels and no allocation of a point. On
+    the CPU the same update runs on NumPy views of the buffers (no per-operation dispatch).
 
     Examples
     --------
@@ -70,6 +77,12 @@ class BestPoints:
         self.point = z.clone()  # keeps a channels-last batch channels-last
         self.score = torch.full(z.shape[:1], -torch.inf, dtype=z.dtype, device=z.device)
         self._row = (-1,) + (1,) * (z.ndim - 1)  # one value per row, against the points
+        #: NumPy views of the buffers on the CPU: the same update without torch's
+        #: per-operation dispatch (see :meth:`_update_numpy`)
+        self._views = (
+            (self.point.numpy(), self.score.numpy())
+            if z.device.type == "cpu" and z.dtype in _VIEWABLE else None
+        )
 
     def update(
         self, logits: torch.Tensor, value: torch.Tensor, seen: torch.Tensor, labels: torch.Tensor
@@ -79,6 +92,13 @@ class BestPoints:
         The arguments are the tail of :meth:`TorchTarget.gradient` (all of
         :meth:`TorchTarget.evaluate`) and the labels the step was scored against.
         """
+        if (
+            self._views is not None and logits.dtype in _VIEWABLE
+            and value.dtype in _VIEWABLE and seen.dtype == self.point.dtype
+            and not (logits.requires_grad or value.requires_grad or seen.requires_grad)
+        ):
+            self._update_numpy(logits.numpy(), value.numpy(), seen.numpy(), labels.numpy())
+            return
         hit = is_adversarial(logits, labels, targeted=self.targeted)
         if value.dtype != seen.dtype:
             value = value.to(seen.dtype)
@@ -86,6 +106,21 @@ class BestPoints:
         take = (score >= self.score).view(self._row)
         torch.where(take, seen, self.point, out=self.point)  # its own buffer: in place
         torch.maximum(self.score, score, out=self.score)
+
+    def _update_numpy(
+        self, logits: np.ndarray, value: np.ndarray, seen: np.ndarray, labels: np.ndarray
+    ) -> None:
+        """:meth:`update` on NumPy views of CPU tensors: the same rule, the same bits.
+
+        ``argmax`` takes the first largest logit (a NaN counting as the largest) in both
+        libraries; the rest is IEEE comparisons, a maximum and a masked copy.
+        """
+        point, best = cast(tuple[np.ndarray, np.ndarray], self._views)
+        predicted = logits.argmax(1)
+        hit = predicted == labels if self.targeted else predicted != labels
+        score = np.where(hit, np.inf, value.astype(best.dtype, copy=False))
+        np.copyto(point, seen, where=(score >= best).reshape(self._row))
+        np.maximum(best, score, out=best)
 
     def pick(self, n: int) -> torch.Tensor:
         """Per sample, the best point over its runs: shape (n, ...)."""
