@@ -261,3 +261,59 @@ def test_dependency_shift_leaves_a_date_column_written_two_ways_unscored():
     assert not row["shifted"]
     # the other columns are still scored: fee follows amount on both sides
     assert table.loc["fee", "train_score"] > 0.5 and not table.loc["fee", "shifted"]
+
+
+def _log(rng: np.random.Generator, n: int) -> pd.DataFrame:
+    """A sorted event log: epoch seconds and milliseconds rising with the rows, a shuffled
+    epoch column, a row counter, an order id and two measurements."""
+    seconds = 1_600_000_000 + np.sort(rng.integers(0, 86_400 * 30, n))
+    amount = rng.normal(100, 20, n).round(2)
+    return pd.DataFrame(
+        {
+            "created": seconds,
+            "created_ms": seconds * 1000 + rng.integers(0, 1000, n),
+            "shuffled": rng.permutation(seconds),
+            "row": np.arange(n),
+            "order_id": rng.permutation(n) + 10_000,
+            "amount": amount,
+            "fee": (amount * 0.1 + rng.normal(0, 1, n)).round(2),
+        }
+    )
+
+
+def test_epoch_columns_rising_with_the_rows_are_timestamp_like():
+    from advval._frames import FrameEncoder
+    from advval.dependency._flags import id_like, timestamp_like
+
+    frame = _log(np.random.default_rng(12), 400)
+    encoder = FrameEncoder().fit(frame, frame)
+    ids = id_like(encoder, frame)
+    assert set(ids) == {"created", "created_ms", "shuffled", "row", "order_id"}
+    # epoch seconds and milliseconds in row order; not a shuffled epoch, not a row counter
+    assert timestamp_like(encoder, frame, ids) == ["created", "created_ms"]
+    # falling with the rows: not a log sorted by time
+    reversed_ = frame.iloc[::-1].reset_index(drop=True)
+    assert timestamp_like(FrameEncoder().fit(reversed_, reversed_), reversed_, ids) == []
+
+
+def test_deps_calls_an_epoch_timestamp_timestamp_like(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    _log(np.random.default_rng(13), 400).to_csv("log.csv", index=False)
+    document, markdown, page, stderr = _run(["deps", "log.csv", "--n-splits", "3"])
+    assert document["timestamp_like"] == ["created", "created_ms"]
+    assert {"created", "created_ms", "order_id"} <= set(document["id_like"])
+    lines = markdown.splitlines()
+    [ids] = [line for line in lines if line.startswith("**ID-like:**")]
+    assert ids == "**ID-like:** shuffled, row, order\\_id."
+    [times] = [line for line in lines if line.startswith("**Timestamp-like")]
+    assert times.endswith(":** created, created\\_ms.")
+    [row] = [line for line in lines if "| created | numeric |" in line]
+    assert "timestamp-like" in row and "id-like" not in row
+    n_ids = len(document["id_like"])
+    assert f"{n_ids} id-like (2 of them timestamps)" in stderr
+    assert "Timestamp-like" in page
+    import jsonschema
+
+    from advval.report import json_schema
+
+    jsonschema.validate(document, json_schema("deps"))

@@ -50,7 +50,7 @@ from ._crossfit import TargetFit, cross_fit
 from ._encoding import SCORE_ADVICE, fit_encoder, unpredicted_warning
 from ._fitted import _DependencyFit, fit_seed, sample_seed
 from ._fitting import Design, default_params, estimator_params
-from ._flags import id_like, near_duplicates
+from ._flags import id_like, near_duplicates, timestamp_like
 from ._scoring import (
     Target,
     class_mapping,
@@ -203,6 +203,9 @@ class FeatureDependencyChecker(ReprMixin, SharesClientMixin, BaseEstimator):
         empty without ``y``.
     id_like_features_ : list of str
         Columns unique per row (text, or integer-valued numbers) or monotone in row order.
+    timestamp_like_features_ : list of str
+        Those ID-like columns that are timestamps written as numbers: plausible epoch
+        seconds or milliseconds (2001 to 2033) rising with the rows.
     row_order_score_ : float
         Out-of-fold score of the row position predicted from all columns (high when the
         file is sorted by something the columns reveal, e.g. time).
@@ -490,6 +493,7 @@ class FeatureDependencyChecker(ReprMixin, SharesClientMixin, BaseEstimator):
             encoder = fit_encoder(frame, frame, self.column_kinds)
             encoder.check_finite(frame, name=names[0])
             id_like_features = id_like(encoder, frame)  # every row: unique per row?
+            timestamps = timestamp_like(encoder, frame, id_like_features)
         n_rows_in = len(frame) if n_rows_in is None else int(n_rows_in)
         max_rows = self.resolve_max_rows(len(frame))
         rows = budget_rows(len(frame), max_rows, seed + 7)
@@ -666,6 +670,7 @@ class FeatureDependencyChecker(ReprMixin, SharesClientMixin, BaseEstimator):
         return _DependencyFit(
             dropped_features=dropped,
             id_like_features=id_like_features,
+            timestamp_like_features=timestamps,
             n_rows_in=n_rows_in,
             max_rows=max_rows,
             n_rows_used=n_rows_used,

@@ -94,12 +94,14 @@ class _DependencyFit:
     pairwise_matrix: pd.DataFrame | None = field(repr=False)
     basis: FitBasis | None = field(default=None, repr=False)
     n_rows_sampled: int | None = None
+    timestamp_like_features: list[str] = field(default_factory=list)
 
     def attributes(self) -> dict[str, Any]:
         """The checker's public fitted attributes, by name (``n_rows_sampled_`` if set)."""
         names = [
             "dropped_features",
             "id_like_features",
+            "timestamp_like_features",
             "n_rows_in",
             "max_rows",
             "n_rows_used",

@@ -143,3 +143,64 @@ def id_like(encoder: FrameEncoder, frame: pd.DataFrame) -> list[str]:
             if np.isfinite(rho) and abs(rho) >= ID_MONOTONE:
                 found.append(column)
     return found
+
+
+#: the plausible epoch values of a timestamp written as a number: seconds (2001-09-09 to
+#: 2033-05-18) and milliseconds (the same dates)
+EPOCH_SECONDS = (1e9, 2e9)
+EPOCH_MILLISECONDS = (1e12, 2e12)
+#: a timestamp column rises with the rows at least this much (Spearman's rho)
+TIMESTAMP_ORDER = 0.9
+
+
+def epoch_unit(values: NDArray[np.float64]) -> str | None:
+    """``"seconds"`` or ``"milliseconds"`` when every finite value of ``values`` is a
+    plausible epoch time in that unit (2001 to 2033), else None.
+
+    Examples
+    --------
+    >>> epoch_unit(np.array([1.6e9, 1.61e9])), epoch_unit(np.array([1.6e12, np.nan]))
+    ('seconds', 'milliseconds')
+    >>> epoch_unit(np.array([1.6e9, 12.0])) is None
+    True
+    """
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        return None
+    low, high = float(finite.min()), float(finite.max())
+    for unit, (start, end) in (("seconds", EPOCH_SECONDS), ("milliseconds", EPOCH_MILLISECONDS)):
+        if start <= low and high <= end:
+            return unit
+    return None
+
+
+def timestamp_like(encoder: FrameEncoder, frame: pd.DataFrame, columns: list[str]) -> list[str]:
+    """Those of the ID-like ``columns`` that are timestamps written as numbers: every value
+    a plausible epoch time in seconds or milliseconds (:func:`epoch_unit`) and rising with
+    the rows (Spearman's rho with the row position at least ``TIMESTAMP_ORDER``), as in a
+    log sorted by time. A unique number outside those ranges, or in them but in no order,
+    stays an ID-like column only.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> frame = pd.DataFrame({"created": 1.6e9 + np.sort(rng.integers(0, 10**6, 50)),
+    ...                       "id": rng.permutation(50), "x": rng.normal(size=50)})
+    >>> encoder = FrameEncoder().fit(frame, frame)
+    >>> timestamp_like(encoder, frame, id_like(encoder, frame))
+    ['created']
+    """
+    found = []
+    for column in columns:
+        if encoder.kinds.get(column) != NUMERIC:
+            continue
+        values = _numeric_values(encoder, frame, column)
+        finite = np.isfinite(values)
+        if epoch_unit(values) is None or int(finite.sum()) < ID_MIN_ROWS:
+            continue
+        position = np.flatnonzero(finite).astype(np.float64)
+        ranks = pd.Series(values[finite]).rank().to_numpy()
+        rho = np.corrcoef(position, ranks)[0, 1]
+        if np.isfinite(rho) and rho >= TIMESTAMP_ORDER:
+            found.append(column)
+    return found

@@ -169,6 +169,7 @@ def summarize(
         redundant=tuple(str(c) for c in checker.redundant_features_),
         leaking=tuple(str(c) for c in checker.leaking_features_) if has_target else None,
         id_like=tuple(str(c) for c in checker.id_like_features_),
+        timestamp_like=tuple(str(c) for c in getattr(checker, "timestamp_like_features_", ())),
         near_duplicates=tuple((str(a), str(b)) for a, b in checker.near_duplicates_),
         shift=shift_rows,
         settings={**_settings(checker), **(settings or {})},

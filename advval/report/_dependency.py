@@ -10,6 +10,7 @@ columns of the dependency matrix.
 from __future__ import annotations
 
 import math
+from collections.abc import Collection
 from typing import Any
 
 from ..results._dependency import DependencyReport, FeatureDependency
@@ -130,8 +131,9 @@ def near_duplicate_note(report: DependencyReport) -> str | None:
     )
 
 
-def feature_flags(feature: FeatureDependency) -> list[str]:
-    """The findings about one column, as short words.
+def feature_flags(feature: FeatureDependency, timestamps: Collection[str] = ()) -> list[str]:
+    """The findings about one column, as short words; an ID-like column among
+    ``timestamps`` (the report's ``timestamp_like``) is ``timestamp-like``.
 
     Examples
     --------
@@ -144,7 +146,7 @@ def feature_flags(feature: FeatureDependency) -> list[str]:
         for flag, on in (
             ("leak", bool(feature.leak)),
             ("redundant", feature.redundant),
-            ("id-like", feature.id_like),
+            ("timestamp-like" if feature.name in timestamps else "id-like", feature.id_like),
             ("row-order", feature.row_order),
         )
         if on
@@ -155,6 +157,18 @@ def report_findings(report: DependencyReport) -> list[str]:
     """The headline findings, most serious first: ``leak``, ``redundancy``, ``shift``."""
     found = (("leak", report.leaking), ("redundancy", report.redundant), ("shift", report.shifted))
     return [word for word, names in found if names]
+
+
+def _timestamps_text(report: DependencyReport) -> str:
+    """`` (1 of them a timestamp)`` after the ID-like count, when some are timestamps."""
+    n = len(report.timestamp_like)
+    if not n:
+        return ""
+    return f" ({n} of them {'a timestamp' if n == 1 else 'timestamps'})"
+
+
+#: what the reports say of a timestamp written as a number
+TIMESTAMP_LABEL = "Timestamp-like (epoch seconds or milliseconds rising with the rows)"
 
 
 def summary_line(report: DependencyReport) -> str:
@@ -169,7 +183,7 @@ def summary_line(report: DependencyReport) -> str:
     parts = [
         f"{report.n_features} features",
         f"{len(report.redundant)} redundant",
-        f"{len(report.id_like)} id-like",
+        f"{len(report.id_like)} id-like{_timestamps_text(report)}",
         f"{len(report.near_duplicates)} near-duplicate pairs{_groups_text(report)}",
     ]
     if report.leaking is not None:
@@ -326,7 +340,8 @@ def render_dependency_markdown(report: DependencyReport) -> str:
     lines.append("")
     for label, names in (
         ("Redundant (predicted by the other columns)", report.redundant),
-        ("ID-like", report.id_like),
+        ("ID-like", tuple(n for n in report.id_like if n not in set(report.timestamp_like))),
+        (TIMESTAMP_LABEL, report.timestamp_like),
         ("Row order (predicted by the row position alone)", report.row_order),
         ("Dropped (all values missing)", report.dropped),
     ):
@@ -367,7 +382,7 @@ def render_dependency_markdown(report: DependencyReport) -> str:
             lines.append(
                 f"| {rank} | {md_name(f.name)} | {f.kind} | {score_text(f)} "
                 f"| {format_p(f.p_value)} | {explained} "
-                f"| {', '.join(feature_flags(f))} |"
+                f"| {', '.join(feature_flags(f, report.timestamp_like))} |"
             )
         lines.append("")
         lines.extend(score_legend(report))

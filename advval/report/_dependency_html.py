@@ -124,7 +124,7 @@ def dependency_context(report: DependencyReport) -> dict[str, Any]:
                     )
                 ),
                 "target_score": None if f.target_score is None else format_fixed(f.target_score),
-                "flags": feature_flags(f),
+                "flags": feature_flags(f, report.timestamp_like),
             }
             for rank, f in enumerate(features, start=1)
         ],
@@ -160,7 +160,14 @@ def dependency_context(report: DependencyReport) -> dict[str, Any]:
                     "Unique per row, or monotone in row order: identifiers, counters, "
                     "timestamps of a sorted file. Exclude them with --id if they are not "
                     "features.",
-                    report.id_like,
+                    tuple(n for n in report.id_like if n not in set(report.timestamp_like)),
+                ),
+                (
+                    "Timestamp-like",
+                    "Numbers that read as epoch seconds or milliseconds (2001 to 2033) and "
+                    "rise with the rows: the time of each row, written as a number, not an "
+                    "identifier. Exclude them with --id if they are not features.",
+                    report.timestamp_like,
                 ),
                 (
                     "Row order",

@@ -150,6 +150,9 @@ class DependencyReport(Displayed):
         How the input files were read, as the command line said it (numbers read from
         text, columns kept as text because of a marker value, likely sentinels...);
         empty when nothing was noted or the report was not built by the command line.
+    timestamp_like : tuple of str
+        Those of ``id_like`` that are timestamps written as numbers (epoch seconds or
+        milliseconds rising with the rows): a time, not an identifier.
 
     Examples
     --------
@@ -180,6 +183,7 @@ class DependencyReport(Displayed):
     matrix: tuple[tuple[float, ...], ...] = ()
     kind: str = field(default="deps")
     reading_notes: tuple[str, ...] = ()
+    timestamp_like: tuple[str, ...] = ()
 
     @property
     def matrix_capped(self) -> bool:
@@ -258,4 +262,5 @@ class DependencyReport(Displayed):
             ],
             "settings": dict(self.settings),
             **({"reading_notes": list(self.reading_notes)} if self.reading_notes else {}),
+            **({"timestamp_like": list(self.timestamp_like)} if self.timestamp_like else {}),
         }
