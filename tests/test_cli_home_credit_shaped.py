@@ -19,9 +19,10 @@ from click.testing import CliRunner
 
 from advval.cli import ExitCode, cli
 from advval.cli._numbers import sentinel
-from advval.report import RemedyStep
-from advval.report._dependency import near_duplicate_groups
+from advval.report import RemedyStep, render_dependency_markdown
+from advval.report._dependency import MARKDOWN_TOP_SHIFT, near_duplicate_groups
 from advval.report._markdown import remedy_summary
+from advval.results import DependencyReport, DependencyShift
 
 NOT_EMPLOYED = 365243
 
@@ -173,3 +174,38 @@ def test_a_remedy_that_leaves_drift_points_to_weighting_and_names_its_cost() -> 
     assert remedy_summary(gone) == (
         "Dropping 1 column (a) brings the AUC from 0.800 to 0.510; no drift remains."
     )
+
+
+def _shift_report(n_columns: int) -> DependencyReport:
+    """A comparison of ``n_columns`` columns where the last two changed their relations."""
+    rows = tuple(
+        DependencyShift(
+            f"FLAG_DOCUMENT_{k}",
+            0.9,
+            0.9 - (0.3 if k >= n_columns - 2 else 0.001 * k),
+            0.3 if k >= n_columns - 2 else 0.001 * k,
+            1e-9 if k >= n_columns - 2 else 1.0,
+            k >= n_columns - 2,
+            0.5,
+        )
+        for k in range(n_columns)
+    )
+    return DependencyReport(2000, n_columns, (), (), None, (), (), rows, {}, "0", compared=True)
+
+
+def _shift_table(markdown: str) -> list[str]:
+    section = markdown.split("### Dependency shift", 1)[1]
+    return [line for line in section.splitlines() if line.startswith("| FLAG")]
+
+
+def test_a_wide_dependency_shift_table_shows_the_shifted_columns_first_and_is_cut() -> None:
+    wide = render_dependency_markdown(_shift_report(122))
+    rows = _shift_table(wide)
+    assert len(rows) == MARKDOWN_TOP_SHIFT
+    assert rows[0].startswith("| FLAG\\_DOCUMENT\\_120 ") and "| yes |" in rows[0]
+    assert rows[1].startswith("| FLAG\\_DOCUMENT\\_121 ")
+    assert rows[2].startswith("| FLAG\\_DOCUMENT\\_119 ")  # then the largest drop
+    assert f"{MARKDOWN_TOP_SHIFT} of 122 columns: the shifted ones first" in wide
+    # a short table keeps every column, in column order, as before
+    narrow = _shift_table(render_dependency_markdown(_shift_report(8)))
+    assert [r.split(" | ")[0] for r in narrow] == [f"| FLAG\\_DOCUMENT\\_{k}" for k in range(8)]

@@ -69,6 +69,32 @@ def _names(names: Any, limit: int = _MAX_NAMES) -> str:
     return shown
 
 
+#: rows of the Markdown dependency-shift table; a longer one is cut to the shifted
+#: columns first, then the largest drops (a wide table has one row per column)
+MARKDOWN_TOP_SHIFT = 20
+
+
+def shift_rows(report: DependencyReport, limit: int) -> tuple[DependencyShift, ...]:
+    """The dependency-shift rows to show: all of them in column order when there are at
+    most ``limit``, else the shifted ones first and then the largest drops, ``limit`` in
+    all.
+
+    Examples
+    --------
+    >>> rows = tuple(DependencyShift(n, 0.9, 0.9 - d, d, 0.5, d > 0.2, 0.5)
+    ...              for n, d in (("a", 0.01), ("b", 0.3), ("c", 0.05)))
+    >>> r = DependencyReport(10, 3, (), (), None, (), (), rows, {}, "0", compared=True)
+    >>> [s.name for s in shift_rows(r, 3)], [s.name for s in shift_rows(r, 2)]
+    (['a', 'b', 'c'], ['b', 'c'])
+    """
+    if len(report.shift) <= limit:
+        return tuple(report.shift)
+    ranked = sorted(
+        report.shift, key=lambda s: (not s.shifted, -s.drop if math.isfinite(s.drop) else 0.0)
+    )
+    return tuple(ranked[:limit])
+
+
 def near_duplicate_groups(pairs: Any) -> list[tuple[str, ...]]:
     """The near-duplicate pairs joined into groups: columns linked by a chain of pairs.
 
@@ -396,7 +422,8 @@ def render_dependency_markdown(report: DependencyReport) -> str:
                 "| feature | train score | test score | drop | adjusted p | shifted | marginal p |"
             )
             lines.append("| --- | ---: | ---: | ---: | ---: | :---: | ---: |")
-            for s in report.shift:
+            rows = shift_rows(report, MARKDOWN_TOP_SHIFT)
+            for s in rows:
                 apart = formats_apart_text(s)
                 shifted = md_escape(apart) if apart else ("yes" if s.shifted else "")
                 lines.append(
@@ -404,6 +431,12 @@ def render_dependency_markdown(report: DependencyReport) -> str:
                     f"| {format_fixed(s.test_score)} | {format_fixed(s.drop)} "
                     f"| {'n/a' if apart else format_p(s.p_value)} | {shifted} "
                     f"| {format_p(s.marginal_p_value)} |"
+                )
+            if len(rows) < len(report.shift):
+                lines.append("")
+                lines.append(
+                    f"{len(rows)} of {len(report.shift)} columns: the shifted ones first, then "
+                    "the largest drops; the JSON report has every column."
                 )
         else:
             lines.append("No column could be compared.")
