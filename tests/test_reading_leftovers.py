@@ -124,8 +124,10 @@ def test_a_column_missing_in_every_test_row_says_so(tmp_path, monkeypatch):
     assert "| missing in every test row | n/a |" in row and "(KS)" not in row
     [other] = [line for line in markdown.splitlines() if line.startswith("| 2 | amount |")]
     assert "(KS)" in other
-    # HTML: the statistic cell
-    assert "missing in every test row" in page
+    # HTML: the statistic cell and the importance chart's tooltip
+    assert "missing in every test row <small></small>" in page
+    assert "bonus: importance" in page and "statistic 0.000, adjusted p 1 (" not in page
+    assert page.count("missing in every test row") >= 2
     # the CI job summary and annotations
     shown = summary.read_text(encoding="utf-8")
     [line] = [line for line in shown.splitlines() if line.startswith("| bonus |")]

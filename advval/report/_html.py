@@ -22,6 +22,7 @@ from typing import Any
 
 from ..results import Distribution, DriftReport, FeatureDrift
 from . import _svg
+from ._absent import absent_sides
 from ._baseline_text import baseline_context
 from ._columns import (
     columns_context,
@@ -159,7 +160,9 @@ def _context(report: DriftReport, max_columns: int | None = None) -> dict[str, A
             title="Out-of-fold P(test) for train rows and test rows",
         ),
         "importance_svg": (
-            _svg.importance_chart(report.features[:HTML_CHART_FEATURES])
+            _svg.importance_chart(
+                report.features[:HTML_CHART_FEATURES], absent=absent_sides(report)
+            )
             if report.features
             else None
         ),

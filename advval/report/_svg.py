@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import html
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from .._dates import format_instant
 from ..results import Distribution, FeatureDrift, RocCurve
@@ -489,7 +489,9 @@ def off_scale(features: Sequence[FeatureDrift]) -> list[str]:
     return [f.name for f in features if f.leak and _finite(f.importance) > xmax]
 
 
-def importance_chart(features: Sequence[FeatureDrift], *, width: int = 720) -> str:
+def importance_chart(
+    features: Sequence[FeatureDrift], *, width: int = 720, absent: Mapping[str, str] | None = None
+) -> str:
     """Horizontal bars of feature importance with error bars of ± one fold spread.
 
     Parameters
@@ -498,6 +500,9 @@ def importance_chart(features: Sequence[FeatureDrift], *, width: int = 720) -> s
         Drawn in the given order (the caller passes the top features).
     width : int
         Width in CSS pixels; the height follows the number of features.
+    absent : mapping of str to str, optional
+        Column -> what its tooltip says instead of its statistic and p-value
+        (``"missing in every test row"``, :func:`~._absent.absent_sides`).
 
     Returns
     -------
@@ -544,8 +549,13 @@ def importance_chart(features: Sequence[FeatureDrift], *, width: int = 720) -> s
         shown, spread = shown_importance(imp, floor), shown_importance(std, floor)
         tip = (
             f"{_esc(name)}: importance {shown:.3g} ± {spread:.3g}, "
-            f"statistic {_finite(f.statistic):.3f}, adjusted p {_finite(f.p_value, 1.0):.3g} "
-            f"({status}{', off the scale' if f.name in cut else ''})"
+            + (
+                absent[f.name]
+                if absent and f.name in absent
+                else f"statistic {_finite(f.statistic):.3f}, "
+                f"adjusted p {_finite(f.p_value, 1.0):.3g}"
+            )
+            + f" ({status}{', off the scale' if f.name in cut else ''})"
         )
         out.append(f"<g><title>{tip}</title>")
         out.append(
