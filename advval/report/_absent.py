@@ -16,18 +16,8 @@ from advval.results import ColumnFacts, DriftReport
 
 def absent_sides(report: DriftReport) -> dict[str, str]:
     """Column name -> ``"missing in every test row"`` (or train) for each column with no
-    value on one side, from the report's column facts; empty without facts.
-
-    Examples
-    --------
-    >>> from advval.results import ColumnFacts
-    >>> facts = ColumnFacts(name="bonus", kind="numeric", missing_train=0.0, missing_test=1.0,
-    ...                     missing_p_value=1e-9, unseen_levels=None, unseen_share=None,
-    ...                     gone_levels=None, gone_share=None, dominant_train=0.01,
-    ...                     dominant_test=1.0, out_of_range_share=None, flags=())
-    >>> absent_side({"bonus": facts}, "bonus"), absent_side({"bonus": facts}, "other")
-    ('missing in every test row', None)
-    """
+    value on one side, from the report's column facts (:func:`absent_side`); empty
+    without facts."""
     facts = {f.name: f for f in report.column_facts}
     found = {name: absent_side(facts, name) for name in facts}
     return {name: text for name, text in found.items() if text is not None}
@@ -35,7 +25,17 @@ def absent_sides(report: DriftReport) -> dict[str, str]:
 
 def absent_side(facts: Mapping[str, ColumnFacts], name: str) -> str | None:
     """``"missing in every test row"`` / ``"missing in every train row"`` for column
-    ``name`` when its facts say so, else None (see :func:`absent_sides`)."""
+    ``name`` when its facts say so, else None.
+
+    Examples
+    --------
+    >>> facts = ColumnFacts(name="bonus", kind="numeric", missing_train=0.0, missing_test=1.0,
+    ...                     missing_p_value=1e-9, unseen_levels=None, unseen_share=None,
+    ...                     gone_levels=None, gone_share=None, dominant_train=0.01,
+    ...                     dominant_test=1.0, out_of_range_share=None, flags=())
+    >>> absent_side({"bonus": facts}, "bonus"), absent_side({"bonus": facts}, "other")
+    ('missing in every test row', None)
+    """
     column = facts.get(name)
     if column is None:
         return None
