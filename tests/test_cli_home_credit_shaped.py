@@ -17,7 +17,9 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
+from advval.attacks import FeatureSpace
 from advval.cli import ExitCode, cli
+from advval.cli._attack import units_without_sentinels
 from advval.cli._numbers import sentinel
 from advval.report import RemedyStep, render_dependency_markdown
 from advval.report._dependency import MARKDOWN_TOP_SHIFT, near_duplicate_groups
@@ -209,3 +211,69 @@ def test_a_wide_dependency_shift_table_shows_the_shifted_columns_first_and_is_cu
     # a short table keeps every column, in column order, as before
     narrow = _shift_table(render_dependency_markdown(_shift_report(8)))
     assert [r.split(" | ")[0] for r in narrow] == [f"| FLAG\\_DOCUMENT\\_{k}" for k in range(8)]
+
+
+def _applicants(rng: np.random.Generator, n: int) -> pd.DataFrame:
+    employed = _days_employed(rng, n, 0.18)
+    ext = rng.uniform(0, 1, n).round(6)
+    risk = -2.5 * ext + 0.8 * (employed == NOT_EMPLOYED) + rng.normal(0, 0.5, n)
+    return pd.DataFrame(
+        {
+            "DAYS_BIRTH": -rng.integers(20 * 365, 69 * 365, n),
+            "DAYS_EMPLOYED": employed,
+            "EXT_SOURCE_2": ext,
+            "TARGET": (risk > -0.6).astype(int),
+        }
+    )
+
+
+def test_a_sentinel_does_not_set_its_columns_unit_for_eps() -> None:
+    frame = _applicants(np.random.default_rng(8), 600).drop(columns="TARGET")
+    space = FeatureSpace.from_frame(frame)
+    before = dict(space.scale)
+    fixed, changed = units_without_sentinels(frame, space, "std")
+    days = frame["DAYS_EMPLOYED"].to_numpy(dtype=float)
+    others = days[days != NOT_EMPLOYED]
+    assert fixed.scale["DAYS_EMPLOYED"] == pytest.approx(np.std(others, ddof=1))
+    assert before["DAYS_EMPLOYED"] > 50 * fixed.scale["DAYS_EMPLOYED"]  # the sentinel's sway
+    assert changed == {
+        "DAYS_EMPLOYED": (NOT_EMPLOYED, before["DAYS_EMPLOYED"], fixed.scale["DAYS_EMPLOYED"])
+    }
+    for name in ("DAYS_BIRTH", "EXT_SOURCE_2"):  # no sentinel: unchanged
+        assert fixed.scale[name] == before[name]
+    assert space.scale == before  # the given space is left as it was
+    q1, q3 = np.percentile(others, [25, 75])
+    by_iqr, _ = units_without_sentinels(frame, FeatureSpace.from_frame(frame, scale="iqr"), "iqr")
+    assert by_iqr.scale["DAYS_EMPLOYED"] == pytest.approx((q3 - q1) / 1.349)
+
+
+def test_attack_measures_days_employed_without_its_sentinel(tmp_path: Path) -> None:
+    lightgbm = pytest.importorskip("lightgbm")
+    frame = _applicants(np.random.default_rng(9), 800)
+    features = frame.drop(columns="TARGET")
+    model = lightgbm.LGBMClassifier(n_estimators=15, num_leaves=7, verbose=-1, n_jobs=1)
+    model.fit(features, frame["TARGET"])
+    model.booster_.save_model(str(tmp_path / "model.txt"))
+    frame.to_csv(tmp_path / "valid.csv", index=False)
+    result = CliRunner().invoke(
+        cli,
+        [
+            "attack",
+            str(tmp_path / "model.txt"),
+            str(tmp_path / "valid.csv"),
+            "--target",
+            "TARGET",
+            "--attack",
+            "tree",
+            "--max-rows",
+            "40",
+            "--json",
+            str(tmp_path / "r.json"),
+        ],
+        catch_exceptions=False,
+    )
+    assert result.exit_code == ExitCode.OK, result.output
+    assert "column 'DAYS_EMPLOYED' holds 365243, far outside its other values" in result.output
+    settings = json.loads((tmp_path / "r.json").read_text())["settings"]
+    space = settings["feature_space"]
+    assert space.endswith("; units without the sentinel of DAYS_EMPLOYED (365243)")

@@ -13,7 +13,7 @@ import dataclasses
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 import click
 import numpy as np
@@ -290,6 +290,71 @@ def _note_whole_columns(X: pd.DataFrame, space: FeatureSpace) -> None:
             f"advval: column(s) {shown} hold only whole numbers (read as floats, e.g. for "
             "missing values), so the attacks keep them whole; list them under 'continuous' "
             "in a --constraints file to let them take fractions",
+            err=True,
+        )
+
+
+def units_without_sentinels(
+    X: pd.DataFrame, space: FeatureSpace, how: str
+) -> tuple[FeatureSpace, dict[str, tuple[float, float, float]]]:
+    """``space`` with each numeric column that holds a sentinel (-999, Home Credit's
+    365243 days) measured in the spread of its other values, and what changed: column ->
+    (sentinel, old unit, new unit).
+
+    The units make ``eps`` mean standard deviations; a code far outside a column's values
+    is no magnitude, yet it sets that column's standard deviation: 365243 in 17% of
+    ``DAYS_EMPLOYED`` (days back, as negative numbers) makes its unit 137,000 days where
+    the other values spread over 1,900, so eps 0.3 would move an applicant's employment
+    by a century. ``how`` is the space's scale, ``"std"`` or ``"iqr"``.
+    """
+    import copy
+
+    import numpy as np
+
+    from ._numbers import sentinel
+
+    units = space.scale
+    if not isinstance(units, Mapping):
+        return space, {}
+    changed: dict[str, tuple[float, float, float]] = {}
+    new_units = dict(units)
+    for name, unit in units.items():
+        if name not in X.columns:
+            continue
+        column = cast("pd.Series", X[name])
+        mark = sentinel(column)
+        if mark is None:
+            continue
+        values = column.to_numpy(dtype="float64", na_value=np.nan)
+        others = values[~np.isnan(values) & (values != mark)]
+        if others.size < 2:
+            continue
+        if how == "iqr":
+            q1, q3 = np.percentile(others, [25, 75])
+            spread = float((q3 - q1) / 1.349)
+        else:
+            spread = float(np.std(others, ddof=1))
+        if np.isfinite(spread) and 0 < spread < float(unit):
+            new_units[name] = spread
+            changed[str(name)] = (float(mark), float(unit), spread)
+    if not changed:
+        return space, {}
+    fixed = copy.copy(space)
+    fixed.scale = new_units
+    return fixed, changed
+
+
+def _note_sentinel_units(
+    changed: Mapping[str, tuple[float, float, float]], eps: float | None
+) -> None:
+    """Say which columns' units leave their sentinel out, and what ``eps`` (``None``:
+    a count of columns, not a size) means there."""
+    for name, (mark, old, new) in changed.items():
+        reach = "" if eps is None else f", so eps {eps:g} moves it by up to {eps * new:,.4g}"
+        click.echo(
+            f"advval: column {name!r} holds {mark:g}, far outside its other values (a "
+            f"likely sentinel): its unit is the spread of its other values, {new:,.4g} (with "
+            f"it: {old:,.4g}){reach}",
             err=True,
         )
 
@@ -571,8 +636,10 @@ def run(job: AttackJob) -> None:
     except ValueError as exc:
         raise UsageFailure(" ".join(str(exc).split())) from exc
     space = build_space(X_all, rules, job.constraints, job.target)
+    space, sentinel_units = units_without_sentinels(X_all, space, rules.get("scale", "std"))
     if not job.quiet:
         _note_whole_columns(X_all, space)
+        _note_sentinel_units(sentinel_units, eps if job.norm != "0" else None)
     names = _attack_names(job.attack_names, family, job.norm, job.model)
     rows = _sample(len(X_all), job.max_rows, job.seed)
     X = _as_input(X_all.iloc[rows], family)
@@ -632,7 +699,13 @@ def run(job: AttackJob) -> None:
         "max_queries": job.max_queries,
         "constraints": None if job.constraints is None else str(job.constraints),
         "feature_space": "FeatureSpace.from_frame(DATA, all rows)"
-        + (" + constraints" if rules else ""),
+        + (" + constraints" if rules else "")
+        + (
+            "; units without the sentinel of "
+            + ", ".join(f"{n} ({v[0]:g})" for n, v in sentinel_units.items())
+            if sentinel_units
+            else ""
+        ),
         "seed": job.seed,
     }
     if job.export_path is not None:  # robustness_report(export=...)'s check, as it gave it
