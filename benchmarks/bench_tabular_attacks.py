@@ -170,6 +170,32 @@ def hand_fgsm(model: Any, x: Any, y: Any, eps: float) -> Callable[[], Any]:
     return run
 
 
+def hand_fgsm_job(model: Any, x: Any, y: Any, eps: float) -> Callable[[], Any]:
+    """FGSM written by hand to do the job a robustness number needs: refuse infinite input,
+    take the step, project onto the ball and the box, and score the result with one
+    forward pass (success, refused if a logit is NaN or infinite) and its L-inf size."""
+    import torch
+
+    low, high = (x - eps).clamp_min(0.0), (x + eps).clamp_max(1.0)
+
+    def run() -> Any:
+        if bool(torch.isinf(x).any()):
+            raise ValueError("X has infinite values")
+        z = x.clone().requires_grad_(True)
+        loss = torch.nn.functional.cross_entropy(model(z), y)
+        (grad,) = torch.autograd.grad(loss, z)
+        adv = torch.minimum(torch.maximum(x + eps * grad.sign(), low), high)
+        with torch.no_grad():
+            logits = model(adv)
+        if not bool(torch.isfinite(logits).all()):
+            raise ValueError("the model returned NaN or infinite logits")
+        success = (logits.argmax(1) != y).numpy()
+        norms = (adv - x).abs().amax(1).numpy()
+        return adv, success, norms
+
+    return run
+
+
 def hand_pgd(model: Any, x: Any, y: Any, eps: float, steps: int) -> Callable[[], Any]:
     """PGD written by hand: a random start, ``steps`` signed steps of 2.5 eps / steps, each
     clamped to the ball and the box, and one check of the result (what advval's PGD does,
@@ -224,6 +250,8 @@ def cost_table(model: Any, x: Any, y: Any, eps: float, quick: bool) -> None:
     print("\n## Cost against the floor (hand-written FGSM / PGD on the same batch, same run; "
           f"one thread; best of {repeats}, interleaved; CPU = this process's CPU time)")
     print("per step = (time of PGD-40 - time of PGD-20) / 20; ratio = advval / hand-written"
+          " (FGSM job: a hand-written FGSM that also checks its input and scores success and"
+          " size)"
           "; ta = torchattacks (tensor input), art = ART (PyTorchClassifier, float32 NumPy "
           "input; " + (", ".join(peers) or "none") + " installed)")
     header = (f"{'batch':>6} {'what':<9} {'hand ms':>8} {'tensor ms':>9} {'ratio':>6} "
@@ -240,6 +268,7 @@ def cost_table(model: Any, x: Any, y: Any, eps: float, quick: bool) -> None:
         xn, yn = xb.numpy(), yb.numpy()
         functions: dict[str, Callable[[], Any]] = {
             "hand fgsm": hand_fgsm(model, xb, yb, eps),
+            "hand fgsm job": hand_fgsm_job(model, xb, yb, eps),
             "fgsm": lambda xb=xb, yb=yb: FGSM(model, eps=eps, feature_space=unit).generate(xb, yb),
             "fgsm np": lambda xn=xn, yn=yn: FGSM(model, eps=eps, feature_space=unit).generate(xn,
                                                                                               yn),
@@ -264,6 +293,10 @@ def cost_table(model: Any, x: Any, y: Any, eps: float, quick: bool) -> None:
 
         common = {"batch": batch, "steps": steps, "peers": peers}
         cost_row(t, "FGSM", ("hand fgsm", "fgsm", "fgsm np"), "fgsm", **common)
+        # against a hand-written FGSM that also checks its input, projects onto the ball
+        # and scores success and size: what any robustness number costs (no peers here)
+        cost_row(t, "FGSM job", ("hand fgsm job", "fgsm", "fgsm np"), "fgsm",
+                 **{**common, "peers": []})
         keys = (f"hand pgd{steps}", f"pgd{steps}", f"pgd{steps} np")
         cost_row(t, f"PGD-{steps}", keys, f"pgd{steps}", **common)
         cost_row(t, "per step", keys, f"pgd{steps}", per_step=True, **common)

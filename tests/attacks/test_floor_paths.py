@@ -311,3 +311,29 @@ def test_the_update_takes_the_torch_path_on_a_gpu():
                 torch.tensor([0, 0, 0], device="cuda"))
     assert best.point.device.type == "cuda"
     assert best.score.tolist() == [1.0, float("inf"), 1.0]
+
+
+# -- the final check's test for NaN and infinite logits ----------------------------------
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_the_largest_logits_are_finite_and_nan_or_inf_are_refused(dtype):
+    big = torch.finfo(dtype).max
+
+    class Fixed(torch.nn.Module):
+        def __init__(self, logits):
+            super().__init__()
+            self.logits = logits
+
+        def forward(self, x):
+            return self.logits
+
+    huge = torch.tensor([[big, 0.0], [big, big], [0.0, big]], dtype=dtype)
+    target = TorchTarget(Fixed(huge), n_samples=3, max_queries=None, dtype=dtype)
+    assert target.labels(torch.zeros(3, 2, dtype=dtype), None).tolist() == [0, 0, 1]
+    for bad in (torch.nan, torch.inf, -torch.inf):
+        logits = huge.clone()
+        logits[2, 0] = bad
+        target = TorchTarget(Fixed(logits), n_samples=3, max_queries=None, dtype=dtype)
+        with pytest.raises(ValueError, match="1 of 3"):
+            target.labels(torch.zeros(3, 2, dtype=dtype), None)

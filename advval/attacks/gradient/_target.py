@@ -176,7 +176,10 @@ class TorchTarget:
             if logits.device.type == "cpu" and logits.dtype in _NUMPY_FLOATS:
                 # on the CPU NumPy reads the logits in place: no kernel launches
                 values = logits.numpy()
-                predicted = np.where(np.isfinite(values).all(1), values.argmax(1), -1)
+                predicted, finite = values.argmax(1), np.isfinite(values)
+                if finite.all():  # the common case, without the row-wise reduction
+                    return cast(np.ndarray, predicted)
+                predicted = np.where(finite.all(1), predicted, -1)
             else:
                 finite = (logits - logits == 0).all(1)  # isfinite in two kernels, not four
                 # -1 marks a row with a NaN or infinite logit: one read back per call
