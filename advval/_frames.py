@@ -65,6 +65,8 @@ from ._kinds import (
     TEXT,
     as_utc,
     column_kind,
+    duration_seconds,
+    is_duration,
 )
 from ._levels import MAX_LEVELS, classifier_levels, labels_and_codes
 from ._summary import ColumnSummary, FrameSummary, largest_magnitude, merge
@@ -832,8 +834,8 @@ def _categorical(
 
 
 def _to_float(values: pd.Series) -> pd.Series:
-    if pd.api.types.is_timedelta64_dtype(values.dtype):
-        return values.dt.total_seconds()
+    if is_duration(values.dtype):
+        return pd.Series(duration_seconds(values), index=values.index)
     return values.astype("float64")
 
 

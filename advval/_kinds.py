@@ -1,6 +1,7 @@
 """Column kinds: what the encoder makes of a column, and what its dtype alone says.
 
-numeric      int / float / timedelta columns
+numeric      int / float / decimal / timedelta columns (NumPy ``timedelta64`` or Arrow
+             ``duration``, read as seconds)
 boolean      bool / nullable boolean columns
 categorical  category, string and object columns
 datetime     datetime64 columns, and string columns whose every value is a date
@@ -13,7 +14,12 @@ values, or as the user says.
 
 from __future__ import annotations
 
+from typing import Any
+
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+from numpy.typing import NDArray
 
 NUMERIC, BOOLEAN, CATEGORICAL, DATETIME, TEXT = (
     "numeric",
@@ -43,9 +49,36 @@ def column_kind(series: pd.Series) -> str:
         return DATETIME
     if pd.api.types.is_numeric_dtype(dtype):
         return NUMERIC
-    if pd.api.types.is_timedelta64_dtype(dtype):
+    if is_duration(dtype):
         return NUMERIC
     return CATEGORICAL
+
+
+def is_duration(dtype: Any) -> bool:
+    """Whether ``dtype`` holds time spans: NumPy ``timedelta64`` or Arrow ``duration``.
+
+    Examples
+    --------
+    >>> is_duration(pd.Series(pd.to_timedelta([1], unit="s")).dtype)
+    True
+    >>> is_duration(pd.ArrowDtype(pa.duration("ms"))), is_duration(pd.ArrowDtype(pa.int64()))
+    (True, False)
+    """
+    if isinstance(dtype, pd.ArrowDtype):
+        return bool(pa.types.is_duration(dtype.pyarrow_dtype))
+    return bool(pd.api.types.is_timedelta64_dtype(dtype))
+
+
+def duration_seconds(values: pd.Series) -> NDArray[np.float64]:
+    """Time spans (NumPy or Arrow) as float64 seconds, NaN where missing.
+
+    Examples
+    --------
+    >>> spans = pd.Series([pd.Timedelta(1500, "ms"), None], dtype=pd.ArrowDtype(pa.duration("ms")))
+    >>> duration_seconds(spans).tolist()
+    [1.5, nan]
+    """
+    return np.asarray(values.dt.total_seconds().to_numpy(dtype=np.float64, na_value=np.nan))
 
 
 def as_utc(values: pd.Series) -> pd.Series:

@@ -26,7 +26,15 @@ import pyarrow.compute as pc
 from numpy.typing import NDArray
 
 from ._dates import DATE_SHAPE, date_formats, merge_formats, parse_dates, pick_format
-from ._kinds import CATEGORICAL, DATETIME, NUMERIC, as_utc, column_kind
+from ._kinds import (
+    CATEGORICAL,
+    DATETIME,
+    NUMERIC,
+    as_utc,
+    column_kind,
+    duration_seconds,
+    is_duration,
+)
 from ._levels import MAX_COUNTED, add_counts, labels_and_codes, level_counts
 from ._text import text_features
 
@@ -269,6 +277,6 @@ def _float_values(values: pd.Series) -> NDArray[np.float64]:
     """A numeric column as float64, missing as NaN (no copy of a float64 column)."""
     if values.dtype == np.float64:
         return np.asarray(values.to_numpy())
-    if pd.api.types.is_timedelta64_dtype(values.dtype):
-        values = values.dt.total_seconds()
+    if is_duration(values.dtype):
+        return duration_seconds(values)
     return np.asarray(values.to_numpy(dtype=np.float64, na_value=np.nan))

@@ -27,6 +27,7 @@ from .._frames import (
     as_frame,
     column_kind,
 )
+from .._kinds import duration_seconds, is_duration
 from ..results import Distribution
 
 NUMERIC_BINS = 30
@@ -137,8 +138,8 @@ def _raw_numbers(values: pd.Series) -> NDArray[np.float64]:
     """Numbers, timedeltas (seconds) or datetimes (seconds since 1970, UTC) as floats."""
     if pd.api.types.is_datetime64_any_dtype(values.dtype):
         values = pd.to_datetime(values, utc=True) - pd.Timestamp(0, tz="UTC")
-    if pd.api.types.is_timedelta64_dtype(values.dtype):
-        return np.asarray(values.dt.total_seconds(), dtype=np.float64)
+    if is_duration(values.dtype):
+        return duration_seconds(values)
     return np.asarray(values.to_numpy(dtype=np.float64, na_value=np.nan))
 
 

@@ -43,7 +43,16 @@ from scipy import stats
 from scipy.special import erfc, gammaln
 
 from .._frames import FrameEncoder, _epoch_seconds
-from .._kinds import BOOLEAN, CATEGORICAL, DATETIME, NUMERIC, as_utc, column_kind
+from .._kinds import (
+    BOOLEAN,
+    CATEGORICAL,
+    DATETIME,
+    NUMERIC,
+    as_utc,
+    column_kind,
+    duration_seconds,
+    is_duration,
+)
 from .._levels import labels_and_codes
 from .._stats import Correction, adjust_p_values
 
@@ -198,8 +207,8 @@ def joint_codes(
 def _ordered_values(series: pd.Series) -> NDArray[np.float64]:
     if pd.api.types.is_datetime64_any_dtype(series.dtype):
         return np.asarray(_epoch_seconds(as_utc(series)).to_numpy(), dtype=np.float64)
-    if pd.api.types.is_timedelta64_dtype(series.dtype):
-        return np.asarray(series.dt.total_seconds().to_numpy(), dtype=np.float64)
+    if is_duration(series.dtype):
+        return duration_seconds(series)
     return np.asarray(series.to_numpy(dtype=np.float64, na_value=np.nan), dtype=np.float64)
 
 

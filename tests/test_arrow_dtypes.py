@@ -1,0 +1,130 @@
+"""Frames as pandas 3 users read them: Arrow and nullable dtypes give the NumPy twin's numbers.
+
+One real table (the bundled NYC flights) with a date, a UTC timestamp, a time span, a
+boolean, a category, a string column and integers with gaps, in its NumPy dtypes and in
+the dtypes ``read_parquet`` / ``read_csv(dtype_backend=...)`` / ``convert_dtypes`` give.
+"""
+
+from __future__ import annotations
+
+import decimal
+import warnings
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pytest
+
+from advval import AdversarialValidator
+from advval._frames import FrameEncoder
+from advval._kinds import NUMERIC, column_kind, duration_seconds, is_duration
+from advval.datasets import load_flights
+from advval.report import build_drift_report, render_json
+
+
+def _flights(rows: int = 300) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Both sides of the flights table with the column families of real exports."""
+    sides = []
+    for k, side in enumerate(load_flights()):
+        frame = side.iloc[:rows].copy()
+        month = 1 + (np.arange(rows) * 7 + k) % 12
+        frame["flight_date"] = pd.to_datetime(
+            {"year": 2013, "month": month, "day": frame["day"].clip(upper=28)}
+        ).astype("datetime64[us]")
+        hours = pd.to_timedelta(frame["sched_dep_hour"], unit="h")
+        frame["dep_utc"] = (frame["flight_date"] + hours).dt.tz_localize("UTC")
+        frame["air_span"] = pd.to_timedelta(frame["air_time"], unit="min").astype("timedelta64[us]")
+        frame["delayed"] = frame["arr_delay"].fillna(0) > 15
+        frame["fare"] = np.round(frame["distance"] * 0.13 + (frame["sched_dep_hour"] % 7) * 1.01, 2)
+        frame["carrier_name"] = frame["carrier"].astype(str).astype(object)
+        frame.index = pd.Index(np.arange(rows) * 3 + 1000 * k, name="row_id")
+        sides.append(frame)
+    return sides[0], sides[1]
+
+
+def _parquet_like(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` as ``pd.read_parquet(..., dtype_backend="pyarrow")`` gives a Polars/Spark file:
+    dictionary categories, ``date32``, ``decimal128(12, 2)``, ``large_string``, ``duration``."""
+    table = pa.Table.from_pandas(frame, preserve_index=True)
+    cents = [
+        None if v is None else decimal.Decimal(str(v)).quantize(decimal.Decimal("0.01"))
+        for v in table["fare"].to_pylist()
+    ]
+    replaced = {
+        "fare": pa.array(cents, pa.decimal128(12, 2)),
+        "flight_date": table["flight_date"].cast(pa.date32()),
+        "carrier_name": table["carrier_name"].cast(pa.large_string()),
+    }
+    for name, column in replaced.items():
+        table = table.set_column(table.schema.get_field_index(name), name, column)
+    return table.to_pandas(types_mapper=pd.ArrowDtype)
+
+
+FAMILIES = {
+    "numpy_nullable": lambda f: f.convert_dtypes(dtype_backend="numpy_nullable"),
+    "pyarrow": lambda f: f.convert_dtypes(dtype_backend="pyarrow"),
+    "parquet_arrow": _parquet_like,
+}
+
+
+@pytest.fixture(scope="module")
+def flights() -> tuple[pd.DataFrame, pd.DataFrame]:
+    return _flights()
+
+
+def test_the_families_hold_the_dtypes_under_test(flights):
+    train = _parquet_like(flights[0])
+    dtypes = train.dtypes.astype(str).to_dict()
+    assert dtypes["air_span"] == "duration[us][pyarrow]"
+    assert dtypes["fare"] == "decimal128(12, 2)[pyarrow]"
+    assert dtypes["flight_date"] == "date32[day][pyarrow]"
+    assert dtypes["carrier"].startswith("dictionary<")
+    assert dtypes["carrier_name"] == "large_string[pyarrow]"
+    assert str(FAMILIES["pyarrow"](flights[0]).dtypes["dep_delay"]) == "int64[pyarrow]"
+    assert str(FAMILIES["numpy_nullable"](flights[0]).dtypes["dep_delay"]) == "Int64"
+
+
+@pytest.mark.parametrize("unit", ["s", "ms", "us", "ns"])
+def test_arrow_durations_are_numbers_in_seconds(unit):
+    spans = pd.Series(pd.to_timedelta([0, 1500, None, 86_400_000], unit="ms"))
+    arrow = spans.astype(pd.ArrowDtype(pa.duration(unit)))
+    assert is_duration(arrow.dtype) and is_duration(spans.dtype)
+    assert not is_duration(pd.ArrowDtype(pa.int64())) and not is_duration(np.dtype("float64"))
+    assert column_kind(arrow) == NUMERIC
+    expected = [0.0, 1.5, np.nan, 86_400.0] if unit != "s" else [0.0, 1.0, np.nan, 86_400.0]
+    np.testing.assert_array_equal(duration_seconds(arrow), expected)
+
+
+def test_an_arrow_duration_column_encodes_as_its_timedelta_twin(flights):
+    train, test = flights
+    arrow = [
+        f.assign(air_span=f["air_span"].astype(pd.ArrowDtype(pa.duration("us")))) for f in flights
+    ]
+    plain = FrameEncoder().fit(train, test)
+    typed = FrameEncoder().fit(*arrow)
+    assert typed.kinds["air_span"] == NUMERIC == plain.kinds["air_span"]
+    assert typed.encoded_columns == plain.encoded_columns
+    pd.testing.assert_frame_equal(typed.transform(arrow[0]), plain.transform(train))
+    np.testing.assert_array_equal(
+        typed.column_values(arrow[1], "air_span"), plain.column_values(test, "air_span")
+    )
+
+
+def _verdict(train: pd.DataFrame, test: pd.DataFrame) -> tuple[float, float, str, list[float]]:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no warning noise for a dtype family
+        validator = AdversarialValidator(random_state=0, n_splits=3).fit(train, test)
+        report = render_json(build_drift_report(validator, train, test))
+    likeness = validator.test_likeness(test.iloc[:40]).tolist()
+    return validator.auc_, validator.p_value_, report, likeness
+
+
+@pytest.mark.parametrize("family", sorted(FAMILIES))
+def test_the_validator_gives_the_numpy_twins_numbers_and_json(flights, family):
+    train, test = flights
+    typed = [FAMILIES[family](f) for f in flights]
+    before = [(f.copy(deep=True), f.dtypes.copy()) for f in typed]
+    assert _verdict(*typed) == _verdict(train, test)
+    for frame, (copy, dtypes) in zip(typed, before, strict=True):
+        pd.testing.assert_series_equal(frame.dtypes, dtypes)
+        pd.testing.assert_frame_equal(frame, copy)
