@@ -19,7 +19,7 @@ from click.testing import CliRunner
 
 from advval.attacks import FeatureSpace
 from advval.cli import ExitCode, cli
-from advval.cli._attack import units_without_sentinels
+from advval.cli._attack import majority_class_message, units_without_sentinels
 from advval.cli._numbers import sentinel
 from advval.report import RemedyStep, render_dependency_markdown
 from advval.report._dependency import MARKDOWN_TOP_SHIFT, near_duplicate_groups
@@ -277,3 +277,39 @@ def test_attack_measures_days_employed_without_its_sentinel(tmp_path: Path) -> N
     settings = json.loads((tmp_path / "r.json").read_text())["settings"]
     space = settings["feature_space"]
     assert space.endswith("; units without the sentinel of DAYS_EMPLOYED (365243)")
+
+
+def test_majority_class_message_needs_imbalance_and_a_model_near_always_common() -> None:
+    y = np.array([0] * 92 + [1] * 8)
+    lazy = np.zeros(100, dtype=int)  # always "no default": 0.92 accurate
+    text = majority_class_message(lazy, y)
+    assert text is not None and "answers 0 for 100%" in text and "scores 0.920" in text
+    assert "it gets 0 of the 8 rows" in text
+    good = y.copy()
+    good[:3] = 1  # 5 of 8 defaults found, 3 false alarms: 0.97 > 0.92 + 0.04
+    assert majority_class_message(good, y) is None
+    balanced = np.array([0, 1] * 50)
+    assert majority_class_message(np.zeros(100, dtype=int), balanced) is None  # 50%
+
+
+def test_attack_flags_a_model_that_answers_the_common_class(tmp_path: Path) -> None:
+    lightgbm = pytest.importorskip("lightgbm")
+    rng = np.random.default_rng(12)
+    frame = _applicants(rng, 1500)
+    # about 8% defaults, barely predictable: the model answers "no default" nearly always
+    frame["TARGET"] = (rng.random(len(frame)) < 0.05 + 0.06 * frame["EXT_SOURCE_2"]).astype(int)
+    model = lightgbm.LGBMClassifier(n_estimators=10, num_leaves=4, verbose=-1, n_jobs=1)
+    model.fit(frame.drop(columns="TARGET"), frame["TARGET"])
+    model.booster_.save_model(str(tmp_path / "model.txt"))
+    frame.to_csv(tmp_path / "valid.csv", index=False)
+    args = ["--attack", "tree", "--max-rows", "60", "--json", str(tmp_path / "r.json")]
+    model_path, data_path = str(tmp_path / "model.txt"), str(tmp_path / "valid.csv")
+    result = CliRunner().invoke(
+        cli,
+        ["attack", model_path, data_path, "--target", "TARGET", *args],
+        catch_exceptions=False,
+    )
+    assert result.exit_code == ExitCode.OK, result.output
+    flags = json.loads((tmp_path / "r.json").read_text())["flags"]
+    [flag] = [f for f in flags if f["code"] == "majority_class"]
+    assert flag["attack"] is None and "always answering 0" in flag["message"]

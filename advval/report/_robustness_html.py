@@ -40,6 +40,7 @@ FLAG_TITLES = {
     "randomized_outputs": "randomized outputs",
     "unverified_successes": "unverified successes",
     "out_of_budget": "out of budget",
+    "majority_class": "accuracy of the common class",
 }
 
 
