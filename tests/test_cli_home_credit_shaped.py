@@ -313,3 +313,27 @@ def test_attack_flags_a_model_that_answers_the_common_class(tmp_path: Path) -> N
     flags = json.loads((tmp_path / "r.json").read_text())["flags"]
     [flag] = [f for f in flags if f["code"] == "majority_class"]
     assert flag["attack"] is None and "always answering 0" in flag["message"]
+
+
+def test_drift_names_a_row_identifier_and_the_option_that_leaves_it_out(tmp_path: Path) -> None:
+    rng = np.random.default_rng(21)
+    ids = rng.permutation(np.arange(100002, 100002 + 700))  # Home Credit: test ids interleave
+    for name, rows in (("train.csv", ids[:500]), ("test.csv", ids[500:])):
+        n = len(rows)
+        pd.DataFrame(
+            {
+                "SK_ID_CURR": rows,
+                "CNT_CHILDREN": rng.integers(0, 4, n),  # whole numbers, but repeated
+                "EXT_SOURCE_2": rng.uniform(0, 1, n).round(6),
+            }
+        ).to_csv(tmp_path / name, index=False)
+    train, test = str(tmp_path / "train.csv"), str(tmp_path / "test.csv")
+    base = ["drift", train, test, "--n-jobs", "1", "--no-remedy", "--format", "json", "-o"]
+    result = CliRunner().invoke(cli, [*base, str(tmp_path / "a.json")], catch_exceptions=False)
+    assert result.exit_code == ExitCode.OK, result.output
+    lines = [line for line in result.output.splitlines() if "row identifier" in line]
+    assert len(lines) == 1 and "'SK_ID_CURR'" in lines[0] and "--id SK_ID_CURR" in lines[0]
+    given = CliRunner().invoke(
+        cli, [*base, str(tmp_path / "b.json"), "--id", "SK_ID_CURR"], catch_exceptions=False
+    )
+    assert given.exit_code == ExitCode.OK and "row identifier" not in given.output

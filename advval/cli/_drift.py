@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import shlex
 from collections.abc import Sequence
 from contextlib import ExitStack
 from pathlib import Path
@@ -482,6 +483,36 @@ def _with_excluded_columns(report: Any, given: tuple[Any, Any], checked: tuple[A
     return dataclasses.replace(report, summary=summary)
 
 
+def row_identifiers(X_train: pd.DataFrame, X_test: pd.DataFrame) -> list[str]:
+    """The numeric columns that hold a different whole number in every row of both sides
+    (Home Credit's ``SK_ID_CURR``), none missing, in column order.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> train = pd.DataFrame({"SK_ID_CURR": [100002, 100007], "CNT_CHILDREN": [0, 1]})
+    >>> test = pd.DataFrame({"SK_ID_CURR": [100001, 100005], "CNT_CHILDREN": [1, 0]})
+    >>> row_identifiers(train, test)
+    ['SK_ID_CURR']
+    """
+    import pandas as pd
+
+    found = []
+    for column in X_train.columns:
+        if column not in X_test.columns:
+            continue
+        both = pd.concat([X_train[column], X_test[column]], ignore_index=True)
+        if not pd.api.types.is_numeric_dtype(both) or pd.api.types.is_bool_dtype(both):
+            continue
+        values = both.to_numpy(dtype="float64", na_value=np.nan)
+        if len(values) < 3 or np.isnan(values).any() or (values != np.round(values)).any():
+            continue
+        head = values[:1000]  # a repeat among the first rows settles most columns cheaply
+        if len(np.unique(head)) == len(head) and len(np.unique(values)) == len(values):
+            found.append(str(column))
+    return found
+
+
 def _run(
     X_train: Any,
     X_test: Any,
@@ -532,6 +563,14 @@ def _run(
         align_columns(X_train, X_test, names=sides)
     except ValueError as exc:
         raise UsageFailure(str(exc)) from exc
+    if not distributed:
+        for column in row_identifiers(X_train, X_test):
+            note(
+                f"advval: column {column!r} holds a different whole number in every row of "
+                "both files, as a row identifier does; it is checked as a feature. If it is "
+                f"one, --id {shlex.quote(column)} leaves it out and keys the exported rows "
+                "by it"
+            )
 
     validator = AdversarialValidator(
         n_splits=job.n_splits,
