@@ -389,13 +389,18 @@ def _note_sentinel_units(
     """Say which columns' units leave their sentinel out, and what ``eps`` (``None``:
     a count of columns, not a size) means there."""
     for name, (mark, old, new) in changed.items():
-        reach = "" if eps is None else f", so eps {eps:g} moves it by up to {eps * new:,.4g}"
+        reach = "" if eps is None else f", so eps {eps:g} moves it by up to {_plain(eps * new)}"
         click.echo(
             f"advval: column {name!r} holds {mark:g}, far outside its other values (a "
-            f"likely sentinel): its unit is the spread of its other values, {new:,.4g} (with "
-            f"it: {old:,.4g}){reach}",
+            f"likely sentinel): its unit is the spread of its other values, {_plain(new)} "
+            f"(with it: {_plain(old)}){reach}",
             err=True,
         )
+
+
+def _plain(x: float) -> str:
+    """A spread as people write it: ``137,573`` and ``562``, not ``1.376e+05``; ``0.0213``."""
+    return f"{x:,.0f}" if abs(x) >= 100 else f"{x:.3g}"
 
 
 def build_space(
