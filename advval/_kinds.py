@@ -3,7 +3,7 @@
 numeric      int / float / decimal / timedelta columns (NumPy ``timedelta64`` or Arrow
              ``duration``, read as seconds)
 boolean      bool / nullable boolean columns
-categorical  category, string and object columns
+categorical  category (and Arrow ``dictionary``), string and object columns
 datetime     datetime64 columns, and string columns whose every value is a date
 text         string columns of free text (see :mod:`advval._text`)
 
@@ -67,6 +67,47 @@ def is_duration(dtype: Any) -> bool:
     if isinstance(dtype, pd.ArrowDtype):
         return bool(pa.types.is_duration(dtype.pyarrow_dtype))
     return bool(pd.api.types.is_timedelta64_dtype(dtype))
+
+
+def is_dictionary(dtype: Any) -> bool:
+    """Whether ``dtype`` is Arrow ``dictionary`` (Parquet / Polars / Spark categoricals).
+
+    Such a column is what a pandas ``category`` is: the writer's word that the column is
+    categorical, with its levels (used or not) in the dictionary; :func:`as_category`
+    reads it as one.
+
+    Examples
+    --------
+    >>> is_dictionary(pd.ArrowDtype(pa.dictionary(pa.int32(), pa.string())))
+    True
+    >>> is_dictionary(pd.CategoricalDtype(["a"])), is_dictionary(pd.ArrowDtype(pa.string()))
+    (False, False)
+    """
+    return isinstance(dtype, pd.ArrowDtype) and bool(pa.types.is_dictionary(dtype.pyarrow_dtype))
+
+
+def as_category(values: pd.Series) -> pd.Series:
+    """An Arrow ``dictionary`` column as a pandas ``category`` (same index and name).
+
+    The dictionary's values, in their order, become the categories (a level no row uses
+    included, as a ``category``'s unused levels are); the chunks' dictionaries are
+    unified first. Any other column is returned as it is. pandas' own
+    ``astype("category")`` fails on such a column when it has missing values.
+
+    Examples
+    --------
+    >>> arrow = pa.array(["b", None, "a"]).dictionary_encode()
+    >>> levels = pd.Series(pd.arrays.ArrowExtensionArray(arrow))
+    >>> category = as_category(levels)
+    >>> category.cat.categories.tolist(), category.isna().tolist()
+    (['b', 'a'], [False, True, False])
+    """
+    if not is_dictionary(values.dtype):
+        return values
+    arrow = pa.array(values.array)
+    chunks = pa.chunked_array([arrow]) if isinstance(arrow, pa.Array) else arrow
+    category = chunks.unify_dictionaries().to_pandas()
+    return pd.Series(category.array, index=values.index, name=values.name)
 
 
 def duration_seconds(values: pd.Series) -> NDArray[np.float64]:

@@ -29,6 +29,8 @@ import pandas as pd
 import pyarrow as pa
 from numpy.typing import NDArray
 
+from ._kinds import as_category
+
 #: categorical columns with more levels are capped for the classifier (see the module doc)
 MAX_LEVELS = 255
 #: levels whose counts a summary keeps (the count feature of rarer ones is 0)
@@ -56,6 +58,7 @@ def labels_and_codes(values: pd.Series) -> tuple[NDArray[np.intp], pa.Array]:
     >>> codes.tolist(), labels.to_pylist()
     ([0, 0, 1], ['1', '2.5'])
     """
+    values = as_category(values)  # an Arrow dictionary's levels are its categories
     if isinstance(values.dtype, pd.CategoricalDtype):
         codes = np.asarray(values.cat.codes.to_numpy(), dtype=np.intp)
         uniques: Any = values.cat.categories

@@ -33,6 +33,7 @@ from ._kinds import (
     as_utc,
     column_kind,
     duration_seconds,
+    is_dictionary,
     is_duration,
 )
 from ._levels import MAX_COUNTED, add_counts, labels_and_codes, level_counts
@@ -116,7 +117,8 @@ def summarize(series: pd.Series, *, levels: bool = False) -> ColumnSummary:
     """
     kind = column_kind(series)
     rows, missing = len(series), int(series.isna().sum())
-    strings = kind == CATEGORICAL and not isinstance(series.dtype, pd.CategoricalDtype)
+    declared = isinstance(series.dtype, pd.CategoricalDtype) or is_dictionary(series.dtype)
+    strings = kind == CATEGORICAL and not declared
     summary = ColumnSummary(kind=kind, strings=strings, rows=rows, missing=missing)
     if missing == rows:
         return summary

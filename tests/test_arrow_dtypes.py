@@ -14,12 +14,14 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
+from sklearn.linear_model import LogisticRegression
 
 from advval import AdversarialValidator
 from advval._frames import FrameEncoder
-from advval._kinds import NUMERIC, column_kind, duration_seconds, is_duration
+from advval._kinds import NUMERIC, as_category, column_kind, duration_seconds, is_duration
+from advval.attacks import FeatureSpace, SquareAttack, robustness_report
 from advval.datasets import load_flights
-from advval.report import build_drift_report, render_json
+from advval.report import build_drift_report, render_json, render_robustness_json
 
 
 def _flights(rows: int = 300) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -46,17 +48,18 @@ def _parquet_like(frame: pd.DataFrame) -> pd.DataFrame:
     """``frame`` as ``pd.read_parquet(..., dtype_backend="pyarrow")`` gives a Polars/Spark file:
     dictionary categories, ``date32``, ``decimal128(12, 2)``, ``large_string``, ``duration``."""
     table = pa.Table.from_pandas(frame, preserve_index=True)
-    cents = [
-        None if v is None else decimal.Decimal(str(v)).quantize(decimal.Decimal("0.01"))
-        for v in table["fare"].to_pylist()
-    ]
-    replaced = {
-        "fare": pa.array(cents, pa.decimal128(12, 2)),
-        "flight_date": table["flight_date"].cast(pa.date32()),
-        "carrier_name": table["carrier_name"].cast(pa.large_string()),
+    casts = {
+        "fare": pa.decimal128(12, 2),
+        "flight_date": pa.date32(),
+        "carrier_name": pa.large_string(),
     }
-    for name, column in replaced.items():
-        table = table.set_column(table.schema.get_field_index(name), name, column)
+    for name, arrow_type in casts.items():
+        if name not in table.column_names:
+            continue
+        column = table[name]
+        if name == "fare":  # cents exactly, as a decimal writer stores them
+            column = pa.array([decimal.Decimal(f"{v:.2f}") for v in column.to_pylist()], arrow_type)
+        table = table.set_column(table.schema.get_field_index(name), name, column.cast(arrow_type))
     return table.to_pandas(types_mapper=pd.ArrowDtype)
 
 
@@ -128,3 +131,77 @@ def test_the_validator_gives_the_numpy_twins_numbers_and_json(flights, family):
     for frame, (copy, dtypes) in zip(typed, before, strict=True):
         pd.testing.assert_series_equal(frame.dtypes, dtypes)
         pd.testing.assert_frame_equal(frame, copy)
+
+
+def _as_arrow(frame: pd.DataFrame) -> pd.DataFrame:
+    return pa.Table.from_pandas(frame, preserve_index=True).to_pandas(types_mapper=pd.ArrowDtype)
+
+
+def test_an_arrow_dictionary_is_read_as_the_category_it_was_written_from():
+    # a category of date strings is the user's word that the column is categorical; the
+    # dictionary a Parquet writer makes of it says the same (not dates, not free text)
+    days = [f"2013-01-{d:02d}" for d in range(1, 10)]
+    frame = pd.DataFrame(
+        {"when": pd.Categorical([days[i % 9] if i % 7 else None for i in range(60)])}
+    )
+    arrow = _as_arrow(frame)
+    assert str(arrow.dtypes["when"]).startswith("dictionary<")
+    plain, typed = FrameEncoder().fit(frame, frame), FrameEncoder().fit(arrow, arrow)
+    assert typed.kinds == plain.kinds == {"when": "categorical"}
+    assert typed.categories == plain.categories
+    pd.testing.assert_frame_equal(typed.transform(arrow), plain.transform(frame))
+
+
+def test_as_category_keeps_unused_levels_and_missing_values():
+    frame = pd.DataFrame(
+        {"x": pd.Categorical(["b", None, "a", "b"], categories=["c", "b", "a"])},
+        index=[7, 3, 5, 1],
+    )
+    arrow = _as_arrow(frame)["x"]
+    category = as_category(arrow)
+    assert category.index is arrow.index
+    pd.testing.assert_series_equal(
+        category.reset_index(drop=True), frame["x"].reset_index(drop=True)
+    )
+    column = frame["x"]
+    assert as_category(column) is column
+
+
+def test_the_attack_space_and_report_match_the_numpy_twin(flights):
+    train = flights[0][["day", "dep_delay", "distance", "fare", "delayed", "carrier"]]
+    labels = (flights[0]["arr_delay"].fillna(0) > 15).to_numpy(dtype=int)
+    model = _DelayModel(train, labels)
+
+    def report(frame: pd.DataFrame) -> tuple[object, ...]:
+        space = FeatureSpace.from_frame(frame)
+        attack = SquareAttack(None, eps=0.5, max_queries=40, random_state=0)
+        found = robustness_report(
+            model, frame.iloc[:30], labels[:30], feature_space=space, attacks=[attack]
+        )
+        return space.integer, space.categorical, space.bounds, render_robustness_json(found)
+
+    expected = report(train)
+    assert expected[1]["carrier"] == list(train["carrier"].cat.categories)  # unused ones too
+    for family in sorted(FAMILIES):
+        assert report(FAMILIES[family](train)) == expected, family
+
+
+class _DelayModel:
+    """A small scikit-learn model on the flights columns, fed NumPy dtypes whatever it gets."""
+
+    def __init__(self, frame: pd.DataFrame, labels: np.ndarray) -> None:
+        self.levels = list(frame["carrier"].cat.categories)
+        self.model = LogisticRegression(max_iter=500).fit(self._matrix(frame), labels)
+        self.classes_ = self.model.classes_
+
+    def _matrix(self, frame: pd.DataFrame) -> np.ndarray:
+        frame = pd.DataFrame(frame)
+        numbers = frame.drop(columns="carrier").astype("float64").fillna(0.0).to_numpy()
+        carrier = pd.Categorical(frame["carrier"].astype(str), categories=self.levels).codes
+        return np.column_stack([numbers, carrier])
+
+    def predict_proba(self, X: object) -> np.ndarray:
+        return self.model.predict_proba(self._matrix(X))
+
+    def predict(self, X: object) -> np.ndarray:
+        return self.model.predict(self._matrix(X))

@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 
 from .._frames import BOOLEAN, CATEGORICAL, DATETIME, array_column_names, column_kind
+from .._kinds import as_category
 from ._norms import flat, namespace, norm_of, per_sample, project_ball
 
 _TOLERANCE = 1e-7
@@ -1115,6 +1116,7 @@ def _numeric(column: pd.Series, name: str) -> np.ndarray:
 
 
 def _allowed_values(column: pd.Series) -> list[Any]:
+    column = as_category(column)  # an Arrow dictionary's levels, as a category's
     if isinstance(column.dtype, pd.CategoricalDtype):
         return list(column.cat.categories)
     seen = [v.item() if isinstance(v, np.generic) else v for v in pd.unique(column.dropna())]
