@@ -285,7 +285,7 @@ def test_majority_class_message_needs_imbalance_and_a_model_near_always_common()
     y = np.array([0] * 92 + [1] * 8)
     lazy = np.zeros(100, dtype=int)  # always "no default": 0.92 accurate
     text = majority_class_message(lazy, y)
-    assert text is not None and "answers 0 for 100%" in text and "scores 0.920" in text
+    assert text is not None and "answers 0 for 100.0%" in text and "scores 0.920" in text
     assert "it gets 0 of the 8 rows" in text
     good = y.copy()
     good[:3] = 1  # 5 of 8 defaults found, 3 false alarms: 0.97 > 0.92 + 0.04

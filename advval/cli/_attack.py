@@ -238,7 +238,7 @@ def majority_class_message(predicted: np.ndarray, y: np.ndarray) -> str | None:
     --------
     >>> y = np.array([0] * 92 + [1] * 8)
     >>> print(majority_class_message(np.array([0] * 98 + [1] * 2), y))  # doctest: +ELLIPSIS
-    The model answers 0 for 98% of the attacked rows and 92% of them are 0: always ...
+    The model answers 0 for 98.0% of the attacked rows and 92% of them are 0: always ...
     >>> majority_class_message(y.copy(), y) is None  # it finds the rare class
     True
     """
@@ -252,7 +252,7 @@ def majority_class_message(predicted: np.ndarray, y: np.ndarray) -> str | None:
     rare = y != common
     found = int(np.sum(predicted[rare] == y[rare]))
     return (
-        f"The model answers {common} for {answered:.0%} of the attacked rows and "
+        f"The model answers {common} for {answered:.1%} of the attacked rows and "
         f"{share:.0%} of them are {common}: always answering {common} scores {share:.3f}, "
         f"about its clean accuracy {accuracy:.3f} (it gets {found} of the {int(rare.sum())} "
         f"rows of the other classes right). The accuracies mostly count rows of class "
