@@ -42,6 +42,13 @@ _ACTIVE: ContextVar[_Display | None] = ContextVar("advval_progress", default=Non
 #: seconds between redraws of a terminal line whose stage takes no step meanwhile, so
 #: that its time keeps counting through a long fit instead of standing still
 TICK_SECONDS = 1.0
+#: off a terminal (a CI log), the fewest seconds between two lines of one stage: a
+#: heartbeat line comes no sooner than this after the stage's last line, when its
+#: counter moved meanwhile
+HEARTBEAT_SECONDS = 30.0
+#: off a terminal, the most seconds a running stage stays silent, counter moved or not
+#: (CI runners stop a job after some minutes without output)
+HEARTBEAT_IDLE_SECONDS = 60.0
 
 
 class _Stage:
@@ -74,6 +81,8 @@ class _Frame:
         self.name, self.total, self.done, self.detail = name, total, 0, ""
         self.shared = shared
         self.started = time.monotonic()
+        # off a terminal: when this stage last printed a line, and its counter then
+        self.printed, self.done_printed = self.started, 0
 
     def label(self, *, counted: bool = True) -> str:
         text = f"{self.name} ({self.detail})" if self.detail else self.name
@@ -89,7 +98,11 @@ class _Display:
     :data:`TICK_SECONDS` by a background thread, so that the time spent keeps counting
     while a stage takes no step. Elsewhere (a CI log, a file, a pipe), where redrawn
     lines would pile up, one plain line when a stage starts or changes its detail (then
-    with its counter so far), and nothing on every counted step.
+    with its counter so far), and nothing on every counted step; the same thread then
+    adds a heartbeat line for a long stage (its counter, the time spent and left) at
+    most every :data:`HEARTBEAT_SECONDS` when the counter moved, and at least every
+    :data:`HEARTBEAT_IDLE_SECONDS` when it did not, so that a CI log never stays silent
+    for minutes. A stage shorter than that prints its start line only.
     """
 
     def __init__(self, stream: TextIO) -> None:
@@ -143,19 +156,42 @@ class _Display:
                 self._refresh(started=True, counted=True)
 
     def tick(self) -> None:
-        """Redraw the terminal line with the time spent so far (the ticker's call)."""
+        """The ticker's call: redraw the terminal line with the time spent so far, or,
+        off a terminal, print the innermost stage's heartbeat line when one is due."""
         with self._lock:
-            if self._bar is not None and self._frames:
+            if not self._frames:
+                return
+            if self._bar is not None:
                 self._draw()
+            elif not self._live:
+                self._heartbeat()
+
+    def _heartbeat(self) -> None:
+        top = self._frames[-1]
+        quiet_for = time.monotonic() - top.printed
+        moved = top.done != top.done_printed
+        if quiet_for >= HEARTBEAT_IDLE_SECONDS or (moved and quiet_for >= HEARTBEAT_SECONDS):
+            self._print_line(f"advval: {self._status()}")
+
+    def _print_line(self, line: str) -> None:
+        """Write one plain line (off a terminal); it names every open stage, so each of
+        them was heard from now, with its counter as it stands."""
+        self._stream.write(line + "\n")
+        self._stream.flush()
+        now = time.monotonic()
+        for frame in self._frames:
+            frame.printed, frame.done_printed = now, frame.done
 
     def _refresh(self, *, started: bool, counted: bool = False) -> None:
         if not self._live:
             # a plain line when a stage starts (no counter yet), or when its detail changes
-            # (with the counter so far: "remedy ... (without dewp) 4/5")
+            # (with the counter so far: "remedy ... (without dewp) 4/5"); the ticker adds
+            # the heartbeat lines of a long stage
             if started:
                 labels = " > ".join(frame.label(counted=counted) for frame in self._frames)
-                self._stream.write(f"advval: {labels}\n")
-                self._stream.flush()
+                self._print_line(f"advval: {labels}")
+                if self._stop is None:
+                    self._start_ticker()
             return
         if self._bar is None:
             self._bar = self._tqdm(
@@ -164,7 +200,8 @@ class _Display:
             self._start_ticker()
         self._draw()
 
-    def _draw(self) -> None:
+    def _status(self) -> str:
+        """The open stages with the innermost one's counter, time spent and time left."""
         top = self._frames[-1]
         elapsed = time.monotonic() - top.started
         timing = self._tqdm.format_interval(elapsed)
@@ -172,7 +209,10 @@ class _Display:
             left = elapsed / top.done * (top.total - top.done)
             timing += f", about {self._tqdm.format_interval(left)} left"
         labels = " > ".join(frame.label() for frame in self._frames)
-        self._bar.set_description_str(f"advval: {labels} [{timing}]")
+        return f"{labels} [{timing}]"
+
+    def _draw(self) -> None:
+        self._bar.set_description_str(f"advval: {self._status()}")
 
     def _start_ticker(self) -> None:
         stop = self._stop = threading.Event()

@@ -8,6 +8,7 @@ time of its last step meanwhile.
 from __future__ import annotations
 
 import os
+import re
 import select
 import sys
 import threading
@@ -78,12 +79,125 @@ def test_a_stage_without_steps_shows_its_time_growing(monkeypatch):
     os.close(leader)
 
 
-def test_no_ticker_off_a_terminal(monkeypatch):
+def test_a_short_stage_off_a_terminal_prints_its_start_line_only(monkeypatch):
     import io
 
-    monkeypatch.setattr(_progress, "TICK_SECONDS", 0.01, raising=False)
+    clock = _Clock()
+    monkeypatch.setattr(_progress, "time", clock)
+    monkeypatch.setattr(_progress, "TICK_SECONDS", 3600.0)  # the test ticks by hand
+    stream = io.StringIO()
+    with progress_display(enabled=True, stream=stream):
+        display = _progress._ACTIVE.get()
+        with stage("fitting", total=2) as bar:
+            bar.advance()
+            clock.now += 29  # counter moved, but under 30 s: no line yet
+            display.tick()
+    assert stream.getvalue().splitlines() == ["advval: fitting"]
+
+
+def test_a_long_stage_off_a_terminal_prints_heartbeats(monkeypatch):
+    """A CI log hears from a long stage every 30-60 s, with its counter and times."""
+    import io
+
+    clock = _Clock()
+    monkeypatch.setattr(_progress, "time", clock)
+    monkeypatch.setattr(_progress, "TICK_SECONDS", 3600.0)
+    stream = io.StringIO()
+    with progress_display(enabled=True, stream=stream):
+        display = _progress._ACTIVE.get()
+        with stage("TreeAttack on 934 rows", total=934) as bar:
+            for _ in range(10):  # the ticker wakes every second of a quiet minute
+                clock.now += 6
+                display.tick()
+            bar.advance(234)
+            for _ in range(40):  # steps every second: one line per 30 s, not more
+                clock.now += 1
+                bar.advance(1)
+                display.tick()
+            clock.now += 19  # 29 s after the last line, 10 steps since: silent
+            display.tick()
+            clock.now += 1  # 30 s: a line with the new counter
+            display.tick()
+            clock.now += 59  # no step since: silent for 59 s
+            display.tick()
+            clock.now += 1  # 60 s without a step: a line all the same
+            display.tick()
+    assert stream.getvalue().splitlines() == [
+        "advval: TreeAttack on 934 rows",
+        "advval: TreeAttack on 934 rows 0/934 [01:00]",
+        "advval: TreeAttack on 934 rows 264/934 [01:30, about 03:48 left]",
+        "advval: TreeAttack on 934 rows 274/934 [02:00, about 04:49 left]",
+        "advval: TreeAttack on 934 rows 274/934 [03:00, about 07:13 left]",
+    ]
+
+
+def test_heartbeats_name_the_inner_stage_and_stop_with_it(monkeypatch):
+    import io
+
+    clock = _Clock()
+    monkeypatch.setattr(_progress, "time", clock)
+    monkeypatch.setattr(_progress, "TICK_SECONDS", 3600.0)
+    stream = io.StringIO()
+    with progress_display(enabled=True, stream=stream):
+        display = _progress._ACTIVE.get()
+        with stage("remedy", total=3) as outer:
+            with stage("refit"):
+                clock.now += 60
+                display.tick()
+            outer.advance()
+            clock.now += 10  # the outer stage was heard 10 s ago, through its inner line
+            display.tick()
+        clock.now += 600  # no stage open: nothing to say
+        display.tick()
+    assert stream.getvalue().splitlines() == [
+        "advval: remedy",
+        "advval: remedy > refit",
+        "advval: remedy 0/3 > refit [01:00]",
+    ]
+
+
+def test_the_ticker_off_a_terminal_ends_with_the_display(monkeypatch):
+    import io
+
+    monkeypatch.setattr(_progress, "TICK_SECONDS", 0.01)
     stream = io.StringIO()
     with progress_display(enabled=True, stream=stream), stage("fitting", total=2) as bar:
-        assert not _tickers()
         bar.advance()
+    for ticker in _tickers():
+        ticker.join(timeout=10)
+    assert not _tickers()
     assert stream.getvalue().splitlines() == ["advval: fitting"]
+
+
+def test_disabled_progress_writes_nothing_and_starts_no_thread(monkeypatch):
+    import io
+
+    clock = _Clock()
+    monkeypatch.setattr(_progress, "time", clock)
+    monkeypatch.setattr(_progress, "TICK_SECONDS", 0.01)
+    stream = io.StringIO()
+    with progress_display(enabled=False, stream=stream), stage("fitting", total=2) as bar:
+        assert not _tickers()
+        clock.now += 600
+        bar.advance()
+    assert stream.getvalue() == ""
+
+
+@pytest.mark.parametrize("quiet", [True, False])
+def test_quiet_command_prints_no_heartbeat(monkeypatch, tmp_path, quiet):
+    """With heartbeats due at every tick, ``--quiet`` still prints no progress at all."""
+    from click.testing import CliRunner
+
+    from advval.cli import ExitCode, cli
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(_progress, "TICK_SECONDS", 0.001)
+    monkeypatch.setattr(_progress, "HEARTBEAT_SECONDS", 0.0)
+    monkeypatch.setattr(_progress, "HEARTBEAT_IDLE_SECONDS", 0.0)
+    args = ["drift", "--demo", "--format", "json", "--n-jobs", "1"]
+    result = CliRunner().invoke(cli, args + (["--quiet"] if quiet else []),
+                                catch_exceptions=False)
+    assert result.exit_code in (ExitCode.OK, ExitCode.DRIFT), result.output
+    beat = re.compile(r"^advval: .* \[\d\d:\d\d(, about \d\d:\d\d left)?\]$")
+    heartbeats = [line for line in result.stderr.splitlines() if beat.match(line)]
+    assert (heartbeats == []) is quiet
