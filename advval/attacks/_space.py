@@ -195,9 +195,9 @@ class FeatureSpace:
         """
         frame = _as_frame(X)
         names = [str(c) for c in frame.columns]
-        kinds = {
-            name: column_kind(frame[col]) for name, col in zip(names, frame.columns, strict=True)
-        }
+        # each column once, by position (a lookup by label costs ~0.1 ms a column)
+        series = [column for _, column in frame.items()]
+        kinds = {name: column_kind(column) for name, column in zip(names, series, strict=True)}
         for name, kind in kinds.items():
             if kind == DATETIME:
                 raise TypeError(
@@ -220,9 +220,9 @@ class FeatureSpace:
             whole = set(whole_number_columns(frame))
             integer = [
                 n
-                for n, col in zip(names, frame.columns, strict=True)
+                for n, column in zip(names, series, strict=True)
                 if kinds[n] == "numeric"
-                and (pd.api.types.is_integer_dtype(frame[col].dtype) or n in whole)
+                and (pd.api.types.is_integer_dtype(column.dtype) or n in whole)
                 and n not in categorical and n not in one_hot_cols
             ]
         numeric = [n for n in names if n not in categorical]
@@ -1019,6 +1019,19 @@ def whole_number_columns(X: Any) -> list[str]:
     ['visits']
     """
     frame = _as_frame(X)
+    dtypes = list(frame.dtypes)
+    floats = [j for j, dtype in enumerate(dtypes) if pd.api.types.is_float_dtype(dtype)]
+    if floats and all(isinstance(dtypes[j], np.dtype) for j in floats):
+        # NumPy float columns: the first two tests on the whole matrix at once (a loop
+        # over columns costs ~0.1 ms each), the distinct count only where they pass
+        matrix = frame.iloc[:, floats].to_numpy(dtype=np.float64)
+        missing = np.isnan(matrix)
+        whole = (np.abs(matrix) < _WHOLE_LIMIT) & (matrix == np.round(matrix))
+        passing = (whole | missing).all(0) & ~missing.all(0)
+        return [
+            str(frame.columns[floats[k]]) for k in np.flatnonzero(passing)
+            if _distinct(matrix[~missing[:, k], k]) >= MIN_WHOLE_VALUES
+        ]
     found = []
     for position, name in enumerate(frame.columns):
         column = frame.iloc[:, position]
@@ -1030,10 +1043,15 @@ def whole_number_columns(X: Any) -> list[str]:
             values.size
             and np.all(np.abs(values) < _WHOLE_LIMIT)
             and np.all(values == np.round(values))
-            and np.unique(values).size >= MIN_WHOLE_VALUES
+            and _distinct(values) >= MIN_WHOLE_VALUES
         ):
             found.append(str(name))
     return found
+
+
+def _distinct(values: np.ndarray) -> int:
+    """Number of distinct values of a 1-D array without NaN."""
+    return int(np.unique(values).size)
 
 
 def _differs(x: Any, x0: Any) -> Any:

@@ -337,3 +337,62 @@ def test_the_largest_logits_are_finite_and_nan_or_inf_are_refused(dtype):
         target = TorchTarget(Fixed(logits), n_samples=3, max_queries=None, dtype=dtype)
         with pytest.raises(ValueError, match="1 of 3"):
             target.labels(torch.zeros(3, 2, dtype=dtype), None)
+
+
+# -- whole-number columns of an implicit space, tested on the whole matrix ---------------
+
+
+def _whole_by_definition(frame):
+    """The definition, column by column (as whole_number_columns read before)."""
+    import pandas as pd
+
+    found = []
+    for position, name in enumerate(frame.columns):
+        column = frame.iloc[:, position]
+        if not pd.api.types.is_float_dtype(column.dtype):
+            continue
+        values = column.to_numpy(dtype=np.float64, na_value=np.nan)
+        values = values[~np.isnan(values)]
+        if (values.size and np.all(np.abs(values) < 2.0**53)
+                and np.all(values == np.round(values)) and np.unique(values).size >= 3):
+            found.append(str(name))
+    return found
+
+
+def test_whole_number_columns_on_the_matrix_follow_the_definition():
+    import pandas as pd
+
+    from advval.attacks._space import whole_number_columns
+
+    rng = np.random.RandomState(0)
+    for trial in range(120):
+        n = 1 + trial % 9
+        columns = {}
+        for j in range(6):
+            kind = rng.randint(7)
+            if kind == 0:
+                values = rng.randint(-5, 5, n).astype(float)  # whole
+            elif kind == 1:
+                values = rng.randn(n)
+            elif kind == 2:
+                values = rng.choice([0.0, 1.0], n)  # whole, < 3 distinct
+            elif kind == 3:
+                values = np.full(n, np.nan)
+            elif kind == 4:
+                values = rng.choice([2.0**53, 3.0, -1.0, np.inf, -0.0], n)
+            elif kind == 5:
+                values = rng.randint(0, 9, n)  # an integer dtype: not a float column
+            else:
+                values = rng.randint(0, 9, n).astype(float) + rng.choice([0, 0.5], n)
+            if kind != 5 and rng.rand() < 0.4:
+                values = np.where(rng.rand(n) < 0.3, np.nan, values)
+            dtype = np.float32 if kind != 5 and rng.rand() < 0.3 else None
+            columns[f"c{j}"] = values.astype(dtype) if dtype else values
+        frame = pd.DataFrame(columns)
+        assert whole_number_columns(frame) == _whole_by_definition(frame), trial
+        as_array = frame.select_dtypes("float").to_numpy()
+        assert whole_number_columns(as_array) == _whole_by_definition(pd.DataFrame(
+            as_array, columns=[str(j) for j in range(as_array.shape[1])]))
+    nullable = pd.DataFrame({"a": pd.array([1.0, None, 3.0, 2.0], dtype="Float64"),
+                             "b": [1.0, 2.0, 3.0, 4.0]})
+    assert whole_number_columns(nullable) == _whole_by_definition(nullable) == ["a", "b"]
