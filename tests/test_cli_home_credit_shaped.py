@@ -18,8 +18,9 @@ import pytest
 from click.testing import CliRunner
 
 from advval.attacks import FeatureSpace
+from advval.attacks.evaluate._majority import majority_class_message
 from advval.cli import ExitCode, cli
-from advval.cli._attack import majority_class_message, units_without_sentinels
+from advval.cli._attack import units_without_sentinels
 from advval.cli._numbers import sentinel
 from advval.report import RemedyStep, render_dependency_markdown
 from advval.report._dependency import MARKDOWN_TOP_SHIFT, near_duplicate_groups

@@ -222,45 +222,6 @@ def _check_outputs(outputs: np.ndarray, n: int, model: Path, data: Path) -> None
     )
 
 
-#: labels this imbalanced (the most common class's share) can make accuracy say little
-MAJORITY_SHARE = 0.75
-
-
-def majority_class_message(predicted: np.ndarray, y: np.ndarray) -> str | None:
-    """Why the accuracies say little, when the labels are imbalanced and the model does
-    less than halfway better than always answering the most common class; else ``None``.
-
-    A default-risk model (8% defaults) that answers "no default" for nearly every row is
-    93% accurate, and no attack can lower that much: robust accuracy then counts the
-    common class's rows, not how easily an answer flips.
-
-    Examples
-    --------
-    >>> y = np.array([0] * 92 + [1] * 8)
-    >>> print(majority_class_message(np.array([0] * 98 + [1] * 2), y))  # doctest: +ELLIPSIS
-    The model answers 0 for 98.0% of the attacked rows and 92% of them are 0: always ...
-    >>> majority_class_message(y.copy(), y) is None  # it finds the rare class
-    True
-    """
-    values, counts = np.unique(y, return_counts=True)
-    common = values[int(np.argmax(counts))]
-    share = float(counts.max() / len(y))
-    accuracy = float(np.mean(predicted == y))
-    if share < MAJORITY_SHARE or accuracy >= share + (1 - share) / 2:
-        return None
-    answered = float(np.mean(predicted == common))
-    rare = y != common
-    found = int(np.sum(predicted[rare] == y[rare]))
-    return (
-        f"The model answers {common} for {answered:.1%} of the attacked rows and "
-        f"{share:.0%} of them are {common}: always answering {common} scores {share:.3f}, "
-        f"about its clean accuracy {accuracy:.3f} (it gets {found} of the {int(rare.sum())} "
-        f"rows of the other classes right). The accuracies mostly count rows of class "
-        f"{common}, which no small change needs to keep; attack the rows of the rarer "
-        "classes (a DATA file of them) to see how easily its answers on them flip."
-    )
-
-
 def _sample(n: int, max_rows: int, seed: int) -> np.ndarray:
     """Positions of a seeded sample of at most ``max_rows`` rows, in file order."""
     if n <= max_rows:
@@ -759,17 +720,6 @@ def run(job: AttackJob) -> None:
             for line in export_summary(check).splitlines():
                 click.echo(f"advval: --export {line}", err=True)
     report = dataclasses.replace(report, settings=settings)
-    outputs = np.asarray(probe)
-    predicted = (
-        outputs if outputs.ndim == 1 else np.asarray(view.classes_)[outputs.argmax(axis=1)]
-    )
-    imbalanced = majority_class_message(np.asarray(predicted), np.asarray(y))
-    if imbalanced is not None:  # after the model's own flags
-        from advval.results import SanityFlag
-
-        flag = SanityFlag("majority_class", imbalanced)
-        report = dataclasses.replace(report, flags=(*report.flags, flag))
-
     gate_failed = job.fail_under is not None and report.robust_accuracy < job.fail_under
     written = job.ci.write(plan, report, failed=gate_failed, fail_under=job.fail_under,
                        gate="" if job.fail_under is None else f"--fail-under {job.fail_under:g}")

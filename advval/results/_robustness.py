@@ -149,8 +149,8 @@ class SanityFlag:
     code : str
         ``"blackbox_stronger"``, ``"zero_gradients"``, ``"robust_accuracy_rising"``,
         ``"randomized_outputs"``, ``"unverified_successes"``, ``"out_of_budget"`` or
-        ``"majority_class"`` (``advval attack``: imbalanced labels, and a model barely better
-        than always answering the common class).
+        ``"majority_class"`` (imbalanced labels, and a model less than halfway better than
+        always answering the common class).
     message : str
         What was seen and what it suggests.
     attack : str or None

@@ -33,6 +33,7 @@ from .._base import Attack
 from .._export_check import load_export, report_export_check
 from .._inference import inference_state
 from .._space import check_input_data
+from ._majority import majority_class_flags
 from ._run import (
     ZERO_NORM,
     ModelView,
@@ -215,6 +216,7 @@ def _report(
         + _run_flags(runs, names)
         + _blackbox_flags(runs, names)
         + _rising_flags(curve)
+        + majority_class_flags(first, y_idx, view.classes_)
     )
     settings = {
         "eps": json_safe(eps),
