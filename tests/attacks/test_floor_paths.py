@@ -180,6 +180,35 @@ def test_pgd_gives_what_a_second_forward_pass_gives_and_saves_it(norm, monkeypat
     assert read >= (len(cases) // 4 if norm == "inf" else 1), read
 
 
+BOX = FeatureSpace(bounds=(0.0, 1.0))
+
+
+class Noisy(Counted):
+    """A randomized defense: noise from torch's default generator on every forward pass."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return super().forward(x + 0.05 * torch.rand(x.shape, dtype=x.dtype))
+
+
+def test_a_model_that_draws_at_random_gets_a_fresh_draw_for_the_final_check(monkeypatch):
+    # the last iterate's logits were one draw, the one that made it the best point:
+    # scoring its success on that same draw would flatter the attack
+    plain = Counted(seed=3)
+    PGD(plain, eps=0.05, steps=1, random_state=0, feature_space=BOX).generate(_rows(30, seed=3))
+    runs = {}
+    for keep in (True, False):
+        if not keep:
+            monkeypatch.setattr(TorchTarget, "keep_scored", lambda self, rows, logits: None)
+        model, X = Noisy(seed=3), _rows(30, seed=3)
+        torch.manual_seed(11)
+        attack = PGD(model, eps=0.05, steps=1, random_state=0, feature_space=BOX)
+        outputs = _outputs(attack, X, None)
+        runs[keep] = outputs, model.calls
+    assert runs[True] == runs[False]
+    # while the same model without its noise saves the pass (the guard is what differs)
+    assert plain.calls == runs[True][1] - 1
+
+
 # -- the input check through a NumPy view ------------------------------------------------
 
 

@@ -252,6 +252,30 @@ class TorchTarget:
 _BITS = {8: torch.int64, 4: torch.int32, 2: torch.int16}
 
 
+def global_draws() -> torch.Tensor:
+    """Where torch's default CPU generator stands now (a copy of its state).
+
+    A model that draws from it in its forward pass (a randomized defense, dropout left
+    in training mode) moves it, so two snapshots around a pass that differ say its
+    logits were one random draw among many.
+
+    Examples
+    --------
+    >>> before = global_draws()
+    >>> same_draws(before, global_draws())
+    True
+    >>> _ = torch.rand(1)
+    >>> same_draws(before, global_draws())
+    False
+    """
+    return torch.get_rng_state()
+
+
+def same_draws(before: torch.Tensor, after: torch.Tensor) -> bool:
+    """Whether no draw was made from torch's default generator between two snapshots."""
+    return bool(torch.equal(before, after))
+
+
 def same_bits(a: torch.Tensor, b: torch.Tensor) -> bool:
     """Whether two float tensors hold the same values bit for bit (NaN, -0.0 included).
 

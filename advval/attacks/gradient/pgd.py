@@ -17,7 +17,7 @@ from ._losses import LOSSES, objective
 from ._random import torch_generator
 from ._runs import BestPoints, fit_runs, stack_runs
 from ._steps import ascend, finalizer, per_row, projector, units
-from ._target import TorchTarget
+from ._target import TorchTarget, global_draws, same_draws
 
 #: step-size schedules PGD accepts
 SCHEDULES = ("constant", "halving", "cosine")
@@ -183,9 +183,12 @@ class PGD(GradientAttack):
             grad, logits, value, seen = oracle.gradient(z, y, loss, snap)
             best.update(logits, value, seen, y)
             z = project(ascend(z, grad, norm, unit, sizes[t]))
+        draws = global_draws() if restarts == 1 else None
         logits, value, seen = oracle.evaluate(z, y, loss, snap)  # the last iterate
         best.update(logits, value, seen, y)
-        if restarts == 1:  # the final check of this very row reads these logits
+        # the final check of this very row reads these logits, unless the model drew at
+        # random to compute them: then the check takes a fresh draw, as for any other row
+        if draws is not None and same_draws(draws, global_draws()):
             oracle.keep_scored(seen, logits)
         return best.pick(n)
 
