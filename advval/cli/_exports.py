@@ -111,6 +111,9 @@ def test_likeness_table(
     return table
 
 
+test_likeness_table.__test__ = False  # type: ignore[attr-defined]  # not a pytest test
+
+
 def weights_table(weights: np.ndarray, train_keys: pd.DataFrame) -> pd.DataFrame:
     """Importance weight of every train row, with the row keys."""
     table = train_keys.copy()
