@@ -206,3 +206,51 @@ def test_the_html_report_has_the_baseline_section(planted, tmp_path):
     CliRunner().invoke(cli, ["drift", str(planted["train"]), str(planted["test"]), *FAST,
                              "--html", str(plain)])
     assert 'id="baseline"' not in plain.read_text()
+
+
+@pytest.mark.parametrize("test", ["test", "newcol", "grown"])
+def test_the_headlines_say_what_the_gate_decided(planted, tmp_path, test):
+    """Drift all of which the baseline accepts passes the gate: no headline reads plain
+    "DRIFT" / "Drift detected" then; drift beyond the baseline says so, with its counts."""
+    md, html, js = tmp_path / "r.md", tmp_path / "r.html", tmp_path / "r.json"
+    result = CliRunner().invoke(
+        cli,
+        ["drift", str(planted["train"]), str(planted[test]), *FAST, "--baseline",
+         str(planted["accepted"]), "--fail-on-drift", "--markdown", str(md), "--html",
+         str(html), "--json", str(js)],
+    )
+    doc = json.loads(js.read_text())
+    assert doc["drift"] is True  # the JSON keeps the verdict as it was
+    failing = [i for i in doc["baseline"]["items"]
+               if i["counts"] and i["status"] in ("new", "grown")]
+    counts = (f"{sum(i['status'] == 'new' for i in failing)} new, "
+              f"{sum(i['status'] == 'grown' for i in failing)} grown")
+    if test == "test":  # the accepted data again
+        assert result.exit_code == 0 and not failing
+        said = "drift, all of it accepted by the baseline (0 new, 0 grown)"
+        heading = said
+    else:
+        assert result.exit_code == ExitCode.DRIFT and failing
+        said = f"drift beyond the baseline ({counts})"
+        heading = f"DRIFT beyond the baseline ({counts})"
+    [line] = [ln for ln in result.stderr.splitlines() if ": AUC " in ln]
+    assert line.startswith(f"advval: {said}: AUC ")
+    text = md.read_text()
+    assert text.startswith(f"## advval drift check: {heading}\n")
+    assert f"**{said[:1].upper()}{said[1:]}.** AUC" in text
+    assert "Drift detected" not in text
+    page = html.read_text()
+    assert f"<title>advval drift report: {said} (AUC" in page
+    assert f'<p class="label">{said[:1].upper()}{said[1:]}</p>' in page
+    card = "warn" if test == "test" else "drift"
+    assert f'<section class="card verdict {card}" id="verdict">' in page
+
+
+def test_without_a_baseline_the_headlines_are_unchanged(planted, tmp_path):
+    md = tmp_path / "r.md"
+    result = CliRunner().invoke(
+        cli, ["drift", str(planted["train"]), str(planted["test"]), *FAST, "--markdown",
+              str(md)])
+    assert result.exit_code == 0
+    assert md.read_text().startswith("## advval drift check: DRIFT\n\n**Drift detected.** AUC")
+    assert "advval: drift detected: AUC " in result.stderr

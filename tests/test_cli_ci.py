@@ -493,7 +493,12 @@ def test_accepted_drift_is_a_warning_that_names_the_baseline(runner, csvs, githu
                   "--baseline", "accepted.json", "--fail-on-drift", *FAST)
     assert result.exit_code == 0, result.output  # the drift was accepted: the gate passes
     level, properties, message = _parse_command(_commands(result.stderr)[0])
-    assert (level, properties["title"]) == ("warning", "advval drift: drift detected")
+    # the title says what the gate decided (it said "drift detected", the gate passing)
+    assert (level, properties["title"]) == (
+        "warning", "advval drift: drift, all of it accepted by the baseline (0 new, 0 grown)")
     assert "; baseline: " in message
     summary = github.read_text()
     assert "Gate `--fail-on-drift` passed." in summary and "\nbaseline: " in summary
+    headings = [line for line in summary.splitlines() if line.startswith("### ")]
+    assert headings[-1] == (  # the first run's (no baseline) says "drift detected"
+        "### :warning: advval drift: drift, all of it accepted by the baseline (0 new, 0 grown)")

@@ -189,7 +189,12 @@ def _distance(feature: Any) -> str:
 
 def _drift(report: Any, *, failed: bool, gate: str) -> Outcome:
     verdict = verdict_line(report)
-    headline = "drift detected" if report.drift else "no drift"
+    from advval.report._baseline_text import gate_verdict
+
+    check = getattr(report, "baseline", None)
+    headline = gate_verdict(check, report.drift) or (
+        "drift detected" if report.drift else "no drift"
+    )
     level = _level(failed, report.drift)
     checks = [Check("verdict", "advval.drift", verdict if report.drift else None, "drift",
                     "" if report.drift else verdict)]

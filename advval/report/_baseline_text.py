@@ -151,6 +151,52 @@ def baseline_summary(check: BaselineCheck) -> str:
     return f"against baseline{where}: {', '.join(parts)}: {outcome}"
 
 
+def gate_verdict(check: BaselineCheck | None, drift: bool) -> str | None:
+    """The verdict a headline gives when a baseline judged the drift; ``None`` without a
+    baseline or without drift (the plain verdict then says it all).
+
+    The drift a report flags stays flagged (``drift`` in the JSON); what the headline adds
+    is what the gate decided: drift beyond the baseline (new or grown, counted by the
+    verdict: the gate fails), or drift all of which the baseline accepts.
+
+    Examples
+    --------
+    >>> from advval.compare import BaselineItem
+    >>> accepted = BaselineItem("column", "age", "accepted", 0.3, 0.31, 0.35, True)
+    >>> gate_verdict(BaselineCheck("b.json", (accepted,)), True)
+    'drift, all of it accepted by the baseline (0 new, 0 grown)'
+    >>> new = BaselineItem("column", "city", "new", None, 0.2, None, True)
+    >>> gate_verdict(BaselineCheck("b.json", (accepted, new)), True)
+    'drift beyond the baseline (1 new, 0 grown)'
+    >>> auc = BaselineItem("auc", "AUC", "new", None, 0.6, None, False)  # not counted
+    >>> gate_verdict(BaselineCheck("b.json", (accepted, auc)), True)
+    'drift, all it counts accepted by the baseline (0 new, 0 grown; 1 new not counted)'
+    >>> gate_verdict(BaselineCheck("b.json", (accepted,)), False) is None
+    True
+    """
+    if check is None or not drift:
+        return None
+    moved = [i for i in check.items if i.status in ("new", "grown")]
+    failing = [i for i in moved if i.counts]
+    counted = (
+        f"{sum(i.status == 'new' for i in failing)} new, "
+        f"{sum(i.status == 'grown' for i in failing)} grown"
+    )
+    if failing:
+        return f"drift beyond the baseline ({counted})"
+    if not moved:
+        return f"drift, all of it accepted by the baseline ({counted})"
+    others = [
+        f"{n} {status}"
+        for status in ("new", "grown")
+        if (n := sum(i.status == status for i in moved))
+    ]
+    return (
+        f"drift, all it counts accepted by the baseline ({counted}; "
+        f"{', '.join(others)} not counted)"
+    )
+
+
 def _sentence(text: str) -> str:
     return text[:1].upper() + text[1:]
 

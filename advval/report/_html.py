@@ -23,7 +23,7 @@ from typing import Any
 from ..results import Distribution, DriftReport, FeatureDrift
 from . import _svg
 from ._absent import absent_sides
-from ._baseline_text import baseline_context
+from ._baseline_text import baseline_context, gate_verdict
 from ._columns import (
     columns_context,
     distribution_facts,
@@ -131,8 +131,13 @@ def _context(report: DriftReport, max_columns: int | None = None) -> dict[str, A
     ``max_columns``: rows of the column table (the most important columns; ``None``: all).
     """
     by_name = {str(f.name): f for f in report.features}
+    gate = gate_verdict(report.baseline, report.drift)  # with a baseline: what it decided
+    verdict = gate or ("drift detected" if report.drift else "no drift")
     return {
         "drift": bool(report.drift),
+        "verdict": verdict,
+        "headline": gate[:1].upper() + gate[1:] if gate else None,
+        "accepted_drift": gate is not None and not (report.baseline and report.baseline.failed),
         "reason": reason(report),
         "disagreement": disagreement(report),
         "rule": rule(report),

@@ -152,9 +152,12 @@ def verdict_line(report: DriftReport) -> str:
     :func:`leak_clause`: ``...; with leak-like columns month, date; without them: no drift,
     AUC 0.503 [0.490, 0.516], p=0.41``.
     """
+    from ._baseline_text import gate_verdict
     from ._verdict import reason  # it formats with this module's helpers
 
-    verdict = "drift detected" if report.drift else "no drift"
+    verdict = gate_verdict(getattr(report, "baseline", None), report.drift) or (
+        "drift detected" if report.drift else "no drift"
+    )
     line = f"{verdict}: AUC {format_auc(report)}; {reason(report)}"
     clause = leak_clause(report)
     return f"{line}; {clause}" if clause else line
@@ -438,8 +441,14 @@ def render_markdown(report: DriftReport) -> str:
     --------
     render_json, render_html, write_report
     """
+    from ._baseline_text import gate_verdict
+
     lines: list[str] = []
+    gate = gate_verdict(report.baseline, report.drift)  # with a baseline: what it decided
     verdict = "DRIFT" if report.drift else "no drift"
+    if gate is not None:
+        failed = report.baseline is not None and report.baseline.failed
+        verdict = gate.replace("drift", verdict, 1) if failed else gate
     heading = f"## advval drift check: {verdict}"
     if report.without_leaks is not None:
         after = "DRIFT" if report.without_leaks.drift else "no drift"
@@ -454,6 +463,8 @@ def render_markdown(report: DriftReport) -> str:
         f"p-value {format_p(report.p_value)}"
     )
     headline = "**Drift detected.**" if report.drift else "**No drift detected.**"
+    if gate is not None:
+        headline = f"**{gate[:1].upper()}{gate[1:]}.**"
     lines.append(f"{headline} {auc}: {md_escape(reason(report))}.")
     why = disagreement(report)
     if why:
