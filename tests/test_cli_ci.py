@@ -502,3 +502,32 @@ def test_accepted_drift_is_a_warning_that_names_the_baseline(runner, csvs, githu
     headings = [line for line in summary.splitlines() if line.startswith("### ")]
     assert headings[-1] == (  # the first run's (no baseline) says "drift detected"
         "### :warning: advval drift: drift, all of it accepted by the baseline (0 new, 0 grown)")
+
+
+def test_junit_passes_what_the_baseline_accepts_and_fails_what_is_new(runner, csvs, tmp_path):
+    # a column the baseline accepts is a passed testcase with its finding in system-out
+    # (it was a <failure>, the gate passing): a CI dashboard showed accepted drift as red
+    first = _run(runner, "drift", csvs["train"], csvs["test"], "--json", "r.json", *FAST)
+    assert first.exit_code == 0, first.output
+    assert _run(runner, "baseline", "accept", "r.json", "-o", "accepted.json").exit_code == 0
+    result = _run(runner, "drift", csvs["train"], csvs["test"], "--baseline", "accepted.json",
+                  "--junit", "j.xml", "--fail-on-drift", *FAST)
+    assert result.exit_code == 0, result.output
+    suite, cases = _suite("j.xml")
+    assert suite.get("failures") == "0"
+    by_name = {c.get("name"): c for c in cases}
+    assert by_name["column a"].findtext("system-out").startswith("accepted by the baseline: drift")
+    assert by_name["verdict"].findtext("system-out").startswith(
+        "drift, all of it accepted by the baseline")
+    # a baseline that accepts nothing of it: the same findings fail again
+    empty = json.loads(Path("accepted.json").read_text())
+    for key, value in empty.items():
+        if isinstance(value, list):
+            empty[key] = []
+    Path("nothing.json").write_text(json.dumps(empty))
+    result = _run(runner, "drift", csvs["train"], csvs["test"], "--baseline", "nothing.json",
+                  "--junit", "j.xml", "--fail-on-drift", *FAST)
+    assert result.exit_code == ExitCode.DRIFT, result.output
+    _, cases = _suite("j.xml")
+    failed = [c.get("name") for c in cases if c.find("failure") is not None]
+    assert failed == ["verdict", "column a"]

@@ -196,8 +196,11 @@ def _drift(report: Any, *, failed: bool, gate: str) -> Outcome:
         "drift detected" if report.drift else "no drift"
     )
     level = _level(failed, report.drift)
-    checks = [Check("verdict", "advval.drift", verdict if report.drift else None, "drift",
-                    "" if report.drift else verdict)]
+    # with a baseline, a finding it accepts is not a failed testcase (the gate passes it)
+    accepted_columns = set() if check is None else set(check.names("accepted", "column"))
+    verdict_failed = report.drift and (check is None or check.failed)
+    checks = [Check("verdict", "advval.drift", verdict if verdict_failed else None, "drift",
+                    "" if verdict_failed else f"{headline}: {verdict}")]
     floor = importance_floor(report.features)
     absent = absent_sides(report)
     for feature in report.features:
@@ -205,10 +208,13 @@ def _drift(report: Any, *, failed: bool, gate: str) -> Outcome:
         test = absent.get(feature.name) or f"{_distance(feature)}, {p_clause(feature.p_value)}"
         numbers = f"importance {format_number(shown)}, {test}"
         problems = _column_problems(feature)
+        found = f"{'; '.join(problems)}: {numbers}"
+        accepted_here = bool(problems) and feature.name in accepted_columns
         checks.append(Check(
             f"column {display_name(feature.name)}", "advval.drift.columns",
-            f"{'; '.join(problems)}: {numbers}" if problems else None,
-            "drift" if feature.drift else "leak", numbers,
+            found if problems and not accepted_here else None,
+            "drift" if feature.drift else "leak",
+            f"accepted by the baseline: {found}" if accepted_here else numbers,
         ))
     accepted = _baseline_text(report)
     annotations = [Annotation(level, f"advval drift: {headline}",

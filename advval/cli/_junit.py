@@ -4,7 +4,8 @@ JUnit XML is the test report that GitLab (``artifacts:reports:junit``), Jenkins,
 DevOps and CircleCI all read and show per merge request or build. (GitLab's code-quality
 JSON points at lines of source files, which an advval report has none of.) One
 ``testsuite`` per command, one ``testcase`` per check of :mod:`advval.cli._ci_outcome`: a
-failed testcase is a finding; whether the job fails stays the exit status. The document
+failed testcase is a finding the gate counts (one that an accepted-drift baseline accepts passes,
+its finding written in its system-out); whether the job fails stays the exit status. The document
 is deterministic: no timestamps or durations, so the same report gives the same bytes.
 """
 
