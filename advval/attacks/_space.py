@@ -193,6 +193,13 @@ class FeatureSpace:
         >>> FeatureSpace.from_frame(counts).integer
         ['visits']
         """
+        numbers = _number_matrix(X)
+        if numbers is not None and (categorical is None or isinstance(categorical, Mapping)):
+            return cls._from_matrix(
+                *numbers, immutable=immutable, integer=integer, categorical=categorical,
+                one_hot=one_hot, monotone=monotone, bounds=bounds, scale=scale,
+                categorical_distance=categorical_distance,
+            )
         frame = _as_frame(X)
         names = [str(c) for c in frame.columns]
         # each column once, by position (a lookup by label costs ~0.1 ms a column)
@@ -244,6 +251,51 @@ class FeatureSpace:
             bounds = {
                 n: (float(lo), float(hi))
                 for n, lo, hi in zip(observed, lower, upper, strict=True)
+            }
+        return cls(
+            feature_names=names,
+            bounds=bounds,
+            scale=scale,
+            immutable=list(immutable),
+            integer=list(integer),
+            categorical=categorical,
+            one_hot=[list(g) for g in one_hot],
+            monotone=monotone,
+            categorical_distance=categorical_distance,
+        )
+
+    @classmethod
+    def _from_matrix(
+        cls, matrix: np.ndarray, integer_dtype: bool, *, immutable: Sequence[Hashable],
+        integer: Sequence[Hashable] | None,
+        categorical: Mapping[Hashable, Sequence[Any]] | None,
+        one_hot: Sequence[Sequence[Hashable]], monotone: Mapping[Hashable, Any] | None,
+        bounds: Any, scale: str | Any, categorical_distance: float,
+    ) -> FeatureSpace:
+        """:meth:`from_frame` of a 2-D array or tensor of numbers (``matrix``, as
+        :func:`_number_matrix` gives it, with whether its dtype is an integer one), by
+        whole-matrix NumPy work: the space the DataFrame path builds, without a frame or
+        a step per column."""
+        names = array_column_names(matrix.shape[1], prefix="")
+        one_hot_cols = {str(_name(c, names)) for group in one_hot for c in group}
+        categorical = {_name(c, names): list(v) for c, v in (categorical or {}).items()}
+        keep = np.array([n not in categorical for n in names], dtype=bool)
+        numeric = [n for n, k in zip(names, keep, strict=True) if k]
+        values = matrix if keep.all() else np.asfortranarray(matrix[:, keep])
+        facts = _matrix_facts(values, numeric, bounds, scale, integer_dtype)
+        if integer is None:
+            whole = np.zeros(len(names), dtype=bool)
+            whole[keep] = facts.integer
+            integer = [
+                n for n, w in zip(names, whole, strict=True) if w and n not in one_hot_cols
+            ]
+        if isinstance(scale, str):
+            scale = dict(zip(numeric, cast(np.ndarray, facts.scale).tolist(), strict=True))
+        if isinstance(bounds, str):
+            lower, upper = cast(np.ndarray, facts.lower), cast(np.ndarray, facts.upper)
+            bounds = {
+                numeric[j]: (float(lower[j]), float(upper[j]))
+                for j in np.flatnonzero(cast(np.ndarray, facts.seen))
             }
         return cls(
             feature_names=names,
@@ -1022,16 +1074,10 @@ def whole_number_columns(X: Any) -> list[str]:
     dtypes = list(frame.dtypes)
     floats = [j for j, dtype in enumerate(dtypes) if pd.api.types.is_float_dtype(dtype)]
     if floats and all(isinstance(dtypes[j], np.dtype) for j in floats):
-        # NumPy float columns: the first two tests on the whole matrix at once (a loop
-        # over columns costs ~0.1 ms each), the distinct count only where they pass
-        matrix = frame.iloc[:, floats].to_numpy(dtype=np.float64)
-        missing = np.isnan(matrix)
-        whole = (np.abs(matrix) < _WHOLE_LIMIT) & (matrix == np.round(matrix))
-        passing = (whole | missing).all(0) & ~missing.all(0)
-        return [
-            str(frame.columns[floats[k]]) for k in np.flatnonzero(passing)
-            if _distinct(matrix[~missing[:, k], k]) >= MIN_WHOLE_VALUES
-        ]
+        # NumPy float columns: on the whole matrix at once (a loop over columns costs
+        # ~0.1 ms each)
+        whole = _whole_mask(frame.iloc[:, floats].to_numpy(dtype=np.float64))
+        return [str(frame.columns[floats[k]]) for k in np.flatnonzero(whole)]
     found = []
     for position, name in enumerate(frame.columns):
         column = frame.iloc[:, position]
@@ -1047,6 +1093,68 @@ def whole_number_columns(X: Any) -> list[str]:
         ):
             found.append(str(name))
     return found
+
+
+def _whole_mask(matrix: np.ndarray) -> np.ndarray:
+    """Which columns of a float matrix :func:`whole_number_columns` lists: the first two
+    tests on the whole matrix at once, the distinct count only where they pass."""
+    missing = np.isnan(matrix)
+    whole = (np.abs(matrix) < _WHOLE_LIMIT) & (matrix == np.round(matrix))
+    passing = (whole | missing).all(0) & ~missing.all(0)
+    for k in np.flatnonzero(passing):
+        passing[k] = _distinct(matrix[~missing[:, k], k]) >= MIN_WHOLE_VALUES
+    return passing
+
+
+@dataclass
+class _MatrixFacts:
+    """What :meth:`FeatureSpace.from_frame` reads from a matrix of numeric columns, one
+    entry per column: ``integer`` (an integer dtype, or whole numbers), ``scale`` (when
+    asked for by name), the observed range (when ``bounds="data"``) and ``seen`` (the
+    columns with a value, the only ones with a range)."""
+
+    integer: np.ndarray
+    scale: np.ndarray | None
+    lower: np.ndarray | None
+    upper: np.ndarray | None
+    seen: np.ndarray | None
+
+
+def _matrix_facts(
+    matrix: np.ndarray, names: list[str], bounds: Any, scale: Any, integer_dtype: bool
+) -> _MatrixFacts:
+    """The facts of ``matrix`` (float64, column-major as pandas gives a frame's values,
+    so that the spreads are summed in the same order), checked as ``from_frame`` does."""
+    _check_no_infinity(matrix, names, owner="FeatureSpace.from_frame")
+    spread = _spread(matrix, scale) if isinstance(scale, str) else None
+    lower = upper = seen = None
+    if isinstance(bounds, str):
+        if bounds != "data":
+            raise ValueError(
+                "The 'bounds' parameter of FeatureSpace.from_frame must be 'data', None, "
+                f"a (lower, upper) pair or a mapping. Got {bounds!r} instead."
+            )
+        seen = ~np.isnan(matrix).all(axis=0)  # a column with no value has no range
+        lower = np.full(matrix.shape[1], -np.inf)
+        upper = np.full(matrix.shape[1], np.inf)
+        if seen.any():
+            lower[seen] = np.nanmin(matrix[:, seen], axis=0)
+            upper[seen] = np.nanmax(matrix[:, seen], axis=0)
+    integer = (
+        np.ones(matrix.shape[1], dtype=bool) if integer_dtype else _whole_mask(matrix)
+    )
+    return _MatrixFacts(integer, spread, lower, upper, seen)
+
+
+def _number_matrix(X: Any) -> tuple[np.ndarray, bool] | None:
+    """A 2-D NumPy array or tensor of integers or floats as float64 in column-major order
+    (what ``_as_frame(X).astype("float64").to_numpy()`` gives), and whether its dtype is
+    an integer one; ``None`` for anything else (DataFrames, booleans, text, N-D)."""
+    if _is_tensor(X):
+        X = X.detach().cpu().numpy()
+    if not (isinstance(X, np.ndarray) and X.ndim == 2 and X.dtype.kind in "iuf"):
+        return None
+    return np.array(X, dtype=np.float64, order="F"), X.dtype.kind in "iu"
 
 
 def _distinct(values: np.ndarray) -> int:
@@ -1448,12 +1556,49 @@ def domain_for(
     if ndim > 2:
         lo, hi = _pair(bounds, "bounds") if bounds is not None else (-np.inf, np.inf)
         return Box(float(lo), float(hi)).bind(X, raw=raw)
+    numbers = _number_matrix(X)
+    if numbers is not None:
+        return _implicit_domain(*numbers, bounds=bounds, raw=raw)
     data = _as_frame(X)
     space = FeatureSpace.from_frame(data, bounds=bounds if bounds is not None else "data")
     if bounds is not None:
         lo, hi = _pair(bounds, "bounds")
         space.bounds = (lo, hi)
     return space.bind(X, raw=raw)
+
+
+def _implicit_domain(
+    matrix: np.ndarray, integer_dtype: bool, *, bounds: Any, raw: bool
+) -> Domain:
+    """The domain :func:`domain_for` gives a 2-D array or tensor of numbers without a
+    space, straight from the matrix: what binding ``FeatureSpace.from_frame`` of it gives
+    (every column numeric and mutable, none monotone or categorical), without the
+    space's per-column mappings."""
+    n_features = matrix.shape[1]
+    names = array_column_names(n_features, prefix="")
+    facts = _matrix_facts(
+        matrix, names, bounds if bounds is not None else "data", "std", integer_dtype
+    )
+    if bounds is None:
+        lower, upper = cast(np.ndarray, facts.lower), cast(np.ndarray, facts.upper)
+    else:
+        lo, hi = _pair(bounds, "bounds")
+        lower = _per_feature(lo, n_features, "lower bound")
+        upper = _per_feature(hi, n_features, "upper bound")
+    _check_bounds(lower, upper, names)
+    return Domain(
+        feature_names=names,
+        lower=lower,
+        upper=upper,
+        scale=cast(np.ndarray, facts.scale),
+        mutable=np.ones(n_features, dtype=bool),
+        integer=facts.integer,
+        monotone=np.zeros(n_features),
+        categories={},
+        groups=[],
+        categorical_distance=1.0,
+        raw=raw,
+    )
 
 
 def is_tensor(X: Any) -> bool:
