@@ -189,13 +189,15 @@ def missing_odds(
     sample = np.arange(len(missing))
     if len(sample) > MAX_LINEAR_ROWS:
         sample = np.sort(np.random.default_rng(seed).choice(sample, MAX_LINEAR_ROWS, False))
-    design = LinearDesign.learn(predictors.iloc[sample])
+    fitted = predictors.iloc[sample]
+    raw = LinearDesign.reading(fitted).raw(fitted)  # read once: fit, and rows when all
+    design = LinearDesign.learn(fitted, raw=raw)
     if design.width == 0 or len(np.unique(missing[sample])) < 2:
         return np.ones(int(rows.sum()))
-    model = LogisticRegression(max_iter=500).fit(
-        design.matrix(predictors.iloc[sample]), missing[sample]
-    )
-    p = np.clip(model.predict_proba(design.matrix(predictors[rows]))[:, 1], 1e-6, 1 - 1e-6)
+    matrix = design.standardised(raw)
+    model = LogisticRegression(max_iter=500).fit(matrix, missing[sample])
+    scored = matrix[rows] if len(sample) == len(missing) else design.matrix(predictors[rows])
+    p = np.clip(model.predict_proba(scored)[:, 1], 1e-6, 1 - 1e-6)
     odds = p / (1 - p)
     weights = np.minimum(odds / odds.mean(), MAX_WEIGHT)
     return np.asarray(weights / weights.mean())
@@ -248,14 +250,15 @@ def missing_auc(
         rows = rng.permutation(np.flatnonzero(y == label))
         fold[rows] = np.arange(len(rows)) % MISSING_FOLDS
     X = predictors.iloc[sample].reset_index(drop=True)
+    raw = LinearDesign.reading(X).raw(X)  # read once for every fold
     score = np.empty(len(y))
     for k in range(MISSING_FOLDS):
         held = fold == k
-        design = LinearDesign.learn(X[~held])
+        design = LinearDesign.learn(X[~held], raw=raw[~held])
         if design.width == 0:
             return 0.5, float("inf")
-        model = LogisticRegression(max_iter=500).fit(design.matrix(X[~held]), y[~held])
-        score[held] = model.decision_function(design.matrix(X[held]))
+        model = LogisticRegression(max_iter=500).fit(design.standardised(raw[~held]), y[~held])
+        score[held] = model.decision_function(design.standardised(raw[held]))
     ranks = pd.Series(score).rank().to_numpy()  # ties share their mean rank
     auc = (float(ranks[y].sum()) - n_missing * (n_missing + 1) / 2) / (n_missing * n_observed)
     q1, q2 = auc / (2 - auc), 2 * auc**2 / (1 + auc)
@@ -323,11 +326,14 @@ def choose_regressor(
         return Choice(families[0] if len(families) == 1 else _default(families), None, {})
     predictions = {family: np.full(len(y), np.nan) for family in families}
     boosted: dict[str, list[tuple[Any, int, NDArray[np.float64] | None]]] = {}
+    raw = None  # the ridge's design of every row, read once for every fold
+    if any(family.startswith("linear") for family in families):
+        raw = LinearDesign.reading(X, skip).raw(X)
     for held in held_out:
         start = None
-        if any(family.startswith("linear") for family in families):
-            linear = LinearStart.fit(X[~held], y[~held], seed=seed, skip=skip)
-            start = linear.predict(X)
+        if raw is not None:
+            linear = LinearStart.fit(X[~held], y[~held], seed=seed, skip=skip, raw=raw[~held])
+            start = linear.predict(X, raw)
         for family in families:
             base = start if family.startswith("linear") else None
             if family == "linear":

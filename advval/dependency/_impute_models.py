@@ -108,7 +108,41 @@ class LinearDesign:
     scale: NDArray[np.float64]
 
     @classmethod
-    def learn(cls, X: pd.DataFrame, skip: frozenset[str] = frozenset()) -> LinearDesign:
+    def learn(
+        cls,
+        X: pd.DataFrame,
+        skip: frozenset[str] = frozenset(),
+        raw: NDArray[np.float64] | None = None,
+    ) -> LinearDesign:
+        """The design of ``X`` less the columns ``skip``, standardised on ``X``'s rows.
+
+        ``raw``: ``X``'s unstandardised design (:meth:`raw`) where already computed.
+        """
+        design = cls.reading(X, skip)
+        raw = design.raw(X) if raw is None else raw
+        if raw.shape[1] > 0:
+            center = np.nanmean(raw, axis=0) if len(raw) else np.zeros(raw.shape[1])
+            spread = np.nanstd(raw, axis=0) if len(raw) else np.ones(raw.shape[1])
+            design.center = np.where(np.isnan(center), 0.0, center)
+            design.scale = np.where((spread > 0) & np.isfinite(spread), spread, 1.0)
+        return design
+
+    @classmethod
+    def reading(cls, X: pd.DataFrame, skip: frozenset[str] = frozenset()) -> LinearDesign:
+        """The columns the design of ``X`` less ``skip`` reads, not yet standardised: its
+        :meth:`raw` of ``X`` can be computed once and shared by designs learned on
+        subsets of ``X``'s rows (same columns, same levels).
+
+        Examples
+        --------
+        >>> X = pd.DataFrame({"a": [1.0, 2.0, 3.0], "b": pd.Categorical(["x", "y", "x"])})
+        >>> raw = LinearDesign.reading(X).raw(X)
+        >>> raw.tolist()
+        [[1.0, 1.0, 0.0], [2.0, 0.0, 1.0], [3.0, 1.0, 0.0]]
+        >>> design = LinearDesign.learn(X, raw=raw)
+        >>> bool(np.array_equal(design.standardised(raw), design.matrix(X)))
+        True
+        """
         kept = [str(c) for c in X.columns if str(c) not in skip]
         numeric = [c for c in kept if not isinstance(X[c].dtype, pd.CategoricalDtype)]
         dummies = {
@@ -118,14 +152,7 @@ class LinearDesign:
             and len(X[c].cat.categories) <= MAX_DUMMY_LEVELS
         }
         empty = np.zeros(0)
-        design = cls(numeric, dummies, empty, empty)
-        raw = design._raw(X)
-        if raw.shape[1] > 0:
-            center = np.nanmean(raw, axis=0) if len(raw) else np.zeros(raw.shape[1])
-            spread = np.nanstd(raw, axis=0) if len(raw) else np.ones(raw.shape[1])
-            design.center = np.where(np.isnan(center), 0.0, center)
-            design.scale = np.where((spread > 0) & np.isfinite(spread), spread, 1.0)
-        return design
+        return cls(numeric, dummies, empty, empty)
 
     @property
     def width(self) -> int:
@@ -133,11 +160,17 @@ class LinearDesign:
 
     def matrix(self, X: pd.DataFrame) -> NDArray[np.float64]:
         """``X`` as the standardised design (missing values at 0, the mean)."""
-        design = (self._raw(X) - self.center) / self.scale
+        return self.standardised(self.raw(X))
+
+    def standardised(self, raw: NDArray[np.float64]) -> NDArray[np.float64]:
+        """The standardised design of rows whose :meth:`raw` design is ``raw``."""
+        design = (raw - self.center) / self.scale
         design[np.isnan(design)] = 0.0
         return np.asarray(design)
 
-    def _raw(self, X: pd.DataFrame) -> NDArray[np.float64]:
+    def raw(self, X: pd.DataFrame) -> NDArray[np.float64]:
+        """``X``'s design before standardising: numbers as they are, one indicator per
+        level (NaN where the value is missing)."""
         parts = [X[self.numeric].to_numpy(dtype=np.float64)]
         for column, n_levels in self.dummies.items():
             codes = X[column].cat.codes.to_numpy()
@@ -175,22 +208,40 @@ class LinearStart:
 
     @classmethod
     def fit(
-        cls, X: pd.DataFrame, y: NDArray[np.float64], *, seed: int, skip: frozenset[str]
+        cls,
+        X: pd.DataFrame,
+        y: NDArray[np.float64],
+        *,
+        seed: int,
+        skip: frozenset[str],
+        raw: NDArray[np.float64] | None = None,
     ) -> LinearStart:
-        """Fit on ``X`` (at most ``MAX_LINEAR_ROWS`` seeded rows) less the columns ``skip``."""
+        """Fit on ``X`` (at most ``MAX_LINEAR_ROWS`` seeded rows) less the columns ``skip``.
+
+        ``raw``: ``X``'s unstandardised design (``LinearDesign.reading(X, skip).raw(X)``)
+        where already computed; the fit is the same without it, bit for bit.
+        """
         rows = _budget(len(y), seed)
         if rows is not None:
             X, y = X.iloc[rows], y[rows]
-        design = LinearDesign.learn(X, skip)
+            raw = None if raw is None else raw[rows]
+        reading = LinearDesign.reading(X, skip)
+        raw = reading.raw(X) if raw is None else raw
+        design = LinearDesign.learn(X, skip, raw)
         if design.width == 0:
             return cls(design, np.zeros(0), float(np.mean(y)))
-        ridge = RidgeCV(alphas=ALPHAS).fit(design.matrix(X), y)
+        ridge = RidgeCV(alphas=ALPHAS).fit(design.standardised(raw), y)
         return cls(design, np.asarray(ridge.coef_, dtype=np.float64), float(ridge.intercept_))
 
-    def predict(self, X: pd.DataFrame) -> NDArray[np.float64]:
+    def predict(
+        self, X: pd.DataFrame, raw: NDArray[np.float64] | None = None
+    ) -> NDArray[np.float64]:
+        """The ridge's predictions of ``X`` (``raw``: its unstandardised design, where
+        already computed)."""
         if self.design.width == 0:
             return np.full(len(X), self.intercept)
-        return self.design.matrix(X) @ self.coef + self.intercept
+        raw = self.design.raw(X) if raw is None else raw
+        return self.design.standardised(raw) @ self.coef + self.intercept
 
 
 class LinearClassifier:
@@ -212,8 +263,9 @@ class LinearClassifier:
         rows = _budget(len(y), seed)
         if rows is not None:
             X, y = X.iloc[rows], y[rows]
-        self.design_ = LinearDesign.learn(X, skip)
-        design = self.design_.matrix(X)
+        raw = LinearDesign.reading(X, skip).raw(X)
+        self.design_ = LinearDesign.learn(X, skip, raw)
+        design = self.design_.standardised(raw)
         if design.shape[1] == 0:
             design = np.zeros((len(y), 1))
         self.model_ = LogisticRegression(C=LOGISTIC_C, max_iter=500).fit(design, y)
@@ -399,18 +451,20 @@ class ColumnRegressor:
         self.bounds_ = (low - margin, high + margin)
         self.family_ = family
         self.linear_ = None
-        if family.startswith("linear"):
-            self.linear_ = LinearStart.fit(X, y, seed=seed, skip=skip)
+        raw = None
+        if family.startswith("linear"):  # its design of X, read once for fit and start
+            raw = LinearDesign.reading(X, skip).raw(X)
+            self.linear_ = LinearStart.fit(X, y, seed=seed, skip=skip, raw=raw)
         if family in ("forest", "linear+forest"):
             assert self._forest is not None
-            start = None if self.linear_ is None else self.linear_.predict(X)
+            start = None if self.linear_ is None else self.linear_.predict(X, raw)
             self.booster_model_ = self._forest.fit(X, y if start is None else y - start)
             self.n_trees_ = FOREST_TREES
             return self
         if family == "linear":
             self.n_trees_ = 0
             return self
-        start = None if self.linear_ is None else self.linear_.predict(X)
+        start = None if self.linear_ is None else self.linear_.predict(X, raw)
         self.n_trees_ = fit_trees(self.booster_model_, X, y, start, n_trees=n_trees)
         return self
 
