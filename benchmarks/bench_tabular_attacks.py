@@ -252,6 +252,7 @@ def cost_table(model: Any, x: Any, y: Any, eps: float, quick: bool) -> None:
     print("per step = (time of PGD-40 - time of PGD-20) / 20; ratio = advval / hand-written"
           " (FGSM job: a hand-written FGSM that also checks its input and scores success and"
           " size)"
+          "; 'none': called with no feature_space, the space read from the rows each call"
           "; ta = torchattacks (tensor input), art = ART (PyTorchClassifier, float32 NumPy "
           "input; " + (", ".join(peers) or "none") + " installed)")
     header = (f"{'batch':>6} {'what':<9} {'hand ms':>8} {'tensor ms':>9} {'ratio':>6} "
@@ -273,6 +274,13 @@ def cost_table(model: Any, x: Any, y: Any, eps: float, quick: bool) -> None:
             "fgsm np": lambda xn=xn, yn=yn: FGSM(model, eps=eps, feature_space=unit).generate(xn,
                                                                                               yn),
         }
+        # as most users call them: no feature_space, the space read from the rows each call
+        functions["fgsm none"] = lambda xb=xb, yb=yb: FGSM(model, eps=eps).generate(xb, yb)
+        functions["fgsm none np"] = lambda xn=xn, yn=yn: FGSM(model, eps=eps).generate(xn, yn)
+        functions[f"pgd{steps} none"] = (lambda xb=xb, yb=yb: PGD(
+            model, eps=eps, steps=steps, random_state=0).generate(xb, yb))
+        functions[f"pgd{steps} none np"] = (lambda xn=xn, yn=yn: PGD(
+            model, eps=eps, steps=steps, random_state=0).generate(xn, yn))
         for s in (steps, 2 * steps):
             functions[f"hand pgd{s}"] = hand_pgd(model, xb, yb, eps, s)
             functions[f"pgd{s}"] = (lambda s=s, xb=xb, yb=yb: PGD(
@@ -297,8 +305,13 @@ def cost_table(model: Any, x: Any, y: Any, eps: float, quick: bool) -> None:
         # and scores success and size: what any robustness number costs (no peers here)
         cost_row(t, "FGSM job", ("hand fgsm job", "fgsm", "fgsm np"), "fgsm",
                  **{**common, "peers": []})
+        # no feature_space (eps in standard deviations of the rows; no peer does that)
+        cost_row(t, "FGSM none", ("hand fgsm", "fgsm none", "fgsm none np"), "fgsm",
+                 **{**common, "peers": []})
         keys = (f"hand pgd{steps}", f"pgd{steps}", f"pgd{steps} np")
         cost_row(t, f"PGD-{steps}", keys, f"pgd{steps}", **common)
+        cost_row(t, "PGD none", (f"hand pgd{steps}", f"pgd{steps} none", f"pgd{steps} none np"),
+                 f"pgd{steps}", **{**common, "peers": []})
         cost_row(t, "per step", keys, f"pgd{steps}", per_step=True, **common)
         if batch == len(x):
             counts = {name: kernel_count(functions[name]) for name in (
