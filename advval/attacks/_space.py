@@ -1266,12 +1266,24 @@ def _spread(values: np.ndarray, how: str) -> np.ndarray:
         return spread
     with np.errstate(all="ignore"):
         if how == "std":
-            found = np.nanstd(values[:, enough], axis=0, ddof=1)
+            found = _column_std(values[:, enough])
         else:
             q1, q3 = np.nanpercentile(values[:, enough], [25, 75], axis=0)
             found = (q3 - q1) / 1.349
     spread[enough] = np.where(np.isfinite(found) & (found > 0), found, 1.0)
     return spread
+
+
+def _column_std(values: np.ndarray) -> np.ndarray:
+    """``np.nanstd(values, axis=0, ddof=1)`` bit for bit, ``np.std`` on the columns without
+    a missing value (the same sums, without nanstd's masked copies: half the time)."""
+    missing = np.isnan(values).any(axis=0)
+    if not missing.any():
+        return np.asarray(np.std(values, axis=0, ddof=1))
+    found = np.empty(values.shape[1])
+    found[~missing] = np.std(values[:, ~missing], axis=0, ddof=1)
+    found[missing] = np.nanstd(values[:, missing], axis=0, ddof=1)
+    return found
 
 
 def _as_frame(X: Any) -> pd.DataFrame:

@@ -185,3 +185,21 @@ def test_attacks_without_a_space_match_the_frame_space_bit_for_bit(as_tensor):
         assert implicit.norms_.tobytes() == given.norms_.tobytes()
         moved = np.asarray(adv)[:, 1] != X[:, 1]
         assert moved.any() and (np.asarray(adv)[:, 1] == np.round(np.asarray(adv)[:, 1])).all()
+
+
+def test_the_column_spread_is_nanstd_bit_for_bit():
+    from advval.attacks._space import _column_std
+
+    rng = np.random.default_rng(3)
+    for trial in range(300):
+        rows = [2, 3, 8, 9, 17, 129, 1024, 4099][trial % 8]
+        cols = int(rng.integers(1, 10))
+        values = rng.normal(size=(rows, cols)) * 10.0 ** rng.integers(-4, 8, cols)
+        if trial % 3 == 0:
+            values = values.astype(np.float32).astype(np.float64)
+        if trial % 2:
+            values[rng.random((rows, cols)) < 0.2 * rng.random()] = np.nan
+            values[:2, 0] = [1.0, 2.0]  # at least two values
+        values = np.asfortranarray(values)[:, (~np.isnan(values)).sum(0) >= 2]
+        want = np.nanstd(values, axis=0, ddof=1)
+        assert _column_std(values).tobytes() == want.tobytes(), trial
