@@ -110,6 +110,52 @@ def as_category(values: pd.Series) -> pd.Series:
     return pd.Series(category.array, index=values.index, name=values.name)
 
 
+def numpy_equivalent(dtype: Any) -> Any:
+    """The NumPy (or pandas) dtype whose values an Arrow ``dtype`` holds; others unchanged.
+
+    What code written for NumPy dtypes can build values in before they go back into an
+    Arrow column (assigning them casts them exactly): ``timestamp[us, tz=UTC]`` ->
+    ``datetime64[us, UTC]``, ``date32`` -> ``datetime64[s]`` (the date of each value is
+    kept), ``duration[ms]`` -> ``timedelta64[ms]``, ``decimal128`` -> ``float64``, and
+    ``ArrowDtype.numpy_dtype`` for the rest (``int64[pyarrow]`` -> ``int64``...). String,
+    boolean and dictionary columns hold labels, not numbers, and stay as they are.
+
+    Examples
+    --------
+    >>> numpy_equivalent(pd.ArrowDtype(pa.timestamp("us", tz="UTC")))
+    datetime64[us, UTC]
+    >>> numpy_equivalent(pd.ArrowDtype(pa.date32())), numpy_equivalent(np.dtype("int8"))
+    (dtype('<M8[s]'), dtype('int8'))
+    """
+    if not isinstance(dtype, pd.ArrowDtype):
+        return dtype
+    arrow = dtype.pyarrow_dtype
+    if pa.types.is_timestamp(arrow):
+        if arrow.tz is not None:
+            return pd.DatetimeTZDtype(unit=arrow.unit, tz=arrow.tz)
+        return np.dtype(f"datetime64[{arrow.unit}]")
+    if is_calendar_date(dtype):
+        return np.dtype("datetime64[s]")
+    if pa.types.is_duration(arrow):
+        return np.dtype(f"timedelta64[{arrow.unit}]")
+    if pa.types.is_decimal(arrow):
+        return np.dtype("float64")
+    if pa.types.is_integer(arrow) or pa.types.is_floating(arrow):
+        return np.dtype(arrow.to_pandas_dtype())
+    return dtype
+
+
+def is_calendar_date(dtype: Any) -> bool:
+    """Whether ``dtype`` holds dates without a time of day (Arrow ``date32`` / ``date64``).
+
+    Examples
+    --------
+    >>> is_calendar_date(pd.ArrowDtype(pa.date32())), is_calendar_date(np.dtype("<M8[s]"))
+    (True, False)
+    """
+    return isinstance(dtype, pd.ArrowDtype) and bool(pa.types.is_date(dtype.pyarrow_dtype))
+
+
 def duration_seconds(values: pd.Series) -> NDArray[np.float64]:
     """Time spans (NumPy or Arrow) as float64 seconds, NaN where missing.
 
