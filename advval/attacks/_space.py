@@ -1264,11 +1264,14 @@ def _spread(values: np.ndarray, how: str) -> np.ndarray:
     enough = (~np.isnan(values)).sum(axis=0) >= 2  # fewer values have no spread
     if not enough.any():
         return spread
+    # every column, column-major: the matrix itself (a copy costs more than the sums);
+    # otherwise the columns with a spread, which indexing lays out column-major
+    columns = values if enough.all() and values.flags.f_contiguous else values[:, enough]
     with np.errstate(all="ignore"):
         if how == "std":
-            found = _column_std(values[:, enough])
+            found = _column_std(columns)
         else:
-            q1, q3 = np.nanpercentile(values[:, enough], [25, 75], axis=0)
+            q1, q3 = np.nanpercentile(columns, [25, 75], axis=0)
             found = (q3 - q1) / 1.349
     spread[enough] = np.where(np.isfinite(found) & (found > 0), found, 1.0)
     return spread
