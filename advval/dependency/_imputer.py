@@ -38,6 +38,7 @@ from .._frames import (
     magnitude_unit,
     naive_utc,
 )
+from .._kinds import as_category, is_calendar_date, is_duration, numpy_equivalent
 from .._levels import labels_and_codes
 from .._lightgbm_params import lightgbm_params, lightgbm_threads, quiet
 from .._text import TEXT_PARTS, text_features
@@ -782,13 +783,14 @@ class _Column:
             # read as the shared encoder reads dates (naive UTC; strings by their format)
             stamps = naive_utc(values, self.date_format)
             return _nanoseconds(stamps.to_numpy(dtype="datetime64[ns]"))
-        if pd.api.types.is_timedelta64_dtype(values.dtype):
-            return _nanoseconds(values.to_numpy(dtype="timedelta64[ns]"))
+        if is_duration(values.dtype):  # NumPy or Arrow time spans
+            return _nanoseconds(values.astype("timedelta64[ns]").to_numpy())
         return np.asarray(values.to_numpy(dtype=np.float64, na_value=np.nan))
 
     def decode(self, encoded: NDArray[Any], original: pd.Series) -> Any:
-        """Encoded imputations as values of ``original``'s dtype."""
-        dtype = original.dtype
+        """Encoded imputations as values of ``original``'s dtype (an Arrow column's: built
+        in its NumPy equivalent, which assigning into the column casts exactly)."""
+        dtype = numpy_equivalent(original.dtype)
         if self.kind == _LABELS:
             labels: Any = _objects(self.labels)[encoded.astype(np.int64)]
             return pd.array(labels, dtype=dtype)
@@ -799,6 +801,8 @@ class _Column:
             written: Any = self._date_strings(encoded)
             return pd.array(written, dtype=dtype)
         if self.source_kind == DATETIME:
+            if is_calendar_date(original.dtype):  # a date column gets the nearest date
+                encoded = np.round(encoded / _DAY) * _DAY
             stamps = pd.to_datetime(np.round(encoded).astype(np.int64), unit="ns")
             tz = getattr(dtype, "tz", None)
             if tz is not None:
@@ -846,6 +850,7 @@ def _round_trips(values: pd.Series, date_format: str) -> bool:
 
 #: the resolutions a column of date strings may have, coarsest first (nanoseconds)
 _DATE_STEPS = tuple(int(seconds * 1e9) for seconds in (86_400, 3_600, 60, 1))
+_DAY = _DATE_STEPS[0]
 
 
 def _resolution(nanoseconds: NDArray[np.float64]) -> int:
@@ -873,6 +878,7 @@ def _capped_levels(labels: list[Any], kept: list[str]) -> NDArray[np.intp]:
 
 def _labels(values: pd.Series) -> list[Any]:
     """The categories of a column: declared ones for ``category``, else observed, sorted."""
+    values = as_category(values)  # an Arrow dictionary declares its levels as a category does
     if isinstance(values.dtype, pd.CategoricalDtype):
         return list(values.dtype.categories)
     observed = list(pd.unique(values.dropna()))
