@@ -67,6 +67,7 @@ from ._kinds import (
     column_kind,
     duration_seconds,
     is_duration,
+    is_nested,
 )
 from ._levels import MAX_LEVELS, classifier_levels, labels_and_codes
 from ._summary import ColumnSummary, FrameSummary, largest_magnitude, merge
@@ -258,6 +259,11 @@ def _check_cells(frame: pd.DataFrame, name: str) -> None:
     """
     for column in frame.columns:
         values = frame[column]
+        if is_nested(values.dtype):  # Arrow list / struct / map columns (Parquet)
+            raise TypeError(
+                f"Column {column!r} of {name} holds {values.dtype} values; cells "
+                f"must be numbers, strings, dates or booleans. Flatten or drop the column."
+            )
         if values.dtype != object:
             continue
         try:

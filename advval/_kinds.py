@@ -156,6 +156,17 @@ def is_calendar_date(dtype: Any) -> bool:
     return isinstance(dtype, pd.ArrowDtype) and bool(pa.types.is_date(dtype.pyarrow_dtype))
 
 
+def is_nested(dtype: Any) -> bool:
+    """Whether ``dtype`` is an Arrow list, struct or map: cells that hold several values.
+
+    Examples
+    --------
+    >>> is_nested(pd.ArrowDtype(pa.list_(pa.int64()))), is_nested(pd.ArrowDtype(pa.string()))
+    (True, False)
+    """
+    return isinstance(dtype, pd.ArrowDtype) and bool(pa.types.is_nested(dtype.pyarrow_dtype))
+
+
 def duration_seconds(values: pd.Series) -> NDArray[np.float64]:
     """Time spans (NumPy or Arrow) as float64 seconds, NaN where missing.
 

@@ -305,3 +305,16 @@ def test_nullable_integers_with_gaps_stay_whole_numbers(imputed_twin):
         )
     assert isinstance(result["carrier"].dtype, pd.CategoricalDtype)
     assert list(result["carrier"].cat.categories) == list(twin["carrier"].cat.categories)
+
+
+@pytest.mark.parametrize(
+    "arrow_type",
+    [pa.list_(pa.int64()), pa.struct([("a", pa.int64())]), pa.map_(pa.string(), pa.int64())],
+)
+def test_nested_arrow_columns_are_refused_by_name(arrow_type):
+    cells = {"list": [1], "struct": {"a": 1}, "map": [("k", 1)]}
+    cell = next(v for k, v in cells.items() if str(arrow_type).startswith(k))
+    frame = pd.DataFrame({"x": np.arange(40.0)})
+    frame["record"] = pd.Series([cell] * 40, dtype=pd.ArrowDtype(arrow_type))
+    with pytest.raises(TypeError, match="Column 'record' of X_train holds .*Flatten or drop"):
+        AdversarialValidator(random_state=0).fit(frame, frame)
