@@ -239,11 +239,6 @@ def _imputed(frame: pd.DataFrame) -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def imputed_twin(flights) -> tuple[pd.DataFrame, pd.DataFrame]:
     twin = _with_gaps(flights[0].iloc[:160])
-    # the first SubstitutionImputer fit in a process under warnings-as-errors (this
-    # project's pytest setting) imputes otherwise than the later ones, whatever the
-    # dtypes (seen on the NumPy twin itself; not a dtype matter, reported): compare
-    # fits made under the same conditions
-    _imputed(twin)
     return twin, _imputed(twin)
 
 

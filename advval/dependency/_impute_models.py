@@ -39,6 +39,7 @@ larger sample), and later rounds of the imputer reuse the family and the number.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import lightgbm as lgb
@@ -634,6 +635,15 @@ def early_stopped(
     """
     fit_start = None if start is None else start[~held]
     valid_start: Any = None if start is None else [start[held]]
+    metric: Any = None
+    if isinstance(model, lgb.LGBMClassifier):
+        # LightGBM's classifier codes the labels it trains on (0 .. k-1) but not eval_y:
+        # its own validation loss read class indices it never learned (past the end of
+        # its scores: a different number on each call, even negative). The held rows'
+        # loss is computed here from the probabilities it passes, against coded labels.
+        codes = np.searchsorted(np.unique(y[~held]), y[held])
+        model.set_params(metric="None")
+        metric = partial(held_log_loss, codes)
     model.fit(
         X[~held],
         y[~held],
@@ -641,9 +651,37 @@ def early_stopped(
         eval_X=(X[held],),
         eval_y=(y[held],),
         eval_init_score=valid_start,
+        eval_metric=metric,
         callbacks=[lgb.early_stopping(PATIENCE, first_metric_only=True, verbose=False)],
     )
     return max(int(model.best_iteration_ or 0), 1)
+
+
+#: LightGBM's floor on a probability in its log losses
+_LOSS_FLOOR = 1e-15
+
+
+def held_log_loss(
+    codes: NDArray[np.intp], _labels: Any, probability: NDArray[np.float64]
+) -> tuple[str, float, bool]:
+    """The mean log loss of held-out rows of class ``codes`` (LightGBM's eval metric form).
+
+    ``probability`` is what LightGBM's classifier passes a metric: the positive class's
+    probability (two classes) or every class's (rows x classes). Probabilities are
+    floored as LightGBM's own ``binary_logloss`` / ``multi_logloss`` floor them.
+
+    Examples
+    --------
+    >>> name, loss, higher_better = held_log_loss(np.array([1, 0]), None, np.array([0.8, 0.4]))
+    >>> name, round(loss, 4), higher_better  # -(log 0.8 + log 0.6) / 2
+    ('held_log_loss', 0.367, False)
+    """
+    probability = np.asarray(probability, dtype=np.float64)
+    if probability.ndim == 1:
+        chosen = np.where(codes == 1, probability, 1.0 - probability)
+    else:
+        chosen = probability[np.arange(len(codes)), codes]
+    return "held_log_loss", float(-np.mean(np.log(np.maximum(chosen, _LOSS_FLOOR)))), False
 
 
 def held_predictions(
