@@ -188,6 +188,35 @@ def model_column_name(column: str, part: str, position: int) -> str:
     return f"{stem}_{part}__{position}" if part else f"{stem}__{position}"
 
 
+def from_table_protocol(X: object) -> pd.DataFrame | None:
+    """A table of another library as a pandas DataFrame with Arrow dtypes; else ``None``.
+
+    Polars, PyArrow (``Table``, ``RecordBatch``), DuckDB and other libraries hand their
+    tables over by the Arrow PyCapsule stream (``__arrow_c_stream__``), copying nothing
+    where they can; the older dataframe interchange protocol (``__dataframe__``) is the
+    fallback. Column names and types are kept (Arrow dtypes, read as pandas reads Parquet),
+    where ``numpy.asarray`` would have dropped the names and made every column objects.
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> frame = from_table_protocol(pa.table({"fare": [7.25, None], "town": ["a", "b"]}))
+    >>> frame.columns.tolist(), str(frame["fare"].dtype)
+    (['fare', 'town'], 'double[pyarrow]')
+    >>> from_table_protocol([[1, 2]]) is None
+    True
+    """
+    if isinstance(X, pd.DataFrame):
+        return None
+    if hasattr(X, "__arrow_c_stream__"):
+        import pyarrow as pa
+
+        return pa.table(X).to_pandas(types_mapper=pd.ArrowDtype)
+    if hasattr(X, "__dataframe__"):
+        return pd.api.interchange.from_dataframe(X)
+    return None
+
+
 def as_frame(X: object, *, name: str) -> pd.DataFrame:
     """Return ``X`` as a DataFrame with unique string column names, checked.
 
@@ -196,7 +225,9 @@ def as_frame(X: object, *, name: str) -> pd.DataFrame:
 
     Parameters
     ----------
-    X : DataFrame or array-like of shape (n_samples, n_features)
+    X : DataFrame, array-like or table of shape (n_samples, n_features)
+        A table of another library (Polars, PyArrow, DuckDB) is read by
+        :func:`from_table_protocol`.
     name : str
         What to call ``X`` in error messages (``"X_train"``).
 
@@ -221,8 +252,11 @@ def as_frame(X: object, *, name: str) -> pd.DataFrame:
             f"{name} must be a 2-D DataFrame or array; got a pandas Series. Use "
             f"{name}.to_frame() for a single column."
         )
+    table = from_table_protocol(X)
     if isinstance(X, pd.DataFrame):
         frame = X
+    elif table is not None:  # a Polars / PyArrow / DuckDB table: its names and types kept
+        frame = table
     else:
         array = np.asarray(X)
         if array.ndim != 2:

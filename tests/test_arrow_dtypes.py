@@ -313,3 +313,39 @@ def test_nested_arrow_columns_are_refused_by_name(arrow_type):
     frame["record"] = pd.Series([cell] * 40, dtype=pd.ArrowDtype(arrow_type))
     with pytest.raises(TypeError, match="Column 'record' of X_train holds .*Flatten or drop"):
         AdversarialValidator(random_state=0).fit(frame, frame)
+
+
+def test_a_table_of_another_library_is_read_with_its_names_and_types(flights):
+    # Polars, PyArrow and DuckDB tables come by the Arrow stream (a pyarrow Table stands
+    # in for them here): numpy.asarray made their columns x0, x1, ... of objects
+    train, test = (f.reset_index(drop=True) for f in flights)
+    tables = [pa.Table.from_pandas(f, preserve_index=False) for f in (train, test)]
+    frames = [t.to_pandas(types_mapper=pd.ArrowDtype) for t in tables]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        by_table = AdversarialValidator(random_state=0, n_splits=3).fit(*tables)
+    by_frame = AdversarialValidator(random_state=0, n_splits=3).fit(*frames)
+    assert (by_table.auc_, by_table.p_value_) == (by_frame.auc_, by_frame.p_value_)
+    assert list(by_table.feature_names_in_) == list(train.columns)
+    np.testing.assert_array_equal(by_table.feature_importances_, by_frame.feature_importances_)
+    pd.testing.assert_frame_equal(by_table.feature_report_, by_frame.feature_report_)
+    columns = ["day", "dep_delay", "distance", "fare", "carrier"]
+    table_space = FeatureSpace.from_frame(tables[0].select(columns))
+    frame_space = FeatureSpace.from_frame(frames[0][columns])
+    assert table_space.feature_names == columns
+    assert (table_space.integer, table_space.categorical, table_space.bounds) == (
+        frame_space.integer, frame_space.categorical, frame_space.bounds)
+    # an attack takes the table as its frame: same rows, success, and a frame back, with
+    # the names the model was fitted with (no feature-name warnings)
+    numeric = ["day", "dep_delay", "distance", "fare"]
+    rows = frames[0][numeric].astype("float64").fillna(0.0)
+    labels = (train["arr_delay"].fillna(0) > 15).to_numpy(dtype=int)
+    model = LogisticRegression(max_iter=1000).fit(rows, labels)
+    attack = SquareAttack(model, eps=0.5, max_queries=40, random_state=0)
+    expected, expected_success = attack.generate(rows.iloc[:25], labels[:25]), attack.success_
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        found = attack.generate(pa.Table.from_pandas(rows.iloc[:25]), labels[:25])
+    assert isinstance(found, pd.DataFrame) and list(found.columns) == numeric
+    np.testing.assert_array_equal(found.to_numpy(float), expected.to_numpy(float))
+    np.testing.assert_array_equal(attack.success_, expected_success)

@@ -25,6 +25,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, clone
 from sklearn.utils import check_random_state
 
+from .._frames import from_table_protocol
 from .._validation import check_bool, check_number
 from ._inference import inference_state
 from ._norms import canonical_norm
@@ -89,7 +90,9 @@ class Attack(BaseEstimator):
         Returns
         -------
         X_adv : same type as ``X``
-            Same columns, dtypes, index (DataFrame) or dtype and device (tensor).
+            Same columns, dtypes, index (DataFrame) or dtype and device (tensor). A table
+            of another library (Polars, PyArrow: ``__arrow_c_stream__``) is attacked as
+            the pandas DataFrame with Arrow dtypes it reads as, and returned as one.
 
         Raises
         ------
@@ -106,6 +109,9 @@ class Attack(BaseEstimator):
         """
         name = type(self).__name__
         norm = self._check_params()
+        table = from_table_protocol(X)
+        if table is not None:  # a Polars / PyArrow / DuckDB table: attacked as its frame
+            X = table
         n_samples = _n_samples(X)
         if n_samples == 0:
             raise ValueError(f"{name}.generate got 0 samples; at least 1 is required.")

@@ -37,7 +37,14 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
-from .._frames import BOOLEAN, CATEGORICAL, DATETIME, array_column_names, column_kind
+from .._frames import (
+    BOOLEAN,
+    CATEGORICAL,
+    DATETIME,
+    array_column_names,
+    column_kind,
+    from_table_protocol,
+)
 from .._kinds import as_category
 from ._norms import flat, namespace, norm_of, per_sample, project_ball
 
@@ -1292,6 +1299,9 @@ def _column_std(values: np.ndarray) -> np.ndarray:
 def _as_frame(X: Any) -> pd.DataFrame:
     if isinstance(X, pd.DataFrame):
         return X
+    table = from_table_protocol(X)  # a Polars / PyArrow / DuckDB table
+    if table is not None:
+        return table
     if _is_tensor(X):
         X = X.detach().cpu().numpy()
     arr = np.asarray(X)
