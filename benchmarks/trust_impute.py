@@ -431,6 +431,21 @@ second), so the first column's choice differs and every later one with it; a pla
 of the same model on every row repeats itself. The cost ratio therefore moves from run
 to run too (1.23x at 5dc769b, 1.29x and 1.14x before). **Target not met** (1.1x).
 
+**Reproducible since 9bc8ee8** (session 28): the cause was LightGBM 4.7's
+``LGBMClassifier.fit``, which codes the labels it trains on but passes ``eval_y``
+uncoded, so its own ``multi_logloss`` read class indices past the end of its scores
+(29.9, 28.5, even -210 for one fit). The boosted family now stops on the held rows' log
+loss computed from the probabilities against coded labels
+(:func:`~advval.dependency._impute_models.held_log_loss`); ``route`` stops at 80 rounds,
+the same every call. ``--quick`` after the fix (same splits, one BLAS thread, 2026-12-07,
+the machine shared with a CI run): every error figure of both tables as at 5dc769b
+(numeric best or tied 16 of 16; categorical 15 of 16, diamonds MAR still 0.688 against
+missForest's 0.679, +0.009 +- 0.009), CPU of advval's 48 fits 920.8 s (899 s at
+5dc769b). Kaggle-shaped table, same run: advval 93.2 s CPU against 49.5 s for the
+trees-only imputer (**1.88x**; the 1.14x to 1.40x measured before rested on multi-class
+columns stopped after one or two rounds by the faulty loss: ``route``'s 38 classes now
+grow 80 rounds of 38 trees).
+
 Speed: fit_transform of ``advval`` against ``advval_before`` in the same run on a
 Kaggle-shaped table (:func:`advval.datasets.make_kaggle_table`, flights: 50 columns of
 numbers, date strings, free text, codes of thousands of levels and noise; 5% blanks), one
