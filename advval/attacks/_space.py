@@ -1080,26 +1080,17 @@ def whole_number_columns(X: Any) -> list[str]:
     frame = _as_frame(X)
     dtypes = list(frame.dtypes)
     floats = [j for j, dtype in enumerate(dtypes) if pd.api.types.is_float_dtype(dtype)]
-    if floats and all(isinstance(dtypes[j], np.dtype) for j in floats):
-        # NumPy float columns: on the whole matrix at once (a loop over columns costs
-        # ~0.1 ms each)
-        whole = _whole_mask(frame.iloc[:, floats].to_numpy(dtype=np.float64))
-        return [str(frame.columns[floats[k]]) for k in np.flatnonzero(whole)]
-    found = []
-    for position, name in enumerate(frame.columns):
-        column = frame.iloc[:, position]
-        if not pd.api.types.is_float_dtype(column.dtype):
-            continue
-        values = column.to_numpy(dtype=np.float64, na_value=np.nan)
-        values = values[~np.isnan(values)]
-        if (
-            values.size
-            and np.all(np.abs(values) < _WHOLE_LIMIT)
-            and np.all(values == np.round(values))
-            and _distinct(values) >= MIN_WHOLE_VALUES
-        ):
-            found.append(str(name))
-    return found
+    if not floats:
+        return []
+    if all(isinstance(dtypes[j], np.dtype) for j in floats):
+        # NumPy float columns: one matrix at once (a loop over columns costs ~0.1 ms each)
+        matrix = frame.iloc[:, floats].to_numpy(dtype=np.float64)
+    else:  # nullable / Arrow floats: their missing values read as NaN
+        matrix = np.column_stack([
+            frame.iloc[:, j].to_numpy(dtype=np.float64, na_value=np.nan) for j in floats
+        ])
+    whole = _whole_mask(matrix)
+    return [str(frame.columns[floats[k]]) for k in np.flatnonzero(whole)]
 
 
 def _whole_mask(matrix: np.ndarray) -> np.ndarray:
