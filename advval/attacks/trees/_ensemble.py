@@ -42,6 +42,9 @@ MISSING_NAN = 0  # NaN follows the default direction
 MISSING_ZERO = 1  # LightGBM 'Zero': NaN becomes 0, |x| <= ZERO_THRESHOLD follows the default
 MISSING_NONE = 2  # LightGBM 'None': NaN becomes 0 and is compared as a number
 
+#: (row, node) pairs walked together (see Ensemble.traverse)
+_PAIRS = 16_384
+
 _SUPPORTED = (
     "LightGBM (Booster, LGBMClassifier) and scikit-learn DecisionTreeClassifier, "
     "ExtraTreeClassifier, RandomForestClassifier, ExtraTreesClassifier, "
@@ -92,6 +95,9 @@ class Ensemble:
     children: np.ndarray = field(init=False, repr=False)
     low_table: np.ndarray = field(init=False, repr=False)
     high_table: np.ndarray = field(init=False, repr=False)
+    nan_right: np.ndarray = field(init=False, repr=False)
+    is_categorical: np.ndarray = field(init=False, repr=False)
+    plain_numbers: bool = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         inner = ~self.leaf
@@ -103,6 +109,14 @@ class Ensemble:
         # an empty interval (the path must be re-walked after any change)
         self.low_table = np.concatenate([self.threshold, [np.inf, -np.inf]])
         self.high_table = np.concatenate([self.threshold, [-np.inf, np.inf]])
+        # where a numeric split sends NaN (LightGBM 'None': as the number 0); used only
+        # when no split has the 'Zero' missing type
+        self.nan_right = np.where(
+            self.missing == MISSING_NONE, self.threshold < 0.0, ~self.default_left
+        )
+        self.is_categorical = self.category >= 0
+        # a NaN threshold sends every number right (x <= NaN is false): the general rule
+        self.plain_numbers = not bool(np.isnan(self.threshold[inner & ~self.is_categorical]).any())
 
     @property
     def n_trees(self) -> int:
@@ -132,7 +146,7 @@ class Ensemble:
         return X
 
     def _go(self, x: np.ndarray, node: np.ndarray) -> np.ndarray:
-        """The child each (value, inner node) pair goes to."""
+        """The child each (value, inner node) pair goes to (any missing-value handling)."""
         nan = np.isnan(x)
         number = x
         if self.special_missing:
@@ -145,18 +159,42 @@ class Ensemble:
             missing = nan
         left = np.where(missing, self.default_left[node], number <= self.threshold[node])
         if self.has_categorical:
-            row = self.category[node]
-            cat = np.flatnonzero(row >= 0)
+            cat = np.flatnonzero(self.is_categorical[node])
             if cat.size:
-                value = x[cat]  # int(NaN) is negative in LightGBM: NaN goes right
-                ok = (value >= 0.0) if self.xgboost_categories else (value > -1.0)
-                ok &= value < min(self.cat_left.shape[1], 2**31 - 1)
-                code = np.where(ok, np.trunc(np.where(ok, value, 0.0)), 0).astype(np.int64)
-                left[cat] = ok & self.cat_left[row[cat], code]
-                if self.xgboost_categories:
-                    nan = np.isnan(value)
-                    left[cat] = np.where(nan, self.default_left[node[cat]], left[cat])
+                left[cat] = self._category_left(x[cat], node[cat])
         return np.where(left, self.left[node], self.right[node])
+
+    def _category_left(self, value: np.ndarray, node: np.ndarray) -> np.ndarray:
+        """Whether each (value, categorical node) pair goes left."""
+        # int(NaN) is negative in LightGBM: NaN goes right
+        ok = (value >= 0.0) if self.xgboost_categories else (value > -1.0)
+        ok &= value < min(self.cat_left.shape[1], 2**31 - 1)
+        code = np.where(ok, np.trunc(np.where(ok, value, 0.0)), 0).astype(np.int64)
+        left = ok & self.cat_left[self.category[node], code]
+        if self.xgboost_categories:
+            left = np.where(np.isnan(value), self.default_left[node], left)
+        return left
+
+    def _step(self, x: np.ndarray, node: np.ndarray, nan: bool) -> np.ndarray:
+        """The child each (value, inner node) pair goes to; ``nan``: ``x`` may hold NaN.
+
+        Without LightGBM ``Zero`` missing types (and NaN thresholds) a numeric split sends
+        a number right when it is above the threshold and NaN where :attr:`nan_right`
+        says, so one comparison and a fix-up of the NaN and categorical pairs give
+        :meth:`_go`'s answer.
+        """
+        if self.zero_missing or not self.plain_numbers:
+            return self._go(x, node)
+        right = x > self.threshold[node]
+        if nan:
+            at = np.flatnonzero(np.isnan(x))
+            if at.size:
+                right[at] = self.nan_right[node[at]]
+        if self.has_categorical:
+            cat = np.flatnonzero(self.is_categorical[node])
+            if cat.size:
+                right[cat] = ~self._category_left(x[cat], node[cat])
+        return self.children[2 * node + right]
 
     def traverse(
         self,
@@ -184,27 +222,48 @@ class Ensemble:
         Returns
         -------
         leaves : int array of shape (n_pairs,)
+
+        Notes
+        -----
+        The pairs are walked in blocks of ``_PAIRS``: the temporary arrays of one level
+        stay small enough for the processor's cache, and no block allocates fresh memory
+        from the system (page faults) at every level.
         """
         X = np.ascontiguousarray(X, dtype=np.float64)
         flat = X.ravel()
         out = np.array(nodes, dtype=np.int64)
-        pair = np.flatnonzero(~self.leaf[out])
-        node = out[pair]
-        base = np.asarray(rows, dtype=np.int64)[pair] * X.shape[1]
-        plain = not (self.has_categorical or self.zero_missing or np.isnan(flat).any())
+        rows = np.asarray(rows, dtype=np.int64)
+        nan = bool(np.isnan(flat).any())
+        cells: list[tuple[np.ndarray, np.ndarray]] = []
         if changed is not None:
-            columns, values = changed[0][pair], changed[1][pair]
-            plain = plain and not np.isnan(values).any()
+            columns, values = np.asarray(changed[0]), np.asarray(changed[1], dtype=np.float64)
+            nan = nan or bool(np.isnan(values).any())
+            cells = [
+                (np.ascontiguousarray(columns[:, c]), np.ascontiguousarray(values[:, c]))
+                for c in range(columns.shape[1])
+                if np.any(columns[:, c] >= 0)
+            ]
+        inner = np.flatnonzero(~self.leaf[out])
+        for lo in range(0, len(inner), _PAIRS):
+            pair = inner[lo : lo + _PAIRS]
+            self._walk(flat, X.shape[1], rows, pair, out, record, cells, nan)
+        return out
+
+    def _walk(
+        self, flat: np.ndarray, width: int, rows: np.ndarray, pair: np.ndarray,
+        out: np.ndarray, record: PathRecord | None,
+        cells: list[tuple[np.ndarray, np.ndarray]], nan: bool,
+    ) -> None:
+        """Walk the pairs ``pair`` from ``out[pair]`` to their leaves, written into ``out``."""
+        node = out[pair]
+        base = rows[pair] * width
+        changed = [(columns[pair], values[pair]) for columns, values in cells]
         while pair.size:
             feat = self.feature[node]
             x = flat[base + feat]
-            if changed is not None:
-                for c in range(columns.shape[1]):
-                    x = np.where(feat == columns[:, c], values[:, c], x)
-            if plain:
-                child = self.children[2 * node + (x > self.threshold[node])]
-            else:
-                child = self._go(x, node)
+            for columns, values in changed:
+                x = np.where(feat == columns, values, x)
+            child = self._step(x, node, nan)
             if record is not None:
                 record.note(self, pair, node, feat, child)
             node = child
@@ -213,9 +272,7 @@ class Ensemble:
                 out[pair[done]] = node[done]
                 keep = ~done
                 pair, node, base = pair[keep], node[keep], base[keep]
-                if changed is not None:
-                    columns, values = columns[keep], values[keep]
-        return out
+                changed = [(columns[keep], values[keep]) for columns, values in changed]
 
     def apply(self, X: np.ndarray) -> np.ndarray:
         """Leaf reached in every tree, shape (n_rows, n_trees)."""

@@ -57,6 +57,8 @@ _SPREAD = 6
 _WIDEST = 32
 #: candidate rows evaluated per block (bounds the memory of one step)
 _BLOCK_CELLS = 4_000_000
+#: most categories of a label-coded column whose moves are walked together (one bit each)
+_BITS = 64
 
 
 def float32_above(t: np.ndarray) -> np.ndarray:
@@ -196,6 +198,7 @@ class Lattice:
         self._tree_start = np.searchsorted(
             pairs // ensemble.n_trees, np.arange(self.n_features + 1)
         )
+        self._shared, self._left_bits = self._category_bits()
 
     # -- construction ------------------------------------------------------------------
 
@@ -299,6 +302,29 @@ class Lattice:
         member = np.where(valid, block.argmax(1), 0)
         low, high = _directions(0, -member, len(group) - 1 - member, ~valid)
         return _Feature(GROUP, group, member.astype(float), low, high)
+
+    def _category_bits(self) -> tuple[np.ndarray, np.ndarray]:
+        """Label-coded features whose moves share their walks, and per node their bits.
+
+        A feature qualifies when every split on it is categorical and it has at most
+        ``_BITS`` categories: bit ``j`` of ``left_bits[node]`` says whether category ``j``
+        (as the model reads it) goes left at a node splitting on it (:meth:`Ensemble._go`).
+        """
+        ens = self.ens
+        shared = np.zeros(self.n_features, dtype=bool)
+        left_bits = np.zeros(len(ens.leaf), dtype=np.uint64)
+        inner = ~ens.leaf
+        for k in np.flatnonzero(self.kind == CODE):
+            values = self.tab[self.tab_start[k] : self.tab_start[k + 1]]
+            nodes = np.flatnonzero(inner & (ens.feature == self.col[k]))
+            if len(values) > _BITS or not nodes.size or np.any(ens.category[nodes] < 0):
+                continue
+            at = np.repeat(nodes, len(values))
+            left = ens._go(np.tile(values, len(nodes)), at) == ens.left[at]
+            weight = np.left_shift(np.uint64(1), np.arange(len(values), dtype=np.uint64))
+            left_bits[nodes] = (left.reshape(len(nodes), -1) * weight).sum(1, dtype=np.uint64)
+            shared[k] = True
+        return shared, left_bits
 
     # -- rows from levels --------------------------------------------------------------
 
@@ -552,6 +578,17 @@ class Lattice:
                     _search_sorted(-low[by_low], lo_c, hi_c, -new, "right"),
                 ) - lo_c
             count = np.where(kind == GROUP, counts[inverse], count)
+            shared = self._shared[fb]
+            if shared.any():
+                bit = (self.origin[st.owner[sb], fb] + lb).astype(np.int64)
+                key = inverse[shared] * _BITS + bit[shared]
+                if np.unique(key).size < key.size:  # a move twice: walked one by one
+                    shared[:] = False
+            if shared.any():
+                c2, delta2 = self._code_walks(
+                    st, np.flatnonzero(shared), inverse[shared], bit[shared], g, tree, pair, gf
+                )
+                count[shared] = 0
             c = np.repeat(r, count)
             at = lo_c[c] + np.arange(len(c)) - np.repeat(np.cumsum(count) - count, count)
             at = np.where(kind[c] == GROUP, at, np.where(up[c], by_high[at], by_low[at]))
@@ -559,9 +596,71 @@ class Lattice:
             entry = paths.first[pair, fb[c]].astype(np.int64)
             leaves = ens.traverse(st.M, sb[c], entry, changed=(columns[c], values[c]))
             delta = ens.value[leaves] - ens.value[st.leaves[sb[c], tree]]
+            if shared.any():  # each move's trees in the same order either way
+                c, delta = np.concatenate([c, c2]), np.concatenate([delta, delta2])
             for k in range(ens.n_outputs):
                 out[part, k] += np.bincount(c, weights=delta[:, k], minlength=len(sb))
         return out
+
+    def _code_walks(
+        self, st: States, move: np.ndarray, group: np.ndarray, bit: np.ndarray,
+        g: np.ndarray, tree: np.ndarray, pair: np.ndarray, feature: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Leaf changes of moves of label-coded features, the moves of a state and
+        feature walked together: ``(move, delta)`` per (move, tree), trees in order.
+
+        ``move``, ``group`` and ``bit``: the moves (indices in the block), their (state,
+        feature) group and category; ``g``, ``tree``, ``pair``: the (group, tree) pairs
+        whose path reads the group's feature, trees in order within a group; ``feature``:
+        each group's feature. Every tree a move can change is walked once for all the
+        group's categories: a walk carries the set of categories (bits) that reach its
+        node, and a split on the feature divides it (:meth:`_category_bits`), so a walk
+        ends in each leaf some category reaches instead of one walk per move.
+        """
+        ens = self.ens
+        groups, at_group = np.unique(group, return_inverse=True)
+        which = np.full((len(groups), _BITS), -1, dtype=np.int64)
+        which[at_group, bit] = move
+        bits = np.zeros(len(groups), dtype=np.uint64)
+        np.bitwise_or.at(bits, at_group, np.left_shift(np.uint64(1), bit.astype(np.uint64)))
+        slot = np.full(len(feature), -1, dtype=np.int64)
+        slot[groups] = np.arange(len(groups))
+        p = np.flatnonzero(slot[g] >= 0)  # the walks, by group then tree
+        assert st.paths is not None and st.leaves is not None
+        node = st.paths.first[pair[p], feature[g[p]]].astype(np.int64)
+        mask = bits[slot[g[p]]]
+        column = self.col[feature[g[p]]]
+        M = np.ascontiguousarray(st.M)
+        flat, width = M.ravel(), M.shape[1]
+        nan = bool(np.isnan(flat).any())
+        base = (pair[p] // ens.n_trees) * width
+        ended: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        while p.size:
+            feat = ens.feature[node]
+            on = feat == column
+            split, other = np.flatnonzero(on), np.flatnonzero(~on)
+            left = self._left_bits[node[split]]
+            to_left, to_right = mask[split] & left, mask[split] & ~left
+            goes_left, goes_right = to_left != 0, to_right != 0
+            child = ens._step(flat[base[other] + feat[other]], node[other], nan)
+            keep = [other, split[goes_left], split[goes_right]]
+            node = np.concatenate([child, ens.left[node[split[goes_left]]],
+                                   ens.right[node[split[goes_right]]]])
+            mask = np.concatenate([mask[other], to_left[goes_left], to_right[goes_right]])
+            index = np.concatenate(keep)
+            p, base, column = p[index], base[index], column[index]
+            done = ens.leaf[node]
+            ended.append((p[done], node[done], mask[done]))
+            walk = ~done
+            p, node, mask, base, column = p[walk], node[walk], mask[walk], base[walk], column[walk]
+        p, leaf, mask = (np.concatenate(part) for part in zip(*ended, strict=True))
+        order = np.argsort(p, kind="stable")
+        p, leaf, mask = p[order], leaf[order], mask[order]
+        change = ens.value[leaf] - ens.value[st.leaves[pair[p] // ens.n_trees, tree[p]]]
+        # each walk's change goes to every move whose category reached its leaf
+        bytes_ = mask.astype("<u8").view(np.uint8).reshape(len(mask), 8)
+        e, j = np.nonzero(np.unpackbits(bytes_, axis=1, bitorder="little"))
+        return which.ravel()[slot[g[p]][e] * _BITS + j], change[e]
 
     def _changed_cells(
         self, st: States, s: np.ndarray, f: np.ndarray, level: np.ndarray
