@@ -35,14 +35,33 @@ the whole column gives (:func:`merge_formats`).
 
 When several formats read every value (day and month are both 12 or less everywhere), one
 is chosen by a fixed rule, :func:`pick_format`: year first, then ``ISO8601``, then month
-first (the US reading), then day first; :func:`is_ambiguous` says when that happened so the
-caller can say so.
+first (the US reading), then day first (day first before month first inside
+:func:`reading_day_first`, the command line's ``--day-first``); :func:`is_ambiguous` says
+when that happened so the caller can say so.
+
+Dates written several ways in one column
+----------------------------------------
+When no one format reads every value, the values are grouped by their *style* (the
+candidate formats of their skeleton: ``2016-01-05`` and ``2016-1-5`` share one,
+``01/05/2016`` another) and each style keeps the formats that read all its values
+(:func:`date_styles`; mergeable like the formats, :func:`merge_styles`). The column is read
+as dates when every style has a format and the styles written month or day first with one
+separator agree on which comes first (:func:`mixed_reading`): a file writes ``/`` dates one
+way. Each value is then read with its style's format (a format of several ``|``-joined
+formats, :func:`parse_dates`). Styles that disagree (``13/05/2016`` and ``05/13/2016`` in
+one column) or a style no format reads leave the column as labels, and
+:attr:`MixedReading.problem` says why. One rule for one column and for two sides: dates
+written ``2016-01-05`` in one file and ``01/05/2016`` in the other are the same dates.
 """
 
 from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -183,6 +202,39 @@ def merge_formats(
     return first & second
 
 
+#: whether ambiguous dates are read day first (``--day-first``); month first by default
+_DAY_FIRST: ContextVar[bool] = ContextVar("advval_day_first", default=False)
+
+
+@contextmanager
+def reading_day_first(day_first: bool = True) -> Iterator[None]:
+    """Read dates whose day and month are both 12 or less day first, inside the block.
+
+    The command line's ``--day-first``: :func:`pick_format` then prefers a day-first format
+    to a month-first one when both read every value (outside it, month first, the US
+    reading). Nothing else changes: a column only one order reads is read that way.
+
+    Examples
+    --------
+    >>> both = frozenset({"%d/%m/%Y", "%m/%d/%Y"})
+    >>> with reading_day_first():
+    ...     pick_format(both)
+    '%d/%m/%Y'
+    >>> pick_format(both)
+    '%m/%d/%Y'
+    """
+    token = _DAY_FIRST.set(bool(day_first))
+    try:
+        yield
+    finally:
+        _DAY_FIRST.reset(token)
+
+
+def day_first() -> bool:
+    """Whether ambiguous dates are read day first here (:func:`reading_day_first`)."""
+    return _DAY_FIRST.get()
+
+
 def _rank(fmt: str) -> tuple[int, str]:
     if fmt == ISO8601:
         return 1, fmt
@@ -190,13 +242,15 @@ def _rank(fmt: str) -> tuple[int, str]:
         return 0, fmt
     if is_clock(fmt):
         return 4, fmt
-    return (2 if fmt.startswith("%m") else 3), fmt
+    month_first = fmt.startswith("%m")
+    return (2 if month_first != _DAY_FIRST.get() else 3), fmt
 
 
 def pick_format(formats: frozenset[str]) -> str:
     """The format a column is read with when several read every value.
 
-    Year first, then ``ISO8601``, then month first (the US reading), then day first.
+    Year first, then ``ISO8601``, then month first (the US reading), then day first; day
+    first before month first inside :func:`reading_day_first`.
 
     Examples
     --------
@@ -223,22 +277,209 @@ def parse_dates(labels: pa.Array, fmt: str) -> NDArray[np.datetime64]:
     """``labels`` read with ``fmt`` as naive UTC timestamps (``datetime64[us]``).
 
     Values with a UTC offset are converted to UTC; values without one are taken as they
-    are. A value that does not parse becomes ``NaT``.
+    are. A value that does not parse becomes ``NaT``. ``fmt`` may join several formats
+    with ``|`` (:attr:`MixedReading.format`, dates written several ways): each value is
+    read with the first that reads it (they never read one value two ways).
 
     Examples
     --------
     >>> parse_dates(pa.array(["2013-01-31T23:30:00+01:00"]), "ISO8601")
     array(['2013-01-31T22:30:00.000000'], dtype='datetime64[us]')
+    >>> parse_dates(pa.array(["2013-01-31", "02/01/2013"]), "%Y-%m-%d|%m/%d/%Y")
+    array(['2013-01-31T00:00:00.000000', '2013-02-01T00:00:00.000000'],
+          dtype='datetime64[us]')
     """
     values = labels.to_pandas()
     return np.asarray(_parse(values, fmt).to_numpy(dtype="datetime64[us]"))
 
 
+#: joins the formats of a column written several ways (no format holds it)
+FORMAT_JOIN = "|"
+
+
 def _parse(values: pd.Series, fmt: str) -> pd.Series:
     import pandas as pd
 
-    parsed = pd.to_datetime(values, format=fmt, errors="coerce", utc=True)
-    return parsed.dt.tz_localize(None)
+    parsed: pd.Series | None = None
+    for one in fmt.split(FORMAT_JOIN):
+        read = pd.to_datetime(values, format=one, errors="coerce", utc=True).dt.tz_localize(None)
+        parsed = read if parsed is None else parsed.fillna(read)
+    assert parsed is not None  # str.split gives at least one part
+    return parsed
+
+
+#: a value's UTC offset (``+01:00``, ``-0400``), after a time of day
+_OFFSET = (
+    r"[0-9]:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,9})?)?(?: ?[AaPp][Mm])?"
+    r" ?(?P<offset>[+-][0-9]{2}:?[0-9]{2})$"
+)
+#: offsets that move no time
+_ZERO_OFFSETS = frozenset({"+00:00", "+0000", "-00:00", "-0000"})
+#: distinct offsets a column summary keeps at most
+MAX_OFFSETS = 32
+
+
+def utc_offsets(labels: pa.Array) -> frozenset[str]:
+    """The non-zero UTC offsets written in ``labels`` (at most :data:`MAX_OFFSETS`).
+
+    Examples
+    --------
+    >>> sorted(utc_offsets(pa.array(["2016-01-05T10:00+01:00", "2016-01-05 10:00 -0400",
+    ...                              "2016-01-05T10:00Z", "01-05-2016"])))
+    ['+01:00', '-0400']
+    """
+    found = pc.extract_regex(labels, _OFFSET).field("offset")
+    offsets = pc.unique(pc.drop_null(found)).to_pylist()
+    kept = sorted(str(o) for o in offsets if o and o not in _ZERO_OFFSETS)
+    return frozenset(kept[:MAX_OFFSETS])
+
+
+#: a style of dates: the candidate formats of its skeletons -> (the formats that read all
+#: its values, its rows)
+Styles = Mapping[frozenset[str], tuple[frozenset[str], int]]
+
+
+def date_styles(
+    labels: pa.Array, rows: NDArray[np.int_]
+) -> dict[frozenset[str], tuple[frozenset[str], int]]:
+    """The styles ``labels`` are written in: for each, the formats that read all its values
+    and its rows (``rows``: rows of each label). Empty unless every label has a date shape.
+
+    The formats that read every label are the intersection over the styles
+    (:func:`date_formats`).
+
+    Examples
+    --------
+    >>> styles = date_styles(pa.array(["2016-01-05", "01/15/2016", "1/5/2016"]), np.array([3, 1, 1]))
+    >>> for key, (formats, n) in sorted(styles.items(), key=lambda kv: sorted(kv[0])):
+    ...     print(sorted(key), sorted(formats), n)
+    ['%Y-%m-%d', 'ISO8601'] ['%Y-%m-%d', 'ISO8601'] 3
+    ['%d/%m/%Y', '%m/%d/%Y'] ['%m/%d/%Y'] 2
+    """  # noqa: E501
+    if len(labels) == 0 or not bool(pc.all(pc.match_substring_regex(labels, DATE_SHAPE)).as_py()):
+        return {}
+    skeletons = pc.replace_substring_regex(labels, "[0-9]", "9").to_pylist()
+    keys = [_readings(skeleton) for skeleton in skeletons]
+    values = labels.to_pandas()
+    styles: dict[frozenset[str], tuple[frozenset[str], int]] = {}
+    for key in dict.fromkeys(keys):
+        mine = np.fromiter((k == key for k in keys), dtype=bool, count=len(keys))
+        part = values[mine]
+        read = frozenset(f for f in key if bool(_parse(part, f).notna().all()))
+        styles[key] = (read, int(rows[mine].sum()))
+    return styles
+
+
+def merge_styles(
+    first: Styles | None, second: Styles | None
+) -> dict[frozenset[str], tuple[frozenset[str], int]] | None:
+    """The styles of two sets of values together; ``None``: a part without them (not all
+    date-shaped), which leaves none.
+
+    Examples
+    --------
+    >>> key = frozenset({"%d/%m/%Y", "%m/%d/%Y"})
+    >>> merge_styles({key: (key, 2)}, {key: (frozenset({"%d/%m/%Y"}), 1)})[key][0]
+    frozenset({'%d/%m/%Y'})
+    """  # noqa: E501
+    if first is None or second is None:
+        return None
+    merged = dict(first)
+    for key, (formats, rows) in second.items():
+        if key in merged:
+            mine, count = merged[key]
+            merged[key] = (mine & formats, count + rows)
+        else:
+            merged[key] = (formats, rows)
+    return merged
+
+
+def _family(fmt: str) -> str:
+    """What the formats whose order of day and month must agree share: the date's separator
+    and year (``"/%Y"``), or the format itself for year-first and time-only formats."""
+    if fmt == ISO8601 or fmt.startswith("%Y") or is_clock(fmt):
+        return fmt
+    return fmt[2] + fmt[6:8]
+
+
+@dataclass(frozen=True)
+class MixedReading:
+    """How a column of dates written several ways is read (:func:`mixed_reading`).
+
+    Attributes
+    ----------
+    formats : tuple of (str, int)
+        Each format used and the rows it reads, most rows first (empty with ``problem``).
+    ambiguous : bool
+        Some values read both month first and day first; read as :func:`pick_format` says.
+    problem : str
+        Empty when the column is read; else why it is not, naming formats and example
+        counts (for a message).
+    """
+
+    formats: tuple[tuple[str, int], ...] = ()
+    ambiguous: bool = False
+    problem: str = ""
+
+    @property
+    def format(self) -> str:
+        """The formats joined for :func:`parse_dates`."""
+        return FORMAT_JOIN.join(sorted((f for f, _ in self.formats), key=_rank))
+
+
+def mixed_reading(styles: Styles) -> MixedReading:
+    """How values written in several ``styles`` (:func:`date_styles`) are read as dates.
+
+    Every style must have a format; styles written month or day first with one separator
+    and year must share an order (both orders: :func:`pick_format`'s, ``ambiguous``).
+
+    Examples
+    --------
+    >>> iso, us = frozenset({"%Y-%m-%d", "ISO8601"}), frozenset({"%m/%d/%Y", "%d/%m/%Y"})
+    >>> mixed_reading({iso: (iso, 5), us: (frozenset({"%d/%m/%Y"}), 2)}).formats
+    (('%Y-%m-%d', 5), ('%d/%m/%Y', 2))
+    >>> time = frozenset({"%m/%d/%Y %H:%M", "%d/%m/%Y %H:%M"})
+    >>> mixed_reading({us: (frozenset({"%m/%d/%Y"}), 4), time: (frozenset({"%d/%m/%Y %H:%M"}), 1)}).problem
+    "its dates are written month first ('%m/%d/%Y', 4 rows) and day first ('%d/%m/%Y %H:%M', 1 rows)"
+    """  # noqa: E501
+    unread = [(key, rows) for key, (formats, rows) in styles.items() if not formats]
+    if unread:
+        shown = ", ".join(
+            f"{' or '.join(repr(f) for f in sorted(k, key=_rank))} ({n} rows)" for k, n in unread
+        )
+        return MixedReading(
+            problem=f"no one format reads all its values written like {shown} (some read "
+            "only month first and others only day first, or some are impossible dates such "
+            "as '02/30/2013')"
+        )
+    families: dict[str, list[frozenset[str]]] = {}
+    for key, (formats, _) in styles.items():
+        families.setdefault(_family(min(formats)), []).append(key)
+    chosen: list[tuple[str, int]] = []
+    ambiguous = False
+    for keys in families.values():
+        orders = [{f[:2] for f in styles[k][0]} for k in keys]
+        common = set.intersection(*orders)
+        if not common:
+            month = [k for k, o in zip(keys, orders, strict=True) if o == {"%m"}]
+            day = [k for k, o in zip(keys, orders, strict=True) if o == {"%d"}]
+            return MixedReading(
+                problem=f"its dates are written month first ({_shown(styles, month)}) and "
+                f"day first ({_shown(styles, day)})"
+            )
+        for key in keys:
+            formats = frozenset(f for f in styles[key][0] if f[:2] in common)
+            ambiguous = ambiguous or is_ambiguous(formats)
+            chosen.append((pick_format(formats), styles[key][1]))
+    counts: dict[str, int] = {}
+    for fmt, rows in chosen:
+        counts[fmt] = counts.get(fmt, 0) + rows
+    ordered = sorted(counts.items(), key=lambda item: (-item[1], _rank(item[0])))
+    return MixedReading(formats=tuple(ordered), ambiguous=ambiguous)
+
+
+def _shown(styles: Styles, keys: list[frozenset[str]]) -> str:
+    return ", ".join(f"{pick_format(styles[k][0])!r}, {styles[k][1]} rows" for k in keys)
 
 
 def describe_formats() -> str:

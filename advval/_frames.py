@@ -55,7 +55,15 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
 from ._caller import user_stacklevel
-from ._dates import describe_formats, is_ambiguous, parse_dates, pick_format
+from ._dates import (
+    MixedReading,
+    day_first,
+    describe_formats,
+    is_ambiguous,
+    mixed_reading,
+    parse_dates,
+    pick_format,
+)
 from ._kinds import (
     BOOLEAN,
     CATEGORICAL,
@@ -488,10 +496,15 @@ class FrameEncoder:
     others : dict
         Capped categorical column -> the label of its other level.
     formats : dict
-        String column read as dates -> its format (``pandas.to_datetime``'s ``format``).
+        String column read as dates -> its format (``pandas.to_datetime``'s ``format``;
+        several joined by ``|`` for a column written several ways, each value read with its
+        own: :func:`advval._dates.parse_dates`).
     ambiguous_dates : list of str
         Date-string columns that read as dates both month first and day first, read month
-        first.
+        first (day first inside :func:`advval._dates.reading_day_first`).
+    mixed_dates : dict
+        Date-string columns written several ways (no one format reads every value) -> the
+        formats and the rows each reads (:class:`advval._dates.MixedReading`).
     encoded_columns : list of str
         Columns of the model matrix: safe for LightGBM and any scikit-learn estimator and
         unique (see :func:`model_column_name`); the names fitted models know.
@@ -503,8 +516,10 @@ class FrameEncoder:
         (``"year"``...), the text feature (``"length"``...), or ``"count"``.
     formats_apart : dict
         Column -> the date formats of each side, ``(train's, test's)``, for the string
-        columns whose every value is a date on each side but no one format reads both: they
-        are compared as categories, and differ for that alone.
+        columns whose every value is a date on each side but the two cannot be read together
+        (one side month first, the other day first): they are compared as categories, and
+        differ for that alone. Sides written in formats that can be read together (one
+        ``2016-01-05``, the other ``01/15/2016``) are read as dates (``mixed_dates``).
     units : dict
         Numeric column -> the power of two its model column is divided by, for the
         columns where it is not 1 (values near the float limits, see
@@ -536,6 +551,7 @@ class FrameEncoder:
     parts: list[str] = field(default_factory=list)
     units: dict[str, float] = field(default_factory=dict)
     formats_apart: dict[str, tuple[str, str]] = field(default_factory=dict)
+    mixed_dates: dict[str, MixedReading] = field(default_factory=dict)
 
     def fit(
         self,
@@ -580,6 +596,9 @@ class FrameEncoder:
         self.units = {}
         text: list[str] = []
         self.formats_apart = apart = {}
+        self.mixed_dates = {}
+        unread: dict[str, str] = {}
+        offsets: dict[str, list[str]] = {}
         for column in left.columns:
             first, second = left[column], right[column]
             if first.present == 0 and second.present == 0:
@@ -590,10 +609,13 @@ class FrameEncoder:
             if column in requested:
                 kind = self._requested_kind(column, kind, requested[column], both)
             elif kind == CATEGORICAL and both.strings:
-                if both.dates:
+                mixed = _mixed(both)
+                if both.dates or (mixed is not None and not mixed.problem):  # one or several ways
                     kind = DATETIME
-                elif first.dates and second.dates:  # dates on each side, no common format
+                elif first.dates and second.dates:  # dates on each side, not readable together
                     apart[column] = (pick_format(first.dates), pick_format(second.dates))
+                elif mixed is not None:
+                    unread[column] = mixed.problem
                 elif is_free_text(
                     levels=both.levels,
                     present=both.present,
@@ -604,14 +626,18 @@ class FrameEncoder:
                     kind = TEXT
                     text.append(column)
             self._learn(column, kind, both)
+            if column in self.formats and both.offsets:
+                offsets[column] = sorted(both.offsets)
         self._warn(text, names)
+        self._warn_dates(unread, offsets)
         if apart:
             formats = "; ".join(f"{c!r}: {a!r} vs {b!r}" for c, (a, b) in apart.items())
             warnings.warn(
                 f"Column(s) {_preview(list(apart))} hold dates written one way in {names[0]} and "
-                f"another in {names[1]} ({formats}): no one format reads both sides, so they are "
-                f"compared as categories, and differ for that alone. Write both sides in one "
-                f"format first (pandas.to_datetime(..., format=...)).",
+                f"another in {names[1]} ({formats}): no one format reads both sides, nor one order "
+                f"of day and month, so they are compared as categories, and differ for that "
+                f"alone. Write both sides in one format first (pandas.to_datetime(..., "
+                f"format=...)).",
                 ReadingWarning,
                 stacklevel=user_stacklevel(),
             )
@@ -684,10 +710,13 @@ class FrameEncoder:
                 f"Column {column!r} is {_describe(kind)}; the 'column_kinds' parameter can "
                 f"read only {allowed} columns as {requested!r}."
             )
-        if requested == TEXT or both.dates:
+        mixed = _mixed(both)
+        if requested == TEXT or both.dates or (mixed is not None and not mixed.problem):
             return requested
         if both.not_date is not None:
             reason = f"{both.not_date!r} is not a date of a supported shape: {describe_formats()}"
+        elif mixed is not None:
+            reason = f"its values are dates written several ways, but {mixed.problem}"
         else:
             reason = (
                 "no one format reads every value (formats mixed in one column, or impossible "
@@ -715,10 +744,16 @@ class FrameEncoder:
                 self.counts[column] = both.counts
                 parts = ["", COUNT_PART]
         elif kind == DATETIME:
-            if both.kind == CATEGORICAL:  # strings whose every value is a date
-                assert both.dates  # only columns whose values read as dates get here
+            if both.kind == CATEGORICAL and both.dates:  # strings whose every value is a date
                 self.formats[column] = pick_format(both.dates)
                 if is_ambiguous(both.dates):
+                    self.ambiguous_dates.append(column)
+            elif both.kind == CATEGORICAL:  # dates written several ways
+                mixed = _mixed(both)
+                assert mixed is not None and not mixed.problem  # only readable ones get here
+                self.formats[column] = mixed.format
+                self.mixed_dates[column] = mixed
+                if mixed.ambiguous:
                     self.ambiguous_dates.append(column)
             parts = [p for p in _DATETIME_PARTS if p != "hour" or both.hour]
         elif kind == TEXT:
@@ -749,10 +784,52 @@ class FrameEncoder:
             )
         if self.ambiguous_dates:
             formats = {c: self.formats[c] for c in self.ambiguous_dates}
+            if day_first():
+                said = f"read day first as --day-first asks, {formats!r}"
+            else:
+                said = (
+                    f"read month first, {formats!r}. If the day comes first, pass --day-first "
+                    f"(Python: convert them with pandas.to_datetime(..., format=...) first)"
+                )
             warnings.warn(
                 f"Column(s) {_preview(self.ambiguous_dates)} read as dates both month first "
-                f"and day first (no day above 12): read month first, {formats!r}. Convert "
-                f"them with pandas.to_datetime(..., format=...) first if the day comes first.",
+                f"and day first (no day above 12): {said}.",
+                ReadingWarning,
+                stacklevel=user_stacklevel(),
+            )
+
+    def _warn_dates(self, unread: dict[str, str], offsets: dict[str, list[str]]) -> None:
+        """The warnings of :meth:`fit` on date strings: written several ways (read, or
+        not), with UTC offsets."""
+        for column, mixed in self.mixed_dates.items():
+            shown = ", ".join(f"{f!r} ({n} rows)" for f, n in mixed.formats)
+            warnings.warn(
+                f"Column {column!r} holds dates written {len(mixed.formats)} ways: {shown}; "
+                f"each value is read as a date with its own format.",
+                ReadingWarning,
+                stacklevel=user_stacklevel(),
+            )
+        for column, problem in unread.items():
+            warnings.warn(
+                f"Column {column!r} holds dates written several ways that cannot be read "
+                f"together: {problem}; so it is compared as categories. Write its dates in one "
+                f"format "
+                f"(pandas.to_datetime(..., format=...) on each part, then one strftime), or "
+                f"name it in column_kinds as 'categorical' (CLI: --categorical) to read it "
+                f"as labels without this note.",
+                ReadingWarning,
+                stacklevel=user_stacklevel(),
+            )
+        if offsets:
+            shown = "; ".join(
+                f"{c!r}: {', '.join(repr(o) for o in found[:5])}"
+                + (" ..." if len(found) > 5 else "")
+                for c, found in offsets.items()
+            )
+            warnings.warn(
+                f"Column(s) {_preview(list(offsets))} hold times with UTC offsets ({shown}): "
+                f"they are read in UTC (each time moved by its offset), so their hours and "
+                f"days are UTC ones.",
                 ReadingWarning,
                 stacklevel=user_stacklevel(),
             )
@@ -837,6 +914,15 @@ class FrameEncoder:
             return _per_row(text_features(labels, ("length",))["length"], codes)
         strings = np.append(np.asarray(labels.to_pylist(), dtype=object), np.nan)
         return np.asarray(strings[codes], dtype=object)
+
+
+def _mixed(both: ColumnSummary) -> MixedReading | None:
+    """How a string column whose values are dates written several ways reads (``None``:
+    some value is not a date string, one format reads them all, or they are written one
+    way that no format reads, such as durations ``24:40``)."""
+    if both.dates or not both.styles or both.not_date is not None or len(both.styles) < 2:
+        return None
+    return mixed_reading(both.styles)
 
 
 def naive_utc(values: pd.Series, date_format: str | None = None) -> pd.Series:

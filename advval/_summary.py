@@ -25,7 +25,17 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from numpy.typing import NDArray
 
-from ._dates import DATE_SHAPE, date_formats, merge_formats, parse_dates, pick_format
+from ._dates import (
+    DATE_SHAPE,
+    MAX_OFFSETS,
+    date_styles,
+    merge_formats,
+    merge_styles,
+    mixed_reading,
+    parse_dates,
+    pick_format,
+    utc_offsets,
+)
 from ._kinds import (
     CATEGORICAL,
     DATETIME,
@@ -70,6 +80,12 @@ class ColumnSummary:
         value, so no constraint).
     not_date : str or None
         Strings: the smallest present value that is not a supported date string.
+    styles : dict or None
+        Strings whose every present value has a date shape: the styles they are written in
+        (:func:`~advval._dates.date_styles`: the formats reading each style, its rows), for
+        a column written several ways (``None``: some value is not date-shaped).
+    offsets : frozenset of str
+        Strings read as dates: the non-zero UTC offsets written in them (``+01:00``).
     """
 
     kind: str
@@ -85,6 +101,8 @@ class ColumnSummary:
     words: float = 0.0
     dates: frozenset[str] | None = None
     not_date: str | None = None
+    styles: dict[frozenset[str], tuple[frozenset[str], int]] | None = None
+    offsets: frozenset[str] = frozenset()
 
     @property
     def present(self) -> int:
@@ -141,11 +159,16 @@ def summarize(series: pd.Series, *, levels: bool = False) -> ColumnSummary:
         return summary
     weights = rows_per_label.astype(np.float64)
     text = text_features(labels, ("length", "words"))
-    formats, not_date = _date_evidence(labels)
-    hour = False
-    if formats:
-        stamps = parse_dates(labels, pick_format(formats))
+    styles, not_date = _date_evidence(labels, rows_per_label)
+    formats = frozenset.intersection(*(f for f, _ in styles.values())) if styles else frozenset()
+    hour, offsets = False, frozenset[str]()
+    read = pick_format(formats) if formats else None
+    if read is None and styles and not (mixed := mixed_reading(styles)).problem:
+        read = mixed.format
+    if read is not None:
+        stamps = parse_dates(labels, read)
         hour = bool(np.any(stamps.astype("datetime64[h]").astype(np.int64) % 24 != 0))
+        offsets = utc_offsets(labels)
     return replace(
         summary,
         chars=float(text["length"] @ weights),
@@ -153,15 +176,21 @@ def summarize(series: pd.Series, *, levels: bool = False) -> ColumnSummary:
         dates=formats,
         not_date=not_date,
         hour=hour,
+        styles=styles or None,
+        offsets=offsets,
     )
 
 
-def _date_evidence(labels: pa.Array) -> tuple[frozenset[str], str | None]:
+def _date_evidence(
+    labels: pa.Array, rows: NDArray[np.int_]
+) -> tuple[dict[frozenset[str], tuple[frozenset[str], int]], str | None]:
+    """The styles of dates ``labels`` are written in (empty when some label is not
+    date-shaped), and the smallest label that is not."""
     shaped = pc.match_substring_regex(labels, DATE_SHAPE)
     if bool(pc.all(shaped).as_py()):
-        return date_formats(labels), None
+        return date_styles(labels, rows), None
     odd = pc.filter(labels, pc.invert(shaped))
-    return frozenset(), str(pc.min_max(odd)["min"].as_py())
+    return {}, str(pc.min_max(odd)["min"].as_py())
 
 
 def merge(first: ColumnSummary, second: ColumnSummary) -> ColumnSummary:
@@ -200,6 +229,8 @@ def merge(first: ColumnSummary, second: ColumnSummary) -> ColumnSummary:
         words=first.words + second.words,
         dates=merge_formats(first.dates, second.dates) if first.strings else None,
         not_date=min(examples) if examples else None,
+        styles=merge_styles(first.styles, second.styles) if first.strings else None,
+        offsets=frozenset(sorted(first.offsets | second.offsets)[:MAX_OFFSETS]),
     )
 
 

@@ -51,7 +51,7 @@ def test_the_encoder_names_the_sides_it_is_told():
 
 def test_the_encoder_warnings_name_the_sides():
     train = pd.DataFrame({"a": [1.0, 2.0, 3.0], "gone": [np.nan] * 3, "day": ["01/31/2013"] * 3})
-    test = pd.DataFrame({"a": [1.0, 2.0, 3.0], "gone": [np.nan] * 3, "day": ["2013-01-31"] * 3})
+    test = pd.DataFrame({"a": [1.0, 2.0, 3.0], "gone": [np.nan] * 3, "day": ["31/01/2013"] * 3})
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         FrameEncoder().fit(train, test, names=("LEFT", "RIGHT"))

@@ -223,7 +223,7 @@ def _visits(rng: np.random.Generator, n: int, written: str) -> pd.DataFrame:
 def test_deps_compare_says_a_date_column_was_written_two_ways(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     rng = np.random.default_rng(9)
-    _visits(rng, 600, "%Y-%m-%d").to_csv("train.csv", index=False)
+    _visits(rng, 600, "%d/%m/%Y").to_csv("train.csv", index=False)
     _visits(rng, 400, "%m/%d/%Y").to_csv("test.csv", index=False)
     document, markdown, page, stderr = _run(
         ["deps", "train.csv", "--compare", "test.csv", "--n-splits", "3"]
@@ -231,7 +231,7 @@ def test_deps_compare_says_a_date_column_was_written_two_ways(tmp_path, monkeypa
     shift = {s["name"]: s for s in document["shift"]}
     visit = shift["visit"]
     # not compared: no score, no marginal p-value, never shifted (it read p < 1e-300)
-    assert visit["formats_apart"] == ["%Y-%m-%d", "%m/%d/%Y"]
+    assert visit["formats_apart"] == ["%d/%m/%Y", "%m/%d/%Y"]
     assert visit["train_score"] is None and visit["test_score"] is None
     assert visit["marginal_p_value"] is None and not visit["shifted"]
     assert all("formats_apart" not in s for name, s in shift.items() if name != "visit")
@@ -240,7 +240,7 @@ def test_deps_compare_says_a_date_column_was_written_two_ways(tmp_path, monkeypa
     from advval.report import json_schema
 
     jsonschema.validate(document, json_schema("deps"))
-    said = "not compared: dates written %Y-%m-%d in DATA, %m/%d/%Y in the comparison"
+    said = "not compared: dates written %d/%m/%Y in DATA, %m/%d/%Y in the comparison"
     [row] = [line for line in markdown.splitlines() if line.startswith("| visit | n/a |")]
     assert f"| n/a | {said} | n/a |" in row
     assert said in page
@@ -254,10 +254,10 @@ def test_dependency_shift_leaves_a_date_column_written_two_ways_unscored():
     from advval.exceptions import ReadingWarning
 
     rng = np.random.default_rng(10)
-    train, test = _visits(rng, 400, "%Y-%m-%d"), _visits(rng, 300, "%d.%m.%Y")
+    train, test = _visits(rng, 400, "%m.%d.%Y"), _visits(rng, 300, "%d.%m.%Y")
     with pytest.warns(ReadingWarning, match=r"\['visit'\] hold dates written one way"):
         table = dependency_shift(train, test, n_jobs=1, random_state=0)
-    assert table.attrs["formats_apart"] == {"visit": ("%Y-%m-%d", "%d.%m.%Y")}
+    assert table.attrs["formats_apart"] == {"visit": ("%m.%d.%Y", "%d.%m.%Y")}
     row = table.loc["visit"]
     assert np.isnan(row["train_score"]) and np.isnan(row["marginal_p_value"])
     assert not row["shifted"]

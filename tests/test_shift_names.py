@@ -161,11 +161,11 @@ def _dates(frame: pd.DataFrame, date_format: str) -> pd.DataFrame:
 
 
 def test_deps_compare_warns_about_two_date_formats_naming_both_files(folder):
-    result = _deps(_dates(_data(), "%Y-%m-%d"), _dates(_data(seed=1), "%d/%m/%Y"))
+    result = _deps(_dates(_data(), "%m/%d/%Y"), _dates(_data(seed=1), "%d/%m/%Y"))
     assert result.exit_code == ExitCode.OK, result.output
     assert (
         "Column(s) ['b'] hold dates written one way in DATA file 'data.csv' and another in "
-        "TEST file 'test.csv' ('b': '%Y-%m-%d' vs '%d/%m/%Y')"
+        "TEST file 'test.csv' ('b': '%m/%d/%Y' vs '%d/%m/%Y')"
     ) in " ".join(result.stderr.split())
 
 
@@ -191,7 +191,7 @@ def test_python_names_its_parameters_when_the_fit_models_are_reused(case, hold_o
 
 
 def test_python_warns_about_two_date_formats_naming_its_parameters():
-    train, test = _dates(_data(), "%Y-%m-%d"), _dates(_data(seed=1), "%d/%m/%Y")
+    train, test = _dates(_data(), "%m/%d/%Y"), _dates(_data(seed=1), "%d/%m/%Y")
     with pytest.warns(DataWarning, match=r"written one way in X_train and another in X_test "):
         shift = dependency_shift(train, test, n_jobs=1, random_state=0)
     # the two formats keep the column a category: its marginal test compares labels

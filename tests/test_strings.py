@@ -109,7 +109,14 @@ def test_iso_dates_and_datetimes_become_datetime_parts_with_hour_only_when_prese
 )  # fmt: skip
 def test_common_date_formats_are_found_with_the_day_month_order_the_data_allow(values, fmt):
     frame = pd.DataFrame({"d": values * 4})
-    encoder = FrameEncoder().fit(frame, frame)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        encoder = FrameEncoder().fit(frame, frame)
+    said = [str(w.message) for w in caught]
+    # values with a UTC offset other than Z are read in UTC, and that is said
+    assert said == (["Column(s) ['d'] hold times with UTC offsets ('d': '+02:00'): they are "
+                     "read in UTC (each time moved by its offset), so their hours and days "
+                     "are UTC ones."] if "%z" in fmt else [])  # fmt: skip
     assert encoder.kinds == {"d": "datetime"} and encoder.formats == {"d": fmt}
     assert encoder.ambiguous_dates == []
     epoch = encoder.column_values(frame, "d")
@@ -119,7 +126,9 @@ def test_common_date_formats_are_found_with_the_day_month_order_the_data_allow(v
 
 def test_values_with_a_utc_offset_are_read_in_utc():
     frame = pd.DataFrame({"t": ["2013-01-31T05:00:00+01:00", "2013-01-31T05:00:00Z"] * 3})
-    encoded = FrameEncoder().fit(frame, frame).transform(frame)
+    said = r"\['t'\] hold times with UTC offsets \('t': '\+01:00'\)"
+    with pytest.warns(ReadingWarning, match=said):
+        encoded = FrameEncoder().fit(frame, frame).transform(frame)
     assert encoded["t_hour__5"].tolist()[:2] == [4.0, 5.0]
 
 
@@ -127,8 +136,8 @@ def test_when_both_readings_fit_every_value_month_first_is_chosen_and_said():
     frame = pd.DataFrame({"d": ["01/02/2013", "03/04/2013", "12/11/2013"] * 3})
     message = re.escape(
         "Column(s) ['d'] read as dates both month first and day first (no day above 12): "
-        "read month first, {'d': '%m/%d/%Y'}. Convert them with "
-        "pandas.to_datetime(..., format=...) first if the day comes first."
+        "read month first, {'d': '%m/%d/%Y'}. If the day comes first, pass --day-first "
+        "(Python: convert them with pandas.to_datetime(..., format=...) first)."
     )
     with pytest.warns(DataWarning, match=message):
         encoder = FrameEncoder().fit(frame, frame)
@@ -158,7 +167,6 @@ def test_a_time_of_day_alone_is_read_as_a_time():
     "values",
     [
         ["N14228", "N24211"],  # codes
-        ["2013-01-31", "01/02/2013"],  # two formats in one column
         ["2013-01-31", "2013-02-30"],  # an impossible date: strict, not coerced
         ["05:15", "24:40"],  # 24 is no hour: durations, not times of day
         ["3:1", "16:9"],  # ratios and scores: one digit after the colon
@@ -191,7 +199,8 @@ def test_every_parse_uses_one_explicit_format(monkeypatch):
     encoder.transform(frame)
     encoder.column_values(frame, "a")
     assert calls and all(isinstance(f, str) for f in calls)
-    assert set(calls) <= {"%m/%d/%Y", "%d/%m/%Y", ISO8601}
+    # each style of 'b' is tried with its own candidates before both are read together
+    assert set(calls) <= {"%m/%d/%Y", "%d/%m/%Y", ISO8601, "%Y-%m-%d", "%Y-%m-%d %H:%M"}
 
 
 def test_dates_far_outside_the_nanosecond_range_are_encoded():
@@ -212,13 +221,14 @@ def test_date_formats_of_parts_intersect_to_those_of_the_whole():
 
 def test_dates_written_one_way_in_train_and_another_in_test_are_named():
     stamps = pd.date_range("2020-01-01", periods=400, freq="h")
-    train = pd.DataFrame({"when": stamps.strftime("%Y-%m-%d %H:%M:%S"), "x": np.arange(400.0)})
+    # month first on one side, day first on the other (days up to 17): not one order
+    train = pd.DataFrame({"when": stamps.strftime("%m/%d/%Y %H:%M"), "x": np.arange(400.0)})
     test = pd.DataFrame({"when": stamps.strftime("%d/%m/%Y %H:%M"), "x": np.arange(400.0)})
     message = (
         "Column(s) ['when'] hold dates written one way in X_train and another in X_test "
-        "('when': '%Y-%m-%d %H:%M:%S' vs '%d/%m/%Y %H:%M'): no one format reads both sides, "
-        "so they are compared as categories, and differ for that alone. Write both sides in "
-        "one format first (pandas.to_datetime(..., format=...))."
+        "('when': '%m/%d/%Y %H:%M' vs '%d/%m/%Y %H:%M'): no one format reads both sides, nor "
+        "one order of day and month, so they are compared as categories, and differ for that "
+        "alone. Write both sides in one format first (pandas.to_datetime(..., format=...))."
     )
     with pytest.warns(DataWarning, match=re.escape(message)):
         encoder = FrameEncoder().fit(train, test)
@@ -455,8 +465,9 @@ def test_dates_that_do_not_share_one_format_are_refused_as_datetime():
     frame = pd.DataFrame({"when": ["2013-01-31", "01/02/2013", "2013-02-30"]})
     match = (
         "Column 'when' cannot be read as dates (the 'column_kinds' parameter says "
-        "'datetime'): no one format reads every value (formats mixed in one column, or "
-        "impossible dates such as '02/30/2013')."
+        "'datetime'): its values are dates written several ways, but no one format reads "
+        "all its values written like '%Y-%m-%d' or 'ISO8601' (4 rows) (some read only month "
+        "first and others only day first, or some are impossible dates such as '02/30/2013')."
     )
     with pytest.raises(ValueError, match=re.escape(match)):
         FrameEncoder(column_kinds={"when": "datetime"}).fit(frame, frame)

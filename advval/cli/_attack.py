@@ -712,6 +712,7 @@ def run(job: AttackJob) -> None:
             else ""
         ),
         "seed": job.seed,
+        **job.csv.settings,
     }
     if job.export_path is not None:  # robustness_report(export=...)'s check, as it gave it
         check: dict[str, Any] = report.settings["export_check"]

@@ -348,6 +348,7 @@ def _run(
         "max_rows": job.max_rows,
         "n_rows_used": int(checker.n_rows_used_),
         **({} if shift is None else shift_rows(shift)),
+        **job.csv.settings,
     }
     with stage("building the report"):
         report = summarize(

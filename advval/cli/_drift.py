@@ -667,6 +667,8 @@ def _run(
         report = _with_excluded_columns(report, given, (X_train, X_test))
     if reading_notes:
         report = dataclasses.replace(report, reading_notes=tuple(reading_notes))
+    if job.csv.settings:  # --day-first
+        report = dataclasses.replace(report, settings={**report.settings, **job.csv.settings})
     report = _against_baseline(report, baseline)
 
     files = {}

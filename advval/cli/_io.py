@@ -71,11 +71,27 @@ class CsvOptions:
         The text encoding (a UTF-8 byte-order mark is skipped).
     na_values : tuple of str
         Values read as missing, besides pandas' own (empty, ``NA``, ``NaN``, ``null``...).
+    day_first : bool
+        ``--day-first``: dates readable month first and day first are read day first
+        (:func:`advval._dates.reading_day_first`, which the command runs in).
     """
 
     sep: str = "auto"
     encoding: str = "utf-8"
     na_values: tuple[str, ...] = ()
+    day_first: bool = False
+
+    @property
+    def settings(self) -> dict[str, bool]:
+        """What the report's settings record of these options: ``day_first`` when given
+        (nothing otherwise, so reports without it are unchanged).
+
+        Examples
+        --------
+        >>> CsvOptions().settings, CsvOptions(day_first=True).settings
+        ({}, {'day_first': True})
+        """
+        return {"day_first": True} if self.day_first else {}
 
 
 def read_table(

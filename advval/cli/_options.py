@@ -485,16 +485,39 @@ na_values_option = click.option(
 )
 
 
+day_first_option = click.option(
+    "--day-first",
+    "day_first",
+    is_flag=True,
+    help="Read date strings whose day and month are both 12 or less (03/04/2016) day first, "
+    "as 3 April; without it they are read month first (the US reading) and a note says so. "
+    "Columns where some day is above 12 are read the one way their values allow either way.",
+)
+
+
 def csv_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """``--sep``, ``--encoding`` and ``--na-values``, given to the command as ``csv``."""
+    """``--sep``, ``--encoding``, ``--na-values`` and ``--day-first``, given to the command
+    as ``csv``; with ``--day-first`` the command runs inside
+    :func:`advval._dates.reading_day_first`."""
     from ._io import CsvOptions
 
     @functools.wraps(command)
     def with_csv(
-        *args: Any, sep: str, encoding: str, na_values: tuple[str, ...], **kwargs: Any
+        *args: Any,
+        sep: str,
+        encoding: str,
+        na_values: tuple[str, ...],
+        day_first: bool,
+        **kwargs: Any,
     ) -> Any:
-        return command(*args, csv=CsvOptions(sep, encoding, tuple(na_values)), **kwargs)
+        csv = CsvOptions(sep, encoding, tuple(na_values), day_first)
+        if not day_first:
+            return command(*args, csv=csv, **kwargs)
+        from advval._dates import reading_day_first  # the library: not for --help
 
-    for option in (na_values_option, encoding_option, sep_option):
+        with reading_day_first():
+            return command(*args, csv=csv, **kwargs)
+
+    for option in (day_first_option, na_values_option, encoding_option, sep_option):
         with_csv = option(with_csv)
     return with_csv
