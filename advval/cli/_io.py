@@ -143,7 +143,9 @@ def read_table(
             raise MissingDependency(str(exc)) from exc
     try:
         if kind == "parquet":
-            frame = _missing_values(_read_parquet(path, role), (*CSV_NA_VALUES, *csv.na_values))
+            from advval._parquet import MISSING_STRINGS  # pyarrow: not for --help
+
+            frame = _missing_values(_read_parquet(path, role), (*MISSING_STRINGS, *csv.na_values))
         else:
             frame = _read_csv(path, role, csv)
     except UsageFailure:
@@ -384,9 +386,15 @@ def _ragged(path: Path, role: str, exc: Exception) -> str:
 
 
 def _read_parquet(path: Path, role: str) -> pd.DataFrame:
-    """A Parquet file of flat columns; nested ones (struct, list, map) are refused by name."""
+    """A Parquet file of flat columns; nested ones (struct, list, map) are refused by name.
+
+    Times of day and bytes are read as the Dask reader reads them
+    (:mod:`advval._parquet`), and said.
+    """
     import pandas as pd
     import pyarrow.parquet as pq
+
+    from advval._parquet import is_bytes, is_time_of_day, readable_column, reading_notes
 
     schema = pq.read_schema(path)
     nested = [f"'{field.name}' ({field.type})" for field in schema if field.type.num_fields > 0]
@@ -397,23 +405,23 @@ def _read_parquet(path: Path, role: str) -> pd.DataFrame:
             "map); advval reads flat columns of numbers, strings, booleans, dates and "
             "categories. Flatten them or leave them out of the file"
         )
-    return pd.read_parquet(path, engine="pyarrow")
-
-
-#: the strings a CSV file's cells are read as missing by default (pandas.read_csv's
-#: documented list); a Parquet file's string cells holding one are read as missing too, so
-#: one table written both ways gives the same columns
-CSV_NA_VALUES = (
-    "", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
-    "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null",
-)  # fmt: skip
+    frame = pd.read_parquet(path, engine="pyarrow")
+    odd = [f.name for f in schema if is_time_of_day(f.type) or is_bytes(f.type)]
+    if not odd or frame.columns.has_duplicates:
+        return frame
+    table = pq.read_table(path, columns=odd)
+    read = {name: readable_column(table.column(name), ()).to_pandas() for name in odd}
+    for line in reading_notes(schema, f"{role} file '{path}'"):
+        _say(line)
+    return frame.assign(**{name: values.set_axis(frame.index) for name, values in read.items()})
 
 
 def _missing_values(frame: pd.DataFrame, na_values: Sequence[str]) -> pd.DataFrame:
     """The missing-value strings in a Parquet file: string (or category) cells equal to one
-    of ``na_values`` (:data:`CSV_NA_VALUES` and ``--na-values``), and number cells equal to
-    one read as a number, become missing (a new frame; the CSV reader does this itself); a
-    string column left with plain numbers only is read as numbers, as in a CSV file.
+    of ``na_values`` (:data:`advval._parquet.MISSING_STRINGS` and ``--na-values``), and
+    number cells equal to one read as a number, become missing (a new frame; the CSV reader
+    does this itself); a string column left with plain numbers only is read as numbers, as
+    in a CSV file.
 
     Examples
     --------
@@ -565,8 +573,12 @@ def _require_dask(what: str) -> None:
                 raise MissingDependency(str(exc)) from exc
 
 
-def read_files(path: Path, role: str) -> Any:
+def read_files(path: Path, role: str, csv: CsvOptions = CsvOptions()) -> Any:
     """Files named by a glob pattern, a directory or one path as a lazy Dask DataFrame.
+
+    Read as :func:`read_table` reads one file: ``csv.na_values`` are missing, and so are
+    the usual missing-value strings of Parquet string columns; Parquet times of day and
+    bytes are read alike and said (:mod:`advval._parquet`).
 
     Raises
     ------
@@ -581,9 +593,18 @@ def read_files(path: Path, role: str) -> Any:
 
     try:
         files = list_files(path)
-        if any(_kind_of(f) == "parquet" for f in files) and not _compat.has_module("pyarrow"):
+        parquet = any(_kind_of(f) == "parquet" for f in files)
+        if parquet and not _compat.has_module("pyarrow"):
             _compat.require("pyarrow", feature=f"Reading the Parquet {role} files '{path}'")
-        return read_frames(files)
+        frame = read_frames(files, na_values=csv.na_values)
+        if parquet:
+            import pyarrow.parquet as pq
+
+            from advval._parquet import reading_notes
+
+            for line in reading_notes(pq.read_schema(files[0]), f"{role} files '{path}'"):
+                _say(line)
+        return frame
     except ImportError as exc:
         raise MissingDependency(str(exc)) from exc
     except (ValueError, TypeError) as exc:

@@ -217,17 +217,25 @@ def _pieces(path: str, group_bytes: tuple[int, ...], limit: int) -> list[tuple[s
     return pieces
 
 
-def _read_piece(piece: tuple[str, list[int]], columns: list[str]) -> pd.DataFrame:
+def _read_piece(
+    piece: tuple[str, list[int]], columns: list[str], missing: tuple[str, ...]
+) -> pd.DataFrame:
     """One partition: some row groups of one file, integer columns as float64."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     path, groups = piece
     table = pq.ParquetFile(path).read_row_groups(groups, columns=columns)
-    return _to_pandas(table.select(columns), pa)
+    return _to_pandas(table.select(columns), pa, missing)
 
 
-def _to_pandas(table: Any, pa: Any) -> pd.DataFrame:
+def _to_pandas(table: Any, pa: Any, missing: tuple[str, ...]) -> pd.DataFrame:
+    """A table as a partition: its columns read as one machine reads them
+    (:func:`advval._parquet.readable_table`: missing strings, times of day, bytes), then
+    integers as float64. Each rule acts value by value, so the empty table gives the meta."""
+    from .._parquet import readable_table
+
+    table = readable_table(table, missing)
     fields = [
         pa.field(f.name, pa.float64()) if pa.types.is_integer(f.type) else f for f in table.schema
     ]
@@ -246,12 +254,14 @@ def _arrow_type_name(arrow_type: object) -> str:
     return str(arrow_type)
 
 
-def _csv_schema(path: str) -> dict[str, str]:
+def _csv_schema(path: str, na_values: tuple[str, ...] = ()) -> dict[str, str]:
     """Column -> type family (number, bool, string, empty) from the header and a sample."""
     import pandas as pd
 
     try:
-        sample = pd.read_csv(path, nrows=CSV_SAMPLE_ROWS, low_memory=False)
+        sample = pd.read_csv(
+            path, nrows=CSV_SAMPLE_ROWS, low_memory=False, na_values=list(na_values)
+        )
     except (OSError, ValueError) as exc:  # pandas parser errors are ValueErrors
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ValueError(f"Cannot read the CSV file {path}: {reason}") from exc
@@ -291,6 +301,7 @@ def read_frames(
     *,
     kind: Literal["parquet", "csv"] | None = None,
     blocksize: int | str = "64MiB",
+    na_values: Sequence[str] = (),
 ) -> dd.DataFrame:
     """Many CSV or Parquet files as one lazy Dask DataFrame, schemas checked first.
 
@@ -305,6 +316,10 @@ def read_frames(
         Partition size: bytes of CSV per partition (``dask.dataframe.read_csv``); for
         Parquet, consecutive row groups of one file up to this many uncompressed bytes
         (a row group is never split).
+    na_values : sequence of str, default ()
+        Values read as missing besides the usual ones (empty, ``NA``, ``NaN``, ``null``...:
+        :data:`advval._parquet.MISSING_STRINGS`, which a Parquet file's string cells are
+        read as missing for too, as ``pandas.read_csv`` reads a CSV file's).
 
     Returns
     -------
@@ -315,7 +330,9 @@ def read_frames(
         a missing value in one file or block cannot change a column's type between
         partitions. Parquet partitions are read with pyarrow (``dask.dataframe.from_map``
         over row groups), a pandas index stored in the files is dropped, and every
-        partition has a fresh integer index.
+        partition has a fresh integer index. Parquet times of day are read as timestamps
+        on 1900-01-01 and bytes as labels (:mod:`advval._parquet`), as one machine reads
+        them.
 
     Raises
     ------
@@ -344,6 +361,7 @@ def read_frames(
     """
     check_option(kind, name="kind", owner=_OWNER, options=("parquet", "csv", None))
     limit = _check_blocksize(blocksize)
+    extra = _check_na_values(na_values)
     files = list_files(pattern)
     resolved = _resolve_kind(files, kind)
     import dask.dataframe as dd
@@ -368,21 +386,39 @@ def read_frames(
             for piece in _pieces(path, footer.group_bytes, limit)
         ]
         columns = list(first)
-        meta = _to_pandas(pq.read_schema(files[0]).empty_table().select(columns), pa)
+        from .._parquet import MISSING_STRINGS
+
+        missing = (*MISSING_STRINGS, *extra)
+        meta = _to_pandas(pq.read_schema(files[0]).empty_table().select(columns), pa, missing)
         return dd.from_map(
             _read_piece,
             pieces,
             columns=columns,
+            missing=missing,
             meta=meta,
             enforce_metadata=False,
             label="read-parquet",
         )
 
-    csv_schemas = [_csv_schema(path) for path in files]
+    csv_schemas = [_csv_schema(path, extra) for path in files]
     first = csv_schemas[0]
     for path, schema in zip(files[1:], csv_schemas[1:], strict=True):
         _mismatch(files[0], path, schema, first)
         first = {name: schema[name] if t == "empty" else t for name, t in first.items()}
     dtypes = {name: "float64" for name, family in first.items() if family in ("number", "empty")}
     dtypes.update({name: "object" for name, family in first.items() if family == "string"})
-    return dd.read_csv(files, blocksize=limit, dtype=dtypes, usecols=list(first), low_memory=False)
+    return dd.read_csv(
+        files, blocksize=limit, dtype=dtypes, usecols=list(first), low_memory=False,
+        na_values=list(extra),
+    )  # fmt: skip
+
+
+def _check_na_values(na_values: object) -> tuple[str, ...]:
+    if isinstance(na_values, str) or not all(
+        isinstance(v, str) for v in na_values  # type: ignore[attr-defined]
+    ):
+        raise TypeError(
+            f"The 'na_values' parameter of {_OWNER} must be a sequence of str. Got "
+            f"{na_values!r} instead."
+        )
+    return tuple(na_values)  # type: ignore[arg-type]
