@@ -231,7 +231,7 @@ def run(job: DepsJob) -> None:
         notes = stack.enter_context(collecting_reading_notes())
         client: Any = None
         if distributed:
-            frame = read_files(job.data, "DATA")
+            frame = read_files(job.data, "DATA", job.csv)
             client = stack.enter_context(job.client(quiet=job.quiet))
         else:
             with stage(f"reading DATA file '{job.data}'"):

@@ -340,7 +340,10 @@ def run(job: DriftJob) -> None:
         notes = stack.enter_context(collecting_reading_notes())
         if not job.demo and job.distributed(job.train, job.test):
             train_path, test_path = _distributed_inputs(job.train, job.test, job.exports)
-            X_train, X_test = read_files(train_path, "TRAIN"), read_files(test_path, "TEST")
+            X_train, X_test = (
+                read_files(train_path, "TRAIN", job.csv),
+                read_files(test_path, "TEST", job.csv),
+            )
             train_name, test_name = str(train_path), str(test_path)
             client = stack.enter_context(job.client(quiet=job.quiet))
         else:
