@@ -58,6 +58,8 @@ MIN_WHOLE_VALUES = 3
 #: whole numbers beyond this size are not evidence of an integer column (every float
 #: from 2 ** 53 on is whole)
 _WHOLE_LIMIT = 2.0**53
+#: rows :func:`_whole_mask` tests every column on first
+_HEAD_ROWS = 8
 #: each space's bound domains, by (raw, number of columns, column names), with the
 #: parameters they were bound from (see :meth:`FeatureSpace.bind`)
 _BOUND: weakref.WeakKeyDictionary[Any, dict[Any, tuple[bytes, Any]]] = (
@@ -788,8 +790,8 @@ class Domain:
                 ).to(like.dtype)
                 flags = xp.as_tensor(np.stack([arrays[name] for name in masks]), device=like.device)
                 self._cache[key] = {
-                    **{name: floats[i] for i, name in enumerate(numbers)},
-                    **{name: flags[i] for i, name in enumerate(masks)},
+                    **dict(zip(numbers, floats.unbind(0), strict=True)),
+                    **dict(zip(masks, flags.unbind(0), strict=True)),
                 }
         return self._cache[key]
 
@@ -862,6 +864,8 @@ class Domain:
         xp = namespace(x)
         c = self._consts(x)
         kind = self.kind
+        if _own_buffers(xp, x, x0):  # the same kernels, on the one fresh tensor
+            return self._project_numeric_in_place(x, x0, eps, norm, c)
         delta = x - x0 if kind["unit"] else (x - x0) / c["scale"]
         delta = xp.nan_to_num(delta, nan=0.0)
         if not kind["mutable"]:
@@ -873,6 +877,30 @@ class Domain:
         x = x0 + (step if kind["unit"] else step * c["scale"])
         # max(x, low) then min(., high), NaN propagating, in one kernel
         return xp.clip(x, xp.minimum(c["lower"], x0), xp.maximum(c["upper"], x0))
+
+    def _project_numeric_in_place(
+        self, x: Any, x0: Any, eps: Any, norm: str, c: dict[str, Any]
+    ) -> Any:
+        """:meth:`_project_numeric` of tensors of one dtype: each step writes into the
+        difference ``x - x0`` (a tensor of its own) instead of a new tensor. The same
+        operations on the same operands in the same order: the same bits."""
+        import torch
+
+        kind = self.kind
+        out = x - x0
+        if not kind["unit"]:
+            out.div_(c["scale"])
+        out.nan_to_num_(nan=0.0)
+        if not kind["mutable"]:
+            out.masked_fill_(~c["mutable"], 0.0)  # +0.0, as where(mutable, ., 0.0)
+        if norm == "inf" and not np.ndim(eps):
+            out.clamp_(-eps, eps)
+        else:
+            out = project_ball(out, eps, norm)
+        if not kind["unit"]:
+            out.mul_(c["scale"])
+        torch.add(x0, out, out=out)
+        return out.clamp_(torch.minimum(c["lower"], x0), torch.maximum(c["upper"], x0))
 
     def projector(self, x0: Any, eps: Any, norm: str) -> Projector | Any:
         """:meth:`project` for a fixed ``x0``, ``eps`` and ``norm``, precomputed.
@@ -989,7 +1017,7 @@ class Domain:
         size = self._size(x, x0, norm)
         limit = per_sample(eps, x[:, 0]) if np.ndim(eps) else eps
         limit = limit * (1 + _TOLERANCE) + _TOLERANCE
-        if not bool((size > limit).any()):
+        if not _any_above(size, limit):
             return x, size
         limit = limit + self._rounding(x, x0, norm)  # only where it can matter
         over = size > limit
@@ -1006,6 +1034,14 @@ class Domain:
         if not self.kind["numeric"]:
             return self.distance(x, x0, norm)
         xp = namespace(x)
+        if _own_buffers(xp, x, x0):  # the same kernels, in the difference's own memory
+            delta = x - x0
+            if not self.kind["unit"]:
+                delta.div_(self._consts(x)["scale"])
+            delta.nan_to_num_(nan=0.0, posinf=np.inf, neginf=-np.inf)
+            if norm == "inf" and delta.shape[1]:
+                return delta.abs_().amax(1)
+            return norm_of(delta, norm)
         delta = x - x0 if self.kind["unit"] else (x - x0) / self._consts(x)["scale"]
         return norm_of(xp.nan_to_num(delta, nan=0.0, posinf=np.inf, neginf=-np.inf), norm)
 
@@ -1061,6 +1097,27 @@ class Domain:
         return Z
 
 
+def _any_above(size: Any, limit: Any) -> bool:
+    """``bool((size > limit).any())``; a CPU tensor against a float is read through a
+    NumPy view of it (the comparison in the tensor's dtype in both: the same answer)."""
+    if (
+        type(limit) is float and _is_tensor(size) and size.device.type == "cpu"
+        and str(size.dtype) in _NUMPY_VIEWABLE
+    ):
+        return bool((size.detach().numpy() > limit).any())
+    return bool((size > limit).any())
+
+
+def _own_buffers(xp: Any, x: Any, x0: Any) -> bool:
+    """Whether a projection of the 2-D tensor ``x`` around ``x0`` may work in place in
+    the fresh tensor ``x - x0``: both of one dtype (every later operand is of that dtype,
+    so no operation would have promoted it) and outside autograd."""
+    return (
+        xp is not np and x.dtype == x0.dtype and x.ndim == 2
+        and not (x.requires_grad or x0.requires_grad)
+    )
+
+
 def whole_number_columns(X: Any) -> list[str]:
     """Float columns whose observed values are all whole numbers, at least 3 distinct.
 
@@ -1093,15 +1150,33 @@ def whole_number_columns(X: Any) -> list[str]:
     return [str(frame.columns[floats[k]]) for k in np.flatnonzero(whole)]
 
 
-def _whole_mask(matrix: np.ndarray) -> np.ndarray:
+def _whole_mask(matrix: np.ndarray, missing: np.ndarray | None = None) -> np.ndarray:
     """Which columns of a float matrix :func:`whole_number_columns` lists: the first two
-    tests on the whole matrix at once, the distinct count only where they pass."""
-    missing = np.isnan(matrix)
-    whole = (np.abs(matrix) < _WHOLE_LIMIT) & (matrix == np.round(matrix))
-    passing = (whole | missing).all(0) & ~missing.all(0)
-    for k in np.flatnonzero(passing):
-        passing[k] = _distinct(matrix[~missing[:, k], k]) >= MIN_WHOLE_VALUES
+    tests on the whole matrix at once, the distinct count only where they pass.
+
+    A column with a value that is not a whole number in its first rows fails whatever
+    the other rows hold: the tests run on the rest of the columns only (continuous
+    columns are ruled out at the cost of a few rows). ``missing``: ``isnan(matrix)``,
+    when the caller has it.
+    """
+    head = matrix[:_HEAD_ROWS]
+    maybe = (_whole(head) | np.isnan(head)).all(0)
+    if not maybe.any():
+        return maybe
+    every = bool(maybe.all())
+    columns = matrix if every else matrix[:, maybe]
+    if missing is None or not every:
+        missing = np.isnan(columns)
+    found = (_whole(columns) | missing).all(0) & ~missing.all(0)
+    passing = np.zeros(matrix.shape[1], dtype=bool)
+    for i, k in zip(np.flatnonzero(found), np.flatnonzero(maybe)[found], strict=True):
+        passing[k] = _distinct(columns[~missing[:, i], i]) >= MIN_WHOLE_VALUES
     return passing
+
+
+def _whole(values: np.ndarray) -> np.ndarray:
+    """Where ``values`` are whole numbers below :data:`_WHOLE_LIMIT` in size."""
+    return (np.abs(values) < _WHOLE_LIMIT) & (values == np.round(values))
 
 
 @dataclass
@@ -1124,7 +1199,9 @@ def _matrix_facts(
     """The facts of ``matrix`` (float64, column-major as pandas gives a frame's values,
     so that the spreads are summed in the same order), checked as ``from_frame`` does."""
     _check_no_infinity(matrix, names, owner="FeatureSpace.from_frame")
-    spread = _spread(matrix, scale) if isinstance(scale, str) else None
+    missing = np.isnan(matrix)  # read once for every fact below
+    gaps = missing.any(axis=0)  # the columns with a missing value
+    spread = _spread(matrix, scale, gaps) if isinstance(scale, str) else None
     lower = upper = seen = None
     if isinstance(bounds, str):
         if bounds != "data":
@@ -1132,14 +1209,20 @@ def _matrix_facts(
                 "The 'bounds' parameter of FeatureSpace.from_frame must be 'data', None, "
                 f"a (lower, upper) pair or a mapping. Got {bounds!r} instead."
             )
-        seen = ~np.isnan(matrix).all(axis=0)  # a column with no value has no range
+        # a column with no value has no range
+        full = len(matrix) and not gaps.any()  # every column has every value
+        seen = np.ones(matrix.shape[1], dtype=bool) if full else ~missing.all(axis=0)
         lower = np.full(matrix.shape[1], -np.inf)
         upper = np.full(matrix.shape[1], np.inf)
         if seen.any():
-            lower[seen] = np.nanmin(matrix[:, seen], axis=0)
-            upper[seen] = np.nanmax(matrix[:, seen], axis=0)
+            # every column: the matrix itself, laid out as the copy of them would be
+            every = seen.all() and matrix.flags.f_contiguous
+            columns = matrix if every else matrix[:, seen]
+            lower[seen] = np.nanmin(columns, axis=0)
+            upper[seen] = np.nanmax(columns, axis=0)
     integer = (
-        np.ones(matrix.shape[1], dtype=bool) if integer_dtype else _whole_mask(matrix)
+        np.ones(matrix.shape[1], dtype=bool) if integer_dtype
+        else _whole_mask(matrix, missing)
     )
     return _MatrixFacts(integer, spread, lower, upper, seen)
 
@@ -1250,7 +1333,11 @@ def _allowed_values(column: pd.Series) -> list[Any]:
         return sorted(seen, key=str)
 
 
-def _spread(values: np.ndarray, how: str) -> np.ndarray:
+def _spread(values: np.ndarray, how: str, gaps: np.ndarray | None = None) -> np.ndarray:
+    """One spread per column (``how``: "std" or "iqr"), 1 where there is none.
+
+    ``gaps``: which columns have a missing value, when the caller has it.
+    """
     if how not in ("std", "iqr"):
         raise ValueError(
             "The 'scale' parameter of FeatureSpace.from_frame must be 'std', 'iqr' or one "
@@ -1259,15 +1346,21 @@ def _spread(values: np.ndarray, how: str) -> np.ndarray:
     spread = np.ones(values.shape[1])
     if values.shape[0] < 2:
         return spread
-    enough = (~np.isnan(values)).sum(axis=0) >= 2  # fewer values have no spread
+    if gaps is None:
+        gaps = np.isnan(values).any(axis=0)
+    if gaps.any():
+        enough = (~np.isnan(values)).sum(axis=0) >= 2  # fewer values have no spread
+    else:  # no missing value: every column has them all
+        enough = np.ones(values.shape[1], dtype=bool)
     if not enough.any():
         return spread
     # every column, column-major: the matrix itself (a copy costs more than the sums);
     # otherwise the columns with a spread, which indexing lays out column-major
-    columns = values if enough.all() and values.flags.f_contiguous else values[:, enough]
+    every = enough.all() and values.flags.f_contiguous
+    columns = values if every else values[:, enough]
     with np.errstate(all="ignore"):
         if how == "std":
-            found = _column_std(columns)
+            found = _column_std(columns, gaps if every else gaps[enough])
         else:
             q1, q3 = np.nanpercentile(columns, [25, 75], axis=0)
             found = (q3 - q1) / 1.349
@@ -1275,10 +1368,12 @@ def _spread(values: np.ndarray, how: str) -> np.ndarray:
     return spread
 
 
-def _column_std(values: np.ndarray) -> np.ndarray:
+def _column_std(values: np.ndarray, missing: np.ndarray | None = None) -> np.ndarray:
     """``np.nanstd(values, axis=0, ddof=1)`` bit for bit, ``np.std`` on the columns without
-    a missing value (the same sums, without nanstd's masked copies: half the time)."""
-    missing = np.isnan(values).any(axis=0)
+    a missing value (the same sums, without nanstd's masked copies: half the time).
+    ``missing``: which columns have a missing value, when the caller has it."""
+    if missing is None:
+        missing = np.isnan(values).any(axis=0)
     if not missing.any():
         return np.asarray(np.std(values, axis=0, ddof=1))
     found = np.empty(values.shape[1])
