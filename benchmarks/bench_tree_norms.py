@@ -25,11 +25,19 @@ take minutes per model.
   seconds of each run in a fresh process. ``--baseline-src DIR`` runs the same attacks
   with another advval source tree (``git archive <commit> advval | tar -x -C DIR``) in the
   same run, and says whether both returned identical rows, successes and norms.
+- ``--wide``: with ``--kaggle-rows``, the model of a Kaggle kernel instead (75 trees of
+  34 leaves, depth 8, 90% of the columns per tree, rows subsampled) on the same table
+  with every string column of at most 64 levels as a category (carrier, plane maker and
+  family, a 50-level noise column...), attacked as ``advval attack`` does by default
+  (L-inf eps 0.3). Its categorical splits on 30-60 levels are in most trees: a search
+  step is then mostly category moves, which TreeAttack walks together per column
+  (``Lattice._code_walks``), unlike the numeric moves of the other cases.
 
 Usage::
 
     python benchmarks/bench_tree_norms.py [--quick] [--points 100] [--no-art]
     python benchmarks/bench_tree_norms.py --kaggle-rows 924 [--baseline-src DIR]
+    python benchmarks/bench_tree_norms.py --kaggle-rows 300 --wide [--baseline-src DIR]
 """
 
 from __future__ import annotations
@@ -192,10 +200,22 @@ def run(quick: bool, n_points: int, art: bool) -> None:
 
 #: TreeAttack settings of the real-shaped cost table: (norm, eps)
 KAGGLE_SETTINGS = (("inf", None), ("2", None), ("inf", 0.3))
+#: the wide case: the command line's default attack
+WIDE_SETTINGS = (("inf", 0.3),)
+#: a Kaggle kernel's LightGBM (the wide case)
+KERNEL_PARAMS = {
+    "n_estimators": 75, "learning_rate": 0.05, "num_leaves": 34, "max_depth": 8,
+    "colsample_bytree": 0.9, "subsample": 0.87, "subsample_freq": 1, "reg_alpha": 0.04,
+    "reg_lambda": 0.07, "min_split_gain": 0.02, "min_child_weight": 40,
+}
 
 
-def kaggle_case(n_rows: int) -> tuple[Any, Any, Any]:
-    """LightGBM-100 on the flights table, the attacked test rows, the training frame."""
+def kaggle_case(n_rows: int, wide: bool = False) -> tuple[Any, Any, Any]:
+    """LightGBM on the flights table, the attacked test rows, the training frame.
+
+    ``wide``: string columns of up to 64 levels as categories and the kernel's model
+    (:data:`KERNEL_PARAMS`); otherwise up to 30 levels and LightGBM-100 as it comes.
+    """
     import re
 
     import lightgbm as lgb
@@ -207,14 +227,16 @@ def kaggle_case(n_rows: int) -> tuple[Any, Any, Any]:
     train, test = table.train, table.test
     columns = [c for c in test.columns if c not in (table.target, table.id)]
     numeric = [c for c in columns if pd.api.types.is_numeric_dtype(train[c])]
-    coded = [c for c in columns if c not in numeric and train[c].nunique() <= 30]
+    levels = 64 if wide else 30
+    coded = [c for c in columns if c not in numeric and train[c].nunique() <= levels]
     X, X_test = train[numeric + coded].copy(), test[numeric + coded].copy()
     for c in coded:
         X[c] = X[c].astype("category")
         X_test[c] = pd.Categorical(X_test[c], categories=X[c].cat.categories)
     names = [re.sub(r"[^A-Za-z0-9_]", "_", str(c)) for c in X.columns]
     X.columns = X_test.columns = names
-    model = lgb.LGBMClassifier(n_estimators=100, verbose=-1, n_jobs=1, random_state=0)
+    params = KERNEL_PARAMS if wide else {"n_estimators": 100}
+    model = lgb.LGBMClassifier(verbose=-1, n_jobs=1, random_state=0, **params)
     model.fit(X, train[table.target].astype(int))
     return model, X_test.iloc[:n_rows].reset_index(drop=True), X
 
@@ -224,10 +246,10 @@ def kaggle_worker(case_path: str, out_path: str) -> None:
     from advval.attacks import FeatureSpace, TreeAttack
 
     with open(case_path, "rb") as handle:
-        model, rows, X_train = pickle.load(handle)
+        model, rows, X_train, settings = pickle.load(handle)
     space = FeatureSpace.from_frame(X_train)
     results = {}
-    for norm, eps in KAGGLE_SETTINGS:
+    for norm, eps in settings:
         attack = TreeAttack(model, norm=norm, eps=eps, feature_space=space, random_state=0)
         wall, start = time.perf_counter(), time.process_time()
         adv = attack.generate(rows)
@@ -244,15 +266,21 @@ def _same(a: Any, b: Any) -> bool:
     )
 
 
-def run_kaggle(n_rows: int, baseline_src: str | None) -> None:
-    model, rows, X_train = kaggle_case(n_rows)
-    print(f"\n## TreeAttack cost, LightGBM-100 on flights ({rows.shape[1]} features, "
-          f"{rows.isna().to_numpy().mean():.1%} cells missing), {len(rows)} rows, "
+def run_kaggle(n_rows: int, baseline_src: str | None, wide: bool = False) -> None:
+    import pandas as pd
+
+    model, rows, X_train = kaggle_case(n_rows, wide)
+    settings = WIDE_SETTINGS if wide else KAGGLE_SETTINGS
+    coded = [c for c in rows.columns if isinstance(rows[c].dtype, pd.CategoricalDtype)]
+    what = "the kernel's LightGBM-75" if wide else "LightGBM-100"
+    print(f"\n## TreeAttack cost, {what} on flights ({rows.shape[1]} features, "
+          f"{len(coded)} categorical of up to {max(len(rows[c].cat.categories) for c in coded)} "
+          f"levels, {rows.isna().to_numpy().mean():.1%} cells missing), {len(rows)} rows, "
           "fresh process each, one thread")
     with tempfile.TemporaryDirectory() as scratch:
         case = os.path.join(scratch, "case.pkl")
         with open(case, "wb") as handle:
-            pickle.dump((model, rows, X_train), handle)
+            pickle.dump((model, rows, X_train, settings), handle)
         trees = {"this tree": os.path.dirname(os.path.dirname(os.path.abspath(__file__)))}
         if baseline_src:
             trees = {"baseline": os.path.abspath(baseline_src), **trees}
@@ -289,9 +317,12 @@ def main() -> None:
                         help="TreeAttack's cost on the real-shaped flights model instead")
     parser.add_argument("--baseline-src", default=None,
                         help="another advval source tree to time in the same run")
+    parser.add_argument("--wide", action="store_true",
+                        help="with --kaggle-rows: a Kaggle kernel's model, categories of "
+                        "up to 64 levels, L-inf eps 0.3")
     args = parser.parse_args()
     if args.kaggle_rows:
-        run_kaggle(args.kaggle_rows, args.baseline_src)
+        run_kaggle(args.kaggle_rows, args.baseline_src, args.wide)
         return
     run(args.quick, args.points, art=not args.no_art)
 

@@ -546,6 +546,20 @@ class Lattice:
             read = paths.first[gs[g] * T + tree, gf[g]] >= 0
             g, tree = g[read], tree[read]
             pair = gs[g] * T + tree
+            shared = self._shared[fb]
+            if shared.any():
+                bit = (self.origin[st.owner[sb], fb] + lb).astype(np.int64)
+                key = inverse[shared] * _BITS + bit[shared]
+                if np.unique(key).size < key.size:  # a move twice: walked one by one
+                    shared[:] = False
+            if shared.any():
+                c2, delta2 = self._code_walks(
+                    st, np.flatnonzero(shared), inverse[shared], bit[shared], g, tree, pair, gf
+                )
+                walked = np.zeros(len(group), dtype=bool)
+                walked[inverse[shared]] = True
+                rest = ~walked[g]
+                g, tree, pair = g[rest], tree[rest], pair[rest]
             high_at, low_at = paths.high[pair, gf[g]], paths.low[pair, gf[g]]
             high, low = ens.high_table[high_at], ens.low_table[low_at]
             counts = np.bincount(g, minlength=len(group))
@@ -578,17 +592,7 @@ class Lattice:
                     _search_sorted(-low[by_low], lo_c, hi_c, -new, "right"),
                 ) - lo_c
             count = np.where(kind == GROUP, counts[inverse], count)
-            shared = self._shared[fb]
-            if shared.any():
-                bit = (self.origin[st.owner[sb], fb] + lb).astype(np.int64)
-                key = inverse[shared] * _BITS + bit[shared]
-                if np.unique(key).size < key.size:  # a move twice: walked one by one
-                    shared[:] = False
-            if shared.any():
-                c2, delta2 = self._code_walks(
-                    st, np.flatnonzero(shared), inverse[shared], bit[shared], g, tree, pair, gf
-                )
-                count[shared] = 0
+            count[shared] = 0  # walked together above
             c = np.repeat(r, count)
             at = lo_c[c] + np.arange(len(c)) - np.repeat(np.cumsum(count) - count, count)
             at = np.where(kind[c] == GROUP, at, np.where(up[c], by_high[at], by_low[at]))
