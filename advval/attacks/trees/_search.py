@@ -19,7 +19,10 @@ The search
 ``grow``: beam search from the original rows. A move changes one feature's level; all
 moves of all beam states are scored at once with the exact ensemble: a tree is re-walked
 only when the state's path in it reads the moved feature and the new value leaves the
-interval that path allows, and then from the first node that reads the feature.
+interval that path allows, and then from the first node that reads the feature. The
+moves of a label-coded column that the model splits only categorically go down each such
+tree together, as a set of categories that its splits on the column divide, so a tree is
+walked once per leaf the categories reach rather than once per category.
 A move that flips the prediction ends the search for its sample (the smallest norm wins);
 otherwise the moves that lower the margin are ranked by margin gained per unit of norm
 and the best ``beam_width`` distinct states go on. Samples without an improving move look
