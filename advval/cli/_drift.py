@@ -48,6 +48,7 @@ from ._options import (
     seed_option,
 )
 from ._outputs import OutputPlan, Target, report_messages
+from ._split_columns import split_column_note, split_columns
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -567,12 +568,25 @@ def _run(
     except ValueError as exc:
         raise UsageFailure(str(exc)) from exc
     if not distributed:
-        for column in row_identifiers(X_train, X_test):
+        identifiers = row_identifiers(X_train, X_test)
+        split = split_columns(X_train, X_test)
+        for column in identifiers:
+            if column in {c.name for c in split}:
+                continue  # said below, with why it separates the files
             note(
                 f"advval: column {column!r} holds a different whole number in every row of "
                 "both files, as a row identifier does; it is checked as a feature. If it is "
                 f"one, --id {shlex.quote(column)} leaves it out and keys the exported rows "
                 "by it"
+            )
+        for found in split:
+            option = "--id" if found.name in identifiers else "--ignore"
+            note(
+                split_column_note(
+                    found,
+                    identifier=found.name in identifiers,
+                    option=f"{option} {shlex.quote(found.name)}",
+                )
             )
 
     validator = AdversarialValidator(

@@ -1,0 +1,91 @@
+"""What a very wide, time-split, IEEE-CIS-fraud-shaped table showed the commands doing wrong.
+
+Kaggle's IEEE-CIS fraud data split train from test in time: ``TransactionDT`` counts
+seconds from a reference time and ``TransactionID`` numbers the rows in order, so every
+test row's values are above every train row's, with a month's gap. The frames here are
+small and built in the test, shaped like those columns.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from click.testing import CliRunner
+
+from advval.cli import ExitCode, cli
+from advval.cli._split_columns import split_columns
+
+DAY = 86400
+
+
+def _transactions(
+    rng: np.random.Generator, n: int, first_day: float, first_id: int
+) -> pd.DataFrame:
+    seconds = np.sort(rng.uniform(first_day, first_day + 60, n) * DAY).astype(np.int64)
+    seconds[1] = seconds[0]  # two transactions in one second: not a row identifier
+    return pd.DataFrame(
+        {
+            "TransactionID": first_id + np.arange(n),
+            "TransactionDT": seconds,
+            "TransactionAmt": np.round(rng.lognormal(4, 1, n), 2),
+            "card4": rng.choice(["visa", "mastercard"], n),
+            "C1": rng.poisson(2, n),
+        }
+    )
+
+
+def test_split_columns_are_those_one_side_is_wholly_above() -> None:
+    rng = np.random.default_rng(0)
+    train, test = _transactions(rng, 300, 1, 2987000), _transactions(rng, 100, 92, 2987400)
+    found = split_columns(train, test)
+    assert [c.name for c in found] == ["TransactionID", "TransactionDT"]
+    assert all(c.test_later for c in found)
+    assert found[0].train_edge == "2,987,299" and found[0].test_edge == "2,987,400"
+    # the mirror: TEST before TRAIN
+    [dt] = [c for c in split_columns(test, train) if c.name == "TransactionDT"]
+    assert not dt.test_later and dt.train_edge == f"{test['TransactionDT'].min():,}"
+    # one shared value, a flag, text and missing cells: none qualifies
+    overlap = test.assign(TransactionDT=test["TransactionDT"].where(test.index > 0, 5 * DAY))
+    flag_train = train.assign(isNew=0, year=np.r_[2016, np.full(299, 2017)])
+    flag_test = test.assign(isNew=1, year=2018)  # a flag set on one side; a later year
+    assert "TransactionDT" not in {c.name for c in split_columns(train, overlap)}
+    assert [c.name for c in split_columns(flag_train, flag_test)][2:] == ["year"]
+    assert split_columns(train.assign(C1=np.nan), test) == split_columns(train, test)
+    dates = split_columns(
+        pd.DataFrame({"d": pd.to_datetime(["2017-12-01", "2018-01-05", None])}),
+        pd.DataFrame({"d": pd.to_datetime(["2018-07-02", "2018-09-30"])}),
+    )
+    assert [(c.name, c.train_edge, c.test_edge) for c in dates] == [
+        ("d", "2018-01-05 00:00:00", "2018-07-02 00:00:00")
+    ]
+
+
+def test_drift_says_the_files_are_split_in_time_along_the_id_and_the_clock(
+    tmp_path: Path,
+) -> None:
+    rng = np.random.default_rng(29)
+    _transactions(rng, 600, 1, 2987000).to_csv(tmp_path / "train.csv", index=False)
+    _transactions(rng, 200, 92, 2987600 + 85000).to_csv(tmp_path / "test.csv", index=False)
+    train, test = str(tmp_path / "train.csv"), str(tmp_path / "test.csv")
+    base = ["drift", train, test, "--n-jobs", "1", "--no-remedy", "--format", "json", "-o"]
+    result = CliRunner().invoke(cli, [*base, str(tmp_path / "a.json")], catch_exceptions=False)
+    assert result.exit_code == ExitCode.OK, result.output
+    said = [line for line in result.output.splitlines() if "splits the files" in line]
+    assert len(said) == 2, result.output
+    ids, clock = said
+    assert ids.startswith("advval: column 'TransactionID' splits the files: every TEST value")
+    assert "(TRAIN up to 2,987,599, TEST from 3,072,600)" in ids
+    assert "running row id" in ids and "--id TransactionID leaves it out and keys" in ids
+    assert "'TransactionDT'" in clock and "a time or a running number" in clock
+    assert "come later" in clock and clock.endswith("--ignore TransactionDT leaves it out")
+    # said once: not again as a plain row identifier
+    assert "as a row identifier does" not in result.output
+    # left out as told, nothing is said
+    given = CliRunner().invoke(
+        cli,
+        [*base, str(tmp_path / "b.json"), "--id", "TransactionID", "--ignore", "TransactionDT"],
+        catch_exceptions=False,
+    )
+    assert given.exit_code == ExitCode.OK and "splits the files" not in given.output
