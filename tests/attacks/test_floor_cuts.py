@@ -4,6 +4,7 @@
   work in place in the fresh difference ``x - x0``: the same kernels on the same operands
   as the out-of-place code (here the reference, with the in-place path switched off), so
   the same bits, NaN, signed zeros and huge changes included; the arguments are untouched;
+- so does the bound on float32 rounding that the budget check adds where it matters;
 - the budget check reads a CPU tensor through NumPy: the same answer as the torch
   comparison on values one unit in the last place around the limit;
 - the whole-number test of a matrix rules columns out on their first rows and the facts
@@ -71,6 +72,19 @@ def test_the_in_place_projection_and_size_are_the_plain_ones_bit_for_bit(
     for (x, x0, domain, eps), got in zip(cases, fast, strict=True):
         projected, size = domain.finalize_with_size(x, x0, eps, norm)
         assert got == (_bits(projected), _bits(size), _bits(domain._size(x, x0, norm)))
+
+
+@pytest.mark.parametrize("norm", ["inf", "2"])
+def test_the_in_place_rounding_bound_is_the_plain_one(norm, monkeypatch):
+    cases = [_case(seed, torch.float32)[:3] for seed in range(60)]
+    fast = [domain._rounding(x, x0, norm) for x, x0, domain in cases]
+    monkeypatch.setattr(_space, "_own_buffers", lambda xp, x, x0: False)
+    for (x, x0, domain), got in zip(cases, fast, strict=True):
+        want = domain._rounding(x, x0, norm).numpy()
+        got = got.numpy()
+        nan = np.isnan(want)  # a NaN bound compares false whatever its sign bit
+        assert np.array_equal(np.isnan(got), nan)
+        assert got[~nan].tobytes() == want[~nan].tobytes()
 
 
 def test_the_in_place_path_is_taken_only_for_one_dtype_outside_autograd():
