@@ -609,9 +609,13 @@ class FrameEncoder:
             if column in requested:
                 kind = self._requested_kind(column, kind, requested[column], both)
             elif kind == CATEGORICAL and both.strings:
-                mixed = _mixed(both)
-                if both.dates or (mixed is not None and not mixed.problem):  # one or several ways
+                # one frame given as both sides: its rows counted once (the formats are alike)
+                mixed = _mixed(first if train is test else both)
+                if both.dates:
                     kind = DATETIME
+                elif mixed is not None and not mixed.problem:  # written several ways
+                    kind = DATETIME
+                    self.mixed_dates[column] = mixed
                 elif first.dates and second.dates:  # dates on each side, not readable together
                     apart[column] = (pick_format(first.dates), pick_format(second.dates))
                 elif mixed is not None:
@@ -629,7 +633,7 @@ class FrameEncoder:
             if column in self.formats and both.offsets:
                 offsets[column] = sorted(both.offsets)
         self._warn(text, names)
-        self._warn_dates(unread, offsets)
+        self._warn_dates(unread, offsets, () if train is test else names)
         if apart:
             formats = "; ".join(f"{c!r}: {a!r} vs {b!r}" for c, (a, b) in apart.items())
             warnings.warn(
@@ -749,10 +753,9 @@ class FrameEncoder:
                 if is_ambiguous(both.dates):
                     self.ambiguous_dates.append(column)
             elif both.kind == CATEGORICAL:  # dates written several ways
-                mixed = _mixed(both)
+                mixed = self.mixed_dates.setdefault(column, _mixed(both))  # type: ignore[arg-type]
                 assert mixed is not None and not mixed.problem  # only readable ones get here
                 self.formats[column] = mixed.format
-                self.mixed_dates[column] = mixed
                 if mixed.ambiguous:
                     self.ambiguous_dates.append(column)
             parts = [p for p in _DATETIME_PARTS if p != "hour" or both.hour]
@@ -798,14 +801,18 @@ class FrameEncoder:
                 stacklevel=user_stacklevel(),
             )
 
-    def _warn_dates(self, unread: dict[str, str], offsets: dict[str, list[str]]) -> None:
+    def _warn_dates(
+        self, unread: dict[str, str], offsets: dict[str, list[str]], sides: Sequence[str]
+    ) -> None:
         """The warnings of :meth:`fit` on date strings: written several ways (read, or
-        not), with UTC offsets."""
+        not), with UTC offsets. ``sides``: the names of the two frames fitted, named where
+        the rows are counted (none when one frame was given as both)."""
+        where = f" in {sides[0]} and {sides[1]}" if sides else ""
         for column, mixed in self.mixed_dates.items():
             shown = ", ".join(f"{f!r} ({n} rows)" for f, n in mixed.formats)
             warnings.warn(
-                f"Column {column!r} holds dates written {len(mixed.formats)} ways: {shown}; "
-                f"each value is read as a date with its own format.",
+                f"Column {column!r} holds dates written {len(mixed.formats)} ways{where}: "
+                f"{shown}; each value is read as a date with its own format.",
                 ReadingWarning,
                 stacklevel=user_stacklevel(),
             )
