@@ -261,6 +261,19 @@ class FeatureSpace:
                 n: (float(lo), float(hi))
                 for n, lo, hi in zip(observed, lower, upper, strict=True)
             }
+        return cls._assemble(
+            names, bounds, scale, immutable, integer, categorical, one_hot, monotone,
+            categorical_distance,
+        )
+
+    @classmethod
+    def _assemble(
+        cls, names: list[str], bounds: Any, scale: Any, immutable: Sequence[Hashable],
+        integer: Sequence[Hashable], categorical: Mapping[Hashable, Sequence[Any]],
+        one_hot: Sequence[Sequence[Hashable]], monotone: Mapping[Hashable, Any] | None,
+        categorical_distance: float,
+    ) -> FeatureSpace:
+        """The space :meth:`from_frame` returns, from what it read (both of its paths)."""
         return cls(
             feature_names=names,
             bounds=bounds,
@@ -306,16 +319,9 @@ class FeatureSpace:
                 numeric[j]: (float(lower[j]), float(upper[j]))
                 for j in np.flatnonzero(cast(np.ndarray, facts.seen))
             }
-        return cls(
-            feature_names=names,
-            bounds=bounds,
-            scale=scale,
-            immutable=list(immutable),
-            integer=list(integer),
-            categorical=categorical,
-            one_hot=[list(g) for g in one_hot],
-            monotone=monotone,
-            categorical_distance=categorical_distance,
+        return cls._assemble(
+            names, bounds, scale, immutable, integer, categorical, one_hot, monotone,
+            categorical_distance,
         )
 
     @classmethod
