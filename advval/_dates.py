@@ -431,7 +431,8 @@ def mixed_reading(styles: Styles) -> MixedReading:
     """How values written in several ``styles`` (:func:`date_styles`) are read as dates.
 
     Every style must have a format; styles written month or day first with one separator
-    and year must share an order (both orders: :func:`pick_format`'s, ``ambiguous``).
+    and year must share an order (both orders: :func:`pick_format`'s, ``ambiguous``); times
+    of day alone are not mixed with dates.
 
     Examples
     --------
@@ -451,6 +452,13 @@ def mixed_reading(styles: Styles) -> MixedReading:
             problem=f"no one format reads all its values written like {shown} (some read "
             "only month first and others only day first, or some are impossible dates such "
             "as '02/30/2013')"
+        )
+    clocks = [key for key in styles if is_clock(min(key))]
+    if clocks and len(clocks) < len(styles):
+        days = [key for key in styles if key not in clocks]
+        return MixedReading(
+            problem=f"it holds times of day alone ({_shown(styles, clocks)}) beside dates "
+            f"({_shown(styles, days)})"
         )
     families: dict[str, list[frozenset[str]]] = {}
     for key, (formats, _) in styles.items():

@@ -271,3 +271,17 @@ def test_day_first_option_is_said_and_recorded_in_the_settings(command, tmp_path
             note,
         ]
     )
+
+
+def test_times_of_day_alone_are_not_mixed_with_dates():
+    frame = pd.DataFrame({"d": ["05:30", "17:45:10", "2016-01-05", "2016-02-05"]})
+    encoder, said = _fit(frame, frame)
+    assert encoder.kinds == {"d": "categorical"}
+    assert "it holds times of day alone ('%H:%M', 1 rows, '%H:%M:%S', 1 rows) beside " in said[0]
+    times = pd.DataFrame({"d": ["05:30", "17:45:10", "5:30 PM"]})
+    encoder, said = _fit(times, times)
+    assert encoder.formats == {"d": "%H:%M|%H:%M:%S|%I:%M %p"}
+    np.testing.assert_array_equal(
+        encoder.column_values(times, "d") + 2_208_988_800,  # seconds since 1900-01-01
+        [19_800.0, 63_910.0, 63_000.0],
+    )
