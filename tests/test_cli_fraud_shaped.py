@@ -8,6 +8,7 @@ small and built in the test, shaped like those columns.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -89,3 +90,35 @@ def test_drift_says_the_files_are_split_in_time_along_the_id_and_the_clock(
         catch_exceptions=False,
     )
     assert given.exit_code == ExitCode.OK and "splits the files" not in given.output
+
+
+def _days_since(rng: np.random.Generator, n: int, later: bool) -> pd.DataFrame:
+    """D1, D4, D10, D15-like counts of days since a date: larger in the later file."""
+    shift = 40.0 if later else 0.0
+    frame = {f"D{k}": np.round(rng.exponential(60, n) + shift) for k in (1, 4, 10, 15)}
+    frame["C1"] = rng.poisson(2, n)  # no drift
+    return pd.DataFrame(frame)
+
+
+def test_drift_says_when_the_remedy_stopped_at_max_drop_and_what_it_left(
+    tmp_path: Path,
+) -> None:
+    rng = np.random.default_rng(4)
+    _days_since(rng, 500, False).to_csv(tmp_path / "train.csv", index=False)
+    _days_since(rng, 250, True).to_csv(tmp_path / "test.csv", index=False)
+    args = ["drift", str(tmp_path / "train.csv"), str(tmp_path / "test.csv"), "--n-jobs", "1"]
+    out = ["--format", "json", "-o", str(tmp_path / "r.json")]
+    result = CliRunner().invoke(cli, [*args, "--max-drop", "1", *out], catch_exceptions=False)
+    assert result.exit_code == ExitCode.OK, result.output
+    [said] = [line for line in result.output.splitlines() if "stopped at its budget" in line]
+    remedy = json.loads((tmp_path / "r.json").read_text())["remedy"]["path"]
+    [dropped] = remedy[0]["dropped"]
+    left = [c for c in ("D1", "D4", "D10", "D15") if c != dropped]
+    assert f"--max-drop 1 columns with drift left (AUC {remedy[-1]['auc']:.3f} " in said
+    assert "without the 1 dropped)" in said
+    named = said.split("flagged on their own, ")[1].split(". --max-drop")[0].split(", ")
+    assert sorted(named) == sorted(left)  # the three it did not reach, none it dropped
+    assert said.endswith(f"--max-drop {1 + len(left)} lets it try them (one more check each)")
+    # a budget large enough: the remedy ends on the data, nothing is said
+    enough = CliRunner().invoke(cli, [*args, "--max-drop", "4", *out], catch_exceptions=False)
+    assert enough.exit_code == ExitCode.OK and "stopped at its budget" not in enough.output

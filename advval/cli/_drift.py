@@ -48,12 +48,13 @@ from ._options import (
     seed_option,
 )
 from ._outputs import OutputPlan, Target, report_messages
+from ._remedy_note import max_drop_note
 from ._split_columns import split_column_note, split_columns
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from advval import AdversarialValidator
+    from advval import AdversarialValidator, DriftFeatureDropper
 
 #: rows a side brought to the driver for the report's histograms on distributed inputs
 OVERLAY_SAMPLE_ROWS = 50_000
@@ -487,6 +488,17 @@ def _with_excluded_columns(report: Any, given: tuple[Any, Any], checked: tuple[A
     return dataclasses.replace(report, summary=summary)
 
 
+def _say_max_drop(dropper: DriftFeatureDropper, max_drop: int) -> None:
+    """Say that the remedy's budget, not the data, ended its search, and what is left."""
+    from advval.drift._dropper import flagged_columns
+
+    path = dropper.path_
+    kept = [str(c) for c, k in zip(dropper.feature_names_in_, dropper.support_, strict=True) if k]
+    left = flagged_columns(dropper.validator_, kept)
+    auc = float(path["auc"].iloc[-1])
+    note(max_drop_note(max_drop, auc, len(dropper.dropped_features_), left))
+
+
 def row_identifiers(X_train: pd.DataFrame, X_test: pd.DataFrame) -> list[str]:
     """The numeric columns that hold a different whole number in every row of both sides
     (Home Credit's ``SK_ID_CURR``), none missing, in column order.
@@ -622,6 +634,8 @@ def _run(
             if search and validator.drift_ and not distributed
             else None
         )
+        if dropper is not None and job.remedy and dropper.stop_reason_ == "max_drop":
+            _say_max_drop(dropper, job.max_drop)
         # where the sides differ: readable regions, measured on rows the search never saw
         segments = None
         if not distributed:
