@@ -358,12 +358,16 @@ def date_styles(
     """  # noqa: E501
     if len(labels) == 0 or not bool(pc.all(pc.match_substring_regex(labels, DATE_SHAPE)).as_py()):
         return {}
-    skeletons = pc.replace_substring_regex(labels, "[0-9]", "9").to_pylist()
-    keys = [_readings(skeleton) for skeleton in skeletons]
+    skeletons = pc.replace_substring_regex(labels, "[0-9]", "9")
+    distinct = pc.unique(skeletons)
+    keys = [_readings(skeleton) for skeleton in distinct.to_pylist()]
+    order = list(dict.fromkeys(keys))  # each distinct style once, in order of appearance
+    style_of = np.array([order.index(k) for k in keys], dtype=np.intp)
+    per_label = style_of[np.asarray(pc.index_in(skeletons, value_set=distinct))]
     values = labels.to_pandas()
     styles: dict[frozenset[str], tuple[frozenset[str], int]] = {}
-    for key in dict.fromkeys(keys):
-        mine = np.fromiter((k == key for k in keys), dtype=bool, count=len(keys))
+    for number, key in enumerate(order):
+        mine = per_label == number
         part = values[mine]
         read = frozenset(f for f in key if bool(_parse(part, f).notna().all()))
         styles[key] = (read, int(rows[mine].sum()))
