@@ -660,6 +660,8 @@ class Lattice:
             ended.append((p[done], node[done], mask[done]))
             walk = ~done
             p, node, mask, base, column = p[walk], node[walk], mask[walk], base[walk], column[walk]
+        if not ended:  # no tree of these groups reads their feature on its path
+            return np.empty(0, dtype=np.int64), np.empty((0,) + ens.value.shape[1:])
         p, leaf, mask = (np.concatenate(part) for part in zip(*ended, strict=True))
         order = np.argsort(p, kind="stable")
         p, leaf, mask = p[order], leaf[order], mask[order]
