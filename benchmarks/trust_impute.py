@@ -4,6 +4,7 @@ Section ``impute`` of ``benchmarks/bench_trust.py`` (issue #15); runs alone too:
 
     python benchmarks/trust_impute.py            # 5 seeds, the full missForest
     python benchmarks/trust_impute.py --quick    # 3 seeds, missForest of 20 trees, 3 rounds
+    python benchmarks/trust_impute.py --speed-only   # the cost section alone
 
 Both take at most 300 rows of a table (a seeded sample; wine has 178): the full
 missForest, one BLAS thread, costs about 9 s a fit at 300 rows and grows faster than the
@@ -849,7 +850,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--quick", action="store_true", help="3 seeds, missForest of 20 trees and 3 rounds"
     )
+    parser.add_argument(
+        "--speed-only",
+        action="store_true",
+        help="only the cost on the Kaggle-shaped table (advval against advval_before)",
+    )
     args = parser.parse_args(argv)
+    if args.speed_only:
+        with threadpool_limits(limits=1):
+            speed(10_000, 2)
+        return 0
     run(quick=args.quick)
     return 0
 

@@ -33,7 +33,10 @@ Why several:
 The number of boosted trees is chosen with the family (:func:`early_stopped`: trees are
 added until ``PATIENCE`` rounds in a row bring no improvement on the held-out rows); the
 model is then fitted again on every observed row with that many trees (scaled up for the
-larger sample), and later rounds of the imputer reuse the family and the number.
+larger sample), and later rounds of the imputer reuse the family and the number. Where
+the choice rests on a single split (large columns), the first round imputes with the
+model the choice fitted instead of refitting it
+(:func:`~advval.dependency._impute_choice.adoptable`); later rounds fit every row.
 """
 
 from __future__ import annotations
@@ -436,6 +439,34 @@ class ColumnRegressor:
         self.booster_model_: Any = model
         self._forest = forest
 
+    @classmethod
+    def adopted(
+        cls,
+        family: str,
+        y: NDArray[np.float64],
+        *,
+        linear: LinearStart | None,
+        model: Any,
+        n_trees: int,
+    ) -> ColumnRegressor:
+        """``family``'s model made of parts the held-out choice fitted on its training rows.
+
+        ``linear``: the ridge start (the families whose name starts with ``"linear"``);
+        ``model``: the early-stopped trees, of which ``n_trees`` are used; ``y``: every
+        observed value, whose range bounds the predictions as :meth:`fit`'s would be.
+        """
+        adopted = cls(model)
+        adopted._bound(y)
+        adopted.family_ = family
+        adopted.linear_ = linear if family.startswith("linear") else None
+        adopted.n_trees_ = n_trees if family.endswith("trees") else 0
+        return adopted
+
+    def _bound(self, y: NDArray[np.float64]) -> None:
+        low, high = float(np.min(y)), float(np.max(y))
+        margin = RANGE_MARGIN * (high - low)
+        self.bounds_ = (low - margin, high + margin)
+
     def fit(
         self,
         X: pd.DataFrame,
@@ -447,9 +478,7 @@ class ColumnRegressor:
         skip: frozenset[str] = frozenset(),
     ) -> ColumnRegressor:
         """Fit ``family`` on every row; ``n_trees=None``: every tree of the template."""
-        low, high = float(np.min(y)), float(np.max(y))
-        margin = RANGE_MARGIN * (high - low)
-        self.bounds_ = (low - margin, high + margin)
+        self._bound(y)
         self.family_ = family
         self.linear_ = None
         raw = None
@@ -499,6 +528,16 @@ class ColumnClassifier:
     def __init__(self, model: lgb.LGBMClassifier, forest: ColumnForest | None = None) -> None:
         self.model_: Any = model
         self._forest = forest
+
+    @classmethod
+    def adopted(cls, family: str, model: Any, n_trees: int) -> ColumnClassifier:
+        """``family``'s model as the held-out choice fitted it on its training rows
+        (``"linear"``: the logistic regression; ``"trees"``: the early-stopped trees, of
+        which ``n_trees`` are used)."""
+        adopted = cls(model)
+        adopted.family_ = family
+        adopted.n_trees_ = n_trees if family == "trees" else 0
+        return adopted
 
     def fit(
         self,
@@ -630,8 +669,11 @@ def early_stopped(
 ) -> int:
     """Fit trees on the rows not ``held``, stopped on the ``held`` ones; the best number.
 
-    The model keeps up to ``PATIENCE`` trees beyond the best, so that
-    :func:`held_predictions` can score it at a number chosen elsewhere.
+    The model keeps only the best number of trees: LightGBM's scikit-learn ``fit`` drops
+    the ``PATIENCE`` trees grown after it. So :func:`held_predictions` at a larger number
+    (the one the other folds chose, see
+    :func:`~advval.dependency._impute_choice._cross_fitted`) predicts with this fold's
+    best: a fold is scored at the smaller of its own best and the other folds' number.
     """
     fit_start = None if start is None else start[~held]
     valid_start: Any = None if start is None else [start[held]]

@@ -492,7 +492,7 @@ class SubstitutionImputer(TransformerMixin, BaseEstimator):
             # after the first round: predictors hold imputations (not choosing: every
             # observed row, in order)
             self._factory.move(
-                column, predictors, target, skip, n_trees=self.n_trees_.get(column.name)
+                column, predictors, target, skip, n_trees=self._factory.counts.get(column.name)
             )
         return self._factory.fit(column, predictors, target, self.n_trees_, skip, weights)
 
@@ -877,10 +877,16 @@ def _capped_levels(labels: list[Any], kept: list[str]) -> NDArray[np.intp]:
 
 
 def _labels(values: pd.Series) -> list[Any]:
-    """The categories of a column: declared ones for ``category``, else observed, sorted."""
+    """The categories of a column: for ``category``, the declared ones that occur (in
+    their declared order), else the observed ones, sorted.
+
+    A declared level with no row has nothing to learn and would only shift the others'
+    codes (which the forests and LightGBM's categorical splits read) and widen a linear
+    model's indicators: the same rows must get the same imputations with or without it.
+    """
     values = as_category(values)  # an Arrow dictionary declares its levels as a category does
     if isinstance(values.dtype, pd.CategoricalDtype):
-        return list(values.dtype.categories)
+        return list(values.cat.remove_unused_categories().cat.categories)
     observed = list(pd.unique(values.dropna()))
     try:
         return sorted(observed)
@@ -1066,10 +1072,14 @@ class _ModelFactory:
 
     params: dict[str, Any]
     seed: int = 0
+    #: rows of the table being imputed
+    table_rows: int = 0
     linear_start: bool = False
     early_stopping: bool = False
     #: column -> its chosen model family (the heaviest of a blend)
     families: dict[Hashable, str] = field(default_factory=dict)
+    #: column -> the boosted trees its chosen family is fitted with (None: every tree)
+    counts: dict[Hashable, int | None] = field(default_factory=dict)
     #: column -> (family -> weight, family -> boosted trees) of a blend of families
     blends: dict[Hashable, tuple[dict[str, float], dict[str, int | None]]] = field(
         default_factory=dict
@@ -1165,6 +1175,7 @@ class _ModelFactory:
                 return ColumnRegressor(boosted(), forest())
             return ColumnClassifier(boosted(), forest())
 
+        adopted = None
         if column.name not in self.families:
             if self.early_stopping:
                 choose = choose_regressor if column.kind == _NUMERIC else choose_classifier
@@ -1173,7 +1184,7 @@ class _ModelFactory:
                     boosted, forest, predictors, target, given,
                     families=families, seed=seed, skip=skip,
                 )  # fmt: skip
-                family, n_trees = choice.family, choice.n_trees
+                family, n_trees, adopted = choice.family, choice.n_trees, choice.fitted
                 if len(choice.blend) > 1:
                     self.blends[column.name] = (choice.blend, choice.trees)
                 if (
@@ -1186,10 +1197,13 @@ class _ModelFactory:
             else:
                 family, n_trees = families[-1], None
             self.families[column.name] = family
+            self.counts[column.name] = n_trees
         else:
-            family, n_trees = self.families[column.name], trees.get(column.name)
+            family, n_trees = self.families[column.name], self.counts.get(column.name)
         fitted: ColumnRegressor | ColumnClassifier | ColumnBlend
-        if column.name in self.blends:
+        if adopted is not None:  # the choice's own model (see adoptable)
+            fitted = adopted
+        elif column.name in self.blends:
             blend, blend_trees = self.blends[column.name]
             members = []
             for name, weight in blend.items():
@@ -1211,7 +1225,13 @@ class _ModelFactory:
         the last is the one it gets.
 
         ``size``: rows times classes (a multiclass forest grows a tree per class); a
-        forest only up to ``FOREST_MAX_ROWS``.
+        forest only up to ``FOREST_MAX_ROWS``, and only on a table of at most as many
+        rows (``table_rows``): forests are the small tables' family, and a sparse column
+        of a large table would fit one (and every other family of its blend) in every
+        round. On the flights Kaggle-shaped table (7,500 rows, 50 columns, 2 rounds) the
+        one such column (``wind_gust``, 1,752 rows observed) cost 9 s of the imputer's
+        82 with its forests, for a held-out squared error 3% lower than the trees' (4.93
+        for the forest on the ridge's residuals against 5.08).
         """
         if not self.early_stopping:
             if kind == _NUMERIC and self.linear_start:
@@ -1220,7 +1240,7 @@ class _ModelFactory:
         families: tuple[str, ...] = NUMERIC_FAMILIES if kind == _NUMERIC else LABEL_FAMILIES
         if not self.linear_start:
             families = tuple(f for f in families if not f.startswith("linear"))
-        if size > FOREST_MAX_ROWS:
+        if size > FOREST_MAX_ROWS or self.table_rows > FOREST_MAX_ROWS:
             families = tuple(f for f in families if f not in FOREST_FAMILIES)
         return families
 
@@ -1228,6 +1248,7 @@ class _ModelFactory:
     def build(cls, imputer: SubstitutionImputer, *, n_rows: int, seed: int) -> _ModelFactory:
         options: dict[str, Any] = {
             "seed": seed,
+            "table_rows": n_rows,
             "linear_start": imputer.linear_start,
             "early_stopping": imputer.early_stopping,
         }
