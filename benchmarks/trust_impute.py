@@ -447,6 +447,33 @@ trees-only imputer (**1.88x**; the 1.14x to 1.40x measured before rested on mult
 columns stopped after one or two rounds by the faulty loss: ``route``'s 38 classes now
 grow 80 rounds of 38 trees).
 
+**Cost after the fix** (session 29; ``--speed-only`` runs this section alone). Where the
+93 s went (profile of the Kaggle-shaped table, 2 rounds, one thread, CPU s; HEAD 110.5
+and trees-only 61.5 in parallel processes, load about 6): round 1 78 s (categorical 33,
+numeric 45), round 2 28 s (trees-only: 27 and 31). In round 1 the choice's early-stopped
+fits (two boosted families per numeric column, one per categorical) 30.0 s, the refit of
+each chosen model on every row 20.3 s, ridges 9.5 s (3.6 in round 2), the missingness
+odds 5.9 s, multinomial logistic family 3.9 s, and one sparse column's forest blend
+(``wind_gust``, 1,752 of 7,500 rows observed: 9 s over both rounds, the most of any
+column; ``dest``, 96 levels, next at 12 s against 8 s trees-only). Two changes: a
+column whose choice rests on a single split (at least 1,000 observed rows) imputes its
+first round with the model the choice fitted on four fifths of its rows instead of a
+refit (:func:`~advval.dependency._impute_choice.adoptable`; later rounds fit every row,
+the trees scaled up), and forest families only on tables of at most
+``FOREST_MAX_ROWS`` rows (``wind_gust``'s blend had a held-out loss 3% under the trees').
+Neither touches a table of 300 rows (five folds; forests kept): the ``--quick`` splits
+checked give the same imputations bit for bit (wine MCAR 0, penguins MAR 0, boston MAR
+1), so the error table above stands, except where a table has a declared category level
+that no observed row has, which no longer changes the imputations (mlc_churn MAR seed 2:
+one ``state`` level; nRMSE 0.6257 -> 0.6229, categorical error equal; --quick not rerun
+in time). Same process, one after the other (load about 5 on 2 cores): advval 65.8 s,
+trees-only 48.3 s, advval again 62.8 s: **1.33x** (1.30x to 1.36x; 1.88x before). Both
+boosted families are needed on this table: the held-out losses of the numeric columns'
+choice put either family ahead by a factor of 2 to 40 on some column (trees 0.031
+against 0.106 for linear+trees; linear+trees 1.14 against 48.3), so the second
+early-stopped fit per numeric column (about 8 s) stays, with the ridges (about 8 s over
+both rounds) and the odds (about 6 s). **Target not met** (1.1x).
+
 Speed: fit_transform of ``advval`` against ``advval_before`` in the same run on a
 Kaggle-shaped table (:func:`advval.datasets.make_kaggle_table`, flights: 50 columns of
 numbers, date strings, free text, codes of thousands of levels and noise; 5% blanks), one
