@@ -134,9 +134,11 @@ class SubstitutionImputer(TransformerMixin, BaseEstimator):
       tables, under missingness completely at random and at random.
     - **The number of boosted trees is chosen with the family** (stopped after 10
       rounds without improvement on the held-out rows; every observed row is then fitted
-      with that number): a column the others do not predict gets few or no trees (or a
-      ridge that shrinks to the mean), so it is imputed near its mean rather than by
-      trees fitted to noise.
+      with that number, from the second round on where a column has 1,000 observed rows
+      or more: its first round imputes with the model the choice fitted): a column the
+      others do not predict gets few or no trees (or a ridge that shrinks to the mean),
+      so it is imputed near its mean rather than by trees fitted to noise. Forests are
+      candidates only on tables of at most 5,000 rows.
     - **Missing-value indicators are for trees only.** A linear model would add each
       indicator's coefficient to every row where that column was filled; under
       missingness at random those rows are the unusual ones, and on the hitters table
