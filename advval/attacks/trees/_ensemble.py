@@ -12,10 +12,12 @@ Split semantics replicate the libraries exactly:
   NaN along ``missing_go_to_left``; ``float32`` is set and rows are rounded to float32
   before the comparison;
 - HistGradientBoosting compares float64 values, NaN along ``missing_go_to_left``;
-- LightGBM compares float64 values ``x <= threshold``; missing type ``NaN`` sends NaN the
-  default way, ``Zero`` turns NaN into 0 and sends ``|x| <= 1e-35`` the default way,
-  ``None`` turns NaN into 0; categorical splits send ``int(x)`` left when it is in the
-  split's category set (negative, NaN and unknown values go right);
+- LightGBM reads every input ``|x| <= 1e-35`` (its ``kZeroThreshold``) as 0 before the
+  trees see it (``zero_band``: dense rows, as its ``predict`` and ``predict_proba`` pass
+  them), then compares float64 values ``x <= threshold``; missing type ``NaN`` sends NaN
+  the default way, ``Zero`` turns NaN into 0 and sends 0 the default way, ``None`` turns
+  NaN into 0; categorical splits send ``int(x)`` left when it is in the split's category
+  set (negative, NaN and unknown values go right);
 - XGBoost compares ``float32(x) < threshold`` (float32 thresholds, stored here as the
   float32 just below, so ``<=`` holds for the same rows) and sends NaN the default way;
   its categorical splits (``xgboost_categories``) send NaN the default way and negative
@@ -89,6 +91,8 @@ class Ensemble:
     sigmoid: float = 1.0
     pandas_categorical: list[list[Any]] | None = None
     xgboost_categories: bool = False
+    #: LightGBM: inputs with ``|x| <= ZERO_THRESHOLD`` are read as 0 (see :meth:`as_input`)
+    zero_band: bool = False
     special_missing: bool = field(init=False)
     zero_missing: bool = field(init=False)
     has_categorical: bool = field(init=False)
@@ -137,12 +141,26 @@ class Ensemble:
 
     # -- evaluation --------------------------------------------------------------------
 
-    def as_input(self, X: np.ndarray) -> np.ndarray:
-        """Rows as the model compares them (float32 precision for scikit-learn trees)."""
+    def as_input(self, X: np.ndarray, *, own: bool = False) -> np.ndarray:
+        """Rows as the model compares them (float32 precision for scikit-learn trees).
+
+        LightGBM (``zero_band``) reads every ``|x| <= ZERO_THRESHOLD`` as 0: its C API keeps
+        only the cells of a dense row with ``fabs(x) > kZeroThreshold`` or NaN, and the
+        trees read a cell left out as 0 (``RowPairFunctionFromDenseMatrix`` in
+        ``src/c_api.cpp``, ``CopyToPredictBuffer`` in ``src/application/predictor.hpp``).
+        ``X`` is written to only when ``own`` (a float64 array the caller made).
+        """
         X = np.asarray(X, dtype=np.float64)
         if self.float32:
             with np.errstate(over="ignore"):
                 X = X.astype(np.float32).astype(np.float64)
+        if self.zero_band:
+            near = np.abs(X) <= ZERO_THRESHOLD
+            if near.any():
+                if own:
+                    np.copyto(X, 0.0, where=near)
+                else:
+                    X = np.where(near, 0.0, X)
         return X
 
     def _go(self, x: np.ndarray, node: np.ndarray) -> np.ndarray:
@@ -312,13 +330,37 @@ class Ensemble:
     # -- structure ---------------------------------------------------------------------
 
     def numeric_thresholds(self) -> list[np.ndarray]:
-        """Per feature, the sorted distinct finite thresholds of its numeric splits.
+        """Per feature, the sorted distinct finite thresholds of its numeric splits, as they
+        act on the input values.
 
         Features with LightGBM ``Zero`` missing-type splits also get the two edges of the
-        zero band (values inside it take the default direction).
+        zero band (values inside it take the default direction). A LightGBM model reads the
+        band ``|x| <= ZERO_THRESHOLD`` as 0 (:meth:`as_input`), so a split at ``t`` in
+        ``[-ZERO_THRESHOLD, 0)`` sends left exactly the inputs below the band (it acts at
+        the largest double below it) and one at ``t`` in ``[0, ZERO_THRESHOLD)`` exactly
+        the inputs up to its top (it acts at ``ZERO_THRESHOLD``). LightGBM writes a
+        threshold of ``-ZERO_THRESHOLD`` beside its zero bin whenever a column holds zeros
+        and negative numbers: the input just below it is the double below the band, not
+        ``-ZERO_THRESHOLD`` itself, which is read as 0.
+
+        Examples
+        --------
+        >>> ens = EnsembleBuilder(1)
+        >>> ens.add_tree(feature=[0, 0, 0, 0, 0], threshold=[-ZERO_THRESHOLD, 0.0, 0, 0, 0],
+        ...              left=[1, -1, 3, -1, -1], right=[2, -1, 4, -1, -1], value=[0] * 5)
+        >>> ens = ens.build(base=np.zeros(1), link="logistic", n_classes=2, n_features=1,
+        ...                 float32=False, zero_band=True)
+        >>> [float(t) for t in ens.numeric_thresholds()[0]]
+        [-1.0000000180025096e-35, 1.0000000180025095e-35]
         """
         nodes = (~self.leaf) & (self.category < 0)
         feature, threshold = self.feature[nodes], self.threshold[nodes]
+        if self.zero_band:
+            below = np.nextafter(-ZERO_THRESHOLD, -np.inf)
+            threshold = np.where((threshold >= -ZERO_THRESHOLD) & (threshold < 0.0), below,
+                                 threshold)
+            threshold = np.where((threshold >= 0.0) & (threshold < ZERO_THRESHOLD),
+                                 ZERO_THRESHOLD, threshold)
         keep = np.isfinite(threshold) & (np.abs(threshold) < 3e38)
         zero = np.zeros(self.n_features, dtype=bool)
         zero[feature[self.missing[nodes] == MISSING_ZERO]] = True

@@ -2,7 +2,8 @@
 
 Binary (``binary``, ``cross_entropy``) and multi-class (``multiclass``,
 ``multiclassova``) objectives; ``boosting="rf"`` (averaged trees); numerical splits with
-every missing type and categorical splits. The dump is taken at the iteration the model
+every missing type and categorical splits (inputs with ``|x| <= 1e-35`` read as 0, as
+LightGBM reads them: ``Ensemble.zero_band``). The dump is taken at the iteration the model
 predicts with (``best_iteration`` when early stopping was used), and LightGBM writes
 thresholds with 17 significant digits, so they are exact.
 """
@@ -89,6 +90,7 @@ def read_lightgbm(model: Any) -> Ensemble:
         float32=False,
         sigmoid=sigmoid,
         pandas_categorical=dump.get("pandas_categorical"),
+        zero_band=True,
     )
 
 

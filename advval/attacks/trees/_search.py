@@ -7,7 +7,8 @@ between its split thresholds matter. For each sample and each attackable feature
 *levels* number those intervals outward from the sample's own value: level 0 is the
 original value, level ``+k`` the cheapest point of the ``k``-th interval above it (just
 across a threshold: the nearest float32 above it, or the next whole number for integer
-features), level ``-k`` the ``k``-th interval below. A label-coded categorical column has
+features; thresholds as they act on the input, see :meth:`Ensemble.numeric_thresholds`),
+level ``-k`` the ``k``-th interval below. A label-coded categorical column has
 one level per allowed category (``code - original code``), a one-hot group one level per
 member. A candidate row is a vector of levels, so every move is a crossing and the
 search never wastes a step inside an interval. Bounds, monotone directions, immutable
@@ -733,7 +734,7 @@ def model_rows(
         ok = ~np.isnan(codes)
         M[:, j] = np.nan
         M[ok, j] = table[codes[ok].astype(np.int64)]
-    return ensemble.as_input(M)
+    return ensemble.as_input(M, own=True)
 
 
 def margin(ensemble: Ensemble, raw: np.ndarray, labels: np.ndarray, targeted: bool) -> np.ndarray:
