@@ -13,7 +13,7 @@ import pytest
 
 from advval.attacks import FeatureSpace, TreeAttack
 from advval.attacks.trees._ensemble import ZERO_THRESHOLD, read_ensemble
-from advval.attacks.trees._search import Lattice, float32_above, float32_below
+from advval.attacks.trees._search import Lattice, float32_above, float32_below, zero_band_cuts
 
 lgb = pytest.importorskip("lightgbm")
 
@@ -66,25 +66,25 @@ def test_the_ensemble_reads_the_band_as_lightgbm_and_leaves_the_input_alone():
     assert _logit(model, rows[7:8, :1].repeat(2, 1))[0] != _logit(model, np.zeros((1, 2)))[0]
 
 
-def test_thresholds_act_on_the_input_at_the_edges_of_the_band():
-    model, _ = _planted()
-    ens = read_ensemble(model)
+def test_levels_next_to_each_threshold_are_across_it_read_either_way():
     below = np.nextafter(-ZT, -np.inf)
-    # the split at -1e-35 acts at the double below the band; the others as written
-    written = np.unique(ens.threshold[~ens.leaf & (ens.feature == 0)])
-    assert -ZT in written
-    np.testing.assert_array_equal(ens.numeric_thresholds()[0],
-                                  np.unique(np.where(written == -ZT, below, written)))
-    # levels from the acting thresholds: the nearest float32 LightGBM reads across each
-    # threshold t, and the float32 next to it (toward t) is read on t's side
     t = np.array([-1.0, below, -ZT, -ZT / 2, -0.0, 0.0, ZT / 2, ZT, 1.0])
-    at = np.where((t >= -ZT) & (t < 0), below, np.where((t >= 0) & (t < ZT), ZT, t))
-    read = lambda v: np.where(np.abs(v) <= ZT, 0.0, v)  # noqa: E731
-    up, down = float32_above(at), float32_below(at)
-    assert np.all(read(up) > t) and np.all(read(down) <= t)
-    inside_up = np.nextafter(up.astype(np.float32), np.float32(-np.inf)).astype(float)
-    inside_down = np.nextafter(down.astype(np.float32), np.float32(np.inf)).astype(float)
-    assert np.all(read(inside_up) <= t) and np.all(read(inside_down) > t)
+    cut_up, cut_down = zero_band_cuts(t)
+    np.testing.assert_array_equal(cut_up, np.where((t >= 0) & (t < ZT), ZT, t))
+    np.testing.assert_array_equal(cut_down, np.where((t >= -ZT) & (t < 0), below, t))
+    up, down = float32_above(cut_up), float32_below(cut_down)
+    read = lambda v: np.where(np.abs(v) <= ZT, 0.0, v)  # noqa: E731  (LightGBM)
+    # across t as LightGBM reads the value and as the value itself (an ONNX export)
+    assert np.all(read(up) > t) and np.all(up > t)
+    assert np.all(read(down) <= t) and np.all(down <= t)
+    # a threshold away from the band keeps its float32 levels
+    far = np.abs(t) > ZT
+    np.testing.assert_array_equal(up[far], float32_above(t[far]))
+    np.testing.assert_array_equal(down[far], float32_below(t[far]))
+    # the levels of LightGBM's own -1e-35 split: the float32 on each side of -1e-35
+    at = t == -ZT
+    assert up[at] == np.nextafter(np.float32(-ZT), np.float32(0))
+    assert down[at] == np.nextafter(np.float32(-ZT), np.float32(-np.inf))
 
 
 @pytest.mark.parametrize("threshold, start, wanted", [

@@ -330,37 +330,13 @@ class Ensemble:
     # -- structure ---------------------------------------------------------------------
 
     def numeric_thresholds(self) -> list[np.ndarray]:
-        """Per feature, the sorted distinct finite thresholds of its numeric splits, as they
-        act on the input values.
+        """Per feature, the sorted distinct finite thresholds of its numeric splits.
 
         Features with LightGBM ``Zero`` missing-type splits also get the two edges of the
-        zero band (values inside it take the default direction). A LightGBM model reads the
-        band ``|x| <= ZERO_THRESHOLD`` as 0 (:meth:`as_input`), so a split at ``t`` in
-        ``[-ZERO_THRESHOLD, 0)`` sends left exactly the inputs below the band (it acts at
-        the largest double below it) and one at ``t`` in ``[0, ZERO_THRESHOLD)`` exactly
-        the inputs up to its top (it acts at ``ZERO_THRESHOLD``). LightGBM writes a
-        threshold of ``-ZERO_THRESHOLD`` beside its zero bin whenever a column holds zeros
-        and negative numbers: the input just below it is the double below the band, not
-        ``-ZERO_THRESHOLD`` itself, which is read as 0.
-
-        Examples
-        --------
-        >>> ens = EnsembleBuilder(1)
-        >>> ens.add_tree(feature=[0, 0, 0, 0, 0], threshold=[-ZERO_THRESHOLD, 0.0, 0, 0, 0],
-        ...              left=[1, -1, 3, -1, -1], right=[2, -1, 4, -1, -1], value=[0] * 5)
-        >>> ens = ens.build(base=np.zeros(1), link="logistic", n_classes=2, n_features=1,
-        ...                 float32=False, zero_band=True)
-        >>> [float(t) for t in ens.numeric_thresholds()[0]]
-        [-1.0000000180025096e-35, 1.0000000180025095e-35]
+        zero band (values inside it take the default direction).
         """
         nodes = (~self.leaf) & (self.category < 0)
         feature, threshold = self.feature[nodes], self.threshold[nodes]
-        if self.zero_band:
-            below = np.nextafter(-ZERO_THRESHOLD, -np.inf)
-            threshold = np.where((threshold >= -ZERO_THRESHOLD) & (threshold < 0.0), below,
-                                 threshold)
-            threshold = np.where((threshold >= 0.0) & (threshold < ZERO_THRESHOLD),
-                                 ZERO_THRESHOLD, threshold)
         keep = np.isfinite(threshold) & (np.abs(threshold) < 3e38)
         zero = np.zeros(self.n_features, dtype=bool)
         zero[feature[self.missing[nodes] == MISSING_ZERO]] = True

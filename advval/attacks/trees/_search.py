@@ -7,13 +7,13 @@ between its split thresholds matter. For each sample and each attackable feature
 *levels* number those intervals outward from the sample's own value: level 0 is the
 original value, level ``+k`` the cheapest point of the ``k``-th interval above it (just
 across a threshold: the nearest float32 above it, or the next whole number for integer
-features; thresholds as they act on the input, see :meth:`Ensemble.numeric_thresholds`),
-level ``-k`` the ``k``-th interval below. A label-coded categorical column has
-one level per allowed category (``code - original code``), a one-hot group one level per
-member. A candidate row is a vector of levels, so every move is a crossing and the
-search never wastes a step inside an interval. Bounds, monotone directions, immutable
-columns, missing values and (L-inf, L2) the budget per feature shrink each sample's
-level range.
+features; for LightGBM, which reads ``|x| <= 1e-35`` as 0, outside that band where the
+crossing needs it: :func:`zero_band_cuts`), level ``-k`` the ``k``-th interval below. A
+label-coded categorical column has one level per allowed category (``code - original
+code``), a one-hot group one level per member. A candidate row is a vector of levels, so
+every move is a crossing and the search never wastes a step inside an interval. Bounds,
+monotone directions, immutable columns, missing values and (L-inf, L2) the budget per
+feature shrink each sample's level range.
 
 The search
 ----------
@@ -51,7 +51,7 @@ from typing import Any
 
 import numpy as np
 
-from ._ensemble import Ensemble, PathRecord
+from ._ensemble import ZERO_THRESHOLD, Ensemble, PathRecord
 
 NUM, CODE, GROUP = 0, 1, 2
 
@@ -85,6 +85,34 @@ def float32_below(t: np.ndarray) -> np.ndarray:
     drop = v.astype(np.float64) > t
     v[drop] = np.nextafter(v[drop], np.float32(-np.inf))
     return v.astype(np.float64)
+
+
+def zero_band_cuts(thresholds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The values to cross upward and downward past each threshold of a LightGBM model,
+    which reads ``|x| <= 1e-35`` as 0 (:meth:`Ensemble.as_input`).
+
+    A value just above ``t`` in ``[0, 1e-35)`` is read as 0, not above ``t``: an upward
+    crossing leaves the band, past its top edge. A value just below ``t`` in
+    ``[-1e-35, 0)`` is read as 0, not below ``t``: a downward crossing leaves the band,
+    past the largest double below it. LightGBM writes a threshold of -1e-35 beside its zero
+    bin whenever a column holds zeros and negative numbers; the float32 below it is
+    -1e-35 itself, read as 0. Every other crossing stays next to its threshold, where a
+    value is on the same side of it read either way (as LightGBM or as itself, e.g. by an
+    ONNX export of the model).
+
+    Examples
+    --------
+    >>> up, down = zero_band_cuts(np.array([-ZERO_THRESHOLD, 0.0, 0.5]))
+    >>> float(float32_below(down)[0]) < -ZERO_THRESHOLD < float(float32_above(up)[0]) < 0
+    True
+    >>> bool(float32_above(up)[1] > ZERO_THRESHOLD), float(float32_below(down)[1])
+    (True, 0.0)
+    """
+    t = np.asarray(thresholds, dtype=np.float64)
+    up = np.where((t >= 0.0) & (t < ZERO_THRESHOLD), ZERO_THRESHOLD, t)
+    below = np.nextafter(-ZERO_THRESHOLD, -np.inf)
+    down = np.where((t >= -ZERO_THRESHOLD) & (t < 0.0), below, t)
+    return up, down
 
 
 @dataclass
@@ -277,8 +305,11 @@ class Lattice:
             up = np.unique(np.floor(thresholds) + 1.0)
             down = np.unique(np.floor(thresholds))
         else:
-            up = np.unique(float32_above(thresholds))
-            down = np.unique(float32_below(thresholds))
+            cut_up, cut_down = thresholds, thresholds
+            if self.ens.zero_band:
+                cut_up, cut_down = zero_band_cuts(thresholds)
+            up = np.unique(float32_above(cut_up))
+            down = np.unique(float32_below(cut_down))
         o, s = self.z0[:, j], float(domain.scale[j])
         above = np.searchsorted(up, o, "right")  # up values at or below o
         below = np.searchsorted(down, o, "left")  # down values below o
