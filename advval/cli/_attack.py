@@ -690,7 +690,7 @@ def run(job: AttackJob) -> None:
                 ) from exc
     if family == "torch":
         report = _named_features(report, [str(c) for c in X_all.columns])
-    settings = {
+    settings: dict[str, Any] = {
         "model": str(job.model),
         "model_format": model_fmt,
         "data": str(job.data),
