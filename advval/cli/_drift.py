@@ -490,12 +490,10 @@ def _with_excluded_columns(report: Any, given: tuple[Any, Any], checked: tuple[A
 
 def _say_max_drop(dropper: DriftFeatureDropper, max_drop: int) -> None:
     """Say that the remedy's budget, not the data, ended its search, and what is left."""
-    from advval.drift._dropper import flagged_columns
+    from advval.drift._summary import remedy_stop
 
-    path = dropper.path_
-    kept = [str(c) for c, k in zip(dropper.feature_names_in_, dropper.support_, strict=True) if k]
-    left = flagged_columns(dropper.validator_, kept)
-    auc = float(path["auc"].iloc[-1])
+    left = remedy_stop(dropper).flagged_left
+    auc = float(dropper.path_["auc"].iloc[-1])
     note(max_drop_note(max_drop, auc, len(dropper.dropped_features_), left))
 
 
@@ -693,7 +691,7 @@ def _run(
             test_name=test_name,
         )
     if not job.remedy:  # the leak step ran for the headline only
-        report = dataclasses.replace(report, remedy=())
+        report = dataclasses.replace(report, remedy=(), remedy_stop=None)
     if report.summary is not None and not distributed:
         report = _with_excluded_columns(report, given, (X_train, X_test))
     if reading_notes:

@@ -3,16 +3,16 @@
 On a wide table split in time (IEEE-CIS fraud: 430 columns, a dozen of them counting days
 since a date) the remedy spends its five drops on the columns that move the AUC most and
 stops with drift left while columns it never reached are still flagged on their own. The
-report's remedy text then reads as if dropping more could not help; the user needs to
-hear that the budget, not the data, ended the search, which columns are left, and the
-option that lets it go on.
+user needs to hear that the budget, not the data, ended the search, which columns are
+left, and the option that lets it go on; the reports say the same words
+(:func:`advval.report._remedy_stop.max_drop_text`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from advval._display import plain_names
+from ..report._remedy_stop import max_drop_text
 
 
 def max_drop_note(max_drop: int, auc: float, dropped: int, left: Sequence[str]) -> str:
@@ -28,14 +28,4 @@ def max_drop_note(max_drop: int, auc: float, dropped: int, left: Sequence[str]) 
     (AUC 0.737 without the 7 dropped): it did not reach the columns still flagged on
     their own, id_30, D2, D3. --max-drop 8 lets it try them (one more check each)
     """
-    text = (
-        f"advval: the remedy stopped at its budget of --max-drop {max_drop} columns with "
-        f"drift left (AUC {auc:.3f} without the {dropped} dropped)"
-    )
-    if not left:
-        return f"{text}. --max-drop {max_drop + 5} lets it go on (one more check each)"
-    return (
-        f"{text}: it did not reach the columns still flagged on their own, "
-        f"{plain_names(list(left))}. --max-drop {max_drop + len(left)} lets it try them "
-        "(one more check each)"
-    )
+    return f"advval: {max_drop_text(max_drop, auc, dropped, left)}"

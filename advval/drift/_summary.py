@@ -30,6 +30,7 @@ from ..results import (
     DriftSegment,
     FeatureDrift,
     RemedyStep,
+    RemedyStop,
     RocCurve,
     SegmentSearchSummary,
     SideSummary,
@@ -190,6 +191,7 @@ def drift_report(
         segments=() if segments is None else _segments(segments),
         segment_search=None if segments is None else _segment_search(segments),
         remedy=() if dropper is None else _remedy(dropper),
+        remedy_stop=None if dropper is None else remedy_stop(dropper),
         train_name=names[0],
         test_name=names[1],
         n_train_used=int(np.count_nonzero(scored[:n_train])),
@@ -307,6 +309,24 @@ def _remedy(dropper: Any) -> tuple[RemedyStep, ...]:
             )
         )
     return tuple(steps)
+
+
+def remedy_stop(dropper: Any) -> RemedyStop:
+    """Why a fitted :class:`~advval.DriftFeatureDropper` stopped, and what it left flagged.
+
+    ``flagged_left``: the columns it kept that their own test still flags (the ones a
+    budget stop did not reach), largest distance first.
+    """
+    from ._dropper import flagged_columns
+
+    check_is_fitted(dropper, "path_")
+    dropped = set(dropper.dropped_features_)
+    kept = [c for c in dropper.validator_.feature_report_.index if c not in dropped]
+    return RemedyStop(
+        reason=str(dropper.stop_reason_),
+        max_drop=None if dropper.max_drop is None else int(dropper.max_drop),
+        flagged_left=tuple(flagged_columns(dropper.validator_, kept)),
+    )
 
 
 def _segments(found: Any) -> tuple[DriftSegment, ...]:

@@ -19,6 +19,7 @@ from .._display import is_finite_number as _is_number
 from .._display import plain_names as plain_names  # re-export
 from ..results import DriftReport, FeatureDrift, WithoutLeaks
 from ._importance import importance_floor, shown_importance
+from ._remedy_stop import max_drop_text
 
 #: features listed in the Markdown table (the rest are counted, not shown)
 MARKDOWN_TOP_FEATURES = 10
@@ -330,6 +331,18 @@ def remedy_summary(report: DriftReport) -> str:
     ...               RemedyStep(2, 0.65, (0.63, 0.67), True, (), None))
     >>> remedy_summary(Left()).endswith("carry 25% of the signal for y.")
     True
+
+    When its budget of columns ran out, it says so, and what it did not reach:
+
+    >>> from advval.report import RemedyStop
+    >>> class Budget(Left):
+    ...     remedy_stop = RemedyStop("max_drop", 1, ("b",))
+    >>> print(remedy_summary(Budget()))  # doctest: +NORMALIZE_WHITESPACE
+    Dropping 1 column (a) brings the AUC from 0.700 to 0.650; drift remains. The remedy
+    stopped at its budget of --max-drop 1 columns with drift left (AUC 0.650 without the
+    1 dropped): it did not reach the columns still flagged on their own, b. --max-drop 2
+    lets it try them (one more check each). The dropped columns carry 25% of the signal
+    for y.
     """
     steps = report.remedy
     names = [name for step in steps for name in step.dropped]
@@ -343,7 +356,29 @@ def remedy_summary(report: DriftReport) -> str:
         f"brings the AUC from "
         f"{format_fixed(steps[0].auc)} to {format_fixed(last.auc)}; {ending}."
     )
-    return f"{sentence} {REMEDY_LEFT_NOTE}{_signal_cost(steps)}" if last.drift else sentence
+    if not last.drift:
+        return sentence
+    return f"{sentence} {_why_left(report, last.auc, len(names))}{_signal_cost(steps)}"
+
+
+def _why_left(report: DriftReport, auc: float, dropped: int) -> str:
+    """Why the remedy stopped with drift left (its ``remedy_stop``), and what else to do.
+
+    Its budget: the budget, the columns still flagged it did not reach and the option
+    (the command line's words); the columns it was told to keep; the target AUC asked
+    for; otherwise (no droppable column left, or the reason not known) the drift is
+    spread wider than dropping can follow: :data:`REMEDY_LEFT_NOTE`.
+    """
+    stop = getattr(report, "remedy_stop", None)
+    reason = None if stop is None else stop.reason
+    if stop is not None and reason == "max_drop" and stop.max_drop is not None:
+        text = max_drop_text(stop.max_drop, auc, dropped, stop.flagged_left)
+        return f"{text[0].upper()}{text[1:]}."
+    if reason == "protected_drift":
+        return REMEDY_KEPT_NOTE
+    if reason == "target_auc":
+        return REMEDY_TARGET_NOTE
+    return REMEDY_LEFT_NOTE
 
 
 #: what to do when dropping columns leaves drift (Markdown, HTML): the shift is spread
@@ -353,6 +388,19 @@ REMEDY_LEFT_NOTE = (
     "would cost columns, not remove it: weight the train rows (AdversarialWeighter, "
     "--export-weights) or validate on the test-like rows (TestLikeSplit, "
     "--export-test-likeness) and keep the columns."
+)
+
+
+#: the drift left sits in columns the dropper was told to keep (``keep``)
+REMEDY_KEPT_NOTE = (
+    "The remedy stopped because the drift left sits in columns it was told to keep: "
+    "dropping more would remove only columns that pass their own test."
+)
+
+#: the dropper reached the target AUC it was given (``target_auc``) with drift left
+REMEDY_TARGET_NOTE = (
+    "The remedy stopped once the AUC reached the target it was given (target_auc), "
+    "though the check still flags drift."
 )
 
 

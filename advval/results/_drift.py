@@ -23,6 +23,7 @@ __all__ = [
     "DriftSegment",
     "FeatureDrift",
     "RemedyStep",
+    "RemedyStop",
     "RocCurve",
     "SCHEMA_VERSION",
     "SegmentSearchSummary",
@@ -154,6 +155,29 @@ class RemedyStep:
     dropped: tuple[str, ...]
     target_signal: float | None
     p_value: float | None = None
+
+
+@dataclass(frozen=True)
+class RemedyStop:
+    """Why the feature dropper's search stopped, and what it left flagged.
+
+    Attributes
+    ----------
+    reason : str
+        :attr:`DriftFeatureDropper.stop_reason_ <advval.DriftFeatureDropper>`:
+        ``"no_drift"``, ``"target_auc"``, ``"max_drop"`` (the budget of columns ran out),
+        ``"exhausted"`` (no droppable column, or a single one, was left) or
+        ``"protected_drift"`` (the drift left sits in the columns it was told to keep).
+    max_drop : int or None
+        The budget of columns it could drop after the leak-like ones (``None``: none).
+    flagged_left : tuple of str
+        The columns it kept that their own per-column test still flags, largest distance
+        first (empty when none is, or the columns do not count toward the verdict).
+    """
+
+    reason: str
+    max_drop: int | None
+    flagged_left: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -391,6 +415,8 @@ class DriftReport(Displayed):
     advval_version : str
     remedy : tuple of RemedyStep
         The feature dropper's path (empty when it was not run).
+    remedy_stop : RemedyStop or None
+        Why that search stopped (``None`` when it was not run).
     train_name, test_name : str or None
         Names of the inputs (the TRAIN and TEST files), when the caller gave them.
     n_train_used, n_test_used : int or None
@@ -469,6 +495,7 @@ class DriftReport(Displayed):
     distributions: tuple[Distribution, ...] = ()
     baseline: BaselineCheck | None = None
     reading_notes: tuple[str, ...] = ()
+    remedy_stop: RemedyStop | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON document of DESIGN.md section 6 (plots excluded), unrounded.
@@ -525,6 +552,7 @@ class DriftReport(Displayed):
             "fold_aucs": list(self.fold_aucs),
             "remedy": {
                 "would_drop": [name for step in self.remedy for name in step.dropped],
+                **_remedy_stop_dict(self.remedy_stop if self.remedy else None),
                 "path": [
                     {
                         "n_features": step.n_features,
@@ -546,6 +574,17 @@ class DriftReport(Displayed):
             "baseline": None if self.baseline is None else self.baseline.to_dict(),
             **({"reading_notes": list(self.reading_notes)} if self.reading_notes else {}),
         }
+
+
+def _remedy_stop_dict(value: RemedyStop | None) -> dict[str, Any]:
+    """``stopped``, ``max_drop`` and ``flagged_left``; nothing when the remedy did not run."""
+    if value is None:
+        return {}
+    return {
+        "stopped": value.reason,
+        "max_drop": value.max_drop,
+        "flagged_left": list(value.flagged_left),
+    }
 
 
 def _without_leaks_dict(value: WithoutLeaks | None) -> dict[str, Any] | None:
