@@ -49,6 +49,12 @@ HEARTBEAT_SECONDS = 30.0
 #: off a terminal, the most seconds a running stage stays silent, counter moved or not
 #: (CI runners stop a job after some minutes without output)
 HEARTBEAT_IDLE_SECONDS = 60.0
+#: off a terminal, the lines a counted stage gives its units: its detail lines, and the
+#: start lines of the stages inside it, come once per this fraction of its total (a
+#: loop over 433 columns prints the columns 0, 44, 88, ... instead of each), or after
+#: :data:`HEARTBEAT_SECONDS` without a line; a stage of at most this many units (the
+#: remedy's steps) shows every one
+LINES_PER_STAGE = 10
 
 
 class _Stage:
@@ -83,6 +89,26 @@ class _Frame:
         self.started = time.monotonic()
         # off a terminal: when this stage last printed a line, and its counter then
         self.printed, self.done_printed = self.started, 0
+        # off a terminal, for a counted stage: its counter at the last line printed for a
+        # unit of it (a detail, an inner stage's start); None before the first
+        self.unit_printed: int | None = None
+
+    def shows_unit(self, now: float) -> bool:
+        """Off a terminal, whether a line for this counted stage's current unit is due.
+
+        The first one is; then one when the counter moved by a
+        :data:`LINES_PER_STAGE`-th of the total since the last, or did not move at all
+        (a later phase of the unit last shown), or when the stage printed nothing for
+        :data:`HEARTBEAT_SECONDS`.
+        """
+        if self.unit_printed is None or not self.total:
+            return True
+        moved = self.done - self.unit_printed
+        return (
+            moved == 0
+            or moved >= self.total / LINES_PER_STAGE
+            or now - self.printed >= HEARTBEAT_SECONDS
+        )
 
     def label(self, *, counted: bool = True) -> str:
         text = f"{self.name} ({self.detail})" if self.detail else self.name
@@ -98,7 +124,11 @@ class _Display:
     :data:`TICK_SECONDS` by a background thread, so that the time spent keeps counting
     while a stage takes no step. Elsewhere (a CI log, a file, a pipe), where redrawn
     lines would pile up, one plain line when a stage starts or changes its detail (then
-    with its counter so far), and nothing on every counted step; the same thread then
+    with its counter so far), and nothing on every counted step. A loop that names each
+    of its many units (a column of a wide table) would still pile them up: a detail line
+    of a counted stage, or the start line of a stage inside it, comes only once per
+    :data:`LINES_PER_STAGE`-th of its units, for a later phase of the unit last shown, or
+    after :data:`HEARTBEAT_SECONDS` without a line. The same thread then
     adds a heartbeat line for a long stage (its counter, the time spent and left) at
     most every :data:`HEARTBEAT_SECONDS` when the counter moved, and at least every
     :data:`HEARTBEAT_IDLE_SECONDS` when it did not, so that a CI log never stays silent
@@ -120,8 +150,11 @@ class _Display:
 
     def push(self, frame: _Frame) -> None:
         with self._lock:
+            if self._frames and not self._live:
+                # a stage started under a quiet one was not heard from either since then
+                frame.printed = self._frames[-1].printed
             self._frames.append(frame)
-            self._refresh(started=True)
+            self._refresh(started=True, inner=len(self._frames) - 1)
 
     def pop(self) -> None:
         with self._lock:
@@ -153,7 +186,7 @@ class _Display:
         with self._lock:
             if self._frames:
                 self._frames[-1].detail = text
-                self._refresh(started=True, counted=True)
+                self._refresh(started=True, counted=True, inner=len(self._frames))
 
     def tick(self) -> None:
         """The ticker's call: redraw the terminal line with the time spent so far, or,
@@ -182,16 +215,17 @@ class _Display:
         for frame in self._frames:
             frame.printed, frame.done_printed = now, frame.done
 
-    def _refresh(self, *, started: bool, counted: bool = False) -> None:
+    def _refresh(self, *, started: bool, counted: bool = False, inner: int = 0) -> None:
         if not self._live:
             # a plain line when a stage starts (no counter yet), or when its detail changes
-            # (with the counter so far: "remedy ... (without dewp) 4/5"); the ticker adds
-            # the heartbeat lines of a long stage
-            if started:
+            # (with the counter so far: "remedy ... (without dewp) 4/5"), unless it is a
+            # unit of a counted stage (its ``inner`` first frames) not yet due; the ticker
+            # adds the heartbeat lines of a long stage
+            if started and self._unit_due(inner):
                 labels = " > ".join(frame.label(counted=counted) for frame in self._frames)
                 self._print_line(f"advval: {labels}")
-                if self._stop is None:
-                    self._start_ticker()
+            if self._stop is None:
+                self._start_ticker()
             return
         if self._bar is None:
             self._bar = self._tqdm(
@@ -199,6 +233,18 @@ class _Display:
             )
             self._start_ticker()
         self._draw()
+
+    def _unit_due(self, inner: int) -> bool:
+        """Off a terminal, whether a line for the current unit of the innermost counted
+        stage among the first ``inner`` open ones is due (always, without one); if so,
+        that stage's unit counts as shown."""
+        unit = next((f for f in reversed(self._frames[:inner]) if f.total), None)
+        if unit is None:
+            return True
+        if not unit.shows_unit(time.monotonic()):
+            return False
+        unit.unit_printed = unit.done
+        return True
 
     def _status(self) -> str:
         """The open stages with the innermost one's counter, time spent and time left."""

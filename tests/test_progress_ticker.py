@@ -14,6 +14,7 @@ import sys
 import threading
 import time
 
+import numpy as np
 import pytest
 
 from advval import _progress
@@ -201,3 +202,144 @@ def test_quiet_command_prints_no_heartbeat(monkeypatch, tmp_path, quiet):
     beat = re.compile(r"^advval: .* \[\d\d:\d\d(, about \d\d:\d\d left)?\]$")
     heartbeats = [line for line in result.stderr.splitlines() if beat.match(line)]
     assert (heartbeats == []) is quiet
+
+
+class _Log:
+    """A log file (not a terminal) that notes the clock's time of each line written."""
+
+    def __init__(self, clock: _Clock) -> None:
+        self.clock, self.lines, self.times = clock, [], []
+
+    def write(self, text: str) -> None:
+        for line in text.splitlines():
+            self.lines.append(line)
+            self.times.append(self.clock.now)
+
+    def flush(self) -> None:
+        pass
+
+
+def _columns_loop(log: _Log, clock: _Clock, n: int, seconds: int = 0) -> None:
+    """A dependency check's loop: a counted stage naming each column, a fit inside it
+    that takes ``seconds`` (the ticker waking each second)."""
+    with progress_display(enabled=True, stream=log):  # type: ignore[arg-type]
+        display = _progress._ACTIVE.get()
+        with stage("each column from the others", total=n) as bar:
+            for j in range(n):
+                bar.describe(f"c{j}")
+                with stage("fitting"):
+                    for _ in range(seconds):
+                        clock.now += 1
+                        display.tick()
+                bar.advance()
+
+
+@pytest.mark.parametrize("n", [400, 4000])
+def test_a_quick_loop_over_many_columns_prints_a_line_per_tenth(monkeypatch, n):
+    """Off a terminal, 400 columns or 4,000 print the same few lines: the columns a tenth
+    of the way apart, each with the fit started inside it (the same column's next phase)."""
+    clock = _Clock()
+    monkeypatch.setattr(_progress, "time", clock)
+    monkeypatch.setattr(_progress, "TICK_SECONDS", 3600.0)
+    log = _Log(clock)
+    _columns_loop(log, clock, n)
+    name = "advval: each column from the others"
+    shown = [k * n // 10 for k in range(10)]
+    assert log.lines == [name] + [
+        line
+        for j in shown
+        for line in (f"{name} (c{j}) {j}/{n}", f"{name} (c{j}) > fitting")
+    ]
+
+
+def test_a_slow_loop_over_many_columns_is_never_quiet_for_long(monkeypatch):
+    """Columns of 7 s each: a line at least every 30 s (a column's line once the stage was
+    quiet that long, or a heartbeat), far fewer lines than columns."""
+    clock = _Clock()
+    monkeypatch.setattr(_progress, "time", clock)
+    monkeypatch.setattr(_progress, "TICK_SECONDS", 3600.0)
+    log = _Log(clock)
+    start = clock.now
+    _columns_loop(log, clock, 400, seconds=7)
+    gaps = np.diff([start, *log.times, clock.now])
+    assert gaps.max() <= _progress.HEARTBEAT_SECONDS + 7  # a column ends, the next prints
+    assert 2 * 400 * 7 / 37 < len(log.lines) < 2 * (400 * 7 / 28 + 11)
+    # a column that starts 30 s after the stage's last line is named with its fit
+    assert "advval: each column from the others (c5) 5/400" in log.lines
+    assert "advval: each column from the others (c5) > fitting" in log.lines
+    assert not any("(c4)" in line for line in log.lines)
+
+
+def test_a_slow_column_in_a_quick_loop_gets_its_heartbeat(monkeypatch):
+    """A column whose fit takes two minutes is heard from while it runs, by name."""
+    clock = _Clock()
+    monkeypatch.setattr(_progress, "time", clock)
+    monkeypatch.setattr(_progress, "TICK_SECONDS", 3600.0)
+    log = _Log(clock)
+    with progress_display(enabled=True, stream=log):  # type: ignore[arg-type]
+        display = _progress._ACTIVE.get()
+        with stage("shift", total=50) as bar:
+            for j in range(50):
+                bar.describe(f"c{j}")
+                if j == 7:
+                    for _ in range(120):
+                        clock.now += 1
+                        display.tick()
+                bar.advance()
+    assert log.lines[:3] == [
+        "advval: shift",
+        "advval: shift (c0) 0/50",
+        "advval: shift (c5) 5/50",
+    ]
+    assert log.lines[3:5] == [  # heartbeats: 30 s after a line, then every 60 s
+        "advval: shift (c7) 7/50 [00:30, about 03:04 left]",
+        "advval: shift (c7) 7/50 [01:30, about 09:12 left]",
+    ]
+    assert log.times[3:5] == [1030.0, 1090.0]
+    assert log.lines[5:] == [  # 30 s since the last line, then a tenth apart again
+        f"advval: shift (c{j}) {j}/50" for j in range(8, 50, 5)
+    ]
+
+
+def test_a_stage_of_few_units_shows_every_detail(monkeypatch):
+    """The remedy's steps (at most --max-drop of them) each print, a step that does not
+    count (a leak-like column) too."""
+    clock = _Clock()
+    monkeypatch.setattr(_progress, "time", clock)
+    monkeypatch.setattr(_progress, "TICK_SECONDS", 3600.0)
+    log = _Log(clock)
+    with (
+        progress_display(enabled=True, stream=log),  # type: ignore[arg-type]
+        stage("remedy", total=5) as bar,
+    ):
+        for column, counts in (("row_id", 0), ("a", 1), ("b", 1)):
+            bar.describe(f"without {column}")
+            with stage("fitting domain classifier", total=8):
+                pass
+            bar.advance(counts)
+    assert log.lines == [
+        "advval: remedy",
+        "advval: remedy (without row_id) 0/5",
+        "advval: remedy (without row_id) > fitting domain classifier",
+        "advval: remedy (without a) 0/5",
+        "advval: remedy (without a) > fitting domain classifier",
+        "advval: remedy (without b) 1/5",
+        "advval: remedy (without b) > fitting domain classifier",
+    ]
+
+
+def test_a_terminal_still_shows_every_column(monkeypatch):
+    """On a terminal the line is redrawn for each column, thinned or not off it."""
+    monkeypatch.setattr(_progress, "TICK_SECONDS", 3600.0)
+    leader, follower = _terminal()
+    with (
+        os.fdopen(follower, "w") as stream,
+        progress_display(enabled=True, stream=stream),
+        stage("each column", total=30) as bar,
+    ):
+        for j in range(30):
+            bar.describe(f"col{j:02d}")
+            bar.advance()
+        shown = _read_until(leader, "(col29) 30/30")
+    os.close(leader)
+    assert all(f"(col{j:02d}) {j}/30" in shown for j in range(30))
