@@ -24,7 +24,12 @@ from advval import AdversarialValidator, DriftFeatureDropper
 from advval.cli import ExitCode, cli
 from advval.drift import summarize
 from advval.report import RemedyStep, RemedyStop, render_json, render_markdown
-from advval.report._markdown import REMEDY_LEFT_NOTE, remedy_summary
+from advval.report._markdown import (
+    REMEDY_LEFT_NOTE,
+    REMEDY_SPREAD_NOTE,
+    SPREAD_COLUMNS,
+    remedy_summary,
+)
 
 SHIFTED = ("s1", "s2", "s3", "s4")
 
@@ -179,3 +184,23 @@ def test_each_reason_with_drift_left_has_its_own_words(stop: RemedyStop | None, 
     assert not any(other in text for other in others if other not in says)
     if stop is not None and stop.reason == "max_drop":
         assert "not reach the columns still flagged on their own, b, c. --max-drop 3" in text
+
+
+@pytest.mark.parametrize("n_left", [3, 9, 10, 68])
+def test_a_budget_stop_with_many_columns_flagged_also_says_keep_them_and_weight(
+    n_left: int,
+) -> None:
+    """A natural time split (flights: 68 of 125 columns still flagged after five drops):
+    a larger --max-drop alone would rebuild the table, so the report also names the
+    remedies that keep the columns; with a few columns left it does not."""
+    steps = (
+        RemedyStep(3, 0.9, (0.89, 0.91), True, ("a",), None),
+        RemedyStep(2, 0.85, (0.84, 0.86), True, (), None),
+    )
+    left = tuple(f"c{i}" for i in range(n_left))
+    text = remedy_summary(
+        SimpleNamespace(remedy=steps, remedy_stop=RemedyStop("max_drop", 5, left))
+    )
+    assert f"--max-drop {5 + n_left} lets it try them (one more check each)." in text
+    assert (REMEDY_SPREAD_NOTE in text) == (n_left >= SPREAD_COLUMNS)
+    assert REMEDY_LEFT_NOTE not in text
